@@ -1,0 +1,51 @@
+# CloserHub — the two commands: `make run` and `make test`.
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+export FLASK_APP := wsgi
+
+.PHONY: run test lint venv migrate seed worker web clean translations
+
+$(BIN)/python:
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+translations: $(STAMP)
+	$(BIN)/pybabel compile -q -d translations
+
+migrate: venv translations
+	$(BIN)/flask db upgrade
+
+seed: migrate
+	$(BIN)/flask seed-demo
+
+# Serve on http://127.0.0.1:5000 and run the worker beside it; Ctrl-C stops both.
+run: seed
+	@echo "CloserHub on http://127.0.0.1:5000 (worker running alongside; Ctrl-C to stop)"
+	@trap 'kill 0' INT TERM EXIT; \
+	  $(BIN)/flask worker & \
+	  $(BIN)/gunicorn --bind 127.0.0.1:5000 --workers 2 --access-logfile - wsgi:app
+
+# The whole suite on SQLite; again on PostgreSQL when TEST_DATABASE_URL is set.
+test: venv translations
+	@echo "== pytest on SQLite =="
+	$(BIN)/python -m pytest -q
+	@if [ -n "$$TEST_DATABASE_URL" ]; then \
+	  echo "== pytest on PostgreSQL ($$TEST_DATABASE_URL) =="; \
+	  CLOSERHUB_TEST_DB_URL="$$TEST_DATABASE_URL" $(BIN)/python -m pytest -q tests/integration tests/e2e; \
+	fi
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+clean:
+	rm -rf $(VENV) instance/*.sqlite* .pytest_cache

@@ -1,0 +1,68 @@
+"""CloserHub: a marketplace where businesses book remote closers and pay them on commission."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask
+
+import config as config_module
+
+
+def create_app(config: dict[str, Any] | str | None = None) -> Flask:
+    """Build the application.
+
+    ``config`` is a profile name (``"testing"``), a mapping of overrides applied on top of
+    the profile chosen by ``CLOSERHUB_ENV``, or ``None`` for the environment's profile.
+    """
+    app = Flask(__name__, template_folder="../templates", static_folder="static")
+    if isinstance(config, str):
+        app.config.update(config_module.load(config))
+    else:
+        overrides = dict(config or {})
+        profile = overrides.pop("PROFILE", None)
+        app.config.update(config_module.load(profile))
+        app.config.update(overrides)
+    if not app.config.get("SECRET_KEY"):
+        raise config_module.ConfigError("SECRET_KEY is not set")
+    if app.config.get("TESTING"):
+        from closerhub.accounts.passwords import use_fast_hashing
+
+        use_fast_hashing()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    from closerhub import extensions, i18n, security, web_errors
+    from closerhub.db_setup import register_database
+
+    extensions.db.init_app(app)
+    extensions.migrate.init_app(app, extensions.db, directory=str(config_module.BASE_DIR / "migrations"))
+    register_database(app)
+    extensions.csrf.init_app(app)
+    extensions.limiter.init_app(app)
+    extensions.login_manager.init_app(app)
+    i18n.init_app(app)
+    security.init_app(app)
+    web_errors.init_app(app)
+
+    from closerhub import models  # noqa: F401  (registers every model on the metadata)
+    from closerhub.accounts.views import bp as accounts_bp
+    from closerhub.admin.views import bp as admin_bp
+    from closerhub.api import bp as api_bp
+    from closerhub.businesses.views import bp as businesses_bp
+    from closerhub.notifications.views import bp as notifications_bp
+    from closerhub.pages.views import bp as pages_bp
+
+    app.register_blueprint(pages_bp)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(businesses_bp)
+    app.register_blueprint(admin_bp)
+    app.register_blueprint(notifications_bp)
+    app.register_blueprint(api_bp)
+    extensions.csrf.exempt(api_bp)  # the API uses bearer tokens, never the session cookie
+
+    from closerhub import cli, jobs
+
+    cli.init_app(app)
+    jobs.init_app(app)
+    return app

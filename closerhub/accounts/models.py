@@ -1,0 +1,112 @@
+"""User accounts and API tokens."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from flask_login import UserMixin
+from sqlalchemy import CheckConstraint, Enum, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from closerhub.db import UTCDateTime
+from closerhub.extensions import db
+
+if TYPE_CHECKING:
+    from closerhub.businesses.models import BusinessMember
+
+
+class Role(enum.StrEnum):
+    """What a user is on the platform; fixed at sign-up (admins are made by the CLI)."""
+
+    CLOSER = "closer"
+    BUSINESS = "business"
+    ADMIN = "admin"
+
+
+class AccountStatus(enum.StrEnum):
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+
+
+def _enum(cls: type[enum.Enum], name: str) -> Enum:
+    # Stored as plain strings (VARCHAR + CHECK), readable in SQL and portable across databases.
+    return Enum(cls, name=name, native_enum=False, create_constraint=True, length=20,
+                values_callable=lambda e: [m.value for m in e])
+
+
+class User(UserMixin, db.Model):
+    """A person who logs in: a closer, a member of a business, or an admin."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(_enum(Role, "role"))
+    status: Mapped[AccountStatus] = mapped_column(_enum(AccountStatus, "account_status"),
+                                                  default=AccountStatus.ACTIVE)
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    membership: Mapped[BusinessMember | None] = relationship(back_populates="user", uselist=False)
+
+    __table_args__ = (CheckConstraint("language IN ('en', 'fr')", name="language_supported"),)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login: suspended users cannot log in
+        return self.status == AccountStatus.ACTIVE
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN
+
+    @property
+    def is_closer(self) -> bool:
+        return self.role == Role.CLOSER
+
+    @property
+    def is_business(self) -> bool:
+        return self.role == Role.BUSINESS
+
+    @property
+    def business_id(self) -> int | None:
+        """The business this user works for, if any."""
+        return self.membership.business_id if self.membership else None
+
+    def can_view(self, user: User | None) -> bool:
+        """A user sees their own account; admins see everyone's."""
+        return user is not None and (user.id == self.id or user.is_admin)
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.role.value}>"
+
+
+class ApiToken(db.Model):
+    """A bearer token for the JSON API. Only its SHA-256 is stored; the secret is shown once."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(12))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    user: Mapped[User] = relationship()
+
+    def is_usable(self, now: datetime) -> bool:
+        """Neither revoked nor expired at ``now``."""
+        return self.revoked_at is None and now < self.expires_at
+
+    def can_view(self, user: User | None) -> bool:
+        return user is not None and user.id == self.user_id

@@ -1,0 +1,58 @@
+"""Password hashing (Argon2id) and the password rules shown to users."""
+
+from __future__ import annotations
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from closerhub.core.errors import ValidationError
+
+MIN_LENGTH = 10
+MAX_LENGTH = 128
+_hasher = PasswordHasher()  # Argon2id with the library's OWASP-aligned defaults
+
+
+def use_fast_hashing() -> None:
+    """Cheap Argon2 parameters for the test-suite only (hashes stay valid Argon2id)."""
+    global _hasher
+    _hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+# A handful of the most common passwords that still meet the length rule.
+_COMMON = {
+    "1234567890", "123456789a", "password12", "password123", "qwertyuiop", "iloveyou12",
+    "passw0rd12", "abcdefghij", "0987654321", "1q2w3e4r5t", "motdepasse", "azertyuiop",
+}
+
+# A valid hash of a random password, verified when the user is unknown so that a
+# failed login costs the same time whether or not the email exists (no enumeration).
+_DUMMY_HASH = _hasher.hash("not-a-real-password-0xC10SE")
+
+
+def check_rules(password: str, *, email: str = "", field: str = "password") -> None:
+    """Raise ValidationError unless ``password`` meets the rules."""
+    problem = None
+    if not isinstance(password, str) or len(password) < MIN_LENGTH:
+        problem = f"Use at least {MIN_LENGTH} characters."
+    elif len(password) > MAX_LENGTH:
+        problem = f"Use at most {MAX_LENGTH} characters."
+    elif len(set(password)) < 4:
+        problem = "Use a less repetitive password."
+    elif password.lower() in _COMMON:
+        problem = "This password is too common."
+    elif email and password.lower() == email.lower():
+        problem = "Your password cannot be your email address."
+    if problem:
+        raise ValidationError(problem, field_errors={field: problem})
+
+
+def hash_password(password: str) -> str:
+    """An Argon2id hash (salted, with its parameters encoded in the string)."""
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    """Constant-effort check; an unknown user (``None``) still costs one verification."""
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False

@@ -1,0 +1,78 @@
+"""Who may do what: role decorators for views and the object-level visibility check.
+
+Every object a user can address by id is fetched through ``get_visible_or_404``: an
+object of another tenant answers 404 (not 403), so ids reveal nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, Protocol, TypeVar
+
+from flask import abort, flash, redirect, request, url_for
+from flask_login import current_user
+from flask_babel import gettext as _
+
+from closerhub.accounts.models import Role, User
+from closerhub.core.errors import NotFound
+from closerhub.extensions import db
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Visible(Protocol):
+    def can_view(self, user: User | None) -> bool: ...
+
+
+T = TypeVar("T", bound=Visible)
+
+
+def role_required(*roles: Role | str) -> Callable[[F], F]:
+    """Require a logged-in user with one of ``roles``: anonymous → login page, wrong role → 403."""
+    allowed = {Role(r) for r in roles}
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if not current_user.is_authenticated:
+                flash(_("Please log in to see this page."), "info")
+                return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
+            if current_user.role not in allowed:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped  # type: ignore[return-value]
+
+    return decorator
+
+
+def login_required(view: F) -> F:
+    """Any logged-in user."""
+    return role_required(*Role)(view)
+
+
+admin_required = role_required(Role.ADMIN)
+business_required = role_required(Role.BUSINESS)
+closer_required = role_required(Role.CLOSER)
+
+
+def find_visible(model: type[T], object_id: Any, user: User | None) -> T:
+    """The object if it exists and ``user`` may see it; otherwise ``core.errors.NotFound``."""
+    obj = db.session.get(model, object_id) if _valid_id(object_id) else None
+    if obj is None or not obj.can_view(user):
+        raise NotFound(f"{model.__name__} not found.")
+    return obj
+
+
+def get_visible_or_404(model: type[T], object_id: Any, user: User | None = None) -> T:
+    """For HTML views: like ``find_visible`` but aborts with a 404 page."""
+    who = user if user is not None else (current_user if current_user.is_authenticated else None)
+    try:
+        return find_visible(model, object_id, who)  # type: ignore[arg-type]
+    except NotFound:
+        abort(404)
+
+
+def _valid_id(object_id: Any) -> bool:
+    return isinstance(object_id, int) and not isinstance(object_id, bool) and 0 < object_id < 2**63

@@ -1,0 +1,271 @@
+"""Account use cases: sign-up, authentication, password reset, settings, admins.
+
+Each function takes the SQLAlchemy session first, raises ``core.errors`` exceptions on
+bad input (changing nothing) and commits once on success.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from closerhub import clock
+from closerhub.accounts import passwords
+from closerhub.accounts.models import AccountStatus, Role, User
+from closerhub.businesses.models import Business, BusinessMember, MemberRole
+from closerhub.core.errors import AuthenticationFailed, Conflict, ValidationError
+from closerhub.core.tz import require_zone
+from closerhub.notifications.service import queue_email
+
+SUPPORTED_LANGUAGES = ("en", "fr")
+NAME_MAX = 120
+
+
+@dataclass(frozen=True)
+class SignupData:
+    """What a person gives us to open an account."""
+
+    email: str
+    password: str
+    name: str
+    role: str
+    timezone: str
+    language: str = "en"
+    business_name: str | None = None
+
+
+def normalize_email(raw: object, field: str = "email") -> str:
+    """Validate an address (syntax only, no DNS) and return it lower-cased."""
+    if not isinstance(raw, str) or not raw.strip():
+        raise ValidationError("Enter your email address.", field_errors={field: "Email is required."})
+    try:
+        info = validate_email(raw.strip(), check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise ValidationError(f"That email address is not valid: {exc}",
+                              field_errors={field: "Enter a valid email address."}) from exc
+    return info.normalized.lower()
+
+
+def clean_name(raw: object, field: str = "name", max_len: int = NAME_MAX) -> str:
+    """A display name: trimmed, non-empty, bounded, without control characters."""
+    if not isinstance(raw, str) or not raw.strip():
+        raise ValidationError("A name is required.", field_errors={field: "This field is required."})
+    value = " ".join(raw.split())
+    if len(value) > max_len:
+        raise ValidationError(f"Keep it under {max_len} characters.",
+                              field_errors={field: f"At most {max_len} characters."})
+    if any(ord(ch) < 32 for ch in value):
+        raise ValidationError("Remove control characters.", field_errors={field: "Invalid characters."})
+    return value
+
+
+def clean_language(raw: object) -> str:
+    if raw not in SUPPORTED_LANGUAGES:
+        raise ValidationError("Choose English or French.", field_errors={"language": "Choose en or fr."})
+    return str(raw)
+
+
+def signup(session: Session, data: SignupData) -> User:
+    """Open a closer or business account. A business sign-up also creates the business,
+    with the new user as its owner. Admins cannot sign up (see ``create_admin``)."""
+    errors: dict[str, str] = {}
+    email = name = business_name = ""
+    for fn in (
+        lambda: normalize_email(data.email),
+        lambda: clean_name(data.name),
+        lambda: require_zone(data.timezone),
+        lambda: clean_language(data.language),
+        lambda: passwords.check_rules(data.password, email=data.email or ""),
+    ):
+        try:
+            fn()
+        except ValidationError as exc:
+            errors.update(exc.field_errors)
+    if data.role not in (Role.CLOSER.value, Role.BUSINESS.value):
+        errors["role"] = "Choose closer or business."
+    if data.role == Role.BUSINESS.value:
+        try:
+            business_name = clean_name(data.business_name, field="business_name")
+        except ValidationError as exc:
+            errors.update(exc.field_errors)
+    if errors:
+        raise ValidationError("Please correct the highlighted fields.", field_errors=errors)
+    email = normalize_email(data.email)
+    name = clean_name(data.name)
+    if _email_taken(session, email):
+        raise Conflict("An account with this email already exists. Log in or reset your password.",
+                       field_errors={"email": "Already registered."}, code="email_taken")
+    now = clock.utcnow()
+    user = User(email=email, name=name, password_hash=passwords.hash_password(data.password),
+                role=Role(data.role), status=AccountStatus.ACTIVE, timezone=data.timezone,
+                language=data.language, created_at=now)
+    session.add(user)
+    if user.role == Role.BUSINESS:
+        business = Business(name=business_name, timezone=data.timezone, currency="EUR", created_at=now)
+        session.add(business)
+        session.add(BusinessMember(business=business, user=user, role=MemberRole.OWNER, created_at=now))
+    session.flush()
+    queue_email(session, to=user.email, template="welcome", language=user.language,
+                context={"user": user})
+    session.commit()
+    return user
+
+
+def _email_taken(session: Session, email: str, exclude_id: int | None = None) -> bool:
+    query = select(User.id).where(func.lower(User.email) == email)
+    if exclude_id is not None:
+        query = query.where(User.id != exclude_id)
+    return session.scalar(query) is not None
+
+
+def authenticate(session: Session, email: object, password: object) -> User:
+    """The user for these credentials. The error never says whether the email exists."""
+    failure = AuthenticationFailed("Email or password is incorrect.")
+    try:
+        address = normalize_email(email)
+    except ValidationError:
+        passwords.verify_password(None, "x")
+        raise failure from None
+    user = session.scalar(select(User).where(User.email == address))
+    if not passwords.verify_password(user.password_hash if user else None, str(password or "")):
+        raise failure
+    assert user is not None
+    if user.status != AccountStatus.ACTIVE:
+        raise AuthenticationFailed("This account is suspended. Contact support.", code="account_suspended")
+    user.last_login_at = clock.utcnow()
+    session.commit()
+    return user
+
+
+# --- password reset -------------------------------------------------------------------
+
+def _reset_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="password-reset")
+
+
+def _password_fingerprint(user: User) -> str:
+    # The token embeds a fingerprint of the current hash: once the password changes
+    # (a reset sets a new salted hash) the link no longer matches, so it works once.
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:20]
+
+
+def make_reset_token(user: User) -> str:
+    return _reset_serializer().dumps({"uid": user.id, "fp": _password_fingerprint(user)})
+
+
+def request_password_reset(session: Session, email: object, reset_url_for: object) -> None:
+    """Email a reset link if the account exists. Says nothing either way (no enumeration).
+
+    ``reset_url_for`` maps a token to an absolute URL (the view builds it).
+    """
+    try:
+        address = normalize_email(email)
+    except ValidationError:
+        raise
+    user = session.scalar(select(User).where(User.email == address))
+    if user is None or user.status != AccountStatus.ACTIVE:
+        return
+    token = make_reset_token(user)
+    queue_email(session, to=user.email, template="password_reset", language=user.language,
+                context={"user": user, "reset_url": reset_url_for(token)})  # type: ignore[operator]
+    session.commit()
+
+
+def user_for_reset_token(session: Session, token: str) -> User:
+    """The user a reset link belongs to, or ValidationError if forged, expired or used."""
+    invalid = ValidationError("This reset link is invalid or has already been used. Ask for a new one.",
+                              code="invalid_token")
+    try:
+        data = _reset_serializer().loads(token, max_age=current_app.config["PASSWORD_RESET_MAX_AGE"])
+    except SignatureExpired:
+        raise ValidationError("This reset link has expired. Ask for a new one.", code="expired_token") from None
+    except BadSignature:
+        raise invalid from None
+    if not isinstance(data, dict):
+        raise invalid
+    user = session.get(User, data.get("uid")) if isinstance(data.get("uid"), int) else None
+    if user is None or data.get("fp") != _password_fingerprint(user):
+        raise invalid
+    return user
+
+
+def reset_password(session: Session, token: str, new_password: str) -> User:
+    """Set a new password from a valid reset link; the link is spent afterwards."""
+    user = user_for_reset_token(session, token)
+    passwords.check_rules(new_password, email=user.email)
+    user.password_hash = passwords.hash_password(new_password)
+    queue_email(session, to=user.email, template="password_changed", language=user.language,
+                context={"user": user})
+    session.commit()
+    return user
+
+
+# --- settings --------------------------------------------------------------------------
+
+def change_password(session: Session, user: User, current: str, new: str) -> None:
+    if not passwords.verify_password(user.password_hash, current or ""):
+        raise ValidationError("Your current password is incorrect.",
+                              field_errors={"current_password": "Incorrect password."})
+    passwords.check_rules(new, email=user.email, field="new_password")
+    user.password_hash = passwords.hash_password(new)
+    queue_email(session, to=user.email, template="password_changed", language=user.language,
+                context={"user": user})
+    session.commit()
+
+
+def change_email(session: Session, user: User, password: str, new_email: object) -> None:
+    """Change the login email after re-checking the password; the old address is told."""
+    if not passwords.verify_password(user.password_hash, password or ""):
+        raise ValidationError("Your password is incorrect.", field_errors={"password": "Incorrect password."})
+    address = normalize_email(new_email)
+    if address == user.email:
+        return
+    if _email_taken(session, address, exclude_id=user.id):
+        raise Conflict("Another account already uses this email.", field_errors={"email": "Already registered."})
+    old = user.email
+    user.email = address
+    user.email_verified_at = None
+    queue_email(session, to=old, template="email_changed", language=user.language,
+                context={"user": user, "old_email": old})
+    session.commit()
+
+
+def update_preferences(session: Session, user: User, *, name: object, timezone: object,
+                       language: object) -> None:
+    """Change the display name, time zone and language together (all or nothing)."""
+    errors: dict[str, str] = {}
+    clean: dict[str, str] = {}
+    for key, fn in (("name", lambda: clean_name(name)),
+                    ("timezone", lambda: (require_zone(timezone), str(timezone))[1]),
+                    ("language", lambda: clean_language(language))):
+        try:
+            clean[key] = fn()
+        except ValidationError as exc:
+            errors.update(exc.field_errors)
+    if errors:
+        raise ValidationError("Please correct the highlighted fields.", field_errors=errors)
+    user.name, user.timezone, user.language = clean["name"], clean["timezone"], clean["language"]
+    session.commit()
+
+
+def create_admin(session: Session, *, email: str, password: str, name: str) -> User:
+    """Make an admin account (CLI only). An existing admin with this email keeps its password."""
+    address = normalize_email(email)
+    existing = session.scalar(select(User).where(User.email == address))
+    if existing is not None:
+        if existing.role != Role.ADMIN:
+            raise Conflict(f"{address} already has a {existing.role.value} account.")
+        return existing
+    passwords.check_rules(password, email=address)
+    user = User(email=address, name=clean_name(name), password_hash=passwords.hash_password(password),
+                role=Role.ADMIN, status=AccountStatus.ACTIVE, timezone="UTC", language="en",
+                created_at=clock.utcnow())
+    session.add(user)
+    session.commit()
+    return user

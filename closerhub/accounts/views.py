@@ -1,0 +1,235 @@
+"""Account pages: sign-up, log-in/out, password reset, settings and API tokens."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+from werkzeug.wrappers import Response
+
+from closerhub import clock
+from closerhub.accounts import forms, service, tokens
+from closerhub.accounts.models import User
+from closerhub.accounts.permissions import login_required
+from closerhub.core.errors import DomainError, ValidationError
+from closerhub.core.tz import all_zones
+from closerhub.extensions import db, limiter, login_manager
+from closerhub.forms_util import show_errors
+
+bp = Blueprint("accounts", __name__)
+
+login_manager.login_view = "accounts.login"
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    return user if user is not None and user.is_active else None
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site relative paths, so ``?next=`` cannot redirect elsewhere."""
+    if target and target.startswith("/") and not target.startswith("//"):
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and "\\" not in target:
+            return target
+    return url_for("pages.dashboard")
+
+
+def _zones() -> list[str]:
+    return sorted(all_zones())
+
+
+@bp.route("/signup", methods=["GET", "POST"])
+@limiter.limit("10 per hour", methods=["POST"])
+def signup() -> str | Response:
+    if current_user.is_authenticated:
+        return redirect(url_for("pages.dashboard"))
+    form = forms.SignupForm()
+    if request.method == "GET" and request.args.get("role") in ("closer", "business"):
+        form.role.data = request.args["role"]
+    if form.validate_on_submit():
+        try:
+            user = service.signup(db.session, service.SignupData(
+                email=form.email.data or "", password=form.password.data or "", name=form.name.data or "",
+                role=form.role.data or "", timezone=(form.timezone.data or "").strip(),
+                language=form.language.data or "en", business_name=form.business_name.data))
+        except DomainError as exc:
+            db.session.rollback()
+            show_errors(form, exc)
+        else:
+            login_user(user)
+            flash(_("Welcome to CloserHub, %(name)s!", name=user.name), "success")
+            return redirect(url_for("pages.dashboard"))
+    elif request.method == "POST":
+        flash(_("Please correct the highlighted fields."), "error")
+    status = 200 if request.method == "GET" else 422
+    return render_template("accounts/signup.html", form=form, zones=_zones()), status  # type: ignore[return-value]
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit("10 per minute; 50 per hour", methods=["POST"])
+def login() -> str | Response:
+    if current_user.is_authenticated:
+        return redirect(_safe_next(request.args.get("next")))
+    form = forms.LoginForm()
+    if form.validate_on_submit():
+        try:
+            user = service.authenticate(db.session, form.email.data, form.password.data)
+        except DomainError as exc:
+            db.session.rollback()
+            form.form_errors.append(exc.message)
+        else:
+            login_user(user, remember=bool(form.remember.data))
+            return redirect(_safe_next(request.args.get("next")))
+    status = 200 if request.method == "GET" else 401
+    return render_template("accounts/login.html", form=form), status  # type: ignore[return-value]
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    logout_user()
+    flash(_("You are logged out."), "info")
+    return redirect(url_for("pages.index"))
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@limiter.limit("5 per minute; 20 per hour", methods=["POST"])
+def forgot_password() -> str | Response:
+    form = forms.ForgotPasswordForm()
+    if form.validate_on_submit():
+        try:
+            service.request_password_reset(
+                db.session, form.email.data,
+                lambda token: url_for("accounts.reset_password", token=token, _external=True))
+        except ValidationError as exc:
+            db.session.rollback()
+            show_errors(form, exc)
+        else:
+            # Same answer whether or not the account exists: no user enumeration.
+            flash(_("If an account exists for that address, we have emailed a reset link. "
+                    "It expires in one hour."), "info")
+            return redirect(url_for("accounts.login"))
+    return render_template("accounts/forgot.html", form=form)
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+@limiter.limit("10 per minute", methods=["POST"])
+def reset_password(token: str) -> str | Response | tuple[str, int]:
+    try:
+        service.user_for_reset_token(db.session, token)
+    except ValidationError as exc:
+        return render_template("accounts/reset_invalid.html", message=exc.message), 400
+    form = forms.ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            service.reset_password(db.session, token, form.password.data or "")
+        except ValidationError as exc:
+            db.session.rollback()
+            show_errors(form, exc)
+        else:
+            logout_user()
+            flash(_("Your password has been changed. Log in with your new password."), "success")
+            return redirect(url_for("accounts.login"))
+    return render_template("accounts/reset.html", form=form)
+
+
+@bp.route("/account", methods=["GET"])
+@login_required
+def settings() -> str:
+    user: User = current_user  # type: ignore[assignment]
+    prefs = forms.PreferencesForm(obj=user)
+    return render_template("accounts/settings.html", prefs=prefs, pw=forms.ChangePasswordForm(),
+                           email_form=forms.ChangeEmailForm(), token_form=forms.NewTokenForm(),
+                           tokens=tokens.list_tokens(db.session, user), zones=_zones(), new_secret=None)
+
+
+def _settings_again(status: int = 422, **forms_override: object) -> tuple[str, int]:
+    user: User = current_user  # type: ignore[assignment]
+    context = {"prefs": forms.PreferencesForm(obj=user), "pw": forms.ChangePasswordForm(formdata=None),
+               "email_form": forms.ChangeEmailForm(formdata=None),
+               "token_form": forms.NewTokenForm(formdata=None), "new_secret": None}
+    context.update(forms_override)
+    return render_template("accounts/settings.html", tokens=tokens.list_tokens(db.session, user),
+                           zones=_zones(), **context), status
+
+
+@bp.post("/account/preferences")
+@login_required
+def update_preferences() -> Response | tuple[str, int]:
+    form = forms.PreferencesForm()
+    if form.validate_on_submit():
+        try:
+            service.update_preferences(db.session, current_user, name=form.name.data,  # type: ignore[arg-type]
+                                       timezone=(form.timezone.data or "").strip(), language=form.language.data)
+        except DomainError as exc:
+            db.session.rollback()
+            show_errors(form, exc)
+        else:
+            flash(_("Preferences saved."), "success")
+            return redirect(url_for("accounts.settings"))
+    return _settings_again(prefs=form)
+
+
+@bp.post("/account/password")
+@login_required
+def change_password() -> Response | tuple[str, int]:
+    form = forms.ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            service.change_password(db.session, current_user, form.current_password.data or "",  # type: ignore[arg-type]
+                                    form.new_password.data or "")
+        except DomainError as exc:
+            db.session.rollback()
+            show_errors(form, exc)
+        else:
+            flash(_("Password changed."), "success")
+            return redirect(url_for("accounts.settings"))
+    return _settings_again(pw=form)
+
+
+@bp.post("/account/email")
+@login_required
+def change_email() -> Response | tuple[str, int]:
+    form = forms.ChangeEmailForm()
+    if form.validate_on_submit():
+        try:
+            service.change_email(db.session, current_user, form.password.data or "",  # type: ignore[arg-type]
+                                 form.email.data)
+        except DomainError as exc:
+            db.session.rollback()
+            show_errors(form, exc)
+        else:
+            flash(_("Email changed."), "success")
+            return redirect(url_for("accounts.settings"))
+    return _settings_again(email_form=form)
+
+
+@bp.post("/account/tokens")
+@login_required
+def create_token() -> tuple[str, int]:
+    form = forms.NewTokenForm()
+    if form.validate_on_submit():
+        _token, secret = tokens.create_token(db.session, current_user, form.name.data or "",  # type: ignore[arg-type]
+                                             clock.utcnow())
+        flash(_("Token created. Copy it now: it will not be shown again."), "success")
+        return _settings_again(status=201, new_secret=secret)
+    return _settings_again(token_form=form)
+
+
+@bp.post("/account/tokens/<int:token_id>/revoke")
+@login_required
+def revoke_token(token_id: int) -> Response:
+    try:
+        tokens.revoke_token(db.session, current_user, token_id)  # type: ignore[arg-type]
+    except DomainError as exc:
+        db.session.rollback()
+        if exc.status == 404:
+            from flask import abort
+
+            abort(404)
+        raise
+    flash(_("Token revoked."), "success")
+    return redirect(url_for("accounts.settings"))

@@ -1,0 +1,1 @@
+"""Businesses: the organisation, its team members, offers and engagements."""

@@ -1,0 +1,57 @@
+"""Database building blocks: the declarative base, constraint naming and the UTC type.
+
+Every stored instant is timezone-aware UTC. ``UTCDateTime`` refuses naive datetimes on
+the way in and returns aware UTC datetimes on the way out, on SQLite too (which has no
+timezone support and would otherwise hand back naive values).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import DateTime, MetaData
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.types import TypeDecorator
+
+# Deterministic constraint names: Alembic needs them to alter constraints later
+# (and SQLite batch migrations cannot drop an unnamed constraint).
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC instant, stored as ``timestamptz`` (PostgreSQL) or text (SQLite)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError("UTCDateTime refuses a naive datetime; pass an aware instant")
+        value = value.astimezone(UTC)
+        if dialect.name == "sqlite":
+            # SQLite stores text; store naive UTC so string comparison orders correctly.
+            return value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class Model(DeclarativeBase):
+    """Base class of every model (Flask-SQLAlchemy wraps it as ``db.Model``)."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)

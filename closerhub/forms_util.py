@@ -1,0 +1,21 @@
+"""Glue between WTForms and domain errors: show a service's field errors on the form."""
+
+from __future__ import annotations
+
+from flask import flash
+from flask_wtf import FlaskForm
+
+from closerhub.core.errors import DomainError
+
+
+def show_errors(form: FlaskForm, exc: DomainError) -> None:
+    """Attach ``exc.field_errors`` to the matching fields; anything else goes on the form."""
+    unplaced = []
+    for name, message in exc.field_errors.items():
+        field = getattr(form, name, None)
+        if field is not None and hasattr(field, "errors"):
+            field.errors = [*list(field.errors), message]
+        else:
+            unplaced.append(message)
+    form.form_errors.extend(unplaced)
+    flash(exc.message, "error")

@@ -1,0 +1,42 @@
+"""Language and time zone per request: the user's settings, else the browser's language."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Flask, current_app, request, session
+from flask_babel import format_datetime, get_locale
+from flask_login import current_user
+
+from closerhub.core.tz import to_local, utc_offset_label
+from closerhub.extensions import babel
+
+
+def select_locale() -> str | None:
+    if current_user and current_user.is_authenticated:
+        return current_user.language
+    if session.get("lang") in current_app.config["LANGUAGES"]:
+        return session["lang"]
+    return request.accept_languages.best_match(current_app.config["LANGUAGES"]) or "en"
+
+
+def select_timezone() -> str | None:
+    if current_user and current_user.is_authenticated:
+        return current_user.timezone
+    return None
+
+
+def local_time(instant: datetime | None, zone: str | None = None, fmt: str = "medium") -> str:
+    """Format an instant in a zone and say which zone it is (every page states the zone)."""
+    if instant is None:
+        return ""
+    zone = zone or select_timezone() or "UTC"
+    local = to_local(instant, zone)
+    return f"{format_datetime(local.replace(tzinfo=None), fmt, rebase=False)} ({zone}, {utc_offset_label(instant, zone)})"
+
+
+def init_app(app: Flask) -> None:
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone,
+                   default_translation_directories=str(app.root_path + "/../translations"))
+    app.jinja_env.filters["local_time"] = local_time
+    app.jinja_env.globals["get_locale"] = get_locale

@@ -1,0 +1,6 @@
+"""Import every feature's models so the metadata (and Alembic) sees all tables."""
+
+from closerhub.accounts.models import ApiToken, User  # noqa: F401
+from closerhub.api.models import IdempotencyRecord  # noqa: F401
+from closerhub.businesses.models import Business, BusinessMember  # noqa: F401
+from closerhub.notifications.models import OutboxMessage  # noqa: F401

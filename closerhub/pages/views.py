@@ -1,0 +1,49 @@
+"""Public pages, the per-role dashboard, the language switch and the health check."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, redirect, render_template, request, session, url_for
+from flask_login import current_user
+from sqlalchemy import text
+from werkzeug.wrappers import Response
+
+from closerhub.accounts.permissions import login_required
+from closerhub.accounts.views import _safe_next
+from closerhub.extensions import db
+
+bp = Blueprint("pages", __name__)
+
+
+@bp.get("/")
+def index() -> str:
+    return render_template("pages/index.html")
+
+
+@bp.get("/dashboard")
+@login_required
+def dashboard() -> str:
+    template = {"closer": "pages/dashboard_closer.html", "business": "pages/dashboard_business.html",
+                "admin": "pages/dashboard_admin.html"}[current_user.role.value]
+    return render_template(template)
+
+
+@bp.get("/language/<lang>")
+def set_language(lang: str) -> Response:
+    """Anonymous visitors pick a language here (logged-in users set it in their account)."""
+    if lang in ("en", "fr"):
+        session["lang"] = lang
+        if current_user.is_authenticated and current_user.language != lang:
+            current_user.language = lang
+            db.session.commit()
+    return redirect(_safe_next(request.args.get("next")) if request.args.get("next") else url_for("pages.index"))
+
+
+@bp.get("/healthz")
+def healthz() -> tuple[Response, int]:
+    """Liveness plus a real round trip to the database (503 when it is unreachable)."""
+    try:
+        db.session.execute(text("SELECT 1"))
+    except Exception:  # any driver error means the database is not usable
+        db.session.rollback()
+        return jsonify(status="degraded", database="unreachable"), 503
+    return jsonify(status="ok", database="ok"), 200

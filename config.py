@@ -1,0 +1,146 @@
+"""Configuration: every setting comes from the environment, with safe defaults for development.
+
+Three profiles: ``development`` (SQLite file under ``instance/``, zero set-up),
+``testing`` (used by the test-suite, which overrides the database URL) and
+``production`` (refuses to start without ``SECRET_KEY`` and ``DATABASE_URL``).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = BASE_DIR / "instance"
+
+
+class ConfigError(RuntimeError):
+    """Raised when the environment cannot produce a safe configuration."""
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def _bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _database_url(url: str) -> str:
+    """Use psycopg 3 for plain ``postgresql://`` URLs (SQLAlchemy defaults to psycopg2)."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+def base_settings() -> dict[str, Any]:
+    """Settings shared by every profile, read from the environment at call time."""
+    return {
+        "SECRET_KEY": os.environ.get("SECRET_KEY"),
+        "SQLALCHEMY_DATABASE_URI": _database_url(os.environ.get("DATABASE_URL", "")),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # Money and marketplace rules (basis points, days, minor units)
+        "PLATFORM_FEE_BPS": _int("PLATFORM_FEE_BPS", 1000),
+        "CLAWBACK_DAYS": _int("CLAWBACK_DAYS", 14),
+        "CONFIRM_DAYS": _int("CONFIRM_DAYS", 7),
+        "PAYOUT_MINIMUM": _int("PAYOUT_MINIMUM", 5000),
+        # Stripe (manual mode when STRIPE_SECRET_KEY is empty)
+        "STRIPE_SECRET_KEY": os.environ.get("STRIPE_SECRET_KEY", ""),
+        "STRIPE_PUBLISHABLE_KEY": os.environ.get("STRIPE_PUBLISHABLE_KEY", ""),
+        "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET", ""),
+        "STRIPE_API_BASE": os.environ.get("STRIPE_API_BASE", ""),
+        # Mail: with no MAIL_SERVER, messages stay in the outbox (readable by admins)
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER", ""),
+        "MAIL_PORT": _int("MAIL_PORT", 25),
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME", ""),
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD", ""),
+        "MAIL_USE_TLS": _bool("MAIL_USE_TLS", False),
+        "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_DEFAULT_SENDER", "CloserHub <no-reply@closerhub.local>"),
+        "MAIL_TIMEOUT": _int("MAIL_TIMEOUT", 10),
+        # Public base URL used in emails (links must work outside a request)
+        "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
+        # Rate limits: memory by default; several web workers need a shared store (Redis)
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_ENABLED": _bool("RATELIMIT_ENABLED", True),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        # Sessions and cookies
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", False),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", False),
+        "REMEMBER_COOKIE_DURATION": 60 * 60 * 24 * 30,
+        "WTF_CSRF_TIME_LIMIT": None,
+        # Accounts and API
+        "PASSWORD_RESET_MAX_AGE": _int("PASSWORD_RESET_MAX_AGE", 60 * 60),
+        "API_TOKEN_DAYS": _int("API_TOKEN_DAYS", 90),
+        "BABEL_DEFAULT_LOCALE": "en",
+        "BABEL_DEFAULT_TIMEZONE": "UTC",
+        "LANGUAGES": ["en", "fr"],
+        "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+    }
+
+
+def development() -> dict[str, Any]:
+    """Zero set-up: SQLite file under instance/, a development secret."""
+    cfg = base_settings()
+    INSTANCE_DIR.mkdir(exist_ok=True)
+    cfg["SECRET_KEY"] = cfg["SECRET_KEY"] or "dev-only-secret-change-me"
+    if not cfg["SQLALCHEMY_DATABASE_URI"]:
+        cfg["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{INSTANCE_DIR / 'closerhub.sqlite'}"
+    cfg["ENV_NAME"] = "development"
+    return cfg
+
+
+def testing() -> dict[str, Any]:
+    """Used by the test-suite; the database URL is set by tests/conftest.py."""
+    cfg = development()
+    cfg.update(
+        TESTING=True,
+        ENV_NAME="testing",
+        SECRET_KEY="test-secret",
+        RATELIMIT_ENABLED=False,
+        WTF_CSRF_ENABLED=False,
+        PUBLIC_BASE_URL="http://localhost",
+    )
+    return cfg
+
+
+def production() -> dict[str, Any]:
+    """Production refuses to start without a secret key and a database URL."""
+    cfg = base_settings()
+    missing = [name for name in ("SECRET_KEY", "DATABASE_URL") if not os.environ.get(name)]
+    if missing:
+        raise ConfigError(
+            "Refusing to start in production: missing environment variable(s): " + ", ".join(missing)
+        )
+    cfg["SESSION_COOKIE_SECURE"] = True
+    cfg["REMEMBER_COOKIE_SECURE"] = True
+    cfg["ENV_NAME"] = "production"
+    return cfg
+
+
+PROFILES = {"development": development, "testing": testing, "production": production}
+
+
+def load(name: str | None = None) -> dict[str, Any]:
+    """Build the settings of a profile (``CLOSERHUB_ENV``, default development)."""
+    name = name or os.environ.get("CLOSERHUB_ENV", "development")
+    try:
+        factory = PROFILES[name]
+    except KeyError as exc:
+        raise ConfigError(f"Unknown CLOSERHUB_ENV {name!r}; use one of {', '.join(PROFILES)}") from exc
+    return factory()

@@ -1,0 +1,225 @@
+"""Shared fixtures: the app on a real database, clients per role, servers.
+
+The database is SQLite (a temporary file) unless ``CLOSERHUB_TEST_DB_URL`` names a
+PostgreSQL database (``make test`` runs the suite a second time that way when
+``TEST_DATABASE_URL`` is set). The schema is built once per run by the real Alembic
+migrations; every test starts from empty tables (truncated after each test).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
+
+from closerhub import create_app
+from closerhub.accounts import service as accounts
+from closerhub.accounts.models import User
+from closerhub.extensions import db as _db
+
+pytest_plugins = ["tests.fixtures.smtp", "tests.fixtures.browser"]
+
+PASSWORD = "correct-horse-battery"
+IN_CI = os.environ.get("CI") == "true"
+
+
+def skip_or_fail(reason: str) -> None:
+    """Skip locally with a clear reason; under CI=true a missing server is a failure."""
+    if IN_CI:
+        pytest.fail(f"CI must not skip: {reason}")
+    pytest.skip(reason)
+
+
+def _database_url(tmp_root: Any) -> str:
+    url = os.environ.get("CLOSERHUB_TEST_DB_URL", "")
+    if url:
+        if url.startswith("postgresql://"):
+            url = "postgresql+psycopg://" + url[len("postgresql://"):]
+        return url
+    return f"sqlite:///{tmp_root / 'test.sqlite'}"
+
+
+def is_postgres(app: Flask) -> bool:
+    return app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """``@pytest.mark.postgres`` tests belong to the PostgreSQL run; deselect them on SQLite."""
+    on_pg = os.environ.get("CLOSERHUB_TEST_DB_URL", "").startswith("postgres")
+    if on_pg:
+        return
+    keep, drop = [], []
+    for item in items:
+        (drop if item.get_closest_marker("postgres") else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+def _reset_schema(app: Flask) -> None:
+    """Start the run from an empty database, then apply every migration."""
+    from flask_migrate import upgrade
+
+    with app.app_context():
+        engine = _db.engine
+        if engine.dialect.name == "postgresql":
+            with engine.begin() as conn:
+                conn.execute(text("DROP SCHEMA public CASCADE"))
+                conn.execute(text("CREATE SCHEMA public"))
+        upgrade()
+
+
+@pytest.fixture(scope="session")
+def _app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    url = _database_url(tmp_path_factory.mktemp("db"))
+    app = create_app({"PROFILE": "testing", "SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        try:
+            _db.engine.connect().close()
+        except OperationalError as exc:  # a configured but unreachable server
+            skip_or_fail(f"test database {url} is unreachable: {exc}")
+    _reset_schema(app)  # a broken migration must fail loudly, never skip
+    yield app
+    with app.app_context():
+        _db.engine.dispose()
+
+
+def _truncate_all(app: Flask) -> None:
+    with app.app_context():
+        _db.session.remove()
+        tables = [t.name for t in reversed(_db.metadata.sorted_tables)]
+        with _db.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+            else:
+                for t in tables:
+                    conn.execute(text(f'DELETE FROM "{t}"'))
+                conn.execute(text("DELETE FROM sqlite_sequence")) if conn.execute(
+                    text("SELECT 1 FROM sqlite_master WHERE name='sqlite_sequence'")).first() else None
+
+
+@pytest.fixture
+def app(_app: Flask) -> Iterator[Flask]:
+    """The app with empty tables; an app context is pushed for the test's direct DB use."""
+    saved = dict(_app.config)
+    ctx = _app.app_context()
+    ctx.push()
+    try:
+        yield _app
+    finally:
+        _db.session.remove()
+        ctx.pop()
+        _app.config.clear()
+        _app.config.update(saved)
+        _truncate_all(_app)
+
+
+@pytest.fixture
+def db(app: Flask) -> Any:
+    """The Flask-SQLAlchemy handle (``db.session`` is the request-scoped session)."""
+    return _db
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def csrf_enabled(app: Flask) -> Iterator[None]:
+    """Turn CSRF protection on for one test (the testing profile switches it off)."""
+    app.config["WTF_CSRF_ENABLED"] = True
+    yield
+    app.config["WTF_CSRF_ENABLED"] = False
+
+
+@dataclass
+class UserFactory:
+    app: Flask
+    counter: int = 0
+
+    def __call__(self, role: str = "closer", *, email: str | None = None, name: str | None = None,
+                 timezone: str = "Europe/Paris", language: str = "en", business_name: str | None = None,
+                 password: str = PASSWORD) -> User:
+        """Create a user through the real sign-up service."""
+        self.counter += 1
+        email = email or f"{role}{self.counter}@example.com"
+        if role == "admin":
+            return accounts.create_admin(_db.session, email=email, password=password, name=name or "Ada Admin")
+        data = accounts.SignupData(email=email, password=password, name=name or f"{role.title()} {self.counter}",
+                                   role=role, timezone=timezone, language=language,
+                                   business_name=business_name or (f"Business {self.counter}" if role == "business"
+                                                                   else None))
+        return accounts.signup(_db.session, data)
+
+
+@pytest.fixture
+def make_user(app: Flask) -> UserFactory:
+    return UserFactory(app)
+
+
+class AuthActions:
+    """Log a test client in and out through the real login form (flaskr's ``auth`` fixture)."""
+
+    def __init__(self, client: FlaskClient):
+        self._client = client
+
+    def login(self, email: str, password: str = PASSWORD) -> Any:
+        return self._client.post("/login", data={"email": email, "password": password})
+
+    def logout(self) -> Any:
+        return self._client.post("/logout")
+
+
+@pytest.fixture
+def auth(client: FlaskClient) -> AuthActions:
+    return AuthActions(client)
+
+
+def _logged_in(app: Flask, user: User) -> FlaskClient:
+    c = app.test_client()
+    response = AuthActions(c).login(user.email)
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    return c
+
+
+@pytest.fixture
+def closer(make_user: UserFactory) -> User:
+    return make_user("closer", email="closer@example.com", name="Claire Closer")
+
+
+@pytest.fixture
+def business_user(make_user: UserFactory) -> User:
+    return make_user("business", email="owner@acme.example", name="Omar Owner", business_name="Acme Coaching")
+
+
+@pytest.fixture
+def admin_user(make_user: UserFactory) -> User:
+    return make_user("admin", email="admin@example.com")
+
+
+@pytest.fixture
+def closer_client(app: Flask, closer: User) -> FlaskClient:
+    return _logged_in(app, closer)
+
+
+@pytest.fixture
+def business_client(app: Flask, business_user: User) -> FlaskClient:
+    return _logged_in(app, business_user)
+
+
+@pytest.fixture
+def admin_client(app: Flask, admin_user: User) -> FlaskClient:
+    return _logged_in(app, admin_user)

@@ -1,0 +1,50 @@
+"""Configuration comes from the environment; production refuses to start half-configured."""
+
+from __future__ import annotations
+
+import pytest
+
+import config
+from closerhub import create_app
+
+
+def test_production_refuses_to_start_without_secret_key_and_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.setenv("DATABASE_URL", "postgresql://db.example/closerhub")
+    with pytest.raises(config.ConfigError, match="SECRET_KEY"):
+        create_app({"PROFILE": "production"})
+
+
+def test_production_refuses_to_start_without_database_url_and_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SECRET_KEY", "x" * 32)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    with pytest.raises(config.ConfigError, match="DATABASE_URL") as info:
+        create_app({"PROFILE": "production"})
+    assert "SECRET_KEY" not in str(info.value)
+
+
+def test_production_sets_secure_cookie_flags(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SECRET_KEY", "x" * 32)
+    monkeypatch.setenv("DATABASE_URL", "postgres://u@127.0.0.1/db")
+    settings = config.load("production")
+    assert settings["SESSION_COOKIE_SECURE"] and settings["REMEMBER_COOKIE_SECURE"]
+    assert settings["SESSION_COOKIE_HTTPONLY"]
+    assert settings["SQLALCHEMY_DATABASE_URI"].startswith("postgresql+psycopg://")
+
+
+def test_money_settings_are_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PLATFORM_FEE_BPS", "1500")
+    monkeypatch.setenv("CLAWBACK_DAYS", "30")
+    settings = config.load("development")
+    assert settings["PLATFORM_FEE_BPS"] == 1500 and settings["CLAWBACK_DAYS"] == 30
+
+
+def test_a_non_integer_setting_is_refused_with_its_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PAYOUT_MINIMUM", "fifty euros")
+    with pytest.raises(config.ConfigError, match="PAYOUT_MINIMUM"):
+        config.load("development")
+
+
+def test_an_unknown_profile_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(config.ConfigError, match="staging"):
+        config.load("staging")
