@@ -39,7 +39,7 @@ def require_zone(name: object, field: str = "timezone") -> ZoneInfo:
 
 def require_aware(value: datetime, field: str = "start") -> datetime:
     """Refuse naive datetimes (an instant without an offset is ambiguous) and return UTC."""
-    if value.tzinfo is None or value.utcoffset() is None:
+    if not isinstance(value, datetime) or value.tzinfo is None or value.utcoffset() is None:
         raise ValidationError(
             "Give the time with its UTC offset, e.g. 2026-12-01T09:00:00+01:00.",
             field_errors={field: "Time needs a UTC offset (e.g. +01:00 or Z)."},
@@ -54,8 +54,8 @@ def to_local(instant: datetime, zone: str | ZoneInfo) -> datetime:
 
 
 def wall_time_exists(day: date, wall: time, zone: ZoneInfo) -> bool:
-    """False for wall times skipped by a spring-forward transition."""
-    naive = datetime.combine(day, wall)
+    """False for wall times skipped by a spring-forward transition (any tzinfo on ``wall`` is ignored)."""
+    naive = datetime.combine(day, wall.replace(tzinfo=None))
     local = naive.replace(tzinfo=zone)
     round_trip = local.astimezone(UTC).astimezone(zone)
     return round_trip.replace(tzinfo=None) == naive
@@ -65,7 +65,8 @@ def local_to_utc(day: date, wall: time, zone: str | ZoneInfo) -> datetime | None
     """The UTC instant of a wall-clock time on a day in ``zone``.
 
     Returns ``None`` when that wall time does not exist (spring forward); an ambiguous
-    wall time (fall back) resolves to its first occurrence.
+    wall time (fall back) resolves to its first occurrence. ``wall`` is read as a wall-clock
+    time in ``zone``; any tzinfo it carries is ignored.
     """
     tz = zone if isinstance(zone, ZoneInfo) else require_zone(zone)
     if not wall_time_exists(day, wall, tz):
@@ -94,7 +95,7 @@ def utc_offset_label(instant: datetime, zone: str | ZoneInfo) -> str:
     """A human label such as ``UTC+05:30`` for the zone's offset at ``instant``."""
     local = to_local(instant, zone)
     offset = local.utcoffset() or timedelta(0)
-    minutes = int(offset.total_seconds() // 60)
-    sign = "+" if minutes >= 0 else "-"
-    minutes = abs(minutes)
+    seconds = int(offset.total_seconds())
+    sign = "+" if seconds >= 0 else "-"
+    minutes = abs(seconds) // 60  # truncate toward zero on both sides (LMT offsets have seconds)
     return f"UTC{sign}{minutes // 60:02d}:{minutes % 60:02d}"
