@@ -19,7 +19,7 @@ $(STAMP): requirements.txt | $(BIN)/python
 venv: $(STAMP)
 
 translations: $(STAMP)
-	$(BIN)/pybabel compile -q -d translations
+	$(BIN)/pybabel -q compile -d translations
 
 migrate: venv translations
 	$(BIN)/flask db upgrade

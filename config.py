@@ -74,6 +74,7 @@ def base_settings() -> dict[str, Any]:
         # Rate limits: memory by default; several web workers need a shared store (Redis)
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_ENABLED": _bool("RATELIMIT_ENABLED", True),
+        "RATELIMIT_KEY_PREFIX": os.environ.get("RATELIMIT_KEY_PREFIX", "closerhub"),
         "RATELIMIT_HEADERS_ENABLED": True,
         # Sessions and cookies
         "SESSION_COOKIE_HTTPONLY": True,
@@ -112,7 +113,9 @@ def testing() -> dict[str, Any]:
         TESTING=True,
         ENV_NAME="testing",
         SECRET_KEY="test-secret",
-        RATELIMIT_ENABLED=False,
+        # Limits stay on in tests (Flask-Limiter cannot be switched on later); the app
+        # fixture resets the in-memory counters after each test.
+        RATELIMIT_STORAGE_URI="memory://",
         WTF_CSRF_ENABLED=False,
         PUBLIC_BASE_URL="http://localhost",
     )

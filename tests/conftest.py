@@ -23,6 +23,7 @@ from closerhub import create_app
 from closerhub.accounts import service as accounts
 from closerhub.accounts.models import User
 from closerhub.extensions import db as _db
+from closerhub.extensions import limiter
 
 pytest_plugins = ["tests.fixtures.smtp", "tests.fixtures.browser"]
 
@@ -35,6 +36,24 @@ def skip_or_fail(reason: str) -> None:
     if IN_CI:
         pytest.fail(f"CI must not skip: {reason}")
     pytest.skip(reason)
+
+
+class IsolatedClient(FlaskClient):
+    """A test client whose every request runs in its own app context, as in production.
+
+    The ``app`` fixture keeps an app context pushed for the test's own database work;
+    Flask would otherwise reuse it for requests, sharing ``g`` (and Flask-Login's cached
+    user) and the SQLAlchemy session between the test and every client. The test's own
+    session is committed around each request so it neither hides pending changes from
+    the request nor keeps a stale snapshot (SQLite) of what the request wrote.
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        _db.session.commit()
+        with self.application.app_context():
+            response = super().open(*args, **kwargs)
+        _db.session.commit()
+        return response
 
 
 def _database_url(tmp_root: Any) -> str:
@@ -80,6 +99,7 @@ def _reset_schema(app: Flask) -> None:
 def _app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     url = _database_url(tmp_path_factory.mktemp("db"))
     app = create_app({"PROFILE": "testing", "SQLALCHEMY_DATABASE_URI": url})
+    app.test_client_class = IsolatedClient
     with app.app_context():
         try:
             _db.engine.connect().close()
@@ -119,6 +139,7 @@ def app(_app: Flask) -> Iterator[Flask]:
         _app.config.clear()
         _app.config.update(saved)
         _truncate_all(_app)
+        limiter.reset()
 
 
 @pytest.fixture

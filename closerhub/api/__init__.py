@@ -1,9 +1,23 @@
-"""JSON API v1 (``/api/v1``): bearer-token auth, problem details, OpenAPI document."""
+"""JSON API v1 (``/api/v1``), its OpenAPI document and the human docs page (``/api/docs``).
+
+The blueprint is mounted at ``/api`` so that one blueprint holds both the versioned
+JSON routes (``/api/v1/...``, declared with ``routing.api_route``) and the HTML guide
+``/api/docs`` (endpoint ``api.docs``). A future ``/api/v2`` is another prefix here.
+
+To add endpoints from a new module, declare them with ``api_route`` and import the
+module at the bottom of this file.
+"""
 
 from __future__ import annotations
 
 from flask import Blueprint
 
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
+from closerhub.core.errors import AuthenticationFailed
 
-from closerhub.api import views  # noqa: E402,F401  (registers the routes)
+bp = Blueprint("api", __name__, url_prefix="/api")
+API_PREFIX = "/v1"  # relative to the blueprint: routes live under /api/v1
+
+from closerhub.api import auth, views  # noqa: E402, F401  (views registers the routes)
+
+# A 401 needs the WWW-Authenticate challenge; the app-wide DomainError handler does not add it.
+bp.register_error_handler(AuthenticationFailed, auth.unauthorized)

@@ -1,11 +1,18 @@
-"""The email outbox: every message is stored first, then delivered (or kept, without SMTP)."""
+"""The email outbox: every message is stored first, then delivered (or kept, without SMTP).
+
+A row's life: ``pending`` → ``sending`` (claimed by one deliverer, with a lease) → ``sent``;
+a failed attempt puts it back to ``pending`` with a later ``next_attempt_at`` (exponential
+backoff) until the last attempt, which leaves it ``failed`` for an admin to retry. Without a
+mail server the row is ``stored``: never sent, readable on the admin outbox page.
+"""
 
 from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Enum, Integer, String, Text
+from sqlalchemy import JSON, Enum, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from closerhub.db import UTCDateTime
@@ -13,24 +20,58 @@ from closerhub.extensions import db
 
 
 class OutboxStatus(enum.StrEnum):
-    PENDING = "pending"  # waiting for delivery
+    """Where a message is in its delivery."""
+
+    PENDING = "pending"  # waiting for delivery (first try or a retry after next_attempt_at)
+    SENDING = "sending"  # claimed by one deliverer; next_attempt_at is when the claim lapses
     SENT = "sent"  # accepted by the SMTP server
-    FAILED = "failed"  # gave up after retries
+    FAILED = "failed"  # gave up after the last attempt (an admin may retry it)
     STORED = "stored"  # no mail server configured: kept here for admins to read
 
 
 class OutboxMessage(db.Model):
+    """One email as it was rendered for its recipient, with its delivery state."""
+
     __tablename__ = "outbox_messages"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     to_address: Mapped[str] = mapped_column(String(254), index=True)
+    # Extra visible recipients (a list of addresses); they get the same message.
+    cc: Mapped[list[str]] = mapped_column(JSON, default=list)
     subject: Mapped[str] = mapped_column(String(255))
     text_body: Mapped[str] = mapped_column(Text)
     html_body: Mapped[str] = mapped_column(Text)
+    # Files sent along (ICS invites, ...): [{filename, content_type, encoding: "utf-8"|"base64", content}]
+    attachments: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # Which template and language rendered it: admins can tell messages apart at a glance.
+    template: Mapped[str] = mapped_column(String(80))
+    language: Mapped[str] = mapped_column(String(8))
+    # Fixed when queued, so every retry carries the same Message-ID (receivers can de-duplicate).
+    message_id: Mapped[str] = mapped_column(String(255), unique=True)
     status: Mapped[OutboxStatus] = mapped_column(
-        Enum(OutboxStatus, name="outbox_status", native_enum=False, create_constraint=True, length=20,
-             values_callable=lambda e: [m.value for m in e]), index=True)
+        Enum(
+            OutboxStatus,
+            name="outbox_status",
+            native_enum=False,
+            create_constraint=True,
+            length=20,
+            values_callable=lambda e: [m.value for m in e],
+        )
+    )
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # pending: not before this instant; sending: when the claim lapses; otherwise empty.
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    # The deliverer's one query: due rows by status and time.
+    __table_args__ = (Index("ix_outbox_messages_status_next_attempt_at", "status", "next_attempt_at"),)
+
+    @property
+    def recipients(self) -> list[str]:
+        """Every envelope recipient: the To address, then the Cc addresses."""
+        return [self.to_address, *(self.cc or [])]
+
+    def __repr__(self) -> str:
+        return f"<OutboxMessage {self.id} {self.template} {self.status.value}>"

@@ -236,3 +236,13 @@ def test_preferences_change_language_and_zone(closer_client: FlaskClient, closer
     db.session.refresh(closer)
     assert (closer.name, closer.timezone, closer.language) == ("Claire", "Asia/Kolkata", "fr")
     assert "Asia/Kolkata" in closer_client.get("/dashboard").get_data(as_text=True)
+
+
+def test_repeated_failed_logins_are_rate_limited_with_retry_after(client: FlaskClient, closer: User) -> None:
+    statuses = [client.post("/login", data={"email": closer.email, "password": "guess-number-x"}).status_code
+                for _ in range(11)]
+    assert statuses[:10] == [401] * 10
+    assert statuses[10] == 429
+    response = client.post("/login", data={"email": closer.email, "password": PASSWORD})
+    assert response.status_code == 429 and int(response.headers["Retry-After"]) > 0
+    assert "Too many attempts" in response.get_data(as_text=True)

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: b49b5f63e7c4
+Revision ID: 38c844cfb4f7
 Revises: 
-Create Date: 2026-11-23 00:46:08.190236
+Create Date: 2026-11-23 01:06:46.443988
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import closerhub.db
 
 
 # revision identifiers, used by Alembic.
-revision = 'b49b5f63e7c4'
+revision = '38c844cfb4f7'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -32,18 +32,25 @@ def upgrade():
     op.create_table('outbox_messages',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('to_address', sa.String(length=254), nullable=False),
+    sa.Column('cc', sa.JSON(), nullable=False),
     sa.Column('subject', sa.String(length=255), nullable=False),
     sa.Column('text_body', sa.Text(), nullable=False),
     sa.Column('html_body', sa.Text(), nullable=False),
-    sa.Column('status', sa.Enum('pending', 'sent', 'failed', 'stored', name='outbox_status', native_enum=False, create_constraint=True, length=20), nullable=False),
+    sa.Column('attachments', sa.JSON(), nullable=False),
+    sa.Column('template', sa.String(length=80), nullable=False),
+    sa.Column('language', sa.String(length=8), nullable=False),
+    sa.Column('message_id', sa.String(length=255), nullable=False),
+    sa.Column('status', sa.Enum('pending', 'sending', 'sent', 'failed', 'stored', name='outbox_status', native_enum=False, create_constraint=True, length=20), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('next_attempt_at', closerhub.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('last_error', sa.Text(), nullable=True),
     sa.Column('created_at', closerhub.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('sent_at', closerhub.db.UTCDateTime(timezone=True), nullable=True),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox_messages'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox_messages')),
+    sa.UniqueConstraint('message_id', name=op.f('uq_outbox_messages_message_id'))
     )
     with op.batch_alter_table('outbox_messages', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_outbox_messages_status'), ['status'], unique=False)
+        batch_op.create_index('ix_outbox_messages_status_next_attempt_at', ['status', 'next_attempt_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_outbox_messages_to_address'), ['to_address'], unique=False)
 
     op.create_table('users',
@@ -124,7 +131,7 @@ def downgrade():
     op.drop_table('users')
     with op.batch_alter_table('outbox_messages', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_outbox_messages_to_address'))
-        batch_op.drop_index(batch_op.f('ix_outbox_messages_status'))
+        batch_op.drop_index('ix_outbox_messages_status_next_attempt_at')
 
     op.drop_table('outbox_messages')
     op.drop_table('businesses')

@@ -1,0 +1,87 @@
+"""Bearer-token authentication for the JSON API.
+
+The API reads only ``Authorization: Bearer <token>``; it never looks at the session
+cookie, so a logged-in browser cannot be made to call it (no CSRF surface) and a
+request without the header is a 401 even from a browser with a session.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import Response, g, request
+
+from closerhub import clock
+from closerhub.accounts import tokens
+from closerhub.accounts.models import Role, User
+from closerhub.api.problems import problem_response
+from closerhub.core.errors import AuthenticationFailed, PermissionDenied
+from closerhub.extensions import db
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+REALM = 'Bearer realm="CloserHub API"'
+
+
+def bearer_secret() -> str | None:
+    """The credentials of an ``Authorization: Bearer ...`` header, or None."""
+    scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not credentials.strip():
+        return None
+    return credentials.strip()
+
+
+def authenticate_request() -> User:
+    """The user of the request's bearer token (also kept on ``g``); AuthenticationFailed otherwise."""
+    secret = bearer_secret()
+    if secret is None:
+        raise AuthenticationFailed(
+            "Send an API token in the header 'Authorization: Bearer <token>'.", code="unauthenticated"
+        )
+    user = tokens.authenticate_token(db.session, secret, clock.utcnow())
+    g.api_user = user
+    return user
+
+
+def check_role(user: User, allowed: Iterable[Role | str]) -> None:
+    """PermissionDenied (403) unless ``user`` has one of the ``allowed`` roles."""
+    roles = {Role(r) for r in allowed}
+    if user.role not in roles:
+        names = " or ".join(sorted(r.value for r in roles))
+        raise PermissionDenied(f"This endpoint is for {names} accounts.")
+
+
+def api_auth(*roles: Role | str) -> Callable[[F], F]:
+    """Require a valid bearer token (401) and, when ``roles`` are given, one of them (403)."""
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            user = authenticate_request()
+            if roles:
+                check_role(user, roles)
+            return view(*args, **kwargs)
+
+        return wrapped  # type: ignore[return-value]
+
+    return decorator
+
+
+def current_api_user() -> User:
+    """The user authenticated by ``api_auth`` for this request."""
+    user = g.get("api_user")
+    if user is None:  # a programming error: the view is missing @api_auth / auth=
+        raise RuntimeError("current_api_user() called outside an authenticated API view")
+    return user
+
+
+def unauthorized(exc: AuthenticationFailed) -> Response:
+    """401 problem details with the ``WWW-Authenticate`` challenge HTTP requires on a 401."""
+    db.session.rollback()
+    response = problem_response(401, exc.title, exc.message, code=exc.code, errors=exc.field_errors)
+    # RFC 6750: say "invalid_token" only when a token was actually presented.
+    challenge = f'{REALM}, error="invalid_token"' if bearer_secret() is not None else REALM
+    response.headers["WWW-Authenticate"] = challenge
+    return response
