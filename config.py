@@ -112,7 +112,7 @@ def testing() -> dict[str, Any]:
     cfg.update(
         TESTING=True,
         ENV_NAME="testing",
-        SECRET_KEY="test-secret",
+        SECRET_KEY="test-secret",  # noqa: S106  (testing profile only)
         # Limits stay on in tests (Flask-Limiter cannot be switched on later); the app
         # fixture resets the in-memory counters after each test.
         RATELIMIT_STORAGE_URI="memory://",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import click
 from flask import Flask
 from sqlalchemy import select
@@ -11,7 +13,7 @@ from closerhub.accounts.models import User
 from closerhub.core.errors import DomainError
 from closerhub.extensions import db
 
-DEMO_PASSWORD = "demo-password-2026"
+DEMO_PASSWORD = "demo-password-2026"  # noqa: S105  (public demo accounts, printed by seed-demo)
 
 # (role, email, name, timezone, language, business name)
 DEMO_USERS = [
@@ -46,8 +48,10 @@ def init_app(app: Flask) -> None:
     @app.cli.command("seed-demo")
     def seed_demo_command() -> None:
         """Load demo businesses, closers and an admin (safe to run again)."""
+        # The demo's welcome emails stay readable in the outbox; keep the console to the logins.
+        logging.getLogger("closerhub.notifications.service").setLevel(logging.WARNING)
         rows = seed_demo()
-        click.echo("Demo logins (password for all: %s)" % DEMO_PASSWORD)
+        click.echo(f"Demo logins (password for all: {DEMO_PASSWORD})")
         for role, email, state in rows:
             click.echo(f"  {role:<9} {email:<32} {state}")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask
+from flask import Flask, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -21,10 +21,20 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _wants_write_lock(conn: Any) -> bool:
+    if conn.get_execution_options().get("sqlite_immediate"):
+        return True
+    # A SQLite transaction that has read cannot start writing once another connection has
+    # committed ("database is locked", the busy timeout does not apply). Web requests that
+    # may write (POST, PUT, ...) therefore take the write lock first and queue behind
+    # each other instead of failing; GETs stay concurrent readers.
+    return has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
+
+
 def _sqlite_begin(conn: Any) -> None:
     # Writes that check then insert ask for the write lock up front (see DESIGN.md);
     # a connection opts in with execution_options(sqlite_immediate=True).
-    if conn.get_execution_options().get("sqlite_immediate"):
+    if _wants_write_lock(conn):
         conn.exec_driver_sql("BEGIN IMMEDIATE")
     else:
         conn.exec_driver_sql("BEGIN")

@@ -32,7 +32,8 @@ def local_time(instant: datetime | None, zone: str | None = None, fmt: str = "me
         return ""
     zone = zone or select_timezone() or "UTC"
     local = to_local(instant, zone)
-    return f"{format_datetime(local.replace(tzinfo=None), fmt, rebase=False)} ({zone}, {utc_offset_label(instant, zone)})"
+    label = utc_offset_label(instant, zone)
+    return f"{format_datetime(local.replace(tzinfo=None), fmt, rebase=False)} ({zone}, {label})"
 
 
 def init_app(app: Flask) -> None:

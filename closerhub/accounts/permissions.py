@@ -11,8 +11,8 @@ from functools import wraps
 from typing import Any, Protocol, TypeVar
 
 from flask import abort, flash, redirect, request, url_for
-from flask_login import current_user
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from closerhub.accounts.models import Role, User
 from closerhub.core.errors import NotFound

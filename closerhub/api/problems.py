@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from flask import Response, json
+from flask import Response
 
 
 def problem_response(status: int, title: str, detail: str, *, code: str | None = None,
@@ -23,7 +24,17 @@ def problem_response(status: int, title: str, detail: str, *, code: str | None =
     if code:
         body["code"] = code
     body.update(extra)
-    return Response(json.dumps(body), status=status, mimetype="application/problem+json")
+    return Response(json_text(body), status=status, mimetype="application/problem+json")
+
+
+# Escaping these inside JSON strings keeps a response harmless even if something ever
+# serves it as HTML (the classic JSON-in-HTML injection); JSON parsers read them back.
+HTML_SAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"})
+
+
+def json_text(payload: Any) -> str:
+    """Compact JSON with ``<>&`` escaped (problem details echo user input back)."""
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).translate(HTML_SAFE)
 
 
 def _slug(title: str) -> str:

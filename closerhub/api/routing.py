@@ -18,7 +18,6 @@ Usage::
 from __future__ import annotations
 
 import inspect
-import json
 from collections.abc import Callable, Iterable
 from functools import wraps
 from typing import Any
@@ -31,6 +30,7 @@ from closerhub.api import API_PREFIX, bp
 from closerhub.api.auth import api_auth
 from closerhub.api.idempotency import idempotent as idempotent_decorator
 from closerhub.api.openapi import REGISTRY, Operation
+from closerhub.api.problems import HTML_SAFE, json_text
 from closerhub.api.validation import parse_json, parse_query
 from closerhub.extensions import db, limiter
 
@@ -38,18 +38,12 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 PUBLIC: tuple[str, ...] | None = None
 ANY_ROLE: tuple[str, ...] = tuple(r.value for r in Role)
 
-# Escaping these inside JSON strings keeps a response harmless even if something ever
-# serves it as HTML (the classic JSON-in-HTML injection); JSON parsers read them back.
-_HTML_SAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"})
 
 
 def json_response(payload: Any, status: int = 200) -> Response:
     """A JSON response of a pydantic model or plain data, with ``<>&`` escaped."""
-    if isinstance(payload, BaseModel):
-        text = payload.model_dump_json()
-    else:
-        text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
-    return Response(text.translate(_HTML_SAFE), status=status, mimetype="application/json")
+    text = payload.model_dump_json().translate(HTML_SAFE) if isinstance(payload, BaseModel) else json_text(payload)
+    return Response(text, status=status, mimetype="application/json")
 
 
 def begin_write_transaction() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from flask.testing import FlaskClient
 
 from closerhub.accounts.models import User
@@ -9,8 +10,6 @@ from closerhub.accounts.permissions import find_visible
 from closerhub.businesses.models import Business
 from closerhub.core.errors import NotFound
 from tests.conftest import UserFactory
-
-import pytest
 
 
 def test_a_business_user_gets_404_on_another_business_page(business_client: FlaskClient,
