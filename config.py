@@ -127,9 +127,7 @@ def production() -> dict[str, Any]:
     cfg = base_settings()
     missing = [name for name in ("SECRET_KEY", "DATABASE_URL") if not os.environ.get(name)]
     if missing:
-        raise ConfigError(
-            "Refusing to start in production: missing environment variable(s): " + ", ".join(missing)
-        )
+        raise ConfigError("Refusing to start in production: missing environment variable(s): " + ", ".join(missing))
     cfg["SESSION_COOKIE_SECURE"] = True
     cfg["REMEMBER_COOKIE_SECURE"] = True
     cfg["ENV_NAME"] = "production"

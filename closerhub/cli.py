@@ -37,9 +37,18 @@ def seed_demo() -> list[tuple[str, str, str]]:
         if role == "admin":
             accounts.create_admin(db.session, email=email, password=DEMO_PASSWORD, name=name)
         else:
-            accounts.signup(db.session, accounts.SignupData(
-                email=email, password=DEMO_PASSWORD, name=name, role=role, timezone=zone,
-                language=language, business_name=business_name))
+            accounts.signup(
+                db.session,
+                accounts.SignupData(
+                    email=email,
+                    password=DEMO_PASSWORD,
+                    name=name,
+                    role=role,
+                    timezone=zone,
+                    language=language,
+                    business_name=business_name,
+                ),
+            )
         rows.append((role, email, "created"))
     return rows
 

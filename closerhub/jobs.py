@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 
 def deliver_outbox(app: Flask) -> int:
     """Send pending emails (retries with backoff are handled by the service)."""
-    from closerhub.notifications.service import deliver_pending
+    from closerhub.notifications.delivery import deliver_pending
 
     with app.app_context():
         try:

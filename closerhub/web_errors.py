@@ -26,8 +26,9 @@ def _html_error(code: int, title: str, message: str) -> tuple[str, int]:
 def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError) -> tuple[str, int]:
-        return _html_error(400, "Form expired or forged",
-                           "The form could not be verified. Go back, reload the page and try again.")
+        return _html_error(
+            400, "Form expired or forged", "The form could not be verified. Go back, reload the page and try again."
+        )
 
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError) -> Response | tuple[str, int]:
@@ -58,8 +59,10 @@ def init_app(app: Flask) -> None:
     def server_error(exc: Exception) -> Response | tuple[str, int]:
         log.exception("Unhandled error on %s %s", request.method, request.path)
         db.session.rollback()
-        if app.config.get("PROPAGATE_EXCEPTIONS") and app.config.get("TESTING") and not app.config.get(
-            "SHOW_500_IN_TESTS"
+        if (
+            app.config.get("PROPAGATE_EXCEPTIONS")
+            and app.config.get("TESTING")
+            and not app.config.get("SHOW_500_IN_TESTS")
         ):
             raise exc
         if _wants_problem_json():

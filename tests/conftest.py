@@ -60,7 +60,7 @@ def _database_url(tmp_root: Any) -> str:
     url = os.environ.get("CLOSERHUB_TEST_DB_URL", "")
     if url:
         if url.startswith("postgresql://"):
-            url = "postgresql+psycopg://" + url[len("postgresql://"):]
+            url = "postgresql+psycopg://" + url[len("postgresql://") :]
         return url
     return f"sqlite:///{tmp_root / 'test.sqlite'}"
 
@@ -122,7 +122,8 @@ def _truncate_all(app: Flask) -> None:
                 for t in tables:
                     conn.execute(text(f'DELETE FROM "{t}"'))
                 conn.execute(text("DELETE FROM sqlite_sequence")) if conn.execute(
-                    text("SELECT 1 FROM sqlite_master WHERE name='sqlite_sequence'")).first() else None
+                    text("SELECT 1 FROM sqlite_master WHERE name='sqlite_sequence'")
+                ).first() else None
 
 
 @pytest.fixture
@@ -171,18 +172,31 @@ class UserFactory:
     app: Flask
     counter: int = 0
 
-    def __call__(self, role: str = "closer", *, email: str | None = None, name: str | None = None,
-                 timezone: str = "Europe/Paris", language: str = "en", business_name: str | None = None,
-                 password: str = PASSWORD) -> User:
+    def __call__(
+        self,
+        role: str = "closer",
+        *,
+        email: str | None = None,
+        name: str | None = None,
+        timezone: str = "Europe/Paris",
+        language: str = "en",
+        business_name: str | None = None,
+        password: str = PASSWORD,
+    ) -> User:
         """Create a user through the real sign-up service."""
         self.counter += 1
         email = email or f"{role}{self.counter}@example.com"
         if role == "admin":
             return accounts.create_admin(_db.session, email=email, password=password, name=name or "Ada Admin")
-        data = accounts.SignupData(email=email, password=password, name=name or f"{role.title()} {self.counter}",
-                                   role=role, timezone=timezone, language=language,
-                                   business_name=business_name or (f"Business {self.counter}" if role == "business"
-                                                                   else None))
+        data = accounts.SignupData(
+            email=email,
+            password=password,
+            name=name or f"{role.title()} {self.counter}",
+            role=role,
+            timezone=timezone,
+            language=language,
+            business_name=business_name or (f"Business {self.counter}" if role == "business" else None),
+        )
         return accounts.signup(_db.session, data)
 
 

@@ -13,9 +13,11 @@ LANGUAGE_CHOICES = [("en", "English"), ("fr", "Français")]
 
 
 class SignupForm(FlaskForm):
-    role = RadioField(_l("I am"), choices=[("business", _l("a business looking for closers")),
-                                          ("closer", _l("a closer looking for work"))],
-                      validators=[DataRequired(_l("Choose closer or business."))])
+    role = RadioField(
+        _l("I am"),
+        choices=[("business", _l("a business looking for closers")), ("closer", _l("a closer looking for work"))],
+        validators=[DataRequired(_l("Choose closer or business."))],
+    )
     name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=120)])
     business_name = StringField(_l("Business name"), validators=[Optional(), Length(max=120)])
     email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
@@ -46,8 +48,9 @@ class PreferencesForm(FlaskForm):
 
 class ChangePasswordForm(FlaskForm):
     current_password = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=MAX_LENGTH)])
-    new_password = PasswordField(_l("New password"),
-                                 validators=[DataRequired(), Length(min=MIN_LENGTH, max=MAX_LENGTH)])
+    new_password = PasswordField(
+        _l("New password"), validators=[DataRequired(), Length(min=MIN_LENGTH, max=MAX_LENGTH)]
+    )
 
 
 class ChangeEmailForm(FlaskForm):
@@ -56,5 +59,8 @@ class ChangeEmailForm(FlaskForm):
 
 
 class NewTokenForm(FlaskForm):
-    name = StringField(_l("Token name"), validators=[DataRequired(), Length(max=80)],
-                       description=_l("e.g. 'Zapier funnel' — to recognise it later"))
+    name = StringField(
+        _l("Token name"),
+        validators=[DataRequired(), Length(max=80)],
+        description=_l("e.g. 'Zapier funnel' — to recognise it later"),
+    )

@@ -17,10 +17,21 @@ def use_fast_hashing() -> None:
     global _hasher
     _hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
+
 # A handful of the most common passwords that still meet the length rule.
 _COMMON = {
-    "1234567890", "123456789a", "password12", "password123", "qwertyuiop", "iloveyou12",
-    "passw0rd12", "abcdefghij", "0987654321", "1q2w3e4r5t", "motdepasse", "azertyuiop",
+    "1234567890",
+    "123456789a",
+    "password12",
+    "password123",
+    "qwertyuiop",
+    "iloveyou12",
+    "passw0rd12",
+    "abcdefghij",
+    "0987654321",
+    "1q2w3e4r5t",
+    "motdepasse",
+    "azertyuiop",
 }
 
 # A valid hash of a random password, verified when the user is unknown so that a

@@ -47,8 +47,9 @@ def normalize_email(raw: object, field: str = "email") -> str:
     try:
         info = validate_email(raw.strip(), check_deliverability=False)
     except EmailNotValidError as exc:
-        raise ValidationError(f"That email address is not valid: {exc}",
-                              field_errors={field: "Enter a valid email address."}) from exc
+        raise ValidationError(
+            f"That email address is not valid: {exc}", field_errors={field: "Enter a valid email address."}
+        ) from exc
     return info.normalized.lower()
 
 
@@ -58,8 +59,9 @@ def clean_name(raw: object, field: str = "name", max_len: int = NAME_MAX) -> str
         raise ValidationError("A name is required.", field_errors={field: "This field is required."})
     value = " ".join(raw.split())
     if len(value) > max_len:
-        raise ValidationError(f"Keep it under {max_len} characters.",
-                              field_errors={field: f"At most {max_len} characters."})
+        raise ValidationError(
+            f"Keep it under {max_len} characters.", field_errors={field: f"At most {max_len} characters."}
+        )
     if any(ord(ch) < 32 for ch in value):
         raise ValidationError("Remove control characters.", field_errors={field: "Invalid characters."})
     return value
@@ -99,20 +101,29 @@ def signup(session: Session, data: SignupData) -> User:
     email = normalize_email(data.email)
     name = clean_name(data.name)
     if _email_taken(session, email):
-        raise Conflict("An account with this email already exists. Log in or reset your password.",
-                       field_errors={"email": "Already registered."}, code="email_taken")
+        raise Conflict(
+            "An account with this email already exists. Log in or reset your password.",
+            field_errors={"email": "Already registered."},
+            code="email_taken",
+        )
     now = clock.utcnow()
-    user = User(email=email, name=name, password_hash=passwords.hash_password(data.password),
-                role=Role(data.role), status=AccountStatus.ACTIVE, timezone=data.timezone,
-                language=data.language, created_at=now)
+    user = User(
+        email=email,
+        name=name,
+        password_hash=passwords.hash_password(data.password),
+        role=Role(data.role),
+        status=AccountStatus.ACTIVE,
+        timezone=data.timezone,
+        language=data.language,
+        created_at=now,
+    )
     session.add(user)
     if user.role == Role.BUSINESS:
         business = Business(name=business_name, timezone=data.timezone, currency="EUR", created_at=now)
         session.add(business)
         session.add(BusinessMember(business=business, user=user, role=MemberRole.OWNER, created_at=now))
     session.flush()
-    queue_email(session, to=user.email, template="welcome", language=user.language,
-                context={"user": user})
+    queue_email(session, to=user.email, template="welcome", language=user.language, context={"user": user})
     session.commit()
     return user
 
@@ -145,6 +156,7 @@ def authenticate(session: Session, email: object, password: object) -> User:
 
 # --- password reset -------------------------------------------------------------------
 
+
 def _reset_serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="password-reset")
 
@@ -172,15 +184,21 @@ def request_password_reset(session: Session, email: object, reset_url_for: objec
     if user is None or user.status != AccountStatus.ACTIVE:
         return
     token = make_reset_token(user)
-    queue_email(session, to=user.email, template="password_reset", language=user.language,
-                context={"user": user, "reset_url": reset_url_for(token)})  # type: ignore[operator]
+    queue_email(
+        session,
+        to=user.email,
+        template="password_reset",
+        language=user.language,
+        context={"user": user, "reset_url": reset_url_for(token)},
+    )  # type: ignore[operator]
     session.commit()
 
 
 def user_for_reset_token(session: Session, token: str) -> User:
     """The user a reset link belongs to, or ValidationError if forged, expired or used."""
-    invalid = ValidationError("This reset link is invalid or has already been used. Ask for a new one.",
-                              code="invalid_token")
+    invalid = ValidationError(
+        "This reset link is invalid or has already been used. Ask for a new one.", code="invalid_token"
+    )
     try:
         data = _reset_serializer().loads(token, max_age=current_app.config["PASSWORD_RESET_MAX_AGE"])
     except SignatureExpired:
@@ -200,22 +218,22 @@ def reset_password(session: Session, token: str, new_password: str) -> User:
     user = user_for_reset_token(session, token)
     passwords.check_rules(new_password, email=user.email)
     user.password_hash = passwords.hash_password(new_password)
-    queue_email(session, to=user.email, template="password_changed", language=user.language,
-                context={"user": user})
+    queue_email(session, to=user.email, template="password_changed", language=user.language, context={"user": user})
     session.commit()
     return user
 
 
 # --- settings --------------------------------------------------------------------------
 
+
 def change_password(session: Session, user: User, current: str, new: str) -> None:
     if not passwords.verify_password(user.password_hash, current or ""):
-        raise ValidationError("Your current password is incorrect.",
-                              field_errors={"current_password": "Incorrect password."})
+        raise ValidationError(
+            "Your current password is incorrect.", field_errors={"current_password": "Incorrect password."}
+        )
     passwords.check_rules(new, email=user.email, field="new_password")
     user.password_hash = passwords.hash_password(new)
-    queue_email(session, to=user.email, template="password_changed", language=user.language,
-                context={"user": user})
+    queue_email(session, to=user.email, template="password_changed", language=user.language, context={"user": user})
     session.commit()
 
 
@@ -231,19 +249,21 @@ def change_email(session: Session, user: User, password: str, new_email: object)
     old = user.email
     user.email = address
     user.email_verified_at = None
-    queue_email(session, to=old, template="email_changed", language=user.language,
-                context={"user": user, "old_email": old})
+    queue_email(
+        session, to=old, template="email_changed", language=user.language, context={"user": user, "old_email": old}
+    )
     session.commit()
 
 
-def update_preferences(session: Session, user: User, *, name: object, timezone: object,
-                       language: object) -> None:
+def update_preferences(session: Session, user: User, *, name: object, timezone: object, language: object) -> None:
     """Change the display name, time zone and language together (all or nothing)."""
     errors: dict[str, str] = {}
     clean: dict[str, str] = {}
-    for key, fn in (("name", lambda: clean_name(name)),
-                    ("timezone", lambda: (require_zone(timezone), str(timezone))[1]),
-                    ("language", lambda: clean_language(language))):
+    for key, fn in (
+        ("name", lambda: clean_name(name)),
+        ("timezone", lambda: (require_zone(timezone), str(timezone))[1]),
+        ("language", lambda: clean_language(language)),
+    ):
         try:
             clean[key] = fn()
         except ValidationError as exc:
@@ -263,9 +283,16 @@ def create_admin(session: Session, *, email: str, password: str, name: str) -> U
             raise Conflict(f"{address} already has a {existing.role.value} account.")
         return existing
     passwords.check_rules(password, email=address)
-    user = User(email=address, name=clean_name(name), password_hash=passwords.hash_password(password),
-                role=Role.ADMIN, status=AccountStatus.ACTIVE, timezone="UTC", language="en",
-                created_at=clock.utcnow())
+    user = User(
+        email=address,
+        name=clean_name(name),
+        password_hash=passwords.hash_password(password),
+        role=Role.ADMIN,
+        status=AccountStatus.ACTIVE,
+        timezone="UTC",
+        language="en",
+        created_at=clock.utcnow(),
+    )
     session.add(user)
     session.commit()
     return user

@@ -52,10 +52,18 @@ def signup() -> str | Response:
         form.role.data = request.args["role"]
     if form.validate_on_submit():
         try:
-            user = service.signup(db.session, service.SignupData(
-                email=form.email.data or "", password=form.password.data or "", name=form.name.data or "",
-                role=form.role.data or "", timezone=(form.timezone.data or "").strip(),
-                language=form.language.data or "en", business_name=form.business_name.data))
+            user = service.signup(
+                db.session,
+                service.SignupData(
+                    email=form.email.data or "",
+                    password=form.password.data or "",
+                    name=form.name.data or "",
+                    role=form.role.data or "",
+                    timezone=(form.timezone.data or "").strip(),
+                    language=form.language.data or "en",
+                    business_name=form.business_name.data,
+                ),
+            )
         except DomainError as exc:
             db.session.rollback()
             show_errors(form, exc)
@@ -102,15 +110,19 @@ def forgot_password() -> str | Response:
     if form.validate_on_submit():
         try:
             service.request_password_reset(
-                db.session, form.email.data,
-                lambda token: url_for("accounts.reset_password", token=token, _external=True))
+                db.session,
+                form.email.data,
+                lambda token: url_for("accounts.reset_password", token=token, _external=True),
+            )
         except ValidationError as exc:
             db.session.rollback()
             show_errors(form, exc)
         else:
             # Same answer whether or not the account exists: no user enumeration.
-            flash(_("If an account exists for that address, we have emailed a reset link. "
-                    "It expires in one hour."), "info")
+            flash(
+                _("If an account exists for that address, we have emailed a reset link. It expires in one hour."),
+                "info",
+            )
             return redirect(url_for("accounts.login"))
     return render_template("accounts/forgot.html", form=form)
 
@@ -141,19 +153,31 @@ def reset_password(token: str) -> str | Response | tuple[str, int]:
 def settings() -> str:
     user: User = current_user  # type: ignore[assignment]
     prefs = forms.PreferencesForm(obj=user)
-    return render_template("accounts/settings.html", prefs=prefs, pw=forms.ChangePasswordForm(),
-                           email_form=forms.ChangeEmailForm(), token_form=forms.NewTokenForm(),
-                           tokens=tokens.list_tokens(db.session, user), zones=_zones(), new_secret=None)
+    return render_template(
+        "accounts/settings.html",
+        prefs=prefs,
+        pw=forms.ChangePasswordForm(),
+        email_form=forms.ChangeEmailForm(),
+        token_form=forms.NewTokenForm(),
+        tokens=tokens.list_tokens(db.session, user),
+        zones=_zones(),
+        new_secret=None,
+    )
 
 
 def _settings_again(status: int = 422, **forms_override: object) -> tuple[str, int]:
     user: User = current_user  # type: ignore[assignment]
-    context = {"prefs": forms.PreferencesForm(obj=user), "pw": forms.ChangePasswordForm(formdata=None),
-               "email_form": forms.ChangeEmailForm(formdata=None),
-               "token_form": forms.NewTokenForm(formdata=None), "new_secret": None}
+    context = {
+        "prefs": forms.PreferencesForm(obj=user),
+        "pw": forms.ChangePasswordForm(formdata=None),
+        "email_form": forms.ChangeEmailForm(formdata=None),
+        "token_form": forms.NewTokenForm(formdata=None),
+        "new_secret": None,
+    }
     context.update(forms_override)
-    return render_template("accounts/settings.html", tokens=tokens.list_tokens(db.session, user),
-                           zones=_zones(), **context), status
+    return render_template(
+        "accounts/settings.html", tokens=tokens.list_tokens(db.session, user), zones=_zones(), **context
+    ), status
 
 
 @bp.post("/account/preferences")
@@ -162,8 +186,13 @@ def update_preferences() -> Response | tuple[str, int]:
     form = forms.PreferencesForm()
     if form.validate_on_submit():
         try:
-            service.update_preferences(db.session, current_user, name=form.name.data,  # type: ignore[arg-type]
-                                       timezone=(form.timezone.data or "").strip(), language=form.language.data)
+            service.update_preferences(
+                db.session,
+                current_user,
+                name=form.name.data,  # type: ignore[arg-type]
+                timezone=(form.timezone.data or "").strip(),
+                language=form.language.data,
+            )
         except DomainError as exc:
             db.session.rollback()
             show_errors(form, exc)
@@ -179,8 +208,12 @@ def change_password() -> Response | tuple[str, int]:
     form = forms.ChangePasswordForm()
     if form.validate_on_submit():
         try:
-            service.change_password(db.session, current_user, form.current_password.data or "",  # type: ignore[arg-type]
-                                    form.new_password.data or "")
+            service.change_password(
+                db.session,
+                current_user,
+                form.current_password.data or "",  # type: ignore[arg-type]
+                form.new_password.data or "",
+            )
         except DomainError as exc:
             db.session.rollback()
             show_errors(form, exc)
@@ -196,8 +229,12 @@ def change_email() -> Response | tuple[str, int]:
     form = forms.ChangeEmailForm()
     if form.validate_on_submit():
         try:
-            service.change_email(db.session, current_user, form.password.data or "",  # type: ignore[arg-type]
-                                 form.email.data)
+            service.change_email(
+                db.session,
+                current_user,
+                form.password.data or "",  # type: ignore[arg-type]
+                form.email.data,
+            )
         except DomainError as exc:
             db.session.rollback()
             show_errors(form, exc)
@@ -212,8 +249,12 @@ def change_email() -> Response | tuple[str, int]:
 def create_token() -> tuple[str, int]:
     form = forms.NewTokenForm()
     if form.validate_on_submit():
-        _token, secret = tokens.create_token(db.session, current_user, form.name.data or "",  # type: ignore[arg-type]
-                                             clock.utcnow())
+        _token, secret = tokens.create_token(
+            db.session,
+            current_user,
+            form.name.data or "",  # type: ignore[arg-type]
+            clock.utcnow(),
+        )
         flash(_("Token created. Copy it now: it will not be shown again."), "success")
         return _settings_again(status=201, new_secret=secret)
     return _settings_again(token_form=form)

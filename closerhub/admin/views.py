@@ -29,5 +29,13 @@ def index() -> str:
         query = query.where(or_(func.lower(User.email).like(like), func.lower(User.name).like(like)))
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
     users = db.session.scalars(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
-    return render_template("admin/index.html", users=users, q=q, role=role, page=page, total=total,
-                           pages=max(1, -(-total // PAGE_SIZE)), roles=[r.value for r in Role])
+    return render_template(
+        "admin/index.html",
+        users=users,
+        q=q,
+        role=role,
+        page=page,
+        total=total,
+        pages=max(1, -(-total // PAGE_SIZE)),
+        roles=[r.value for r in Role],
+    )

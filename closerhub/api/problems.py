@@ -8,9 +8,15 @@ from typing import Any
 from flask import Response
 
 
-def problem_response(status: int, title: str, detail: str, *, code: str | None = None,
-                     errors: dict[str, str] | list[dict[str, str]] | None = None,
-                     **extra: Any) -> Response:
+def problem_response(
+    status: int,
+    title: str,
+    detail: str,
+    *,
+    code: str | None = None,
+    errors: dict[str, str] | list[dict[str, str]] | None = None,
+    **extra: Any,
+) -> Response:
     """A problem-details response. ``errors`` lists ``{"field", "message"}`` items."""
     if isinstance(errors, dict):
         errors = [{"field": f, "message": m} for f, m in errors.items()]

@@ -39,7 +39,6 @@ PUBLIC: tuple[str, ...] | None = None
 ANY_ROLE: tuple[str, ...] = tuple(r.value for r in Role)
 
 
-
 def json_response(payload: Any, status: int = 200) -> Response:
     """A JSON response of a pydantic model or plain data, with ``<>&`` escaped."""
     text = payload.model_dump_json().translate(HTML_SAFE) if isinstance(payload, BaseModel) else json_text(payload)

@@ -56,8 +56,15 @@ class BusinessMember(db.Model):
     business_id: Mapped[int] = mapped_column(ForeignKey("businesses.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
     role: Mapped[MemberRole] = mapped_column(
-        Enum(MemberRole, name="member_role", native_enum=False, create_constraint=True, length=20,
-             values_callable=lambda e: [m.value for m in e]))
+        Enum(
+            MemberRole,
+            name="member_role",
+            native_enum=False,
+            create_constraint=True,
+            length=20,
+            values_callable=lambda e: [m.value for m in e],
+        )
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     business: Mapped[Business] = relationship(back_populates="members")

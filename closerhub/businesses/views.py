@@ -31,9 +31,15 @@ def show(business_id: int) -> str | Response | tuple[str, int]:
             abort(403)
         if form.validate():
             try:
-                service.update_business(db.session, current_user, business,  # type: ignore[arg-type]
-                                        name=form.name.data, website=form.website.data,
-                                        timezone=(form.timezone.data or "").strip(), currency=form.currency.data)
+                service.update_business(
+                    db.session,
+                    current_user,
+                    business,  # type: ignore[arg-type]
+                    name=form.name.data,
+                    website=form.website.data,
+                    timezone=(form.timezone.data or "").strip(),
+                    currency=form.currency.data,
+                )
             except DomainError as exc:
                 db.session.rollback()
                 show_errors(form, exc)
@@ -42,5 +48,10 @@ def show(business_id: int) -> str | Response | tuple[str, int]:
                 return redirect(url_for("businesses.show", business_id=business.id))
         db.session.refresh(business)
         status = 422
-    return render_template("businesses/show.html", business=business, form=form,
-                           can_edit=business.can_edit(current_user), zones=sorted(all_zones())), status
+    return render_template(
+        "businesses/show.html",
+        business=business,
+        form=form,
+        can_edit=business.can_edit(current_user),
+        zones=sorted(all_zones()),
+    ), status

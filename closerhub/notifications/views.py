@@ -12,7 +12,7 @@ from closerhub import clock
 from closerhub.accounts.permissions import admin_required
 from closerhub.core.errors import Conflict, NotFound
 from closerhub.extensions import db
-from closerhub.notifications import service
+from closerhub.notifications import delivery
 from closerhub.notifications.mailer import Attachment
 from closerhub.notifications.models import OutboxMessage, OutboxStatus
 
@@ -108,7 +108,7 @@ def message_html(message_id: int) -> Response:
 def retry(message_id: int) -> Response:
     """Queue a failed message again, with a fresh set of attempts."""
     try:
-        service.retry_message(db.session, message_id, clock.utcnow())
+        delivery.retry_message(db.session, message_id, clock.utcnow())
     except NotFound:
         abort(404)
     except Conflict as exc:

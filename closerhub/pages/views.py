@@ -22,8 +22,11 @@ def index() -> str:
 @bp.get("/dashboard")
 @login_required
 def dashboard() -> str:
-    template = {"closer": "pages/dashboard_closer.html", "business": "pages/dashboard_business.html",
-                "admin": "pages/dashboard_admin.html"}[current_user.role.value]
+    template = {
+        "closer": "pages/dashboard_closer.html",
+        "business": "pages/dashboard_business.html",
+        "admin": "pages/dashboard_admin.html",
+    }[current_user.role.value]
     return render_template(template)
 
 

@@ -75,13 +75,22 @@ def gunicorn_two_workers(app: Flask):
     if not _redis_up():
         skip_or_fail("Redis is not reachable on 127.0.0.1:6379")
     port = _free_port()
-    env = {**os.environ, "CLOSERHUB_ENV": "development", "SECRET_KEY": "gunicorn-test-secret",
-           "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-           "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/15",
-           "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}"}
+    env = {
+        **os.environ,
+        "CLOSERHUB_ENV": "development",
+        "SECRET_KEY": "gunicorn-test-secret",
+        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/15",
+        "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}",
+    }
     proc = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}", "wsgi:app"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         _wait_ready(f"http://127.0.0.1:{port}", proc)
         yield f"http://127.0.0.1:{port}"
@@ -90,8 +99,7 @@ def gunicorn_two_workers(app: Flask):
         proc.wait(timeout=10)
 
 
-def test_login_limit_is_shared_by_all_gunicorn_workers_through_redis(gunicorn_two_workers: str,
-                                                                     closer) -> None:
+def test_login_limit_is_shared_by_all_gunicorn_workers_through_redis(gunicorn_two_workers: str, closer) -> None:
     statuses = [_failed_login(gunicorn_two_workers, closer.email) for _ in range(12)]
     # 10 per minute per client address, whichever worker answers: the 11th is refused.
     assert statuses[:10] == [401] * 10, statuses

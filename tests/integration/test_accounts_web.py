@@ -17,8 +17,14 @@ from closerhub.extensions import db
 from closerhub.notifications.models import OutboxMessage
 from tests.conftest import PASSWORD
 
-SIGNUP = {"role": "closer", "name": "Léa Dupont", "email": "lea@example.com", "password": PASSWORD,
-          "timezone": "Europe/Paris", "language": "fr"}
+SIGNUP = {
+    "role": "closer",
+    "name": "Léa Dupont",
+    "email": "lea@example.com",
+    "password": PASSWORD,
+    "timezone": "Europe/Paris",
+    "language": "fr",
+}
 
 
 def count(model) -> int:
@@ -144,8 +150,9 @@ def test_forms_carry_a_csrf_token_that_is_accepted(app: Flask, csrf_enabled: Non
 
 
 def _reset_link(to: str) -> str:
-    message = db.session.scalars(select(OutboxMessage).where(OutboxMessage.to_address == to)
-                                 .order_by(OutboxMessage.id.desc())).first()
+    message = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.to_address == to).order_by(OutboxMessage.id.desc())
+    ).first()
     assert message is not None
     match = re.search(r"http://localhost(/password/reset/[A-Za-z0-9_.\-]+)", message.text_body)
     assert match, message.text_body
@@ -184,8 +191,9 @@ def test_a_reset_link_expires_after_an_hour(client: FlaskClient, closer: User) -
     assert response.status_code == 400 and "expired" in response.get_data(as_text=True)
 
 
-def test_asking_a_reset_for_an_unknown_email_looks_the_same_and_sends_nothing(client: FlaskClient,
-                                                                              closer: User) -> None:
+def test_asking_a_reset_for_an_unknown_email_looks_the_same_and_sends_nothing(
+    client: FlaskClient, closer: User
+) -> None:
     known = client.post("/password/forgot", data={"email": closer.email}, follow_redirects=True)
     unknown = client.post("/password/forgot", data={"email": "ghost@example.com"}, follow_redirects=True)
     assert known.get_data(as_text=True).count("If an account exists") == 1
@@ -194,11 +202,13 @@ def test_asking_a_reset_for_an_unknown_email_looks_the_same_and_sends_nothing(cl
 
 
 def test_changing_password_needs_the_current_one(closer_client: FlaskClient, closer: User) -> None:
-    bad = closer_client.post("/account/password", data={"current_password": "nope-nope-nope",
-                                                         "new_password": "another-good-one"})
+    bad = closer_client.post(
+        "/account/password", data={"current_password": "nope-nope-nope", "new_password": "another-good-one"}
+    )
     assert bad.status_code == 422 and "incorrect" in bad.get_data(as_text=True)
-    ok = closer_client.post("/account/password", data={"current_password": PASSWORD,
-                                                        "new_password": "another-good-one"})
+    ok = closer_client.post(
+        "/account/password", data={"current_password": PASSWORD, "new_password": "another-good-one"}
+    )
     assert ok.status_code == 302
     assert accounts.authenticate(db.session, closer.email, "another-good-one").id == closer.id
 
@@ -208,30 +218,33 @@ def test_changing_email_tells_the_old_address(closer_client: FlaskClient, closer
     assert response.status_code == 302
     db.session.refresh(closer)
     assert closer.email == "new@example.com"
-    assert db.session.scalar(select(OutboxMessage).where(OutboxMessage.to_address == "closer@example.com")
-                             .order_by(OutboxMessage.id.desc())).subject
+    assert db.session.scalar(
+        select(OutboxMessage).where(OutboxMessage.to_address == "closer@example.com").order_by(OutboxMessage.id.desc())
+    ).subject
 
 
-def test_changing_email_to_a_taken_one_changes_nothing(closer_client: FlaskClient, closer: User,
-                                                       business_user: User) -> None:
+def test_changing_email_to_a_taken_one_changes_nothing(
+    closer_client: FlaskClient, closer: User, business_user: User
+) -> None:
     response = closer_client.post("/account/email", data={"email": business_user.email, "password": PASSWORD})
     assert response.status_code == 422
     db.session.refresh(closer)
     assert closer.email == "closer@example.com"
 
 
-def test_preferences_refuse_an_unknown_zone_and_keep_the_old_values(closer_client: FlaskClient,
-                                                                    closer: User) -> None:
-    response = closer_client.post("/account/preferences", data={"name": "New Name", "timezone": "Mars/Olympus",
-                                                                "language": "en"})
+def test_preferences_refuse_an_unknown_zone_and_keep_the_old_values(closer_client: FlaskClient, closer: User) -> None:
+    response = closer_client.post(
+        "/account/preferences", data={"name": "New Name", "timezone": "Mars/Olympus", "language": "en"}
+    )
     assert response.status_code == 422 and "Unknown time zone" in response.get_data(as_text=True)
     db.session.refresh(closer)
     assert closer.name == "Claire Closer" and closer.timezone == "Europe/Paris"
 
 
 def test_preferences_change_language_and_zone(closer_client: FlaskClient, closer: User) -> None:
-    response = closer_client.post("/account/preferences", data={"name": "Claire", "timezone": "Asia/Kolkata",
-                                                                "language": "fr"})
+    response = closer_client.post(
+        "/account/preferences", data={"name": "Claire", "timezone": "Asia/Kolkata", "language": "fr"}
+    )
     assert response.status_code == 302
     db.session.refresh(closer)
     assert (closer.name, closer.timezone, closer.language) == ("Claire", "Asia/Kolkata", "fr")
@@ -239,8 +252,9 @@ def test_preferences_change_language_and_zone(closer_client: FlaskClient, closer
 
 
 def test_repeated_failed_logins_are_rate_limited_with_retry_after(client: FlaskClient, closer: User) -> None:
-    statuses = [client.post("/login", data={"email": closer.email, "password": "guess-number-x"}).status_code
-                for _ in range(11)]
+    statuses = [
+        client.post("/login", data={"email": closer.email, "password": "guess-number-x"}).status_code for _ in range(11)
+    ]
     assert statuses[:10] == [401] * 10
     assert statuses[10] == 429
     response = client.post("/login", data={"email": closer.email, "password": PASSWORD})

@@ -36,8 +36,9 @@ def test_seed_demo_spans_several_time_zones_and_languages(runner: FlaskCliRunner
 
 
 def test_create_admin_makes_an_admin_who_can_log_in(runner: FlaskCliRunner) -> None:
-    result = runner.invoke(args=["create-admin", "--email", "Root@Example.com", "--name", "Root",
-                                 "--password", "a-strong-admin-pass"])
+    result = runner.invoke(
+        args=["create-admin", "--email", "Root@Example.com", "--name", "Root", "--password", "a-strong-admin-pass"]
+    )
     assert result.exit_code == 0, result.output
     user = accounts.authenticate(db.session, "root@example.com", "a-strong-admin-pass")
     assert user.role == Role.ADMIN

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from closerhub import clock
 from closerhub.accounts import service as accounts
 from closerhub.extensions import db
+from closerhub.notifications import delivery
 from closerhub.notifications import service as outbox
 from closerhub.notifications.mailer import Attachment
 from closerhub.notifications.models import OutboxMessage, OutboxStatus
@@ -29,9 +30,7 @@ ICS = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nMETHOD:REQUEST\r\nEND:VCALENDAR\r\n"
 
 def messages_to(address: str) -> list[OutboxMessage]:
     return list(
-        db.session.scalars(
-            select(OutboxMessage).where(OutboxMessage.to_address == address).order_by(OutboxMessage.id)
-        )
+        db.session.scalars(select(OutboxMessage).where(OutboxMessage.to_address == address).order_by(OutboxMessage.id))
     )
 
 
@@ -44,7 +43,7 @@ def settle() -> None:
 
     Ending it matters on SQLite (WAL): an open read transaction keeps seeing its old snapshot.
     """
-    assert outbox.wait_for_background_deliveries(10), "background delivery did not finish"
+    assert delivery.wait_for_background_deliveries(10), "background delivery did not finish"
     db.session.rollback()
 
 
@@ -84,7 +83,7 @@ def test_without_a_mail_server_a_message_is_stored_logged_and_shown_to_admins_no
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert "lea@example.com" in logged and message.subject in logged and "/dashboard" in logged
 
-    assert outbox.deliver_pending(db.session, clock.utcnow() + timedelta(days=1)) == 0
+    assert delivery.deliver_pending(db.session, clock.utcnow() + timedelta(days=1)) == 0
     settle()
     assert smtp_server.messages == []
     assert db.session.get(OutboxMessage, message.id).status == OutboxStatus.STORED  # type: ignore[union-attr]
@@ -143,7 +142,7 @@ def test_a_rolled_back_transaction_sends_nothing(app: Flask, smtp_server: SmtpSe
     db.session.rollback()
     db.session.commit()  # a later commit in the same session must not resurrect it
     settle()
-    assert outbox.deliver_pending(db.session, clock.utcnow() + timedelta(days=1)) == 0
+    assert delivery.deliver_pending(db.session, clock.utcnow() + timedelta(days=1)) == 0
     assert smtp_server.messages == [] and count_messages() == 0
 
 
@@ -162,7 +161,7 @@ def test_savepoints_send_only_what_the_outer_transaction_commits(app: Flask, smt
     )
     db.session.flush()
     nested.rollback()
-    assert outbox.wait_for_background_deliveries(10)  # (settle() would end the outer transaction)
+    assert delivery.wait_for_background_deliveries(10)  # (settle() would end the outer transaction)
     assert smtp_server.messages == []
     db.session.commit()
     (received,) = smtp_server.wait_for(1)
@@ -239,9 +238,7 @@ def test_html_in_a_users_name_is_escaped_in_the_html_email_and_kept_in_the_text(
 
 def test_the_password_reset_email_says_the_link_lasts_an_hour_and_works_once(make_user: UserFactory) -> None:
     user = make_user("closer", email="lea@example.com")
-    accounts.request_password_reset(
-        db.session, user.email, lambda token: f"http://localhost/password/reset/{token}"
-    )
+    accounts.request_password_reset(db.session, user.email, lambda token: f"http://localhost/password/reset/{token}")
     message = messages_to("lea@example.com")[-1]
     assert message.template == "password_reset" and message.subject == "Reset your CloserHub password"
     assert "http://localhost/password/reset/" in message.text_body
@@ -277,23 +274,23 @@ def test_a_refusing_server_leaves_the_message_pending_with_backoff_then_failed_a
     assert message.last_error and "127.0.0.1" in message.last_error
 
     # Not due before its backoff has passed.
-    assert outbox.deliver_pending(db.session, start + timedelta(seconds=59)) == 0
+    assert delivery.deliver_pending(db.session, start + timedelta(seconds=59)) == 0
     db.session.expire_all()
     assert message.attempts == 1
 
     now = start
     for attempt, wait in ((2, 1), (3, 2), (4, 4)):
         now = message.next_attempt_at  # type: ignore[assignment]
-        assert outbox.deliver_pending(db.session, now) == 0
+        assert delivery.deliver_pending(db.session, now) == 0
         db.session.expire_all()
         assert (message.status, message.attempts) == (OutboxStatus.PENDING, attempt)
         assert message.next_attempt_at == now + timedelta(minutes=wait * 2)
 
-    assert outbox.deliver_pending(db.session, message.next_attempt_at) == 0  # type: ignore[arg-type]
+    assert delivery.deliver_pending(db.session, message.next_attempt_at) == 0  # type: ignore[arg-type]
     db.session.expire_all()
     assert (message.status, message.attempts) == (OutboxStatus.FAILED, 5)
     assert message.next_attempt_at is None and "Connection refused" in (message.last_error or "")
-    assert outbox.deliver_pending(db.session, now + timedelta(days=30)) == 0  # failed stays failed
+    assert delivery.deliver_pending(db.session, now + timedelta(days=30)) == 0  # failed stays failed
     db.session.expire_all()
     assert message.attempts == 5
 
@@ -324,7 +321,7 @@ def test_two_deliverers_at_once_send_each_message_exactly_once(app: Flask, smtp_
         try:
             with app.app_context(), Session(db.engine) as session:
                 start.wait(timeout=10)
-                results.append(outbox.deliver_pending(session, later, limit=50))
+                results.append(delivery.deliver_pending(session, later, limit=50))
         except BaseException as exc:  # surfaced below: a thread's exception is otherwise lost
             errors.append(exc)
 
@@ -343,9 +340,7 @@ def test_two_deliverers_at_once_send_each_message_exactly_once(app: Flask, smtp_
     assert {(r.status, r.attempts) for r in rows} == {(OutboxStatus.SENT, 1)}
 
 
-def test_a_claim_abandoned_by_a_dead_worker_is_sent_once_its_lease_lapses(
-    app: Flask, smtp_server: SmtpServer
-) -> None:
+def test_a_claim_abandoned_by_a_dead_worker_is_sent_once_its_lease_lapses(app: Flask, smtp_server: SmtpServer) -> None:
     message = outbox.queue_email(
         db.session, to="lea@example.com", template="welcome", language="en", context={"user": _StubUser()}
     )
@@ -354,12 +349,12 @@ def test_a_claim_abandoned_by_a_dead_worker_is_sent_once_its_lease_lapses(
     db.session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == message.id)
-        .values(status=OutboxStatus.SENDING, attempts=1, next_attempt_at=clock.utcnow() + outbox.CLAIM_LEASE)
+        .values(status=OutboxStatus.SENDING, attempts=1, next_attempt_at=clock.utcnow() + delivery.CLAIM_LEASE)
     )
     db.session.commit()
     settle()
-    assert outbox.deliver_pending(db.session, clock.utcnow()) == 0  # still leased
-    assert outbox.deliver_pending(db.session, clock.utcnow() + outbox.CLAIM_LEASE + timedelta(seconds=1)) == 1
+    assert delivery.deliver_pending(db.session, clock.utcnow()) == 0  # still leased
+    assert delivery.deliver_pending(db.session, clock.utcnow() + delivery.CLAIM_LEASE + timedelta(seconds=1)) == 1
     smtp_server.wait_for(1)
     db.session.expire_all()
     assert (message.status, message.attempts) == (OutboxStatus.SENT, 2)
@@ -432,9 +427,7 @@ def test_the_outbox_is_forbidden_to_closers(closer_client: FlaskClient) -> None:
 
 # Separate from the closer's test: in one test, every request shares the app context the `app`
 # fixture pushed, so Flask-Login's user cached in `g` would follow an anonymous client.
-def test_the_outbox_sends_anonymous_visitors_to_the_login_page(
-    client: FlaskClient, make_user: UserFactory
-) -> None:
+def test_the_outbox_sends_anonymous_visitors_to_the_login_page(client: FlaskClient, make_user: UserFactory) -> None:
     make_user("closer")
     for url in _outbox_urls():
         response = client.get(url)
@@ -471,9 +464,7 @@ def test_the_outbox_lists_newest_first_and_filters_by_status_and_recipient(
     assert admin_client.get("/admin/outbox?status=bogus&page=0").status_code == 200
 
 
-def test_the_html_body_is_never_injected_into_the_admin_page(
-    admin_client: FlaskClient, make_user: UserFactory
-) -> None:
+def test_the_html_body_is_never_injected_into_the_admin_page(admin_client: FlaskClient, make_user: UserFactory) -> None:
     make_user("closer", email="eve@example.com", name="<img src=x onerror=alert(1)>")
     (message,) = messages_to("eve@example.com")
     page = admin_client.get(f"/admin/outbox/{message.id}").get_data(as_text=True)

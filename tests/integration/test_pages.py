@@ -26,8 +26,7 @@ def test_healthz_reports_the_database_ok(client: FlaskClient) -> None:
     assert response.get_json() == {"status": "ok", "database": "ok"}
 
 
-def test_healthz_answers_503_when_the_database_is_unreachable(app: Flask, client: FlaskClient,
-                                                             monkeypatch) -> None:
+def test_healthz_answers_503_when_the_database_is_unreachable(app: Flask, client: FlaskClient, monkeypatch) -> None:
     def broken(*args, **kwargs):
         raise OperationalError("SELECT 1", {}, Exception("connection refused"))
 

@@ -105,9 +105,7 @@ def test_attachments_survive_their_json_form_as_text_or_base64() -> None:
     assert Attachment.from_json(text.to_json()) == text
     assert Attachment.from_json(binary.to_json()) == binary
     with pytest.raises(ValueError, match="base64"):
-        Attachment.from_json(
-            {"filename": "x", "content_type": "image/png", "encoding": "base64", "content": "%%"}
-        )
+        Attachment.from_json({"filename": "x", "content_type": "image/png", "encoding": "base64", "content": "%%"})
 
 
 def test_message_ids_are_unique_and_on_the_senders_domain() -> None:
