@@ -5,17 +5,21 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, RadioField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from closerhub.accounts.passwords import MAX_LENGTH, MIN_LENGTH
 
-LANGUAGE_CHOICES = [("en", "English"), ("fr", "Français")]
+LANGUAGE_CHOICES = [SelectChoice("en", "English"), SelectChoice("fr", "Français")]
 
 
 class SignupForm(FlaskForm):
     role = RadioField(
         _l("I am"),
-        choices=[("business", _l("a business looking for closers")), ("closer", _l("a closer looking for work"))],
+        choices=[
+            SelectChoice("business", _l("a business looking for closers")),
+            SelectChoice("closer", _l("a closer looking for work")),
+        ],
         validators=[DataRequired(_l("Choose closer or business."))],
     )
     name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=120)])
