@@ -125,7 +125,8 @@ def testing() -> dict[str, Any]:
 def production() -> dict[str, Any]:
     """Production refuses to start without a secret key and a database URL."""
     cfg = base_settings()
-    missing = [name for name in ("SECRET_KEY", "DATABASE_URL") if not os.environ.get(name)]
+    # PUBLIC_BASE_URL too: links in emails must never come from a request's Host header.
+    missing = [name for name in ("SECRET_KEY", "DATABASE_URL", "PUBLIC_BASE_URL") if not os.environ.get(name)]
     if missing:
         raise ConfigError("Refusing to start in production: missing environment variable(s): " + ", ".join(missing))
     cfg["SESSION_COOKIE_SECURE"] = True

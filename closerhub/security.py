@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response
+from typing import Any
+
+from flask import Flask, Response, request
+
+from closerhub.core.errors import ValidationError
 
 CSP = "; ".join(
     [
@@ -30,5 +34,29 @@ def _headers(response: Response) -> Response:
     return response
 
 
+def _contains_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_contains_nul(k) or _contains_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_contains_nul(v) for v in value)
+    return False
+
+
+def _refuse_nul_bytes() -> None:
+    """No text field anywhere accepts NUL: PostgreSQL cannot store it and no person types it.
+
+    Checked once for every request (query, form, JSON) so each form and endpoint answers
+    the same clear 422 instead of a database error.
+    """
+    values: list[Any] = [*request.args.values(), *request.form.values()]
+    if request.is_json:
+        values.append(request.get_json(silent=True))
+    if any(_contains_nul(v) for v in values):
+        raise ValidationError("Text cannot contain NUL (\\x00) characters.", code="nul_character")
+
+
 def init_app(app: Flask) -> None:
+    app.before_request(_refuse_nul_bytes)
     app.after_request(_headers)

@@ -42,8 +42,10 @@ def init_app(app: Flask) -> None:
         code = exc.code or 500
         if _wants_problem_json():
             response = problem_response(code, exc.name, exc.description or exc.name)
-            if code == 429 and exc.get_response().headers.get("Retry-After"):
-                response.headers["Retry-After"] = exc.get_response().headers["Retry-After"]
+            # Keep what the protocol needs from werkzeug's own answer: Allow (405), Retry-After (429), ...
+            for name in ("Allow", "Retry-After", "WWW-Authenticate"):
+                if name in exc.get_response().headers:
+                    response.headers[name] = exc.get_response().headers[name]
             return response
         messages = {
             403: "You do not have access to this page.",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import hashlib
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -66,6 +67,15 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:  # Flask-Login: suspended users cannot log in
         return self.status == AccountStatus.ACTIVE
+
+    @property
+    def session_fingerprint(self) -> str:
+        """Changes whenever the password does (every hash has a fresh salt)."""
+        return hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
+
+    def get_id(self) -> str:
+        """Flask-Login's session id: a password change or reset invalidates old sessions."""
+        return f"{self.id}:{self.session_fingerprint}"
 
     @property
     def is_admin(self) -> bool:

@@ -12,12 +12,13 @@ from dataclasses import dataclass
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from closerhub import clock
 from closerhub.accounts import passwords
-from closerhub.accounts.models import AccountStatus, Role, User
+from closerhub.accounts.models import AccountStatus, ApiToken, Role, User
 from closerhub.businesses.models import Business, BusinessMember, MemberRole
 from closerhub.core.errors import AuthenticationFailed, Conflict, ValidationError
 from closerhub.core.tz import require_zone
@@ -101,11 +102,7 @@ def signup(session: Session, data: SignupData) -> User:
     email = normalize_email(data.email)
     name = clean_name(data.name)
     if _email_taken(session, email):
-        raise Conflict(
-            "An account with this email already exists. Log in or reset your password.",
-            field_errors={"email": "Already registered."},
-            code="email_taken",
-        )
+        raise _email_taken_error()
     now = clock.utcnow()
     user = User(
         email=email,
@@ -122,10 +119,22 @@ def signup(session: Session, data: SignupData) -> User:
         business = Business(name=business_name, timezone=data.timezone, currency="EUR", created_at=now)
         session.add(business)
         session.add(BusinessMember(business=business, user=user, role=MemberRole.OWNER, created_at=now))
-    session.flush()
+    try:
+        session.flush()  # the unique index settles a race the check above could not see
+    except IntegrityError:
+        session.rollback()
+        raise _email_taken_error() from None
     queue_email(session, to=user.email, template="welcome", language=user.language, context={"user": user})
     session.commit()
     return user
+
+
+def _email_taken_error() -> Conflict:
+    return Conflict(
+        "An account with this email already exists. Log in or reset your password.",
+        field_errors={"email": "Already registered."},
+        code="email_taken",
+    )
 
 
 def _email_taken(session: Session, email: str, exclude_id: int | None = None) -> bool:
@@ -164,7 +173,8 @@ def _reset_serializer() -> URLSafeTimedSerializer:
 def _password_fingerprint(user: User) -> str:
     # The token embeds a fingerprint of the current hash: once the password changes
     # (a reset sets a new salted hash) the link no longer matches, so it works once.
-    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:20]
+    # The email is in it too: a link sent to a previous address stops working once it changes.
+    return hashlib.sha256(f"{user.password_hash}|{user.email}".encode()).hexdigest()[:20]
 
 
 def make_reset_token(user: User) -> str:
@@ -176,10 +186,7 @@ def request_password_reset(session: Session, email: object, reset_url_for: objec
 
     ``reset_url_for`` maps a token to an absolute URL (the view builds it).
     """
-    try:
-        address = normalize_email(email)
-    except ValidationError:
-        raise
+    address = normalize_email(email)
     user = session.scalar(select(User).where(User.email == address))
     if user is None or user.status != AccountStatus.ACTIVE:
         return
@@ -217,7 +224,12 @@ def reset_password(session: Session, token: str, new_password: str) -> User:
     """Set a new password from a valid reset link; the link is spent afterwards."""
     user = user_for_reset_token(session, token)
     passwords.check_rules(new_password, email=user.email)
-    user.password_hash = passwords.hash_password(new_password)
+    user.password_hash = passwords.hash_password(new_password)  # also ends every session (User.get_id)
+    # Recovering an account means it may have been taken over: its API tokens go too.
+    now = clock.utcnow()
+    session.execute(
+        update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None)).values(revoked_at=now)
+    )
     queue_email(session, to=user.email, template="password_changed", language=user.language, context={"user": user})
     session.commit()
     return user
@@ -249,6 +261,13 @@ def change_email(session: Session, user: User, password: str, new_email: object)
     old = user.email
     user.email = address
     user.email_verified_at = None
+    try:
+        session.flush()
+    except IntegrityError:  # another account took the address since the check
+        session.rollback()
+        raise Conflict(
+            "Another account already uses this email.", field_errors={"email": "Already registered."}
+        ) from None
     queue_email(
         session, to=old, template="email_changed", language=user.language, context={"user": user, "old_email": old}
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
@@ -17,6 +17,7 @@ from closerhub.core.errors import DomainError, ValidationError
 from closerhub.core.tz import all_zones
 from closerhub.extensions import db, limiter, login_manager
 from closerhub.forms_util import show_errors
+from closerhub.notifications.service import public_url
 
 bp = Blueprint("accounts", __name__)
 
@@ -24,18 +25,24 @@ login_manager.login_view = "accounts.login"
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
+def load_user(session_id: str) -> User | None:
+    """The user of a session or remember-me cookie (see ``User.get_id``)."""
+    user_id, _, fingerprint = session_id.partition(":")
     user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-    return user if user is not None and user.is_active else None
+    if user is None or not user.is_active or fingerprint != user.session_fingerprint:
+        return None  # a password change or reset ends every other session
+    return user
 
 
-def _safe_next(target: str | None) -> str:
+def _safe_next(target: str | None, default: str = "pages.dashboard") -> str:
     """Only same-site relative paths, so ``?next=`` cannot redirect elsewhere."""
+    if target and any(ord(ch) < 33 or ord(ch) == 127 for ch in target):
+        return url_for(default)
     if target and target.startswith("/") and not target.startswith("//"):
         parts = urlsplit(target)
         if not parts.scheme and not parts.netloc and "\\" not in target:
             return target
-    return url_for("pages.dashboard")
+    return url_for(default)
 
 
 def _zones() -> list[str]:
@@ -112,7 +119,8 @@ def forgot_password() -> str | Response:
             service.request_password_reset(
                 db.session,
                 form.email.data,
-                lambda token: url_for("accounts.reset_password", token=token, _external=True),
+                # Never from the request's Host header (reset-link poisoning): PUBLIC_BASE_URL only.
+                lambda token: public_url("accounts.reset_password", token=token),
             )
         except ValidationError as exc:
             db.session.rollback()
@@ -120,7 +128,11 @@ def forgot_password() -> str | Response:
         else:
             # Same answer whether or not the account exists: no user enumeration.
             flash(
-                _("If an account exists for that address, we have emailed a reset link. It expires in one hour."),
+                _(
+                    "If an account exists for that address, we have emailed a reset link. "
+                    "It expires in %(minutes)s minutes.",
+                    minutes=current_app.config["PASSWORD_RESET_MAX_AGE"] // 60,
+                ),
                 "info",
             )
             return redirect(url_for("accounts.login"))
@@ -161,7 +173,7 @@ def settings() -> str:
         token_form=forms.NewTokenForm(),
         tokens=tokens.list_tokens(db.session, user),
         zones=_zones(),
-        new_secret=None,
+        new_secret=session.pop("new_token_secret", None),
     )
 
 
@@ -218,7 +230,8 @@ def change_password() -> Response | tuple[str, int]:
             db.session.rollback()
             show_errors(form, exc)
         else:
-            flash(_("Password changed."), "success")
+            login_user(current_user._get_current_object(), remember=bool(request.cookies.get("remember_token")))
+            flash(_("Password changed. Other devices have been logged out."), "success")
             return redirect(url_for("accounts.settings"))
     return _settings_again(pw=form)
 
@@ -246,17 +259,25 @@ def change_email() -> Response | tuple[str, int]:
 
 @bp.post("/account/tokens")
 @login_required
-def create_token() -> tuple[str, int]:
+def create_token() -> Response | tuple[str, int]:
     form = forms.NewTokenForm()
     if form.validate_on_submit():
-        _token, secret = tokens.create_token(
-            db.session,
-            current_user,
-            form.name.data or "",  # type: ignore[arg-type]
-            clock.utcnow(),
-        )
-        flash(_("Token created. Copy it now: it will not be shown again."), "success")
-        return _settings_again(status=201, new_secret=secret)
+        try:
+            _token, secret = tokens.create_token(
+                db.session,
+                current_user,  # type: ignore[arg-type]
+                form.name.data or "",
+                clock.utcnow(),
+            )
+        except DomainError as exc:
+            db.session.rollback()
+            show_errors(form, exc)
+        else:
+            # Post/redirect/get: a reload must not create a second token. The secret rides
+            # once in the (signed) session of the browser that asked for it, then is gone.
+            session["new_token_secret"] = secret
+            flash(_("Token created. Copy it now: it will not be shown again."), "success")
+            return redirect(url_for("accounts.settings", _anchor="tokens"))
     return _settings_again(token_form=form)
 
 

@@ -12,6 +12,7 @@ from closerhub.extensions import db
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 PAGE_SIZE = 50
+MAX_PAGE = 100_000  # beyond any real list; keeps OFFSET inside the database's integer range
 
 
 @bp.get("/")
@@ -20,13 +21,18 @@ def index() -> str:
     """Every user, filterable by role and a search on name or email."""
     q = (request.args.get("q") or "").strip()[:100]
     role = request.args.get("role") or ""
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    page = min(max(1, request.args.get("page", 1, type=int) or 1), MAX_PAGE)
     query = select(User).order_by(User.created_at.desc(), User.id.desc())
     if role in {r.value for r in Role}:
         query = query.where(User.role == Role(role))
     if q:
-        like = f"%{q.lower()}%"
-        query = query.where(or_(func.lower(User.email).like(like), func.lower(User.name).like(like)))
+        needle = q.lower()
+        query = query.where(
+            or_(
+                func.lower(User.email).contains(needle, autoescape=True),
+                func.lower(User.name).contains(needle, autoescape=True),
+            )
+        )
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
     users = db.session.scalars(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
     return render_template(

@@ -30,7 +30,7 @@ from sqlalchemy.exc import IntegrityError
 
 from closerhub import clock
 from closerhub.api.models import IdempotencyRecord
-from closerhub.api.problems import problem_response
+from closerhub.api.problems import json_text, problem_response
 from closerhub.core.errors import Conflict, ValidationError
 from closerhub.extensions import db
 
@@ -44,6 +44,9 @@ IN_PROGRESS = 0  # response_status of a claimed key whose request has not finish
 # A claim older than this belongs to a request that died (worker killed mid-request):
 # it may be taken over, otherwise the key would be blocked forever.
 STALE_CLAIM = timedelta(minutes=2)
+
+
+SECRET_FIELDS = frozenset({"token"})  # response fields never written to the idempotency store
 
 
 def request_fingerprint() -> str:
@@ -150,6 +153,22 @@ def _claim(user_id: int | None, key: str, fingerprint: str) -> tuple[int | None,
     )
 
 
+def _stored_body(response: Response) -> str:
+    """The body to keep for replays, without secrets: a bearer token is shown once, never stored.
+
+    A replay of a token creation therefore answers the same object with ``"token": null``.
+    """
+    text = response.get_data(as_text=True)
+    try:
+        payload = json.loads(text)
+    except ValueError:
+        return text
+    if isinstance(payload, dict) and any(key in payload for key in SECRET_FIELDS):
+        payload = {key: (None if key in SECRET_FIELDS else value) for key, value in payload.items()}
+        return json_text(payload)
+    return text
+
+
 def _finish(record_id: int, response: Response | None) -> None:
     """Store a 2xx response in the claim; drop the claim for anything else."""
     db.session.rollback()  # whatever the view left uncommitted is not ours to commit
@@ -157,7 +176,7 @@ def _finish(record_id: int, response: Response | None) -> None:
         db.session.execute(
             update(IdempotencyRecord)
             .where(IdempotencyRecord.id == record_id)
-            .values(response_status=response.status_code, response_body=response.get_data(as_text=True))
+            .values(response_status=response.status_code, response_body=_stored_body(response))
         )
     else:
         db.session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.id == record_id))

@@ -131,10 +131,8 @@ def queue_email(
     if settings:
         send_after_commit(session, message)
     else:
-        log.info(
-            "Email stored, not sent (no MAIL_SERVER): to=%s subject=%r\n%s",
-            to,
-            rendered.subject,
-            rendered.text,
-        )
+        # The body (reset links included) reaches the console only outside production,
+        # so `make run` users can follow links; production logs must not hold secrets.
+        body = "" if config.get("ENV_NAME") == "production" else "\n" + rendered.text
+        log.info("Email stored, not sent (no MAIL_SERVER): to=%s subject=%r%s", to, rendered.subject, body)
     return message

@@ -32,7 +32,7 @@ def outbox() -> str:
     """Messages newest first, filterable by status and by a search on the recipient."""
     status = request.args.get("status") or ""
     q = (request.args.get("q") or "").strip()[:254]
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    page = min(max(1, request.args.get("page", 1, type=int) or 1), 100_000)  # OFFSET stays in range
     query = select(OutboxMessage).order_by(OutboxMessage.id.desc())
     if status in {s.value for s in OutboxStatus}:
         query = query.where(OutboxMessage.status == OutboxStatus(status))

@@ -30,7 +30,7 @@ def dashboard() -> str:
     return render_template(template)
 
 
-@bp.get("/language/<lang>")
+@bp.post("/language/<lang>")
 def set_language(lang: str) -> Response:
     """Anonymous visitors pick a language here (logged-in users set it in their account)."""
     if lang in ("en", "fr"):
@@ -38,7 +38,8 @@ def set_language(lang: str) -> Response:
         if current_user.is_authenticated and current_user.language != lang:
             current_user.language = lang
             db.session.commit()
-    return redirect(_safe_next(request.args.get("next")) if request.args.get("next") else url_for("pages.index"))
+    target = request.form.get("next") or request.args.get("next")
+    return redirect(_safe_next(target, default="pages.index") if target else url_for("pages.index"))
 
 
 @bp.get("/healthz")

@@ -151,7 +151,9 @@ def test_the_same_idempotency_key_and_body_replays_the_first_response(
     first = client.post("/api/v1/tokens", json={"name": "zap"}, headers=h)
     again = client.post("/api/v1/tokens", data='{ "name" :  "zap" }', content_type="application/json", headers=h)
     assert first.status_code == again.status_code == 201
-    assert again.get_json() == first.get_json()  # the same secret: no second token was made
+    # The same token, not a second one; its secret was shown once and is never stored.
+    assert again.get_json() == {**first.get_json(), "token": None}
+    assert first.get_json()["token"].startswith("chub_")
     assert again.headers["Idempotent-Replayed"] == "true" and "Idempotent-Replayed" not in first.headers
     assert token_count(db) == 2
 

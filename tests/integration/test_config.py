@@ -17,6 +17,7 @@ def test_production_refuses_to_start_without_secret_key_and_says_so(monkeypatch:
 
 def test_production_refuses_to_start_without_database_url_and_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SECRET_KEY", "x" * 32)
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://closerhub.example")
     monkeypatch.delenv("DATABASE_URL", raising=False)
     with pytest.raises(config.ConfigError, match="DATABASE_URL") as info:
         create_app({"PROFILE": "production"})
@@ -26,6 +27,7 @@ def test_production_refuses_to_start_without_database_url_and_says_so(monkeypatc
 def test_production_sets_secure_cookie_flags(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SECRET_KEY", "x" * 32)
     monkeypatch.setenv("DATABASE_URL", "postgres://u@127.0.0.1/db")
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://closerhub.example")
     settings = config.load("production")
     assert settings["SESSION_COOKIE_SECURE"] and settings["REMEMBER_COOKIE_SECURE"]
     assert settings["SESSION_COOKIE_HTTPONLY"]
@@ -48,3 +50,11 @@ def test_a_non_integer_setting_is_refused_with_its_name(monkeypatch: pytest.Monk
 def test_an_unknown_profile_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(config.ConfigError, match="staging"):
         config.load("staging")
+
+
+def test_production_refuses_to_start_without_a_public_base_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SECRET_KEY", "x" * 32)
+    monkeypatch.setenv("DATABASE_URL", "postgres://u@127.0.0.1/db")
+    monkeypatch.delenv("PUBLIC_BASE_URL", raising=False)
+    with pytest.raises(config.ConfigError, match="PUBLIC_BASE_URL"):
+        config.load("production")
