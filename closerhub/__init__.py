@@ -49,15 +49,23 @@ def create_app(config: dict[str, Any] | str | None = None) -> Flask:
     from closerhub.accounts.views import bp as accounts_bp
     from closerhub.admin.views import bp as admin_bp
     from closerhub.api import bp as api_bp
+    from closerhub.businesses.offer_views import bp as offers_bp
     from closerhub.businesses.views import bp as businesses_bp
+    from closerhub.closers.views import bp as closers_bp
+    from closerhub.engagements.views import bp as engagements_bp
+    from closerhub.matching.views import bp as matching_bp
     from closerhub.notifications.views import bp as notifications_bp
     from closerhub.pages.views import bp as pages_bp
 
     app.register_blueprint(pages_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(businesses_bp)
+    app.register_blueprint(offers_bp)
+    app.register_blueprint(engagements_bp)
+    app.register_blueprint(closers_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(notifications_bp)
+    app.register_blueprint(matching_bp)
     app.register_blueprint(api_bp)
     extensions.csrf.exempt(api_bp)  # the API uses bearer tokens, never the session cookie
 

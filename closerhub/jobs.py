@@ -31,9 +31,21 @@ def deliver_outbox(app: Flask) -> int:
             db.session.remove()
 
 
+def refresh_availability_summaries(app: Flask) -> int:
+    """Recompute every closer's availability summary for search (free-slot counts shift as time passes)."""
+    from closerhub.closers.summary import refresh_all_summaries
+
+    with app.app_context():
+        try:
+            return refresh_all_summaries(db.session, clock.utcnow())
+        finally:
+            db.session.remove()
+
+
 # (job id, function, trigger kwargs): later issues add reminders, sweeps and payouts here.
 JOBS: list[tuple[str, Callable[[Flask], object], dict[str, object]]] = [
     ("deliver_outbox", deliver_outbox, {"trigger": "interval", "seconds": 30}),
+    ("refresh_availability_summaries", refresh_availability_summaries, {"trigger": "interval", "minutes": 15}),
 ]
 
 

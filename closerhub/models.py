@@ -2,5 +2,17 @@
 
 from closerhub.accounts.models import ApiToken, User  # noqa: F401
 from closerhub.api.models import IdempotencyRecord  # noqa: F401
-from closerhub.businesses.models import Business, BusinessMember  # noqa: F401
+from closerhub.businesses.models import Business, BusinessMember, Offer, TeamInvitation  # noqa: F401
+from closerhub.closers.models import (  # noqa: F401
+    AvailabilitySettings,
+    AvailabilitySummary,
+    CloserIndustry,
+    CloserLanguage,
+    CloserProfile,
+    DateOverrideRow,
+    OverrideInterval,
+    TimeOffRow,
+    WeeklyRule,
+)
+from closerhub.engagements.models import Engagement  # noqa: F401
 from closerhub.notifications.models import OutboxMessage  # noqa: F401

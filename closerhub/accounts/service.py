@@ -20,6 +20,7 @@ from closerhub import clock
 from closerhub.accounts import passwords
 from closerhub.accounts.models import AccountStatus, ApiToken, Role, User
 from closerhub.businesses.models import Business, BusinessMember, MemberRole
+from closerhub.closers.service import new_profile
 from closerhub.core.errors import AuthenticationFailed, Conflict, ValidationError
 from closerhub.core.tz import require_zone
 from closerhub.notifications.service import queue_email
@@ -119,6 +120,8 @@ def signup(session: Session, data: SignupData) -> User:
         business = Business(name=business_name, timezone=data.timezone, currency="EUR", created_at=now)
         session.add(business)
         session.add(BusinessMember(business=business, user=user, role=MemberRole.OWNER, created_at=now))
+    if user.role == Role.CLOSER:
+        session.add(new_profile(user, now))  # empty; the closer fills it in (created_at = updated_at = now)
     try:
         session.flush()  # the unique index settles a race the check above could not see
     except IntegrityError:

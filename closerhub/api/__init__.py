@@ -17,7 +17,10 @@ from closerhub.core.errors import AuthenticationFailed
 bp = Blueprint("api", __name__, url_prefix="/api")
 API_PREFIX = "/v1"  # relative to the blueprint: routes live under /api/v1
 
-from closerhub.api import auth, views  # noqa: E402, F401  (views registers the routes)
+from closerhub.api import auth, business_api, views  # noqa: E402, F401  (these modules register routes)
+from closerhub.closers import api as closers_api  # noqa: E402, F401
+from closerhub.engagements import api as engagements_api  # noqa: E402, F401
+from closerhub.matching import api as matching_api  # noqa: E402, F401
 
 # A 401 needs the WWW-Authenticate challenge; the app-wide DomainError handler does not add it.
 bp.register_error_handler(AuthenticationFailed, auth.unauthorized)

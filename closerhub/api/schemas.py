@@ -202,10 +202,21 @@ class ApiTokenCreatedOut(ApiTokenOut):
 
 
 class BusinessIn(InModel):
+    """The whole profile (PUT replaces it: an omitted optional field is cleared)."""
+
     name: Name
     website: Annotated[str, StringConstraints(strip_whitespace=True, max_length=255)] | None = None
     timezone: TimeZoneName
     currency: CurrencyCode
+    industry: Annotated[str, StringConstraints(max_length=40)] | None = Field(
+        None, description="Slug of an industry, as in closer profiles", examples=["coaching"]
+    )
+    prospect_languages: list[Annotated[str, StringConstraints(max_length=8)]] = Field(
+        default_factory=list, max_length=50, description="ISO 639-1 codes your prospects speak (at most 10)"
+    )
+    prospect_timezones: list[Annotated[str, StringConstraints(max_length=64)]] = Field(
+        default_factory=list, max_length=50, description="IANA zones your prospects live in (at most 10)"
+    )
 
 
 class BusinessOut(OutModel):
@@ -214,6 +225,9 @@ class BusinessOut(OutModel):
     website: str | None
     timezone: str
     currency: str
+    industry: str | None = None
+    prospect_languages: list[str] = Field(default_factory=list)
+    prospect_timezones: list[str] = Field(default_factory=list)
     created_at: UTCInstant
 
 

@@ -184,6 +184,9 @@ def update_my_business(body: BusinessIn) -> BusinessOut:
         website=body.website,
         timezone=body.timezone,
         currency=body.currency,
+        industry=body.industry,
+        prospect_languages=body.prospect_languages,
+        prospect_timezones=body.prospect_timezones,
     )
     return BusinessOut.model_validate(business)
 

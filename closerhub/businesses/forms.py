@@ -1,19 +1,91 @@
-"""Business forms."""
+"""Business forms: the profile, the team, offers. Fields check shape; the services enforce the rules."""
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import StringField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms import BooleanField, EmailField, IntegerField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
+
+from closerhub.accounts.forms import LANGUAGE_CHOICES
+from closerhub.accounts.passwords import MAX_LENGTH, MIN_LENGTH
+from closerhub.closers.taxonomy import INDUSTRIES
+
+
+class ActionForm(FlaskForm):
+    """A button that changes something: only the CSRF token."""
 
 
 class BusinessProfileForm(FlaskForm):
     name = StringField(_l("Business name"), validators=[DataRequired(), Length(max=120)])
     website = StringField(_l("Website"), validators=[Optional(), Length(max=255)])
+    industry = SelectField(
+        _l("Industry"),
+        choices=[SelectChoice("", "—"), *(SelectChoice(slug, label) for slug, label in INDUSTRIES.items())],
+        validate_choice=False,  # the service names an unknown slug clearly
+    )
     timezone = StringField(_l("Time zone"), validators=[DataRequired(), Length(max=64)])
     currency = StringField(
         _l("Currency"),
         validators=[DataRequired(), Length(min=3, max=3)],
         description=_l("ISO 4217 code, e.g. EUR, USD, GBP"),
     )
+    prospect_languages = StringField(
+        _l("Languages your prospects speak"),
+        validators=[Length(max=200)],
+        description=_l("ISO 639-1 codes separated by commas, e.g. en, fr"),
+    )
+    prospect_timezones = StringField(
+        _l("Where your prospects live (time zones)"),
+        validators=[Length(max=700)],
+        description=_l("IANA names separated by commas, e.g. Europe/Paris, America/New_York"),
+    )
+
+
+class InviteForm(FlaskForm):
+    email = EmailField(_l("Colleague's email"), validators=[DataRequired(), Email(), Length(max=254)])
+    language = SelectField(_l("Language of the invitation"), choices=LANGUAGE_CHOICES, default="en")
+
+
+class JoinForm(FlaskForm):
+    """The invitee opens their account (the email is the invitation's)."""
+
+    name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=120)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=MIN_LENGTH, max=MAX_LENGTH)])
+    timezone = StringField(_l("Time zone"), validators=[DataRequired(), Length(max=64)], default="UTC")
+    language = SelectField(_l("Language"), choices=LANGUAGE_CHOICES, default="en")
+
+
+class OfferForm(FlaskForm):
+    name = StringField(_l("Offer name"), validators=[DataRequired(), Length(max=120)])
+    price = StringField(
+        _l("Price"), validators=[DataRequired(), Length(max=64)], description=_l("What the prospect pays, e.g. 2,500")
+    )
+    currency = StringField(_l("Currency"), validators=[DataRequired(), Length(min=3, max=3)])
+    description = TextAreaField(_l("Description"), validators=[Length(max=5000)])
+    sales_cycle_days = IntegerField(
+        _l("Typical sales cycle (days)"),
+        validators=[Optional(), NumberRange(min=0, max=3650)],
+        description=_l("From the first call to the signature; 0 for a one-call close"),
+    )
+    closing_script = TextAreaField(
+        _l("Closing script or call guide"),
+        validators=[Length(max=20000)],
+        description=_l("What the closer should cover, in which order; objections and answers."),
+    )
+    qualification_notes = TextAreaField(
+        _l("Qualification notes"),
+        validators=[Length(max=5000)],
+        description=_l("Who is a fit and who is not: budget, authority, need, timing."),
+    )
+    booking_questions = TextAreaField(
+        _l("Booking questions"),
+        validators=[Length(max=2500)],
+        description=_l("One question per line, at most 10; the booking page asks them to the prospect."),
+    )
+    is_active = BooleanField(_l("Active (closers can be engaged and calls booked)"), default=True)
+
+    def question_list(self) -> list[str]:
+        """The textarea's non-empty lines, in order."""
+        return [line.strip() for line in (self.booking_questions.data or "").splitlines() if line.strip()]

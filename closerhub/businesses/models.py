@@ -1,14 +1,15 @@
-"""A business (the organisation that books closers) and its team members."""
+"""A business (the organisation that books closers), its team, its invitations and its offers."""
 
 from __future__ import annotations
 
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, String
+from sqlalchemy import JSON, BigInteger, Boolean, CheckConstraint, Enum, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from closerhub.accounts.models import User
+from closerhub.core.money import Money
 from closerhub.db import UTCDateTime
 from closerhub.extensions import db
 
@@ -28,9 +29,15 @@ class Business(db.Model):
     website: Mapped[str | None] = mapped_column(String(255))
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     currency: Mapped[str] = mapped_column(String(3), default="EUR")
+    # What the business sells (a slug of ``closers.taxonomy.INDUSTRIES``) and who its prospects
+    # are: the languages they speak (ISO 639-1) and the zones they live in (IANA). Search uses
+    # them as default filters; closers see them before accepting an engagement.
+    industry: Mapped[str | None] = mapped_column(String(40))
+    prospect_languages: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    prospect_timezones: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
-    members: Mapped[list[BusinessMember]] = relationship(back_populates="business")
+    members: Mapped[list[BusinessMember]] = relationship(back_populates="business", order_by="BusinessMember.id")
 
     def can_view(self, user: User | None) -> bool:
         """Members of the business and admins; everyone else gets a 404."""
@@ -44,7 +51,19 @@ class Business(db.Model):
             return False
         if user.is_admin:
             return True
-        return any(m.user_id == user.id and m.role == MemberRole.OWNER for m in self.members)
+        return self.is_owner(user)
+
+    def is_owner(self, user: User | None) -> bool:
+        """True for the business's owner (not for admins: they do not manage the team)."""
+        return user is not None and any(m.user_id == user.id and m.role == MemberRole.OWNER for m in self.members)
+
+    def is_member(self, user: User | None) -> bool:
+        """True for anyone on the team, the owner included."""
+        return user is not None and user.business_id == self.id
+
+    @property
+    def owner(self) -> User | None:
+        return next((m.user for m in self.members if m.role == MemberRole.OWNER), None)
 
 
 class BusinessMember(db.Model):
@@ -69,3 +88,100 @@ class BusinessMember(db.Model):
 
     business: Mapped[Business] = relationship(back_populates="members")
     user: Mapped[User] = relationship(back_populates="membership")
+
+
+class InvitationStatus(enum.StrEnum):
+    """Derived, never stored: a row is pending until accepted, revoked or past ``expires_at``."""
+
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    REVOKED = "revoked"
+    EXPIRED = "expired"
+
+
+class TeamInvitation(db.Model):
+    """An owner's invitation for a colleague to join the business as a member.
+
+    The link carries a random secret; only its SHA-256 is stored (``token_hash``), so the
+    table cannot be used to join. It works until ``expires_at``, and once: accepting sets
+    ``accepted_at`` with a conditional UPDATE, so two clicks cannot create two accounts.
+    """
+
+    __tablename__ = "team_invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    business_id: Mapped[int] = mapped_column(ForeignKey("businesses.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    language: Mapped[str] = mapped_column(String(8), default="en")  # of the email, and the new account's default
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    accepted_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    business: Mapped[Business] = relationship()
+    invited_by: Mapped[User | None] = relationship(foreign_keys=[invited_by_id])
+
+    def status(self, now: datetime) -> InvitationStatus:
+        if self.accepted_at is not None:
+            return InvitationStatus.ACCEPTED
+        if self.revoked_at is not None:
+            return InvitationStatus.REVOKED
+        if now >= self.expires_at:
+            return InvitationStatus.EXPIRED
+        return InvitationStatus.PENDING
+
+    def can_view(self, user: User | None) -> bool:
+        return self.business.can_view(user)
+
+
+BOOKING_QUESTIONS_MAX = 10
+
+
+class Offer(db.Model):
+    """What a business sells through closers: the price, the pitch and how to run the call.
+
+    ``booking_key`` is the public, unguessable key of the offer's booking page (prospects
+    book without an account); rotating it retires old links.
+    """
+
+    __tablename__ = "offers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    business_id: Mapped[int] = mapped_column(ForeignKey("businesses.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    price_amount: Mapped[int] = mapped_column(BigInteger)  # minor units of price_currency
+    price_currency: Mapped[str] = mapped_column(String(3))
+    description: Mapped[str] = mapped_column(Text, default="")
+    sales_cycle_days: Mapped[int | None] = mapped_column(Integer)  # typical days from first call to signature
+    closing_script: Mapped[str] = mapped_column(Text, default="")  # the call guide the closer follows
+    qualification_notes: Mapped[str] = mapped_column(Text, default="")  # who is a fit, who is not
+    booking_questions: Mapped[list[str]] = mapped_column(JSON, default=list)  # asked on the booking page
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    booking_key: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    business: Mapped[Business] = relationship()
+
+    __table_args__ = (
+        CheckConstraint("price_amount > 0", name="price_positive"),
+        CheckConstraint("sales_cycle_days IS NULL OR sales_cycle_days BETWEEN 0 AND 3650", name="sales_cycle_days"),
+    )
+
+    @property
+    def price(self) -> Money:
+        return Money(self.price_amount, self.price_currency)
+
+    def can_view(self, user: User | None) -> bool:
+        """The business's team and admins. Closers see an offer through their engagement."""
+        return user is not None and (user.is_admin or user.business_id == self.business_id)
+
+    def can_edit(self, user: User | None) -> bool:
+        """Every member of the business (owner or member) manages its offers."""
+        return user is not None and user.business_id == self.business_id
+
+    def __repr__(self) -> str:
+        return f"<Offer {self.id} {self.name!r}>"

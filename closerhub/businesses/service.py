@@ -1,7 +1,14 @@
-"""Business use cases (the organisation's profile; team, offers and engagements come later)."""
+"""Business use cases: the organisation's profile, and the field cleaners offers and teams share.
+
+Team use cases live in ``team``, offers in ``offers``. Each function takes the session
+first, checks every field before changing anything (one ``ValidationError`` naming each
+bad field) and commits once.
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable, Iterable
 from urllib.parse import urlparse
 
 from sqlalchemy.orm import Session
@@ -9,9 +16,53 @@ from sqlalchemy.orm import Session
 from closerhub.accounts.models import User
 from closerhub.accounts.service import clean_name
 from closerhub.businesses.models import Business
-from closerhub.core.errors import NotFound, ValidationError
+from closerhub.closers.service import iso_639_1_codes
+from closerhub.closers.taxonomy import INDUSTRIES
+from closerhub.core.errors import NotFound, PermissionDenied, ValidationError
 from closerhub.core.money import currency_exponent
-from closerhub.core.tz import require_zone
+from closerhub.core.tz import is_valid_zone, require_zone
+
+PROSPECT_LANGUAGES_MAX = 10
+PROSPECT_TIMEZONES_MAX = 10
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # keeps \t \n \r in multi-line text
+
+
+def _fail(field: str, message: str) -> ValidationError:
+    return ValidationError(message, field_errors={field: message})
+
+
+def collect(checks: Iterable[tuple[str, Callable[[], object]]]) -> dict[str, object]:
+    """Run every ``(field, check)`` and return the cleaned values, or one ValidationError naming all bad fields."""
+    errors: dict[str, str] = {}
+    values: dict[str, object] = {}
+    messages: list[str] = []
+    for key, check in checks:
+        try:
+            values[key] = check()
+        except ValidationError as exc:
+            errors.update(exc.field_errors or {key: exc.message})
+            messages.append(exc.message)
+    if errors:
+        # One problem: say it plainly; several: the fields carry their own messages.
+        detail = messages[0] if len(messages) == 1 else "Please correct the highlighted fields."
+        raise ValidationError(detail, field_errors=errors)
+    return values
+
+
+def clean_text(raw: object, field: str, max_len: int, *, multiline: bool = False, required: bool = False) -> str:
+    """Trimmed text without control characters (NUL breaks PostgreSQL), at most ``max_len`` characters."""
+    if raw is None:
+        raw = ""
+    if not isinstance(raw, str):
+        raise _fail(field, "Expected text.")
+    value = raw.replace("\r\n", "\n").strip() if multiline else " ".join(raw.split())
+    if _CONTROL.search(value):
+        raise _fail(field, "Remove the control characters.")
+    if required and not value:
+        raise _fail(field, "This field is required.")
+    if len(value) > max_len:
+        raise _fail(field, f"At most {max_len} characters.")
+    return value
 
 
 def clean_website(raw: object) -> str | None:
@@ -26,7 +77,7 @@ def clean_website(raw: object) -> str | None:
     if "://" not in value:
         value = "https://" + value
     parsed = urlparse(value)
-    if parsed.scheme not in ("http", "https") or not parsed.netloc or " " in value:
+    if parsed.scheme not in ("http", "https") or not parsed.netloc or " " in value or _CONTROL.search(value):
         raise ValidationError(
             "Enter a web address such as https://example.com.",
             field_errors={"website": "Enter a web address such as https://example.com."},
@@ -34,15 +85,62 @@ def clean_website(raw: object) -> str | None:
     return value
 
 
-def clean_currency(raw: object) -> str:
+def clean_currency(raw: object, field: str = "currency") -> str:
     code = str(raw or "").strip().upper()
     try:
         currency_exponent(code)
     except ValidationError:
-        raise ValidationError(
-            "Choose a known ISO 4217 currency such as EUR or USD.", field_errors={"currency": "Unknown currency."}
-        ) from None
+        raise _fail(field, "Unknown currency; use an ISO 4217 code such as EUR or USD.") from None
     return code
+
+
+def clean_industry(raw: object) -> str | None:
+    """A slug of ``closers.taxonomy.INDUSTRIES``, or nothing."""
+    if raw is None or raw == "":
+        return None
+    if not isinstance(raw, str) or raw not in INDUSTRIES:
+        raise _fail("industry", f"Unknown industry; choose one of: {', '.join(INDUSTRIES)}.")
+    return raw
+
+
+def _as_list(raw: object, field: str, what: str) -> list[object]:
+    if raw is None:
+        return []
+    if isinstance(raw, str):  # the HTML form: "en, fr" or one per line
+        return [part for part in re.split(r"[\s,;]+", raw) if part]
+    if isinstance(raw, bytes) or not isinstance(raw, Iterable):
+        raise _fail(field, f"Give a list of {what}.")
+    return list(raw)
+
+
+def clean_prospect_languages(raw: object) -> list[str]:
+    """ISO 639-1 codes (``["en", "fr"]`` or ``"en, fr"``), lower-cased, duplicates folded, at most 10."""
+    out: list[str] = []
+    for item in _as_list(raw, "prospect_languages", "ISO 639-1 language codes"):
+        code = item.strip().lower() if isinstance(item, str) else item
+        if not isinstance(code, str) or code not in iso_639_1_codes():
+            raise _fail(
+                "prospect_languages", f"Unknown language code {code!r}; use ISO 639-1 codes such as en, fr, es."
+            )
+        if code not in out:
+            out.append(code)
+    if len(out) > PROSPECT_LANGUAGES_MAX:
+        raise _fail("prospect_languages", f"List at most {PROSPECT_LANGUAGES_MAX} languages.")
+    return out
+
+
+def clean_prospect_timezones(raw: object) -> list[str]:
+    """IANA zone names (``["Europe/Paris"]`` or ``"Europe/Paris, America/New_York"``), at most 10."""
+    out: list[str] = []
+    for item in _as_list(raw, "prospect_timezones", "IANA time zones"):
+        zone = item.strip() if isinstance(item, str) else item
+        if not is_valid_zone(zone):
+            raise _fail("prospect_timezones", f"Unknown time zone {zone!r}; use IANA names such as Europe/Paris.")
+        if zone not in out:
+            out.append(zone)  # type: ignore[arg-type]
+    if len(out) > PROSPECT_TIMEZONES_MAX:
+        raise _fail("prospect_timezones", f"List at most {PROSPECT_TIMEZONES_MAX} time zones.")
+    return out
 
 
 def update_business(
@@ -54,28 +152,30 @@ def update_business(
     website: object,
     timezone: object,
     currency: object,
+    industry: object = None,
+    prospect_languages: object = None,
+    prospect_timezones: object = None,
 ) -> Business:
-    """Edit the organisation's profile (owner or admin); all fields checked before any change."""
+    """Replace the organisation's profile (owner or admin); all fields checked before any change.
+
+    The profile is replaced as a whole: an omitted ``website``, ``industry`` or prospect
+    list is cleared.
+    """
     if not business.can_view(actor):
         raise NotFound("Business not found.")
     if not business.can_edit(actor):
-        from closerhub.core.errors import PermissionDenied
-
         raise PermissionDenied("Only the owner of the business can change its profile.")
-    errors: dict[str, str] = {}
-    values: dict[str, object] = {}
-    for key, fn in (
-        ("name", lambda: clean_name(name)),
-        ("website", lambda: clean_website(website)),
-        ("timezone", lambda: (require_zone(timezone), str(timezone))[1]),
-        ("currency", lambda: clean_currency(currency)),
-    ):
-        try:
-            values[key] = fn()
-        except ValidationError as exc:
-            errors.update(exc.field_errors or {key: exc.message})
-    if errors:
-        raise ValidationError("Please correct the highlighted fields.", field_errors=errors)
+    values = collect(
+        (
+            ("name", lambda: clean_name(name)),
+            ("website", lambda: clean_website(website)),
+            ("timezone", lambda: (require_zone(timezone), str(timezone))[1]),
+            ("currency", lambda: clean_currency(currency)),
+            ("industry", lambda: clean_industry(industry)),
+            ("prospect_languages", lambda: clean_prospect_languages(prospect_languages)),
+            ("prospect_timezones", lambda: clean_prospect_timezones(prospect_timezones)),
+        )
+    )
     for key, value in values.items():
         setattr(business, key, value)
     session.commit()

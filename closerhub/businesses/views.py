@@ -1,57 +1,246 @@
-"""Business pages: the organisation's profile and team (offers and engagements come later)."""
+"""Business pages: the organisation's profile, its team (invitations, members) and joining by invitation."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from decimal import Decimal
+
+from babel.numbers import format_percent
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_login import current_user
+from flask_login import current_user, login_user
 from werkzeug.wrappers import Response
 
+from closerhub import clock
 from closerhub.accounts.permissions import get_visible_or_404, login_required
-from closerhub.businesses import service
-from closerhub.businesses.forms import BusinessProfileForm
+from closerhub.businesses import service, team
+from closerhub.businesses.forms import ActionForm, BusinessProfileForm, InviteForm, JoinForm
 from closerhub.businesses.models import Business
-from closerhub.core.errors import DomainError
+from closerhub.closers.taxonomy import INDUSTRIES
+from closerhub.core.errors import DomainError, ValidationError
+from closerhub.core.money import Money, format_money
 from closerhub.core.tz import all_zones
-from closerhub.extensions import db
+from closerhub.extensions import db, limiter
 from closerhub.forms_util import show_errors
+from closerhub.notifications.service import public_url
 
 bp = Blueprint("businesses", __name__, url_prefix="/businesses")
 
 
-@bp.route("/<int:business_id>", methods=["GET", "POST"])
-@login_required
-def show(business_id: int) -> str | Response | tuple[str, int]:
-    """The business's profile and team: members and admins only (others get a 404)."""
-    business = get_visible_or_404(Business, business_id)
-    form = BusinessProfileForm(obj=business)
-    status = 200
-    if form.is_submitted():
-        if not business.can_edit(current_user):
-            abort(403)
-        if form.validate():
-            try:
-                service.update_business(
-                    db.session,
-                    current_user,
-                    business,  # type: ignore[arg-type]
-                    name=form.name.data,
-                    website=form.website.data,
-                    timezone=(form.timezone.data or "").strip(),
-                    currency=form.currency.data,
-                )
-            except DomainError as exc:
-                db.session.rollback()
-                show_errors(form, exc)
-            else:
-                flash(_("Business profile saved."), "success")
-                return redirect(url_for("businesses.show", business_id=business.id))
-        db.session.refresh(business)
-        status = 422
+# --- template filters used by business, offer and engagement pages and emails ----------
+
+
+def _locale() -> str:
+    return str(get_locale() or "en")
+
+
+@bp.app_template_filter("money")
+def money_filter(value: Money) -> str:
+    """``Money(250000, "EUR")`` → ``€2,500.00`` (en) / ``2 500,00 €`` (fr)."""
+    return format_money(value, _locale())
+
+
+@bp.app_template_filter("rate_percent")
+def rate_percent_filter(bps: int) -> str:
+    """1250 bps → ``12.5%`` (en) / ``12,5 %`` (fr)."""
+    return format_percent(Decimal(bps) / 10000, locale=_locale(), decimal_quantization=False)
+
+
+@bp.app_template_global("industry_label")
+def industry_label(slug: str | None) -> str:
+    return INDUSTRIES.get(slug or "", slug or "—")
+
+
+# --- profile and team -----------------------------------------------------------------
+
+
+def _profile_form(business: Business) -> BusinessProfileForm:
+    return BusinessProfileForm(
+        data={
+            "name": business.name,
+            "website": business.website or "",
+            "industry": business.industry or "",
+            "timezone": business.timezone,
+            "currency": business.currency,
+            "prospect_languages": ", ".join(business.prospect_languages or []),
+            "prospect_timezones": ", ".join(business.prospect_timezones or []),
+        }
+    )
+
+
+def _render_show(
+    business: Business,
+    *,
+    form: BusinessProfileForm | None = None,
+    invite_form: InviteForm | None = None,
+    status: int = 200,
+) -> tuple[str, int]:
+    if invite_form is None:
+        invite_form = InviteForm(formdata=None, data={"language": current_user.language})
     return render_template(
         "businesses/show.html",
         business=business,
-        form=form,
+        form=form or _profile_form(business),
+        invite_form=invite_form,
+        action_form=ActionForm(),
         can_edit=business.can_edit(current_user),
+        is_owner=business.is_owner(current_user),
+        members=team.members(db.session, business),
+        invitations=team.pending_invitations(db.session, business, clock.utcnow()),
+        invite_days=team.invite_days(),
         zones=sorted(all_zones()),
     ), status
+
+
+@bp.route("/<int:business_id>", methods=["GET", "POST"])
+@login_required
+def show(business_id: int) -> Response | tuple[str, int]:
+    """The business's profile and team: members and admins only (others get a 404)."""
+    business = get_visible_or_404(Business, business_id)
+    if not BusinessProfileForm().is_submitted():
+        return _render_show(business)
+    if not business.can_edit(current_user):
+        abort(403)
+    form = BusinessProfileForm()
+    if form.validate():
+        try:
+            service.update_business(
+                db.session,
+                current_user,  # type: ignore[arg-type]
+                business,
+                name=form.name.data,
+                website=form.website.data,
+                timezone=(form.timezone.data or "").strip(),
+                currency=form.currency.data,
+                industry=form.industry.data or None,
+                prospect_languages=form.prospect_languages.data or "",
+                prospect_timezones=form.prospect_timezones.data or "",
+            )
+        except DomainError as exc:
+            db.session.rollback()
+            show_errors(form, exc)
+        else:
+            flash(_("Business profile saved."), "success")
+            return redirect(url_for("businesses.show", business_id=business.id))
+    db.session.refresh(business)
+    return _render_show(business, form=form, status=422)
+
+
+@bp.post("/<int:business_id>/invitations")
+@login_required
+@limiter.limit("30 per hour")
+def invite(business_id: int) -> Response | tuple[str, int]:
+    """The owner invites a colleague by email."""
+    business = get_visible_or_404(Business, business_id)
+    if not business.is_owner(current_user):
+        abort(403)
+    form = InviteForm()
+    if form.validate():
+        try:
+            invitation = team.invite(
+                db.session,
+                current_user,  # type: ignore[arg-type]
+                business,
+                email=form.email.data,
+                language=form.language.data,
+                join_url_for=lambda token: public_url("businesses.join", token=token),
+            )
+        except DomainError as exc:
+            db.session.rollback()
+            show_errors(form, exc)
+            return _render_show(business, invite_form=form, status=exc.status)
+        flash(_("Invitation sent to %(email)s.", email=invitation.email), "success")
+        return redirect(url_for("businesses.show", business_id=business.id, _anchor="team"))
+    flash(_("Please correct the highlighted fields."), "error")
+    return _render_show(business, invite_form=form, status=422)
+
+
+def _owner_action(business_id: int, action: Callable[[Business], str]) -> Response:
+    business = get_visible_or_404(Business, business_id)
+    if not business.is_owner(current_user):
+        abort(403)
+    if not ActionForm().validate():
+        abort(400)
+    try:
+        message = action(business)
+    except DomainError as exc:
+        db.session.rollback()
+        if exc.status == 404:
+            abort(404)
+        flash(exc.message, "error")
+    else:
+        flash(message, "success")
+    return redirect(url_for("businesses.show", business_id=business.id, _anchor="team"))
+
+
+@bp.post("/<int:business_id>/invitations/<int:invitation_id>/revoke")
+@login_required
+def revoke_invitation(business_id: int, invitation_id: int) -> Response:
+    def action(business: Business) -> str:
+        invitation = team.revoke_invitation(db.session, current_user, business, invitation_id)  # type: ignore[arg-type]
+        return _("Invitation to %(email)s cancelled.", email=invitation.email)
+
+    return _owner_action(business_id, action)
+
+
+@bp.post("/<int:business_id>/members/<int:member_id>/remove")
+@login_required
+def remove_member(business_id: int, member_id: int) -> Response:
+    def action(business: Business) -> str:
+        user = team.remove_member(db.session, current_user, business, member_id)  # type: ignore[arg-type]
+        return _("%(name)s was removed from the team.", name=user.name)
+
+    return _owner_action(business_id, action)
+
+
+@bp.route("/join/<token>", methods=["GET", "POST"])
+@limiter.limit("10 per minute", methods=["POST"])
+def join(token: str) -> Response | tuple[str, int]:
+    """The invitee opens their account from the emailed link and joins the business as a member."""
+    try:
+        invitation = team.invitation_for_token(db.session, token)
+    except ValidationError as exc:
+        return render_template("businesses/join_invalid.html", message=exc.message), 400
+    if current_user.is_authenticated:
+        message = _(
+            "You are logged in as %(email)s. A CloserHub account belongs to at most one business, so this "
+            "account cannot join %(business)s. Log out, then open the invitation link again to create the "
+            "account for %(invited)s.",
+            email=current_user.email,
+            business=invitation.business.name,
+            invited=invitation.email,
+        )
+        return render_template("businesses/join_invalid.html", message=message), 409
+    try:
+        team.ensure_can_join(db.session, invitation)
+    except DomainError as exc:
+        return render_template("businesses/join_invalid.html", message=exc.message), 409
+    form = JoinForm()
+    if not form.is_submitted():
+        form.language.data = invitation.language
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user = team.accept_invitation(
+                db.session,
+                token,
+                name=form.name.data,
+                password=form.password.data,
+                timezone=(form.timezone.data or "").strip(),
+                language=form.language.data,
+            )
+        except DomainError as exc:
+            db.session.rollback()
+            if exc.code == "account_exists":
+                return render_template("businesses/join_invalid.html", message=exc.message), 409
+            show_errors(form, exc)
+            status = exc.status
+        else:
+            login_user(user)
+            flash(_("Welcome to %(business)s on CloserHub!", business=invitation.business.name), "success")
+            return redirect(url_for("pages.dashboard"))
+    elif form.is_submitted():
+        flash(_("Please correct the highlighted fields."), "error")
+        status = 422
+    return render_template("businesses/join.html", form=form, invitation=invitation, zones=sorted(all_zones())), status

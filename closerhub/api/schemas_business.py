@@ -1,0 +1,184 @@
+"""API schemas of businesses: offers, the team, engagements.
+
+Inputs check shapes and types; the rules (price above zero, at most 10 booking
+questions, 10–20 % and the closer's minimum, legal transitions…) are checked by the
+services the HTML pages call too, so both answer the same way.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import EmailStr, Field, StringConstraints
+
+from closerhub.api.schemas import CurrencyCode, InModel, Language, OutModel, PageQuery, UTCInstant
+from closerhub.closers.models import RATE_MAX_BPS, RATE_MIN_BPS
+from closerhub.core.money import MAX_MINOR_UNITS
+
+LongText = Annotated[str, StringConstraints(max_length=20000)]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)]
+
+# --- offers ----------------------------------------------------------------------------
+
+
+class PriceIn(InModel):
+    """A price in minor units; ``currency`` defaults to the business's currency."""
+
+    amount: int = Field(
+        ge=-MAX_MINOR_UNITS, le=MAX_MINOR_UNITS, description="Minor units, above zero", examples=[250000]
+    )
+    currency: CurrencyCode | None = Field(None, description="ISO 4217; defaults to the business's currency")
+
+
+class MoneyOut(OutModel):
+    amount: int = Field(description="Minor units (cents)")
+    currency: str
+
+
+class OfferIn(InModel):
+    """The whole offer (PUT replaces it: an omitted optional field is cleared)."""
+
+    name: Annotated[str, StringConstraints(max_length=1000)]
+    price: PriceIn
+    description: LongText = ""
+    sales_cycle_days: int | None = Field(None, description="Typical days from first call to signature, 0–3650")
+    closing_script: LongText = Field("", description="The call guide the closer follows")
+    qualification_notes: LongText = ""
+    booking_questions: list[Annotated[str, StringConstraints(max_length=1000)]] = Field(
+        default_factory=list, max_length=50, description="At most 10 short questions the booking page asks"
+    )
+    active: bool = True
+
+
+class OfferOut(OutModel):
+    id: int
+    business_id: int
+    name: str
+    price: MoneyOut
+    description: str
+    sales_cycle_days: int | None
+    closing_script: str
+    qualification_notes: str
+    booking_questions: list[str]
+    active: bool
+    booking_key: str = Field(description="Public key of the offer's booking page")
+    created_at: UTCInstant
+    updated_at: UTCInstant
+
+
+class OfferQuery(PageQuery):
+    active: bool | None = Field(None, description="Only active (true) or inactive (false) offers")
+
+
+# --- team ------------------------------------------------------------------------------
+
+
+class MemberOut(OutModel):
+    id: int = Field(description="The seat's id (remove with DELETE /businesses/me/members/{id})")
+    user_id: int
+    name: str
+    email: str
+    role: Literal["owner", "member"]
+    joined_at: UTCInstant
+
+
+class InvitationIn(InModel):
+    email: EmailStr
+    language: Language = Field("en", description="Language of the invitation email")
+
+
+class InvitationOut(OutModel):
+    id: int
+    email: str
+    language: str
+    status: Literal["pending", "accepted", "revoked", "expired"]
+    created_at: UTCInstant
+    expires_at: UTCInstant
+
+
+# --- engagements -----------------------------------------------------------------------
+
+RateBps = Annotated[
+    int,
+    Field(
+        description="Commission in basis points: 1000–2000 and at least the closer's `min_rate_bps`",
+        json_schema_extra={"minimum": RATE_MIN_BPS, "maximum": RATE_MAX_BPS},
+        examples=[1500],
+    ),
+]
+
+
+class EngagementIn(InModel):
+    closer_id: int
+    offer_id: int
+    commission_rate_bps: RateBps
+
+
+class DeclineIn(InModel):
+    reason: Reason = Field(description="Why the closer declines (required; the business reads it)")
+
+
+class EndIn(InModel):
+    reason: Reason | None = None
+
+
+class RateChangeIn(InModel):
+    commission_rate_bps: RateBps
+
+
+class PartyOut(OutModel):
+    id: int
+    name: str
+
+
+class CloserPartyOut(PartyOut):
+    timezone: str
+
+
+class BusinessPartyOut(PartyOut):
+    website: str | None
+    industry: str | None
+    timezone: str
+    prospect_languages: list[str]
+    prospect_timezones: list[str]
+
+
+class EngagementOfferOut(OutModel):
+    """What the closer reads before accepting."""
+
+    id: int
+    name: str
+    price: MoneyOut
+    description: str
+    sales_cycle_days: int | None
+    closing_script: str
+    qualification_notes: str
+    booking_questions: list[str]
+    active: bool
+
+
+class EngagementOut(OutModel):
+    id: int
+    status: Literal["proposed", "active", "declined", "withdrawn", "ended"]
+    commission_rate_bps: int
+    can_book: bool = Field(description="True when calls can be booked (status active and the offer active)")
+    closer: CloserPartyOut
+    business: BusinessPartyOut
+    offer: EngagementOfferOut
+    previous_id: int | None = Field(description="The engagement this one replaces (a rate change)")
+    proposed_at: UTCInstant
+    proposed_by_id: int | None
+    accepted_at: UTCInstant | None
+    declined_at: UTCInstant | None
+    decline_reason: str | None
+    withdrawn_at: UTCInstant | None
+    withdrawn_by_id: int | None
+    ended_at: UTCInstant | None
+    ended_by_id: int | None
+    end_reason: str | None
+
+
+class EngagementQuery(PageQuery):
+    status: Literal["proposed", "active", "declined", "withdrawn", "ended"] | None = None
+    offer_id: int | None = None
+    closer_id: int | None = None

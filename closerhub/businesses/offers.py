@@ -1,0 +1,208 @@
+"""Offer use cases: what a business sells through closers, its call guide and its booking questions.
+
+Every member of the business (owner or member) creates and edits its offers; admins
+read them. The HTML form parses the price in the user's locale (``core.money.parse_money``)
+and passes ``Money``; the API passes ``{"amount", "currency"}``. Both land here.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from closerhub import clock
+from closerhub.accounts.models import User
+from closerhub.accounts.service import clean_name
+from closerhub.businesses.models import BOOKING_QUESTIONS_MAX, Business, Offer
+from closerhub.businesses.service import clean_text, collect
+from closerhub.core.errors import NotFound, PermissionDenied, ValidationError
+from closerhub.core.money import MAX_MINOR_UNITS, Money
+
+DESCRIPTION_MAX = 5000
+SCRIPT_MAX = 20000
+NOTES_MAX = 5000
+QUESTION_MAX = 200
+SALES_CYCLE_MAX_DAYS = 3650
+
+
+def _fail(field: str, message: str) -> ValidationError:
+    return ValidationError(message, field_errors={field: message})
+
+
+@dataclass(frozen=True)
+class OfferData:
+    """What a member edits on an offer (raw values; the service validates them).
+
+    ``price`` is ``Money`` (or None when the form could not parse it: the field error is
+    then reported with the others).
+    """
+
+    name: object = ""
+    price: Money | None = None
+    description: object = ""
+    sales_cycle_days: object = None
+    closing_script: object = ""
+    qualification_notes: object = ""
+    booking_questions: object = ()
+    is_active: object = True
+
+
+def clean_price(price: object) -> Money:
+    if not isinstance(price, Money):
+        raise _fail("price", "Enter the price.")
+    if price.amount <= 0:
+        raise _fail("price", "The price must be above zero.")
+    if price.amount > MAX_MINOR_UNITS:
+        raise _fail("price", "That price is too large.")
+    return price
+
+
+def clean_sales_cycle(raw: object) -> int | None:
+    if raw is None or raw == "":
+        return None
+    if type(raw) is not int or not 0 <= raw <= SALES_CYCLE_MAX_DAYS:
+        raise _fail("sales_cycle_days", f"The sales cycle is a whole number of days from 0 to {SALES_CYCLE_MAX_DAYS}.")
+    return raw
+
+
+def clean_booking_questions(raw: object) -> list[str]:
+    """Up to 10 short, distinct, one-line questions, in the given order."""
+    if raw is None:
+        return []
+    if isinstance(raw, str | bytes) or not isinstance(raw, list | tuple):
+        raise _fail("booking_questions", "Give a list of questions.")
+    out: list[str] = []
+    for item in raw:
+        question = clean_text(item, "booking_questions", QUESTION_MAX)
+        if not question:
+            raise _fail("booking_questions", "A booking question cannot be empty.")
+        if question.casefold() in {q.casefold() for q in out}:
+            raise _fail("booking_questions", f"The question {question!r} is listed twice.")
+        out.append(question)
+    if len(out) > BOOKING_QUESTIONS_MAX:
+        raise _fail(
+            "booking_questions", f"Ask at most {BOOKING_QUESTIONS_MAX} booking questions (you gave {len(out)})."
+        )
+    return out
+
+
+def _clean(data: OfferData) -> dict[str, object]:
+    def active() -> bool:
+        if not isinstance(data.is_active, bool):
+            raise _fail("is_active", "Expected true or false.")
+        return data.is_active
+
+    return collect(
+        (
+            ("name", lambda: clean_name(data.name)),
+            ("price", lambda: clean_price(data.price)),
+            ("description", lambda: clean_text(data.description, "description", DESCRIPTION_MAX, multiline=True)),
+            ("sales_cycle_days", lambda: clean_sales_cycle(data.sales_cycle_days)),
+            ("closing_script", lambda: clean_text(data.closing_script, "closing_script", SCRIPT_MAX, multiline=True)),
+            (
+                "qualification_notes",
+                lambda: clean_text(data.qualification_notes, "qualification_notes", NOTES_MAX, multiline=True),
+            ),
+            ("booking_questions", lambda: clean_booking_questions(data.booking_questions)),
+            ("is_active", active),
+        )
+    )
+
+
+def check_offer(data: OfferData) -> None:
+    """Raise the ValidationError ``create_offer`` would raise for ``data``, saving nothing (forms use it
+    to show every error at once)."""
+    _clean(data)
+
+
+def _apply(offer: Offer, values: dict[str, object]) -> None:
+    price = values.pop("price")
+    assert isinstance(price, Money)
+    offer.price_amount, offer.price_currency = price.amount, price.currency
+    for key, value in values.items():
+        setattr(offer, key, value)
+
+
+def new_booking_key() -> str:
+    """A public, unguessable key for an offer's booking page (256 bits)."""
+    return secrets.token_urlsafe(32)
+
+
+def _member_business(session: Session, actor: User) -> Business:
+    if actor.business_id is None:
+        raise PermissionDenied("Only members of a business can manage offers.")
+    business = session.get(Business, actor.business_id)
+    assert business is not None
+    return business
+
+
+def create_offer(session: Session, actor: User, data: OfferData) -> Offer:
+    """Add an offer to the actor's business; every field is checked first."""
+    business = _member_business(session, actor)
+    values = _clean(data)
+    now = clock.utcnow()
+    offer = Offer(business_id=business.id, booking_key=new_booking_key(), created_at=now, updated_at=now)
+    _apply(offer, values)
+    session.add(offer)
+    session.commit()
+    return offer
+
+
+def find_offer(session: Session, offer_id: object, viewer: User | None) -> Offer:
+    """An offer ``viewer`` may see; NotFound (404) for a missing one and for another tenant's."""
+    offer = session.get(Offer, offer_id) if type(offer_id) is int and 0 < offer_id < 2**63 else None
+    if offer is None or not offer.can_view(viewer):
+        raise NotFound("Offer not found.")
+    return offer
+
+
+def update_offer(session: Session, actor: User, offer_id: int, data: OfferData) -> Offer:
+    """Replace an offer's fields (members of its business); all or nothing."""
+    offer = find_offer(session, offer_id, actor)
+    if not offer.can_edit(actor):
+        raise PermissionDenied("Only members of the business can change its offers.")
+    values = _clean(data)
+    _apply(offer, values)
+    offer.updated_at = clock.utcnow()
+    session.commit()
+    return offer
+
+
+def rotate_booking_key(session: Session, actor: User, offer_id: int) -> Offer:
+    """Give the offer a new booking key: links with the old one stop working."""
+    offer = find_offer(session, offer_id, actor)
+    if not offer.can_edit(actor):
+        raise PermissionDenied("Only members of the business can change its offers.")
+    offer.booking_key = new_booking_key()
+    offer.updated_at = clock.utcnow()
+    session.commit()
+    return offer
+
+
+def offers_query(viewer: User, *, active_only: bool = False) -> Select[tuple[Offer]]:
+    """The offers ``viewer`` may list: their business's (admins: every business's)."""
+    stmt = select(Offer)
+    if not viewer.is_admin:
+        stmt = stmt.where(Offer.business_id == (viewer.business_id or -1))
+    if active_only:
+        stmt = stmt.where(Offer.is_active.is_(True))
+    return stmt
+
+
+def list_offers(session: Session, viewer: User, *, active_only: bool = False) -> list[Offer]:
+    """The viewer's offers, active first, then by name."""
+    stmt = offers_query(viewer, active_only=active_only).order_by(Offer.is_active.desc(), Offer.name, Offer.id)
+    return list(session.scalars(stmt))
+
+
+def offer_for_booking_key(session: Session, key: object) -> Offer:
+    """The active offer of a public booking key (for the booking page); NotFound otherwise."""
+    if not isinstance(key, str) or not 0 < len(key) <= 64:
+        raise NotFound("Booking page not found.")
+    offer = session.scalar(select(Offer).where(Offer.booking_key == key))
+    if offer is None or not offer.is_active:
+        raise NotFound("Booking page not found.")
+    return offer

@@ -1,0 +1,277 @@
+"""Team use cases: the owner invites colleagues by email link, the invitee joins, the owner removes members.
+
+A user belongs to at most one business (``business_members.user_id`` is unique), so an
+invitation is for a *new* account: an address that already has a CloserHub account is
+refused when inviting and again when accepting. The one exception is a former member
+of a business (a business account whose seat was removed): the new invitation gives
+that account a seat again.
+
+The link carries a random 256-bit secret; the row stores its SHA-256 only, expires after
+``TEAM_INVITE_DAYS`` (default 7) and is spent by a conditional UPDATE on ``accepted_at``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from closerhub import clock
+from closerhub.accounts import passwords
+from closerhub.accounts.models import AccountStatus, ApiToken, Role, User
+from closerhub.accounts.service import clean_language, clean_name, normalize_email
+from closerhub.businesses.models import Business, BusinessMember, InvitationStatus, MemberRole, TeamInvitation
+from closerhub.businesses.service import collect
+from closerhub.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from closerhub.core.tz import require_zone
+from closerhub.notifications.service import queue_email
+
+DEFAULT_INVITE_DAYS = 7
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def invite_days() -> int:
+    """How many days an invitation link works (``TEAM_INVITE_DAYS``, default 7)."""
+    return int(current_app.config.get("TEAM_INVITE_DAYS", DEFAULT_INVITE_DAYS))
+
+
+def _require_owner(business: Business, actor: User, action: str) -> None:
+    if not business.can_view(actor):
+        raise NotFound("Business not found.")
+    if not business.is_owner(actor):
+        raise PermissionDenied(f"Only the owner of the business can {action}.")
+
+
+def _existing_account(session: Session, email: str) -> User | None:
+    return session.scalar(select(User).where(func.lower(User.email) == email))
+
+
+def _is_former_member(user: User) -> bool:
+    return user.role == Role.BUSINESS and user.membership is None
+
+
+def _account_exists_error(email: str) -> Conflict:
+    return Conflict(
+        f"{email} already has a CloserHub account. A user belongs to at most one business, "
+        "so this account cannot join yours; invite another address.",
+        field_errors={"email": "This address already has an account."},
+        code="account_exists",
+    )
+
+
+def invite(
+    session: Session,
+    actor: User,
+    business: Business,
+    *,
+    email: object,
+    language: object,
+    join_url_for: Callable[[str], str],
+) -> TeamInvitation:
+    """Invite ``email`` to join ``business`` as a member (owner only) and email the link.
+
+    A new invitation to the same address replaces the pending one (its link stops
+    working). ``join_url_for`` maps the secret to the absolute link (the view builds it).
+    """
+    _require_owner(business, actor, "invite colleagues")
+    values = collect((("email", lambda: normalize_email(email)), ("language", lambda: clean_language(language))))
+    address = str(values["email"])
+    existing = _existing_account(session, address)
+    if existing is not None and not _is_former_member(existing):
+        raise _account_exists_error(address)
+    now = clock.utcnow()
+    session.execute(
+        update(TeamInvitation)
+        .where(
+            TeamInvitation.business_id == business.id,
+            TeamInvitation.email == address,
+            TeamInvitation.accepted_at.is_(None),
+            TeamInvitation.revoked_at.is_(None),
+        )
+        .values(revoked_at=now)
+    )
+    token = secrets.token_urlsafe(32)
+    invitation = TeamInvitation(
+        business_id=business.id,
+        email=address,
+        language=str(values["language"]),
+        token_hash=hash_token(token),
+        invited_by_id=actor.id,
+        created_at=now,
+        expires_at=now + timedelta(days=invite_days()),
+    )
+    session.add(invitation)
+    session.flush()
+    queue_email(
+        session,
+        to=address,
+        template="team_invite",
+        language=invitation.language,
+        context={
+            "business": business,
+            "inviter": actor,
+            "invitation": invitation,
+            "join_url": join_url_for(token),
+            "days": invite_days(),
+        },
+    )
+    session.commit()
+    return invitation
+
+
+def ensure_can_join(session: Session, invitation: TeamInvitation) -> None:
+    """Conflict when the invited address already has an account that cannot take a seat."""
+    existing = _existing_account(session, invitation.email)
+    if existing is not None and not _is_former_member(existing):
+        raise _account_exists_error(invitation.email)
+
+
+def invitation_for_token(session: Session, token: str) -> TeamInvitation:
+    """The pending invitation of a link, or ValidationError saying why the link does not work."""
+    invitation = session.scalar(select(TeamInvitation).where(TeamInvitation.token_hash == hash_token(token or "")))
+    status = invitation.status(clock.utcnow()) if invitation is not None else None
+    if invitation is None or status == InvitationStatus.REVOKED:
+        raise ValidationError(
+            "This invitation link is not valid (a newer invitation may have replaced it). "
+            "Ask the business owner for a new one.",
+            code="invalid_invitation",
+        )
+    if status == InvitationStatus.ACCEPTED:
+        raise ValidationError(
+            "This invitation has already been used. Log in with the account it created.", code="used_invitation"
+        )
+    if status == InvitationStatus.EXPIRED:
+        raise ValidationError(
+            "This invitation has expired. Ask the business owner to invite you again.", code="expired_invitation"
+        )
+    return invitation
+
+
+def accept_invitation(
+    session: Session, token: str, *, name: object, password: object, timezone: object, language: object
+) -> User:
+    """Open the invitee's account (or give a former member a seat again) and join the business.
+
+    The invitation's address is the account's email: following the emailed link proves
+    the invitee reads it, so the address counts as verified.
+    """
+    invitation = invitation_for_token(session, token)
+    address = invitation.email
+    values = collect(
+        (
+            ("name", lambda: clean_name(name)),
+            ("password", lambda: passwords.check_rules(str(password or ""), email=address)),
+            ("timezone", lambda: (require_zone(timezone), str(timezone))[1]),
+            ("language", lambda: clean_language(language)),
+        )
+    )
+    ensure_can_join(session, invitation)
+    existing = _existing_account(session, address)
+    now = clock.utcnow()
+    claimed = session.execute(
+        update(TeamInvitation)
+        .where(
+            TeamInvitation.id == invitation.id,
+            TeamInvitation.accepted_at.is_(None),
+            TeamInvitation.revoked_at.is_(None),
+        )
+        .values(accepted_at=now)
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        session.rollback()
+        raise Conflict("This invitation has just been used.", code="used_invitation")
+    user = existing or User(email=address, role=Role.BUSINESS, created_at=now)
+    user.name = str(values["name"])
+    user.password_hash = passwords.hash_password(str(password))
+    user.timezone = str(values["timezone"])
+    user.language = str(values["language"])
+    user.status = AccountStatus.ACTIVE
+    user.email_verified_at = now
+    session.add(user)
+    session.add(BusinessMember(business_id=invitation.business_id, user=user, role=MemberRole.MEMBER, created_at=now))
+    try:
+        session.flush()
+    except IntegrityError:  # the address or the seat was taken since the check
+        session.rollback()
+        raise _account_exists_error(address) from None
+    invitation.accepted_user_id = user.id
+    business = session.get(Business, invitation.business_id)
+    queue_email(session, to=user.email, template="welcome", language=user.language, context={"user": user})
+    inviter = invitation.invited_by
+    if inviter is not None and inviter.status == AccountStatus.ACTIVE:
+        queue_email(
+            session,
+            to=inviter.email,
+            template="team_invite_accepted",
+            language=inviter.language,
+            context={"recipient": inviter, "member": user, "business": business},
+        )
+    session.commit()
+    return user
+
+
+def revoke_invitation(session: Session, actor: User, business: Business, invitation_id: int) -> TeamInvitation:
+    """Cancel a pending invitation (owner only); its link stops working. Revoking twice is harmless."""
+    _require_owner(business, actor, "manage invitations")
+    invitation = session.get(TeamInvitation, invitation_id) if 0 < invitation_id < 2**63 else None
+    if invitation is None or invitation.business_id != business.id:
+        raise NotFound("Invitation not found.")
+    if invitation.accepted_at is not None:
+        raise Conflict("This invitation was already accepted; remove the member instead.")
+    if invitation.revoked_at is None:
+        invitation.revoked_at = clock.utcnow()
+    session.commit()
+    return invitation
+
+
+def remove_member(session: Session, actor: User, business: Business, member_id: int) -> User:
+    """Take a member's seat away (owner only). The owner's own seat cannot be removed.
+
+    The account existed only to work for this business, so it is suspended (its sessions
+    end) and its API tokens are revoked; a later invitation gives it a seat again.
+    """
+    _require_owner(business, actor, "remove members")
+    member = session.get(BusinessMember, member_id) if 0 < member_id < 2**63 else None
+    if member is None or member.business_id != business.id:
+        raise NotFound("Team member not found.")
+    if member.role == MemberRole.OWNER:
+        raise Conflict("The owner cannot be removed from the business.", code="owner_cannot_be_removed")
+    user = member.user
+    now = clock.utcnow()
+    session.delete(member)
+    user.status = AccountStatus.SUSPENDED
+    session.execute(
+        update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None)).values(revoked_at=now)
+    )
+    session.commit()
+    return user
+
+
+def members(session: Session, business: Business) -> list[BusinessMember]:
+    """The team, owner first, then by join date."""
+    rows = session.scalars(select(BusinessMember).where(BusinessMember.business_id == business.id))
+    return sorted(rows, key=lambda m: (m.role != MemberRole.OWNER, m.created_at, m.id))
+
+
+def pending_invitations(session: Session, business: Business, now: datetime) -> list[TeamInvitation]:
+    """Invitations that can still be accepted, newest first."""
+    rows = session.scalars(
+        select(TeamInvitation)
+        .where(
+            TeamInvitation.business_id == business.id,
+            TeamInvitation.accepted_at.is_(None),
+            TeamInvitation.revoked_at.is_(None),
+            TeamInvitation.expires_at > now,
+        )
+        .order_by(TeamInvitation.id.desc())
+    )
+    return list(rows)

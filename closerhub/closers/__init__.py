@@ -1,0 +1,1 @@
+"""Closers: profiles, languages, industries, availability."""

@@ -1,0 +1,213 @@
+"""API v1 closer routes: a closer's public card, your profile, your availability, a closer's free slots.
+
+Same service functions as the HTML pages (``closers.service``, ``closers.availability_service``).
+The search list ``GET /api/v1/closers`` lives with matching and reuses ``closer_out``.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from typing import Any
+
+from closerhub import clock
+from closerhub.accounts.models import User
+from closerhub.api.auth import current_api_user
+from closerhub.api.routing import api_route
+from closerhub.api.schemas_closers import (
+    AvailabilityIn,
+    AvailabilityOut,
+    CloserOut,
+    CloserProfileIn,
+    CloserProfileOut,
+    SlotsOut,
+    SlotsQuery,
+)
+from closerhub.closers import availability_service as availability
+from closerhub.closers import service
+from closerhub.core.errors import ValidationError
+from closerhub.core.tz import to_local
+from closerhub.extensions import db
+
+_INDEX = re.compile(r"\[(\d+)\]")
+
+
+def _iso_local(instant: datetime, zone: str) -> str:
+    return to_local(instant, zone).replace(microsecond=0).isoformat()
+
+
+def closer_out(
+    card: service.CloserCard, now: datetime, *, next_available_at: Any = None, score: float | None = None
+) -> CloserOut:
+    """The API item of a closer (``CloserOut``) from a card; private fields are never included."""
+    profile, user, stats = card.profile, card.user, card.stats
+    return CloserOut(
+        id=user.id,
+        name=user.name,
+        headline=profile.headline,
+        bio=profile.bio,
+        languages=[
+            {"code": lang.code, "name": service.language_name(lang.code), "level": lang.level.value}
+            for lang in profile.languages
+        ],
+        industries=[row.industry for row in profile.industries],
+        timezone=user.timezone,
+        local_time=_iso_local(now, user.timezone),
+        min_rate_bps=profile.min_rate_bps,
+        years_experience=profile.years_experience,
+        meeting_mode=profile.meeting_mode.value,
+        rating=stats.rating,
+        stats={"appointments": stats.appointments, "show_rate": stats.show_rate, "close_rate": stats.close_rate},
+        next_available_at=next_available_at if next_available_at is not None else card.next_available_at,
+        score=score,
+    )
+
+
+def _dotted(exc: ValidationError) -> ValidationError:
+    """``weekly[2].end`` (the rules' naming) → ``weekly.2.end`` (the API's dotted paths)."""
+    exc.field_errors = {_INDEX.sub(r".\1", key): message for key, message in exc.field_errors.items()}
+    return exc
+
+
+def _my_profile_out(user: User, now: datetime) -> CloserProfileOut:
+    card = service.find_closer(db.session, user.id, user, now)
+    base = closer_out(card, now, next_available_at=availability.next_available_at(db.session, user, now))
+    return CloserProfileOut(
+        **base.model_dump(),
+        phone=card.profile.phone_e164,
+        meeting_url=card.profile.meeting_url,
+        updated_at=card.profile.updated_at or now,
+    )
+
+
+@api_route(
+    "GET", "/closers/<int:closer_id>", summary="A closer's public profile", response=CloserOut, tags=("closers",)
+)
+def get_closer(closer_id: int) -> CloserOut:
+    """Any authenticated user. `stats` stay empty until the closer has calls; `score` is null outside a search."""
+    now = clock.utcnow()
+    card = service.find_closer(db.session, closer_id, current_api_user(), now)
+    return closer_out(card, now, next_available_at=availability.next_available_at(db.session, card.user, now))
+
+
+@api_route(
+    "GET",
+    "/closers/me/profile",
+    summary="Your closer profile, private fields included",
+    auth=("closer",),
+    response=CloserProfileOut,
+    tags=("closers",),
+)
+def get_my_closer_profile() -> CloserProfileOut:
+    return _my_profile_out(current_api_user(), clock.utcnow())
+
+
+@api_route(
+    "PUT",
+    "/closers/me/profile",
+    summary="Replace your closer profile",
+    auth=("closer",),
+    body=CloserProfileIn,
+    response=CloserProfileOut,
+    tags=("closers",),
+)
+def update_my_closer_profile(body: CloserProfileIn) -> CloserProfileOut:
+    """All fields are checked together; any error is a 422 naming each field and nothing changes.
+
+    `languages` accepts codes (level `fluent`) or `{code, level}` objects; `timezone` is
+    also your account's zone, and your weekly hours follow it (they are wall-clock times).
+    """
+    user, now = current_api_user(), clock.utcnow()
+    data = service.ProfileData(
+        headline=body.headline,
+        bio=body.bio,
+        languages=[lang if isinstance(lang, str) else lang.model_dump() for lang in body.languages],
+        industries=body.industries,
+        timezone=body.timezone,
+        min_rate_bps=body.min_rate_bps,
+        phone=body.phone,
+        meeting_url=body.meeting_url,
+        years_experience=body.years_experience,
+        meeting_mode=body.meeting_mode,
+    )
+    service.update_profile(db.session, user, data, now=now)
+    return _my_profile_out(user, now)
+
+
+@api_route(
+    "GET",
+    "/closers/me/availability",
+    summary="Your availability rules",
+    auth=("closer",),
+    response=AvailabilityOut,
+    tags=("closers",),
+)
+def get_my_availability() -> dict[str, Any]:
+    return AvailabilityOut.model_validate(availability.availability_data(db.session, current_api_user())).model_dump(
+        mode="json"
+    )
+
+
+@api_route(
+    "PUT",
+    "/closers/me/availability",
+    summary="Replace your availability rules",
+    auth=("closer",),
+    body=AvailabilityIn,
+    response=AvailabilityOut,
+    tags=("closers",),
+)
+def update_my_availability(body: AvailabilityIn) -> dict[str, Any]:
+    """Weekly hours and overrides are wall-clock times in `timezone`; an override with no
+    intervals is a day off. Overlapping intervals, an end before its start, an interval
+    shorter than one slot, a duplicate override date or a setting out of range is a 422
+    naming each field (`weekly.2.end`), and nothing changes. `time_off` omitted keeps it.
+    """
+    user = current_api_user()
+    raw = body.model_dump(exclude={"time_off"})
+    if body.time_off is not None:
+        raw["time_off"] = [item.model_dump() for item in body.time_off]
+    try:
+        availability.replace_availability(db.session, user, raw, now=clock.utcnow())
+    except ValidationError as exc:
+        raise _dotted(exc) from None
+    return get_my_availability()
+
+
+@api_route(
+    "GET",
+    "/closers/<int:closer_id>/slots",
+    summary="A closer's free slots on a range of dates",
+    query=SlotsQuery,
+    response=SlotsOut,
+    tags=("closers",),
+)
+def closer_slots(closer_id: int, query: SlotsQuery) -> SlotsOut:
+    """`from`/`to` are dates in `timezone` (the viewer's zone, default yours), inclusive,
+    at most 62 days; default today and the 13 days after. Each slot gives its UTC bounds,
+    its start in `timezone` and in the closer's zone. The availability page shows the same slots.
+    """
+    now = clock.utcnow()
+    viewer = current_api_user()
+    card = service.find_closer(db.session, closer_id, viewer, now)
+    zone = query.timezone or viewer.timezone
+    first = query.from_ or to_local(now, zone).date()
+    last = query.to or first + timedelta(days=availability.PREVIEW_DAYS - 1)
+    slots = availability.slots_for_dates(
+        db.session, card.user, viewer_zone=zone, from_date=first, to_date=last, now=now
+    )
+    closer_zone = card.user.timezone
+    return SlotsOut(
+        timezone=zone,
+        closer_timezone=closer_zone,
+        slot_minutes=availability.rules_for(db.session, card.user).slot_minutes,
+        slots=[
+            {
+                "start": s.start,
+                "end": s.end,
+                "local_start": _iso_local(s.start, zone),
+                "closer_local_start": _iso_local(s.start, closer_zone),
+            }
+            for s in slots
+        ],
+    )

@@ -1,0 +1,199 @@
+"""Availability use cases: save a closer's rules, list their free slots, keep the search summary fresh.
+
+The rules are validated by ``core.availability.build_rules`` (never here) and expanded by
+``core.slots`` (the pure engine). The page preview and the API slot endpoint both call
+:func:`slots_for_dates`, so they cannot disagree. Weekly hours are wall-clock times in
+the closer's zone, which is the user's ``timezone`` (one zone per closer, shared with the
+profile): changing it keeps "09:00–12:00" at 09:00–12:00 local.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from closerhub.accounts.models import Role, User
+from closerhub.closers.models import AvailabilitySettings, DateOverrideRow, OverrideInterval, TimeOffRow, WeeklyRule
+from closerhub.closers.rules import (
+    DEFAULTS,
+    SETTING_FIELDS,
+    busy_intervals,
+    load_settings,
+    minute_to_time,
+    rules_for,
+)
+from closerhub.closers.summary import refresh_summary
+from closerhub.core.availability import AvailabilityRules
+from closerhub.core.errors import PermissionDenied, ValidationError
+from closerhub.core.slots import Slot, build_rules, format_hhmm, free_slots_for_dates, next_free_slot
+from closerhub.core.tz import to_local
+
+__all__ = [
+    "DEFAULTS",
+    "PREVIEW_DAYS",
+    "availability_data",
+    "busy_intervals",
+    "next_available_at",
+    "preview_dates",
+    "refresh_summary",
+    "replace_availability",
+    "rules_for",
+    "slots_for_dates",
+]
+
+PREVIEW_DAYS = 14
+REASON_MAX = 200
+
+
+def availability_data(session: Session, closer: User) -> dict[str, Any]:
+    """The closer's availability in the API's JSON shape (also what the HTML editor starts from)."""
+    settings = load_settings(session, closer.id)
+    data: dict[str, Any] = {"timezone": closer.timezone}
+    data.update({k: getattr(settings, k) for k in SETTING_FIELDS} if settings else DEFAULTS)
+
+    def hhmm(minute: int, *, end: bool = False) -> str:
+        return format_hhmm(minute_to_time(minute), end=end)
+
+    weekly, overrides, time_off = (settings.weekly, settings.overrides, settings.time_off) if settings else ([], [], [])
+    data["weekly"] = [
+        {"weekday": w.weekday, "start": hhmm(w.start_minute), "end": hhmm(w.end_minute, end=True)} for w in weekly
+    ]
+    data["overrides"] = [
+        {
+            "date": o.day.isoformat(),
+            "intervals": [{"start": hhmm(i.start_minute), "end": hhmm(i.end_minute, end=True)} for i in o.intervals],
+        }
+        for o in overrides
+    ]
+    data["time_off"] = [{"id": t.id, "start": t.starts_at, "end": t.ends_at, "reason": t.reason} for t in time_off]
+    return data
+
+
+# --- saving --------------------------------------------------------------------------------
+
+
+def replace_availability(session: Session, closer: User, raw: Mapping[str, Any], *, now: datetime) -> AvailabilityRules:
+    """Replace the closer's whole availability with ``raw`` (the API shape), atomically.
+
+    Keys: ``timezone`` (omitted: keep; given: also the closer's profile zone), the settings
+    of ``DEFAULTS`` (omitted: the default), ``weekly``, ``overrides`` and ``time_off``
+    (omitted or None: keep the current time off; a list replaces it; items may carry a
+    ``reason``). Every problem is reported at once, keyed as ``build_rules`` names them
+    (``weekly[2].end``); on any error nothing changes. Commits once, together with the
+    refreshed search summary.
+    """
+    if closer.role != Role.CLOSER:
+        raise PermissionDenied("Only closers have availability.")
+    settings = load_settings(session, closer.id)
+    zone = raw.get("timezone") if raw.get("timezone") is not None else closer.timezone
+    if isinstance(zone, str):
+        zone = zone.strip()
+    keep_time_off = raw.get("time_off") is None
+    if keep_time_off:
+        time_off_raw = (
+            [{"start": t.starts_at, "end": t.ends_at, "reason": t.reason} for t in settings.time_off]
+            if settings
+            else []
+        )
+    else:
+        time_off_raw = list(raw["time_off"])
+
+    errors: dict[str, str] = {}
+    reasons = [_clean_reason(item, f"time_off[{i}].reason", errors) for i, item in enumerate(time_off_raw)]
+    values = {k: raw.get(k, DEFAULTS[k]) for k in SETTING_FIELDS}
+    try:
+        rules = build_rules(
+            timezone=zone,
+            weekly=list(raw.get("weekly") or []),
+            overrides=list(raw.get("overrides") or []),
+            time_off=time_off_raw,
+            **values,
+        )
+    except ValidationError as exc:
+        errors.update(exc.field_errors)
+    if errors:
+        raise ValidationError("Please correct the highlighted availability fields.", field_errors=errors)
+
+    if settings is None:
+        settings = AvailabilitySettings(closer_id=closer.id, weekly=[], overrides=[], time_off=[])
+        session.add(settings)
+    for key in SETTING_FIELDS:
+        setattr(settings, key, getattr(rules, key))
+    settings.updated_at = now
+    # Empty the collections and flush before adding: the unit of work may otherwise insert
+    # a re-added override date before deleting the old row (unique per closer and date).
+    settings.weekly.clear()
+    settings.overrides.clear()
+    settings.time_off.clear()
+    session.flush()
+    settings.weekly.extend(
+        WeeklyRule(weekday=w.weekday, start_minute=w.minutes[0], end_minute=w.minutes[1]) for w in rules.weekly
+    )
+    settings.overrides.extend(
+        DateOverrideRow(day=o.day, intervals=[OverrideInterval(start_minute=s, end_minute=e) for s, e in o.minutes])
+        for o in rules.overrides
+    )
+    settings.time_off.extend(
+        TimeOffRow(starts_at=t.start, ends_at=t.end, reason=reason)
+        for t, reason in zip(rules.time_off, reasons, strict=True)
+    )
+    closer.timezone = rules.timezone
+    session.flush()
+    refresh_summary(session, closer.id, now)
+    session.commit()
+    return rules
+
+
+def _clean_reason(item: object, path: str, errors: dict[str, str]) -> str:
+    reason = item.get("reason") if isinstance(item, Mapping) else None
+    if reason is None:
+        return ""
+    if not isinstance(reason, str) or len(reason.strip()) > REASON_MAX or "\x00" in reason:
+        errors.setdefault(path, f"At most {REASON_MAX} characters of plain text.")
+        return ""
+    return " ".join(reason.split())
+
+
+# --- reading slots -------------------------------------------------------------------------
+
+
+def slots_for_dates(
+    session: Session, closer: User, *, viewer_zone: str, from_date: date, to_date: date, now: datetime
+) -> list[Slot]:
+    """Free slots starting on the viewer's local dates ``from_date``..``to_date`` (≤ 62 days).
+
+    The one function behind the availability preview and ``GET /api/v1/closers/{id}/slots``.
+    """
+    rules = rules_for(session, closer)
+    start, end = _busy_window(rules, from_date - timedelta(days=1), to_date + timedelta(days=2))
+    busy = busy_intervals(session, closer.id, start, end)
+    return free_slots_for_dates(rules, busy, now=now, viewer_zone=viewer_zone, from_date=from_date, to_date=to_date)
+
+
+def preview_dates(closer: User, now: datetime, days: int = PREVIEW_DAYS) -> tuple[date, date]:
+    """Today and the 13 days after it, in the closer's zone: the window the availability page previews."""
+    today = to_local(now, closer.timezone).date()
+    return today, today + timedelta(days=days - 1)
+
+
+def next_available_at(session: Session, closer: User, now: datetime) -> datetime | None:
+    """Start of the closer's first free slot from ``now`` (notice and horizon applied), or None."""
+    rules = rules_for(session, closer)
+    return _next_free(session, closer.id, rules, now)
+
+
+def _busy_window(rules: AvailabilityRules, first: date, last: date) -> tuple[datetime, datetime]:
+    """A UTC window wide enough around local dates for buffers and per-day counts (a day's slack each side)."""
+    buffer = timedelta(minutes=rules.buffer_minutes)
+    start = datetime.combine(first - timedelta(days=1), time(0), tzinfo=rules.zone)
+    end = datetime.combine(last + timedelta(days=1), time(0), tzinfo=rules.zone)
+    return start - buffer, end + buffer
+
+
+def _next_free(session: Session, closer_id: int, rules: AvailabilityRules, now: datetime) -> datetime | None:
+    start, end = now - timedelta(days=2), now + timedelta(days=rules.horizon_days + 2)
+    slot = next_free_slot(rules, busy_intervals(session, closer_id, start, end), now=now)
+    return slot.start if slot else None

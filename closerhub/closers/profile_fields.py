@@ -1,0 +1,164 @@
+"""Profile fields: the vocabularies (ISO 639-1 languages, industries) and one cleaner per field.
+
+Each cleaner takes raw input (form or JSON) and returns the stored value, or raises a
+``ValidationError`` naming its field; ``service.update_profile`` runs them all and
+reports every problem at once.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from functools import lru_cache
+from urllib.parse import urlsplit
+
+import phonenumbers
+from babel import Locale, UnknownLocaleError
+from babel.core import get_global
+
+from closerhub.closers.models import RATE_MAX_BPS, RATE_MIN_BPS, LanguageLevel, MeetingMode
+from closerhub.closers.taxonomy import INDUSTRIES
+from closerhub.core.errors import ValidationError
+
+HEADLINE_MAX = 140
+BIO_MAX = 5000
+URL_MAX = 500
+YEARS_MAX = 80
+LANGUAGES_MAX = 10
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # keeps \t \n \r for the bio
+
+
+# --- vocabularies ----------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def iso_639_1_codes() -> frozenset[str]:
+    """Every two-letter ISO 639-1 code, from the CLDR data Babel ships (``zz`` is not one)."""
+    return frozenset(code for code in Locale("en").languages if len(code) == 2 and code.isalpha() and code.islower())
+
+
+def language_name(code: str, locale: str = "en") -> str:
+    """``"fr"`` → ``"French"`` (or ``"français"`` for a French reader); the code if unknown."""
+    try:
+        names = Locale.parse(locale).languages
+    except (UnknownLocaleError, ValueError, TypeError):
+        names = Locale("en").languages
+    return names.get(code) or code
+
+
+def language_choices(locale: str = "en") -> list[tuple[str, str]]:
+    """``[(code, name)]`` of every ISO 639-1 language, sorted by name in ``locale``."""
+    return sorted(((c, language_name(c, locale)) for c in iso_639_1_codes()), key=lambda cn: cn[1].casefold())
+
+
+def region_for_zone(zone: str | None) -> str | None:
+    """The ISO 3166 country of an IANA zone (``Europe/Paris`` → ``FR``), used as a phone-number hint."""
+    territory = get_global("zone_territories").get(zone or "")
+    return territory if territory and territory != "001" else None
+
+
+# --- field cleaners (each raises ValidationError naming its field) ---------------------
+
+
+def _fail(field_name: str, message: str) -> ValidationError:
+    return ValidationError(message, field_errors={field_name: message})
+
+
+def clean_text(raw: object, field_name: str, max_len: int, *, multiline: bool = False) -> str:
+    """Trimmed text without control characters (NUL would break PostgreSQL), at most ``max_len``."""
+    if raw is None:
+        return ""
+    if not isinstance(raw, str):
+        raise _fail(field_name, "Expected text.")
+    value = raw.strip() if multiline else " ".join(raw.split())
+    if _CONTROL.search(value):
+        raise _fail(field_name, "Remove the control characters.")
+    if len(value) > max_len:
+        raise _fail(field_name, f"At most {max_len} characters.")
+    return value.replace("\r\n", "\n")
+
+
+def clean_languages(raw: object) -> list[tuple[str, LanguageLevel]]:
+    """``["en", "fr"]`` or ``[{"code": "fr", "level": "native"}]`` (mixable; level defaults to fluent)."""
+    if raw is None:
+        return []
+    if isinstance(raw, str | bytes) or not isinstance(raw, Iterable):
+        raise _fail("languages", "Give a list of ISO 639-1 language codes.")
+    out: dict[str, LanguageLevel] = {}
+    for item in raw:
+        if isinstance(item, Mapping):
+            code, level = item.get("code"), item.get("level") or LanguageLevel.FLUENT.value
+        else:
+            code, level = item, LanguageLevel.FLUENT.value
+        code = code.strip().lower() if isinstance(code, str) else code
+        if not isinstance(code, str) or code not in iso_639_1_codes():
+            raise _fail("languages", f"Unknown language code {code!r}; use ISO 639-1 codes such as en, fr, es.")
+        if level not in {lv.value for lv in LanguageLevel}:
+            raise _fail("languages", f"Level of {code!r} must be native, fluent or working.")
+        if code in out:
+            raise _fail("languages", f"{language_name(code)} is listed twice.")
+        out[code] = LanguageLevel(level)
+    if len(out) > LANGUAGES_MAX:
+        raise _fail("languages", f"List at most {LANGUAGES_MAX} languages.")
+    return list(out.items())
+
+
+def clean_industries(raw: object) -> list[str]:
+    """Slugs from ``taxonomy.INDUSTRIES``; duplicates are folded."""
+    if raw is None:
+        return []
+    if isinstance(raw, str | bytes) or not isinstance(raw, Iterable):
+        raise _fail("industries", "Give a list of industries.")
+    out: list[str] = []
+    for item in raw:
+        if not isinstance(item, str) or item not in INDUSTRIES:
+            raise _fail("industries", f"Unknown industry {item!r}; choose from: {', '.join(INDUSTRIES)}.")
+        if item not in out:
+            out.append(item)
+    return out
+
+
+def clean_rate(raw: object) -> int:
+    """A minimum commission in basis points, 1000–2000 (10–20 %)."""
+    if type(raw) is not int or not RATE_MIN_BPS <= raw <= RATE_MAX_BPS:
+        raise _fail("min_rate_bps", "The minimum commission must be between 10 % and 20 % (1000–2000 bps).")
+    return raw
+
+
+def clean_years(raw: object) -> int:
+    if raw is None:
+        return 0
+    if type(raw) is not int or not 0 <= raw <= YEARS_MAX:
+        raise _fail("years_experience", f"Years of experience must be a whole number from 0 to {YEARS_MAX}.")
+    return raw
+
+
+def clean_phone(raw: object, zone: str | None) -> str | None:
+    """A valid phone number as E.164 (``+33612345678``); national formats use the zone's country."""
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return None
+    if not isinstance(raw, str) or len(raw) > 40:
+        raise _fail("phone", "Enter a phone number such as +33 6 12 34 56 78.")
+    try:
+        number = phonenumbers.parse(raw, region_for_zone(zone))
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_valid_number(number):
+        raise _fail("phone", "This is not a valid phone number; include the country code, e.g. +33 6 12 34 56 78.")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def clean_meeting(mode: object, url: object) -> tuple[MeetingMode, str | None]:
+    """How the closer meets: a generated room per appointment, or their own https link (then required)."""
+    try:
+        meeting_mode = MeetingMode(mode or MeetingMode.GENERATED_ROOM.value)
+    except ValueError:
+        raise _fail("meeting_mode", "Choose generated_room or own_url.") from None
+    link = clean_text(url, "meeting_url", URL_MAX) or None
+    if link is not None:
+        parts = urlsplit(link)
+        if parts.scheme != "https" or not parts.hostname or " " in link:
+            raise _fail("meeting_url", "The meeting link must be an https:// address.")
+    if meeting_mode == MeetingMode.OWN_URL and link is None:
+        raise _fail("meeting_url", "Give your meeting link, or let CloserHub generate a room per call.")
+    return meeting_mode, link

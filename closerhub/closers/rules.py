@@ -1,0 +1,96 @@
+"""A closer's stored availability read as the engine's rules, and their busy time.
+
+Shared by the availability use cases and the search summary (``closers.summary``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from closerhub.accounts.models import User
+from closerhub.closers.models import AvailabilitySettings, DateOverrideRow
+from closerhub.core.availability import MINUTES_PER_DAY, AvailabilityRules, DateOverride, TimeOff, WeeklyInterval
+from closerhub.core.slots import Busy
+
+#: What a closer who never saved their availability gets (and what an omitted API field means).
+DEFAULTS: dict[str, Any] = {
+    "slot_minutes": 60,
+    "buffer_minutes": 0,
+    "min_notice_minutes": 240,
+    "horizon_days": 60,
+    "max_per_day": None,
+}
+SETTING_FIELDS = tuple(DEFAULTS)
+
+
+# --- busy time (the seam for booking) ------------------------------------------------------
+
+
+def busy_intervals(session: Session, closer_id: int, start: datetime, end: datetime) -> list[Busy]:
+    """The closer's booked calls touching ``[start, end)``, as UTC ``Busy`` ranges (buffers are added by the engine).
+
+    Booking (a later issue) fills this: the closer's appointments with status ``booked``
+    overlapping the range, plus every call on the closer-local days of the range (the
+    engine counts them for ``max_per_day``). Until appointments exist nobody is busy.
+    Every caller (preview, API slots, summaries) goes through here.
+    """
+    return []
+
+
+# --- rows ⇄ rules --------------------------------------------------------------------------
+
+
+def minute_to_time(minute: int) -> time:
+    """Minutes after midnight → ``time``; 1440 (24:00) becomes ``time(0)``, the engine's end-of-day."""
+    minute %= MINUTES_PER_DAY
+    return time(minute // 60, minute % 60)
+
+
+def load_settings(session: Session, closer_id: int) -> AvailabilitySettings | None:
+    """The closer's saved settings with their intervals, overrides and time off (None if never saved)."""
+    return session.scalar(
+        select(AvailabilitySettings).where(AvailabilitySettings.closer_id == closer_id).options(*rules_loader_options())
+    )
+
+
+def rules_loader_options() -> tuple[Any, ...]:
+    """Loader options that fetch a settings row's intervals, overrides and time off in three queries."""
+    return (
+        selectinload(AvailabilitySettings.weekly),
+        selectinload(AvailabilitySettings.overrides).selectinload(DateOverrideRow.intervals),
+        selectinload(AvailabilitySettings.time_off),
+    )
+
+
+def rules_from_rows(zone: str, settings: AvailabilitySettings | None) -> AvailabilityRules:
+    """The engine's rules from stored rows (validated when saved, so built directly)."""
+    if settings is None:
+        return AvailabilityRules(timezone=zone, **DEFAULTS)
+    return AvailabilityRules(
+        timezone=zone,
+        slot_minutes=settings.slot_minutes,
+        buffer_minutes=settings.buffer_minutes,
+        min_notice_minutes=settings.min_notice_minutes,
+        horizon_days=settings.horizon_days,
+        max_per_day=settings.max_per_day,
+        weekly=tuple(
+            WeeklyInterval(w.weekday, minute_to_time(w.start_minute), minute_to_time(w.end_minute))
+            for w in settings.weekly
+        ),
+        overrides=tuple(
+            DateOverride(
+                o.day, tuple((minute_to_time(i.start_minute), minute_to_time(i.end_minute)) for i in o.intervals)
+            )
+            for o in settings.overrides
+        ),
+        time_off=tuple(TimeOff(t.starts_at, t.ends_at) for t in settings.time_off),
+    )
+
+
+def rules_for(session: Session, closer: User) -> AvailabilityRules:
+    """The closer's current rules in their zone."""
+    return rules_from_rows(closer.timezone, load_settings(session, closer.id))

@@ -1,0 +1,232 @@
+"""Closer profile use cases: edit one's own profile, read a closer's public profile.
+
+Every function takes the session first, validates all fields before changing anything
+(one ``ValidationError`` naming every bad field, see ``profile_fields``), and commits
+once. Availability lives in ``closers.availability_service``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from closerhub.accounts.models import AccountStatus, Role, User
+from closerhub.closers.models import (
+    RATE_MIN_BPS,
+    AvailabilitySummary,
+    CloserIndustry,
+    CloserLanguage,
+    CloserProfile,
+    LanguageLevel,
+    MeetingMode,
+)
+from closerhub.closers.profile_fields import (
+    BIO_MAX,
+    HEADLINE_MAX,
+    clean_industries,
+    clean_languages,
+    clean_meeting,
+    clean_phone,
+    clean_rate,
+    clean_text,
+    clean_years,
+    iso_639_1_codes,
+    language_choices,
+    language_name,
+)
+from closerhub.closers.summary import refresh_summary
+from closerhub.core.errors import NotFound, ValidationError
+from closerhub.core.tz import require_zone
+
+# The vocabularies are re-exported: search and other features import them from here.
+__all__ = [
+    "CloserCard",
+    "CloserStats",
+    "ProfileData",
+    "find_closer",
+    "iso_639_1_codes",
+    "language_choices",
+    "language_name",
+    "new_profile",
+    "update_profile",
+]
+
+
+# --- use cases -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProfileData:
+    """What a closer edits on their profile (raw values; ``update_profile`` validates them)."""
+
+    headline: object = ""
+    bio: object = ""
+    languages: object = ()
+    industries: object = ()
+    timezone: object = "UTC"
+    min_rate_bps: object = RATE_MIN_BPS
+    phone: object = None
+    meeting_url: object = None
+    years_experience: object = 0
+    meeting_mode: object = MeetingMode.GENERATED_ROOM.value
+
+
+def get_or_create_profile(session: Session, closer: User, now: datetime) -> CloserProfile:
+    """The closer's profile, created empty if missing (sign-up makes one; older accounts may not have it)."""
+    if closer.role != Role.CLOSER:
+        raise ValidationError("Only closers have a closer profile.")
+    profile = session.scalar(select(CloserProfile).where(CloserProfile.user_id == closer.id))
+    if profile is None:
+        profile = new_profile(closer, now)
+        session.add(profile)
+        session.flush()
+    return profile
+
+
+def new_profile(closer: User, now: datetime) -> CloserProfile:
+    """An empty profile for a new closer (sign-up calls this inside its own transaction)."""
+    return CloserProfile(
+        user=closer,
+        headline="",
+        bio="",
+        years_experience=0,
+        min_rate_bps=RATE_MIN_BPS,
+        meeting_mode=MeetingMode.GENERATED_ROOM,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def update_profile(session: Session, closer: User, data: ProfileData, *, now: datetime) -> CloserProfile:
+    """Replace the closer's profile (and their time zone) with ``data``: all fields valid, or nothing changes.
+
+    A new time zone moves the closer's weekly hours with it (they are wall-clock times),
+    so the availability summary used by search is refreshed in the same transaction.
+    """
+    errors: dict[str, str] = {}
+    values: dict[str, object] = {}
+    zone = data.timezone.strip() if isinstance(data.timezone, str) else data.timezone
+    checks = (
+        ("headline", lambda: clean_text(data.headline, "headline", HEADLINE_MAX)),
+        ("bio", lambda: clean_text(data.bio, "bio", BIO_MAX, multiline=True)),
+        ("languages", lambda: clean_languages(data.languages)),
+        ("industries", lambda: clean_industries(data.industries)),
+        ("timezone", lambda: (require_zone(zone), zone)[1]),
+        ("min_rate_bps", lambda: clean_rate(data.min_rate_bps)),
+        ("phone", lambda: clean_phone(data.phone, zone if isinstance(zone, str) else None)),
+        ("meeting", lambda: clean_meeting(data.meeting_mode, data.meeting_url)),
+        ("years_experience", lambda: clean_years(data.years_experience)),
+    )
+    for key, check in checks:
+        try:
+            values[key] = check()
+        except ValidationError as exc:
+            errors.update(exc.field_errors or {key: exc.message})
+    if errors:
+        raise ValidationError("Please correct the highlighted fields.", field_errors=errors)
+
+    profile = get_or_create_profile(session, closer, now)
+    profile.headline = values["headline"]  # type: ignore[assignment]
+    profile.bio = values["bio"]  # type: ignore[assignment]
+    profile.min_rate_bps = values["min_rate_bps"]  # type: ignore[assignment]
+    profile.phone_e164 = values["phone"]  # type: ignore[assignment]
+    profile.meeting_mode, profile.meeting_url = values["meeting"]  # type: ignore[misc]
+    profile.years_experience = values["years_experience"]  # type: ignore[assignment]
+    profile.updated_at = now
+    _replace_languages(profile, values["languages"])  # type: ignore[arg-type]
+    _replace_industries(profile, values["industries"])  # type: ignore[arg-type]
+    zone_changed = closer.timezone != values["timezone"]
+    closer.timezone = values["timezone"]  # type: ignore[assignment]
+    if zone_changed:
+        session.flush()
+        refresh_summary(session, closer.id, now)
+    session.commit()
+    return profile
+
+
+def _replace_languages(profile: CloserProfile, wanted: list[tuple[str, LanguageLevel]]) -> None:
+    # Reconcile instead of delete-all + insert: the unit of work may insert before it
+    # deletes, which would trip the (profile_id, code) unique constraint.
+    levels = dict(wanted)
+    for row in list(profile.languages):
+        if row.code in levels:
+            row.level = levels.pop(row.code)
+        else:
+            profile.languages.remove(row)
+    for code, level in levels.items():
+        profile.languages.append(CloserLanguage(code=code, level=level))
+
+
+def _replace_industries(profile: CloserProfile, wanted: list[str]) -> None:
+    keep = set(wanted)
+    for row in list(profile.industries):
+        if row.industry in keep:
+            keep.discard(row.industry)
+        else:
+            profile.industries.remove(row)
+    for slug in wanted:
+        if slug in keep:
+            profile.industries.append(CloserIndustry(industry=slug))
+
+
+# --- reading ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CloserStats:
+    """Track record shown on the profile and in search. ``show_rate``/``close_rate`` are 0–1 or None."""
+
+    appointments: int = 0
+    show_rate: float | None = None
+    close_rate: float | None = None
+    rating: float | None = None
+    reviews: int = 0
+
+
+@dataclass(frozen=True)
+class CloserCard:
+    """A closer as businesses see them: the profile, the track record and the next free slot."""
+
+    user: User
+    profile: CloserProfile
+    stats: CloserStats = field(default_factory=CloserStats)
+    summary: AvailabilitySummary | None = None
+
+    @property
+    def next_available_at(self) -> datetime | None:
+        return self.summary.next_available_at if self.summary else None
+
+
+def closer_stats(session: Session, closer_id: int) -> CloserStats:
+    """The closer's track record.
+
+    Seam: appointments and outcomes arrive with the booking and outcomes issues; until
+    then every closer has no calls, so the page says "No calls yet" and rates are None.
+    Replace the body with counts over appointments/outcomes/reviews (keep the shape).
+    """
+    return CloserStats()
+
+
+def find_closer(session: Session, closer_id: object, viewer: User | None, now: datetime) -> CloserCard:
+    """A closer's public card for any logged-in viewer; a missing, suspended or non-closer id is NotFound."""
+    user = session.get(User, closer_id) if isinstance(closer_id, int) and 0 < closer_id < 2**63 else None
+    if user is None or user.role != Role.CLOSER or user.status != AccountStatus.ACTIVE:
+        raise NotFound("Closer not found.")
+    profile = session.scalar(select(CloserProfile).where(CloserProfile.user_id == user.id))
+    if profile is None:  # an account older than profiles: show an empty, unsaved one
+        profile = CloserProfile(
+            user_id=user.id,
+            headline="",
+            bio="",
+            years_experience=0,
+            min_rate_bps=RATE_MIN_BPS,
+            languages=[],
+            industries=[],
+        )
+    if not profile.can_view(viewer):
+        raise NotFound("Closer not found.")
+    summary = session.get(AvailabilitySummary, user.id)
+    return CloserCard(user=user, profile=profile, stats=closer_stats(session, user.id), summary=summary)

@@ -1,0 +1,130 @@
+"""Closer pages: the public profile and the closer's own profile editor (availability: ``availability_views``)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from closerhub import clock
+from closerhub.accounts.models import User
+from closerhub.accounts.permissions import closer_required, login_required
+from closerhub.closers import availability_service as availability
+from closerhub.closers import service
+from closerhub.closers.forms import EXTRA_LANGUAGE_ROWS, ProfileForm, bps_to_percent, percent_to_bps
+from closerhub.closers.taxonomy import INDUSTRIES
+from closerhub.core.errors import DomainError, NotFound, ValidationError
+from closerhub.core.tz import all_zones, to_local, utc_offset_label
+from closerhub.extensions import db
+from closerhub.forms_util import show_errors
+
+bp = Blueprint("closers", __name__, url_prefix="/closers")
+
+# Service field names that the HTML form calls differently.
+_FORM_FIELD = {"min_rate_bps": "min_rate_percent"}
+
+
+def _locale() -> str:
+    return str(get_locale() or "en")
+
+
+@bp.get("/<int:closer_id>")
+@login_required
+def show(closer_id: int) -> str:
+    """A closer's public profile, as a business sees it (any logged-in user)."""
+    now = clock.utcnow()
+    try:
+        card = service.find_closer(db.session, closer_id, current_user, now)  # type: ignore[arg-type]
+    except NotFound:
+        abort(404)
+    zone = card.user.timezone
+    return render_template(
+        "closers/show.html",
+        card=card,
+        profile=card.profile,
+        closer=card.user,
+        stats=card.stats,
+        is_me=card.user.id == current_user.id,
+        local_now=to_local(now, zone),
+        offset=utc_offset_label(now, zone),
+        rate=bps_to_percent(card.profile.min_rate_bps),
+        next_available_at=availability.next_available_at(db.session, card.user, now),
+        language_name=lambda code: service.language_name(code, _locale()),
+        industries=INDUSTRIES,
+    )
+
+
+def _profile_form(user: User) -> ProfileForm:
+    """The editor filled from the saved profile, with blank language rows to add more."""
+    profile = service.find_closer(db.session, user.id, user, clock.utcnow()).profile
+    data = {
+        "headline": profile.headline,
+        "bio": profile.bio,
+        "languages": [{"code": row.code, "level": row.level.value} for row in profile.languages],
+        "industries": [row.industry for row in profile.industries],
+        "years_experience": profile.years_experience,
+        "timezone": user.timezone,
+        "min_rate_percent": bps_to_percent(profile.min_rate_bps),
+        "phone": profile.phone_e164 or "",
+        "meeting_mode": profile.meeting_mode.value,
+        "meeting_url": profile.meeting_url or "",
+    }
+    form = ProfileForm(formdata=None, data=data)
+    for _i in range(EXTRA_LANGUAGE_ROWS if profile.languages else EXTRA_LANGUAGE_ROWS + 1):
+        form.languages.append_entry()
+    return form
+
+
+def _render_profile_form(form: ProfileForm, status: int = 200) -> tuple[str, int]:
+    form.setup_choices(_locale())
+    return render_template("closers/edit_profile.html", form=form, zones=sorted(all_zones())), status
+
+
+@bp.route("/me/profile", methods=["GET", "POST"])
+@closer_required
+def edit_profile() -> Response | tuple[str, int]:
+    """The closer edits their own profile: all fields saved together, or the form again with every error."""
+    user: User = current_user  # type: ignore[assignment]
+    if request.method == "GET":
+        return _render_profile_form(_profile_form(user))
+    form = ProfileForm()
+    if "add_language" in request.form:  # the "add a language" button: one more row, nothing saved
+        form.languages.append_entry()
+        return _render_profile_form(form)
+    form.setup_choices(_locale())
+    if not form.validate_on_submit():
+        flash(_("Please correct the highlighted fields."), "error")
+        return _render_profile_form(form, 422)
+    rate_error = None
+    try:
+        rate: int | None = percent_to_bps(form.min_rate_percent.data)
+    except ValidationError as exc:
+        rate, rate_error = None, exc
+    data = service.ProfileData(
+        headline=form.headline.data,
+        bio=form.bio.data,
+        languages=form.language_values(),
+        industries=form.industries.data or [],
+        timezone=(form.timezone.data or "").strip(),
+        min_rate_bps=rate,
+        phone=form.phone.data,
+        meeting_url=form.meeting_url.data,
+        years_experience=form.years_experience.data if form.years_experience.data is not None else 0,
+        meeting_mode=form.meeting_mode.data,
+    )
+    try:
+        service.update_profile(db.session, user, data, now=clock.utcnow())
+    except DomainError as exc:
+        db.session.rollback()
+        if rate_error is not None:
+            exc.field_errors.update(rate_error.field_errors)
+        exc.field_errors = {_FORM_FIELD.get(k, k): v for k, v in exc.field_errors.items()}
+        show_errors(form, exc)
+        return _render_profile_form(form, 422)
+    flash(_("Profile saved."), "success")
+    return redirect(url_for("closers.show", closer_id=user.id))
+
+
+from closerhub.closers import availability_views  # noqa: E402, F401  (registers the availability pages on bp)

@@ -1,0 +1,57 @@
+"""Engagement forms: propose (offer + rate in percent), decline (reason), end (optional reason), new rate."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length
+
+from closerhub.core.errors import ValidationError
+
+
+def percent_to_bps(text: str | None, field: str = "rate_percent") -> int:
+    """``"15"`` → 1500, ``"12.5"`` (or ``"12,5"``, ``"12.5 %"``) → 1250; at most two decimals."""
+    raw = (text or "").strip().rstrip("%").strip().replace(",", ".")
+    try:
+        value = Decimal(raw) if raw else Decimal("NaN")
+    except InvalidOperation:
+        value = Decimal("NaN")
+    bps = value * 100 if value.is_finite() else None
+    if bps is None or bps != bps.to_integral_value() or abs(bps) > 10**6:
+        message = "Enter the commission as a percentage between 10 and 20, e.g. 15 or 12.5."
+        raise ValidationError(message, field_errors={field: message})
+    return int(bps)
+
+
+def bps_to_percent(bps: int) -> str:
+    """1250 → ``"12.5"``; 1500 → ``"15"`` (the form's input format)."""
+    return str(bps // 100) if bps % 100 == 0 else f"{Decimal(bps) / 100:f}".rstrip("0").rstrip(".")
+
+
+class ProposeForm(FlaskForm):
+    offer_id = SelectField(_l("Offer"), coerce=int, validate_choice=False)
+    rate_percent = StringField(
+        _l("Commission (%)"),
+        validators=[DataRequired(), Length(max=10)],
+        description=_l("Between 10 and 20, e.g. 15 or 12.5; never below the closer's minimum"),
+    )
+
+
+class RateForm(FlaskForm):
+    rate_percent = StringField(
+        _l("New commission (%)"), validators=[DataRequired(), Length(max=10)], description=_l("e.g. 15 or 12.5")
+    )
+
+
+class DeclineForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Why do you decline?"),
+        validators=[DataRequired(_l("Say why you decline: the business reads it.")), Length(max=1000)],
+    )
+
+
+class EndForm(FlaskForm):
+    reason = TextAreaField(_l("Reason (optional)"), validators=[Length(max=1000)])

@@ -1,0 +1,27 @@
+"""Which engagements a user may list: the closer's own, the business's, every one for admins."""
+
+from __future__ import annotations
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from closerhub.accounts.models import User
+from closerhub.engagements.models import OPEN_STATUSES, Engagement, EngagementStatus
+
+
+def engagements_query(viewer: User, *, statuses: tuple[EngagementStatus, ...] = ()) -> Select[tuple[Engagement]]:
+    """The engagements ``viewer`` may list: a closer's own, a business's, every one for admins."""
+    stmt = select(Engagement)
+    if viewer.is_closer:
+        stmt = stmt.where(Engagement.closer_id == viewer.id)
+    elif not viewer.is_admin:
+        stmt = stmt.where(Engagement.business_id == (viewer.business_id or -1))
+    if statuses:
+        stmt = stmt.where(Engagement.status.in_(statuses))
+    return stmt
+
+
+def open_engagements(session: Session, viewer: User, limit: int = 20) -> list[Engagement]:
+    """Proposed and active engagements of ``viewer``, most recent first (dashboards)."""
+    stmt = engagements_query(viewer, statuses=OPEN_STATUSES).order_by(Engagement.id.desc()).limit(limit)
+    return list(session.scalars(stmt))

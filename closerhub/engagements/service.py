@@ -1,0 +1,324 @@
+"""Engagement use cases: propose, accept, decline, withdraw, end, change the rate; and the booking gate.
+
+Each function takes the session, the acting user and plain arguments, checks in this
+order — visibility (404), role (403), state (409), input (422); a proposal checks its
+input before the duplicate (409) — changes nothing on any error, and commits once.
+Every transition emails both sides (the closer and each member of the business), each
+in their own language (``emails``).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from closerhub import clock
+from closerhub.accounts.models import AccountStatus, Role, User
+from closerhub.businesses.models import Offer
+from closerhub.businesses.service import clean_text
+from closerhub.closers.models import RATE_MAX_BPS, RATE_MIN_BPS, CloserProfile
+from closerhub.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from closerhub.engagements.emails import notify as _notify
+from closerhub.engagements.models import OPEN_STATUSES, Engagement, EngagementStatus
+from closerhub.engagements.queries import engagements_query, open_engagements  # noqa: F401  (re-exported)
+
+REASON_MAX = 1000
+
+
+def percent_label(bps: int) -> str:
+    """1250 → ``"12.5 %"`` (for messages; templates format per locale)."""
+    whole, rest = divmod(bps, 100)
+    return f"{whole} %" if not rest else f"{whole}.{rest:02d}".rstrip("0") + " %"
+
+
+def _fail(field: str, message: str) -> ValidationError:
+    return ValidationError(message, field_errors={field: message})
+
+
+def clean_rate(raw: object) -> int:
+    """A commission rate in basis points, 1000–2000 (10–20 %)."""
+    if type(raw) is not int or not RATE_MIN_BPS <= raw <= RATE_MAX_BPS:
+        raise _fail(
+            "commission_rate_bps",
+            f"The commission must be between {percent_label(RATE_MIN_BPS)} and {percent_label(RATE_MAX_BPS)} "
+            f"({RATE_MIN_BPS}–{RATE_MAX_BPS} bps).",
+        )
+    return raw
+
+
+def _closer(session: Session, closer_id: object) -> User:
+    user = session.get(User, closer_id) if type(closer_id) is int and 0 < closer_id < 2**63 else None
+    if user is None or user.role != Role.CLOSER or user.status != AccountStatus.ACTIVE:
+        raise _fail("closer_id", "There is no closer with this id.")
+    return user
+
+
+def _closer_min_rate(session: Session, closer: User) -> int:
+    minimum = session.scalar(select(CloserProfile.min_rate_bps).where(CloserProfile.user_id == closer.id))
+    return minimum if minimum is not None else RATE_MIN_BPS
+
+
+def _own_offer(session: Session, actor: User, offer_id: object) -> Offer:
+    offer = session.get(Offer, offer_id) if type(offer_id) is int and 0 < offer_id < 2**63 else None
+    if offer is None or offer.business_id != actor.business_id:  # another tenant's offer reads as missing
+        raise _fail("offer_id", "There is no offer with this id in your business.")
+    if not offer.is_active:
+        raise _fail("offer_id", f"The offer {offer.name!r} is inactive; activate it before proposing it.")
+    return offer
+
+
+def _require_business_member(actor: User, action: str) -> None:
+    if actor.business_id is None:
+        raise PermissionDenied(f"Only members of a business can {action}.")
+
+
+def _open_engagement(session: Session, closer_id: int, offer_id: int) -> Engagement | None:
+    return session.scalar(
+        select(Engagement).where(
+            Engagement.closer_id == closer_id,
+            Engagement.offer_id == offer_id,
+            Engagement.status.in_(OPEN_STATUSES),
+        )
+    )
+
+
+def _already_open(existing: Engagement) -> Conflict:
+    state = "proposed to" if existing.status == EngagementStatus.PROPOSED else "active with"
+    return Conflict(
+        f"This offer is already {state} this closer (engagement #{existing.id}). "
+        "To change the rate, propose a new rate on that engagement.",
+        field_errors={"offer_id": "Already proposed to or active with this closer."},
+        code="engagement_exists",
+    )
+
+
+def _validate_proposal(
+    session: Session, actor: User, *, closer_id: object, offer_id: object, rate: object
+) -> tuple[User, Offer, int]:
+    """The closer, the offer and the rate of a proposal, or one ValidationError naming every bad field."""
+    errors: dict[str, str] = {}
+    closer: User | None = None
+    offer: Offer | None = None
+    checked_rate: int | None = None
+    try:
+        closer = _closer(session, closer_id)
+    except ValidationError as exc:
+        errors.update(exc.field_errors)
+    try:
+        offer = _own_offer(session, actor, offer_id)
+    except ValidationError as exc:
+        errors.update(exc.field_errors)
+    try:
+        checked_rate = clean_rate(rate)
+    except ValidationError as exc:
+        errors.update(exc.field_errors)
+    if closer is not None and checked_rate is not None:
+        minimum = _closer_min_rate(session, closer)
+        if checked_rate < minimum:
+            errors["commission_rate_bps"] = (
+                f"{closer.name} accepts engagements from {percent_label(minimum)} ({minimum} bps); "
+                "propose at least that."
+            )
+    if errors:
+        message = next(iter(errors.values())) if len(errors) == 1 else "Please correct the highlighted fields."
+        raise ValidationError(message, field_errors=errors)
+    assert closer is not None and offer is not None and checked_rate is not None
+    return closer, offer, checked_rate
+
+
+def _insert_proposal(
+    session: Session, actor: User, closer: User, offer: Offer, rate: int, previous: Engagement | None
+) -> Engagement:
+    """Insert a proposed engagement (no commit); an open one for the same (closer, offer) is a 409."""
+    existing = _open_engagement(session, closer.id, offer.id)
+    if existing is not None:
+        raise _already_open(existing)
+    engagement = Engagement(
+        business_id=offer.business_id,
+        offer_id=offer.id,
+        closer_id=closer.id,
+        commission_rate_bps=rate,
+        status=EngagementStatus.PROPOSED,
+        previous_id=previous.id if previous is not None else None,
+        proposed_at=clock.utcnow(),
+        proposed_by_id=actor.id,
+    )
+    session.add(engagement)
+    try:
+        session.flush()  # the partial unique index settles a race the check above could not see
+    except IntegrityError:
+        session.rollback()
+        raise Conflict(
+            "This offer is already proposed to or active with this closer.", code="engagement_exists"
+        ) from None
+    return engagement
+
+
+def propose(
+    session: Session, actor: User, *, closer_id: object, offer_id: object, commission_rate_bps: object
+) -> Engagement:
+    """A business proposes one of its active offers to a closer at a rate within 10–20 % and the closer's minimum."""
+    _require_business_member(actor, "propose engagements")
+    closer, offer, rate = _validate_proposal(
+        session, actor, closer_id=closer_id, offer_id=offer_id, rate=commission_rate_bps
+    )
+    engagement = _insert_proposal(session, actor, closer, offer, rate, previous=None)
+    _notify(session, engagement, "engagement_proposed", actor)
+    session.commit()
+    return engagement
+
+
+def find_engagement(session: Session, engagement_id: object, viewer: User | None) -> Engagement:
+    """An engagement ``viewer`` may see; NotFound (404) for a missing one and for anyone else's."""
+    engagement = (
+        session.get(Engagement, engagement_id) if type(engagement_id) is int and 0 < engagement_id < 2**63 else None
+    )
+    if engagement is None or not engagement.can_view(viewer):
+        raise NotFound("Engagement not found.")
+    return engagement
+
+
+def _illegal(engagement: Engagement, action: str) -> Conflict:
+    return Conflict(f"An engagement that is {engagement.status.value} cannot be {action}.", code="illegal_transition")
+
+
+def _as_closer(session: Session, actor: User, engagement_id: object, action: str) -> Engagement:
+    engagement = find_engagement(session, engagement_id, actor)
+    if actor.id != engagement.closer_id:
+        raise PermissionDenied(f"Only the closer can {action} this engagement.")
+    return engagement
+
+
+def accept(session: Session, actor: User, engagement_id: object) -> Engagement:
+    """The closer accepts a proposal: the engagement becomes active and bookable."""
+    engagement = _as_closer(session, actor, engagement_id, "accept")
+    if engagement.status != EngagementStatus.PROPOSED:
+        raise _illegal(engagement, "accepted")
+    engagement.status = EngagementStatus.ACTIVE
+    engagement.accepted_at = clock.utcnow()
+    _notify(session, engagement, "engagement_accepted", actor)
+    session.commit()
+    return engagement
+
+
+def decline(session: Session, actor: User, engagement_id: object, reason: object) -> Engagement:
+    """The closer turns a proposal down and says why (the business reads the reason)."""
+    engagement = _as_closer(session, actor, engagement_id, "decline")
+    if engagement.status != EngagementStatus.PROPOSED:
+        raise _illegal(engagement, "declined")
+    text = clean_text(reason, "reason", REASON_MAX, multiline=True)
+    if not text:
+        raise _fail("reason", "Say why you decline: the business reads it.")
+    engagement.status = EngagementStatus.DECLINED
+    engagement.declined_at = clock.utcnow()
+    engagement.decline_reason = text
+    _notify(session, engagement, "engagement_declined", actor)
+    session.commit()
+    return engagement
+
+
+def _as_business(session: Session, actor: User, engagement_id: object, action: str) -> Engagement:
+    engagement = find_engagement(session, engagement_id, actor)
+    if actor.business_id != engagement.business_id:
+        raise PermissionDenied(f"Only the business can {action} this engagement.")
+    return engagement
+
+
+def withdraw(session: Session, actor: User, engagement_id: object) -> Engagement:
+    """The business takes back a proposal the closer has not answered yet."""
+    engagement = _as_business(session, actor, engagement_id, "withdraw")
+    if engagement.status != EngagementStatus.PROPOSED:
+        raise _illegal(engagement, "withdrawn")
+    engagement.status = EngagementStatus.WITHDRAWN
+    engagement.withdrawn_at = clock.utcnow()
+    engagement.withdrawn_by_id = actor.id
+    _notify(session, engagement, "engagement_withdrawn", actor)
+    session.commit()
+    return engagement
+
+
+def end(session: Session, actor: User, engagement_id: object, reason: object = None) -> Engagement:
+    """Either side (or an admin) ends an active engagement; no booking is possible afterwards."""
+    engagement = find_engagement(session, engagement_id, actor)
+    if not (actor.id == engagement.closer_id or actor.business_id == engagement.business_id or actor.is_admin):
+        raise PermissionDenied("Only the closer or the business can end this engagement.")
+    if engagement.status != EngagementStatus.ACTIVE:
+        hint = " Withdraw or decline a proposal instead." if engagement.status == EngagementStatus.PROPOSED else ""
+        raise Conflict(
+            f"An engagement that is {engagement.status.value} cannot be ended.{hint}", code="illegal_transition"
+        )
+    text = clean_text(reason, "reason", REASON_MAX, multiline=True) or None
+    _close(engagement, actor, text)
+    _notify(session, engagement, "engagement_ended", actor)
+    session.commit()
+    return engagement
+
+
+def _close(engagement: Engagement, actor: User, reason: str | None) -> None:
+    engagement.status = EngagementStatus.ENDED
+    engagement.ended_at = clock.utcnow()
+    engagement.ended_by_id = actor.id
+    engagement.end_reason = reason
+
+
+def change_rate(session: Session, actor: User, engagement_id: object, commission_rate_bps: object) -> Engagement:
+    """Propose a new rate for an open engagement: a NEW engagement, the current one closes.
+
+    An active engagement ends (reason: the new proposal) and a proposed one is withdrawn;
+    the new one is proposed and points at it (``previous_id``). Booking waits for the
+    closer to accept the new rate.
+    """
+    current = _as_business(session, actor, engagement_id, "change the rate of")
+    if not current.is_open:
+        raise _illegal(current, "given a new rate")
+    if commission_rate_bps == current.commission_rate_bps:
+        raise _fail("commission_rate_bps", f"The rate is already {percent_label(current.commission_rate_bps)}.")
+    closer, offer, rate = _validate_proposal(
+        session, actor, closer_id=current.closer_id, offer_id=current.offer_id, rate=commission_rate_bps
+    )
+    previous_status = current.status
+    if current.status == EngagementStatus.ACTIVE:
+        _close(current, actor, f"Replaced by a proposal at {percent_label(rate)}.")
+    else:
+        current.status = EngagementStatus.WITHDRAWN
+        current.withdrawn_at = clock.utcnow()
+        current.withdrawn_by_id = actor.id
+    session.flush()  # free the (closer, offer) slot of the partial unique index first
+    engagement = _insert_proposal(session, actor, closer, offer, rate, previous=current)
+    _notify(session, engagement, "engagement_proposed", actor, previous=current, previous_status=previous_status)
+    session.commit()
+    return engagement
+
+
+def require_active_engagement(
+    session: Session, engagement_id: object, business_id: int, *, lock: bool = False
+) -> Engagement:
+    """The engagement booking needs: it belongs to ``business_id`` (else NotFound), and it and its offer
+    are active (else Conflict, code ``engagement_not_active`` or ``offer_inactive``).
+
+    ``lock=True`` takes a row lock (``SELECT ... FOR UPDATE`` on PostgreSQL) so the
+    engagement cannot end between this check and the booking's insert; SQLite writers
+    already hold the database write lock.
+    """
+    engagement = None
+    if type(engagement_id) is int and 0 < engagement_id < 2**63:
+        stmt = select(Engagement).where(Engagement.id == engagement_id)
+        if lock:
+            stmt = stmt.with_for_update()
+        engagement = session.scalar(stmt)
+    if engagement is None or engagement.business_id != business_id:
+        raise NotFound("Engagement not found.")
+    if engagement.status != EngagementStatus.ACTIVE:
+        raise Conflict(
+            f"Calls can only be booked on an active engagement; this one is {engagement.status.value}.",
+            field_errors={"engagement_id": "The engagement is not active."},
+            code="engagement_not_active",
+        )
+    if not engagement.offer.is_active:
+        raise Conflict(
+            f"The offer {engagement.offer.name!r} is inactive; activate it to book calls.",
+            field_errors={"engagement_id": "The offer is inactive."},
+            code="offer_inactive",
+        )
+    return engagement

@@ -1,0 +1,1 @@
+"""Matching: businesses search closers; ranking is ``core.matching``, filtering is SQL here."""

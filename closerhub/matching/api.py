@@ -1,0 +1,107 @@
+"""``GET /api/v1/closers``: the ranked search, the same service as the HTML page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from closerhub import clock
+from closerhub.api.auth import current_api_user
+from closerhub.api.pagination import decode_cursor, encode_cursor
+from closerhub.api.routing import api_route
+from closerhub.api.schemas import OutModel, PageQuery, UTCInstant
+from closerhub.extensions import db
+from closerhub.matching import service
+
+
+class CloserSearchQuery(PageQuery):
+    """Filters of the closer search (all optional)."""
+
+    language: str | None = Field(None, max_length=8, description="ISO 639-1 code, e.g. fr")
+    industry: str | None = Field(None, max_length=40, description="Industry slug, e.g. saas")
+    max_rate_bps: int | None = Field(None, description="Highest commission you offer, 1000–2000")
+    prospect_timezone: str | None = Field(None, max_length=64, description="IANA zone of your prospects")
+    available_within_days: int | None = Field(None, description="Has a free slot within N days")
+    q: str | None = Field(None, max_length=100, description="Free text on name, headline and bio")
+
+
+class LanguageOut(BaseModel):
+    code: str
+    level: str
+
+
+class StatsOut(BaseModel):
+    appointments: int = 0
+    show_rate: float | None = None
+    close_rate: float | None = None
+
+
+class CloserSearchItem(OutModel):
+    id: int
+    name: str
+    headline: str
+    languages: list[LanguageOut]
+    industries: list[str]
+    timezone: str
+    min_rate_bps: int
+    rating: float | None = None
+    stats: StatsOut
+    next_available_at: UTCInstant | None
+    free_slots_7d: int
+    score: float
+    reasons: list[str] = Field(description="Why this closer ranks here, e.g. 'speaks French natively'")
+
+
+class CloserSearchPage(OutModel):
+    data: list[CloserSearchItem]
+    next_cursor: str | None
+
+
+@api_route(
+    "GET",
+    "/closers",
+    summary="Search closers, ranked by a documented score with the reasons",
+    auth=("business", "admin"),
+    query=CloserSearchQuery,
+    response=CloserSearchPage,
+    tags=("closers",),
+)
+def search_closers(query: CloserSearchQuery) -> dict[str, Any]:
+    """Filters narrow the list; the order is `core.matching`'s score (see its docstring)."""
+    criteria = service.clean_query(
+        language=query.language,
+        industry=query.industry,
+        max_rate_bps=query.max_rate_bps,
+        prospect_timezone=query.prospect_timezone,
+        available_within_days=query.available_within_days,
+        q=query.q,
+    )
+    offset = decode_cursor(query.cursor) if query.cursor else 0
+    page = service.search_closers(
+        db.session,
+        criteria,
+        now=clock.utcnow(),
+        limit=query.limit,
+        offset=offset,
+        locale=current_api_user().language,
+    )
+    data = [
+        CloserSearchItem(
+            id=r.closer_id,
+            name=r.name,
+            headline=r.headline,
+            languages=[LanguageOut(code=c, level=lv) for c, lv in r.languages],
+            industries=r.industries,
+            timezone=r.timezone,
+            min_rate_bps=r.min_rate_bps,
+            stats=StatsOut(),
+            next_available_at=r.next_available_at,
+            free_slots_7d=r.free_slots_7d,
+            score=r.score,
+            reasons=r.reasons,
+        ).model_dump(mode="json")
+        for r in page.results
+    ]
+    next_offset = page.next_offset
+    return {"data": data, "next_cursor": encode_cursor(next_offset) if next_offset is not None else None}
