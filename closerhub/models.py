@@ -2,6 +2,7 @@
 
 from closerhub.accounts.models import ApiToken, User  # noqa: F401
 from closerhub.api.models import IdempotencyRecord  # noqa: F401
+from closerhub.booking.models import Appointment, AppointmentEvent, Lead  # noqa: F401
 from closerhub.businesses.models import Business, BusinessMember, Offer, TeamInvitation  # noqa: F401
 from closerhub.closers.models import (  # noqa: F401
     AvailabilitySettings,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, Boolean, CheckConstraint, Enum, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, CheckConstraint, Enum, ForeignKey, Integer, String, Text, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from closerhub.accounts.models import User
@@ -23,6 +23,10 @@ class Business(db.Model):
     """The organisation a business user belongs to; it owns offers, leads and engagements."""
 
     __tablename__ = "businesses"
+    __table_args__ = (
+        CheckConstraint("change_notice_minutes BETWEEN 0 AND 20160", name="change_notice_minutes"),
+        CheckConstraint("max_reschedules BETWEEN 0 AND 10", name="max_reschedules"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120))
@@ -35,6 +39,12 @@ class Business(db.Model):
     industry: Mapped[str | None] = mapped_column(String(40))
     prospect_languages: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
     prospect_timezones: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    # Change policy for booked calls (reschedule / cancel), applied to prospects, closers and
+    # the team alike (admins excepted): no change within ``change_notice_minutes`` of the
+    # start, a reason when ``change_reason_required``, at most ``max_reschedules`` moves.
+    change_notice_minutes: Mapped[int] = mapped_column(Integer, default=240, server_default="240")
+    change_reason_required: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    max_reschedules: Mapped[int] = mapped_column(Integer, default=2, server_default="2")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     members: Mapped[list[BusinessMember]] = relationship(back_populates="business", order_by="BusinessMember.id")

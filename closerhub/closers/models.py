@@ -61,6 +61,10 @@ class CloserProfile(db.Model):
         _enum(MeetingMode, "meeting_mode"), default=MeetingMode.GENERATED_ROOM
     )
     meeting_url: Mapped[str | None] = mapped_column(String(500))
+    # The secret in the closer's private ICS feed URL (/calendar/<key>.ics); None = no feed.
+    # Kept readable (like Google Calendar's secret address) so the closer can copy it again;
+    # it only grants read access to their schedule, and regenerating it retires the old URL.
+    calendar_feed_key: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
