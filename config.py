@@ -61,6 +61,11 @@ def base_settings() -> dict[str, Any]:
         "STRIPE_PUBLISHABLE_KEY": os.environ.get("STRIPE_PUBLISHABLE_KEY", ""),
         "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET", ""),
         "STRIPE_API_BASE": os.environ.get("STRIPE_API_BASE", ""),
+        # The SDK retries network errors, 409, 429 and 5xx with the same idempotency key.
+        "STRIPE_MAX_NETWORK_RETRIES": _int("STRIPE_MAX_NETWORK_RETRIES", 2),
+        "STRIPE_TIMEOUT_SECONDS": _int("STRIPE_TIMEOUT_SECONDS", 20),
+        # Send transfer_group on PaymentIntents (localstripe refuses it: set false there).
+        "STRIPE_PI_TRANSFER_GROUP": _bool("STRIPE_PI_TRANSFER_GROUP", True),
         # Mail: with no MAIL_SERVER, messages stay in the outbox (readable by admins)
         "MAIL_SERVER": os.environ.get("MAIL_SERVER", ""),
         "MAIL_PORT": _int("MAIL_PORT", 25),
@@ -88,6 +93,12 @@ def base_settings() -> dict[str, Any]:
         # Accounts and API
         "PASSWORD_RESET_MAX_AGE": _int("PASSWORD_RESET_MAX_AGE", 60 * 60),
         "API_TOKEN_DAYS": _int("API_TOKEN_DAYS", 90),
+        # Booking: generated video rooms live under this URL (one random room per call)
+        "VIDEO_ROOM_BASE_URL": os.environ.get("VIDEO_ROOM_BASE_URL", "https://meet.closerhub.app"),
+        # Test-only levers of the concurrency tests (booking.guard): a pause between the
+        # slot check and the insert, and a switch that skips the write lock and the check.
+        "BOOKING_RACE_PAUSE_SECONDS": 0,
+        "BOOKING_UNGUARDED": False,
         "BABEL_DEFAULT_LOCALE": "en",
         "BABEL_DEFAULT_TIMEZONE": "UTC",
         "LANGUAGES": ["en", "fr"],

@@ -31,6 +31,8 @@ def create_app(config: dict[str, Any] | str | None = None) -> Flask:
 
         use_fast_hashing()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Alembic announces each autogenerate plugin at INFO on import; that is noise in `make run`.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
     from closerhub import extensions, i18n, security, web_errors
     from closerhub.db_setup import register_database
@@ -49,13 +51,21 @@ def create_app(config: dict[str, Any] | str | None = None) -> Flask:
     from closerhub.accounts.views import bp as accounts_bp
     from closerhub.admin.views import bp as admin_bp
     from closerhub.api import bp as api_bp
+    from closerhub.booking.calendar_views import bp as calendar_bp
+    from closerhub.booking.lead_views import bp as leads_bp
+    from closerhub.booking.public_views import bp as booking_public_bp
+    from closerhub.booking.views import bp as appointments_bp
     from closerhub.businesses.offer_views import bp as offers_bp
     from closerhub.businesses.views import bp as businesses_bp
     from closerhub.closers.views import bp as closers_bp
     from closerhub.engagements.views import bp as engagements_bp
     from closerhub.matching.views import bp as matching_bp
     from closerhub.notifications.views import bp as notifications_bp
+    from closerhub.outcomes.views import bp as outcomes_bp
     from closerhub.pages.views import bp as pages_bp
+    from closerhub.payments.views import billing_bp, payouts_bp
+    from closerhub.payments.webhook_views import bp as stripe_webhooks_bp
+    from closerhub.vetting.views import bp as vetting_bp
 
     app.register_blueprint(pages_bp)
     app.register_blueprint(accounts_bp)
@@ -66,8 +76,18 @@ def create_app(config: dict[str, Any] | str | None = None) -> Flask:
     app.register_blueprint(admin_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(matching_bp)
+    app.register_blueprint(vetting_bp)
+    app.register_blueprint(leads_bp)
+    app.register_blueprint(calendar_bp)
+    app.register_blueprint(booking_public_bp)
+    app.register_blueprint(appointments_bp)
+    app.register_blueprint(outcomes_bp)
     app.register_blueprint(api_bp)
     extensions.csrf.exempt(api_bp)  # the API uses bearer tokens, never the session cookie
+    app.register_blueprint(payouts_bp)
+    app.register_blueprint(billing_bp)
+    app.register_blueprint(stripe_webhooks_bp)
+    extensions.csrf.exempt(stripe_webhooks_bp)  # Stripe signs its requests; it has no session or CSRF token
 
     from closerhub import cli, jobs
 

@@ -9,9 +9,10 @@ from flask import Flask
 from sqlalchemy import select
 
 from closerhub.accounts import service as accounts
-from closerhub.accounts.models import User
+from closerhub.accounts.models import Role, User
 from closerhub.core.errors import DomainError
 from closerhub.extensions import db
+from closerhub.vetting.service import is_approved, mark_approved
 
 DEMO_PASSWORD = "demo-password-2026"  # noqa: S105  (public demo accounts, printed by seed-demo)
 
@@ -28,10 +29,15 @@ DEMO_USERS = [
 
 
 def seed_demo() -> list[tuple[str, str, str]]:
-    """Create the demo accounts that do not exist yet. Returns (role, email, state) rows."""
+    """Create the demo accounts that do not exist yet. Returns (role, email, state) rows.
+
+    Demo closers come out approved (vetted), so they show up in search straight away.
+    """
     rows = []
     for role, email, name, zone, language, business_name in DEMO_USERS:
-        if db.session.scalar(select(User.id).where(User.email == email)) is not None:
+        existing = db.session.scalar(select(User).where(User.email == email))
+        if existing is not None:
+            _approve_demo_closer(existing)
             rows.append((role, email, "exists"))
             continue
         if role == "admin":
@@ -49,8 +55,15 @@ def seed_demo() -> list[tuple[str, str, str]]:
                     business_name=business_name,
                 ),
             )
+            _approve_demo_closer(db.session.scalar(select(User).where(User.email == email)))
         rows.append((role, email, "created"))
     return rows
+
+
+def _approve_demo_closer(user: User | None) -> None:
+    if user is not None and user.role == Role.CLOSER and not is_approved(db.session, user.id):
+        mark_approved(db.session, user, actor="seed-demo")
+        db.session.commit()
 
 
 def init_app(app: Flask) -> None:

@@ -42,10 +42,71 @@ def refresh_availability_summaries(app: Flask) -> int:
             db.session.remove()
 
 
+def send_appointment_reminders(app: Flask) -> int:
+    """Queue the 24 h and 1 h reminders that are due (each claimed once, even with two workers)."""
+    from closerhub.booking.reminders import send_due_reminders
+
+    with app.app_context():
+        try:
+            return send_due_reminders(db.session, clock.utcnow())
+        finally:
+            db.session.remove()
+
+
+def request_appointment_outcomes(app: Flask) -> int:
+    """Ask closers, once per call, to record the outcome of calls that just ended."""
+    from closerhub.booking.reminders import request_outcomes
+
+    with app.app_context():
+        try:
+            return request_outcomes(db.session, clock.utcnow())
+        finally:
+            db.session.remove()
+
+
+def flag_overdue_outcomes(app: Flask) -> int:
+    """Mark calls without an outcome 48 h after their end, and tell the business once."""
+    from closerhub.booking.reminders import flag_overdue_outcomes as flag
+
+    with app.app_context():
+        try:
+            return flag(db.session, clock.utcnow())
+        finally:
+            db.session.remove()
+
+
+def auto_confirm_outcomes(app: Flask) -> int:
+    """Confirm outcomes whose confirmation window passed without a dispute (each claimed once)."""
+    from closerhub.outcomes.service import auto_confirm_due
+
+    with app.app_context():
+        try:
+            return auto_confirm_due(db.session, clock.utcnow())
+        finally:
+            db.session.remove()
+
+
+def release_commissions(app: Flask) -> int:
+    """Move commissions whose clawback hold has passed from pending to available (each outcome once)."""
+    from closerhub.payments.ledger import release_available
+
+    with app.app_context():
+        try:
+            return release_available(db.session, clock.utcnow())
+        finally:
+            db.session.remove()
+
+
 # (job id, function, trigger kwargs): later issues add reminders, sweeps and payouts here.
 JOBS: list[tuple[str, Callable[[Flask], object], dict[str, object]]] = [
     ("deliver_outbox", deliver_outbox, {"trigger": "interval", "seconds": 30}),
     ("refresh_availability_summaries", refresh_availability_summaries, {"trigger": "interval", "minutes": 15}),
+    # Every minute: a 1 h reminder is then at most a minute late.
+    ("send_appointment_reminders", send_appointment_reminders, {"trigger": "interval", "minutes": 1}),
+    ("request_appointment_outcomes", request_appointment_outcomes, {"trigger": "interval", "minutes": 5}),
+    ("flag_overdue_outcomes", flag_overdue_outcomes, {"trigger": "interval", "minutes": 30}),
+    ("auto_confirm_outcomes", auto_confirm_outcomes, {"trigger": "interval", "minutes": 15}),
+    ("release_commissions", release_commissions, {"trigger": "interval", "minutes": 60}),
 ]
 
 

@@ -2,6 +2,7 @@
 
 from closerhub.accounts.models import ApiToken, User  # noqa: F401
 from closerhub.api.models import IdempotencyRecord  # noqa: F401
+from closerhub.audit.models import AuditEntry  # noqa: F401
 from closerhub.booking.models import Appointment, AppointmentEvent, Lead  # noqa: F401
 from closerhub.businesses.models import Business, BusinessMember, Offer, TeamInvitation  # noqa: F401
 from closerhub.closers.models import (  # noqa: F401
@@ -17,3 +18,8 @@ from closerhub.closers.models import (  # noqa: F401
 )
 from closerhub.engagements.models import Engagement  # noqa: F401
 from closerhub.notifications.models import OutboxMessage  # noqa: F401
+from closerhub.outcomes.models import Outcome, OutcomeRevision, Review  # noqa: F401
+from closerhub.payments.models import LedgerEntry  # noqa: F401
+from closerhub.payments.models_stripe import BusinessBilling, ConnectAccount, StripeEvent  # noqa: F401
+from closerhub.platform_settings.models import PlatformSetting  # noqa: F401
+from closerhub.vetting.models import CloserVetting  # noqa: F401

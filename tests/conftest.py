@@ -25,7 +25,7 @@ from closerhub.accounts.models import User
 from closerhub.extensions import db as _db
 from closerhub.extensions import limiter
 
-pytest_plugins = ["tests.fixtures.smtp", "tests.fixtures.browser"]
+pytest_plugins = ["tests.fixtures.smtp", "tests.fixtures.browser", "tests.fakes.servers"]
 
 PASSWORD = "correct-horse-battery"
 IN_CI = os.environ.get("CI") == "true"
@@ -187,8 +187,13 @@ class UserFactory:
         language: str = "en",
         business_name: str | None = None,
         password: str = PASSWORD,
+        approved: bool = True,
     ) -> User:
-        """Create a user through the real sign-up service."""
+        """Create a user through the real sign-up service.
+
+        A closer comes out approved by vetting (``approved=False`` leaves them in review,
+        as a real sign-up does): most tests need closers businesses can find and engage.
+        """
         self.counter += 1
         email = email or f"{role}{self.counter}@example.com"
         if role == "admin":
@@ -202,7 +207,18 @@ class UserFactory:
             language=language,
             business_name=business_name or (f"Business {self.counter}" if role == "business" else None),
         )
-        return accounts.signup(_db.session, data)
+        user = accounts.signup(_db.session, data)
+        if role == "closer" and approved:
+            approve_closer(user)
+        return user
+
+
+def approve_closer(user: User) -> None:
+    """Mark a closer as vetted and approved (what an admin does on /admin/vetting), committed."""
+    from closerhub.vetting.service import mark_approved
+
+    mark_approved(_db.session, user, actor="test fixture")
+    _db.session.commit()
 
 
 @pytest.fixture

@@ -19,11 +19,13 @@ from sqlalchemy.orm import Session
 from closerhub import clock
 from closerhub.accounts import passwords
 from closerhub.accounts.models import AccountStatus, ApiToken, Role, User
+from closerhub.audit.service import record
 from closerhub.businesses.models import Business, BusinessMember, MemberRole
 from closerhub.closers.service import new_profile
 from closerhub.core.errors import AuthenticationFailed, Conflict, ValidationError
 from closerhub.core.tz import require_zone
 from closerhub.notifications.service import queue_email
+from closerhub.vetting.models import new_vetting
 
 SUPPORTED_LANGUAGES = ("en", "fr")
 NAME_MAX = 120
@@ -122,11 +124,13 @@ def signup(session: Session, data: SignupData) -> User:
         session.add(BusinessMember(business=business, user=user, role=MemberRole.OWNER, created_at=now))
     if user.role == Role.CLOSER:
         session.add(new_profile(user, now))  # empty; the closer fills it in (created_at = updated_at = now)
+        session.add(new_vetting(user, now))  # in review: absent from search until an admin approves
     try:
         session.flush()  # the unique index settles a race the check above could not see
     except IntegrityError:
         session.rollback()
         raise _email_taken_error() from None
+    record(session, actor=user, action="account.created", obj=user, after={"role": user.role, "email": user.email})
     queue_email(session, to=user.email, template="welcome", language=user.language, context={"user": user})
     session.commit()
     return user
@@ -233,6 +237,7 @@ def reset_password(session: Session, token: str, new_password: str) -> User:
     session.execute(
         update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None)).values(revoked_at=now)
     )
+    record(session, actor=user, action="account.password_reset", obj=user, after={"api_tokens": "revoked"})
     queue_email(session, to=user.email, template="password_changed", language=user.language, context={"user": user})
     session.commit()
     return user
@@ -248,6 +253,7 @@ def change_password(session: Session, user: User, current: str, new: str) -> Non
         )
     passwords.check_rules(new, email=user.email, field="new_password")
     user.password_hash = passwords.hash_password(new)
+    record(session, actor=user, action="account.password_changed", obj=user)  # never the hashes
     queue_email(session, to=user.email, template="password_changed", language=user.language, context={"user": user})
     session.commit()
 
@@ -271,6 +277,9 @@ def change_email(session: Session, user: User, password: str, new_email: object)
         raise Conflict(
             "Another account already uses this email.", field_errors={"email": "Already registered."}
         ) from None
+    record(
+        session, actor=user, action="account.email_changed", obj=user, before={"email": old}, after={"email": address}
+    )
     queue_email(
         session, to=old, template="email_changed", language=user.language, context={"user": user, "old_email": old}
     )
@@ -316,5 +325,6 @@ def create_admin(session: Session, *, email: str, password: str, name: str) -> U
         created_at=clock.utcnow(),
     )
     session.add(user)
+    record(session, actor=None, action="account.admin_created", obj=user, after={"role": user.role, "email": address})
     session.commit()
     return user

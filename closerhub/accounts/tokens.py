@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from closerhub import clock
 from closerhub.accounts.models import AccountStatus, ApiToken, User
+from closerhub.audit.service import record
 from closerhub.core.errors import AuthenticationFailed, NotFound, ValidationError
 
 SECRET_PREFIX = "chub_"  # noqa: S105  (a public marker, not a secret: lets scanners spot leaked tokens)
@@ -65,6 +66,7 @@ def create_token(session: Session, user: User, name: str, now: datetime) -> tupl
         expires_at=now + timedelta(days=days),
     )
     session.add(token)
+    record(session, actor=user, action="api_token.created", obj=token, after={"name": label, "prefix": token.prefix})
     session.commit()
     return token, secret
 
@@ -86,6 +88,7 @@ def revoke_token(session: Session, user: User, token_id: int, now: datetime | No
         raise NotFound("Token not found.")
     if token.revoked_at is None:
         token.revoked_at = now or clock.utcnow()
+        record(session, actor=user, action="api_token.revoked", obj=token, after={"revoked_at": token.revoked_at})
         session.commit()
     return token
 

@@ -17,10 +17,18 @@ from closerhub.core.errors import AuthenticationFailed
 bp = Blueprint("api", __name__, url_prefix="/api")
 API_PREFIX = "/v1"  # relative to the blueprint: routes live under /api/v1
 
-from closerhub.api import auth, business_api, views  # noqa: E402, F401  (these modules register routes)
+from closerhub.api import (  # noqa: E402, F401  (these modules register routes)
+    auth,
+    business_api,
+    leads_api,
+    views,
+)
+from closerhub.booking import api as booking_api  # noqa: E402, F401
+from closerhub.booking import calendar_api  # noqa: E402, F401
 from closerhub.closers import api as closers_api  # noqa: E402, F401
 from closerhub.engagements import api as engagements_api  # noqa: E402, F401
 from closerhub.matching import api as matching_api  # noqa: E402, F401
+from closerhub.outcomes import api as outcomes_api  # noqa: E402, F401
 
 # A 401 needs the WWW-Authenticate challenge; the app-wide DomainError handler does not add it.
 bp.register_error_handler(AuthenticationFailed, auth.unauthorized)

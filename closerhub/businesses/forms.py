@@ -41,6 +41,18 @@ class BusinessProfileForm(FlaskForm):
         validators=[Length(max=700)],
         description=_l("IANA names separated by commas, e.g. Europe/Paris, America/New_York"),
     )
+    # Change policy for booked calls (``businesses.change_policy`` checks the same bounds; left empty: unchanged).
+    change_notice_minutes = IntegerField(
+        _l("Minimum notice to move or cancel a call (minutes)"),
+        validators=[Optional(), NumberRange(min=0, max=20160)],
+        description=_l("e.g. 240 for 4 hours; 0 allows changes until the call starts"),
+    )
+    change_reason_required = BooleanField(_l("Ask for a reason when a call is moved or cancelled"))
+    max_reschedules = IntegerField(
+        _l("How many times a call may be moved"),
+        validators=[Optional(), NumberRange(min=0, max=10)],
+        description=_l("From 0 to 10"),
+    )
 
 
 class InviteForm(FlaskForm):

@@ -20,11 +20,12 @@ from closerhub.closers.service import iso_639_1_codes
 from closerhub.closers.taxonomy import INDUSTRIES
 from closerhub.core.errors import NotFound, PermissionDenied, ValidationError
 from closerhub.core.money import currency_exponent
+from closerhub.core.text import CONTROL_CHARACTERS
+from closerhub.core.text import clean_text as clean_text  # re-exported: offers and engagements import it here
 from closerhub.core.tz import is_valid_zone, require_zone
 
 PROSPECT_LANGUAGES_MAX = 10
 PROSPECT_TIMEZONES_MAX = 10
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # keeps \t \n \r in multi-line text
 
 
 def _fail(field: str, message: str) -> ValidationError:
@@ -49,22 +50,6 @@ def collect(checks: Iterable[tuple[str, Callable[[], object]]]) -> dict[str, obj
     return values
 
 
-def clean_text(raw: object, field: str, max_len: int, *, multiline: bool = False, required: bool = False) -> str:
-    """Trimmed text without control characters (NUL breaks PostgreSQL), at most ``max_len`` characters."""
-    if raw is None:
-        raw = ""
-    if not isinstance(raw, str):
-        raise _fail(field, "Expected text.")
-    value = raw.replace("\r\n", "\n").strip() if multiline else " ".join(raw.split())
-    if _CONTROL.search(value):
-        raise _fail(field, "Remove the control characters.")
-    if required and not value:
-        raise _fail(field, "This field is required.")
-    if len(value) > max_len:
-        raise _fail(field, f"At most {max_len} characters.")
-    return value
-
-
 def clean_website(raw: object) -> str | None:
     """An http(s) URL or nothing."""
     if raw is None or (isinstance(raw, str) and not raw.strip()):
@@ -77,7 +62,7 @@ def clean_website(raw: object) -> str | None:
     if "://" not in value:
         value = "https://" + value
     parsed = urlparse(value)
-    if parsed.scheme not in ("http", "https") or not parsed.netloc or " " in value or _CONTROL.search(value):
+    if parsed.scheme not in ("http", "https") or not parsed.netloc or " " in value or CONTROL_CHARACTERS.search(value):
         raise ValidationError(
             "Enter a web address such as https://example.com.",
             field_errors={"website": "Enter a web address such as https://example.com."},

@@ -26,6 +26,7 @@ from closerhub import clock
 from closerhub.accounts import passwords
 from closerhub.accounts.models import AccountStatus, ApiToken, Role, User
 from closerhub.accounts.service import clean_language, clean_name, normalize_email
+from closerhub.audit.service import record
 from closerhub.businesses.models import Business, BusinessMember, InvitationStatus, MemberRole, TeamInvitation
 from closerhub.businesses.service import collect
 from closerhub.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
@@ -111,6 +112,13 @@ def invite(
     )
     session.add(invitation)
     session.flush()
+    record(
+        session,
+        actor=actor,
+        action="team.invited",
+        obj=invitation,
+        after={"email": address, "business_id": business.id},
+    )
     queue_email(
         session,
         to=address,
@@ -204,6 +212,13 @@ def accept_invitation(
         session.rollback()
         raise _account_exists_error(address) from None
     invitation.accepted_user_id = user.id
+    record(
+        session,
+        actor=user,
+        action="team.joined",
+        obj=invitation,
+        after={"business_id": invitation.business_id, "user_id": user.id, "role": MemberRole.MEMBER},
+    )
     business = session.get(Business, invitation.business_id)
     queue_email(session, to=user.email, template="welcome", language=user.language, context={"user": user})
     inviter = invitation.invited_by
@@ -229,6 +244,9 @@ def revoke_invitation(session: Session, actor: User, business: Business, invitat
         raise Conflict("This invitation was already accepted; remove the member instead.")
     if invitation.revoked_at is None:
         invitation.revoked_at = clock.utcnow()
+        record(
+            session, actor=actor, action="team.invitation_revoked", obj=invitation, after={"email": invitation.email}
+        )
     session.commit()
     return invitation
 
@@ -247,6 +265,14 @@ def remove_member(session: Session, actor: User, business: Business, member_id: 
         raise Conflict("The owner cannot be removed from the business.", code="owner_cannot_be_removed")
     user = member.user
     now = clock.utcnow()
+    record(
+        session,
+        actor=actor,
+        action="team.member_removed",
+        obj=user,
+        before={"business_id": business.id, "member_role": member.role, "status": user.status},
+        after={"business_id": None, "status": AccountStatus.SUSPENDED, "api_tokens": "revoked"},
+    )
     session.delete(member)
     user.status = AccountStatus.SUSPENDED
     session.execute(

@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response
 
 from closerhub import clock
 from closerhub.accounts.permissions import get_visible_or_404, login_required
-from closerhub.businesses import service, team
+from closerhub.businesses import change_policy, service, team
 from closerhub.businesses.forms import ActionForm, BusinessProfileForm, InviteForm, JoinForm
 from closerhub.businesses.models import Business
 from closerhub.closers.taxonomy import INDUSTRIES
@@ -55,6 +55,11 @@ def industry_label(slug: str | None) -> str:
 # --- profile and team -----------------------------------------------------------------
 
 
+def _or(value: int | None, current: int) -> int:
+    """A policy number left empty on the form keeps its current value."""
+    return current if value is None else value
+
+
 def _profile_form(business: Business) -> BusinessProfileForm:
     return BusinessProfileForm(
         data={
@@ -65,6 +70,9 @@ def _profile_form(business: Business) -> BusinessProfileForm:
             "currency": business.currency,
             "prospect_languages": ", ".join(business.prospect_languages or []),
             "prospect_timezones": ", ".join(business.prospect_timezones or []),
+            "change_notice_minutes": business.change_notice_minutes,
+            "change_reason_required": business.change_reason_required,
+            "max_reschedules": business.max_reschedules,
         }
     )
 
@@ -105,6 +113,15 @@ def show(business_id: int) -> Response | tuple[str, int]:
     form = BusinessProfileForm()
     if form.validate():
         try:
+            # The change policy is set first, uncommitted: the profile save below commits both or neither.
+            change_policy.set_change_policy(
+                db.session,
+                current_user,  # type: ignore[arg-type]
+                business,
+                change_notice_minutes=_or(form.change_notice_minutes.data, business.change_notice_minutes),
+                change_reason_required=bool(form.change_reason_required.data),
+                max_reschedules=_or(form.max_reschedules.data, business.max_reschedules),
+            )
             service.update_business(
                 db.session,
                 current_user,  # type: ignore[arg-type]

@@ -7,7 +7,6 @@ reports every problem at once.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from urllib.parse import urlsplit
@@ -19,13 +18,13 @@ from babel.core import get_global
 from closerhub.closers.models import RATE_MAX_BPS, RATE_MIN_BPS, LanguageLevel, MeetingMode
 from closerhub.closers.taxonomy import INDUSTRIES
 from closerhub.core.errors import ValidationError
+from closerhub.core.text import clean_text
 
 HEADLINE_MAX = 140
 BIO_MAX = 5000
 URL_MAX = 500
 YEARS_MAX = 80
 LANGUAGES_MAX = 10
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # keeps \t \n \r for the bio
 
 
 # --- vocabularies ----------------------------------------------------------------------
@@ -62,20 +61,6 @@ def region_for_zone(zone: str | None) -> str | None:
 
 def _fail(field_name: str, message: str) -> ValidationError:
     return ValidationError(message, field_errors={field_name: message})
-
-
-def clean_text(raw: object, field_name: str, max_len: int, *, multiline: bool = False) -> str:
-    """Trimmed text without control characters (NUL would break PostgreSQL), at most ``max_len``."""
-    if raw is None:
-        return ""
-    if not isinstance(raw, str):
-        raise _fail(field_name, "Expected text.")
-    value = raw.strip() if multiline else " ".join(raw.split())
-    if _CONTROL.search(value):
-        raise _fail(field_name, "Remove the control characters.")
-    if len(value) > max_len:
-        raise _fail(field_name, f"At most {max_len} characters.")
-    return value.replace("\r\n", "\n")
 
 
 def clean_languages(raw: object) -> list[tuple[str, LanguageLevel]]:

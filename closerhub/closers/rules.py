@@ -30,15 +30,28 @@ SETTING_FIELDS = tuple(DEFAULTS)
 # --- busy time (the seam for booking) ------------------------------------------------------
 
 
-def busy_intervals(session: Session, closer_id: int, start: datetime, end: datetime) -> list[Busy]:
+def busy_intervals(
+    session: Session, closer_id: int, start: datetime, end: datetime, *, exclude_id: int | None = None
+) -> list[Busy]:
     """The closer's booked calls touching ``[start, end)``, as UTC ``Busy`` ranges (buffers are added by the engine).
 
-    Booking (a later issue) fills this: the closer's appointments with status ``booked``
-    overlapping the range, plus every call on the closer-local days of the range (the
-    engine counts them for ``max_per_day``). Until appointments exist nobody is busy.
-    Every caller (preview, API slots, summaries) goes through here.
+    Callers pass a window already widened by a day each side (see
+    ``availability_service._busy_window``), so the calls on the closer-local days of the
+    range are all here for the engine's ``max_per_day`` count. ``exclude_id`` leaves one
+    appointment out (a reschedule must not collide with the call it moves). Every caller
+    (preview, API slots, summaries, booking) goes through here.
     """
-    return []
+    from closerhub.booking.models import Appointment, AppointmentStatus  # booking builds on closers
+
+    stmt = select(Appointment.starts_at, Appointment.ends_at).where(
+        Appointment.closer_id == closer_id,
+        Appointment.status == AppointmentStatus.BOOKED,
+        Appointment.starts_at < end,
+        Appointment.ends_at > start,
+    )
+    if exclude_id is not None:
+        stmt = stmt.where(Appointment.id != exclude_id)
+    return [Busy(s, e) for s, e in session.execute(stmt.order_by(Appointment.starts_at))]
 
 
 # --- rows ⇄ rules --------------------------------------------------------------------------

@@ -31,14 +31,15 @@ from closerhub.closers.profile_fields import (
     clean_meeting,
     clean_phone,
     clean_rate,
-    clean_text,
     clean_years,
     iso_639_1_codes,
     language_choices,
     language_name,
 )
+from closerhub.closers.stats import CloserStats, closer_stats
 from closerhub.closers.summary import refresh_summary
 from closerhub.core.errors import NotFound, ValidationError
+from closerhub.core.text import clean_text
 from closerhub.core.tz import require_zone
 
 # The vocabularies are re-exported: search and other features import them from here.
@@ -176,17 +177,6 @@ def _replace_industries(profile: CloserProfile, wanted: list[str]) -> None:
 
 
 @dataclass(frozen=True)
-class CloserStats:
-    """Track record shown on the profile and in search. ``show_rate``/``close_rate`` are 0–1 or None."""
-
-    appointments: int = 0
-    show_rate: float | None = None
-    close_rate: float | None = None
-    rating: float | None = None
-    reviews: int = 0
-
-
-@dataclass(frozen=True)
 class CloserCard:
     """A closer as businesses see them: the profile, the track record and the next free slot."""
 
@@ -198,16 +188,6 @@ class CloserCard:
     @property
     def next_available_at(self) -> datetime | None:
         return self.summary.next_available_at if self.summary else None
-
-
-def closer_stats(session: Session, closer_id: int) -> CloserStats:
-    """The closer's track record.
-
-    Seam: appointments and outcomes arrive with the booking and outcomes issues; until
-    then every closer has no calls, so the page says "No calls yet" and rates are None.
-    Replace the body with counts over appointments/outcomes/reviews (keep the shape).
-    """
-    return CloserStats()
 
 
 def find_closer(session: Session, closer_id: object, viewer: User | None, now: datetime) -> CloserCard:

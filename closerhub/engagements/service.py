@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from closerhub import clock
 from closerhub.accounts.models import AccountStatus, Role, User
+from closerhub.audit.service import record
 from closerhub.businesses.models import Offer
 from closerhub.businesses.service import clean_text
 from closerhub.closers.models import RATE_MAX_BPS, RATE_MIN_BPS, CloserProfile
@@ -22,6 +23,7 @@ from closerhub.core.errors import Conflict, NotFound, PermissionDenied, Validati
 from closerhub.engagements.emails import notify as _notify
 from closerhub.engagements.models import OPEN_STATUSES, Engagement, EngagementStatus
 from closerhub.engagements.queries import engagements_query, open_engagements  # noqa: F401  (re-exported)
+from closerhub.vetting.service import is_approved
 
 REASON_MAX = 1000
 
@@ -51,7 +53,24 @@ def _closer(session: Session, closer_id: object) -> User:
     user = session.get(User, closer_id) if type(closer_id) is int and 0 < closer_id < 2**63 else None
     if user is None or user.role != Role.CLOSER or user.status != AccountStatus.ACTIVE:
         raise _fail("closer_id", "There is no closer with this id.")
+    if not is_approved(session, user.id):  # businesses engage only closers an admin has verified
+        raise _fail(
+            "closer_id", f"{user.name} is not verified yet; engagements can be proposed to verified closers only."
+        )
     return user
+
+
+def _audit(session: Session, actor: User, engagement: Engagement, action: str, before: dict[str, object]) -> None:
+    """One audit row per transition: the status (and rate) before and after."""
+    after: dict[str, object] = {"status": engagement.status, "commission_rate_bps": engagement.commission_rate_bps}
+    reason = engagement.decline_reason or engagement.end_reason
+    if reason:
+        after["reason"] = reason
+    record(session, actor=actor, action=f"engagement.{action}", obj=engagement, before=before, after=after)
+
+
+def _state(engagement: Engagement) -> dict[str, object]:
+    return {"status": engagement.status, "commission_rate_bps": engagement.commission_rate_bps}
 
 
 def _closer_min_rate(session: Session, closer: User) -> int:
@@ -164,6 +183,7 @@ def propose(
         session, actor, closer_id=closer_id, offer_id=offer_id, rate=commission_rate_bps
     )
     engagement = _insert_proposal(session, actor, closer, offer, rate, previous=None)
+    _audit(session, actor, engagement, "proposed", {})
     _notify(session, engagement, "engagement_proposed", actor)
     session.commit()
     return engagement
@@ -195,8 +215,10 @@ def accept(session: Session, actor: User, engagement_id: object) -> Engagement:
     engagement = _as_closer(session, actor, engagement_id, "accept")
     if engagement.status != EngagementStatus.PROPOSED:
         raise _illegal(engagement, "accepted")
+    before = _state(engagement)
     engagement.status = EngagementStatus.ACTIVE
     engagement.accepted_at = clock.utcnow()
+    _audit(session, actor, engagement, "accepted", before)
     _notify(session, engagement, "engagement_accepted", actor)
     session.commit()
     return engagement
@@ -210,9 +232,11 @@ def decline(session: Session, actor: User, engagement_id: object, reason: object
     text = clean_text(reason, "reason", REASON_MAX, multiline=True)
     if not text:
         raise _fail("reason", "Say why you decline: the business reads it.")
+    before = _state(engagement)
     engagement.status = EngagementStatus.DECLINED
     engagement.declined_at = clock.utcnow()
     engagement.decline_reason = text
+    _audit(session, actor, engagement, "declined", before)
     _notify(session, engagement, "engagement_declined", actor)
     session.commit()
     return engagement
@@ -230,9 +254,11 @@ def withdraw(session: Session, actor: User, engagement_id: object) -> Engagement
     engagement = _as_business(session, actor, engagement_id, "withdraw")
     if engagement.status != EngagementStatus.PROPOSED:
         raise _illegal(engagement, "withdrawn")
+    before = _state(engagement)
     engagement.status = EngagementStatus.WITHDRAWN
     engagement.withdrawn_at = clock.utcnow()
     engagement.withdrawn_by_id = actor.id
+    _audit(session, actor, engagement, "withdrawn", before)
     _notify(session, engagement, "engagement_withdrawn", actor)
     session.commit()
     return engagement
@@ -249,7 +275,9 @@ def end(session: Session, actor: User, engagement_id: object, reason: object = N
             f"An engagement that is {engagement.status.value} cannot be ended.{hint}", code="illegal_transition"
         )
     text = clean_text(reason, "reason", REASON_MAX, multiline=True) or None
+    before = _state(engagement)
     _close(engagement, actor, text)
+    _audit(session, actor, engagement, "ended", before)
     _notify(session, engagement, "engagement_ended", actor)
     session.commit()
     return engagement
@@ -278,6 +306,7 @@ def change_rate(session: Session, actor: User, engagement_id: object, commission
         session, actor, closer_id=current.closer_id, offer_id=current.offer_id, rate=commission_rate_bps
     )
     previous_status = current.status
+    before = _state(current)
     if current.status == EngagementStatus.ACTIVE:
         _close(current, actor, f"Replaced by a proposal at {percent_label(rate)}.")
     else:
@@ -285,7 +314,9 @@ def change_rate(session: Session, actor: User, engagement_id: object, commission
         current.withdrawn_at = clock.utcnow()
         current.withdrawn_by_id = actor.id
     session.flush()  # free the (closer, offer) slot of the partial unique index first
+    _audit(session, actor, current, "replaced", before)
     engagement = _insert_proposal(session, actor, closer, offer, rate, previous=current)
+    _audit(session, actor, engagement, "rate_changed", {**before, "engagement_id": current.id})
     _notify(session, engagement, "engagement_proposed", actor, previous=current, previous_status=previous_status)
     session.commit()
     return engagement
@@ -309,6 +340,12 @@ def require_active_engagement(
         engagement = session.scalar(stmt)
     if engagement is None or engagement.business_id != business_id:
         raise NotFound("Engagement not found.")
+    if engagement.closer.status != AccountStatus.ACTIVE:  # a suspended closer takes no new calls
+        raise Conflict(
+            f"{engagement.closer.name} is not available for booking at the moment.",
+            field_errors={"engagement_id": "The closer is not available."},
+            code="closer_unavailable",
+        )
     if engagement.status != EngagementStatus.ACTIVE:
         raise Conflict(
             f"Calls can only be booked on an active engagement; this one is {engagement.status.value}.",

@@ -11,6 +11,7 @@ from closerhub.api.auth import current_api_user
 from closerhub.api.pagination import decode_cursor, encode_cursor
 from closerhub.api.routing import api_route
 from closerhub.api.schemas import OutModel, PageQuery, UTCInstant
+from closerhub.api.schemas_closers import StatsOut
 from closerhub.extensions import db
 from closerhub.matching import service
 
@@ -29,12 +30,6 @@ class CloserSearchQuery(PageQuery):
 class LanguageOut(BaseModel):
     code: str
     level: str
-
-
-class StatsOut(BaseModel):
-    appointments: int = 0
-    show_rate: float | None = None
-    close_rate: float | None = None
 
 
 class CloserSearchItem(OutModel):
@@ -95,7 +90,10 @@ def search_closers(query: CloserSearchQuery) -> dict[str, Any]:
             industries=r.industries,
             timezone=r.timezone,
             min_rate_bps=r.min_rate_bps,
-            stats=StatsOut(),
+            rating=r.stats.rating,
+            stats=StatsOut(
+                appointments=r.stats.appointments, show_rate=r.stats.show_rate, close_rate=r.stats.close_rate
+            ),
             next_available_at=r.next_available_at,
             free_slots_7d=r.free_slots_7d,
             score=r.score,

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import UnaryExpression
+from sqlalchemy.sql.operators import custom_op
 
 from closerhub.accounts.models import AccountStatus, Role, User
 from closerhub.closers.models import (
@@ -23,10 +26,12 @@ from closerhub.closers.models import (
     CloserProfile,
 )
 from closerhub.closers.service import iso_639_1_codes, language_name
+from closerhub.closers.stats import CloserStats, closers_stats
 from closerhub.closers.taxonomy import INDUSTRIES
 from closerhub.core import matching
 from closerhub.core.errors import ValidationError
 from closerhub.core.tz import require_zone
+from closerhub.vetting.models import CloserVetting, VettingStatus
 
 MAX_WITHIN_DAYS = 365
 Q_MAX = 100
@@ -59,6 +64,7 @@ class Result:
     free_slots_7d: int
     score: float
     reasons: list[str] = field(default_factory=list)
+    stats: CloserStats = field(default_factory=CloserStats)
 
 
 @dataclass(frozen=True)
@@ -123,38 +129,24 @@ def _int_or_error(raw: object, name: str, low: int, high: int, errors: dict[str,
     return value
 
 
-def _filtered(query: SearchQuery, now: datetime):  # type: ignore[no-untyped-def]
+def _filtered(query: SearchQuery, now: datetime, dialect: str = "postgresql"):  # type: ignore[no-untyped-def]
     """The SQL that keeps the closers matching every filter (no ranking yet)."""
-    level = (
-        select(CloserLanguage.level)
-        .where(CloserLanguage.profile_id == CloserProfile.id, CloserLanguage.code == query.language)
-        .scalar_subquery()
-        if query.language
-        else None
-    )
-    columns = [
-        User.id,
-        User.name,
-        User.timezone,
-        CloserProfile.id.label("profile_id"),
-        CloserProfile.headline,
-        CloserProfile.min_rate_bps,
-        AvailabilitySummary.next_available_at,
-        AvailabilitySummary.free_slots_7d,
-        AvailabilitySummary.weekly_hours_mask,
-    ]
-    if level is not None:
-        columns.append(level.label("language_level"))
+    # Only what ranking needs, for every matching closer; names and details are read for one page later.
+    columns = [User.id, AvailabilitySummary.weekly_hours_mask, AvailabilitySummary.free_slots_7d]
     stmt = (
         select(*columns)
         .join(CloserProfile, CloserProfile.user_id == User.id)
         .outerjoin(AvailabilitySummary, AvailabilitySummary.closer_id == User.id)
+        # Only active closers an admin has approved: in review, asked for changes or rejected stay out.
+        .join(CloserVetting, CloserVetting.closer_id == User.id)
         .where(User.role == Role.CLOSER, User.status == AccountStatus.ACTIVE)
+        .where(CloserVetting.status == VettingStatus.APPROVED)
     )
     if query.language:
-        stmt = stmt.where(
-            exists().where(CloserLanguage.profile_id == CloserProfile.id, CloserLanguage.code == query.language)
-        )
+        # One row per (profile, code) (unique): a join both filters and gives the level to rank on.
+        stmt = stmt.join(
+            CloserLanguage, and_(CloserLanguage.profile_id == CloserProfile.id, CloserLanguage.code == query.language)
+        ).add_columns(CloserLanguage.level)
     if query.industry:
         stmt = stmt.where(
             exists().where(CloserIndustry.profile_id == CloserProfile.id, CloserIndustry.industry == query.industry)
@@ -162,10 +154,16 @@ def _filtered(query: SearchQuery, now: datetime):  # type: ignore[no-untyped-def
     if query.max_rate_bps is not None:
         stmt = stmt.where(CloserProfile.min_rate_bps <= query.max_rate_bps)
     if query.available_within_days is not None:
+        next_at: Any = AvailabilitySummary.next_available_at
+        if dialect == "sqlite":
+            # Most closers are free within a week, so this range selects most rows; SQLite (nested
+            # loops only) would still drive the join from its index and probe four tables per
+            # closer. "+column" keeps the index out: the join starts from the selective filters.
+            next_at = UnaryExpression(next_at, operator=custom_op("+"), type_=next_at.type)
         stmt = stmt.where(
             and_(
                 AvailabilitySummary.next_available_at.is_not(None),
-                AvailabilitySummary.next_available_at < now + timedelta(days=query.available_within_days),
+                next_at < now + timedelta(days=query.available_within_days),
             )
         )
     if query.q:
@@ -183,31 +181,34 @@ def _filtered(query: SearchQuery, now: datetime):  # type: ignore[no-untyped-def
 def search_closers(
     session: Session, query: SearchQuery, *, now: datetime, limit: int = 20, offset: int = 0, locale: str = "en"
 ) -> SearchPage:
-    """Closers matching ``query``, best first, one page of them with their details."""
-    rows = session.execute(_filtered(query, now)).all()
+    """Closers matching ``query``, best first, one page of them with their details and track record.
+
+    Every matching closer is scored (``core.matching.score``) to order them, but only the page
+    shown is read in full: names, languages, industries and stats cost the same for 100 or
+    100,000 matches.
+    """
     criteria = matching.SearchCriteria(
         language=query.language,
         language_name=language_name(query.language, locale) if query.language else None,
         industry=query.industry,
         prospect_timezone=query.prospect_timezone,
     )
-    by_id = {row.id: row for row in rows}
-    candidates = [
-        matching.Candidate(
-            closer_id=row.id,
-            name=row.name,
-            language_level=getattr(row, "language_level", None),
-            weekly_hours_mask=matching.mask_from_hex(row.weekly_hours_mask),
-            free_slots_7d=row.free_slots_7d or 0,
-        )
-        for row in rows
-    ]
-    ranked = matching.rank(candidates, criteria, today=now.date())
-    page = ranked[offset : offset + limit]
-    details = _details(session, [by_id[r.candidate.closer_id].profile_id for r in page])
+    prospect_mask = (
+        matching.daytime_mask(query.prospect_timezone, matching.reference_week_start(now.date()))
+        if query.prospect_timezone
+        else None
+    )
+    matches = session.execute(_filtered(query, now, session.get_bind().dialect.name)).tuples().all()
+    order = _ranked_ids(matches, criteria, prospect_mask)
+    page_ids = order[offset : offset + limit]
+    rows = {row.id: row for row in session.execute(_page_select(page_ids, query.language))} if page_ids else {}
+    details = _details(session, [rows[cid].profile_id for cid in page_ids])
+    stats = closers_stats(session, page_ids)
     results = []
-    for item in page:
-        row = by_id[item.candidate.closer_id]
+    for cid in page_ids:
+        row = rows[cid]
+        # Scored again with the names for the reasons; same inputs as the ordering, same score.
+        ranked = matching.score(_candidate(row, query.language), criteria, prospect_mask)
         langs, inds = details.get(row.profile_id, ([], []))
         results.append(
             Result(
@@ -220,11 +221,77 @@ def search_closers(
                 industries=inds,
                 next_available_at=row.next_available_at,
                 free_slots_7d=row.free_slots_7d or 0,
-                score=item.score,
-                reasons=item.reasons,
+                score=ranked.score,
+                reasons=ranked.reasons,
+                stats=stats[cid],
             )
         )
-    return SearchPage(results=results, total=len(ranked), offset=offset, limit=limit)
+    return SearchPage(results=results, total=len(order), offset=offset, limit=limit)
+
+
+def _ranked_ids(rows: list[tuple[Any, ...]], criteria: matching.SearchCriteria, prospect_mask: int | None) -> list[int]:
+    """Closer ids in ``core.matching.rank`` order: score descending, then fewer appointments, then id.
+
+    ``rank`` would build a full ``Ranked`` (reasons included) per closer; at 10,000+ matches that
+    is most of a search's time. The score depends only on the language level, how many hours
+    overlap the prospect's day and the free slots, each capped (``OVERLAP_FULL_HOURS``,
+    ``SLOTS_FULL``), so there are at most a few thousand distinct combinations however many
+    closers match: each is scored once with ``core.matching.score``. (Appointments and close
+    rate are 0 for everyone in the ordering until outcomes are precomputed per closer; see
+    ``bench/README.md``.)
+    """
+    scores: dict[tuple[Any, int, int], float] = {}
+    keyed: list[tuple[float, int]] = []
+    for row in rows:
+        closer_id, mask_hex, free, level = row[0], row[1], row[2] or 0, row[3] if len(row) > 3 else None
+        overlap = matching.mask_from_hex(mask_hex) & prospect_mask if prospect_mask is not None else 0
+        key = (level, min(overlap.bit_count(), matching.OVERLAP_FULL_HOURS), min(free, matching.SLOTS_FULL))
+        value = scores.get(key)
+        if value is None:
+            candidate = matching.Candidate(
+                closer_id=0, name="", language_level=level, weekly_hours_mask=overlap, free_slots_7d=free
+            )
+            value = scores[key] = matching.score(candidate, criteria, prospect_mask).score
+        keyed.append((-value, closer_id))
+    keyed.sort()
+    return [closer_id for _score, closer_id in keyed]
+
+
+def _page_select(closer_ids: list[int], language: str | None):  # type: ignore[no-untyped-def]
+    """The details of one page of closers (the filters already chose them), with the asked language's level."""
+    level = (
+        select(CloserLanguage.level)
+        .where(CloserLanguage.profile_id == CloserProfile.id, CloserLanguage.code == language)
+        .scalar_subquery()
+        .label("language_level")
+    )
+    return (
+        select(
+            User.id,
+            User.name,
+            User.timezone,
+            CloserProfile.id.label("profile_id"),
+            CloserProfile.headline,
+            CloserProfile.min_rate_bps,
+            AvailabilitySummary.next_available_at,
+            AvailabilitySummary.free_slots_7d,
+            AvailabilitySummary.weekly_hours_mask,
+            level,
+        )
+        .join(CloserProfile, CloserProfile.user_id == User.id)
+        .outerjoin(AvailabilitySummary, AvailabilitySummary.closer_id == User.id)
+        .where(User.id.in_(closer_ids))
+    )
+
+
+def _candidate(row: Any, language: str | None) -> matching.Candidate:
+    return matching.Candidate(
+        closer_id=row.id,
+        name=row.name,
+        language_level=row.language_level if language else None,
+        weekly_hours_mask=matching.mask_from_hex(row.weekly_hours_mask),
+        free_slots_7d=row.free_slots_7d or 0,
+    )
 
 
 def _details(session: Session, profile_ids: list[int]) -> dict[int, tuple[list[tuple[str, str]], list[str]]]:

@@ -1,0 +1,267 @@
+"""Benchmark: booking throughput, ``POST /api/v1/appointments`` under gunicorn on PostgreSQL.
+
+Builds the ``bench`` database with the real migrations and services (a business with an
+API token and an offer; ``--closers`` approved closers available around the clock, each
+with an active engagement on the offer), starts ``gunicorn wsgi:app`` (``--workers`` sync
+workers on 127.0.0.1, a free port), then drives it with ``wrk`` (``--connections`` clients,
+``--duration`` seconds, loopback only): first ``GET /healthz`` as the baseline, then the
+bookings (``bench/booking.lua``: every request a distinct free slot of one closer, a new
+prospect each time). Prints requests/s and p50/p99 latency of both and checks the rows:
+one appointment per 201, never two calls of one closer at the same time.
+
+    .venv/bin/python bench/booking.py                    # postgresql://postgres@127.0.0.1:5432/bench
+    .venv/bin/python bench/booking.py --duration 10 --workers 2
+
+Needs ``wrk`` (``apt-get install -y wrk``). The rate limiter is switched off in the server
+(``RATELIMIT_ENABLED=0``): the figure is the booking path's capacity, not the limit's.
+Target (issue 4): booking ≥ 25 % of the healthz throughput, p99 < 250 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sqlalchemy import func, select, text
+
+from bench.matching import prepare_schema
+from closerhub import clock, create_app
+from closerhub.accounts import service as accounts
+from closerhub.accounts import tokens
+from closerhub.accounts.passwords import use_fast_hashing
+from closerhub.booking.models import Appointment, AppointmentStatus
+from closerhub.businesses import offers
+from closerhub.closers.availability_service import replace_availability
+from closerhub.core.money import Money
+from closerhub.engagements import service as engagements
+from closerhub.extensions import db
+
+ROOT = Path(__file__).resolve().parents[1]
+SERVER_LOG = Path(tempfile.gettempdir()) / "bench-booking-gunicorn.log"
+PASSWORD = "bench-password-123"  # noqa: S105  (throw-away accounts in the bench database)
+SLOT_MINUTES = 30
+AROUND_THE_CLOCK = [{"weekday": d, "start": "00:00", "end": "24:00"} for d in range(7)]
+
+
+def seed(n_closers: int) -> tuple[str, list[int]]:
+    """The business, its token and offer, and the engaged closers; returns (token secret, engagement ids)."""
+    now = clock.utcnow()
+    use_fast_hashing()  # nobody logs in with these passwords; the sign-up service still runs
+    owner = accounts.signup(
+        db.session,
+        accounts.SignupData(
+            email="owner@bench.example",
+            password=PASSWORD,
+            name="Bench Owner",
+            role="business",
+            timezone="Europe/Paris",
+            language="en",
+            business_name="Bench Business",
+        ),
+    )
+    _, secret = tokens.create_token(db.session, owner, "bench", now)
+    offer = offers.create_offer(
+        db.session,
+        owner,
+        offers.OfferData(
+            name="Bench programme",
+            price=Money(300_000, "EUR"),
+            description="",
+            closing_script="",
+            qualification_notes="",
+            booking_questions=[],
+            is_active=True,
+        ),
+    )
+    engagement_ids = []
+    for i in range(n_closers):
+        closer = accounts.signup(
+            db.session,
+            accounts.SignupData(
+                email=f"closer{i}@bench.example",
+                password=PASSWORD,
+                name=f"Closer {i}",
+                role="closer",
+                timezone="UTC",
+                language="en",
+            ),
+        )
+        _approve(closer)
+        replace_availability(
+            db.session,
+            closer,
+            {
+                "slot_minutes": SLOT_MINUTES,
+                "buffer_minutes": 0,
+                "min_notice_minutes": 0,
+                "horizon_days": 90,
+                "weekly": AROUND_THE_CLOCK,
+            },
+            now=now,
+        )
+        proposal = engagements.propose(
+            db.session, owner, closer_id=closer.id, offer_id=offer.id, commission_rate_bps=1500
+        )
+        engagement_ids.append(engagements.accept(db.session, closer, proposal.id).id)
+    db.session.execute(text("ANALYZE"))
+    db.session.commit()
+    return secret, engagement_ids
+
+
+def _approve(closer: object) -> None:
+    """Vetted and approved, as closers must be to be engaged (if vetting is installed)."""
+    try:
+        from closerhub.vetting.service import mark_approved
+    except ImportError:  # pragma: no cover
+        return
+    mark_approved(db.session, closer, actor="bench")  # type: ignore[arg-type]
+    db.session.commit()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_gunicorn(database: str, port: int, workers: int) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "CLOSERHUB_ENV": "production",
+        "DATABASE_URL": database,
+        "SECRET_KEY": "bench-secret-key-not-for-production",
+        "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+        "RATELIMIT_ENABLED": "0",
+    }
+    server = subprocess.Popen(
+        [str(ROOT / ".venv/bin/gunicorn"), "--workers", str(workers), "--bind", f"127.0.0.1:{port}", "wsgi:app"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=SERVER_LOG.open("wb"),
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
+                if response.status == 200:
+                    return server
+        except OSError:
+            time.sleep(0.3)
+    server.terminate()
+    raise SystemExit(f"gunicorn did not answer /healthz within 30 s; see {SERVER_LOG}")
+
+
+def wrk(url: str, *, threads: int, connections: int, duration: int, script: Path | None, env: dict[str, str]) -> dict:
+    """Run wrk and read its summary: requests/s, p50, p99 (ms), requests, non-2xx responses."""
+    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency", "--timeout", "10s"]
+    if script is not None:
+        command += ["-s", str(script)]
+    out = subprocess.run([*command, url], env={**os.environ, **env}, capture_output=True, text=True, check=True).stdout
+
+    def latency(label: str) -> float:
+        value, unit = re.search(rf"^\s+{label}\s+([\d.]+)(us|ms|s)\s*$", out, re.M).groups()  # type: ignore[union-attr]
+        return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
+        "p50": latency("50%"),
+        "p99": latency("99%"),
+        "requests": int(re.search(r"(\d+) requests in", out).group(1)),  # type: ignore[union-attr]
+        "non_2xx": int(non_2xx.group(1)) if non_2xx else 0,
+    }
+
+
+def overlaps() -> int:
+    """Pairs of booked calls of one closer that overlap (the database guard says this is 0)."""
+    a, b = Appointment.__table__.alias("a"), Appointment.__table__.alias("b")
+    return db.session.scalar(
+        select(func.count())
+        .select_from(a.join(b, (a.c.closer_id == b.c.closer_id) & (a.c.id < b.c.id)))
+        .where(
+            a.c.status == "booked",
+            b.c.status == "booked",
+            a.c.starts_at < b.c.blocked_until,
+            b.c.starts_at < a.c.blocked_until,
+        )
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--database", default="postgresql://postgres@127.0.0.1:5432/bench")
+    parser.add_argument("--closers", type=int, default=64)
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers")
+    parser.add_argument("--connections", type=int, default=32, help="concurrent clients")
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
+    parser.add_argument("--duration", type=int, default=20, help="seconds per run")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed (apt-get install -y wrk)")
+    url = args.database
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+
+    os.environ.setdefault("SECRET_KEY", "bench")
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        prepare_schema()
+        started = time.perf_counter()
+        secret, engagement_ids = seed(args.closers)
+        print(f"seed            {time.perf_counter() - started:.1f} s ({args.closers} closers engaged on one offer)")
+
+    port = free_port()
+    server = start_gunicorn(url, port, args.workers)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        common = {"threads": args.threads, "connections": args.connections, "duration": args.duration}
+        health = wrk(f"{base}/healthz", script=None, env={}, **common)
+        # The first slot: the next whole hour, an hour ahead (beyond any notice), in UTC.
+        first = (datetime.now(UTC) + timedelta(hours=2)).replace(minute=0, second=0, microsecond=0)
+        booking_env = {
+            "BENCH_TOKEN": secret,
+            "BENCH_ENGAGEMENTS": ",".join(map(str, engagement_ids)),
+            "BENCH_FIRST_SLOT": str(int(first.timestamp())),
+            "BENCH_SLOT_SECONDS": str(SLOT_MINUTES * 60),
+            "BENCH_THREADS": str(args.threads),
+        }
+        booking = wrk(f"{base}/api/v1/appointments", script=ROOT / "bench/booking.lua", env=booking_env, **common)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+    with app.app_context():
+        booked = db.session.scalar(
+            select(func.count()).select_from(Appointment).where(Appointment.status == AppointmentStatus.BOOKED)
+        )
+        clashes = overlaps()
+    share = booking["rps"] / health["rps"] * 100
+    print(
+        f"server          gunicorn, {args.workers} sync workers, 127.0.0.1; wrk {args.threads} threads, "
+        f"{args.connections} connections, {args.duration} s per run"
+    )
+    print(f"{'':15} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'requests':>9} {'non-2xx':>8}")
+    for name, figures in (("GET /healthz", health), ("POST booking", booking)):
+        print(
+            f"{name:15} {figures['rps']:9.1f} {figures['p50']:8.1f} {figures['p99']:8.1f} "
+            f"{figures['requests']:9d} {figures['non_2xx']:8d}"
+        )
+    print(f"booking/healthz {share:.1f} % (target >= 25 %); booking p99 {booking['p99']:.0f} ms (target < 250 ms)")
+    print(f"rows            {booked:,} booked appointments, {clashes} overlapping pairs")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,131 @@
+"""API schemas of appointments: booking, rescheduling, cancelling and reading closing calls.
+
+Inputs check shapes and types (a naive ``start`` is a 422 here already); the booking
+rules (slots, notice, horizon, engagement, lead, change policy) are checked by
+``booking.service``, which the booking page and the dashboards call too.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, StringConstraints
+
+from closerhub.api.schemas import AwareInstant, InModel, OutModel, PageQuery, UTCInstant
+from closerhub.api.schemas_leads import LeadContextOut, LeadIn
+
+Reason = Annotated[str, StringConstraints(max_length=5000)]
+Status = Literal["booked", "cancelled", "completed", "no_show"]
+
+
+class AppointmentIn(InModel):
+    """Book a call. A business gives `engagement_id` (or `offer_id` to route among the offer's
+    closers, optionally with `closer_id`); a public caller gives the offer's `booking_key`
+    (or the `X-Booking-Key` header). The prospect is `lead` (created, or updated by email)
+    or, for signed-in callers, an existing `lead_id`."""
+
+    start: AwareInstant = Field(
+        description="A free slot's start, ISO 8601 with offset", examples=["2026-12-01T14:00:00Z"]
+    )
+    channel: Literal["phone", "video"]
+    engagement_id: int | None = Field(None, description="Book with this engagement's closer")
+    offer_id: int | None = Field(None, description="Route among this offer's closers (business callers)")
+    closer_id: int | None = Field(None, description="With `offer_id` or `booking_key`: this closer, no routing")
+    booking_key: Annotated[str, StringConstraints(max_length=64)] | None = Field(
+        None, description="The offer's public booking key (unauthenticated callers)"
+    )
+    lead: LeadIn | None = None
+    lead_id: int | None = Field(None, description="An existing lead of your business (instead of `lead`)")
+    answers: dict[Annotated[str, StringConstraints(max_length=500)], Reason] | None = Field(
+        None, description="Answers to the offer's booking questions, keyed by the question text"
+    )
+    follow_up_of_id: int | None = Field(None, description="The earlier call this one follows up")
+
+
+class RescheduleIn(InModel):
+    start: AwareInstant = Field(description="The new start: a free slot of the same closer")
+    reason: Reason | None = Field(None, description="Required when the business asks for a reason")
+
+
+class CancelIn(InModel):
+    reason: Reason | None = Field(None, description="Required when the business asks for a reason")
+
+
+class AppointmentQuery(PageQuery):
+    status: Status | None = None
+    from_: Annotated[str, StringConstraints(max_length=40)] | None = Field(
+        None, alias="from", description="Calls starting at or after: an instant with offset, or a date in your zone"
+    )
+    to: Annotated[str, StringConstraints(max_length=40)] | None = Field(
+        None, description="Calls starting before: an instant with offset, or a date (exclusive) in your zone"
+    )
+
+
+class PersonOut(OutModel):
+    id: int
+    name: str
+    timezone: str
+
+
+class AppointmentLeadOut(OutModel):
+    id: int
+    name: str
+    email: str
+    phone: str | None
+    timezone: str
+    context: LeadContextOut
+
+
+class DialPlanOut(OutModel):
+    caller: Literal["closer", "prospect"] = Field(description="Who dials")
+    number: str = Field(description="The number to dial (E.164)")
+
+
+class OfferRefOut(OutModel):
+    id: int
+    name: str
+
+
+class EventOut(OutModel):
+    kind: str
+    at: UTCInstant
+    actor_label: str
+    from_start: UTCInstant | None
+    to_start: UTCInstant | None
+    reason: str | None
+
+
+class AlternativeOut(OutModel):
+    start: UTCInstant
+    end: UTCInstant | None = None
+    local_start: str = Field(description="Start in the prospect's zone (or yours)")
+    closer_ids: list[int] = Field(default_factory=list)
+
+
+class AppointmentOut(OutModel):
+    id: int
+    uid: str = Field(description="Stable calendar UID")
+    status: Status
+    start: UTCInstant
+    end: UTCInstant
+    channel: Literal["phone", "video"]
+    meeting_url: str | None
+    dial_plan: DialPlanOut | None
+    closer: PersonOut
+    lead: AppointmentLeadOut
+    offer: OfferRefOut
+    engagement_id: int
+    business_id: int
+    prospect_timezone: str
+    prospect_local_start: str = Field(examples=["2026-12-01T09:00:00-05:00"])
+    closer_local_start: str = Field(examples=["2026-12-01T15:00:00+01:00"])
+    answers: list[dict[str, str]]
+    booked_via: str
+    routing_reason: str | None = Field(None, description="Why this closer (signed-in callers)")
+    sequence: int
+    reschedule_count: int
+    cancelled_at: UTCInstant | None
+    cancel_reason: str | None
+    created_at: UTCInstant
+    updated_at: UTCInstant
+    history: list[EventOut] = Field(default_factory=list)

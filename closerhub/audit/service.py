@@ -1,0 +1,177 @@
+"""Write and read the audit trail.
+
+``record`` adds a row to the caller's session and never commits: the audit row and the
+change it describes are written by the same transaction, so one never exists without
+the other (a rolled-back change leaves no trace, a committed one always does).
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from flask import has_request_context, request
+from sqlalchemy import Select, func, inspect, or_, select
+from sqlalchemy.orm import Session
+
+from closerhub import clock
+from closerhub.accounts.models import User
+from closerhub.audit.models import AuditEntry
+
+SYSTEM_LABEL = "system"
+
+
+def actor_label(actor: User | str | None) -> str:
+    """How the trail names an actor; kept as written even if the account changes later."""
+    if actor is None:
+        return SYSTEM_LABEL
+    if isinstance(actor, str):
+        return actor[:300]
+    return f"{actor.name} <{actor.email}> ({actor.role.value})"[:300]
+
+
+def jsonable(value: Any) -> Any:
+    """Instants as ISO 8601, enums as their value, anything else unknown as text."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [jsonable(v) for v in value]
+    return str(value)
+
+
+def object_ref(session: Session, obj: Any) -> tuple[str, str]:
+    """``(object_type, object_id)`` of a model instance (flushed first if new) or a ``(type, id)`` pair."""
+    if isinstance(obj, tuple):
+        kind, key = obj
+        return str(kind), str(key)
+    state = inspect(obj)
+    if state.identity is None:
+        session.flush()  # a new row needs its id before we can point at it
+    identity = inspect(obj).identity or ()
+    name = getattr(obj, "__audit_type__", None) or _snake(type(obj).__name__)
+    return name, ":".join(str(part) for part in identity)
+
+
+def _snake(name: str) -> str:
+    """``TeamInvitation`` → ``team_invitation``."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def request_ip() -> str | None:
+    """The client address of the current request, if there is one (``None`` for jobs and the CLI)."""
+    if not has_request_context():
+        return None
+    return (request.remote_addr or "")[:45] or None
+
+
+def record(
+    session: Session,
+    *,
+    actor: User | str | None,
+    action: str,
+    obj: Any,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> AuditEntry:
+    """Add an audit row for ``action`` on ``obj`` to ``session`` (the caller commits).
+
+    ``actor`` is the user who acted, a label such as ``"system"``, or None for the system;
+    ``obj`` a model instance or an ``(object_type, object_id)`` pair; ``before``/``after``
+    the fields that changed, made JSON-safe here.
+    """
+    kind, key = object_ref(session, obj)
+    entry = AuditEntry(
+        at=clock.utcnow(),
+        actor_id=actor.id if isinstance(actor, User) else None,
+        actor_label=actor_label(actor),
+        action=action,
+        object_type=kind,
+        object_id=key,
+        before=jsonable(before) if before is not None else None,
+        after=jsonable(after) if after is not None else None,
+        ip=request_ip(),
+    )
+    session.add(entry)
+    return entry
+
+
+# --- reading -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """The admin page's filters (all optional). Dates are whole UTC days, inclusive."""
+
+    actor: str | None = None  # a user id, or text matched against the actor label
+    action: str | None = None  # exact, or a prefix ending in "." such as "engagement."
+    object_type: str | None = None
+    object_id: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+
+
+def entries_query(flt: AuditFilter) -> Select[tuple[AuditEntry]]:
+    """Entries matching ``flt``, newest first."""
+    stmt = select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+    if flt.actor:
+        if flt.actor.isdigit():
+            stmt = stmt.where(AuditEntry.actor_id == int(flt.actor))
+        else:
+            stmt = stmt.where(func.lower(AuditEntry.actor_label).contains(flt.actor.lower(), autoescape=True))
+    if flt.action:
+        if flt.action.endswith("."):
+            stmt = stmt.where(AuditEntry.action.startswith(flt.action, autoescape=True))
+        else:
+            stmt = stmt.where(AuditEntry.action == flt.action)
+    if flt.object_type:
+        stmt = stmt.where(AuditEntry.object_type == flt.object_type)
+    if flt.object_id:
+        stmt = stmt.where(AuditEntry.object_id == flt.object_id)
+    if flt.date_from:
+        stmt = stmt.where(AuditEntry.at >= _utc_midnight(flt.date_from))
+    if flt.date_to:
+        stmt = stmt.where(AuditEntry.at < _utc_midnight(flt.date_to) + timedelta(days=1))
+    return stmt
+
+
+def _utc_midnight(day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=UTC)
+
+
+def history(session: Session, obj: Any, limit: int = 50) -> list[AuditEntry]:
+    """The latest entries about one object (a model instance or ``(type, id)``), newest first."""
+    if isinstance(obj, tuple):
+        kind, key = str(obj[0]), str(obj[1])
+    else:
+        kind, key = object_ref(session, obj)
+    return list(session.scalars(entries_query(AuditFilter(object_type=kind, object_id=key)).limit(limit)))
+
+
+def entries_by_actor_or_object(session: Session, user_id: int, limit: int = 50) -> list[AuditEntry]:
+    """What a user did and what was done to their account, newest first (the user page)."""
+    stmt = (
+        select(AuditEntry)
+        .where(
+            or_(
+                AuditEntry.actor_id == user_id,
+                (AuditEntry.object_type == "user") & (AuditEntry.object_id == str(user_id)),
+            )
+        )
+        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+        .limit(limit)
+    )
+    return list(session.scalars(stmt))
+
+
+def action_names(session: Session) -> list[str]:
+    """Every action seen so far, for the filter's suggestions."""
+    return list(session.scalars(select(AuditEntry.action).distinct().order_by(AuditEntry.action)))

@@ -1,0 +1,184 @@
+"""Reschedule and cancel a booked call, under the business's change policy.
+
+The policy (``Business.change_notice_minutes``, ``change_reason_required``,
+``max_reschedules``) binds the prospect, the closer and the business's team alike;
+admins and the system are exempt. A reschedule keeps the closer, the meeting link and
+the ICS UID, and bumps ``sequence`` so calendars update the event; a cancel bumps it too
+(METHOD:CANCEL must carry a higher SEQUENCE). Both commit once, with the closer's search
+summary refreshed and the emails queued in the same transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from closerhub.accounts.models import User
+from closerhub.booking import guard, notify
+from closerhub.booking.guard import SlotUnavailable
+from closerhub.booking.models import Appointment, AppointmentEvent, AppointmentStatus
+from closerhub.booking.slots import closer_alternatives, free_slot_at, start_refusal
+from closerhub.businesses.service import clean_text
+from closerhub.closers.rules import rules_for
+from closerhub.closers.summary import refresh_summary
+from closerhub.core.errors import Conflict, NotFound, ValidationError
+from closerhub.core.tz import require_aware
+
+ACTOR_LABELS = frozenset({"prospect", "closer", "business", "admin", "system"})
+EXEMPT_LABELS = frozenset({"admin", "system"})
+REASON_MAX = 1000
+
+
+def _check_actor(appointment: Appointment, actor: User | None, actor_label: str) -> bool:
+    """Visibility (404) and whether the policy applies (False for admins and the system)."""
+    if actor_label not in ACTOR_LABELS:
+        raise ValueError(f"unknown actor_label {actor_label!r}")
+    if actor is not None and not appointment.can_view(actor):
+        raise NotFound("Appointment not found.")
+    return not ((actor is not None and actor.is_admin) or actor_label in EXEMPT_LABELS)
+
+
+def _check_policy(appointment: Appointment, reason: str, now: datetime, *, action: str, rescheduling: bool) -> None:
+    """The business's change policy; Conflict (409) for state and timing, ValidationError (422) for the reason."""
+    business = appointment.business
+    if appointment.starts_at <= now:
+        raise Conflict(f"This call has already started; it can no longer be {action}.", code="change_too_late")
+    notice = timedelta(minutes=business.change_notice_minutes)
+    if appointment.starts_at - now < notice:
+        hours = business.change_notice_minutes / 60
+        raise Conflict(
+            f"Calls can only be {action} at least {hours:g} hour(s) before they start.", code="change_too_late"
+        )
+    if rescheduling and appointment.reschedule_count >= business.max_reschedules:
+        raise Conflict(
+            f"This call was already moved {appointment.reschedule_count} time(s), the most this business allows.",
+            code="reschedule_limit",
+        )
+    if business.change_reason_required and not reason:
+        raise ValidationError("Please give a reason.", field_errors={"reason": "Please give a reason."})
+
+
+def _require_booked(appointment: Appointment, action: str) -> None:
+    if appointment.status != AppointmentStatus.BOOKED:
+        raise Conflict(
+            f"This call is {appointment.status.value.replace('_', ' ')}; it can no longer be {action}.",
+            code="appointment_not_booked",
+        )
+
+
+def reschedule(
+    session: Session,
+    appointment: Appointment,
+    *,
+    start: datetime,
+    actor: User | None,
+    actor_label: str,
+    reason: str | None,
+    now: datetime,
+) -> Appointment:
+    """Move a booked call to ``start`` (a free slot of the same closer) and commit once.
+
+    Keeps the closer and meeting link; ``sequence`` and ``reschedule_count`` go up; the
+    reminders are due again for the new time. A taken slot is a ``SlotUnavailable`` with
+    the closer's 3 nearest free slots.
+    """
+    start = require_aware(start, "start")
+    guard.take_write_lock(session)
+    session.refresh(appointment)
+    applies = _check_actor(appointment, actor, actor_label)
+    _require_booked(appointment, "moved")
+    clean_reason = clean_text(reason, "reason", REASON_MAX, multiline=True)
+    if applies:
+        _check_policy(appointment, clean_reason, now, action="moved", rescheduling=True)
+    if start == appointment.starts_at:
+        raise ValidationError("The call is already at this time.", field_errors={"start": "Choose another time."})
+    closer = appointment.closer
+    rules = rules_for(session, closer)
+    if free_slot_at(session, closer, rules, start, now, with_busy=False) is None:
+        raise start_refusal(rules, closer, start, now)
+    slot = free_slot_at(session, closer, rules, start, now, exclude_id=appointment.id)
+    if slot is None and guard.unguarded():
+        slot = free_slot_at(session, closer, rules, start, now, with_busy=False)
+    if slot is None:
+        raise _taken(session, appointment, start, now)
+
+    previous = appointment.starts_at
+    guard.race_pause()
+    appointment.starts_at, appointment.ends_at = slot.start, slot.end
+    appointment.blocked_until = slot.end + timedelta(minutes=rules.buffer_minutes)
+    appointment.sequence += 1
+    appointment.reschedule_count += 1
+    appointment.reminder_24h_sent_at = appointment.reminder_1h_sent_at = None
+    appointment.updated_at = now
+    appointment.events.append(
+        AppointmentEvent(
+            kind="rescheduled",
+            at=now,
+            actor_id=actor.id if actor is not None else None,
+            actor_label=actor_label,
+            from_start=previous,
+            to_start=slot.start,
+            reason=clean_reason or None,
+        )
+    )
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        if not guard.is_overlap(exc):
+            raise
+        raise _taken(session, appointment, start, now) from None
+    refresh_summary(session, appointment.closer_id, now)
+    notify.appointment_rescheduled(session, appointment, previous)
+    session.commit()
+    return appointment
+
+
+def _taken(session: Session, appointment: Appointment, start: datetime, now: datetime) -> SlotUnavailable:
+    session.rollback()
+    exc = SlotUnavailable("This time is not free any more. Please choose another slot.")
+    exc.alternatives = [
+        s for s in closer_alternatives(session, appointment.closer, start, now) if s.start != appointment.starts_at
+    ]
+    session.rollback()
+    return exc
+
+
+def cancel(
+    session: Session,
+    appointment: Appointment,
+    *,
+    actor: User | None,
+    actor_label: str,
+    reason: str | None,
+    now: datetime,
+) -> Appointment:
+    """Cancel a booked call (the slot becomes free again) and commit once."""
+    guard.take_write_lock(session)
+    session.refresh(appointment)
+    applies = _check_actor(appointment, actor, actor_label)
+    _require_booked(appointment, "cancelled")
+    clean_reason = clean_text(reason, "reason", REASON_MAX, multiline=True)
+    if applies:
+        _check_policy(appointment, clean_reason, now, action="cancelled", rescheduling=False)
+    appointment.status = AppointmentStatus.CANCELLED
+    appointment.cancelled_at = now
+    appointment.cancel_reason = clean_reason or None
+    appointment.sequence += 1
+    appointment.updated_at = now
+    appointment.events.append(
+        AppointmentEvent(
+            kind="cancelled",
+            at=now,
+            actor_id=actor.id if actor is not None else None,
+            actor_label=actor_label,
+            from_start=appointment.starts_at,
+            reason=clean_reason or None,
+        )
+    )
+    session.flush()
+    refresh_summary(session, appointment.closer_id, now)
+    notify.appointment_cancelled(session, appointment)
+    session.commit()
+    return appointment

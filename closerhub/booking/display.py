@@ -1,0 +1,161 @@
+"""How booking pages read their query parameters and show times: parsing and formatting only, no rules.
+
+Every time a page shows carries its zone. Slots travel in URLs as UTC instants
+(``2026-12-08T15:00:00Z``) so a link means the same instant whatever zone the reader picks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from flask_babel import format_date
+from flask_babel import gettext as _
+
+from closerhub.core.tz import is_valid_zone, to_local
+
+WEEK_DAYS = 7
+YEAR_RANGE = (2000, 2200)
+
+
+def iso_z(instant: datetime) -> str:
+    """``2026-12-08T15:00:00Z``: the form an instant takes in links and hidden fields."""
+    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_start(raw: object) -> datetime | None:
+    """An aware UTC instant from ``raw`` (ISO 8601 with offset or ``Z``); None if missing, naive, malformed, absurd."""
+    if not isinstance(raw, str) or not 0 < len(raw) <= 40:
+        return None
+    try:
+        value = datetime.fromisoformat(raw.strip().replace(" ", "+"))  # "+" arrives as a space when not encoded
+    except ValueError:
+        return None
+    if value.tzinfo is None or value.utcoffset() is None:
+        return None
+    try:
+        value = value.astimezone(UTC)
+    except (OverflowError, ValueError):
+        return None
+    # Far-off years are no bookable time, and date arithmetic around them would overflow.
+    return value if YEAR_RANGE[0] <= value.year <= YEAR_RANGE[1] else None
+
+
+def parse_zone(raw: object, default: str) -> tuple[str, str | None]:
+    """The zone asked for (``?tz=``), or ``default`` and a message saying why it was not used."""
+    if raw is None or raw == "":
+        return default, None
+    zone = str(raw).strip()
+    if is_valid_zone(zone):
+        return zone, None
+    return default, _("Unknown time zone “%(zone)s”; times are shown in %(default)s.", zone=zone[:64], default=default)
+
+
+def parse_day(raw: object) -> date | None:
+    """A ``YYYY-MM-DD`` date, or None."""
+    if not isinstance(raw, str) or len(raw) != 10:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        return None
+
+
+def parse_id(raw: object) -> int | None:
+    """A positive database id from a query parameter, or None."""
+    if isinstance(raw, str) and raw.isdigit() and len(raw) < 19:
+        value = int(raw)
+        return value if value > 0 else None
+    return None
+
+
+def day_label(day: date) -> str:
+    """``Mon 7 Dec`` in the page's language."""
+    return format_date(day, "EEE d MMM")
+
+
+def long_day_label(day: date) -> str:
+    """``Tuesday 8 December`` in the page's language."""
+    return format_date(day, "EEEE d MMMM")
+
+
+def hhmm(instant: datetime, zone: str) -> str:
+    """The wall-clock ``HH:MM`` of an instant in ``zone``."""
+    return f"{to_local(instant, zone):%H:%M}"
+
+
+def when_label(start: datetime, end: datetime | None, zone: str) -> str:
+    """``Tuesday 8 December, 10:00–11:00 (America/New_York)``; without ``end``: ``…, 10:00 (…)``."""
+    local = to_local(start, zone)
+    times = f"{local:%H:%M}–{hhmm(end, zone)}" if end is not None else f"{local:%H:%M}"
+    return f"{long_day_label(local.date())}, {times} ({zone})"
+
+
+@dataclass(frozen=True)
+class DaySlots:
+    """One local date of a slot picker and its slots' start times."""
+
+    day: date
+    label: str
+    slots: list[dict[str, Any]]
+
+
+def group_by_local_date(
+    starts: Iterable[tuple[datetime, datetime | None]], zone: str, *, other_zone: str | None = None
+) -> list[DaySlots]:
+    """Slots ``(start, end)`` grouped by their start's local date in ``zone``, in order.
+
+    Each slot is ``{"start": iso, "time": "10:00", "end_time": "11:00" | None, "other": "16:00"}``;
+    ``other`` is the same start in ``other_zone`` (the closer's schedule shows both).
+    """
+    days: dict[date, DaySlots] = {}
+    for start, end in sorted(starts, key=lambda s: s[0]):
+        local = to_local(start, zone)
+        day = days.get(local.date())
+        if day is None:
+            day = days[local.date()] = DaySlots(local.date(), day_label(local.date()), [])
+        item: dict[str, Any] = {
+            "start": iso_z(start),
+            "time": f"{local:%H:%M}",
+            "end_time": hhmm(end, zone) if end is not None else None,
+        }
+        if other_zone:
+            other = to_local(start, other_zone)
+            item["other"] = f"{other:%H:%M}"
+            item["other_day"] = day_label(other.date()) if other.date() != local.date() else ""
+        day.slots.append(item)
+    return list(days.values())
+
+
+@dataclass(frozen=True)
+class Week:
+    """A 7-day window of local dates and where the pager may go from it."""
+
+    first: date
+    last: date
+    prev: date | None
+    next: date | None
+
+    @property
+    def label(self) -> str:
+        return f"{day_label(self.first)} – {day_label(self.last)}"
+
+
+def booking_week(requested: date | None, today: date, last_bookable: date) -> Week:
+    """The 7 days from ``requested`` (default today), kept inside ``today``..``last_bookable`` (the horizon)."""
+    first = max(requested or today, today)
+    if first > last_bookable:
+        first = max(today, last_bookable - timedelta(days=WEEK_DAYS - 1))
+    last = first + timedelta(days=WEEK_DAYS - 1)
+    prev = max(today, first - timedelta(days=WEEK_DAYS)) if first > today else None
+    nxt = last + timedelta(days=1)
+    return Week(first, last, prev, nxt if nxt <= last_bookable else None)
+
+
+def calendar_week(requested: date | None, today: date) -> Week:
+    """The Monday-to-Sunday week holding ``requested`` (default today); the pager goes anywhere."""
+    first = (requested or today) - timedelta(days=(requested or today).weekday())
+    last = first + timedelta(days=WEEK_DAYS - 1)
+    return Week(first, last, first - timedelta(days=WEEK_DAYS), last + timedelta(days=1))

@@ -1,0 +1,53 @@
+"""Booking forms: the prospect's details, rescheduling, cancelling, booking for a lead.
+
+Fields check shape only (required, lengths, choices); the booking service enforces the
+rules (free slot, notice, policy) and names the field that broke one.
+"""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, HiddenField, RadioField, SelectField, StringField, TelField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Email, Length, Optional
+
+from closerhub.accounts.forms import LANGUAGE_CHOICES
+
+CHANNEL_CHOICES = [SelectChoice("video", _l("Video call")), SelectChoice("phone", _l("Phone call"))]
+ANSWER_MAX = 1000
+REASON_MAX = 1000
+
+
+class ProspectForm(FlaskForm):
+    """The public booking page's confirm step; the offer's questions are read from ``answer_<n>`` fields."""
+
+    start = HiddenField()
+    name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=120)])
+    email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
+    phone = TelField(
+        _l("Phone"),
+        validators=[Optional(), Length(max=32)],
+        description=_l("With the country code, e.g. +1 212 555 0100; needed for a phone call"),
+    )
+    timezone = SelectField(_l("Your time zone"), validate_choice=False)
+    language = SelectField(_l("Language of your emails"), choices=LANGUAGE_CHOICES, default="en")
+    channel = RadioField(_l("How do you want to talk?"), choices=CHANNEL_CHOICES, default="video")
+
+
+class RescheduleForm(FlaskForm):
+    """Pick another free slot of the same closer (radio buttons named ``start``) and say why."""
+
+    start = HiddenField()  # the chosen slot (radio buttons of the slot picker carry the same name)
+    reason = TextAreaField(_l("Reason for the change"), validators=[Length(max=REASON_MAX)])
+
+
+class CancelForm(FlaskForm):
+    reason = TextAreaField(_l("Reason for cancelling"), validators=[Length(max=REASON_MAX)])
+
+
+class BookForLeadForm(FlaskForm):
+    """A business books an existing lead, or a closer a follow-up: the slot and the channel."""
+
+    start = HiddenField(validators=[DataRequired(_l("Choose a time."))])
+    channel = RadioField(_l("Channel"), choices=CHANNEL_CHOICES, default="video")

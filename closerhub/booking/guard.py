@@ -1,0 +1,87 @@
+"""No double booking: the write lock, the database's last word, and the test-only race levers.
+
+The service checks the closer's busy time and then inserts. Two requests can pass the
+check together, so the database decides (``booking.models``: a PostgreSQL exclusion
+constraint, SQLite triggers). On SQLite the booking also takes the write lock *before*
+its first read (``BEGIN IMMEDIATE``), so bookings queue and the check sees every
+committed call; on PostgreSQL the constraint settles the race and the loser gets an
+``IntegrityError`` that :func:`is_overlap` recognises.
+
+Two settings exist only for the concurrency tests: ``BOOKING_RACE_PAUSE_SECONDS`` (sleep
+between check and insert, to widen the race) and ``BOOKING_UNGUARDED`` (skip the lock
+and the busy check, to show that without the guard the race double-books).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from flask import current_app, has_app_context
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, scoped_session
+
+from closerhub.booking.models import OVERLAP_CONSTRAINT_NAME, OVERLAP_SQLITE_MESSAGE
+from closerhub.core.errors import Conflict
+
+
+class SlotUnavailable(Conflict):
+    """The slot was taken (or is not free for this closer): 409 with the 3 nearest free slots.
+
+    ``alternatives`` holds ``core.slots.Slot`` (one closer) or ``service.OfferSlot`` (routed).
+    """
+
+    code = "slot_unavailable"
+    title = "Slot unavailable"
+
+    def __init__(self, message: str, *, alternatives: list[Any] | None = None, field: str = "start"):
+        super().__init__(message, field_errors={field: message})
+        self.alternatives: list[Any] = list(alternatives or [])
+
+
+def _config(name: str, default: Any) -> Any:
+    return current_app.config.get(name, default) if has_app_context() else default
+
+
+def unguarded() -> bool:
+    """Test-only: skip the write lock and the busy check (``BOOKING_UNGUARDED``)."""
+    return bool(_config("BOOKING_UNGUARDED", False))
+
+
+def race_pause() -> None:
+    """Test-only: sleep ``BOOKING_RACE_PAUSE_SECONDS`` between the check and the insert (default 0)."""
+    seconds = float(_config("BOOKING_RACE_PAUSE_SECONDS", 0) or 0)
+    if seconds > 0:
+        time.sleep(seconds)
+
+
+def _holds_write_lock(session: Session) -> bool:
+    """Whether the session's open SQLite transaction began with ``BEGIN IMMEDIATE``."""
+    from closerhub.db_setup import _wants_write_lock  # the rule db_setup applied when it began
+
+    return bool(_wants_write_lock(session.connection()))
+
+
+def take_write_lock(session: Session) -> None:
+    """On SQLite, make the session's transaction a writer from its first statement (``BEGIN IMMEDIATE``).
+
+    A SQLite transaction that has read cannot start writing once another connection has
+    committed, and a check made in a read snapshot may be stale; so a read transaction
+    left open by the caller is ended first (it holds nothing: the caller commits once, in
+    the service). POST web requests already began IMMEDIATE. PostgreSQL: nothing to do,
+    the exclusion constraint settles races.
+    """
+    if session.get_bind().dialect.name != "sqlite" or unguarded():
+        return
+    real = session() if isinstance(session, scoped_session) else session  # Flask-SQLAlchemy's db.session
+    if real.in_transaction():
+        if _holds_write_lock(real):
+            return
+        session.commit()
+    session.connection(execution_options={"sqlite_immediate": True})
+
+
+def is_overlap(exc: IntegrityError) -> bool:
+    """True when the error is the database refusing an overlapping booked call."""
+    text = str(exc.orig) if exc.orig is not None else str(exc)
+    return OVERLAP_CONSTRAINT_NAME in text or OVERLAP_SQLITE_MESSAGE in text

@@ -1,0 +1,278 @@
+"""CSV import of leads: read the file, map its columns, import the good rows, report the bad ones.
+
+What a business exports from a spreadsheet or a CRM varies, so the reader is lenient
+about the shape and strict about the content:
+
+- UTF-8 with or without a byte-order mark (Excel's "CSV UTF-8"); anything else is refused
+  with a message saying how to save the file;
+- comma or semicolon delimiter (French Excel writes semicolons), told from the header line;
+- header names are matched case-insensitively, with common aliases ("Full name",
+  "Phone number", "Time zone"); unknown columns are listed and ignored;
+- at most 2 MB and 5,000 rows, so one import stays one short transaction.
+
+Every row goes through ``leads.clean_lead_data`` like a lead typed in a form. A row with an
+error is not imported and is reported with its line number and a message per column; the
+others are. The rejected rows can be downloaded again as CSV, with an ``errors`` column, to
+be fixed and re-imported. Within a file, a later row with the same email updates the lead
+an earlier row created.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from closerhub.accounts.models import User
+from closerhub.booking.leads import clean_lead_data, merge_into, new_lead
+from closerhub.booking.models import Lead
+from closerhub.businesses.models import Business
+from closerhub.core.errors import Conflict, ValidationError
+
+MAX_BYTES = 2 * 1024 * 1024
+MAX_ROWS = 5000
+DEFAULT_SOURCE = "csv"
+ERRORS_COLUMN = "errors"
+
+# Accepted header names per lead field, compared after ``_normalise_header``.
+HEADER_ALIASES: dict[str, tuple[str, ...]] = {
+    "name": ("name", "full name", "fullname", "contact name", "lead name", "nom"),
+    "email": ("email", "e mail", "email address", "e mail address", "mail"),
+    "phone": ("phone", "phone number", "telephone", "telephone number", "mobile", "tel", "phone e164"),
+    "timezone": ("timezone", "time zone", "tz", "zone"),
+    "language": ("language", "lang"),
+    "needs": ("needs", "need"),
+    "motivations": ("motivations", "motivation"),
+    "blockers": ("blockers", "blocker", "objections"),
+    "budget": ("budget",),
+    "decision_makers": ("decision makers", "decision maker", "decisionmakers"),
+    "notes": ("notes", "note", "setter notes"),
+    "source": ("source", "lead source"),
+}
+REQUIRED_COLUMNS = ("name", "email", "timezone")
+_ALIAS_TO_FIELD = {alias: name for name, aliases in HEADER_ALIASES.items() for alias in aliases}
+# Signatures of files people upload by mistake (spreadsheets, PDFs, images, archives).
+_BINARY_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0", b"%PDF", b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"\x1f\x8b")
+
+
+def _normalise_header(raw: str) -> str:
+    """``" Phone_Number "`` → ``"phone number"``: case, spaces, ``_`` and ``-`` do not matter."""
+    return " ".join(raw.replace("_", " ").replace("-", " ").casefold().split())
+
+
+def _file_error(message: str) -> ValidationError:
+    return ValidationError(message, field_errors={"file": message}, code="invalid_csv")
+
+
+@dataclass(frozen=True)
+class RowError:
+    """A rejected row: its line in the file, its cells as read, and a message per column."""
+
+    line: int
+    cells: list[str]
+    errors: dict[str, str]  # column label (as in the file's header) → message
+
+    @property
+    def summary(self) -> str:
+        """``"Email: Enter a valid email address.; Phone number: …"`` for the errors column."""
+        return "; ".join(f"{column}: {message}" for column, message in self.errors.items())
+
+
+@dataclass
+class ImportReport:
+    """What an import did: rows created and updated, rows rejected (with why), columns ignored."""
+
+    header: list[str] = field(default_factory=list)
+    created: int = 0
+    updated: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)
+
+    @property
+    def imported(self) -> int:
+        return self.created + self.updated
+
+    @property
+    def rows(self) -> int:
+        return self.imported + len(self.errors)
+
+    def rejected_csv(self) -> str:
+        """The rejected rows as CSV (the file's header plus ``errors``), to fix and import again."""
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow([*self.header, ERRORS_COLUMN])
+        for row in self.errors:
+            cells = (row.cells + [""] * len(self.header))[: len(self.header)]
+            writer.writerow([*cells, row.summary])
+        return out.getvalue()
+
+
+def decode(data: bytes) -> str:
+    """The file's text: UTF-8, with or without a BOM; a clear ValidationError for anything else."""
+    if not data.strip():
+        raise _file_error("The file is empty.")
+    if len(data) > MAX_BYTES:
+        raise _file_error(
+            f"The file is {len(data) / 1024 / 1024:.1f} MB; the limit is 2 MB. Split it into smaller files."
+        )
+    if data.startswith(_BINARY_MAGIC) or b"\x00" in data[:4096]:
+        raise _file_error("This is not a CSV file. Save the sheet as “CSV UTF-8 (comma delimited)” and upload that.")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise _file_error(
+            "The file is not UTF-8 text. Save it as “CSV UTF-8” (Excel) or choose UTF-8 when exporting."
+        ) from None
+    if "\x00" in text:
+        raise _file_error("This is not a CSV file. Save the sheet as “CSV UTF-8 (comma delimited)” and upload that.")
+    return text
+
+
+def sniff_delimiter(text: str) -> str:
+    """``;`` when the header line has more semicolons than commas (outside quotes), else ``,``."""
+    first = text.lstrip("\r\n").splitlines()[0] if text.strip() else ""
+    counts = {",": 0, ";": 0}
+    quoted = False
+    for ch in first:
+        if ch == '"':
+            quoted = not quoted
+        elif not quoted and ch in counts:
+            counts[ch] += 1
+    return ";" if counts[";"] > counts[","] else ","
+
+
+def map_header(header: list[str]) -> tuple[dict[int, str], list[str]]:
+    """Column index → lead field, and the labels of the columns ignored; ValidationError when
+    a required column is missing or a field appears twice."""
+    mapping: dict[int, str] = {}
+    seen: dict[str, str] = {}
+    ignored: list[str] = []
+    for index, label in enumerate(header):
+        name = _ALIAS_TO_FIELD.get(_normalise_header(label))
+        if name is None:
+            if label.strip():
+                ignored.append(label.strip())
+            continue
+        if name in seen:
+            raise _file_error(f"The columns “{seen[name]}” and “{label.strip()}” both give the {name}; keep one.")
+        seen[name] = label.strip()
+        mapping[index] = name
+    missing = [name for name in REQUIRED_COLUMNS if name not in seen]
+    if missing:
+        raise _file_error(
+            "The header row needs the columns "
+            + ", ".join(f"“{m}”" for m in missing)
+            + " (accepted names: "
+            + "; ".join(f"{m}: {', '.join(HEADER_ALIASES[m])}" for m in missing)
+            + ")."
+        )
+    return mapping, ignored
+
+
+@dataclass(frozen=True)
+class ParsedRow:
+    line: int
+    cells: list[str]
+    values: dict[str, str]  # lead field → cell
+
+
+def parse(data: bytes) -> tuple[list[str], dict[int, str], list[str], list[ParsedRow]]:
+    """Read and check the whole file before anything is saved: (header, column map, ignored, rows).
+
+    Blank lines are skipped. A row with more cells than the header is kept and rejected
+    later with a message (the cells would otherwise be silently dropped).
+    """
+    text = decode(data)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(text), strict=True)
+    try:
+        header = next(reader, None)
+        if not header or not any(cell.strip() for cell in header):
+            raise _file_error("The file has no header row. The first line must name the columns: name, email, ...")
+        mapping, ignored = map_header(header)
+        rows: list[ParsedRow] = []
+        while True:
+            line = reader.line_num + 1  # where the next record starts (a quoted cell may span lines)
+            cells = next(reader, None)
+            if cells is None:
+                break
+            if not any(cell.strip() for cell in cells):
+                continue
+            if len(rows) >= MAX_ROWS:
+                raise _file_error(f"The file has more than {MAX_ROWS:,} rows; split it into smaller files.")
+            values = {name: cells[i] for i, name in mapping.items() if i < len(cells)}
+            rows.append(ParsedRow(line=line, cells=cells, values=values))
+    except csv.Error as exc:
+        raise _file_error(f"Line {reader.line_num}: the CSV cannot be read ({exc}). Check the quotes.") from None
+    return [h.strip() for h in header], mapping, ignored, rows
+
+
+def _row_errors(row: ParsedRow, header: list[str], mapping: dict[int, str], exc: ValidationError) -> dict[str, str]:
+    """The service's field errors labelled with the file's own column names."""
+    label = {name: header[i] for i, name in mapping.items()}
+    label["phone_e164"] = label.get("phone", "phone")
+    return {label.get(key, key): message for key, message in exc.field_errors.items()} or {"row": exc.message}
+
+
+def import_csv(session: Session, business: Business, data: bytes, *, actor: User | None, now: datetime) -> ImportReport:
+    """Import a CSV file of leads into ``business``: good rows are created or update the lead with
+    their email, bad rows are reported. Commits once. A file-level problem (size, encoding, header,
+    too many rows) raises ValidationError and imports nothing."""
+    header, mapping, ignored, rows = parse(data)
+    report = ImportReport(header=header, ignored_columns=ignored)
+    cleaned: list[tuple[ParsedRow, dict[str, Any]]] = []
+    for row in rows:
+        if len(row.cells) > len(header):
+            message = f"This row has {len(row.cells)} cells but the header has {len(header)}; check the delimiters."
+            report.errors.append(RowError(row.line, row.cells, {"row": message}))
+            continue
+        try:
+            cleaned.append((row, clean_lead_data(row.values)))
+        except ValidationError as exc:
+            report.errors.append(RowError(row.line, row.cells, _row_errors(row, header, mapping, exc)))
+
+    # One query for the leads the file already names; then rows apply in file order, so a
+    # later row with the same email updates what an earlier one created.
+    emails = {values["email"] for _, values in cleaned}
+    known: dict[str, Lead] = {}
+    for chunk in _chunks(sorted(emails), 500):
+        stmt = select(Lead).where(Lead.business_id == business.id, Lead.email.in_(chunk))
+        known.update({lead.email: lead for lead in session.scalars(stmt)})
+    for row, values in cleaned:
+        lead = known.get(values["email"])
+        if lead is not None:
+            merge_into(lead, row.values, values, now)
+            report.updated += 1
+            continue
+        if not values.get("source"):
+            values["source"] = DEFAULT_SOURCE
+        lead = new_lead(business.id, values, actor=actor, now=now)
+        session.add(lead)
+        known[lead.email] = lead
+        report.created += 1
+    report.errors.sort(key=lambda e: e.line)
+    try:
+        session.commit()
+    except IntegrityError:
+        # Another import or booking added one of these emails meanwhile: nothing was saved.
+        session.rollback()
+        raise Conflict(
+            "Some of these leads were added by someone else while the file was imported; import it again.",
+            code="import_conflict",
+        ) from None
+    return report
+
+
+def _chunks(items: list[str], size: int) -> list[list[str]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def report_summary(report: ImportReport) -> Mapping[str, int]:
+    """The counts of a report, for logs and the API."""
+    return {"rows": report.rows, "created": report.created, "updated": report.updated, "rejected": len(report.errors)}

@@ -1,0 +1,374 @@
+"""Lead use cases: the prospects a business hands to its closers, with the context for the call.
+
+A lead belongs to one business and is unique per (business, email): adding, importing or
+booking again with a known email updates that lead instead of creating a twin. The HTML
+forms, the CSV import, the JSON API and the booking service all go through
+``clean_lead_data`` so every path accepts and refuses the same input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import phonenumbers
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from closerhub import clock
+from closerhub.accounts.models import User
+from closerhub.accounts.service import SUPPORTED_LANGUAGES, clean_name, normalize_email
+from closerhub.booking.models import Appointment, Lead
+from closerhub.businesses.service import clean_text, collect
+from closerhub.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from closerhub.core.tz import is_valid_zone
+
+if TYPE_CHECKING:
+    from closerhub.booking.lead_import import ImportReport
+    from closerhub.businesses.models import Business
+
+NAME_MAX = 120
+EMAIL_MAX = 254
+PHONE_MAX_INPUT = 40
+CONTEXT_TEXT_MAX = 5000  # needs, motivations, blockers, decision_makers, notes
+BUDGET_MAX = 200
+SOURCE_MAX = 120
+SEARCH_MAX = 100
+PER_PAGE_MAX = 200
+
+# The context the closer reads before the call; the API nests these under "context".
+CONTEXT_FIELDS: tuple[str, ...] = ("needs", "motivations", "blockers", "budget", "decision_makers", "notes")
+_TEXT_LIMITS: dict[str, int] = {
+    "needs": CONTEXT_TEXT_MAX,
+    "motivations": CONTEXT_TEXT_MAX,
+    "blockers": CONTEXT_TEXT_MAX,
+    "budget": BUDGET_MAX,
+    "decision_makers": CONTEXT_TEXT_MAX,
+    "notes": CONTEXT_TEXT_MAX,
+    "source": SOURCE_MAX,
+}
+_MULTILINE = frozenset({"needs", "motivations", "blockers", "decision_makers", "notes"})
+# Every column ``clean_lead_data`` may return (the input says "phone", the row "phone_e164").
+LEAD_FIELDS: tuple[str, ...] = ("name", "email", "phone_e164", "timezone", "language", *CONTEXT_FIELDS, "source")
+
+
+def _fail(field: str, message: str) -> ValidationError:
+    return ValidationError(message, field_errors={field: message})
+
+
+# --- field cleaners ---------------------------------------------------------------------
+
+
+def clean_lead_email(raw: object) -> str:
+    """A syntactically valid address, lower-cased (the lead's key within its business)."""
+    email = normalize_email(raw, "email")
+    if len(email) > EMAIL_MAX:
+        raise _fail("email", f"At most {EMAIL_MAX} characters.")
+    return email
+
+
+def clean_lead_phone(raw: object) -> str | None:
+    """An international number as E.164, or None when blank.
+
+    The lead's country is unknown (their zone says little: a Paris zone does not make a
+    +44 number), so the number must carry its country code, i.e. start with ``+``.
+    """
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return None
+    message = "Enter the number in international format, starting with + and the country code (e.g. +33 6 12 34 56 78)."
+    if not isinstance(raw, str) or len(raw) > PHONE_MAX_INPUT or not raw.strip().startswith("+"):
+        raise _fail("phone", message)
+    try:
+        number = phonenumbers.parse(raw.strip(), None)
+    except phonenumbers.NumberParseException:
+        raise _fail("phone", message) from None
+    if not phonenumbers.is_valid_number(number):
+        raise _fail("phone", "This is not a valid phone number; check the country code and the digits.")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def clean_lead_timezone(raw: object) -> str:
+    """An IANA zone name (the lead's own zone: slots and emails are shown in it)."""
+    zone = raw.strip() if isinstance(raw, str) else raw
+    if zone is None or zone == "":
+        raise _fail("timezone", "Choose the lead's time zone.")
+    if not is_valid_zone(zone):
+        raise _fail("timezone", "Unknown time zone; use an IANA name such as Europe/Paris.")
+    return str(zone)
+
+
+def clean_lead_language(raw: object) -> str:
+    """The language of the emails the lead gets: en or fr (blank means en)."""
+    if raw is None or raw == "":
+        return "en"
+    code = raw.strip().lower() if isinstance(raw, str) else raw
+    if code not in SUPPORTED_LANGUAGES:
+        raise _fail("language", "Choose en (English) or fr (French).")
+    return str(code)
+
+
+def _flatten(raw: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """Merge the API's nested ``context`` into the flat shape the forms use."""
+    data = dict(raw)
+    errors: dict[str, str] = {}
+    context = data.pop("context", None)
+    if context is not None:
+        if not isinstance(context, Mapping):
+            errors["context"] = "Give the context as an object with needs, motivations, blockers, budget, ..."
+        else:
+            for key, value in context.items():
+                if key in CONTEXT_FIELDS:
+                    data[key] = value
+                else:
+                    errors[f"context.{key}"] = f"Unknown context field; use {', '.join(CONTEXT_FIELDS)}."
+    if "phone" not in data and "phone_e164" in data:
+        data["phone"] = data["phone_e164"]
+    return data, errors
+
+
+def clean_lead_data(raw: Mapping[str, Any], *, partial: bool = False) -> dict[str, Any]:
+    """Validate a lead's fields and return them keyed by ``Lead`` column.
+
+    Accepts the flat form shape and the API shape (context fields nested under
+    ``"context"``). With ``partial`` only the keys present are checked and returned
+    (PATCH); otherwise name, email and timezone are required and the rest default to
+    blank (language: en). Raises one ValidationError naming every bad field.
+    """
+    if not isinstance(raw, Mapping):
+        raise ValidationError("Give the lead as an object.", field_errors={"lead": "Expected an object."})
+    data, shape_errors = _flatten(raw)
+
+    def wanted(key: str) -> bool:
+        return not partial or key in data
+
+    checks: list[tuple[str, Callable[[], object]]] = []
+    if wanted("name"):
+        checks.append(("name", lambda: clean_name(data.get("name"), "name", NAME_MAX)))
+    if wanted("email"):
+        checks.append(("email", lambda: clean_lead_email(data.get("email"))))
+    if wanted("phone"):
+        checks.append(("phone_e164", lambda: clean_lead_phone(data.get("phone"))))
+    if wanted("timezone"):
+        checks.append(("timezone", lambda: clean_lead_timezone(data.get("timezone"))))
+    if wanted("language"):
+        checks.append(("language", lambda: clean_lead_language(data.get("language"))))
+    for key, limit in _TEXT_LIMITS.items():
+        if wanted(key):
+            checks.append(
+                (key, lambda k=key, n=limit: clean_text(data.get(k), k, n, multiline=k in _MULTILINE))  # type: ignore[misc]
+            )
+    try:
+        values = collect(checks)
+    except ValidationError as exc:
+        exc.field_errors.update(shape_errors)
+        raise
+    if shape_errors:
+        raise ValidationError(next(iter(shape_errors.values())), field_errors=shape_errors)
+    return values
+
+
+# --- use cases ----------------------------------------------------------------------------
+
+
+def _member_business_id(actor: User) -> int:
+    if actor.business_id is None:
+        raise PermissionDenied("Only members of a business can manage its leads.")
+    return actor.business_id
+
+
+def _lead_by_email(session: Session, business_id: int, email: str) -> Lead | None:
+    return session.scalar(select(Lead).where(Lead.business_id == business_id, Lead.email == email))
+
+
+def _apply(lead: Lead, values: Mapping[str, Any], now: datetime) -> None:
+    for key, value in values.items():
+        setattr(lead, key, value)
+    lead.updated_at = now
+
+
+def _merge_values(raw: Mapping[str, Any], values: dict[str, Any]) -> dict[str, Any]:
+    """What an upsert overwrites on a known lead: the identity (name, zone) always, and the
+    optional fields only when given, so a prospect re-booking without a phone or context
+    does not erase what the setter wrote."""
+    keep = {"name", "email", "timezone"}
+    flat, _ = _flatten(raw)
+    if "language" in flat and flat["language"] not in (None, ""):
+        keep.add("language")
+    return {k: v for k, v in values.items() if k in keep or v not in (None, "")}
+
+
+def new_lead(business_id: int, values: Mapping[str, Any], *, actor: User | None, now: datetime) -> Lead:
+    """A new, unsaved lead from cleaned values (blank defaults for what they leave out)."""
+    lead = Lead(
+        business_id=business_id,
+        created_at=now,
+        created_by_id=actor.id if actor is not None else None,
+        phone_e164=None,
+        language="en",
+        **{k: "" for k in (*CONTEXT_FIELDS, "source")},
+    )
+    _apply(lead, values, now)
+    return lead
+
+
+def merge_into(lead: Lead, raw: Mapping[str, Any], values: dict[str, Any], now: datetime) -> None:
+    """Update a known lead from an upsert's input (see ``_merge_values``: blanks erase nothing)."""
+    _apply(lead, _merge_values(raw, values), now)
+
+
+def upsert_lead(
+    session: Session, business_id: int, raw: Mapping[str, Any], *, actor: User | None, now: datetime
+) -> Lead:
+    """Create the business's lead with this email, or update the one it has. Flushes, never commits.
+
+    The caller (booking, CSV import) commits once. On a known lead the name and zone are
+    replaced and the optional fields only when given. A concurrent insert of the same
+    email loses on the unique constraint inside a savepoint and then updates the winner's row.
+    """
+    values = clean_lead_data(raw)
+    lead = _lead_by_email(session, business_id, values["email"])
+    if lead is not None:
+        merge_into(lead, raw, values, now)
+        session.flush()
+        return lead
+    lead = new_lead(business_id, values, actor=actor, now=now)
+    try:
+        with session.begin_nested():
+            session.add(lead)
+    except IntegrityError:
+        # Someone created it between our read and our insert: update theirs instead.
+        if lead in session:
+            session.expunge(lead)
+        existing = _lead_by_email(session, business_id, values["email"])
+        if existing is None:
+            raise
+        merge_into(existing, raw, values, now)
+        session.flush()
+        return existing
+    return lead
+
+
+def create_lead(session: Session, actor: User, raw: Mapping[str, Any]) -> Lead:
+    """Add a lead to the actor's business; a known email is a Conflict naming the email field."""
+    business_id = _member_business_id(actor)
+    values = clean_lead_data(raw)
+    if _lead_by_email(session, business_id, values["email"]) is not None:
+        message = "A lead with this email already exists in your business."
+        raise Conflict(message, field_errors={"email": message}, code="lead_exists")
+    lead = upsert_lead(session, business_id, raw, actor=actor, now=clock.utcnow())
+    session.commit()
+    return lead
+
+
+def _valid_id(lead_id: object) -> bool:
+    return type(lead_id) is int and 0 < lead_id < 2**63
+
+
+def find_lead(session: Session, lead_id: object, viewer: User | None) -> Lead:
+    """A lead ``viewer`` may see (its business's team, admins, a closer with a call with it);
+    NotFound (404) for a missing one and for another tenant's."""
+    lead = session.get(Lead, lead_id) if _valid_id(lead_id) else None
+    if lead is None or not lead.can_view(viewer):
+        raise NotFound("Lead not found.")
+    return lead
+
+
+def can_edit_lead(lead: Lead, user: User | None) -> bool:
+    """Members of the lead's business (closers read a lead, they do not edit it)."""
+    return user is not None and user.business_id is not None and user.business_id == lead.business_id
+
+
+def update_lead(
+    session: Session, actor: User, lead_id: object, raw: Mapping[str, Any], *, partial: bool = False
+) -> Lead:
+    """Change a lead's fields (members of its business); all or nothing.
+
+    With ``partial`` (PATCH) only the given fields change; otherwise the form's full set
+    replaces them (a blank optional field is cleared).
+    """
+    lead = find_lead(session, lead_id, actor)
+    if not can_edit_lead(lead, actor):
+        raise PermissionDenied("Only members of the business can change its leads.")
+    values = clean_lead_data(raw, partial=partial)
+    email = values.get("email")
+    if email is not None and email != lead.email:
+        other = _lead_by_email(session, lead.business_id, email)
+        if other is not None:
+            message = "Another lead of your business already has this email."
+            raise Conflict(message, field_errors={"email": message}, code="lead_exists")
+    _apply(lead, values, clock.utcnow())
+    session.commit()
+    return lead
+
+
+def _search_pattern(q: str) -> str:
+    escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped.lower()}%"
+
+
+def leads_query(viewer: User, *, q: str | None = None) -> Select[tuple[Lead]]:
+    """The leads ``viewer`` may list (their business's; admins: all), matching ``q`` in name or
+    email (case-insensitive), newest first."""
+    stmt = select(Lead)
+    if not viewer.is_admin:
+        stmt = stmt.where(Lead.business_id == (viewer.business_id or -1))
+    q = " ".join((q or "").split())[:SEARCH_MAX]
+    if q:
+        pattern = _search_pattern(q)
+        stmt = stmt.where(
+            or_(func.lower(Lead.name).like(pattern, escape="\\"), func.lower(Lead.email).like(pattern, escape="\\"))
+        )
+    return stmt.order_by(Lead.created_at.desc(), Lead.id.desc())
+
+
+@dataclass(frozen=True)
+class LeadPage:
+    """One page of a lead list."""
+
+    items: list[Lead]
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+def list_leads(session: Session, viewer: User, *, q: str | None = None, page: int = 1, per_page: int = 50) -> LeadPage:
+    """A page of the viewer's leads, newest first, optionally searched by name or email."""
+    if viewer.business_id is None and not viewer.is_admin:
+        raise PermissionDenied("Only members of a business can list its leads.")
+    per_page = min(max(per_page, 1), PER_PAGE_MAX)
+    page = max(page, 1)
+    stmt = leads_query(viewer, q=q)
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    items = list(session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)))
+    return LeadPage(items=items, page=page, per_page=per_page, total=total)
+
+
+def lead_appointments(session: Session, lead: Lead, viewer: User) -> list[Appointment]:
+    """The lead's appointments the viewer may see, latest first (a closer sees only their own calls)."""
+    stmt = select(Appointment).where(Appointment.lead_id == lead.id)
+    if not viewer.is_admin and viewer.business_id != lead.business_id:
+        stmt = stmt.where(Appointment.closer_id == viewer.id)
+    return list(session.scalars(stmt.order_by(Appointment.starts_at.desc(), Appointment.id.desc())))
+
+
+def import_csv(session: Session, business: Business, data: bytes, *, actor: User | None, now: datetime) -> ImportReport:
+    """Import leads from CSV bytes into ``business`` (good rows saved, bad rows reported with their
+    line and a message per column); commits once. See ``lead_import`` for the accepted shapes."""
+    from closerhub.booking.lead_import import import_csv as _import_csv  # it imports this module
+
+    return _import_csv(session, business, data, actor=actor, now=now)

@@ -1,0 +1,87 @@
+"""Reading appointments (who may see which) and the prospect's signed manage links."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import current_app
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from closerhub.accounts.models import User
+from closerhub.booking.models import Appointment, AppointmentStatus
+from closerhub.core.errors import NotFound, ValidationError
+from closerhub.core.tz import require_aware
+
+TOKEN_SALT = "appointment-manage"  # noqa: S105  (an itsdangerous salt, not a secret)
+
+
+# --- reading -----------------------------------------------------------------------------
+
+
+def find_appointment(session: Session, appointment_id: object, viewer: User | None) -> Appointment:
+    """An appointment ``viewer`` may see (its closer, the business's team, admins); NotFound otherwise."""
+    valid = type(appointment_id) is int and 0 < appointment_id < 2**63
+    appointment = session.get(Appointment, appointment_id) if valid else None
+    if appointment is None or not appointment.can_view(viewer):
+        raise NotFound("Appointment not found.")
+    return appointment
+
+
+def list_appointments(
+    session: Session,
+    viewer: User,
+    *,
+    status: AppointmentStatus | str | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> Select[tuple[Appointment]]:
+    """The appointments ``viewer`` may list, by start time: a closer's own, a business's, or all (admins).
+
+    ``start``/``end`` (aware) keep calls starting in ``[start, end)``; ``status`` one status.
+    """
+    stmt = select(Appointment)
+    if viewer.is_closer:
+        stmt = stmt.where(Appointment.closer_id == viewer.id)
+    elif not viewer.is_admin:
+        stmt = stmt.where(Appointment.business_id == (viewer.business_id or -1))
+    if status is not None:
+        try:
+            stmt = stmt.where(Appointment.status == AppointmentStatus(status))
+        except ValueError:
+            choices = ", ".join(s.value for s in AppointmentStatus)
+            message = f"Unknown status; use one of {choices}."
+            raise ValidationError(message, field_errors={"status": message}) from None
+    if start is not None:
+        stmt = stmt.where(Appointment.starts_at >= require_aware(start, "from"))
+    if end is not None:
+        stmt = stmt.where(Appointment.starts_at < require_aware(end, "to"))
+    return stmt.order_by(Appointment.starts_at, Appointment.id)
+
+
+# --- the prospect's signed links ----------------------------------------------------------
+
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=TOKEN_SALT)
+
+
+def manage_token(appointment: Appointment) -> str:
+    """The signed token of the prospect's reschedule/cancel link (no expiry; useless once cancelled)."""
+    return str(_serializer().dumps({"id": appointment.id, "uid": appointment.uid}))
+
+
+def appointment_for_token(session: Session, token: str, *, allow_cancelled: bool = False) -> Appointment:
+    """The appointment of a manage link; NotFound when forged, unknown or (by default) cancelled."""
+    try:
+        payload = _serializer().loads(token)
+    except BadSignature:
+        raise NotFound("This link is not valid.") from None
+    appointment_id = payload.get("id") if isinstance(payload, dict) else None
+    appointment = session.get(Appointment, appointment_id) if type(appointment_id) is int else None
+    if appointment is None or appointment.uid != payload.get("uid"):
+        raise NotFound("This link is not valid.")
+    if appointment.status == AppointmentStatus.CANCELLED and not allow_cancelled:
+        raise NotFound("This call was cancelled; the link no longer works.")
+    return appointment

@@ -1,0 +1,294 @@
+"""Booking emails: confirmation, reschedule and cancel notices with ICS invites, reminders, outcome nudges.
+
+Every function only queues messages in the transactional outbox
+(``notifications.service.queue_email``); the caller commits once, so nothing is sent for
+a booking that rolls back. Each recipient gets their own message, in their language, with
+the time in their zone (named) and the other party's local time beside it:
+"Tuesday 5 January 2027, 10:00–10:45 your time (Europe/Paris, UTC+01:00)" then
+"04:00 for the prospect, Lea (America/New_York)".
+
+Recipients: the prospect (the lead: ``lead.language``, ``lead.timezone``; their email
+carries the signed reschedule/cancel link), the closer (their account's language and zone)
+and every active member of the business. The confirmation and reschedule notices carry
+``invite.ics`` with ``METHOD:REQUEST`` (same UID, the appointment's SEQUENCE), the cancel
+notice ``METHOD:CANCEL``; calendar clients update or remove the event they already hold.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from flask_babel import force_locale, format_date
+from flask_babel import gettext as _
+from sqlalchemy.orm import Session
+from werkzeug.routing import BuildError
+
+from closerhub.accounts.models import AccountStatus
+from closerhub.booking import ics
+from closerhub.booking.models import Appointment, AppointmentEvent, Channel
+from closerhub.businesses.models import Business
+from closerhub.core.tz import to_local, utc_offset_label
+from closerhub.notifications.mailer import Attachment
+from closerhub.notifications.service import public_url, queue_email, supported_language
+
+log = logging.getLogger(__name__)
+
+PROSPECT, CLOSER, BUSINESS = "prospect", "closer", "business"
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Someone to email about an appointment, and how: their address, language, zone and role on the call."""
+
+    email: str
+    name: str
+    language: str
+    timezone: str
+    role: str  # prospect, closer or business
+    user_id: int | None = None
+
+
+# --- who ----------------------------------------------------------------------------------------
+
+
+def prospect_of(appointment: Appointment) -> Recipient:
+    lead = appointment.lead
+    return Recipient(lead.email, lead.name, lead.language, lead.timezone, PROSPECT)
+
+
+def closer_of(appointment: Appointment) -> Recipient:
+    closer = appointment.closer
+    return Recipient(closer.email, closer.name, closer.language, closer.timezone, CLOSER, closer.id)
+
+
+def business_members(session: Session, appointment: Appointment) -> list[Recipient]:
+    """Every active member of the appointment's business (the owner first)."""
+    business = session.get(Business, appointment.business_id)
+    assert business is not None
+    return [
+        Recipient(m.user.email, m.user.name, m.user.language, m.user.timezone, BUSINESS, m.user.id)
+        for m in business.members
+        if m.user.status == AccountStatus.ACTIVE and m.user.id != appointment.closer_id
+    ]
+
+
+def everyone(session: Session, appointment: Appointment) -> list[Recipient]:
+    """The prospect, the closer, then the business's members."""
+    return [prospect_of(appointment), closer_of(appointment), *business_members(session, appointment)]
+
+
+# --- what each one reads (formatted in the recipient's language) ---------------------------------
+
+
+def _day(instant: datetime, zone: str) -> str:
+    return format_date(to_local(instant, zone).date(), "full")
+
+
+def _time(instant: datetime, zone: str) -> str:
+    return ics.clock_time(instant, zone)
+
+
+def when_for(start: datetime, end: datetime | None, zone: str) -> str:
+    """``Tuesday, January 5, 2027, 10:00 AM–10:45 AM your time (Europe/Paris, UTC+01:00)`` in the current locale."""
+    times = _time(start, zone) + (f"–{_time(end, zone)}" if end is not None else "")
+    return _(
+        "%(day)s, %(times)s your time (%(zone)s, %(offset)s)",
+        day=_day(start, zone),
+        times=times,
+        zone=zone,
+        offset=utc_offset_label(start, zone),
+    )
+
+
+def short_when(start: datetime, zone: str) -> str:
+    """``Tue, Jan 5, 10:00 AM (Europe/Paris)`` for subjects."""
+    local = to_local(start, zone)
+    return f"{format_date(local.date(), 'EEE d MMM')}, {_time(start, zone)} ({zone})"
+
+
+def _other_time(start: datetime, zone: str, reference_zone: str) -> str:
+    """The time in ``zone``, with its date when that differs from the date in ``reference_zone``."""
+    if to_local(start, zone).date() != to_local(start, reference_zone).date():
+        return f"{format_date(to_local(start, zone).date(), 'EEE d MMM')}, {_time(start, zone)}"
+    return _time(start, zone)
+
+
+def other_times(appointment: Appointment, start: datetime, viewer: Recipient) -> list[str]:
+    """The other parties' local times: "04:00 for the prospect, Lea (America/New_York)"."""
+    lead, closer = appointment.lead, appointment.closer
+    lines = []
+    if viewer.role != PROSPECT:
+        lines.append(
+            _(
+                "%(time)s for the prospect, %(name)s (%(zone)s)",
+                time=_other_time(start, lead.timezone, viewer.timezone),
+                name=lead.name,
+                zone=lead.timezone,
+            )
+        )
+    if viewer.role != CLOSER:
+        lines.append(
+            _(
+                "%(time)s for the closer, %(name)s (%(zone)s)",
+                time=_other_time(start, closer.timezone, viewer.timezone),
+                name=closer.name,
+                zone=closer.timezone,
+            )
+        )
+    return lines
+
+
+def join_text(appointment: Appointment) -> str:
+    """How to join: the video link, or who calls whom at which number."""
+    if appointment.channel == Channel.VIDEO:
+        return _("Video call: %(url)s", url=appointment.meeting_url)
+    return _("Phone call: %(plan)s", plan=ics.dial_plan_text(appointment))
+
+
+def _url(endpoint: str, **values: Any) -> str | None:
+    """An absolute link, or None while the page it points to does not exist yet."""
+    try:
+        return public_url(endpoint, **values)
+    except BuildError:
+        log.warning("No endpoint %s yet: the booking email goes without that link", endpoint)
+        return None
+
+
+def manage_url(appointment: Appointment) -> str | None:
+    """The prospect's signed reschedule/cancel page (``booking.service.manage_token``)."""
+    try:
+        from closerhub.booking.service import manage_token  # late: the service imports this module
+    except ImportError:
+        log.warning("booking.service.manage_token is missing: the prospect's email has no manage link")
+        return None
+    return _url("booking_public.manage", token=manage_token(appointment))
+
+
+def _page_url(recipient: Recipient, appointment: Appointment) -> str | None:
+    if recipient.role == PROSPECT:
+        return manage_url(appointment)
+    return _url("appointments.show", appointment_id=appointment.id)
+
+
+def _context(appointment: Appointment, recipient: Recipient, **extra: Any) -> dict[str, Any]:
+    """The template variables, formatted in the recipient's language (the caller forces the locale)."""
+    return {
+        "appointment": appointment,
+        "offer": appointment.offer,
+        "business": appointment.business,
+        "closer": appointment.closer,
+        "lead": appointment.lead,
+        "recipient": recipient,
+        "role": recipient.role,
+        "zone": recipient.timezone,
+        "when": when_for(appointment.starts_at, appointment.ends_at, recipient.timezone),
+        "when_short": short_when(appointment.starts_at, recipient.timezone),
+        "others": other_times(appointment, appointment.starts_at, recipient),
+        "join": join_text(appointment),
+        "url": _page_url(recipient, appointment),
+        **extra,
+    }
+
+
+def _invite(appointment: Appointment, method: str, language: str) -> Attachment:
+    return Attachment(
+        filename="invite.ics" if method == "REQUEST" else "cancel.ics",
+        content_type=f"text/calendar; method={method}; charset=utf-8",
+        content=ics.invite(appointment, method=method, language=language),
+    )
+
+
+def send(
+    session: Session,
+    appointment: Appointment,
+    template: str,
+    recipients: list[Recipient],
+    *,
+    method: str | None = None,
+    extra: Any = None,
+) -> int:
+    """Queue ``template`` for each recipient (one message each, no duplicates); returns how many.
+
+    ``method`` attaches the ICS invite (``REQUEST`` or ``CANCEL``) in the recipient's language.
+    ``extra`` is a function ``(recipient) -> dict`` of more template variables, called in their locale.
+    """
+    seen: set[str] = set()
+    for recipient in recipients:
+        if recipient.email in seen:
+            continue
+        seen.add(recipient.email)
+        language = supported_language(recipient.language)
+        with force_locale(language):
+            context = _context(appointment, recipient, **(extra(recipient) if extra else {}))
+            attachments = [_invite(appointment, method, language)] if method else []
+        queue_email(
+            session,
+            to=recipient.email,
+            template=template,
+            language=language,
+            context=context,
+            attachments=attachments,
+        )
+    return len(seen)
+
+
+def _last_event(appointment: Appointment, kind: str) -> AppointmentEvent | None:
+    return next((e for e in reversed(appointment.events) if e.kind == kind), None)
+
+
+# --- the contract: called by booking.service inside its transaction ------------------------------
+
+
+def appointment_booked(session: Session, appointment: Appointment) -> None:
+    """Confirm the call to the prospect, the closer and the business, each with the ICS invite (REQUEST)."""
+    send(session, appointment, "appointment_booked", everyone(session, appointment), method="REQUEST")
+
+
+def appointment_rescheduled(session: Session, appointment: Appointment, previous_start: datetime) -> None:
+    """Tell everyone the call moved from ``previous_start``; the invite's SEQUENCE tells calendars to update."""
+    event = _last_event(appointment, "rescheduled")
+
+    def extra(recipient: Recipient) -> dict[str, Any]:
+        return {
+            "previous_when": when_for(previous_start, None, recipient.timezone),
+            "actor_label": event.actor_label if event else "",
+            "reason": event.reason if event else None,
+        }
+
+    send(session, appointment, "appointment_rescheduled", everyone(session, appointment), method="REQUEST", extra=extra)
+
+
+def appointment_cancelled(session: Session, appointment: Appointment) -> None:
+    """Tell everyone the call is cancelled, with a CANCEL invite that removes it from their calendars."""
+    event = _last_event(appointment, "cancelled")
+
+    def extra(_recipient: Recipient) -> dict[str, Any]:
+        return {
+            "actor_label": event.actor_label if event else "",
+            "reason": appointment.cancel_reason or (event.reason if event else None),
+            "url": None,  # a cancelled call has nothing left to manage
+        }
+
+    send(session, appointment, "appointment_cancelled", everyone(session, appointment), method="CANCEL", extra=extra)
+
+
+# --- the worker's messages (see ``reminders``) ------------------------------------------------------
+
+
+def reminder(session: Session, appointment: Appointment, kind: str) -> int:
+    """Remind the prospect and the closer (``kind`` is ``"24h"`` or ``"1h"``); no invite, they have it."""
+    recipients = [prospect_of(appointment), closer_of(appointment)]
+    return send(session, appointment, "appointment_reminder", recipients, extra=lambda _r: {"kind": kind})
+
+
+def outcome_requested(session: Session, appointment: Appointment) -> int:
+    """Ask the closer to record how the call went."""
+    return send(session, appointment, "appointment_outcome_request", [closer_of(appointment)])
+
+
+def outcome_overdue(session: Session, appointment: Appointment) -> int:
+    """Tell the business a call ended 48 h ago with no outcome recorded."""
+    return send(session, appointment, "appointment_outcome_overdue", business_members(session, appointment))

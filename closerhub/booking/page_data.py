@@ -1,0 +1,101 @@
+"""What the booking pages need to show beside the service's answers: slot lengths, horizons, nearest slots.
+
+Read-only helpers over ``booking.service`` and the closers' stored rules; the service alone
+decides what may be booked. Kept apart from the views so the public and signed-in pages
+share them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from closerhub.accounts.models import User
+from closerhub.booking import service
+from closerhub.booking.display import group_by_local_date
+from closerhub.businesses.models import Offer
+from closerhub.closers.rules import rules_for
+from closerhub.core.tz import to_local
+
+ALTERNATIVES = 3
+ALTERNATIVES_SEARCH_DAYS = 14  # how far either side of a taken slot the pages look for the nearest free ones
+
+
+def slot_minutes(session: Session, closer: User) -> int:
+    """The length of the closer's calls, in minutes."""
+    return rules_for(session, closer).slot_minutes
+
+
+def last_bookable_date(session: Session, closers: Iterable[User], now: datetime, zone: str) -> date:
+    """The last local date in ``zone`` on which any of ``closers`` can be booked (their widest horizon)."""
+    horizon = max((rules_for(session, c).horizon_days for c in closers), default=0)
+    return to_local(now + timedelta(days=horizon), zone).date()
+
+
+def engaged_closers(session: Session, offer: Offer) -> list[User]:
+    """The closers bookable on ``offer`` (one per engagement), by name."""
+    closers = {e.closer_id: e.closer for e in service.bookable_engagements(session, offer)}
+    return sorted(closers.values(), key=lambda c: (c.name.lower(), c.id))
+
+
+def offer_slot_end(session: Session, start: datetime, closer_ids: Sequence[int]) -> datetime | None:
+    """The end of a routed slot when every candidate closer has the same call length, else None (unknown yet)."""
+    lengths = {slot_minutes(session, c) for c in (session.get(User, i) for i in closer_ids) if c is not None}
+    return start + timedelta(minutes=lengths.pop()) if len(lengths) == 1 else None
+
+
+def offer_day_slots(
+    session: Session,
+    offer: Offer,
+    *,
+    zone: str,
+    first: date,
+    last: date,
+    now: datetime,
+    closer_id: int | None,
+    other_zone: str | None = None,
+) -> list[Any]:
+    """The offer's free slots on local dates ``first``..``last`` grouped by date, each with its end when known."""
+    slots = service.offer_slots(
+        session, offer, viewer_zone=zone, from_date=first, to_date=last, now=now, closer_id=closer_id
+    )
+    ends: dict[tuple[int, ...], int | None] = {}
+    pairs = []
+    for slot in slots:
+        if slot.closer_ids not in ends:
+            end = offer_slot_end(session, slot.start, slot.closer_ids)
+            ends[slot.closer_ids] = int((end - slot.start).total_seconds() // 60) if end else None
+        minutes = ends[slot.closer_ids]
+        pairs.append((slot.start, slot.start + timedelta(minutes=minutes) if minutes else None))
+    return group_by_local_date(pairs, zone, other_zone=other_zone)
+
+
+def nearest(starts: Iterable[datetime], target: datetime, count: int = ALTERNATIVES) -> list[datetime]:
+    """The ``count`` starts closest to ``target`` (ties: the earlier first), in time order."""
+    chosen = sorted(set(starts), key=lambda s: (abs((s - target).total_seconds()), s))[:count]
+    return sorted(chosen)
+
+
+def offer_start_status(
+    session: Session, offer: Offer, start: datetime, *, zone: str, now: datetime, closer_id: int | None
+) -> tuple[bool, list[datetime]]:
+    """Whether ``start`` is free on the offer (for ``closer_id`` if given) and, if not, the nearest free starts."""
+    local_day = to_local(start, zone).date()
+    today = to_local(now, zone).date()
+    first = max(today, local_day - timedelta(days=ALTERNATIVES_SEARCH_DAYS))
+    last = max(first, local_day + timedelta(days=ALTERNATIVES_SEARCH_DAYS))
+    slots = service.offer_slots(
+        session, offer, viewer_zone=zone, from_date=first, to_date=last, now=now, closer_id=closer_id
+    )
+    starts = [s.start for s in slots]
+    if start in starts:
+        return True, []
+    return False, nearest(starts, start)
+
+
+def alternative_starts(exc: Exception) -> list[datetime]:
+    """The starts of a ``SlotUnavailable``'s alternatives (``OfferSlot`` or ``Slot``), in time order."""
+    return sorted(a.start for a in getattr(exc, "alternatives", []) or [])

@@ -1,0 +1,262 @@
+"""The prospect's pages (no login): an offer's booking page, the confirm step, the confirmation, and manage-by-link.
+
+``/book/<key>`` shows a week of free slots in the prospect's zone (``?tz=``, detected by a
+tiny script, changeable, the business's zone without JavaScript), ``/book/<key>/confirm``
+takes the prospect's details and books through ``service.book`` (the same function as
+the API), and ``/appointments/manage/<token>`` lets them reschedule or cancel from the
+signed link in their emails. A slot taken in the meantime is never an error page: the
+confirm step comes back with the three nearest free times as buttons.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from closerhub import clock
+from closerhub.accounts.models import User
+from closerhub.booking import page_data, service
+from closerhub.booking.display import booking_week, iso_z, parse_day, parse_id, parse_start, parse_zone, when_label
+from closerhub.booking.forms import ANSWER_MAX, ProspectForm
+from closerhub.booking.guard import SlotUnavailable
+from closerhub.booking.models import Appointment, BookedVia
+from closerhub.businesses.models import Offer
+from closerhub.core.errors import DomainError, NotFound
+from closerhub.core.tz import all_zones, to_local
+from closerhub.extensions import db, limiter
+from closerhub.forms_util import show_errors
+from closerhub.notifications.service import public_url
+
+bp = Blueprint("booking_public", __name__)
+
+BOOKING_LIMIT = "10 per minute; 50 per hour"  # per client address, as on the login form
+# Service field names (leads.clean_lead_data / service.book) → the form's fields.
+_FIELD = {"phone_e164": "phone", "lead": "name", "answers": "form:answers", "closer_id": "form:closer"}
+
+
+@bp.app_template_global("booking_link")
+def booking_link(offer: Offer) -> str:
+    """The offer's public booking page on ``PUBLIC_BASE_URL`` (what a business puts in its funnel)."""
+    return public_url("booking_public.book", key=offer.booking_key)
+
+
+def _offer_or_404(key: str) -> Offer:
+    try:
+        return service.offer_for_booking_key(db.session, key)
+    except NotFound:
+        abort(404)
+
+
+def _closer_choice(offer: Offer, raw: object) -> tuple[int | None, list[Any], str | None]:
+    """The named closer (``?closer=``) among the offer's engaged closers, the list, and an error if unknown."""
+    closers = page_data.engaged_closers(db.session, offer)
+    wanted = parse_id(raw) if raw not in (None, "", "any") else None
+    if raw not in (None, "", "any") and wanted not in {c.id for c in closers}:
+        return None, closers, _("That closer does not take calls for this offer; showing every available closer.")
+    return wanted, closers, None
+
+
+@bp.get("/book/<key>")
+def book(key: str) -> tuple[str, int]:
+    """The offer and a week of free slots in the prospect's zone, with zone, closer and week pickers."""
+    offer = _offer_or_404(key)
+    return _slots_page(offer)
+
+
+def _slots_page(offer: Offer, *, start_error: str | None = None, status: int = 200) -> tuple[str, int]:
+    now = clock.utcnow()
+    tz_raw = request.args.get("tz")
+    zone, zone_error = parse_zone(tz_raw, offer.business.timezone)
+    closer_id, closers, closer_error = _closer_choice(offer, request.args.get("closer"))
+    today = to_local(now, zone).date()
+    last = page_data.last_bookable_date(db.session, closers, now, zone)
+    week = booking_week(parse_day(request.args.get("week")), today, last)
+    days = page_data.offer_day_slots(
+        db.session, offer, zone=zone, first=week.first, last=week.last, now=now, closer_id=closer_id
+    )
+    return render_template(
+        "booking/book.html",
+        offer=offer,
+        business=offer.business,
+        zone=zone,
+        zone_given=bool(tz_raw) and zone_error is None,
+        errors=[e for e in (zone_error, closer_error, start_error) if e],
+        zones=sorted(all_zones()),
+        closers=closers,
+        closer_id=closer_id,
+        week=week,
+        days=days,
+        query={"tz": zone if tz_raw else None, "closer": closer_id},
+    ), status
+
+
+def _answers(offer: Offer) -> tuple[dict[str, str], dict[str, str]]:
+    """The prospect's answers to the offer's questions (``answer_<n>``), and the fields left bad."""
+    answers: dict[str, str] = {}
+    errors: dict[str, str] = {}
+    for i, question in enumerate(offer.booking_questions or []):
+        text = " ".join((request.form.get(f"answer_{i}") or "").split()) if request.method == "POST" else ""
+        if request.method == "POST" and not text:
+            errors[f"answer_{i}"] = _("Please answer this question.")
+        elif len(text) > ANSWER_MAX:
+            errors[f"answer_{i}"] = _("At most %(n)d characters.", n=ANSWER_MAX)
+        answers[question] = text
+    return answers, errors
+
+
+@bp.route("/book/<key>/confirm", methods=["GET", "POST"])
+@limiter.limit(BOOKING_LIMIT, methods=["POST"])
+def confirm(key: str) -> Response | tuple[str, int]:
+    """The prospect's details, the offer's questions and the channel; POST books the slot."""
+    offer = _offer_or_404(key)
+    now = clock.utcnow()
+    zone, zone_error = parse_zone(request.args.get("tz"), offer.business.timezone)
+    closer_id, _closers, closer_error = _closer_choice(offer, request.args.get("closer"))
+    raw_start = request.form.get("alt_start") or request.form.get("start") or request.args.get("start")
+    start = parse_start(raw_start)
+    if start is None:
+        message = _("That time could not be read. Pick one of the free times below.")
+        return _slots_page(offer, start_error=message, status=400)
+
+    form = ProspectForm()
+    form.timezone.choices = [(z, z) for z in sorted(all_zones())]
+    if not form.is_submitted():
+        form.timezone.data = zone
+    form.start.data = iso_z(start)
+    answers, answer_errors = _answers(offer)
+    context: dict[str, Any] = {
+        "zone": zone,
+        "closer_id": closer_id,
+        "notes": [e for e in (zone_error, closer_error) if e],
+    }
+
+    if request.method == "GET":
+        free, alternatives = page_data.offer_start_status(
+            db.session, offer, start, zone=zone, now=now, closer_id=closer_id
+        )
+        return _confirm_page(
+            offer, form, start, answers, answer_errors={}, taken=not free, alternatives=alternatives, **context
+        )
+
+    valid = form.validate_on_submit()
+    csrf = getattr(form, "csrf_token", None)
+    if csrf is not None and csrf.errors:
+        abort(400)
+    if not valid or answer_errors:
+        flash(_("Please correct the highlighted fields."), "error")
+        return _confirm_page(offer, form, start, answers, answer_errors, status=422, **context)
+
+    lead = {
+        "name": form.name.data,
+        "email": form.email.data,
+        "phone": form.phone.data or None,
+        "timezone": form.timezone.data,
+        "language": form.language.data,
+        "source": "booking page",
+    }
+    try:
+        appointment = service.book(
+            db.session,
+            offer=offer,
+            lead=lead,
+            start=start,
+            channel=form.channel.data,
+            actor=None,
+            via=BookedVia.BOOKING_PAGE,
+            now=now,
+            closer_id=closer_id,
+            answers=answers,
+        )
+    except SlotUnavailable as exc:
+        db.session.rollback()
+        alternatives = page_data.alternative_starts(exc)
+        return _confirm_page(
+            offer, form, start, answers, {}, taken=True, race=True, alternatives=alternatives, status=409, **context
+        )
+    except DomainError as exc:
+        db.session.rollback()
+        if exc.status == 404:
+            abort(404)
+        exc.field_errors = {_form_field(k): v for k, v in exc.field_errors.items()}
+        answer_errors = {k: v for k, v in exc.field_errors.items() if k.startswith("answer_")}
+        show_errors(form, exc)
+        return _confirm_page(offer, form, start, answers, answer_errors, status=exc.status, **context)
+    token = service.manage_token(appointment)
+    return redirect(url_for("booking_public.done", key=key, token=token))
+
+
+def _confirm_page(
+    offer: Offer,
+    form: ProspectForm,
+    start: datetime,
+    answers: dict[str, str],
+    answer_errors: dict[str, str],
+    *,
+    zone: str,
+    closer_id: int | None,
+    notes: list[str],
+    taken: bool = False,
+    race: bool = False,
+    alternatives: list[datetime] | None = None,
+    status: int = 200,
+) -> tuple[str, int]:
+    """The confirm step; ``taken`` adds the "just taken" message and the nearest free times as buttons."""
+    candidates = [closer_id] if closer_id else [c.id for c in page_data.engaged_closers(db.session, offer)]
+    end = page_data.offer_slot_end(db.session, start, candidates)
+    return render_template(
+        "booking/confirm.html",
+        offer=offer,
+        business=offer.business,
+        form=form,
+        start=start,
+        summary=when_label(start, end, zone),
+        zone=zone,
+        closer=db.session.get(User, closer_id) if closer_id else None,
+        questions=list(enumerate(offer.booking_questions or [])),
+        answers=answers,
+        answer_errors=answer_errors,
+        notes=notes,
+        taken=taken,
+        race=race,
+        alternatives=[{"start": iso_z(a), "label": when_label(a, None, zone)} for a in alternatives or []],
+        query={"tz": zone, "closer": closer_id},
+    ), status
+
+
+def _form_field(key: str) -> str:
+    """The form field a service error key belongs to (``lead.phone`` → ``phone``)."""
+    key = key.removeprefix("lead.")
+    return _FIELD.get(key, key)
+
+
+def appointment_or_404(token: str, *, allow_cancelled: bool = False) -> Appointment:
+    """The appointment of a manage link; 404 when forged (and, for changes, when cancelled)."""
+    try:
+        return service.appointment_for_token(db.session, token, allow_cancelled=allow_cancelled)
+    except NotFound:
+        abort(404)
+
+
+@bp.get("/book/<key>/done/<token>")
+def done(key: str, token: str) -> str:
+    """The confirmation: the time in the prospect's zone, the closer, how to join, the manage link and the invite."""
+    appointment = appointment_or_404(token, allow_cancelled=True)
+    if appointment.offer.booking_key != key:
+        abort(404)
+    return render_template(
+        "booking/done.html",
+        appointment=appointment,
+        offer=appointment.offer,
+        zone=appointment.prospect_timezone,
+        summary=when_label(appointment.starts_at, appointment.ends_at, appointment.prospect_timezone),
+        token=token,
+    )
+
+
+# The prospect's manage-by-link pages live in ``manage_views`` (same blueprint).
+from closerhub.booking import manage_views  # noqa: E402, F401
+
+__all__ = ["bp"]

@@ -1,0 +1,334 @@
+"""Booking use cases: find slots, book a call, reschedule or cancel it, read appointments.
+
+The booking page, the business and closer dashboards and the JSON API all call these.
+``book`` takes the write lock first (SQLite), checks the closer's rules and busy time,
+routes the call, inserts it, and lets the database have the last word on overlaps
+(``guard``): a slot taken meanwhile is a ``SlotUnavailable`` with the 3 nearest free
+slots, never an error page. Reschedule and cancel live in ``changes``, reading and the
+signed manage links in ``lookup``, slot search in ``slots``; all are re-exported here.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import current_app, has_app_context
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from closerhub.accounts.models import AccountStatus, Role, User
+from closerhub.booking import guard, leads, notify, routing
+from closerhub.booking.changes import cancel, reschedule
+from closerhub.booking.guard import SlotUnavailable
+from closerhub.booking.lookup import appointment_for_token, find_appointment, list_appointments, manage_token
+from closerhub.booking.models import Appointment, AppointmentEvent, AppointmentStatus, BookedVia, Channel, Lead
+from closerhub.booking.slots import (
+    OfferSlot,
+    bookable_engagements,
+    closer_alternatives,
+    closer_slots,
+    free_slot_at,
+    offer_alternatives,
+    offer_slots,
+    start_refusal,
+)
+from closerhub.businesses import offers as offer_service
+from closerhub.businesses.models import Offer
+from closerhub.closers.models import CloserProfile, MeetingMode
+from closerhub.closers.rules import rules_for
+from closerhub.closers.summary import refresh_summary
+from closerhub.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from closerhub.core.tz import require_aware
+from closerhub.engagements.models import Engagement
+from closerhub.engagements.service import require_active_engagement
+
+__all__ = [
+    "OfferSlot",
+    "SlotUnavailable",
+    "appointment_for_token",
+    "book",
+    "bookable_engagements",
+    "cancel",
+    "closer_slots",
+    "find_appointment",
+    "list_appointments",
+    "manage_token",
+    "offer_for_booking_key",
+    "offer_slots",
+    "reschedule",
+]
+
+ANSWER_MAX = 2000
+DEFAULT_VIDEO_ROOM_BASE_URL = "https://meet.closerhub.app"
+_LABEL_OF_VIA = {BookedVia.BOOKING_PAGE: "prospect", BookedVia.BUSINESS: "business", BookedVia.CLOSER: "closer"}
+
+
+def _fail(field: str, message: str) -> ValidationError:
+    return ValidationError(message, field_errors={field: message})
+
+
+def offer_for_booking_key(session: Session, key: str) -> Offer:
+    """The active offer behind a public booking key; NotFound when unknown or the offer is inactive."""
+    return offer_service.offer_for_booking_key(session, key)
+
+
+# --- booking -----------------------------------------------------------------------------
+
+
+def _clean_channel(channel: object) -> Channel:
+    try:
+        return Channel(channel)
+    except ValueError:
+        raise _fail("channel", "Choose phone or video.") from None
+
+
+def _clean_answers(offer: Offer, answers: Mapping[str, str] | None) -> list[dict[str, str]]:
+    """The booking-page answers in the offer's question order (unknown questions are refused)."""
+    questions = list(offer.booking_questions or [])
+    given = dict(answers or {})
+    unknown = [q for q in given if q not in questions]
+    if unknown:
+        raise _fail("answers", f"Unknown question: {unknown[0]!r}.")
+    out = []
+    for question in questions:
+        answer = given.get(question) or ""
+        if not isinstance(answer, str) or len(answer) > ANSWER_MAX or "\x00" in answer:
+            raise _fail("answers", f"Each answer is plain text of at most {ANSWER_MAX} characters.")
+        out.append({"question": question, "answer": answer.strip()})
+    return out
+
+
+def _check_actor(actor: User | None, offer: Offer, closer_id: int | None) -> int | None:
+    """Who may book on this offer; returns the closer the booking is limited to (a closer books for themself)."""
+    if actor is None or actor.is_admin:
+        return closer_id
+    if actor.is_closer:
+        if closer_id not in (None, actor.id):
+            raise PermissionDenied("Closers book calls for themselves only.")
+        return actor.id
+    if actor.business_id != offer.business_id:
+        raise NotFound("Offer not found.")
+    return closer_id
+
+
+def _engagements(session: Session, offer: Offer, closer_id: int | None, engagement_id: int | None) -> list[Engagement]:
+    """The engagements the call may go to (one when chosen; else every bookable one of the offer)."""
+    if engagement_id is not None:
+        engagement = require_active_engagement(session, engagement_id, offer.business_id, lock=True)
+        if engagement.offer_id != offer.id:
+            raise _fail("engagement_id", "This engagement is for another offer.")
+        if closer_id is not None and engagement.closer_id != closer_id:
+            raise _fail("engagement_id", "This engagement is with another closer.")
+        if engagement.closer.status != AccountStatus.ACTIVE:
+            raise _fail("engagement_id", "This closer's account is suspended; choose another closer.")
+        return [engagement]
+    found = bookable_engagements(session, offer, closer_id=closer_id)
+    if not found and closer_id is not None:
+        raise _fail("closer_id", "This closer is not available for this offer.")
+    if not found:
+        raise Conflict("No closer is available for this offer yet.", code="no_closer")
+    return found
+
+
+def _resolve_lead(session: Session, offer: Offer, lead: Lead | Mapping[str, Any] | None) -> Lead | dict[str, Any]:
+    """An existing lead of the offer's business, or the cleaned fields of a new/updated one."""
+    if isinstance(lead, Lead):
+        if lead.business_id != offer.business_id:
+            raise _fail("lead_id", "There is no lead with this id in this business.")
+        return lead
+    if not isinstance(lead, Mapping):
+        raise _fail("lead", "Give the prospect's name, email and time zone.")
+    try:
+        leads.clean_lead_data(lead)
+    except ValidationError as exc:  # name the fields as the API nests them
+        exc.field_errors = {f"lead.{k}": v for k, v in exc.field_errors.items()}
+        raise
+    return dict(lead)
+
+
+def _phone_of(lead: Lead | dict[str, Any]) -> str | None:
+    if isinstance(lead, Lead):
+        return lead.phone_e164
+    return leads.clean_lead_phone(lead.get("phone", lead.get("phone_e164")))
+
+
+def _meeting(session: Session, closer_id: int) -> str:
+    profile = session.scalar(select(CloserProfile).where(CloserProfile.user_id == closer_id))
+    if profile is not None and profile.meeting_mode == MeetingMode.OWN_URL and profile.meeting_url:
+        return profile.meeting_url
+    base = DEFAULT_VIDEO_ROOM_BASE_URL
+    if has_app_context():
+        base = current_app.config.get("VIDEO_ROOM_BASE_URL") or base
+    return f"{base.rstrip('/')}/{secrets.token_urlsafe(16)}"
+
+
+def actor_label_for(via: BookedVia, actor: User | None) -> str:
+    """prospect / business / closer / admin: who booked, for the history."""
+    if via in _LABEL_OF_VIA:
+        return _LABEL_OF_VIA[via]
+    if actor is None:
+        return "prospect"
+    return {Role.ADMIN: "admin", Role.CLOSER: "closer"}.get(actor.role, "business")
+
+
+def _choose(
+    session: Session, offer: Offer, engagements: list[Engagement], start: datetime, now: datetime, *, named: bool
+) -> tuple[routing.Candidate, str]:
+    """Check ``start`` against each closer's rules and busy time, then route; raises when nobody can take it."""
+    in_rules: list[routing.Candidate] = []
+    refusal = None
+    for engagement in engagements:
+        rules = rules_for(session, engagement.closer)
+        slot = free_slot_at(session, engagement.closer, rules, start, now, with_busy=False)
+        if slot is None:
+            refusal = refusal or start_refusal(rules, engagement.closer, start, now)
+        else:
+            in_rules.append(routing.Candidate(engagement, slot))
+    if not in_rules:
+        assert refusal is not None
+        raise refusal
+    if guard.unguarded():  # test-only: no busy check, the race is wide open
+        free = in_rules
+    else:
+        free = [
+            c
+            for c in in_rules
+            if free_slot_at(session, c.engagement.closer, rules_for(session, c.engagement.closer), start, now)
+        ]
+    if not free:
+        raise SlotUnavailable("This time was just taken. Please choose another slot.")
+    if named:
+        return free[0], routing.named_reason(free[0].engagement)
+    return routing.choose(session, offer.id, start, free)
+
+
+def _slot_taken(
+    session: Session,
+    exc: SlotUnavailable,
+    engagements: list[Engagement],
+    start: datetime,
+    now: datetime,
+    *,
+    named: bool,
+) -> SlotUnavailable:
+    """``exc`` with the 3 nearest free slots, read in a fresh transaction (the failed one is rolled back).
+
+    A call booked with a chosen closer gets that closer's ``Slot``s; a routed one ``OfferSlot``s.
+    """
+    session.rollback()
+    ids = [e.id for e in engagements]
+    fresh = list(session.scalars(select(Engagement).where(Engagement.id.in_(ids)).order_by(Engagement.id)))
+    if named and len(fresh) == 1:
+        exc.alternatives = closer_alternatives(session, fresh[0].closer, start, now)
+    else:
+        exc.alternatives = offer_alternatives(session, fresh, start, now)
+    session.rollback()
+    return exc
+
+
+def book(
+    session: Session,
+    *,
+    offer: Offer,
+    lead: Lead | Mapping[str, Any],
+    start: datetime,
+    channel: str,
+    actor: User | None,
+    via: BookedVia,
+    now: datetime,
+    closer_id: int | None = None,
+    engagement_id: int | None = None,
+    answers: Mapping[str, str] | None = None,
+    follow_up_of: Appointment | None = None,
+) -> Appointment:
+    """Book a closing call on ``offer`` at ``start`` (aware) and commit once.
+
+    Checks, in order: aware start and channel (422), who may book, the engagement (404 /
+    409 ``engagement_not_active`` / 422), the lead (422; a mapping is upserted through
+    ``leads.upsert_lead``), the start against the closer's rules (422: past, notice,
+    horizon, not a slot), then busy time (``SlotUnavailable``, 409, with alternatives).
+    With no closer or engagement given, the call is routed round-robin (``routing``).
+    """
+    start = require_aware(start, "start")
+    chosen_channel = _clean_channel(channel)
+    guard.take_write_lock(session)
+    if not offer.is_active:
+        raise NotFound("Booking page not found.")
+    closer_id = _check_actor(actor, offer, closer_id)
+    engagements = _engagements(session, offer, closer_id, engagement_id)
+    lead_or_data = _resolve_lead(session, offer, lead)
+    phone = _phone_of(lead_or_data)
+    if chosen_channel == Channel.PHONE and not phone:
+        raise _fail("lead.phone", "A phone call needs the prospect's phone number (international format, +...).")
+    clean_answers = _clean_answers(offer, answers)
+    if follow_up_of is not None and (
+        follow_up_of.business_id != offer.business_id
+        or (isinstance(lead_or_data, Lead) and follow_up_of.lead_id != lead_or_data.id)
+    ):
+        raise _fail("follow_up_of", "A follow-up is with the same lead and business as the first call.")
+    named = closer_id is not None or engagement_id is not None
+    try:
+        candidate, reason = _choose(session, offer, engagements, start, now, named=named)
+    except SlotUnavailable as exc:
+        raise _slot_taken(session, exc, engagements, start, now, named=named) from None
+
+    lead_row = (
+        lead_or_data
+        if isinstance(lead_or_data, Lead)
+        else leads.upsert_lead(session, offer.business_id, lead_or_data, actor=actor, now=now)
+    )
+    engagement, slot = candidate.engagement, candidate.slot
+    buffer = timedelta(minutes=rules_for(session, engagement.closer).buffer_minutes)
+    appointment = Appointment(
+        uid=f"{uuid.uuid4()}@closerhub",
+        business_id=offer.business_id,
+        offer_id=offer.id,
+        engagement_id=engagement.id,
+        closer_id=engagement.closer_id,
+        lead_id=lead_row.id,
+        starts_at=slot.start,
+        ends_at=slot.end,
+        blocked_until=slot.end + buffer,
+        status=AppointmentStatus.BOOKED,
+        channel=chosen_channel,
+        meeting_url=_meeting(session, engagement.closer_id) if chosen_channel == Channel.VIDEO else None,
+        dial_from="closer" if chosen_channel == Channel.PHONE else None,
+        dial_number=lead_row.phone_e164 if chosen_channel == Channel.PHONE else None,
+        prospect_timezone=lead_row.timezone,
+        answers=clean_answers,
+        booked_via=via,
+        booked_by_id=actor.id if actor is not None else None,
+        routing_reason=reason,
+        follow_up_of_id=follow_up_of.id if follow_up_of is not None else None,
+        sequence=0,
+        reschedule_count=0,
+        created_at=now,
+        updated_at=now,
+    )
+    appointment.events.append(
+        AppointmentEvent(
+            kind="booked",
+            at=now,
+            actor_id=actor.id if actor is not None else None,
+            actor_label=actor_label_for(via, actor),
+            to_start=slot.start,
+        )
+    )
+    guard.race_pause()  # test-only: widen the window between the check and the insert
+    session.add(appointment)
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        if not guard.is_overlap(exc):
+            raise
+        taken = SlotUnavailable("This time was just taken. Please choose another slot.")
+        raise _slot_taken(session, taken, engagements, start, now, named=named) from None
+    refresh_summary(session, engagement.closer_id, now)
+    notify.appointment_booked(session, appointment)
+    session.commit()
+    return appointment

@@ -1,0 +1,173 @@
+"""Slot search for booking: one closer's free slots, an offer's slots across its closers, and the
+checks and alternatives the booking service needs.
+
+Everything goes through ``closers.availability_service.slots_for_dates`` /
+``closers.rules.busy_intervals`` and the pure engine (``core.slots``), so the booking page,
+the API slot list and the booking check cannot disagree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from closerhub.accounts.models import AccountStatus, User
+from closerhub.businesses.models import Offer
+from closerhub.closers.availability_service import slots_for_dates
+from closerhub.closers.rules import busy_intervals, rules_for
+from closerhub.core.availability import AvailabilityRules
+from closerhub.core.errors import ValidationError
+from closerhub.core.slots import Slot, free_slots
+from closerhub.core.tz import to_local
+from closerhub.engagements.models import Engagement, EngagementStatus
+
+ALTERNATIVES = 3
+# How far around a refused start the alternatives are looked for (each side).
+ALTERNATIVE_WINDOW = timedelta(days=14)
+_TINY = timedelta(microseconds=1)
+
+
+@dataclass(frozen=True)
+class OfferSlot:
+    """A start time on an offer's booking page: UTC ``start`` and the closers free to start a call then."""
+
+    start: datetime
+    closer_ids: tuple[int, ...]
+
+
+def bookable_engagements(session: Session, offer: Offer, *, closer_id: int | None = None) -> list[Engagement]:
+    """The offer's active engagements whose closer account is active, oldest engagement first."""
+    stmt = (
+        select(Engagement)
+        .join(User, User.id == Engagement.closer_id)
+        .where(
+            Engagement.offer_id == offer.id,
+            Engagement.status == EngagementStatus.ACTIVE,
+            User.status == AccountStatus.ACTIVE,
+        )
+        .order_by(Engagement.id)
+    )
+    if closer_id is not None:
+        stmt = stmt.where(Engagement.closer_id == closer_id)
+    return list(session.scalars(stmt))
+
+
+def closer_slots(
+    session: Session, closer: User, *, viewer_zone: str, from_date: date, to_date: date, now: datetime
+) -> list[Slot]:
+    """The closer's free slots starting on the viewer's local dates ``from_date``..``to_date`` (booked time removed)."""
+    return slots_for_dates(session, closer, viewer_zone=viewer_zone, from_date=from_date, to_date=to_date, now=now)
+
+
+def offer_slots(
+    session: Session,
+    offer: Offer,
+    *,
+    viewer_zone: str,
+    from_date: date,
+    to_date: date,
+    now: datetime,
+    closer_id: int | None = None,
+) -> list[OfferSlot]:
+    """Every start on the viewer's dates at which at least one of the offer's bookable closers is free.
+
+    ``closer_ids`` keeps the engagement order (oldest first); routing picks among them when booking.
+    """
+    by_start: dict[datetime, list[int]] = {}
+    for engagement in bookable_engagements(session, offer, closer_id=closer_id):
+        for slot in closer_slots(
+            session, engagement.closer, viewer_zone=viewer_zone, from_date=from_date, to_date=to_date, now=now
+        ):
+            by_start.setdefault(slot.start, []).append(engagement.closer_id)
+    return [OfferSlot(start, tuple(ids)) for start, ids in sorted(by_start.items())]
+
+
+# --- checks and alternatives used by the booking service ----------------------------------
+
+
+def _busy_window(rules: AvailabilityRules, start: datetime, end: datetime) -> tuple[datetime, datetime]:
+    # Two days of slack each side: the buffer and every call of the closer-local days (max_per_day).
+    slack = timedelta(days=2, minutes=rules.buffer_minutes)
+    return start - slack, end + slack
+
+
+def free_slot_at(
+    session: Session,
+    closer: User,
+    rules: AvailabilityRules,
+    start: datetime,
+    now: datetime,
+    *,
+    exclude_id: int | None = None,
+    with_busy: bool = True,
+) -> Slot | None:
+    """The closer's free slot starting exactly at ``start``, or None.
+
+    ``with_busy=False`` ignores booked calls (is ``start`` a slot of the rules at all?);
+    ``exclude_id`` leaves the appointment being rescheduled out of the busy time.
+    """
+    busy = []
+    if with_busy:
+        low, high = _busy_window(rules, start, start + timedelta(minutes=rules.slot_minutes))
+        busy = busy_intervals(session, closer.id, low, high, exclude_id=exclude_id)
+    found = free_slots(rules, busy, now=now, range_start=start, range_end=start + _TINY)
+    return found[0] if found and found[0].start == start else None
+
+
+def start_refusal(rules: AvailabilityRules, closer: User, start: datetime, now: datetime) -> ValidationError:
+    """The ValidationError (field ``start``) saying why ``start`` is not a slot of the closer's rules."""
+    zone = closer.timezone
+    local = to_local(start, zone).strftime("%Y-%m-%d %H:%M")
+    if start <= now:
+        return _start_error("This time is in the past; choose a future slot.")
+    notice = timedelta(minutes=rules.min_notice_minutes)
+    if start < now + notice:
+        return _start_error(f"Too short notice: book at least {_duration(rules.min_notice_minutes)} ahead.")
+    if start >= now + timedelta(days=rules.horizon_days):
+        return _start_error(f"Too far ahead: calls can be booked at most {rules.horizon_days} days in advance.")
+    return _start_error(f"{local} ({zone}) is not one of the closer's available slots; choose a listed slot.")
+
+
+def _start_error(message: str) -> ValidationError:
+    return ValidationError(message, field_errors={"start": message})
+
+
+def _duration(minutes: int) -> str:
+    if minutes % 1440 == 0:
+        return f"{minutes // 1440} day(s)"
+    if minutes % 60 == 0:
+        return f"{minutes // 60} hour(s)"
+    return f"{minutes} minutes"
+
+
+def nearest(candidates: list[Slot] | list[OfferSlot], start: datetime, count: int = ALTERNATIVES) -> list:
+    """The ``count`` candidates starting nearest ``start`` (either side), in time order."""
+    chosen = sorted(candidates, key=lambda s: (abs(s.start - start), s.start))[:count]
+    return sorted(chosen, key=lambda s: s.start)
+
+
+def closer_alternatives(session: Session, closer: User, start: datetime, now: datetime) -> list[Slot]:
+    """The closer's 3 free slots nearest ``start``."""
+    rules = rules_for(session, closer)
+    low, high = max(now, start - ALTERNATIVE_WINDOW), start + ALTERNATIVE_WINDOW
+    busy_low, busy_high = _busy_window(rules, low, high)
+    busy = busy_intervals(session, closer.id, busy_low, busy_high)
+    return nearest(free_slots(rules, busy, now=now, range_start=low, range_end=high), start)
+
+
+def offer_alternatives(
+    session: Session, engagements: list[Engagement], start: datetime, now: datetime
+) -> list[OfferSlot]:
+    """The 3 starts nearest ``start`` at which one of these engagements' closers is free."""
+    by_start: dict[datetime, list[int]] = {}
+    low, high = max(now, start - ALTERNATIVE_WINDOW), start + ALTERNATIVE_WINDOW
+    for engagement in engagements:
+        rules = rules_for(session, engagement.closer)
+        busy_low, busy_high = _busy_window(rules, low, high)
+        busy = busy_intervals(session, engagement.closer_id, busy_low, busy_high)
+        for slot in free_slots(rules, busy, now=now, range_start=low, range_end=high):
+            by_start.setdefault(slot.start, []).append(engagement.closer_id)
+    return nearest([OfferSlot(s, tuple(ids)) for s, ids in by_start.items()], start)

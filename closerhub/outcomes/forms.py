@@ -1,0 +1,122 @@
+"""Outcome forms: the closer's report, the business's dispute, the admin's resolution.
+
+Fields check shape only; ``outcomes.validation`` and the service enforce the rules, so the
+page and the API answer the same way.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, IntegerField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from closerhub.core.errors import ValidationError
+from closerhub.core.money import Money, parse_money
+from closerhub.core.tz import local_to_utc
+
+RESULT_CHOICES = [
+    SelectChoice("won", _l("Won: the prospect bought")),
+    SelectChoice("lost", _l("Lost")),
+    SelectChoice("no_show", _l("No-show: the prospect did not come")),
+    SelectChoice("follow_up", _l("Follow-up agreed")),
+    SelectChoice("not_a_fit", _l("Not a fit: I declined to sell")),
+]
+LOST_CHOICES = [
+    SelectChoice("", "—"),
+    SelectChoice("price", _l("Price")),
+    SelectChoice("timing", _l("Timing")),
+    SelectChoice("authority", _l("Authority (not the decision maker)")),
+    SelectChoice("need", _l("Need")),
+    SelectChoice("competitor", _l("Competitor")),
+    SelectChoice("trust", _l("Trust")),
+    SelectChoice("other", _l("Other")),
+]
+TECHNIQUE_CHOICES = [
+    SelectChoice("", "—"),
+    SelectChoice("assumptive", _l("Assumptive close")),
+    SelectChoice("alternative_choice", _l("Alternative choice")),
+    SelectChoice("summary", _l("Summary close")),
+    SelectChoice("direct_ask", _l("Direct ask")),
+    SelectChoice("trial_close", _l("Trial close")),
+    SelectChoice("other", _l("Other")),
+]
+
+
+def lines(text: str | None) -> list[str]:
+    """One item per non-empty line."""
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+class OutcomeForm(FlaskForm):
+    result = RadioField(_l("What happened?"), choices=RESULT_CHOICES, validate_choice=False)
+    deal_value = StringField(_l("Deal value"), validators=[Length(max=64)], description=_l("e.g. 4,800.00"))
+    currency = StringField(_l("Currency"), validators=[Length(max=3)])
+    currency_reason = StringField(_l("Why another currency than the offer's?"), validators=[Length(max=1000)])
+    lost_reason = SelectField(_l("Why was it lost?"), choices=LOST_CHOICES, validate_choice=False)
+    lost_reason_text = TextAreaField(_l("In their words"), validators=[Length(max=1000)])
+    next_step = StringField(_l("Next step agreed"), validators=[Length(max=1000)])
+    next_step_date = DateField(_l("Date of the next step"), validators=[Optional()])
+    objections = TextAreaField(_l("Objections heard (one per line)"), validators=[Length(max=5000)])
+    technique = SelectField(_l("Closing technique used"), choices=TECHNIQUE_CHOICES, validate_choice=False)
+    buying_signals = TextAreaField(_l("Buying signals seen (one per line)"), validators=[Length(max=5000)])
+    notes = TextAreaField(_l("Notes for the business"), validators=[Length(max=5000)])
+
+    def money(self, offer_currency: str, locale: str) -> Money | None:
+        """The deal value typed in the form, parsed in the viewer's locale (None when empty)."""
+        if not (self.deal_value.data or "").strip():
+            return None
+        currency = (self.currency.data or offer_currency).strip().upper() or offer_currency
+        return parse_money(self.deal_value.data, currency, locale, allow_negative=True, field="deal_value")
+
+    def next_step_instant(self, zone: str) -> datetime | None:
+        """The next step's date at 09:00 in the closer's zone (a day is what a prospect agrees to)."""
+        day: date | None = self.next_step_date.data
+        if day is None:
+            return None
+        return local_to_utc(day, time(9, 0), zone)
+
+
+class DisputeForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Why do you dispute it?"),
+        validators=[DataRequired(_l("Say why you dispute this outcome.")), Length(max=2000)],
+    )
+
+
+class ResolveForm(FlaskForm):
+    action = RadioField(
+        _l("Decision"),
+        choices=[
+            SelectChoice("confirm", _l("Confirm as recorded")),
+            SelectChoice("adjust", _l("Adjust the value")),
+            SelectChoice("void", _l("Void")),
+        ],
+        default="confirm",
+        validate_choice=False,
+    )
+    deal_value = StringField(_l("Adjusted deal value"), validators=[Length(max=64)])
+    note = TextAreaField(
+        _l("Note (the closer and the business read it)"),
+        validators=[DataRequired(_l("Write a note: the closer and the business read it.")), Length(max=2000)],
+    )
+
+
+class ReviewForm(FlaskForm):
+    rating = IntegerField(_l("Rating (1–5)"), validators=[DataRequired(), NumberRange(min=1, max=5)])
+    comment = TextAreaField(_l("Comment"), validators=[Length(max=2000)])
+
+
+class ReplyForm(FlaskForm):
+    reply = TextAreaField(_l("Your answer"), validators=[DataRequired(), Length(max=2000)])
+
+
+def money_or_error(form: OutcomeForm, offer_currency: str, locale: str) -> tuple[Money | None, ValidationError | None]:
+    """Parse the deal value; a parse error is returned so it joins the service's other field errors."""
+    try:
+        return form.money(offer_currency, locale), None
+    except ValidationError as exc:
+        return None, exc

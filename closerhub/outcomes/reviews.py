@@ -1,0 +1,99 @@
+"""Reviews: after a won or lost call the business rates the closer 1–5; the closer may answer once.
+
+Ratings feed matching and the closer's profile through ``closer_rating``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from closerhub import clock
+from closerhub.accounts.models import User
+from closerhub.businesses.service import clean_text
+from closerhub.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from closerhub.outcomes.models import Outcome, OutcomeResult, OutcomeStatus, Review
+from closerhub.outcomes.service import find_outcome
+
+REVIEWABLE = (OutcomeResult.WON, OutcomeResult.LOST)
+TEXT_MAX = 2000
+
+
+@dataclass(frozen=True)
+class Rating:
+    """A closer's average rating (None without reviews) and how many reviews it rests on."""
+
+    average: float | None
+    count: int
+
+
+def review_of(session: Session, outcome: Outcome) -> Review | None:
+    return session.scalar(select(Review).where(Review.appointment_id == outcome.appointment_id))
+
+
+def add_review(session: Session, actor: User, outcome_id: object, rating: object, comment: object = "") -> Review:
+    """A member of the business rates the closer of a won or lost call, once per call."""
+    outcome = find_outcome(session, outcome_id, actor)
+    if actor.business_id is None or actor.business_id != outcome.business_id:
+        raise PermissionDenied("Only the business can review the closer of this call.")
+    if outcome.result not in REVIEWABLE or outcome.status == OutcomeStatus.VOIDED:
+        raise Conflict("Only a won or lost call can be reviewed.", code="not_reviewable")
+    if review_of(session, outcome) is not None:
+        raise Conflict("This call has already been reviewed.", code="review_exists")
+    errors: dict[str, str] = {}
+    if type(rating) is not int or not 1 <= rating <= 5:
+        errors["rating"] = "Give a rating from 1 to 5."
+    text = ""
+    try:
+        text = clean_text(comment, "comment", TEXT_MAX, multiline=True)
+    except ValidationError as exc:
+        errors.update(exc.field_errors)
+    if errors:
+        raise ValidationError(next(iter(errors.values())), field_errors=errors)
+    review = Review(
+        appointment_id=outcome.appointment_id,
+        outcome_id=outcome.id,
+        business_id=outcome.business_id,
+        closer_id=outcome.closer_id,
+        author_id=actor.id,
+        rating=rating,
+        comment=text,
+        created_at=clock.utcnow(),
+    )
+    session.add(review)
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        raise Conflict("This call has already been reviewed.", code="review_exists") from None
+    session.commit()
+    return review
+
+
+def reply(session: Session, actor: User, review_id: object, text: object) -> Review:
+    """The reviewed closer answers a review, once."""
+    review = session.get(Review, review_id) if type(review_id) is int and 0 < review_id < 2**63 else None
+    if review is None or not review.can_view(actor):
+        raise NotFound("Review not found.")
+    if actor.id != review.closer_id:
+        raise PermissionDenied("Only the reviewed closer can answer.")
+    if review.reply is not None:
+        raise Conflict("You have already answered this review.", code="reply_exists")
+    answer = clean_text(text, "reply", TEXT_MAX, multiline=True)
+    if not answer:
+        raise ValidationError("Write your answer.", field_errors={"reply": "Write your answer."})
+    review.reply = answer
+    review.replied_at = clock.utcnow()
+    session.commit()
+    return review
+
+
+def closer_rating(session: Session, closer_id: int) -> Rating:
+    """The closer's average rating over every review (one query), for matching and the profile."""
+    average, count = session.execute(
+        select(func.avg(Review.rating), func.count(Review.id)).where(Review.closer_id == closer_id)
+    ).one()
+    return Rating(round(float(average), 2) if average is not None else None, int(count))

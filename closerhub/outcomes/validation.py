@@ -1,0 +1,149 @@
+"""Checking what a closer reports about a call: one ValidationError naming every bad field."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from closerhub.businesses.service import clean_text
+from closerhub.core.errors import ValidationError
+from closerhub.core.money import Money
+from closerhub.outcomes.models import LostReason, OutcomeResult, Technique
+
+TEXT_MAX = 5000
+ITEM_MAX = 200
+LIST_MAX = 20
+
+
+@dataclass
+class OutcomeData:
+    """What the closer reports, as plain values (the form and the API both build one)."""
+
+    result: object
+    deal_value: Money | None = None
+    currency_reason: object = ""
+    lost_reason: object = None
+    lost_reason_text: object = ""
+    objections: list[Any] = field(default_factory=list)
+    technique: object = None
+    buying_signals: list[Any] = field(default_factory=list)
+    next_step: object = ""
+    next_step_at: datetime | None = None
+    notes: object = ""
+
+
+@dataclass(frozen=True)
+class CleanOutcome:
+    result: OutcomeResult
+    deal_value: Money | None
+    currency_reason: str | None
+    lost_reason: LostReason | None
+    lost_reason_text: str
+    objections: list[str]
+    technique: Technique | None
+    buying_signals: list[str]
+    next_step: str
+    next_step_at: datetime | None
+    notes: str
+
+
+def _choice(cls: type[enum.Enum], raw: object, name: str, errors: dict[str, str], required: bool = False) -> Any:
+    if raw in (None, ""):
+        if required:
+            errors[name] = "Choose one."
+        return None
+    try:
+        return cls(raw)
+    except ValueError:
+        errors[name] = "Choose one of: " + ", ".join(m.value for m in cls) + "."
+        return None
+
+
+def _items(raw: object, name: str, errors: dict[str, str]) -> list[str]:
+    if raw is None:
+        return []
+    if not isinstance(raw, list) or len(raw) > LIST_MAX:
+        errors[name] = f"Give a list of at most {LIST_MAX} short items."
+        return []
+    items: list[str] = []
+    for item in raw:
+        try:
+            text = clean_text(item, name, ITEM_MAX)
+        except ValidationError:
+            errors[name] = f"Each item is text of at most {ITEM_MAX} characters."
+            return []
+        if text and text not in items:
+            items.append(text)
+    return items
+
+
+def _text(raw: object, name: str, errors: dict[str, str], max_len: int = TEXT_MAX) -> str:
+    try:
+        return clean_text(raw, name, max_len, multiline=True)
+    except ValidationError as exc:
+        errors.update(exc.field_errors)
+        return ""
+
+
+def clean_outcome(data: OutcomeData, *, offer_currency: str, now: datetime) -> CleanOutcome:
+    """Check a report against the rules; the deal value's currency defaults to the offer's.
+
+    A won deal needs a value above zero; a currency other than the offer's needs a reason.
+    A lost call needs its reason; a follow-up its next step and a future date. Fields that
+    do not belong to the result (a value on a lost call) are dropped.
+    """
+    errors: dict[str, str] = {}
+    result = _choice(OutcomeResult, data.result, "result", errors, required=True)
+    technique = _choice(Technique, data.technique, "technique", errors)
+    objections = _items(data.objections, "objections", errors)
+    signals = _items(data.buying_signals, "buying_signals", errors)
+    notes = _text(data.notes, "notes", errors)
+    deal_value: Money | None = None
+    currency_reason: str | None = None
+    lost_reason: LostReason | None = None
+    lost_text = ""
+    next_step = ""
+    next_step_at: datetime | None = None
+    if result == OutcomeResult.WON:
+        deal_value = data.deal_value
+        if deal_value is None:
+            errors["deal_value"] = "Enter the deal value."
+        elif not deal_value.is_positive():
+            errors["deal_value"] = "A won deal's value must be more than zero."
+        elif deal_value.currency != offer_currency:
+            currency_reason = _text(data.currency_reason, "currency_reason", errors, 1000) or None
+            if currency_reason is None and "currency_reason" not in errors:
+                errors["currency_reason"] = (
+                    f"The offer is sold in {offer_currency}; say why this deal is in {deal_value.currency}."
+                )
+    elif result == OutcomeResult.LOST:
+        lost_reason = _choice(LostReason, data.lost_reason, "lost_reason", errors, required=True)
+        lost_text = _text(data.lost_reason_text, "lost_reason_text", errors, 1000)
+    elif result == OutcomeResult.FOLLOW_UP:
+        next_step = _text(data.next_step, "next_step", errors, 1000)
+        if not next_step and "next_step" not in errors:
+            errors["next_step"] = "Say what you agreed with the prospect."
+        next_step_at = data.next_step_at
+        if next_step_at is None:
+            errors["next_step_at"] = "Give the date of the next step."
+        elif next_step_at.tzinfo is None or next_step_at <= now:
+            errors["next_step_at"] = "The next step must be in the future."
+    if errors:
+        message = next(iter(errors.values())) if len(errors) == 1 else "Please correct the highlighted fields."
+        raise ValidationError(message, field_errors=errors)
+    assert result is not None
+    return CleanOutcome(
+        result=result,
+        deal_value=deal_value,
+        currency_reason=currency_reason,
+        lost_reason=lost_reason,
+        lost_reason_text=lost_text,
+        objections=objections,
+        technique=technique,
+        buying_signals=signals,
+        next_step=next_step,
+        next_step_at=next_step_at,
+        notes=notes,
+    )

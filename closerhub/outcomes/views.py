@@ -1,0 +1,292 @@
+"""Outcome pages: the closer's report form, the business's confirmations, the closer's earnings, admin disputes.
+
+Thin views: parse a form, call ``outcomes.service`` (the same functions as the API),
+render or redirect. A service error shows the page again with the message and changes
+nothing; another tenant's objects answer 404.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from closerhub.accounts.models import User
+from closerhub.accounts.permissions import admin_required, business_required, closer_required
+from closerhub.businesses.forms import ActionForm
+from closerhub.core.errors import DomainError, ValidationError
+from closerhub.core.money import Money, parse_money
+from closerhub.extensions import db
+from closerhub.forms_util import show_errors
+from closerhub.outcomes import reviews, service
+from closerhub.outcomes.forms import DisputeForm, OutcomeForm, ResolveForm, ReviewForm, lines, money_or_error
+from closerhub.outcomes.models import Outcome, OutcomeStatus
+from closerhub.payments import ledger
+from closerhub.payments.models import LedgerEntry
+
+bp = Blueprint("outcomes", __name__)
+
+LIST_LIMIT = 200
+LEDGER_LIMIT = 500  # the page shows the latest entries; the API pages through all of them
+
+
+@bp.app_template_global("money_of")
+def money_of(amount: int, currency: str) -> Money:
+    """``Money`` from a ledger sum, for the ``money`` filter."""
+    return Money(int(amount), currency)
+
+
+def _me() -> User:
+    return current_user  # type: ignore[return-value]
+
+
+def _locale() -> str:
+    return str(get_locale() or "en")
+
+
+def _abort_hidden(exc: DomainError) -> None:
+    if exc.status in (403, 404):
+        abort(exc.status)
+
+
+# --- the closer's report --------------------------------------------------------------
+
+
+def _form_for(outcome: Outcome | None) -> OutcomeForm:
+    if outcome is None:
+        return OutcomeForm()
+    data = service.data_from(outcome)
+    form = OutcomeForm(
+        data={
+            "result": data.result,
+            "deal_value": str(data.deal_value.to_decimal()) if data.deal_value else "",
+            "currency": data.deal_value.currency if data.deal_value else "",
+            "currency_reason": data.currency_reason,
+            "lost_reason": data.lost_reason or "",
+            "lost_reason_text": data.lost_reason_text,
+            "next_step": data.next_step,
+            "objections": "\n".join(data.objections),
+            "technique": data.technique or "",
+            "buying_signals": "\n".join(data.buying_signals),
+            "notes": data.notes,
+        }
+    )
+    return form
+
+
+@bp.route("/appointments/<int:appointment_id>/outcome", methods=["GET", "POST"])
+@closer_required
+def record(appointment_id: int) -> Response | tuple[str, int]:
+    """Record the outcome of a call, or correct it while the business has not confirmed it."""
+    try:
+        appointment = service.find_appointment(db.session, appointment_id, _me())
+    except DomainError:
+        abort(404)
+    if appointment.closer_id != _me().id:
+        abort(403)
+    outcome = service.outcome_of(db.session, appointment.id)
+    offer_currency = appointment.offer.price_currency
+    form = OutcomeForm() if request.method == "POST" else _form_for(outcome)
+    if request.method == "GET" and outcome is None:
+        form.currency.data = offer_currency
+    status = 200
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            flash(_("Please correct the highlighted fields."), "error")
+            status = 422
+        else:
+            value, parse_error = money_or_error(form, offer_currency, _locale())
+            data = service.OutcomeData(
+                result=form.result.data or None,
+                deal_value=value,
+                currency_reason=form.currency_reason.data,
+                lost_reason=form.lost_reason.data or None,
+                lost_reason_text=form.lost_reason_text.data,
+                objections=lines(form.objections.data),
+                technique=form.technique.data or None,
+                buying_signals=lines(form.buying_signals.data),
+                next_step=form.next_step.data,
+                next_step_at=form.next_step_instant(_me().timezone),
+                notes=form.notes.data,
+            )
+            try:
+                if parse_error is not None and form.result.data == "won":
+                    raise parse_error
+                if outcome is None:
+                    outcome = service.record_outcome(db.session, _me(), appointment.id, data)
+                    flash(_("Outcome recorded; the business has been asked to confirm it."), "success")
+                else:
+                    outcome = service.correct_outcome(db.session, _me(), outcome.id, data)
+                    flash(_("Outcome corrected; the business has been told."), "success")
+            except DomainError as exc:
+                db.session.rollback()
+                _abort_hidden(exc)
+                show_errors(form, exc)
+                status = exc.status
+                db.session.expire_all()
+                outcome = service.outcome_of(db.session, appointment.id)
+            else:
+                return redirect(url_for("outcomes.record", appointment_id=appointment.id))
+    return render_template(
+        "outcomes/record.html",
+        form=form,
+        appointment=appointment,
+        outcome=outcome,
+        offer_currency=offer_currency,
+    ), status
+
+
+# --- the business's confirmations --------------------------------------------------------
+
+
+def _business_outcomes(statuses: tuple[OutcomeStatus, ...] | None = None) -> list[Outcome]:
+    stmt = select(Outcome).where(Outcome.business_id == _me().business_id)
+    if statuses:
+        stmt = stmt.where(Outcome.status.in_(statuses))
+    return list(db.session.scalars(stmt.order_by(Outcome.recorded_at.desc(), Outcome.id.desc()).limit(LIST_LIMIT)))
+
+
+def _render_pending(status: int = 200, forms: dict[int, DisputeForm] | None = None) -> tuple[str, int]:
+    waiting = _business_outcomes((OutcomeStatus.RECORDED,))
+    others = [o for o in _business_outcomes() if o.status != OutcomeStatus.RECORDED]
+    reviewed = {o.id: reviews.review_of(db.session, o) for o in others}
+    return render_template(
+        "outcomes/pending.html",
+        waiting=waiting,
+        others=others,
+        reviewed=reviewed,
+        action_form=ActionForm(formdata=None),
+        dispute_forms=forms or {},
+        blank_dispute=DisputeForm(formdata=None),
+        review_form=ReviewForm(formdata=None),
+    ), status
+
+
+@bp.get("/outcomes/pending")
+@business_required
+def pending() -> tuple[str, int]:
+    """Outcomes waiting for the business's confirmation, then the recent others."""
+    return _render_pending()
+
+
+@bp.post("/outcomes/<int:outcome_id>/confirm")
+@business_required
+def confirm(outcome_id: int) -> Response | tuple[str, int]:
+    form = ActionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        service.confirm(db.session, _me(), outcome_id)
+    except DomainError as exc:
+        db.session.rollback()
+        _abort_hidden(exc)
+        flash(exc.message, "error")
+        return _render_pending(exc.status)
+    flash(_("Outcome confirmed."), "success")
+    return redirect(url_for("outcomes.pending"))
+
+
+@bp.post("/outcomes/<int:outcome_id>/dispute")
+@business_required
+def dispute(outcome_id: int) -> Response | tuple[str, int]:
+    form = DisputeForm()
+    if not form.validate_on_submit():
+        if getattr(form, "csrf_token", None) is not None and form.csrf_token.errors:
+            abort(400)
+        flash(_("Please correct the highlighted fields."), "error")
+        return _render_pending(422, {outcome_id: form})
+    try:
+        service.dispute(db.session, _me(), outcome_id, form.reason.data)
+    except DomainError as exc:
+        db.session.rollback()
+        _abort_hidden(exc)
+        show_errors(form, exc)
+        return _render_pending(exc.status, {outcome_id: form})
+    flash(_("Outcome disputed; an admin will decide and everyone will be told."), "success")
+    return redirect(url_for("outcomes.pending"))
+
+
+@bp.post("/outcomes/<int:outcome_id>/review")
+@business_required
+def review(outcome_id: int) -> Response | tuple[str, int]:
+    form = ReviewForm()
+    if not form.validate_on_submit():
+        flash(_("Give a rating from 1 to 5."), "error")
+        return _render_pending(422)
+    try:
+        reviews.add_review(db.session, _me(), outcome_id, form.rating.data, form.comment.data)
+    except DomainError as exc:
+        db.session.rollback()
+        _abort_hidden(exc)
+        flash(exc.message, "error")
+        return _render_pending(exc.status)
+    flash(_("Thank you: your review is saved."), "success")
+    return redirect(url_for("outcomes.pending"))
+
+
+# --- the closer's earnings ----------------------------------------------------------------
+
+
+@bp.get("/earnings")
+@closer_required
+def earnings() -> str:
+    """Balances per currency (pending, available, paid), the ledger, and the closer's recent outcomes."""
+    me = _me()
+    stmt = ledger.entries_query(me.id).order_by(None).order_by(LedgerEntry.id.desc()).limit(LEDGER_LIMIT)
+    entries = list(db.session.scalars(stmt))
+    return render_template("outcomes/earnings.html", balances=ledger.balances(db.session, me.id), entries=entries)
+
+
+# --- admin: disputes ------------------------------------------------------------------
+
+
+def _render_disputes(status: int = 200, forms: dict[int, ResolveForm] | None = None) -> tuple[str, int]:
+    stmt = select(Outcome).where(Outcome.status == OutcomeStatus.DISPUTED).order_by(Outcome.disputed_at)
+    recent = select(Outcome).where(Outcome.resolved_at.is_not(None)).order_by(Outcome.resolved_at.desc()).limit(50)
+    return render_template(
+        "outcomes/disputes.html",
+        disputes=list(db.session.scalars(stmt.limit(LIST_LIMIT))),
+        resolved=list(db.session.scalars(recent)),
+        forms=forms or {},
+        blank_form=ResolveForm(formdata=None),
+    ), status
+
+
+@bp.get("/admin/disputes")
+@admin_required
+def disputes() -> tuple[str, int]:
+    """Open disputes, oldest first, each with its resolve form; then the recent decisions."""
+    return _render_disputes()
+
+
+@bp.post("/admin/disputes/<int:outcome_id>/resolve")
+@admin_required
+def resolve(outcome_id: int) -> Response | tuple[str, int]:
+    form = ResolveForm()
+    if not form.validate_on_submit():
+        if getattr(form, "csrf_token", None) is not None and form.csrf_token.errors:
+            abort(400)
+        flash(_("Please correct the highlighted fields."), "error")
+        return _render_disputes(422, {outcome_id: form})
+    try:
+        outcome = service.find_outcome(db.session, outcome_id, _me())
+        value = None
+        if form.action.data == "adjust":
+            if not (form.deal_value.data or "").strip():
+                raise ValidationError("Enter the adjusted value.", field_errors={"deal_value": "Enter the value."})
+            value = parse_money(
+                form.deal_value.data, outcome.deal_currency or "EUR", _locale(), allow_negative=True, field="deal_value"
+            )
+        service.resolve_dispute(
+            db.session, _me(), outcome_id, note=form.note.data, void=form.action.data == "void", deal_value=value
+        )
+    except DomainError as exc:
+        db.session.rollback()
+        _abort_hidden(exc)
+        show_errors(form, exc)
+        return _render_disputes(exc.status, {outcome_id: form})
+    flash(_("Dispute resolved; the closer and the business have been told."), "success")
+    return redirect(url_for("outcomes.disputes"))

@@ -1,0 +1,1 @@
+"""Payments: the closers' earnings ledger, Stripe charges, payouts and webhooks."""

@@ -1,0 +1,1 @@
+"""Platform settings an admin may change at run time (fees, holds, payout schedule)."""

@@ -1,0 +1,203 @@
+"""Vetting use cases: a new closer waits in review; an admin approves, asks for changes or rejects.
+
+Each decision checks the state (409), then the input (422), changes nothing on error,
+writes an audit row, emails the closer in their language, and commits once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from closerhub import clock
+from closerhub.accounts.models import Role, User
+from closerhub.audit.service import record
+from closerhub.businesses.service import clean_text
+from closerhub.core.errors import Conflict, NotFound, ValidationError
+from closerhub.notifications.service import public_url, queue_email
+from closerhub.vetting.models import CHECKLIST, CloserVetting, VettingStatus, new_vetting
+
+REASON_MAX = 2000
+NOTES_MAX = 4000
+
+DECISIONS = {
+    "approve": VettingStatus.APPROVED,
+    "request_changes": VettingStatus.CHANGES_REQUESTED,
+    "reject": VettingStatus.REJECTED,
+}
+# Which states each decision may leave from (same-state decisions are a 409).
+_ALLOWED_FROM = {
+    VettingStatus.APPROVED: {VettingStatus.IN_REVIEW, VettingStatus.CHANGES_REQUESTED, VettingStatus.REJECTED},
+    VettingStatus.CHANGES_REQUESTED: {VettingStatus.IN_REVIEW, VettingStatus.APPROVED},
+    VettingStatus.REJECTED: {VettingStatus.IN_REVIEW, VettingStatus.CHANGES_REQUESTED, VettingStatus.APPROVED},
+}
+_EMAIL = {
+    VettingStatus.APPROVED: "vetting_approved",
+    VettingStatus.CHANGES_REQUESTED: "vetting_changes_requested",
+    VettingStatus.REJECTED: "vetting_rejected",
+}
+
+
+def vetting_for(session: Session, closer_id: int) -> CloserVetting:
+    """The closer's review row; an unsaved in-review one when missing (fail closed)."""
+    row = session.get(CloserVetting, closer_id)
+    if row is None:
+        row = CloserVetting(
+            closer_id=closer_id,
+            status=VettingStatus.IN_REVIEW,
+            stripe_onboarded=False,
+            languages_checked=False,
+            intro_call_held=False,
+        )
+    return row
+
+
+def is_approved(session: Session, closer_id: int) -> bool:
+    """Whether businesses may find and engage this closer."""
+    return session.scalar(select(CloserVetting.status).where(CloserVetting.closer_id == closer_id)) == (
+        VettingStatus.APPROVED
+    )
+
+
+def _closer(session: Session, closer_id: object) -> User:
+    user = session.get(User, closer_id) if type(closer_id) is int and 0 < closer_id < 2**63 else None
+    if user is None or user.role != Role.CLOSER:
+        raise NotFound("Closer not found.")
+    return user
+
+
+def _row(session: Session, closer: User) -> CloserVetting:
+    row = session.get(CloserVetting, closer.id)
+    if row is None:  # an account older than vetting: it enters the queue now
+        row = new_vetting(closer, clock.utcnow())
+        session.add(row)
+    return row
+
+
+def _snapshot(row: CloserVetting) -> dict[str, object]:
+    return {
+        "status": row.status,
+        **{item: bool(getattr(row, item)) for item in CHECKLIST},
+        "reason": row.reason,
+        "notes": row.notes,
+    }
+
+
+def decide(
+    session: Session,
+    admin: User,
+    closer_id: object,
+    decision: object,
+    *,
+    reason: object = None,
+    notes: object = None,
+    checklist: Mapping[str, object] | None = None,
+) -> CloserVetting:
+    """Record an admin's decision on a closer: ``approve``, ``request_changes`` or ``reject``.
+
+    Approving needs the whole checklist ticked; asking for changes and rejecting need a
+    reason (the closer reads it). The ticked checklist and internal notes are saved with
+    every decision.
+    """
+    if not admin.is_admin:
+        raise NotFound("Closer not found.")
+    closer = _closer(session, closer_id)
+    if decision not in DECISIONS:
+        raise ValidationError(
+            "Choose approve, request changes or reject.", field_errors={"decision": "Unknown decision."}
+        )
+    target = DECISIONS[str(decision)]
+    existing = session.get(CloserVetting, closer.id)
+    before = _snapshot(existing) if existing is not None else None
+    row = _row(session, closer)
+    current = row.status or VettingStatus.IN_REVIEW
+    if current not in _ALLOWED_FROM[target]:
+        raise Conflict(
+            f"This closer is {current.value.replace('_', ' ')}; they cannot be {target.value.replace('_', ' ')} now.",
+            code="illegal_transition",
+        )
+    ticks = {item: bool(checklist.get(item)) if checklist else False for item in CHECKLIST}
+    errors: dict[str, str] = {}
+    text = ""
+    try:
+        text = clean_text(reason, "reason", REASON_MAX, multiline=True)
+    except ValidationError as exc:
+        errors.update(exc.field_errors)
+    try:
+        note = clean_text(notes, "notes", NOTES_MAX, multiline=True) or None
+    except ValidationError as exc:
+        errors.update(exc.field_errors)
+        note = None
+    if target != VettingStatus.APPROVED and not text and "reason" not in errors:
+        errors["reason"] = "Give a reason: the closer reads it."
+    if target == VettingStatus.APPROVED and not all(ticks.values()):
+        errors["checklist"] = "Tick every item of the checklist before approving."
+    if errors:
+        message = next(iter(errors.values())) if len(errors) == 1 else "Please correct the highlighted fields."
+        raise ValidationError(message, field_errors=errors)
+    now = clock.utcnow()
+    row.status = target
+    for item, ticked in ticks.items():
+        setattr(row, item, ticked)
+    row.reason = text or None
+    row.notes = note
+    row.reviewer_id = admin.id
+    row.reviewed_at = now
+    record(session, actor=admin, action=f"vetting.{target.value}", obj=closer, before=before, after=_snapshot(row))
+    _tell(session, closer, row)
+    session.commit()
+    return row
+
+
+def _tell(session: Session, closer: User, row: CloserVetting) -> None:
+    queue_email(
+        session,
+        to=closer.email,
+        template=_EMAIL[row.status],
+        language=closer.language,
+        context={
+            "recipient": closer,
+            "reason": row.reason,
+            "profile_url": public_url("closers.edit_profile"),
+            "dashboard_url": public_url("pages.dashboard"),
+        },
+    )
+
+
+def resubmit(session: Session, closer: User) -> CloserVetting:
+    """The closer, having made the requested changes, asks for a new review."""
+    if not closer.is_closer:
+        raise NotFound("Closer not found.")
+    row = _row(session, closer)
+    if row.status != VettingStatus.CHANGES_REQUESTED:
+        raise Conflict("A new review can be asked only after changes were requested.", code="illegal_transition")
+    before = _snapshot(row)
+    row.status = VettingStatus.IN_REVIEW
+    row.submitted_at = clock.utcnow()
+    record(session, actor=closer, action="vetting.resubmitted", obj=closer, before=before, after=_snapshot(row))
+    session.commit()
+    return row
+
+
+def mark_approved(session: Session, closer: User, *, actor: User | str | None = None) -> CloserVetting:
+    """Approve a closer without an admin review (demo data and test fixtures); audited, no email, no commit."""
+    existing = session.get(CloserVetting, closer.id)
+    before = _snapshot(existing) if existing is not None else None
+    row = _row(session, closer)
+    row.status = VettingStatus.APPROVED
+    for item in CHECKLIST:
+        setattr(row, item, True)
+    row.reviewed_at = clock.utcnow()
+    row.reviewer_id = actor.id if isinstance(actor, User) else None
+    record(session, actor=actor, action="vetting.approved", obj=closer, before=before, after=_snapshot(row))
+    return row
+
+
+def queue_query(status: VettingStatus | None) -> Select[tuple[CloserVetting]]:
+    """Review rows in ``status`` (all when None), oldest submission first: first come, first served."""
+    stmt = select(CloserVetting).order_by(CloserVetting.submitted_at, CloserVetting.closer_id)
+    if status is not None:
+        stmt = stmt.where(CloserVetting.status == status)
+    return stmt
