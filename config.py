@@ -66,6 +66,9 @@ def base_settings() -> dict[str, Any]:
         "STRIPE_TIMEOUT_SECONDS": _int("STRIPE_TIMEOUT_SECONDS", 20),
         # Send transfer_group on PaymentIntents (localstripe refuses it: set false there).
         "STRIPE_PI_TRANSFER_GROUP": _bool("STRIPE_PI_TRANSFER_GROUP", True),
+        # Booking emails are queued as intents and rendered by the worker (keeps the booking
+        # request cheap); true renders them in the request instead (the test profile does).
+        "EMAIL_RENDER_INLINE": _bool("EMAIL_RENDER_INLINE", False),
         # Mail: with no MAIL_SERVER, messages stay in the outbox (readable by admins)
         "MAIL_SERVER": os.environ.get("MAIL_SERVER", ""),
         "MAIL_PORT": _int("MAIL_PORT", 25),
@@ -129,6 +132,7 @@ def testing() -> dict[str, Any]:
         RATELIMIT_STORAGE_URI="memory://",
         WTF_CSRF_ENABLED=False,
         PUBLIC_BASE_URL="http://localhost",
+        EMAIL_RENDER_INLINE=True,  # tests read rendered emails; test_booking_deferred switches it off
     )
     return cfg
 

@@ -13,15 +13,18 @@ precomputed summary table.
     .venv/bin/python bench/matching.py                       # SQLite file, 10,000 closers
     .venv/bin/python bench/matching.py --closers 50000
     .venv/bin/python bench/matching.py --database postgresql://postgres@127.0.0.1:5432/bench
+    .venv/bin/python bench/matching.py --reuse --database ...   # only the searches, on an earlier seed
 
 The database is emptied first (SQLite: a fresh file; PostgreSQL: schema dropped) and built
 by the real migrations. Prints the seed and refresh times, the median and p95 search
-latency, and the widest search (no filter but availability).
+latency and app CPU, the widest search (no filter but availability), and the searches again
+after ``gc.freeze()``. Figures and their reading: bench/README.md.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import random
 import statistics
@@ -391,12 +394,9 @@ def build(closers: int, per_closer: int) -> None:
     print(f"refresh         {refresh_s:.1f} s for {refreshed:,} summaries ({each:.2f} ms each)")
 
 
-def measure(searches: int) -> None:
-    """Time the searches on what is in the database (seeded by ``build`` now or by an earlier run)."""
+def _searches(searches: int) -> tuple[list[float], list[int], list[float]]:
     rng = random.Random(7)
     timings, sizes, cpu = [], [], []
-    for _ in range(3):  # warm the caches (the app's first request compiles and loads too)
-        _timed_search(service.clean_query(language="fr", available_within_days=7, prospect_timezone="Europe/Paris"))
     for _ in range(searches):
         query = service.clean_query(
             language=rng.choice(LANGS), available_within_days=7, prospect_timezone=rng.choice(ZONES)
@@ -405,8 +405,20 @@ def measure(searches: int) -> None:
         timings.append(elapsed)
         sizes.append(total)
         cpu.append(cpu_ms)
+    return sorted(timings), sizes, cpu
+
+
+def measure(searches: int) -> None:
+    """Time the searches on what is in the database (seeded by ``build`` now or by an earlier run).
+
+    Twice: as the app runs today, then after ``gc.freeze()`` (what a gunicorn app does after
+    start-up so the cyclic collector stops rescanning the ~200k long-lived objects of the
+    app on every full collection a big search triggers; see bench/README.md).
+    """
+    for _ in range(3):  # warm the caches (the app's first request compiles and loads too)
+        _timed_search(service.clean_query(language="fr", available_within_days=7, prospect_timezone="Europe/Paris"))
+    timings, sizes, cpu = _searches(searches)
     widest = [_timed_search(service.clean_query(available_within_days=7))[:2] for _ in range(5)]
-    timings.sort()
     print(f"searches        {searches} (language + available_within_days=7 + prospect zone)")
     print(f"median          {statistics.median(timings):.1f} ms")
     print(f"p95             {timings[max(0, int(len(timings) * 0.95) - 1)]:.1f} ms")
@@ -414,6 +426,12 @@ def measure(searches: int) -> None:
     print(f"ranked rows     median {int(statistics.median(sizes)):,} per search")
     widest_ms = statistics.median(t for t, _ in widest)
     print(f"widest search   available_within_days=7 only: {widest[0][1]:,} closers in {widest_ms:.1f} ms (median of 5)")
+    gc.freeze()
+    timings, _sizes, cpu = _searches(searches)
+    print(
+        f"after gc.freeze median {statistics.median(timings):.1f} ms, "
+        f"p95 {timings[max(0, int(len(timings) * 0.95) - 1)]:.1f} ms, app CPU {statistics.median(cpu):.1f} ms"
+    )
 
 
 def run(database: str, closers: int, per_closer: int, searches: int, *, reuse: bool) -> None:

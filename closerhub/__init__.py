@@ -50,6 +50,7 @@ def create_app(config: dict[str, Any] | str | None = None) -> Flask:
     from closerhub import models  # noqa: F401  (registers every model on the metadata)
     from closerhub.accounts.views import bp as accounts_bp
     from closerhub.admin.views import bp as admin_bp
+    from closerhub.analytics.views import bp as analytics_bp
     from closerhub.api import bp as api_bp
     from closerhub.booking.calendar_views import bp as calendar_bp
     from closerhub.booking.lead_views import bp as leads_bp
@@ -63,6 +64,9 @@ def create_app(config: dict[str, Any] | str | None = None) -> Flask:
     from closerhub.notifications.views import bp as notifications_bp
     from closerhub.outcomes.views import bp as outcomes_bp
     from closerhub.pages.views import bp as pages_bp
+    from closerhub.payments.charges_views import bp as charges_bp
+    from closerhub.payments.charges_views import desk_bp as money_desk_bp
+    from closerhub.payments.payout_views import bp as admin_payouts_bp
     from closerhub.payments.views import billing_bp, payouts_bp
     from closerhub.payments.webhook_views import bp as stripe_webhooks_bp
     from closerhub.vetting.views import bp as vetting_bp
@@ -82,10 +86,14 @@ def create_app(config: dict[str, Any] | str | None = None) -> Flask:
     app.register_blueprint(booking_public_bp)
     app.register_blueprint(appointments_bp)
     app.register_blueprint(outcomes_bp)
+    app.register_blueprint(analytics_bp)
     app.register_blueprint(api_bp)
     extensions.csrf.exempt(api_bp)  # the API uses bearer tokens, never the session cookie
     app.register_blueprint(payouts_bp)
     app.register_blueprint(billing_bp)
+    app.register_blueprint(charges_bp)
+    app.register_blueprint(money_desk_bp)
+    app.register_blueprint(admin_payouts_bp)
     app.register_blueprint(stripe_webhooks_bp)
     extensions.csrf.exempt(stripe_webhooks_bp)  # Stripe signs its requests; it has no session or CSRF token
 

@@ -21,11 +21,13 @@ log = logging.getLogger(__name__)
 
 
 def deliver_outbox(app: Flask) -> int:
-    """Send pending emails (retries with backoff are handled by the service)."""
+    """Render the emails queued as intents (booking notices), then send pending ones (retries: the service)."""
     from closerhub.notifications.delivery import deliver_pending
+    from closerhub.notifications.service import render_pending
 
     with app.app_context():
         try:
+            render_pending(db.session, clock.utcnow())
             return deliver_pending(db.session, clock.utcnow())
         finally:
             db.session.remove()
@@ -97,9 +99,33 @@ def release_commissions(app: Flask) -> int:
             db.session.remove()
 
 
+def retry_charges(app: Flask) -> int:
+    """Retry declined business charges on their schedule and repair interrupted attempts (same key)."""
+    from closerhub.payments.charges import retry_due_charges
+
+    with app.app_context():
+        try:
+            return retry_due_charges(db.session, clock.utcnow())
+        finally:
+            db.session.remove()
+
+
+def weekly_payouts(app: Flask) -> object:
+    """Run the payouts on the configured weekday (UTC), once that day (the run claims the date)."""
+    from closerhub.payments.payouts import run_weekly_if_due
+
+    with app.app_context():
+        try:
+            report = run_weekly_if_due(db.session, clock.utcnow())
+            return report.as_dict() if report else None
+        finally:
+            db.session.remove()
+
+
 # (job id, function, trigger kwargs): later issues add reminders, sweeps and payouts here.
 JOBS: list[tuple[str, Callable[[Flask], object], dict[str, object]]] = [
-    ("deliver_outbox", deliver_outbox, {"trigger": "interval", "seconds": 30}),
+    # Every 10 s: booking confirmations are rendered (and sent) here, so they leave within ~10 s.
+    ("deliver_outbox", deliver_outbox, {"trigger": "interval", "seconds": 10}),
     ("refresh_availability_summaries", refresh_availability_summaries, {"trigger": "interval", "minutes": 15}),
     # Every minute: a 1 h reminder is then at most a minute late.
     ("send_appointment_reminders", send_appointment_reminders, {"trigger": "interval", "minutes": 1}),
@@ -107,6 +133,9 @@ JOBS: list[tuple[str, Callable[[Flask], object], dict[str, object]]] = [
     ("flag_overdue_outcomes", flag_overdue_outcomes, {"trigger": "interval", "minutes": 30}),
     ("auto_confirm_outcomes", auto_confirm_outcomes, {"trigger": "interval", "minutes": 15}),
     ("release_commissions", release_commissions, {"trigger": "interval", "minutes": 60}),
+    # Hourly check; pays only on the payout weekday, once (the day is claimed by a unique row).
+    ("weekly_payouts", weekly_payouts, {"trigger": "interval", "minutes": 60}),
+    ("retry_charges", retry_charges, {"trigger": "interval", "minutes": 10}),
 ]
 
 

@@ -215,8 +215,12 @@ class UserFactory:
 
 def approve_closer(user: User) -> None:
     """Mark a closer as vetted and approved (what an admin does on /admin/vetting), committed."""
+    from closerhub.booking.guard import take_write_lock
     from closerhub.vetting.service import mark_approved
 
+    # The sign-up's welcome email may be committing from the delivery thread right now: on
+    # SQLite a read transaction cannot then become a writer, so take the write lock first.
+    take_write_lock(_db.session)
     mark_approved(_db.session, user, actor="test fixture")
     _db.session.commit()
 

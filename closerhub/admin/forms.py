@@ -41,9 +41,9 @@ def settings_form_class() -> type[FlaskForm]:
             SettingsForm,
             spec.key,
             IntegerField(
-                spec.label,
+                _l(spec.label),  # listed in closerhub/i18n_runtime_strings.py
                 validators=[InputRequired(), NumberRange(min=spec.minimum, max=spec.maximum)],
-                description=spec.help,
+                description=_l(spec.help),
             ),
         )
     return SettingsForm

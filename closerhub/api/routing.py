@@ -77,6 +77,7 @@ def api_route(
     status: int = 200,
     idempotent: bool = False,
     rate_limit: str | None = None,
+    limited_by: Callable[[Callable[..., Any]], Callable[..., Any]] | None = None,
     tags: Iterable[str] = (),
     errors: Iterable[int] = (),
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -84,6 +85,8 @@ def api_route(
 
     ``auth``: ``PUBLIC`` (None), ``ANY_ROLE`` (default) or the allowed roles.
     ``errors``: extra problem statuses to document (e.g. 409) beyond the derived ones.
+    ``limited_by``: a ready Flask-Limiter decorator (a shared or conditional limit) applied instead
+    of ``rate_limit``'s; ``rate_limit`` then only documents it.
     """
     method = method.upper()
     roles = None if auth is None else tuple(Role(r).value for r in auth)
@@ -104,7 +107,9 @@ def api_route(
             wrapped = idempotent_decorator(wrapped)
         if roles is not None:
             wrapped = api_auth(*roles)(wrapped)
-        if rate_limit:
+        if limited_by is not None:
+            wrapped = limited_by(wrapped)
+        elif rate_limit:
             wrapped = limiter.limit(rate_limit)(wrapped)
         rule = API_PREFIX + path
         bp.add_url_rule(rule, endpoint=view.__name__, view_func=wrapped, methods=[method])

@@ -7,6 +7,8 @@ the 3 nearest free slots, so a client can offer them at once.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any
 
@@ -23,6 +25,7 @@ from closerhub.api.schemas import Page, utc_z
 from closerhub.api.schemas_booking import AppointmentIn, AppointmentOut, AppointmentQuery, CancelIn, RescheduleIn
 from closerhub.booking import service
 from closerhub.booking.models import Appointment, BookedVia, Channel, Lead
+from closerhub.booking.public_views import BOOKING_LIMIT, public_booking_limit
 from closerhub.businesses import offers as offer_service
 from closerhub.businesses.models import Offer
 from closerhub.core.errors import NotFound, ValidationError
@@ -181,23 +184,42 @@ def _book(body: AppointmentIn) -> Response:
     lead = _lead_for(body, user, offer)
     zone = lead.timezone if isinstance(lead, Lead) else str(lead.get("timezone") or "UTC")
     try:
-        appointment = service.book(
-            db.session,
-            offer=offer,
-            lead=lead,
-            start=body.start,
-            channel=body.channel,
-            actor=user,
-            via=BookedVia.API,
-            now=now,
-            closer_id=body.closer_id,
-            engagement_id=body.engagement_id,
-            answers=body.answers,
-            follow_up_of=_follow_up(body, user),
-        )
+        with _kept_after_commit():
+            appointment = service.book(
+                db.session,
+                offer=offer,
+                lead=lead,
+                start=body.start,
+                channel=body.channel,
+                actor=user,
+                via=BookedVia.API,
+                now=now,
+                closer_id=body.closer_id,
+                engagement_id=body.engagement_id,
+                answers=body.answers,
+                follow_up_of=_follow_up(body, user),
+            )
     except service.SlotUnavailable as exc:
         return slot_unavailable_response(exc, zone if is_valid_zone(zone) else "UTC")
     return json_response(appointment_out(appointment, private=user is not None), 201)
+
+
+@contextmanager
+def _kept_after_commit() -> Iterator[None]:
+    """Let the booking's commit leave what it wrote loaded: the 201 body is built from it, not read back.
+
+    The booking service commits once; by default that expires every object, and the
+    response would re-read the appointment, its lead, closer, offer and history (five
+    queries). These objects are exactly what was just committed. Only this commit is
+    affected: the flag is restored at once (a rollback still expires everything).
+    """
+    session = db.session()
+    saved = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        yield
+    finally:
+        session.expire_on_commit = saved
 
 
 @api_route(
@@ -210,6 +232,9 @@ def _book(body: AppointmentIn) -> Response:
     status=201,
     tags=("appointments",),
     errors=(401, 404, 409),
+    # Unauthenticated (booking key) calls share the booking page's per-address limit; token holders do not.
+    rate_limit=f"{BOOKING_LIMIT} (without an API token)",
+    limited_by=public_booking_limit(exempt_when=lambda: bearer_secret() is not None),
 )
 def create_appointment(body: AppointmentIn) -> Response:
     """With an API token (business: its engagements and offers; closer: a follow-up on their own

@@ -176,6 +176,10 @@ def follow_up(appointment_id: int) -> Response | tuple[str, int]:
     form = BookForLeadForm()
     alternatives: list[datetime] = []
     status = 200
+    wanted = parse_start(request.args.get("start")) if request.method == "GET" else None
+    if wanted is not None:  # pre-filled from the outcome's next step: that slot is ticked, its week shown
+        form.start.data = iso_z(wanted)
+        form.channel.data = first.channel.value
     if request.method == "POST":
         appointment, alternatives, status = _book(
             form,
@@ -192,9 +196,10 @@ def follow_up(appointment_id: int) -> Response | tuple[str, int]:
             return redirect(url_for("appointments.show", appointment_id=appointment.id))
         first = service.find_appointment(db.session, appointment_id, user)
     today = to_local(now, zone).date()
-    week = booking_week(
-        parse_day(request.args.get("week")), today, page_data.last_bookable_date(db.session, [user], now, zone)
-    )
+    requested_week = parse_day(request.args.get("week"))
+    if requested_week is None and wanted is not None:
+        requested_week = to_local(wanted, zone).date()
+    week = booking_week(requested_week, today, page_data.last_bookable_date(db.session, [user], now, zone))
     slots = service.closer_slots(db.session, user, viewer_zone=zone, from_date=week.first, to_date=week.last, now=now)
     return render_template(
         "appointments/follow_up.html",

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from closerhub.accounts.models import User
+from closerhub.audit.service import record as audit
 from closerhub.booking import guard, notify
 from closerhub.booking.guard import SlotUnavailable
 from closerhub.booking.models import Appointment, AppointmentEvent, AppointmentStatus
@@ -58,6 +59,20 @@ def _check_policy(appointment: Appointment, reason: str, now: datetime, *, actio
         )
     if business.change_reason_required and not reason:
         raise ValidationError("Please give a reason.", field_errors={"reason": "Please give a reason."})
+
+
+def audit_change(
+    session: Session,
+    appointment: Appointment,
+    action: str,
+    actor: User | None,
+    actor_label: str,
+    before: dict[str, object] | None,
+    after: dict[str, object],
+) -> None:
+    """One audit row per booking event; a prospect (no account) is named by their label."""
+    who: User | str = actor if actor is not None else actor_label
+    audit(session, actor=who, action=f"appointment.{action}", obj=appointment, before=before, after=after)
 
 
 def _require_booked(appointment: Appointment, action: str) -> None:
@@ -129,7 +144,16 @@ def reschedule(
         if not guard.is_overlap(exc):
             raise
         raise _taken(session, appointment, start, now) from None
-    refresh_summary(session, appointment.closer_id, now)
+    audit_change(
+        session,
+        appointment,
+        "rescheduled",
+        actor,
+        actor_label,
+        {"starts_at": previous},
+        {"starts_at": appointment.starts_at, "reason": clean_reason or None},
+    )
+    refresh_summary(session, appointment.closer_id, now, rules=rules)
     notify.appointment_rescheduled(session, appointment, previous)
     session.commit()
     return appointment
@@ -178,6 +202,15 @@ def cancel(
         )
     )
     session.flush()
+    audit_change(
+        session,
+        appointment,
+        "cancelled",
+        actor,
+        actor_label,
+        {"status": AppointmentStatus.BOOKED},
+        {"status": appointment.status, "reason": clean_reason or None},
+    )
     refresh_summary(session, appointment.closer_id, now)
     notify.appointment_cancelled(session, appointment)
     session.commit()

@@ -12,27 +12,42 @@ carries the signed reschedule/cancel link), the closer (their account's language
 and every active member of the business. The confirmation and reschedule notices carry
 ``invite.ics`` with ``METHOD:REQUEST`` (same UID, the appointment's SEQUENCE), the cancel
 notice ``METHOD:CANCEL``; calendar clients update or remove the event they already hold.
+
+Deferred rendering: the confirmation, reschedule and cancel notices are queued from the
+request as ``to_render`` outbox rows (``queue_email_later``): one small row per recipient
+holding the appointment id, the recipient, and a snapshot of the call as it was at that
+moment (start, end, SEQUENCE, status, channel, link, dial plan). The worker renders them
+(``render_pending``) with the snapshot laid over the current row (``_AsQueued``), so a
+confirmation rendered after a quick reschedule still shows the booked time and SEQUENCE,
+and the reschedule notice that follows carries the new ones, as if both were rendered at once.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
 from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.routing import BuildError
 
-from closerhub.accounts.models import AccountStatus
+from closerhub.accounts.models import AccountStatus, User
 from closerhub.booking import ics
-from closerhub.booking.models import Appointment, AppointmentEvent, Channel
-from closerhub.businesses.models import Business
+from closerhub.booking.models import Appointment, AppointmentEvent, AppointmentStatus, Channel
+from closerhub.businesses.models import BusinessMember
 from closerhub.core.tz import to_local, utc_offset_label
 from closerhub.notifications.mailer import Attachment
-from closerhub.notifications.service import public_url, queue_email, supported_language
+from closerhub.notifications.service import (
+    public_url,
+    queue_email,
+    queue_email_later,
+    register_renderer,
+    supported_language,
+)
 
 log = logging.getLogger(__name__)
 
@@ -66,13 +81,17 @@ def closer_of(appointment: Appointment) -> Recipient:
 
 def business_members(session: Session, appointment: Appointment) -> list[Recipient]:
     """Every active member of the appointment's business (the owner first)."""
-    business = session.get(Business, appointment.business_id)
-    assert business is not None
-    return [
-        Recipient(m.user.email, m.user.name, m.user.language, m.user.timezone, BUSINESS, m.user.id)
-        for m in business.members
-        if m.user.status == AccountStatus.ACTIVE and m.user.id != appointment.closer_id
-    ]
+    members = session.scalars(
+        select(User)
+        .join(BusinessMember, BusinessMember.user_id == User.id)
+        .where(
+            BusinessMember.business_id == appointment.business_id,
+            User.status == AccountStatus.ACTIVE,
+            User.id != appointment.closer_id,
+        )
+        .order_by(BusinessMember.id)
+    )
+    return [Recipient(u.email, u.name, u.language, u.timezone, BUSINESS, u.id) for u in members]
 
 
 def everyone(session: Session, appointment: Appointment) -> list[Recipient]:
@@ -239,40 +258,123 @@ def _last_event(appointment: Appointment, kind: str) -> AppointmentEvent | None:
     return next((e for e in reversed(appointment.events) if e.kind == kind), None)
 
 
+# --- deferred: queued in the request, rendered by the worker --------------------------------------
+
+RENDERER = "booking.appointment"
+# What may change after the notice was queued and must read as it was then (see the module docstring).
+_SNAPSHOT_TIMES = ("starts_at", "ends_at")
+_SNAPSHOT_VALUES = ("sequence", "meeting_url", "dial_from", "dial_number", "cancel_reason")
+
+
+def _snapshot(appointment: Appointment) -> dict[str, Any]:
+    out: dict[str, Any] = {k: getattr(appointment, k).isoformat() for k in _SNAPSHOT_TIMES}
+    out.update({k: getattr(appointment, k) for k in _SNAPSHOT_VALUES})
+    out["status"], out["channel"] = appointment.status.value, appointment.channel.value
+    return out
+
+
+class _AsQueued:
+    """The appointment as it was when the notice was queued: the snapshot over the current row (read-only)."""
+
+    def __init__(self, appointment: Appointment, snapshot: dict[str, Any]) -> None:
+        values: dict[str, Any] = {k: datetime.fromisoformat(snapshot[k]) for k in _SNAPSHOT_TIMES}
+        values.update({k: snapshot.get(k) for k in _SNAPSHOT_VALUES})
+        values["status"], values["channel"] = AppointmentStatus(snapshot["status"]), Channel(snapshot["channel"])
+        self.__dict__.update(values)
+        self._appointment = appointment
+
+    def __getattr__(self, name: str) -> Any:  # everything not in the snapshot: the row (ids, uid, lead, offer, ...)
+        return getattr(self._appointment, name)
+
+
+def send_later(
+    session: Session,
+    appointment: Appointment,
+    template: str,
+    recipients: list[Recipient],
+    *,
+    method: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> int:
+    """Queue ``template`` for each recipient as a ``to_render`` row (one each, no duplicates); returns how many.
+
+    Like ``send``, but nothing is rendered now: ``data`` (JSON values) becomes the template
+    variables at render time (``previous_start``, an ISO instant, becomes ``previous_when``
+    in the recipient's zone).
+    """
+    seen: set[str] = set()
+    snapshot = _snapshot(appointment)
+    for recipient in recipients:
+        if recipient.email in seen:
+            continue
+        seen.add(recipient.email)
+        queue_email_later(
+            session,
+            to=recipient.email,
+            template=template,
+            language=supported_language(recipient.language),
+            renderer=RENDERER,
+            params={
+                "appointment_id": appointment.id,
+                "as_of": snapshot,
+                "recipient": asdict(recipient),
+                "method": method,
+                "data": data or {},
+            },
+        )
+    return len(seen)
+
+
+def _render(session: Session, params: Any, language: str) -> tuple[dict[str, Any], list[Attachment]] | None:
+    """The renderer of ``send_later`` rows (called in the recipient's locale); None when the call is gone."""
+    appointment = session.get(Appointment, params["appointment_id"])
+    if appointment is None:
+        return None
+    view: Any = _AsQueued(appointment, params["as_of"])
+    recipient = Recipient(**params["recipient"])
+    extra = dict(params.get("data") or {})
+    if extra.get("previous_start"):
+        extra["previous_when"] = when_for(datetime.fromisoformat(extra.pop("previous_start")), None, recipient.timezone)
+    method = params.get("method")
+    attachments = [_invite(view, method, language)] if method else []
+    return _context(view, recipient, **extra), attachments
+
+
+register_renderer(RENDERER, _render)
+
+
 # --- the contract: called by booking.service inside its transaction ------------------------------
 
 
 def appointment_booked(session: Session, appointment: Appointment) -> None:
     """Confirm the call to the prospect, the closer and the business, each with the ICS invite (REQUEST)."""
-    send(session, appointment, "appointment_booked", everyone(session, appointment), method="REQUEST")
+    send_later(session, appointment, "appointment_booked", everyone(session, appointment), method="REQUEST")
 
 
 def appointment_rescheduled(session: Session, appointment: Appointment, previous_start: datetime) -> None:
     """Tell everyone the call moved from ``previous_start``; the invite's SEQUENCE tells calendars to update."""
     event = _last_event(appointment, "rescheduled")
-
-    def extra(recipient: Recipient) -> dict[str, Any]:
-        return {
-            "previous_when": when_for(previous_start, None, recipient.timezone),
-            "actor_label": event.actor_label if event else "",
-            "reason": event.reason if event else None,
-        }
-
-    send(session, appointment, "appointment_rescheduled", everyone(session, appointment), method="REQUEST", extra=extra)
+    data = {
+        "previous_start": previous_start.isoformat(),
+        "actor_label": event.actor_label if event else "",
+        "reason": event.reason if event else None,
+    }
+    send_later(
+        session, appointment, "appointment_rescheduled", everyone(session, appointment), method="REQUEST", data=data
+    )
 
 
 def appointment_cancelled(session: Session, appointment: Appointment) -> None:
     """Tell everyone the call is cancelled, with a CANCEL invite that removes it from their calendars."""
     event = _last_event(appointment, "cancelled")
-
-    def extra(_recipient: Recipient) -> dict[str, Any]:
-        return {
-            "actor_label": event.actor_label if event else "",
-            "reason": appointment.cancel_reason or (event.reason if event else None),
-            "url": None,  # a cancelled call has nothing left to manage
-        }
-
-    send(session, appointment, "appointment_cancelled", everyone(session, appointment), method="CANCEL", extra=extra)
+    data = {
+        "actor_label": event.actor_label if event else "",
+        "reason": appointment.cancel_reason or (event.reason if event else None),
+        "url": None,  # a cancelled call has nothing left to manage
+    }
+    send_later(
+        session, appointment, "appointment_cancelled", everyone(session, appointment), method="CANCEL", data=data
+    )
 
 
 # --- the worker's messages (see ``reminders``) ------------------------------------------------------

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from closerhub import clock
@@ -33,6 +33,23 @@ from closerhub.notifications.service import public_url
 bp = Blueprint("booking_public", __name__)
 
 BOOKING_LIMIT = "10 per minute; 50 per hour"  # per client address, as on the login form
+BOOKING_SCOPE = "public-booking"
+
+
+def booking_limit() -> str:
+    """The public booking limit in force: ``BOOKING_RATE_LIMIT`` from the config, else ``BOOKING_LIMIT``.
+
+    Read per request, so a test (the 50-client booking race) can lift it on its own app.
+    """
+    return str(current_app.config.get("BOOKING_RATE_LIMIT") or BOOKING_LIMIT)
+
+
+def public_booking_limit(*, exempt_when: Any = None) -> Any:
+    """The one limit shared by every unauthenticated way to book (the booking page's POST and the API
+    with a booking key): one counter per client address, so switching door does not reset it."""
+    return limiter.shared_limit(booking_limit, scope=BOOKING_SCOPE, methods=["POST"], exempt_when=exempt_when)
+
+
 # Service field names (leads.clean_lead_data / service.book) → the form's fields.
 _FIELD = {"phone_e164": "phone", "lead": "name", "answers": "form:answers", "closer_id": "form:closer"}
 
@@ -108,7 +125,7 @@ def _answers(offer: Offer) -> tuple[dict[str, str], dict[str, str]]:
 
 
 @bp.route("/book/<key>/confirm", methods=["GET", "POST"])
-@limiter.limit(BOOKING_LIMIT, methods=["POST"])
+@public_booking_limit()
 def confirm(key: str) -> Response | tuple[str, int]:
     """The prospect's details, the offer's questions and the channel; POST books the slot."""
     offer = _offer_or_404(key)

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from closerhub.accounts.models import AccountStatus, Role, User
 from closerhub.booking import guard, leads, notify, routing
-from closerhub.booking.changes import cancel, reschedule
+from closerhub.booking.changes import audit_change, cancel, reschedule
 from closerhub.booking.guard import SlotUnavailable
 from closerhub.booking.lookup import appointment_for_token, find_appointment, list_appointments, manage_token
 from closerhub.booking.models import Appointment, AppointmentEvent, AppointmentStatus, BookedVia, Channel, Lead
@@ -33,6 +33,7 @@ from closerhub.booking.slots import (
     closer_alternatives,
     closer_slots,
     free_slot_at,
+    is_bookable_closer,
     offer_alternatives,
     offer_slots,
     start_refusal,
@@ -40,8 +41,9 @@ from closerhub.booking.slots import (
 from closerhub.businesses import offers as offer_service
 from closerhub.businesses.models import Offer
 from closerhub.closers.models import CloserProfile, MeetingMode
-from closerhub.closers.rules import rules_for
-from closerhub.closers.summary import refresh_summary
+from closerhub.closers.rules import rules_for_many
+from closerhub.closers.summary import note_booking
+from closerhub.core.availability import AvailabilityRules
 from closerhub.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from closerhub.core.tz import require_aware
 from closerhub.engagements.models import Engagement
@@ -126,6 +128,8 @@ def _engagements(session: Session, offer: Offer, closer_id: int | None, engageme
             raise _fail("engagement_id", "This engagement is with another closer.")
         if engagement.closer.status != AccountStatus.ACTIVE:
             raise _fail("engagement_id", "This closer's account is suspended; choose another closer.")
+        if not is_bookable_closer(session, engagement.closer):
+            raise _fail("engagement_id", "This closer cannot take bookings at the moment; choose another closer.")
         return [engagement]
     found = bookable_engagements(session, offer, closer_id=closer_id)
     if not found and closer_id is not None:
@@ -178,12 +182,17 @@ def actor_label_for(via: BookedVia, actor: User | None) -> str:
 
 def _choose(
     session: Session, offer: Offer, engagements: list[Engagement], start: datetime, now: datetime, *, named: bool
-) -> tuple[routing.Candidate, str]:
-    """Check ``start`` against each closer's rules and busy time, then route; raises when nobody can take it."""
+) -> tuple[routing.Candidate, str, AvailabilityRules]:
+    """Check ``start`` against each closer's rules and busy time, then route; raises when nobody can take it.
+
+    Returns the pick, the routing note and the picked closer's rules: each closer's rules are
+    read once here (three queries for all of them) and passed down to the insert and the summary.
+    """
     in_rules: list[routing.Candidate] = []
+    rules_of = rules_for_many(session, [e.closer for e in engagements])
     refusal = None
     for engagement in engagements:
-        rules = rules_for(session, engagement.closer)
+        rules = rules_of[engagement.closer_id]
         slot = free_slot_at(session, engagement.closer, rules, start, now, with_busy=False)
         if slot is None:
             refusal = refusal or start_refusal(rules, engagement.closer, start, now)
@@ -198,13 +207,15 @@ def _choose(
         free = [
             c
             for c in in_rules
-            if free_slot_at(session, c.engagement.closer, rules_for(session, c.engagement.closer), start, now)
+            if free_slot_at(session, c.engagement.closer, rules_of[c.engagement.closer_id], start, now)
         ]
     if not free:
         raise SlotUnavailable("This time was just taken. Please choose another slot.")
     if named:
-        return free[0], routing.named_reason(free[0].engagement)
-    return routing.choose(session, offer.id, start, free)
+        pick, reason = free[0], routing.named_reason(free[0].engagement)
+    else:
+        pick, reason = routing.choose(session, offer.id, start, free)
+    return pick, reason, rules_of[pick.engagement.closer_id]
 
 
 def _slot_taken(
@@ -273,7 +284,7 @@ def book(
         raise _fail("follow_up_of", "A follow-up is with the same lead and business as the first call.")
     named = closer_id is not None or engagement_id is not None
     try:
-        candidate, reason = _choose(session, offer, engagements, start, now, named=named)
+        candidate, reason, rules = _choose(session, offer, engagements, start, now, named=named)
     except SlotUnavailable as exc:
         raise _slot_taken(session, exc, engagements, start, now, named=named) from None
 
@@ -283,7 +294,7 @@ def book(
         else leads.upsert_lead(session, offer.business_id, lead_or_data, actor=actor, now=now)
     )
     engagement, slot = candidate.engagement, candidate.slot
-    buffer = timedelta(minutes=rules_for(session, engagement.closer).buffer_minutes)
+    buffer = timedelta(minutes=rules.buffer_minutes)
     appointment = Appointment(
         uid=f"{uuid.uuid4()}@closerhub",
         business_id=offer.business_id,
@@ -328,7 +339,17 @@ def book(
             raise
         taken = SlotUnavailable("This time was just taken. Please choose another slot.")
         raise _slot_taken(session, taken, engagements, start, now, named=named) from None
-    refresh_summary(session, engagement.closer_id, now)
+    audit_change(
+        session,
+        appointment,
+        "booked",
+        actor,
+        actor_label_for(via, actor),
+        None,
+        {"starts_at": appointment.starts_at, "closer_id": appointment.closer_id, "via": via, "routing": reason},
+    )
+    # Search's summary: only the slots this call removes, not the closer's 14 days again.
+    note_booking(session, engagement.closer_id, rules, appointment.starts_at, appointment.ends_at, now)
     notify.appointment_booked(session, appointment)
     session.commit()
     return appointment

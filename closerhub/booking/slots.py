@@ -23,6 +23,7 @@ from closerhub.core.errors import ValidationError
 from closerhub.core.slots import Slot, free_slots
 from closerhub.core.tz import to_local
 from closerhub.engagements.models import Engagement, EngagementStatus
+from closerhub.vetting.models import CloserVetting, VettingStatus
 
 ALTERNATIVES = 3
 # How far around a refused start the alternatives are looked for (each side).
@@ -39,20 +40,34 @@ class OfferSlot:
 
 
 def bookable_engagements(session: Session, offer: Offer, *, closer_id: int | None = None) -> list[Engagement]:
-    """The offer's active engagements whose closer account is active, oldest engagement first."""
+    """The offer's active engagements whose closer is bookable, oldest engagement first.
+
+    Bookable (fail closed): the account is active (not suspended) and vetting has approved the
+    closer. An engagement outlives a later "changes requested" or rejection; its slots must not.
+    """
     stmt = (
         select(Engagement)
         .join(User, User.id == Engagement.closer_id)
+        .join(CloserVetting, CloserVetting.closer_id == Engagement.closer_id)
         .where(
             Engagement.offer_id == offer.id,
             Engagement.status == EngagementStatus.ACTIVE,
             User.status == AccountStatus.ACTIVE,
+            CloserVetting.status == VettingStatus.APPROVED,
         )
         .order_by(Engagement.id)
     )
     if closer_id is not None:
         stmt = stmt.where(Engagement.closer_id == closer_id)
     return list(session.scalars(stmt))
+
+
+def is_bookable_closer(session: Session, closer: User) -> bool:
+    """The same test as ``bookable_engagements`` for one closer: active account, approved by vetting."""
+    if closer.status != AccountStatus.ACTIVE:
+        return False
+    status = session.scalar(select(CloserVetting.status).where(CloserVetting.closer_id == closer.id))
+    return status == VettingStatus.APPROVED
 
 
 def closer_slots(

@@ -18,22 +18,28 @@ from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from closerhub import clock
-from closerhub.accounts.models import User
+from closerhub.accounts.models import AccountStatus, User
 from closerhub.accounts.permissions import closer_required, login_required
 from closerhub.booking import service
 from closerhub.booking.display import (
     calendar_week,
     day_label,
     hhmm,
+    iso_z,
     parse_day,
     when_label,
 )
 from closerhub.booking.forms import CancelForm, RescheduleForm
 from closerhub.booking.manage import change_page_context, chosen_start, run_change
 from closerhub.booking.models import Appointment, AppointmentStatus
+from closerhub.businesses.forms import ActionForm
 from closerhub.core.errors import NotFound
 from closerhub.core.tz import day_bounds_utc, to_local
 from closerhub.extensions import db
+from closerhub.outcomes import reviews
+from closerhub.outcomes.forms import DisputeForm, ReviewForm
+from closerhub.outcomes.models import OutcomeResult, OutcomeStatus
+from closerhub.outcomes.service import outcome_of
 
 bp = Blueprint("appointments", __name__)
 
@@ -131,14 +137,59 @@ def _find(appointment_id: int) -> Appointment:
         abort(404)
 
 
+def outcome_context(appointment: Appointment, user: User, now: Any) -> dict[str, Any]:
+    """The outcome part of a call's page: what the viewer may do next about it.
+
+    The closer records the outcome once the call has started (then sees its summary, and a
+    follow-up at the next step in one click); the business confirms or disputes a recorded
+    outcome, and rates the closer after a won or lost one.
+    """
+    outcome = outcome_of(db.session, appointment.id)
+    is_closer = user.id == appointment.closer_id
+    is_business = user.business_id is not None and user.business_id == appointment.business_id
+    review = reviews.review_of(db.session, outcome) if outcome is not None else None
+    follow_up_at = None
+    if (
+        is_closer
+        and outcome is not None
+        and outcome.result == OutcomeResult.FOLLOW_UP
+        and outcome.next_step_at is not None
+        and outcome.next_step_at > now
+    ):
+        follow_up_at = outcome.next_step_at
+    return {
+        "outcome": outcome,
+        "review": review,
+        "call_started": now >= appointment.starts_at,
+        "can_record": is_closer
+        and outcome is None
+        and appointment.status != AppointmentStatus.CANCELLED
+        and now >= appointment.starts_at,
+        "can_settle": is_business and outcome is not None and outcome.status == OutcomeStatus.RECORDED,
+        "can_review": is_business
+        and outcome is not None
+        and review is None
+        and outcome.result in reviews.REVIEWABLE
+        and outcome.status != OutcomeStatus.VOIDED,
+        "follow_up_at": follow_up_at,
+        "follow_up_start": iso_z(follow_up_at) if follow_up_at else None,
+        "closer_suspended": appointment.closer.status != AccountStatus.ACTIVE
+        and appointment.status == AppointmentStatus.BOOKED,
+        "action_form": ActionForm(formdata=None),
+        "dispute_form": DisputeForm(formdata=None),
+        "review_form": ReviewForm(formdata=None),
+    }
+
+
 def _render_show(appointment: Appointment, status: int = 200, **forms: FlaskForm) -> tuple[str, int]:
     user = _me()
     zone = user.timezone
+    now = clock.utcnow()
     context = change_page_context(
         appointment,
         zone=zone,
         week_arg=request.args.get("week"),
-        now=clock.utcnow(),
+        now=now,
         other_zone=appointment.prospect_timezone,
         **forms,
     )
@@ -156,6 +207,7 @@ def _render_show(appointment: Appointment, status: int = 200, **forms: FlaskForm
         zone=zone,
         is_closer=user.id == appointment.closer_id,
         follow_ups=follow_ups,
+        **outcome_context(appointment, user, now),
         **context,
     ), status
 

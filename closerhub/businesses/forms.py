@@ -22,7 +22,7 @@ class BusinessProfileForm(FlaskForm):
     website = StringField(_l("Website"), validators=[Optional(), Length(max=255)])
     industry = SelectField(
         _l("Industry"),
-        choices=[SelectChoice("", "—"), *(SelectChoice(slug, label) for slug, label in INDUSTRIES.items())],
+        choices=[SelectChoice("", "—"), *(SelectChoice(slug, _l(label)) for slug, label in INDUSTRIES.items())],
         validate_choice=False,  # the service names an unknown slug clearly
     )
     timezone = StringField(_l("Time zone"), validators=[DataRequired(), Length(max=64)])

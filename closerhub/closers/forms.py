@@ -82,7 +82,7 @@ class ProfileForm(FlaskForm):
         languages = [SelectChoice("", "—"), *(SelectChoice(code, name) for code, name in language_choices(locale))]
         for row in self.languages:
             row.form.code.choices = languages
-        self.industries.choices = [SelectChoice(slug, label) for slug, label in INDUSTRIES.items()]
+        self.industries.choices = [SelectChoice(slug, _l(label)) for slug, label in INDUSTRIES.items()]
 
     def language_values(self) -> list[dict[str, str]]:
         """The filled language rows as ``{"code", "level"}`` (empty rows are ignored)."""

@@ -1,13 +1,14 @@
-"""A closer's track record, read from their appointments: what the profile, the API and search show.
+"""A closer's track record, read from their appointments, outcomes and reviews: what the profile,
+the API and search show, and what search ranks on.
 
 - ``appointments``: calls that are over with a known result (``completed`` or ``no_show``);
   booked and cancelled calls are not a track record.
 - ``show_rate``: completed / (completed + no-show), 0–1; None before the first such call.
-- ``close_rate`` and ``rating``: None until outcomes and reviews are recorded (the outcomes
-  issue fills them here); pages show them only when they are known.
+- ``close_rate``: won / (won + lost + not a fit) over the closer's outcomes (voided ones do
+  not count; no-shows and follow-ups are not a decision), 0–1; None before the first decision.
+- ``rating``: the average of the businesses' reviews (``outcomes.ratings.closer_ratings``).
 
-One grouped query for any number of closers (search reads a page of them at once), served
-by the ``(closer_id, starts_at)`` index of ``appointments``.
+Three grouped queries for any number of closers (search reads a page of them at once).
 """
 
 from __future__ import annotations
@@ -19,25 +20,36 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from closerhub.booking.models import Appointment, AppointmentStatus
+from closerhub.outcomes.models import Outcome, OutcomeResult, OutcomeStatus
+from closerhub.outcomes.ratings import Rating, closer_ratings
 
 _RESULT_STATUSES = (AppointmentStatus.COMPLETED, AppointmentStatus.NO_SHOW)
+# The results that are a sales decision: the close rate's denominator.
+DECIDED_RESULTS = (OutcomeResult.WON, OutcomeResult.LOST, OutcomeResult.NOT_A_FIT)
 
 
 @dataclass(frozen=True)
 class CloserStats:
-    """Track record shown on the profile and in search. ``show_rate``/``close_rate`` are 0–1 or None (unknown)."""
+    """Track record shown on the profile and in search. ``show_rate``/``close_rate`` are 0–1 or None (unknown).
+
+    ``won``/``decided`` and ``rating_total``/``reviews`` are the raw counts ``core.matching`` smooths.
+    """
 
     appointments: int = 0
     show_rate: float | None = None
     close_rate: float | None = None
     rating: float | None = None
     reviews: int = 0
+    won: int = 0
+    decided: int = 0
+    rating_total: int = 0
 
 
 def closers_stats(session: Session, closer_ids: Iterable[int]) -> dict[int, CloserStats]:
     """The track record of each of ``closer_ids`` (every id is in the answer; no calls → empty stats)."""
     ids = sorted(set(closer_ids))
     counts: dict[int, dict[AppointmentStatus, int]] = {cid: {} for cid in ids}
+    results: dict[int, dict[OutcomeResult, int]] = {cid: {} for cid in ids}
     if ids:
         rows = session.execute(
             select(Appointment.closer_id, Appointment.status, func.count())
@@ -46,7 +58,22 @@ def closers_stats(session: Session, closer_ids: Iterable[int]) -> dict[int, Clos
         )
         for closer_id, status, count in rows:
             counts[closer_id][AppointmentStatus(status)] = count
-    return {cid: _stats(by_status) for cid, by_status in counts.items()}
+        for closer_id, result, count in session.execute(decided_counts_query(ids)):
+            results[closer_id][OutcomeResult(result)] = count
+    ratings = closer_ratings(session, ids)
+    return {cid: _stats(counts[cid], results[cid], ratings[cid]) for cid in ids}
+
+
+def decided_counts_query(closer_ids: list[int] | None = None):  # type: ignore[no-untyped-def]
+    """``(closer_id, result, count)`` of decided, non-voided outcomes (of ``closer_ids``, or every closer)."""
+    stmt = (
+        select(Outcome.closer_id, Outcome.result, func.count())
+        .where(Outcome.result.in_(DECIDED_RESULTS), Outcome.status != OutcomeStatus.VOIDED)
+        .group_by(Outcome.closer_id, Outcome.result)
+    )
+    if closer_ids is not None:
+        stmt = stmt.where(Outcome.closer_id.in_(closer_ids))
+    return stmt
 
 
 def closer_stats(session: Session, closer_id: int) -> CloserStats:
@@ -54,10 +81,18 @@ def closer_stats(session: Session, closer_id: int) -> CloserStats:
     return closers_stats(session, [closer_id])[closer_id]
 
 
-def _stats(by_status: dict[AppointmentStatus, int]) -> CloserStats:
+def _stats(by_status: dict[AppointmentStatus, int], by_result: dict[OutcomeResult, int], rating: Rating) -> CloserStats:
     completed = by_status.get(AppointmentStatus.COMPLETED, 0)
     held_or_missed = completed + by_status.get(AppointmentStatus.NO_SHOW, 0)
+    won = by_result.get(OutcomeResult.WON, 0)
+    decided = sum(by_result.values())
     return CloserStats(
         appointments=held_or_missed,
         show_rate=completed / held_or_missed if held_or_missed else None,
+        close_rate=won / decided if decided else None,
+        rating=rating.average,
+        reviews=rating.count,
+        won=won,
+        decided=decided,
+        rating_total=rating.total,
     )

@@ -3,6 +3,13 @@
 Search must not expand slots for every closer on every request, so each closer's next
 free slot, free-slot counts and usual weekly hours (per UTC hour) are kept in one row,
 refreshed when their availability changes and every 15 minutes by the worker.
+
+A booking does not recompute the row: ``note_booking`` subtracts the slots the new call
+removes (found on the call's closer-local day and its buffers only) from the counts and
+moves ``next_available_at`` on if the call took it. The result is the row a full refresh at
+``refreshed_at`` would give with the call already booked; as between any two refreshes,
+slots that passed since ``refreshed_at`` are still counted until the next full refresh
+(the worker's, at most 15 minutes later).
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from closerhub.core import matching
 from closerhub.core.availability import AvailabilityRules
 from closerhub.core.errors import ValidationError
 from closerhub.core.slots import Busy, free_slots, next_free_slot, rule_intervals_utc
+from closerhub.core.tz import day_bounds_utc, to_local
 
 
 def compute_summary(rules: AvailabilityRules, busy: Iterable[Busy], now: datetime) -> dict[str, Any]:
@@ -58,16 +66,65 @@ def _store_summary(session: Session, closer_id: int, values: dict[str, Any], row
             setattr(row, key, value)
 
 
-def refresh_summary(session: Session, closer_id: int, now: datetime) -> AvailabilitySummary:
-    """Recompute one closer's summary row in the current transaction (the caller commits)."""
+def refresh_summary(
+    session: Session, closer_id: int, now: datetime, *, rules: AvailabilityRules | None = None
+) -> AvailabilitySummary:
+    """Recompute one closer's summary row in the current transaction (the caller commits).
+
+    ``rules``: the closer's current rules when the caller already holds them (a booking
+    loads them once and passes them down), saving the four queries that read them.
+    """
     closer = session.get(User, closer_id)
     if closer is None or closer.role != Role.CLOSER:
         raise ValidationError("Only closers have an availability summary.")
-    rules = rules_for(session, closer)
+    if rules is None:
+        rules = rules_for(session, closer)
     busy = busy_intervals(session, closer_id, now - timedelta(days=2), now + timedelta(days=rules.horizon_days + 2))
     _store_summary(session, closer_id, compute_summary(rules, busy, now), session.get(AvailabilitySummary, closer_id))
     session.flush()
     return session.get(AvailabilitySummary, closer_id)  # type: ignore[return-value]
+
+
+def note_booking(
+    session: Session, closer_id: int, rules: AvailabilityRules, starts_at: datetime, ends_at: datetime, now: datetime
+) -> AvailabilitySummary:
+    """Update one closer's summary for a call just booked (and flushed) at ``[starts_at, ends_at)``; the caller commits.
+
+    Only the slots the call can remove are expanded, twice (without and with it): those of
+    its closer-local day (the daily cap counts per day) and those its buffers touch. A row
+    that is missing, from the future, or whose next free slot cannot be found near the call
+    is recomputed in full (``refresh_summary``).
+    """
+    row = session.get(AvailabilitySummary, closer_id)
+    if row is None or row.refreshed_at > now or row.next_available_at is None:
+        return refresh_summary(session, closer_id, now, rules=rules)
+    buffer, length = timedelta(minutes=rules.buffer_minutes), timedelta(minutes=rules.slot_minutes)
+    day_start, day_end = day_bounds_utc(to_local(starts_at, rules.zone).date(), rules.zone)
+    low, high = min(day_start, starts_at - buffer - length), max(day_end, ends_at + buffer)
+    slack = timedelta(days=2) + buffer  # as ``busy_intervals`` asks: the calls of neighbouring local days too
+    busy = busy_intervals(session, closer_id, min(now, low) - slack, high + slack)
+    without = list(busy)
+    try:
+        without.remove(Busy(starts_at, ends_at))
+    except ValueError:  # not flushed, or not booked: nothing to subtract from
+        return refresh_summary(session, closer_id, now, rules=rules)
+    after = set(free_slots(rules, busy, now=now, range_start=low, range_end=high))
+    removed = [s for s in free_slots(rules, without, now=now, range_start=low, range_end=high) if s not in after]
+    # The counts are as of refreshed_at: a slot is in them if it starts before that day + 7 / + 14 (and the horizon).
+    ref, horizon = row.refreshed_at, row.refreshed_at + timedelta(days=rules.horizon_days)
+    row.free_slots_7d = max(
+        0, row.free_slots_7d - sum(s.start < min(ref + timedelta(days=7), horizon) for s in removed)
+    )
+    row.free_slots_14d = max(
+        0, row.free_slots_14d - sum(s.start < min(ref + timedelta(days=14), horizon) for s in removed)
+    )
+    notice = now + timedelta(minutes=rules.min_notice_minutes)
+    if row.next_available_at < notice or any(s.start == row.next_available_at for s in removed):
+        first = next_free_slot(rules, busy, now=now)
+        if first is None or first.start >= high:  # beyond the calls read here: look further, in full
+            return refresh_summary(session, closer_id, now, rules=rules)
+        row.next_available_at = first.start
+    return row
 
 
 def refresh_all_summaries(session: Session, now: datetime, *, batch_size: int = 500) -> int:
@@ -90,7 +147,7 @@ def refresh_all_summaries(session: Session, now: datetime, *, batch_size: int = 
                 select(AvailabilitySettings)
                 .where(AvailabilitySettings.closer_id.in_(batch))
                 .options(*rules_loader_options())
-            )
+            ).unique()
         }
         rows = {
             r.closer_id: r

@@ -19,9 +19,11 @@ from closerhub.core.errors import DomainError, NotFound, ValidationError
 from closerhub.core.tz import all_zones, to_local, utc_offset_label
 from closerhub.extensions import db
 from closerhub.forms_util import show_errors
+from closerhub.outcomes import reviews
 
 bp = Blueprint("closers", __name__, url_prefix="/closers")
 
+PROFILE_REVIEWS = 10  # the latest reviews on the public profile (the closer's own page lists them all)
 # Service field names that the HTML form calls differently.
 _FORM_FIELD = {"min_rate_bps": "min_rate_percent"}
 
@@ -40,6 +42,7 @@ def show(closer_id: int) -> str:
     except NotFound:
         abort(404)
     zone = card.user.timezone
+    shown_reviews = reviews.closer_reviews(db.session, card.user.id, limit=PROFILE_REVIEWS)
     return render_template(
         "closers/show.html",
         card=card,
@@ -53,6 +56,8 @@ def show(closer_id: int) -> str:
         next_available_at=availability.next_available_at(db.session, card.user, now),
         language_name=lambda code: service.language_name(code, _locale()),
         industries=INDUSTRIES,
+        reviews=shown_reviews,
+        review_businesses=reviews.business_names(db.session, shown_reviews),
     )
 
 

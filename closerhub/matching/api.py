@@ -25,6 +25,7 @@ class CloserSearchQuery(PageQuery):
     prospect_timezone: str | None = Field(None, max_length=64, description="IANA zone of your prospects")
     available_within_days: int | None = Field(None, description="Has a free slot within N days")
     q: str | None = Field(None, max_length=100, description="Free text on name, headline and bio")
+    min_rating: float | None = Field(None, description="Lowest average rating, 1–5 (unreviewed closers are left out)")
 
 
 class LanguageOut(BaseModel):
@@ -71,6 +72,7 @@ def search_closers(query: CloserSearchQuery) -> dict[str, Any]:
         prospect_timezone=query.prospect_timezone,
         available_within_days=query.available_within_days,
         q=query.q,
+        min_rating=query.min_rating,
     )
     offset = decode_cursor(query.cursor) if query.cursor else 0
     page = service.search_closers(

@@ -26,11 +26,12 @@ from closerhub.closers.models import (
     CloserProfile,
 )
 from closerhub.closers.service import iso_639_1_codes, language_name
-from closerhub.closers.stats import CloserStats, closers_stats
+from closerhub.closers.stats import CloserStats, closers_stats, decided_counts_query
 from closerhub.closers.taxonomy import INDUSTRIES
 from closerhub.core import matching
 from closerhub.core.errors import ValidationError
 from closerhub.core.tz import require_zone
+from closerhub.outcomes.models import OutcomeResult, Review
 from closerhub.vetting.models import CloserVetting, VettingStatus
 
 MAX_WITHIN_DAYS = 365
@@ -47,6 +48,7 @@ class SearchQuery:
     prospect_timezone: str | None = None
     available_within_days: int | None = None
     q: str | None = None
+    min_rating: float | None = None  # average stars, 1–5; closers without reviews are left out
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,7 @@ def clean_query(
     prospect_timezone: object = None,
     available_within_days: object = None,
     q: object = None,
+    min_rating: object = None,
 ) -> SearchQuery:
     """Validate raw filters (form or query string) into a ``SearchQuery``; all errors at once."""
     errors: dict[str, str] = {}
@@ -111,9 +114,24 @@ def clean_query(
     text = None if blank(q) else " ".join(str(q).split())
     if text is not None and len(text) > Q_MAX:
         errors["q"] = f"At most {Q_MAX} characters."
+    stars = _rating_or_error(min_rating, errors)
     if errors:
         raise ValidationError("Please correct the search filters.", field_errors=errors)
-    return SearchQuery(lang, ind, rate, zone, within, text)
+    return SearchQuery(lang, ind, rate, zone, within, text, stars)
+
+
+def _rating_or_error(raw: object, errors: dict[str, str]) -> float | None:
+    """A minimum average rating from 1 to 5 (halves allowed: "4.5" or "4,5")."""
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return None
+    try:
+        value = float(str(raw).strip().replace(",", ".")) if not isinstance(raw, bool) else None
+    except ValueError:
+        value = None
+    if value is None or not 1 <= value <= 5:  # NaN fails both comparisons
+        errors["min_rating"] = "Give a rating from 1 to 5."
+        return None
+    return value
 
 
 def _int_or_error(raw: object, name: str, low: int, high: int, errors: dict[str, str]) -> int | None:
@@ -166,6 +184,10 @@ def _filtered(query: SearchQuery, now: datetime, dialect: str = "postgresql"):  
                 next_at < now + timedelta(days=query.available_within_days),
             )
         )
+    if query.min_rating is not None:
+        # One grouped pass over the reviews (indexed by closer): an average, never a stored figure.
+        rated = select(Review.closer_id).group_by(Review.closer_id).having(func.avg(Review.rating) >= query.min_rating)
+        stmt = stmt.where(User.id.in_(rated))
     if query.q:
         needle = query.q.lower()
         stmt = stmt.where(
@@ -199,7 +221,7 @@ def search_closers(
         else None
     )
     matches = session.execute(_filtered(query, now, session.get_bind().dialect.name)).tuples().all()
-    order = _ranked_ids(matches, criteria, prospect_mask)
+    order = _ranked_ids(matches, criteria, prospect_mask, _track_records(session))
     page_ids = order[offset : offset + limit]
     rows = {row.id: row for row in session.execute(_page_select(page_ids, query.language))} if page_ids else {}
     details = _details(session, [rows[cid].profile_id for cid in page_ids])
@@ -208,7 +230,7 @@ def search_closers(
     for cid in page_ids:
         row = rows[cid]
         # Scored again with the names for the reasons; same inputs as the ordering, same score.
-        ranked = matching.score(_candidate(row, query.language), criteria, prospect_mask)
+        ranked = matching.score(_candidate(row, query.language, stats[cid]), criteria, prospect_mask)
         langs, inds = details.get(row.profile_id, ([], []))
         results.append(
             Result(
@@ -229,32 +251,78 @@ def search_closers(
     return SearchPage(results=results, total=len(order), offset=offset, limit=limit)
 
 
-def _ranked_ids(rows: list[tuple[Any, ...]], criteria: matching.SearchCriteria, prospect_mask: int | None) -> list[int]:
-    """Closer ids in ``core.matching.rank`` order: score descending, then fewer appointments, then id.
+# (won, decided, rating_sum, rating_count) of one closer: the track record ``core.matching`` smooths.
+TrackRecord = tuple[int, int, int, int]
+_NO_RECORD: TrackRecord = (0, 0, 0, 0)
+
+
+def _track_records(session: Session) -> dict[int, TrackRecord]:
+    """Every closer's outcomes and reviews as ranking inputs, in two grouped queries.
+
+    Read for every closer that has any (not per match: an IN list of thousands of ids costs more
+    than grouping the outcome and review tables), so the order uses the same close rate and
+    rating as the reasons and the stats shown: won / (won + lost + not a fit), average stars.
+    """
+    won: dict[int, int] = {}
+    decided: dict[int, int] = {}
+    for closer_id, result, count in session.execute(decided_counts_query()):
+        decided[closer_id] = decided.get(closer_id, 0) + count
+        if OutcomeResult(result) == OutcomeResult.WON:
+            won[closer_id] = count
+    ratings = {
+        closer_id: (int(total), int(count))
+        for closer_id, count, total in session.execute(
+            select(Review.closer_id, func.count(Review.id), func.sum(Review.rating)).group_by(Review.closer_id)
+        )
+    }
+    out: dict[int, TrackRecord] = {}
+    for closer_id in decided.keys() | ratings.keys():
+        total, count = ratings.get(closer_id, (0, 0))
+        out[closer_id] = (won.get(closer_id, 0), decided.get(closer_id, 0), total, count)
+    return out
+
+
+def _ranked_ids(
+    rows: list[tuple[Any, ...]],
+    criteria: matching.SearchCriteria,
+    prospect_mask: int | None,
+    records: dict[int, TrackRecord] | None = None,
+) -> list[int]:
+    """Closer ids in ``core.matching.rank`` order: score descending, then fewer decided calls, then id.
 
     ``rank`` would build a full ``Ranked`` (reasons included) per closer; at 10,000+ matches that
     is most of a search's time. The score depends only on the language level, how many hours
     overlap the prospect's day and the free slots, each capped (``OVERLAP_FULL_HOURS``,
     ``SLOTS_FULL``), so there are at most a few thousand distinct combinations however many
-    closers match: each is scored once with ``core.matching.score``. (Appointments and close
-    rate are 0 for everyone in the ordering until outcomes are precomputed per closer; see
-    ``bench/README.md``.)
+    closers match: each is scored once with ``core.matching.score``. The track record (close
+    rate, rating; ``records``) joins the key: most closers share the empty one.
     """
-    scores: dict[tuple[Any, int, int], float] = {}
-    keyed: list[tuple[float, int]] = []
+    records = records or {}
+    scores: dict[tuple[Any, ...], float] = {}
+    keyed: list[tuple[float, int, int]] = []
     for row in rows:
         closer_id, mask_hex, free, level = row[0], row[1], row[2] or 0, row[3] if len(row) > 3 else None
         overlap = matching.mask_from_hex(mask_hex) & prospect_mask if prospect_mask is not None else 0
-        key = (level, min(overlap.bit_count(), matching.OVERLAP_FULL_HOURS), min(free, matching.SLOTS_FULL))
+        record = records.get(closer_id, _NO_RECORD)
+        key = (level, min(overlap.bit_count(), matching.OVERLAP_FULL_HOURS), min(free, matching.SLOTS_FULL), record)
         value = scores.get(key)
         if value is None:
+            won, decided, rating_sum, rating_count = record
             candidate = matching.Candidate(
-                closer_id=0, name="", language_level=level, weekly_hours_mask=overlap, free_slots_7d=free
+                closer_id=0,
+                name="",
+                language_level=level,
+                weekly_hours_mask=overlap,
+                free_slots_7d=free,
+                appointments=decided,
+                won=won,
+                rating_sum=rating_sum,
+                rating_count=rating_count,
             )
             value = scores[key] = matching.score(candidate, criteria, prospect_mask).score
-        keyed.append((-value, closer_id))
+        keyed.append((-value, record[1], closer_id))
     keyed.sort()
-    return [closer_id for _score, closer_id in keyed]
+    return [closer_id for _score, _decided, closer_id in keyed]
 
 
 def _page_select(closer_ids: list[int], language: str | None):  # type: ignore[no-untyped-def]
@@ -284,13 +352,19 @@ def _page_select(closer_ids: list[int], language: str | None):  # type: ignore[n
     )
 
 
-def _candidate(row: Any, language: str | None) -> matching.Candidate:
+def _candidate(row: Any, language: str | None, stats: CloserStats) -> matching.Candidate:
+    """The ranking input of one shown closer: ``appointments`` is the close rate's denominator (decided calls),
+    so the reason "31 % close rate" is the same figure as ``stats.close_rate``."""
     return matching.Candidate(
         closer_id=row.id,
         name=row.name,
         language_level=row.language_level if language else None,
         weekly_hours_mask=matching.mask_from_hex(row.weekly_hours_mask),
         free_slots_7d=row.free_slots_7d or 0,
+        appointments=stats.decided,
+        won=stats.won,
+        rating_sum=stats.rating_total,
+        rating_count=stats.reviews,
     )
 
 

@@ -18,7 +18,7 @@ from closerhub.matching import service
 bp = Blueprint("matching", __name__)
 
 PAGE_SIZE = 20
-FILTERS = ("language", "industry", "max_rate", "prospect_timezone", "available_within_days", "q")
+FILTERS = ("language", "industry", "max_rate", "prospect_timezone", "available_within_days", "min_rating", "q")
 
 
 def _rate_bps(raw: str | None) -> str | None:
@@ -47,6 +47,7 @@ def search() -> tuple[str, int]:
             prospect_timezone=args.get("prospect_timezone"),
             available_within_days=args.get("available_within_days"),
             q=args.get("q"),
+            min_rating=args.get("min_rating"),
         )
     except ValidationError as exc:
         errors = {("max_rate" if k == "max_rate_bps" else k): v for k, v in exc.field_errors.items()}

@@ -118,10 +118,14 @@ def retry_message(session: Session, message_id: int, now: datetime) -> OutboxMes
         raise Conflict("Only a failed message can be retried.", code="not_failed")
     settings = SmtpSettings.from_config(current_app.config)
     message.attempts = 0  # last_error stays visible until the next attempt says otherwise
-    message.status = OutboxStatus.PENDING if settings else OutboxStatus.STORED
-    message.next_attempt_at = now if settings else None
-    if settings:
-        send_after_commit(session, message)
+    if message.render_context is not None and not message.text_body:
+        # Its deferred render failed (nothing to send yet): the worker renders it again first.
+        message.status, message.next_attempt_at = OutboxStatus.TO_RENDER, now
+    else:
+        message.status = OutboxStatus.PENDING if settings else OutboxStatus.STORED
+        message.next_attempt_at = now if settings else None
+        if settings:
+            send_after_commit(session, message)
     session.commit()
     return message
 

@@ -1,9 +1,14 @@
 """The email outbox: every message is stored first, then delivered (or kept, without SMTP).
 
-A row's life: ``pending`` → ``sending`` (claimed by one deliverer, with a lease) → ``sent``;
+A row's life: (``to_render`` →) ``pending`` → ``sending`` (claimed by one deliverer, with a lease) → ``sent``;
 a failed attempt puts it back to ``pending`` with a later ``next_attempt_at`` (exponential
 backoff) until the last attempt, which leaves it ``failed`` for an admin to retry. Without a
 mail server the row is ``stored``: never sent, readable on the admin outbox page.
+
+A message queued from a busy request (the booking notices) may start as ``to_render``: the
+recipient, template and language are fixed, ``render_context`` holds what the renderer
+needs (ids and a snapshot of the event, no bodies), and the worker renders it into a
+``pending`` / ``stored`` row (``notifications.service.render_pending``).
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ class OutboxStatus(enum.StrEnum):
     SENT = "sent"  # accepted by the SMTP server
     FAILED = "failed"  # gave up after the last attempt (an admin may retry it)
     STORED = "stored"  # no mail server configured: kept here for admins to read
+    TO_RENDER = "to_render"  # queued as an intent (render_context); the worker renders it, then it is pending/stored
 
 
 class OutboxMessage(db.Model):
@@ -63,6 +69,8 @@ class OutboxMessage(db.Model):
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # to_render rows: {"renderer": name, "params": {...}} (JSON-safe ids and values), kept once rendered.
+    render_context: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     # The deliverer's one query: due rows by status and time.

@@ -1,5 +1,14 @@
 """Email use cases: render a message and queue it in the outbox (the caller commits).
 
+Two ways in. ``queue_email`` renders now: the caller gets a complete row. ``queue_email_later``
+is for busy requests (a booking sends three emails with a calendar invite each, which cost
+more than the booking itself): it stores a ``to_render`` row holding only the recipient, the
+template and a small JSON context for a named renderer (``register_renderer``), in the
+caller's transaction, so the intent is as durable as the booking and vanishes with it on
+rollback. The worker's outbox job renders such rows (``render_pending``) just before
+delivering, through the same ``render_message`` that ``EMAIL_RENDER_INLINE`` (default: on
+under ``TESTING``) calls at once in the request.
+
 Delivery (after the commit, by the worker, retries) lives in ``delivery``; its module
 docstring explains how a message is sent exactly once and never for a rolled-back
 transaction.
@@ -8,13 +17,15 @@ transaction.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app, render_template
 from flask_babel import force_locale
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from closerhub import clock
@@ -27,7 +38,18 @@ from closerhub.notifications.mailer import (
 )
 from closerhub.notifications.models import OutboxMessage, OutboxStatus
 
-__all__ = ["Attachment", "RenderedEmail", "public_url", "queue_email", "render_email", "supported_language"]
+__all__ = [
+    "Attachment",
+    "RenderedEmail",
+    "public_url",
+    "queue_email",
+    "queue_email_later",
+    "register_renderer",
+    "render_email",
+    "render_message",
+    "render_pending",
+    "supported_language",
+]
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +97,68 @@ def render_email(template: str, language: str, context: Mapping[str, Any]) -> Re
     return RenderedEmail(subject=subject, text=text.strip() + "\n", html=html)
 
 
+def _check_addresses(to: str, cc: Sequence[str]) -> None:
+    for address in (to, *cc):
+        if not address or "\n" in address or "\r" in address:
+            raise ValueError(f"invalid recipient address {address!r}")
+
+
+def _fill(message: OutboxMessage, context: Mapping[str, Any], attachments: list[Attachment] | None) -> bool:
+    """Render ``message``'s template into it and set its delivery state; True when it awaits SMTP delivery.
+
+    The MIME message is built once here, so a bad header or attachment fails now (in the
+    caller, or for a deferred row in the worker, which marks it failed), not at delivery.
+    """
+    config = current_app.config
+    rendered = render_email(message.template, message.language, context)
+    files = list(attachments or [])
+    settings = SmtpSettings.from_config(config)
+    now = clock.utcnow()
+    build_message(
+        sender=config["MAIL_DEFAULT_SENDER"],
+        to=message.to_address,
+        cc=message.cc or [],
+        subject=rendered.subject,
+        text=rendered.text,
+        html=rendered.html,
+        message_id=message.message_id,
+        date=now,
+        attachments=files,
+    )
+    message.subject, message.text_body, message.html_body = rendered.subject, rendered.text, rendered.html
+    message.attachments = [a.to_json() for a in files]
+    message.status = OutboxStatus.PENDING if settings else OutboxStatus.STORED
+    message.next_attempt_at = now if settings else None
+    if not settings:
+        # The body (reset links included) reaches the console only outside production,
+        # so `make run` users can follow links; production logs must not hold secrets.
+        body = "" if config.get("ENV_NAME") == "production" else "\n" + rendered.text
+        log.info(
+            "Email stored, not sent (no MAIL_SERVER): to=%s subject=%r%s", message.to_address, rendered.subject, body
+        )
+    return settings is not None
+
+
+def _new_message(*, to: str, cc: Sequence[str], template: str, language: str, status: OutboxStatus) -> OutboxMessage:
+    now = clock.utcnow()
+    return OutboxMessage(
+        to_address=to,
+        cc=list(cc),
+        subject="",
+        text_body="",
+        html_body="",
+        attachments=[],
+        template=template,
+        language=supported_language(language),
+        # Fixed when queued, so every retry (and a deferred render) carries the same Message-ID.
+        message_id=new_message_id(current_app.config["MAIL_DEFAULT_SENDER"]),
+        status=status,
+        attempts=0,
+        next_attempt_at=now,
+        created_at=now,
+    )
+
+
 def queue_email(
     session: Session,
     *,
@@ -90,49 +174,137 @@ def queue_email(
     With ``MAIL_SERVER`` set the message is ``pending`` and is sent right after the commit;
     without, it is ``stored`` (logged, and readable on the admin outbox page).
     """
-    for address in (to, *cc):
-        if not address or "\n" in address or "\r" in address:
-            raise ValueError(f"invalid recipient address {address!r}")
-    config = current_app.config
-    language = supported_language(language)
-    rendered = render_email(template, language, context)
-    files = list(attachments or [])
-    settings = SmtpSettings.from_config(config)
-    now = clock.utcnow()
-    message_id = new_message_id(config["MAIL_DEFAULT_SENDER"])
-    # Build the MIME message once now, so a bad header or attachment fails in the caller, not the worker.
-    build_message(
-        sender=config["MAIL_DEFAULT_SENDER"],
-        to=to,
-        cc=cc,
-        subject=rendered.subject,
-        text=rendered.text,
-        html=rendered.html,
-        message_id=message_id,
-        date=now,
-        attachments=files,
-    )
-    message = OutboxMessage(
-        to_address=to,
-        cc=list(cc),
-        subject=rendered.subject,
-        text_body=rendered.text,
-        html_body=rendered.html,
-        attachments=[a.to_json() for a in files],
-        template=template,
-        language=language,
-        message_id=message_id,
-        status=OutboxStatus.PENDING if settings else OutboxStatus.STORED,
-        attempts=0,
-        next_attempt_at=now if settings else None,
-        created_at=now,
-    )
+    _check_addresses(to, cc)
+    message = _new_message(to=to, cc=cc, template=template, language=language, status=OutboxStatus.PENDING)
+    pending = _fill(message, context, attachments)
     session.add(message)
-    if settings:
+    if pending:
         send_after_commit(session, message)
-    else:
-        # The body (reset links included) reaches the console only outside production,
-        # so `make run` users can follow links; production logs must not hold secrets.
-        body = "" if config.get("ENV_NAME") == "production" else "\n" + rendered.text
-        log.info("Email stored, not sent (no MAIL_SERVER): to=%s subject=%r%s", to, rendered.subject, body)
     return message
+
+
+# --- deferred rendering ------------------------------------------------------------------------
+
+#: A renderer turns a deferred row's JSON params into the template context and attachments, in
+#: the row's language (the locale is forced around the call); None means "nothing to send any more".
+Renderer = Callable[[Session, Mapping[str, Any], str], "tuple[dict[str, Any], list[Attachment]] | None"]
+_RENDERERS: dict[str, Renderer] = {}
+
+#: How many deferred rows one worker run renders (the rest wait for the next run): ~10 ms of CPU
+#: each (bench/README.md), so a run stays around 5 s; the job repeats every 10 s.
+RENDER_BATCH = 500
+
+
+def register_renderer(name: str, renderer: Renderer) -> Renderer:
+    """Make ``renderer`` available to deferred rows under ``name`` (a feature module does this on import)."""
+    _RENDERERS[name] = renderer
+    return renderer
+
+
+def render_inline() -> bool:
+    """``EMAIL_RENDER_INLINE``: render deferred emails in the request (default: only when ``TESTING``)."""
+    config = current_app.config
+    return bool(config.get("EMAIL_RENDER_INLINE", config.get("TESTING", False)))
+
+
+def queue_email_later(
+    session: Session,
+    *,
+    to: str,
+    template: str,
+    language: str,
+    renderer: str,
+    params: dict[str, Any],
+    cc: Sequence[str] = (),
+) -> OutboxMessage:
+    """Add a ``to_render`` email to the outbox: recipient, template and the renderer's JSON ``params`` only.
+
+    Costs one small INSERT in the caller's transaction (the caller commits); the worker
+    renders and sends it (``render_pending``). With ``EMAIL_RENDER_INLINE`` it is rendered
+    at once by the same code, and behaves like ``queue_email``.
+    """
+    _check_addresses(to, cc)
+    if renderer not in _RENDERERS:
+        raise ValueError(f"unknown email renderer {renderer!r}")
+    message = _new_message(to=to, cc=cc, template=template, language=language, status=OutboxStatus.TO_RENDER)
+    message.render_context = {"renderer": renderer, "params": params}
+    session.add(message)
+    if render_inline() and render_message(session, message):
+        send_after_commit(session, message)
+    return message
+
+
+def render_message(session: Session, message: OutboxMessage) -> bool:
+    """Render a ``to_render`` row in place (pending or stored; failed if its renderer says nothing to send).
+
+    Returns True when the row now awaits SMTP delivery. Raises what the renderer or the
+    templates raise; the caller decides (the request's transaction fails, the worker marks it failed).
+    """
+    spec = message.render_context or {}
+    renderer = _RENDERERS.get(str(spec.get("renderer")))
+    if renderer is None:
+        raise ValueError(f"unknown email renderer {spec.get('renderer')!r}")
+    with force_locale(message.language):
+        made = renderer(session, spec.get("params") or {}, message.language)
+    if made is None:
+        message.status, message.next_attempt_at = OutboxStatus.FAILED, None
+        message.last_error = "Nothing to send any more (what the email was about is gone)."
+        return False
+    context, attachments = made
+    return _fill(message, context, attachments)
+
+
+def _rendered_values(message: OutboxMessage) -> dict[str, Any]:
+    return {
+        "subject": message.subject,
+        "text_body": message.text_body,
+        "html_body": message.html_body,
+        "attachments": message.attachments,
+        "status": message.status,
+        "next_attempt_at": message.next_attempt_at,
+        "last_error": message.last_error,
+    }
+
+
+def render_pending(session: Session, now: datetime, limit: int = RENDER_BATCH) -> int:
+    """Render up to ``limit`` ``to_render`` rows, oldest first (the worker, before delivering); returns how many.
+
+    Safe with two workers: each row is rendered in a read-only pass, then stored by a
+    conditional ``UPDATE … WHERE status = 'to_render'`` in its own short transaction (the
+    UPDATE first, for SQLite); the second worker's update touches nothing and its render is
+    dropped. The Message-ID was fixed when queued, so a row is never two emails. A row whose
+    render fails is marked ``failed`` with the error, for an admin to see; the others go on.
+    """
+    ids = list(
+        session.scalars(
+            select(OutboxMessage.id)
+            .where(OutboxMessage.status == OutboxStatus.TO_RENDER)
+            .order_by(OutboxMessage.id)
+            .limit(limit)
+        )
+    )
+    session.commit()
+    rendered = 0
+    for message_id in ids:
+        message = session.get(OutboxMessage, message_id, populate_existing=True)
+        if message is None or message.status != OutboxStatus.TO_RENDER:
+            session.rollback()
+            continue
+        try:
+            render_message(session, message)
+            values = _rendered_values(message)
+        except Exception as exc:  # a bug or bad data in one message must not stop the others
+            log.exception("Outbox message %s could not be rendered", message_id)
+            values = {"status": OutboxStatus.FAILED, "next_attempt_at": None, "last_error": f"Cannot render: {exc}"}
+        session.rollback()  # drop the in-memory changes; the row is written by the conditional UPDATE
+        done = session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id, OutboxMessage.status == OutboxStatus.TO_RENDER)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        ).rowcount  # type: ignore[attr-defined]
+        session.commit()
+        rendered += done
+    if rendered:
+        log.info("Rendered %s deferred email(s) at %s", rendered, now.isoformat())
+    return rendered

@@ -5,29 +5,32 @@ Ratings feed matching and the closer's profile through ``closer_rating``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from closerhub import clock
 from closerhub.accounts.models import User
+from closerhub.businesses.models import Business
 from closerhub.businesses.service import clean_text
 from closerhub.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from closerhub.outcomes.models import Outcome, OutcomeResult, OutcomeStatus, Review
+from closerhub.outcomes.ratings import Rating, closer_rating, closer_ratings
 from closerhub.outcomes.service import find_outcome
+
+__all__ = [
+    "Rating",
+    "add_review",
+    "business_names",
+    "closer_rating",
+    "closer_ratings",
+    "closer_reviews",
+    "reply",
+    "review_of",
+]
 
 REVIEWABLE = (OutcomeResult.WON, OutcomeResult.LOST)
 TEXT_MAX = 2000
-
-
-@dataclass(frozen=True)
-class Rating:
-    """A closer's average rating (None without reviews) and how many reviews it rests on."""
-
-    average: float | None
-    count: int
 
 
 def review_of(session: Session, outcome: Outcome) -> Review | None:
@@ -91,9 +94,20 @@ def reply(session: Session, actor: User, review_id: object, text: object) -> Rev
     return review
 
 
-def closer_rating(session: Session, closer_id: int) -> Rating:
-    """The closer's average rating over every review (one query), for matching and the profile."""
-    average, count = session.execute(
-        select(func.avg(Review.rating), func.count(Review.id)).where(Review.closer_id == closer_id)
-    ).one()
-    return Rating(round(float(average), 2) if average is not None else None, int(count))
+def business_names(session: Session, items: list[Review]) -> dict[int, str]:
+    """The reviewing businesses' names, in one query (a review is signed by its business, not a person)."""
+    ids = {r.business_id for r in items}
+    if not ids:
+        return {}
+    return dict(session.execute(select(Business.id, Business.name).where(Business.id.in_(ids))).tuples().all())
+
+
+def closer_reviews(session: Session, closer_id: int, limit: int = 20) -> list[Review]:
+    """The closer's latest reviews, newest first (their public profile and their own reviews page)."""
+    stmt = (
+        select(Review)
+        .where(Review.closer_id == closer_id)
+        .order_by(Review.created_at.desc(), Review.id.desc())
+        .limit(limit)
+    )
+    return list(session.scalars(stmt))

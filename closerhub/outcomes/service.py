@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from closerhub import clock
 from closerhub.accounts.models import User
+from closerhub.audit.service import record as audit
 from closerhub.booking.models import Appointment, AppointmentEvent, AppointmentStatus
 from closerhub.businesses.service import clean_text
 from closerhub.core import commission as commission_core
@@ -23,9 +24,9 @@ from closerhub.core.errors import Conflict, NotFound, PermissionDenied, Validati
 from closerhub.core.money import Money
 from closerhub.outcomes.emails import notify
 from closerhub.outcomes.models import Outcome, OutcomeResult, OutcomeRevision, OutcomeStatus
-from closerhub.outcomes.settings import manual_mode, setting
+from closerhub.outcomes.settings import setting
 from closerhub.outcomes.validation import CleanOutcome, OutcomeData, clean_outcome
-from closerhub.payments import ledger
+from closerhub.payments import charges, ledger
 
 __all__ = [
     "OutcomeData",
@@ -108,6 +109,26 @@ def _mark_appointment(session: Session, appointment: Appointment, result: Outcom
     )
 
 
+def _state(outcome: Outcome) -> dict[str, object]:
+    """What the audit trail keeps of an outcome: its state and the money it moves."""
+    return {
+        "status": outcome.status,
+        "result": outcome.result,
+        "deal_amount": outcome.deal_amount,
+        "deal_currency": outcome.deal_currency,
+        "commission_amount": outcome.commission_amount,
+        "platform_fee_amount": outcome.platform_fee_amount,
+        "charged_at": outcome.charged_at,
+    }
+
+
+def _audit(
+    session: Session, actor: User | str | None, outcome: Outcome, action: str, before: dict[str, object] | None
+) -> None:
+    """One audit row per outcome event (the ledger entries it writes ride the same transaction)."""
+    audit(session, actor=actor, action=f"outcome.{action}", obj=outcome, before=before, after=_state(outcome))
+
+
 def _keep_revision(session: Session, outcome: Outcome, change: str, actor: User | None, note: str = "") -> None:
     session.add(
         OutcomeRevision(
@@ -150,7 +171,7 @@ def record_outcome(session: Session, actor: User, appointment_id: object, data: 
         recorded_at=now,
         recorded_by_id=actor.id,
         updated_at=now,
-        confirm_deadline=now + timedelta(days=setting("CONFIRM_DAYS")),
+        confirm_deadline=now + timedelta(days=setting("CONFIRM_DAYS", session)),
     )
     _apply(outcome, clean, appointment.engagement.commission_rate_bps)
     session.add(outcome)
@@ -161,6 +182,7 @@ def record_outcome(session: Session, actor: User, appointment_id: object, data: 
         raise Conflict("An outcome is already recorded for this call.", code="outcome_exists") from None
     ledger.record_earned(session, outcome, now)
     _mark_appointment(session, appointment, outcome.result, actor)
+    _audit(session, actor, outcome, "recorded", None)
     notify(session, outcome, "outcome_recorded", actor)
     session.commit()
     return outcome
@@ -181,13 +203,15 @@ def correct_outcome(session: Session, actor: User, outcome_id: object, data: Out
     now = clock.utcnow()
     clean = clean_outcome(data, offer_currency=appointment.offer.price_currency, now=now)
     before = (outcome.commission_amount, outcome.deal_currency)
+    audit_before = _state(outcome)
     _keep_revision(session, outcome, "corrected", actor)
     _apply(outcome, clean, outcome.rate_bps or appointment.engagement.commission_rate_bps)
     outcome.updated_at = now
-    outcome.confirm_deadline = now + timedelta(days=setting("CONFIRM_DAYS"))
+    outcome.confirm_deadline = now + timedelta(days=setting("CONFIRM_DAYS", session))
     if (outcome.commission_amount, outcome.deal_currency) != before:
         ledger.restate(session, outcome, now, f"Correction of outcome #{outcome.id}")
     _mark_appointment(session, appointment, outcome.result, actor)
+    _audit(session, actor, outcome, "corrected", audit_before)
     notify(session, outcome, "outcome_corrected", actor)
     session.commit()
     return outcome
@@ -203,21 +227,24 @@ def _as_business(session: Session, actor: User, outcome_id: object, action: str)
 
 
 def _settle(session: Session, outcome: Outcome, now: datetime) -> None:
-    # Manual mode (no Stripe yet): confirmation counts as the charge, so the clawback hold starts now.
-    # With Stripe, the payments issue calls ledger.mark_charged when the charge succeeds.
-    if outcome.owes_commission and manual_mode():
-        ledger.mark_charged(session, outcome, now)
+    # The one place an outcome becomes owed: bill the business. The clawback hold starts when the
+    # charge succeeds (Stripe) or an admin marks the bank transfer paid (manual mode), not now.
+    # In Stripe mode this commits the confirmation with the charge row before calling Stripe.
+    if outcome.owes_commission:
+        charges.charge_for_outcome(session, outcome, now)
 
 
 def confirm(session: Session, actor: User, outcome_id: object) -> Outcome:
     """A member of the business confirms the outcome (and a won deal's value); it is locked from now on."""
     outcome = _as_business(session, actor, outcome_id, "confirm")
+    before = _state(outcome)
     now = clock.utcnow()
     outcome.status = OutcomeStatus.CONFIRMED
     outcome.confirmed_at = now
     outcome.confirmed_by_id = actor.id
     outcome.updated_at = now
     _settle(session, outcome, now)
+    _audit(session, actor, outcome, "confirmed", before)
     notify(session, outcome, "outcome_confirmed", actor)
     session.commit()
     return outcome
@@ -234,11 +261,13 @@ def dispute(session: Session, actor: User, outcome_id: object, reason: object) -
     text = clean_text(reason, "reason", NOTE_MAX, multiline=True)
     if not text:
         raise ValidationError("Say why you dispute this outcome.", field_errors={"reason": "A reason is required."})
+    before = _state(outcome)
     outcome.status = OutcomeStatus.DISPUTED
     outcome.disputed_at = now
     outcome.disputed_by_id = actor.id
     outcome.dispute_reason = text
     outcome.updated_at = now
+    _audit(session, actor, outcome, "disputed", before)
     notify(session, outcome, "outcome_disputed", actor)
     session.commit()
     return outcome
@@ -268,7 +297,9 @@ def auto_confirm_due(session: Session, now: datetime) -> int:
         outcome = session.get(Outcome, outcome_id)
         assert outcome is not None
         session.refresh(outcome)
+        before = {**_state(outcome), "status": OutcomeStatus.RECORDED}  # the UPDATE above already moved it
         _settle(session, outcome, now)
+        _audit(session, None, outcome, "auto_confirmed", before)
         notify(session, outcome, "outcome_confirmed", None, automatic=True)
         confirmed += 1
     session.commit()
@@ -317,6 +348,7 @@ def resolve_dispute(
         message = next(iter(errors.values())) if len(errors) == 1 else "Please correct the highlighted fields."
         raise ValidationError(message, field_errors=errors)
     now = clock.utcnow()
+    before = _state(outcome)
     if void:
         _keep_revision(session, outcome, "voided", actor, text)
         outcome.status = OutcomeStatus.VOIDED
@@ -339,6 +371,14 @@ def resolve_dispute(
     outcome.updated_at = now
     if outcome.status == OutcomeStatus.RESOLVED:
         _settle(session, outcome, now)
+    audit(
+        session,
+        actor=actor,
+        action="outcome.resolved",
+        obj=outcome,
+        before=before,
+        after={**_state(outcome), "decision": action, "note": text},
+    )
     notify(session, outcome, "outcome_resolved", actor, action=action)
     session.commit()
     return outcome

@@ -24,6 +24,7 @@ from closerhub.forms_util import show_errors
 from closerhub.outcomes import reviews, service
 from closerhub.outcomes.forms import DisputeForm, OutcomeForm, ResolveForm, ReviewForm, lines, money_or_error
 from closerhub.outcomes.models import Outcome, OutcomeStatus
+from closerhub.outcomes.settings import setting
 from closerhub.payments import ledger
 from closerhub.payments.models import LedgerEntry
 
@@ -139,6 +140,13 @@ def record(appointment_id: int) -> Response | tuple[str, int]:
     ), status
 
 
+def _back(appointment_id: int) -> Response:
+    """Where a business action returns: the call's page when it was made there, else the outcomes list."""
+    if request.form.get("back") == "appointment":
+        return redirect(url_for("appointments.show", appointment_id=appointment_id))
+    return redirect(url_for("outcomes.pending"))
+
+
 # --- the business's confirmations --------------------------------------------------------
 
 
@@ -179,14 +187,14 @@ def confirm(outcome_id: int) -> Response | tuple[str, int]:
     if not form.validate_on_submit():
         abort(400)
     try:
-        service.confirm(db.session, _me(), outcome_id)
+        outcome = service.confirm(db.session, _me(), outcome_id)
     except DomainError as exc:
         db.session.rollback()
         _abort_hidden(exc)
         flash(exc.message, "error")
         return _render_pending(exc.status)
     flash(_("Outcome confirmed."), "success")
-    return redirect(url_for("outcomes.pending"))
+    return _back(outcome.appointment_id)
 
 
 @bp.post("/outcomes/<int:outcome_id>/dispute")
@@ -199,14 +207,14 @@ def dispute(outcome_id: int) -> Response | tuple[str, int]:
         flash(_("Please correct the highlighted fields."), "error")
         return _render_pending(422, {outcome_id: form})
     try:
-        service.dispute(db.session, _me(), outcome_id, form.reason.data)
+        outcome = service.dispute(db.session, _me(), outcome_id, form.reason.data)
     except DomainError as exc:
         db.session.rollback()
         _abort_hidden(exc)
         show_errors(form, exc)
         return _render_pending(exc.status, {outcome_id: form})
     flash(_("Outcome disputed; an admin will decide and everyone will be told."), "success")
-    return redirect(url_for("outcomes.pending"))
+    return _back(outcome.appointment_id)
 
 
 @bp.post("/outcomes/<int:outcome_id>/review")
@@ -217,14 +225,14 @@ def review(outcome_id: int) -> Response | tuple[str, int]:
         flash(_("Give a rating from 1 to 5."), "error")
         return _render_pending(422)
     try:
-        reviews.add_review(db.session, _me(), outcome_id, form.rating.data, form.comment.data)
+        added = reviews.add_review(db.session, _me(), outcome_id, form.rating.data, form.comment.data)
     except DomainError as exc:
         db.session.rollback()
         _abort_hidden(exc)
         flash(exc.message, "error")
         return _render_pending(exc.status)
     flash(_("Thank you: your review is saved."), "success")
-    return redirect(url_for("outcomes.pending"))
+    return _back(added.appointment_id)
 
 
 # --- the closer's earnings ----------------------------------------------------------------
@@ -237,7 +245,12 @@ def earnings() -> str:
     me = _me()
     stmt = ledger.entries_query(me.id).order_by(None).order_by(LedgerEntry.id.desc()).limit(LEDGER_LIMIT)
     entries = list(db.session.scalars(stmt))
-    return render_template("outcomes/earnings.html", balances=ledger.balances(db.session, me.id), entries=entries)
+    return render_template(
+        "outcomes/earnings.html",
+        balances=ledger.balances(db.session, me.id),
+        entries=entries,
+        clawback_days=setting("CLAWBACK_DAYS"),
+    )
 
 
 # --- admin: disputes ------------------------------------------------------------------
@@ -290,3 +303,6 @@ def resolve(outcome_id: int) -> Response | tuple[str, int]:
         return _render_disputes(exc.status, {outcome_id: form})
     flash(_("Dispute resolved; the closer and the business have been told."), "success")
     return redirect(url_for("outcomes.disputes"))
+
+
+from closerhub.outcomes import review_views  # noqa: E402, F401  (registers the closer's reviews pages on bp)

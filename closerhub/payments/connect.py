@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from closerhub.accounts.models import User
+from closerhub.audit.service import record as audit
 from closerhub.core.errors import PermissionDenied
 from closerhub.payments.gateway import AccountState, Gateway, GatewayNotConfigured, WebhookEvent
 from closerhub.payments.models_stripe import ConnectAccount
@@ -36,6 +37,31 @@ def can_receive_payouts(session: Session, closer_id: int) -> bool:
 
 def idempotency_key_for_account(row: ConnectAccount) -> str:
     return f"closerhub-connect-account-{row.id}"
+
+
+# The fields whose change is audited: what decides whether the closer can be paid.
+_AUDITED = ("charges_enabled", "payouts_enabled", "details_submitted", "disabled_reason")
+
+
+def _audited_state(row: ConnectAccount) -> dict[str, object]:
+    return {name: getattr(row, name) for name in _AUDITED}
+
+
+def _audit_change(
+    session: Session, row: ConnectAccount, before: dict[str, object], actor: User | str, action: str
+) -> None:
+    """An audit row when the account's payout state changed (a webhook repeating the same state writes none)."""
+    after = _audited_state(row)
+    if after != before or action == "payout_account.created":
+        changed = [name for name in _AUDITED if before.get(name) != after[name]]
+        audit(
+            session,
+            actor=actor,
+            action=action,
+            obj=row,
+            before={name: before.get(name) for name in changed},
+            after={"stripe_account_id": row.stripe_account_id, **{name: after[name] for name in changed}},
+        )
 
 
 def _apply(row: ConnectAccount, state: AccountState, as_of: datetime, now: datetime) -> None:
@@ -73,8 +99,10 @@ def start_onboarding(
             idempotency_key=idempotency_key_for_account(row),
             metadata={"closerhub_closer_id": closer.id},
         )
+        before = _audited_state(row)
         row.stripe_account_id = state.id
         _apply(row, state, now, now)
+        _audit_change(session, row, before, closer, "payout_account.created")
         session.commit()
     link = gateway.create_account_link(row.stripe_account_id, refresh_url=refresh_url, return_url=return_url)
     return link.url
@@ -86,7 +114,9 @@ def refresh_account(session: Session, gateway: Gateway, closer: User, now: datet
     if row is None or row.stripe_account_id is None or not gateway.is_configured():
         return row
     state = gateway.retrieve_account(row.stripe_account_id)
+    before = _audited_state(row)
     _apply(row, state, now, now)  # a live read describes the account as of now
+    _audit_change(session, row, before, closer, "payout_account.updated")
     session.commit()
     return row
 
@@ -101,7 +131,9 @@ def sync_account(session: Session, state: AccountState, as_of: datetime, now: da
         return False
     if row.updated_from_event_at is not None and as_of < row.updated_from_event_at:
         return False  # an out-of-order delivery: a newer state is already applied
+    before = _audited_state(row)
     _apply(row, state, as_of, now)
+    _audit_change(session, row, before, "stripe webhook", "payout_account.updated")
     return True
 
 

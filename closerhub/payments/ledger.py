@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session
 
+from closerhub.audit.service import record as audit
 from closerhub.outcomes.models import SETTLED_STATUSES, Outcome
 from closerhub.outcomes.settings import setting
 from closerhub.payments.models import Bucket, EntryKind, LedgerEntry
@@ -128,7 +129,7 @@ def mark_charged(session: Session, outcome: Outcome, charged_at: datetime) -> No
     if outcome.charged_at is not None:
         return
     outcome.charged_at = charged_at
-    outcome.release_after = charged_at + timedelta(days=setting("CLAWBACK_DAYS"))
+    outcome.release_after = charged_at + timedelta(days=setting("CLAWBACK_DAYS", session))
 
 
 def release_available(session: Session, now: datetime) -> int:
@@ -164,6 +165,15 @@ def release_available(session: Session, now: datetime) -> int:
             memo = f"Released after the clawback hold (outcome #{outcome_id})"
             _entry(session, outcome, Bucket.PENDING, -pending, EntryKind.RELEASED, memo, now)
             _entry(session, outcome, Bucket.AVAILABLE, pending, EntryKind.RELEASED, memo, now)
+        # Money changing bucket is audited like any other money event (the job is the actor).
+        audit(
+            session,
+            actor=None,
+            action="ledger.released",
+            obj=outcome,
+            before={"pending": pending},
+            after={"available": pending, "currency": outcome.deal_currency, "released_at": now},
+        )
         released += 1
     session.commit()
     return released

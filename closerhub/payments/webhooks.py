@@ -35,7 +35,11 @@ Handler = Callable[[Session, WebhookEvent, datetime], None]
 _HANDLERS: dict[str, Handler] = {}
 
 # Modules whose import registers handlers (charges and payouts add theirs here).
-HANDLER_MODULES: list[str] = ["closerhub.payments.connect"]
+HANDLER_MODULES: list[str] = [
+    "closerhub.payments.connect",
+    "closerhub.payments.charges_webhooks",
+    "closerhub.payments.payout_events",
+]
 _loaded = False
 
 

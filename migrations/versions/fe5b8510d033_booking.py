@@ -21,7 +21,7 @@ depends_on = None
 # NB: a later SQLite batch migration that recreates ``appointments`` must re-create the triggers.
 _OVERLAP = (
     "SELECT RAISE(ABORT, 'appointment_overlap') WHERE NEW.status = 'booked' AND EXISTS ("
-    "SELECT 1 FROM appointments a WHERE a.closer_id = NEW.closer_id AND a.status = 'booked' "
+    "SELECT 1 FROM appointments a WHERE a.closer_id = NEW.closer_id AND +a.status = 'booked' "
     "AND a.id IS NOT NEW.id AND a.starts_at < NEW.blocked_until AND NEW.starts_at < a.blocked_until);"
 )
 

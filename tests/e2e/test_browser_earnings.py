@@ -61,12 +61,26 @@ def test_a_confirmed_won_deal_shows_pending_then_available_after_the_clawback_ho
         assert page.get_by_test_id("pending-EUR").inner_text() == "€720.00"
         assert page.get_by_test_id("available-EUR").inner_text() == "€0.00"
         assert "Europe/Paris" in page.content()
-        confirmed_at = db.session.get(Outcome, outcome.id).confirmed_at
 
-    # The clawback hold (CLAWBACK_DAYS = 14) passes; in manual mode the confirmation was the charge.
-    with time_machine.travel(confirmed_at + timedelta(days=14, minutes=1), tick=True):
+        # Manual mode: the business pays by bank transfer; an admin marks the charge paid on the money desk.
+        db.session.commit()  # end the read snapshot before writing (SQLite)
+        make_user("admin", email="ada@closerhub.example", name="Ada Admin")
+        log_in(page, "ada@closerhub.example")
+        page.goto("/admin/money")
+        with page.expect_navigation():
+            page.get_by_role("link", name="Mark paid…").click()
+        page.get_by_label("Bank transfer reference (optional)").fill("SEPA 4411")
+        with page.expect_navigation():
+            page.get_by_test_id("confirm").click()
+        assert "marked paid" in page.content()
+        db.session.commit()
+        paid_at = db.session.get(Outcome, outcome.id).charged_at
+        assert paid_at is not None
+
+    # The clawback hold (CLAWBACK_DAYS = 14) runs from the payment.
+    with time_machine.travel(paid_at + timedelta(days=14, minutes=1), tick=True):
         assert jobs.release_commissions(app) == 1
-        assert clock.utcnow() > confirmed_at + timedelta(days=14)
+        assert clock.utcnow() > paid_at + timedelta(days=14)
         log_in(page, "claire@example.com")
         page.goto("/earnings")
         assert page.get_by_test_id("pending-EUR").inner_text() == "€0.00"

@@ -102,7 +102,7 @@ def test_a_booking_emails_prospect_closer_and_each_member_in_their_zone_and_lang
 
     closer = text(world.closer.email)  # French: dates and times in the closer's language
     assert "mardi 5 janvier 2027, 16:00–16:45" in closer and "(Europe/Paris, UTC+01:00)" in closer
-    assert "10:00 for the prospect, Lea Lead (America/New_York)" in closer
+    assert "10:00 pour le prospect, Lea Lead (America/New_York)" in closer
 
     owner = text(world.owner.email)
     assert "3:00 PM–3:45 PM your time (Europe/London, UTC+00:00)" in owner

@@ -1,4 +1,4 @@
-"""The flask commands: demo data (idempotent) and admins."""
+"""The flask commands: admins (the demo data has its own tests in test_demo_data.py)."""
 
 from __future__ import annotations
 
@@ -7,32 +7,7 @@ from sqlalchemy import func, select
 
 from closerhub.accounts import service as accounts
 from closerhub.accounts.models import Role, User
-from closerhub.cli import DEMO_PASSWORD, DEMO_USERS
 from closerhub.extensions import db
-
-
-def test_seed_demo_prints_the_logins_and_they_work(runner: FlaskCliRunner) -> None:
-    result = runner.invoke(args=["seed-demo"])
-    assert result.exit_code == 0, result.output
-    assert DEMO_PASSWORD in result.output
-    for _role, email, *_ in DEMO_USERS:
-        assert email in result.output
-        assert accounts.authenticate(db.session, email, DEMO_PASSWORD).email == email
-
-
-def test_seed_demo_is_idempotent(runner: FlaskCliRunner) -> None:
-    runner.invoke(args=["seed-demo"])
-    before = db.session.scalar(select(func.count()).select_from(User))
-    result = runner.invoke(args=["seed-demo"])
-    assert result.exit_code == 0 and "exists" in result.output
-    assert db.session.scalar(select(func.count()).select_from(User)) == before == len(DEMO_USERS)
-
-
-def test_seed_demo_spans_several_time_zones_and_languages(runner: FlaskCliRunner) -> None:
-    runner.invoke(args=["seed-demo"])
-    closers = db.session.scalars(select(User).where(User.role == Role.CLOSER)).all()
-    assert len({c.timezone for c in closers}) >= 3
-    assert {u.language for u in db.session.scalars(select(User))} == {"en", "fr"}
 
 
 def test_create_admin_makes_an_admin_who_can_log_in(runner: FlaskCliRunner) -> None:

@@ -35,6 +35,8 @@ def won(deal, amount: int = 480000, starts_at=CALL_AT, currency: str = "EUR", co
     if confirm:
         with frozen_at(CONFIRMED_AT):
             service.confirm(db.session, deal.owner, outcome.id)
+        ledger.mark_charged(db.session, outcome, CONFIRMED_AT)  # the business paid at once (the charges' job)
+        db.session.commit()
     return outcome
 
 

@@ -16,8 +16,9 @@ from closerhub.notifications.models import OutboxMessage
 from closerhub.outcomes import service
 from closerhub.outcomes.models import Outcome, OutcomeResult, OutcomeRevision, OutcomeStatus
 from closerhub.outcomes.service import OutcomeData
-from closerhub.payments import ledger
+from closerhub.payments import charges, ledger
 from closerhub.payments.models import LedgerEntry
+from closerhub.payments.models_charges import ChargeStatus
 from tests.integration.outcome_support import AFTER_CALL, CALL_AT, make_call, make_deal
 
 WON_4800 = OutcomeData(result="won", deal_value=Money(480000, "EUR"), objections=["price"], technique="summary")
@@ -172,14 +173,21 @@ def test_a_confirmed_outcome_is_locked(deal, call) -> None:
     assert db.session.get(Outcome, outcome.id).result == OutcomeResult.WON
 
 
-def test_confirming_starts_the_clawback_hold_in_manual_mode(deal, call) -> None:
+def test_confirming_in_manual_mode_bills_the_business_and_the_hold_starts_once_it_has_paid(
+    deal, call, admin_user
+) -> None:
     outcome = record(deal, call)
     confirmed_at = AFTER_CALL + timedelta(days=1)
     with frozen_at(confirmed_at):
         service.confirm(db.session, deal.owner, outcome.id)
     assert outcome.status == OutcomeStatus.CONFIRMED and outcome.confirmed_by_id == deal.owner.id
-    assert outcome.charged_at == confirmed_at
-    assert outcome.release_after == confirmed_at + timedelta(days=14)
+    charge = charges.charge_of(db.session, outcome.id)
+    assert charge.status == ChargeStatus.MANUAL_DUE and charge.amount == 72000 + 7200
+    assert outcome.charged_at is None  # not paid yet: no clawback hold
+    paid_at = confirmed_at + timedelta(days=2)
+    charges.mark_manual_paid(db.session, admin_user, charge.id, "bank transfer", paid_at)
+    assert outcome.charged_at == paid_at
+    assert outcome.release_after == paid_at + timedelta(days=14)
     assert db.session.scalar(select(func.count(OutboxMessage.id)).where(OutboxMessage.template == "outcome_confirmed"))
 
 
@@ -228,7 +236,7 @@ def test_silence_past_the_deadline_confirms_once_even_when_the_job_runs_twice(de
     db.session.expire_all()
     due, not_due = db.session.get(Outcome, due.id), db.session.get(Outcome, not_due.id)
     assert due.status == OutcomeStatus.CONFIRMED and due.confirmed_by_id is None
-    assert due.release_after == deadline + timedelta(days=14)
+    assert charges.charge_of(db.session, due.id).status == ChargeStatus.MANUAL_DUE  # billed on confirmation
     assert not_due.status == OutcomeStatus.RECORDED
 
 
@@ -265,7 +273,7 @@ def test_a_dispute_resolved_to_a_lower_value_reverses_and_earns_anew(deal, call,
     assert entries == [("earned", 72000), ("reversal", -72000), ("adjustment", 45000)]
     [balance] = ledger.balances(db.session, deal.closer.id)
     assert (balance.pending, balance.available, balance.paid) == (45000, 0, 0)
-    assert outcome.release_after == AFTER_CALL + timedelta(days=16)
+    assert charges.charge_of(db.session, outcome.id).commission == 45000  # billed at the adjusted value
     resolved_mail = select(OutboxMessage.to_address).where(OutboxMessage.template == "outcome_resolved")
     assert set(db.session.scalars(resolved_mail)) == {deal.closer.email, deal.owner.email}
 

@@ -126,10 +126,16 @@ ENDPOINTS: dict[str, Access] = {
     "outcomes.confirm": LOGIN_TENANT,
     "outcomes.dispute": LOGIN_TENANT,
     "outcomes.review": LOGIN_TENANT,
+    "outcomes.my_reviews": CLOSER,
+    "outcomes.reply_review": LOGIN_TENANT,
     "outcomes.earnings": LOGIN,
     "outcomes.pending": LOGIN,
+    "analytics.index": LOGIN,  # each role its own scope, taken from the user
+    "analytics.table_csv": LOGIN,  # same; an unknown or other role's table is a 404
     "billing.show_billing": LOGIN,
     "billing.save_payment_method": LOGIN,
+    "charges.list_charges": BUSINESS,
+    "charges.receipt": LOGIN_TENANT,  # the business's members and admins; anyone else a 404
     "stripe_webhooks.receive": PUBLIC,  # signature-verified, POST only
     # API: public entry points
     "api.docs": API_PUBLIC,
@@ -187,6 +193,10 @@ ENDPOINTS: dict[str, Access] = {
     "api.resolve_outcome": api("admin"),
     "api.my_balance": api("closer"),
     "api.list_ledger": api("closer", "admin"),
+    "api.list_charges": api("business", "admin"),
+    "api.get_charge": api("business", "admin", tenant=True),
+    "api.list_payouts": api("closer", "admin"),
+    "api.run_payouts_now": api("admin"),
 }
 
 # Whole blueprints classified by their prefix (booking is being built in parallel; its endpoints
@@ -196,6 +206,8 @@ BLUEPRINTS: dict[str, Access] = {
     "appointments": LOGIN,
     "leads": LOGIN,
     "payouts_setup": LOGIN,
+    "money_desk": ADMIN,
+    "admin_payouts": ADMIN,
 }
 SPECIAL: dict[str, Access] = {
     "calendar.feed": SECRET,  # the closer's private ICS feed (the key is the secret)
@@ -247,6 +259,8 @@ def world(app: Flask, make_user: UserFactory) -> World:
         "lead_id": appointment_b.lead_id,
         "message_id": message_id,
         "outcome_id": 999_999,
+        "charge_id": 999_999,
+        "review_id": 999_999,
         "invitation_id": 999_999,
         "member_id": 999_999,
         "token_id": 999_999,
@@ -256,6 +270,7 @@ def world(app: Flask, make_user: UserFactory) -> World:
         "key": "not-a-real-key",
         "lang": "en",
         "filename": "css/app.css",
+        "run_id": 999_999,
     }
     users: dict[str, User] = {"business": business_a, "closer": closer_a, "admin": admin}
     clients = {"anonymous": app.test_client(), **{role: _logged_in(app, u) for role, u in users.items()}}

@@ -1,0 +1,1 @@
+"""Analytics: figures, charts and CSV exports for closers (their own), businesses (theirs) and admins (all)."""

@@ -1,0 +1,92 @@
+"""Table cells as text: for the page (the user's locale and zone) and for CSV files (spreadsheet-safe).
+
+CSV files are opened in spreadsheets, which run a cell starting with ``=``, ``+``, ``-`` or
+``@`` as a formula (CSV injection): such a text cell gets a leading apostrophe. Numbers we
+write ourselves (plain digits, a sign and a decimal point) cannot be formulas and stay numbers.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from babel import Locale
+from babel.dates import format_date
+from babel.numbers import format_decimal, parse_pattern
+
+from closerhub.analytics.tables import Table
+from closerhub.core.money import Money, format_money
+from closerhub.core.tz import to_local
+
+DASH = "—"  # no data: never a division by zero
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"-?\d+(\.\d+)?")
+
+
+def percent(rate: float | None, locale: str) -> str:
+    """A 0–1 rate as a percentage with one decimal (``12.5%``, ``12,5 %`` in French), or "—"."""
+    if rate is None:
+        return DASH
+    # The locale's own percent pattern (French puts a space before %), with exactly one decimal.
+    pattern = parse_pattern(Locale.parse(locale).percent_formats[None].pattern)
+    pattern.frac_prec = (1, 1)
+    return pattern.apply(Decimal(str(rate)), Locale.parse(locale))
+
+
+def cell_html(value: Any, kind: str, locale: str, zone: str) -> str:
+    """A cell formatted for display (escaped by Jinja later)."""
+    from closerhub.i18n import local_time  # needs the request's Babel settings
+
+    if value is None:
+        return DASH
+    if kind == "rate":
+        return percent(value, locale)
+    if kind == "money":
+        return format_money(value, locale)
+    if kind == "multiple":
+        return format_decimal(Decimal(str(value)), "#,##0.0", locale=locale) + "×"
+    if kind == "date":
+        return format_date(value, "medium", locale=locale)
+    if kind == "datetime":
+        return local_time(value, zone)
+    if kind == "int":
+        return format_decimal(value, locale=locale)
+    return str(value)
+
+
+def safe_cell(text: str) -> str:
+    """Neutralise a spreadsheet formula: a leading apostrophe before ``= + - @`` (and tab, CR)."""
+    if text.startswith(_FORMULA_START) and not _PLAIN_NUMBER.fullmatch(text):
+        return "'" + text
+    return text
+
+
+def cell_csv(value: Any, kind: str, zone: str) -> str:
+    """A cell for a CSV file: plain numbers (money in major units, rates in percent), ISO dates."""
+    if value is None:
+        return ""
+    if kind == "rate":
+        return f"{Decimal(str(value)) * 100:.1f}"
+    if kind == "money" and isinstance(value, Money):
+        return str(value.to_decimal())
+    if kind == "multiple":
+        return f"{Decimal(str(value)):.1f}"
+    if kind == "datetime" and isinstance(value, datetime):
+        return to_local(value, zone).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return safe_cell(str(value))
+
+
+def to_csv(table: Table, zone: str) -> str:
+    """The table as CSV text (header row first), every cell passed through ``cell_csv``."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([safe_cell(c.label + (" (%)" if c.kind == "rate" else "")) for c in table.columns])
+    for row in table.rows:
+        writer.writerow([cell_csv(row.get(c.key), c.kind, zone) for c in table.columns])
+    return out.getvalue()

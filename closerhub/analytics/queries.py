@@ -1,0 +1,449 @@
+"""Analytics figures, computed by the database: one grouped query per figure, never a loop over rows.
+
+Periods are whole weeks in the viewer's zone (Monday 00:00 local to the next Monday), so a
+week that contains a DST change is 167 or 169 hours long and a call at 00:30 on Monday
+belongs to that Monday's week wherever UTC puts it. The week boundaries are computed here
+in Python (a handful of instants) and each row is put in its bucket by a ``CASE`` over
+them inside the query, which works the same on SQLite and PostgreSQL (SQLite has no
+``VALUES … AS t(cols)``). The grouped queries read the bucket from a subquery so
+PostgreSQL sees one grouping column, not a ``CASE`` with fresh bind parameters.
+
+Definitions (the pages say them too):
+
+- appointments: calls in the period that were not cancelled (by their start);
+- show rate: completed / (completed + no-show), as on the closer's profile;
+- close rate: won / calls held (an outcome other than no-show); a voided win is not a win;
+- revenue closed: the deal values of won, non-voided outcomes of calls in the period;
+- commission paid: what the business paid for those deals (their ``charges`` that were paid,
+  net of refunds: commission + platform fee);
+- commission owed: commission + fee of those deals not paid yet (no charge, or an unpaid one), disputes excluded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any, Literal
+
+from sqlalchemy import ColumnElement, and_, case, func, literal_column, or_, select
+from sqlalchemy.orm import Session
+
+from closerhub.accounts.models import User
+from closerhub.booking.models import Appointment, AppointmentStatus
+from closerhub.businesses.models import Business, Offer
+from closerhub.core.errors import PermissionDenied
+from closerhub.core.tz import day_bounds_utc, to_local
+from closerhub.outcomes.models import Outcome, OutcomeResult, OutcomeStatus
+from closerhub.payments.models import Bucket, LedgerEntry
+from closerhub.payments.models_charges import PAID_STATUSES, UNPAID_STATUSES, Charge
+
+RANGE_CHOICES = (4, 12, 26)  # weeks the page offers
+DEFAULT_WEEKS = 12
+
+
+# --- periods and scope --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Week:
+    """One bucket: the local Monday it starts on and its UTC half-open range ``[start, end)``."""
+
+    index: int
+    start_date: date
+    start: datetime
+    end: datetime
+
+
+def week_buckets(now: datetime, zone: str, count: int) -> list[Week]:
+    """The ``count`` weeks (Monday to Monday in ``zone``) ending with the one that contains ``now``."""
+    today = to_local(now, zone).date()
+    first = today - timedelta(days=today.weekday(), weeks=count - 1)
+    weeks = []
+    for i in range(count):
+        monday = first + timedelta(weeks=i)
+        # day_bounds_utc handles a zone whose midnight is skipped on a DST day.
+        weeks.append(Week(i, monday, day_bounds_utc(monday, zone)[0], day_bounds_utc(monday + timedelta(7), zone)[0]))
+    return weeks
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Whose rows a figure reads: one closer's, one business's, or the whole platform's (admins)."""
+
+    closer_id: int | None = None
+    business_id: int | None = None
+
+    @classmethod
+    def for_user(cls, user: User) -> Scope:
+        """The only scope a user may see; derived from the user, never from request parameters."""
+        if user.is_admin:
+            return cls()
+        if user.is_business and user.business_id is not None:
+            return cls(business_id=user.business_id)
+        if user.is_closer:
+            return cls(closer_id=user.id)
+        raise PermissionDenied("No analytics for this account.")
+
+    def where(self, closer_col: Any, business_col: Any) -> list[ColumnElement[bool]]:
+        """The filters restricting a query to this scope."""
+        clauses: list[ColumnElement[bool]] = []
+        if self.closer_id is not None:
+            clauses.append(closer_col == self.closer_id)
+        if self.business_id is not None:
+            clauses.append(business_col == self.business_id)
+        return clauses
+
+
+def _week_of(column: Any, weeks: Sequence[Week]) -> Any:
+    """``CASE`` giving the index of the week ``column`` falls in (indexes inlined: plain ints)."""
+    return case(*((and_(column >= w.start, column < w.end), literal_column(str(w.index))) for w in weeks))
+
+
+def _in_range(column: Any, weeks: Sequence[Week]) -> ColumnElement[bool]:
+    return and_(column >= weeks[0].start, column < weeks[-1].end)
+
+
+def _flag(condition: Any) -> Any:
+    return case((condition, 1), else_=0)
+
+
+def _int(value: Any) -> int:
+    return int(value or 0)  # PostgreSQL's SUM of bigint is numeric (Decimal); NULL when no rows
+
+
+# --- calls and outcomes: appointments, show rate, close rate ------------------------------
+
+GroupBy = Literal["week", "closer", "offer"]
+
+
+def _ratio(part: int, whole: int) -> float | None:
+    """part / whole, or None when there is nothing to divide (the page shows "—")."""
+    return part / whole if whole else None
+
+
+@dataclass(frozen=True)
+class Performance:
+    """Counts of one group (a week, a closer, an offer, or everything)."""
+
+    key: int | None = None
+    label: str = ""
+    appointments: int = 0  # not cancelled
+    completed: int = 0
+    no_show: int = 0
+    cancelled: int = 0
+    held: int = 0  # outcomes other than no-show
+    won: int = 0
+
+    @property
+    def show_rate(self) -> float | None:
+        return _ratio(self.completed, self.completed + self.no_show)
+
+    @property
+    def close_rate(self) -> float | None:
+        return _ratio(self.won, self.held)
+
+    def __add__(self, other: Performance) -> Performance:
+        return Performance(
+            None,
+            "",
+            self.appointments + other.appointments,
+            self.completed + other.completed,
+            self.no_show + other.no_show,
+            self.cancelled + other.cancelled,
+            self.held + other.held,
+            self.won + other.won,
+        )
+
+
+def performance(
+    session: Session, scope: Scope, weeks: Sequence[Week], by: GroupBy, *, limit: int | None = None
+) -> list[Performance]:
+    """Appointments and outcomes of the calls in ``weeks``, grouped ``by`` week, closer or offer.
+
+    One query: appointments LEFT JOIN their outcome, flags per row in a subquery, sums per
+    group outside. ``by="week"`` answers every week (zeros included), in order; the others
+    answer the groups that have calls, best first (most wins, then most calls held), at most ``limit``.
+    """
+    a, o = Appointment, Outcome
+    key = {"week": _week_of(a.starts_at, weeks), "closer": a.closer_id, "offer": a.offer_id}[by]
+    rows = (
+        select(
+            key.label("key"),
+            _flag(a.status != AppointmentStatus.CANCELLED).label("appointments"),
+            _flag(a.status == AppointmentStatus.COMPLETED).label("completed"),
+            _flag(a.status == AppointmentStatus.NO_SHOW).label("no_show"),
+            _flag(a.status == AppointmentStatus.CANCELLED).label("cancelled"),
+            _flag(and_(o.id.is_not(None), o.result != OutcomeResult.NO_SHOW)).label("held"),
+            _flag(and_(o.result == OutcomeResult.WON, o.status != OutcomeStatus.VOIDED)).label("won"),
+        )
+        .outerjoin(o, o.appointment_id == a.id)
+        .where(_in_range(a.starts_at, weeks), *scope.where(a.closer_id, a.business_id))
+        .subquery()
+    )
+    sums = [func.sum(rows.c[name]) for name in ("appointments", "completed", "no_show", "cancelled", "held", "won")]
+    if by == "week":
+        stmt = select(rows.c.key, literal_column("''"), *sums).group_by(rows.c.key)
+    else:
+        named = User if by == "closer" else Offer
+        stmt = (
+            select(rows.c.key, named.name, *sums)
+            .join(named, named.id == rows.c.key)
+            .group_by(rows.c.key, named.name)
+            .order_by(sums[5].desc(), sums[4].desc(), named.name, rows.c.key)
+        )
+        if limit is not None:
+            stmt = stmt.limit(limit)
+    found = [Performance(int(k), str(label), *(_int(v) for v in values)) for k, label, *values in session.execute(stmt)]
+    if by != "week":
+        return found
+    per_week = {p.key: p for p in found}
+    return [per_week.get(w.index, Performance(w.index)) for w in weeks]
+
+
+def total(rows: Sequence[Performance]) -> Performance:
+    """The sum of grouped figures (a few aggregated rows, not the calls themselves)."""
+    result = Performance()
+    for row in rows:
+        result = result + row
+    return result
+
+
+@dataclass(frozen=True)
+class Count:
+    """A category (a lost reason, a technique) with its count, and its wins where that means something."""
+
+    key: str | None
+    count: int
+    won: int = 0
+
+    @property
+    def close_rate(self) -> float | None:
+        return _ratio(self.won, self.count)
+
+
+def _outcomes_in(scope: Scope, weeks: Sequence[Week]) -> list[ColumnElement[bool]]:
+    return [
+        _in_range(Appointment.starts_at, weeks),
+        *scope.where(Appointment.closer_id, Appointment.business_id),
+    ]
+
+
+def lost_reasons(session: Session, scope: Scope, weeks: Sequence[Week]) -> list[Count]:
+    """Lost deals per reason, most frequent first."""
+    n = func.count(Outcome.id)
+    stmt = (
+        select(Outcome.lost_reason, n)
+        .join(Appointment, Appointment.id == Outcome.appointment_id)
+        .where(Outcome.result == OutcomeResult.LOST, *_outcomes_in(scope, weeks))
+        .group_by(Outcome.lost_reason)
+        .order_by(n.desc(), Outcome.lost_reason)
+    )
+    return [Count(reason.value if reason else None, int(count)) for reason, count in session.execute(stmt)]
+
+
+def techniques(session: Session, scope: Scope, weeks: Sequence[Week]) -> list[Count]:
+    """Calls held per closing technique (None: not recorded) and how many of them were won."""
+    won = func.sum(_flag(and_(Outcome.result == OutcomeResult.WON, Outcome.status != OutcomeStatus.VOIDED)))
+    n = func.count(Outcome.id)
+    stmt = (
+        select(Outcome.technique, n, won)
+        .join(Appointment, Appointment.id == Outcome.appointment_id)
+        .where(Outcome.result != OutcomeResult.NO_SHOW, *_outcomes_in(scope, weeks))
+        .group_by(Outcome.technique)
+        .order_by(n.desc(), Outcome.technique)
+    )
+    return [Count(t.value if t else None, int(count), _int(w)) for t, count, w in session.execute(stmt)]
+
+
+# --- money: revenue closed, commissions owed and paid, platform fees ----------------------
+
+
+@dataclass(frozen=True)
+class Revenue:
+    """Won deals of one group in one currency (minor units)."""
+
+    key: int | None
+    label: str
+    currency: str
+    deals: int = 0
+    revenue: int = 0
+    commission: int = 0
+    fees: int = 0
+    paid: int = 0  # commission + fee the business was charged
+    owed: int = 0  # commission + fee not charged yet (not in dispute)
+
+    @property
+    def roi(self) -> float | None:
+        """Revenue closed per unit paid in commission and fees (None before anything was paid)."""
+        return _ratio(self.revenue, self.paid)
+
+
+def revenue(
+    session: Session, scope: Scope, weeks: Sequence[Week], by: Literal["closer", "offer"] | None = None
+) -> list[Revenue]:
+    """Won, non-voided deals of the calls in ``weeks`` per currency (and per closer or offer)."""
+    o, c = Outcome, Charge
+    cost = func.coalesce(o.commission_amount, 0) + func.coalesce(o.platform_fee_amount, 0)
+    unpaid = or_(c.id.is_(None), c.status.in_(UNPAID_STATUSES))
+    sums = (
+        func.count(o.id),
+        func.sum(o.deal_amount),
+        func.sum(o.commission_amount),
+        func.sum(func.coalesce(o.platform_fee_amount, 0)),
+        func.sum(case((c.status.in_(PAID_STATUSES), c.amount - c.refunded_amount), else_=0)),
+        func.sum(case((and_(unpaid, o.status != OutcomeStatus.DISPUTED), cost), else_=0)),
+    )
+    won = (o.result == OutcomeResult.WON, o.status != OutcomeStatus.VOIDED, *_outcomes_in(scope, weeks))
+    if by is None:
+        stmt = (
+            select(literal_column("0"), literal_column("''"), o.deal_currency, *sums)
+            .join(Appointment, Appointment.id == o.appointment_id)
+            .outerjoin(c, c.outcome_id == o.id)
+            .where(*won)
+            .group_by(o.deal_currency)
+            .order_by(o.deal_currency)
+        )
+    else:
+        key = Appointment.closer_id if by == "closer" else Appointment.offer_id
+        named = User if by == "closer" else Offer
+        stmt = (
+            select(key, named.name, o.deal_currency, *sums)
+            .join(Appointment, Appointment.id == o.appointment_id)
+            .outerjoin(c, c.outcome_id == o.id)
+            .join(named, named.id == key)
+            .where(*won)
+            .group_by(key, named.name, o.deal_currency)
+            .order_by(named.name, key, o.deal_currency)
+        )
+    return [
+        Revenue(int(k) if by else None, str(label), str(cur), *(_int(v) for v in values))
+        for k, label, cur, *values in session.execute(stmt)
+    ]
+
+
+@dataclass(frozen=True)
+class Fees:
+    """What businesses paid the platform in one currency over the period (net of refunds in ``refunded``)."""
+
+    currency: str
+    charges: int
+    commission: int
+    fees: int
+    refunded: int
+
+
+def platform_fees(session: Session, weeks: Sequence[Week]) -> list[Fees]:
+    """Paid charges per currency, by the time they were paid (admins): commission, platform fees, refunds."""
+    c = Charge
+    stmt = (
+        select(
+            c.currency, func.count(c.id), func.sum(c.commission), func.sum(c.platform_fee), func.sum(c.refunded_amount)
+        )
+        .where(c.status.in_(PAID_STATUSES), c.paid_at.is_not(None), _in_range(c.paid_at, weeks))
+        .group_by(c.currency)
+        .order_by(c.currency)
+    )
+    return [Fees(str(cur), int(n), _int(com), _int(fee), _int(ref)) for cur, n, com, fee, ref in session.execute(stmt)]
+
+
+@dataclass(frozen=True)
+class Dispute:
+    """One open dispute, for the admin's list."""
+
+    outcome_id: int
+    business: str
+    closer: str
+    currency: str | None
+    deal_amount: int | None
+    disputed_at: datetime | None
+    reason: str
+
+
+def open_disputes(session: Session, limit: int = 100) -> tuple[int, list[Dispute]]:
+    """How many outcomes are disputed right now, and the oldest ``limit`` of them (admins)."""
+    count = session.scalar(select(func.count(Outcome.id)).where(Outcome.status == OutcomeStatus.DISPUTED)) or 0
+    stmt = (
+        select(
+            Outcome.id,
+            Business.name,
+            User.name,
+            Outcome.deal_currency,
+            Outcome.deal_amount,
+            Outcome.disputed_at,
+            Outcome.dispute_reason,
+        )
+        .join(Business, Business.id == Outcome.business_id)
+        .join(User, User.id == Outcome.closer_id)
+        .where(Outcome.status == OutcomeStatus.DISPUTED)
+        .order_by(Outcome.disputed_at, Outcome.id)
+        .limit(limit)
+    )
+    return int(count), [Dispute(*row[:6], reason=row[6] or "") for row in session.execute(stmt)]
+
+
+# --- a closer's earnings by week --------------------------------------------------------
+
+
+@dataclass
+class EarningsWeek:
+    """One week of one currency: the net earned in the week, and each bucket's balance at its end."""
+
+    week: Week
+    earned: int = 0
+    balances: dict[Bucket, int] = field(default_factory=lambda: {b: 0 for b in Bucket})
+
+    @property
+    def pending(self) -> int:
+        return self.balances[Bucket.PENDING]
+
+    @property
+    def available(self) -> int:
+        return self.balances[Bucket.AVAILABLE]
+
+    @property
+    def paid(self) -> int:
+        return self.balances[Bucket.PAID]
+
+
+def earnings_by_week(session: Session, closer_id: int, weeks: Sequence[Week]) -> dict[str, list[EarningsWeek]]:
+    """Per currency, per week: net earnings of the week and the pending/available/paid balances at its end.
+
+    Two grouped queries: the balances before the first week (per currency and bucket) and the
+    movements of each week (per week, currency and bucket); the running balance is then
+    carried over the few weekly sums. Releases and payouts move money between buckets, so
+    they cancel out of ``earned``; reversals and adjustments count.
+    """
+    le = LedgerEntry
+    opening = session.execute(
+        select(le.currency, le.bucket, func.sum(le.amount))
+        .where(le.closer_id == closer_id, le.created_at < weeks[0].start)
+        .group_by(le.currency, le.bucket)
+    )
+    moves = select(_week_of(le.created_at, weeks).label("week"), le.currency, le.bucket, le.amount).where(
+        le.closer_id == closer_id, _in_range(le.created_at, weeks)
+    )
+    sub = moves.subquery()
+    flows = session.execute(
+        select(sub.c.week, sub.c.currency, sub.c.bucket, func.sum(sub.c.amount)).group_by(
+            sub.c.week, sub.c.currency, sub.c.bucket
+        )
+    )
+    start: dict[str, dict[Bucket, int]] = {}
+    for currency, bucket, amount in opening:
+        start.setdefault(currency, {b: 0 for b in Bucket})[Bucket(bucket)] = _int(amount)
+    moved: dict[tuple[str, int], dict[Bucket, int]] = {}
+    for week, currency, bucket, amount in flows:
+        start.setdefault(currency, {b: 0 for b in Bucket})
+        moved.setdefault((currency, int(week)), {b: 0 for b in Bucket})[Bucket(bucket)] = _int(amount)
+    result: dict[str, list[EarningsWeek]] = {}
+    for currency in sorted(start):
+        running = dict(start[currency])
+        series = []
+        for w in weeks:
+            delta = moved.get((currency, w.index), {})
+            for bucket, amount in delta.items():
+                running[bucket] += amount
+            series.append(EarningsWeek(w, sum(delta.values()), dict(running)))
+        result[currency] = series
+    return result

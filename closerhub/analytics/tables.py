@@ -1,0 +1,364 @@
+"""The tables of the analytics pages: one builder per table, shared by the page and its CSV download.
+
+Each builder reads its figures from ``queries`` for the viewer's scope and period and
+returns a ``Table`` of raw values (ints, rates 0–1, ``Money``, dates); the page formats
+them for the user's locale and the CSV for spreadsheets, so both always show the same
+numbers. Which tables a role gets is fixed here (``TABLES_BY_ROLE``): asking for another
+role's table answers 404.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy.orm import Session
+
+from closerhub.accounts.models import User
+from closerhub.analytics import queries
+from closerhub.analytics.queries import Performance, Revenue, Scope, Week
+from closerhub.core.money import Money
+
+
+@dataclass(frozen=True)
+class Column:
+    """``kind``: text, label, int, rate (0–1), money, multiple, date, datetime."""
+
+    key: str
+    label: str
+    kind: str = "int"
+
+
+@dataclass
+class Table:
+    slug: str
+    title: str
+    columns: list[Column]
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    note: str = ""
+    count: int | None = None  # when the rows are capped: how many there are in all
+
+
+@dataclass(frozen=True)
+class Context:
+    """Who is looking, at what: the scope comes from the user, the weeks from the chosen range."""
+
+    session: Session
+    user: User
+    scope: Scope
+    weeks: list[Week]
+
+    @property
+    def zone(self) -> str:
+        return self.user.timezone
+
+
+def lost_reason_labels() -> dict[str | None, str]:
+    return {
+        "price": _("Price"),
+        "timing": _("Timing"),
+        "authority": _("Authority"),
+        "need": _("Need"),
+        "competitor": _("Competitor"),
+        "trust": _("Trust"),
+        "other": _("Other"),
+        None: _("Not given"),
+    }
+
+
+def technique_labels() -> dict[str | None, str]:
+    return {
+        "assumptive": _("Assumptive"),
+        "alternative_choice": _("Alternative choice"),
+        "summary": _("Summary"),
+        "direct_ask": _("Direct ask"),
+        "trial_close": _("Trial close"),
+        "other": _("Other"),
+        None: _("Not recorded"),
+    }
+
+
+# --- call performance (counts and rates) ----------------------------------------------------
+
+
+def _perf_columns() -> list[Column]:
+    return [
+        Column("appointments", _("Appointments")),
+        Column("completed", _("Completed")),
+        Column("no_show", _("No-shows")),
+        Column("cancelled", _("Cancelled")),
+        Column("show_rate", _("Show rate"), "rate"),
+        Column("held", _("Calls held")),
+        Column("won", _("Won")),
+        Column("close_rate", _("Close rate"), "rate"),
+    ]
+
+
+def _perf_row(p: Performance) -> dict[str, Any]:
+    return {
+        "appointments": p.appointments,
+        "completed": p.completed,
+        "no_show": p.no_show,
+        "cancelled": p.cancelled,
+        "show_rate": p.show_rate,
+        "held": p.held,
+        "won": p.won,
+        "close_rate": p.close_rate,
+    }
+
+
+def weekly(ctx: Context) -> Table:
+    rows = queries.performance(ctx.session, ctx.scope, ctx.weeks, "week")
+    columns = [Column("week", _("Week starting (%(zone)s)", zone=ctx.zone), "date"), *_perf_columns()]
+    return Table(
+        "weekly",
+        _("Calls per week"),
+        columns,
+        [{"week": w.start_date, **_perf_row(p)} for w, p in zip(ctx.weeks, rows, strict=True)],
+    )
+
+
+def summary(ctx: Context) -> Table:
+    p = queries.total(queries.performance(ctx.session, ctx.scope, ctx.weeks, "week"))
+    note = _(
+        "Show rate: completed ÷ (completed + no-shows). Close rate: won ÷ calls held. Cancelled calls do not count."
+    )
+    return Table("summary", _("Summary"), _perf_columns(), [_perf_row(p)], note)
+
+
+def _by(ctx: Context, slug: str, by: str, title: str, label: str, limit: int | None = None) -> Table:
+    rows = queries.performance(ctx.session, ctx.scope, ctx.weeks, by, limit=limit)  # type: ignore[arg-type]
+    columns = [Column("name", label, "text"), *_perf_columns()]
+    return Table(slug, title, columns, [{"name": p.label, **_perf_row(p)} for p in rows])
+
+
+def by_closer(ctx: Context) -> Table:
+    return _by(ctx, "by_closer", "closer", _("Per closer"), _("Closer"))
+
+
+def by_offer(ctx: Context) -> Table:
+    return _by(ctx, "by_offer", "offer", _("Per offer"), _("Offer"))
+
+
+def top_closers(ctx: Context) -> Table:
+    return _by(ctx, "top_closers", "closer", _("Top closers (most deals won)"), _("Closer"), limit=10)
+
+
+# --- money ----------------------------------------------------------------------------------
+
+
+def _money_columns(business_view: bool) -> list[Column]:
+    columns = [
+        Column("currency", _("Currency"), "text"),
+        Column("deals", _("Deals won")),
+        Column("revenue", _("Revenue closed"), "money"),
+        Column("commission", _("Commission"), "money"),
+    ]
+    if business_view:
+        columns += [
+            Column("fees", _("Platform fees"), "money"),
+            Column("owed", _("Commission + fees owed"), "money"),
+            Column("paid", _("Commission + fees paid"), "money"),
+            Column("roi", _("Revenue per unit paid (ROI)"), "multiple"),
+        ]
+    return columns
+
+
+def _money_row(r: Revenue) -> dict[str, Any]:
+    def m(amount: int) -> Money:
+        return Money(amount, r.currency)
+
+    return {
+        "name": r.label,
+        "currency": r.currency,
+        "deals": r.deals,
+        "revenue": m(r.revenue),
+        "commission": m(r.commission),
+        "fees": m(r.fees),
+        "owed": m(r.owed),
+        "paid": m(r.paid),
+        "roi": r.roi,
+    }
+
+
+def _money_note(business_view: bool) -> str:
+    if business_view:
+        return _(
+            "Won deals of the calls in the period, per currency. Owed: not charged yet (disputed deals excluded). "
+            "ROI: revenue closed ÷ commission and fees paid."
+        )
+    return _("Won deals of your calls in the period, per currency; voided deals excluded.")
+
+
+def revenue(ctx: Context) -> Table:
+    rows = queries.revenue(ctx.session, ctx.scope, ctx.weeks)
+    title = _("Revenue closed and commission")
+    return Table("revenue", title, _money_columns(True), [_money_row(r) for r in rows], _money_note(True))
+
+
+def _revenue_by(ctx: Context, slug: str, by: str, title: str, label: str) -> Table:
+    rows = queries.revenue(ctx.session, ctx.scope, ctx.weeks, by)  # type: ignore[arg-type]
+    columns = [Column("name", label, "text"), *_money_columns(True)]
+    return Table(slug, title, columns, [_money_row(r) for r in rows], _money_note(True))
+
+
+def revenue_by_closer(ctx: Context) -> Table:
+    return _revenue_by(ctx, "revenue_by_closer", "closer", _("Revenue and commission per closer"), _("Closer"))
+
+
+def revenue_by_offer(ctx: Context) -> Table:
+    return _revenue_by(ctx, "revenue_by_offer", "offer", _("Revenue and commission per offer"), _("Offer"))
+
+
+def closer_revenue(ctx: Context) -> Table:
+    rows = queries.revenue(ctx.session, ctx.scope, ctx.weeks)
+    title = _("Revenue closed and commission")
+    return Table("revenue", title, _money_columns(False), [_money_row(r) for r in rows], _money_note(False))
+
+
+def earnings(ctx: Context) -> Table:
+    assert ctx.scope.closer_id is not None
+    series = queries.earnings_by_week(ctx.session, ctx.scope.closer_id, ctx.weeks)
+    columns = [
+        Column("currency", _("Currency"), "text"),
+        Column("week", _("Week starting (%(zone)s)", zone=ctx.zone), "date"),
+        Column("earned", _("Earned in the week (net)"), "money"),
+        Column("pending", _("Pending at week end"), "money"),
+        Column("available", _("Available at week end"), "money"),
+        Column("paid", _("Paid at week end"), "money"),
+    ]
+    rows = [
+        {
+            "currency": currency,
+            "week": e.week.start_date,
+            "earned": Money(e.earned, currency),
+            "pending": Money(e.pending, currency),
+            "available": Money(e.available, currency),
+            "paid": Money(e.paid, currency),
+        }
+        for currency, weeks in series.items()
+        for e in weeks
+    ]
+    note = _(
+        "From your ledger: what was earned each week net of reversals, and where your money stood at the week's end."
+    )
+    return Table("earnings", _("Earnings by week"), columns, rows, note)
+
+
+def platform_fees(ctx: Context) -> Table:
+    rows = queries.platform_fees(ctx.session, ctx.weeks)
+    columns = [
+        Column("currency", _("Currency"), "text"),
+        Column("charges", _("Charges paid")),
+        Column("commission", _("Commission"), "money"),
+        Column("fees", _("Platform fees"), "money"),
+        Column("refunded", _("Refunded"), "money"),
+    ]
+    data = [
+        {
+            "currency": f.currency,
+            "charges": f.charges,
+            "commission": Money(f.commission, f.currency),
+            "fees": Money(f.fees, f.currency),
+            "refunded": Money(f.refunded, f.currency),
+        }
+        for f in rows
+    ]
+    note = _("Charges businesses paid in the period, by the day they were paid.")
+    return Table("platform_fees", _("Platform fees by currency"), columns, data, note)
+
+
+def disputes(ctx: Context) -> Table:
+    count, rows = queries.open_disputes(ctx.session)
+    columns = [
+        Column("outcome", _("Outcome")),
+        Column("business", _("Business"), "text"),
+        Column("closer", _("Closer"), "text"),
+        Column("value", _("Deal value"), "money"),
+        Column("disputed_at", _("Disputed at (%(zone)s)", zone=ctx.zone), "datetime"),
+        Column("reason", _("Reason"), "text"),
+    ]
+    data = [
+        {
+            "outcome": d.outcome_id,
+            "business": d.business,
+            "closer": d.closer,
+            "value": Money(d.deal_amount, d.currency) if d.deal_amount is not None and d.currency else None,
+            "disputed_at": d.disputed_at,
+            "reason": d.reason,
+        }
+        for d in rows
+    ]
+    title = _("Disputes open: %(count)d", count=count)
+    return Table("disputes", title, columns, data, _("Open now, oldest first (at most 100 listed)."), count=count)
+
+
+# --- categories -----------------------------------------------------------------------------
+
+
+def lost_reasons(ctx: Context) -> Table:
+    rows = queries.lost_reasons(ctx.session, ctx.scope, ctx.weeks)
+    lost = sum(r.count for r in rows)
+    labels = lost_reason_labels()
+    columns = [
+        Column("reason", _("Lost reason"), "text"),
+        Column("count", _("Deals lost")),
+        Column("share", _("Share"), "rate"),
+    ]
+    data = [{"reason": labels.get(r.key, r.key or ""), "count": r.count, "share": r.count / lost} for r in rows]
+    return Table("lost_reasons", _("Top lost reasons"), columns, data)
+
+
+def techniques(ctx: Context) -> Table:
+    rows = queries.techniques(ctx.session, ctx.scope, ctx.weeks)
+    labels = technique_labels()
+    columns = [
+        Column("technique", _("Closing technique"), "text"),
+        Column("held", _("Calls held")),
+        Column("won", _("Won")),
+        Column("close_rate", _("Close rate"), "rate"),
+    ]
+    data = [
+        {"technique": labels.get(r.key, r.key or ""), "held": r.count, "won": r.won, "close_rate": r.close_rate}
+        for r in rows
+    ]
+    return Table("techniques", _("Close rate by technique"), columns, data)
+
+
+Builder = Callable[[Context], Table]
+
+TABLES_BY_ROLE: dict[str, dict[str, Builder]] = {
+    "closer": {
+        "summary": summary,
+        "weekly": weekly,
+        "earnings": earnings,
+        "revenue": closer_revenue,
+        "lost_reasons": lost_reasons,
+        "techniques": techniques,
+    },
+    "business": {
+        "summary": summary,
+        "weekly": weekly,
+        "revenue": revenue,
+        "by_closer": by_closer,
+        "revenue_by_closer": revenue_by_closer,
+        "by_offer": by_offer,
+        "revenue_by_offer": revenue_by_offer,
+        "lost_reasons": lost_reasons,
+        "techniques": techniques,
+    },
+    "admin": {
+        "summary": summary,
+        "weekly": weekly,
+        "platform_fees": platform_fees,
+        "disputes": disputes,
+        "top_closers": top_closers,
+    },
+}
+
+
+def builders_for(user: User) -> dict[str, Builder]:
+    """The tables ``user``'s role may see, in page order."""
+    return TABLES_BY_ROLE[user.role.value]

@@ -1,0 +1,380 @@
+"""Charging businesses for confirmed won outcomes (commission + platform fee), with retries.
+
+- ``charge_for_outcome``: called by ``outcomes.service`` when an outcome becomes confirmed
+  (business confirmation, auto-confirmation, an admin's resolution). Stripe mode: an
+  off-session PaymentIntent on the business's saved card; manual mode (no keys): the
+  charge is ``manual_due`` and an admin marks it paid once the bank transfer arrives.
+- ``retry_due_charges``: the worker's job; declined charges are retried after 1 h, 6 h,
+  24 h and 72 h (each a new attempt, a new idempotency key), and an attempt interrupted by
+  a network failure or a crash is re-sent with the SAME key, so Stripe answers with the
+  PaymentIntent it already made instead of charging twice.
+- ``mark_manual_paid``: the admin's money desk, audited.
+- clawbacks (refunds, disputes) live in ``payments.clawbacks``; the webhooks in ``charges_webhooks``.
+
+Exactly once without a long transaction: the charge row is committed as ``processing``
+(with its attempt number) BEFORE the Stripe call; the call runs outside any transaction;
+its result is recorded afterwards. A crash in between leaves a ``processing`` row that
+the retry job finds once it is stale and repairs with the same key.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy import Select, and_, or_, select, update
+from sqlalchemy.orm import Session
+
+from closerhub.accounts.models import User
+from closerhub.audit.service import record as audit
+from closerhub.businesses.models import Business
+from closerhub.businesses.service import clean_text
+from closerhub.core.errors import Conflict, NotFound, PermissionDenied
+from closerhub.notifications.service import public_url, queue_email
+from closerhub.outcomes.models import Outcome
+from closerhub.payments import ledger
+from closerhub.payments.billing import billing_of
+from closerhub.payments.gateway import ChargeResult, Gateway, GatewayError, GatewayUnavailable, get_gateway
+from closerhub.payments.models_charges import Charge, ChargeStatus
+
+log = logging.getLogger(__name__)
+
+# After a decline (or no card): wait this long before the next attempt; then give up (admins see it).
+RETRY_DELAYS = (timedelta(hours=1), timedelta(hours=6), timedelta(hours=24), timedelta(hours=72))
+MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
+# Network trouble: re-send the same attempt (same key) soon.
+NETWORK_RETRY_DELAY = timedelta(minutes=10)
+# A ``processing`` row untouched this long was interrupted (a crash between commit and result).
+STALE_PROCESSING = timedelta(minutes=15)
+# Stripe said "processing" (rare for cards): look again this much later if no webhook came.
+PROCESSING_CHECK_DELAY = timedelta(hours=1)
+REFERENCE_MAX = 200
+
+NO_CARD_MESSAGE = "No card is saved for your business, so the commission could not be charged. Add a card to pay it."
+ACTION_MESSAGE = "Your bank asks you to confirm this payment. Update or re-enter your card so we can charge it."
+FAILED_MESSAGE = "The payment could not be completed."
+
+
+# ---------------------------------------------------------------------------
+# Reading
+# ---------------------------------------------------------------------------
+
+
+def charge_of(session: Session, outcome_id: int) -> Charge | None:
+    """The charge of an outcome, if any."""
+    return session.scalar(select(Charge).where(Charge.outcome_id == outcome_id))
+
+
+def find_charge(session: Session, charge_id: object, viewer: User | None) -> Charge:
+    """A charge ``viewer`` may see; NotFound for a missing one and for another business's."""
+    valid = type(charge_id) is int and 0 < charge_id < 2**63
+    charge = session.get(Charge, charge_id) if valid else None
+    if charge is None or not charge.can_view(viewer):
+        raise NotFound("Charge not found.")
+    return charge
+
+
+def charges_query(viewer: User) -> Select[tuple[Charge]]:
+    """The charges ``viewer`` may list, newest first: a business's own, or all for an admin."""
+    stmt = select(Charge).order_by(Charge.id.desc())
+    if viewer.is_admin:
+        return stmt
+    if viewer.business_id is None:
+        raise PermissionDenied("Only businesses and admins see charges.")
+    return stmt.where(Charge.business_id == viewer.business_id)
+
+
+def desk_query(now: datetime) -> tuple[Select[tuple[Charge]], Select[tuple[Charge]]]:
+    """The admin money desk: (overdue: Stripe charges not paid, oldest first; manual_due charges)."""
+    overdue = (
+        select(Charge)
+        .where(
+            or_(
+                Charge.status.in_((ChargeStatus.FAILED, ChargeStatus.REQUIRES_ACTION)),
+                and_(
+                    Charge.status.in_((ChargeStatus.PROCESSING, ChargeStatus.PENDING)),
+                    Charge.updated_at <= now - STALE_PROCESSING,
+                ),
+            )
+        )
+        .order_by(Charge.created_at, Charge.id)
+    )
+    manual = select(Charge).where(Charge.status == ChargeStatus.MANUAL_DUE).order_by(Charge.created_at, Charge.id)
+    return overdue, manual
+
+
+# ---------------------------------------------------------------------------
+# Charging
+# ---------------------------------------------------------------------------
+
+
+def charge_for_outcome(session: Session, outcome: Outcome, now: datetime) -> Charge | None:
+    """Bill the business for a confirmed won outcome, once (a second call returns the same charge).
+
+    Runs inside the caller's unit of work. Manual mode and "no card" add rows and emails
+    that the caller commits. In Stripe mode this COMMITS the caller's work together with
+    the charge row marked ``processing`` before calling Stripe (so the call is outside any
+    transaction and a crash after it is repaired with the same key), then records the
+    result, which the caller commits.
+    """
+    if not outcome.owes_commission or not outcome.commission_amount or outcome.deal_currency is None:
+        return None
+    existing = charge_of(session, outcome.id)
+    if existing is not None:
+        return existing
+    fee = outcome.platform_fee_amount or 0
+    charge = Charge(
+        business_id=outcome.business_id,
+        outcome_id=outcome.id,
+        amount=outcome.commission_amount + fee,
+        commission=outcome.commission_amount,
+        platform_fee=fee,
+        currency=outcome.deal_currency,
+        status=ChargeStatus.PENDING,
+        transfer_group=f"outcome-{outcome.id}",
+        attempts=0,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(charge)
+    session.flush()
+    gateway = get_gateway()
+    if not gateway.is_configured():
+        charge.status = ChargeStatus.MANUAL_DUE
+        _notify(session, charge, "manual_due")
+        return charge
+    _attempt(session, gateway, charge, now, claimed=False)
+    return charge
+
+
+def _attempt(session: Session, gateway: Gateway, charge: Charge, now: datetime, *, claimed: bool) -> None:
+    """One attempt (``charge.attempts`` already counts it when ``claimed``); records the result, no final commit."""
+    billing = billing_of(session, charge.business_id)
+    if billing is None or not billing.has_card or not billing.stripe_customer_id:
+        if not claimed:
+            charge.attempts += 1
+        record_failure(session, charge, ChargeStatus.FAILED, "no_payment_method", NO_CARD_MESSAGE, None, now)
+        return
+    if not claimed:
+        charge.attempts += 1
+        charge.status = ChargeStatus.PROCESSING
+        charge.next_attempt_at = None
+        charge.updated_at = now
+    outcome = charge.outcome
+    # Everything the call needs, read before the commit (after it the objects are expired).
+    params = {
+        "amount": charge.amount,
+        "currency": charge.currency,
+        "customer": billing.stripe_customer_id,
+        "payment_method": billing.default_payment_method_id,
+        "idempotency_key": charge.idempotency_key(),
+        "metadata": {
+            "outcome_id": outcome.id,
+            "charge_id": charge.id,
+            "business_id": charge.business_id,
+            "closer_id": outcome.closer_id,
+        },
+        "transfer_group": charge.transfer_group,
+        # No description: localstripe refuses the parameter, and the metadata already says what this is.
+    }
+    charge_id = charge.id
+    session.commit()  # durable "processing" + attempt number before money moves
+    try:
+        result = gateway.create_payment_intent(**params)  # type: ignore[arg-type]
+    except GatewayUnavailable as exc:
+        charge = session.get(Charge, charge_id)  # type: ignore[assignment]
+        charge.last_error = f"gateway_unavailable: {exc.message}"[:2000]
+        charge.next_attempt_at = now + NETWORK_RETRY_DELAY  # same attempt, same key
+        charge.updated_at = now
+        return
+    except GatewayError as exc:
+        charge = session.get(Charge, charge_id)  # type: ignore[assignment]
+        record_failure(session, charge, ChargeStatus.FAILED, exc.code, FAILED_MESSAGE, None, now)
+        return
+    charge = session.get(Charge, charge_id)  # type: ignore[assignment]
+    apply_result(session, charge, result, now)
+
+
+def apply_result(session: Session, charge: Charge, result: ChargeResult, now: datetime) -> None:
+    """Record what Stripe answered for the current attempt (the caller commits)."""
+    if charge.is_paid or charge.status in (ChargeStatus.MANUAL_DUE, ChargeStatus.MANUAL_PAID):
+        return  # a webhook got there first: never move a paid charge back
+    if result.id:
+        charge.stripe_payment_intent_id = result.id
+    if result.status == "succeeded":
+        mark_succeeded(session, charge, result.latest_charge, now)
+    elif result.status == "processing":
+        charge.status = ChargeStatus.PROCESSING
+        charge.next_attempt_at = now + PROCESSING_CHECK_DELAY
+        charge.updated_at = now
+    elif result.status == "requires_action":
+        code = result.decline_code or "authentication_required"
+        record_failure(session, charge, ChargeStatus.REQUIRES_ACTION, code, ACTION_MESSAGE, result.message, now)
+    else:
+        code = result.decline_code or "card_declined"
+        record_failure(session, charge, ChargeStatus.FAILED, code, FAILED_MESSAGE, result.message, now)
+
+
+def mark_succeeded(session: Session, charge: Charge, stripe_charge_id: str | None, now: datetime) -> None:
+    """The business paid: the closer's commission starts its clawback hold (the caller commits)."""
+    charge.status = ChargeStatus.SUCCEEDED
+    charge.stripe_charge_id = stripe_charge_id or charge.stripe_charge_id
+    charge.paid_at = charge.paid_at or now
+    charge.next_attempt_at = None
+    charge.failure_message = None
+    charge.updated_at = now
+    ledger.mark_charged(session, charge.outcome, now)
+
+
+def record_failure(
+    session: Session,
+    charge: Charge,
+    status: ChargeStatus,
+    code: str,
+    message: str,
+    bank_message: str | None,
+    now: datetime,
+) -> None:
+    """A decline, an authentication request or no card: schedule the next attempt and tell the business."""
+    charge.status = status
+    charge.last_error = code[:2000]
+    charge.failure_message = f"{message} ({bank_message})" if bank_message and bank_message not in message else message
+    retries_left = charge.attempts < MAX_ATTEMPTS
+    charge.next_attempt_at = now + RETRY_DELAYS[max(charge.attempts, 1) - 1] if retries_left else None
+    charge.updated_at = now
+    _notify(session, charge, "requires_action" if status == ChargeStatus.REQUIRES_ACTION else "failed")
+
+
+def retry_due_charges(session: Session, now: datetime, limit: int = 100) -> int:
+    """The worker's job: new attempts for declined charges whose time has come, and the same
+    attempt (same key) for ones interrupted by the network or a crash. Returns how many were tried.
+
+    Each row is claimed with a conditional UPDATE, so two workers never send the same attempt twice
+    at once (and if they did, the idempotency key would make Stripe answer once).
+    """
+    gateway = get_gateway()
+    if not gateway.is_configured():
+        return 0
+    declined = and_(
+        Charge.status.in_((ChargeStatus.FAILED, ChargeStatus.REQUIRES_ACTION)),
+        Charge.next_attempt_at.is_not(None),
+        Charge.next_attempt_at <= now,
+    )
+    interrupted = and_(
+        Charge.status == ChargeStatus.PROCESSING,
+        or_(
+            and_(Charge.next_attempt_at.is_not(None), Charge.next_attempt_at <= now),
+            and_(Charge.next_attempt_at.is_(None), Charge.updated_at <= now - STALE_PROCESSING),
+        ),
+    )
+    rows = session.execute(
+        select(Charge.id, Charge.status).where(or_(declined, interrupted)).order_by(Charge.id).limit(limit)
+    ).all()
+    session.rollback()  # end the read before claiming
+    tried = 0
+    for charge_id, status in rows:
+        new_attempt = status != ChargeStatus.PROCESSING
+        condition = declined if new_attempt else interrupted
+        claimed = session.execute(
+            update(Charge)
+            .where(Charge.id == charge_id, condition)
+            .values(
+                status=ChargeStatus.PROCESSING,
+                attempts=Charge.attempts + (1 if new_attempt else 0),
+                next_attempt_at=None,
+                updated_at=now,
+            )
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if claimed != 1:  # type: ignore[attr-defined]
+            session.rollback()
+            continue  # another worker took it
+        charge = session.get(Charge, charge_id)
+        assert charge is not None
+        session.refresh(charge)
+        if not new_attempt and charge.stripe_payment_intent_id:
+            _check_intent(session, gateway, charge, now)
+        else:
+            _attempt(session, gateway, charge, now, claimed=True)
+        session.commit()
+        tried += 1
+    return tried
+
+
+def _check_intent(session: Session, gateway: Gateway, charge: Charge, now: datetime) -> None:
+    """A PaymentIntent we know of was left processing: read where it stands instead of re-sending."""
+    charge_id, pi_id = charge.id, charge.stripe_payment_intent_id
+    assert pi_id is not None
+    session.commit()
+    try:
+        result = gateway.retrieve_payment_intent(pi_id)
+    except GatewayError as exc:
+        charge = session.get(Charge, charge_id)  # type: ignore[assignment]
+        charge.last_error = f"{exc.code}: {exc.message}"[:2000]
+        charge.next_attempt_at = now + NETWORK_RETRY_DELAY
+        return
+    apply_result(session, session.get(Charge, charge_id), result, now)  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------------------
+# Manual mode
+# ---------------------------------------------------------------------------
+
+
+def mark_manual_paid(session: Session, actor: User, charge_id: object, reference: object, now: datetime) -> Charge:
+    """An admin records that the business paid a manual charge (bank transfer); audited. Commits."""
+    if not actor.is_admin:
+        raise PermissionDenied("Only an admin can mark a charge paid.")
+    charge = find_charge(session, charge_id, actor)
+    if charge.status != ChargeStatus.MANUAL_DUE:
+        raise Conflict(f"This charge is {charge.status.value}, not awaiting a manual payment.", code="not_manual_due")
+    text = clean_text(reference, "reference", REFERENCE_MAX)
+    before = {"status": charge.status.value}
+    charge.status = ChargeStatus.MANUAL_PAID
+    charge.manual_reference = text or None
+    charge.paid_at = now
+    charge.updated_at = now
+    ledger.mark_charged(session, charge.outcome, now)
+    audit(
+        session,
+        actor=actor,
+        action="charge.mark_paid",
+        obj=charge,
+        before=before,
+        after={"status": charge.status.value, "reference": text, "amount": charge.amount, "currency": charge.currency},
+    )
+    session.commit()
+    return charge
+
+
+# ---------------------------------------------------------------------------
+# Emails
+# ---------------------------------------------------------------------------
+
+
+def _notify(session: Session, charge: Charge, kind: str) -> None:
+    """Email every active member of the business: what happened to the charge and what to do."""
+    business = session.get(Business, charge.business_id)
+    assert business is not None
+    outcome = charge.outcome
+    for member in business.members:
+        user = member.user
+        if not user.is_active:
+            continue
+        queue_email(
+            session,
+            to=user.email,
+            template="charge_notice",
+            language=user.language,
+            context={
+                "kind": kind,
+                "charge": charge,
+                "outcome": outcome,
+                "appointment": outcome.appointment,
+                "business": business,
+                "recipient": user,
+                "fix_url": public_url("billing.show_billing"),
+                "charges_url": public_url("charges.list_charges"),
+                "retries_left": charge.next_attempt_at is not None,
+            },
+        )

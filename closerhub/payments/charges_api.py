@@ -1,0 +1,105 @@
+"""API v1 charges: ``GET /api/v1/charges`` (business: its own; admin: all), ``GET /api/v1/charges/{id}``.
+
+Same service functions as the pages. Another business's charge is a 404; closers get a 403.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from closerhub.api.auth import current_api_user
+from closerhub.api.pagination import paginate
+from closerhub.api.routing import api_route
+from closerhub.api.schemas import OutModel, Page, PageQuery, UTCInstant
+from closerhub.extensions import db
+from closerhub.payments import charges
+from closerhub.payments.models_charges import Charge
+
+
+class ChargeMoney(OutModel):
+    amount: int = Field(description="Minor units")
+    currency: str
+
+
+class ChargeOut(OutModel):
+    """What a business is billed for one confirmed won outcome."""
+
+    id: int
+    business_id: int
+    outcome_id: int
+    status: str = Field(
+        description="pending, processing, succeeded, requires_action, failed, refunded, partially_refunded, "
+        "disputed, manual_due, manual_paid"
+    )
+    amount: ChargeMoney = Field(description="Total charged: commission + platform fee")
+    commission: ChargeMoney
+    platform_fee: ChargeMoney
+    refunded: ChargeMoney
+    attempts: int
+    next_attempt_at: UTCInstant | None
+    failure_message: str | None
+    stripe_payment_intent_id: str | None
+    stripe_charge_id: str | None
+    transfer_group: str
+    paid_at: UTCInstant | None
+    created_at: UTCInstant
+    updated_at: UTCInstant
+
+
+def charge_out(c: Charge) -> dict[str, Any]:
+    """The JSON of a charge."""
+
+    def money(amount: int) -> dict[str, Any]:
+        return {"amount": amount, "currency": c.currency}
+
+    return ChargeOut.model_validate(
+        {
+            "id": c.id,
+            "business_id": c.business_id,
+            "outcome_id": c.outcome_id,
+            "status": c.status.value,
+            "amount": money(c.amount),
+            "commission": money(c.commission),
+            "platform_fee": money(c.platform_fee),
+            "refunded": money(c.refunded_amount),
+            "attempts": c.attempts,
+            "next_attempt_at": c.next_attempt_at,
+            "failure_message": c.failure_message,
+            "stripe_payment_intent_id": c.stripe_payment_intent_id,
+            "stripe_charge_id": c.stripe_charge_id,
+            "transfer_group": c.transfer_group,
+            "paid_at": c.paid_at,
+            "created_at": c.created_at,
+            "updated_at": c.updated_at,
+        }
+    ).model_dump(mode="json")
+
+
+@api_route(
+    "GET",
+    "/charges",
+    summary="Charges (business: your own; admin: all)",
+    auth=("business", "admin"),
+    query=PageQuery,
+    response=Page[ChargeOut],
+    tags=("money",),
+)
+def list_charges(query: PageQuery) -> dict[str, Any]:
+    """Newest first. One charge per confirmed won outcome."""
+    stmt = charges.charges_query(current_api_user())
+    return paginate(db.session, stmt, Charge.id, query, charge_out, descending=True)
+
+
+@api_route(
+    "GET",
+    "/charges/<int:charge_id>",
+    summary="One charge",
+    auth=("business", "admin"),
+    response=ChargeOut,
+    tags=("money",),
+)
+def get_charge(charge_id: int) -> dict[str, Any]:
+    """A charge of another business is a 404."""
+    return charge_out(charges.find_charge(db.session, charge_id, current_api_user()))

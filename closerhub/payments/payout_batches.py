@@ -1,0 +1,145 @@
+"""Reading payouts, and the manual-mode batch: export it as CSV, mark it paid once the bank transfers are done."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, func, select, update
+from sqlalchemy.orm import Session
+
+from closerhub.accounts.models import User
+from closerhub.audit.service import record
+from closerhub.core.errors import Conflict, NotFound, PermissionDenied
+from closerhub.core.money import Money
+from closerhub.payments.models_payouts import IN_FLIGHT, Payout, PayoutNotice, PayoutRun, PayoutStatus
+
+
+def payouts_query(viewer: User, *, closer_id: int | None = None, status: str | None = None) -> Select[tuple[Payout]]:
+    """Payouts ``viewer`` may see (a closer: their own; an admin: anyone's, optionally one closer's)."""
+    if not (viewer.is_admin or viewer.is_closer):
+        raise PermissionDenied("Only closers and admins have payouts.")
+    stmt = select(Payout)
+    if viewer.is_closer:
+        if closer_id is not None and closer_id != viewer.id:
+            raise PermissionDenied("Closers can only read their own payouts.")
+        closer_id = viewer.id
+    if closer_id is not None:
+        stmt = stmt.where(Payout.closer_id == closer_id)
+    if status is not None:
+        stmt = stmt.where(Payout.status == PayoutStatus(status))
+    return stmt
+
+
+def get_run(session: Session, run_id: object) -> PayoutRun:
+    """A run by id (admins only reach this), or NotFound."""
+    run = session.get(PayoutRun, run_id) if isinstance(run_id, int) and 0 < run_id < 2**31 else None
+    if run is None:
+        raise NotFound("No such payout run.")
+    return run
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    run: PayoutRun
+    counts: dict[str, int]
+    totals: dict[str, int]  # currency → amount of the run's payouts
+
+
+def recent_runs(session: Session, limit: int = 50) -> list[RunSummary]:
+    """The latest runs, newest first, with payout counts per status and totals per currency (two queries)."""
+    runs = list(session.scalars(select(PayoutRun).order_by(PayoutRun.id.desc()).limit(limit)))
+    ids = [r.id for r in runs]
+    counts: dict[int, dict[str, int]] = {i: {} for i in ids}
+    totals: dict[int, dict[str, int]] = {i: {} for i in ids}
+    if ids:
+        rows = session.execute(
+            select(Payout.run_id, Payout.status, Payout.currency, func.count(), func.sum(Payout.amount))
+            .where(Payout.run_id.in_(ids))
+            .group_by(Payout.run_id, Payout.status, Payout.currency)
+        )
+        for run_id, status, currency, n, total in rows:
+            counts[run_id][status.value] = counts[run_id].get(status.value, 0) + int(n)
+            totals[run_id][currency] = totals[run_id].get(currency, 0) + int(total or 0)
+    return [RunSummary(r, counts[r.id], totals[r.id]) for r in runs]
+
+
+def needing_attention(session: Session, limit: int = 100) -> list[Payout]:
+    """Failed payouts and payouts still in flight (a re-send is due), newest first."""
+    stmt = select(Payout).where(Payout.status.in_((PayoutStatus.FAILED, *IN_FLIGHT))).order_by(Payout.id.desc())
+    return list(session.scalars(stmt.limit(limit)))
+
+
+def bank_failures(session: Session, closer_id: int | None = None, limit: int = 50) -> list[PayoutNotice]:
+    """``payout.failed`` records (a closer's bank refused Stripe's payout), newest first."""
+    from closerhub.payments.models_payouts import NoticeKind
+
+    stmt = select(PayoutNotice).where(PayoutNotice.kind == NoticeKind.BANK_PAYOUT_FAILED)
+    if closer_id is not None:
+        stmt = stmt.where(PayoutNotice.closer_id == closer_id)
+    return list(session.scalars(stmt.order_by(PayoutNotice.id.desc()).limit(limit)))
+
+
+def _cell(value: Any) -> str:
+    # A spreadsheet runs a cell starting with = + - @ as a formula: names are user input.
+    text = str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+CSV_HEADER = ["payout_id", "closer_name", "closer_email", "amount", "currency", "amount_minor_units", "status"]
+
+
+def batch_csv(session: Session, run_id: object) -> str:
+    """The run's manual payouts as CSV (one row per closer and currency) for the bank transfers."""
+    run = get_run(session, run_id)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_HEADER)
+    for p in run.payouts:
+        if p.status not in (PayoutStatus.MANUAL_PENDING, PayoutStatus.MANUAL_PAID):
+            continue
+        amount = Money(p.amount, p.currency).to_decimal()
+        writer.writerow(
+            [p.id, _cell(p.closer.name), _cell(p.closer.email), f"{amount}", p.currency, p.amount, p.status.value]
+        )
+    return out.getvalue()
+
+
+def mark_batch_paid(session: Session, actor: User, run_id: object, now: datetime) -> int:
+    """An admin paid the run's manual batch by bank: every ``manual_pending`` payout becomes ``manual_paid``.
+
+    Audited; commits once; returns how many payouts changed. Conflict when nothing is left to mark.
+    """
+    if not actor.is_admin:
+        raise PermissionDenied("Only admins mark payout batches paid.")
+    run = get_run(session, run_id)
+    pending = [p for p in run.payouts if p.status is PayoutStatus.MANUAL_PENDING]
+    if not pending:
+        raise Conflict("This batch has nothing left to mark paid.")
+    changed = session.execute(
+        update(Payout)
+        .where(Payout.run_id == run.id, Payout.status == PayoutStatus.MANUAL_PENDING)
+        .values(status=PayoutStatus.MANUAL_PAID, paid_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount  # type: ignore[attr-defined]
+    if not changed:  # another admin marked it in the meantime
+        session.rollback()
+        raise Conflict("This batch has nothing left to mark paid.")
+    run.marked_paid_at = now
+    run.marked_paid_by_id = actor.id
+    totals: dict[str, int] = {}
+    for p in pending:
+        totals[p.currency] = totals.get(p.currency, 0) + p.amount
+    record(
+        session,
+        actor=actor,
+        action="payouts.batch_marked_paid",
+        obj=run,
+        before={"manual_pending": changed},
+        after={"manual_paid": changed, "totals": totals, "payout_ids": [p.id for p in pending]},
+    )
+    session.commit()
+    return int(changed)

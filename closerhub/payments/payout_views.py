@@ -1,0 +1,149 @@
+"""``/admin/payouts``: runs, their payouts, failed ones, the manual batch (CSV, mark paid), and the run button.
+
+Every change goes through a confirmation page (a form with its CSRF token); the views call
+the same service functions as the API and the CLI. Also the closer's payouts section of
+``/earnings`` (a template global, so the earnings view stays as it is).
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_login import current_user
+from sqlalchemy import select
+
+from closerhub import clock
+from closerhub.accounts.permissions import admin_required
+from closerhub.businesses.forms import ActionForm
+from closerhub.core.errors import DomainError, NotFound
+from closerhub.extensions import db
+from closerhub.payments import payout_batches
+from closerhub.payments.gateway import stripe_mode
+from closerhub.payments.models_payouts import Payout, PayoutStatus
+from closerhub.payments.payouts import payout_minimum, run_payouts
+
+bp = Blueprint("admin_payouts", __name__, url_prefix="/admin/payouts")
+
+CLOSER_PAYOUTS_SHOWN = 20
+
+
+@bp.app_template_global("closer_payouts")
+def closer_payouts(closer_id: int) -> dict[str, object]:
+    """The closer's latest payouts and bank payout failures, for the earnings page."""
+    stmt = select(Payout).where(Payout.closer_id == closer_id).order_by(Payout.id.desc()).limit(CLOSER_PAYOUTS_SHOWN)
+    return {
+        "payouts": list(db.session.scalars(stmt)),
+        "bank_failures": payout_batches.bank_failures(db.session, closer_id, limit=5),
+        "manual_mode": not stripe_mode(),
+    }
+
+
+@bp.get("")
+@admin_required
+def index() -> str:
+    """Runs (newest first) with counts and totals, payouts needing attention, bank payout failures."""
+    return render_template(
+        "payments/admin_payouts.html",
+        runs=payout_batches.recent_runs(db.session),
+        attention=payout_batches.needing_attention(db.session),
+        bank_failures=payout_batches.bank_failures(db.session),
+        manual_mode=not stripe_mode(),
+        minimum=payout_minimum(db.session),
+    )
+
+
+@bp.route("/run", methods=["GET", "POST"])
+@admin_required
+def run() -> Response | tuple[str, int]:
+    """A confirmation page, then a payout run now (the same run as the weekly job)."""
+    form = ActionForm()
+    if form.validate_on_submit():
+        try:
+            report = run_payouts(db.session, clock.utcnow(), triggered_by=current_user)  # type: ignore[arg-type]
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+            return redirect(url_for("admin_payouts.index"))
+        flash(
+            _(
+                "Payout run #%(id)s done: %(paid)s paid, %(manual)s to pay by hand, %(failed)s failed, "
+                "%(skipped)s skipped (payout account not ready).",
+                id=report.run_id,
+                paid=report.paid,
+                manual=report.manual,
+                failed=report.failed,
+                skipped=report.skipped,
+            ),
+            "success",
+        )
+        return redirect(url_for("admin_payouts.show_run", run_id=report.run_id))
+    status = 200
+    if form.is_submitted():  # a POST without a valid CSRF token: nothing ran
+        flash(_("The form expired; please confirm again."), "error")
+        status = 400
+    return render_template(
+        "payments/admin_payouts_confirm.html",
+        form=form,
+        action="run",
+        manual_mode=not stripe_mode(),
+        minimum=payout_minimum(db.session),
+    ), status
+
+
+def _run_or_404(run_id: int):  # type: ignore[no-untyped-def]
+    try:
+        return payout_batches.get_run(db.session, run_id)
+    except NotFound:
+        abort(404)
+
+
+@bp.get("/runs/<int:run_id>")
+@admin_required
+def show_run(run_id: int) -> str:
+    """One run: every payout with its closer, amount and status."""
+    run = _run_or_404(run_id)
+    manual_pending = [p for p in run.payouts if p.status is PayoutStatus.MANUAL_PENDING]
+    return render_template("payments/admin_payout_run.html", run=run, manual_pending=manual_pending)
+
+
+@bp.get("/runs/<int:run_id>/batch.csv")
+@admin_required
+def batch_csv(run_id: int) -> Response:
+    """The run's manual batch as CSV (closer name, email, amount, currency, payout id)."""
+    _run_or_404(run_id)
+    body = payout_batches.batch_csv(db.session, run_id)
+    return Response(
+        body,
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="payout-batch-{run_id}.csv"'},
+    )
+
+
+@bp.route("/runs/<int:run_id>/mark-paid", methods=["GET", "POST"])
+@admin_required
+def mark_paid(run_id: int) -> Response | tuple[str, int]:
+    """Confirm, then mark the run's manual batch paid (audited)."""
+    run = _run_or_404(run_id)
+    form = ActionForm()
+    if form.validate_on_submit():
+        try:
+            n = payout_batches.mark_batch_paid(db.session, current_user, run_id, clock.utcnow())  # type: ignore[arg-type]
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+            return redirect(url_for("admin_payouts.show_run", run_id=run_id))
+        flash(ngettext("%(num)d payout marked paid.", "%(num)d payouts marked paid.", n), "success")
+        return redirect(url_for("admin_payouts.show_run", run_id=run_id))
+    status = 200
+    if form.is_submitted():
+        flash(_("The form expired; please confirm again."), "error")
+        status = 400
+    manual_pending = [p for p in run.payouts if p.status is PayoutStatus.MANUAL_PENDING]
+    return render_template(
+        "payments/admin_payouts_confirm.html",
+        form=form,
+        action="mark_paid",
+        run=run,
+        manual_pending=manual_pending,
+    ), status

@@ -1,0 +1,413 @@
+"""Payout runs: pay every closer's available balance, one Transfer per closer, currency and run, exactly once.
+
+The order of one payout, and why:
+
+1. Under a per-closer-and-currency lock (PostgreSQL: an advisory transaction lock; SQLite:
+   the write lock, ``BEGIN IMMEDIATE``) the available balance is read again, a ``Payout``
+   row is inserted and the ledger moves the amount available → paid, all in ONE commit.
+   The money is reserved before anything leaves, so an overlapping run finds nothing left.
+2. The payout is claimed (``pending`` → ``sending``) and committed, then the Transfer is
+   sent with the idempotency key ``payout-<id>`` and parameters read from the row alone.
+3. The result is committed: ``paid`` with the transfer id; or, when Stripe refused it,
+   ``failed`` with the reverse ledger movement (paid → available) and an email.
+
+If the process dies after 2 and before 3 (or Stripe cannot be reached), the payout stays
+``sending``; the next run re-sends it with the same key and Stripe answers with the same
+transfer, so no second one is made. Without Stripe keys (manual mode) step 1 writes
+``manual_pending`` payouts that an admin exports, pays by bank and marks paid.
+
+Test-only settings: ``PAYOUTS_RACE_PAUSE_SECONDS`` (sleep between the balance scan and the
+reservations, widening the race of two runs), ``PAYOUTS_UNGUARDED`` (no lock and no
+re-read: trust the scan, as a naive run would), ``PAYOUTS_CRASH_AFTER_TRANSFER`` (raise
+right after the Stripe call, before our commit).
+"""
+
+from __future__ import annotations
+
+import time
+import zlib
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from flask import current_app, has_app_context
+from sqlalchemy import func, select, text, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from closerhub import clock
+from closerhub.accounts.models import User
+from closerhub.audit.service import record
+from closerhub.core.errors import Conflict
+from closerhub.payments import ledger
+from closerhub.payments.connect import account_of, can_receive_payouts
+from closerhub.payments.gateway import (
+    Gateway,
+    GatewayError,
+    GatewayUnavailable,
+    IdempotencyConflict,
+    get_gateway,
+)
+from closerhub.payments.models import Bucket, EntryKind, LedgerEntry
+from closerhub.payments.models_payouts import (
+    IN_FLIGHT,
+    NoticeKind,
+    Payout,
+    PayoutNotice,
+    PayoutRun,
+    PayoutStatus,
+    RunMode,
+    RunStatus,
+)
+from closerhub.payments.payout_emails import tell_cannot_receive, tell_payout_failed
+
+DEFAULT_RETRY_AFTER = timedelta(minutes=10)  # longer than the SDK's retries and timeouts add up to
+_LOCK_NAMESPACE = 0x5041  # "PA": keeps our advisory locks apart from any other user of them
+
+
+class SimulatedCrash(RuntimeError):
+    """Test-only: the process 'dies' right after the Stripe call (``PAYOUTS_CRASH_AFTER_TRANSFER``)."""
+
+
+@dataclass
+class RunReport:
+    """What one run did (counts of payouts)."""
+
+    run_id: int
+    mode: RunMode
+    paid: int = 0
+    manual: int = 0
+    failed: int = 0
+    retrying: int = 0  # sent, result unknown: re-sent by the next run
+    skipped: int = 0  # the closer cannot receive payouts yet
+    repaired: int = 0  # payouts of earlier runs completed now
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: (v.value if isinstance(v, RunMode) else v) for k, v in self.__dict__.items()}
+
+
+def _config(name: str, default: Any) -> Any:
+    return current_app.config.get(name, default) if has_app_context() else default
+
+
+def _unguarded() -> bool:
+    return bool(_config("PAYOUTS_UNGUARDED", False))
+
+
+def _race_pause() -> None:
+    seconds = float(_config("PAYOUTS_RACE_PAUSE_SECONDS", 0) or 0)
+    if seconds > 0:
+        time.sleep(seconds)
+
+
+def payout_minimum(session: Session) -> int:
+    """The smallest available balance (minor units) a run pays out: the admin's setting, else ``PAYOUT_MINIMUM``."""
+    from closerhub.platform_settings.service import get_setting
+
+    return max(get_setting(session, "payout_minimum"), 1)
+
+
+def _lock_key(closer_id: int, currency: str) -> int:
+    return (_LOCK_NAMESPACE << 48) | ((closer_id & 0xFFFFFFFF) << 16) | (zlib.crc32(currency.encode()) & 0xFFFF)
+
+
+def begin_write(session: Session) -> str:
+    """End any open transaction and start a writing one (SQLite: ``BEGIN IMMEDIATE``). Returns the dialect name."""
+    session.commit()  # a read transaction left open would hold a stale snapshot (and, on SQLite, cannot write)
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        session.connection(execution_options={"sqlite_immediate": True})
+    return dialect
+
+
+def _lock_closer(session: Session, closer_id: int, currency: str) -> None:
+    """Start a transaction that alone may pay this closer in this currency until it commits."""
+    if begin_write(session) == "postgresql" and not _unguarded():
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _lock_key(closer_id, currency)})
+
+
+def available_balance(session: Session, closer_id: int, currency: str) -> int:
+    """The closer's available balance in ``currency`` as committed now."""
+    total = session.scalar(
+        select(func.coalesce(func.sum(LedgerEntry.amount), 0)).where(
+            LedgerEntry.closer_id == closer_id, LedgerEntry.currency == currency, LedgerEntry.bucket == Bucket.AVAILABLE
+        )
+    )
+    return int(total or 0)
+
+
+def return_to_available(
+    session: Session, payout: Payout, amount: int, memo: str, now: datetime, outcome_id: int | None = None
+) -> None:
+    """The reverse of a payout's ledger movement, for ``amount``: paid −x, available +x (the caller commits)."""
+    for bucket, signed in ((Bucket.PAID, -amount), (Bucket.AVAILABLE, amount)):
+        session.add(
+            LedgerEntry(
+                closer_id=payout.closer_id,
+                currency=payout.currency,
+                bucket=bucket,
+                amount=signed,
+                kind=EntryKind.REVERSAL,
+                outcome_id=outcome_id,
+                payout_id=payout.id,
+                memo=memo,
+                created_at=now,
+            )
+        )
+
+
+def _reserve(
+    session: Session, run: PayoutRun, closer_id: int, currency: str, scanned: int, minimum: int, now: datetime
+) -> int | None:
+    """Insert the payout and move its money available → paid, in one commit. Returns its id, or None."""
+    _lock_closer(session, closer_id, currency)
+    amount = scanned
+    if not _unguarded():
+        # Under the lock: what an overlapping run reserved is committed and visible now.
+        amount = available_balance(session, closer_id, currency)
+        in_flight = session.scalar(
+            select(Payout.id).where(
+                Payout.closer_id == closer_id, Payout.currency == currency, Payout.status.in_(IN_FLIGHT)
+            )
+        )
+        if amount < minimum or in_flight is not None:
+            session.rollback()
+            return None
+    stripe = run.mode is RunMode.STRIPE
+    account = account_of(session, closer_id) if stripe else None
+    payout = Payout(
+        run_id=run.id,
+        closer_id=closer_id,
+        currency=currency,
+        amount=amount,
+        status=PayoutStatus.PENDING if stripe else PayoutStatus.MANUAL_PENDING,
+        destination=account.stripe_account_id if account else None,
+        created_at=now,
+    )
+    session.add(payout)
+    session.flush()
+    payout.transfer_group = f"payout-{payout.id}"
+    ledger.record_payout(session, closer_id, currency, amount, payout.id, now)
+    _clear_cannot_receive(session, closer_id)
+    payout_id = payout.id
+    try:
+        session.commit()
+    except IntegrityError:  # the one-in-flight index: an overlapping run is paying this closer right now
+        session.rollback()
+        return None
+    return payout_id
+
+
+def _transfer_params(payout: Payout) -> dict[str, Any]:
+    """The Transfer's parameters, from the row alone: a re-send repeats them exactly (same idempotency key)."""
+    return {
+        "amount": payout.amount,
+        "currency": payout.currency,
+        "destination": payout.destination or "",
+        "idempotency_key": payout.idempotency_key,
+        "transfer_group": payout.transfer_group,
+        "metadata": {"closerhub_payout_id": payout.id, "closerhub_closer_id": payout.closer_id},
+        "description": f"CloserHub payout #{payout.id}",
+    }
+
+
+def _send(session: Session, gateway: Gateway, payout_id: int, now: datetime, *, stale_before: datetime | None) -> str:
+    """Claim one payout and send its Transfer. Returns ``paid``, ``failed``, ``retrying`` or ``busy``.
+
+    ``stale_before`` None: a payout this run just reserved (claimed from ``pending``). Otherwise a
+    repair: any in-flight payout whose last attempt (or creation) is older than that instant, so a
+    payout another run is sending right now is left alone.
+    """
+    stmt = update(Payout).where(Payout.id == payout_id)
+    if stale_before is None:
+        stmt = stmt.where(Payout.status == PayoutStatus.PENDING)
+    else:
+        stmt = stmt.where(
+            Payout.status.in_(IN_FLIGHT), func.coalesce(Payout.last_attempt_at, Payout.created_at) <= stale_before
+        )
+    values = {"status": PayoutStatus.SENDING, "attempts": Payout.attempts + 1, "last_attempt_at": now}
+    begin_write(session)
+    if session.execute(stmt.values(values).execution_options(synchronize_session=False)).rowcount != 1:  # type: ignore[attr-defined]
+        session.rollback()
+        return "busy"
+    payout = session.execute(select(Payout).where(Payout.id == payout_id).execution_options(populate_existing=True))
+    params = _transfer_params(payout.scalar_one())
+    session.commit()  # the attempt is durable before anything leaves; no transaction stays open during the call
+    try:
+        transfer = gateway.create_transfer(**params)
+    except (GatewayUnavailable, IdempotencyConflict) as exc:
+        # Unknown whether Stripe made it (or a bug sent other parameters): stays 'sending', re-sent later.
+        begin_write(session)
+        session.execute(update(Payout).where(Payout.id == payout_id).values(error=exc.message[:2000]))
+        session.commit()
+        return "retrying"
+    except GatewayError as exc:  # Stripe refused: nothing was sent
+        _fail(session, payout_id, exc.message, now)
+        return "failed"
+    if _config("PAYOUTS_CRASH_AFTER_TRANSFER", False):
+        raise SimulatedCrash(f"test-only crash after sending payout #{payout_id}")
+    begin_write(session)
+    session.execute(
+        update(Payout)
+        .where(Payout.id == payout_id, Payout.status == PayoutStatus.SENDING)
+        .values(status=PayoutStatus.PAID, stripe_transfer_id=transfer.id, paid_at=now, error=None)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    return "paid"
+
+
+def _fail(session: Session, payout_id: int, message: str, now: datetime) -> None:
+    """Stripe refused the transfer: mark it failed, give the money back to available, tell the closer. Commits."""
+    begin_write(session)  # SQLite: the write lock first; PostgreSQL: the row lock below serialises
+    payout = session.execute(
+        select(Payout).where(Payout.id == payout_id).with_for_update().execution_options(populate_existing=True)
+    ).scalar_one()
+    if payout.status is not PayoutStatus.SENDING:
+        session.rollback()
+        return
+    payout.status = PayoutStatus.FAILED
+    payout.error = message[:2000]
+    payout.failed_at = now
+    return_to_available(session, payout, payout.amount, f"Payout #{payout.id} failed: returned to available", now)
+    tell_payout_failed(session, payout)
+    session.commit()
+
+
+def _clear_cannot_receive(session: Session, closer_id: int) -> None:
+    notice = session.scalar(
+        select(PayoutNotice).where(PayoutNotice.closer_id == closer_id, PayoutNotice.kind == NoticeKind.CANNOT_RECEIVE)
+    )
+    if notice is not None:
+        session.delete(notice)  # paid again: a later problem is told anew
+
+
+def _skip_cannot_receive(session: Session, closer_id: int, now: datetime) -> None:
+    """The closer has money but no account able to receive it: tell them once what to do. Commits."""
+    _lock_closer(session, closer_id, "")
+    told = session.scalar(
+        select(PayoutNotice.id).where(
+            PayoutNotice.closer_id == closer_id, PayoutNotice.kind == NoticeKind.CANNOT_RECEIVE
+        )
+    )
+    if told is None:
+        session.add(PayoutNotice(closer_id=closer_id, kind=NoticeKind.CANNOT_RECEIVE, reference="", created_at=now))
+        closer = session.get(User, closer_id)
+        if closer is not None:
+            tell_cannot_receive(session, closer)
+    try:
+        session.commit()
+    except IntegrityError:  # an overlapping run told them
+        session.rollback()
+
+
+def repair_stuck(session: Session, gateway: Gateway, now: datetime, *, exclude_run: int | None = None) -> int:
+    """Re-send every payout left in flight by an earlier attempt (same key: Stripe answers with the same transfer).
+
+    Returns how many were completed (paid or failed) now.
+    """
+    retry_after = timedelta(seconds=int(_config("PAYOUTS_RETRY_AFTER_SECONDS", DEFAULT_RETRY_AFTER.total_seconds())))
+    stale_before = now - retry_after
+    ids = list(
+        session.scalars(
+            select(Payout.id)
+            .where(
+                Payout.status.in_(IN_FLIGHT),
+                Payout.run_id != (exclude_run or 0),
+                func.coalesce(Payout.last_attempt_at, Payout.created_at) <= stale_before,
+            )
+            .order_by(Payout.id)
+        )
+    )
+    session.commit()
+    done = 0
+    for payout_id in ids:
+        if _send(session, gateway, payout_id, now, stale_before=stale_before) in ("paid", "failed"):
+            done += 1
+    return done
+
+
+def run_payouts(
+    session: Session,
+    now: datetime,
+    *,
+    triggered_by: str | User,
+    scheduled_for: date | None = None,
+    gateway: Gateway | None = None,
+) -> RunReport:
+    """Pay every closer × currency whose available balance reaches the minimum. Commits (per payout).
+
+    ``triggered_by``: ``"worker"``, ``"cli"`` or the admin who clicked. In Stripe mode closers whose
+    account cannot receive payouts are skipped (and told once); in manual mode the payouts are
+    recorded as ``manual_pending``. ``scheduled_for``: the worker's day (a second run that day is a Conflict).
+    """
+    gateway = gateway or get_gateway()
+    mode = RunMode.STRIPE if gateway.is_configured() else RunMode.MANUAL
+    minimum = payout_minimum(session)
+    begin_write(session)
+    run = PayoutRun(
+        started_at=now,
+        status=RunStatus.RUNNING,
+        mode=mode,
+        triggered_by="admin" if isinstance(triggered_by, User) else str(triggered_by)[:20],
+        triggered_by_id=triggered_by.id if isinstance(triggered_by, User) else None,
+        scheduled_for=scheduled_for,
+    )
+    session.add(run)
+    if isinstance(triggered_by, User):
+        record(session, actor=triggered_by, action="payouts.run_started", obj=run, after={"mode": mode.value})
+    try:
+        session.commit()
+    except IntegrityError as exc:
+        session.rollback()
+        raise Conflict("The payout run of this day has already started.") from exc
+    report = RunReport(run.id, mode)
+    if mode is RunMode.STRIPE:
+        report.repaired = repair_stuck(session, gateway, now, exclude_run=run.id)
+
+    candidates = [(b.closer_id, b.currency, b.available) for b in ledger.balances(session) if b.available >= minimum]
+    session.commit()
+    _race_pause()  # test-only: two runs both scan before either reserves
+    for closer_id, currency, scanned in candidates:
+        if mode is RunMode.STRIPE and not can_receive_payouts(session, closer_id):
+            _skip_cannot_receive(session, closer_id, now)
+            report.skipped += 1
+            continue
+        payout_id = _reserve(session, run, closer_id, currency, scanned, minimum, now)
+        if payout_id is None:
+            continue
+        if mode is RunMode.MANUAL:
+            report.manual += 1
+            continue
+        result = _send(session, gateway, payout_id, now, stale_before=None)
+        if result == "paid":
+            report.paid += 1
+        elif result == "failed":
+            report.failed += 1
+        elif result == "retrying":
+            report.retrying += 1
+
+    begin_write(session)
+    session.execute(
+        update(PayoutRun)
+        .where(PayoutRun.id == run.id)
+        .values(status=RunStatus.FINISHED, finished_at=max(now, clock.utcnow()))
+    )
+    session.commit()
+    return report
+
+
+def run_weekly_if_due(session: Session, now: datetime) -> RunReport | None:
+    """The worker's job: run once on the configured weekday (UTC); any other call does nothing."""
+    from closerhub.platform_settings.service import get_setting
+
+    if now.weekday() != get_setting(session, "payout_weekday"):
+        return None
+    day = now.date()
+    if session.scalar(select(PayoutRun.id).where(PayoutRun.scheduled_for == day)) is not None:
+        session.rollback()
+        return None
+    try:
+        return run_payouts(session, now, triggered_by="worker", scheduled_for=day)
+    except Conflict:
+        return None  # another worker claimed the day

@@ -1,0 +1,132 @@
+"""``flask seed-demo``: a marketplace that looks alive at first login, seeded idempotently."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask.testing import FlaskClient, FlaskCliRunner
+from sqlalchemy import func, select
+
+from closerhub import clock
+from closerhub.accounts import service as accounts
+from closerhub.accounts.models import Role, User
+from closerhub.booking.models import Appointment, AppointmentStatus
+from closerhub.businesses.models import Offer
+from closerhub.closers.models import CloserProfile
+from closerhub.demo import DEMO_PASSWORD, DEMO_USERS, demo_counts
+from closerhub.engagements.models import Engagement, EngagementStatus
+from closerhub.extensions import db
+from closerhub.outcomes.models import Outcome, OutcomeResult, OutcomeStatus
+from closerhub.payments import ledger
+from closerhub.vetting.models import CloserVetting, VettingStatus
+from tests.conftest import AuthActions
+
+
+def _seed(runner: FlaskCliRunner) -> str:
+    result = runner.invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def _user(email: str) -> User:
+    user = db.session.scalar(select(User).where(User.email == email))
+    assert user is not None
+    return user
+
+
+def test_seeding_twice_changes_no_count_and_prints_the_same_logins(runner: FlaskCliRunner) -> None:
+    first = _seed(runner)
+    counts = demo_counts(db.session)
+    second = _seed(runner)
+    assert demo_counts(db.session) == counts
+    assert counts["users"] == len(DEMO_USERS) and counts["offers"] == 4 and counts["leads"] >= 20
+    assert counts["appointments"] >= 20 and counts["outcomes"] >= 10 and counts["reviews"] >= 2
+    for demo in DEMO_USERS:
+        assert demo.email in first and demo.email in second
+        assert accounts.authenticate(db.session, demo.email, DEMO_PASSWORD).email == demo.email
+    assert "created" not in second
+    # One public booking link per business, the same on both runs.
+    links = [line for line in first.splitlines() if "/book/" in line]
+    assert len(links) == 2 and links == [line for line in second.splitlines() if "/book/" in line]
+
+
+def test_the_marketplace_has_every_state_a_new_user_should_see(runner: FlaskCliRunner) -> None:
+    _seed(runner)
+    now = clock.utcnow()
+    calls = list(db.session.scalars(select(Appointment)))
+    upcoming = [a for a in calls if a.status == AppointmentStatus.BOOKED]
+    assert len(upcoming) >= 8
+    assert all(now < a.starts_at < now + timedelta(days=15) for a in upcoming)
+    assert all(now - timedelta(days=29) < a.starts_at < now for a in calls if a not in upcoming)
+    results = {o.result for o in db.session.scalars(select(Outcome))}
+    assert {OutcomeResult.WON, OutcomeResult.LOST, OutcomeResult.NO_SHOW, OutcomeResult.FOLLOW_UP} <= results
+    assert db.session.scalar(select(func.count()).where(Outcome.status == OutcomeStatus.DISPUTED)) == 1
+    # The admin's vetting queue holds one closer; each business has a proposal waiting for a closer.
+    queue = db.session.scalars(select(CloserVetting).where(CloserVetting.status == VettingStatus.IN_REVIEW)).all()
+    assert [row.closer.email for row in queue] == ["sofia@closers.demo"]
+    proposed = db.session.scalars(select(Engagement).where(Engagement.status == EngagementStatus.PROPOSED)).all()
+    assert len({e.business_id for e in proposed}) == 2
+    active = db.session.scalars(select(Engagement).where(Engagement.status == EngagementStatus.ACTIVE)).all()
+    assert all(1200 <= e.commission_rate_bps <= 1800 for e in active)
+    closers = db.session.scalars(select(User).where(User.role == Role.CLOSER)).all()
+    assert len({c.timezone for c in closers}) >= 4
+    assert {u.language for u in db.session.scalars(select(User))} == {"en", "fr"}
+    # Claire's earnings show money both waiting (pending) and released (available).
+    claire = _user("claire@closers.demo")
+    (balance,) = ledger.balances(db.session, claire.id)
+    assert balance.currency == "EUR" and balance.pending > 0 and balance.available > 0
+
+
+def test_the_demo_closer_sees_upcoming_calls_and_prospects_see_free_slots(
+    runner: FlaskCliRunner, client: FlaskClient, auth: AuthActions
+) -> None:
+    output = _seed(runner)
+    claire = _user("claire@closers.demo")
+    mine = db.session.scalars(
+        select(Appointment).where(Appointment.closer_id == claire.id, Appointment.status == AppointmentStatus.BOOKED)
+    ).all()
+    assert mine
+    auth.login(claire.email, DEMO_PASSWORD)
+    page = client.get("/appointments?status=booked")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    for appointment in mine:
+        assert appointment.lead.name in html
+    assert client.get("/earnings").status_code == 200
+    auth.logout()
+
+    path = next(line.split()[2] for line in output.splitlines() if "/book/" in line and "Acme" in line)
+    key = path.rsplit("/book/", 1)[1]
+    assert db.session.scalar(select(Offer).where(Offer.booking_key == key)) is not None
+    page = client.get(f"/book/{key}")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert 'data-testid="slots"' in html and "data-slot-start=" in html
+
+
+def test_a_database_with_the_demo_users_already_is_topped_up_not_duplicated(runner: FlaskCliRunner) -> None:
+    # An older seed made bare accounts only; a user has since filled in their own headline.
+    for demo in DEMO_USERS[1:4]:
+        accounts.signup(
+            db.session,
+            accounts.SignupData(
+                email=demo.email,
+                password=DEMO_PASSWORD,
+                name=demo.name,
+                role=demo.role,
+                timezone=demo.timezone,
+                language=demo.language,
+                business_name=demo.business_name,
+            ),
+        )
+    claire = _user("claire@closers.demo")
+    profile = db.session.scalar(select(CloserProfile).where(CloserProfile.user_id == claire.id))
+    profile.headline = "My own headline"
+    db.session.commit()
+
+    output = _seed(runner)
+    assert output.count("exists") == 3 and output.count("created") == len(DEMO_USERS) - 3
+    assert db.session.scalar(select(func.count()).select_from(User)) == len(DEMO_USERS)
+    db.session.refresh(profile)
+    assert profile.headline == "My own headline"  # what the user wrote is kept
+    assert demo_counts(db.session)["appointments"] >= 20
