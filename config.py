@@ -95,6 +95,7 @@ def base_settings() -> dict[str, Any]:
         "WTF_CSRF_TIME_LIMIT": None,
         # Accounts and API
         "PASSWORD_RESET_MAX_AGE": _int("PASSWORD_RESET_MAX_AGE", 60 * 60),
+        "EMAIL_VERIFY_MAX_AGE": _int("EMAIL_VERIFY_MAX_AGE", 3 * 24 * 60 * 60),  # verification links: 3 days
         "API_TOKEN_DAYS": _int("API_TOKEN_DAYS", 90),
         # Booking: generated video rooms live under this URL (one random room per call)
         "VIDEO_ROOM_BASE_URL": os.environ.get("VIDEO_ROOM_BASE_URL", "https://meet.closerhub.app"),

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from closerhub import clock
 from closerhub.accounts import passwords
 from closerhub.accounts.models import AccountStatus, ApiToken, Role, User
+from closerhub.accounts.verification import queue_verification_email
 from closerhub.audit.service import record
 from closerhub.businesses.models import Business, BusinessMember, MemberRole
 from closerhub.closers.service import new_profile
@@ -132,6 +133,7 @@ def signup(session: Session, data: SignupData) -> User:
         raise _email_taken_error() from None
     record(session, actor=user, action="account.created", obj=user, after={"role": user.role, "email": user.email})
     queue_email(session, to=user.email, template="welcome", language=user.language, context={"user": user})
+    queue_verification_email(session, user)  # the id exists since the flush: the link binds it
     session.commit()
     return user
 
@@ -259,7 +261,7 @@ def change_password(session: Session, user: User, current: str, new: str) -> Non
 
 
 def change_email(session: Session, user: User, password: str, new_email: object) -> None:
-    """Change the login email after re-checking the password; the old address is told."""
+    """Change the login email after re-checking the password; the old address is told, the new one verified."""
     if not passwords.verify_password(user.password_hash, password or ""):
         raise ValidationError("Your password is incorrect.", field_errors={"password": "Incorrect password."})
     address = normalize_email(new_email)
@@ -283,6 +285,7 @@ def change_email(session: Session, user: User, password: str, new_email: object)
     queue_email(
         session, to=old, template="email_changed", language=user.language, context={"user": user, "old_email": old}
     )
+    queue_verification_email(session, user)  # links sent to the old address die with it (see verification)
     session.commit()
 
 

@@ -10,10 +10,10 @@ from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from closerhub import clock
-from closerhub.accounts import forms, service, tokens
+from closerhub.accounts import forms, service, tokens, verification
 from closerhub.accounts.models import User
 from closerhub.accounts.permissions import login_required
-from closerhub.core.errors import DomainError, ValidationError
+from closerhub.core.errors import Conflict, DomainError, ValidationError
 from closerhub.core.tz import all_zones
 from closerhub.extensions import db, limiter, login_manager
 from closerhub.forms_util import show_errors
@@ -160,6 +160,51 @@ def reset_password(token: str) -> str | Response | tuple[str, int]:
     return render_template("accounts/reset.html", form=form)
 
 
+@bp.get("/verify-email/<token>")
+def verify_email(token: str) -> tuple[str, int]:
+    """A verification link from an email: verify, or say kindly why not (expired, invalid, already done).
+
+    Public (the link may be opened in another browser); the pages never say whether an account exists.
+    """
+    try:
+        verification.verify_email(db.session, token)
+    except Conflict:
+        db.session.rollback()
+        return render_template("accounts/verify_result.html", outcome="already"), 200
+    except ValidationError as exc:
+        db.session.rollback()
+        outcome = "expired" if exc.code == "expired_token" else "invalid"
+        return render_template("accounts/verify_result.html", outcome=outcome), 400
+    return render_template("accounts/verify_result.html", outcome="verified"), 200
+
+
+def _user_key() -> str:
+    # Per account, not per IP: the address being flooded is the account's own.
+    return f"verify-resend:{current_user.id if current_user.is_authenticated else request.remote_addr}"
+
+
+@bp.post("/account/verify-email/resend")
+@login_required
+@limiter.limit("3 per 10 minutes; 10 per day", key_func=_user_key)
+def resend_verification() -> Response:
+    """The banner's "Resend the email" button: a fresh link to the account's current address."""
+    try:
+        verification.resend_verification(db.session, current_user)  # type: ignore[arg-type]
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "info" if exc.code == "already_verified" else "error")
+    else:
+        flash(
+            _(
+                "We have sent a new verification link to %(email)s. It expires in %(days)s days.",
+                email=current_user.email,
+                days=max(1, current_app.config["EMAIL_VERIFY_MAX_AGE"] // 86400),
+            ),
+            "success",
+        )
+    return redirect(_safe_next(request.form.get("next"), default="accounts.settings"))
+
+
 @bp.route("/account", methods=["GET"])
 @login_required
 def settings() -> str:
@@ -252,7 +297,7 @@ def change_email() -> Response | tuple[str, int]:
             db.session.rollback()
             show_errors(form, exc)
         else:
-            flash(_("Email changed."), "success")
+            flash(_("Email changed. We have sent a verification link to the new address."), "success")
             return redirect(url_for("accounts.settings"))
     return _settings_again(email_form=form)
 

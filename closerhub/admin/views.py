@@ -15,6 +15,7 @@ from flask_login import current_user
 from sqlalchemy import Table, func, or_, select
 from werkzeug.wrappers import Response
 
+from closerhub.accounts import verification
 from closerhub.accounts.models import AccountStatus, Role, User
 from closerhub.accounts.permissions import admin_required
 from closerhub.admin import users as users_service
@@ -128,8 +129,22 @@ def user_detail(user_id: int) -> str:
         appointments=appointments,
         sections=[(label, rows) for label, rows in sections if rows is not None],
         history=entries_by_actor_or_object(db.session, user.id),
-        email_verification=False,  # no verification flow exists yet (see the report on issue 7)
     )
+
+
+@bp.post("/users/<int:user_id>/resend-verification")
+@admin_required
+def resend_verification(user_id: int) -> Response:
+    """Send the user a fresh email verification link (audited); refused when already verified or suspended."""
+    user = _user_or_404(user_id)
+    try:
+        verification.resend_verification(db.session, user, actor=current_user)  # type: ignore[arg-type]
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        flash(_("A new verification link has been sent to %(email)s.", email=user.email), "success")
+    return redirect(url_for("admin.user_detail", user_id=user.id))
 
 
 def _status_change(user_id: int, action: str) -> Response | tuple[str, int]:

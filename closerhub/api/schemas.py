@@ -16,6 +16,7 @@ from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     EmailStr,
     Field,
@@ -172,6 +173,10 @@ class UserOut(OutModel):
     language: str
     business_id: int | None
     created_at: UTCInstant
+    email_verified: Annotated[bool, BeforeValidator(lambda at: at is not None)] = Field(
+        validation_alias="email_verified_at",  # read from the timestamp; only whether it is set is shown
+        description="Whether the user has confirmed their current email address (the link emailed at sign-up)",
+    )
 
 
 class TokenOut(OutModel):

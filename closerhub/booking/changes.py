@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from closerhub.accounts.models import User
@@ -140,7 +140,7 @@ def reschedule(
     )
     try:
         session.flush()
-    except IntegrityError as exc:
+    except (IntegrityError, OperationalError) as exc:
         if not guard.is_overlap(exc):
             raise
         raise _taken(session, appointment, start, now) from None

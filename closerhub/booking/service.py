@@ -18,7 +18,7 @@ from typing import Any
 
 from flask import current_app, has_app_context
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from closerhub.accounts.models import AccountStatus, Role, User
@@ -334,7 +334,7 @@ def book(
     session.add(appointment)
     try:
         session.flush()
-    except IntegrityError as exc:
+    except (IntegrityError, OperationalError) as exc:
         if not guard.is_overlap(exc):
             raise
         taken = SlotUnavailable("This time was just taken. Please choose another slot.")

@@ -7,7 +7,11 @@
 - ``retry_due_charges``: the worker's job; declined charges are retried after 1 h, 6 h,
   24 h and 72 h (each a new attempt, a new idempotency key), and an attempt interrupted by
   a network failure or a crash is re-sent with the SAME key, so Stripe answers with the
-  PaymentIntent it already made instead of charging twice.
+  PaymentIntent it already made instead of charging twice. A PaymentIntent left waiting
+  for the cardholder to authenticate (``requires_action``) stays payable at Stripe, so it is
+  cancelled BEFORE the next attempt is sent: otherwise the business could authenticate the
+  old one after the new one succeeded and pay twice. (A superseded intent that succeeds all
+  the same is refunded by the ``payment_intent.succeeded`` webhook.)
 - ``mark_manual_paid``: the admin's money desk, audited.
 - clawbacks (refunds, disputes) live in ``payments.clawbacks``; the webhooks in ``charges_webhooks``.
 
@@ -34,7 +38,14 @@ from closerhub.notifications.service import public_url, queue_email
 from closerhub.outcomes.models import Outcome
 from closerhub.payments import ledger
 from closerhub.payments.billing import billing_of
-from closerhub.payments.gateway import ChargeResult, Gateway, GatewayError, GatewayUnavailable, get_gateway
+from closerhub.payments.gateway import (
+    ChargeResult,
+    Gateway,
+    GatewayError,
+    GatewayRejected,
+    GatewayUnavailable,
+    get_gateway,
+)
 from closerhub.payments.models_charges import Charge, ChargeStatus
 
 log = logging.getLogger(__name__)
@@ -147,8 +158,20 @@ def charge_for_outcome(session: Session, outcome: Outcome, now: datetime) -> Cha
     return charge
 
 
-def _attempt(session: Session, gateway: Gateway, charge: Charge, now: datetime, *, claimed: bool) -> None:
-    """One attempt (``charge.attempts`` already counts it when ``claimed``); records the result, no final commit."""
+def _attempt(
+    session: Session,
+    gateway: Gateway,
+    charge: Charge,
+    now: datetime,
+    *,
+    claimed: bool,
+    supersede: str | None = None,
+) -> None:
+    """One attempt (``charge.attempts`` already counts it when ``claimed``); records the result, no final commit.
+
+    ``supersede``: the previous attempt's PaymentIntent, still waiting for authentication; it is
+    cancelled first, and no new attempt is sent unless Stripe confirms it can no longer be paid.
+    """
     billing = billing_of(session, charge.business_id)
     if billing is None or not billing.has_card or not billing.stripe_customer_id:
         if not claimed:
@@ -178,7 +201,31 @@ def _attempt(session: Session, gateway: Gateway, charge: Charge, now: datetime, 
         # No description: localstripe refuses the parameter, and the metadata already says what this is.
     }
     charge_id = charge.id
+    previous_attempt = charge.attempts - 1
     session.commit()  # durable "processing" + attempt number before money moves
+    if supersede is not None:
+        try:
+            earlier = _close_intent(gateway, supersede, f"{charge.idempotency_key(previous_attempt)}-cancel")
+        except GatewayError as exc:
+            # Not known to be closed: sending a new attempt could charge twice. Give this attempt
+            # back and try again soon (the cancel is re-sent with the same key).
+            charge = session.get(Charge, charge_id)  # type: ignore[assignment]
+            charge.status = ChargeStatus.REQUIRES_ACTION
+            charge.attempts = previous_attempt
+            charge.stripe_payment_intent_id = supersede
+            charge.last_error = f"cancel_failed: {exc.code}: {exc.message}"[:2000]
+            charge.next_attempt_at = now + NETWORK_RETRY_DELAY
+            charge.updated_at = now
+            return
+        if earlier is not None:  # the business did pay the earlier attempt (or it is on its way)
+            charge = session.get(Charge, charge_id)  # type: ignore[assignment]
+            charge.attempts = previous_attempt  # no new attempt was sent
+            apply_result(session, charge, earlier, now)
+            return
+        # Cancelled: from now on a crash is repaired by re-sending this attempt's key, not by reading the old one.
+        charge = session.get(Charge, charge_id)  # type: ignore[assignment]
+        charge.stripe_payment_intent_id = None
+        session.commit()
     try:
         result = gateway.create_payment_intent(**params)  # type: ignore[arg-type]
     except GatewayUnavailable as exc:
@@ -193,6 +240,24 @@ def _attempt(session: Session, gateway: Gateway, charge: Charge, now: datetime, 
         return
     charge = session.get(Charge, charge_id)  # type: ignore[assignment]
     apply_result(session, charge, result, now)
+
+
+def _close_intent(gateway: Gateway, payment_intent_id: str, idempotency_key: str) -> ChargeResult | None:
+    """Cancel an earlier attempt's PaymentIntent; None once it can no longer be paid.
+
+    Stripe refuses to cancel an intent that succeeded or is processing: then that intent is
+    the payment, and its result is returned for the caller to record instead of a new attempt.
+    """
+    try:
+        gateway.cancel_payment_intent(payment_intent_id, idempotency_key=idempotency_key)
+        return None
+    except GatewayRejected:
+        current = gateway.retrieve_payment_intent(payment_intent_id)
+        if current.status == "failed":  # already cancelled (or declined with no card): nothing can succeed
+            return None
+        if current.status == "requires_action":  # refused for another reason: never risk a second charge
+            raise
+        return current
 
 
 def apply_result(session: Session, charge: Charge, result: ChargeResult, now: datetime) -> None:
@@ -294,6 +359,14 @@ def retry_due_charges(session: Session, now: datetime, limit: int = 100) -> int:
         session.refresh(charge)
         if not new_attempt and charge.stripe_payment_intent_id:
             _check_intent(session, gateway, charge, now)
+        elif new_attempt:
+            # The earlier attempt's PaymentIntent belongs to that attempt: forget it, so a crash
+            # during this one is repaired by re-sending THIS attempt's key (not by reading the old one).
+            # One still open is kept until it is cancelled: a crash before that reads it, never re-sends.
+            open_intent = charge.stripe_payment_intent_id if status == ChargeStatus.REQUIRES_ACTION else None
+            if open_intent is None:
+                charge.stripe_payment_intent_id = None
+            _attempt(session, gateway, charge, now, claimed=True, supersede=open_intent)
         else:
             _attempt(session, gateway, charge, now, claimed=True)
         session.commit()

@@ -4,6 +4,12 @@ Each handler runs inside the dispatcher's transaction (``payments.webhooks``), n
 and is idempotent and safe out of order: amounts are read as Stripe's running totals
 (``amount_refunded``), a paid charge never moves back to unpaid, and an event about an
 older attempt's PaymentIntent does not overwrite the current attempt.
+
+A second PaymentIntent of an already paid charge succeeding (an earlier attempt the business
+authenticated late, which the retry could not cancel) is a double charge: it is refunded at
+once and logged and audited for the admins. A clawback of a commission that was already paid
+out reverses the closer's transfer where Stripe allows it (``payout_events``), else the
+closer's available balance stays negative and the next payout nets it off.
 """
 
 from __future__ import annotations
@@ -15,10 +21,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from closerhub.audit.service import record as audit
 from closerhub.payments import charges
 from closerhub.payments.clawbacks import clawback, refund_share, restore
-from closerhub.payments.gateway import WebhookEvent
+from closerhub.payments.gateway import WebhookEvent, get_gateway
 from closerhub.payments.models_charges import PAID_STATUSES, Charge, ChargeStatus
+from closerhub.payments.payout_events import clawback_paid_commission
 from closerhub.payments.webhooks import handles
 
 log = logging.getLogger(__name__)
@@ -60,10 +68,42 @@ def on_payment_intent_succeeded(session: Session, event: WebhookEvent, now: date
     """The business paid (also repairs an attempt whose result we never recorded)."""
     pi = event.data_object
     charge = _find(session, pi=pi.get("id"), obj=pi)
-    if charge is None or charge.status in PAID_STATUSES or charge.status in MANUAL:
-        return  # not ours, a replay, or already recorded (never move a paid charge back)
+    if charge is None or charge.status in MANUAL:
+        return  # not ours
+    if charge.status in PAID_STATUSES:
+        if charge.stripe_payment_intent_id not in (None, pi.get("id")):
+            _refund_duplicate(session, charge, pi, now)
+        return  # a replay, or already recorded (never move a paid charge back)
     charge.stripe_payment_intent_id = pi.get("id")
     charges.mark_succeeded(session, charge, _id(pi.get("latest_charge")), now)
+
+
+def _refund_duplicate(session: Session, charge: Charge, pi: dict[str, Any], now: datetime) -> None:
+    """Another attempt's PaymentIntent succeeded after the charge was paid: give that money back now.
+
+    The key is fixed per PaymentIntent, so a replayed or retried event refunds once. A gateway
+    error propagates: the event stays unprocessed and the webhook retry sweep tries again.
+    """
+    pi_id = str(pi.get("id"))
+    amount = int(pi.get("amount") or 0)
+    log.error(
+        "charge %s was paid twice: PaymentIntent %s succeeded after %s; refunding it",
+        charge.id,
+        pi_id,
+        charge.stripe_payment_intent_id,
+    )
+    gateway = get_gateway()
+    refund_id = None
+    if gateway.is_configured():
+        refund_id = gateway.create_refund(pi_id, idempotency_key=f"charge-{charge.id}-duplicate-{pi_id}-refund").id
+    audit(
+        session,
+        actor=None,
+        action="charge.duplicate_refunded" if refund_id else "charge.duplicate_payment",
+        obj=charge,
+        before={"payment_intent": charge.stripe_payment_intent_id},
+        after={"duplicate_payment_intent": pi_id, "amount": amount, "refund": refund_id, "at": now},
+    )
 
 
 @handles("payment_intent.payment_failed")
@@ -95,9 +135,12 @@ def on_charge_refunded(session: Session, event: WebhookEvent, now: datetime) -> 
     late moves nothing: only an increase over what we recorded is clawed back.
     """
     obj = event.data_object
-    charge = _find(session, pi=_id(obj.get("payment_intent")), ch=obj.get("id"), obj=obj)
+    pi_id = _id(obj.get("payment_intent"))
+    charge = _find(session, pi=pi_id, ch=obj.get("id"), obj=obj)
     if charge is None or charge.status in MANUAL:
         return
+    if pi_id and charge.stripe_payment_intent_id and pi_id != charge.stripe_payment_intent_id:
+        return  # the refund of a duplicate payment (see _refund_duplicate): the closer keeps the commission
     total = min(int(obj.get("amount_refunded") or 0), charge.amount)
     if total <= charge.refunded_amount:
         return
@@ -107,7 +150,9 @@ def on_charge_refunded(session: Session, event: WebhookEvent, now: datetime) -> 
     due = refund_share(charge, total) - refund_share(charge, charge.refunded_amount)
     due = min(due, charge.commission - charge.clawed_back)
     memo = f"Refund of charge #{charge.id} (outcome #{charge.outcome_id})"
-    charge.clawed_back += clawback(session, charge.outcome, due, memo, now)
+    taken = clawback(session, charge.outcome, due, memo, now)
+    charge.clawed_back += taken
+    clawback_paid_commission(session, charge.outcome, taken, now)  # already paid out: reverse the transfer
     charge.refunded_amount = total
     if charge.status != ChargeStatus.DISPUTED:
         charge.status = ChargeStatus.REFUNDED if total >= charge.amount else ChargeStatus.PARTIALLY_REFUNDED
@@ -129,6 +174,7 @@ def _take_for_dispute(session: Session, charge: Charge, dispute: dict[str, Any],
     taken = clawback(session, charge.outcome, remaining, memo, now)
     charge.clawed_back += taken
     charge.dispute_clawback += taken
+    clawback_paid_commission(session, charge.outcome, taken, now)  # already paid out: reverse the transfer
     charge.status = ChargeStatus.DISPUTED
 
 

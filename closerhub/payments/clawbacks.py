@@ -38,8 +38,9 @@ def clawback(session: Session, outcome: Outcome, amount: int, reason: str, now: 
     """Take up to ``amount`` of the outcome's commission back from the closer; returns what was taken.
 
     Pending first (not yet released), then available. If the commission was already paid
-    out, available goes negative: the next payout nets it off, or the payouts work reverses
-    the transfer (extend this function there). The caller commits.
+    out, available goes negative: the charge webhooks then call
+    ``payout_events.clawback_paid_commission`` to reverse the transfer where Stripe allows it;
+    what remains negative is netted off by the next payout. The caller commits.
     """
     if amount <= 0:
         return 0

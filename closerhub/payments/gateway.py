@@ -515,6 +515,18 @@ class Gateway:
     def retrieve_payment_intent(self, payment_intent_id: str) -> ChargeResult:
         return _charge_result_from_pi(self._call(self.client.v1.payment_intents.retrieve, payment_intent_id))
 
+    def cancel_payment_intent(self, payment_intent_id: str, *, idempotency_key: str) -> ChargeResult:
+        """Cancel a PaymentIntent that can still be paid (e.g. one waiting for the cardholder to
+        authenticate), so it can never succeed later. Stripe refuses to cancel a succeeded or
+        processing one: that is a ``GatewayRejected`` (read the intent to see where it stands)."""
+        pi = self._call(
+            self.client.v1.payment_intents.cancel,
+            payment_intent_id,
+            {},  # no cancellation_reason: optional, and localstripe refuses it
+            self._opts(idempotency_key),
+        )
+        return _charge_result_from_pi(pi)
+
     def create_refund(self, payment_intent_id: str, *, idempotency_key: str, amount: int | None = None) -> RefundInfo:
         params: dict[str, Any] = {"payment_intent": payment_intent_id}
         if amount is not None:

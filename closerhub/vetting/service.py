@@ -97,7 +97,7 @@ def decide(
 ) -> CloserVetting:
     """Record an admin's decision on a closer: ``approve``, ``request_changes`` or ``reject``.
 
-    Approving needs the whole checklist ticked; asking for changes and rejecting need a
+    Approving needs a verified email address and the whole checklist ticked; asking for changes and rejecting need a
     reason (the closer reads it). The ticked checklist and internal notes are saved with
     every decision.
     """
@@ -117,6 +117,13 @@ def decide(
         raise Conflict(
             f"This closer is {current.value.replace('_', ' ')}; they cannot be {target.value.replace('_', ' ')} now.",
             code="illegal_transition",
+        )
+    if target == VettingStatus.APPROVED and closer.email_verified_at is None:
+        # An approved closer gets booked: we must know we can reach them before vouching for them.
+        raise Conflict(
+            f"{closer.name} has not verified their email address yet: they cannot be approved until they do. "
+            "You can resend the verification email from their account page.",
+            code="email_not_verified",
         )
     ticks = {item: bool(checklist.get(item)) if checklist else False for item in CHECKLIST}
     errors: dict[str, str] = {}

@@ -3,11 +3,14 @@ approves them; they appear with the "Verified" badge; the admin suspends them an
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import select
 
 from closerhub.accounts.models import AccountStatus, User
 from closerhub.extensions import db
+from closerhub.notifications.models import OutboxMessage
 from closerhub.vetting.models import CloserVetting, VettingStatus
 from tests.conftest import PASSWORD
 
@@ -21,6 +24,17 @@ def log_in(page, email: str, password: str = PASSWORD) -> None:
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url("**/dashboard")
+
+
+def verify_link(address: str) -> str:
+    """The path of the verification link emailed to ``address`` (read from the outbox)."""
+    db.session.commit()
+    body = db.session.scalar(
+        select(OutboxMessage.text_body)
+        .where(OutboxMessage.to_address == address, OutboxMessage.template == "verify_email")
+        .order_by(OutboxMessage.id.desc())
+    )
+    return re.search(r"https?://[^/\s]+(/verify-email/\S+)", body).group(1)
 
 
 def search_for(page, name: str):
@@ -39,6 +53,9 @@ def test_a_new_closer_is_vetted_then_found_with_a_badge_then_suspended(page, mak
     page.get_by_role("button", name="Create account").click()
     page.wait_for_url("**/dashboard")
     assert "in review" in page.get_by_test_id("vetting-card").inner_text()
+    assert page.get_by_test_id("verify-banner").is_visible()
+    page.goto(verify_link("vera@example.com"))  # the link of the verification email: approval needs it
+    assert page.get_by_test_id("verify-result").get_attribute("data-outcome") == "verified"
 
     log_in(page, "omar@acme.example")
     assert search_for(page, "Vera Vetted").count() == 0

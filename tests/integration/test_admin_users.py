@@ -49,7 +49,7 @@ def test_a_users_page_shows_profile_vetting_engagements_and_appointments(
     assert "closer@example.com" in html and 'data-testid="vetting-status"' in html
     assert "Mindset Mastery" in html and "Acme Coaching" in html
     assert "booked" in html
-    assert "no email verification flow" in html  # nothing to resend: said, not hidden
+    assert 'data-testid="email-verification"' in html and "verified" in html  # the fixture closer is verified
     business_html = admin_client.get(f"/admin/users/{business_user.id}").get_data(as_text=True)
     assert "Claire Closer" in business_html and "Acme Coaching" in business_html
     assert admin_client.get("/admin/users/999999").status_code == 404
