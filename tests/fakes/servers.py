@@ -61,7 +61,7 @@ def _unused_port() -> int:
 def connect_fake() -> Iterator[FakeStripeConnect]:
     """A fresh fake of Stripe's Connect endpoints for one test."""
     if not FIXTURES.exists():
-        skip_or_fail(f"Stripe's fixtures are missing at {FIXTURES} (shared/ beside the checkout)")
+        skip_or_fail(f"Stripe's fixtures are missing at {FIXTURES} (vendored from ../shared/stripe)")
     fake = FakeStripeConnect().start()
     try:
         yield fake

@@ -8,7 +8,8 @@ Connect; this fake covers the rest of what ``closerhub.payments.gateway`` uses:
     POST /v1/transfers/{id}/reversals
 
 Like Stripe it: answers with objects shaped as in Stripe's published fixtures
-(``../shared/stripe/fixtures3.json``); refuses parameters that the SDK's typed params
+(``tests/fakes/stripe/fixtures3.json``, copied from ``../shared/stripe``); refuses parameters
+that the SDK's typed params
 (``stripe.params``) do not define; honours ``Idempotency-Key`` (same key + same params →
 the same response, marked ``Idempotent-Replayed``; same key + other params → 400
 ``idempotency_error``); refuses transfers to unknown accounts or accounts without an
@@ -40,7 +41,9 @@ import stripe.params as stripe_params
 
 from closerhub.payments.gateway import sign_webhook_payload
 
-FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "stripe" / "fixtures3.json"
+# A copy of ../shared/stripe/fixtures3.json (Stripe's published example objects, MIT: see LICENSE beside
+# it), vendored so a fresh clone anywhere runs these tests instead of skipping them.
+FIXTURES = Path(__file__).resolve().parent / "stripe" / "fixtures3.json"
 
 # Request options the SDK's params TypedDicts also list; they never travel as parameters.
 _OPTION_KEYS = {

@@ -38,7 +38,7 @@ def stripe_on(app: Flask, localstripe: str) -> Iterator[IdempotentProxy]:
 @pytest.fixture
 def signer() -> FakeStripeConnect:
     if not FIXTURES.exists():
-        pytest.skip(f"Stripe's fixtures are missing at {FIXTURES}")
+        pytest.fail(f"Stripe's fixtures are missing at {FIXTURES}")
     return FakeStripeConnect()  # not started: builds Stripe-shaped events signed as Stripe signs them
 
 

@@ -26,7 +26,7 @@ ACCOUNT_ID = "acct_closer_test_1"
 def signer(app: Flask) -> FakeStripeConnect:
     """Builds Stripe-shaped events (from the published fixtures), signed with the test secret."""
     if not FIXTURES.exists():
-        pytest.skip(f"Stripe's fixtures are missing at {FIXTURES}")
+        pytest.fail(f"Stripe's fixtures are missing at {FIXTURES}")
     app.config["STRIPE_WEBHOOK_SECRET"] = TEST_WEBHOOK_SECRET
     return FakeStripeConnect()  # not started: only its event builder is used
 
