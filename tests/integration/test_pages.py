@@ -69,3 +69,15 @@ def test_an_unknown_api_path_answers_problem_json(client: FlaskClient) -> None:
     assert response.status_code == 404
     assert response.mimetype == "application/problem+json"
     assert response.get_json()["status"] == 404
+
+
+def test_switching_language_returns_to_the_same_page_with_its_query_string(client: FlaskClient) -> None:
+    page = client.get("/login?next=/dashboard")
+    assert 'name="next" value="/login?next=/dashboard"' in page.get_data(as_text=True)
+    switched = client.post("/language/fr", data={"next": "/login?next=/dashboard"})
+    assert switched.status_code == 302
+    assert switched.headers["Location"].endswith("/login?next=/dashboard")
+
+
+def test_a_page_without_a_query_string_sends_its_bare_path_to_the_language_switch(client: FlaskClient) -> None:
+    assert 'name="next" value="/login"' in client.get("/login").get_data(as_text=True)
