@@ -23,7 +23,6 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     CheckConstraint,
-    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -38,20 +37,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from closerhub.accounts.models import User
 from closerhub.businesses.models import Business, Offer
-from closerhub.db import UTCDateTime
+from closerhub.db import UTCDateTime, str_enum
 from closerhub.engagements.models import Engagement
 from closerhub.extensions import db
-
-
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    return Enum(
-        cls,
-        name=name,
-        native_enum=False,
-        create_constraint=True,
-        length=20,
-        values_callable=lambda e: [m.value for m in e],
-    )
 
 
 class Lead(db.Model):
@@ -137,9 +125,9 @@ class Appointment(db.Model):
     # ends_at + the closer's buffer when booked: the range the database keeps exclusive.
     blocked_until: Mapped[datetime] = mapped_column(UTCDateTime())
     status: Mapped[AppointmentStatus] = mapped_column(
-        _enum(AppointmentStatus, "appointment_status"), default=AppointmentStatus.BOOKED
+        str_enum(AppointmentStatus, "appointment_status"), default=AppointmentStatus.BOOKED
     )
-    channel: Mapped[Channel] = mapped_column(_enum(Channel, "appointment_channel"))
+    channel: Mapped[Channel] = mapped_column(str_enum(Channel, "appointment_channel"))
     # Video: the room link (generated once, kept across reschedules, or the closer's own URL).
     meeting_url: Mapped[str | None] = mapped_column(String(500))
     # Phone: who dials whom, at which number (E.164).
@@ -147,7 +135,7 @@ class Appointment(db.Model):
     dial_number: Mapped[str | None] = mapped_column(String(20))
     prospect_timezone: Mapped[str] = mapped_column(String(64))  # the zone the prospect booked in
     answers: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)  # [{"question", "answer"}]
-    booked_via: Mapped[BookedVia] = mapped_column(_enum(BookedVia, "booked_via"))
+    booked_via: Mapped[BookedVia] = mapped_column(str_enum(BookedVia, "booked_via"))
     booked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     routing_reason: Mapped[str] = mapped_column(Text, default="")  # why this closer (round-robin log)
     follow_up_of_id: Mapped[int | None] = mapped_column(ForeignKey("appointments.id"))

@@ -5,12 +5,12 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, Boolean, CheckConstraint, Enum, ForeignKey, Integer, String, Text, true
+from sqlalchemy import JSON, BigInteger, Boolean, CheckConstraint, ForeignKey, Integer, String, Text, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from closerhub.accounts.models import User
 from closerhub.core.money import Money
-from closerhub.db import UTCDateTime
+from closerhub.db import UTCDateTime, str_enum
 from closerhub.extensions import db
 
 
@@ -84,16 +84,7 @@ class BusinessMember(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     business_id: Mapped[int] = mapped_column(ForeignKey("businesses.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
-    role: Mapped[MemberRole] = mapped_column(
-        Enum(
-            MemberRole,
-            name="member_role",
-            native_enum=False,
-            create_constraint=True,
-            length=20,
-            values_callable=lambda e: [m.value for m in e],
-        )
-    )
+    role: Mapped[MemberRole] = mapped_column(str_enum(MemberRole, "member_role"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     business: Mapped[Business] = relationship(back_populates="members")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import JSON, CheckConstraint, Date, Enum, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from closerhub.accounts.models import User
@@ -16,22 +16,11 @@ from closerhub.core.availability import (
     MAX_PER_DAY_RANGE,
     SLOT_MINUTES_RANGE,
 )
-from closerhub.db import UTCDateTime
+from closerhub.db import UTCDateTime, str_enum
 from closerhub.extensions import db
 
 RATE_MIN_BPS = 1000  # 10 %
 RATE_MAX_BPS = 2000  # 20 %
-
-
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    return Enum(
-        cls,
-        name=name,
-        native_enum=False,
-        create_constraint=True,
-        length=20,
-        values_callable=lambda e: [m.value for m in e],
-    )
 
 
 class LanguageLevel(enum.StrEnum):
@@ -58,7 +47,7 @@ class CloserProfile(db.Model):
     min_rate_bps: Mapped[int] = mapped_column(Integer, default=RATE_MIN_BPS)
     phone_e164: Mapped[str | None] = mapped_column(String(20))
     meeting_mode: Mapped[MeetingMode] = mapped_column(
-        _enum(MeetingMode, "meeting_mode"), default=MeetingMode.GENERATED_ROOM
+        str_enum(MeetingMode, "meeting_mode"), default=MeetingMode.GENERATED_ROOM
     )
     meeting_url: Mapped[str | None] = mapped_column(String(500))
     # The secret in the closer's private ICS feed URL (/calendar/<key>.ics); None = no feed.
@@ -94,7 +83,7 @@ class CloserLanguage(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     profile_id: Mapped[int] = mapped_column(ForeignKey("closer_profiles.id", ondelete="CASCADE"))
     code: Mapped[str] = mapped_column(String(2), index=True)
-    level: Mapped[LanguageLevel] = mapped_column(_enum(LanguageLevel, "language_level"))
+    level: Mapped[LanguageLevel] = mapped_column(str_enum(LanguageLevel, "language_level"))
 
     profile: Mapped[CloserProfile] = relationship(back_populates="languages")
 

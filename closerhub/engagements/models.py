@@ -18,13 +18,13 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, Integer, Text, text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from closerhub.accounts.models import User
 from closerhub.businesses.models import Business, Offer
 from closerhub.closers.models import RATE_MAX_BPS, RATE_MIN_BPS
-from closerhub.db import UTCDateTime
+from closerhub.db import UTCDateTime, str_enum
 from closerhub.extensions import db
 
 
@@ -51,14 +51,7 @@ class Engagement(db.Model):
     closer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     commission_rate_bps: Mapped[int] = mapped_column(Integer)
     status: Mapped[EngagementStatus] = mapped_column(
-        Enum(
-            EngagementStatus,
-            name="engagement_status",
-            native_enum=False,
-            create_constraint=True,
-            length=20,
-            values_callable=lambda e: [m.value for m in e],
-        ),
+        str_enum(EngagementStatus, "engagement_status"),
         default=EngagementStatus.PROPOSED,
     )
     # The engagement this one replaces (a rate change), for the history.

@@ -17,10 +17,10 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Enum, Index, Integer, String, Text
+from sqlalchemy import JSON, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from closerhub.db import UTCDateTime
+from closerhub.db import UTCDateTime, str_enum
 from closerhub.extensions import db
 
 
@@ -54,16 +54,7 @@ class OutboxMessage(db.Model):
     language: Mapped[str] = mapped_column(String(8))
     # Fixed when queued, so every retry carries the same Message-ID (receivers can de-duplicate).
     message_id: Mapped[str] = mapped_column(String(255), unique=True)
-    status: Mapped[OutboxStatus] = mapped_column(
-        Enum(
-            OutboxStatus,
-            name="outbox_status",
-            native_enum=False,
-            create_constraint=True,
-            length=20,
-            values_callable=lambda e: [m.value for m in e],
-        )
-    )
+    status: Mapped[OutboxStatus] = mapped_column(str_enum(OutboxStatus, "outbox_status"))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     # pending: not before this instant; sending: when the claim lapses; otherwise empty.
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

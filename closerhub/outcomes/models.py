@@ -21,25 +21,14 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, Enum, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from closerhub.accounts.models import User
 from closerhub.booking.models import Appointment
 from closerhub.core.money import Money
-from closerhub.db import UTCDateTime
+from closerhub.db import UTCDateTime, str_enum
 from closerhub.extensions import db
-
-
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    return Enum(
-        cls,
-        name=name,
-        native_enum=False,
-        create_constraint=True,
-        length=20,
-        values_callable=lambda e: [m.value for m in e],
-    )
 
 
 class OutcomeResult(enum.StrEnum):
@@ -93,18 +82,18 @@ class Outcome(db.Model):
     closer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     business_id: Mapped[int] = mapped_column(ForeignKey("businesses.id"), index=True)
     engagement_id: Mapped[int] = mapped_column(ForeignKey("engagements.id"))
-    result: Mapped[OutcomeResult] = mapped_column(_enum(OutcomeResult, "outcome_result"))
+    result: Mapped[OutcomeResult] = mapped_column(str_enum(OutcomeResult, "outcome_result"))
     status: Mapped[OutcomeStatus] = mapped_column(
-        _enum(OutcomeStatus, "outcome_status"), default=OutcomeStatus.RECORDED
+        str_enum(OutcomeStatus, "outcome_status"), default=OutcomeStatus.RECORDED
     )
     # Won: the deal value (minor units). Another currency than the offer's needs a reason.
     deal_amount: Mapped[int | None] = mapped_column(BigInteger)
     deal_currency: Mapped[str | None] = mapped_column(String(3))
     currency_reason: Mapped[str | None] = mapped_column(Text)
-    lost_reason: Mapped[LostReason | None] = mapped_column(_enum(LostReason, "lost_reason"))
+    lost_reason: Mapped[LostReason | None] = mapped_column(str_enum(LostReason, "lost_reason"))
     lost_reason_text: Mapped[str] = mapped_column(Text, default="")
     objections: Mapped[list[str]] = mapped_column(JSON, default=list)
-    technique: Mapped[Technique | None] = mapped_column(_enum(Technique, "closing_technique"))
+    technique: Mapped[Technique | None] = mapped_column(str_enum(Technique, "closing_technique"))
     buying_signals: Mapped[list[str]] = mapped_column(JSON, default=list)
     next_step: Mapped[str] = mapped_column(Text, default="")
     next_step_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

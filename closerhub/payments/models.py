@@ -21,22 +21,11 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, CheckConstraint, Enum, ForeignKey, Index, String, Text, event
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column
 
-from closerhub.db import UTCDateTime
+from closerhub.db import UTCDateTime, str_enum
 from closerhub.extensions import db
-
-
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    return Enum(
-        cls,
-        name=name,
-        native_enum=False,
-        create_constraint=True,
-        length=20,
-        values_callable=lambda e: [m.value for m in e],
-    )
 
 
 class Bucket(enum.StrEnum):
@@ -61,9 +50,9 @@ class LedgerEntry(db.Model):
     id: Mapped[int] = mapped_column(BigInteger().with_variant(db.Integer, "sqlite"), primary_key=True)
     closer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     currency: Mapped[str] = mapped_column(String(3))
-    bucket: Mapped[Bucket] = mapped_column(_enum(Bucket, "ledger_bucket"))
+    bucket: Mapped[Bucket] = mapped_column(str_enum(Bucket, "ledger_bucket"))
     amount: Mapped[int] = mapped_column(BigInteger)
-    kind: Mapped[EntryKind] = mapped_column(_enum(EntryKind, "ledger_kind"))
+    kind: Mapped[EntryKind] = mapped_column(str_enum(EntryKind, "ledger_kind"))
     outcome_id: Mapped[int | None] = mapped_column(ForeignKey("outcomes.id"), index=True)
     payout_id: Mapped[int | None] = mapped_column(BigInteger, index=True)  # the payouts table comes with Stripe
     memo: Mapped[str] = mapped_column(Text, default="")

@@ -19,13 +19,13 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, Enum, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from closerhub.accounts.models import User
 from closerhub.businesses.models import Business
 from closerhub.core.money import Money
-from closerhub.db import UTCDateTime
+from closerhub.db import UTCDateTime, str_enum
 from closerhub.extensions import db
 from closerhub.outcomes.models import Outcome
 
@@ -74,14 +74,7 @@ class Charge(db.Model):
     platform_fee: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     status: Mapped[ChargeStatus] = mapped_column(
-        Enum(
-            ChargeStatus,
-            name="charge_status",
-            native_enum=False,
-            create_constraint=True,
-            length=20,
-            values_callable=lambda e: [m.value for m in e],
-        ),
+        str_enum(ChargeStatus, "charge_status"),
         default=ChargeStatus.PENDING,
     )
     stripe_payment_intent_id: Mapped[str | None] = mapped_column(String(255), index=True)

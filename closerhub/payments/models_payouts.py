@@ -22,7 +22,6 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     Date,
-    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -35,19 +34,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from closerhub.accounts.models import User
 from closerhub.core.money import Money
-from closerhub.db import UTCDateTime
+from closerhub.db import UTCDateTime, str_enum
 from closerhub.extensions import db
-
-
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    return Enum(
-        cls,
-        name=name,
-        native_enum=False,
-        create_constraint=True,
-        length=20,
-        values_callable=lambda e: [m.value for m in e],
-    )
 
 
 class RunStatus(enum.StrEnum):
@@ -83,8 +71,8 @@ class PayoutRun(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    status: Mapped[RunStatus] = mapped_column(_enum(RunStatus, "payout_run_status"), default=RunStatus.RUNNING)
-    mode: Mapped[RunMode] = mapped_column(_enum(RunMode, "payout_run_mode"))
+    status: Mapped[RunStatus] = mapped_column(str_enum(RunStatus, "payout_run_status"), default=RunStatus.RUNNING)
+    mode: Mapped[RunMode] = mapped_column(str_enum(RunMode, "payout_run_mode"))
     triggered_by: Mapped[str] = mapped_column(String(20))  # "worker", "cli" or "admin"
     triggered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # the admin who clicked
     # The worker's weekly run claims its day: a second worker's insert for the same day fails.
@@ -110,7 +98,7 @@ class Payout(db.Model):
     closer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     currency: Mapped[str] = mapped_column(String(3))
     amount: Mapped[int] = mapped_column(BigInteger)
-    status: Mapped[PayoutStatus] = mapped_column(_enum(PayoutStatus, "payout_status"))
+    status: Mapped[PayoutStatus] = mapped_column(str_enum(PayoutStatus, "payout_status"))
     # The connected account at reservation: a re-send must repeat the exact parameters of the first call.
     destination: Mapped[str | None] = mapped_column(String(255))
     stripe_transfer_id: Mapped[str | None] = mapped_column(String(255), unique=True)
@@ -175,7 +163,7 @@ class PayoutNotice(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     closer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    kind: Mapped[NoticeKind] = mapped_column(_enum(NoticeKind, "payout_notice_kind"))
+    kind: Mapped[NoticeKind] = mapped_column(str_enum(NoticeKind, "payout_notice_kind"))
     reference: Mapped[str] = mapped_column(String(255), default="", server_default="")
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -16,11 +16,11 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, Enum, ForeignKey, Text, false
+from sqlalchemy import Boolean, ForeignKey, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from closerhub.accounts.models import User
-from closerhub.db import UTCDateTime
+from closerhub.db import UTCDateTime, str_enum
 from closerhub.extensions import db
 
 
@@ -41,14 +41,7 @@ class CloserVetting(db.Model):
 
     closer_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     status: Mapped[VettingStatus] = mapped_column(
-        Enum(
-            VettingStatus,
-            name="vetting_status",
-            native_enum=False,
-            create_constraint=True,
-            length=20,
-            values_callable=lambda e: [m.value for m in e],
-        ),
+        str_enum(VettingStatus, "vetting_status"),
         default=VettingStatus.IN_REVIEW,
         index=True,
     )
