@@ -27,7 +27,12 @@ def dashboard() -> str:
         "business": "pages/dashboard_business.html",
         "admin": "pages/dashboard_admin.html",
     }[current_user.role.value]
-    return render_template(template)
+    context = {}
+    if current_user.is_closer:
+        from closerhub.payments.ledger import balances  # one grouped query, the closer's own
+
+        context["balances"] = balances(db.session, current_user.id)
+    return render_template(template, **context)
 
 
 @bp.post("/language/<lang>")

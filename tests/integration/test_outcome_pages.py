@@ -127,3 +127,12 @@ def test_the_admin_resolves_a_dispute_with_a_mandatory_note(app, deal, call, adm
     [balance] = ledger.balances(db.session, deal.closer.id)
     assert balance.pending == 45000
     assert _logged_in(app, deal.owner).get("/admin/disputes").status_code == 403
+
+
+def test_the_closer_dashboard_shows_the_same_balances_as_the_earnings_page(app, deal, call) -> None:
+    client = _logged_in(app, deal.closer)
+    assert "Your commissions will appear here" in client.get("/dashboard").get_data(as_text=True)
+    recorded(deal, call)
+    card = client.get("/dashboard").get_data(as_text=True)
+    assert 'data-testid="earnings-card"' in card and "Pending €720.00" in card
+    assert "Your commissions will appear here" not in card
