@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import enum
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import DateTime, Enum, MetaData
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.types import TypeDecorator
 
 # Deterministic constraint names: Alembic needs them to alter constraints later
@@ -50,6 +50,24 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+_T = TypeVar("_T")
+_MAX_ID = 2**63  # BIGINT: a larger "id" from a URL or a JSON body would overflow in the driver
+
+
+def is_plausible_id(raw_id: object) -> bool:
+    """An id from the outside world worth a query: an int (not a bool) from 1 to BIGINT's maximum.
+
+    Strings, floats, zero, negatives and values past BIGINT are refused before the query, so
+    bad input is a plain "not found" instead of a driver error.
+    """
+    return type(raw_id) is int and 0 < raw_id < _MAX_ID
+
+
+def get_by_id(session: Session, model: type[_T], raw_id: object) -> _T | None:
+    """``session.get(model, raw_id)`` for an id from the outside world; None unless it is plausible."""
+    return session.get(model, raw_id) if is_plausible_id(raw_id) else None
 
 
 def str_enum(cls: type[enum.Enum], name: str) -> Enum:

@@ -13,9 +13,11 @@ from typing import Any, Protocol, TypeVar
 from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.orm import Session
 
 from closerhub.accounts.models import Role, User
 from closerhub.core.errors import NotFound
+from closerhub.db import get_by_id
 from closerhub.extensions import db
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -57,9 +59,13 @@ business_required = role_required(Role.BUSINESS)
 closer_required = role_required(Role.CLOSER)
 
 
-def find_visible(model: type[T], object_id: Any, user: User | None) -> T:
-    """The object if it exists and ``user`` may see it; otherwise ``core.errors.NotFound``."""
-    obj = db.session.get(model, object_id) if _valid_id(object_id) else None
+def find_visible(model: type[T], object_id: Any, user: User | None, session: Session | None = None) -> T:
+    """The object if it exists and ``user`` may see it (its ``can_view``); otherwise ``core.errors.NotFound``.
+
+    The one tenant check behind every ``find_*`` service: another tenant's object and a missing
+    one answer alike ("<Model> not found.", 404).
+    """
+    obj = get_by_id(session or db.session, model, object_id)
     if obj is None or not obj.can_view(user):
         raise NotFound(f"{model.__name__} not found.")
     return obj
@@ -72,7 +78,3 @@ def get_visible_or_404(model: type[T], object_id: Any, user: User | None = None)
         return find_visible(model, object_id, who)  # type: ignore[arg-type]
     except NotFound:
         abort(404)
-
-
-def _valid_id(object_id: Any) -> bool:
-    return isinstance(object_id, int) and not isinstance(object_id, bool) and 0 < object_id < 2**63

@@ -22,6 +22,7 @@ from closerhub import clock
 from closerhub.accounts.models import AccountStatus, User
 from closerhub.audit.service import record
 from closerhub.core.errors import Conflict, PermissionDenied, ValidationError
+from closerhub.db import get_by_id
 from closerhub.notifications.service import public_url, queue_email
 
 _INVALID = (
@@ -90,9 +91,9 @@ def user_for_verify_token(session: Session, token: str) -> User:
 
 def _user_for(session: Session, data: object) -> User | None:
     """The user a (signature-checked) payload names, if the address it was sent to is still theirs."""
-    if not isinstance(data, dict) or type(data.get("uid")) is not int or not 0 < data["uid"] < 2**63:
+    if not isinstance(data, dict):
         return None
-    user = session.get(User, data["uid"])
+    user = get_by_id(session, User, data.get("uid"))
     if user is None or data.get("em") != _email_fingerprint(user.email):
         return None
     return user

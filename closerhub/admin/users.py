@@ -22,6 +22,7 @@ from closerhub.audit.service import record
 from closerhub.businesses.models import Business
 from closerhub.businesses.service import clean_text
 from closerhub.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from closerhub.db import get_by_id
 from closerhub.notifications.service import public_url, queue_email
 
 REASON_MAX = 1000
@@ -57,7 +58,7 @@ def users_query(flt: UserFilter) -> Select[tuple[User]]:
 
 def find_user(session: Session, user_id: object) -> User:
     """Any user by id (admins see everyone); NotFound otherwise."""
-    user = session.get(User, user_id) if type(user_id) is int and 0 < user_id < 2**63 else None
+    user = get_by_id(session, User, user_id)
     if user is None:
         raise NotFound("User not found.")
     return user

@@ -14,6 +14,7 @@ from closerhub.admin.forms import VettingForm
 from closerhub.admin.views import bp, page_number, paginate
 from closerhub.closers.models import CloserProfile
 from closerhub.core.errors import DomainError
+from closerhub.db import get_by_id
 from closerhub.extensions import db
 from closerhub.forms_util import show_errors
 from closerhub.vetting import service
@@ -42,7 +43,7 @@ def vetting_queue() -> str:
 
 
 def _closer_or_404(closer_id: int) -> User:
-    user = db.session.get(User, closer_id) if 0 < closer_id < 2**63 else None
+    user = get_by_id(db.session, User, closer_id)
     if user is None or user.role != Role.CLOSER:
         abort(404)
     return user

@@ -20,10 +20,11 @@ from sqlalchemy.orm import Session
 
 from closerhub import clock
 from closerhub.accounts.models import User
+from closerhub.accounts.permissions import find_visible
 from closerhub.accounts.service import SUPPORTED_LANGUAGES, clean_name, normalize_email
 from closerhub.booking.models import Appointment, Lead
 from closerhub.businesses.service import clean_text, collect
-from closerhub.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from closerhub.core.errors import Conflict, PermissionDenied, ValidationError
 from closerhub.core.tz import is_valid_zone
 
 if TYPE_CHECKING:
@@ -263,17 +264,10 @@ def create_lead(session: Session, actor: User, raw: Mapping[str, Any]) -> Lead:
     return lead
 
 
-def _valid_id(lead_id: object) -> bool:
-    return type(lead_id) is int and 0 < lead_id < 2**63
-
-
 def find_lead(session: Session, lead_id: object, viewer: User | None) -> Lead:
     """A lead ``viewer`` may see (its business's team, admins, a closer with a call with it);
     NotFound (404) for a missing one and for another tenant's."""
-    lead = session.get(Lead, lead_id) if _valid_id(lead_id) else None
-    if lead is None or not lead.can_view(viewer):
-        raise NotFound("Lead not found.")
-    return lead
+    return find_visible(Lead, lead_id, viewer, session)
 
 
 def can_edit_lead(lead: Lead, user: User | None) -> bool:

@@ -10,6 +10,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from closerhub.accounts.models import User
+from closerhub.accounts.permissions import find_visible
 from closerhub.booking.models import Appointment, AppointmentStatus
 from closerhub.core.errors import NotFound, ValidationError
 from closerhub.core.tz import require_aware
@@ -22,11 +23,7 @@ TOKEN_SALT = "appointment-manage"  # noqa: S105  (an itsdangerous salt, not a se
 
 def find_appointment(session: Session, appointment_id: object, viewer: User | None) -> Appointment:
     """An appointment ``viewer`` may see (its closer, the business's team, admins); NotFound otherwise."""
-    valid = type(appointment_id) is int and 0 < appointment_id < 2**63
-    appointment = session.get(Appointment, appointment_id) if valid else None
-    if appointment is None or not appointment.can_view(viewer):
-        raise NotFound("Appointment not found.")
-    return appointment
+    return find_visible(Appointment, appointment_id, viewer, session)
 
 
 def list_appointments(

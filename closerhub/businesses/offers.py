@@ -20,6 +20,7 @@ from closerhub.businesses.models import BOOKING_QUESTIONS_MAX, Business, Offer
 from closerhub.businesses.service import clean_text, collect
 from closerhub.core.errors import NotFound, PermissionDenied, ValidationError
 from closerhub.core.money import MAX_MINOR_UNITS, Money
+from closerhub.db import get_by_id
 
 DESCRIPTION_MAX = 5000
 SCRIPT_MAX = 20000
@@ -153,7 +154,7 @@ def create_offer(session: Session, actor: User, data: OfferData) -> Offer:
 
 def find_offer(session: Session, offer_id: object, viewer: User | None) -> Offer:
     """An offer ``viewer`` may see; NotFound (404) for a missing one and for another tenant's."""
-    offer = session.get(Offer, offer_id) if type(offer_id) is int and 0 < offer_id < 2**63 else None
+    offer = get_by_id(session, Offer, offer_id)
     if offer is None or not offer.can_view(viewer):
         raise NotFound("Offer not found.")
     return offer

@@ -31,6 +31,7 @@ from closerhub.businesses.models import Business, BusinessMember, InvitationStat
 from closerhub.businesses.service import collect
 from closerhub.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from closerhub.core.tz import require_zone
+from closerhub.db import get_by_id
 from closerhub.notifications.service import queue_email
 
 DEFAULT_INVITE_DAYS = 7
@@ -237,7 +238,7 @@ def accept_invitation(
 def revoke_invitation(session: Session, actor: User, business: Business, invitation_id: int) -> TeamInvitation:
     """Cancel a pending invitation (owner only); its link stops working. Revoking twice is harmless."""
     _require_owner(business, actor, "manage invitations")
-    invitation = session.get(TeamInvitation, invitation_id) if 0 < invitation_id < 2**63 else None
+    invitation = get_by_id(session, TeamInvitation, invitation_id)
     if invitation is None or invitation.business_id != business.id:
         raise NotFound("Invitation not found.")
     if invitation.accepted_at is not None:
@@ -258,7 +259,7 @@ def remove_member(session: Session, actor: User, business: Business, member_id: 
     end) and its API tokens are revoked; a later invitation gives it a seat again.
     """
     _require_owner(business, actor, "remove members")
-    member = session.get(BusinessMember, member_id) if 0 < member_id < 2**63 else None
+    member = get_by_id(session, BusinessMember, member_id)
     if member is None or member.business_id != business.id:
         raise NotFound("Team member not found.")
     if member.role == MemberRole.OWNER:

@@ -41,6 +41,7 @@ from closerhub.closers.summary import refresh_summary
 from closerhub.core.errors import NotFound, ValidationError
 from closerhub.core.text import clean_text
 from closerhub.core.tz import require_zone
+from closerhub.db import get_by_id
 
 # The vocabularies are re-exported: search and other features import them from here.
 __all__ = [
@@ -192,7 +193,7 @@ class CloserCard:
 
 def find_closer(session: Session, closer_id: object, viewer: User | None, now: datetime) -> CloserCard:
     """A closer's public card for any logged-in viewer; a missing, suspended or non-closer id is NotFound."""
-    user = session.get(User, closer_id) if isinstance(closer_id, int) and 0 < closer_id < 2**63 else None
+    user = get_by_id(session, User, closer_id)
     if user is None or user.role != Role.CLOSER or user.status != AccountStatus.ACTIVE:
         raise NotFound("Closer not found.")
     profile = session.scalar(select(CloserProfile).where(CloserProfile.user_id == user.id))

@@ -20,6 +20,7 @@ from closerhub.businesses.models import Offer
 from closerhub.businesses.service import clean_text
 from closerhub.closers.models import RATE_MAX_BPS, RATE_MIN_BPS, CloserProfile
 from closerhub.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from closerhub.db import get_by_id, is_plausible_id
 from closerhub.engagements.emails import notify as _notify
 from closerhub.engagements.models import OPEN_STATUSES, Engagement, EngagementStatus
 from closerhub.engagements.queries import engagements_query, open_engagements  # noqa: F401  (re-exported)
@@ -50,7 +51,7 @@ def clean_rate(raw: object) -> int:
 
 
 def _closer(session: Session, closer_id: object) -> User:
-    user = session.get(User, closer_id) if type(closer_id) is int and 0 < closer_id < 2**63 else None
+    user = get_by_id(session, User, closer_id)
     if user is None or user.role != Role.CLOSER or user.status != AccountStatus.ACTIVE:
         raise _fail("closer_id", "There is no closer with this id.")
     if not is_approved(session, user.id):  # businesses engage only closers an admin has verified
@@ -79,7 +80,7 @@ def _closer_min_rate(session: Session, closer: User) -> int:
 
 
 def _own_offer(session: Session, actor: User, offer_id: object) -> Offer:
-    offer = session.get(Offer, offer_id) if type(offer_id) is int and 0 < offer_id < 2**63 else None
+    offer = get_by_id(session, Offer, offer_id)
     if offer is None or offer.business_id != actor.business_id:  # another tenant's offer reads as missing
         raise _fail("offer_id", "There is no offer with this id in your business.")
     if not offer.is_active:
@@ -191,9 +192,7 @@ def propose(
 
 def find_engagement(session: Session, engagement_id: object, viewer: User | None) -> Engagement:
     """An engagement ``viewer`` may see; NotFound (404) for a missing one and for anyone else's."""
-    engagement = (
-        session.get(Engagement, engagement_id) if type(engagement_id) is int and 0 < engagement_id < 2**63 else None
-    )
+    engagement = get_by_id(session, Engagement, engagement_id)
     if engagement is None or not engagement.can_view(viewer):
         raise NotFound("Engagement not found.")
     return engagement
@@ -333,7 +332,7 @@ def require_active_engagement(
     already hold the database write lock.
     """
     engagement = None
-    if type(engagement_id) is int and 0 < engagement_id < 2**63:
+    if is_plausible_id(engagement_id):
         stmt = select(Engagement).where(Engagement.id == engagement_id)
         if lock:
             stmt = stmt.with_for_update()

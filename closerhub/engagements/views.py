@@ -21,6 +21,7 @@ from closerhub.businesses import offers as offers_service
 from closerhub.businesses.forms import ActionForm
 from closerhub.closers.models import RATE_MIN_BPS, CloserProfile
 from closerhub.core.errors import DomainError, ValidationError
+from closerhub.db import get_by_id
 from closerhub.engagements import service
 from closerhub.engagements.forms import DeclineForm, EndForm, ProposeForm, RateForm, bps_to_percent, percent_to_bps
 from closerhub.engagements.models import OPEN_STATUSES, Engagement, EngagementStatus
@@ -66,7 +67,7 @@ def index() -> str:
 
 
 def _closer_or_404(closer_id: int | None) -> tuple[User, int]:
-    user = db.session.get(User, closer_id) if closer_id and 0 < closer_id < 2**63 else None
+    user = get_by_id(db.session, User, closer_id)
     if user is None or user.role != Role.CLOSER or user.status != AccountStatus.ACTIVE:
         abort(404)
     minimum = db.session.scalar(select(CloserProfile.min_rate_bps).where(CloserProfile.user_id == user.id))

@@ -14,6 +14,7 @@ from closerhub.accounts.models import User
 from closerhub.businesses.models import Business
 from closerhub.businesses.service import clean_text
 from closerhub.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from closerhub.db import get_by_id
 from closerhub.outcomes.models import Outcome, OutcomeResult, OutcomeStatus, Review
 from closerhub.outcomes.ratings import Rating, closer_rating, closer_ratings
 from closerhub.outcomes.service import find_outcome
@@ -78,7 +79,7 @@ def add_review(session: Session, actor: User, outcome_id: object, rating: object
 
 def reply(session: Session, actor: User, review_id: object, text: object) -> Review:
     """The reviewed closer answers a review, once."""
-    review = session.get(Review, review_id) if type(review_id) is int and 0 < review_id < 2**63 else None
+    review = get_by_id(session, Review, review_id)
     if review is None or not review.can_view(actor):
         raise NotFound("Review not found.")
     if actor.id != review.closer_id:

@@ -16,11 +16,12 @@ from sqlalchemy.orm import Session
 
 from closerhub import clock
 from closerhub.accounts.models import User
+from closerhub.accounts.permissions import find_visible
 from closerhub.audit.service import record as audit
 from closerhub.booking.models import Appointment, AppointmentEvent, AppointmentStatus
 from closerhub.businesses.service import clean_text
 from closerhub.core import commission as commission_core
-from closerhub.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from closerhub.core.errors import Conflict, PermissionDenied, ValidationError
 from closerhub.core.money import Money
 from closerhub.outcomes.emails import notify
 from closerhub.outcomes.models import Outcome, OutcomeResult, OutcomeRevision, OutcomeStatus
@@ -42,24 +43,14 @@ __all__ = [
 NOTE_MAX = 2000
 
 
-def _valid_id(value: object) -> bool:
-    return type(value) is int and 0 < value < 2**63
-
-
 def find_appointment(session: Session, appointment_id: object, viewer: User | None) -> Appointment:
     """An appointment ``viewer`` may see; NotFound for a missing one and for anyone else's."""
-    appointment = session.get(Appointment, appointment_id) if _valid_id(appointment_id) else None
-    if appointment is None or not appointment.can_view(viewer):
-        raise NotFound("Appointment not found.")
-    return appointment
+    return find_visible(Appointment, appointment_id, viewer, session)
 
 
 def find_outcome(session: Session, outcome_id: object, viewer: User | None) -> Outcome:
     """An outcome ``viewer`` may see; NotFound for a missing one and for anyone else's."""
-    outcome = session.get(Outcome, outcome_id) if _valid_id(outcome_id) else None
-    if outcome is None or not outcome.can_view(viewer):
-        raise NotFound("Outcome not found.")
-    return outcome
+    return find_visible(Outcome, outcome_id, viewer, session)
 
 
 def outcome_of(session: Session, appointment_id: int) -> Outcome | None:

@@ -30,10 +30,11 @@ from sqlalchemy import Select, and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from closerhub.accounts.models import User
+from closerhub.accounts.permissions import find_visible
 from closerhub.audit.service import record as audit
 from closerhub.businesses.models import Business
 from closerhub.businesses.service import clean_text
-from closerhub.core.errors import Conflict, NotFound, PermissionDenied
+from closerhub.core.errors import Conflict, PermissionDenied
 from closerhub.notifications.service import public_url, queue_email
 from closerhub.outcomes.models import Outcome
 from closerhub.payments import ledger
@@ -78,11 +79,7 @@ def charge_of(session: Session, outcome_id: int) -> Charge | None:
 
 def find_charge(session: Session, charge_id: object, viewer: User | None) -> Charge:
     """A charge ``viewer`` may see; NotFound for a missing one and for another business's."""
-    valid = type(charge_id) is int and 0 < charge_id < 2**63
-    charge = session.get(Charge, charge_id) if valid else None
-    if charge is None or not charge.can_view(viewer):
-        raise NotFound("Charge not found.")
-    return charge
+    return find_visible(Charge, charge_id, viewer, session)
 
 
 def charges_query(viewer: User) -> Select[tuple[Charge]]:

@@ -16,6 +16,7 @@ from closerhub.accounts.models import Role, User
 from closerhub.audit.service import record
 from closerhub.businesses.service import clean_text
 from closerhub.core.errors import Conflict, NotFound, ValidationError
+from closerhub.db import get_by_id
 from closerhub.notifications.service import public_url, queue_email
 from closerhub.vetting.models import CHECKLIST, CloserVetting, VettingStatus, new_vetting
 
@@ -62,7 +63,7 @@ def is_approved(session: Session, closer_id: int) -> bool:
 
 
 def _closer(session: Session, closer_id: object) -> User:
-    user = session.get(User, closer_id) if type(closer_id) is int and 0 < closer_id < 2**63 else None
+    user = get_by_id(session, User, closer_id)
     if user is None or user.role != Role.CLOSER:
         raise NotFound("Closer not found.")
     return user
