@@ -26,6 +26,11 @@ def select_timezone() -> str | None:
     return None
 
 
+def current_locale() -> str:
+    """The request's locale as a string ("en", "fr") for Babel's formatters."""
+    return str(get_locale() or "en")
+
+
 def local_time(instant: datetime | None, zone: str | None = None, fmt: str = "medium") -> str:
     """Format an instant in a zone and say which zone it is (every page states the zone)."""
     if instant is None:

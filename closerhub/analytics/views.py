@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, abort, render_template, request, url_for
-from flask_babel import format_date, get_locale
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -26,6 +26,7 @@ from closerhub.analytics import charts, export, queries
 from closerhub.analytics.tables import Context, Table, builders_for
 from closerhub.core.money import Money, format_money
 from closerhub.extensions import db
+from closerhub.i18n import current_locale
 
 bp = Blueprint("analytics", __name__)
 
@@ -47,10 +48,6 @@ class RangeForm(FlaskForm):
 
 def _me() -> User:
     return current_user  # type: ignore[return-value]
-
-
-def _locale() -> str:
-    return str(get_locale() or "en")
 
 
 def _context(form: RangeForm) -> Context | None:
@@ -115,7 +112,7 @@ def csv_url(slug: str) -> str:
 
 
 def _cell(value: Any, kind: str) -> str:
-    return export.cell_html(value, kind, _locale(), _me().timezone)
+    return export.cell_html(value, kind, current_locale(), _me().timezone)
 
 
 # --- charts -------------------------------------------------------------------------------
@@ -123,7 +120,7 @@ def _cell(value: Any, kind: str) -> str:
 
 def _charts(ctx: Context, tables: dict[str, Table]) -> dict[str, str]:
     """The SVG charts of the page, drawn from the same tables the page lists."""
-    locale = _locale()
+    locale = current_locale()
     labels = [format_date(w.start_date, "d MMM") for w in ctx.weeks]
     x_label = _("Week starting Monday (%(zone)s)", zone=ctx.zone)
     weekly = tables["weekly"].rows

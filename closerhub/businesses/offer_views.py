@@ -6,7 +6,6 @@ from collections.abc import Callable
 
 from babel.numbers import format_decimal
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -20,19 +19,16 @@ from closerhub.core.errors import DomainError, ValidationError
 from closerhub.core.money import Money, currency_exponent, parse_money
 from closerhub.extensions import db
 from closerhub.forms_util import show_errors
+from closerhub.i18n import current_locale
 
 bp = Blueprint("offers", __name__, url_prefix="/offers")
-
-
-def _locale() -> str:
-    return str(get_locale() or "en")
 
 
 def _price_text(price: Money) -> str:
     """The price as the user would type it in their locale (``2500.00`` → ``2,500.00`` / ``2 500,00``)."""
     exp = currency_exponent(price.currency)
     pattern = "#,##0" + ("." + "0" * exp if exp else "")
-    return format_decimal(price.to_decimal(), format=pattern, locale=_locale())
+    return format_decimal(price.to_decimal(), format=pattern, locale=current_locale())
 
 
 @bp.get("")
@@ -51,7 +47,9 @@ def _form_data(form: OfferForm) -> tuple[offers.OfferData, dict[str, str]]:
     errors: dict[str, str] = {}
     price: Money | None = None
     try:
-        price = parse_money(form.price.data or "", (form.currency.data or "").strip().upper(), _locale(), field="price")
+        price = parse_money(
+            form.price.data or "", (form.currency.data or "").strip().upper(), current_locale(), field="price"
+        )
     except ValidationError as exc:
         errors.update(exc.field_errors or {"price": exc.message})
     data = offers.OfferData(

@@ -7,7 +7,6 @@ from decimal import Decimal
 
 from babel.numbers import format_percent
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_user
 from werkzeug.wrappers import Response
@@ -23,6 +22,7 @@ from closerhub.core.money import Money, format_money
 from closerhub.core.tz import all_zones
 from closerhub.extensions import db, limiter
 from closerhub.forms_util import show_errors
+from closerhub.i18n import current_locale
 from closerhub.notifications.service import public_url
 
 bp = Blueprint("businesses", __name__, url_prefix="/businesses")
@@ -31,20 +31,16 @@ bp = Blueprint("businesses", __name__, url_prefix="/businesses")
 # --- template filters used by business, offer and engagement pages and emails ----------
 
 
-def _locale() -> str:
-    return str(get_locale() or "en")
-
-
 @bp.app_template_filter("money")
 def money_filter(value: Money) -> str:
     """``Money(250000, "EUR")`` → ``€2,500.00`` (en) / ``2 500,00 €`` (fr)."""
-    return format_money(value, _locale())
+    return format_money(value, current_locale())
 
 
 @bp.app_template_filter("rate_percent")
 def rate_percent_filter(bps: int) -> str:
     """1250 bps → ``12.5%`` (en) / ``12,5 %`` (fr)."""
-    return format_percent(Decimal(bps) / 10000, locale=_locale(), decimal_quantization=False)
+    return format_percent(Decimal(bps) / 10000, locale=current_locale(), decimal_quantization=False)
 
 
 @bp.app_template_global("industry_label")

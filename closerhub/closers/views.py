@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -19,6 +18,7 @@ from closerhub.core.errors import DomainError, NotFound, ValidationError
 from closerhub.core.tz import all_zones, to_local, utc_offset_label
 from closerhub.extensions import db
 from closerhub.forms_util import show_errors
+from closerhub.i18n import current_locale
 from closerhub.outcomes import reviews
 
 bp = Blueprint("closers", __name__, url_prefix="/closers")
@@ -26,10 +26,6 @@ bp = Blueprint("closers", __name__, url_prefix="/closers")
 PROFILE_REVIEWS = 10  # the latest reviews on the public profile (the closer's own page lists them all)
 # Service field names that the HTML form calls differently.
 _FORM_FIELD = {"min_rate_bps": "min_rate_percent"}
-
-
-def _locale() -> str:
-    return str(get_locale() or "en")
 
 
 @bp.get("/<int:closer_id>")
@@ -54,7 +50,7 @@ def show(closer_id: int) -> str:
         offset=utc_offset_label(now, zone),
         rate=bps_to_percent(card.profile.min_rate_bps),
         next_available_at=availability.next_available_at(db.session, card.user, now),
-        language_name=lambda code: service.language_name(code, _locale()),
+        language_name=lambda code: service.language_name(code, current_locale()),
         industries=INDUSTRIES,
         reviews=shown_reviews,
         review_businesses=reviews.business_names(db.session, shown_reviews),
@@ -83,7 +79,7 @@ def _profile_form(user: User) -> ProfileForm:
 
 
 def _render_profile_form(form: ProfileForm, status: int = 200) -> tuple[str, int]:
-    form.setup_choices(_locale())
+    form.setup_choices(current_locale())
     return render_template("closers/edit_profile.html", form=form, zones=sorted(all_zones())), status
 
 
@@ -98,7 +94,7 @@ def edit_profile() -> Response | tuple[str, int]:
     if "add_language" in request.form:  # the "add a language" button: one more row, nothing saved
         form.languages.append_entry()
         return _render_profile_form(form)
-    form.setup_choices(_locale())
+    form.setup_choices(current_locale())
     if not form.validate_on_submit():
         flash(_("Please correct the highlighted fields."), "error")
         return _render_profile_form(form, 422)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import Blueprint, render_template, request
-from flask_babel import get_locale
 from werkzeug.datastructures import MultiDict
 
 from closerhub import clock
@@ -13,6 +12,7 @@ from closerhub.closers.taxonomy import INDUSTRIES
 from closerhub.core.errors import ValidationError
 from closerhub.core.tz import all_zones
 from closerhub.extensions import db
+from closerhub.i18n import current_locale
 from closerhub.matching import service
 
 bp = Blueprint("matching", __name__)
@@ -58,7 +58,7 @@ def search() -> tuple[str, int]:
             now=clock.utcnow(),
             limit=PAGE_SIZE,
             offset=(page - 1) * PAGE_SIZE,
-            locale=str(get_locale() or "en"),
+            locale=current_locale(),
         )
     return render_template(
         "matching/search.html",
@@ -66,7 +66,7 @@ def search() -> tuple[str, int]:
         errors=errors,
         values={k: args.get(k, "") for k in FILTERS},
         page=page,
-        languages=language_choices(str(get_locale() or "en")),
+        languages=language_choices(current_locale()),
         industries=INDUSTRIES,
         zones=sorted(all_zones()),
         now=clock.utcnow(),

@@ -8,7 +8,6 @@ nothing; another tenant's objects answer 404.
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -21,6 +20,7 @@ from closerhub.core.errors import DomainError, ValidationError
 from closerhub.core.money import Money, parse_money
 from closerhub.extensions import db
 from closerhub.forms_util import show_errors
+from closerhub.i18n import current_locale
 from closerhub.outcomes import reviews, service
 from closerhub.outcomes.forms import DisputeForm, OutcomeForm, ResolveForm, ReviewForm, lines, money_or_error
 from closerhub.outcomes.models import Outcome, OutcomeStatus
@@ -42,10 +42,6 @@ def money_of(amount: int, currency: str) -> Money:
 
 def _me() -> User:
     return current_user  # type: ignore[return-value]
-
-
-def _locale() -> str:
-    return str(get_locale() or "en")
 
 
 def _abort_hidden(exc: DomainError) -> None:
@@ -99,7 +95,7 @@ def record(appointment_id: int) -> Response | tuple[str, int]:
             flash(_("Please correct the highlighted fields."), "error")
             status = 422
         else:
-            value, parse_error = money_or_error(form, offer_currency, _locale())
+            value, parse_error = money_or_error(form, offer_currency, current_locale())
             data = service.OutcomeData(
                 result=form.result.data or None,
                 deal_value=value,
@@ -291,7 +287,11 @@ def resolve(outcome_id: int) -> Response | tuple[str, int]:
             if not (form.deal_value.data or "").strip():
                 raise ValidationError("Enter the adjusted value.", field_errors={"deal_value": "Enter the value."})
             value = parse_money(
-                form.deal_value.data, outcome.deal_currency or "EUR", _locale(), allow_negative=True, field="deal_value"
+                form.deal_value.data,
+                outcome.deal_currency or "EUR",
+                current_locale(),
+                allow_negative=True,
+                field="deal_value",
             )
         service.resolve_dispute(
             db.session, _me(), outcome_id, note=form.note.data, void=form.action.data == "void", deal_value=value
