@@ -29,6 +29,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -210,6 +211,43 @@ def wrk(url: str, *, threads: int, connections: int, duration: int, script: Path
     }
 
 
+def cpu_seconds(server_pid: int) -> dict[str, float]:
+    """CPU time (user + system, seconds) so far of the gunicorn tree and of every PostgreSQL process.
+
+    Read from ``/proc``; a delta around a wrk run divided by its requests is the CPU each
+    request costs the app and the database, which the neighbours' load does not inflate.
+    """
+    tick = os.sysconf("SC_CLK_TCK")
+    stats: dict[int, tuple[str, int, float]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            raw = (entry / "stat").read_text()
+        except OSError:
+            continue
+        name = raw[raw.index("(") + 1 : raw.rindex(")")]
+        fields = raw[raw.rindex(")") + 2 :].split()
+        stats[int(entry.name)] = (name, int(fields[1]), (int(fields[11]) + int(fields[12])) / tick)
+    totals = {"app": 0.0, "postgres": 0.0}
+    for pid, (name, parent, seconds) in stats.items():
+        if pid == server_pid or parent == server_pid:
+            totals["app"] += seconds
+        elif name == "postgres" or name.startswith("postgres:"):
+            totals["postgres"] += seconds
+    return totals
+
+
+def measured(server_pid: int, run: Callable[[], dict]) -> dict:
+    """``run()``'s wrk figures plus the app's and PostgreSQL's CPU milliseconds per request."""
+    before = cpu_seconds(server_pid)
+    figures = run()
+    after = cpu_seconds(server_pid)
+    for part in ("app", "postgres"):
+        figures[f"{part}_ms"] = (after[part] - before[part]) * 1000 / max(figures["requests"], 1)
+    return figures
+
+
 def overlaps() -> int:
     """Pairs of booked calls of one closer that overlap (the database guard says this is 0)."""
     a, b = Appointment.__table__.alias("a"), Appointment.__table__.alias("b")
@@ -254,7 +292,7 @@ def main() -> None:
     try:
         base = f"http://127.0.0.1:{port}"
         common = {"threads": args.threads, "connections": args.connections, "duration": args.duration}
-        health = wrk(f"{base}/healthz", script=None, env={}, **common)
+        health = measured(server.pid, lambda: wrk(f"{base}/healthz", script=None, env={}, **common))
         # The first slot: the next whole hour, an hour ahead (beyond any notice), in UTC.
         first = (datetime.now(UTC) + timedelta(hours=2)).replace(minute=0, second=0, microsecond=0)
         booking_env = {
@@ -264,7 +302,10 @@ def main() -> None:
             "BENCH_SLOT_SECONDS": str(SLOT_MINUTES * 60),
             "BENCH_THREADS": str(args.threads),
         }
-        booking = wrk(f"{base}/api/v1/appointments", script=ROOT / "bench/booking.lua", env=booking_env, **common)
+        booking = measured(
+            server.pid,
+            lambda: wrk(f"{base}/api/v1/appointments", script=ROOT / "bench/booking.lua", env=booking_env, **common),
+        )
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -279,11 +320,14 @@ def main() -> None:
         f"server          gunicorn, {args.workers} sync workers, 127.0.0.1; wrk {args.threads} threads, "
         f"{args.connections} connections, {args.duration} s per run"
     )
-    print(f"{'':15} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'requests':>9} {'non-2xx':>8}")
+    print(
+        f"{'':15} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'requests':>9} {'non-2xx':>8}"
+        f" {'app CPU ms':>11} {'PG CPU ms':>10}"
+    )
     for name, figures in (("GET /healthz", health), ("POST booking", booking)):
         print(
             f"{name:15} {figures['rps']:9.1f} {figures['p50']:8.1f} {figures['p99']:8.1f} "
-            f"{figures['requests']:9d} {figures['non_2xx']:8d}"
+            f"{figures['requests']:9d} {figures['non_2xx']:8d} {figures['app_ms']:11.2f} {figures['postgres_ms']:10.2f}"
         )
     print(f"booking/healthz {share:.1f} % (target >= 25 %); booking p99 {booking['p99']:.0f} ms (target < 250 ms)")
     print(f"rows            {booked:,} booked appointments, {clashes} overlapping pairs")

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import Select, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from closerhub import clock
 from closerhub.accounts.models import AccountStatus, ApiToken, User
@@ -97,7 +97,13 @@ def find_usable_token(session: Session, secret: object, now: datetime) -> ApiTok
     """The token for ``secret`` if it is usable and its owner active; AuthenticationFailed otherwise."""
     if not isinstance(secret, str) or not secret.startswith(SECRET_PREFIX) or len(secret) > 200:
         raise AuthenticationFailed(_INVALID, code="invalid_token")
-    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_secret(secret)))
+    # One statement: the token with its owner and the owner's business membership (every API
+    # request reads ``user.business_id``), instead of three lazy loads.
+    token = session.scalar(
+        select(ApiToken)
+        .where(ApiToken.token_hash == hash_secret(secret))
+        .options(joinedload(ApiToken.user).joinedload(User.membership))
+    )
     if token is None or not token.is_usable(now):
         raise AuthenticationFailed(_INVALID, code="invalid_token")
     if token.user.status != AccountStatus.ACTIVE:

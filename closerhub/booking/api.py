@@ -13,6 +13,8 @@ from datetime import date, datetime
 from typing import Any
 
 from flask import Response, g, request
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from closerhub import clock
 from closerhub.accounts.models import User
@@ -30,6 +32,7 @@ from closerhub.businesses import offers as offer_service
 from closerhub.businesses.models import Offer
 from closerhub.core.errors import NotFound, ValidationError
 from closerhub.core.tz import day_bounds_utc, is_valid_zone, to_local
+from closerhub.db import is_plausible_id
 from closerhub.engagements.models import Engagement
 from closerhub.extensions import db
 
@@ -135,7 +138,15 @@ def _offer_for(body: AppointmentIn, user: User | None) -> Offer:
         return service.offer_for_booking_key(db.session, key)
     scope = None if user.is_admin or user.is_closer else (user.business_id or -1)
     if body.engagement_id is not None:
-        engagement = _id_or_404(Engagement, body.engagement_id, scope, "Engagement not found.")
+        engagement = (
+            db.session.scalar(
+                select(Engagement).where(Engagement.id == body.engagement_id).options(joinedload(Engagement.offer))
+            )
+            if is_plausible_id(body.engagement_id)
+            else None
+        )
+        if engagement is None or (scope is not None and engagement.business_id != scope):
+            raise NotFound("Engagement not found.")
         if user.is_closer and engagement.closer_id != user.id:
             raise NotFound("Engagement not found.")
         return engagement.offer

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import phonenumbers
 from sqlalchemy import Select, func, or_, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from closerhub import clock
@@ -201,18 +202,23 @@ def _merge_values(raw: Mapping[str, Any], values: dict[str, Any]) -> dict[str, A
     return {k: v for k, v in values.items() if k in keep or v not in (None, "")}
 
 
+def _new_lead_values(business_id: int, values: Mapping[str, Any], actor: User | None, now: datetime) -> dict[str, Any]:
+    """Every column of a new lead: the cleaned ``values`` over blank defaults."""
+    return {
+        "business_id": business_id,
+        "created_at": now,
+        "created_by_id": actor.id if actor is not None else None,
+        "phone_e164": None,
+        "language": "en",
+        **{k: "" for k in (*CONTEXT_FIELDS, "source")},
+        **values,
+        "updated_at": now,
+    }
+
+
 def new_lead(business_id: int, values: Mapping[str, Any], *, actor: User | None, now: datetime) -> Lead:
     """A new, unsaved lead from cleaned values (blank defaults for what they leave out)."""
-    lead = Lead(
-        business_id=business_id,
-        created_at=now,
-        created_by_id=actor.id if actor is not None else None,
-        phone_e164=None,
-        language="en",
-        **{k: "" for k in (*CONTEXT_FIELDS, "source")},
-    )
-    _apply(lead, values, now)
-    return lead
+    return Lead(**_new_lead_values(business_id, values, actor, now))
 
 
 def merge_into(lead: Lead, raw: Mapping[str, Any], values: dict[str, Any], now: datetime) -> None:
@@ -221,35 +227,35 @@ def merge_into(lead: Lead, raw: Mapping[str, Any], values: dict[str, Any], now: 
 
 
 def upsert_lead(
-    session: Session, business_id: int, raw: Mapping[str, Any], *, actor: User | None, now: datetime
+    session: Session,
+    business_id: int,
+    raw: Mapping[str, Any],
+    *,
+    actor: User | None,
+    now: datetime,
+    values: dict[str, Any] | None = None,
 ) -> Lead:
-    """Create the business's lead with this email, or update the one it has. Flushes, never commits.
+    """Create the business's lead with this email, or update the one it has. Never commits.
 
-    The caller (booking, CSV import) commits once. On a known lead the name and zone are
-    replaced and the optional fields only when given. A concurrent insert of the same
-    email loses on the unique constraint inside a savepoint and then updates the winner's row.
+    The caller (booking, the API) commits once. On a known lead the name and zone are
+    replaced and the optional fields only when given (``_merge_values``). One
+    ``INSERT … ON CONFLICT (business_id, email) DO UPDATE … RETURNING`` statement on both
+    PostgreSQL and SQLite: a concurrent insert of the same email waits for the other
+    transaction and then updates its row, so no read-then-insert race and no savepoint.
+    ``values``: the output of ``clean_lead_data(raw)`` when the caller already has it.
     """
-    values = clean_lead_data(raw)
-    lead = _lead_by_email(session, business_id, values["email"])
-    if lead is not None:
-        merge_into(lead, raw, values, now)
-        session.flush()
-        return lead
-    lead = new_lead(business_id, values, actor=actor, now=now)
-    try:
-        with session.begin_nested():
-            session.add(lead)
-    except IntegrityError:
-        # Someone created it between our read and our insert: update theirs instead.
-        if lead in session:
-            session.expunge(lead)
-        existing = _lead_by_email(session, business_id, values["email"])
-        if existing is None:
-            raise
-        merge_into(existing, raw, values, now)
-        session.flush()
-        return existing
-    return lead
+    if values is None:
+        values = clean_lead_data(raw)
+    inserted = _new_lead_values(business_id, values, actor, now)
+    changed = {**_merge_values(raw, values), "updated_at": now}
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = (
+        insert(Lead)
+        .values(**inserted)
+        .on_conflict_do_update(index_elements=[Lead.business_id, Lead.email], set_=changed)
+        .returning(Lead)
+    )
+    return session.scalars(statement, execution_options={"populate_existing": True}).one()
 
 
 def create_lead(session: Session, actor: User, raw: Mapping[str, Any]) -> Lead:

@@ -33,7 +33,6 @@ from closerhub.booking.slots import (
     closer_alternatives,
     closer_slots,
     free_slot_at,
-    is_bookable_closer,
     offer_alternatives,
     offer_slots,
     start_refusal,
@@ -41,13 +40,15 @@ from closerhub.booking.slots import (
 from closerhub.businesses import offers as offer_service
 from closerhub.businesses.models import Offer
 from closerhub.closers.models import CloserProfile, MeetingMode
-from closerhub.closers.rules import rules_for_many
-from closerhub.closers.summary import note_booking
+from closerhub.closers.rules import busy_intervals, rules_for_many
+from closerhub.closers.summary import booking_busy_window, note_booking
 from closerhub.core.availability import AvailabilityRules
 from closerhub.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from closerhub.core.slots import Busy
 from closerhub.core.tz import require_aware
 from closerhub.engagements.models import Engagement
 from closerhub.engagements.service import require_active_engagement
+from closerhub.vetting.models import CloserVetting, VettingStatus
 
 __all__ = [
     "OfferSlot",
@@ -118,8 +119,18 @@ def _check_actor(actor: User | None, offer: Offer, closer_id: int | None) -> int
     return closer_id
 
 
-def _engagements(session: Session, offer: Offer, closer_id: int | None, engagement_id: int | None) -> list[Engagement]:
-    """The engagements the call may go to (one when chosen; else every bookable one of the offer)."""
+def _engagements(
+    session: Session,
+    offer: Offer,
+    closer_id: int | None,
+    engagement_id: int | None,
+    meetings: dict[int, tuple[MeetingMode | None, str | None]],
+) -> list[Engagement]:
+    """The engagements the call may go to (one when chosen; else every bookable one of the offer).
+
+    A chosen engagement's closer is checked in one query (vetting and profile together), and
+    their meeting settings are noted in ``meetings`` for the video link.
+    """
     if engagement_id is not None:
         engagement = require_active_engagement(session, engagement_id, offer.business_id, lock=True)
         if engagement.offer_id != offer.id:
@@ -128,8 +139,16 @@ def _engagements(session: Session, offer: Offer, closer_id: int | None, engageme
             raise _fail("engagement_id", "This engagement is with another closer.")
         if engagement.closer.status != AccountStatus.ACTIVE:
             raise _fail("engagement_id", "This closer's account is suspended; choose another closer.")
-        if not is_bookable_closer(session, engagement.closer):
+        vetting, mode, url = session.execute(
+            select(CloserVetting.status, CloserProfile.meeting_mode, CloserProfile.meeting_url)
+            .select_from(User)
+            .outerjoin(CloserVetting, CloserVetting.closer_id == User.id)
+            .outerjoin(CloserProfile, CloserProfile.user_id == User.id)
+            .where(User.id == engagement.closer_id)
+        ).one()
+        if vetting != VettingStatus.APPROVED:  # the same test as ``slots.is_bookable_closer``
             raise _fail("engagement_id", "This closer cannot take bookings at the moment; choose another closer.")
+        meetings[engagement.closer_id] = (mode, url)
         return [engagement]
     found = bookable_engagements(session, offer, closer_id=closer_id)
     if not found and closer_id is not None:
@@ -139,32 +158,40 @@ def _engagements(session: Session, offer: Offer, closer_id: int | None, engageme
     return found
 
 
-def _resolve_lead(session: Session, offer: Offer, lead: Lead | Mapping[str, Any] | None) -> Lead | dict[str, Any]:
-    """An existing lead of the offer's business, or the cleaned fields of a new/updated one."""
+def _resolve_lead(
+    session: Session, offer: Offer, lead: Lead | Mapping[str, Any] | None
+) -> tuple[Lead | dict[str, Any], dict[str, Any] | None]:
+    """An existing lead of the offer's business, or the given fields of a new/updated one with their cleaned values."""
     if isinstance(lead, Lead):
         if lead.business_id != offer.business_id:
             raise _fail("lead_id", "There is no lead with this id in this business.")
-        return lead
+        return lead, None
     if not isinstance(lead, Mapping):
         raise _fail("lead", "Give the prospect's name, email and time zone.")
     try:
-        leads.clean_lead_data(lead)
+        values = leads.clean_lead_data(lead)
     except ValidationError as exc:  # name the fields as the API nests them
         exc.field_errors = {f"lead.{k}": v for k, v in exc.field_errors.items()}
         raise
-    return dict(lead)
+    return dict(lead), values
 
 
-def _phone_of(lead: Lead | dict[str, Any]) -> str | None:
+def _phone_of(lead: Lead | dict[str, Any], values: dict[str, Any] | None) -> str | None:
     if isinstance(lead, Lead):
         return lead.phone_e164
-    return leads.clean_lead_phone(lead.get("phone", lead.get("phone_e164")))
+    return (values or {}).get("phone_e164")
 
 
-def _meeting(session: Session, closer_id: int) -> str:
-    profile = session.scalar(select(CloserProfile).where(CloserProfile.user_id == closer_id))
-    if profile is not None and profile.meeting_mode == MeetingMode.OWN_URL and profile.meeting_url:
-        return profile.meeting_url
+def _meeting(session: Session, closer_id: int, known: dict[int, tuple[MeetingMode | None, str | None]]) -> str:
+    """The call's video link: the closer's own room, or a new unique one on the platform's video service."""
+    if closer_id in known:
+        mode, url = known[closer_id]
+    else:
+        mode, url = session.execute(
+            select(CloserProfile.meeting_mode, CloserProfile.meeting_url).where(CloserProfile.user_id == closer_id)
+        ).one_or_none() or (None, None)
+    if mode == MeetingMode.OWN_URL and url:
+        return url
     base = DEFAULT_VIDEO_ROOM_BASE_URL
     if has_app_context():
         base = current_app.config.get("VIDEO_ROOM_BASE_URL") or base
@@ -182,11 +209,12 @@ def actor_label_for(via: BookedVia, actor: User | None) -> str:
 
 def _choose(
     session: Session, offer: Offer, engagements: list[Engagement], start: datetime, now: datetime, *, named: bool
-) -> tuple[routing.Candidate, str, AvailabilityRules]:
+) -> tuple[routing.Candidate, str, AvailabilityRules, list[Busy]]:
     """Check ``start`` against each closer's rules and busy time, then route; raises when nobody can take it.
 
-    Returns the pick, the routing note and the picked closer's rules: each closer's rules are
-    read once here (three queries for all of them) and passed down to the insert and the summary.
+    Returns the pick, the routing note, the picked closer's rules and their calls over
+    ``booking_busy_window``: each closer's rules and calls are read once here and passed
+    down to the insert and the search summary.
     """
     in_rules: list[routing.Candidate] = []
     rules_of = rules_for_many(session, [e.closer for e in engagements])
@@ -201,13 +229,25 @@ def _choose(
     if not in_rules:
         assert refusal is not None
         raise refusal
+    busy_of: dict[int, list[Busy]] = {}
+    for candidate in in_rules:
+        closer_id, slot = candidate.engagement.closer_id, candidate.slot
+        window = booking_busy_window(rules_of[closer_id], slot.start, slot.end, now)
+        busy_of[closer_id] = busy_intervals(session, closer_id, *window)
     if guard.unguarded():  # test-only: no busy check, the race is wide open
         free = in_rules
     else:
         free = [
             c
             for c in in_rules
-            if free_slot_at(session, c.engagement.closer, rules_of[c.engagement.closer_id], start, now)
+            if free_slot_at(
+                session,
+                c.engagement.closer,
+                rules_of[c.engagement.closer_id],
+                start,
+                now,
+                busy=busy_of[c.engagement.closer_id],
+            )
         ]
     if not free:
         raise SlotUnavailable("This time was just taken. Please choose another slot.")
@@ -215,7 +255,8 @@ def _choose(
         pick, reason = free[0], routing.named_reason(free[0].engagement)
     else:
         pick, reason = routing.choose(session, offer.id, start, free)
-    return pick, reason, rules_of[pick.engagement.closer_id]
+    closer_id = pick.engagement.closer_id
+    return pick, reason, rules_of[closer_id], busy_of[closer_id]
 
 
 def _slot_taken(
@@ -271,9 +312,10 @@ def book(
     if not offer.is_active:
         raise NotFound("Booking page not found.")
     closer_id = _check_actor(actor, offer, closer_id)
-    engagements = _engagements(session, offer, closer_id, engagement_id)
-    lead_or_data = _resolve_lead(session, offer, lead)
-    phone = _phone_of(lead_or_data)
+    meetings: dict[int, tuple[MeetingMode | None, str | None]] = {}
+    engagements = _engagements(session, offer, closer_id, engagement_id, meetings)
+    lead_or_data, lead_values = _resolve_lead(session, offer, lead)
+    phone = _phone_of(lead_or_data, lead_values)
     if chosen_channel == Channel.PHONE and not phone:
         raise _fail("lead.phone", "A phone call needs the prospect's phone number (international format, +...).")
     clean_answers = _clean_answers(offer, answers)
@@ -284,14 +326,14 @@ def book(
         raise _fail("follow_up_of", "A follow-up is with the same lead and business as the first call.")
     named = closer_id is not None or engagement_id is not None
     try:
-        candidate, reason, rules = _choose(session, offer, engagements, start, now, named=named)
+        candidate, reason, rules, busy = _choose(session, offer, engagements, start, now, named=named)
     except SlotUnavailable as exc:
         raise _slot_taken(session, exc, engagements, start, now, named=named) from None
 
     lead_row = (
         lead_or_data
         if isinstance(lead_or_data, Lead)
-        else leads.upsert_lead(session, offer.business_id, lead_or_data, actor=actor, now=now)
+        else leads.upsert_lead(session, offer.business_id, lead_or_data, actor=actor, now=now, values=lead_values)
     )
     engagement, slot = candidate.engagement, candidate.slot
     buffer = timedelta(minutes=rules.buffer_minutes)
@@ -307,7 +349,7 @@ def book(
         blocked_until=slot.end + buffer,
         status=AppointmentStatus.BOOKED,
         channel=chosen_channel,
-        meeting_url=_meeting(session, engagement.closer_id) if chosen_channel == Channel.VIDEO else None,
+        meeting_url=_meeting(session, engagement.closer_id, meetings) if chosen_channel == Channel.VIDEO else None,
         dial_from="closer" if chosen_channel == Channel.PHONE else None,
         dial_number=lead_row.phone_e164 if chosen_channel == Channel.PHONE else None,
         prospect_timezone=lead_row.timezone,
@@ -349,7 +391,9 @@ def book(
         {"starts_at": appointment.starts_at, "closer_id": appointment.closer_id, "via": via, "routing": reason},
     )
     # Search's summary: only the slots this call removes, not the closer's 14 days again.
-    note_booking(session, engagement.closer_id, rules, appointment.starts_at, appointment.ends_at, now)
+    note_booking(
+        session, engagement.closer_id, rules, appointment.starts_at, appointment.ends_at, now, busy_before=busy
+    )
     notify.appointment_booked(session, appointment)
     session.commit()
     return appointment

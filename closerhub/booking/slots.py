@@ -20,7 +20,7 @@ from closerhub.closers.availability_service import slots_for_dates
 from closerhub.closers.rules import busy_intervals, rules_for
 from closerhub.core.availability import AvailabilityRules
 from closerhub.core.errors import ValidationError
-from closerhub.core.slots import Slot, free_slots
+from closerhub.core.slots import Busy, Slot, free_slots
 from closerhub.core.tz import to_local
 from closerhub.engagements.models import Engagement, EngagementStatus
 from closerhub.vetting.models import CloserVetting, VettingStatus
@@ -118,14 +118,17 @@ def free_slot_at(
     *,
     exclude_id: int | None = None,
     with_busy: bool = True,
+    busy: list[Busy] | None = None,
 ) -> Slot | None:
     """The closer's free slot starting exactly at ``start``, or None.
 
     ``with_busy=False`` ignores booked calls (is ``start`` a slot of the rules at all?);
-    ``exclude_id`` leaves the appointment being rescheduled out of the busy time.
+    ``exclude_id`` leaves the appointment being rescheduled out of the busy time; ``busy``:
+    the closer's calls already read over a window containing two days each side of ``start``.
     """
-    busy = []
-    if with_busy:
+    if not with_busy:
+        busy = []
+    elif busy is None:
         low, high = _busy_window(rules, start, start + timedelta(minutes=rules.slot_minutes))
         busy = busy_intervals(session, closer.id, low, high, exclude_id=exclude_id)
     found = free_slots(rules, busy, now=now, range_start=start, range_end=start + _TINY)

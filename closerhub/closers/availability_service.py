@@ -16,7 +16,14 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from closerhub.accounts.models import Role, User
-from closerhub.closers.models import AvailabilitySettings, DateOverrideRow, OverrideInterval, TimeOffRow, WeeklyRule
+from closerhub.closers.models import (
+    AvailabilitySettings,
+    DateOverrideRow,
+    OverrideInterval,
+    TimeOffRow,
+    WeeklyRule,
+    new_rules_etag,
+)
 from closerhub.closers.rules import (
     DEFAULTS,
     SETTING_FIELDS,
@@ -123,6 +130,7 @@ def replace_availability(session: Session, closer: User, raw: Mapping[str, Any],
     for key in SETTING_FIELDS:
         setattr(settings, key, getattr(rules, key))
     settings.updated_at = now
+    settings.rules_etag = new_rules_etag()  # processes holding the old rules in memory read them again
     # Empty the collections and flush before adding: the unit of work may otherwise insert
     # a re-added override date before deleting the old row (unique per closer and date).
     settings.weekly.clear()

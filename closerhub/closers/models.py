@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import uuid
 from datetime import date, datetime
 
 from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Integer, String, Text, UniqueConstraint
@@ -114,6 +115,11 @@ class CloserIndustry(db.Model):
 DAY_MINUTES = 24 * 60
 
 
+def new_rules_etag() -> str:
+    """A fresh ``rules_etag``: random, so no two saves (of any closer, in any database) share one."""
+    return uuid.uuid4().hex
+
+
 class AvailabilitySettings(db.Model):
     """A closer's booking rules. One row per closer, created on their first save."""
 
@@ -126,6 +132,10 @@ class AvailabilitySettings(db.Model):
     horizon_days: Mapped[int] = mapped_column(Integer, default=60)
     max_per_day: Mapped[int | None] = mapped_column(Integer)  # None: no daily cap
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # A new random value on every save (``replace_availability``): the key under which a
+    # process may keep these rules in memory (``closers.rules``). '' (rows saved before the
+    # column existed) is never cached.
+    rules_etag: Mapped[str] = mapped_column(String(32), default=new_rules_etag, server_default="")
 
     weekly: Mapped[list[WeeklyRule]] = relationship(
         cascade="all, delete-orphan", order_by=lambda: (WeeklyRule.weekday, WeeklyRule.start_minute)

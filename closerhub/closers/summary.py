@@ -85,29 +85,63 @@ def refresh_summary(
     return session.get(AvailabilitySummary, closer_id)  # type: ignore[return-value]
 
 
+def _call_day(rules: AvailabilityRules, starts_at: datetime, ends_at: datetime) -> tuple[datetime, datetime]:
+    """The call's closer-local day widened to the slots its buffers touch (UTC)."""
+    buffer, length = timedelta(minutes=rules.buffer_minutes), timedelta(minutes=rules.slot_minutes)
+    day_start, day_end = day_bounds_utc(to_local(starts_at, rules.zone).date(), rules.zone)
+    return min(day_start, starts_at - buffer - length), max(day_end, ends_at + buffer)
+
+
+def booking_busy_window(
+    rules: AvailabilityRules, starts_at: datetime, ends_at: datetime, now: datetime
+) -> tuple[datetime, datetime]:
+    """The busy time ``note_booking`` reads: from ``now`` (the next free slot) to past the call's day,
+    with ``busy_intervals``' two days of slack. It contains the booking check's window
+    (``booking.slots.free_slot_at``), so a booking reads its closer's calls once for both."""
+    low, high = _call_day(rules, starts_at, ends_at)
+    slack = timedelta(days=2, minutes=rules.buffer_minutes)
+    return min(now, low) - slack, high + slack
+
+
 def note_booking(
-    session: Session, closer_id: int, rules: AvailabilityRules, starts_at: datetime, ends_at: datetime, now: datetime
+    session: Session,
+    closer_id: int,
+    rules: AvailabilityRules,
+    starts_at: datetime,
+    ends_at: datetime,
+    now: datetime,
+    *,
+    busy_before: list[Busy] | None = None,
 ) -> AvailabilitySummary:
     """Update one closer's summary for a call just booked (and flushed) at ``[starts_at, ends_at)``; the caller commits.
 
-    Only the slots the call can remove are expanded, twice (without and with it): those of
-    its closer-local day (the daily cap counts per day) and those its buffers touch. A row
-    that is missing, from the future, or whose next free slot cannot be found near the call
-    is recomputed in full (``refresh_summary``).
+    Only the slots the call can remove are expanded, twice (without and with it): those its
+    time and buffers touch, and, for a closer with a daily cap, the rest of its closer-local
+    day. A row that is missing, from the future, or whose next free slot cannot be found near
+    the call is recomputed in full (``refresh_summary``). ``busy_before``: the closer's calls
+    in ``booking_busy_window`` read before this one was inserted (the booking has them);
+    without it they are read here.
     """
     row = session.get(AvailabilitySummary, closer_id)
     if row is None or row.refreshed_at > now or row.next_available_at is None:
         return refresh_summary(session, closer_id, now, rules=rules)
+    call = Busy(starts_at, ends_at)
+    if busy_before is None:
+        busy = busy_intervals(session, closer_id, *booking_busy_window(rules, starts_at, ends_at, now))
+        without = list(busy)
+        try:
+            without.remove(call)
+        except ValueError:  # not flushed, or not booked: nothing to subtract from
+            return refresh_summary(session, closer_id, now, rules=rules)
+    else:
+        without = list(busy_before)
+        busy = sorted([*without, call], key=lambda b: b.start)
     buffer, length = timedelta(minutes=rules.buffer_minutes), timedelta(minutes=rules.slot_minutes)
-    day_start, day_end = day_bounds_utc(to_local(starts_at, rules.zone).date(), rules.zone)
-    low, high = min(day_start, starts_at - buffer - length), max(day_end, ends_at + buffer)
-    slack = timedelta(days=2) + buffer  # as ``busy_intervals`` asks: the calls of neighbouring local days too
-    busy = busy_intervals(session, closer_id, min(now, low) - slack, high + slack)
-    without = list(busy)
-    try:
-        without.remove(Busy(starts_at, ends_at))
-    except ValueError:  # not flushed, or not booked: nothing to subtract from
-        return refresh_summary(session, closer_id, now, rules=rules)
+    day_low, day_high = _call_day(rules, starts_at, ends_at)
+    # Without a daily cap only the slots overlapping the call and its buffers can go.
+    low, high = (
+        (day_low, day_high) if rules.max_per_day is not None else (starts_at - buffer - length, ends_at + buffer)
+    )
     after = set(free_slots(rules, busy, now=now, range_start=low, range_end=high))
     removed = [s for s in free_slots(rules, without, now=now, range_start=low, range_end=high) if s not in after]
     # The counts are as of refreshed_at: a slot is in them if it starts before that day + 7 / + 14 (and the horizon).
@@ -121,7 +155,7 @@ def note_booking(
     notice = now + timedelta(minutes=rules.min_notice_minutes)
     if row.next_available_at < notice or any(s.start == row.next_available_at for s in removed):
         first = next_free_slot(rules, busy, now=now)
-        if first is None or first.start >= high:  # beyond the calls read here: look further, in full
+        if first is None or first.start >= day_high:  # beyond the calls read here: look further, in full
             return refresh_summary(session, closer_id, now, rules=rules)
         row.next_available_at = first.start
     return row

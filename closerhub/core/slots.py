@@ -144,6 +144,69 @@ def _blocked(rules: AvailabilityRules, busy: Iterable[Busy]) -> tuple[list[datet
     return starts, ends
 
 
+def _constant_offset(day: date, zone: ZoneInfo) -> timedelta | None:
+    """The zone's UTC offset on ``day`` when it is the same all day (no DST change), else None.
+
+    Checked at local midnight, noon and 23:59:59, and midnight must exist and be unambiguous;
+    tzdata never changes a zone's offset twice within half a day.
+    """
+    midnight = datetime.combine(day, time(0), tzinfo=zone)
+    offset = midnight.utcoffset()
+    if offset is None or midnight.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != midnight.replace(
+        tzinfo=None
+    ):
+        return None
+    for wall in (time(12), time(23, 59, 59)):
+        if datetime.combine(day, wall, tzinfo=zone).utcoffset() != offset:
+            return None
+    return offset
+
+
+def _day_slots_by_wall_clock(
+    rules: AvailabilityRules, day: date, wall_start: int, wall_end: int, low: datetime, high: datetime
+) -> Iterator[tuple[datetime, datetime]]:
+    """The ``[start, end)`` of each slot of one interval that starts in ``[low, high)``, read off the
+    wall clock slot by slot: correct on any day, DST changes included."""
+    zone, length = rules.zone, timedelta(minutes=rules.slot_minutes)
+    limit = wall_instant(day, wall_end, zone)
+    previous_end = None
+    for minute in range(wall_start, wall_end, rules.slot_minutes):
+        start = local_to_utc(day, time(minute // 60, minute % 60), zone)
+        if start is None or (previous_end is not None and start < previous_end):
+            continue  # skipped by a spring-forward, or inside the slot before it
+        end = start + length
+        if end > limit or start >= high:
+            break  # starts only grow from here
+        previous_end = end
+        if start >= low:
+            yield start, end
+
+
+def _day_slots_constant_offset(
+    rules: AvailabilityRules,
+    day: date,
+    wall_start: int,
+    wall_end: int,
+    low: datetime,
+    high: datetime,
+    offset: timedelta,
+) -> Iterator[tuple[datetime, datetime]]:
+    """The same as ``_day_slots_by_wall_clock`` on a day whose offset never changes: the slots are
+    evenly spaced in UTC, so they are computed, starting at the first one at or after ``low``."""
+    length = timedelta(minutes=rules.slot_minutes)
+    limit = wall_instant(day, wall_end, rules.zone)  # 24:00 is the next day's midnight, maybe another offset
+    midnight = datetime.combine(day, time(0), tzinfo=UTC) - offset
+    start, last = midnight + timedelta(minutes=wall_start), midnight + timedelta(minutes=wall_end)
+    if start < low:
+        start += -((start - low) // length) * length  # the first slot of the grid at or after low
+    while start < high and start < last:  # last: a repeated 23:00-24:00 (fall-back at midnight) counts once
+        end = start + length
+        if end > limit:
+            break
+        yield start, end
+        start = end
+
+
 def _iter_free(
     rules: AvailabilityRules, busy: Iterable[Busy], *, now: datetime, range_start: datetime, range_end: datetime
 ) -> Iterator[Slot]:
@@ -157,23 +220,16 @@ def _iter_free(
     busy = list(busy)
     starts, ends = _blocked(rules, busy)
     booked = Counter(to_local(b.start, zone).date() for b in busy) if rules.max_per_day is not None else Counter()
-    length = timedelta(minutes=rules.slot_minutes)
     day, last_day = to_local(low, zone).date(), to_local(high - _TINY, zone).date()
     while day <= last_day:
         if rules.max_per_day is None or booked[day] < rules.max_per_day:
+            offset = _constant_offset(day, zone)
             for wall_start, wall_end in rules.intervals_on(day):
-                limit = wall_instant(day, wall_end, zone)
-                previous_end = None
-                for minute in range(wall_start, wall_end, rules.slot_minutes):
-                    start = local_to_utc(day, time(minute // 60, minute % 60), zone)
-                    if start is None or (previous_end is not None and start < previous_end):
-                        continue  # skipped by a spring-forward, or inside the slot before it
-                    end = start + length
-                    if end > limit:
-                        break
-                    previous_end = end
-                    if start < low or start >= high:
-                        continue
+                if offset is None:
+                    found = _day_slots_by_wall_clock(rules, day, wall_start, wall_end, low, high)
+                else:
+                    found = _day_slots_constant_offset(rules, day, wall_start, wall_end, low, high, offset)
+                for start, end in found:
                     i = bisect_left(starts, end) - 1  # the last blocked range starting before the slot ends
                     if i >= 0 and ends[i] > start:
                         continue

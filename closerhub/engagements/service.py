@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from closerhub import clock
 from closerhub.accounts.models import AccountStatus, Role, User
@@ -333,9 +333,15 @@ def require_active_engagement(
     """
     engagement = None
     if is_plausible_id(engagement_id):
-        stmt = select(Engagement).where(Engagement.id == engagement_id)
+        # With its closer and offer (read below) in the same statement; a locked read refreshes
+        # what the session already holds, since the row may have changed before the lock.
+        stmt = (
+            select(Engagement)
+            .where(Engagement.id == engagement_id)
+            .options(joinedload(Engagement.closer), joinedload(Engagement.offer))
+        )
         if lock:
-            stmt = stmt.with_for_update()
+            stmt = stmt.with_for_update(of=Engagement).execution_options(populate_existing=True)
         engagement = session.scalar(stmt)
     if engagement is None or engagement.business_id != business_id:
         raise NotFound("Engagement not found.")
