@@ -130,6 +130,24 @@ def main() -> None:
         stats = pstats.Stats(profiler).sort_stats("cumulative")
         stats.print_stats(r"closerhub|idempotency|auth", args.profile)  # our code, cumulative
         stats.sort_stats("tottime").print_stats(args.profile)  # where the CPU itself goes
+        print_by_package(stats)
+
+
+def print_by_package(stats: pstats.Stats) -> None:
+    """Own CPU time (cProfile's tottime, so with its overhead) summed by the package it is spent in."""
+    totals: Counter[str] = Counter()
+    for (path, _, _), (_, _, own, _, _) in stats.stats.items():  # type: ignore[attr-defined]
+        if "site-packages/" in path:
+            package = path.split("site-packages/")[1].split("/")[0]
+        elif "/closerhub/" in path:
+            package = "closerhub/" + path.split("/closerhub/")[1].split("/")[0]
+        else:
+            package = "python (stdlib, builtins)"
+        totals[package] += own
+    whole = sum(totals.values())
+    print("own CPU by package (cProfile)")
+    for package, own in totals.most_common(15):
+        print(f"  {own / whole * 100:5.1f} %  {package}")
 
 
 if __name__ == "__main__":

@@ -8,13 +8,14 @@ forms, the CSV import, the JSON API and the booking service all go through
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import phonenumbers
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, bindparam, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -247,15 +248,23 @@ def upsert_lead(
     if values is None:
         values = clean_lead_data(raw)
     inserted = _new_lead_values(business_id, values, actor, now)
-    changed = {**_merge_values(raw, values), "updated_at": now}
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = (
-        insert(Lead)
-        .values(**inserted)
-        .on_conflict_do_update(index_elements=[Lead.business_id, Lead.email], set_=changed)
-        .returning(Lead)
-    )
-    return session.scalars(statement, execution_options={"populate_existing": True}).one()
+    changed = (*_merge_values(raw, values), "updated_at")
+    statement = _upsert_statement(session.get_bind().dialect.name, frozenset(changed))
+    return session.scalars(
+        select(Lead).from_statement(statement).execution_options(populate_existing=True), inserted
+    ).one()
+
+
+@functools.lru_cache(maxsize=256)
+def _upsert_statement(dialect: str, changed: frozenset[str]) -> Any:
+    """``INSERT INTO leads … ON CONFLICT (business_id, email) DO UPDATE SET <changed> = excluded.<changed>
+    RETURNING *`` with every column a bound parameter: built once per dialect and set of updated columns."""
+    table = Lead.__table__
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    base = insert(table).values({c.key: bindparam(c.key) for c in table.columns if c.key != "id"})
+    return base.on_conflict_do_update(
+        index_elements=[table.c.business_id, table.c.email], set_={k: base.excluded[k] for k in sorted(changed)}
+    ).returning(*table.columns)
 
 
 def create_lead(session: Session, actor: User, raw: Mapping[str, Any]) -> Lead:

@@ -81,8 +81,8 @@ def closer_of(appointment: Appointment) -> Recipient:
 
 def business_members(session: Session, appointment: Appointment) -> list[Recipient]:
     """Every active member of the appointment's business (the owner first)."""
-    members = session.scalars(
-        select(User)
+    members = session.execute(
+        select(User.email, User.name, User.language, User.timezone, User.id)
         .join(BusinessMember, BusinessMember.user_id == User.id)
         .where(
             BusinessMember.business_id == appointment.business_id,
@@ -91,7 +91,9 @@ def business_members(session: Session, appointment: Appointment) -> list[Recipie
         )
         .order_by(BusinessMember.id)
     )
-    return [Recipient(u.email, u.name, u.language, u.timezone, BUSINESS, u.id) for u in members]
+    return [
+        Recipient(email, name, language, zone, BUSINESS, user_id) for email, name, language, zone, user_id in members
+    ]
 
 
 def everyone(session: Session, appointment: Appointment) -> list[Recipient]:

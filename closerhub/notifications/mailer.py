@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import smtplib
 import ssl
 from collections.abc import Iterable, Mapping, Sequence
@@ -97,6 +98,7 @@ class DeliveryError(Exception):
         self.server_down = server_down
 
 
+@functools.lru_cache(maxsize=64)
 def sender_domain(sender: str) -> str:
     """The domain of an address such as ``"CloserHub <no-reply@closerhub.example>"``."""
     address = parseaddr(sender)[1]
