@@ -13,13 +13,14 @@ from __future__ import annotations
 import secrets
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app, has_app_context
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from closerhub.accounts.models import AccountStatus, Role, User
 from closerhub.booking import guard, leads, notify, routing
@@ -39,15 +40,16 @@ from closerhub.booking.slots import (
 )
 from closerhub.businesses import offers as offer_service
 from closerhub.businesses.models import Offer
-from closerhub.closers.models import CloserProfile, MeetingMode
+from closerhub.closers.models import AvailabilitySettings, AvailabilitySummary, CloserProfile, MeetingMode
 from closerhub.closers.rules import busy_intervals, rules_for_many
 from closerhub.closers.summary import booking_busy_window, note_booking
 from closerhub.core.availability import AvailabilityRules
 from closerhub.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from closerhub.core.slots import Busy
 from closerhub.core.tz import require_aware
+from closerhub.db import is_plausible_id
 from closerhub.engagements.models import Engagement
-from closerhub.engagements.service import require_active_engagement
+from closerhub.engagements.service import check_active_engagement
 from closerhub.vetting.models import CloserVetting, VettingStatus
 
 __all__ = [
@@ -119,36 +121,74 @@ def _check_actor(actor: User | None, offer: Offer, closer_id: int | None) -> int
     return closer_id
 
 
+@dataclass(frozen=True)
+class CloserFacts:
+    """What a booking reads of the chosen closer with the locked engagement, instead of four more queries."""
+
+    vetting: VettingStatus | None
+    meeting_mode: MeetingMode | None
+    meeting_url: str | None
+    rules_etag: str | None  # None: availability never saved
+    summary: AvailabilitySummary | None  # the search summary row, for ``note_booking``
+
+
+def _locked_engagement(
+    session: Session, engagement_id: object, business_id: int, facts: dict[int, CloserFacts]
+) -> Engagement:
+    """``require_active_engagement(..., lock=True)`` plus the closer's vetting, meeting settings, rules
+    etag and search summary row (kept in the session for ``note_booking``), in one statement.
+
+    The engagement row is locked (``FOR UPDATE OF engagements`` on PostgreSQL) so it cannot
+    end before the insert; SQLite writers already hold the write lock.
+    """
+    row = None
+    if is_plausible_id(engagement_id):
+        row = session.execute(
+            select(
+                Engagement,
+                CloserVetting.status,
+                CloserProfile.meeting_mode,
+                CloserProfile.meeting_url,
+                AvailabilitySettings.rules_etag,
+                AvailabilitySummary,
+            )
+            .outerjoin(CloserVetting, CloserVetting.closer_id == Engagement.closer_id)
+            .outerjoin(CloserProfile, CloserProfile.user_id == Engagement.closer_id)
+            .outerjoin(AvailabilitySettings, AvailabilitySettings.closer_id == Engagement.closer_id)
+            .outerjoin(AvailabilitySummary, AvailabilitySummary.closer_id == Engagement.closer_id)
+            .where(Engagement.id == engagement_id)
+            .options(joinedload(Engagement.closer), joinedload(Engagement.offer))
+            .with_for_update(of=Engagement)
+            .execution_options(populate_existing=True)
+        ).one_or_none()
+    engagement = check_active_engagement(row[0] if row else None, business_id)
+    assert row is not None
+    facts[engagement.closer_id] = CloserFacts(*row[1:])
+    return engagement
+
+
 def _engagements(
     session: Session,
     offer: Offer,
     closer_id: int | None,
     engagement_id: int | None,
-    meetings: dict[int, tuple[MeetingMode | None, str | None]],
+    facts: dict[int, CloserFacts],
 ) -> list[Engagement]:
     """The engagements the call may go to (one when chosen; else every bookable one of the offer).
 
-    A chosen engagement's closer is checked in one query (vetting and profile together), and
-    their meeting settings are noted in ``meetings`` for the video link.
+    A chosen engagement is read and locked in one query that also brings what the booking
+    needs of its closer (``facts``).
     """
     if engagement_id is not None:
-        engagement = require_active_engagement(session, engagement_id, offer.business_id, lock=True)
+        engagement = _locked_engagement(session, engagement_id, offer.business_id, facts)
         if engagement.offer_id != offer.id:
             raise _fail("engagement_id", "This engagement is for another offer.")
         if closer_id is not None and engagement.closer_id != closer_id:
             raise _fail("engagement_id", "This engagement is with another closer.")
         if engagement.closer.status != AccountStatus.ACTIVE:
             raise _fail("engagement_id", "This closer's account is suspended; choose another closer.")
-        vetting, mode, url = session.execute(
-            select(CloserVetting.status, CloserProfile.meeting_mode, CloserProfile.meeting_url)
-            .select_from(User)
-            .outerjoin(CloserVetting, CloserVetting.closer_id == User.id)
-            .outerjoin(CloserProfile, CloserProfile.user_id == User.id)
-            .where(User.id == engagement.closer_id)
-        ).one()
-        if vetting != VettingStatus.APPROVED:  # the same test as ``slots.is_bookable_closer``
+        if facts[engagement.closer_id].vetting != VettingStatus.APPROVED:  # as ``slots.is_bookable_closer``
             raise _fail("engagement_id", "This closer cannot take bookings at the moment; choose another closer.")
-        meetings[engagement.closer_id] = (mode, url)
         return [engagement]
     found = bookable_engagements(session, offer, closer_id=closer_id)
     if not found and closer_id is not None:
@@ -182,10 +222,10 @@ def _phone_of(lead: Lead | dict[str, Any], values: dict[str, Any] | None) -> str
     return (values or {}).get("phone_e164")
 
 
-def _meeting(session: Session, closer_id: int, known: dict[int, tuple[MeetingMode | None, str | None]]) -> str:
+def _meeting(session: Session, closer_id: int, facts: dict[int, CloserFacts]) -> str:
     """The call's video link: the closer's own room, or a new unique one on the platform's video service."""
-    if closer_id in known:
-        mode, url = known[closer_id]
+    if closer_id in facts:
+        mode, url = facts[closer_id].meeting_mode, facts[closer_id].meeting_url
     else:
         mode, url = session.execute(
             select(CloserProfile.meeting_mode, CloserProfile.meeting_url).where(CloserProfile.user_id == closer_id)
@@ -208,7 +248,14 @@ def actor_label_for(via: BookedVia, actor: User | None) -> str:
 
 
 def _choose(
-    session: Session, offer: Offer, engagements: list[Engagement], start: datetime, now: datetime, *, named: bool
+    session: Session,
+    offer: Offer,
+    engagements: list[Engagement],
+    start: datetime,
+    now: datetime,
+    *,
+    named: bool,
+    facts: dict[int, CloserFacts],
 ) -> tuple[routing.Candidate, str, AvailabilityRules, list[Busy]]:
     """Check ``start`` against each closer's rules and busy time, then route; raises when nobody can take it.
 
@@ -217,7 +264,9 @@ def _choose(
     down to the insert and the search summary.
     """
     in_rules: list[routing.Candidate] = []
-    rules_of = rules_for_many(session, [e.closer for e in engagements])
+    closers = [e.closer for e in engagements]
+    known = {c.id: facts[c.id].rules_etag for c in closers if c.id in facts}
+    rules_of = rules_for_many(session, closers, etags=known if len(known) == len(closers) else None)
     refusal = None
     for engagement in engagements:
         rules = rules_of[engagement.closer_id]
@@ -312,8 +361,8 @@ def book(
     if not offer.is_active:
         raise NotFound("Booking page not found.")
     closer_id = _check_actor(actor, offer, closer_id)
-    meetings: dict[int, tuple[MeetingMode | None, str | None]] = {}
-    engagements = _engagements(session, offer, closer_id, engagement_id, meetings)
+    facts: dict[int, CloserFacts] = {}
+    engagements = _engagements(session, offer, closer_id, engagement_id, facts)
     lead_or_data, lead_values = _resolve_lead(session, offer, lead)
     phone = _phone_of(lead_or_data, lead_values)
     if chosen_channel == Channel.PHONE and not phone:
@@ -326,7 +375,7 @@ def book(
         raise _fail("follow_up_of", "A follow-up is with the same lead and business as the first call.")
     named = closer_id is not None or engagement_id is not None
     try:
-        candidate, reason, rules, busy = _choose(session, offer, engagements, start, now, named=named)
+        candidate, reason, rules, busy = _choose(session, offer, engagements, start, now, named=named, facts=facts)
     except SlotUnavailable as exc:
         raise _slot_taken(session, exc, engagements, start, now, named=named) from None
 
@@ -349,7 +398,7 @@ def book(
         blocked_until=slot.end + buffer,
         status=AppointmentStatus.BOOKED,
         channel=chosen_channel,
-        meeting_url=_meeting(session, engagement.closer_id, meetings) if chosen_channel == Channel.VIDEO else None,
+        meeting_url=_meeting(session, engagement.closer_id, facts) if chosen_channel == Channel.VIDEO else None,
         dial_from="closer" if chosen_channel == Channel.PHONE else None,
         dial_number=lead_row.phone_e164 if chosen_channel == Channel.PHONE else None,
         prospect_timezone=lead_row.timezone,
@@ -392,7 +441,14 @@ def book(
     )
     # Search's summary: only the slots this call removes, not the closer's 14 days again.
     note_booking(
-        session, engagement.closer_id, rules, appointment.starts_at, appointment.ends_at, now, busy_before=busy
+        session,
+        engagement.closer_id,
+        rules,
+        appointment.starts_at,
+        appointment.ends_at,
+        now,
+        busy_before=busy,
+        row=facts[engagement.closer_id].summary if engagement.closer_id in facts else None,
     )
     notify.appointment_booked(session, appointment)
     session.commit()

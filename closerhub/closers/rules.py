@@ -125,20 +125,26 @@ _RULES_CACHE: dict[tuple[str, str], AvailabilityRules] = {}
 RULES_CACHE_SIZE = 10_000
 
 
-def rules_for_many(session: Session, closers: list[User]) -> dict[int, AvailabilityRules]:
+def rules_for_many(
+    session: Session, closers: list[User], *, etags: dict[int, str | None] | None = None
+) -> dict[int, AvailabilityRules]:
     """Several closers' current rules by closer id: one query for the etags, and the rows
     (three queries for all of them) only of closers whose rules this process has not built yet.
 
     Routing checks every closer of an offer, and every booking checks its closer's rules.
+    ``etags``: every closer's current ``rules_etag`` (None if never saved) when the caller
+    has read them in its own query, saving the first one.
     """
-    ids = [c.id for c in closers]
-    etags = dict(
-        session.execute(
-            select(AvailabilitySettings.closer_id, AvailabilitySettings.rules_etag).where(
-                AvailabilitySettings.closer_id.in_(ids)
-            )
-        ).all()
-    )
+    if etags is None:
+        etags = dict(
+            session.execute(
+                select(AvailabilitySettings.closer_id, AvailabilitySettings.rules_etag).where(
+                    AvailabilitySettings.closer_id.in_([c.id for c in closers])
+                )
+            ).all()
+        )
+    else:  # the caller read them (None: never saved)
+        etags = {k: v for k, v in etags.items() if v is not None}
     found: dict[int, AvailabilityRules] = {}
     missing: list[User] = []
     for closer in closers:

@@ -112,6 +112,7 @@ def note_booking(
     now: datetime,
     *,
     busy_before: list[Busy] | None = None,
+    row: AvailabilitySummary | None = None,
 ) -> AvailabilitySummary:
     """Update one closer's summary for a call just booked (and flushed) at ``[starts_at, ends_at)``; the caller commits.
 
@@ -120,9 +121,10 @@ def note_booking(
     day. A row that is missing, from the future, or whose next free slot cannot be found near
     the call is recomputed in full (``refresh_summary``). ``busy_before``: the closer's calls
     in ``booking_busy_window`` read before this one was inserted (the booking has them);
-    without it they are read here.
+    without it they are read here. ``row``: the closer's summary row if the caller has it.
     """
-    row = session.get(AvailabilitySummary, closer_id)
+    if row is None:
+        row = session.get(AvailabilitySummary, closer_id)
     if row is None or row.refreshed_at > now or row.next_available_at is None:
         return refresh_summary(session, closer_id, now, rules=rules)
     call = Busy(starts_at, ends_at)

@@ -343,6 +343,11 @@ def require_active_engagement(
         if lock:
             stmt = stmt.with_for_update(of=Engagement).execution_options(populate_existing=True)
         engagement = session.scalar(stmt)
+    return check_active_engagement(engagement, business_id)
+
+
+def check_active_engagement(engagement: Engagement | None, business_id: int) -> Engagement:
+    """``require_active_engagement``'s checks on an engagement already read (with its closer and offer)."""
     if engagement is None or engagement.business_id != business_id:
         raise NotFound("Engagement not found.")
     if engagement.closer.status != AccountStatus.ACTIVE:  # a suspended closer takes no new calls
