@@ -48,37 +48,12 @@ from closerhub.closers.availability_service import replace_availability
 from closerhub.core.money import Money
 from closerhub.engagements import service as engagements
 from closerhub.extensions import db
-from closerhub.notifications.models import OutboxStatus
 
 ROOT = Path(__file__).resolve().parents[1]
 SERVER_LOG = Path(tempfile.gettempdir()) / "bench-booking-gunicorn.log"
 PASSWORD = "bench-password-123"  # noqa: S105  (throw-away accounts in the bench database)
 SLOT_MINUTES = 30
 AROUND_THE_CLOCK = [{"weekday": d, "start": "00:00", "end": "24:00"} for d in range(7)]
-
-
-def outbox_schema_until_migrated() -> None:
-    """Apply the outbox change of issue 4's booking work if the migrations do not have it yet (PostgreSQL).
-
-    ``outbox_messages.render_context`` (JSON) and the ``to_render`` status are in the model;
-    the lead writes the migration. Until then the bench adds them itself; then this is a no-op.
-    """
-    if db.engine.dialect.name != "postgresql":
-        return
-    has_column = db.session.scalar(
-        text(
-            "SELECT count(*) FROM information_schema.columns "
-            "WHERE table_name = 'outbox_messages' AND column_name = 'render_context'"
-        )
-    )
-    if has_column:
-        return
-    statuses = ", ".join(f"'{s.value}'" for s in OutboxStatus)
-    db.session.execute(text("ALTER TABLE outbox_messages ADD COLUMN render_context JSON"))
-    db.session.execute(text("ALTER TABLE outbox_messages DROP CONSTRAINT IF EXISTS ck_outbox_messages_outbox_status"))
-    check = f"CHECK (status IN ({statuses}))"
-    db.session.execute(text(f"ALTER TABLE outbox_messages ADD CONSTRAINT ck_outbox_messages_outbox_status {check}"))
-    db.session.commit()
 
 
 def seed(n_closers: int) -> tuple[str, list[int]]:
@@ -282,7 +257,6 @@ def main() -> None:
     app = create_app({"SQLALCHEMY_DATABASE_URI": url})
     with app.app_context():
         prepare_schema()
-        outbox_schema_until_migrated()
         started = time.perf_counter()
         secret, engagement_ids = seed(args.closers)
         print(f"seed            {time.perf_counter() - started:.1f} s ({args.closers} closers engaged on one offer)")

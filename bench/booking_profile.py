@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import event
 
-from bench.booking import SLOT_MINUTES, outbox_schema_until_migrated, seed
+from bench.booking import SLOT_MINUTES, seed
 from bench.matching import prepare_schema
 from closerhub import create_app
 from closerhub.extensions import db
@@ -59,7 +59,6 @@ def main() -> None:
     )
     with app.app_context():
         prepare_schema()
-        outbox_schema_until_migrated()
         secret, engagement_ids = seed(args.closers)
         statements: list[str] = []
 
