@@ -87,7 +87,11 @@ def is_overlap(exc: IntegrityError | OperationalError) -> bool:
     PostgreSQL may also abort one of two bookings that wait on each other *while checking the
     exclusion constraint* (a deadlock: each waits to see whether the other's overlapping row
     commits). The survivor holds the slot, so for the victim the slot is taken, like a
-    constraint violation (seen in the 50-client race test under load).
+    constraint violation (seen in the 50-client race test under load). This is PostgreSQL's
+    documented behaviour, not a lock-order bug of ours: exclusion constraints are checked by
+    an index scan after the insert, so two backends inserting conflicting rows at the same
+    moment find each other's row and wait for each other, and the deadlock detector aborts
+    one (src/backend/executor/execIndexing.c, "Exclusion Constraints").
     """
     text = str(exc.orig) if exc.orig is not None else str(exc)
     if isinstance(exc, OperationalError):
