@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import case, select
 from sqlalchemy.orm import Session
 
 from closerhub.accounts.models import AccountStatus, Role, User
@@ -148,12 +148,12 @@ def note_booking(
     removed = [s for s in free_slots(rules, without, now=now, range_start=low, range_end=high) if s not in after]
     # The counts are as of refreshed_at: a slot is in them if it starts before that day + 7 / + 14 (and the horizon).
     ref, horizon = row.refreshed_at, row.refreshed_at + timedelta(days=rules.horizon_days)
-    row.free_slots_7d = max(
-        0, row.free_slots_7d - sum(s.start < min(ref + timedelta(days=7), horizon) for s in removed)
-    )
-    row.free_slots_14d = max(
-        0, row.free_slots_14d - sum(s.start < min(ref + timedelta(days=14), horizon) for s in removed)
-    )
+    # Subtracted in SQL, not read-modify-write: two bookings of one closer on different
+    # engagements (not serialized by the engagement lock) must both count.
+    for column, days in ((AvailabilitySummary.free_slots_7d, 7), (AvailabilitySummary.free_slots_14d, 14)):
+        gone = sum(s.start < min(ref + timedelta(days=days), horizon) for s in removed)
+        if gone:
+            setattr(row, column.key, case((column > gone, column - gone), else_=0))
     notice = now + timedelta(minutes=rules.min_notice_minutes)
     if row.next_available_at < notice or any(s.start == row.next_available_at for s in removed):
         first = next_free_slot(rules, busy, now=now)
