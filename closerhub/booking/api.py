@@ -25,7 +25,7 @@ from closerhub.api.problems import problem_response
 from closerhub.api.routing import PUBLIC, api_route, json_response
 from closerhub.api.schemas import Page, utc_z
 from closerhub.api.schemas_booking import AppointmentIn, AppointmentOut, AppointmentQuery, CancelIn, RescheduleIn
-from closerhub.booking import service
+from closerhub.booking import guard, service
 from closerhub.booking.models import Appointment, BookedVia, Channel, Lead
 from closerhub.booking.public_views import BOOKING_LIMIT, public_booking_limit
 from closerhub.businesses import offers as offer_service
@@ -138,15 +138,19 @@ def _offer_for(body: AppointmentIn, user: User | None) -> Offer:
         return service.offer_for_booking_key(db.session, key)
     scope = None if user.is_admin or user.is_closer else (user.business_id or -1)
     if body.engagement_id is not None:
-        engagement = (
-            db.session.scalar(
-                select(Engagement).where(Engagement.id == body.engagement_id).options(joinedload(Engagement.offer))
+        engagement = None
+        if is_plausible_id(body.engagement_id):
+            # Locked here, as the booking would lock it (engagement and closer), saving it a statement.
+            engagement = db.session.scalar(
+                select(Engagement)
+                .join(User, User.id == Engagement.closer_id)
+                .where(Engagement.id == body.engagement_id)
+                .options(joinedload(Engagement.offer))
+                .with_for_update(of=(Engagement, User), key_share=True)
             )
-            if is_plausible_id(body.engagement_id)
-            else None
-        )
         if engagement is None or (scope is not None and engagement.business_id != scope):
             raise NotFound("Engagement not found.")
+        guard.mark_locked_for_booking(db.session, engagement_id=engagement.id, closer_id=engagement.closer_id)
         if user.is_closer and engagement.closer_id != user.id:
             raise NotFound("Engagement not found.")
         return engagement.offer

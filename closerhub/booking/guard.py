@@ -18,6 +18,7 @@ import time
 from typing import Any
 
 from flask import current_app, has_app_context
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, scoped_session
 
@@ -97,3 +98,62 @@ def is_overlap(exc: IntegrityError | OperationalError) -> bool:
     if isinstance(exc, OperationalError):
         return "deadlock detected" in text and "exclusion constraint" in text
     return OVERLAP_CONSTRAINT_NAME in text or OVERLAP_SQLITE_MESSAGE in text
+
+
+# --- row locks: one booking of a closer at a time (PostgreSQL) ------------------------------------
+
+_HELD = "booking_row_locks"
+
+
+def _held(session: Session) -> set[tuple[str, int]]:
+    """The booking locks taken in the session's current transaction (forgotten when it ends)."""
+    real = session() if isinstance(session, scoped_session) else session
+    transaction = real.get_transaction()
+    held = real.info.get(_HELD)
+    if held is None or held[0] is not transaction:
+        held = real.info[_HELD] = (transaction, set())
+    return held[1]
+
+
+def holds_booking_lock(session: Session, kind: str, object_id: int) -> bool:
+    """Whether this transaction already locked the engagement / closer ``object_id`` for a booking."""
+    return (kind, object_id) in _held(session)
+
+
+def lock_for_booking(session: Session, *, engagement_id: int | None = None, closer_id: int | None = None) -> bool:
+    """Row-lock what a booking is checked against, before reading it (PostgreSQL; once per transaction).
+
+    The engagement (``FOR NO KEY UPDATE``: it cannot end meanwhile) and its closer's user row,
+    or the closer alone: every booking of one closer, through any engagement or the booking
+    page, then waits for the previous one to commit, so it reads their calls (the daily cap),
+    and their search summary, as committed. Reads after the lock see that state (READ
+    COMMITTED takes a snapshot per statement). SQLite writers hold the write lock already.
+    Returns whether a lock was taken now (what was read before it may be stale).
+    """
+    if session.get_bind().dialect.name == "sqlite" or unguarded():
+        return False
+    from closerhub.accounts.models import User  # the lock targets; booking builds on both
+    from closerhub.engagements.models import Engagement
+
+    held, took = _held(session), False
+    if engagement_id is not None and ("engagement", engagement_id) not in held:
+        took = True
+        row = session.execute(
+            select(Engagement.closer_id)
+            .join(User, User.id == Engagement.closer_id)
+            .where(Engagement.id == engagement_id)
+            .with_for_update(of=(Engagement, User), key_share=True)
+        ).one_or_none()
+        held.add(("engagement", engagement_id))
+        if row is not None:
+            held.add(("closer", row[0]))
+    if closer_id is not None and ("closer", closer_id) not in held:
+        session.execute(select(User.id).where(User.id == closer_id).with_for_update(key_share=True))
+        held.add(("closer", closer_id))
+        took = True
+    return took
+
+
+def mark_locked_for_booking(session: Session, *, engagement_id: int, closer_id: int) -> None:
+    """Record that the caller's own query took ``lock_for_booking``'s locks on this engagement and closer."""
+    _held(session).update({("engagement", engagement_id), ("closer", closer_id)})

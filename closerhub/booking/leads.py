@@ -200,7 +200,8 @@ def _merge_values(raw: Mapping[str, Any], values: dict[str, Any]) -> dict[str, A
     flat, _ = _flatten(raw)
     if "language" in flat and flat["language"] not in (None, ""):
         keep.add("language")
-    return {k: v for k, v in values.items() if k in keep or v not in (None, "")}
+    # language always has a value once cleaned (the default "en"): kept only when given.
+    return {k: v for k, v in values.items() if k in keep or (k != "language" and v not in (None, ""))}
 
 
 def _new_lead_values(business_id: int, values: Mapping[str, Any], actor: User | None, now: datetime) -> dict[str, Any]:

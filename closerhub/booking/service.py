@@ -136,13 +136,15 @@ def _locked_engagement(
     session: Session, engagement_id: object, business_id: int, facts: dict[int, CloserFacts]
 ) -> Engagement:
     """``require_active_engagement(..., lock=True)`` plus the closer's vetting, meeting settings, rules
-    etag and search summary row (kept in the session for ``note_booking``), in one statement.
-
-    The engagement row is locked (``FOR UPDATE OF engagements`` on PostgreSQL) so it cannot
-    end before the insert; SQLite writers already hold the write lock.
+    etag and search summary row (kept for ``note_booking``), read in one statement once the
+    engagement and its closer are locked (``guard.lock_for_booking``; the API's first read
+    takes those locks, other callers pay one more statement here).
     """
     row = None
     if is_plausible_id(engagement_id):
+        # Lock first, then read: a read that waited for the lock would see the other tables
+        # (summary, vetting, ...) as they were before the wait.
+        guard.lock_for_booking(session, engagement_id=engagement_id)  # type: ignore[arg-type]
         row = session.execute(
             select(
                 Engagement,
@@ -158,7 +160,6 @@ def _locked_engagement(
             .outerjoin(AvailabilitySummary, AvailabilitySummary.closer_id == Engagement.closer_id)
             .where(Engagement.id == engagement_id)
             .options(joinedload(Engagement.closer), joinedload(Engagement.offer))
-            .with_for_update(of=Engagement)
             .execution_options(populate_existing=True)
         ).one_or_none()
     engagement = check_active_engagement(row[0] if row else None, business_id)
@@ -256,12 +257,14 @@ def _choose(
     *,
     named: bool,
     facts: dict[int, CloserFacts],
-) -> tuple[routing.Candidate, str, AvailabilityRules, list[Busy]]:
+) -> tuple[routing.Candidate, str, AvailabilityRules, list[Busy] | None]:
     """Check ``start`` against each closer's rules and busy time, then route; raises when nobody can take it.
 
-    Returns the pick, the routing note, the picked closer's rules and their calls over
-    ``booking_busy_window``: each closer's rules and calls are read once here and passed
-    down to the insert and the search summary.
+    Returns the pick, the routing note, the picked closer's rules and, when they were read
+    here, their calls over ``booking_busy_window`` (None: ``note_booking`` reads them): rules
+    and calls are read once and passed down to the insert and the search summary. On
+    PostgreSQL a routed booking locks the picked closer (``guard.lock_for_booking``) and
+    checks their calls again as committed.
     """
     in_rules: list[routing.Candidate] = []
     closers = [e.closer for e in engagements]
@@ -278,10 +281,13 @@ def _choose(
     if not in_rules:
         assert refusal is not None
         raise refusal
+    # One closer: their calls are read once, over the summary's window (which contains the
+    # check's). Several (routing): each check reads two days around the start only.
     busy_of: dict[int, list[Busy]] = {}
-    for candidate in in_rules:
-        closer_id, slot = candidate.engagement.closer_id, candidate.slot
-        window = booking_busy_window(rules_of[closer_id], slot.start, slot.end, now)
+    if len(in_rules) == 1:
+        only = in_rules[0]
+        closer_id = only.engagement.closer_id
+        window = booking_busy_window(rules_of[closer_id], only.slot.start, only.slot.end, now)
         busy_of[closer_id] = busy_intervals(session, closer_id, *window)
     if guard.unguarded():  # test-only: no busy check, the race is wide open
         free = in_rules
@@ -295,7 +301,7 @@ def _choose(
                 rules_of[c.engagement.closer_id],
                 start,
                 now,
-                busy=busy_of[c.engagement.closer_id],
+                busy=busy_of.get(c.engagement.closer_id),
             )
         ]
     if not free:
@@ -305,7 +311,13 @@ def _choose(
     else:
         pick, reason = routing.choose(session, offer.id, start, free)
     closer_id = pick.engagement.closer_id
-    return pick, reason, rules_of[closer_id], busy_of[closer_id]
+    busy = busy_of.get(closer_id)
+    if guard.lock_for_booking(session, closer_id=closer_id):  # routed: the pick is known only now
+        window = booking_busy_window(rules_of[closer_id], pick.slot.start, pick.slot.end, now)
+        busy = busy_intervals(session, closer_id, *window)  # as committed, after the lock
+        if not free_slot_at(session, pick.engagement.closer, rules_of[closer_id], start, now, busy=busy):
+            raise SlotUnavailable("This time was just taken. Please choose another slot.")
+    return pick, reason, rules_of[closer_id], busy
 
 
 def _slot_taken(

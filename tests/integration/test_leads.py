@@ -166,6 +166,19 @@ def test_upsert_creates_then_updates_the_lead_with_the_same_email_without_erasin
     assert again.updated_at == later and again.created_at == NOW and again.created_by_id == business_user.id
 
 
+def test_upsert_keeps_the_leads_language_unless_one_is_given(business_user: User) -> None:
+    business = business_user.business_id
+    lead = leads.upsert_lead(db.session, business, {**lead_form(), "language": "fr"}, actor=business_user, now=NOW)
+    db.session.commit()
+    same = {"name": "Paula", "email": "paula@example.com", "timezone": "Europe/Paris"}
+    assert leads.upsert_lead(db.session, business, same, actor=None, now=NOW).language == "fr"  # not reset to en
+    db.session.commit()
+    assert leads.upsert_lead(db.session, business, {**same, "language": "en"}, actor=None, now=NOW).id == lead.id
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(Lead, lead.id).language == "en"
+
+
 def test_the_same_email_in_two_businesses_is_two_leads(business_user: User, make_user: UserFactory) -> None:
     other = make_user("business")
     add_lead(business_user)
