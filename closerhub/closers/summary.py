@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from closerhub.accounts.models import AccountStatus, Role, User
@@ -148,12 +148,12 @@ def note_booking(
     removed = [s for s in free_slots(rules, without, now=now, range_start=low, range_end=high) if s not in after]
     # The counts are as of refreshed_at: a slot is in them if it starts before that day + 7 / + 14 (and the horizon).
     ref, horizon = row.refreshed_at, row.refreshed_at + timedelta(days=rules.horizon_days)
-    # Subtracted in SQL, not read-modify-write: two bookings of one closer on different
-    # engagements (not serialized by the engagement lock) must both count.
-    for column, days in ((AvailabilitySummary.free_slots_7d, 7), (AvailabilitySummary.free_slots_14d, 14)):
+    # Read-modify-write is safe: bookings of one closer run one after the other
+    # (``booking.guard.lock_for_booking``; SQLite's write lock).
+    for key, days in (("free_slots_7d", 7), ("free_slots_14d", 14)):
         gone = sum(s.start < min(ref + timedelta(days=days), horizon) for s in removed)
         if gone:
-            setattr(row, column.key, case((column > gone, column - gone), else_=0))
+            setattr(row, key, max(0, getattr(row, key) - gone))
     notice = now + timedelta(minutes=rules.min_notice_minutes)
     if row.next_available_at < notice or any(s.start == row.next_available_at for s in removed):
         first = next_free_slot(rules, busy, now=now)
