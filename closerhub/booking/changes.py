@@ -110,6 +110,7 @@ def reschedule(
     if start == appointment.starts_at:
         raise ValidationError("The call is already at this time.", field_errors={"start": "Choose another time."})
     closer = appointment.closer
+    guard.lock_for_booking(session, closer_id=closer.id)  # the closer's other bookings wait (daily cap)
     rules = rules_for(session, closer)
     if free_slot_at(session, closer, rules, start, now, with_busy=False) is None:
         raise start_refusal(rules, closer, start, now)
