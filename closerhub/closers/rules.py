@@ -161,13 +161,32 @@ def rules_for_many(
                 select(AvailabilitySettings)
                 .where(AvailabilitySettings.closer_id.in_([c.id for c in missing]))
                 .options(*rules_loader_options())
+                .execution_options(populate_existing=True)
             ).unique()
         }
+        settled = _etags_still(session, etags, [c.id for c in missing if etags[c.id]])  # '' is never cached
         if len(_RULES_CACHE) + len(missing) > RULES_CACHE_SIZE:
             _RULES_CACHE.clear()
         for closer in missing:
             settings = rows.get(closer.id)
             rules = found[closer.id] = rules_from_rows(closer.timezone, settings)
-            if settings is not None and settings.rules_etag and settings.rules_etag == etags[closer.id]:
+            if settings is not None and settings.rules_etag and settings.rules_etag == settled.get(closer.id):
                 _RULES_CACHE[(settings.rules_etag, closer.timezone)] = rules
     return found
+
+
+def _etags_still(session: Session, etags: dict[int, str], ids: list[int]) -> dict[int, str]:
+    """``etags`` of ``ids`` as they are once the rows were read: a rule set is cached only if its etag
+    did not change meanwhile. On PostgreSQL (READ COMMITTED) the settings row and its weekly,
+    override and time-off rows come from separate statements, so a save committed between them
+    would mix two versions; SQLite reads one snapshot per transaction."""
+    if not ids or session.get_bind().dialect.name == "sqlite":
+        return {i: etags[i] for i in ids}
+    now = dict(
+        session.execute(
+            select(AvailabilitySettings.closer_id, AvailabilitySettings.rules_etag).where(
+                AvailabilitySettings.closer_id.in_(ids)
+            )
+        ).all()
+    )
+    return {i: etags[i] for i in ids if now.get(i) == etags[i]}

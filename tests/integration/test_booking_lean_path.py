@@ -113,3 +113,34 @@ def test_a_booking_stays_within_its_statement_budget(app: Flask, client: FlaskCl
     assert response.status_code == 201, response.get_json()
     budget = BOOKING_STATEMENTS[db.engine.dialect.name]
     assert len(statements) <= budget, "\n".join(s.split("\n")[0][:100] for s in statements)
+
+
+def test_rules_read_while_another_connection_saves_are_not_cached(setting: dict[str, Any]) -> None:
+    """PostgreSQL reads the settings row and its time off in separate statements: a save committed
+    between them would mix two versions, so that rule set is used once but not kept. SQLite reads
+    one snapshot per transaction, so there the rows are consistent and kept."""
+    closer: User = setting["closer"]
+    closer_id = closer.id
+    db.session.commit()
+    with db.engine.begin() as conn:  # a rule set this process has never built
+        conn.exec_driver_sql(
+            f"UPDATE closer_availability_settings SET rules_etag = 'before' WHERE closer_id = {closer_id}"
+        )
+    saved: list[bool] = []
+
+    def save_meanwhile(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if "FROM closer_time_off" in statement and not saved:
+            saved.append(True)
+            with db.engine.begin() as other:  # another process saving between the two reads
+                other.exec_driver_sql(
+                    f"UPDATE closer_availability_settings SET rules_etag = 'during' WHERE closer_id = {closer_id}"
+                )
+
+    event.listen(db.engine, "before_cursor_execute", save_meanwhile)
+    try:
+        rules_for(db.session, closer)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", save_meanwhile)
+    assert saved
+    kept = any(key[0] == "before" for key in closer_rules._RULES_CACHE)
+    assert kept == (db.engine.dialect.name == "sqlite")
