@@ -119,13 +119,6 @@ def slot_unavailable_response(exc: service.SlotUnavailable, zone: str) -> Respon
     )
 
 
-def _id_or_404(model: type[Any], object_id: int, business_id: int | None, message: str) -> Any:
-    row = db.session.get(model, object_id)
-    if row is None or (business_id is not None and row.business_id != business_id):
-        raise NotFound(message)
-    return row
-
-
 def _offer_for(body: AppointmentIn, user: User | None) -> Offer:
     """The offer booked on: from the booking key (public), or the engagement / offer of the caller's business."""
     key = body.booking_key or request.headers.get(BOOKING_KEY_HEADER)
@@ -142,11 +135,9 @@ def _offer_for(body: AppointmentIn, user: User | None) -> Offer:
         if is_plausible_id(body.engagement_id):
             # Locked here, as the booking would lock it (engagement and closer), saving it a statement.
             engagement = db.session.scalar(
-                select(Engagement)
-                .join(User, User.id == Engagement.closer_id)
-                .where(Engagement.id == body.engagement_id)
-                .options(joinedload(Engagement.offer))
-                .with_for_update(of=(Engagement, User), key_share=True)
+                guard.locking_engagement_and_closer(
+                    select(Engagement).where(Engagement.id == body.engagement_id).options(joinedload(Engagement.offer))
+                )
             )
         if engagement is None or (scope is not None and engagement.business_id != scope):
             raise NotFound("Engagement not found.")

@@ -18,7 +18,7 @@ import time
 from typing import Any
 
 from flask import current_app, has_app_context
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, scoped_session
 
@@ -115,11 +115,6 @@ def _held(session: Session) -> set[tuple[str, int]]:
     return held[1]
 
 
-def holds_booking_lock(session: Session, kind: str, object_id: int) -> bool:
-    """Whether this transaction already locked the engagement / closer ``object_id`` for a booking."""
-    return (kind, object_id) in _held(session)
-
-
 def lock_for_booking(session: Session, *, engagement_id: int | None = None, closer_id: int | None = None) -> bool:
     """Row-lock what a booking is checked against, before reading it (PostgreSQL; once per transaction).
 
@@ -139,10 +134,7 @@ def lock_for_booking(session: Session, *, engagement_id: int | None = None, clos
     if engagement_id is not None and ("engagement", engagement_id) not in held:
         took = True
         row = session.execute(
-            select(Engagement.closer_id)
-            .join(User, User.id == Engagement.closer_id)
-            .where(Engagement.id == engagement_id)
-            .with_for_update(of=(Engagement, User), key_share=True)
+            locking_engagement_and_closer(select(Engagement.closer_id).where(Engagement.id == engagement_id))
         ).one_or_none()
         held.add(("engagement", engagement_id))
         if row is not None:
@@ -152,6 +144,15 @@ def lock_for_booking(session: Session, *, engagement_id: int | None = None, clos
         held.add(("closer", closer_id))
         took = True
     return took
+
+
+def locking_engagement_and_closer(stmt: Select[Any]) -> Select[Any]:
+    """``stmt`` (a select from engagements) joined to the closer's user row, locking both as
+    ``lock_for_booking`` does; a caller running it records the locks with ``mark_locked_for_booking``."""
+    from closerhub.accounts.models import User
+    from closerhub.engagements.models import Engagement
+
+    return stmt.join(User, User.id == Engagement.closer_id).with_for_update(of=(Engagement, User), key_share=True)
 
 
 def mark_locked_for_booking(session: Session, *, engagement_id: int, closer_id: int) -> None:

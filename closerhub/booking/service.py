@@ -177,8 +177,8 @@ def _engagements(
 ) -> list[Engagement]:
     """The engagements the call may go to (one when chosen; else every bookable one of the offer).
 
-    A chosen engagement is read and locked in one query that also brings what the booking
-    needs of its closer (``facts``).
+    A chosen engagement is locked with its closer, then read in one query that also brings
+    what the booking needs of the closer (``facts``).
     """
     if engagement_id is not None:
         engagement = _locked_engagement(session, engagement_id, offer.business_id, facts)
@@ -188,7 +188,7 @@ def _engagements(
             raise _fail("engagement_id", "This engagement is with another closer.")
         if engagement.closer.status != AccountStatus.ACTIVE:
             raise _fail("engagement_id", "This closer's account is suspended; choose another closer.")
-        if facts[engagement.closer_id].vetting != VettingStatus.APPROVED:  # as ``slots.is_bookable_closer``
+        if facts[engagement.closer_id].vetting != VettingStatus.APPROVED:  # as ``slots.bookable_engagements``
             raise _fail("engagement_id", "This closer cannot take bookings at the moment; choose another closer.")
         return [engagement]
     found = bookable_engagements(session, offer, closer_id=closer_id)

@@ -62,14 +62,6 @@ def bookable_engagements(session: Session, offer: Offer, *, closer_id: int | Non
     return list(session.scalars(stmt))
 
 
-def is_bookable_closer(session: Session, closer: User) -> bool:
-    """The same test as ``bookable_engagements`` for one closer: active account, approved by vetting."""
-    if closer.status != AccountStatus.ACTIVE:
-        return False
-    status = session.scalar(select(CloserVetting.status).where(CloserVetting.closer_id == closer.id))
-    return status == VettingStatus.APPROVED
-
-
 def closer_slots(
     session: Session, closer: User, *, viewer_zone: str, from_date: date, to_date: date, now: datetime
 ) -> list[Slot]:

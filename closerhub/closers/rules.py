@@ -136,13 +136,7 @@ def rules_for_many(
     has read them in its own query, saving the first one.
     """
     if etags is None:
-        etags = dict(
-            session.execute(
-                select(AvailabilitySettings.closer_id, AvailabilitySettings.rules_etag).where(
-                    AvailabilitySettings.closer_id.in_([c.id for c in closers])
-                )
-            ).all()
-        )
+        etags = _current_etags(session, [c.id for c in closers])
     else:  # the caller read them (None: never saved)
         etags = {k: v for k, v in etags.items() if v is not None}
     found: dict[int, AvailabilityRules] = {}
@@ -182,11 +176,15 @@ def _etags_still(session: Session, etags: dict[int, str], ids: list[int]) -> dic
     would mix two versions; SQLite reads one snapshot per transaction."""
     if not ids or session.get_bind().dialect.name == "sqlite":
         return {i: etags[i] for i in ids}
-    now = dict(
-        session.execute(
-            select(AvailabilitySettings.closer_id, AvailabilitySettings.rules_etag).where(
-                AvailabilitySettings.closer_id.in_(ids)
-            )
-        ).all()
-    )
+    now = _current_etags(session, ids)
     return {i: etags[i] for i in ids if now.get(i) == etags[i]}
+
+
+def _current_etags(session: Session, ids: list[int]) -> dict[int, str]:
+    """The saved closers among ``ids`` with their ``rules_etag`` (one small query)."""
+    rows = session.execute(
+        select(AvailabilitySettings.closer_id, AvailabilitySettings.rules_etag).where(
+            AvailabilitySettings.closer_id.in_(ids)
+        )
+    )
+    return dict(rows.all())
