@@ -62,9 +62,13 @@ def main() -> None:
         secret, engagement_ids = seed(args.closers)
         statements: list[str] = []
 
+        cache: list[str] = []
+
         @event.listens_for(db.engine, "before_cursor_execute")
-        def _count(_conn, _cursor, statement, _params, _context, _many) -> None:  # type: ignore[no-untyped-def]
+        def _count(_conn, _cursor, statement, _params, context, _many) -> None:  # type: ignore[no-untyped-def]
             statements.append(statement)
+            stats = context._get_cache_stats() if context is not None and context.compiled else "driver SQL"
+            cache.append(f"{stats.split(' ')[0]:9} {' '.join(statement.split())[:120]}")
 
     client = app.test_client()
     headers = {"Authorization": f"Bearer {secret}"}
@@ -116,8 +120,10 @@ def main() -> None:
     measure("POST booking", book, args.bookings)
     if args.sql:
         statements.clear()
+        cache.clear()
         book(args.bookings + 1)
-        for text, n in Counter(" ".join(s.split())[:150] for s in statements).most_common():
+        print("compiled-statement cache per statement (cached / generated = compiled anew / no key):")
+        for text, n in Counter(cache).most_common():
             print(f"{n:3}  {text}")
     if args.profile:
         profiler = cProfile.Profile(time.process_time)
@@ -126,6 +132,8 @@ def main() -> None:
         for i in range(args.bookings):
             book(base + i)
         profiler.disable()
+        if os.environ.get("BENCH_PROFILE_OUT"):
+            profiler.dump_stats(os.environ["BENCH_PROFILE_OUT"])
         stats = pstats.Stats(profiler).sort_stats("cumulative")
         stats.print_stats(r"closerhub|idempotency|auth", args.profile)  # our code, cumulative
         stats.sort_stats("tottime").print_stats(args.profile)  # where the CPU itself goes

@@ -80,17 +80,22 @@ def closer_of(appointment: Appointment) -> Recipient:
 
 
 def business_members(session: Session, appointment: Appointment) -> list[Recipient]:
-    """Every active member of the appointment's business (the owner first)."""
-    members = session.execute(
-        select(User.email, User.name, User.language, User.timezone, User.id)
-        .join(BusinessMember, BusinessMember.user_id == User.id)
-        .where(
-            BusinessMember.business_id == appointment.business_id,
-            User.status == AccountStatus.ACTIVE,
-            User.id != appointment.closer_id,
+    """Every active member of the appointment's business (the owner first).
+
+    Without autoflush: members are not among what a booking has pending, and a flush here
+    would be a second one for the booking's few rows (they go with the commit's).
+    """
+    with session.no_autoflush:
+        members = session.execute(
+            select(User.email, User.name, User.language, User.timezone, User.id)
+            .join(BusinessMember, BusinessMember.user_id == User.id)
+            .where(
+                BusinessMember.business_id == appointment.business_id,
+                User.status == AccountStatus.ACTIVE,
+                User.id != appointment.closer_id,
+            )
+            .order_by(BusinessMember.id)
         )
-        .order_by(BusinessMember.id)
-    )
     return [
         Recipient(email, name, language, zone, BUSINESS, user_id) for email, name, language, zone, user_id in members
     ]
