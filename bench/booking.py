@@ -137,7 +137,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_gunicorn(database: str, port: int, workers: int) -> subprocess.Popen[bytes]:
+def start_gunicorn(database: str, port: int, workers: int, app: str = "wsgi:app") -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "CLOSERHUB_ENV": "production",
@@ -147,7 +147,7 @@ def start_gunicorn(database: str, port: int, workers: int) -> subprocess.Popen[b
         "RATELIMIT_ENABLED": "0",
     }
     server = subprocess.Popen(
-        [str(ROOT / ".venv/bin/gunicorn"), "--workers", str(workers), "--bind", f"127.0.0.1:{port}", "wsgi:app"],
+        [str(ROOT / ".venv/bin/gunicorn"), "--workers", str(workers), "--bind", f"127.0.0.1:{port}", app],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -246,6 +246,11 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32, help="concurrent clients")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--duration", type=int, default=20, help="seconds per run")
+    parser.add_argument(
+        "--floor",
+        action="store_true",
+        help="also drive bench/floor_app.py's bare booking (the least database work a booking needs)",
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (apt-get install -y wrk)")
@@ -262,7 +267,7 @@ def main() -> None:
         print(f"seed            {time.perf_counter() - started:.1f} s ({args.closers} closers engaged on one offer)")
 
     port = free_port()
-    server = start_gunicorn(url, port, args.workers)
+    server = start_gunicorn(url, port, args.workers, "bench.floor_app:app" if args.floor else "wsgi:app")
     try:
         base = f"http://127.0.0.1:{port}"
         common = {"threads": args.threads, "connections": args.connections, "duration": args.duration}
@@ -280,6 +285,17 @@ def main() -> None:
             server.pid,
             lambda: wrk(f"{base}/api/v1/appointments", script=ROOT / "bench/booking.lua", env=booking_env, **common),
         )
+        runs = [("GET /healthz", health), ("POST booking", booking)]
+        if args.floor:  # the same requests on later slots, to the bare route
+            later = first + timedelta(minutes=SLOT_MINUTES * (booking["requests"] // len(engagement_ids) + 4))
+            floor_env = {**booking_env, "BENCH_FIRST_SLOT": str(int(later.timestamp()))}
+            floor = measured(
+                server.pid,
+                lambda: wrk(
+                    f"{base}/bench/floor/appointments", script=ROOT / "bench/booking.lua", env=floor_env, **common
+                ),
+            )
+            runs.append(("POST floor", floor))
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -298,12 +314,17 @@ def main() -> None:
         f"{'':15} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'requests':>9} {'non-2xx':>8}"
         f" {'app CPU ms':>11} {'PG CPU ms':>10}"
     )
-    for name, figures in (("GET /healthz", health), ("POST booking", booking)):
+    for name, figures in runs:
         print(
             f"{name:15} {figures['rps']:9.1f} {figures['p50']:8.1f} {figures['p99']:8.1f} "
             f"{figures['requests']:9d} {figures['non_2xx']:8d} {figures['app_ms']:11.2f} {figures['postgres_ms']:10.2f}"
         )
     print(f"booking/healthz {share:.1f} % (target >= 25 %); booking p99 {booking['p99']:.0f} ms (target < 250 ms)")
+    if args.floor:
+        print(
+            f"floor/healthz   {floor['rps'] / health['rps'] * 100:.1f} % "
+            "(bench/floor_app.py: the least database work a booking needs)"
+        )
     print(f"rows            {booked:,} booked appointments, {clashes} overlapping pairs")
 
 
