@@ -18,6 +18,9 @@ from closerhub.core.tz import is_valid_zone, to_local
 
 WEEK_DAYS = 7
 YEAR_RANGE = (2000, 2200)
+# A prospect's waking hours: the booking page offers calls starting from 07:00 to 21:59 in the
+# prospect's zone first, and the rest (a Paris closer's morning is a Californian's night) on demand.
+DAYTIME_HOURS = (7, 22)
 
 
 def iso_z(instant: datetime) -> str:
@@ -81,6 +84,11 @@ def long_day_label(day: date) -> str:
     return format_date(day, "EEEE d MMMM")
 
 
+def is_night(instant: datetime, zone: str) -> bool:
+    """Whether ``instant`` starts outside ``DAYTIME_HOURS`` on the wall clock of ``zone``."""
+    return not DAYTIME_HOURS[0] <= to_local(instant, zone).hour < DAYTIME_HOURS[1]
+
+
 def hhmm(instant: datetime, zone: str) -> str:
     """The wall-clock ``HH:MM`` of an instant in ``zone``."""
     return f"{to_local(instant, zone):%H:%M}"
@@ -107,8 +115,9 @@ def group_by_local_date(
 ) -> list[DaySlots]:
     """Slots ``(start, end)`` grouped by their start's local date in ``zone``, in order.
 
-    Each slot is ``{"start": iso, "time": "10:00", "end_time": "11:00" | None, "other": "16:00"}``;
-    ``other`` is the same start in ``other_zone`` (the closer's schedule shows both).
+    Each slot is ``{"start": iso, "time": "10:00", "end_time": "11:00" | None, "night": False, "other": "16:00"}``;
+    ``night``: it starts outside ``DAYTIME_HOURS`` in ``zone``; ``other`` is the same start in
+    ``other_zone`` (the closer's schedule shows both).
     """
     days: dict[date, DaySlots] = {}
     for start, end in sorted(starts, key=lambda s: s[0]):
@@ -120,6 +129,7 @@ def group_by_local_date(
             "start": iso_z(start),
             "time": f"{local:%H:%M}",
             "end_time": hhmm(end, zone) if end is not None else None,
+            "night": not DAYTIME_HOURS[0] <= local.hour < DAYTIME_HOURS[1],
         }
         if other_zone:
             other = to_local(start, other_zone)
@@ -127,6 +137,18 @@ def group_by_local_date(
             item["other_day"] = day_label(other.date()) if other.date() != local.date() else ""
         day.slots.append(item)
     return list(days.values())
+
+
+def daytime_only(days: list[DaySlots]) -> tuple[list[DaySlots], int]:
+    """``days`` without their night-time slots (days left empty are dropped), and how many slots were left out."""
+    kept: list[DaySlots] = []
+    hidden = 0
+    for day in days:
+        slots = [s for s in day.slots if not s["night"]]
+        hidden += len(day.slots) - len(slots)
+        if slots:
+            kept.append(DaySlots(day.day, day.label, slots))
+    return kept, hidden
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,18 @@ from flask_babel import gettext as _
 from closerhub import clock
 from closerhub.accounts.models import User
 from closerhub.booking import page_data, service
-from closerhub.booking.display import booking_week, iso_z, parse_day, parse_id, parse_start, parse_zone, when_label
+from closerhub.booking.display import (
+    DAYTIME_HOURS,
+    booking_week,
+    daytime_only,
+    is_night,
+    iso_z,
+    parse_day,
+    parse_id,
+    parse_start,
+    parse_zone,
+    when_label,
+)
 from closerhub.booking.forms import ANSWER_MAX, ProspectForm
 from closerhub.booking.guard import SlotUnavailable
 from closerhub.booking.models import Appointment, BookedVia
@@ -94,6 +105,10 @@ def _slots_page(offer: Offer, *, start_error: str | None = None, status: int = 2
     days = page_data.offer_day_slots(
         db.session, offer, zone=zone, first=week.first, last=week.last, now=now, closer_id=closer_id
     )
+    all_hours = request.args.get("hours") == "all"
+    hidden = 0
+    if not all_hours:  # night-time slots in the prospect's zone only on demand (``?hours=all``)
+        days, hidden = daytime_only(days)
     return render_template(
         "booking/book.html",
         offer=offer,
@@ -106,8 +121,15 @@ def _slots_page(offer: Offer, *, start_error: str | None = None, status: int = 2
         closer_id=closer_id,
         week=week,
         days=days,
-        query={"tz": zone if tz_raw else None, "closer": closer_id},
+        all_hours=all_hours,
+        hidden_night=hidden,
+        daytime=_daytime_label(),
+        query={"tz": zone if tz_raw else None, "closer": closer_id, "hours": "all" if all_hours else None},
     ), status
+
+
+def _daytime_label() -> str:
+    return f"{DAYTIME_HOURS[0]:02d}:00–{DAYTIME_HOURS[1]:02d}:00"
 
 
 def _answers(offer: Offer) -> tuple[dict[str, str], dict[str, str]]:
@@ -239,7 +261,8 @@ def _confirm_page(
         taken=taken,
         race=race,
         alternatives=[{"start": iso_z(a), "label": when_label(a, None, zone)} for a in alternatives or []],
-        query={"tz": zone, "closer": closer_id},
+        night=is_night(start, zone),
+        query={"tz": zone, "closer": closer_id, "hours": "all" if request.args.get("hours") == "all" else None},
     ), status
 
 

@@ -68,7 +68,7 @@ def token_of(appointment: Appointment) -> str:
 
 
 def test_the_booking_page_lists_a_week_of_slots_in_the_prospects_zone(client: FlaskClient, setting: dict) -> None:
-    response = client.get(f"/book/{key(setting)}?tz=America/New_York")
+    response = client.get(f"/book/{key(setting)}?tz=America/New_York&hours=all")
     body = text(response)
     assert response.status_code == 200
     assert "High-ticket coaching" in body and "Acme Coaching" in body
@@ -76,11 +76,53 @@ def test_the_booking_page_lists_a_week_of_slots_in_the_prospects_zone(client: Fl
     # Tuesday 09:00 Paris is 03:00 in New York, under the prospect's local date.
     assert 'data-slot-start="2026-06-02T07:00:00Z"' in body
     tuesday = body.split("Tue 2 Jun")[1].split("</section>")[0]
-    assert ">03:00<" in tuesday
+    assert re.search(r'class="btn btn-secondary slot slot-night"[^>]*\s+href="[^"]*"\s+title="[^"]*">03:00 ', tuesday)
     # Monday: 4 hours' notice from 08:00 Paris → first slot at 12:00 Paris (06:00 in New York).
     assert 'data-slot-start="2026-06-01T10:00:00Z"' in body
     assert 'data-slot-start="2026-06-01T09:00:00Z"' not in body
     assert "booking_tz.js" not in body  # the zone was given: no reload script
+
+
+def test_night_times_in_the_prospects_zone_are_offered_only_on_demand(client: FlaskClient, setting: dict) -> None:
+    everything = text(client.get(f"/book/{key(setting)}?tz=America/New_York&hours=all"))
+    daytime = text(client.get(f"/book/{key(setting)}?tz=America/New_York"))
+    # Paris 09:00–17:00 is 03:00–11:00 in New York: 03:00–06:00 is night there (4 calls a day;
+    # Monday's first bookable call is 06:00), so the week's 5 + 4 × 8 calls show as 4 + 4 × 4.
+    night = everything.count("slot slot-night")
+    assert night == 17
+    assert everything.count("data-slot-start=") == 37
+    assert daytime.count("data-slot-start=") == 37 - 17 and "slot-night" not in daytime
+    assert 'data-slot-start="2026-06-02T07:00:00Z"' not in daytime  # 03:00 in New York
+    assert 'data-slot-start="2026-06-02T11:00:00Z"' in daytime  # 07:00 in New York
+    hidden = daytime.split('data-testid="night-hidden"')[1].split("</p>")[0]
+    assert "17 more free times this week are early in the morning or late at night" in hidden
+    assert "outside 07:00–22:00" in hidden
+    assert re.search(r'href="[^"]*hours=all[^"]*">Show all times<', hidden)
+    # The choice survives the week pager and leads back to the daytime view.
+    assert re.search(r'rel="next" href="[^"]*hours=all', everything)
+    assert re.search(r'rel="next" href="(?![^"]*hours=)', daytime)
+    assert 'data-testid="night-shown"' in everything and "Show only times between 07:00–22:00" in everything
+    # In the business's own zone (Paris) every call is daytime: nothing is hidden.
+    paris = text(client.get(f"/book/{key(setting)}?tz=Europe/Paris"))
+    assert paris.count("data-slot-start=") == 37 and "night-hidden" not in paris
+
+
+def test_a_week_with_only_night_times_says_so_and_offers_them(client: FlaskClient, setting: dict) -> None:
+    # Pacific/Gambier is UTC-9: 09:00–17:00 in Paris (UTC+2 in June) is 22:00–06:00 there.
+    daytime = text(client.get(f"/book/{key(setting)}?tz=Pacific/Gambier"))
+    everything = text(client.get(f"/book/{key(setting)}?tz=Pacific/Gambier&hours=all"))
+    night = everything.count("slot slot-night")
+    assert night > 0 and everything.count("data-slot-start=") == night
+    assert "data-slot-start=" not in daytime
+    assert "No free times between 07:00–22:00 in your time zone this week." in daytime
+    assert f"{night} more free times this week are early in the morning or late at night" in daytime
+
+
+def test_the_confirm_step_warns_about_a_night_time_call(client: FlaskClient, setting: dict) -> None:
+    night = text(client.get(f"/book/{key(setting)}/confirm?start=2026-06-02T07:00:00Z&tz=America/New_York"))
+    assert 'data-testid="night-note"' in night and "early in the morning or late at night in America/New_York" in night
+    day = text(client.get(f"/book/{key(setting)}/confirm?start=2026-06-02T11:00:00Z&tz=America/New_York"))
+    assert 'data-testid="night-note"' not in day
 
 
 def test_without_a_zone_the_page_uses_the_business_zone_says_so_and_loads_the_detector(
@@ -195,7 +237,7 @@ def test_a_bad_or_naive_start_shows_the_slot_picker_with_a_message(client: Flask
         assert response.status_code == 400, start
         body = text(response)
         assert "That time could not be read. Pick one of the free times below." in body
-        assert 'data-slot-start="2026-06-02T07:00:00Z"' in body
+        assert 'data-slot-start="2026-06-02T11:00:00Z"' in body  # 07:00 in New York
     before = snapshot()
     response = client.post(f"/book/{key(setting)}/confirm", data=prospect_form(start="2026-06-02 07:00"))
     assert response.status_code == 400
