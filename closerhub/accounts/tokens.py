@@ -12,12 +12,13 @@ once. Callers pass ``now`` from ``closerhub.clock.utcnow()``.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import Select, or_, select, update
+from sqlalchemy import Select, bindparam, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from closerhub import clock
@@ -93,17 +94,23 @@ def revoke_token(session: Session, user: User, token_id: int, now: datetime | No
     return token
 
 
+@functools.cache
+def _token_by_hash() -> Select[tuple[ApiToken]]:
+    """One statement: the token with its owner and the owner's business membership (every API
+    request reads ``user.business_id``), instead of three lazy loads. Built once: every API
+    request runs it, and building a statement costs about as much as running it."""
+    return (
+        select(ApiToken)
+        .where(ApiToken.token_hash == bindparam("token_hash"))
+        .options(joinedload(ApiToken.user).joinedload(User.membership))
+    )
+
+
 def find_usable_token(session: Session, secret: object, now: datetime) -> ApiToken:
     """The token for ``secret`` if it is usable and its owner active; AuthenticationFailed otherwise."""
     if not isinstance(secret, str) or not secret.startswith(SECRET_PREFIX) or len(secret) > 200:
         raise AuthenticationFailed(_INVALID, code="invalid_token")
-    # One statement: the token with its owner and the owner's business membership (every API
-    # request reads ``user.business_id``), instead of three lazy loads.
-    token = session.scalar(
-        select(ApiToken)
-        .where(ApiToken.token_hash == hash_secret(secret))
-        .options(joinedload(ApiToken.user).joinedload(User.membership))
-    )
+    token = session.scalar(_token_by_hash(), {"token_hash": hash_secret(secret)})
     if token is None or not token.is_usable(now):
         raise AuthenticationFailed(_INVALID, code="invalid_token")
     if token.user.status != AccountStatus.ACTIVE:

@@ -7,13 +7,14 @@ the 3 nearest free slots, so a client can offer them at once.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any
 
 from flask import Response, g, request
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import joinedload
 
 from closerhub import clock
@@ -119,6 +120,14 @@ def slot_unavailable_response(exc: service.SlotUnavailable, zone: str) -> Respon
     )
 
 
+@functools.cache
+def _locked_engagement_with_offer() -> Select[tuple[Engagement]]:
+    """The engagement with its offer, locked as a booking locks it (built once)."""
+    return guard.locking_engagement_and_closer(
+        select(Engagement).where(Engagement.id == bindparam("engagement_id")).options(joinedload(Engagement.offer))
+    )
+
+
 def _offer_for(body: AppointmentIn, user: User | None) -> Offer:
     """The offer booked on: from the booking key (public), or the engagement / offer of the caller's business."""
     key = body.booking_key or request.headers.get(BOOKING_KEY_HEADER)
@@ -134,11 +143,7 @@ def _offer_for(body: AppointmentIn, user: User | None) -> Offer:
         engagement = None
         if is_plausible_id(body.engagement_id):
             # Locked here, as the booking would lock it (engagement and closer), saving it a statement.
-            engagement = db.session.scalar(
-                guard.locking_engagement_and_closer(
-                    select(Engagement).where(Engagement.id == body.engagement_id).options(joinedload(Engagement.offer))
-                )
-            )
+            engagement = db.session.scalar(_locked_engagement_with_offer(), {"engagement_id": body.engagement_id})
         if engagement is None or (scope is not None and engagement.business_id != scope):
             raise NotFound("Engagement not found.")
         guard.mark_locked_for_booking(db.session, engagement_id=engagement.id, closer_id=engagement.closer_id)

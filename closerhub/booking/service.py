@@ -10,6 +10,7 @@ signed manage links in ``lookup``, slot search in ``slots``; all are re-exported
 
 from __future__ import annotations
 
+import functools
 import secrets
 import uuid
 from collections.abc import Mapping
@@ -18,7 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app, has_app_context
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, joinedload
 
@@ -132,6 +133,29 @@ class CloserFacts:
     summary: AvailabilitySummary | None  # the search summary row, for ``note_booking``
 
 
+@functools.cache
+def _engagement_with_facts() -> Select[Any]:
+    """The engagement (with its closer and offer) and the ``CloserFacts`` columns, by ``engagement_id``;
+    built once, as every booking with a chosen engagement runs it."""
+    return (
+        select(
+            Engagement,
+            CloserVetting.status,
+            CloserProfile.meeting_mode,
+            CloserProfile.meeting_url,
+            AvailabilitySettings.rules_etag,
+            AvailabilitySummary,
+        )
+        .outerjoin(CloserVetting, CloserVetting.closer_id == Engagement.closer_id)
+        .outerjoin(CloserProfile, CloserProfile.user_id == Engagement.closer_id)
+        .outerjoin(AvailabilitySettings, AvailabilitySettings.closer_id == Engagement.closer_id)
+        .outerjoin(AvailabilitySummary, AvailabilitySummary.closer_id == Engagement.closer_id)
+        .where(Engagement.id == bindparam("engagement_id"))
+        .options(joinedload(Engagement.closer), joinedload(Engagement.offer))
+        .execution_options(populate_existing=True)
+    )
+
+
 def _locked_engagement(
     session: Session, engagement_id: object, business_id: int, facts: dict[int, CloserFacts]
 ) -> Engagement:
@@ -145,23 +169,7 @@ def _locked_engagement(
         # Lock first, then read: a read that waited for the lock would see the other tables
         # (summary, vetting, ...) as they were before the wait.
         guard.lock_for_booking(session, engagement_id=engagement_id)  # type: ignore[arg-type]
-        row = session.execute(
-            select(
-                Engagement,
-                CloserVetting.status,
-                CloserProfile.meeting_mode,
-                CloserProfile.meeting_url,
-                AvailabilitySettings.rules_etag,
-                AvailabilitySummary,
-            )
-            .outerjoin(CloserVetting, CloserVetting.closer_id == Engagement.closer_id)
-            .outerjoin(CloserProfile, CloserProfile.user_id == Engagement.closer_id)
-            .outerjoin(AvailabilitySettings, AvailabilitySettings.closer_id == Engagement.closer_id)
-            .outerjoin(AvailabilitySummary, AvailabilitySummary.closer_id == Engagement.closer_id)
-            .where(Engagement.id == engagement_id)
-            .options(joinedload(Engagement.closer), joinedload(Engagement.offer))
-            .execution_options(populate_existing=True)
-        ).one_or_none()
+        row = session.execute(_engagement_with_facts(), {"engagement_id": engagement_id}).one_or_none()
     engagement = check_active_engagement(row[0] if row else None, business_id)
     assert row is not None
     facts[engagement.closer_id] = CloserFacts(*row[1:])

@@ -5,10 +5,11 @@ Shared by the availability use cases and the search summary (``closers.summary``
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime, time
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from closerhub.accounts.models import User
@@ -41,17 +42,26 @@ def busy_intervals(
     appointment out (a reschedule must not collide with the call it moves). Every caller
     (preview, API slots, summaries, booking) goes through here.
     """
+    params: dict[str, Any] = {"closer_id": closer_id, "since": start, "until": end}
+    if exclude_id is not None:
+        params["exclude_id"] = exclude_id
+    return [Busy(s, e) for s, e in session.execute(_busy_statement(exclude_id is not None), params)]
+
+
+@functools.cache
+def _busy_statement(excluding: bool) -> Select[tuple[datetime, datetime]]:
+    """``busy_intervals``' query, built once (every slot page and booking runs it)."""
     from closerhub.booking.models import Appointment, AppointmentStatus  # booking builds on closers
 
     stmt = select(Appointment.starts_at, Appointment.ends_at).where(
-        Appointment.closer_id == closer_id,
+        Appointment.closer_id == bindparam("closer_id"),
         Appointment.status == AppointmentStatus.BOOKED,
-        Appointment.starts_at < end,
-        Appointment.ends_at > start,
+        Appointment.starts_at < bindparam("until"),
+        Appointment.ends_at > bindparam("since"),
     )
-    if exclude_id is not None:
-        stmt = stmt.where(Appointment.id != exclude_id)
-    return [Busy(s, e) for s, e in session.execute(stmt.order_by(Appointment.starts_at))]
+    if excluding:
+        stmt = stmt.where(Appointment.id != bindparam("exclude_id"))
+    return stmt.order_by(Appointment.starts_at)
 
 
 # --- rows ⇄ rules --------------------------------------------------------------------------
