@@ -296,6 +296,15 @@ def main() -> None:
                 ),
             )
             runs.append(("POST floor", floor))
+            latest = later + timedelta(minutes=SLOT_MINUTES * (floor["requests"] // len(engagement_ids) + 4))
+            cte_env = {**booking_env, "BENCH_FIRST_SLOT": str(int(latest.timestamp()))}
+            floor_cte = measured(
+                server.pid,
+                lambda: wrk(
+                    f"{base}/bench/floor-cte/appointments", script=ROOT / "bench/booking.lua", env=cte_env, **common
+                ),
+            )
+            runs.append(("POST floor CTE", floor_cte))
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -325,6 +334,7 @@ def main() -> None:
             f"floor/healthz   {floor['rps'] / health['rps'] * 100:.1f} % "
             "(bench/floor_app.py: the least database work a booking needs)"
         )
+        print(f"floor CTE/healthz {floor_cte['rps'] / health['rps'] * 100:.1f} % (its four writes in one statement)")
     print(f"rows            {booked:,} booked appointments, {clashes} overlapping pairs")
 
 
