@@ -117,7 +117,7 @@ def group_by_local_date(
 
     Each slot is ``{"start": iso, "time": "10:00", "end_time": "11:00" | None, "night": False, "other": "16:00"}``;
     ``night``: it starts outside ``DAYTIME_HOURS`` in ``zone``; ``other`` is the same start in
-    ``other_zone`` (the closer's schedule shows both).
+    ``other_zone`` (the closer's schedule shows both), ``other_night`` the same test there.
     """
     days: dict[date, DaySlots] = {}
     for start, end in sorted(starts, key=lambda s: s[0]):
@@ -134,6 +134,7 @@ def group_by_local_date(
         if other_zone:
             other = to_local(start, other_zone)
             item["other"] = f"{other:%H:%M}"
+            item["other_night"] = not DAYTIME_HOURS[0] <= other.hour < DAYTIME_HOURS[1]
             item["other_day"] = day_label(other.date()) if other.date() != local.date() else ""
         day.slots.append(item)
     return list(days.values())

@@ -260,7 +260,10 @@ def _confirm_page(
         notes=notes,
         taken=taken,
         race=race,
-        alternatives=[{"start": iso_z(a), "label": when_label(a, None, zone)} for a in alternatives or []],
+        alternatives=[
+            {"start": iso_z(a), "label": when_label(a, None, zone), "night": is_night(a, zone)}
+            for a in alternatives or []
+        ],
         night=is_night(start, zone),
         query={"tz": zone, "closer": closer_id, "hours": "all" if request.args.get("hours") == "all" else None},
     ), status

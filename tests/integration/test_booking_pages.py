@@ -121,6 +121,8 @@ def test_a_week_with_only_night_times_says_so_and_offers_them(client: FlaskClien
 def test_the_confirm_step_warns_about_a_night_time_call(client: FlaskClient, setting: dict) -> None:
     night = text(client.get(f"/book/{key(setting)}/confirm?start=2026-06-02T07:00:00Z&tz=America/New_York"))
     assert 'data-testid="night-note"' in night and "early in the morning or late at night in America/New_York" in night
+    note = night.split('data-testid="night-note"')[1].split("</div>")[0]
+    assert re.search(r'href="/book/[^"?]+\?tz=America/New_York[^"]*#tz">Not your time zone\?', note)
     day = text(client.get(f"/book/{key(setting)}/confirm?start=2026-06-02T11:00:00Z&tz=America/New_York"))
     assert 'data-testid="night-note"' not in day
 
@@ -326,6 +328,9 @@ def test_the_prospect_reschedules_from_the_manage_link_with_the_same_closer(clie
     assert "Tuesday 2 June, 03:00–04:00 (America/New_York)" in page
     assert "Changes are possible until 4 hours before the call." in page
     assert 'value="2026-06-02T08:00:00Z"' in page
+    # The picker is in the prospect's zone and says which times are at night there.
+    assert re.search(r'value="2026-06-02T08:00:00Z"> 04:00 <span class="muted small">\(at night\)</span>', page)
+    assert re.search(r'value="2026-06-02T11:00:00Z"> 07:00</label>', page)
     response = client.post(
         f"/appointments/manage/{token}/reschedule", data={"start": "2026-06-02T08:00:00Z", "reason": "Clash"}
     )
@@ -464,6 +469,8 @@ def test_the_business_moves_a_call_from_its_page_with_a_reason(business_client: 
     assert moved.events[-1].actor_label == "business"
     body = text(business_client.get(f"/appointments/{appointment.id}"))
     assert "Closer ill" in body and "Omar Owner" in body
+    # The business's picker shows the prospect's time beside, and whether it is at night for them.
+    assert "(05:00 for the prospect, at night)" in body and "(08:00 for the prospect)" in body
 
 
 def test_the_business_books_a_call_for_an_existing_lead(
@@ -586,3 +593,13 @@ def test_the_offers_page_shows_each_active_offers_public_booking_link(
 def test_the_nav_links_to_the_schedule_and_appointments(closer_client: FlaskClient) -> None:
     body = text(closer_client.get("/dashboard"))
     assert 'href="/schedule"' in body and 'href="/appointments"' in body
+
+
+def test_nearest_times_offered_for_a_taken_slot_say_which_are_at_night(client: FlaskClient, setting: dict) -> None:
+    book(setting["offer"], datetime(2026, 6, 2, 11, 0, tzinfo=UTC))  # Tuesday 07:00 in New York: taken
+    body = text(client.get(f"/book/{key(setting)}/confirm?start=2026-06-02T11:00:00Z&tz=America/New_York"))
+    buttons = re.findall(r'name="alt_start" value="([^"]+)"[^>]*>([^<]+)</button>', body)
+    # The nearest three (a tie goes to the earlier): 05:00, 06:00 and 08:00 in New York.
+    starts = ["2026-06-02T09:00:00Z", "2026-06-02T10:00:00Z", "2026-06-02T12:00:00Z"]
+    assert [start for start, _label in buttons] == starts
+    assert [label.endswith("(at night)") for _start, label in buttons] == [True, True, False]
