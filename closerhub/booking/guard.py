@@ -29,7 +29,8 @@ from closerhub.core.errors import Conflict
 class SlotUnavailable(Conflict):
     """The slot was taken (or is not free for this closer): 409 with the 3 nearest free slots.
 
-    ``alternatives`` holds ``core.slots.Slot`` (one closer) or ``service.OfferSlot`` (routed).
+    ``alternatives`` holds ``core.slots.Slot`` (one closer: ``closer_id``) or
+    ``service.OfferSlot`` (routed, each with its ``closer_ids``).
     """
 
     code = "slot_unavailable"
@@ -38,6 +39,7 @@ class SlotUnavailable(Conflict):
     def __init__(self, message: str, *, alternatives: list[Any] | None = None, field: str = "start"):
         super().__init__(message, field_errors={field: message})
         self.alternatives: list[Any] = list(alternatives or [])
+        self.closer_id: int | None = None  # whose ``Slot``s the alternatives are, when one closer's
 
 
 def _config(name: str, default: Any) -> Any:

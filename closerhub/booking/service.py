@@ -346,6 +346,7 @@ def _slot_taken(
     fresh = list(session.scalars(select(Engagement).where(Engagement.id.in_(ids)).order_by(Engagement.id)))
     if named and len(fresh) == 1:
         exc.alternatives = closer_alternatives(session, fresh[0].closer, start, now)
+        exc.closer_id = fresh[0].closer_id
     else:
         exc.alternatives = offer_alternatives(session, fresh, start, now)
     session.rollback()

@@ -89,7 +89,29 @@ def test_a_taken_slot_is_a_409_with_three_alternatives_in_the_prospects_zone(
         "2026-06-02T10:00:00Z",
     ]
     assert problem["alternatives"][0]["local_start"] == "2026-06-02T04:00:00-04:00"
+    assert [a["closer_ids"] for a in problem["alternatives"]] == [[setting["closer"].id]] * 3  # routed: who is free
     assert snapshot() == before
+
+
+def test_a_taken_slot_of_a_named_engagement_offers_that_closers_times(
+    client: FlaskClient, setting: dict[str, Any]
+) -> None:
+    book(setting["offer"])
+    body = {
+        "engagement_id": setting["engagement"].id,
+        "start": "2026-06-02T07:00:00Z",
+        "channel": "video",
+        "lead": lead_data(email="late@example.com"),
+    }
+    response = client.post("/api/v1/appointments", json=body, headers=bearer(setting["owner"]))
+    assert response.status_code == 409
+    alternatives = response.get_json()["alternatives"]
+    assert [a["start"] for a in alternatives] == [
+        "2026-06-02T08:00:00Z",
+        "2026-06-02T09:00:00Z",
+        "2026-06-02T10:00:00Z",
+    ]
+    assert all(a["end"] and a["closer_ids"] == [setting["closer"].id] for a in alternatives)
 
 
 @pytest.mark.parametrize(
