@@ -4,13 +4,15 @@ Builds the ``bench`` database with the real migrations and services (a business 
 API token and an offer; ``--closers`` approved closers available around the clock, each
 with an active engagement on the offer), starts ``gunicorn wsgi:app`` (``--workers`` sync
 workers on 127.0.0.1, a free port), then drives it with ``wrk`` (``--connections`` clients,
-``--duration`` seconds, loopback only): first ``GET /healthz`` as the baseline, then the
-bookings (``bench/booking.lua``: every request a distinct free slot of one closer, a new
-prospect each time). Prints requests/s and p50/p99 latency of both and checks the rows:
-one appointment per 201, never two calls of one closer at the same time.
+``--duration`` seconds a run, loopback only) in ``--rounds`` rounds of one run per route,
+taken in turn: ``GET /healthz`` as the baseline, then the bookings (``bench/booking.lua``:
+every request a distinct free slot of one closer, a new prospect each time) and, with
+``--floor``, the bare bookings of ``bench/floor_app.py``. Prints requests/s and p50/p99
+latency, CPU per request, each share of healthz (overall and per round), and checks the
+rows: one appointment per 201, never two calls of one closer at the same time.
 
     .venv/bin/python bench/booking.py                    # postgresql://postgres@127.0.0.1:5432/bench
-    .venv/bin/python bench/booking.py --duration 10 --workers 2
+    .venv/bin/python bench/booking.py --floor --rounds 4
 
 Needs ``wrk`` (``apt-get install -y wrk``). The rate limiter is switched off in the server
 (``RATELIMIT_ENABLED=0``): the figure is the booking path's capacity, not the limit's.
@@ -24,6 +26,7 @@ import os
 import re
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -245,7 +248,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers")
     parser.add_argument("--connections", type=int, default=32, help="concurrent clients")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
-    parser.add_argument("--duration", type=int, default=20, help="seconds per run")
+    parser.add_argument("--duration", type=int, default=10, help="seconds per run")
+    parser.add_argument("--rounds", type=int, default=3, help="runs of each route, taken in turn")
     parser.add_argument(
         "--floor",
         action="store_true",
@@ -268,43 +272,38 @@ def main() -> None:
 
     port = free_port()
     server = start_gunicorn(url, port, args.workers, "bench.floor_app:app" if args.floor else "wsgi:app")
+    base = f"http://127.0.0.1:{port}"
+    common = {"threads": args.threads, "connections": args.connections, "duration": args.duration}
+    # The first slot: the next whole hour, two hours ahead (beyond any notice), in UTC.
+    first = (datetime.now(UTC) + timedelta(hours=2)).replace(minute=0, second=0, microsecond=0)
+    booking_env = {
+        "BENCH_TOKEN": secret,
+        "BENCH_ENGAGEMENTS": ",".join(map(str, engagement_ids)),
+        "BENCH_SLOT_SECONDS": str(SLOT_MINUTES * 60),
+        "BENCH_THREADS": str(args.threads),
+    }
+    routes = [("GET /healthz", "/healthz"), ("POST booking", "/api/v1/appointments")]
+    if args.floor:
+        routes += [("POST floor", "/bench/floor/appointments"), ("POST floor CTE", "/bench/floor-cte/appointments")]
+    runs: dict[str, list[dict]] = {label: [] for label, _path in routes}
     try:
-        base = f"http://127.0.0.1:{port}"
-        common = {"threads": args.threads, "connections": args.connections, "duration": args.duration}
-        health = measured(server.pid, lambda: wrk(f"{base}/healthz", script=None, env={}, **common))
-        # The first slot: the next whole hour, an hour ahead (beyond any notice), in UTC.
-        first = (datetime.now(UTC) + timedelta(hours=2)).replace(minute=0, second=0, microsecond=0)
-        booking_env = {
-            "BENCH_TOKEN": secret,
-            "BENCH_ENGAGEMENTS": ",".join(map(str, engagement_ids)),
-            "BENCH_FIRST_SLOT": str(int(first.timestamp())),
-            "BENCH_SLOT_SECONDS": str(SLOT_MINUTES * 60),
-            "BENCH_THREADS": str(args.threads),
-        }
-        booking = measured(
-            server.pid,
-            lambda: wrk(f"{base}/api/v1/appointments", script=ROOT / "bench/booking.lua", env=booking_env, **common),
-        )
-        runs = [("GET /healthz", health), ("POST booking", booking)]
-        if args.floor:  # the same requests on later slots, to the bare route
-            later = first + timedelta(minutes=SLOT_MINUTES * (booking["requests"] // len(engagement_ids) + 4))
-            floor_env = {**booking_env, "BENCH_FIRST_SLOT": str(int(later.timestamp()))}
-            floor = measured(
-                server.pid,
-                lambda: wrk(
-                    f"{base}/bench/floor/appointments", script=ROOT / "bench/booking.lua", env=floor_env, **common
-                ),
-            )
-            runs.append(("POST floor", floor))
-            latest = later + timedelta(minutes=SLOT_MINUTES * (floor["requests"] // len(engagement_ids) + 4))
-            cte_env = {**booking_env, "BENCH_FIRST_SLOT": str(int(latest.timestamp()))}
-            floor_cte = measured(
-                server.pid,
-                lambda: wrk(
-                    f"{base}/bench/floor-cte/appointments", script=ROOT / "bench/booking.lua", env=cte_env, **common
-                ),
-            )
-            runs.append(("POST floor CTE", floor_cte))
+        # Rounds of one run per route, in turn: the machine's speed drifts (neighbours), and a
+        # share computed from runs minutes apart would measure the drift as much as the code.
+        for _round in range(args.rounds):
+            for label, path in routes:
+                if path == "/healthz":
+                    runs[label].append(
+                        measured(server.pid, lambda: wrk(f"{base}/healthz", script=None, env={}, **common))
+                    )
+                    continue
+                env = {**booking_env, "BENCH_FIRST_SLOT": str(int(first.timestamp()))}
+                figures = measured(
+                    server.pid,
+                    lambda url=f"{base}{path}", env=env: wrk(url, script=ROOT / "bench/booking.lua", env=env, **common),
+                )
+                runs[label].append(figures)
+                # The next booking run starts after every slot this one could have taken.
+                first += timedelta(minutes=SLOT_MINUTES * (figures["requests"] // len(engagement_ids) + 4))
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -314,28 +313,48 @@ def main() -> None:
             select(func.count()).select_from(Appointment).where(Appointment.status == AppointmentStatus.BOOKED)
         )
         clashes = overlaps()
-    share = booking["rps"] / health["rps"] * 100
+    report(runs, args)
+    print(f"rows            {booked:,} booked appointments, {clashes} overlapping pairs")
+
+
+def report(runs: dict[str, list[dict]], args: argparse.Namespace) -> None:
+    """Each route's figures over the rounds (req/s: mean; p50/p99: median of the runs; CPU: per request
+    over all of them) and each share of healthz, overall and per round."""
     print(
         f"server          gunicorn, {args.workers} sync workers, 127.0.0.1; wrk {args.threads} threads, "
-        f"{args.connections} connections, {args.duration} s per run"
+        f"{args.connections} connections; {args.rounds} round(s) of {args.duration} s per route, in turn"
     )
     print(
         f"{'':15} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'requests':>9} {'non-2xx':>8}"
         f" {'app CPU ms':>11} {'PG CPU ms':>10}"
     )
-    for name, figures in runs:
+    for name, figures in runs.items():
+        requests = sum(f["requests"] for f in figures)
         print(
-            f"{name:15} {figures['rps']:9.1f} {figures['p50']:8.1f} {figures['p99']:8.1f} "
-            f"{figures['requests']:9d} {figures['non_2xx']:8d} {figures['app_ms']:11.2f} {figures['postgres_ms']:10.2f}"
+            f"{name:15} {statistics.mean(f['rps'] for f in figures):9.1f} "
+            f"{statistics.median(f['p50'] for f in figures):8.1f} {statistics.median(f['p99'] for f in figures):8.1f} "
+            f"{requests:9d} {sum(f['non_2xx'] for f in figures):8d} "
+            f"{sum(f['app_ms'] * f['requests'] for f in figures) / requests:11.2f} "
+            f"{sum(f['postgres_ms'] * f['requests'] for f in figures) / requests:10.2f}"
         )
-    print(f"booking/healthz {share:.1f} % (target >= 25 %); booking p99 {booking['p99']:.0f} ms (target < 250 ms)")
-    if args.floor:
-        print(
-            f"floor/healthz   {floor['rps'] / health['rps'] * 100:.1f} % "
-            "(bench/floor_app.py: the least database work a booking needs)"
-        )
-        print(f"floor CTE/healthz {floor_cte['rps'] / health['rps'] * 100:.1f} % (its four writes in one statement)")
-    print(f"rows            {booked:,} booked appointments, {clashes} overlapping pairs")
+    health = runs["GET /healthz"]
+    labels = {
+        "POST booking": "booking/healthz",
+        "POST floor": "floor/healthz",
+        "POST floor CTE": "floor CTE/healthz",
+    }
+    for name, label in labels.items():
+        if name not in runs:
+            continue
+        shares = [b["rps"] / h["rps"] * 100 for b, h in zip(runs[name], health, strict=True)]
+        overall = statistics.mean(f["rps"] for f in runs[name]) / statistics.mean(f["rps"] for f in health) * 100
+        each = ", ".join(f"{x:.1f}" for x in shares)
+        print(f"{label:17} {overall:5.1f} % (rounds: {each})")
+    p99 = statistics.median(f["p99"] for f in runs["POST booking"])
+    print(f"targets         booking/healthz >= 25 %; booking p99 {p99:.0f} ms (target < 250 ms)")
+    print(
+        "floors          bench/floor_app.py: the least database work a booking needs; CTE: its writes in one statement"
+    )
 
 
 if __name__ == "__main__":

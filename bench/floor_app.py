@@ -83,10 +83,9 @@ _EVENT = insert(AppointmentEvent)
 _OUTBOX = insert(OutboxMessage)
 
 
-@csrf.exempt  # a bearer-token API call, as the real one
-@app.post("/bench/floor/appointments")
-def floor_booking() -> Response:
-    body: dict[str, Any] = request.get_json()
+def _checked(body: dict[str, Any]) -> tuple[int, int, int, int, datetime, datetime]:
+    """The reads every booking makes first: the token's owner, the engagement and closer locked, the
+    closer's calls around the start (401/404/409 otherwise). Returns (user, business, offer, closer, start, end)."""
     session = db.session
     _scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
     user_id = session.scalar(_OWNER, {"token_hash": hash_secret(secret)})
@@ -98,9 +97,17 @@ def floor_booking() -> Response:
     business_id, offer_id, closer_id = engagement
     start = datetime.fromisoformat(body["start"])
     end = start + timedelta(minutes=30)
-    busy = session.execute(_BUSY, {"closer_id": closer_id, "since": start, "until": end}).all()
-    if busy:
+    if session.execute(_BUSY, {"closer_id": closer_id, "since": start, "until": end}).all():
         abort(409)
+    return user_id, business_id, offer_id, closer_id, start, end
+
+
+@csrf.exempt  # a bearer-token API call, as the real one
+@app.post("/bench/floor/appointments")
+def floor_booking() -> Response:
+    body: dict[str, Any] = request.get_json()
+    session = db.session
+    user_id, business_id, offer_id, closer_id, start, end = _checked(body)
     now = clock.utcnow()
     lead = body["lead"]
     lead_id = session.scalar(
@@ -170,18 +177,7 @@ def floor_booking_in_one_write() -> Response:
     """As ``floor_booking``, with the four writes sent as one statement (PostgreSQL only)."""
     body: dict[str, Any] = request.get_json()
     session = db.session
-    _scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
-    user_id = session.scalar(_OWNER, {"token_hash": hash_secret(secret)})
-    if user_id is None:
-        abort(401)
-    engagement = session.execute(_LOCKED_ENGAGEMENT, {"engagement_id": body["engagement_id"]}).one_or_none()
-    if engagement is None:
-        abort(404)
-    business_id, offer_id, closer_id = engagement
-    start = datetime.fromisoformat(body["start"])
-    end = start + timedelta(minutes=30)
-    if session.execute(_BUSY, {"closer_id": closer_id, "since": start, "until": end}).all():
-        abort(409)
+    user_id, business_id, offer_id, closer_id, start, end = _checked(body)
     lead = body["lead"]
     appointment_id = session.scalar(
         _WRITES,
