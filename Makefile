@@ -36,8 +36,8 @@ run: seed
 
 # The whole suite on SQLite; again on PostgreSQL when TEST_DATABASE_URL is set.
 test: venv translations
-	@echo "== pytest on SQLite =="
-	$(BIN)/python -m pytest -q
+	@echo "== pytest on SQLite (2 processes, each its own database) =="
+	$(BIN)/python -m pytest -q -n 2
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 	  echo "== pytest on PostgreSQL ($$TEST_DATABASE_URL) =="; \
 	  CLOSERHUB_TEST_DB_URL="$$TEST_DATABASE_URL" $(BIN)/python -m pytest -q tests/integration tests/e2e; \
