@@ -111,7 +111,7 @@ def slot_unavailable_response(exc: service.SlotUnavailable, zone: str) -> Respon
             "start": utc_z(slot.start),
             "end": utc_z(slot.end) if hasattr(slot, "end") else None,
             "local_start": _iso_local(slot.start, zone),
-            "closer_ids": list(getattr(slot, "closer_ids", ()) or ([exc.closer_id] if exc.closer_id else [])),
+            "closer_ids": exc.closer_ids_of(slot),
         }
         for slot in exc.alternatives
     ]

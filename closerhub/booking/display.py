@@ -84,9 +84,18 @@ def long_day_label(day: date) -> str:
     return format_date(day, "EEEE d MMMM")
 
 
+def _night(local: datetime) -> bool:
+    return not DAYTIME_HOURS[0] <= local.hour < DAYTIME_HOURS[1]
+
+
 def is_night(instant: datetime, zone: str) -> bool:
     """Whether ``instant`` starts outside ``DAYTIME_HOURS`` on the wall clock of ``zone``."""
-    return not DAYTIME_HOURS[0] <= to_local(instant, zone).hour < DAYTIME_HOURS[1]
+    return _night(to_local(instant, zone))
+
+
+def daytime_label() -> str:
+    """``07:00–22:00``: ``DAYTIME_HOURS`` as the pages show them."""
+    return f"{DAYTIME_HOURS[0]:02d}:00–{DAYTIME_HOURS[1]:02d}:00"
 
 
 def hhmm(instant: datetime, zone: str) -> str:
@@ -129,12 +138,12 @@ def group_by_local_date(
             "start": iso_z(start),
             "time": f"{local:%H:%M}",
             "end_time": hhmm(end, zone) if end is not None else None,
-            "night": not DAYTIME_HOURS[0] <= local.hour < DAYTIME_HOURS[1],
+            "night": _night(local),
         }
         if other_zone:
             other = to_local(start, other_zone)
             item["other"] = f"{other:%H:%M}"
-            item["other_night"] = not DAYTIME_HOURS[0] <= other.hour < DAYTIME_HOURS[1]
+            item["other_night"] = _night(other)
             item["other_day"] = day_label(other.date()) if other.date() != local.date() else ""
         day.slots.append(item)
     return list(days.values())

@@ -41,6 +41,11 @@ class SlotUnavailable(Conflict):
         self.alternatives: list[Any] = list(alternatives or [])
         self.closer_id: int | None = None  # whose ``Slot``s the alternatives are, when one closer's
 
+    def closer_ids_of(self, alternative: Any) -> list[int]:
+        """The closers free at one of the ``alternatives``."""
+        ids = list(getattr(alternative, "closer_ids", ()))
+        return ids or ([self.closer_id] if self.closer_id is not None else [])
+
 
 def _config(name: str, default: Any) -> Any:
     return current_app.config.get(name, default) if has_app_context() else default

@@ -20,8 +20,8 @@ from closerhub import clock
 from closerhub.accounts.models import User
 from closerhub.booking import page_data, service
 from closerhub.booking.display import (
-    DAYTIME_HOURS,
     booking_week,
+    daytime_label,
     daytime_only,
     is_night,
     iso_z,
@@ -105,7 +105,7 @@ def _slots_page(offer: Offer, *, start_error: str | None = None, status: int = 2
     days = page_data.offer_day_slots(
         db.session, offer, zone=zone, first=week.first, last=week.last, now=now, closer_id=closer_id
     )
-    all_hours = request.args.get("hours") == "all"
+    all_hours = _all_hours()
     hidden = 0
     if not all_hours:  # night-time slots in the prospect's zone only on demand (``?hours=all``)
         days, hidden = daytime_only(days)
@@ -123,13 +123,14 @@ def _slots_page(offer: Offer, *, start_error: str | None = None, status: int = 2
         days=days,
         all_hours=all_hours,
         hidden_night=hidden,
-        daytime=_daytime_label(),
+        daytime=daytime_label(),
         query={"tz": zone if tz_raw else None, "closer": closer_id, "hours": "all" if all_hours else None},
     ), status
 
 
-def _daytime_label() -> str:
-    return f"{DAYTIME_HOURS[0]:02d}:00–{DAYTIME_HOURS[1]:02d}:00"
+def _all_hours() -> bool:
+    """``?hours=all``: the prospect asked for night-time slots too."""
+    return request.args.get("hours") == "all"
 
 
 def _answers(offer: Offer) -> tuple[dict[str, str], dict[str, str]]:
@@ -265,7 +266,7 @@ def _confirm_page(
             for a in alternatives or []
         ],
         night=is_night(start, zone),
-        query={"tz": zone, "closer": closer_id, "hours": "all" if request.args.get("hours") == "all" else None},
+        query={"tz": zone, "closer": closer_id, "hours": "all" if _all_hours() else None},
     ), status
 
 
