@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export FLASK_APP := wsgi
 
-.PHONY: run test lint venv migrate seed worker web clean translations
+.PHONY: run test lint venv migrate seed worker web clean translations translations-extract
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -20,6 +20,11 @@ venv: $(STAMP)
 
 translations: $(STAMP)
 	$(BIN)/pybabel -q compile -d translations
+
+# After changing user-facing text: refresh the catalog template and the French catalog (then translate).
+translations-extract: $(STAMP)
+	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext -k N_ --ignore-dirs='.* _* instance bench tests migrations' -o translations/messages.pot .
+	$(BIN)/pybabel -q update -i translations/messages.pot -d translations
 
 migrate: venv translations
 	$(BIN)/flask db upgrade

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Flask, current_app, request, session
-from flask_babel import format_datetime, get_locale
+from flask import Flask, current_app, has_request_context, request, session
+from flask_babel import format_datetime, get_locale, get_translations
 from flask_login import current_user
 
+from closerhub.core import i18n as core_i18n
 from closerhub.core.tz import to_local, utc_offset_label
 from closerhub.extensions import babel
 
 
 def select_locale() -> str | None:
+    if not has_request_context():
+        return None  # the worker, the CLI: the default (English) unless a caller forces a locale
     if current_user and current_user.is_authenticated:
         return current_user.language
     if session.get("lang") in current_app.config["LANGUAGES"]:
@@ -41,7 +44,16 @@ def local_time(instant: datetime | None, zone: str | None = None, fmt: str = "me
     return f"{format_datetime(local.replace(tzinfo=None), fmt, rebase=False)} ({zone}, {label})"
 
 
+def _translate(text: str) -> str:
+    return get_translations().ugettext(text)
+
+
+def _translate_plural(singular: str, plural: str, n: int) -> str:
+    return get_translations().ungettext(singular, plural, n)
+
+
 def init_app(app: Flask) -> None:
+    core_i18n.install(_translate, _translate_plural)  # core/ and the services speak the reader's language
     babel.init_app(
         app,
         locale_selector=select_locale,
