@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 
 from closerhub.accounts import service as accounts
+from closerhub.accounts.verification import queue_verification_email
 from closerhub.core.errors import DomainError
 from closerhub.demo import DEMO_PASSWORD, DEMO_USERS, demo_counts, seed_demo
 from closerhub.extensions import db
@@ -43,6 +44,13 @@ def init_app(app: Flask) -> None:
         except DomainError as exc:
             raise click.ClickException(exc.message) from exc
         click.echo(f"Admin {user.email} ready (id {user.id}).")
+        if user.email_verified_at is None:
+            # The operator typed the address: the admin proves it reaches them, like everyone else
+            # (each run while unverified sends a fresh link).
+            queue_verification_email(db.session, user)
+            db.session.commit()
+            where = "" if current_app.config.get("MAIL_SERVER") else " (no mail server: see the outbox)"
+            click.echo(f"Not verified yet: a link to verify the address was emailed to {user.email}{where}.")
 
     from closerhub.payments.payout_cli import payouts_group
 

@@ -7,6 +7,7 @@ from typing import Any
 from flask import Flask, Response, request
 
 from closerhub.core.errors import ValidationError
+from closerhub.core.i18n import _
 
 CSP = "; ".join(
     [
@@ -54,7 +55,7 @@ def _refuse_nul_bytes() -> None:
     if request.is_json:
         values.append(request.get_json(silent=True))
     if any(_contains_nul(v) for v in values):
-        raise ValidationError("Text cannot contain NUL (\\x00) characters.", code="nul_character")
+        raise ValidationError(_("Text cannot contain NUL (\\x00) characters."), code="nul_character")
 
 
 def init_app(app: Flask) -> None:

@@ -10,9 +10,26 @@ from werkzeug.exceptions import HTTPException
 
 from closerhub.api.problems import problem_response
 from closerhub.core.errors import DomainError
+from closerhub.core.i18n import N_, _
 from closerhub.extensions import db
 
 log = logging.getLogger(__name__)
+
+# Headings of the HTML error pages for the common HTTP errors (werkzeug's names, translated where shown).
+_HTTP_TITLES = {
+    400: N_("Bad Request"),
+    403: N_("Forbidden"),
+    404: N_("Not Found"),
+    405: N_("Method Not Allowed"),
+    413: N_("Request Entity Too Large"),
+    429: N_("Too Many Requests"),
+}
+# What the HTML error pages say for those (other codes show werkzeug's description).
+_HTTP_MESSAGES = {
+    403: N_("You do not have access to this page."),
+    404: N_("We could not find that page. It may have moved, or you may not have access to it."),
+    429: N_("Too many attempts. Wait a moment and try again."),
+}
 
 
 def _wants_problem_json() -> bool:
@@ -27,15 +44,17 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError) -> tuple[str, int]:
         return _html_error(
-            400, "Form expired or forged", "The form could not be verified. Go back, reload the page and try again."
+            400,
+            _("Form expired or forged"),
+            _("The form could not be verified. Go back, reload the page and try again."),
         )
 
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError) -> Response | tuple[str, int]:
         db.session.rollback()
         if _wants_problem_json():
-            return problem_response(exc.status, exc.title, exc.message, code=exc.code, errors=exc.field_errors)
-        return _html_error(exc.status, exc.title, exc.message)
+            return problem_response(exc.status, _(exc.title), exc.message, code=exc.code, errors=exc.field_errors)
+        return _html_error(exc.status, _(exc.title), exc.message)
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Response | tuple[str, int]:
@@ -47,12 +66,9 @@ def init_app(app: Flask) -> None:
                 if name in exc.get_response().headers:
                     response.headers[name] = exc.get_response().headers[name]
             return response
-        messages = {
-            403: "You do not have access to this page.",
-            404: "We could not find that page. It may have moved, or you may not have access to it.",
-            429: "Too many attempts. Wait a moment and try again.",
-        }
-        html, status = _html_error(code, exc.name, messages.get(code, exc.description or exc.name))
+        title = _(_HTTP_TITLES[code]) if code in _HTTP_TITLES else exc.name
+        message = _(_HTTP_MESSAGES[code]) if code in _HTTP_MESSAGES else (exc.description or exc.name)
+        html, status = _html_error(code, title, message)
         if code == 429:
             return Response(html, status, headers=dict(exc.get_response().headers))
         return html, status
@@ -68,5 +84,6 @@ def init_app(app: Flask) -> None:
         ):
             raise exc
         if _wants_problem_json():
-            return problem_response(500, "Internal Server Error", "Something went wrong on our side.")
-        return _html_error(500, "Something went wrong", "Something went wrong on our side. We have been told.")
+            # The title stays the HTTP reason phrase: without a code, the problem's type is made from it.
+            return problem_response(500, "Internal Server Error", _("Something went wrong on our side."))
+        return _html_error(500, _("Something went wrong"), _("Something went wrong on our side. We have been told."))

@@ -6,6 +6,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from closerhub.core.errors import ValidationError
+from closerhub.core.i18n import _
 
 MIN_LENGTH = 10
 MAX_LENGTH = 128
@@ -43,15 +44,15 @@ def check_rules(password: str, *, email: str = "", field: str = "password") -> N
     """Raise ValidationError unless ``password`` meets the rules."""
     problem = None
     if not isinstance(password, str) or len(password) < MIN_LENGTH:
-        problem = f"Use at least {MIN_LENGTH} characters."
+        problem = _("Use at least %(limit)d characters.", limit=MIN_LENGTH)
     elif len(password) > MAX_LENGTH:
-        problem = f"Use at most {MAX_LENGTH} characters."
+        problem = _("Use at most %(limit)d characters.", limit=MAX_LENGTH)
     elif len(set(password)) < 4:
-        problem = "Use a less repetitive password."
+        problem = _("Use a less repetitive password.")
     elif password.lower() in _COMMON:
-        problem = "This password is too common."
+        problem = _("This password is too common.")
     elif email and password.lower() == email.lower():
-        problem = "Your password cannot be your email address."
+        problem = _("Your password cannot be your email address.")
     if problem:
         raise ValidationError(problem, field_errors={field: problem})
 

@@ -17,10 +17,22 @@ from sqlalchemy.orm import Session
 
 from closerhub.accounts.models import Role, User
 from closerhub.core.errors import NotFound
+from closerhub.core.i18n import N_
 from closerhub.db import get_by_id
 from closerhub.extensions import db
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+# ``find_visible``'s 404 message for each model a service looks up through it (by class name).
+_NOT_FOUND = {
+    "Appointment": N_("Appointment not found."),
+    "Business": N_("Business not found."),
+    "Charge": N_("Charge not found."),
+    "Engagement": N_("Engagement not found."),
+    "Lead": N_("Lead not found."),
+    "Offer": N_("Offer not found."),
+    "Outcome": N_("Outcome not found."),
+}
 
 
 class Visible(Protocol):
@@ -67,7 +79,8 @@ def find_visible(model: type[T], object_id: Any, user: User | None, session: Ses
     """
     obj = get_by_id(session or db.session, model, object_id)
     if obj is None or not obj.can_view(user):
-        raise NotFound(f"{model.__name__} not found.")
+        message = _NOT_FOUND.get(model.__name__)
+        raise NotFound(_(message) if message else f"{model.__name__} not found.")
     return obj
 
 

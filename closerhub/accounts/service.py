@@ -19,11 +19,12 @@ from sqlalchemy.orm import Session
 from closerhub import clock
 from closerhub.accounts import passwords
 from closerhub.accounts.models import AccountStatus, ApiToken, Role, User
-from closerhub.accounts.verification import queue_verification_email
+from closerhub.accounts.verification import queue_verification_email, verification_url
 from closerhub.audit.service import record
 from closerhub.businesses.models import Business, BusinessMember, MemberRole
 from closerhub.closers.service import new_profile
 from closerhub.core.errors import AuthenticationFailed, Conflict, ValidationError
+from closerhub.core.i18n import _
 from closerhub.core.tz import require_zone
 from closerhub.notifications.service import queue_email
 from closerhub.vetting.models import new_vetting
@@ -48,12 +49,13 @@ class SignupData:
 def normalize_email(raw: object, field: str = "email") -> str:
     """Validate an address (syntax only, no DNS) and return it lower-cased."""
     if not isinstance(raw, str) or not raw.strip():
-        raise ValidationError("Enter your email address.", field_errors={field: "Email is required."})
+        raise ValidationError(_("Enter your email address."), field_errors={field: _("Email is required.")})
     try:
         info = validate_email(raw.strip(), check_deliverability=False)
     except EmailNotValidError as exc:
         raise ValidationError(
-            f"That email address is not valid: {exc}", field_errors={field: "Enter a valid email address."}
+            _("That email address is not valid: %(reason)s", reason=str(exc)),
+            field_errors={field: _("Enter a valid email address.")},
         ) from exc
     return info.normalized.lower()
 
@@ -61,20 +63,21 @@ def normalize_email(raw: object, field: str = "email") -> str:
 def clean_name(raw: object, field: str = "name", max_len: int = NAME_MAX) -> str:
     """A display name: trimmed, non-empty, bounded, without control characters."""
     if not isinstance(raw, str) or not raw.strip():
-        raise ValidationError("A name is required.", field_errors={field: "This field is required."})
+        raise ValidationError(_("A name is required."), field_errors={field: _("This field is required.")})
     value = " ".join(raw.split())
     if len(value) > max_len:
         raise ValidationError(
-            f"Keep it under {max_len} characters.", field_errors={field: f"At most {max_len} characters."}
+            _("Keep it under %(limit)d characters.", limit=max_len),
+            field_errors={field: _("At most %(limit)d characters.", limit=max_len)},
         )
     if any(ord(ch) < 32 for ch in value):
-        raise ValidationError("Remove control characters.", field_errors={field: "Invalid characters."})
+        raise ValidationError(_("Remove control characters."), field_errors={field: _("Invalid characters.")})
     return value
 
 
 def clean_language(raw: object) -> str:
     if raw not in SUPPORTED_LANGUAGES:
-        raise ValidationError("Choose English or French.", field_errors={"language": "Choose en or fr."})
+        raise ValidationError(_("Choose English or French."), field_errors={"language": _("Choose en or fr.")})
     return str(raw)
 
 
@@ -95,14 +98,14 @@ def signup(session: Session, data: SignupData) -> User:
         except ValidationError as exc:
             errors.update(exc.field_errors)
     if data.role not in (Role.CLOSER.value, Role.BUSINESS.value):
-        errors["role"] = "Choose closer or business."
+        errors["role"] = _("Choose closer or business.")
     if data.role == Role.BUSINESS.value:
         try:
             business_name = clean_name(data.business_name, field="business_name")
         except ValidationError as exc:
             errors.update(exc.field_errors)
     if errors:
-        raise ValidationError("Please correct the highlighted fields.", field_errors=errors)
+        raise ValidationError(_("Please correct the highlighted fields."), field_errors=errors)
     email = normalize_email(data.email)
     name = clean_name(data.name)
     if _email_taken(session, email):
@@ -132,16 +135,18 @@ def signup(session: Session, data: SignupData) -> User:
         session.rollback()
         raise _email_taken_error() from None
     record(session, actor=user, action="account.created", obj=user, after={"role": user.role, "email": user.email})
-    queue_email(session, to=user.email, template="welcome", language=user.language, context={"user": user})
-    queue_verification_email(session, user)  # the id exists since the flush: the link binds it
+    # One email: the welcome carries the link that verifies the address (the id exists since
+    # the flush: the link binds it). Resends and address changes send the verify_email alone.
+    welcome = {"user": user, "verify_url": verification_url(user)}
+    queue_email(session, to=user.email, template="welcome", language=user.language, context=welcome)
     session.commit()
     return user
 
 
 def _email_taken_error() -> Conflict:
     return Conflict(
-        "An account with this email already exists. Log in or reset your password.",
-        field_errors={"email": "Already registered."},
+        _("An account with this email already exists. Log in or reset your password."),
+        field_errors={"email": _("Already registered.")},
         code="email_taken",
     )
 
@@ -155,7 +160,7 @@ def _email_taken(session: Session, email: str, exclude_id: int | None = None) ->
 
 def authenticate(session: Session, email: object, password: object) -> User:
     """The user for these credentials. The error never says whether the email exists."""
-    failure = AuthenticationFailed("Email or password is incorrect.")
+    failure = AuthenticationFailed(_("Email or password is incorrect."))
     try:
         address = normalize_email(email)
     except ValidationError:
@@ -166,7 +171,7 @@ def authenticate(session: Session, email: object, password: object) -> User:
         raise failure
     assert user is not None
     if user.status != AccountStatus.ACTIVE:
-        raise AuthenticationFailed("This account is suspended. Contact support.", code="account_suspended")
+        raise AuthenticationFailed(_("This account is suspended. Contact support."), code="account_suspended")
     user.last_login_at = clock.utcnow()
     session.commit()
     return user
@@ -213,12 +218,12 @@ def request_password_reset(session: Session, email: object, reset_url_for: objec
 def user_for_reset_token(session: Session, token: str) -> User:
     """The user a reset link belongs to, or ValidationError if forged, expired or used."""
     invalid = ValidationError(
-        "This reset link is invalid or has already been used. Ask for a new one.", code="invalid_token"
+        _("This reset link is invalid or has already been used. Ask for a new one."), code="invalid_token"
     )
     try:
         data = _reset_serializer().loads(token, max_age=current_app.config["PASSWORD_RESET_MAX_AGE"])
     except SignatureExpired:
-        raise ValidationError("This reset link has expired. Ask for a new one.", code="expired_token") from None
+        raise ValidationError(_("This reset link has expired. Ask for a new one."), code="expired_token") from None
     except BadSignature:
         raise invalid from None
     if not isinstance(data, dict):
@@ -251,7 +256,7 @@ def reset_password(session: Session, token: str, new_password: str) -> User:
 def change_password(session: Session, user: User, current: str, new: str) -> None:
     if not passwords.verify_password(user.password_hash, current or ""):
         raise ValidationError(
-            "Your current password is incorrect.", field_errors={"current_password": "Incorrect password."}
+            _("Your current password is incorrect."), field_errors={"current_password": _("Incorrect password.")}
         )
     passwords.check_rules(new, email=user.email, field="new_password")
     user.password_hash = passwords.hash_password(new)
@@ -263,12 +268,12 @@ def change_password(session: Session, user: User, current: str, new: str) -> Non
 def change_email(session: Session, user: User, password: str, new_email: object) -> None:
     """Change the login email after re-checking the password; the old address is told, the new one verified."""
     if not passwords.verify_password(user.password_hash, password or ""):
-        raise ValidationError("Your password is incorrect.", field_errors={"password": "Incorrect password."})
+        raise ValidationError(_("Your password is incorrect."), field_errors={"password": _("Incorrect password.")})
     address = normalize_email(new_email)
     if address == user.email:
         return
     if _email_taken(session, address, exclude_id=user.id):
-        raise Conflict("Another account already uses this email.", field_errors={"email": "Already registered."})
+        raise Conflict(_("Another account already uses this email."), field_errors={"email": _("Already registered.")})
     old = user.email
     user.email = address
     user.email_verified_at = None
@@ -277,7 +282,7 @@ def change_email(session: Session, user: User, password: str, new_email: object)
     except IntegrityError:  # another account took the address since the check
         session.rollback()
         raise Conflict(
-            "Another account already uses this email.", field_errors={"email": "Already registered."}
+            _("Another account already uses this email."), field_errors={"email": _("Already registered.")}
         ) from None
     record(
         session, actor=user, action="account.email_changed", obj=user, before={"email": old}, after={"email": address}
@@ -303,7 +308,7 @@ def update_preferences(session: Session, user: User, *, name: object, timezone: 
         except ValidationError as exc:
             errors.update(exc.field_errors)
     if errors:
-        raise ValidationError("Please correct the highlighted fields.", field_errors=errors)
+        raise ValidationError(_("Please correct the highlighted fields."), field_errors=errors)
     user.name, user.timezone, user.language = clean["name"], clean["timezone"], clean["language"]
     session.commit()
 

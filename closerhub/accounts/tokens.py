@@ -25,6 +25,7 @@ from closerhub import clock
 from closerhub.accounts.models import AccountStatus, ApiToken, User
 from closerhub.audit.service import record
 from closerhub.core.errors import AuthenticationFailed, NotFound, ValidationError
+from closerhub.core.i18n import N_, _
 
 SECRET_PREFIX = "chub_"  # noqa: S105  (a public marker, not a secret: lets scanners spot leaked tokens)
 PREFIX_LENGTH = 12  # "chub_" + 7 characters: enough to recognise a token, useless to guess it
@@ -33,7 +34,7 @@ NAME_MAX = 80
 # to answer "is this token still in use?".
 LAST_USED_GRANULARITY = timedelta(minutes=1)
 
-_INVALID = "The token is invalid, expired or revoked. Create a new one."
+_INVALID = N_("The token is invalid, expired or revoked. Create a new one.")
 
 
 def hash_secret(secret: str) -> str:
@@ -44,11 +45,12 @@ def hash_secret(secret: str) -> str:
 def clean_token_name(raw: object) -> str:
     """A token label: trimmed, 1 to 80 characters."""
     if not isinstance(raw, str) or not raw.strip():
-        raise ValidationError("Give the token a name.", field_errors={"name": "This field is required."})
+        raise ValidationError(_("Give the token a name."), field_errors={"name": _("This field is required.")})
     value = " ".join(raw.split())
     if len(value) > NAME_MAX:
         raise ValidationError(
-            f"Keep the name under {NAME_MAX} characters.", field_errors={"name": f"At most {NAME_MAX} characters."}
+            _("Keep the name under %(limit)d characters.", limit=NAME_MAX),
+            field_errors={"name": _("At most %(limit)d characters.", limit=NAME_MAX)},
         )
     return value
 
@@ -86,7 +88,7 @@ def revoke_token(session: Session, user: User, token_id: int, now: datetime | No
     """Revoke one of ``user``'s tokens. Another user's token is a NotFound; revoking twice is a no-op."""
     token = session.get(ApiToken, token_id) if isinstance(token_id, int) else None
     if token is None or not token.can_view(user):
-        raise NotFound("Token not found.")
+        raise NotFound(_("Token not found."))
     if token.revoked_at is None:
         token.revoked_at = now or clock.utcnow()
         record(session, actor=user, action="api_token.revoked", obj=token, after={"revoked_at": token.revoked_at})
@@ -109,12 +111,12 @@ def _token_by_hash() -> Select[tuple[ApiToken]]:
 def find_usable_token(session: Session, secret: object, now: datetime) -> ApiToken:
     """The token for ``secret`` if it is usable and its owner active; AuthenticationFailed otherwise."""
     if not isinstance(secret, str) or not secret.startswith(SECRET_PREFIX) or len(secret) > 200:
-        raise AuthenticationFailed(_INVALID, code="invalid_token")
+        raise AuthenticationFailed(_(_INVALID), code="invalid_token")
     token = session.scalar(_token_by_hash(), {"token_hash": hash_secret(secret)})
     if token is None or not token.is_usable(now):
-        raise AuthenticationFailed(_INVALID, code="invalid_token")
+        raise AuthenticationFailed(_(_INVALID), code="invalid_token")
     if token.user.status != AccountStatus.ACTIVE:
-        raise AuthenticationFailed("This account is suspended. Contact support.", code="account_suspended")
+        raise AuthenticationFailed(_("This account is suspended. Contact support."), code="account_suspended")
     return token
 
 

@@ -22,10 +22,11 @@ from closerhub import clock
 from closerhub.accounts.models import AccountStatus, User
 from closerhub.audit.service import record
 from closerhub.core.errors import Conflict, PermissionDenied, ValidationError
+from closerhub.core.i18n import N_, _
 from closerhub.db import get_by_id
 from closerhub.notifications.service import public_url, queue_email
 
-_INVALID = (
+_INVALID = N_(
     "This verification link is not valid: it may be incomplete, or it was sent to an address "
     "your account no longer uses. Log in and ask for a new one."
 )
@@ -50,17 +51,23 @@ def is_verified(user: User) -> bool:
     return user.email_verified_at is not None
 
 
+def verification_url(user: User) -> str:
+    """The link that verifies ``user``'s current address, on ``PUBLIC_BASE_URL`` (never the request's Host)."""
+    return public_url("accounts.verify_email", token=make_verify_token(user))
+
+
 def queue_verification_email(session: Session, user: User) -> None:
     """Add the verification email for ``user``'s current address to the outbox (the caller commits).
 
-    The link is built on ``PUBLIC_BASE_URL``, never the request's Host header.
+    Sent on a change of address and on a resend; the sign-up's welcome email carries the
+    first link itself (one email, not two).
     """
     queue_email(
         session,
         to=user.email,
         template="verify_email",
         language=user.language,
-        context={"user": user, "verify_url": public_url("accounts.verify_email", token=make_verify_token(user))},
+        context={"user": user, "verify_url": verification_url(user)},
     )
 
 
@@ -69,7 +76,7 @@ def user_for_verify_token(session: Session, token: str) -> User:
 
     The message is the same whether or not the user exists (no enumeration).
     """
-    invalid = ValidationError(_INVALID, code="invalid_token")
+    invalid = ValidationError(_(_INVALID), code="invalid_token")
     serializer = _serializer()
     try:
         data = serializer.loads(token, max_age=current_app.config["EMAIL_VERIFY_MAX_AGE"])
@@ -79,7 +86,7 @@ def user_for_verify_token(session: Session, token: str) -> User:
         if user is not None and is_verified(user):
             return user
         raise ValidationError(
-            "This verification link has expired. Log in and ask for a new one.", code="expired_token"
+            _("This verification link has expired. Log in and ask for a new one."), code="expired_token"
         ) from None
     except BadSignature:
         raise invalid from None
@@ -106,7 +113,7 @@ def verify_email(session: Session, token: str) -> User:
     """
     user = user_for_verify_token(session, token)
     if is_verified(user):
-        raise Conflict("Your email address is already verified.", code="already_verified")
+        raise Conflict(_("Your email address is already verified."), code="already_verified")
     user.email_verified_at = clock.utcnow()
     record(session, actor=user, action="account.email_verified", obj=user, after={"email": user.email})
     session.commit()
@@ -120,11 +127,11 @@ def resend_verification(session: Session, user: User, *, actor: User | None = No
     None means the user asked for it themselves. Already verified is a Conflict.
     """
     if actor is not None and not actor.is_admin:
-        raise PermissionDenied("Only admins can resend another user's verification email.")
+        raise PermissionDenied(_("Only admins can resend another user's verification email."))
     if is_verified(user):
-        raise Conflict("This email address is already verified.", code="already_verified")
+        raise Conflict(_("This email address is already verified."), code="already_verified")
     if user.status != AccountStatus.ACTIVE:
-        raise Conflict("This account is suspended: reactivate it first.", code="account_suspended")
+        raise Conflict(_("This account is suspended: reactivate it first."), code="account_suspended")
     queue_verification_email(session, user)
     if actor is not None:
         record(session, actor=actor, action="account.verification_resent", obj=user, after={"email": user.email})

@@ -11,6 +11,7 @@ from closerhub.accounts.permissions import admin_required
 from closerhub.admin.views import bp, page_number, paginate
 from closerhub.audit.models import AuditEntry
 from closerhub.audit.service import AuditFilter, action_names, entries_query, history
+from closerhub.core.i18n import N_
 from closerhub.extensions import db
 
 FIELD_MAX = 100
@@ -23,7 +24,7 @@ def _date(name: str, errors: dict[str, str]) -> date | None:
     try:
         return date.fromisoformat(raw)
     except ValueError:
-        errors[name] = "Use a date such as 2026-12-31."
+        errors[name] = N_("Use a date such as 2026-12-31.")  # translated by the template
         return None
 
 
@@ -42,7 +43,7 @@ def audit() -> tuple[str, int]:
         date_to=_date("date_to", errors),
     )
     if flt.date_from and flt.date_to and flt.date_from > flt.date_to:
-        errors["date_to"] = "The end date is before the start date."
+        errors["date_to"] = N_("The end date is before the start date.")
     page = page_number()
     entries: list[AuditEntry] = []
     total, pages = 0, 1

@@ -41,7 +41,7 @@ def settings_form_class() -> type[FlaskForm]:
             SettingsForm,
             spec.key,
             IntegerField(
-                _l(spec.label),  # listed in closerhub/i18n_runtime_strings.py
+                _l(spec.label),  # marked with N_ in platform_settings.service (and listed in i18n_runtime_strings)
                 validators=[InputRequired(), NumberRange(min=spec.minimum, max=spec.maximum)],
                 description=_l(spec.help),
             ),

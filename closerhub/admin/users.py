@@ -22,6 +22,7 @@ from closerhub.audit.service import record
 from closerhub.businesses.models import Business
 from closerhub.businesses.service import clean_text
 from closerhub.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from closerhub.core.i18n import _
 from closerhub.db import get_by_id
 from closerhub.notifications.service import public_url, queue_email
 
@@ -60,26 +61,28 @@ def find_user(session: Session, user_id: object) -> User:
     """Any user by id (admins see everyone); NotFound otherwise."""
     user = get_by_id(session, User, user_id)
     if user is None:
-        raise NotFound("User not found.")
+        raise NotFound(_("User not found."))
     return user
 
 
 def _reason(raw: object) -> str:
     text = clean_text(raw, "reason", REASON_MAX, multiline=True)
     if not text:
-        raise ValidationError("Give a reason: it is kept in the audit trail.", field_errors={"reason": "Required."})
+        raise ValidationError(
+            _("Give a reason: it is kept in the audit trail."), field_errors={"reason": _("Required.")}
+        )
     return text
 
 
 def suspend(session: Session, admin: User, user_id: object, reason: object) -> User:
     """Suspend an account with a reason. Businesses with future calls booked with a suspended closer are told."""
     if not admin.is_admin:
-        raise PermissionDenied("Only admins can suspend accounts.")
+        raise PermissionDenied(_("Only admins can suspend accounts."))
     user = find_user(session, user_id)
     if user.id == admin.id:
-        raise Conflict("You cannot suspend your own account.", code="cannot_suspend_self")
+        raise Conflict(_("You cannot suspend your own account."), code="cannot_suspend_self")
     if user.status == AccountStatus.SUSPENDED:
-        raise Conflict("This account is already suspended.", code="already_suspended")
+        raise Conflict(_("This account is already suspended."), code="already_suspended")
     text = _reason(reason)
     user.status = AccountStatus.SUSPENDED
     record(
@@ -99,14 +102,14 @@ def suspend(session: Session, admin: User, user_id: object, reason: object) -> U
 def reactivate(session: Session, admin: User, user_id: object, reason: object) -> User:
     """Lift a suspension, with a reason. The user can log in and use their tokens again."""
     if not admin.is_admin:
-        raise PermissionDenied("Only admins can reactivate accounts.")
+        raise PermissionDenied(_("Only admins can reactivate accounts."))
     user = find_user(session, user_id)
     if user.status == AccountStatus.ACTIVE:
-        raise Conflict("This account is already active.", code="already_active")
+        raise Conflict(_("This account is already active."), code="already_active")
     if user.role == Role.BUSINESS and user.membership is None:
         # A member removed from their team was suspended by that removal: a new invitation gives the seat back.
         raise Conflict(
-            "This account lost its seat in its business; the owner can invite it again.", code="no_business_seat"
+            _("This account lost its seat in its business; the owner can invite it again."), code="no_business_seat"
         )
     text = _reason(reason)
     user.status = AccountStatus.ACTIVE

@@ -14,13 +14,14 @@ from closerhub.admin.forms import VettingForm
 from closerhub.admin.views import bp, page_number, paginate
 from closerhub.closers.models import CloserProfile
 from closerhub.core.errors import DomainError
+from closerhub.core.i18n import N_
 from closerhub.db import get_by_id
 from closerhub.extensions import db
 from closerhub.forms_util import show_errors
 from closerhub.vetting import service
 from closerhub.vetting.models import CHECKLIST, VettingStatus
 
-DECISION_LABELS = {"approve": "approved", "request_changes": "asked for changes", "reject": "rejected"}
+DECISION_LABELS = {"approve": N_("approved"), "request_changes": N_("asked for changes"), "reject": N_("rejected")}
 
 
 @bp.get("/vetting")

@@ -24,6 +24,7 @@ from closerhub.audit.service import entries_by_actor_or_object
 from closerhub.booking.models import Appointment
 from closerhub.closers.models import CloserProfile
 from closerhub.core.errors import DomainError, NotFound
+from closerhub.core.i18n import N_
 from closerhub.engagements.models import Engagement
 from closerhub.extensions import db
 from closerhub.forms_util import show_errors
@@ -34,8 +35,9 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 PAGE_SIZE = 50
 MAX_PAGE = 100_000  # beyond any real list; keeps OFFSET inside the database's integer range
 SECTION_LIMIT = 50
-# Sections of the user page that appear once their feature's tables exist (outcomes, money).
-OPTIONAL_SECTIONS = (("outcomes", "Outcomes"), ("ledger_entries", "Ledger"))
+# Sections of the user page that appear once their feature's tables exist (outcomes, money);
+# the template translates the label.
+OPTIONAL_SECTIONS = (("outcomes", N_("Outcomes")), ("ledger_entries", N_("Ledger")))
 
 
 def page_number() -> int:

@@ -16,9 +16,12 @@ from html import escape
 
 from markupsafe import Markup
 
+from closerhub.core.i18n import N_, _
+
 PALETTE = ("#1f5eff", "#137a4b", "#d08a00", "#b3261e", "#6b4fbb", "#00838f")
 INK, MUTED, GRID = "#14213d", "#5b6475", "#dde2ea"
 LEFT, RIGHT, TOP, BOTTOM = 56, 16, 40, 56  # plot margins: room for the axis labels and the legend
+NO_DATA = N_("No data for this period.")  # the default ``empty_text``, translated when a chart is drawn
 
 
 @dataclass(frozen=True)
@@ -106,12 +109,13 @@ def bar_chart(
     x_label: str = "",
     y_label: str = "",
     chart_id: str = "chart",
-    empty_text: str = "No data for this period.",
+    empty_text: str | None = None,
     color: str = PALETTE[0],
     width: int = 640,
     height: int = 240,
 ) -> str:
     """Vertical bars, one per label, each value written above its bar (``value_text`` or the number)."""
+    empty_text = _(NO_DATA) if empty_text is None else empty_text
     texts = list(value_text) if value_text is not None else [f"{v:g}" for v in values]
     desc = "; ".join(f"{label}: {text}" for label, text in zip(labels, texts, strict=True))
     parts = _open(chart_id, title, desc or empty_text, width, height)
@@ -141,11 +145,12 @@ def hbar_chart(
     value_text: Sequence[str] | None = None,
     chart_id: str = "chart",
     x_label: str = "",
-    empty_text: str = "No data for this period.",
+    empty_text: str | None = None,
     color: str = PALETTE[0],
     width: int = 640,
 ) -> str:
     """Horizontal bars for categories with long names (lost reasons, techniques), values at the bar's end."""
+    empty_text = _(NO_DATA) if empty_text is None else empty_text
     texts = list(value_text) if value_text is not None else [f"{v:g}" for v in values]
     row_h, label_w = 24, 170
     height = TOP + row_h * max(len(labels), 2) + 28
@@ -181,7 +186,7 @@ def stacked_bar_chart(
     x_label: str = "",
     y_label: str = "",
     chart_id: str = "chart",
-    empty_text: str = "No data for this period.",
+    empty_text: str | None = None,
     width: int = 640,
     height: int = 260,
 ) -> str:
@@ -190,6 +195,7 @@ def stacked_bar_chart(
     A negative layer (a balance below zero after a reversal) is not drawn; its value is still
     in the bar's tooltip and the description, and the table beside the chart has it exactly.
     """
+    empty_text = _(NO_DATA) if empty_text is None else empty_text
     totals = [sum(max(s.values[i] or 0, 0) for s in series) for i in range(len(labels))]
     desc = "; ".join(
         f"{label}: " + ", ".join(f"{s.name} {value_format(s.values[i] or 0)}" for s in series)
@@ -235,11 +241,12 @@ def line_chart(
     x_label: str = "",
     y_label: str = "",
     chart_id: str = "chart",
-    empty_text: str = "No data for this period.",
+    empty_text: str | None = None,
     width: int = 640,
     height: int = 240,
 ) -> str:
     """Lines on a 0..``y_max`` scale (rates: 0–1); a ``None`` value breaks the line and is written "—"."""
+    empty_text = _(NO_DATA) if empty_text is None else empty_text
     desc = "; ".join(
         f"{s.name}: "
         + ", ".join(

@@ -33,6 +33,7 @@ from closerhub.accounts.models import User
 from closerhub.booking.models import Appointment, AppointmentStatus
 from closerhub.businesses.models import Business, Offer
 from closerhub.core.errors import PermissionDenied
+from closerhub.core.i18n import _
 from closerhub.core.tz import day_bounds_utc, to_local
 from closerhub.outcomes.models import Outcome, OutcomeResult, OutcomeStatus
 from closerhub.payments.models import Bucket, LedgerEntry
@@ -83,7 +84,7 @@ class Scope:
             return cls(business_id=user.business_id)
         if user.is_closer:
             return cls(closer_id=user.id)
-        raise PermissionDenied("No analytics for this account.")
+        raise PermissionDenied(_("No analytics for this account."))
 
     def where(self, closer_col: Any, business_col: Any) -> list[ColumnElement[bool]]:
         """The filters restricting a query to this scope."""

@@ -12,12 +12,14 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from flask import Response, g, request
+from flask_babel import refresh as refresh_babel
 
 from closerhub import clock
 from closerhub.accounts import tokens
 from closerhub.accounts.models import Role, User
 from closerhub.api.problems import problem_response
 from closerhub.core.errors import AuthenticationFailed, PermissionDenied
+from closerhub.core.i18n import _
 from closerhub.extensions import db
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -27,7 +29,7 @@ REALM = 'Bearer realm="CloserHub API"'
 
 def bearer_secret() -> str | None:
     """The credentials of an ``Authorization: Bearer ...`` header, or None."""
-    scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
+    scheme, _sep, credentials = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not credentials.strip():
         return None
     return credentials.strip()
@@ -38,10 +40,11 @@ def authenticate_request() -> User:
     secret = bearer_secret()
     if secret is None:
         raise AuthenticationFailed(
-            "Send an API token in the header 'Authorization: Bearer <token>'.", code="unauthenticated"
+            _("Send an API token in the header 'Authorization: Bearer <token>'."), code="unauthenticated"
         )
     user = tokens.authenticate_token(db.session, secret, clock.utcnow())
     g.api_user = user
+    refresh_babel()  # the token's owner is known now: their language (i18n.select_locale), not the browser's
     return user
 
 
@@ -49,8 +52,12 @@ def check_role(user: User, allowed: Iterable[Role | str]) -> None:
     """PermissionDenied (403) unless ``user`` has one of the ``allowed`` roles."""
     roles = {Role(r) for r in allowed}
     if user.role not in roles:
-        names = " or ".join(sorted(r.value for r in roles))
-        raise PermissionDenied(f"This endpoint is for {names} accounts.")
+        names = [_(name) for name in sorted(r.value for r in roles)]  # role names are in the catalog
+        if len(names) == 1:
+            raise PermissionDenied(_("This endpoint is for %(role)s accounts.", role=names[0]))
+        raise PermissionDenied(
+            _("This endpoint is for %(first)s or %(second)s accounts.", first=" or ".join(names[:-1]), second=names[-1])
+        )
 
 
 def api_auth(*roles: Role | str) -> Callable[[F], F]:
@@ -80,7 +87,7 @@ def current_api_user() -> User:
 def unauthorized(exc: AuthenticationFailed) -> Response:
     """401 problem details with the ``WWW-Authenticate`` challenge HTTP requires on a 401."""
     db.session.rollback()
-    response = problem_response(401, exc.title, exc.message, code=exc.code, errors=exc.field_errors)
+    response = problem_response(401, _(exc.title), exc.message, code=exc.code, errors=exc.field_errors)
     # RFC 6750: say "invalid_token" only when a token was actually presented.
     challenge = f'{REALM}, error="invalid_token"' if bearer_secret() is not None else REALM
     response.headers["WWW-Authenticate"] = challenge

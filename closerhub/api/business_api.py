@@ -27,6 +27,7 @@ from closerhub.api.schemas_business import (
 from closerhub.businesses import offers, team
 from closerhub.businesses.models import Business, BusinessMember, Offer, TeamInvitation
 from closerhub.core.errors import DomainError, NotFound
+from closerhub.core.i18n import _
 from closerhub.core.money import Money
 from closerhub.extensions import db
 from closerhub.notifications.service import public_url
@@ -158,7 +159,7 @@ def rotate_offer_booking_key(offer_id: int) -> OfferOut:
 def _my_business() -> Business:
     user = current_api_user()
     if user.business_id is None:
-        raise NotFound("You are not a member of a business.")
+        raise NotFound(_("You are not a member of a business."))
     return find_visible(Business, user.business_id, user)
 
 

@@ -32,6 +32,7 @@ from closerhub import clock
 from closerhub.api.models import IdempotencyRecord
 from closerhub.api.problems import json_text, problem_response
 from closerhub.core.errors import Conflict, ValidationError
+from closerhub.core.i18n import _
 from closerhub.extensions import db
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -66,8 +67,12 @@ def request_fingerprint() -> str:
 def _valid_key(raw: str) -> str:
     if not raw or len(raw) > KEY_MAX or not all(33 <= ord(ch) <= 126 for ch in raw):
         raise ValidationError(
-            f"{HEADER} must be 1 to {KEY_MAX} visible ASCII characters (a UUID is ideal).",
-            field_errors={HEADER: f"1 to {KEY_MAX} visible ASCII characters."},
+            _(
+                "%(header)s must be 1 to %(max)d visible ASCII characters (a UUID is ideal).",
+                header=HEADER,
+                max=KEY_MAX,
+            ),
+            field_errors={HEADER: _("1 to %(max)d visible ASCII characters.", max=KEY_MAX)},
             code="invalid_idempotency_key",
         )
     return raw
@@ -84,15 +89,15 @@ def _answer_existing(record: IdempotencyRecord, fingerprint: str) -> Response:
     """A replay of a finished record, or the 409 for a reused key / a request in flight."""
     if record.request_hash != fingerprint:
         raise Conflict(
-            "This Idempotency-Key was already used with a different request. Use a new key.",
-            field_errors={HEADER: "Already used with a different request."},
+            _("This Idempotency-Key was already used with a different request. Use a new key."),
+            field_errors={HEADER: _("Already used with a different request.")},
             code="idempotency_key_reused",
         )
     if record.response_status == IN_PROGRESS:
         response = problem_response(
             409,
-            "Conflict",
-            "A request with this Idempotency-Key is still in progress. Retry in a moment.",
+            _(Conflict.title),
+            _("A request with this Idempotency-Key is still in progress. Retry in a moment."),
             code="idempotency_in_progress",
         )
         response.headers["Retry-After"] = "1"
@@ -149,7 +154,7 @@ def _claim(user_id: int | None, key: str, fingerprint: str) -> tuple[int | None,
             continue
         return record.id, None
     raise Conflict(
-        "A request with this Idempotency-Key is in progress. Retry in a moment.", code="idempotency_in_progress"
+        _("A request with this Idempotency-Key is in progress. Retry in a moment."), code="idempotency_in_progress"
     )
 
 

@@ -20,6 +20,7 @@ from closerhub.booking import leads
 from closerhub.booking.models import Lead
 from closerhub.businesses.models import Business
 from closerhub.core.errors import DomainError, ValidationError
+from closerhub.core.i18n import _
 from closerhub.extensions import db
 
 
@@ -135,8 +136,8 @@ def import_leads() -> ImportReportOut:
     user = current_api_user()
     if request.mimetype not in ("text/csv", "text/plain", "application/csv"):
         raise ValidationError(
-            "Send the CSV file as the body with Content-Type: text/csv.",
-            field_errors={"body": "Content-Type must be text/csv."},
+            _("Send the CSV file as the body with Content-Type: text/csv."),
+            field_errors={"body": _("Content-Type must be text/csv.")},
         )
     business = db.session.get(Business, user.business_id)
     report = leads.import_csv(db.session, business, request.get_data(), actor=user, now=clock.utcnow())

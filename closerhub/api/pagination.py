@@ -18,14 +18,18 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from closerhub.api.schemas import PageQuery
 from closerhub.core.errors import ValidationError
+from closerhub.core.i18n import _
 
 T = TypeVar("T")
 
-_BAD_CURSOR = ValidationError(
-    "This cursor is not valid; start again without ?cursor=.",
-    field_errors={"cursor": "Invalid cursor."},
-    code="invalid_cursor",
-)
+
+def _bad_cursor() -> ValidationError:
+    """The 422 for a forged, edited or foreign cursor (built per request: its text is in the reader's language)."""
+    return ValidationError(
+        _("This cursor is not valid; start again without ?cursor=."),
+        field_errors={"cursor": _("Invalid cursor.")},
+        code="invalid_cursor",
+    )
 
 
 def _serializer() -> URLSafeSerializer:
@@ -44,10 +48,10 @@ def decode_cursor(cursor: str, descending: bool = False) -> int:
     try:
         payload = _serializer().loads(cursor)
     except BadSignature:
-        raise _BAD_CURSOR from None
+        raise _bad_cursor() from None
     key = payload.get("k") if isinstance(payload, dict) else None
     if not isinstance(key, int) or isinstance(key, bool) or payload.get("d") != int(descending):
-        raise _BAD_CURSOR
+        raise _bad_cursor()
     return key
 
 

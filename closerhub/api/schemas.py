@@ -29,6 +29,7 @@ from pydantic_core import PydanticCustomError
 from closerhub.accounts import passwords
 from closerhub.accounts.models import Role
 from closerhub.core.errors import ValidationError as DomainValidationError
+from closerhub.core.i18n import _
 from closerhub.core.money import MAX_MINOR_UNITS, currency_exponent
 from closerhub.core.tz import is_valid_zone
 
@@ -46,7 +47,7 @@ def _as_utc(value: datetime) -> datetime:
 
 def _known_zone(value: str) -> str:
     if not is_valid_zone(value):
-        raise PydanticCustomError("time_zone", "Unknown time zone; use an IANA name such as Europe/Paris.")
+        raise PydanticCustomError("time_zone", _("Unknown time zone; use an IANA name such as Europe/Paris."))
     return value
 
 
@@ -54,7 +55,7 @@ def _known_currency(value: str) -> str:
     try:
         currency_exponent(value.upper())
     except DomainValidationError:
-        raise PydanticCustomError("currency", "Unknown currency; use an ISO 4217 code such as EUR.") from None
+        raise PydanticCustomError("currency", _("Unknown currency; use an ISO 4217 code such as EUR.")) from None
     return value.upper()
 
 

@@ -36,6 +36,7 @@ from closerhub.api.schemas import (
 from closerhub.businesses.models import Business
 from closerhub.businesses.service import update_business
 from closerhub.core.errors import NotFound
+from closerhub.core.i18n import _
 from closerhub.extensions import db
 
 # --- accounts --------------------------------------------------------------------------
@@ -154,7 +155,7 @@ def revoke_token(token_id: int) -> ApiTokenOut:
 def _my_business() -> Business:
     business_id = current_api_user().business_id
     if business_id is None:
-        raise NotFound("You are not a member of a business.")
+        raise NotFound(_("You are not a member of a business."))
     return find_visible(Business, business_id, current_api_user())
 
 

@@ -32,6 +32,7 @@ from closerhub.booking.public_views import BOOKING_LIMIT, public_booking_limit
 from closerhub.businesses import offers as offer_service
 from closerhub.businesses.models import Offer
 from closerhub.core.errors import NotFound, ValidationError
+from closerhub.core.i18n import _
 from closerhub.core.tz import day_bounds_utc, is_valid_zone, to_local
 from closerhub.db import is_plausible_id
 from closerhub.engagements.models import Engagement
@@ -116,7 +117,7 @@ def slot_unavailable_response(exc: service.SlotUnavailable, zone: str) -> Respon
         for slot in exc.alternatives
     ]
     return problem_response(
-        409, exc.title, exc.message, code=exc.code, errors=exc.field_errors, alternatives=alternatives
+        409, _(exc.title), exc.message, code=exc.code, errors=exc.field_errors, alternatives=alternatives
     )
 
 
@@ -134,8 +135,8 @@ def _offer_for(body: AppointmentIn, user: User | None) -> Offer:
     if user is None:
         if not key:
             raise ValidationError(
-                "Sign in with an API token, or give the offer's booking_key.",
-                field_errors={"booking_key": "Required without an API token."},
+                _("Sign in with an API token, or give the offer's booking_key."),
+                field_errors={"booking_key": _("Required without an API token.")},
             )
         return service.offer_for_booking_key(db.session, key)
     scope = None if user.is_admin or user.is_closer else (user.business_id or -1)
@@ -145,16 +146,16 @@ def _offer_for(body: AppointmentIn, user: User | None) -> Offer:
             # Locked here, as the booking would lock it (engagement and closer), saving it a statement.
             engagement = db.session.scalar(_locked_engagement_with_offer(), {"engagement_id": body.engagement_id})
         if engagement is None or (scope is not None and engagement.business_id != scope):
-            raise NotFound("Engagement not found.")
+            raise NotFound(_("Engagement not found."))
         guard.mark_locked_for_booking(db.session, engagement_id=engagement.id, closer_id=engagement.closer_id)
         if user.is_closer and engagement.closer_id != user.id:
-            raise NotFound("Engagement not found.")
+            raise NotFound(_("Engagement not found."))
         return engagement.offer
     if body.offer_id is not None and not user.is_closer:
         return offer_service.find_offer(db.session, body.offer_id, user)
     if key:
         return service.offer_for_booking_key(db.session, key)
-    message = "Give the engagement_id (or offer_id) to book on."
+    message = _("Give the engagement_id (or offer_id) to book on.")
     raise ValidationError(message, field_errors={"engagement_id": message})
 
 
@@ -163,14 +164,14 @@ def _lead_for(body: AppointmentIn, user: User | None, offer: Offer) -> Lead | di
         lead = db.session.get(Lead, body.lead_id) if user is not None else None
         if lead is None or lead.business_id != offer.business_id or not lead.can_view(user):
             raise ValidationError(
-                "There is no lead with this id in this business.", field_errors={"lead_id": "Unknown lead."}
+                _("There is no lead with this id in this business."), field_errors={"lead_id": _("Unknown lead.")}
             )
         return lead
     if user is not None and user.is_closer:  # a closer books follow-ups with leads they already call
-        message = "Closers book follow-ups with an existing lead: give its lead_id."
+        message = _("Closers book follow-ups with an existing lead: give its lead_id.")
         raise ValidationError(message, field_errors={"lead_id": message})
     if body.lead is None:
-        message = "Give the prospect as lead (name, email, timezone) or an existing lead_id."
+        message = _("Give the prospect as lead (name, email, timezone) or an existing lead_id.")
         raise ValidationError(message, field_errors={"lead": message})
     return body.lead.model_dump(exclude_none=True)
 
@@ -179,12 +180,12 @@ def _follow_up(body: AppointmentIn, user: User | None) -> Appointment | None:
     if body.follow_up_of_id is None:
         return None
     if user is None:
-        raise ValidationError("Sign in to book a follow-up.", field_errors={"follow_up_of_id": "Not allowed."})
+        raise ValidationError(_("Sign in to book a follow-up."), field_errors={"follow_up_of_id": _("Not allowed.")})
     try:
         return service.find_appointment(db.session, body.follow_up_of_id, user)
     except NotFound:
         raise ValidationError(
-            "There is no such call to follow up.", field_errors={"follow_up_of_id": "Unknown appointment."}
+            _("There is no such call to follow up."), field_errors={"follow_up_of_id": _("Unknown appointment.")}
         ) from None
 
 
@@ -268,7 +269,7 @@ def _instant(raw: str | None, field: str, zone: str) -> datetime | None:
     except ValueError:
         value = None
     if value is None or value.tzinfo is None:
-        message = "Give a date (2026-12-01) or an instant with its offset (2026-12-01T09:00:00Z)."
+        message = _("Give a date (2026-12-01) or an instant with its offset (2026-12-01T09:00:00Z).")
         raise ValidationError(message, field_errors={field: message})
     return value
 

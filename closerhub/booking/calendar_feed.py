@@ -24,6 +24,7 @@ from closerhub.booking import ics
 from closerhub.booking.models import Appointment, AppointmentStatus
 from closerhub.closers.models import CloserProfile
 from closerhub.core.errors import NotFound, PermissionDenied
+from closerhub.core.i18n import _
 
 FEED_PAST_DAYS = 30
 FEED_MAX_EVENTS = 2000  # a bound on one response; years of a busy closer's calls
@@ -33,10 +34,10 @@ KEY_MAX_LENGTH = 64
 
 def _profile(session: Session, closer: User) -> CloserProfile:
     if not closer.is_closer:
-        raise PermissionDenied("Only closers have a calendar feed.")
+        raise PermissionDenied(_("Only closers have a calendar feed."))
     profile = session.scalar(select(CloserProfile).where(CloserProfile.user_id == closer.id))
     if profile is None:
-        raise NotFound("Closer profile not found.")
+        raise NotFound(_("Closer profile not found."))
     return profile
 
 
@@ -77,13 +78,13 @@ def revoke_feed_key(session: Session, closer: User, *, now: datetime) -> None:
 def closer_for_key(session: Session, key: str) -> User:
     """The active closer whose feed key is ``key``; NotFound for unknown, revoked or malformed keys."""
     if not key or len(key) > KEY_MAX_LENGTH:
-        raise NotFound("Calendar feed not found.")
+        raise NotFound(_("Calendar feed not found."))
     profile = session.scalar(select(CloserProfile).where(CloserProfile.calendar_feed_key == key))
     # compare_digest: the lookup already matched, this only keeps a collation quirk from matching loosely.
     if profile is None or not secrets.compare_digest(profile.calendar_feed_key or "", key):
-        raise NotFound("Calendar feed not found.")
+        raise NotFound(_("Calendar feed not found."))
     if profile.user.status != AccountStatus.ACTIVE:
-        raise NotFound("Calendar feed not found.")  # a suspended account publishes nothing
+        raise NotFound(_("Calendar feed not found."))  # a suspended account publishes nothing
     return profile.user
 
 

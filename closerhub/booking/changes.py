@@ -25,11 +25,21 @@ from closerhub.businesses.service import clean_text
 from closerhub.closers.rules import rules_for
 from closerhub.closers.summary import refresh_summary
 from closerhub.core.errors import Conflict, NotFound, ValidationError
+from closerhub.core.i18n import N_, _, ngettext
 from closerhub.core.tz import require_aware
 
 ACTOR_LABELS = frozenset({"prospect", "closer", "business", "admin", "system"})
 EXEMPT_LABELS = frozenset({"admin", "system"})
 REASON_MAX = 1000
+# Why a call that is no longer booked cannot change: (status, rescheduling) → the whole sentence.
+_NOT_BOOKED: dict[tuple[AppointmentStatus, bool], str] = {
+    (AppointmentStatus.CANCELLED, True): N_("This call is cancelled; it can no longer be moved."),
+    (AppointmentStatus.CANCELLED, False): N_("This call is cancelled; it can no longer be cancelled."),
+    (AppointmentStatus.COMPLETED, True): N_("This call is completed; it can no longer be moved."),
+    (AppointmentStatus.COMPLETED, False): N_("This call is completed; it can no longer be cancelled."),
+    (AppointmentStatus.NO_SHOW, True): N_("This call is no show; it can no longer be moved."),
+    (AppointmentStatus.NO_SHOW, False): N_("This call is no show; it can no longer be cancelled."),
+}
 
 
 def _check_actor(appointment: Appointment, actor: User | None, actor_label: str) -> bool:
@@ -37,28 +47,40 @@ def _check_actor(appointment: Appointment, actor: User | None, actor_label: str)
     if actor_label not in ACTOR_LABELS:
         raise ValueError(f"unknown actor_label {actor_label!r}")
     if actor is not None and not appointment.can_view(actor):
-        raise NotFound("Appointment not found.")
+        raise NotFound(_("Appointment not found."))
     return not ((actor is not None and actor.is_admin) or actor_label in EXEMPT_LABELS)
 
 
-def _check_policy(appointment: Appointment, reason: str, now: datetime, *, action: str, rescheduling: bool) -> None:
+def _check_policy(appointment: Appointment, reason: str, now: datetime, *, rescheduling: bool) -> None:
     """The business's change policy; Conflict (409) for state and timing, ValidationError (422) for the reason."""
     business = appointment.business
     if appointment.starts_at <= now:
-        raise Conflict(f"This call has already started; it can no longer be {action}.", code="change_too_late")
+        message = (
+            _("This call has already started; it can no longer be moved.")
+            if rescheduling
+            else _("This call has already started; it can no longer be cancelled.")
+        )
+        raise Conflict(message, code="change_too_late")
     notice = timedelta(minutes=business.change_notice_minutes)
     if appointment.starts_at - now < notice:
-        hours = business.change_notice_minutes / 60
-        raise Conflict(
-            f"Calls can only be {action} at least {hours:g} hour(s) before they start.", code="change_too_late"
+        hours = f"{business.change_notice_minutes / 60:g}"
+        message = (
+            _("Calls can only be moved at least %(hours)s hour(s) before they start.", hours=hours)
+            if rescheduling
+            else _("Calls can only be cancelled at least %(hours)s hour(s) before they start.", hours=hours)
         )
+        raise Conflict(message, code="change_too_late")
     if rescheduling and appointment.reschedule_count >= business.max_reschedules:
         raise Conflict(
-            f"This call was already moved {appointment.reschedule_count} time(s), the most this business allows.",
+            ngettext(
+                "This call was already moved %(num)d time(s), the most this business allows.",
+                "This call was already moved %(num)d time(s), the most this business allows.",
+                appointment.reschedule_count,
+            ),
             code="reschedule_limit",
         )
     if business.change_reason_required and not reason:
-        raise ValidationError("Please give a reason.", field_errors={"reason": "Please give a reason."})
+        raise ValidationError(_("Please give a reason."), field_errors={"reason": _("Please give a reason.")})
 
 
 def audit_change(
@@ -75,12 +97,19 @@ def audit_change(
     audit(session, actor=who, action=f"appointment.{action}", obj=appointment, before=before, after=after)
 
 
-def _require_booked(appointment: Appointment, action: str) -> None:
+def _require_booked(appointment: Appointment, *, rescheduling: bool) -> None:
     if appointment.status != AppointmentStatus.BOOKED:
-        raise Conflict(
-            f"This call is {appointment.status.value.replace('_', ' ')}; it can no longer be {action}.",
-            code="appointment_not_booked",
-        )
+        template = _NOT_BOOKED.get((appointment.status, rescheduling))
+        if template is not None:
+            message = _(template)
+        else:  # a status added later, before its sentences: named as stored
+            status = appointment.status.value.replace("_", " ")
+            message = (
+                _("This call is %(status)s; it can no longer be moved.", status=status)
+                if rescheduling
+                else _("This call is %(status)s; it can no longer be cancelled.", status=status)
+            )
+        raise Conflict(message, code="appointment_not_booked")
 
 
 def reschedule(
@@ -103,12 +132,12 @@ def reschedule(
     guard.take_write_lock(session)
     session.refresh(appointment)
     applies = _check_actor(appointment, actor, actor_label)
-    _require_booked(appointment, "moved")
+    _require_booked(appointment, rescheduling=True)
     clean_reason = clean_text(reason, "reason", REASON_MAX, multiline=True)
     if applies:
-        _check_policy(appointment, clean_reason, now, action="moved", rescheduling=True)
+        _check_policy(appointment, clean_reason, now, rescheduling=True)
     if start == appointment.starts_at:
-        raise ValidationError("The call is already at this time.", field_errors={"start": "Choose another time."})
+        raise ValidationError(_("The call is already at this time."), field_errors={"start": _("Choose another time.")})
     closer = appointment.closer
     guard.lock_for_booking(session, closer_id=closer.id)  # the closer's other bookings wait (daily cap)
     rules = rules_for(session, closer)
@@ -162,7 +191,7 @@ def reschedule(
 
 def _taken(session: Session, appointment: Appointment, start: datetime, now: datetime) -> SlotUnavailable:
     session.rollback()
-    exc = SlotUnavailable("This time is not free any more. Please choose another slot.")
+    exc = SlotUnavailable(_("This time is not free any more. Please choose another slot."))
     exc.alternatives = [
         s for s in closer_alternatives(session, appointment.closer, start, now) if s.start != appointment.starts_at
     ]
@@ -183,10 +212,10 @@ def cancel(
     guard.take_write_lock(session)
     session.refresh(appointment)
     applies = _check_actor(appointment, actor, actor_label)
-    _require_booked(appointment, "cancelled")
+    _require_booked(appointment, rescheduling=False)
     clean_reason = clean_text(reason, "reason", REASON_MAX, multiline=True)
     if applies:
-        _check_policy(appointment, clean_reason, now, action="cancelled", rescheduling=False)
+        _check_policy(appointment, clean_reason, now, rescheduling=False)
     appointment.status = AppointmentStatus.CANCELLED
     appointment.cancelled_at = now
     appointment.cancel_reason = clean_reason or None

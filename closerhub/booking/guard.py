@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, scoped_session
 
 from closerhub.booking.models import OVERLAP_CONSTRAINT_NAME, OVERLAP_SQLITE_MESSAGE
 from closerhub.core.errors import Conflict
+from closerhub.core.i18n import N_
 
 
 class SlotUnavailable(Conflict):
@@ -34,7 +35,7 @@ class SlotUnavailable(Conflict):
     """
 
     code = "slot_unavailable"
-    title = "Slot unavailable"
+    title = N_("Slot unavailable")
 
     def __init__(self, message: str, *, alternatives: list[Any] | None = None, field: str = "start"):
         super().__init__(message, field_errors={field: message})

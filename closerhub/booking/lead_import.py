@@ -35,6 +35,7 @@ from closerhub.booking.leads import clean_lead_data, merge_into, new_lead
 from closerhub.booking.models import Lead
 from closerhub.businesses.models import Business
 from closerhub.core.errors import Conflict, ValidationError
+from closerhub.core.i18n import N_, _
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 5000
@@ -60,6 +61,7 @@ REQUIRED_COLUMNS = ("name", "email", "timezone")
 _ALIAS_TO_FIELD = {alias: name for name, aliases in HEADER_ALIASES.items() for alias in aliases}
 # Signatures of files people upload by mistake (spreadsheets, PDFs, images, archives).
 _BINARY_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0", b"%PDF", b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"\x1f\x8b")
+_NOT_CSV = N_("This is not a CSV file. Save the sheet as “CSV UTF-8 (comma delimited)” and upload that.")
 
 
 def _normalise_header(raw: str) -> str:
@@ -117,21 +119,24 @@ class ImportReport:
 def decode(data: bytes) -> str:
     """The file's text: UTF-8, with or without a BOM; a clear ValidationError for anything else."""
     if not data.strip():
-        raise _file_error("The file is empty.")
+        raise _file_error(_("The file is empty."))
     if len(data) > MAX_BYTES:
         raise _file_error(
-            f"The file is {len(data) / 1024 / 1024:.1f} MB; the limit is 2 MB. Split it into smaller files."
+            _(
+                "The file is %(size)s MB; the limit is 2 MB. Split it into smaller files.",
+                size=f"{len(data) / 1024 / 1024:.1f}",
+            )
         )
     if data.startswith(_BINARY_MAGIC) or b"\x00" in data[:4096]:
-        raise _file_error("This is not a CSV file. Save the sheet as “CSV UTF-8 (comma delimited)” and upload that.")
+        raise _file_error(_(_NOT_CSV))
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise _file_error(
-            "The file is not UTF-8 text. Save it as “CSV UTF-8” (Excel) or choose UTF-8 when exporting."
+            _("The file is not UTF-8 text. Save it as “CSV UTF-8” (Excel) or choose UTF-8 when exporting.")
         ) from None
     if "\x00" in text:
-        raise _file_error("This is not a CSV file. Save the sheet as “CSV UTF-8 (comma delimited)” and upload that.")
+        raise _file_error(_(_NOT_CSV))
     return text
 
 
@@ -161,17 +166,24 @@ def map_header(header: list[str]) -> tuple[dict[int, str], list[str]]:
                 ignored.append(label.strip())
             continue
         if name in seen:
-            raise _file_error(f"The columns “{seen[name]}” and “{label.strip()}” both give the {name}; keep one.")
+            raise _file_error(
+                _(
+                    "The columns “%(first)s” and “%(second)s” both give the %(field)s; keep one.",
+                    first=seen[name],
+                    second=label.strip(),
+                    field=name,
+                )
+            )
         seen[name] = label.strip()
         mapping[index] = name
     missing = [name for name in REQUIRED_COLUMNS if name not in seen]
     if missing:
         raise _file_error(
-            "The header row needs the columns "
-            + ", ".join(f"“{m}”" for m in missing)
-            + " (accepted names: "
-            + "; ".join(f"{m}: {', '.join(HEADER_ALIASES[m])}" for m in missing)
-            + ")."
+            _(
+                "The header row needs the columns %(columns)s (accepted names: %(aliases)s).",
+                columns=", ".join(f"“{m}”" for m in missing),
+                aliases="; ".join(f"{m}: {', '.join(HEADER_ALIASES[m])}" for m in missing),
+            )
         )
     return mapping, ignored
 
@@ -194,7 +206,7 @@ def parse(data: bytes) -> tuple[list[str], dict[int, str], list[str], list[Parse
     try:
         header = next(reader, None)
         if not header or not any(cell.strip() for cell in header):
-            raise _file_error("The file has no header row. The first line must name the columns: name, email, ...")
+            raise _file_error(_("The file has no header row. The first line must name the columns: name, email, ..."))
         mapping, ignored = map_header(header)
         rows: list[ParsedRow] = []
         while True:
@@ -205,11 +217,15 @@ def parse(data: bytes) -> tuple[list[str], dict[int, str], list[str], list[Parse
             if not any(cell.strip() for cell in cells):
                 continue
             if len(rows) >= MAX_ROWS:
-                raise _file_error(f"The file has more than {MAX_ROWS:,} rows; split it into smaller files.")
+                raise _file_error(
+                    _("The file has more than %(limit)s rows; split it into smaller files.", limit=f"{MAX_ROWS:,}")
+                )
             values = {name: cells[i] for i, name in mapping.items() if i < len(cells)}
             rows.append(ParsedRow(line=line, cells=cells, values=values))
     except csv.Error as exc:
-        raise _file_error(f"Line {reader.line_num}: the CSV cannot be read ({exc}). Check the quotes.") from None
+        raise _file_error(
+            _("Line %(line)d: the CSV cannot be read (%(error)s). Check the quotes.", line=reader.line_num, error=exc)
+        ) from None
     return [h.strip() for h in header], mapping, ignored, rows
 
 
@@ -229,7 +245,11 @@ def import_csv(session: Session, business: Business, data: bytes, *, actor: User
     cleaned: list[tuple[ParsedRow, dict[str, Any]]] = []
     for row in rows:
         if len(row.cells) > len(header):
-            message = f"This row has {len(row.cells)} cells but the header has {len(header)}; check the delimiters."
+            message = _(
+                "This row has %(cells)d cells but the header has %(columns)d; check the delimiters.",
+                cells=len(row.cells),
+                columns=len(header),
+            )
             report.errors.append(RowError(row.line, row.cells, {"row": message}))
             continue
         try:
@@ -239,7 +259,7 @@ def import_csv(session: Session, business: Business, data: bytes, *, actor: User
 
     # One query for the leads the file already names; then rows apply in file order, so a
     # later row with the same email updates what an earlier one created.
-    emails = {values["email"] for _, values in cleaned}
+    emails = {values["email"] for _row, values in cleaned}
     known: dict[str, Lead] = {}
     for chunk in _chunks(sorted(emails), 500):
         stmt = select(Lead).where(Lead.business_id == business.id, Lead.email.in_(chunk))
@@ -263,7 +283,7 @@ def import_csv(session: Session, business: Business, data: bytes, *, actor: User
         # Another import or booking added one of these emails meanwhile: nothing was saved.
         session.rollback()
         raise Conflict(
-            "Some of these leads were added by someone else while the file was imported; import it again.",
+            _("Some of these leads were added by someone else while the file was imported; import it again."),
             code="import_conflict",
         ) from None
     return report

@@ -25,6 +25,7 @@ from closerhub.accounts.service import SUPPORTED_LANGUAGES, clean_name, normaliz
 from closerhub.booking.models import Appointment, Lead
 from closerhub.businesses.service import clean_text, collect
 from closerhub.core.errors import Conflict, PermissionDenied, ValidationError
+from closerhub.core.i18n import N_, _
 from closerhub.core.tz import is_valid_zone
 
 if TYPE_CHECKING:
@@ -54,6 +55,9 @@ _TEXT_LIMITS: dict[str, int] = {
 _MULTILINE = frozenset({"needs", "motivations", "blockers", "decision_makers", "notes"})
 # Every column ``clean_lead_data`` may return (the input says "phone", the row "phone_e164").
 LEAD_FIELDS: tuple[str, ...] = ("name", "email", "phone_e164", "timezone", "language", *CONTEXT_FIELDS, "source")
+_PHONE_FORMAT = N_(
+    "Enter the number in international format, starting with + and the country code (e.g. +33 6 12 34 56 78)."
+)
 
 
 def _fail(field: str, message: str) -> ValidationError:
@@ -67,7 +71,7 @@ def clean_lead_email(raw: object) -> str:
     """A syntactically valid address, lower-cased (the lead's key within its business)."""
     email = normalize_email(raw, "email")
     if len(email) > EMAIL_MAX:
-        raise _fail("email", f"At most {EMAIL_MAX} characters.")
+        raise _fail("email", _("At most %(limit)d characters.", limit=EMAIL_MAX))
     return email
 
 
@@ -79,15 +83,14 @@ def clean_lead_phone(raw: object) -> str | None:
     """
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         return None
-    message = "Enter the number in international format, starting with + and the country code (e.g. +33 6 12 34 56 78)."
     if not isinstance(raw, str) or len(raw) > PHONE_MAX_INPUT or not raw.strip().startswith("+"):
-        raise _fail("phone", message)
+        raise _fail("phone", _(_PHONE_FORMAT))
     try:
         number = phonenumbers.parse(raw.strip(), None)
     except phonenumbers.NumberParseException:
-        raise _fail("phone", message) from None
+        raise _fail("phone", _(_PHONE_FORMAT)) from None
     if not phonenumbers.is_valid_number(number):
-        raise _fail("phone", "This is not a valid phone number; check the country code and the digits.")
+        raise _fail("phone", _("This is not a valid phone number; check the country code and the digits."))
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -95,9 +98,9 @@ def clean_lead_timezone(raw: object) -> str:
     """An IANA zone name (the lead's own zone: slots and emails are shown in it)."""
     zone = raw.strip() if isinstance(raw, str) else raw
     if zone is None or zone == "":
-        raise _fail("timezone", "Choose the lead's time zone.")
+        raise _fail("timezone", _("Choose the lead's time zone."))
     if not is_valid_zone(zone):
-        raise _fail("timezone", "Unknown time zone; use an IANA name such as Europe/Paris.")
+        raise _fail("timezone", _("Unknown time zone; use an IANA name such as Europe/Paris."))
     return str(zone)
 
 
@@ -107,7 +110,7 @@ def clean_lead_language(raw: object) -> str:
         return "en"
     code = raw.strip().lower() if isinstance(raw, str) else raw
     if code not in SUPPORTED_LANGUAGES:
-        raise _fail("language", "Choose en (English) or fr (French).")
+        raise _fail("language", _("Choose en (English) or fr (French)."))
     return str(code)
 
 
@@ -118,13 +121,15 @@ def _flatten(raw: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
     context = data.pop("context", None)
     if context is not None:
         if not isinstance(context, Mapping):
-            errors["context"] = "Give the context as an object with needs, motivations, blockers, budget, ..."
+            errors["context"] = _("Give the context as an object with needs, motivations, blockers, budget, ...")
         else:
             for key, value in context.items():
                 if key in CONTEXT_FIELDS:
                     data[key] = value
                 else:
-                    errors[f"context.{key}"] = f"Unknown context field; use {', '.join(CONTEXT_FIELDS)}."
+                    errors[f"context.{key}"] = _(
+                        "Unknown context field; use %(fields)s.", fields=", ".join(CONTEXT_FIELDS)
+                    )
     if "phone" not in data and "phone_e164" in data:
         data["phone"] = data["phone_e164"]
     return data, errors
@@ -139,7 +144,7 @@ def clean_lead_data(raw: Mapping[str, Any], *, partial: bool = False) -> dict[st
     blank (language: en). Raises one ValidationError naming every bad field.
     """
     if not isinstance(raw, Mapping):
-        raise ValidationError("Give the lead as an object.", field_errors={"lead": "Expected an object."})
+        raise ValidationError(_("Give the lead as an object."), field_errors={"lead": _("Expected an object.")})
     data, shape_errors = _flatten(raw)
 
     def wanted(key: str) -> bool:
@@ -176,7 +181,7 @@ def clean_lead_data(raw: Mapping[str, Any], *, partial: bool = False) -> dict[st
 
 def _member_business_id(actor: User) -> int:
     if actor.business_id is None:
-        raise PermissionDenied("Only members of a business can manage its leads.")
+        raise PermissionDenied(_("Only members of a business can manage its leads."))
     return actor.business_id
 
 
@@ -195,7 +200,7 @@ def _merge_values(raw: Mapping[str, Any], values: dict[str, Any]) -> dict[str, A
     optional fields only when given, so a prospect re-booking without a phone or context
     does not erase what the setter wrote."""
     keep = {"name", "email", "timezone"}
-    flat, _ = _flatten(raw)
+    flat, _shape_errors = _flatten(raw)
     if "language" in flat and flat["language"] not in (None, ""):
         keep.add("language")
     # language always has a value once cleaned (the default "en"): kept only when given.
@@ -284,7 +289,7 @@ def create_lead(session: Session, actor: User, raw: Mapping[str, Any]) -> Lead:
     business_id = _member_business_id(actor)
     values = clean_lead_data(raw)
     if _lead_by_email(session, business_id, values["email"]) is not None:
-        message = "A lead with this email already exists in your business."
+        message = _("A lead with this email already exists in your business.")
         raise Conflict(message, field_errors={"email": message}, code="lead_exists")
     lead = upsert_lead(session, business_id, raw, actor=actor, now=clock.utcnow())
     session.commit()
@@ -312,13 +317,13 @@ def update_lead(
     """
     lead = find_lead(session, lead_id, actor)
     if not can_edit_lead(lead, actor):
-        raise PermissionDenied("Only members of the business can change its leads.")
+        raise PermissionDenied(_("Only members of the business can change its leads."))
     values = clean_lead_data(raw, partial=partial)
     email = values.get("email")
     if email is not None and email != lead.email:
         other = _lead_by_email(session, lead.business_id, email)
         if other is not None:
-            message = "Another lead of your business already has this email."
+            message = _("Another lead of your business already has this email.")
             raise Conflict(message, field_errors={"email": message}, code="lead_exists")
     _apply(lead, values, clock.utcnow())
     session.commit()
@@ -370,7 +375,7 @@ class LeadPage:
 def list_leads(session: Session, viewer: User, *, q: str | None = None, page: int = 1, per_page: int = 50) -> LeadPage:
     """A page of the viewer's leads, newest first, optionally searched by name or email."""
     if viewer.business_id is None and not viewer.is_admin:
-        raise PermissionDenied("Only members of a business can list its leads.")
+        raise PermissionDenied(_("Only members of a business can list its leads."))
     per_page = min(max(per_page, 1), PER_PAGE_MAX)
     page = max(page, 1)
     stmt = leads_query(viewer, q=q)

@@ -13,6 +13,7 @@ from closerhub.accounts.models import User
 from closerhub.accounts.permissions import find_visible
 from closerhub.booking.models import Appointment, AppointmentStatus
 from closerhub.core.errors import NotFound, ValidationError
+from closerhub.core.i18n import _
 from closerhub.core.tz import require_aware
 
 TOKEN_SALT = "appointment-manage"  # noqa: S105  (an itsdangerous salt, not a secret)
@@ -48,7 +49,7 @@ def list_appointments(
             stmt = stmt.where(Appointment.status == AppointmentStatus(status))
         except ValueError:
             choices = ", ".join(s.value for s in AppointmentStatus)
-            message = f"Unknown status; use one of {choices}."
+            message = _("Unknown status; use one of %(choices)s.", choices=choices)
             raise ValidationError(message, field_errors={"status": message}) from None
     if start is not None:
         stmt = stmt.where(Appointment.starts_at >= require_aware(start, "from"))
@@ -74,11 +75,11 @@ def appointment_for_token(session: Session, token: str, *, allow_cancelled: bool
     try:
         payload = _serializer().loads(token)
     except BadSignature:
-        raise NotFound("This link is not valid.") from None
+        raise NotFound(_("This link is not valid.")) from None
     appointment_id = payload.get("id") if isinstance(payload, dict) else None
     appointment = session.get(Appointment, appointment_id) if type(appointment_id) is int else None
     if appointment is None or appointment.uid != payload.get("uid"):
-        raise NotFound("This link is not valid.")
+        raise NotFound(_("This link is not valid."))
     if appointment.status == AppointmentStatus.CANCELLED and not allow_cancelled:
-        raise NotFound("This call was cancelled; the link no longer works.")
+        raise NotFound(_("This call was cancelled; the link no longer works."))
     return appointment

@@ -46,6 +46,7 @@ from closerhub.closers.rules import busy_intervals, rules_for_many
 from closerhub.closers.summary import booking_busy_window, note_booking
 from closerhub.core.availability import AvailabilityRules
 from closerhub.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from closerhub.core.i18n import _
 from closerhub.core.slots import Busy
 from closerhub.core.tz import require_aware
 from closerhub.db import is_plausible_id
@@ -90,7 +91,7 @@ def _clean_channel(channel: object) -> Channel:
     try:
         return Channel(channel)
     except ValueError:
-        raise _fail("channel", "Choose phone or video.") from None
+        raise _fail("channel", _("Choose phone or video.")) from None
 
 
 def _clean_answers(offer: Offer, answers: Mapping[str, str] | None) -> list[dict[str, str]]:
@@ -99,12 +100,12 @@ def _clean_answers(offer: Offer, answers: Mapping[str, str] | None) -> list[dict
     given = dict(answers or {})
     unknown = [q for q in given if q not in questions]
     if unknown:
-        raise _fail("answers", f"Unknown question: {unknown[0]!r}.")
+        raise _fail("answers", _("Unknown question: %(question)s.", question=repr(unknown[0])))
     out = []
     for question in questions:
         answer = given.get(question) or ""
         if not isinstance(answer, str) or len(answer) > ANSWER_MAX or "\x00" in answer:
-            raise _fail("answers", f"Each answer is plain text of at most {ANSWER_MAX} characters.")
+            raise _fail("answers", _("Each answer is plain text of at most %(limit)d characters.", limit=ANSWER_MAX))
         out.append({"question": question, "answer": answer.strip()})
     return out
 
@@ -115,10 +116,10 @@ def _check_actor(actor: User | None, offer: Offer, closer_id: int | None) -> int
         return closer_id
     if actor.is_closer:
         if closer_id not in (None, actor.id):
-            raise PermissionDenied("Closers book calls for themselves only.")
+            raise PermissionDenied(_("Closers book calls for themselves only."))
         return actor.id
     if actor.business_id != offer.business_id:
-        raise NotFound("Offer not found.")
+        raise NotFound(_("Offer not found."))
     return closer_id
 
 
@@ -191,19 +192,19 @@ def _engagements(
     if engagement_id is not None:
         engagement = _locked_engagement(session, engagement_id, offer.business_id, facts)
         if engagement.offer_id != offer.id:
-            raise _fail("engagement_id", "This engagement is for another offer.")
+            raise _fail("engagement_id", _("This engagement is for another offer."))
         if closer_id is not None and engagement.closer_id != closer_id:
-            raise _fail("engagement_id", "This engagement is with another closer.")
+            raise _fail("engagement_id", _("This engagement is with another closer."))
         if engagement.closer.status != AccountStatus.ACTIVE:
-            raise _fail("engagement_id", "This closer's account is suspended; choose another closer.")
+            raise _fail("engagement_id", _("This closer's account is suspended; choose another closer."))
         if facts[engagement.closer_id].vetting != VettingStatus.APPROVED:  # as ``slots.bookable_engagements``
-            raise _fail("engagement_id", "This closer cannot take bookings at the moment; choose another closer.")
+            raise _fail("engagement_id", _("This closer cannot take bookings at the moment; choose another closer."))
         return [engagement]
     found = bookable_engagements(session, offer, closer_id=closer_id)
     if not found and closer_id is not None:
-        raise _fail("closer_id", "This closer is not available for this offer.")
+        raise _fail("closer_id", _("This closer is not available for this offer."))
     if not found:
-        raise Conflict("No closer is available for this offer yet.", code="no_closer")
+        raise Conflict(_("No closer is available for this offer yet."), code="no_closer")
     return found
 
 
@@ -213,10 +214,10 @@ def _resolve_lead(
     """An existing lead of the offer's business, or the given fields of a new/updated one with their cleaned values."""
     if isinstance(lead, Lead):
         if lead.business_id != offer.business_id:
-            raise _fail("lead_id", "There is no lead with this id in this business.")
+            raise _fail("lead_id", _("There is no lead with this id in this business."))
         return lead, None
     if not isinstance(lead, Mapping):
-        raise _fail("lead", "Give the prospect's name, email and time zone.")
+        raise _fail("lead", _("Give the prospect's name, email and time zone."))
     try:
         values = leads.clean_lead_data(lead)
     except ValidationError as exc:  # name the fields as the API nests them
@@ -278,17 +279,17 @@ def _choose(
     closers = [e.closer for e in engagements]
     known = {c.id: facts[c.id].rules_etag for c in closers if c.id in facts}
     rules_of = rules_for_many(session, closers, etags=known if len(known) == len(closers) else None)
-    refusal = None
+    refused: tuple[AvailabilityRules, User] | None = None  # the first closer whose rules refuse ``start``
     for engagement in engagements:
         rules = rules_of[engagement.closer_id]
         slot = free_slot_at(session, engagement.closer, rules, start, now, with_busy=False)
         if slot is None:
-            refusal = refusal or start_refusal(rules, engagement.closer, start, now)
+            refused = refused or (rules, engagement.closer)
         else:
             in_rules.append(routing.Candidate(engagement, slot))
     if not in_rules:
-        assert refusal is not None
-        raise refusal
+        assert refused is not None
+        raise start_refusal(*refused, start, now)  # the message is written only when it is raised
     # One closer: their calls are read once, over the summary's window (which contains the
     # check's). Several (routing): each check reads two days around the start only.
     busy_of: dict[int, list[Busy]] = {}
@@ -313,7 +314,7 @@ def _choose(
             )
         ]
     if not free:
-        raise SlotUnavailable("This time was just taken. Please choose another slot.")
+        raise SlotUnavailable(_("This time was just taken. Please choose another slot."))
     if named:
         pick, reason = free[0], routing.named_reason(free[0].engagement)
     else:
@@ -324,7 +325,7 @@ def _choose(
         window = booking_busy_window(rules_of[closer_id], pick.slot.start, pick.slot.end, now)
         busy = busy_intervals(session, closer_id, *window)  # as committed, after the lock
         if not free_slot_at(session, pick.engagement.closer, rules_of[closer_id], start, now, busy=busy):
-            raise SlotUnavailable("This time was just taken. Please choose another slot.")
+            raise SlotUnavailable(_("This time was just taken. Please choose another slot."))
     return pick, reason, rules_of[closer_id], busy
 
 
@@ -380,20 +381,20 @@ def book(
     chosen_channel = _clean_channel(channel)
     guard.take_write_lock(session)
     if not offer.is_active:
-        raise NotFound("Booking page not found.")
+        raise NotFound(_("Booking page not found."))
     closer_id = _check_actor(actor, offer, closer_id)
     facts: dict[int, CloserFacts] = {}
     engagements = _engagements(session, offer, closer_id, engagement_id, facts)
     lead_or_data, lead_values = _resolve_lead(session, offer, lead)
     phone = _phone_of(lead_or_data, lead_values)
     if chosen_channel == Channel.PHONE and not phone:
-        raise _fail("lead.phone", "A phone call needs the prospect's phone number (international format, +...).")
+        raise _fail("lead.phone", _("A phone call needs the prospect's phone number (international format, +...)."))
     clean_answers = _clean_answers(offer, answers)
     if follow_up_of is not None and (
         follow_up_of.business_id != offer.business_id
         or (isinstance(lead_or_data, Lead) and follow_up_of.lead_id != lead_or_data.id)
     ):
-        raise _fail("follow_up_of", "A follow-up is with the same lead and business as the first call.")
+        raise _fail("follow_up_of", _("A follow-up is with the same lead and business as the first call."))
     named = closer_id is not None or engagement_id is not None
     try:
         candidate, reason, rules, busy = _choose(session, offer, engagements, start, now, named=named, facts=facts)
@@ -449,7 +450,7 @@ def book(
     except (IntegrityError, OperationalError) as exc:
         if not guard.is_overlap(exc):
             raise
-        taken = SlotUnavailable("This time was just taken. Please choose another slot.")
+        taken = SlotUnavailable(_("This time was just taken. Please choose another slot."))
         raise _slot_taken(session, taken, engagements, start, now, named=named) from None
     audit_change(
         session,

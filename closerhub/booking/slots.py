@@ -20,6 +20,7 @@ from closerhub.closers.availability_service import slots_for_dates
 from closerhub.closers.rules import busy_intervals, rules_for
 from closerhub.core.availability import AvailabilityRules
 from closerhub.core.errors import ValidationError
+from closerhub.core.i18n import _, ngettext
 from closerhub.core.slots import Busy, Slot, free_slots
 from closerhub.core.tz import to_local
 from closerhub.engagements.models import Engagement, EngagementStatus
@@ -132,25 +133,50 @@ def start_refusal(rules: AvailabilityRules, closer: User, start: datetime, now: 
     zone = closer.timezone
     local = to_local(start, zone).strftime("%Y-%m-%d %H:%M")
     if start <= now:
-        return _start_error("This time is in the past; choose a future slot.")
+        return _start_error(_("This time is in the past; choose a future slot."))
     notice = timedelta(minutes=rules.min_notice_minutes)
     if start < now + notice:
-        return _start_error(f"Too short notice: book at least {_duration(rules.min_notice_minutes)} ahead.")
+        return _start_error(_short_notice(rules.min_notice_minutes))
     if start >= now + timedelta(days=rules.horizon_days):
-        return _start_error(f"Too far ahead: calls can be booked at most {rules.horizon_days} days in advance.")
-    return _start_error(f"{local} ({zone}) is not one of the closer's available slots; choose a listed slot.")
+        return _start_error(
+            ngettext(
+                "Too far ahead: calls can be booked at most %(num)d days in advance.",
+                "Too far ahead: calls can be booked at most %(num)d days in advance.",
+                rules.horizon_days,
+            )
+        )
+    return _start_error(
+        _(
+            "%(time)s (%(zone)s) is not one of the closer's available slots; choose a listed slot.",
+            time=local,
+            zone=zone,
+        )
+    )
 
 
 def _start_error(message: str) -> ValidationError:
     return ValidationError(message, field_errors={"start": message})
 
 
-def _duration(minutes: int) -> str:
+def _short_notice(minutes: int) -> str:
+    """The refusal of a start too soon, the notice in days, hours or minutes (whichever is whole)."""
     if minutes % 1440 == 0:
-        return f"{minutes // 1440} day(s)"
+        return ngettext(
+            "Too short notice: book at least %(num)d day(s) ahead.",
+            "Too short notice: book at least %(num)d day(s) ahead.",
+            minutes // 1440,
+        )
     if minutes % 60 == 0:
-        return f"{minutes // 60} hour(s)"
-    return f"{minutes} minutes"
+        return ngettext(
+            "Too short notice: book at least %(num)d hour(s) ahead.",
+            "Too short notice: book at least %(num)d hour(s) ahead.",
+            minutes // 60,
+        )
+    return ngettext(
+        "Too short notice: book at least %(num)d minutes ahead.",
+        "Too short notice: book at least %(num)d minutes ahead.",
+        minutes,
+    )
 
 
 def nearest(candidates: list[Slot] | list[OfferSlot], start: datetime, count: int = ALTERNATIVES) -> list:

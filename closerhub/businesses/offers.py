@@ -19,6 +19,7 @@ from closerhub.accounts.service import clean_name
 from closerhub.businesses.models import BOOKING_QUESTIONS_MAX, Business, Offer
 from closerhub.businesses.service import clean_text, collect
 from closerhub.core.errors import NotFound, PermissionDenied, ValidationError
+from closerhub.core.i18n import _
 from closerhub.core.money import MAX_MINOR_UNITS, Money
 from closerhub.db import get_by_id
 
@@ -53,11 +54,11 @@ class OfferData:
 
 def clean_price(price: object) -> Money:
     if not isinstance(price, Money):
-        raise _fail("price", "Enter the price.")
+        raise _fail("price", _("Enter the price."))
     if price.amount <= 0:
-        raise _fail("price", "The price must be above zero.")
+        raise _fail("price", _("The price must be above zero."))
     if price.amount > MAX_MINOR_UNITS:
-        raise _fail("price", "That price is too large.")
+        raise _fail("price", _("That price is too large."))
     return price
 
 
@@ -65,7 +66,10 @@ def clean_sales_cycle(raw: object) -> int | None:
     if raw is None or raw == "":
         return None
     if type(raw) is not int or not 0 <= raw <= SALES_CYCLE_MAX_DAYS:
-        raise _fail("sales_cycle_days", f"The sales cycle is a whole number of days from 0 to {SALES_CYCLE_MAX_DAYS}.")
+        raise _fail(
+            "sales_cycle_days",
+            _("The sales cycle is a whole number of days from 0 to %(limit)d.", limit=SALES_CYCLE_MAX_DAYS),
+        )
     return raw
 
 
@@ -74,18 +78,23 @@ def clean_booking_questions(raw: object) -> list[str]:
     if raw is None:
         return []
     if isinstance(raw, str | bytes) or not isinstance(raw, list | tuple):
-        raise _fail("booking_questions", "Give a list of questions.")
+        raise _fail("booking_questions", _("Give a list of questions."))
     out: list[str] = []
     for item in raw:
         question = clean_text(item, "booking_questions", QUESTION_MAX)
         if not question:
-            raise _fail("booking_questions", "A booking question cannot be empty.")
+            raise _fail("booking_questions", _("A booking question cannot be empty."))
         if question.casefold() in {q.casefold() for q in out}:
-            raise _fail("booking_questions", f"The question {question!r} is listed twice.")
+            raise _fail("booking_questions", _("The question %(question)s is listed twice.", question=repr(question)))
         out.append(question)
     if len(out) > BOOKING_QUESTIONS_MAX:
         raise _fail(
-            "booking_questions", f"Ask at most {BOOKING_QUESTIONS_MAX} booking questions (you gave {len(out)})."
+            "booking_questions",
+            _(
+                "Ask at most %(limit)d booking questions (you gave %(count)d).",
+                limit=BOOKING_QUESTIONS_MAX,
+                count=len(out),
+            ),
         )
     return out
 
@@ -93,7 +102,7 @@ def clean_booking_questions(raw: object) -> list[str]:
 def _clean(data: OfferData) -> dict[str, object]:
     def active() -> bool:
         if not isinstance(data.is_active, bool):
-            raise _fail("is_active", "Expected true or false.")
+            raise _fail("is_active", _("Expected true or false."))
         return data.is_active
 
     return collect(
@@ -134,7 +143,7 @@ def new_booking_key() -> str:
 
 def _member_business(session: Session, actor: User) -> Business:
     if actor.business_id is None:
-        raise PermissionDenied("Only members of a business can manage offers.")
+        raise PermissionDenied(_("Only members of a business can manage offers."))
     business = session.get(Business, actor.business_id)
     assert business is not None
     return business
@@ -156,7 +165,7 @@ def find_offer(session: Session, offer_id: object, viewer: User | None) -> Offer
     """An offer ``viewer`` may see; NotFound (404) for a missing one and for another tenant's."""
     offer = get_by_id(session, Offer, offer_id)
     if offer is None or not offer.can_view(viewer):
-        raise NotFound("Offer not found.")
+        raise NotFound(_("Offer not found."))
     return offer
 
 
@@ -164,7 +173,7 @@ def update_offer(session: Session, actor: User, offer_id: int, data: OfferData) 
     """Replace an offer's fields (members of its business); all or nothing."""
     offer = find_offer(session, offer_id, actor)
     if not offer.can_edit(actor):
-        raise PermissionDenied("Only members of the business can change its offers.")
+        raise PermissionDenied(_("Only members of the business can change its offers."))
     values = _clean(data)
     _apply(offer, values)
     offer.updated_at = clock.utcnow()
@@ -176,7 +185,7 @@ def rotate_booking_key(session: Session, actor: User, offer_id: int) -> Offer:
     """Give the offer a new booking key: links with the old one stop working."""
     offer = find_offer(session, offer_id, actor)
     if not offer.can_edit(actor):
-        raise PermissionDenied("Only members of the business can change its offers.")
+        raise PermissionDenied(_("Only members of the business can change its offers."))
     offer.booking_key = new_booking_key()
     offer.updated_at = clock.utcnow()
     session.commit()
@@ -202,8 +211,8 @@ def list_offers(session: Session, viewer: User, *, active_only: bool = False) ->
 def offer_for_booking_key(session: Session, key: object) -> Offer:
     """The active offer of a public booking key (for the booking page); NotFound otherwise."""
     if not isinstance(key, str) or not 0 < len(key) <= 64:
-        raise NotFound("Booking page not found.")
+        raise NotFound(_("Booking page not found."))
     offer = session.scalar(select(Offer).where(Offer.booking_key == key))
     if offer is None or not offer.is_active:
-        raise NotFound("Booking page not found.")
+        raise NotFound(_("Booking page not found."))
     return offer

@@ -19,6 +19,7 @@ from closerhub.businesses.models import Business
 from closerhub.closers.service import iso_639_1_codes
 from closerhub.closers.taxonomy import INDUSTRIES
 from closerhub.core.errors import NotFound, PermissionDenied, ValidationError
+from closerhub.core.i18n import N_, _
 from closerhub.core.money import currency_exponent
 from closerhub.core.text import CONTROL_CHARACTERS
 from closerhub.core.text import clean_text as clean_text  # re-exported: offers and engagements import it here
@@ -45,7 +46,7 @@ def collect(checks: Iterable[tuple[str, Callable[[], object]]]) -> dict[str, obj
             messages.append(exc.message)
     if errors:
         # One problem: say it plainly; several: the fields carry their own messages.
-        detail = messages[0] if len(messages) == 1 else "Please correct the highlighted fields."
+        detail = messages[0] if len(messages) == 1 else _("Please correct the highlighted fields.")
         raise ValidationError(detail, field_errors=errors)
     return values
 
@@ -56,7 +57,7 @@ def clean_website(raw: object) -> str | None:
         return None
     if not isinstance(raw, str) or len(raw) > 255:
         raise ValidationError(
-            "Enter a web address under 255 characters.", field_errors={"website": "Invalid web address."}
+            _("Enter a web address under 255 characters."), field_errors={"website": _("Invalid web address.")}
         )
     value = raw.strip()
     if "://" not in value:
@@ -64,8 +65,8 @@ def clean_website(raw: object) -> str | None:
     parsed = urlparse(value)
     if parsed.scheme not in ("http", "https") or not parsed.netloc or " " in value or CONTROL_CHARACTERS.search(value):
         raise ValidationError(
-            "Enter a web address such as https://example.com.",
-            field_errors={"website": "Enter a web address such as https://example.com."},
+            _("Enter a web address such as https://example.com."),
+            field_errors={"website": _("Enter a web address such as https://example.com.")},
         )
     return value
 
@@ -75,7 +76,7 @@ def clean_currency(raw: object, field: str = "currency") -> str:
     try:
         currency_exponent(code)
     except ValidationError:
-        raise _fail(field, "Unknown currency; use an ISO 4217 code such as EUR or USD.") from None
+        raise _fail(field, _("Unknown currency; use an ISO 4217 code such as EUR or USD.")) from None
     return code
 
 
@@ -84,47 +85,52 @@ def clean_industry(raw: object) -> str | None:
     if raw is None or raw == "":
         return None
     if not isinstance(raw, str) or raw not in INDUSTRIES:
-        raise _fail("industry", f"Unknown industry; choose one of: {', '.join(INDUSTRIES)}.")
+        raise _fail("industry", _("Unknown industry; choose one of: %(choices)s.", choices=", ".join(INDUSTRIES)))
     return raw
 
 
-def _as_list(raw: object, field: str, what: str) -> list[object]:
+def _as_list(raw: object, field: str, not_a_list: str) -> list[object]:
+    """``raw`` as a list of items; ``not_a_list`` (marked with ``N_``) is the error when it is not one."""
     if raw is None:
         return []
     if isinstance(raw, str):  # the HTML form: "en, fr" or one per line
         return [part for part in re.split(r"[\s,;]+", raw) if part]
     if isinstance(raw, bytes) or not isinstance(raw, Iterable):
-        raise _fail(field, f"Give a list of {what}.")
+        raise _fail(field, _(not_a_list))
     return list(raw)
 
 
 def clean_prospect_languages(raw: object) -> list[str]:
     """ISO 639-1 codes (``["en", "fr"]`` or ``"en, fr"``), lower-cased, duplicates folded, at most 10."""
     out: list[str] = []
-    for item in _as_list(raw, "prospect_languages", "ISO 639-1 language codes"):
+    for item in _as_list(raw, "prospect_languages", N_("Give a list of ISO 639-1 language codes.")):
         code = item.strip().lower() if isinstance(item, str) else item
         if not isinstance(code, str) or code not in iso_639_1_codes():
             raise _fail(
-                "prospect_languages", f"Unknown language code {code!r}; use ISO 639-1 codes such as en, fr, es."
+                "prospect_languages",
+                _("Unknown language code %(code)s; use ISO 639-1 codes such as en, fr, es.", code=repr(code)),
             )
         if code not in out:
             out.append(code)
     if len(out) > PROSPECT_LANGUAGES_MAX:
-        raise _fail("prospect_languages", f"List at most {PROSPECT_LANGUAGES_MAX} languages.")
+        raise _fail("prospect_languages", _("List at most %(limit)d languages.", limit=PROSPECT_LANGUAGES_MAX))
     return out
 
 
 def clean_prospect_timezones(raw: object) -> list[str]:
     """IANA zone names (``["Europe/Paris"]`` or ``"Europe/Paris, America/New_York"``), at most 10."""
     out: list[str] = []
-    for item in _as_list(raw, "prospect_timezones", "IANA time zones"):
+    for item in _as_list(raw, "prospect_timezones", N_("Give a list of IANA time zones.")):
         zone = item.strip() if isinstance(item, str) else item
         if not is_valid_zone(zone):
-            raise _fail("prospect_timezones", f"Unknown time zone {zone!r}; use IANA names such as Europe/Paris.")
+            raise _fail(
+                "prospect_timezones",
+                _("Unknown time zone %(zone)s; use IANA names such as Europe/Paris.", zone=repr(zone)),
+            )
         if zone not in out:
             out.append(zone)  # type: ignore[arg-type]
     if len(out) > PROSPECT_TIMEZONES_MAX:
-        raise _fail("prospect_timezones", f"List at most {PROSPECT_TIMEZONES_MAX} time zones.")
+        raise _fail("prospect_timezones", _("List at most %(limit)d time zones.", limit=PROSPECT_TIMEZONES_MAX))
     return out
 
 
@@ -147,9 +153,9 @@ def update_business(
     list is cleared.
     """
     if not business.can_view(actor):
-        raise NotFound("Business not found.")
+        raise NotFound(_("Business not found."))
     if not business.can_edit(actor):
-        raise PermissionDenied("Only the owner of the business can change its profile.")
+        raise PermissionDenied(_("Only the owner of the business can change its profile."))
     values = collect(
         (
             ("name", lambda: clean_name(name)),

@@ -30,6 +30,7 @@ from closerhub.audit.service import record
 from closerhub.businesses.models import Business, BusinessMember, InvitationStatus, MemberRole, TeamInvitation
 from closerhub.businesses.service import collect
 from closerhub.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from closerhub.core.i18n import N_, _
 from closerhub.core.tz import require_zone
 from closerhub.db import get_by_id
 from closerhub.notifications.service import queue_email
@@ -46,11 +47,12 @@ def invite_days() -> int:
     return int(current_app.config.get("TEAM_INVITE_DAYS", DEFAULT_INVITE_DAYS))
 
 
-def _require_owner(business: Business, actor: User, action: str) -> None:
+def _require_owner(business: Business, actor: User, denied: str) -> None:
+    """NotFound unless ``actor`` sees ``business``; PermissionDenied saying ``denied`` (an ``N_`` text) unless owner."""
     if not business.can_view(actor):
-        raise NotFound("Business not found.")
+        raise NotFound(_("Business not found."))
     if not business.is_owner(actor):
-        raise PermissionDenied(f"Only the owner of the business can {action}.")
+        raise PermissionDenied(_(denied))
 
 
 def _existing_account(session: Session, email: str) -> User | None:
@@ -63,9 +65,12 @@ def _is_former_member(user: User) -> bool:
 
 def _account_exists_error(email: str) -> Conflict:
     return Conflict(
-        f"{email} already has a CloserHub account. A user belongs to at most one business, "
-        "so this account cannot join yours; invite another address.",
-        field_errors={"email": "This address already has an account."},
+        _(
+            "%(email)s already has a CloserHub account. A user belongs to at most one business, "
+            "so this account cannot join yours; invite another address.",
+            email=email,
+        ),
+        field_errors={"email": _("This address already has an account.")},
         code="account_exists",
     )
 
@@ -84,7 +89,7 @@ def invite(
     A new invitation to the same address replaces the pending one (its link stops
     working). ``join_url_for`` maps the secret to the absolute link (the view builds it).
     """
-    _require_owner(business, actor, "invite colleagues")
+    _require_owner(business, actor, N_("Only the owner of the business can invite colleagues."))
     values = collect((("email", lambda: normalize_email(email)), ("language", lambda: clean_language(language))))
     address = str(values["email"])
     existing = _existing_account(session, address)
@@ -150,17 +155,19 @@ def invitation_for_token(session: Session, token: str) -> TeamInvitation:
     status = invitation.status(clock.utcnow()) if invitation is not None else None
     if invitation is None or status == InvitationStatus.REVOKED:
         raise ValidationError(
-            "This invitation link is not valid (a newer invitation may have replaced it). "
-            "Ask the business owner for a new one.",
+            _(
+                "This invitation link is not valid (a newer invitation may have replaced it). "
+                "Ask the business owner for a new one."
+            ),
             code="invalid_invitation",
         )
     if status == InvitationStatus.ACCEPTED:
         raise ValidationError(
-            "This invitation has already been used. Log in with the account it created.", code="used_invitation"
+            _("This invitation has already been used. Log in with the account it created."), code="used_invitation"
         )
     if status == InvitationStatus.EXPIRED:
         raise ValidationError(
-            "This invitation has expired. Ask the business owner to invite you again.", code="expired_invitation"
+            _("This invitation has expired. Ask the business owner to invite you again."), code="expired_invitation"
         )
     return invitation
 
@@ -197,7 +204,7 @@ def accept_invitation(
     )
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
         session.rollback()
-        raise Conflict("This invitation has just been used.", code="used_invitation")
+        raise Conflict(_("This invitation has just been used."), code="used_invitation")
     user = existing or User(email=address, role=Role.BUSINESS, created_at=now)
     user.name = str(values["name"])
     user.password_hash = passwords.hash_password(str(password))
@@ -237,12 +244,12 @@ def accept_invitation(
 
 def revoke_invitation(session: Session, actor: User, business: Business, invitation_id: int) -> TeamInvitation:
     """Cancel a pending invitation (owner only); its link stops working. Revoking twice is harmless."""
-    _require_owner(business, actor, "manage invitations")
+    _require_owner(business, actor, N_("Only the owner of the business can manage invitations."))
     invitation = get_by_id(session, TeamInvitation, invitation_id)
     if invitation is None or invitation.business_id != business.id:
-        raise NotFound("Invitation not found.")
+        raise NotFound(_("Invitation not found."))
     if invitation.accepted_at is not None:
-        raise Conflict("This invitation was already accepted; remove the member instead.")
+        raise Conflict(_("This invitation was already accepted; remove the member instead."))
     if invitation.revoked_at is None:
         invitation.revoked_at = clock.utcnow()
         record(
@@ -258,12 +265,12 @@ def remove_member(session: Session, actor: User, business: Business, member_id: 
     The account existed only to work for this business, so it is suspended (its sessions
     end) and its API tokens are revoked; a later invitation gives it a seat again.
     """
-    _require_owner(business, actor, "remove members")
+    _require_owner(business, actor, N_("Only the owner of the business can remove members."))
     member = get_by_id(session, BusinessMember, member_id)
     if member is None or member.business_id != business.id:
-        raise NotFound("Team member not found.")
+        raise NotFound(_("Team member not found."))
     if member.role == MemberRole.OWNER:
-        raise Conflict("The owner cannot be removed from the business.", code="owner_cannot_be_removed")
+        raise Conflict(_("The owner cannot be removed from the business."), code="owner_cannot_be_removed")
     user = member.user
     now = clock.utcnow()
     record(

@@ -45,7 +45,9 @@ def rate_percent_filter(bps: int) -> str:
 
 @bp.app_template_global("industry_label")
 def industry_label(slug: str | None) -> str:
-    return INDUSTRIES.get(slug or "", slug or "—")
+    """The industry's label in the reader's language (the labels are listed in ``i18n_runtime_strings``)."""
+    label = INDUSTRIES.get(slug or "")
+    return _(label) if label else (slug or "—")
 
 
 # --- profile and team -----------------------------------------------------------------

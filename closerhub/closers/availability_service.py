@@ -35,6 +35,7 @@ from closerhub.closers.rules import (
 from closerhub.closers.summary import refresh_summary
 from closerhub.core.availability import AvailabilityRules
 from closerhub.core.errors import PermissionDenied, ValidationError
+from closerhub.core.i18n import _
 from closerhub.core.slots import Slot, build_rules, format_hhmm, free_slots_for_dates, next_free_slot
 from closerhub.core.tz import to_local
 
@@ -93,7 +94,7 @@ def replace_availability(session: Session, closer: User, raw: Mapping[str, Any],
     refreshed search summary.
     """
     if closer.role != Role.CLOSER:
-        raise PermissionDenied("Only closers have availability.")
+        raise PermissionDenied(_("Only closers have availability."))
     settings = load_settings(session, closer.id)
     zone = raw.get("timezone") if raw.get("timezone") is not None else closer.timezone
     if isinstance(zone, str):
@@ -122,7 +123,7 @@ def replace_availability(session: Session, closer: User, raw: Mapping[str, Any],
     except ValidationError as exc:
         errors.update(exc.field_errors)
     if errors:
-        raise ValidationError("Please correct the highlighted availability fields.", field_errors=errors)
+        raise ValidationError(_("Please correct the highlighted availability fields."), field_errors=errors)
 
     if settings is None:
         settings = AvailabilitySettings(closer_id=closer.id, weekly=[], overrides=[], time_off=[])
@@ -160,7 +161,7 @@ def _clean_reason(item: object, path: str, errors: dict[str, str]) -> str:
     if reason is None:
         return ""
     if not isinstance(reason, str) or len(reason.strip()) > REASON_MAX or "\x00" in reason:
-        errors.setdefault(path, f"At most {REASON_MAX} characters of plain text.")
+        errors.setdefault(path, _("At most %(limit)d characters of plain text.", limit=REASON_MAX))
         return ""
     return " ".join(reason.split())
 

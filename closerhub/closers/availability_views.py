@@ -120,7 +120,7 @@ def _describe(key: str, message: str, data: dict[str, Any], new_index: int | Non
     """A readable line for an error about an item the form does not show as a field."""
     match = _KEY.match(key)
     if match and match.group(1) == "overrides" and int(match.group(2)) < len(data["overrides"]):
-        return f"{data['overrides'][int(match.group(2))]['date']}: {message}"
+        return _("%(date)s: %(message)s", date=data["overrides"][int(match.group(2))]["date"], message=message)
     return message
 
 
@@ -279,4 +279,5 @@ def _date(text: str | None, field: str) -> date:
     try:
         return date.fromisoformat((text or "").strip())
     except ValueError:
-        raise ValidationError("Use a date as YYYY-MM-DD.", field_errors={field: "Use a date as YYYY-MM-DD."}) from None
+        message = _("Use a date as YYYY-MM-DD.")
+        raise ValidationError(message, field_errors={field: message}) from None

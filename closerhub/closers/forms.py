@@ -32,6 +32,7 @@ from closerhub.closers.profile_fields import language_choices
 from closerhub.closers.taxonomy import INDUSTRIES
 from closerhub.core.availability import WEEKDAY_NAMES
 from closerhub.core.errors import ValidationError
+from closerhub.core.i18n import _
 
 LEVEL_CHOICES = [
     SelectChoice("native", _l("native")),
@@ -102,8 +103,8 @@ def percent_to_bps(text: str | None) -> int:
     bps = value * 100 if value.is_finite() else None
     if bps is None or bps != bps.to_integral_value():
         raise ValidationError(
-            "Enter the minimum commission as a percentage, e.g. 12.5.",
-            field_errors={"min_rate_bps": "Enter a percentage such as 12.5."},
+            _("Enter the minimum commission as a percentage, e.g. 12.5."),
+            field_errors={"min_rate_bps": _("Enter a percentage such as 12.5.")},
         )
     return int(bps)
 
@@ -148,7 +149,7 @@ def weekly_rows(form: MultiDict[str, str], add_row: int | None = None) -> list[l
 
 def weekly_rows_from(weekly: list[dict[str, Any]]) -> list[list[dict[str, str]]]:
     """The table for saved intervals: each weekday's intervals plus one blank row to add another."""
-    days: list[list[dict[str, str]]] = [[] for _ in WEEKDAY_NAMES]
+    days: list[list[dict[str, str]]] = [[] for _day in WEEKDAY_NAMES]
     for item in weekly:
         days[item["weekday"]].append({"start": item["start"], "end": item["end"]})
     return [[*rows, {"start": "", "end": ""}] for rows in days]
@@ -179,7 +180,7 @@ class OverrideForm(FlaskForm):
         ]
         if not out:
             raise ValidationError(
-                "Give the hours of that day, or choose a day off.", field_errors={"start": "Required."}
+                _("Give the hours of that day, or choose a day off."), field_errors={"start": _("Required.")}
             )
         return out
 

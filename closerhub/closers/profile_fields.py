@@ -18,6 +18,7 @@ from babel.core import get_global
 from closerhub.closers.models import RATE_MAX_BPS, RATE_MIN_BPS, LanguageLevel, MeetingMode
 from closerhub.closers.taxonomy import INDUSTRIES
 from closerhub.core.errors import ValidationError
+from closerhub.core.i18n import _
 from closerhub.core.text import clean_text
 
 HEADLINE_MAX = 140
@@ -68,7 +69,7 @@ def clean_languages(raw: object) -> list[tuple[str, LanguageLevel]]:
     if raw is None:
         return []
     if isinstance(raw, str | bytes) or not isinstance(raw, Iterable):
-        raise _fail("languages", "Give a list of ISO 639-1 language codes.")
+        raise _fail("languages", _("Give a list of ISO 639-1 language codes."))
     out: dict[str, LanguageLevel] = {}
     for item in raw:
         if isinstance(item, Mapping):
@@ -77,14 +78,17 @@ def clean_languages(raw: object) -> list[tuple[str, LanguageLevel]]:
             code, level = item, LanguageLevel.FLUENT.value
         code = code.strip().lower() if isinstance(code, str) else code
         if not isinstance(code, str) or code not in iso_639_1_codes():
-            raise _fail("languages", f"Unknown language code {code!r}; use ISO 639-1 codes such as en, fr, es.")
+            raise _fail(
+                "languages",
+                _("Unknown language code %(code)s; use ISO 639-1 codes such as en, fr, es.", code=repr(code)),
+            )
         if level not in {lv.value for lv in LanguageLevel}:
-            raise _fail("languages", f"Level of {code!r} must be native, fluent or working.")
+            raise _fail("languages", _("Level of %(code)s must be native, fluent or working.", code=repr(code)))
         if code in out:
-            raise _fail("languages", f"{language_name(code)} is listed twice.")
+            raise _fail("languages", _("%(language)s is listed twice.", language=language_name(code)))
         out[code] = LanguageLevel(level)
     if len(out) > LANGUAGES_MAX:
-        raise _fail("languages", f"List at most {LANGUAGES_MAX} languages.")
+        raise _fail("languages", _("List at most %(limit)d languages.", limit=LANGUAGES_MAX))
     return list(out.items())
 
 
@@ -93,11 +97,18 @@ def clean_industries(raw: object) -> list[str]:
     if raw is None:
         return []
     if isinstance(raw, str | bytes) or not isinstance(raw, Iterable):
-        raise _fail("industries", "Give a list of industries.")
+        raise _fail("industries", _("Give a list of industries."))
     out: list[str] = []
     for item in raw:
         if not isinstance(item, str) or item not in INDUSTRIES:
-            raise _fail("industries", f"Unknown industry {item!r}; choose from: {', '.join(INDUSTRIES)}.")
+            raise _fail(
+                "industries",
+                _(
+                    "Unknown industry %(industry)s; choose from: %(choices)s.",
+                    industry=repr(item),
+                    choices=", ".join(INDUSTRIES),
+                ),
+            )
         if item not in out:
             out.append(item)
     return out
@@ -106,7 +117,7 @@ def clean_industries(raw: object) -> list[str]:
 def clean_rate(raw: object) -> int:
     """A minimum commission in basis points, 1000–2000 (10–20 %)."""
     if type(raw) is not int or not RATE_MIN_BPS <= raw <= RATE_MAX_BPS:
-        raise _fail("min_rate_bps", "The minimum commission must be between 10 % and 20 % (1000–2000 bps).")
+        raise _fail("min_rate_bps", _("The minimum commission must be between 10 % and 20 % (1000–2000 bps)."))
     return raw
 
 
@@ -114,7 +125,9 @@ def clean_years(raw: object) -> int:
     if raw is None:
         return 0
     if type(raw) is not int or not 0 <= raw <= YEARS_MAX:
-        raise _fail("years_experience", f"Years of experience must be a whole number from 0 to {YEARS_MAX}.")
+        raise _fail(
+            "years_experience", _("Years of experience must be a whole number from 0 to %(max)d.", max=YEARS_MAX)
+        )
     return raw
 
 
@@ -123,13 +136,13 @@ def clean_phone(raw: object, zone: str | None) -> str | None:
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         return None
     if not isinstance(raw, str) or len(raw) > 40:
-        raise _fail("phone", "Enter a phone number such as +33 6 12 34 56 78.")
+        raise _fail("phone", _("Enter a phone number such as +33 6 12 34 56 78."))
     try:
         number = phonenumbers.parse(raw, region_for_zone(zone))
     except phonenumbers.NumberParseException:
         number = None
     if number is None or not phonenumbers.is_valid_number(number):
-        raise _fail("phone", "This is not a valid phone number; include the country code, e.g. +33 6 12 34 56 78.")
+        raise _fail("phone", _("This is not a valid phone number; include the country code, e.g. +33 6 12 34 56 78."))
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -138,12 +151,12 @@ def clean_meeting(mode: object, url: object) -> tuple[MeetingMode, str | None]:
     try:
         meeting_mode = MeetingMode(mode or MeetingMode.GENERATED_ROOM.value)
     except ValueError:
-        raise _fail("meeting_mode", "Choose generated_room or own_url.") from None
+        raise _fail("meeting_mode", _("Choose generated_room or own_url.")) from None
     link = clean_text(url, "meeting_url", URL_MAX) or None
     if link is not None:
         parts = urlsplit(link)
         if parts.scheme != "https" or not parts.hostname or " " in link:
-            raise _fail("meeting_url", "The meeting link must be an https:// address.")
+            raise _fail("meeting_url", _("The meeting link must be an https:// address."))
     if meeting_mode == MeetingMode.OWN_URL and link is None:
-        raise _fail("meeting_url", "Give your meeting link, or let CloserHub generate a room per call.")
+        raise _fail("meeting_url", _("Give your meeting link, or let CloserHub generate a room per call."))
     return meeting_mode, link

@@ -39,6 +39,7 @@ from closerhub.closers.profile_fields import (
 from closerhub.closers.stats import CloserStats, closer_stats
 from closerhub.closers.summary import refresh_summary
 from closerhub.core.errors import NotFound, ValidationError
+from closerhub.core.i18n import _
 from closerhub.core.text import clean_text
 from closerhub.core.tz import require_zone
 from closerhub.db import get_by_id
@@ -79,7 +80,7 @@ class ProfileData:
 def get_or_create_profile(session: Session, closer: User, now: datetime) -> CloserProfile:
     """The closer's profile, created empty if missing (sign-up makes one; older accounts may not have it)."""
     if closer.role != Role.CLOSER:
-        raise ValidationError("Only closers have a closer profile.")
+        raise ValidationError(_("Only closers have a closer profile."))
     profile = session.scalar(select(CloserProfile).where(CloserProfile.user_id == closer.id))
     if profile is None:
         profile = new_profile(closer, now)
@@ -128,7 +129,7 @@ def update_profile(session: Session, closer: User, data: ProfileData, *, now: da
         except ValidationError as exc:
             errors.update(exc.field_errors or {key: exc.message})
     if errors:
-        raise ValidationError("Please correct the highlighted fields.", field_errors=errors)
+        raise ValidationError(_("Please correct the highlighted fields."), field_errors=errors)
 
     profile = get_or_create_profile(session, closer, now)
     profile.headline = values["headline"]  # type: ignore[assignment]
@@ -195,7 +196,7 @@ def find_closer(session: Session, closer_id: object, viewer: User | None, now: d
     """A closer's public card for any logged-in viewer; a missing, suspended or non-closer id is NotFound."""
     user = get_by_id(session, User, closer_id)
     if user is None or user.role != Role.CLOSER or user.status != AccountStatus.ACTIVE:
-        raise NotFound("Closer not found.")
+        raise NotFound(_("Closer not found."))
     profile = session.scalar(select(CloserProfile).where(CloserProfile.user_id == user.id))
     if profile is None:  # an account older than profiles: show an empty, unsaved one
         profile = CloserProfile(
@@ -208,6 +209,6 @@ def find_closer(session: Session, closer_id: object, viewer: User | None, now: d
             industries=[],
         )
     if not profile.can_view(viewer):
-        raise NotFound("Closer not found.")
+        raise NotFound(_("Closer not found."))
     summary = session.get(AvailabilitySummary, user.id)
     return CloserCard(user=user, profile=profile, stats=closer_stats(session, user.id), summary=summary)

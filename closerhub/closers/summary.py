@@ -27,6 +27,7 @@ from closerhub.closers.rules import busy_intervals, rules_for, rules_from_rows, 
 from closerhub.core import matching
 from closerhub.core.availability import AvailabilityRules
 from closerhub.core.errors import ValidationError
+from closerhub.core.i18n import _
 from closerhub.core.slots import Busy, free_slots, next_free_slot, rule_intervals_utc
 from closerhub.core.tz import day_bounds_utc, to_local
 
@@ -76,7 +77,7 @@ def refresh_summary(
     """
     closer = session.get(User, closer_id)
     if closer is None or closer.role != Role.CLOSER:
-        raise ValidationError("Only closers have an availability summary.")
+        raise ValidationError(_("Only closers have an availability summary."))
     if rules is None:
         rules = rules_for(session, closer)
     busy = busy_intervals(session, closer_id, now - timedelta(days=2), now + timedelta(days=rules.horizon_days + 2))

@@ -31,6 +31,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from closerhub.core.errors import ValidationError
+from closerhub.core.i18n import N_, _, ngettext
 from closerhub.core.tz import day_bounds_utc, is_valid_zone
 
 MINUTES_PER_DAY = 24 * 60
@@ -39,7 +40,16 @@ HORIZON_DAYS_RANGE = (1, 365)
 MAX_PER_DAY_RANGE = (1, 48)
 MAX_BUFFER_MINUTES = MINUTES_PER_DAY
 MAX_NOTICE_MINUTES = 365 * MINUTES_PER_DAY
-WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+#: Marked only: translate where shown (``_(WEEKDAY_NAMES[i])``).
+WEEKDAY_NAMES = (
+    N_("Monday"),
+    N_("Tuesday"),
+    N_("Wednesday"),
+    N_("Thursday"),
+    N_("Friday"),
+    N_("Saturday"),
+    N_("Sunday"),
+)
 
 _HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 
@@ -54,7 +64,10 @@ def parse_hhmm(text: str, *, field: str = "time", end: bool = False) -> time:
         if match:
             return time(int(match.group(1)), int(match.group(2)))
     hint = "00:00–24:00" if end else "00:00–23:59"
-    raise ValidationError(f"{field}: use HH:MM ({hint}).", field_errors={field: f"Use HH:MM ({hint})."})
+    raise ValidationError(
+        _("%(field)s: use HH:MM (%(range)s).", field=field, range=hint),
+        field_errors={field: _("Use HH:MM (%(range)s).", range=hint)},
+    )
 
 
 def format_hhmm(value: time, *, end: bool = False) -> str:
@@ -162,7 +175,9 @@ class AvailabilityRules:
 def time_off_for_dates(zone: str | ZoneInfo, first_day: date, last_day: date) -> TimeOff:
     """Time off covering the local dates ``first_day``..``last_day`` (inclusive) in ``zone``."""
     if last_day < first_day:
-        raise ValidationError("The last day off is before the first.", field_errors={"to": "Before the first day."})
+        raise ValidationError(
+            _("The last day off is before the first."), field_errors={"to": _("Before the first day.")}
+        )
     return TimeOff(day_bounds_utc(first_day, zone)[0], day_bounds_utc(last_day, zone)[1])
 
 
@@ -204,10 +219,19 @@ def build_rules(
     _check_overrides(parsed_overrides, slot, errors)
     if errors:
         first_field, first_message = next(iter(errors.items()))
-        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-        raise ValidationError(
-            f"Check the availability settings: {first_field}: {first_message}{more}", field_errors=errors
-        )
+        if len(errors) > 1:
+            message = ngettext(
+                "Check the availability settings: %(field)s: %(message)s (and %(num)d more)",
+                "Check the availability settings: %(field)s: %(message)s (and %(num)d more)",
+                len(errors) - 1,
+                field=first_field,
+                message=first_message,
+            )
+        else:
+            message = _(
+                "Check the availability settings: %(field)s: %(message)s", field=first_field, message=first_message
+            )
+        raise ValidationError(message, field_errors=errors)
     return AvailabilityRules(
         **scalars,  # type: ignore[arg-type]  # all checked above
         weekly=tuple(w for w in parsed_weekly if w is not None),
@@ -222,7 +246,7 @@ def build_rules(
 def _as_time(value: object, path: str, errors: dict[str, str], *, end: bool) -> time | None:
     if isinstance(value, time):
         if value.second or value.microsecond:
-            errors.setdefault(path, "Use whole minutes (HH:MM).")
+            errors.setdefault(path, _("Use whole minutes (HH:MM)."))
             return None
         return value.replace(tzinfo=None)
     try:
@@ -236,7 +260,7 @@ def _parse_weekly(item: object, path: str, errors: dict[str, str]) -> WeeklyInte
     if isinstance(item, WeeklyInterval):
         item = {"weekday": item.weekday, "start": item.start, "end": item.end}
     if not isinstance(item, Mapping):
-        errors.setdefault(path, "Give weekday, start and end.")
+        errors.setdefault(path, _("Give weekday, start and end."))
         return None
     weekday = item.get("weekday")
     start = _as_time(item.get("start"), f"{path}.start", errors, end=False)
@@ -253,7 +277,7 @@ def _parse_pair(item: object, path: str, errors: dict[str, str]) -> tuple[time, 
     elif isinstance(item, Sequence) and not isinstance(item, str) and len(item) == 2:
         raw_start, raw_end = item
     else:
-        errors.setdefault(path, "Give a start and an end.")
+        errors.setdefault(path, _("Give a start and an end."))
         return None
     start = _as_time(raw_start, f"{path}.start", errors, end=False)
     end = _as_time(raw_end, f"{path}.end", errors, end=True)
@@ -264,12 +288,12 @@ def _parse_override(item: object, path: str, errors: dict[str, str]) -> DateOver
     if isinstance(item, DateOverride):
         item = {"date": item.day, "intervals": item.intervals}
     if not isinstance(item, Mapping):
-        errors.setdefault(path, "Give a date and its intervals.")
+        errors.setdefault(path, _("Give a date and its intervals."))
         return None
     day = _as_date(item.get("date", item.get("day")), f"{path}.date", errors)
     raw_intervals = item.get("intervals") or []
     if isinstance(raw_intervals, str | bytes | Mapping) or not isinstance(raw_intervals, Iterable):
-        errors.setdefault(f"{path}.intervals", "Give a list of intervals (empty for a day off).")
+        errors.setdefault(f"{path}.intervals", _("Give a list of intervals (empty for a day off)."))
         return None
     pairs = [_parse_pair(pair, f"{path}.intervals[{j}]", errors) for j, pair in enumerate(raw_intervals)]
     if day is None or any(pair is None for pair in pairs):
@@ -285,7 +309,7 @@ def _as_date(value: object, path: str, errors: dict[str, str]) -> date | None:
             return date.fromisoformat(value.strip())
         except ValueError:
             pass
-    errors.setdefault(path, "Use a date as YYYY-MM-DD.")
+    errors.setdefault(path, _("Use a date as YYYY-MM-DD."))
     return None
 
 
@@ -294,10 +318,10 @@ def _as_instant(value: object, path: str, errors: dict[str, str]) -> datetime | 
         try:
             value = datetime.fromisoformat(value.strip())
         except ValueError:
-            errors.setdefault(path, "Use an ISO date-time with its offset, e.g. 2026-08-01T00:00:00+02:00.")
+            errors.setdefault(path, _("Use an ISO date-time with its offset, e.g. 2026-08-01T00:00:00+02:00."))
             return None
     if not isinstance(value, datetime) or value.utcoffset() is None:
-        errors.setdefault(path, "Give the time with its UTC offset (e.g. +02:00 or Z).")
+        errors.setdefault(path, _("Give the time with its UTC offset (e.g. +02:00 or Z)."))
         return None
     return value.astimezone(UTC)
 
@@ -306,14 +330,14 @@ def _parse_time_off(item: object, path: str, errors: dict[str, str]) -> TimeOff 
     if isinstance(item, TimeOff):
         item = {"start": item.start, "end": item.end}
     if not isinstance(item, Mapping):
-        errors.setdefault(path, "Give a start and an end.")
+        errors.setdefault(path, _("Give a start and an end."))
         return None
     start = _as_instant(item.get("start"), f"{path}.start", errors)
     end = _as_instant(item.get("end"), f"{path}.end", errors)
     if start is None or end is None:
         return None
     if end <= start:
-        errors.setdefault(f"{path}.end", "End must be after start.")
+        errors.setdefault(f"{path}.end", _("End must be after start."))
         return None
     return TimeOff(start, end)
 
@@ -321,19 +345,20 @@ def _parse_time_off(item: object, path: str, errors: dict[str, str]) -> TimeOff 
 # --- rules on typed values ------------------------------------------------------------------------
 
 
-def _check_int(value: object, path: str, low: int, high: int, errors: dict[str, str], what: str) -> bool:
+def _check_int(value: object, path: str, low: int, high: int, errors: dict[str, str], message: str) -> bool:
+    """``message``: the ``N_``-marked sentence for a value out of range, with ``%(low)d`` and ``%(high)d``."""
     if isinstance(value, bool) or not isinstance(value, int):
-        errors.setdefault(path, "Give a whole number.")
+        errors.setdefault(path, _("Give a whole number."))
         return False
     if not low <= value <= high:
-        errors.setdefault(path, f"{what} must be between {low} and {high}.")
+        errors.setdefault(path, _(message, low=low, high=high))
         return False
     return True
 
 
 def _check_weekday(value: object, path: str, errors: dict[str, str]) -> bool:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 6:
-        errors.setdefault(path, "Weekday must be 0 (Monday) to 6 (Sunday).")
+        errors.setdefault(path, _("Weekday must be 0 (Monday) to 6 (Sunday)."))
         return False
     return True
 
@@ -350,29 +375,63 @@ def _check_intervals(
     valid: list[tuple[int, int, str]] = []
     for path, (start, end) in items:
         if end <= start:
-            errors.setdefault(f"{path}.end", "End must be after start (use 24:00 for midnight).")
+            errors.setdefault(f"{path}.end", _("End must be after start (use 24:00 for midnight)."))
         elif isinstance(slot, int) and end - start < slot:
-            errors.setdefault(f"{path}.end", f"Shorter than one {slot}-minute slot.")
+            errors.setdefault(f"{path}.end", _("Shorter than one %(minutes)d-minute slot.", minutes=slot))
         else:
             valid.append((start, end, path))
     valid.sort()
     latest: tuple[int, int] | None = None  # the earlier interval reaching furthest
     for start, end, path in valid:
         if latest is not None and start < latest[1]:
-            errors.setdefault(f"{path}.start", f"Overlaps {_label(latest)} on {where}.")
+            errors.setdefault(
+                f"{path}.start", _("Overlaps %(interval)s on %(day)s.", interval=_label(latest), day=where)
+            )
         if latest is None or end > latest[1]:
             latest = (start, end)
 
 
 def _check_scalars(values: dict[str, object], errors: dict[str, str]) -> None:
     if not is_valid_zone(values["timezone"]):
-        errors["timezone"] = "Unknown time zone; use an IANA name such as Europe/Paris."
-    _check_int(values["slot_minutes"], "slot_minutes", *SLOT_MINUTES_RANGE, errors, "Slot length")
-    _check_int(values["buffer_minutes"], "buffer_minutes", 0, MAX_BUFFER_MINUTES, errors, "Buffer")
-    _check_int(values["min_notice_minutes"], "min_notice_minutes", 0, MAX_NOTICE_MINUTES, errors, "Minimum notice")
-    _check_int(values["horizon_days"], "horizon_days", *HORIZON_DAYS_RANGE, errors, "Horizon")
+        errors["timezone"] = _("Unknown time zone; use an IANA name such as Europe/Paris.")
+    _check_int(
+        values["slot_minutes"],
+        "slot_minutes",
+        *SLOT_MINUTES_RANGE,
+        errors,
+        N_("Slot length must be between %(low)d and %(high)d."),
+    )
+    _check_int(
+        values["buffer_minutes"],
+        "buffer_minutes",
+        0,
+        MAX_BUFFER_MINUTES,
+        errors,
+        N_("Buffer must be between %(low)d and %(high)d."),
+    )
+    _check_int(
+        values["min_notice_minutes"],
+        "min_notice_minutes",
+        0,
+        MAX_NOTICE_MINUTES,
+        errors,
+        N_("Minimum notice must be between %(low)d and %(high)d."),
+    )
+    _check_int(
+        values["horizon_days"],
+        "horizon_days",
+        *HORIZON_DAYS_RANGE,
+        errors,
+        N_("Horizon must be between %(low)d and %(high)d."),
+    )
     if values["max_per_day"] is not None:
-        _check_int(values["max_per_day"], "max_per_day", *MAX_PER_DAY_RANGE, errors, "Calls per day")
+        _check_int(
+            values["max_per_day"],
+            "max_per_day",
+            *MAX_PER_DAY_RANGE,
+            errors,
+            N_("Calls per day must be between %(low)d and %(high)d."),
+        )
 
 
 def _check_weekly(weekly: Sequence[WeeklyInterval | None], slot: object, errors: dict[str, str]) -> None:
@@ -381,7 +440,7 @@ def _check_weekly(weekly: Sequence[WeeklyInterval | None], slot: object, errors:
         if interval is not None and _check_weekday(interval.weekday, f"weekly[{i}].weekday", errors):
             by_weekday.setdefault(interval.weekday, []).append((f"weekly[{i}]", interval.minutes))
     for weekday, items in by_weekday.items():
-        _check_intervals(items, slot, errors, WEEKDAY_NAMES[weekday])
+        _check_intervals(items, slot, errors, _(WEEKDAY_NAMES[weekday]))
 
 
 def _check_overrides(overrides: Sequence[DateOverride | None], slot: object, errors: dict[str, str]) -> None:
@@ -391,7 +450,14 @@ def _check_overrides(overrides: Sequence[DateOverride | None], slot: object, err
             continue
         if override.day in seen:
             first = seen[override.day]
-            errors.setdefault(f"overrides[{i}].date", f"{override.day} is already overridden by overrides[{first}].")
+            errors.setdefault(
+                f"overrides[{i}].date",
+                _(
+                    "%(date)s is already overridden by overrides[%(index)d].",
+                    date=override.day.isoformat(),
+                    index=first,
+                ),
+            )
         seen.setdefault(override.day, i)
         items = [
             (f"overrides[{i}].intervals[{j}]", (start_minute(s), end_minute(e)))

@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from closerhub.core.errors import ValidationError
+from closerhub.core.i18n import _
 from closerhub.core.money import MAX_MINOR_UNITS, Money
 
 BPS_DENOMINATOR = 10_000  # 1 bp = 1/10,000
@@ -40,8 +41,14 @@ def check_rate(rate_bps: int, *, field: str = "commission_rate_bps") -> int:
     """A commission rate must be an integer from 1000 to 2000 bps (10–20 %)."""
     if isinstance(rate_bps, bool) or not isinstance(rate_bps, int) or not RATE_MIN_BPS <= rate_bps <= RATE_MAX_BPS:
         raise ValidationError(
-            "A commission rate must be between 10 % and 20 % (1000–2000 basis points).",
-            field_errors={field: "Between 1000 and 2000 basis points."},
+            _(
+                "A commission rate must be between %(low)d %% and %(high)d %% (%(low_bps)d–%(high_bps)d basis points).",
+                low=RATE_MIN_BPS // 100,
+                high=RATE_MAX_BPS // 100,
+                low_bps=RATE_MIN_BPS,
+                high_bps=RATE_MAX_BPS,
+            ),
+            field_errors={field: _("Between 1000 and 2000 basis points.")},
         )
     return rate_bps
 
@@ -50,8 +57,15 @@ def check_fee(fee_bps: int, *, field: str = "platform_fee_bps") -> int:
     """The platform fee, in bps of the commission: an integer from 0 to 5000."""
     if isinstance(fee_bps, bool) or not isinstance(fee_bps, int) or not 0 <= fee_bps <= FEE_MAX_BPS:
         raise ValidationError(
-            "The platform fee must be between 0 % and 50 % of the commission (0–5000 basis points).",
-            field_errors={field: "Between 0 and 5000 basis points."},
+            _(
+                "The platform fee must be between %(low)d %% and %(high)d %% of the commission"
+                " (%(low_bps)d–%(high_bps)d basis points).",
+                low=0,
+                high=FEE_MAX_BPS // 100,
+                low_bps=0,
+                high_bps=FEE_MAX_BPS,
+            ),
+            field_errors={field: _("Between 0 and 5000 basis points.")},
         )
     return fee_bps
 
@@ -79,9 +93,11 @@ def compute(deal_value: Money, rate_bps: int, fee_bps: int) -> Commission:
     amount the platform accepts; the rate 1000–2000 bps; the fee 0–5000 bps.
     """
     if not deal_value.is_positive():
-        raise ValidationError("A won deal's value must be more than zero.", field_errors={"deal_value": "Above zero."})
+        raise ValidationError(
+            _("A won deal's value must be more than zero."), field_errors={"deal_value": _("Above zero.")}
+        )
     if deal_value.amount > MAX_MINOR_UNITS:
-        raise ValidationError("That deal value is too large.", field_errors={"deal_value": "Too large."})
+        raise ValidationError(_("That deal value is too large."), field_errors={"deal_value": _("Too large.")})
     check_rate(rate_bps)
     check_fee(fee_bps)
     commission = share_half_up(deal_value.amount, rate_bps)

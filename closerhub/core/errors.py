@@ -2,9 +2,13 @@
 
 Services raise these; the HTML views flash ``message`` and show the form again, the API
 turns them into RFC 9457 problem details. ``field_errors`` names the offending inputs.
+``message`` is translated where the error is raised; ``title`` is only marked (``N_``):
+whoever shows it translates it with ``_(exc.title)``.
 """
 
 from __future__ import annotations
+
+from closerhub.core.i18n import N_
 
 
 class DomainError(Exception):
@@ -12,7 +16,7 @@ class DomainError(Exception):
 
     status: int = 400
     code: str = "domain_error"
-    title: str = "Request could not be completed"
+    title: str = N_("Request could not be completed")
 
     def __init__(self, message: str, *, field_errors: dict[str, str] | None = None, code: str | None = None):
         super().__init__(message)
@@ -30,7 +34,7 @@ class ValidationError(DomainError):
 
     status = 422
     code = "validation_error"
-    title = "Invalid input"
+    title = N_("Invalid input")
 
 
 class NotFound(DomainError):
@@ -38,7 +42,7 @@ class NotFound(DomainError):
 
     status = 404
     code = "not_found"
-    title = "Not found"
+    title = N_("Not found")
 
 
 class PermissionDenied(DomainError):
@@ -46,7 +50,7 @@ class PermissionDenied(DomainError):
 
     status = 403
     code = "forbidden"
-    title = "Not allowed"
+    title = N_("Not allowed")
 
 
 class Conflict(DomainError):
@@ -54,7 +58,7 @@ class Conflict(DomainError):
 
     status = 409
     code = "conflict"
-    title = "Conflict"
+    title = N_("Conflict")
 
 
 class AuthenticationFailed(DomainError):
@@ -62,4 +66,4 @@ class AuthenticationFailed(DomainError):
 
     status = 401
     code = "unauthenticated"
-    title = "Authentication required"
+    title = N_("Authentication required")

@@ -54,6 +54,6 @@ def ngettext(singular: str, plural: str, num: int, /, **params: object) -> str:
     return _translate_plural(singular, plural, num) % {"num": num, **params}
 
 
-def N_(template: str, /) -> str:  # noqa: N802  (gettext's conventional name for "mark only")
+def N_(template: str, /) -> str:  # gettext's conventional name for "mark only"
     """Mark ``template`` for extraction without translating it (translate it with ``_()`` where used)."""
     return template

@@ -28,11 +28,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from closerhub.core.i18n import N_, _, ngettext
 from closerhub.core.tz import require_zone
 
 HOURS_PER_WEEK = 168
 LEVEL_POINTS = {"native": 25.0, "fluent": 20.0, "working": 12.0}
-LEVEL_WORDS = {"native": "natively", "fluent": "fluently", "working": "at working level"}
+#: The reason given for each level of the asked language (translated where used).
+SPEAKS = {
+    "native": N_("speaks %(language)s natively"),
+    "fluent": N_("speaks %(language)s fluently"),
+    "working": N_("speaks %(language)s at working level"),
+}
 PRIOR_CLOSE_RATE, PRIOR_CALLS = 0.25, 10
 PRIOR_RATING, PRIOR_REVIEWS = 4.0, 5
 OVERLAP_FULL_HOURS = 20
@@ -109,26 +115,26 @@ def score(candidate: Candidate, criteria: SearchCriteria, prospect_mask: int | N
         level = candidate.language_level
         parts["language"] = LEVEL_POINTS.get(level or "", 0.0)
         if level:
-            reasons.append(f"speaks {criteria.language_name or criteria.language} {LEVEL_WORDS[level]}")
+            reasons.append(_(SPEAKS[level], language=criteria.language_name or criteria.language))
     else:
         parts["language"] = LEVEL_POINTS["native"]
     if prospect_mask is not None:
         overlap = (candidate.weekly_hours_mask & prospect_mask).bit_count()
         parts["timezone"] = 20.0 * min(1.0, overlap / OVERLAP_FULL_HOURS)
-        reasons.append(f"{overlap} h/week while your prospects are awake")
+        reasons.append(_("%(hours)d h/week while your prospects are awake", hours=overlap))
     else:
         parts["timezone"] = 20.0
     parts["availability"] = 15.0 * min(1.0, candidate.free_slots_7d / SLOTS_FULL)
-    reasons.append(f"{candidate.free_slots_7d} free slots this week")
+    reasons.append(ngettext("%(num)d free slot this week", "%(num)d free slots this week", candidate.free_slots_7d))
     parts["close_rate"] = 15.0 * min(1.0, smoothed_close_rate(candidate.won, candidate.appointments) / 0.5)
     if candidate.appointments:
-        reasons.append(f"{round(100 * candidate.won / candidate.appointments)} % close rate")
+        reasons.append(_("%(rate)d %% close rate", rate=round(100 * candidate.won / candidate.appointments)))
     else:
-        reasons.append("new on CloserHub")
+        reasons.append(_("new on CloserHub"))
     stars = min(5.0, max(1.0, smoothed_rating(candidate.rating_sum, candidate.rating_count)))
     parts["rating"] = 10.0 * (stars - 1) / 4
     if candidate.rating_count:
-        reasons.append(f"rated {candidate.rating_sum / candidate.rating_count:.1f}/5")
+        reasons.append(_("rated %(rating).1f/5", rating=candidate.rating_sum / candidate.rating_count))
     parts["industry"] = 15.0 if (not criteria.industry or candidate.industry_match) else 0.0
     total = round(sum(parts.values()), 2)
     return Ranked(candidate=candidate, score=total, reasons=reasons, parts=parts)

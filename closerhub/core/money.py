@@ -17,6 +17,7 @@ from babel import Locale, UnknownLocaleError
 from babel import numbers as bn
 
 from closerhub.core.errors import ValidationError
+from closerhub.core.i18n import _, ngettext
 
 MAX_MINOR_UNITS = 10**15  # largest amount accepted from user or API input
 _NOT_MONEY = frozenset({"XXX", "XTS"})  # ISO codes for "no currency" and "testing"
@@ -39,7 +40,9 @@ def _known_currencies() -> frozenset[str]:
 
 def _currency(code: object, field: str = "currency") -> str:
     if not isinstance(code, str) or code.upper() not in _known_currencies():
-        raise _invalid(field, f"Unknown currency {code!r}; use an ISO 4217 code such as EUR.")
+        raise _invalid(
+            field, _("Unknown currency %(currency)s; use an ISO 4217 code such as EUR.", currency=repr(code))
+        )
     return code.upper()
 
 
@@ -69,8 +72,10 @@ class Money:
     def _same(self, other: Money) -> None:
         if self.currency != other.currency:
             raise CurrencyMismatchError(
-                f"Cannot combine {self.currency} and {other.currency} amounts.",
-                field_errors={"currency": f"Expected {self.currency}, got {other.currency}."},
+                _("Cannot combine %(first)s and %(second)s amounts.", first=self.currency, second=other.currency),
+                field_errors={
+                    "currency": _("Expected %(expected)s, got %(got)s.", expected=self.currency, got=other.currency)
+                },
             )
 
     def __add__(self, other: object) -> Money:
@@ -119,16 +124,24 @@ class Money:
         if type(value) is int:
             value = Decimal(value)
         if not isinstance(value, Decimal) or not value.is_finite():
-            raise _invalid("amount", f"Amount must be a finite Decimal, not {value!r}.")
+            raise _invalid("amount", _("Amount must be a finite Decimal, not %(value)s.", value=repr(value)))
         exp = currency_exponent(currency)
         sign, digits, exponent = value.as_tuple()
         units, shift = int("".join(map(str, digits))), int(exponent) + exp
         if units and len(digits) + shift > 40:
-            raise _invalid("amount", "Amount is too large.")
+            raise _invalid("amount", _("Amount is too large."))
         if shift < 0:  # units < 10**len(digits), so a larger divisor leaves the same remainder
             units, rest = divmod(units, 10 ** min(-shift, len(digits)))
             if rest:
-                raise _invalid("amount", f"{currency.upper()} amounts have at most {exp} decimal(s).")
+                raise _invalid(
+                    "amount",
+                    ngettext(
+                        "%(currency)s amounts have at most %(num)d decimal.",
+                        "%(currency)s amounts have at most %(num)d decimals.",
+                        exp,
+                        currency=currency.upper(),
+                    ),
+                )
         elif units:
             units *= 10**shift
         return cls(-units if sign else units, currency)
@@ -148,17 +161,26 @@ class Money:
             return _invalid(f"{field}.{key}" if key else field, msg)
 
         if not isinstance(obj, Mapping):
-            raise fail(None, 'Money must be an object like {"amount": 1250, "currency": "EUR"}.')
+            raise fail(None, _('Money must be an object like {"amount": 1250, "currency": "EUR"}.'))
         extra = set(obj) - {"amount", "currency"}
         if extra:
-            raise fail(None, f"Unexpected money field(s): {', '.join(sorted(map(str, extra)))}.")
+            fields = ", ".join(sorted(map(str, extra)))
+            raise fail(
+                None,
+                ngettext(
+                    "Unexpected money field: %(fields)s.",
+                    "Unexpected money fields: %(fields)s.",
+                    len(extra),
+                    fields=fields,
+                ),
+            )
         amount, currency = obj.get("amount"), obj.get("currency")
         if type(amount) is not int:
-            raise fail("amount", "amount must be an integer number of minor units (e.g. 1250 for 12.50 EUR).")
+            raise fail("amount", _("amount must be an integer number of minor units (e.g. 1250 for 12.50 EUR)."))
         if abs(amount) > MAX_MINOR_UNITS:
-            raise fail("amount", "amount is too large.")
+            raise fail("amount", _("amount is too large."))
         if not isinstance(currency, str):
-            raise fail("currency", "currency must be an ISO 4217 code such as EUR.")
+            raise fail("currency", _("currency must be an ISO 4217 code such as EUR."))
         return cls(amount, _currency(currency, f"{field}.currency"))
 
 
@@ -166,7 +188,7 @@ def _locale(locale: str | Locale) -> Locale:
     try:
         return Locale.parse(locale)
     except (UnknownLocaleError, ValueError, TypeError) as exc:
-        raise _invalid("locale", f"Unknown locale {locale!r}.") from exc
+        raise _invalid("locale", _("Unknown locale %(locale)s.", locale=repr(locale))) from exc
 
 
 def _strip_symbol(s: str, symbols: set[str]) -> str:
@@ -192,9 +214,9 @@ def parse_money(
     code = _currency(currency)
     loc = _locale(locale)
     if not isinstance(text, str) or not text.strip():
-        raise _invalid(field, "Enter an amount.")
+        raise _invalid(field, _("Enter an amount."))
     if len(text) > 64:
-        raise _invalid(field, "That amount is too long.")
+        raise _invalid(field, _("That amount is too long."))
     group, dec = bn.get_group_symbol(loc), bn.get_decimal_symbol(loc)
     symbols = {code, bn.get_currency_symbol(code, loc), bn.get_currency_symbol(code, "en")}
     s = text.strip()
@@ -210,22 +232,31 @@ def parse_money(
     if not re.fullmatch(rf"(?:[0-9]+(?:{g}[0-9]+)*)?(?:{d}[0-9]+)?", s) or not any(c.isdigit() for c in s):
         exp = currency_exponent(code)
         example = f"1{group}234{dec}{'5' * exp}" if exp else f"1{group}234"
-        raise _invalid(
-            field,
-            f"Enter an amount in {code} such as {example}" + (f", using {dec!r} for decimals." if exp else "."),
-        )
+        if exp:
+            message = _(
+                "Enter an amount in %(currency)s such as %(example)s, using %(separator)s for decimals.",
+                currency=code,
+                example=example,
+                separator=repr(dec),
+            )
+        else:
+            message = _("Enter an amount in %(currency)s such as %(example)s.", currency=code, example=example)
+        raise _invalid(field, message)
     try:
         value = bn.parse_decimal(s, locale=loc, strict=True)
     except bn.NumberFormatError as exc:
-        raise _invalid(field, f"{text.strip()!r} is not a well-formed amount; check the thousands separators.") from exc
+        raise _invalid(
+            field,
+            _("%(text)s is not a well-formed amount; check the thousands separators.", text=repr(text.strip())),
+        ) from exc
     if negative and not allow_negative:
-        raise _invalid(field, "The amount cannot be negative.")
+        raise _invalid(field, _("The amount cannot be negative."))
     try:
         money = Money.from_decimal(-value if negative else value, code)
     except ValidationError as exc:
         raise _invalid(field, exc.message) from exc
     if abs(money.amount) > MAX_MINOR_UNITS:
-        raise _invalid(field, "That amount is too large.")
+        raise _invalid(field, _("That amount is too large."))
     return money
 
 

@@ -49,6 +49,7 @@ from closerhub.core.availability import (
     time_off_for_dates,
 )
 from closerhub.core.errors import ValidationError
+from closerhub.core.i18n import _, ngettext
 from closerhub.core.tz import day_bounds_utc, local_to_utc, require_aware, require_zone, to_local
 
 __all__ = [
@@ -259,11 +260,19 @@ def free_slots_for_dates(
     """
     zone = viewer_zone if isinstance(viewer_zone, ZoneInfo) else require_zone(viewer_zone, "timezone")
     if to_date < from_date:
-        raise ValidationError("The end date is before the start date.", field_errors={"to": "Before 'from'."})
+        raise ValidationError(_("The end date is before the start date."), field_errors={"to": _("Before 'from'.")})
     if (to_date - from_date).days + 1 > MAX_RANGE_DAYS:
         raise ValidationError(
-            f"Ask for at most {MAX_RANGE_DAYS} days of slots at a time.",
-            field_errors={"to": f"At most {MAX_RANGE_DAYS} days after 'from'."},
+            ngettext(
+                "Ask for at most %(num)d day of slots at a time.",
+                "Ask for at most %(num)d days of slots at a time.",
+                MAX_RANGE_DAYS,
+            ),
+            field_errors={
+                "to": ngettext(
+                    "At most %(num)d day after 'from'.", "At most %(num)d days after 'from'.", MAX_RANGE_DAYS
+                )
+            },
         )
     range_start = day_bounds_utc(from_date, zone)[0]
     range_end = day_bounds_utc(to_date, zone)[1]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from closerhub.core.errors import ValidationError
+from closerhub.core.i18n import _
 
 #: Control characters refused in text (NUL breaks PostgreSQL); tab, newline and carriage return are allowed.
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -24,12 +25,12 @@ def clean_text(raw: object, field: str, max_len: int, *, multiline: bool = False
     if raw is None:
         raw = ""
     if not isinstance(raw, str):
-        raise _fail(field, "Expected text.")
+        raise _fail(field, _("Expected text."))
     value = raw.replace("\r\n", "\n").strip() if multiline else " ".join(raw.split())
     if CONTROL_CHARACTERS.search(value):
-        raise _fail(field, "Remove the control characters.")
+        raise _fail(field, _("Remove the control characters."))
     if required and not value:
-        raise _fail(field, "This field is required.")
+        raise _fail(field, _("This field is required."))
     if len(value) > max_len:
-        raise _fail(field, f"At most {max_len} characters.")
+        raise _fail(field, _("At most %(limit)d characters.", limit=max_len))
     return value

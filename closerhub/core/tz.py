@@ -11,6 +11,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from closerhub.core.errors import ValidationError
+from closerhub.core.i18n import _
 
 
 @lru_cache(maxsize=1)
@@ -28,21 +29,23 @@ def require_zone(name: object, field: str = "timezone") -> ZoneInfo:
     """The ``ZoneInfo`` for ``name`` or a ValidationError naming ``field``."""
     if not is_valid_zone(name):
         raise ValidationError(
-            f"Unknown time zone {name!r}; use an IANA name such as Europe/Paris.",
-            field_errors={field: "Unknown time zone; use an IANA name such as Europe/Paris."},
+            _("Unknown time zone %(zone)s; use an IANA name such as Europe/Paris.", zone=repr(name)),
+            field_errors={field: _("Unknown time zone; use an IANA name such as Europe/Paris.")},
         )
     try:
         return ZoneInfo(str(name))
     except ZoneInfoNotFoundError as exc:  # pragma: no cover - guarded by is_valid_zone
-        raise ValidationError(f"Unknown time zone {name!r}", field_errors={field: "Unknown time zone"}) from exc
+        raise ValidationError(
+            _("Unknown time zone %(zone)s", zone=repr(name)), field_errors={field: _("Unknown time zone")}
+        ) from exc
 
 
 def require_aware(value: datetime, field: str = "start") -> datetime:
     """Refuse naive datetimes (an instant without an offset is ambiguous) and return UTC."""
     if not isinstance(value, datetime) or value.tzinfo is None or value.utcoffset() is None:
         raise ValidationError(
-            "Give the time with its UTC offset, e.g. 2026-12-01T09:00:00+01:00.",
-            field_errors={field: "Time needs a UTC offset (e.g. +01:00 or Z)."},
+            _("Give the time with its UTC offset, e.g. 2026-12-01T09:00:00+01:00."),
+            field_errors={field: _("Time needs a UTC offset (e.g. +01:00 or Z).")},
         )
     return value.astimezone(UTC)
 

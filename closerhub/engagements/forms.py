@@ -10,6 +10,7 @@ from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from closerhub.core.errors import ValidationError
+from closerhub.core.i18n import _
 
 
 def percent_to_bps(text: str | None, field: str = "rate_percent") -> int:
@@ -21,7 +22,7 @@ def percent_to_bps(text: str | None, field: str = "rate_percent") -> int:
         value = Decimal("NaN")
     bps = value * 100 if value.is_finite() else None
     if bps is None or bps != bps.to_integral_value() or abs(bps) > 10**6:
-        message = "Enter the commission as a percentage between 10 and 20, e.g. 15 or 12.5."
+        message = _("Enter the commission as a percentage between 10 and 20, e.g. 15 or 12.5.")
         raise ValidationError(message, field_errors={field: message})
     return int(bps)
 

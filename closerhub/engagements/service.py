@@ -20,6 +20,7 @@ from closerhub.businesses.models import Offer
 from closerhub.businesses.service import clean_text
 from closerhub.closers.models import RATE_MAX_BPS, RATE_MIN_BPS, CloserProfile
 from closerhub.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from closerhub.core.i18n import N_, _
 from closerhub.db import get_by_id, is_plausible_id
 from closerhub.engagements.emails import notify as _notify
 from closerhub.engagements.models import OPEN_STATUSES, Engagement, EngagementStatus
@@ -27,6 +28,23 @@ from closerhub.engagements.queries import engagements_query, open_engagements  #
 from closerhub.vetting.service import is_approved
 
 REASON_MAX = 1000
+
+# Whole sentences per transition; the status (``_(status.value)``, translated with the other
+# status labels) fills ``%(status)s``.
+_CANNOT_BE = {
+    "accepted": N_("An engagement that is %(status)s cannot be accepted."),
+    "declined": N_("An engagement that is %(status)s cannot be declined."),
+    "withdrawn": N_("An engagement that is %(status)s cannot be withdrawn."),
+    "given a new rate": N_("An engagement that is %(status)s cannot be given a new rate."),
+}
+_ONLY_CLOSER = {
+    "accept": N_("Only the closer can accept this engagement."),
+    "decline": N_("Only the closer can decline this engagement."),
+}
+_ONLY_BUSINESS = {
+    "withdraw": N_("Only the business can withdraw this engagement."),
+    "change the rate of": N_("Only the business can change the rate of this engagement."),
+}
 
 
 def percent_label(bps: int) -> str:
@@ -44,8 +62,13 @@ def clean_rate(raw: object) -> int:
     if type(raw) is not int or not RATE_MIN_BPS <= raw <= RATE_MAX_BPS:
         raise _fail(
             "commission_rate_bps",
-            f"The commission must be between {percent_label(RATE_MIN_BPS)} and {percent_label(RATE_MAX_BPS)} "
-            f"({RATE_MIN_BPS}–{RATE_MAX_BPS} bps).",
+            _(
+                "The commission must be between %(low)s and %(high)s (%(low_bps)d–%(high_bps)d bps).",
+                low=percent_label(RATE_MIN_BPS),
+                high=percent_label(RATE_MAX_BPS),
+                low_bps=RATE_MIN_BPS,
+                high_bps=RATE_MAX_BPS,
+            ),
         )
     return raw
 
@@ -53,10 +76,11 @@ def clean_rate(raw: object) -> int:
 def _closer(session: Session, closer_id: object) -> User:
     user = get_by_id(session, User, closer_id)
     if user is None or user.role != Role.CLOSER or user.status != AccountStatus.ACTIVE:
-        raise _fail("closer_id", "There is no closer with this id.")
+        raise _fail("closer_id", _("There is no closer with this id."))
     if not is_approved(session, user.id):  # businesses engage only closers an admin has verified
         raise _fail(
-            "closer_id", f"{user.name} is not verified yet; engagements can be proposed to verified closers only."
+            "closer_id",
+            _("%(name)s is not verified yet; engagements can be proposed to verified closers only.", name=user.name),
         )
     return user
 
@@ -82,15 +106,17 @@ def _closer_min_rate(session: Session, closer: User) -> int:
 def _own_offer(session: Session, actor: User, offer_id: object) -> Offer:
     offer = get_by_id(session, Offer, offer_id)
     if offer is None or offer.business_id != actor.business_id:  # another tenant's offer reads as missing
-        raise _fail("offer_id", "There is no offer with this id in your business.")
+        raise _fail("offer_id", _("There is no offer with this id in your business."))
     if not offer.is_active:
-        raise _fail("offer_id", f"The offer {offer.name!r} is inactive; activate it before proposing it.")
+        raise _fail(
+            "offer_id", _("The offer %(offer)s is inactive; activate it before proposing it.", offer=repr(offer.name))
+        )
     return offer
 
 
-def _require_business_member(actor: User, action: str) -> None:
+def _require_business_member(actor: User) -> None:
     if actor.business_id is None:
-        raise PermissionDenied(f"Only members of a business can {action}.")
+        raise PermissionDenied(_("Only members of a business can propose engagements."))
 
 
 def _open_engagement(session: Session, closer_id: int, offer_id: int) -> Engagement | None:
@@ -104,11 +130,19 @@ def _open_engagement(session: Session, closer_id: int, offer_id: int) -> Engagem
 
 
 def _already_open(existing: Engagement) -> Conflict:
-    state = "proposed to" if existing.status == EngagementStatus.PROPOSED else "active with"
+    if existing.status == EngagementStatus.PROPOSED:
+        template = N_(
+            "This offer is already proposed to this closer (engagement #%(id)d). "
+            "To change the rate, propose a new rate on that engagement."
+        )
+    else:
+        template = N_(
+            "This offer is already active with this closer (engagement #%(id)d). "
+            "To change the rate, propose a new rate on that engagement."
+        )
     return Conflict(
-        f"This offer is already {state} this closer (engagement #{existing.id}). "
-        "To change the rate, propose a new rate on that engagement.",
-        field_errors={"offer_id": "Already proposed to or active with this closer."},
+        _(template, id=existing.id),
+        field_errors={"offer_id": _("Already proposed to or active with this closer.")},
         code="engagement_exists",
     )
 
@@ -136,12 +170,14 @@ def _validate_proposal(
     if closer is not None and checked_rate is not None:
         minimum = _closer_min_rate(session, closer)
         if checked_rate < minimum:
-            errors["commission_rate_bps"] = (
-                f"{closer.name} accepts engagements from {percent_label(minimum)} ({minimum} bps); "
-                "propose at least that."
+            errors["commission_rate_bps"] = _(
+                "%(name)s accepts engagements from %(rate)s (%(bps)d bps); propose at least that.",
+                name=closer.name,
+                rate=percent_label(minimum),
+                bps=minimum,
             )
     if errors:
-        message = next(iter(errors.values())) if len(errors) == 1 else "Please correct the highlighted fields."
+        message = next(iter(errors.values())) if len(errors) == 1 else _("Please correct the highlighted fields.")
         raise ValidationError(message, field_errors=errors)
     assert closer is not None and offer is not None and checked_rate is not None
     return closer, offer, checked_rate
@@ -170,7 +206,7 @@ def _insert_proposal(
     except IntegrityError:
         session.rollback()
         raise Conflict(
-            "This offer is already proposed to or active with this closer.", code="engagement_exists"
+            _("This offer is already proposed to or active with this closer."), code="engagement_exists"
         ) from None
     return engagement
 
@@ -179,7 +215,7 @@ def propose(
     session: Session, actor: User, *, closer_id: object, offer_id: object, commission_rate_bps: object
 ) -> Engagement:
     """A business proposes one of its active offers to a closer at a rate within 10–20 % and the closer's minimum."""
-    _require_business_member(actor, "propose engagements")
+    _require_business_member(actor)
     closer, offer, rate = _validate_proposal(
         session, actor, closer_id=closer_id, offer_id=offer_id, rate=commission_rate_bps
     )
@@ -194,18 +230,18 @@ def find_engagement(session: Session, engagement_id: object, viewer: User | None
     """An engagement ``viewer`` may see; NotFound (404) for a missing one and for anyone else's."""
     engagement = get_by_id(session, Engagement, engagement_id)
     if engagement is None or not engagement.can_view(viewer):
-        raise NotFound("Engagement not found.")
+        raise NotFound(_("Engagement not found."))
     return engagement
 
 
 def _illegal(engagement: Engagement, action: str) -> Conflict:
-    return Conflict(f"An engagement that is {engagement.status.value} cannot be {action}.", code="illegal_transition")
+    return Conflict(_(_CANNOT_BE[action], status=_(engagement.status.value)), code="illegal_transition")
 
 
 def _as_closer(session: Session, actor: User, engagement_id: object, action: str) -> Engagement:
     engagement = find_engagement(session, engagement_id, actor)
     if actor.id != engagement.closer_id:
-        raise PermissionDenied(f"Only the closer can {action} this engagement.")
+        raise PermissionDenied(_(_ONLY_CLOSER[action]))
     return engagement
 
 
@@ -230,7 +266,7 @@ def decline(session: Session, actor: User, engagement_id: object, reason: object
         raise _illegal(engagement, "declined")
     text = clean_text(reason, "reason", REASON_MAX, multiline=True)
     if not text:
-        raise _fail("reason", "Say why you decline: the business reads it.")
+        raise _fail("reason", _("Say why you decline: the business reads it."))
     before = _state(engagement)
     engagement.status = EngagementStatus.DECLINED
     engagement.declined_at = clock.utcnow()
@@ -244,7 +280,7 @@ def decline(session: Session, actor: User, engagement_id: object, reason: object
 def _as_business(session: Session, actor: User, engagement_id: object, action: str) -> Engagement:
     engagement = find_engagement(session, engagement_id, actor)
     if actor.business_id != engagement.business_id:
-        raise PermissionDenied(f"Only the business can {action} this engagement.")
+        raise PermissionDenied(_(_ONLY_BUSINESS[action]))
     return engagement
 
 
@@ -267,12 +303,13 @@ def end(session: Session, actor: User, engagement_id: object, reason: object = N
     """Either side (or an admin) ends an active engagement; no booking is possible afterwards."""
     engagement = find_engagement(session, engagement_id, actor)
     if not (actor.id == engagement.closer_id or actor.business_id == engagement.business_id or actor.is_admin):
-        raise PermissionDenied("Only the closer or the business can end this engagement.")
+        raise PermissionDenied(_("Only the closer or the business can end this engagement."))
     if engagement.status != EngagementStatus.ACTIVE:
-        hint = " Withdraw or decline a proposal instead." if engagement.status == EngagementStatus.PROPOSED else ""
-        raise Conflict(
-            f"An engagement that is {engagement.status.value} cannot be ended.{hint}", code="illegal_transition"
-        )
+        if engagement.status == EngagementStatus.PROPOSED:
+            message = _("An engagement that is proposed cannot be ended. Withdraw or decline a proposal instead.")
+        else:
+            message = _("An engagement that is %(status)s cannot be ended.", status=_(engagement.status.value))
+        raise Conflict(message, code="illegal_transition")
     text = clean_text(reason, "reason", REASON_MAX, multiline=True) or None
     before = _state(engagement)
     _close(engagement, actor, text)
@@ -300,7 +337,9 @@ def change_rate(session: Session, actor: User, engagement_id: object, commission
     if not current.is_open:
         raise _illegal(current, "given a new rate")
     if commission_rate_bps == current.commission_rate_bps:
-        raise _fail("commission_rate_bps", f"The rate is already {percent_label(current.commission_rate_bps)}.")
+        raise _fail(
+            "commission_rate_bps", _("The rate is already %(rate)s.", rate=percent_label(current.commission_rate_bps))
+        )
     closer, offer, rate = _validate_proposal(
         session, actor, closer_id=current.closer_id, offer_id=current.offer_id, rate=commission_rate_bps
     )
@@ -349,23 +388,26 @@ def require_active_engagement(
 def check_active_engagement(engagement: Engagement | None, business_id: int) -> Engagement:
     """``require_active_engagement``'s checks on an engagement already read (with its closer and offer)."""
     if engagement is None or engagement.business_id != business_id:
-        raise NotFound("Engagement not found.")
+        raise NotFound(_("Engagement not found."))
     if engagement.closer.status != AccountStatus.ACTIVE:  # a suspended closer takes no new calls
         raise Conflict(
-            f"{engagement.closer.name} is not available for booking at the moment.",
-            field_errors={"engagement_id": "The closer is not available."},
+            _("%(name)s is not available for booking at the moment.", name=engagement.closer.name),
+            field_errors={"engagement_id": _("The closer is not available.")},
             code="closer_unavailable",
         )
     if engagement.status != EngagementStatus.ACTIVE:
         raise Conflict(
-            f"Calls can only be booked on an active engagement; this one is {engagement.status.value}.",
-            field_errors={"engagement_id": "The engagement is not active."},
+            _(
+                "Calls can only be booked on an active engagement; this one is %(status)s.",
+                status=_(engagement.status.value),
+            ),
+            field_errors={"engagement_id": _("The engagement is not active.")},
             code="engagement_not_active",
         )
     if not engagement.offer.is_active:
         raise Conflict(
-            f"The offer {engagement.offer.name!r} is inactive; activate it to book calls.",
-            field_errors={"engagement_id": "The offer is inactive."},
+            _("The offer %(offer)s is inactive; activate it to book calls.", offer=repr(engagement.offer.name)),
+            field_errors={"engagement_id": _("The offer is inactive.")},
             code="offer_inactive",
         )
     return engagement

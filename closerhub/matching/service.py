@@ -30,6 +30,7 @@ from closerhub.closers.stats import CloserStats, closers_stats, decided_counts_q
 from closerhub.closers.taxonomy import INDUSTRIES
 from closerhub.core import matching
 from closerhub.core.errors import ValidationError
+from closerhub.core.i18n import _
 from closerhub.core.tz import require_zone
 from closerhub.outcomes.models import OutcomeResult, Review
 from closerhub.vetting.models import CloserVetting, VettingStatus
@@ -99,10 +100,10 @@ def clean_query(
 
     lang = None if blank(language) else str(language).strip().lower()
     if lang is not None and lang not in iso_639_1_codes():
-        errors["language"] = "Unknown language; use an ISO 639-1 code such as fr."
+        errors["language"] = _("Unknown language; use an ISO 639-1 code such as fr.")
     ind = None if blank(industry) else str(industry).strip()
     if ind is not None and ind not in INDUSTRIES:
-        errors["industry"] = "Unknown industry."
+        errors["industry"] = _("Unknown industry.")
     rate = _int_or_error(max_rate_bps, "max_rate_bps", RATE_MIN_BPS, RATE_MAX_BPS, errors)
     within = _int_or_error(available_within_days, "available_within_days", 1, MAX_WITHIN_DAYS, errors)
     zone = None if blank(prospect_timezone) else str(prospect_timezone).strip()
@@ -113,10 +114,10 @@ def clean_query(
             errors.update(exc.field_errors)
     text = None if blank(q) else " ".join(str(q).split())
     if text is not None and len(text) > Q_MAX:
-        errors["q"] = f"At most {Q_MAX} characters."
+        errors["q"] = _("At most %(n)d characters.", n=Q_MAX)
     stars = _rating_or_error(min_rating, errors)
     if errors:
-        raise ValidationError("Please correct the search filters.", field_errors=errors)
+        raise ValidationError(_("Please correct the search filters."), field_errors=errors)
     return SearchQuery(lang, ind, rate, zone, within, text, stars)
 
 
@@ -129,7 +130,7 @@ def _rating_or_error(raw: object, errors: dict[str, str]) -> float | None:
     except ValueError:
         value = None
     if value is None or not 1 <= value <= 5:  # NaN fails both comparisons
-        errors["min_rating"] = "Give a rating from 1 to 5."
+        errors["min_rating"] = _("Give a rating from 1 to 5.")
         return None
     return value
 
@@ -142,7 +143,7 @@ def _int_or_error(raw: object, name: str, low: int, high: int, errors: dict[str,
     except ValueError:
         value = None
     if value is None or not low <= value <= high:
-        errors[name] = f"Give a whole number from {low} to {high}."
+        errors[name] = _("Give a whole number from %(low)d to %(high)d.", low=low, high=high)
         return None
     return value
 

@@ -54,6 +54,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 
 from closerhub import clock
 from closerhub.core.errors import Conflict, NotFound
+from closerhub.core.i18n import _
 from closerhub.extensions import db
 from closerhub.notifications.mailer import Attachment, DeliveryError, SmtpSender, SmtpSettings, build_message
 from closerhub.notifications.models import OutboxMessage, OutboxStatus
@@ -92,7 +93,7 @@ def deliver_pending(session: Session, now: datetime, limit: int = 50) -> int:
         .values(
             status=OutboxStatus.FAILED,
             next_attempt_at=None,
-            last_error="Delivery was interrupted during the last attempt.",
+            last_error=_("Delivery was interrupted during the last attempt."),
         )
         .execution_options(synchronize_session=False)
     )
@@ -113,9 +114,9 @@ def retry_message(session: Session, message_id: int, now: datetime) -> OutboxMes
     """Put a failed message back in the queue with a fresh set of attempts (an admin's action)."""
     message = session.get(OutboxMessage, message_id)
     if message is None:
-        raise NotFound("Message not found.")
+        raise NotFound(_("Message not found."))
     if message.status != OutboxStatus.FAILED:
-        raise Conflict("Only a failed message can be retried.", code="not_failed")
+        raise Conflict(_("Only a failed message can be retried."), code="not_failed")
     settings = SmtpSettings.from_config(current_app.config)
     message.attempts = 0  # last_error stays visible until the next attempt says otherwise
     if message.render_context is not None and not message.text_body:
@@ -182,7 +183,7 @@ def _claim(session: Session, message_id: int, now: datetime, sender: str) -> _Cl
         )
     except (ValueError, KeyError, TypeError) as exc:  # a row edited by hand, or data no MIME can carry
         row.status, row.next_attempt_at = OutboxStatus.FAILED, None
-        row.last_error = f"Cannot build message: {exc}"
+        row.last_error = _("Cannot build message: %(error)s", error=exc)
         session.commit()
         return None
     claim = _Claim(id=row.id, attempts=row.attempts, email=email, recipients=row.recipients)

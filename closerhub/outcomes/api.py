@@ -22,6 +22,7 @@ from closerhub.api.schemas_outcomes import (
     ResolveIn,
 )
 from closerhub.core.errors import PermissionDenied
+from closerhub.core.i18n import _
 from closerhub.core.money import Money
 from closerhub.extensions import db
 from closerhub.outcomes import service
@@ -198,7 +199,7 @@ def list_ledger(query: LedgerQuery) -> dict[str, Any]:
     closer_id = query.closer_id
     if user.is_closer:
         if closer_id is not None and closer_id != user.id:
-            raise PermissionDenied("Closers can only read their own ledger.")
+            raise PermissionDenied(_("Closers can only read their own ledger."))
         closer_id = user.id
     stmt = ledger.entries_query(closer_id, query.currency.upper() if query.currency else None)
     return paginate(

@@ -14,6 +14,7 @@ from closerhub.accounts.models import User
 from closerhub.businesses.models import Business
 from closerhub.businesses.service import clean_text
 from closerhub.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from closerhub.core.i18n import _
 from closerhub.db import get_by_id
 from closerhub.outcomes.models import Outcome, OutcomeResult, OutcomeStatus, Review
 from closerhub.outcomes.ratings import Rating, closer_rating, closer_ratings
@@ -42,14 +43,14 @@ def add_review(session: Session, actor: User, outcome_id: object, rating: object
     """A member of the business rates the closer of a won or lost call, once per call."""
     outcome = find_outcome(session, outcome_id, actor)
     if actor.business_id is None or actor.business_id != outcome.business_id:
-        raise PermissionDenied("Only the business can review the closer of this call.")
+        raise PermissionDenied(_("Only the business can review the closer of this call."))
     if outcome.result not in REVIEWABLE or outcome.status == OutcomeStatus.VOIDED:
-        raise Conflict("Only a won or lost call can be reviewed.", code="not_reviewable")
+        raise Conflict(_("Only a won or lost call can be reviewed."), code="not_reviewable")
     if review_of(session, outcome) is not None:
-        raise Conflict("This call has already been reviewed.", code="review_exists")
+        raise Conflict(_("This call has already been reviewed."), code="review_exists")
     errors: dict[str, str] = {}
     if type(rating) is not int or not 1 <= rating <= 5:
-        errors["rating"] = "Give a rating from 1 to 5."
+        errors["rating"] = _("Give a rating from 1 to 5.")
     text = ""
     try:
         text = clean_text(comment, "comment", TEXT_MAX, multiline=True)
@@ -72,7 +73,7 @@ def add_review(session: Session, actor: User, outcome_id: object, rating: object
         session.flush()
     except IntegrityError:
         session.rollback()
-        raise Conflict("This call has already been reviewed.", code="review_exists") from None
+        raise Conflict(_("This call has already been reviewed."), code="review_exists") from None
     session.commit()
     return review
 
@@ -81,14 +82,14 @@ def reply(session: Session, actor: User, review_id: object, text: object) -> Rev
     """The reviewed closer answers a review, once."""
     review = get_by_id(session, Review, review_id)
     if review is None or not review.can_view(actor):
-        raise NotFound("Review not found.")
+        raise NotFound(_("Review not found."))
     if actor.id != review.closer_id:
-        raise PermissionDenied("Only the reviewed closer can answer.")
+        raise PermissionDenied(_("Only the reviewed closer can answer."))
     if review.reply is not None:
-        raise Conflict("You have already answered this review.", code="reply_exists")
+        raise Conflict(_("You have already answered this review."), code="reply_exists")
     answer = clean_text(text, "reply", TEXT_MAX, multiline=True)
     if not answer:
-        raise ValidationError("Write your answer.", field_errors={"reply": "Write your answer."})
+        raise ValidationError(_("Write your answer."), field_errors={"reply": _("Write your answer.")})
     review.reply = answer
     review.replied_at = clock.utcnow()
     session.commit()

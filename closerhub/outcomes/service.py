@@ -22,6 +22,7 @@ from closerhub.booking.models import Appointment, AppointmentEvent, AppointmentS
 from closerhub.businesses.service import clean_text
 from closerhub.core import commission as commission_core
 from closerhub.core.errors import Conflict, PermissionDenied, ValidationError
+from closerhub.core.i18n import N_, _
 from closerhub.core.money import Money
 from closerhub.outcomes.emails import notify
 from closerhub.outcomes.models import Outcome, OutcomeResult, OutcomeRevision, OutcomeStatus
@@ -41,6 +42,30 @@ __all__ = [
 ]
 
 NOTE_MAX = 2000
+
+# Whole sentences per state, so a translator never assembles one from a status word.
+_NOT_CORRECTABLE = {
+    OutcomeStatus.CONFIRMED: N_("This outcome is confirmed: it can no longer be corrected."),
+    OutcomeStatus.DISPUTED: N_("This outcome is disputed: it can no longer be corrected."),
+    OutcomeStatus.RESOLVED: N_("This outcome is resolved: it can no longer be corrected."),
+    OutcomeStatus.VOIDED: N_("This outcome is voided: it can no longer be corrected."),
+}
+_ALREADY = {
+    OutcomeStatus.CONFIRMED: N_("This outcome is already confirmed."),
+    OutcomeStatus.DISPUTED: N_("This outcome is already disputed."),
+    OutcomeStatus.RESOLVED: N_("This outcome is already resolved."),
+    OutcomeStatus.VOIDED: N_("This outcome is already voided."),
+}
+_NOT_DISPUTED = {
+    OutcomeStatus.RECORDED: N_("This outcome is recorded, not disputed."),
+    OutcomeStatus.CONFIRMED: N_("This outcome is confirmed, not disputed."),
+    OutcomeStatus.RESOLVED: N_("This outcome is resolved, not disputed."),
+    OutcomeStatus.VOIDED: N_("This outcome is voided, not disputed."),
+}
+_ONLY_BUSINESS = {
+    "confirm": N_("Only the business can confirm this outcome."),
+    "dispute": N_("Only the business can dispute this outcome."),
+}
 
 
 def find_appointment(session: Session, appointment_id: object, viewer: User | None) -> Appointment:
@@ -143,14 +168,14 @@ def record_outcome(session: Session, actor: User, appointment_id: object, data: 
     """
     appointment = find_appointment(session, appointment_id, actor)
     if actor.id != appointment.closer_id:
-        raise PermissionDenied("Only the closer of this call can record its outcome.")
+        raise PermissionDenied(_("Only the closer of this call can record its outcome."))
     if appointment.status == AppointmentStatus.CANCELLED:
-        raise Conflict("This call was cancelled: there is no outcome to record.", code="appointment_cancelled")
+        raise Conflict(_("This call was cancelled: there is no outcome to record."), code="appointment_cancelled")
     if outcome_of(session, appointment.id) is not None:
-        raise Conflict("An outcome is already recorded for this call; correct it instead.", code="outcome_exists")
+        raise Conflict(_("An outcome is already recorded for this call; correct it instead."), code="outcome_exists")
     now = clock.utcnow()
     if now < appointment.starts_at:
-        raise Conflict("The call has not started yet: record its outcome once it has.", code="call_not_started")
+        raise Conflict(_("The call has not started yet: record its outcome once it has."), code="call_not_started")
     clean = clean_outcome(data, offer_currency=appointment.offer.price_currency, now=now)
     outcome = Outcome(
         appointment_id=appointment.id,
@@ -170,7 +195,7 @@ def record_outcome(session: Session, actor: User, appointment_id: object, data: 
         session.flush()  # the unique appointment_id settles two racing submissions
     except IntegrityError:
         session.rollback()
-        raise Conflict("An outcome is already recorded for this call.", code="outcome_exists") from None
+        raise Conflict(_("An outcome is already recorded for this call."), code="outcome_exists") from None
     ledger.record_earned(session, outcome, now)
     _mark_appointment(session, appointment, outcome.result, actor)
     _audit(session, actor, outcome, "recorded", None)
@@ -187,9 +212,9 @@ def correct_outcome(session: Session, actor: User, outcome_id: object, data: Out
     """
     outcome = find_outcome(session, outcome_id, actor)
     if actor.id != outcome.closer_id:
-        raise PermissionDenied("Only the closer who recorded this outcome can correct it.")
+        raise PermissionDenied(_("Only the closer who recorded this outcome can correct it."))
     if outcome.status != OutcomeStatus.RECORDED:
-        raise Conflict(f"This outcome is {outcome.status.value}: it can no longer be corrected.", code="outcome_locked")
+        raise Conflict(_(_NOT_CORRECTABLE[outcome.status]), code="outcome_locked")
     appointment = outcome.appointment
     now = clock.utcnow()
     clean = clean_outcome(data, offer_currency=appointment.offer.price_currency, now=now)
@@ -211,9 +236,9 @@ def correct_outcome(session: Session, actor: User, outcome_id: object, data: Out
 def _as_business(session: Session, actor: User, outcome_id: object, action: str) -> Outcome:
     outcome = find_outcome(session, outcome_id, actor)
     if actor.business_id is None or actor.business_id != outcome.business_id:
-        raise PermissionDenied(f"Only the business can {action} this outcome.")
+        raise PermissionDenied(_(_ONLY_BUSINESS[action]))
     if outcome.status != OutcomeStatus.RECORDED:
-        raise Conflict(f"This outcome is already {outcome.status.value}.", code="illegal_transition")
+        raise Conflict(_(_ALREADY[outcome.status]), code="illegal_transition")
     return outcome
 
 
@@ -247,11 +272,13 @@ def dispute(session: Session, actor: User, outcome_id: object, reason: object) -
     now = clock.utcnow()
     if now >= outcome.confirm_deadline:
         raise Conflict(
-            "The confirmation window has closed: the outcome counts as confirmed.", code="confirm_window_closed"
+            _("The confirmation window has closed: the outcome counts as confirmed."), code="confirm_window_closed"
         )
     text = clean_text(reason, "reason", NOTE_MAX, multiline=True)
     if not text:
-        raise ValidationError("Say why you dispute this outcome.", field_errors={"reason": "A reason is required."})
+        raise ValidationError(
+            _("Say why you dispute this outcome."), field_errors={"reason": _("A reason is required.")}
+        )
     before = _state(outcome)
     outcome.status = OutcomeStatus.DISPUTED
     outcome.disputed_at = now
@@ -313,9 +340,9 @@ def resolve_dispute(
     """
     outcome = find_outcome(session, outcome_id, actor)
     if not actor.is_admin:
-        raise PermissionDenied("Only an admin can resolve a dispute.")
+        raise PermissionDenied(_("Only an admin can resolve a dispute."))
     if outcome.status != OutcomeStatus.DISPUTED:
-        raise Conflict(f"This outcome is {outcome.status.value}, not disputed.", code="illegal_transition")
+        raise Conflict(_(_NOT_DISPUTED[outcome.status]), code="illegal_transition")
     errors: dict[str, str] = {}
     text = ""
     try:
@@ -323,20 +350,22 @@ def resolve_dispute(
     except ValidationError as exc:
         errors.update(exc.field_errors)
     if not text and "note" not in errors:
-        errors["note"] = "Write a note: the closer and the business read it."
+        errors["note"] = _("Write a note: the closer and the business read it.")
     if void and deal_value is not None:
-        errors["deal_value"] = "Either void the outcome or adjust its value, not both."
+        errors["deal_value"] = _("Either void the outcome or adjust its value, not both.")
     elif deal_value is not None:
         if outcome.result != OutcomeResult.WON:
-            errors["deal_value"] = "Only a won deal has a value to adjust."
+            errors["deal_value"] = _("Only a won deal has a value to adjust.")
         elif deal_value.currency != outcome.deal_currency:
-            errors["deal_value"] = f"Give the value in the deal's currency, {outcome.deal_currency}."
+            errors["deal_value"] = _(
+                "Give the value in the deal's currency, %(currency)s.", currency=outcome.deal_currency
+            )
         elif not deal_value.is_positive():
-            errors["deal_value"] = "A won deal's value must be more than zero; void the outcome instead."
+            errors["deal_value"] = _("A won deal's value must be more than zero; void the outcome instead.")
         elif deal_value.amount == outcome.deal_amount:
-            errors["deal_value"] = "That is the recorded value; confirm the outcome instead."
+            errors["deal_value"] = _("That is the recorded value; confirm the outcome instead.")
     if errors:
-        message = next(iter(errors.values())) if len(errors) == 1 else "Please correct the highlighted fields."
+        message = next(iter(errors.values())) if len(errors) == 1 else _("Please correct the highlighted fields.")
         raise ValidationError(message, field_errors=errors)
     now = clock.utcnow()
     before = _state(outcome)

@@ -9,6 +9,7 @@ from typing import Any
 
 from closerhub.businesses.service import clean_text
 from closerhub.core.errors import ValidationError
+from closerhub.core.i18n import _
 from closerhub.core.money import Money
 from closerhub.outcomes.models import LostReason, OutcomeResult, Technique
 
@@ -52,12 +53,12 @@ class CleanOutcome:
 def _choice(cls: type[enum.Enum], raw: object, name: str, errors: dict[str, str], required: bool = False) -> Any:
     if raw in (None, ""):
         if required:
-            errors[name] = "Choose one."
+            errors[name] = _("Choose one.")
         return None
     try:
         return cls(raw)
     except ValueError:
-        errors[name] = "Choose one of: " + ", ".join(m.value for m in cls) + "."
+        errors[name] = _("Choose one of: %(choices)s.", choices=", ".join(m.value for m in cls))
         return None
 
 
@@ -65,14 +66,14 @@ def _items(raw: object, name: str, errors: dict[str, str]) -> list[str]:
     if raw is None:
         return []
     if not isinstance(raw, list) or len(raw) > LIST_MAX:
-        errors[name] = f"Give a list of at most {LIST_MAX} short items."
+        errors[name] = _("Give a list of at most %(limit)d short items.", limit=LIST_MAX)
         return []
     items: list[str] = []
     for item in raw:
         try:
             text = clean_text(item, name, ITEM_MAX)
         except ValidationError:
-            errors[name] = f"Each item is text of at most {ITEM_MAX} characters."
+            errors[name] = _("Each item is text of at most %(limit)d characters.", limit=ITEM_MAX)
             return []
         if text and text not in items:
             items.append(text)
@@ -109,14 +110,16 @@ def clean_outcome(data: OutcomeData, *, offer_currency: str, now: datetime) -> C
     if result == OutcomeResult.WON:
         deal_value = data.deal_value
         if deal_value is None:
-            errors["deal_value"] = "Enter the deal value."
+            errors["deal_value"] = _("Enter the deal value.")
         elif not deal_value.is_positive():
-            errors["deal_value"] = "A won deal's value must be more than zero."
+            errors["deal_value"] = _("A won deal's value must be more than zero.")
         elif deal_value.currency != offer_currency:
             currency_reason = _text(data.currency_reason, "currency_reason", errors, 1000) or None
             if currency_reason is None and "currency_reason" not in errors:
-                errors["currency_reason"] = (
-                    f"The offer is sold in {offer_currency}; say why this deal is in {deal_value.currency}."
+                errors["currency_reason"] = _(
+                    "The offer is sold in %(offer_currency)s; say why this deal is in %(currency)s.",
+                    offer_currency=offer_currency,
+                    currency=deal_value.currency,
                 )
     elif result == OutcomeResult.LOST:
         lost_reason = _choice(LostReason, data.lost_reason, "lost_reason", errors, required=True)
@@ -124,14 +127,14 @@ def clean_outcome(data: OutcomeData, *, offer_currency: str, now: datetime) -> C
     elif result == OutcomeResult.FOLLOW_UP:
         next_step = _text(data.next_step, "next_step", errors, 1000)
         if not next_step and "next_step" not in errors:
-            errors["next_step"] = "Say what you agreed with the prospect."
+            errors["next_step"] = _("Say what you agreed with the prospect.")
         next_step_at = data.next_step_at
         if next_step_at is None:
-            errors["next_step_at"] = "Give the date of the next step."
+            errors["next_step_at"] = _("Give the date of the next step.")
         elif next_step_at.tzinfo is None or next_step_at <= now:
-            errors["next_step_at"] = "The next step must be in the future."
+            errors["next_step_at"] = _("The next step must be in the future.")
     if errors:
-        message = next(iter(errors.values())) if len(errors) == 1 else "Please correct the highlighted fields."
+        message = next(iter(errors.values())) if len(errors) == 1 else _("Please correct the highlighted fields.")
         raise ValidationError(message, field_errors=errors)
     assert result is not None
     return CleanOutcome(

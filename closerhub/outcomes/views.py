@@ -285,7 +285,9 @@ def resolve(outcome_id: int) -> Response | tuple[str, int]:
         value = None
         if form.action.data == "adjust":
             if not (form.deal_value.data or "").strip():
-                raise ValidationError("Enter the adjusted value.", field_errors={"deal_value": "Enter the value."})
+                raise ValidationError(
+                    _("Enter the adjusted value."), field_errors={"deal_value": _("Enter the value.")}
+                )
             value = parse_money(
                 form.deal_value.data,
                 outcome.deal_currency or "EUR",

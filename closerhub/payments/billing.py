@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from closerhub.accounts.models import User
 from closerhub.businesses.models import Business
 from closerhub.core.errors import PermissionDenied, ValidationError
+from closerhub.core.i18n import _
 from closerhub.payments.gateway import Gateway, GatewayNotConfigured, GatewayRejected, SetupIntentInfo
 from closerhub.payments.models_stripe import BusinessBilling
 
@@ -30,13 +31,13 @@ def billing_of(session: Session, business_id: int) -> BusinessBilling | None:
 def _owned_business(session: Session, actor: User) -> Business:
     business = session.get(Business, actor.business_id) if actor.business_id else None
     if business is None or not business.is_owner(actor):
-        raise PermissionDenied("Only the owner of the business manages its payment method.")
+        raise PermissionDenied(_("Only the owner of the business manages its payment method."))
     return business
 
 
 def _require_stripe(gateway: Gateway) -> None:
     if not gateway.is_configured():
-        raise GatewayNotConfigured("Cards are not taken online on this platform: it invoices businesses manually.")
+        raise GatewayNotConfigured(_("Cards are not taken online on this platform: it invoices businesses manually."))
 
 
 def ensure_customer(session: Session, gateway: Gateway, actor: User, now: datetime) -> BusinessBilling:
@@ -82,8 +83,8 @@ def save_payment_method(
     pm_id = (payment_method_id or "").strip()
     if not _PM_ID.match(pm_id):
         raise ValidationError(
-            "The card could not be read; please enter it again.",
-            field_errors={"payment_method": "Invalid card reference."},
+            _("The card could not be read; please enter it again."),
+            field_errors={"payment_method": _("Invalid card reference.")},
         )
     row = ensure_customer(session, gateway, actor, now)
     customer = row.stripe_customer_id
@@ -92,13 +93,13 @@ def save_payment_method(
         pm = gateway.retrieve_payment_method(pm_id)
     except GatewayRejected as exc:
         raise ValidationError(
-            "That card was not found; please enter it again.", field_errors={"payment_method": "Card not found."}
+            _("That card was not found; please enter it again."), field_errors={"payment_method": _("Card not found.")}
         ) from exc
     if pm.customer is None:
         pm = gateway.attach_payment_method(pm_id, customer)
     elif pm.customer != customer:
         raise ValidationError(
-            "That card belongs to someone else.", field_errors={"payment_method": "Card of another customer."}
+            _("That card belongs to someone else."), field_errors={"payment_method": _("Card of another customer.")}
         )
     gateway.set_default_payment_method(customer, pm_id)
     row.default_payment_method_id = pm.id

@@ -35,6 +35,7 @@ from closerhub.audit.service import record as audit
 from closerhub.businesses.models import Business
 from closerhub.businesses.service import clean_text
 from closerhub.core.errors import Conflict, PermissionDenied
+from closerhub.core.i18n import N_, _
 from closerhub.notifications.service import public_url, queue_email
 from closerhub.outcomes.models import Outcome
 from closerhub.payments import ledger
@@ -62,9 +63,12 @@ STALE_PROCESSING = timedelta(minutes=15)
 PROCESSING_CHECK_DELAY = timedelta(hours=1)
 REFERENCE_MAX = 200
 
-NO_CARD_MESSAGE = "No card is saved for your business, so the commission could not be charged. Add a card to pay it."
-ACTION_MESSAGE = "Your bank asks you to confirm this payment. Update or re-enter your card so we can charge it."
-FAILED_MESSAGE = "The payment could not be completed."
+# Shown to the business (stored in ``Charge.failure_message``): translated where used, with ``_()``.
+NO_CARD_MESSAGE = N_(
+    "No card is saved for your business, so the commission could not be charged. Add a card to pay it."
+)
+ACTION_MESSAGE = N_("Your bank asks you to confirm this payment. Update or re-enter your card so we can charge it.")
+FAILED_MESSAGE = N_("The payment could not be completed.")
 
 
 # ---------------------------------------------------------------------------
@@ -88,7 +92,7 @@ def charges_query(viewer: User) -> Select[tuple[Charge]]:
     if viewer.is_admin:
         return stmt
     if viewer.business_id is None:
-        raise PermissionDenied("Only businesses and admins see charges.")
+        raise PermissionDenied(_("Only businesses and admins see charges."))
     return stmt.where(Charge.business_id == viewer.business_id)
 
 
@@ -173,7 +177,7 @@ def _attempt(
     if billing is None or not billing.has_card or not billing.stripe_customer_id:
         if not claimed:
             charge.attempts += 1
-        record_failure(session, charge, ChargeStatus.FAILED, "no_payment_method", NO_CARD_MESSAGE, None, now)
+        record_failure(session, charge, ChargeStatus.FAILED, "no_payment_method", _(NO_CARD_MESSAGE), None, now)
         return
     if not claimed:
         charge.attempts += 1
@@ -233,7 +237,7 @@ def _attempt(
         return
     except GatewayError as exc:
         charge = session.get(Charge, charge_id)  # type: ignore[assignment]
-        record_failure(session, charge, ChargeStatus.FAILED, exc.code, FAILED_MESSAGE, None, now)
+        record_failure(session, charge, ChargeStatus.FAILED, exc.code, _(FAILED_MESSAGE), None, now)
         return
     charge = session.get(Charge, charge_id)  # type: ignore[assignment]
     apply_result(session, charge, result, now)
@@ -271,10 +275,10 @@ def apply_result(session: Session, charge: Charge, result: ChargeResult, now: da
         charge.updated_at = now
     elif result.status == "requires_action":
         code = result.decline_code or "authentication_required"
-        record_failure(session, charge, ChargeStatus.REQUIRES_ACTION, code, ACTION_MESSAGE, result.message, now)
+        record_failure(session, charge, ChargeStatus.REQUIRES_ACTION, code, _(ACTION_MESSAGE), result.message, now)
     else:
         code = result.decline_code or "card_declined"
-        record_failure(session, charge, ChargeStatus.FAILED, code, FAILED_MESSAGE, result.message, now)
+        record_failure(session, charge, ChargeStatus.FAILED, code, _(FAILED_MESSAGE), result.message, now)
 
 
 def mark_succeeded(session: Session, charge: Charge, stripe_charge_id: str | None, now: datetime) -> None:
@@ -297,7 +301,10 @@ def record_failure(
     bank_message: str | None,
     now: datetime,
 ) -> None:
-    """A decline, an authentication request or no card: schedule the next attempt and tell the business."""
+    """A decline, an authentication request or no card: schedule the next attempt and tell the business.
+
+    ``message`` is already translated (``_(FAILED_MESSAGE)``…); ``bank_message`` is Stripe's, as Stripe wrote it.
+    """
     charge.status = status
     charge.last_error = code[:2000]
     charge.failure_message = f"{message} ({bank_message})" if bank_message and bank_message not in message else message
@@ -394,10 +401,13 @@ def _check_intent(session: Session, gateway: Gateway, charge: Charge, now: datet
 def mark_manual_paid(session: Session, actor: User, charge_id: object, reference: object, now: datetime) -> Charge:
     """An admin records that the business paid a manual charge (bank transfer); audited. Commits."""
     if not actor.is_admin:
-        raise PermissionDenied("Only an admin can mark a charge paid.")
+        raise PermissionDenied(_("Only an admin can mark a charge paid."))
     charge = find_charge(session, charge_id, actor)
     if charge.status != ChargeStatus.MANUAL_DUE:
-        raise Conflict(f"This charge is {charge.status.value}, not awaiting a manual payment.", code="not_manual_due")
+        raise Conflict(
+            _("This charge is %(status)s, not awaiting a manual payment.", status=charge.status.value),
+            code="not_manual_due",
+        )
     text = clean_text(reference, "reference", REFERENCE_MAX)
     before = {"status": charge.status.value}
     charge.status = ChargeStatus.MANUAL_PAID

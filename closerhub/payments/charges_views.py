@@ -19,6 +19,7 @@ from closerhub import clock
 from closerhub.accounts.models import User
 from closerhub.accounts.permissions import admin_required, business_required, login_required
 from closerhub.core.errors import DomainError, NotFound
+from closerhub.core.i18n import N_
 from closerhub.extensions import db
 from closerhub.payments import charges
 from closerhub.payments.gateway import stripe_mode
@@ -29,7 +30,7 @@ desk_bp = Blueprint("money_desk", __name__, url_prefix="/admin/money")
 
 LIST_LIMIT = 200
 # Our legal name on receipts until the company's registered details are configured.
-DEFAULT_LEGAL_NAME = "CloserHub (legal entity name to be confirmed)"
+DEFAULT_LEGAL_NAME = N_("CloserHub (legal entity name to be confirmed)")
 
 STATUS_LABELS = {
     ChargeStatus.PENDING: _l("Pending"),
@@ -79,7 +80,7 @@ def receipt(charge_id: int) -> str:
         "payments/receipt.html",
         charge=charge,
         outcome=charge.outcome,
-        legal_name=current_app.config.get("LEGAL_ENTITY_NAME") or DEFAULT_LEGAL_NAME,
+        legal_name=current_app.config.get("LEGAL_ENTITY_NAME") or _(DEFAULT_LEGAL_NAME),
     )
 
 

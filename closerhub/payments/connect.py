@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from closerhub.accounts.models import User
 from closerhub.audit.service import record as audit
 from closerhub.core.errors import PermissionDenied
+from closerhub.core.i18n import _
 from closerhub.payments.gateway import AccountState, Gateway, GatewayNotConfigured, WebhookEvent
 from closerhub.payments.models_stripe import ConnectAccount
 from closerhub.payments.webhooks import handles
@@ -84,9 +85,9 @@ def start_onboarding(
     by the next attempt, which sends the same key and gets the same account back.
     """
     if not closer.is_closer:
-        raise PermissionDenied("Only closers have a payout account.")
+        raise PermissionDenied(_("Only closers have a payout account."))
     if not gateway.is_configured():
-        raise GatewayNotConfigured("Payouts are made manually on this platform; there is nothing to set up online.")
+        raise GatewayNotConfigured(_("Payouts are made manually on this platform; there is nothing to set up online."))
     row = account_of(session, closer.id)
     if row is None:
         row = ConnectAccount(closer_id=closer.id, requirements_due=[], created_at=now, updated_at=now)

@@ -27,6 +27,7 @@ import stripe
 from flask import Flask, current_app
 
 from closerhub.core.errors import DomainError
+from closerhub.core.i18n import N_, _
 
 DEFAULT_RETRIES = 2
 DEFAULT_TIMEOUT = 20.0
@@ -35,6 +36,8 @@ WEBHOOK_TOLERANCE_SECONDS = 300  # Stripe's own default: older signed timestamps
 # ---------------------------------------------------------------------------
 # Our exceptions (a user-facing message each; the SDK's error stays in __cause__)
 # ---------------------------------------------------------------------------
+# Messages are translated where raised; a ``user_message`` from Stripe is passed on as Stripe wrote it.
+# Titles are only marked (``N_``): whoever shows one translates it with ``_(exc.title)``.
 
 
 class GatewayError(DomainError):
@@ -42,7 +45,7 @@ class GatewayError(DomainError):
 
     status = 502
     code = "payment_gateway_error"
-    title = "Payment provider error"
+    title = N_("Payment provider error")
 
 
 class GatewayNotConfigured(GatewayError):
@@ -50,7 +53,7 @@ class GatewayNotConfigured(GatewayError):
 
     status = 503
     code = "payments_manual_mode"
-    title = "Online payments are not set up"
+    title = N_("Online payments are not set up")
 
 
 class GatewayUnavailable(GatewayError):
@@ -59,7 +62,7 @@ class GatewayUnavailable(GatewayError):
 
     status = 503
     code = "payment_gateway_unavailable"
-    title = "Payment provider unavailable"
+    title = N_("Payment provider unavailable")
 
 
 class PaymentDeclined(GatewayError):
@@ -67,7 +70,7 @@ class PaymentDeclined(GatewayError):
 
     status = 402
     code = "payment_declined"
-    title = "Payment declined"
+    title = N_("Payment declined")
 
     def __init__(self, message: str, *, decline_code: str | None = None, stripe_code: str | None = None):
         super().__init__(message)
@@ -80,7 +83,7 @@ class IdempotencyConflict(GatewayError):
 
     status = 409
     code = "idempotency_conflict"
-    title = "Conflicting retry"
+    title = N_("Conflicting retry")
 
 
 class GatewayRejected(GatewayError):
@@ -99,7 +102,7 @@ class WebhookSignatureInvalid(DomainError):
 
     status = 400
     code = "webhook_signature_invalid"
-    title = "Invalid webhook"
+    title = N_("Invalid webhook")
 
 
 # ---------------------------------------------------------------------------
@@ -219,7 +222,12 @@ class WebhookEvent:
 # Error mapping
 # ---------------------------------------------------------------------------
 
-_UNAVAILABLE_MESSAGE = "The payment provider could not be reached. Nothing was charged twice; please try again shortly."
+_UNAVAILABLE_MESSAGE = N_(
+    "The payment provider could not be reached. Nothing was charged twice; please try again shortly."
+)
+_DECLINED_MESSAGE = N_("The card was declined.")
+_REFUSED_MESSAGE = N_("The payment provider refused the request.")
+_NOT_A_STRIPE_EVENT = N_("The webhook body is not a Stripe event.")
 
 
 def _map_error(exc: stripe.StripeError) -> GatewayError:
@@ -227,25 +235,25 @@ def _map_error(exc: stripe.StripeError) -> GatewayError:
     if isinstance(exc, stripe.CardError):
         err = exc.error
         return PaymentDeclined(
-            exc.user_message or "The card was declined.",
+            exc.user_message or _(_DECLINED_MESSAGE),
             decline_code=getattr(err, "decline_code", None) if err else None,
             stripe_code=exc.code,
         )
     if isinstance(exc, stripe.IdempotencyError):
-        return IdempotencyConflict("This payment request conflicts with an earlier one and was not sent again.")
+        return IdempotencyConflict(_("This payment request conflicts with an earlier one and was not sent again."))
     if isinstance(exc, (stripe.APIConnectionError, stripe.RateLimitError)):
-        return GatewayUnavailable(_UNAVAILABLE_MESSAGE)
+        return GatewayUnavailable(_(_UNAVAILABLE_MESSAGE))
     if isinstance(exc, stripe.AuthenticationError):
-        return GatewayError("The platform's payment settings are wrong; an administrator has to fix them.")
+        return GatewayError(_("The platform's payment settings are wrong; an administrator has to fix them."))
     if isinstance(exc, stripe.InvalidRequestError):
         return GatewayRejected(
-            exc.user_message or "The payment provider refused the request.",
+            exc.user_message or _(_REFUSED_MESSAGE),
             stripe_code=exc.code,
             param=exc.param,
         )
     if isinstance(exc, stripe.APIError) or (exc.http_status or 0) >= 500:
-        return GatewayUnavailable(_UNAVAILABLE_MESSAGE)
-    return GatewayError(exc.user_message or "The payment provider refused the request.")
+        return GatewayUnavailable(_(_UNAVAILABLE_MESSAGE))
+    return GatewayError(exc.user_message or _(_REFUSED_MESSAGE))
 
 
 def _ts(value: int | None) -> datetime:
@@ -364,7 +372,7 @@ class Gateway:
     @property
     def client(self) -> stripe.StripeClient:
         if self._client is None:
-            raise GatewayNotConfigured("Online payments are not set up on this platform; it works in manual mode.")
+            raise GatewayNotConfigured(_("Online payments are not set up on this platform; it works in manual mode."))
         return self._client
 
     def _call(self, fn: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
@@ -506,7 +514,7 @@ class Gateway:
                 amount=amount,
                 currency=currency.lower(),
                 decline_code=(getattr(err, "decline_code", None) if err else None) or exc.code,
-                message=exc.user_message or "The card was declined.",
+                message=exc.user_message or _(_DECLINED_MESSAGE),
             )
         except stripe.StripeError as exc:
             raise _map_error(exc) from exc
@@ -606,15 +614,15 @@ class Gateway:
         Works without an API key: verifying needs only the endpoint's signing secret.
         """
         if not secret:
-            raise WebhookSignatureInvalid("Webhooks are not configured on this platform.")
+            raise WebhookSignatureInvalid(_("Webhooks are not configured on this platform."))
         try:
             text = payload.decode("utf-8") if isinstance(payload, bytes | bytearray) else payload
         except UnicodeDecodeError as exc:
-            raise WebhookSignatureInvalid("The webhook body is not a Stripe event.") from exc
+            raise WebhookSignatureInvalid(_(_NOT_A_STRIPE_EVENT)) from exc
         try:
             stripe.WebhookSignature.verify_header(text, sig_header, secret, tolerance)
         except stripe.SignatureVerificationError as exc:
-            raise WebhookSignatureInvalid("The webhook signature is invalid or too old.") from exc
+            raise WebhookSignatureInvalid(_("The webhook signature is invalid or too old.")) from exc
         try:
             body = json.loads(text)
             return WebhookEvent(
@@ -626,7 +634,7 @@ class Gateway:
                 payload=body,
             )
         except (ValueError, KeyError, TypeError) as exc:
-            raise WebhookSignatureInvalid("The webhook body is not a Stripe event.") from exc
+            raise WebhookSignatureInvalid(_(_NOT_A_STRIPE_EVENT)) from exc
 
 
 def sign_webhook_payload(payload: str, secret: str, timestamp: int | None = None) -> str:

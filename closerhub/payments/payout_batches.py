@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from closerhub.accounts.models import User
 from closerhub.audit.service import record
 from closerhub.core.errors import Conflict, NotFound, PermissionDenied
+from closerhub.core.i18n import _
 from closerhub.core.money import Money
 from closerhub.payments.models_payouts import IN_FLIGHT, Payout, PayoutNotice, PayoutRun, PayoutStatus
 
@@ -21,11 +22,11 @@ from closerhub.payments.models_payouts import IN_FLIGHT, Payout, PayoutNotice, P
 def payouts_query(viewer: User, *, closer_id: int | None = None, status: str | None = None) -> Select[tuple[Payout]]:
     """Payouts ``viewer`` may see (a closer: their own; an admin: anyone's, optionally one closer's)."""
     if not (viewer.is_admin or viewer.is_closer):
-        raise PermissionDenied("Only closers and admins have payouts.")
+        raise PermissionDenied(_("Only closers and admins have payouts."))
     stmt = select(Payout)
     if viewer.is_closer:
         if closer_id is not None and closer_id != viewer.id:
-            raise PermissionDenied("Closers can only read their own payouts.")
+            raise PermissionDenied(_("Closers can only read their own payouts."))
         closer_id = viewer.id
     if closer_id is not None:
         stmt = stmt.where(Payout.closer_id == closer_id)
@@ -38,7 +39,7 @@ def get_run(session: Session, run_id: object) -> PayoutRun:
     """A run by id (admins only reach this), or NotFound."""
     run = session.get(PayoutRun, run_id) if isinstance(run_id, int) and 0 < run_id < 2**31 else None
     if run is None:
-        raise NotFound("No such payout run.")
+        raise NotFound(_("No such payout run."))
     return run
 
 
@@ -114,11 +115,11 @@ def mark_batch_paid(session: Session, actor: User, run_id: object, now: datetime
     Audited; commits once; returns how many payouts changed. Conflict when nothing is left to mark.
     """
     if not actor.is_admin:
-        raise PermissionDenied("Only admins mark payout batches paid.")
+        raise PermissionDenied(_("Only admins mark payout batches paid."))
     run = get_run(session, run_id)
     pending = [p for p in run.payouts if p.status is PayoutStatus.MANUAL_PENDING]
     if not pending:
-        raise Conflict("This batch has nothing left to mark paid.")
+        raise Conflict(_("This batch has nothing left to mark paid."))
     changed = session.execute(
         update(Payout)
         .where(Payout.run_id == run.id, Payout.status == PayoutStatus.MANUAL_PENDING)
@@ -127,7 +128,7 @@ def mark_batch_paid(session: Session, actor: User, run_id: object, now: datetime
     ).rowcount  # type: ignore[attr-defined]
     if not changed:  # another admin marked it in the meantime
         session.rollback()
-        raise Conflict("This batch has nothing left to mark paid.")
+        raise Conflict(_("This batch has nothing left to mark paid."))
     run.marked_paid_at = now
     run.marked_paid_by_id = actor.id
     totals: dict[str, int] = {}

@@ -39,6 +39,7 @@ from closerhub import clock
 from closerhub.accounts.models import User
 from closerhub.audit.service import record
 from closerhub.core.errors import Conflict
+from closerhub.core.i18n import _
 from closerhub.payments import ledger
 from closerhub.payments.connect import account_of, can_receive_payouts
 from closerhub.payments.gateway import (
@@ -360,7 +361,7 @@ def run_payouts(
         session.commit()
     except IntegrityError as exc:
         session.rollback()
-        raise Conflict("The payout run of this day has already started.") from exc
+        raise Conflict(_("The payout run of this day has already started.")) from exc
     report = RunReport(run.id, mode)
     if mode is RunMode.STRIPE:
         report.repaired = repair_stuck(session, gateway, now, exclude_run=run.id)

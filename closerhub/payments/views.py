@@ -178,8 +178,6 @@ def save_payment_method() -> tuple[str, int] | Response:
         db.session.rollback()
         flash(exc.message, "error")
         return _render_billing(422, error=exc.message)
-    flash(
-        _("Card saved: %(brand)s ending in %(last4)s.", brand=(row.card_brand or "card").title(), last4=row.card_last4),
-        "success",
-    )
+    brand = (row.card_brand or _("card")).title()  # Stripe's brand ("visa"), else the word in the reader's language
+    flash(_("Card saved: %(brand)s ending in %(last4)s.", brand=brand, last4=row.card_last4), "success")
     return redirect(url_for("billing.show_billing"))

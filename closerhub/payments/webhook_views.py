@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 
 from closerhub import clock
 from closerhub.api.problems import problem_response
+from closerhub.core.i18n import _
 from closerhub.extensions import db
 from closerhub.payments.gateway import Gateway, WebhookSignatureInvalid
 from closerhub.payments.webhooks import Receipt, receive_event
@@ -31,8 +32,9 @@ def receive() -> Response | tuple[Response, int]:
             current_app.config.get("STRIPE_WEBHOOK_SECRET", ""),
         )
     except WebhookSignatureInvalid as exc:
-        return problem_response(400, exc.title, exc.message, code=exc.code)
+        return problem_response(400, _(exc.title), exc.message, code=exc.code)
     receipt = receive_event(db.session, event, clock.utcnow())
     if receipt is Receipt.FAILED:
-        return problem_response(500, "Webhook handler failed", "The event was stored and will be retried.")
+        # The title stays English: without a code it names the problem type (``/problems/webhook-handler-failed``).
+        return problem_response(500, "Webhook handler failed", _("The event was stored and will be retried."))
     return jsonify({"id": event.id, "received": True, "result": receipt.value}), 200

@@ -18,6 +18,7 @@ from closerhub import clock
 from closerhub.accounts.models import User
 from closerhub.audit.service import record
 from closerhub.core.errors import PermissionDenied, ValidationError
+from closerhub.core.i18n import N_, _
 from closerhub.platform_settings.models import PlatformSetting
 
 
@@ -44,8 +45,8 @@ SPECS: dict[str, SettingSpec] = {
             "PLATFORM_FEE_BPS",
             0,
             5000,
-            "Platform fee (basis points of the commission)",
-            "Charged to the business on top of the commission; 1000 = 10 %.",
+            N_("Platform fee (basis points of the commission)"),
+            N_("Charged to the business on top of the commission; 1000 = 10 %."),
             1000,
         ),
         SettingSpec(
@@ -53,8 +54,8 @@ SPECS: dict[str, SettingSpec] = {
             "CLAWBACK_DAYS",
             0,
             180,
-            "Clawback hold (days)",
-            "How long a closer's earning stays on hold after the charge before it can be paid out.",
+            N_("Clawback hold (days)"),
+            N_("How long a closer's earning stays on hold after the charge before it can be paid out."),
             14,
         ),
         SettingSpec(
@@ -62,8 +63,8 @@ SPECS: dict[str, SettingSpec] = {
             "CONFIRM_DAYS",
             1,
             60,
-            "Confirmation window (days)",
-            "How long a business has to confirm or dispute a won deal before it confirms itself.",
+            N_("Confirmation window (days)"),
+            N_("How long a business has to confirm or dispute a won deal before it confirms itself."),
             7,
         ),
         SettingSpec(
@@ -71,8 +72,8 @@ SPECS: dict[str, SettingSpec] = {
             "PAYOUT_MINIMUM",
             0,
             10_000_000,
-            "Payout minimum (minor units)",
-            "The smallest available balance paid out in a run; 5000 = 50.00 EUR.",
+            N_("Payout minimum (minor units)"),
+            N_("The smallest available balance paid out in a run; 5000 = 50.00 EUR."),
             5000,
         ),
         SettingSpec(
@@ -80,8 +81,8 @@ SPECS: dict[str, SettingSpec] = {
             "PAYOUT_WEEKDAY",
             0,
             6,
-            "Payout weekday (0 = Monday … 6 = Sunday)",
-            "The day of the week the payout run transfers available balances.",
+            N_("Payout weekday (0 = Monday … 6 = Sunday)"),
+            N_("The day of the week the payout run transfers available balances."),
             0,
         ),
     )
@@ -120,7 +121,7 @@ def _clean(spec: SettingSpec, raw: object) -> int:
     except ValueError:
         value = None
     if value is None or not spec.minimum <= value <= spec.maximum:
-        message = f"Give a whole number from {spec.minimum} to {spec.maximum}."
+        message = _("Give a whole number from %(low)d to %(high)d.", low=spec.minimum, high=spec.maximum)
         raise ValidationError(message, field_errors={spec.key: message})
     return value
 
@@ -131,10 +132,12 @@ def update_settings(session: Session, admin: User, values: Mapping[str, object])
     Returns the keys that changed with their new values (an unchanged value writes nothing).
     """
     if not admin.is_admin:
-        raise PermissionDenied("Only admins can change platform settings.")
+        raise PermissionDenied(_("Only admins can change platform settings."))
     unknown = [key for key in values if key not in SPECS]
     if unknown:
-        raise ValidationError(f"Unknown setting {unknown[0]!r}.", field_errors={unknown[0]: "Unknown setting."})
+        raise ValidationError(
+            _("Unknown setting %(key)s.", key=repr(unknown[0])), field_errors={unknown[0]: _("Unknown setting.")}
+        )
     errors: dict[str, str] = {}
     clean: dict[str, int] = {}
     for key, raw in values.items():
@@ -143,7 +146,7 @@ def update_settings(session: Session, admin: User, values: Mapping[str, object])
         except ValidationError as exc:
             errors.update(exc.field_errors)
     if errors:
-        message = next(iter(errors.values())) if len(errors) == 1 else "Please correct the highlighted fields."
+        message = next(iter(errors.values())) if len(errors) == 1 else _("Please correct the highlighted fields.")
         raise ValidationError(message, field_errors=errors)
     current = all_settings(session)
     now = clock.utcnow()

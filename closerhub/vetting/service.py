@@ -16,6 +16,7 @@ from closerhub.accounts.models import Role, User
 from closerhub.audit.service import record
 from closerhub.businesses.service import clean_text
 from closerhub.core.errors import Conflict, NotFound, ValidationError
+from closerhub.core.i18n import N_, _
 from closerhub.db import get_by_id
 from closerhub.notifications.service import public_url, queue_email
 from closerhub.vetting.models import CHECKLIST, CloserVetting, VettingStatus, new_vetting
@@ -33,6 +34,17 @@ _ALLOWED_FROM = {
     VettingStatus.APPROVED: {VettingStatus.IN_REVIEW, VettingStatus.CHANGES_REQUESTED, VettingStatus.REJECTED},
     VettingStatus.CHANGES_REQUESTED: {VettingStatus.IN_REVIEW, VettingStatus.APPROVED},
     VettingStatus.REJECTED: {VettingStatus.IN_REVIEW, VettingStatus.CHANGES_REQUESTED, VettingStatus.APPROVED},
+}
+# The refused decisions (not in ``_ALLOWED_FROM``), each as a whole sentence: (current, target) → message.
+_NOT_NOW = {
+    (VettingStatus.APPROVED, VettingStatus.APPROVED): N_("This closer is approved; they cannot be approved now."),
+    (VettingStatus.CHANGES_REQUESTED, VettingStatus.CHANGES_REQUESTED): N_(
+        "This closer is changes requested; they cannot be changes requested now."
+    ),
+    (VettingStatus.REJECTED, VettingStatus.CHANGES_REQUESTED): N_(
+        "This closer is rejected; they cannot be changes requested now."
+    ),
+    (VettingStatus.REJECTED, VettingStatus.REJECTED): N_("This closer is rejected; they cannot be rejected now."),
 }
 _EMAIL = {
     VettingStatus.APPROVED: "vetting_approved",
@@ -65,7 +77,7 @@ def is_approved(session: Session, closer_id: int) -> bool:
 def _closer(session: Session, closer_id: object) -> User:
     user = get_by_id(session, User, closer_id)
     if user is None or user.role != Role.CLOSER:
-        raise NotFound("Closer not found.")
+        raise NotFound(_("Closer not found."))
     return user
 
 
@@ -103,11 +115,11 @@ def decide(
     every decision.
     """
     if not admin.is_admin:
-        raise NotFound("Closer not found.")
+        raise NotFound(_("Closer not found."))
     closer = _closer(session, closer_id)
     if decision not in DECISIONS:
         raise ValidationError(
-            "Choose approve, request changes or reject.", field_errors={"decision": "Unknown decision."}
+            _("Choose approve, request changes or reject."), field_errors={"decision": _("Unknown decision.")}
         )
     target = DECISIONS[str(decision)]
     existing = session.get(CloserVetting, closer.id)
@@ -115,15 +127,15 @@ def decide(
     row = _row(session, closer)
     current = row.status or VettingStatus.IN_REVIEW
     if current not in _ALLOWED_FROM[target]:
-        raise Conflict(
-            f"This closer is {current.value.replace('_', ' ')}; they cannot be {target.value.replace('_', ' ')} now.",
-            code="illegal_transition",
-        )
+        raise Conflict(_(_NOT_NOW[(current, target)]), code="illegal_transition")
     if target == VettingStatus.APPROVED and closer.email_verified_at is None:
         # An approved closer gets booked: we must know we can reach them before vouching for them.
         raise Conflict(
-            f"{closer.name} has not verified their email address yet: they cannot be approved until they do. "
-            "You can resend the verification email from their account page.",
+            _(
+                "%(name)s has not verified their email address yet: they cannot be approved until they do. "
+                "You can resend the verification email from their account page.",
+                name=closer.name,
+            ),
             code="email_not_verified",
         )
     ticks = {item: bool(checklist.get(item)) if checklist else False for item in CHECKLIST}
@@ -139,11 +151,11 @@ def decide(
         errors.update(exc.field_errors)
         note = None
     if target != VettingStatus.APPROVED and not text and "reason" not in errors:
-        errors["reason"] = "Give a reason: the closer reads it."
+        errors["reason"] = _("Give a reason: the closer reads it.")
     if target == VettingStatus.APPROVED and not all(ticks.values()):
-        errors["checklist"] = "Tick every item of the checklist before approving."
+        errors["checklist"] = _("Tick every item of the checklist before approving.")
     if errors:
-        message = next(iter(errors.values())) if len(errors) == 1 else "Please correct the highlighted fields."
+        message = next(iter(errors.values())) if len(errors) == 1 else _("Please correct the highlighted fields.")
         raise ValidationError(message, field_errors=errors)
     now = clock.utcnow()
     row.status = target
@@ -177,10 +189,10 @@ def _tell(session: Session, closer: User, row: CloserVetting) -> None:
 def resubmit(session: Session, closer: User) -> CloserVetting:
     """The closer, having made the requested changes, asks for a new review."""
     if not closer.is_closer:
-        raise NotFound("Closer not found.")
+        raise NotFound(_("Closer not found."))
     row = _row(session, closer)
     if row.status != VettingStatus.CHANGES_REQUESTED:
-        raise Conflict("A new review can be asked only after changes were requested.", code="illegal_transition")
+        raise Conflict(_("A new review can be asked only after changes were requested."), code="illegal_transition")
     before = _snapshot(row)
     row.status = VettingStatus.IN_REVIEW
     row.submitted_at = clock.utcnow()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from closerhub.accounts.models import User
@@ -15,8 +16,9 @@ def test_a_closer_signs_up_logs_out_logs_back_in_and_sees_the_dashboard(page) ->
     page.goto("/")
     page.get_by_role("link", name="I am a closer").click()
     assert page.get_by_label("a closer looking for work").is_checked()
-    # The browser's zone (America/New_York in this context) is filled in by JavaScript.
-    assert page.get_by_label("Time zone").input_value() == "America/New_York"
+    # The browser's zone (America/New_York in this context) is filled in by JavaScript, which may
+    # run a moment after the click returns: expect() waits for it (an assert raced it under load).
+    expect(page.get_by_label("Time zone")).to_have_value("America/New_York")
     page.get_by_label("Your name").fill("Zoé Closer")
     page.get_by_label("Email").fill("zoe@example.com")
     page.get_by_label("Password").fill("a-long-enough-password")

@@ -31,7 +31,7 @@ def verify_link(address: str) -> str:
     db.session.commit()
     body = db.session.scalar(
         select(OutboxMessage.text_body)
-        .where(OutboxMessage.to_address == address, OutboxMessage.template == "verify_email")
+        .where(OutboxMessage.to_address == address, OutboxMessage.text_body.contains("/verify-email/"))
         .order_by(OutboxMessage.id.desc())
     )
     return re.search(r"https?://[^/\s]+(/verify-email/\S+)", body).group(1)

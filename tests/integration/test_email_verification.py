@@ -36,7 +36,7 @@ def verify_emails(to: str) -> list[OutboxMessage]:
     return list(
         db.session.scalars(
             select(OutboxMessage)
-            .where(OutboxMessage.to_address == to, OutboxMessage.template == "verify_email")
+            .where(OutboxMessage.to_address == to, OutboxMessage.text_body.contains("/verify-email/"))
             .order_by(OutboxMessage.id)
         )
     )
@@ -64,12 +64,17 @@ def newcomer(make_user: UserFactory) -> User:
 # --- sending ---------------------------------------------------------------------------------
 
 
-def test_signing_up_on_the_web_emails_a_verification_link_in_the_users_language(client: FlaskClient) -> None:
+def test_signing_up_on_the_web_sends_one_welcome_email_with_the_verification_link_in_the_users_language(
+    client: FlaskClient,
+) -> None:
     assert client.post("/signup", data=SIGNUP).status_code == 302
-    [message] = verify_emails("lea@example.com")
-    assert message.language == "fr" and "/verify-email/" in message.html_body
-    assert message.subject == "Confirmez votre adresse e-mail pour CloserHub"
+    # One email, not a welcome and then a second one to confirm the address.
+    [message] = db.session.scalars(select(OutboxMessage).where(OutboxMessage.to_address == "lea@example.com")).all()
+    assert message.template == "welcome" and message.language == "fr"
+    assert message.subject == "Bienvenue sur CloserHub, Léa Dupont"
+    assert "/verify-email/" in message.html_body and "Confirmer mon adresse e-mail" in message.html_body
     assert "Ce lien expire dans 3 jours." in message.text_body
+    assert message.text_body.index("/verify-email/") < message.text_body.index("/dashboard")  # the link comes first
     user = db.session.scalar(select(User).where(User.email == "lea@example.com"))
     assert user.email_verified_at is None
 
@@ -79,7 +84,8 @@ def test_signing_up_through_the_api_emails_a_verification_link_and_says_unverifi
     response = client.post("/api/v1/signup", json=body)
     assert response.status_code == 201 and response.json["email_verified"] is False
     [message] = verify_emails("api@example.com")
-    assert message.language == "en" and message.subject == "Confirm your email address for CloserHub"
+    assert message.language == "en" and message.subject == "Welcome to CloserHub, Léa Dupont"
+    assert "First, please confirm that api@example.com is your email address" in message.text_body
 
 
 def test_changing_the_email_sends_a_link_to_the_new_address_and_unverifies(client: FlaskClient, app: Flask) -> None:

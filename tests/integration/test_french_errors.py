@@ -1,0 +1,84 @@
+"""A French reader gets the errors raised deep in the services in French: on the booking page, in the API.
+
+The messages come from `booking/`, `core/` and the services through `closerhub.core.i18n`; the
+language is the user's setting, else the browser's (`Accept-Language`)."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from flask.testing import FlaskClient
+
+from closerhub.extensions import db
+from tests.integration.booking_setup import frozen, lead_data, setting, snapshot
+from tests.integration.test_api_accounts import bearer
+from tests.integration.test_booking_pages import key, prospect_form, text
+
+__all__ = ["frozen", "setting"]  # fixtures
+
+FRENCH = {"Accept-Language": "fr-FR,fr;q=0.9"}
+PHONE_NEEDED_EN = "A phone call needs the prospect's phone number"
+PHONE_NEEDED_FR = "Un appel téléphonique nécessite le numéro de téléphone du prospect"
+OUTSIDE_HOURS_FR = "2026-06-02 05:00 (Europe/Paris) ne fait pas partie des créneaux disponibles du closer"
+
+
+def field_error(problem: dict[str, Any], field: str) -> str:
+    (message,) = [e["message"] for e in problem["errors"] if e["field"] == field]
+    return str(message)
+
+
+def _phone_call_without_a_number(setting: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "engagement_id": setting["engagement"].id,
+        "start": "2026-06-02T07:00:00Z",
+        "channel": "phone",
+        "lead": lead_data(phone=None),
+    }
+
+
+def test_a_french_prospect_reads_the_booking_services_refusals_in_french(
+    client: FlaskClient, setting: dict[str, Any]
+) -> None:
+    before = snapshot()
+    url = f"/book/{key(setting)}/confirm?tz=Europe/Paris"
+    french = client.post(url, data=prospect_form(channel="phone", phone=""), headers=FRENCH)
+    assert french.status_code == 422
+    assert PHONE_NEEDED_FR in text(french) and PHONE_NEEDED_EN not in text(french)
+    # The start check of booking/slots.py: 03:00 UTC is before the closer's hours.
+    outside = client.post(url, data=prospect_form(start="2026-06-02T03:00:00Z"), headers=FRENCH)
+    assert outside.status_code == 422 and OUTSIDE_HOURS_FR in text(outside)
+    english = client.post(url, data=prospect_form(channel="phone", phone=""))
+    assert PHONE_NEEDED_EN in html.unescape(text(english))  # the same refusal, to an English browser
+    assert snapshot() == before
+
+
+def test_a_funnel_without_a_user_gets_the_api_errors_in_the_browsers_language(
+    client: FlaskClient, setting: dict[str, Any]
+) -> None:
+    before = snapshot()
+    body = {**_phone_call_without_a_number(setting), "booking_key": setting["offer"].booking_key}
+    del body["engagement_id"]
+    english = client.post("/api/v1/appointments", json=body)
+    french = client.post("/api/v1/appointments", json=body, headers=FRENCH)
+    assert english.status_code == french.status_code == 422
+    en, fr = english.get_json(), french.get_json()
+    assert en["code"] == fr["code"] and en["type"] == fr["type"]  # what a program reads does not change
+    assert (en["title"], fr["title"]) == ("Invalid input", "Saisie invalide")
+    assert PHONE_NEEDED_EN in field_error(en, "lead.phone") and PHONE_NEEDED_FR in field_error(fr, "lead.phone")
+    assert snapshot() == before
+
+
+def test_a_token_owners_language_wins_over_the_clients(client: FlaskClient, setting: dict[str, Any]) -> None:
+    owner = setting["owner"]
+    english = client.post("/api/v1/appointments", json=_phone_call_without_a_number(setting), headers=bearer(owner))
+    assert PHONE_NEEDED_EN in field_error(english.get_json(), "lead.phone")
+    owner.language = "fr"
+    db.session.commit()
+    french = client.post(
+        "/api/v1/appointments",
+        json=_phone_call_without_a_number(setting),
+        headers={**bearer(owner), "Accept-Language": "en"},  # as on the web: the user's setting, then the browser
+    )
+    assert french.status_code == 422 and french.get_json()["title"] == "Saisie invalide"
+    assert PHONE_NEEDED_FR in field_error(french.get_json(), "lead.phone")
