@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Flask, current_app, g, has_request_context, request, session
+from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import format_datetime, get_locale, get_translations
 from flask_login import current_user
 
@@ -19,9 +19,12 @@ def select_locale() -> str | None:
         return None  # the worker, the CLI: the default (English) unless a caller forces a locale
     if current_user and current_user.is_authenticated:
         return current_user.language
-    api_user = g.get("api_user")  # an API request's token owner (api.auth), like a logged-in user
-    if api_user is not None:
-        return api_user.language
+    if request.blueprint == "api":
+        from closerhub.api.auth import token_owner_for_locale  # here: the API loads after the i18n set-up
+
+        api_user = token_owner_for_locale()  # the token's owner, like a logged-in user
+        if api_user is not None:
+            return api_user.language
     if session.get("lang") in current_app.config["LANGUAGES"]:
         return session["lang"]
     return request.accept_languages.best_match(current_app.config["LANGUAGES"]) or "en"

@@ -17,6 +17,7 @@ from closerhub.core.errors import Conflict, DomainError, ValidationError
 from closerhub.core.tz import all_zones
 from closerhub.extensions import db, limiter, login_manager
 from closerhub.forms_util import show_errors
+from closerhub.i18n import current_locale
 from closerhub.notifications.service import public_url
 
 bp = Blueprint("accounts", __name__)
@@ -57,6 +58,8 @@ def signup() -> str | Response:
     form = forms.SignupForm()
     if request.method == "GET" and request.args.get("role") in ("closer", "business"):
         form.role.data = request.args["role"]
+    if request.method == "GET":
+        form.language.data = current_locale()  # the language the page is read in (was: always English)
     if form.validate_on_submit():
         try:
             user = service.signup(

@@ -36,7 +36,13 @@ def bearer_secret() -> str | None:
 
 
 def authenticate_request() -> User:
-    """The user of the request's bearer token (also kept on ``g``); AuthenticationFailed otherwise."""
+    """The user of the request's bearer token (also kept on ``g``); AuthenticationFailed otherwise.
+
+    Once known, the user is reused for the rest of the request (one token lookup).
+    """
+    known = g.get("api_user")
+    if known is not None:
+        return known
     secret = bearer_secret()
     if secret is None:
         raise AuthenticationFailed(
@@ -46,6 +52,26 @@ def authenticate_request() -> User:
     g.api_user = user
     refresh_babel()  # the token's owner is known now: their language (i18n.select_locale), not the browser's
     return user
+
+
+def token_owner_for_locale() -> User | None:
+    """The token's owner, for choosing the language of a message (``i18n.select_locale``), or None.
+
+    A public route (a booking with a token) checks its body before its view authenticates:
+    its refusals are then the first to need the language. Costs nothing on a request that
+    translates nothing; a bad token is left to the view (None here, the browser's language).
+    """
+    if g.get("api_user") is not None:
+        return g.api_user
+    if bearer_secret() is None or g.get("_resolving_locale"):
+        return None
+    g._resolving_locale = True  # the token check's own messages must not ask for the language again
+    try:
+        return authenticate_request()
+    except AuthenticationFailed:
+        return None
+    finally:
+        g._resolving_locale = False
 
 
 def check_role(user: User, allowed: Iterable[Role | str]) -> None:

@@ -39,6 +39,7 @@ from closerhub.core.errors import DomainError, NotFound
 from closerhub.core.tz import all_zones, to_local
 from closerhub.extensions import db, limiter
 from closerhub.forms_util import show_errors
+from closerhub.i18n import current_locale
 from closerhub.notifications.service import public_url
 
 bp = Blueprint("booking_public", __name__)
@@ -165,6 +166,7 @@ def confirm(key: str) -> Response | tuple[str, int]:
     form.timezone.choices = [(z, z) for z in sorted(all_zones())]
     if not form.is_submitted():
         form.timezone.data = zone
+        form.language.data = current_locale()  # emails in the language the page is read in (was: English)
     form.start.data = iso_z(start)
     answers, answer_errors = _answers(offer)
     context: dict[str, Any] = {

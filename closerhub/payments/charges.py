@@ -26,6 +26,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
+from flask_babel import force_locale
 from sqlalchemy import Select, and_, or_, select, update
 from sqlalchemy.orm import Session
 
@@ -63,7 +64,7 @@ STALE_PROCESSING = timedelta(minutes=15)
 PROCESSING_CHECK_DELAY = timedelta(hours=1)
 REFERENCE_MAX = 200
 
-# Shown to the business (stored in ``Charge.failure_message``): translated where used, with ``_()``.
+# Shown to the business (stored in ``Charge.failure_message``, in its language: see ``record_failure``).
 NO_CARD_MESSAGE = N_(
     "No card is saved for your business, so the commission could not be charged. Add a card to pay it."
 )
@@ -177,7 +178,7 @@ def _attempt(
     if billing is None or not billing.has_card or not billing.stripe_customer_id:
         if not claimed:
             charge.attempts += 1
-        record_failure(session, charge, ChargeStatus.FAILED, "no_payment_method", _(NO_CARD_MESSAGE), None, now)
+        record_failure(session, charge, ChargeStatus.FAILED, "no_payment_method", NO_CARD_MESSAGE, None, now)
         return
     if not claimed:
         charge.attempts += 1
@@ -237,7 +238,7 @@ def _attempt(
         return
     except GatewayError as exc:
         charge = session.get(Charge, charge_id)  # type: ignore[assignment]
-        record_failure(session, charge, ChargeStatus.FAILED, exc.code, _(FAILED_MESSAGE), None, now)
+        record_failure(session, charge, ChargeStatus.FAILED, exc.code, FAILED_MESSAGE, None, now)
         return
     charge = session.get(Charge, charge_id)  # type: ignore[assignment]
     apply_result(session, charge, result, now)
@@ -275,10 +276,10 @@ def apply_result(session: Session, charge: Charge, result: ChargeResult, now: da
         charge.updated_at = now
     elif result.status == "requires_action":
         code = result.decline_code or "authentication_required"
-        record_failure(session, charge, ChargeStatus.REQUIRES_ACTION, code, _(ACTION_MESSAGE), result.message, now)
+        record_failure(session, charge, ChargeStatus.REQUIRES_ACTION, code, ACTION_MESSAGE, result.message, now)
     else:
         code = result.decline_code or "card_declined"
-        record_failure(session, charge, ChargeStatus.FAILED, code, _(FAILED_MESSAGE), result.message, now)
+        record_failure(session, charge, ChargeStatus.FAILED, code, FAILED_MESSAGE, result.message, now)
 
 
 def mark_succeeded(session: Session, charge: Charge, stripe_charge_id: str | None, now: datetime) -> None:
@@ -303,10 +304,13 @@ def record_failure(
 ) -> None:
     """A decline, an authentication request or no card: schedule the next attempt and tell the business.
 
-    ``message`` is already translated (``_(FAILED_MESSAGE)``…); ``bank_message`` is Stripe's, as Stripe wrote it.
+    ``message`` is one of the marked texts above (``FAILED_MESSAGE``…), stored in the business's
+    language (its owner's), whoever or whatever ran into the failure (a member, an admin, the worker,
+    a webhook); ``bank_message`` is Stripe's, as Stripe wrote it.
     """
     charge.status = status
     charge.last_error = code[:2000]
+    message = _in_business_language(session, charge, message)
     charge.failure_message = f"{message} ({bank_message})" if bank_message and bank_message not in message else message
     retries_left = charge.attempts < MAX_ATTEMPTS
     charge.next_attempt_at = now + RETRY_DELAYS[max(charge.attempts, 1) - 1] if retries_left else None
@@ -430,6 +434,13 @@ def mark_manual_paid(session: Session, actor: User, charge_id: object, reference
 # ---------------------------------------------------------------------------
 # Emails
 # ---------------------------------------------------------------------------
+
+
+def _in_business_language(session: Session, charge: Charge, text: str) -> str:
+    business = session.get(Business, charge.business_id)
+    owner = business.owner if business is not None else None
+    with force_locale(owner.language if owner is not None else "en"):
+        return _(text)
 
 
 def _notify(session: Session, charge: Charge, kind: str) -> None:

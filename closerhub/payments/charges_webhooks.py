@@ -22,7 +22,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from closerhub.audit.service import record as audit
-from closerhub.core.i18n import _
 from closerhub.payments import charges
 from closerhub.payments.clawbacks import clawback, refund_share, restore
 from closerhub.payments.gateway import WebhookEvent, get_gateway
@@ -123,7 +122,7 @@ def on_payment_intent_failed(session: Session, event: WebhookEvent, now: datetim
     charge.stripe_payment_intent_id = pi_id
     needs_auth = error.get("code") == "authentication_required"
     status = ChargeStatus.REQUIRES_ACTION if needs_auth else ChargeStatus.FAILED
-    message = _(charges.ACTION_MESSAGE) if needs_auth else _(charges.FAILED_MESSAGE)
+    message = charges.ACTION_MESSAGE if needs_auth else charges.FAILED_MESSAGE
     code = error.get("decline_code") or error.get("code") or "payment_failed"
     charges.record_failure(session, charge, status, code, message, error.get("message"), now)
 

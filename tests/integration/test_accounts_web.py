@@ -57,6 +57,13 @@ def test_a_welcome_email_is_queued_in_the_users_language(client: FlaskClient) ->
     assert message is not None
 
 
+def test_the_sign_up_form_offers_the_language_the_page_is_read_in(client: FlaskClient) -> None:
+    french = client.get("/signup", headers={"Accept-Language": "fr-FR,fr;q=0.9"}).get_data(as_text=True)
+    english = client.get("/signup", headers={"Accept-Language": "en-GB"}).get_data(as_text=True)
+    assert re.search(r'<option selected value="fr">|<option value="fr" selected>', french), "French not preselected"
+    assert re.search(r'<option selected value="en">|<option value="en" selected>', english), "English not preselected"
+
+
 @pytest.mark.parametrize(
     ("override", "field_message"),
     [

@@ -141,6 +141,14 @@ def test_after_the_last_scheduled_retry_the_charge_stays_failed_and_admins_see_i
     assert [c.id for c in db.session.scalars(overdue)] == [charge.id]
 
 
+def test_the_failure_message_is_written_in_the_businesss_language_whoever_ran_into_it(deal, proxy) -> None:
+    deal.owner.language = "fr"
+    db.session.commit()
+    charge = confirm(deal, won_outcome(deal))  # no request, as the worker's auto-confirmation: English around
+    assert charge.failure_message.startswith("Aucune carte n’est enregistrée")
+    assert charge.failure_message in charge_emails(deal.owner.email)[0].text_body  # the French owner's email
+
+
 def test_a_business_without_a_card_gets_a_failed_charge_with_a_clear_message(deal, proxy) -> None:
     charge = confirm(deal, won_outcome(deal))
     assert charge.status == ChargeStatus.FAILED and charge.last_error == "no_payment_method"

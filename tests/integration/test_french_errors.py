@@ -6,6 +6,7 @@ language is the user's setting, else the browser's (`Accept-Language`)."""
 from __future__ import annotations
 
 import html
+import re
 from typing import Any
 
 from flask.testing import FlaskClient
@@ -82,3 +83,29 @@ def test_a_token_owners_language_wins_over_the_clients(client: FlaskClient, sett
     )
     assert french.status_code == 422 and french.get_json()["title"] == "Saisie invalide"
     assert PHONE_NEEDED_FR in field_error(french.get_json(), "lead.phone")
+
+
+def test_a_token_owners_language_applies_to_the_checks_of_the_body_too(
+    client: FlaskClient, setting: dict[str, Any]
+) -> None:
+    # POST /appointments is public (a funnel books with the offer's key): the body is checked
+    # before the view, so the token's owner must be known by then.
+    owner = setting["owner"]
+    owner.language = "fr"
+    db.session.commit()
+    body = {**_phone_call_without_a_number(setting), "channel": "fax"}
+    response = client.post("/api/v1/appointments", json=body, headers=bearer(owner))
+    assert response.status_code == 422 and response.get_json()["title"] == "Saisie invalide"
+    valid_shape = _phone_call_without_a_number(setting)
+    bad_token = client.post("/api/v1/appointments", json=valid_shape, headers={"Authorization": "Bearer nope"})
+    assert bad_token.status_code == 401  # a bad token is still refused by the view, as before
+    both_bad = client.post("/api/v1/appointments", json=body, headers={"Authorization": "Bearer nope", **FRENCH})
+    assert both_bad.status_code == 422 and both_bad.get_json()["title"] == "Saisie invalide"  # the browser's
+
+
+def test_a_french_prospects_emails_default_to_french(client: FlaskClient, setting: dict[str, Any]) -> None:
+    url = f"/book/{key(setting)}/confirm?start=2026-06-02T07:00:00Z&tz=Europe/Paris"
+    french = text(client.get(url, headers=FRENCH))
+    english = text(client.get(url, headers={"Accept-Language": "en-US"}))
+    assert re.search(r'<option selected value="fr">|<option value="fr" selected>', french), "French not preselected"
+    assert re.search(r'<option selected value="en">|<option value="en" selected>', english), "English not preselected"
