@@ -60,7 +60,7 @@ def _translate_plural(singular: str, plural: str, n: int) -> str:
 
 
 def init_app(app: Flask) -> None:
-    core_i18n.install(_translate, _translate_plural)  # core/ and the services speak the reader's language
+    core_i18n.install(_translate, _translate_plural, current_locale)  # core/ and services speak the reader's language
     babel.init_app(
         app,
         locale_selector=select_locale,

@@ -23,13 +23,32 @@ _HTTP_TITLES = {
     405: N_("Method Not Allowed"),
     413: N_("Request Entity Too Large"),
     429: N_("Too Many Requests"),
+    401: N_("Unauthorized"),
+    409: N_("Conflict"),
+    410: N_("Gone"),
+    415: N_("Unsupported Media Type"),
+    422: N_("Unprocessable Entity"),
+    503: N_("Service Unavailable"),
 }
-# What the HTML error pages say for those (other codes show werkzeug's description).
+# What the HTML error pages say for those: always for 403, 404 and 429; for the others only
+# instead of werkzeug's own English description (a view's abort(..., description) is kept).
 _HTTP_MESSAGES = {
     403: N_("You do not have access to this page."),
     404: N_("We could not find that page. It may have moved, or you may not have access to it."),
     429: N_("Too many attempts. Wait a moment and try again."),
+    400: N_("The request could not be understood. Go back, reload the page and try again."),
+    405: N_("This page cannot be used that way. Go back and use the links and buttons on the page."),
+    413: N_("What you sent is too large. Try a smaller file."),
 }
+_ALWAYS_OURS = frozenset({403, 404, 429})
+
+
+def _page_message(exc: HTTPException, code: int) -> str:
+    """The error page's sentence: ours (translated) unless a view gave its own description."""
+    own = exc.description not in (None, type(exc).description)
+    if code in _HTTP_MESSAGES and (code in _ALWAYS_OURS or not own):
+        return _(_HTTP_MESSAGES[code])
+    return exc.description or exc.name
 
 
 def _wants_problem_json() -> bool:
@@ -67,7 +86,7 @@ def init_app(app: Flask) -> None:
                     response.headers[name] = exc.get_response().headers[name]
             return response
         title = _(_HTTP_TITLES[code]) if code in _HTTP_TITLES else exc.name
-        message = _(_HTTP_MESSAGES[code]) if code in _HTTP_MESSAGES else (exc.description or exc.name)
+        message = _page_message(exc, code)
         html, status = _html_error(code, title, message)
         if code == 429:
             return Response(html, status, headers=dict(exc.get_response().headers))

@@ -18,7 +18,7 @@ from babel.core import get_global
 from closerhub.closers.models import RATE_MAX_BPS, RATE_MIN_BPS, LanguageLevel, MeetingMode
 from closerhub.closers.taxonomy import INDUSTRIES
 from closerhub.core.errors import ValidationError
-from closerhub.core.i18n import _
+from closerhub.core.i18n import _, reading_language
 from closerhub.core.text import clean_text
 
 HEADLINE_MAX = 140
@@ -85,7 +85,8 @@ def clean_languages(raw: object) -> list[tuple[str, LanguageLevel]]:
         if level not in {lv.value for lv in LanguageLevel}:
             raise _fail("languages", _("Level of %(code)s must be native, fluent or working.", code=repr(code)))
         if code in out:
-            raise _fail("languages", _("%(language)s is listed twice.", language=language_name(code)))
+            name = language_name(code, reading_language())  # "anglais" for a French reader
+            raise _fail("languages", _("%(language)s is listed twice.", language=name))
         out[code] = LanguageLevel(level)
     if len(out) > LANGUAGES_MAX:
         raise _fail("languages", _("List at most %(limit)d languages.", limit=LANGUAGES_MAX))

@@ -33,14 +33,26 @@ def _english_plural(singular: str, plural: str, n: int) -> str:
     return singular if n == 1 else plural
 
 
+def _english_language() -> str:
+    return "en"
+
+
 _translate: Translate = _english
 _translate_plural: TranslatePlural = _english_plural
+_language: Callable[[], str] = _english_language
 
 
-def install(translate: Translate, translate_plural: TranslatePlural) -> None:
+def install(translate: Translate, translate_plural: TranslatePlural, language: Callable[[], str] | None = None) -> None:
     """Use these translators from now on (the app installs Babel's; idempotent)."""
-    global _translate, _translate_plural
+    global _translate, _translate_plural, _language
     _translate, _translate_plural = translate, translate_plural
+    if language is not None:
+        _language = language
+
+
+def reading_language() -> str:
+    """The reader's language code ("en", "fr"), for names a library spells per language (Babel's)."""
+    return _language()
 
 
 def _(template: str, /, **params: object) -> str:

@@ -93,7 +93,7 @@ def deliver_pending(session: Session, now: datetime, limit: int = 50) -> int:
         .values(
             status=OutboxStatus.FAILED,
             next_attempt_at=None,
-            last_error=_("Delivery was interrupted during the last attempt."),
+            last_error="Delivery was interrupted during the last attempt.",
         )
         .execution_options(synchronize_session=False)
     )
@@ -183,7 +183,7 @@ def _claim(session: Session, message_id: int, now: datetime, sender: str) -> _Cl
         )
     except (ValueError, KeyError, TypeError) as exc:  # a row edited by hand, or data no MIME can carry
         row.status, row.next_attempt_at = OutboxStatus.FAILED, None
-        row.last_error = _("Cannot build message: %(error)s", error=exc)
+        row.last_error = f"Cannot build message: {exc}"
         session.commit()
         return None
     claim = _Claim(id=row.id, attempts=row.attempts, email=email, recipients=row.recipients)

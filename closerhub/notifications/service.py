@@ -29,7 +29,6 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from closerhub import clock
-from closerhub.core.i18n import _
 from closerhub.notifications.delivery import send_after_commit
 from closerhub.notifications.mailer import (
     Attachment,
@@ -249,7 +248,7 @@ def render_message(session: Session, message: OutboxMessage) -> bool:
         made = renderer(session, spec.get("params") or {}, message.language)
     if made is None:
         message.status, message.next_attempt_at = OutboxStatus.FAILED, None
-        message.last_error = _("Nothing to send any more (what the email was about is gone).")
+        message.last_error = "Nothing to send any more (what the email was about is gone)."
         return False
     context, attachments = made
     return _fill(message, context, attachments)
@@ -296,8 +295,7 @@ def render_pending(session: Session, now: datetime, limit: int = RENDER_BATCH) -
             values = _rendered_values(message)
         except Exception as exc:  # a bug or bad data in one message must not stop the others
             log.exception("Outbox message %s could not be rendered", message_id)
-            error = _("Cannot render: %(error)s", error=exc)
-            values = {"status": OutboxStatus.FAILED, "next_attempt_at": None, "last_error": error}
+            values = {"status": OutboxStatus.FAILED, "next_attempt_at": None, "last_error": f"Cannot render: {exc}"}
         session.rollback()  # drop the in-memory changes; the row is written by the conditional UPDATE
         done = session.execute(
             update(OutboxMessage)

@@ -409,7 +409,7 @@ def mark_manual_paid(session: Session, actor: User, charge_id: object, reference
     charge = find_charge(session, charge_id, actor)
     if charge.status != ChargeStatus.MANUAL_DUE:
         raise Conflict(
-            _("This charge is %(status)s, not awaiting a manual payment.", status=charge.status.value),
+            _("This charge is %(status)s, not awaiting a manual payment.", status=status_label(charge.status)),
             code="not_manual_due",
         )
     text = clean_text(reference, "reference", REFERENCE_MAX)
@@ -434,6 +434,26 @@ def mark_manual_paid(session: Session, actor: User, charge_id: object, reference
 # ---------------------------------------------------------------------------
 # Emails
 # ---------------------------------------------------------------------------
+
+
+#: What a charge's status is called where people read it (translated where shown, with ``_()``).
+STATUS_LABELS = {
+    ChargeStatus.PENDING: N_("Pending"),
+    ChargeStatus.PROCESSING: N_("Processing"),
+    ChargeStatus.SUCCEEDED: N_("Paid"),
+    ChargeStatus.REQUIRES_ACTION: N_("Action needed"),
+    ChargeStatus.FAILED: N_("Failed"),
+    ChargeStatus.REFUNDED: N_("Refunded"),
+    ChargeStatus.PARTIALLY_REFUNDED: N_("Partially refunded"),
+    ChargeStatus.DISPUTED: N_("Disputed"),
+    ChargeStatus.MANUAL_DUE: N_("Due (bank transfer)"),
+    ChargeStatus.MANUAL_PAID: N_("Paid (bank transfer)"),
+}
+
+
+def status_label(status: ChargeStatus) -> str:
+    """``ChargeStatus.MANUAL_DUE`` → "Due (bank transfer)", in the reader's language."""
+    return _(STATUS_LABELS[status]) if status in STATUS_LABELS else status.value
 
 
 def _in_business_language(session: Session, charge: Charge, text: str) -> str:

@@ -32,24 +32,11 @@ LIST_LIMIT = 200
 # Our legal name on receipts until the company's registered details are configured.
 DEFAULT_LEGAL_NAME = N_("CloserHub (legal entity name to be confirmed)")
 
-STATUS_LABELS = {
-    ChargeStatus.PENDING: _l("Pending"),
-    ChargeStatus.PROCESSING: _l("Processing"),
-    ChargeStatus.SUCCEEDED: _l("Paid"),
-    ChargeStatus.REQUIRES_ACTION: _l("Action needed"),
-    ChargeStatus.FAILED: _l("Failed"),
-    ChargeStatus.REFUNDED: _l("Refunded"),
-    ChargeStatus.PARTIALLY_REFUNDED: _l("Partially refunded"),
-    ChargeStatus.DISPUTED: _l("Disputed"),
-    ChargeStatus.MANUAL_DUE: _l("Due (bank transfer)"),
-    ChargeStatus.MANUAL_PAID: _l("Paid (bank transfer)"),
-}
-
 
 @bp.app_template_global("charge_status_label")
 def charge_status_label(status: ChargeStatus) -> str:
     """The status in the reader's language."""
-    return str(STATUS_LABELS.get(status, status.value))
+    return charges.status_label(status)
 
 
 def _visible(charge_id: int) -> Charge:

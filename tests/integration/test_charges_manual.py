@@ -74,7 +74,8 @@ def test_an_admin_marks_a_manual_charge_paid_after_a_confirmation_page_and_it_is
     assert entry.before == {"status": "manual_due"} and entry.after["reference"] == "SEPA 2026-12-05 #881"
     # A second submission is refused: nothing changes, no second audit row.
     again = admin_client.post(f"/admin/money/charges/{due.id}/mark-paid", data={"confirm": "yes"})
-    assert again.status_code == 409 and "not awaiting a manual payment" in again.get_data(as_text=True)
+    assert again.status_code == 409
+    assert "This charge is Paid (bank transfer), not awaiting a manual payment." in again.get_data(as_text=True)
     assert db.session.scalar(select(func.count(AuditEntry.id)).where(AuditEntry.action == "charge.mark_paid")) == 1
 
 

@@ -9,8 +9,12 @@ import html
 import re
 from typing import Any
 
+import pytest
 from flask.testing import FlaskClient
+from flask_babel import refresh as refresh_babel
 
+from closerhub.closers.profile_fields import clean_languages
+from closerhub.core.errors import ValidationError
 from closerhub.extensions import db
 from tests.integration.booking_setup import frozen, lead_data, setting, snapshot
 from tests.integration.test_api_accounts import bearer
@@ -109,3 +113,25 @@ def test_a_french_prospects_emails_default_to_french(client: FlaskClient, settin
     english = text(client.get(url, headers={"Accept-Language": "en-US"}))
     assert re.search(r'<option selected value="fr">|<option value="fr" selected>', french), "French not preselected"
     assert re.search(r'<option selected value="en">|<option value="en" selected>', english), "English not preselected"
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [(FRENCH, "anglais figure deux fois dans la liste."), ({}, "English is listed twice.")],
+)
+def test_names_inside_french_messages_are_french_too(app: Any, headers: dict[str, str], expected: str) -> None:
+    with app.test_request_context(headers=headers), pytest.raises(ValidationError) as refused:
+        refresh_babel()  # the test's app context outlives the request: forget a language chosen before
+        try:
+            clean_languages([{"code": "en", "level": "native"}, {"code": "en", "level": "fluent"}])
+        finally:
+            refresh_babel()
+    assert refused.value.field_errors["languages"] == expected
+
+
+def test_an_html_error_page_explains_itself_in_the_readers_language(client: FlaskClient) -> None:
+    french = client.get("/language/fr", headers=FRENCH)  # a form's target, opened as a link
+    assert french.status_code == 405
+    assert "Cette page ne s’utilise pas ainsi." in text(french) and "The method is not allowed" not in text(french)
+    english = client.get("/language/fr")
+    assert "This page cannot be used that way." in html.unescape(text(english))
