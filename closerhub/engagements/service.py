@@ -9,6 +9,9 @@ in their own language (``emails``).
 
 from __future__ import annotations
 
+from decimal import Decimal
+
+from babel.numbers import format_percent
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
@@ -20,7 +23,7 @@ from closerhub.businesses.models import Offer
 from closerhub.businesses.service import clean_text
 from closerhub.closers.models import RATE_MAX_BPS, RATE_MIN_BPS, CloserProfile
 from closerhub.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
-from closerhub.core.i18n import N_, _
+from closerhub.core.i18n import N_, _, reading_language
 from closerhub.db import get_by_id, is_plausible_id
 from closerhub.engagements.emails import notify as _notify
 from closerhub.engagements.models import OPEN_STATUSES, Engagement, EngagementStatus
@@ -47,8 +50,14 @@ _ONLY_BUSINESS = {
 }
 
 
-def percent_label(bps: int) -> str:
-    """1250 → ``"12.5 %"`` (for messages; templates format per locale)."""
+def percent_label(bps: int, language: str | None = None) -> str:
+    """1250 → ``"12.5 %"`` in messages; ``"12,5 %"`` for a French reader (Babel's format, as the pages use).
+
+    ``language`` defaults to the reader's; stored text passes ``"en"``.
+    """
+    language = language or reading_language()
+    if language != "en":
+        return format_percent(Decimal(bps) / 10000, locale=language, decimal_quantization=False)
     whole, rest = divmod(bps, 100)
     return f"{whole} %" if not rest else f"{whole}.{rest:02d}".rstrip("0") + " %"
 
@@ -346,7 +355,7 @@ def change_rate(session: Session, actor: User, engagement_id: object, commission
     previous_status = current.status
     before = _state(current)
     if current.status == EngagementStatus.ACTIVE:
-        _close(current, actor, f"Replaced by a proposal at {percent_label(rate)}.")
+        _close(current, actor, f"Replaced by a proposal at {percent_label(rate, 'en')}.")
     else:
         current.status = EngagementStatus.WITHDRAWN
         current.withdrawn_at = clock.utcnow()

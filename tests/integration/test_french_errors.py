@@ -15,6 +15,7 @@ from flask_babel import refresh as refresh_babel
 
 from closerhub.closers.profile_fields import clean_languages
 from closerhub.core.errors import ValidationError
+from closerhub.engagements.service import percent_label
 from closerhub.extensions import db
 from tests.integration.booking_setup import frozen, lead_data, setting, snapshot
 from tests.integration.test_api_accounts import bearer
@@ -135,3 +136,16 @@ def test_an_html_error_page_explains_itself_in_the_readers_language(client: Flas
     assert "Cette page ne s’utilise pas ainsi." in text(french) and "The method is not allowed" not in text(french)
     english = client.get("/language/fr")
     assert "This page cannot be used that way." in html.unescape(text(english))
+
+
+@pytest.mark.parametrize(("headers", "expected"), [(FRENCH, "12,5\u00a0%"), ({}, "12.5 %")])
+def test_percentages_inside_messages_are_written_the_readers_way(
+    app: Any, headers: dict[str, str], expected: str
+) -> None:
+    with app.test_request_context(headers=headers):
+        refresh_babel()
+        try:
+            assert percent_label(1250) == expected
+            assert percent_label(1250, "en") == "12.5 %"  # stored text (an engagement's end reason)
+        finally:
+            refresh_babel()
