@@ -6,8 +6,10 @@ import logging
 
 from flask import Flask, Response, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
+from closerhub.api.auth import skip_token_lookup_for_locale
 from closerhub.api.problems import problem_response
 from closerhub.core.errors import DomainError
 from closerhub.core.i18n import N_, _
@@ -51,6 +53,17 @@ def _page_message(exc: HTTPException, code: int) -> str:
     return exc.description or exc.name
 
 
+#: SQLSTATEs of a transaction the database gave up on so that another could go on: retrying works.
+TRANSIENT_SQLSTATES = frozenset({"40P01", "40001"})  # deadlock_detected, serialization_failure
+
+
+def is_transient(exc: OperationalError) -> bool:
+    """True for a deadlock victim or serialization failure (PostgreSQL) or a lock wait that timed out (SQLite)."""
+    if getattr(exc.orig, "sqlstate", None) in TRANSIENT_SQLSTATES:
+        return True
+    return "database is locked" in str(exc.orig)
+
+
 def _wants_problem_json() -> bool:
     return request.path.startswith("/api/")
 
@@ -91,6 +104,25 @@ def init_app(app: Flask) -> None:
         if code == 429:
             return Response(html, status, headers=dict(exc.get_response().headers))
         return html, status
+
+    @app.errorhandler(OperationalError)
+    def database_busy(exc: OperationalError) -> Response | tuple[str, int]:
+        """A deadlock victim, a serialization failure or SQLite's lock timeout: nothing was saved, and
+        the same request can succeed a moment later. A 503 with Retry-After says so; anything else
+        from the database is a real 500."""
+        if not is_transient(exc):
+            return server_error(exc)
+        log.warning("Database busy on %s %s: %s", request.method, request.path, exc.orig)
+        db.session.rollback()
+        skip_token_lookup_for_locale()  # no second wait on the database just to choose a language
+        message = _("The server was busy with another change at the same moment; nothing was saved. Try again.")
+        if _wants_problem_json():
+            response = problem_response(503, _("Service Unavailable"), message, code="busy")
+        else:
+            html, _status = _html_error(503, _("Service Unavailable"), message)
+            response = Response(html, 503)
+        response.headers["Retry-After"] = "1"
+        return response
 
     @app.errorhandler(Exception)
     def server_error(exc: Exception) -> Response | tuple[str, int]:

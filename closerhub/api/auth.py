@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 from flask import Response, g, request
 from flask_babel import refresh as refresh_babel
+from sqlalchemy.exc import DBAPIError
 
 from closerhub import clock
 from closerhub.accounts import tokens
@@ -68,10 +69,16 @@ def token_owner_for_locale() -> User | None:
     g._resolving_locale = True  # the token check's own messages must not ask for the language again
     try:
         return authenticate_request()
-    except AuthenticationFailed:
+    except (AuthenticationFailed, DBAPIError):  # choosing a language never fails a request
+        db.session.rollback()
         return None
     finally:
         g._resolving_locale = False
+
+
+def skip_token_lookup_for_locale() -> None:
+    """Answer this request in the browser's language without asking the database (it is what failed)."""
+    g._resolving_locale = True
 
 
 def check_role(user: User, allowed: Iterable[Role | str]) -> None:
