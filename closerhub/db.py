@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import DateTime, Enum, MetaData
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.types import TypeDecorator
 
@@ -90,3 +91,18 @@ class Model(DeclarativeBase):
     """Base class of every model (Flask-SQLAlchemy wraps it as ``db.Model``)."""
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+#: SQLSTATEs of a transaction the database gave up on so that another could go on: retrying works.
+#: 55P03: lock_not_available, the end of a lock wait when an operator sets ``lock_timeout``.
+TRANSIENT_SQLSTATES = frozenset({"40P01", "40001", "55P03"})  # deadlock, serialization failure, lock timeout
+
+
+def is_transient(exc: BaseException) -> bool:
+    """True for a deadlock victim, a serialization failure or a lock wait that timed out (PostgreSQL's
+    lock_timeout, SQLite's busy timeout): nothing was saved, and the same work can succeed a moment later."""
+    if not isinstance(exc, OperationalError):
+        return False
+    if getattr(exc.orig, "sqlstate", None) in TRANSIENT_SQLSTATES:
+        return True
+    return "database is locked" in str(exc.orig)

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, render_template, request
+from flask import Flask, Response, current_app, g, render_template, request, session
+from flask_babel import force_locale
+from flask_login import AnonymousUserMixin
 from flask_wtf.csrf import CSRFError
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
-from closerhub.api.auth import skip_token_lookup_for_locale
 from closerhub.api.problems import problem_response
 from closerhub.core.errors import DomainError
 from closerhub.core.i18n import N_, _
+from closerhub.db import is_transient
 from closerhub.extensions import db
 
 log = logging.getLogger(__name__)
@@ -53,15 +56,21 @@ def _page_message(exc: HTTPException, code: int) -> str:
     return exc.description or exc.name
 
 
-#: SQLSTATEs of a transaction the database gave up on so that another could go on: retrying works.
-TRANSIENT_SQLSTATES = frozenset({"40P01", "40001"})  # deadlock_detected, serialization_failure
-
-
-def is_transient(exc: OperationalError) -> bool:
-    """True for a deadlock victim or serialization failure (PostgreSQL) or a lock wait that timed out (SQLite)."""
-    if getattr(exc.orig, "sqlstate", None) in TRANSIENT_SQLSTATES:
-        return True
-    return "database is locked" in str(exc.orig)
+def _language_from_memory() -> str:
+    """The reader's language without a query: an API caller's (noted at authentication), a loaded
+    user's, the one chosen on the site, else the browser's."""
+    languages = current_app.config["LANGUAGES"]
+    known = g.get("api_language")
+    if known in languages:
+        return str(known)
+    user = g.get("_login_user")
+    state = sa_inspect(user, raiseerr=False) if user is not None else None
+    loaded = state.dict.get("language") if state is not None else None  # never loads an expired row
+    if loaded in languages:
+        return str(loaded)
+    if session.get("lang") in languages:
+        return str(session["lang"])
+    return request.accept_languages.best_match(languages) or "en"
 
 
 def _wants_problem_json() -> bool:
@@ -113,14 +122,18 @@ def init_app(app: Flask) -> None:
         if not is_transient(exc):
             return server_error(exc)
         log.warning("Database busy on %s %s: %s", request.method, request.path, exc.orig)
+        # The answer must not wait on the database a second time: the reader's language from what
+        # is in memory, and the page drawn for a visitor (the user's row is not read again).
+        language = _language_from_memory()
         db.session.rollback()
-        skip_token_lookup_for_locale()  # no second wait on the database just to choose a language
-        message = _("The server was busy with another change at the same moment; nothing was saved. Try again.")
-        if _wants_problem_json():
-            response = problem_response(503, _("Service Unavailable"), message, code="busy")
-        else:
-            html, _status = _html_error(503, _("Service Unavailable"), message)
-            response = Response(html, 503)
+        g._login_user = AnonymousUserMixin()
+        with force_locale(language):
+            message = _("The server was busy with another change at the same moment; nothing was saved. Try again.")
+            if _wants_problem_json():
+                response = problem_response(503, _("Service Unavailable"), message, code="busy")
+            else:
+                html, _status = _html_error(503, _("Service Unavailable"), message)
+                response = Response(html, 503)
         response.headers["Retry-After"] = "1"
         return response
 

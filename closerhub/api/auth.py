@@ -51,6 +51,7 @@ def authenticate_request() -> User:
         )
     user = tokens.authenticate_token(db.session, secret, clock.utcnow())
     g.api_user = user
+    g.api_language = user.language  # for an answer that must not read the user again (web_errors)
     refresh_babel()  # the token's owner is known now: their language (i18n.select_locale), not the browser's
     return user
 
@@ -64,21 +65,20 @@ def token_owner_for_locale() -> User | None:
     """
     if g.get("api_user") is not None:
         return g.api_user
-    if bearer_secret() is None or g.get("_resolving_locale"):
+    secret = bearer_secret()
+    if secret is None or g.get("_resolving_locale"):
         return None
     g._resolving_locale = True  # the token check's own messages must not ask for the language again
     try:
-        return authenticate_request()
-    except (AuthenticationFailed, DBAPIError):  # choosing a language never fails a request
+        # Read only: no last-used stamp, no commit; the request is not authenticated by this.
+        return tokens.find_usable_token(db.session, secret, clock.utcnow()).user
+    except AuthenticationFailed:
+        return None
+    except DBAPIError:  # choosing a language never fails a request (its transaction was doomed anyway)
         db.session.rollback()
         return None
     finally:
         g._resolving_locale = False
-
-
-def skip_token_lookup_for_locale() -> None:
-    """Answer this request in the browser's language without asking the database (it is what failed)."""
-    g._resolving_locale = True
 
 
 def check_role(user: User, allowed: Iterable[Role | str]) -> None:

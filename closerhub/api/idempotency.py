@@ -33,6 +33,7 @@ from closerhub.api.models import IdempotencyRecord
 from closerhub.api.problems import json_text, problem_response
 from closerhub.core.errors import Conflict, ValidationError
 from closerhub.core.i18n import _
+from closerhub.db import is_transient
 from closerhub.extensions import db
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -204,13 +205,21 @@ def idempotent(view: F) -> F:
         assert record_id is not None
         try:
             response = current_app.make_response(view(*args, **kwargs))
-        except BaseException:
-            try:
-                _finish(record_id, None)
-            except Exception:  # keep the view's error; the stale claim expires by itself
-                log.exception("Could not release Idempotency-Key claim %s", record_id)
+        except BaseException as exc:
+            if not is_transient(exc):  # a busy database would keep us waiting for the same lock again
+                try:
+                    _finish(record_id, None)
+                except Exception:  # keep the view's error; the stale claim expires by itself
+                    log.exception("Could not release Idempotency-Key claim %s", record_id)
             raise
-        _finish(record_id, response)
+        try:
+            _finish(record_id, response)
+        except Exception:
+            # The view's work is committed: its answer stands. The claim stays "in progress" and
+            # expires by itself (STALE_CLAIM): a retry before that is told the first is in progress;
+            # after, it runs again (a booking then finds its own slot taken).
+            log.exception("Could not store the answer of Idempotency-Key claim %s", record_id)
+            db.session.rollback()
         return response
 
     return wrapped  # type: ignore[return-value]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -18,8 +19,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import event, func, select, text
 
+from closerhub.api import idempotency
 from closerhub.booking.models import Appointment
 from closerhub.extensions import db
+from tests.conftest import _logged_in
 from tests.integration.booking_setup import frozen, lead_data, setting
 from tests.integration.test_api_accounts import bearer
 
@@ -97,6 +100,37 @@ def conflicting_transaction(app: Flask, setting: dict[str, Any]) -> Iterator[Any
     yield answer["response"]
 
 
+@contextmanager
+def write_lock_held_elsewhere(app: Flask, row: tuple[str, int] | None = None) -> Iterator[None]:
+    """Another connection holds the lock the app needs; the app's connections give up after 0.2 s.
+
+    SQLite: the database write lock (a real "database is locked"). PostgreSQL: the row ``row``
+    (table, id) locked FOR UPDATE, with the app's lock waits cut to 0.2 s (lock_timeout).
+    """
+    postgres = db.engine.dialect.name == "postgresql"
+
+    def short_wait(dbapi_connection: Any, _record: Any) -> None:
+        pragma = "SET lock_timeout = '200ms'" if postgres else "PRAGMA busy_timeout=200"
+        cursor = dbapi_connection.cursor()
+        cursor.execute(pragma)
+        cursor.close()
+        if postgres:
+            dbapi_connection.commit()
+
+    event.listen(db.engine, "connect", short_wait)
+    db.engine.dispose()
+    other = db.engine.connect().execution_options(sqlite_immediate=True)
+    try:
+        with other.begin():
+            if postgres and row is not None:
+                other.execute(text(f"SELECT id FROM {row[0]} WHERE id = :id FOR UPDATE"), {"id": row[1]})
+            yield
+    finally:
+        other.close()
+        event.remove(db.engine, "connect", short_wait)
+        db.engine.dispose()
+
+
 def test_a_request_the_database_gave_up_on_is_told_to_retry_and_saves_nothing(
     client: FlaskClient, setting: dict[str, Any], conflicting_transaction: Any
 ) -> None:
@@ -109,3 +143,38 @@ def test_a_request_the_database_gave_up_on_is_told_to_retry_and_saves_nothing(
     again = client.post("/api/v1/appointments", json=_booking(setting), headers=bearer(setting["owner"]))
     assert again.status_code == 201, again.get_json()  # the same request, a moment later
     assert _appointments() == 1
+
+
+def test_a_logged_in_page_whose_user_cannot_be_read_is_still_answered(app: Flask, setting: dict[str, Any]) -> None:
+    # The user's row is what the request needed (SQLite: to read it; PostgreSQL: to change it):
+    # the answer must not try it again, and is in the reader's language all the same.
+    owner = setting["owner"]
+    assert owner.language == "en"
+    client = _logged_in(app, owner)
+    with write_lock_held_elsewhere(app, ("users", owner.id)):
+        response = client.post("/language/fr", headers={"Accept-Language": "en"})
+    assert response.status_code == 503 and response.headers["Retry-After"] == "1"
+    assert "rien n’a été enregistré" in response.get_data(as_text=True)  # the language just chosen, from memory
+    db.session.refresh(owner)
+    assert owner.language == "en"  # nothing was saved
+
+
+def test_an_answer_already_committed_stands_when_its_idempotency_record_cannot_be_written(
+    app: Flask, client: FlaskClient, setting: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    headers = {**bearer(setting["owner"]), "Idempotency-Key": "busy-finish-1"}
+    body = _booking(setting)
+    real_finish = idempotency._finish
+
+    def finish_while_locked(record_id: int, response: Any) -> None:
+        with write_lock_held_elsewhere(app, ("idempotency_records", record_id)):
+            real_finish(record_id, response)
+
+    monkeypatch.setattr(idempotency, "_finish", finish_while_locked)
+    response = client.post("/api/v1/appointments", json=body, headers=headers)
+    assert response.status_code == 201, response.get_json()  # booked, and told so
+    assert _appointments() == 1
+    monkeypatch.setattr(idempotency, "_finish", real_finish)
+    again = client.post("/api/v1/appointments", json=body, headers=headers)
+    assert again.status_code == 409 and again.get_json()["code"] == "idempotency_in_progress"
+    assert _appointments() == 1  # never booked twice

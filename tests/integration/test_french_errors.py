@@ -12,7 +12,9 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 from flask_babel import refresh as refresh_babel
+from sqlalchemy import select
 
+from closerhub.accounts.models import ApiToken
 from closerhub.closers.profile_fields import clean_languages
 from closerhub.core.errors import ValidationError
 from closerhub.engagements.service import percent_label
@@ -149,3 +151,19 @@ def test_percentages_inside_messages_are_written_the_readers_way(
             assert percent_label(1250, "en") == "12.5 %"  # stored text (an engagement's end reason)
         finally:
             refresh_babel()
+
+
+def test_choosing_the_language_from_a_token_writes_nothing(client: FlaskClient, setting: dict[str, Any]) -> None:
+    # A route that does not authenticate (the token endpoint itself), called with a French user's token:
+    # the token is read to choose the language, not used (no last-used stamp, no commit).
+    owner = setting["owner"]
+    owner.language = "fr"
+    headers = bearer(owner)
+    db.session.commit()
+    before = db.session.scalars(select(ApiToken.last_used_at)).all()
+    response = client.post(
+        "/api/v1/auth/token", json={"email": owner.email, "password": "wrong", "name": "x"}, headers=headers
+    )
+    assert response.status_code == 401
+    db.session.rollback()
+    assert db.session.scalars(select(ApiToken.last_used_at)).all() == before == [None]
