@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Flask, current_app, has_request_context, request, session
+from flask import Flask, current_app, g, has_request_context, request, session
 from flask_babel import format_datetime, get_locale, get_translations
 from flask_login import current_user
+from sqlalchemy import inspect as sa_inspect
 
 from closerhub.core import i18n as core_i18n
 from closerhub.core.tz import to_local, utc_offset_label
@@ -25,9 +26,30 @@ def select_locale() -> str | None:
         api_user = token_owner_for_locale()  # the token's owner, like a logged-in user
         if api_user is not None:
             return api_user.language
-    if session.get("lang") in current_app.config["LANGUAGES"]:
-        return session["lang"]
-    return request.accept_languages.best_match(current_app.config["LANGUAGES"]) or "en"
+    return chosen_or_browser_language()
+
+
+def chosen_or_browser_language() -> str:
+    """A visitor's language: the one chosen on the site (the language switch), else the browser's."""
+    languages = current_app.config["LANGUAGES"]
+    if session.get("lang") in languages:
+        return str(session["lang"])
+    return request.accept_languages.best_match(languages) or "en"
+
+
+def language_without_queries() -> str:
+    """``select_locale`` for an answer that must not query the database (it is what failed): an API
+    caller's language (noted at authentication), a user already loaded, else a visitor's."""
+    languages = current_app.config["LANGUAGES"]
+    known = g.get("api_language")
+    if known in languages:
+        return str(known)
+    user = g.get("_login_user")
+    state = sa_inspect(user, raiseerr=False) if user is not None else None
+    loaded = state.dict.get("language") if state is not None else None  # never loads an expired row
+    if loaded in languages:
+        return str(loaded)
+    return chosen_or_browser_language()
 
 
 def select_timezone() -> str | None:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, current_app, g, render_template, request, session
+from flask import Flask, Response, g, render_template, request
 from flask_babel import force_locale
 from flask_login import AnonymousUserMixin
 from flask_wtf.csrf import CSRFError
-from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
@@ -17,6 +16,7 @@ from closerhub.core.errors import DomainError
 from closerhub.core.i18n import N_, _
 from closerhub.db import is_transient
 from closerhub.extensions import db
+from closerhub.i18n import language_without_queries
 
 log = logging.getLogger(__name__)
 
@@ -54,23 +54,6 @@ def _page_message(exc: HTTPException, code: int) -> str:
     if code in _HTTP_MESSAGES and (code in _ALWAYS_OURS or not own):
         return _(_HTTP_MESSAGES[code])
     return exc.description or exc.name
-
-
-def _language_from_memory() -> str:
-    """The reader's language without a query: an API caller's (noted at authentication), a loaded
-    user's, the one chosen on the site, else the browser's."""
-    languages = current_app.config["LANGUAGES"]
-    known = g.get("api_language")
-    if known in languages:
-        return str(known)
-    user = g.get("_login_user")
-    state = sa_inspect(user, raiseerr=False) if user is not None else None
-    loaded = state.dict.get("language") if state is not None else None  # never loads an expired row
-    if loaded in languages:
-        return str(loaded)
-    if session.get("lang") in languages:
-        return str(session["lang"])
-    return request.accept_languages.best_match(languages) or "en"
 
 
 def _wants_problem_json() -> bool:
@@ -124,7 +107,7 @@ def init_app(app: Flask) -> None:
         log.warning("Database busy on %s %s: %s", request.method, request.path, exc.orig)
         # The answer must not wait on the database a second time: the reader's language from what
         # is in memory, and the page drawn for a visitor (the user's row is not read again).
-        language = _language_from_memory()
+        language = language_without_queries()
         db.session.rollback()
         g._login_user = AnonymousUserMixin()
         with force_locale(language):

@@ -12,7 +12,6 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from flask import Response, g, request
-from flask_babel import refresh as refresh_babel
 from sqlalchemy.exc import DBAPIError
 
 from closerhub import clock
@@ -52,7 +51,6 @@ def authenticate_request() -> User:
     user = tokens.authenticate_token(db.session, secret, clock.utcnow())
     g.api_user = user
     g.api_language = user.language  # for an answer that must not read the user again (web_errors)
-    refresh_babel()  # the token's owner is known now: their language (i18n.select_locale), not the browser's
     return user
 
 

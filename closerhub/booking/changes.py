@@ -31,7 +31,8 @@ from closerhub.core.tz import require_aware
 ACTOR_LABELS = frozenset({"prospect", "closer", "business", "admin", "system"})
 EXEMPT_LABELS = frozenset({"admin", "system"})
 REASON_MAX = 1000
-# Why a call that is no longer booked cannot change: (status, rescheduling) → the whole sentence.
+# Why a call that is no longer booked cannot change: (status, rescheduling) → the whole sentence,
+# for every status but BOOKED.
 _NOT_BOOKED: dict[tuple[AppointmentStatus, bool], str] = {
     (AppointmentStatus.CANCELLED, True): N_("This call is cancelled; it can no longer be moved."),
     (AppointmentStatus.CANCELLED, False): N_("This call is cancelled; it can no longer be cancelled."),
@@ -99,17 +100,7 @@ def audit_change(
 
 def _require_booked(appointment: Appointment, *, rescheduling: bool) -> None:
     if appointment.status != AppointmentStatus.BOOKED:
-        template = _NOT_BOOKED.get((appointment.status, rescheduling))
-        if template is not None:
-            message = _(template)
-        else:  # a status added later, before its sentences: named as stored
-            status = appointment.status.value.replace("_", " ")
-            message = (
-                _("This call is %(status)s; it can no longer be moved.", status=status)
-                if rescheduling
-                else _("This call is %(status)s; it can no longer be cancelled.", status=status)
-            )
-        raise Conflict(message, code="appointment_not_booked")
+        raise Conflict(_(_NOT_BOOKED[(appointment.status, rescheduling)]), code="appointment_not_booked")
 
 
 def reschedule(
