@@ -22,9 +22,11 @@ translations: $(STAMP)
 	$(BIN)/pybabel -q compile -d translations
 
 # After changing user-facing text: refresh the catalog template and the French catalog (then translate).
+# No source locations, sorted by message: parallel branches that add texts merge without conflicts.
 translations-extract: $(STAMP)
-	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext -k N_ --ignore-dirs='.* _* instance bench tests migrations' -o translations/messages.pot .
-	$(BIN)/pybabel -q update -i translations/messages.pot -d translations
+	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext -k N_ --no-location --sort-output --omit-header --ignore-dirs='.* _* instance bench tests migrations' -o translations/messages.pot .
+	$(BIN)/pybabel -q update -i translations/messages.pot -d translations --ignore-pot-creation-date --ignore-obsolete
+	$(BIN)/python translations/tidy.py translations/fr/LC_MESSAGES/messages.po
 
 migrate: venv translations
 	$(BIN)/flask db upgrade
