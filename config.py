@@ -103,6 +103,8 @@ def base_settings() -> dict[str, Any]:
         # slot check and the insert, and a switch that skips the write lock and the check.
         "BOOKING_RACE_PAUSE_SECONDS": 0,
         "BOOKING_UNGUARDED": False,
+        # Secrets at rest (closerhub.secrets_box): comma-separated Fernet keys, newest first.
+        "ENCRYPTION_KEYS": os.environ.get("ENCRYPTION_KEYS", ""),
         "BABEL_DEFAULT_LOCALE": "en",
         "BABEL_DEFAULT_TIMEZONE": "UTC",
         "LANGUAGES": ["en", "fr"],
@@ -115,6 +117,10 @@ def development() -> dict[str, Any]:
     cfg = base_settings()
     INSTANCE_DIR.mkdir(exist_ok=True)
     cfg["SECRET_KEY"] = cfg["SECRET_KEY"] or "dev-only-secret-change-me"
+    if not cfg["ENCRYPTION_KEYS"]:
+        from closerhub.secrets_box import development_key
+
+        cfg["ENCRYPTION_KEYS"] = development_key(INSTANCE_DIR)
     if not cfg["SQLALCHEMY_DATABASE_URI"]:
         cfg["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{INSTANCE_DIR / 'closerhub.sqlite'}"
     cfg["ENV_NAME"] = "development"
@@ -142,7 +148,8 @@ def production() -> dict[str, Any]:
     """Production refuses to start without a secret key and a database URL."""
     cfg = base_settings()
     # PUBLIC_BASE_URL too: links in emails must never come from a request's Host header.
-    missing = [name for name in ("SECRET_KEY", "DATABASE_URL", "PUBLIC_BASE_URL") if not os.environ.get(name)]
+    required = ("SECRET_KEY", "DATABASE_URL", "PUBLIC_BASE_URL", "ENCRYPTION_KEYS")
+    missing = [name for name in required if not os.environ.get(name)]
     if missing:
         raise ConfigError("Refusing to start in production: missing environment variable(s): " + ", ".join(missing))
     cfg["SESSION_COOKIE_SECURE"] = True

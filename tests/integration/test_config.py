@@ -28,6 +28,7 @@ def test_production_sets_secure_cookie_flags(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setenv("SECRET_KEY", "x" * 32)
     monkeypatch.setenv("DATABASE_URL", "postgres://u@127.0.0.1/db")
     monkeypatch.setenv("PUBLIC_BASE_URL", "https://closerhub.example")
+    monkeypatch.setenv("ENCRYPTION_KEYS", "k" * 43 + "=")
     settings = config.load("production")
     assert settings["SESSION_COOKIE_SECURE"] and settings["REMEMBER_COOKIE_SECURE"]
     assert settings["SESSION_COOKIE_HTTPONLY"]
@@ -57,4 +58,13 @@ def test_production_refuses_to_start_without_a_public_base_url(monkeypatch: pyte
     monkeypatch.setenv("DATABASE_URL", "postgres://u@127.0.0.1/db")
     monkeypatch.delenv("PUBLIC_BASE_URL", raising=False)
     with pytest.raises(config.ConfigError, match="PUBLIC_BASE_URL"):
+        config.load("production")
+
+
+def test_production_refuses_to_start_without_encryption_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SECRET_KEY", "x" * 32)
+    monkeypatch.setenv("DATABASE_URL", "postgres://u@127.0.0.1/db")
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://closerhub.example")
+    monkeypatch.delenv("ENCRYPTION_KEYS", raising=False)
+    with pytest.raises(config.ConfigError, match="ENCRYPTION_KEYS"):
         config.load("production")
