@@ -105,6 +105,9 @@ def is_transient(exc: BaseException) -> bool:
         return False
     if getattr(exc.orig, "sqlstate", None) in TRANSIENT_SQLSTATES:
         return True
+    # SQLite: SQLITE_BUSY (5, "database is locked") and SQLITE_LOCKED (6, "database table is locked").
+    if (getattr(exc.orig, "sqlite_errorcode", 0) or 0) & 0xFF in (5, 6):
+        return True
     return "database is locked" in str(exc.orig)
 
 

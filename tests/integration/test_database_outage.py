@@ -10,6 +10,8 @@ after the database is back succeeds, with nothing restarted or reset (the pool p
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 import time
 from collections.abc import Iterator
@@ -181,6 +183,51 @@ def test_a_request_whose_connection_the_server_ends_mid_commit_is_a_503_and_the_
     again = site.browser.post("/language/fr")
     assert again.status_code == 302
     assert site.owner_language() == "fr"
+
+
+@pytest.mark.postgres
+def test_a_request_caught_in_a_server_crash_is_a_503_and_requests_succeed_once_it_has_recovered(
+    cluster: Cluster, pg_site: Site
+) -> None:
+    # A backend dies (SIGKILL): the server ends every other session (57P02, or the connection just drops) and recovers.
+    site, answer = pg_site, {}
+    other = psycopg.connect(f"host=127.0.0.1 port={cluster.port} user=postgres dbname=postgres")
+    try:
+        other.execute("SELECT id FROM users WHERE id = %s FOR UPDATE", (site.owner_id,))
+        victim = int(other.execute("SELECT pg_backend_pid()").fetchone()[0])  # type: ignore[index]
+
+        def choose_french() -> None:
+            with site.app.app_context():
+                answer["response"] = site.browser.post("/language/fr", headers={"Accept-Language": "en"})
+
+        thread = threading.Thread(target=choose_french)
+        thread.start()
+        deadline = time.monotonic() + 10
+        while _backend_waiting_on_a_lock(other) is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        os.kill(victim, signal.SIGKILL)
+        thread.join(20)
+    finally:
+        other.close()
+    assert _is_unavailable_page(answer["response"], UNAVAILABLE_FR)
+    deadline = time.monotonic() + 30
+    while site.app.test_client().get("/healthz").status_code != 200:  # crash recovery: 57P03 meanwhile
+        assert time.monotonic() < deadline, cluster.log()
+        time.sleep(0.1)
+    assert site.owner_language() == "en"
+    assert site.browser.post("/language/fr").status_code == 302
+    assert site.owner_language() == "fr"
+
+
+@pytest.mark.postgres
+def test_a_restart_between_two_requests_goes_unnoticed(cluster: Cluster, pg_site: Site) -> None:
+    # The pool's connections died with the old server; each is pinged before use and replaced.
+    site = pg_site
+    assert site.browser.get("/dashboard").status_code == 200
+    cluster.stop("fast")
+    cluster.start()
+    assert site.browser.get("/dashboard").status_code == 200
+    assert site.app.test_client().get("/api/v1/me", headers=site.api).status_code == 200
 
 
 @pytest.mark.postgres
