@@ -91,7 +91,7 @@ def _forget_the_transaction() -> None:
         log.warning("Rollback failed after a database error on %s %s", request.method, request.path)
 
 
-def database_trouble_response(trouble: DatabaseTrouble) -> Response:
+def _database_trouble_response(trouble: DatabaseTrouble) -> Response:
     """The 503 for a request the database could not serve, drawn without touching the database again
     (it is what failed): the reader's language from memory, the page drawn for a visitor."""
     language = language_without_queries()
@@ -153,7 +153,7 @@ def init_app(app: Flask) -> None:
         else:
             return server_error(exc)
         log.warning("Database %s on %s %s: %s", trouble.code, request.method, request.path, exc.orig)
-        return database_trouble_response(trouble)
+        return _database_trouble_response(trouble)
 
     @app.errorhandler(Exception)
     def server_error(exc: Exception) -> Response | tuple[str, int]:
