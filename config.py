@@ -92,6 +92,11 @@ def base_settings() -> dict[str, Any]:
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", False),
         "REMEMBER_COOKIE_DURATION": 60 * 60 * 24 * 30,
+        # Strict-Transport-Security: browsers then refuse plain HTTP for this host for max-age
+        # seconds. On in production (served over HTTPS only); off in development, where
+        # 127.0.0.1 is plain HTTP and a remembered HSTS entry would lock the developer out.
+        "HSTS_ENABLED": _bool("HSTS_ENABLED", False),
+        "HSTS_MAX_AGE": _int("HSTS_MAX_AGE", 365 * 24 * 60 * 60),
         "WTF_CSRF_TIME_LIMIT": None,
         # Accounts and API
         "PASSWORD_RESET_MAX_AGE": _int("PASSWORD_RESET_MAX_AGE", 60 * 60),
@@ -154,6 +159,7 @@ def production() -> dict[str, Any]:
         raise ConfigError("Refusing to start in production: missing environment variable(s): " + ", ".join(missing))
     cfg["SESSION_COOKIE_SECURE"] = True
     cfg["REMEMBER_COOKIE_SECURE"] = True
+    cfg["HSTS_ENABLED"] = _bool("HSTS_ENABLED", True)
     cfg["ENV_NAME"] = "production"
     return cfg
 

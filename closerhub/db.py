@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import DateTime, Enum, MetaData
 from sqlalchemy.engine import Dialect
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.types import TypeDecorator
 
@@ -105,4 +105,37 @@ def is_transient(exc: BaseException) -> bool:
         return False
     if getattr(exc.orig, "sqlstate", None) in TRANSIENT_SQLSTATES:
         return True
+    # SQLite: SQLITE_BUSY (5, "database is locked") and SQLITE_LOCKED (6, "database table is locked").
+    if (getattr(exc.orig, "sqlite_errorcode", 0) or 0) & 0xFF in (5, 6):
+        return True
     return "database is locked" in str(exc.orig)
+
+
+#: SQLSTATEs of a server that is going away or not there yet: admin shutdown (a restart, a
+#: failover), crash shutdown (another backend crashed), cannot connect now (starting up,
+#: shutting down, in recovery). Class 08 (connection exceptions) is matched by its prefix.
+UNAVAILABLE_SQLSTATES = frozenset({"57P01", "57P02", "57P03"})
+#: SQLite's primary result codes of a database file that cannot be used right now: READONLY,
+#: IOERR (disk I/O error), FULL (disk full), CANTOPEN (file or directory gone, no permission).
+#: Lock errors (BUSY, LOCKED) are "busy" above: the same request can go through in a moment.
+UNAVAILABLE_SQLITE_CODES = frozenset({8, 10, 13, 14})
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """True when the database itself is out of reach: refused or lost connections, a server shutting
+    down, starting up or in recovery, SQLite's disk errors. Nothing was saved, and the same request
+    succeeds once the database is back (the pool pings connections before use: no restart needed)."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    if exc.connection_invalidated:  # SQLAlchemy recognised a lost connection (and dropped it)
+        return True
+    orig = exc.orig
+    sqlstate = getattr(orig, "sqlstate", None)
+    if sqlstate:
+        return sqlstate in UNAVAILABLE_SQLSTATES or sqlstate.startswith("08")
+    if hasattr(orig, "sqlstate"):
+        # psycopg: an error without a SQLSTATE never came from the server; on a connection it is
+        # the connection itself failing (refused, reset, closed, timed out).
+        return isinstance(exc, OperationalError | InterfaceError)
+    code = getattr(orig, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in UNAVAILABLE_SQLITE_CODES

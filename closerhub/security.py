@@ -1,10 +1,10 @@
-"""Security headers on every response (CSP, framing, sniffing, referrer)."""
+"""Security headers on every response (CSP, framing, sniffing, referrer; HSTS in production)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response, request
+from flask import Flask, Response, current_app, request
 
 from closerhub.core.errors import ValidationError
 from closerhub.core.i18n import _
@@ -32,6 +32,10 @@ def _headers(response: Response) -> Response:
     response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
     response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
     response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    if current_app.config.get("HSTS_ENABLED"):
+        # Sent whatever the request's scheme: behind the TLS-terminating proxy the app sees HTTP.
+        max_age = int(current_app.config.get("HSTS_MAX_AGE", 365 * 24 * 60 * 60))
+        response.headers.setdefault("Strict-Transport-Security", f"max-age={max_age}; includeSubDomains")
     return response
 
 

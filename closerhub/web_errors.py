@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from flask import Flask, Response, g, render_template, request
 from flask_babel import force_locale
 from flask_login import AnonymousUserMixin
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from closerhub.api.problems import problem_response
 from closerhub.core.errors import DomainError
 from closerhub.core.i18n import N_, _
-from closerhub.db import is_transient
+from closerhub.db import is_transient, is_unavailable
 from closerhub.extensions import db
 from closerhub.i18n import language_without_queries
 
@@ -64,6 +65,49 @@ def _html_error(code: int, title: str, message: str) -> tuple[str, int]:
     return render_template("errors/error.html", code=code, title=title, message=message), code
 
 
+@dataclass(frozen=True)
+class DatabaseTrouble:
+    """What a 503 from the database says: its problem code, its sentence, when to try again."""
+
+    code: str
+    message: str
+    retry_after_seconds: int
+
+
+BUSY = DatabaseTrouble(
+    "busy", N_("The server was busy with another change at the same moment; nothing was saved. Try again."), 1
+)
+# A restart or a failover takes seconds, not a moment: a longer Retry-After spares the server.
+UNAVAILABLE = DatabaseTrouble(
+    "database_unavailable", N_("The service is temporarily unavailable; nothing was saved. Try again in a moment."), 5
+)
+
+
+def _forget_the_transaction() -> None:
+    """Roll the session back; on a connection that is already gone there is nothing to roll back."""
+    try:
+        db.session.rollback()
+    except SQLAlchemyError:
+        log.warning("Rollback failed after a database error on %s %s", request.method, request.path)
+
+
+def _database_trouble_response(trouble: DatabaseTrouble) -> Response:
+    """The 503 for a request the database could not serve, drawn without touching the database again
+    (it is what failed): the reader's language from memory, the page drawn for a visitor."""
+    language = language_without_queries()
+    _forget_the_transaction()
+    g._login_user = AnonymousUserMixin()  # the user's row is not read again
+    with force_locale(language):
+        message = _(trouble.message)
+        if _wants_problem_json():
+            response = problem_response(503, _("Service Unavailable"), message, code=trouble.code)
+        else:
+            html, _status = _html_error(503, _("Service Unavailable"), message)
+            response = Response(html, 503)
+    response.headers["Retry-After"] = str(trouble.retry_after_seconds)
+    return response
+
+
 def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError) -> tuple[str, int]:
@@ -97,33 +141,24 @@ def init_app(app: Flask) -> None:
             return Response(html, status, headers=dict(exc.get_response().headers))
         return html, status
 
-    @app.errorhandler(OperationalError)
-    def database_busy(exc: OperationalError) -> Response | tuple[str, int]:
-        """A deadlock victim, a serialization failure or SQLite's lock timeout: nothing was saved, and
-        the same request can succeed a moment later. A 503 with Retry-After says so; anything else
-        from the database is a real 500."""
-        if not is_transient(exc):
+    @app.errorhandler(DBAPIError)
+    def database_trouble(exc: DBAPIError) -> Response | tuple[str, int]:
+        """The database gave up on the request (busy) or is out of reach (unavailable): nothing was
+        saved, and the same request can succeed a moment later. A 503 with Retry-After says so;
+        anything else from the database is a real 500."""
+        if is_transient(exc):
+            trouble = BUSY
+        elif is_unavailable(exc):
+            trouble = UNAVAILABLE
+        else:
             return server_error(exc)
-        log.warning("Database busy on %s %s: %s", request.method, request.path, exc.orig)
-        # The answer must not wait on the database a second time: the reader's language from what
-        # is in memory, and the page drawn for a visitor (the user's row is not read again).
-        language = language_without_queries()
-        db.session.rollback()
-        g._login_user = AnonymousUserMixin()
-        with force_locale(language):
-            message = _("The server was busy with another change at the same moment; nothing was saved. Try again.")
-            if _wants_problem_json():
-                response = problem_response(503, _("Service Unavailable"), message, code="busy")
-            else:
-                html, _status = _html_error(503, _("Service Unavailable"), message)
-                response = Response(html, 503)
-        response.headers["Retry-After"] = "1"
-        return response
+        log.warning("Database %s on %s %s: %s", trouble.code, request.method, request.path, exc.orig)
+        return _database_trouble_response(trouble)
 
     @app.errorhandler(Exception)
     def server_error(exc: Exception) -> Response | tuple[str, int]:
         log.exception("Unhandled error on %s %s", request.method, request.path)
-        db.session.rollback()
+        _forget_the_transaction()
         if (
             app.config.get("PROPAGATE_EXCEPTIONS")
             and app.config.get("TESTING")

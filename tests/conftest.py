@@ -122,7 +122,8 @@ def _empty_postgres_tables(conn: Any, tables: list[str]) -> None:
     A TRUNCATE of every table costs ~0.2 s per test (a new file per table); one query finds
     the non-empty ones, which are emptied with DELETE (triggers, including the append-only
     guards and foreign keys, are off for this transaction only: ``session_replication_role``
-    needs the superuser the test database runs as) and their id sequences restarted.
+    needs the superuser the test database runs as) and their id sequences restarted. Never
+    TRUNCATE: the ledger and the audit trail refuse it.
     """
     probe = " UNION ALL ".join(f"SELECT '{t}' WHERE EXISTS (SELECT 1 FROM \"{t}\")" for t in tables)
     dirty = set(conn.execute(text(probe)).scalars())
@@ -143,6 +144,21 @@ def _has_serial_id(table: str) -> bool:
     return column is not None and column.primary_key and column.type.python_type is int
 
 
+def _empty_sqlite_tables(conn: Any, tables: list[str]) -> None:
+    """Empty every table, the append-only ones too: their DELETE guards are dropped and re-created
+    inside this transaction (SQLite's DDL is transactional), so no other connection ever sees the
+    tables unguarded and the app has no switch that turns the guards off."""
+    guards = conn.execute(
+        text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND upper(sql) LIKE '%BEFORE DELETE ON%'")
+    ).all()
+    for name, _sql in guards:
+        conn.execute(text(f'DROP TRIGGER "{name}"'))
+    for t in tables:
+        conn.execute(text(f'DELETE FROM "{t}"'))
+    for _name, sql in guards:
+        conn.exec_driver_sql(sql)
+
+
 def _truncate_all(app: Flask) -> None:
     with app.app_context():
         _db.session.remove()
@@ -151,8 +167,7 @@ def _truncate_all(app: Flask) -> None:
             if conn.dialect.name == "postgresql":
                 _empty_postgres_tables(conn, tables)
             else:
-                for t in tables:
-                    conn.execute(text(f'DELETE FROM "{t}"'))
+                _empty_sqlite_tables(conn, tables)
                 conn.execute(text("DELETE FROM sqlite_sequence")) if conn.execute(
                     text("SELECT 1 FROM sqlite_master WHERE name='sqlite_sequence'")
                 ).first() else None

@@ -1,15 +1,11 @@
 """``AuditEntry``: one row per change to money, permissions, engagements, vetting or settings.
 
-Append-only, and the database says so (not only the code): on PostgreSQL a row trigger
-refuses every UPDATE and DELETE; on SQLite a trigger refuses UPDATE. The guards are
-installed by an ``after_create`` listener (``create_all``) and by the migration, which
-runs the same SQL (``PG_APPEND_ONLY`` / ``SQLITE_APPEND_ONLY``).
-
-Why TRUNCATE stays possible: it is a separate, statement-level event that row triggers
-do not see. It needs the table owner, it cannot hit one row by mistake, and the test
-suite resets its database with it between tests. SQLite has no TRUNCATE: the suite
-resets it with ``DELETE FROM``, so there the guard covers UPDATE only (SQLite is the
-zero-set-up development database; production runs PostgreSQL, which refuses both).
+Append-only, and the database says so (not only the code): on PostgreSQL row triggers
+refuse every UPDATE and DELETE and a statement trigger refuses TRUNCATE; on SQLite triggers
+refuse UPDATE and DELETE. The guards are installed by an ``after_create`` listener
+(``create_all``) and by the migrations, which run the same SQL (``PG_APPEND_ONLY`` /
+``SQLITE_APPEND_ONLY``). Nothing in the app can switch them off; the test suite's clean-up
+between tests works around them inside its own transaction (tests/conftest.py).
 
 ``actor_id`` is deliberately not a foreign key: a trail must outlive the rows it talks
 about, and an ``ON DELETE SET NULL`` would itself be an UPDATE of audit rows.
@@ -59,20 +55,29 @@ PG_APPEND_ONLY = (
     "ERRCODE = 'insufficient_privilege'; END $$",
     "CREATE TRIGGER trg_audit_entries_append_only BEFORE UPDATE OR DELETE ON audit_entries "
     "FOR EACH ROW EXECUTE FUNCTION audit_entries_append_only()",
+    # TRUNCATE is a statement-level event that row triggers never see.
+    "CREATE TRIGGER trg_audit_entries_no_truncate BEFORE TRUNCATE ON audit_entries "
+    "FOR EACH STATEMENT EXECUTE FUNCTION audit_entries_append_only()",
 )
 SQLITE_APPEND_ONLY = (
     "CREATE TRIGGER trg_audit_entries_no_update BEFORE UPDATE ON audit_entries "
     f"BEGIN SELECT RAISE(ABORT, '{APPEND_ONLY_MESSAGE}'); END",
+    "CREATE TRIGGER trg_audit_entries_no_delete BEFORE DELETE ON audit_entries "
+    f"BEGIN SELECT RAISE(ABORT, '{APPEND_ONLY_MESSAGE}'); END",
 )
 PG_DROP = (
+    "DROP TRIGGER IF EXISTS trg_audit_entries_no_truncate ON audit_entries",
     "DROP TRIGGER IF EXISTS trg_audit_entries_append_only ON audit_entries",
     "DROP FUNCTION IF EXISTS audit_entries_append_only()",
 )
-SQLITE_DROP = ("DROP TRIGGER IF EXISTS trg_audit_entries_no_update",)
+SQLITE_DROP = (
+    "DROP TRIGGER IF EXISTS trg_audit_entries_no_delete",
+    "DROP TRIGGER IF EXISTS trg_audit_entries_no_update",
+)
 
 
 def install_append_only_guard(connection: Any) -> None:
-    """Create the triggers that refuse changes to audit rows (PostgreSQL: UPDATE, DELETE; SQLite: UPDATE)."""
+    """Create the triggers that refuse changes to audit rows (UPDATE, DELETE; TRUNCATE on PostgreSQL)."""
     statements = {"postgresql": PG_APPEND_ONLY, "sqlite": SQLITE_APPEND_ONLY}.get(connection.dialect.name, ())
     for statement in statements:
         connection.exec_driver_sql(statement)

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
+
 from flask import Blueprint, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
 
 from closerhub.accounts.permissions import login_required
 from closerhub.accounts.views import _safe_next
 from closerhub.extensions import db
+from closerhub.web_errors import UNAVAILABLE
 
 bp = Blueprint("pages", __name__)
 
@@ -53,6 +57,9 @@ def healthz() -> tuple[Response, int]:
     try:
         db.session.execute(text("SELECT 1"))
     except Exception:  # any driver error means the database is not usable
-        db.session.rollback()
-        return jsonify(status="degraded", database="unreachable"), 503
+        with suppress(SQLAlchemyError):  # a lost connection has nothing to roll back
+            db.session.rollback()
+        response = jsonify(status="degraded", database="unreachable")
+        response.headers["Retry-After"] = str(UNAVAILABLE.retry_after_seconds)
+        return response, 503
     return jsonify(status="ok", database="ok"), 200

@@ -68,9 +68,10 @@ class LedgerEntry(db.Model):
         return f"<LedgerEntry {self.id} {self.closer_id} {self.bucket.value} {self.amount} {self.currency}>"
 
 
-# --- the database refuses UPDATE and DELETE ----------------------------------------------
-# PostgreSQL: row-level triggers on UPDATE and DELETE. TRUNCATE fires only statement-level
-# triggers, so the test-suite's per-test TRUNCATE still works; nothing in the app truncates.
+# --- the database refuses UPDATE, DELETE and TRUNCATE --------------------------------------
+# PostgreSQL: row-level triggers on UPDATE and DELETE, and a statement-level one on TRUNCATE
+# (row triggers never see it). The test suite's clean-up empties the table with the triggers
+# off for its own transaction only (tests/conftest.py); nothing in the app can do that.
 PG_APPEND_ONLY_FUNCTION = """
 CREATE OR REPLACE FUNCTION ledger_entries_append_only() RETURNS trigger AS $$
 BEGIN
@@ -84,10 +85,17 @@ PG_APPEND_ONLY_TRIGGER = (
     "CREATE TRIGGER trg_ledger_entries_append_only BEFORE UPDATE OR DELETE ON ledger_entries "
     "FOR EACH ROW EXECUTE FUNCTION ledger_entries_append_only()"
 )
-# SQLite: UPDATE only. SQLite has no TRUNCATE: the test-suite resets tables with DELETE, so
-# a DELETE trigger would break every test's clean-up. The app itself never deletes entries.
+PG_NO_TRUNCATE_TRIGGER = (
+    "CREATE TRIGGER trg_ledger_entries_no_truncate BEFORE TRUNCATE ON ledger_entries "
+    "FOR EACH STATEMENT EXECUTE FUNCTION ledger_entries_append_only()"
+)
+# SQLite: UPDATE and DELETE (SQLite has no TRUNCATE; its "DELETE FROM t" fires the DELETE trigger too).
 SQLITE_APPEND_ONLY_TRIGGER = (
     "CREATE TRIGGER trg_ledger_entries_no_update BEFORE UPDATE ON ledger_entries "
+    "BEGIN SELECT RAISE(ABORT, 'ledger_append_only'); END"
+)
+SQLITE_NO_DELETE_TRIGGER = (
+    "CREATE TRIGGER trg_ledger_entries_no_delete BEFORE DELETE ON ledger_entries "
     "BEGIN SELECT RAISE(ABORT, 'ledger_append_only'); END"
 )
 APPEND_ONLY_MESSAGES = ("append-only", "ledger_append_only")
@@ -98,8 +106,10 @@ def install_append_only_guard(connection: Any) -> None:
     if connection.dialect.name == "postgresql":
         connection.exec_driver_sql(PG_APPEND_ONLY_FUNCTION)
         connection.exec_driver_sql(PG_APPEND_ONLY_TRIGGER)
+        connection.exec_driver_sql(PG_NO_TRUNCATE_TRIGGER)
     elif connection.dialect.name == "sqlite":
         connection.exec_driver_sql(SQLITE_APPEND_ONLY_TRIGGER)
+        connection.exec_driver_sql(SQLITE_NO_DELETE_TRIGGER)
 
 
 @event.listens_for(LedgerEntry.__table__, "after_create")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 import config
@@ -68,3 +70,24 @@ def test_production_refuses_to_start_without_encryption_keys(monkeypatch: pytest
     monkeypatch.delenv("ENCRYPTION_KEYS", raising=False)
     with pytest.raises(config.ConfigError, match="ENCRYPTION_KEYS"):
         config.load("production")
+
+
+def test_production_pages_tell_browsers_to_use_https_only(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("SECRET_KEY", "x" * 32)
+    monkeypatch.setenv("DATABASE_URL", "postgres://u@127.0.0.1/db")
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://closerhub.example")
+    monkeypatch.setenv("ENCRYPTION_KEYS", "k" * 43 + "=")
+    monkeypatch.delenv("HSTS_ENABLED", raising=False)
+    # The production profile as is; only the database is a local file (the page reads nothing).
+    app = create_app({"PROFILE": "production", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/prod.sqlite"})
+    response = app.test_client().get("/")
+    assert response.status_code == 200
+    assert response.headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
+
+
+def test_development_pages_do_not_pin_https(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("HSTS_ENABLED", raising=False)
+    app = create_app({"PROFILE": "development", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/dev.sqlite"})
+    response = app.test_client().get("/")
+    assert response.status_code == 200
+    assert "Strict-Transport-Security" not in response.headers
