@@ -3,6 +3,8 @@ but admins and the closer themself, until an admin approves them (issue 14, item
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -13,7 +15,10 @@ from closerhub.core.money import Money
 from closerhub.extensions import db
 from closerhub.vetting.models import CloserVetting, VettingStatus
 from tests.conftest import UserFactory, _logged_in
+from tests.integration.booking_setup import frozen, lead_data, setting
 from tests.integration.test_api_accounts import bearer
+
+__all__ = ["frozen", "setting"]  # fixtures
 
 HIDDEN = [VettingStatus.IN_REVIEW, VettingStatus.CHANGES_REQUESTED, VettingStatus.REJECTED]
 
@@ -93,3 +98,18 @@ def test_search_leaves_out_a_closer_in_vetting(
     assert "Vera" not in business_client.get("/closers").get_data(as_text=True)
     listing = client.get("/api/v1/closers", headers=bearer(business_user)).json
     assert unvetted.id not in [c["id"] for c in listing["data"]]
+
+
+def test_a_closer_sent_back_to_vetting_disappears_from_the_booking_page_and_booking_by_name(
+    client: FlaskClient, business_client: FlaskClient, setting: dict[str, Any]
+) -> None:
+    closer = setting["closer"]
+    db.session.get(CloserVetting, closer.id).status = VettingStatus.CHANGES_REQUESTED
+    db.session.commit()
+    key = setting["offer"].booking_key
+    page = client.get(f"/book/{key}?closer={closer.id}")
+    assert page.status_code == 200 and closer.name not in page.get_data(as_text=True)
+    body = {"start": "2026-06-02T07:00:00Z", "channel": "video", "closer_id": closer.id, "lead": lead_data()}
+    response = client.post("/api/v1/appointments", json=body, headers={"X-Booking-Key": key})
+    assert response.status_code == 422 and closer.name not in response.get_data(as_text=True)
+    assert business_client.get(f"/closers/{closer.id}").status_code == 404
