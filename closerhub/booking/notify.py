@@ -174,9 +174,9 @@ def other_times(appointment: Appointment, start: datetime, viewer: Recipient) ->
         lines.append(
             _(
                 "%(time)s for the prospect, %(name)s (%(zone)s)",
-                time=_other_time(start, lead.timezone, viewer.timezone),
+                time=_other_time(start, appointment.prospect_zone, viewer.timezone),
                 name=lead.name,
-                zone=lead.timezone,
+                zone=appointment.prospect_zone,  # where the prospect said they are, when they booked themselves
             )
         )
     if viewer.role != CLOSER:
