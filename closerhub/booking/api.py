@@ -27,7 +27,7 @@ from closerhub.api.routing import PUBLIC, api_route, json_response
 from closerhub.api.schemas import Page, utc_z
 from closerhub.api.schemas_booking import AppointmentIn, AppointmentOut, AppointmentQuery, CancelIn, RescheduleIn
 from closerhub.booking import guard, service
-from closerhub.booking.leads import CONTEXT_FIELDS
+from closerhub.booking.api_lead import lead_out, said_lead_out, said_out
 from closerhub.booking.models import Appointment, BookedVia, Channel, Lead
 from closerhub.booking.public_views import BOOKING_LIMIT, public_booking_limit
 from closerhub.businesses import offers as offer_service
@@ -46,41 +46,6 @@ def _iso_local(instant: datetime, zone: str) -> str:
     return to_local(instant, zone).replace(microsecond=0).isoformat()
 
 
-def _lead_out(lead: Lead) -> dict[str, Any]:
-    """The business's lead as its team and the closer read it."""
-    return {
-        "id": lead.id,
-        "name": lead.name,
-        "email": lead.email,
-        "phone": lead.phone_e164,
-        "timezone": lead.timezone,
-        "context": {k: getattr(lead, k) or "" for k in CONTEXT_FIELDS},
-    }
-
-
-def _said_lead_out(said: dict[str, str]) -> dict[str, Any]:
-    """The lead as an anonymous caller sent it, and nothing else (no id: it was not sent either)."""
-    return {
-        "id": None,
-        "name": said.get("name", ""),
-        "email": said.get("email", ""),
-        "phone": said.get("phone_e164"),
-        "timezone": said.get("timezone", ""),
-        "context": {k: said.get(k, "") for k in CONTEXT_FIELDS},
-    }
-
-
-def said_out(said: dict[str, str] | None) -> dict[str, Any] | None:
-    """``prospect_said`` in the API's names (phone, context nested), only the fields the prospect gave."""
-    if said is None:
-        return None
-    out: dict[str, Any] = {k: v for k, v in said.items() if k not in CONTEXT_FIELDS and k != "phone_e164"}
-    if said.get("phone_e164"):
-        out["phone"] = said["phone_e164"]
-    out["context"] = {k: said[k] for k in CONTEXT_FIELDS if said.get(k)}
-    return out
-
-
 def appointment_out(appointment: Appointment, *, private: bool = True) -> AppointmentOut:
     """The API shape of an appointment.
 
@@ -90,7 +55,7 @@ def appointment_out(appointment: Appointment, *, private: bool = True) -> Appoin
     """
     closer = appointment.closer
     said = appointment.prospect_said
-    lead_shape = _lead_out(appointment.lead) if private else _said_lead_out(said or {"email": appointment.lead.email})
+    lead_shape = lead_out(appointment.lead) if private else said_lead_out(said or {"email": appointment.lead.email})
     dial_plan = None
     if appointment.channel == Channel.PHONE and appointment.dial_number:
         dial_plan = {"caller": appointment.dial_from or "closer", "number": appointment.dial_number}
