@@ -1,15 +1,12 @@
 """Table cells as text: for the page (the user's locale and zone) and for CSV files (spreadsheet-safe).
 
-CSV files are opened in spreadsheets, which run a cell starting with ``=``, ``+``, ``-`` or
-``@`` as a formula (CSV injection): such a text cell gets a leading apostrophe. Numbers we
-write ourselves (plain digits, a sign and a decimal point) cannot be formulas and stay numbers.
+CSV files are written by ``core.csv_safe`` (the app's one CSV writer): a text cell starting
+with ``=``, ``+``, ``-`` or ``@`` gets a leading apostrophe (CSV injection). Numbers we compute
+are handed over as ``int``/``Decimal``, so they stay numbers, negative ones included.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import re
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -19,12 +16,11 @@ from babel.dates import format_date
 from babel.numbers import format_decimal, parse_pattern
 
 from closerhub.analytics.tables import Table
+from closerhub.core.csv_safe import csv_text
 from closerhub.core.money import Money, format_money
 from closerhub.core.tz import to_local
 
 DASH = "—"  # no data: never a division by zero
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_PLAIN_NUMBER = re.compile(r"-?\d+(\.\d+)?")
 
 
 def percent(rate: float | None, locale: str) -> str:
@@ -58,35 +54,28 @@ def cell_html(value: Any, kind: str, locale: str, zone: str) -> str:
     return str(value)
 
 
-def safe_cell(text: str) -> str:
-    """Neutralise a spreadsheet formula: a leading apostrophe before ``= + - @`` (and tab, CR)."""
-    if text.startswith(_FORMULA_START) and not _PLAIN_NUMBER.fullmatch(text):
-        return "'" + text
-    return text
-
-
-def cell_csv(value: Any, kind: str, zone: str) -> str:
-    """A cell for a CSV file: plain numbers (money in major units, rates in percent), ISO dates."""
+def cell_csv(value: Any, kind: str, zone: str) -> object:
+    """A cell for a CSV file: numbers as ``Decimal``/``int`` (money in major units, rates in percent),
+    ISO dates, and any other value as text; ``core.csv_safe`` neutralises the text cells."""
     if value is None:
         return ""
     if kind == "rate":
-        return f"{Decimal(str(value)) * 100:.1f}"
+        return Decimal(f"{Decimal(str(value)) * 100:.1f}")
     if kind == "money" and isinstance(value, Money):
-        return str(value.to_decimal())
+        return value.to_decimal()
     if kind == "multiple":
-        return f"{Decimal(str(value)):.1f}"
+        return Decimal(f"{Decimal(str(value)):.1f}")
     if kind == "datetime" and isinstance(value, datetime):
         return to_local(value, zone).isoformat()
     if isinstance(value, date):
         return value.isoformat()
-    return safe_cell(str(value))
+    if kind == "int" and isinstance(value, int):
+        return value
+    return str(value)
 
 
 def to_csv(table: Table, zone: str) -> str:
-    """The table as CSV text (header row first), every cell passed through ``cell_csv``."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([safe_cell(c.label + (" (%)" if c.kind == "rate" else "")) for c in table.columns])
-    for row in table.rows:
-        writer.writerow([cell_csv(row.get(c.key), c.kind, zone) for c in table.columns])
-    return out.getvalue()
+    """The table as CSV text (header row first) through ``core.csv_safe.csv_text``; cells from ``cell_csv``."""
+    header = [c.label + (" (%)" if c.kind == "rate" else "") for c in table.columns]
+    rows = ([cell_csv(row.get(c.key), c.kind, zone) for c in table.columns] for row in table.rows)
+    return csv_text([header, *rows])

@@ -68,12 +68,21 @@ class PersonOut(OutModel):
 
 
 class AppointmentLeadOut(OutModel):
-    id: int
+    id: int | None = Field(description="The lead's id (null for an anonymous booking-key caller)")
     name: str
     email: str
     phone: str | None
     timezone: str
     context: LeadContextOut
+
+
+class ProspectSaidOut(OutModel):
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    timezone: str | None = None
+    language: str | None = None
+    context: dict[str, str] = Field(default_factory=dict, description="needs, budget, ... as the prospect gave them")
 
 
 class DialPlanOut(OutModel):
@@ -120,6 +129,11 @@ class AppointmentOut(OutModel):
     prospect_local_start: str = Field(examples=["2026-12-01T09:00:00-05:00"])
     closer_local_start: str = Field(examples=["2026-12-01T15:00:00+01:00"])
     answers: list[dict[str, str]]
+    prospect_said: ProspectSaidOut | None = Field(
+        None,
+        description="What the prospect typed when booking on the public page or with a booking key "
+        "(only the fields they gave); kept beside the lead, never merged over it. Null for signed-in bookings.",
+    )
     booked_via: str
     routing_reason: str | None = Field(None, description="Why this closer (signed-in callers)")
     sequence: int

@@ -27,6 +27,7 @@ from closerhub.api.routing import PUBLIC, api_route, json_response
 from closerhub.api.schemas import Page, utc_z
 from closerhub.api.schemas_booking import AppointmentIn, AppointmentOut, AppointmentQuery, CancelIn, RescheduleIn
 from closerhub.booking import guard, service
+from closerhub.booking.api_lead import lead_out, said_lead_out, said_out
 from closerhub.booking.models import Appointment, BookedVia, Channel, Lead
 from closerhub.booking.public_views import BOOKING_LIMIT, public_booking_limit
 from closerhub.businesses import offers as offer_service
@@ -46,8 +47,15 @@ def _iso_local(instant: datetime, zone: str) -> str:
 
 
 def appointment_out(appointment: Appointment, *, private: bool = True) -> AppointmentOut:
-    """The API shape of an appointment; ``private=False`` (public callers) hides the routing note and history."""
-    lead, closer = appointment.lead, appointment.closer
+    """The API shape of an appointment.
+
+    ``private=False`` (an anonymous caller with a booking key) gives back only what that caller
+    sent: the lead is "the prospect said", never the business's stored lead (its phone,
+    context, or the name it holds), and no routing note or history.
+    """
+    closer = appointment.closer
+    said = appointment.prospect_said
+    lead_shape = lead_out(appointment.lead) if private else said_lead_out(said or {"email": appointment.lead.email})
     dial_plan = None
     if appointment.channel == Channel.PHONE and appointment.dial_number:
         dial_plan = {"caller": appointment.dial_from or "closer", "number": appointment.dial_number}
@@ -62,17 +70,8 @@ def appointment_out(appointment: Appointment, *, private: bool = True) -> Appoin
             "meeting_url": appointment.meeting_url,
             "dial_plan": dial_plan,
             "closer": {"id": closer.id, "name": closer.name, "timezone": closer.timezone},
-            "lead": {
-                "id": lead.id,
-                "name": lead.name,
-                "email": lead.email,
-                "phone": lead.phone_e164,
-                "timezone": lead.timezone,
-                "context": {
-                    k: getattr(lead, k) or ""
-                    for k in ("needs", "motivations", "blockers", "budget", "decision_makers", "notes")
-                },
-            },
+            "lead": lead_shape,
+            "prospect_said": said_out(said),
             "offer": {"id": appointment.offer_id, "name": appointment.offer.name},
             "engagement_id": appointment.engagement_id,
             "business_id": appointment.business_id,

@@ -66,7 +66,7 @@ def dial_plan_text(appointment: Appointment) -> str:
     """Who calls whom at which number, for a phone call (empty for video)."""
     if appointment.channel != Channel.PHONE:
         return ""
-    closer, lead = appointment.closer.name, appointment.lead.name
+    closer, lead = appointment.closer.name, appointment.prospect_name
     if appointment.dial_from == "prospect":
         return _("%(lead)s calls %(closer)s at %(number)s.", lead=lead, closer=closer, number=appointment.dial_number)
     return _("%(closer)s calls %(lead)s at %(number)s.", closer=closer, lead=lead, number=appointment.dial_number)
@@ -77,7 +77,7 @@ def summary_text(appointment: Appointment) -> str:
     return _(
         "Closing call: %(offer)s — %(lead)s with %(closer)s",
         offer=appointment.offer.name,
-        lead=appointment.lead.name,
+        lead=appointment.prospect_name,
         closer=appointment.closer.name,
     )
 
@@ -95,8 +95,8 @@ def description_text(appointment: Appointment) -> str:
         "",
         _(
             "For the prospect (%(name)s): %(when)s",
-            name=appointment.lead.name,
-            when=local_label(appointment.starts_at, appointment.lead.timezone),
+            name=appointment.prospect_name,
+            when=local_label(appointment.starts_at, appointment.prospect_zone),
         ),
         _(
             "For the closer (%(name)s): %(when)s",
@@ -137,7 +137,7 @@ def _event(appointment: Appointment, stamp: datetime) -> Event:
     # The closer hosts the call; the prospect booked it, so both have already accepted (no RSVP).
     closer, lead = appointment.closer, appointment.lead
     event.add("organizer", _address(closer.email, closer.name))
-    for email, name in ((lead.email, lead.name), (closer.email, closer.name)):
+    for email, name in ((lead.email, appointment.prospect_name), (closer.email, closer.name)):
         event.add(
             "attendee",
             _address(email, name, ROLE="REQ-PARTICIPANT", PARTSTAT="ACCEPTED", RSVP="FALSE", CUTYPE="INDIVIDUAL"),

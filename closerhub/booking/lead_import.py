@@ -34,6 +34,7 @@ from closerhub.accounts.models import User
 from closerhub.booking.leads import clean_lead_data, merge_into, new_lead
 from closerhub.booking.models import Lead
 from closerhub.businesses.models import Business
+from closerhub.core.csv_safe import csv_text
 from closerhub.core.errors import Conflict, ValidationError
 from closerhub.core.i18n import N_, _
 
@@ -107,13 +108,13 @@ class ImportReport:
 
     def rejected_csv(self) -> str:
         """The rejected rows as CSV (the file's header plus ``errors``), to fix and import again."""
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\r\n")
-        writer.writerow([*self.header, ERRORS_COLUMN])
+        # Every cell is the uploader's text (or our message quoting it): neutralised by ``csv_text``
+        # so a rejected "=HYPERLINK(...)" is shown, not run, when the file is opened again.
+        rows: list[list[object]] = [[*self.header, ERRORS_COLUMN]]
         for row in self.errors:
             cells = (row.cells + [""] * len(self.header))[: len(self.header)]
-            writer.writerow([*cells, row.summary])
-        return out.getvalue()
+            rows.append([*cells, row.summary])
+        return csv_text(rows)
 
 
 def decode(data: bytes) -> str:

@@ -7,6 +7,7 @@ Another business's lead is a 404, exactly like a missing one.
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Callable
 from typing import Any
 
@@ -23,6 +24,7 @@ from closerhub.booking.lead_forms import LeadForm, LeadImportForm
 from closerhub.booking.models import Lead
 from closerhub.businesses.forms import ActionForm
 from closerhub.businesses.models import Business
+from closerhub.core import csv_safe
 from closerhub.core.errors import DomainError, NotFound, ValidationError
 from closerhub.core.tz import all_zones
 from closerhub.extensions import db
@@ -210,8 +212,12 @@ def rejected_csv() -> Response:
     text = request.form.get("rejected", "")
     if not text or len(text) > REJECTED_MAX_CHARS:
         abort(400)
+    try:  # the text comes back from the browser: written again through the one safe CSV writer
+        body = csv_safe.resafe(text)
+    except csv.Error:
+        abort(400)
     return Response(
-        "\ufeff" + text,  # the BOM makes Excel read it as UTF-8
+        "\ufeff" + body,  # the BOM makes Excel read it as UTF-8
         mimetype="text/csv",
         headers={
             "Content-Disposition": 'attachment; filename="rejected-leads.csv"',

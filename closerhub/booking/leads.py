@@ -207,6 +207,13 @@ def _merge_values(raw: Mapping[str, Any], values: dict[str, Any]) -> dict[str, A
     return {k: v for k, v in values.items() if k in keep or (k != "language" and v not in (None, ""))}
 
 
+def given_values(raw: Mapping[str, Any], values: dict[str, Any]) -> dict[str, Any]:
+    """What a caller actually sent, cleaned: name, email and zone, the optional fields only when
+    not blank, the language only when given (its cleaned default is not something they said).
+    A public booking keeps this on the appointment as "the prospect said"."""
+    return {k: v for k, v in _merge_values(raw, values).items() if k != "source"}
+
+
 def _new_lead_values(business_id: int, values: Mapping[str, Any], actor: User | None, now: datetime) -> dict[str, Any]:
     """Every column of a new lead: the cleaned ``values`` over blank defaults."""
     return {
@@ -239,11 +246,14 @@ def upsert_lead(
     actor: User | None,
     now: datetime,
     values: dict[str, Any] | None = None,
+    keep_existing: bool = False,
 ) -> Lead:
     """Create the business's lead with this email, or update the one it has. Never commits.
 
     The caller (booking, the API) commits once. On a known lead the name and zone are
-    replaced and the optional fields only when given (``_merge_values``). One
+    replaced and the optional fields only when given (``_merge_values``); with
+    ``keep_existing`` (a public booking: the caller only knows an email) a known lead is
+    returned untouched and only a new one takes the given values. One
     ``INSERT … ON CONFLICT (business_id, email) DO UPDATE … RETURNING`` statement on both
     PostgreSQL and SQLite: a concurrent insert of the same email waits for the other
     transaction and then updates its row, so no read-then-insert race and no savepoint.
@@ -252,7 +262,8 @@ def upsert_lead(
     if values is None:
         values = clean_lead_data(raw)
     inserted = _new_lead_values(business_id, values, actor, now)
-    changed = (*_merge_values(raw, values), "updated_at")
+    # ``email = excluded.email`` rewrites the key with itself: the row is locked and returned, unchanged.
+    changed = ("email",) if keep_existing else (*_merge_values(raw, values), "updated_at")
     statement = _upsert_statement(frozenset(changed))
     return session.scalars(
         select(Lead).from_statement(statement).execution_options(populate_existing=True), inserted

@@ -135,6 +135,11 @@ class Appointment(db.Model):
     dial_number: Mapped[str | None] = mapped_column(String(20))
     prospect_timezone: Mapped[str] = mapped_column(String(64))  # the zone the prospect booked in
     answers: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)  # [{"question", "answer"}]
+    # "The prospect said": what an anonymous caller (booking page, API with a booking key) typed,
+    # keyed by ``Lead`` column (name, email, phone_e164, timezone, language, needs, ..., notes).
+    # Kept here, never merged over the business's lead: a stranger who knows a lead's email
+    # must neither read nor overwrite what the business holds. None for signed-in bookings.
+    prospect_said: Mapped[dict[str, str] | None] = mapped_column(JSON)
     booked_via: Mapped[BookedVia] = mapped_column(str_enum(BookedVia, "booked_via"))
     booked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     routing_reason: Mapped[str] = mapped_column(Text, default="")  # why this closer (round-robin log)
@@ -182,6 +187,25 @@ class Appointment(db.Model):
     @property
     def is_upcoming(self) -> bool:
         return self.status == AppointmentStatus.BOOKED
+
+    def _said(self, key: str) -> str | None:
+        return (self.prospect_said or {}).get(key) or None
+
+    @property
+    def prospect_name(self) -> str:
+        """The prospect's name as this call knows it: what they typed when they booked it
+        themselves, else the business's lead. Everything the prospect reads uses these."""
+        return self._said("name") or self.lead.name
+
+    @property
+    def prospect_language(self) -> str:
+        """The language of the prospect's emails (the one they chose when booking, else the lead's)."""
+        return self._said("language") or self.lead.language
+
+    @property
+    def prospect_zone(self) -> str:
+        """The prospect's zone: the one they booked in when they booked themselves, else the lead's."""
+        return self._said("timezone") or self.lead.timezone
 
     def __repr__(self) -> str:
         return f"<Appointment {self.id} {self.status.value} {self.starts_at.isoformat()}>"

@@ -7,11 +7,12 @@ the time in their zone (named) and the other party's local time beside it:
 "Tuesday 5 January 2027, 10:00–10:45 your time (Europe/Paris, UTC+01:00)" then
 "04:00 for the prospect, Lea (America/New_York)".
 
-Recipients: the prospect (the lead: ``lead.language``, ``lead.timezone``; their email
-carries the signed reschedule/cancel link), the closer (their account's language and zone)
-and every active member of the business. The confirmation and reschedule notices carry
-``invite.ics`` with ``METHOD:REQUEST`` (same UID, the appointment's SEQUENCE), the cancel
-notice ``METHOD:CANCEL``; calendar clients update or remove the event they already hold.
+Recipients: the prospect (``appointment.prospect_language`` and ``prospect_zone``: on a public
+booking, what they typed; their email carries the signed reschedule/cancel link), the closer
+(their account's language and zone) and every active member of the business. The
+confirmation and reschedule notices carry ``invite.ics`` with ``METHOD:REQUEST`` (same UID,
+the appointment's SEQUENCE), the cancel notice ``METHOD:CANCEL``; calendar clients update or
+remove the event they already hold.
 
 Deferred rendering: the confirmation, reschedule and cancel notices are queued from the
 request as ``to_render`` outbox rows (``queue_email_later``): one small row per recipient
@@ -70,8 +71,31 @@ class Recipient:
 
 
 def prospect_of(appointment: Appointment) -> Recipient:
-    lead = appointment.lead
-    return Recipient(lead.email, lead.name, lead.language, lead.timezone, PROSPECT)
+    """The prospect as the call knows them: on a public booking, the name, language and zone they
+    typed (``prospect_said``), never the business's stored ones; the address is the lead's (the same)."""
+    return Recipient(
+        appointment.lead.email,
+        appointment.prospect_name,
+        appointment.prospect_language,
+        appointment.prospect_zone,
+        PROSPECT,
+    )
+
+
+@dataclass(frozen=True)
+class ProspectView:
+    """The lead as the prospect's own emails may show it: nothing but how this call knows them."""
+
+    name: str
+    email: str
+    timezone: str
+    language: str
+
+
+def _prospect_view(appointment: Appointment) -> ProspectView:
+    return ProspectView(
+        appointment.prospect_name, appointment.lead.email, appointment.prospect_zone, appointment.prospect_language
+    )
 
 
 def closer_of(appointment: Appointment) -> Recipient:
@@ -150,9 +174,9 @@ def other_times(appointment: Appointment, start: datetime, viewer: Recipient) ->
         lines.append(
             _(
                 "%(time)s for the prospect, %(name)s (%(zone)s)",
-                time=_other_time(start, lead.timezone, viewer.timezone),
+                time=_other_time(start, appointment.prospect_zone, viewer.timezone),
                 name=lead.name,
-                zone=lead.timezone,
+                zone=appointment.prospect_zone,  # where the prospect said they are, when they booked themselves
             )
         )
     if viewer.role != CLOSER:
@@ -206,7 +230,9 @@ def _context(appointment: Appointment, recipient: Recipient, **extra: Any) -> di
         "offer": appointment.offer,
         "business": appointment.business,
         "closer": appointment.closer,
-        "lead": appointment.lead,
+        # The prospect's own emails get only who they are to this call (what they typed, on a
+        # public booking), never the business's lead: its name, phone and context stay private.
+        "lead": _prospect_view(appointment) if recipient.role == PROSPECT else appointment.lead,
         "recipient": recipient,
         "role": recipient.role,
         "zone": recipient.timezone,

@@ -401,10 +401,17 @@ def book(
     except SlotUnavailable as exc:
         raise _slot_taken(session, exc, engagements, start, now, named=named) from None
 
+    # An anonymous caller (booking page, booking key) only proves it knows an offer's link: a
+    # known lead is left as the business wrote it, and what the caller typed goes on the call
+    # as "the prospect said" (``prospect_said``), never merged over the lead.
+    public = actor is None
+    said = leads.given_values(lead_or_data, lead_values) if public and lead_values is not None else None
     lead_row = (
         lead_or_data
         if isinstance(lead_or_data, Lead)
-        else leads.upsert_lead(session, offer.business_id, lead_or_data, actor=actor, now=now, values=lead_values)
+        else leads.upsert_lead(
+            session, offer.business_id, lead_or_data, actor=actor, now=now, values=lead_values, keep_existing=public
+        )
     )
     engagement, slot = candidate.engagement, candidate.slot
     buffer = timedelta(minutes=rules.buffer_minutes)
@@ -422,9 +429,10 @@ def book(
         channel=chosen_channel,
         meeting_url=_meeting(session, engagement.closer_id, facts) if chosen_channel == Channel.VIDEO else None,
         dial_from="closer" if chosen_channel == Channel.PHONE else None,
-        dial_number=lead_row.phone_e164 if chosen_channel == Channel.PHONE else None,
-        prospect_timezone=lead_row.timezone,
+        dial_number=phone if chosen_channel == Channel.PHONE else None,  # the number given, or the lead's
+        prospect_timezone=lead_values["timezone"] if lead_values is not None else lead_row.timezone,
         answers=clean_answers,
+        prospect_said=said,
         booked_via=via,
         booked_by_id=actor.id if actor is not None else None,
         routing_reason=reason,

@@ -43,6 +43,7 @@ from closerhub.core.i18n import _
 from closerhub.core.text import clean_text
 from closerhub.core.tz import require_zone
 from closerhub.db import get_by_id
+from closerhub.vetting.models import CloserVetting, VettingStatus
 
 # The vocabularies are re-exported: search and other features import them from here.
 __all__ = [
@@ -53,6 +54,7 @@ __all__ = [
     "iso_639_1_codes",
     "language_choices",
     "language_name",
+    "may_see_closer",
     "new_profile",
     "update_profile",
 ]
@@ -192,10 +194,23 @@ class CloserCard:
         return self.summary.next_available_at if self.summary else None
 
 
+def may_see_closer(session: Session, closer: User, viewer: User | None) -> bool:
+    """Whether ``viewer`` may see ``closer`` at all: approved closers for everyone signed in; a closer
+    still in vetting (in review, changes requested, rejected; no row counts as in review) only for
+    admins and themselves, so nobody learns of them before an admin has admitted them."""
+    if viewer is not None and (viewer.is_admin or viewer.id == closer.id):
+        return True
+    status = session.scalar(select(CloserVetting.status).where(CloserVetting.closer_id == closer.id))
+    return status == VettingStatus.APPROVED
+
+
 def find_closer(session: Session, closer_id: object, viewer: User | None, now: datetime) -> CloserCard:
-    """A closer's public card for any logged-in viewer; a missing, suspended or non-closer id is NotFound."""
+    """A closer's public card for any logged-in viewer; a missing, suspended or non-closer id is NotFound,
+    as is a closer not (or no longer) approved by vetting, except for admins and the closer themself."""
     user = get_by_id(session, User, closer_id)
     if user is None or user.role != Role.CLOSER or user.status != AccountStatus.ACTIVE:
+        raise NotFound(_("Closer not found."))
+    if not may_see_closer(session, user, viewer):
         raise NotFound(_("Closer not found."))
     profile = session.scalar(select(CloserProfile).where(CloserProfile.user_id == user.id))
     if profile is None:  # an account older than profiles: show an empty, unsaved one

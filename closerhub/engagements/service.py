@@ -84,13 +84,15 @@ def clean_rate(raw: object) -> int:
 
 def _closer(session: Session, closer_id: object) -> User:
     user = get_by_id(session, User, closer_id)
-    if user is None or user.role != Role.CLOSER or user.status != AccountStatus.ACTIVE:
+    # Businesses engage only closers an admin has verified; one still in vetting is answered
+    # exactly like an unknown id, so a guessed id reveals neither the closer nor their name.
+    if (
+        user is None
+        or user.role != Role.CLOSER
+        or user.status != AccountStatus.ACTIVE
+        or not is_approved(session, user.id)
+    ):
         raise _fail("closer_id", _("There is no closer with this id."))
-    if not is_approved(session, user.id):  # businesses engage only closers an admin has verified
-        raise _fail(
-            "closer_id",
-            _("%(name)s is not verified yet; engagements can be proposed to verified closers only.", name=user.name),
-        )
     return user
 
 

@@ -19,6 +19,7 @@ from closerhub.accounts.models import AccountStatus, Role, User
 from closerhub.accounts.permissions import business_required, get_visible_or_404, login_required
 from closerhub.businesses import offers as offers_service
 from closerhub.businesses.forms import ActionForm
+from closerhub.closers import service as closer_service
 from closerhub.closers.models import RATE_MIN_BPS, CloserProfile
 from closerhub.core.errors import DomainError, ValidationError
 from closerhub.db import get_by_id
@@ -69,6 +70,8 @@ def index() -> str:
 def _closer_or_404(closer_id: int | None) -> tuple[User, int]:
     user = get_by_id(db.session, User, closer_id)
     if user is None or user.role != Role.CLOSER or user.status != AccountStatus.ACTIVE:
+        abort(404)
+    if not closer_service.may_see_closer(db.session, user, _me()):  # in vetting: unknown to businesses
         abort(404)
     minimum = db.session.scalar(select(CloserProfile.min_rate_bps).where(CloserProfile.user_id == user.id))
     return user, minimum if minimum is not None else RATE_MIN_BPS

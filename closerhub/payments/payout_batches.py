@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
 from closerhub.accounts.models import User
 from closerhub.audit.service import record
+from closerhub.core.csv_safe import csv_text
 from closerhub.core.errors import Conflict, NotFound, PermissionDenied
 from closerhub.core.i18n import _
 from closerhub.core.money import Money
@@ -84,29 +82,20 @@ def bank_failures(session: Session, closer_id: int | None = None, limit: int = 5
     return list(session.scalars(stmt.order_by(PayoutNotice.id.desc()).limit(limit)))
 
 
-def _cell(value: Any) -> str:
-    # A spreadsheet runs a cell starting with = + - @ as a formula: names are user input.
-    text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 CSV_HEADER = ["payout_id", "closer_name", "closer_email", "amount", "currency", "amount_minor_units", "status"]
 
 
 def batch_csv(session: Session, run_id: object) -> str:
     """The run's manual payouts as CSV (one row per closer and currency) for the bank transfers."""
     run = get_run(session, run_id)
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_HEADER)
+    rows: list[list[object]] = [CSV_HEADER]
     for p in run.payouts:
         if p.status not in (PayoutStatus.MANUAL_PENDING, PayoutStatus.MANUAL_PAID):
             continue
         amount = Money(p.amount, p.currency).to_decimal()
-        writer.writerow(
-            [p.id, _cell(p.closer.name), _cell(p.closer.email), f"{amount}", p.currency, p.amount, p.status.value]
-        )
-    return out.getvalue()
+        # Names and emails are user input (neutralised by ``csv_text``); the amounts are ours.
+        rows.append([p.id, p.closer.name, p.closer.email, amount, p.currency, p.amount, p.status.value])
+    return csv_text(rows)
 
 
 def mark_batch_paid(session: Session, actor: User, run_id: object, now: datetime) -> int:

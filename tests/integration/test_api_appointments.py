@@ -8,7 +8,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from closerhub.accounts.models import User
-from closerhub.booking.models import Lead
+from closerhub.booking.models import Appointment, Lead
 from closerhub.engagements import service as engagements
 from closerhub.extensions import db
 from tests.conftest import UserFactory
@@ -242,7 +242,7 @@ def test_the_closers_slots_endpoint_hides_booked_time(
     assert after == [s for s in before if s != "2026-06-02T07:00:00Z"]
 
 
-def test_a_lead_booked_again_with_the_same_email_is_updated_not_duplicated(
+def test_a_lead_booked_again_with_the_same_email_is_not_duplicated_nor_overwritten_by_a_public_caller(
     client: FlaskClient, setting: dict[str, Any]
 ) -> None:
     key = setting["offer"].booking_key
@@ -250,7 +250,10 @@ def test_a_lead_booked_again_with_the_same_email_is_updated_not_duplicated(
         body = {"booking_key": key, "start": start, "channel": "video", "lead": lead_data(name=f"Paula {n}")}
         assert client.post("/api/v1/appointments", json=body).status_code == 201
     db.session.expire_all()
-    assert [lead.name for lead in db.session.query(Lead).all()] == ["Paula 1"]
+    # One lead; the second (anonymous) caller's name goes on its call as "the prospect said".
+    assert [lead.name for lead in db.session.query(Lead).all()] == ["Paula 0"]
+    said = [a.prospect_said["name"] for a in db.session.query(Appointment).order_by(Appointment.id)]
+    assert said == ["Paula 0", "Paula 1"]
 
 
 def test_a_closer_books_a_follow_up_with_their_own_lead_on_their_own_engagement(

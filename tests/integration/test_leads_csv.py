@@ -256,3 +256,31 @@ def test_an_upload_just_over_the_limit_names_its_size(business_client: FlaskClie
 def test_closers_cannot_import(closer_client: FlaskClient) -> None:
     assert upload(closer_client, GOOD.encode()).status_code == 403
     assert stored() == []
+
+
+FORMULAS = b'name,email,timezone\n"=HYPERLINK(""http://evil"",""x"")",bad@,UTC\n+cmd,@bad,-1+1\n'
+
+
+def test_the_rejected_rows_csv_neutralises_cells_a_spreadsheet_would_run_as_formulas(business_user: User) -> None:
+    rejected = list(csv.reader(io.StringIO(run_import(business_user, FORMULAS).rejected_csv())))
+    assert [row[:3] for row in rejected] == [
+        ["name", "email", "timezone"],
+        ['\'=HYPERLINK("http://evil","x")', "bad@", "UTC"],
+        ["'+cmd", "'@bad", "'-1+1"],
+    ]
+    assert stored() == []
+
+
+def test_the_rejected_rows_download_is_neutralised_even_when_the_posted_text_is_not(
+    business_client: FlaskClient, business_user: User
+) -> None:
+    page = upload(business_client, FORMULAS).get_data(as_text=True)
+    carried = unescape(re.search(r'name="rejected" value="([^"]*)"', page, re.S).group(1))  # type: ignore[union-attr]
+    raw = 'name,errors\r\n"=HYPERLINK(""http://evil"",""x"")",forged\r\n'
+    for text in (carried, raw):
+        download = business_client.post("/leads/import/rejected.csv", data={"rejected": text})
+        assert download.status_code == 200
+        rows = list(csv.reader(io.StringIO(download.get_data(as_text=True).lstrip("\ufeff"))))
+        assert rows[1][0] == '\'=HYPERLINK("http://evil","x")', text
+    bad = business_client.post("/leads/import/rejected.csv", data={"rejected": 'a,"b\n'})
+    assert bad.status_code == 400
