@@ -6,7 +6,7 @@ being merged over the business's lead. NULL for calls booked by signed-in users 
 booked before this migration.
 
 Revision ID: 3c1f0a9d2b7e
-Revises: 87889e03f05d
+Revises: c4e1a7d2b9f0
 Create Date: 2026-12-06 23:45:00
 
 """
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '3c1f0a9d2b7e'
-down_revision = '87889e03f05d'
+down_revision = 'c4e1a7d2b9f0'
 branch_labels = None
 depends_on = None
 
