@@ -111,6 +111,13 @@ def suspend(session: Session, admin: User, user_id: object, reason: object) -> S
         )
         session.commit()
     calls = release_calls(session, admin, user) if user.is_closer else []
+    if calls:  # the result page names each call's lead, business and closer: one statement, not one per call
+        ids = [h.appointment.id for h in calls]
+        session.scalars(
+            select(Appointment)
+            .where(Appointment.id.in_(ids))
+            .options(joinedload(Appointment.lead), joinedload(Appointment.business), joinedload(Appointment.closer))
+        ).unique().all()
     return Suspension(user, calls)
 
 
