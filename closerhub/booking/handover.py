@@ -90,25 +90,28 @@ def _move(
     new_closer = engagement.closer
     rules = rules_for_many(session, [new_closer])[new_closer.id]
     previous_id = appointment.closer_id
-    if appointment.channel == Channel.VIDEO:
-        appointment.meeting_url = meeting_link(session, new_closer.id, keep=appointment.meeting_url)
-    appointment.engagement_id, appointment.closer_id = engagement.id, new_closer.id
-    appointment.engagement, appointment.closer = engagement, new_closer
-    appointment.blocked_until = appointment.ends_at + timedelta(minutes=rules.buffer_minutes)
-    appointment.routing_reason = note
-    appointment.sequence += 1
-    appointment.updated_at = now
-    appointment.events.append(
-        AppointmentEvent(
-            kind="reassigned",
-            at=now,
-            actor_id=actor.id if actor is not None else None,
-            actor_label=actor_label,
-            from_start=appointment.starts_at,
-            to_start=appointment.starts_at,
-            reason=reason or None,
+    link = meeting_link(session, new_closer.id, keep=appointment.meeting_url)
+    # Every change is written by the one flush below, under the overlap guard (no autoflush on the way).
+    with session.no_autoflush:
+        if appointment.channel == Channel.VIDEO:
+            appointment.meeting_url = link
+        appointment.engagement, appointment.closer = engagement, new_closer
+        appointment.engagement_id, appointment.closer_id = engagement.id, new_closer.id
+        appointment.blocked_until = appointment.ends_at + timedelta(minutes=rules.buffer_minutes)
+        appointment.routing_reason = note
+        appointment.sequence += 1
+        appointment.updated_at = now
+        appointment.events.append(
+            AppointmentEvent(
+                kind="reassigned",
+                at=now,
+                actor_id=actor.id if actor is not None else None,
+                actor_label=actor_label,
+                from_start=appointment.starts_at,
+                to_start=appointment.starts_at,
+                reason=reason or None,
+            )
         )
-    )
     guard.race_pause()
     session.flush()
     audit_change(
