@@ -4,27 +4,28 @@ A suspended user cannot log in (``User.is_active`` is false, so Flask-Login drop
 sessions on the next request), and their API tokens are refused
 (``tokens.find_usable_token`` checks the status). A suspended closer leaves search and
 their engagements stop being bookable (``engagements.service.require_active_engagement``
-checks the closer's status); businesses with calls still booked with them are emailed
-once each, so they can rebook. Reactivating restores everything: tokens are not revoked.
+checks the closer's status); nothing stays booked with them: each upcoming call goes to
+another engaged closer free at that time, or is cancelled with a notice and a rebooking
+link (``release_calls``). Reactivating restores access: tokens are not revoked.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from sqlalchemy import Select, func, inspect, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session, joinedload
 
 from closerhub import clock
 from closerhub.accounts.models import AccountStatus, Role, User
 from closerhub.audit.service import record
-from closerhub.businesses.models import Business
+from closerhub.booking import guard, handover
+from closerhub.booking.handover import Handover
+from closerhub.booking.models import Appointment, AppointmentStatus
 from closerhub.businesses.service import clean_text
 from closerhub.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from closerhub.core.i18n import _
 from closerhub.db import get_by_id
-from closerhub.notifications.service import public_url, queue_email
 
 REASON_MAX = 1000
 Q_MAX = 100
@@ -74,29 +75,50 @@ def _reason(raw: object) -> str:
     return text
 
 
-def suspend(session: Session, admin: User, user_id: object, reason: object) -> User:
-    """Suspend an account with a reason. Businesses with future calls booked with a suspended closer are told."""
+@dataclass(frozen=True)
+class Suspension:
+    """A suspension's result: the account, and what became of each of its upcoming calls."""
+
+    user: User
+    calls: list[Handover] = field(default_factory=list)
+
+
+def suspend(session: Session, admin: User, user_id: object, reason: object) -> Suspension:
+    """Suspend an account with a reason; a closer's upcoming calls go to other closers or are cancelled.
+
+    Idempotent: the status and its audit row are committed first, then each call is handed
+    over in its own transaction (``booking.handover``). Suspending again an account already
+    suspended finishes the calls a crash left booked; with none left it is a 409.
+    """
     if not admin.is_admin:
         raise PermissionDenied(_("Only admins can suspend accounts."))
     user = find_user(session, user_id)
     if user.id == admin.id:
         raise Conflict(_("You cannot suspend your own account."), code="cannot_suspend_self")
-    if user.status == AccountStatus.SUSPENDED:
+    already = user.status == AccountStatus.SUSPENDED
+    if already and not (user.is_closer and future_appointments(session, user)):
         raise Conflict(_("This account is already suspended."), code="already_suspended")
     text = _reason(reason)
-    user.status = AccountStatus.SUSPENDED
-    record(
-        session,
-        actor=admin,
-        action="account.suspended",
-        obj=user,
-        before={"status": AccountStatus.ACTIVE},
-        after={"status": AccountStatus.SUSPENDED, "reason": text},
-    )
-    if user.is_closer:
-        flag_future_appointments(session, user)
-    session.commit()
-    return user
+    if not already:
+        user.status = AccountStatus.SUSPENDED
+        record(
+            session,
+            actor=admin,
+            action="account.suspended",
+            obj=user,
+            before={"status": AccountStatus.ACTIVE},
+            after={"status": AccountStatus.SUSPENDED, "reason": text},
+        )
+        session.commit()
+    calls = release_calls(session, admin, user) if user.is_closer else []
+    if calls:  # the result page names each call's lead, business and closer: one statement, not one per call
+        ids = [h.appointment.id for h in calls]
+        session.scalars(
+            select(Appointment)
+            .where(Appointment.id.in_(ids))
+            .options(joinedload(Appointment.lead), joinedload(Appointment.business), joinedload(Appointment.closer))
+        ).unique().all()
+    return Suspension(user, calls)
 
 
 def reactivate(session: Session, admin: User, user_id: object, reason: object) -> User:
@@ -125,14 +147,8 @@ def reactivate(session: Session, admin: User, user_id: object, reason: object) -
     return user
 
 
-def _has_table(session: Session, name: str) -> bool:
-    return inspect(session.get_bind()).has_table(name)
-
-
-def future_appointments(session: Session, closer: User) -> list[object]:
-    """The closer's calls still booked and not started yet, soonest first."""
-    from closerhub.booking.models import Appointment, AppointmentStatus
-
+def future_appointments(session: Session, closer: User) -> list[Appointment]:
+    """The closer's calls still booked and not started yet, soonest first (with lead and business)."""
     return list(
         session.scalars(
             select(Appointment)
@@ -141,41 +157,42 @@ def future_appointments(session: Session, closer: User) -> list[object]:
                 Appointment.status == AppointmentStatus.BOOKED,
                 Appointment.starts_at > clock.utcnow(),
             )
+            .options(joinedload(Appointment.lead), joinedload(Appointment.business))
             .order_by(Appointment.starts_at)
         )
     )
 
 
-def flag_future_appointments(session: Session, closer: User) -> int:
-    """Email each business with future calls booked with ``closer`` once, listing them. Returns the emails queued.
-
-    The calls stay booked: the business decides to rebook or cancel them (its prospects
-    know the business, not the platform). The caller commits.
-    """
-    by_business: dict[int, list[object]] = defaultdict(list)
-    for appointment in future_appointments(session, closer):
-        by_business[appointment.business_id].append(appointment)  # type: ignore[attr-defined]
-    sent = 0
-    for business_id, appointments in by_business.items():
-        business = session.get(Business, business_id)
-        recipients = [m.user for m in business.members if m.user.status == AccountStatus.ACTIVE] if business else []
-        if not recipients:
+def release_calls(session: Session, admin: User, closer: User) -> list[Handover]:
+    """Hand each upcoming call of the suspended ``closer`` to another engaged closer free at that time
+    (the routing rule; the prospect is told of the new closer), else cancel it with a notice and a
+    rebooking link. One transaction per call, under the booking guard; a call already handled
+    (by a run before this one) is skipped. The internal reason says the closer was suspended,
+    not why: the admin's reason stays in the account's audit row."""
+    done: list[Handover] = []
+    for appointment_id in [a.id for a in future_appointments(session, closer)]:
+        guard.take_write_lock(session)
+        appointment = session.get(Appointment, appointment_id)
+        if appointment is None:
             continue
-        first, *others = recipients
-        queue_email(
-            session,
-            to=first.email,
-            cc=[u.email for u in others],
-            template="closer_suspended_appointments",
-            language=first.language,
-            context={
-                "recipient": first,
-                "business": business,
-                "closer": closer,
-                "appointments": appointments,
-                "zone": business.timezone,  # type: ignore[union-attr]
-                "engagements_url": public_url("engagements.index"),
-            },
+        session.refresh(appointment)
+        now = clock.utcnow()
+        if (
+            appointment.status != AppointmentStatus.BOOKED
+            or appointment.closer_id != closer.id
+            or appointment.starts_at <= now
+        ):
+            session.rollback()
+            continue
+        done.append(
+            handover.reassign_or_cancel(
+                session,
+                appointment,
+                actor=admin,
+                actor_label="admin",
+                reason=_("The closer's account was suspended by CloserHub."),
+                why=handover.SUSPENDED,
+                now=now,
+            )
         )
-        sent += 1
-    return sent
+    return done

@@ -161,12 +161,16 @@ def _status_change(user_id: int, action: str) -> Response | tuple[str, int]:
         elif form.validate_on_submit():
             change = users_service.suspend if action == "suspend" else users_service.reactivate
             try:
-                change(db.session, current_user, user.id, form.reason.data)  # type: ignore[arg-type]
+                done = change(db.session, current_user, user.id, form.reason.data)  # type: ignore[arg-type]
             except DomainError as exc:
                 db.session.rollback()
                 show_errors(form, exc)
                 status = exc.status
             else:
+                if isinstance(done, users_service.Suspension) and done.calls:
+                    # What became of each call (reassigned to whom, or cancelled): shown once, here.
+                    flash(_("%(name)s is suspended.") % {"name": user.name}, "success")
+                    return render_template("admin/suspension_done.html", user=user, calls=done.calls), 200
                 message = _("%(name)s is suspended.") if action == "suspend" else _("%(name)s is active again.")
                 flash(message % {"name": user.name}, "success")
                 return redirect(url_for("admin.user_detail", user_id=user.id))

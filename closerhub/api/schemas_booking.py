@@ -42,13 +42,34 @@ class AppointmentIn(InModel):
     follow_up_of_id: int | None = Field(None, description="The earlier call this one follows up")
 
 
+_INTERNAL = (
+    "Internal: the business, the closer and CloserHub read it, never the prospect (unless the caller is the "
+    "prospect). Required when the business asks for a reason"
+)
+_FOR_PROSPECT = "Optional message the prospect reads in their notice (the internal reason is never sent to them)"
+
+
 class RescheduleIn(InModel):
     start: AwareInstant = Field(description="The new start: a free slot of the same closer")
-    reason: Reason | None = Field(None, description="Required when the business asks for a reason")
+    reason: Reason | None = Field(None, description=_INTERNAL)
+    message_to_prospect: Reason | None = Field(None, description=_FOR_PROSPECT)
 
 
 class CancelIn(InModel):
-    reason: Reason | None = Field(None, description="Required when the business asks for a reason")
+    reason: Reason | None = Field(None, description=_INTERNAL)
+    message_to_prospect: Reason | None = Field(None, description=_FOR_PROSPECT)
+
+
+class HandBackIn(InModel):
+    reason: Reason = Field(description="Why you hand the call back (required; the business reads it, not the prospect)")
+
+
+class HandBackOut(OutModel):
+    id: int
+    result: Literal["reassigned", "cancelled"] = Field(
+        description="`reassigned`: another engaged closer free at that time took the call (routing rule); "
+        "`cancelled`: nobody could, the prospect got a link to book again"
+    )
 
 
 class AppointmentQuery(PageQuery):

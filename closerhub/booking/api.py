@@ -25,7 +25,13 @@ from closerhub.api.pagination import paginate
 from closerhub.api.problems import problem_response
 from closerhub.api.routing import PUBLIC, api_route, json_response
 from closerhub.api.schemas import Page, utc_z
-from closerhub.api.schemas_booking import AppointmentIn, AppointmentOut, AppointmentQuery, CancelIn, RescheduleIn
+from closerhub.api.schemas_booking import (
+    AppointmentIn,
+    AppointmentOut,
+    AppointmentQuery,
+    CancelIn,
+    RescheduleIn,
+)
 from closerhub.booking import guard, service
 from closerhub.booking.api_lead import lead_out, said_lead_out, said_out
 from closerhub.booking.models import Appointment, BookedVia, Channel, Lead
@@ -334,6 +340,7 @@ def reschedule_appointment(appointment_id: int, body: RescheduleIn) -> Any:
             actor=user,
             actor_label=_label(user),
             reason=body.reason,
+            message_to_prospect=body.message_to_prospect,
             now=clock.utcnow(),
         )
     except service.SlotUnavailable as exc:
@@ -355,6 +362,12 @@ def cancel_appointment(appointment_id: int, body: CancelIn) -> AppointmentOut:
     user = current_api_user()
     appointment = service.find_appointment(db.session, appointment_id, user)
     appointment = service.cancel(
-        db.session, appointment, actor=user, actor_label=_label(user), reason=body.reason, now=clock.utcnow()
+        db.session,
+        appointment,
+        actor=user,
+        actor_label=_label(user),
+        reason=body.reason,
+        message_to_prospect=body.message_to_prospect,
+        now=clock.utcnow(),
     )
     return appointment_out(appointment)

@@ -112,12 +112,14 @@ def reschedule(
     actor_label: str,
     reason: str | None,
     now: datetime,
+    message_to_prospect: str | None = None,
 ) -> Appointment:
     """Move a booked call to ``start`` (a free slot of the same closer) and commit once.
 
     Keeps the closer and meeting link; ``sequence`` and ``reschedule_count`` go up; the
     reminders are due again for the new time. A taken slot is a ``SlotUnavailable`` with
-    the closer's 3 nearest free slots.
+    the closer's 3 nearest free slots. ``reason`` is internal (closer, business, admins);
+    the prospect reads ``message_to_prospect`` instead (see the README, "Reasons and who sees them").
     """
     start = require_aware(start, "start")
     guard.take_write_lock(session)
@@ -125,6 +127,7 @@ def reschedule(
     applies = _check_actor(appointment, actor, actor_label)
     _require_booked(appointment, rescheduling=True)
     clean_reason = clean_text(reason, "reason", REASON_MAX, multiline=True)
+    message = clean_message(message_to_prospect)
     if applies:
         _check_policy(appointment, clean_reason, now, rescheduling=True)
     if start == appointment.starts_at:
@@ -172,10 +175,10 @@ def reschedule(
         actor,
         actor_label,
         {"starts_at": previous},
-        {"starts_at": appointment.starts_at, "reason": clean_reason or None},
+        {"starts_at": appointment.starts_at, "reason": clean_reason or None, **_message_entry(message)},
     )
     refresh_summary(session, appointment.closer_id, now, rules=rules)
-    notify.appointment_rescheduled(session, appointment, previous)
+    notify.appointment_rescheduled(session, appointment, previous, message_to_prospect=message)
     session.commit()
     return appointment
 
@@ -190,6 +193,16 @@ def _taken(session: Session, appointment: Appointment, start: datetime, now: dat
     return exc
 
 
+def clean_message(raw: object) -> str | None:
+    """The optional message for the prospect (plain text, at most ``REASON_MAX`` characters), or None."""
+    return clean_text(raw, "message_to_prospect", REASON_MAX, multiline=True) or None
+
+
+def _message_entry(message: str | None) -> dict[str, str]:
+    """The audit row's record of the message the prospect read (when one was written)."""
+    return {"message_to_prospect": message} if message else {}
+
+
 def cancel(
     session: Session,
     appointment: Appointment,
@@ -198,18 +211,46 @@ def cancel(
     actor_label: str,
     reason: str | None,
     now: datetime,
+    message_to_prospect: str | None = None,
 ) -> Appointment:
-    """Cancel a booked call (the slot becomes free again) and commit once."""
+    """Cancel a booked call (the slot becomes free again) and commit once.
+
+    ``reason`` is internal: the closer, the business and admins read it; the prospect reads
+    ``message_to_prospect`` (optional) and never the reason, unless they cancelled themselves.
+    """
     guard.take_write_lock(session)
     session.refresh(appointment)
     applies = _check_actor(appointment, actor, actor_label)
     _require_booked(appointment, rescheduling=False)
     clean_reason = clean_text(reason, "reason", REASON_MAX, multiline=True)
+    message = clean_message(message_to_prospect)
     if applies:
         _check_policy(appointment, clean_reason, now, rescheduling=False)
+    cancel_now(
+        session, appointment, actor=actor, actor_label=actor_label, reason=clean_reason, message=message, now=now
+    )
+    session.commit()
+    return appointment
+
+
+def cancel_now(
+    session: Session,
+    appointment: Appointment,
+    *,
+    actor: User | None,
+    actor_label: str,
+    reason: str,
+    message: str | None,
+    now: datetime,
+    rebook: bool = False,
+) -> None:
+    """Cancel a booked call already checked (cleaned ``reason``): history, audit, summary, notices; no commit.
+
+    ``rebook`` gives the prospect a link to the offer's booking page (a call we cancelled for them).
+    """
     appointment.status = AppointmentStatus.CANCELLED
     appointment.cancelled_at = now
-    appointment.cancel_reason = clean_reason or None
+    appointment.cancel_reason = reason or None
     appointment.sequence += 1
     appointment.updated_at = now
     appointment.events.append(
@@ -219,7 +260,7 @@ def cancel(
             actor_id=actor.id if actor is not None else None,
             actor_label=actor_label,
             from_start=appointment.starts_at,
-            reason=clean_reason or None,
+            reason=reason or None,
         )
     )
     session.flush()
@@ -230,9 +271,7 @@ def cancel(
         actor,
         actor_label,
         {"status": AppointmentStatus.BOOKED},
-        {"status": appointment.status, "reason": clean_reason or None},
+        {"status": appointment.status, "reason": reason or None, **_message_entry(message)},
     )
     refresh_summary(session, appointment.closer_id, now)
-    notify.appointment_cancelled(session, appointment)
-    session.commit()
-    return appointment
+    notify.appointment_cancelled(session, appointment, message_to_prospect=message, rebook=rebook)

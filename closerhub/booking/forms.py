@@ -46,6 +46,35 @@ class CancelForm(FlaskForm):
     reason = TextAreaField(_l("Reason for cancelling"), validators=[Length(max=REASON_MAX)])
 
 
+_INTERNAL_HELP = _l("Internal: the business, the closer and CloserHub read it; the prospect never does.")
+_MESSAGE_LABEL = _l("Message to the prospect (optional)")
+_MESSAGE_HELP = _l("The prospect reads this in their notice, instead of the reason.")
+
+
+class TeamRescheduleForm(RescheduleForm):
+    """The signed-in page's reschedule: an internal reason and, separately, a message for the prospect."""
+
+    reason = TextAreaField(_l("Internal reason"), validators=[Length(max=REASON_MAX)], description=_INTERNAL_HELP)
+    message_to_prospect = TextAreaField(_MESSAGE_LABEL, validators=[Length(max=REASON_MAX)], description=_MESSAGE_HELP)
+
+
+class TeamCancelForm(CancelForm):
+    """The signed-in page's cancel: an internal reason and, separately, a message for the prospect."""
+
+    reason = TextAreaField(_l("Internal reason"), validators=[Length(max=REASON_MAX)], description=_INTERNAL_HELP)
+    message_to_prospect = TextAreaField(_MESSAGE_LABEL, validators=[Length(max=REASON_MAX)], description=_MESSAGE_HELP)
+
+
+class HandBackForm(FlaskForm):
+    """A closer gives a call back ("not a fit for me"), with the reason the business reads."""
+
+    reason = TextAreaField(
+        _l("Why you hand the call back"),
+        validators=[DataRequired(_l("Say why: the business reads it.")), Length(max=REASON_MAX)],
+        description=_l("The business reads it; the prospect is only told who takes the call, or that it is cancelled."),
+    )
+
+
 class BookForLeadForm(FlaskForm):
     """A business books an existing lead, or a closer a follow-up: the slot and the channel."""
 

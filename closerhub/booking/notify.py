@@ -349,7 +349,10 @@ def send_later(
             renderer=RENDERER,
             params={
                 "appointment_id": appointment.id,
-                "as_of": snapshot,
+                # The prospect's row does not even hold the internal cancel reason.
+                "as_of": {k: v for k, v in snapshot.items() if k != "cancel_reason"}
+                if recipient.role == PROSPECT
+                else snapshot,
                 "recipient": asdict(recipient),
                 "method": method,
                 "data": data or {},
@@ -384,29 +387,73 @@ def appointment_booked(session: Session, appointment: Appointment) -> None:
     send_later(session, appointment, "appointment_booked", everyone(session, appointment), method="REQUEST")
 
 
-def appointment_rescheduled(session: Session, appointment: Appointment, previous_start: datetime) -> None:
-    """Tell everyone the call moved from ``previous_start``; the invite's SEQUENCE tells calendars to update."""
+def _prospect_reason(actor_label: str, reason: str | None) -> str | None:
+    """The reason the prospect may read: only their own. Anyone else's reason is internal (business,
+    closer, admins); the prospect reads the separate ``message_to_prospect``, when one was written."""
+    return reason if actor_label == "prospect" else None
+
+
+def _send_by_audience(
+    session: Session,
+    appointment: Appointment,
+    template: str,
+    *,
+    method: str,
+    data: dict[str, Any],
+    prospect_data: dict[str, Any],
+) -> None:
+    """Queue ``template`` to the prospect with ``prospect_data`` and to the closer and business with ``data``."""
+    prospect = prospect_of(appointment)
+    send_later(session, appointment, template, [prospect], method=method, data=prospect_data)
+    others = [r for r in (closer_of(appointment), *business_members(session, appointment)) if r.email != prospect.email]
+    send_later(session, appointment, template, others, method=method, data=data)
+
+
+def appointment_rescheduled(
+    session: Session, appointment: Appointment, previous_start: datetime, *, message_to_prospect: str | None = None
+) -> None:
+    """Tell everyone the call moved from ``previous_start``; the invite's SEQUENCE tells calendars to update.
+
+    The internal reason goes to the closer and the business; the prospect reads ``message_to_prospect``.
+    """
     event = _last_event(appointment, "rescheduled")
-    data = {
-        "previous_start": previous_start.isoformat(),
-        "actor_label": event.actor_label if event else "",
-        "reason": event.reason if event else None,
-    }
-    send_later(
-        session, appointment, "appointment_rescheduled", everyone(session, appointment), method="REQUEST", data=data
+    label = event.actor_label if event else ""
+    reason = event.reason if event else None
+    data = {"previous_start": previous_start.isoformat(), "actor_label": label, "reason": reason}
+    prospect_data = {**data, "reason": _prospect_reason(label, reason), "message": message_to_prospect}
+    _send_by_audience(
+        session, appointment, "appointment_rescheduled", method="REQUEST", data=data, prospect_data=prospect_data
     )
 
 
-def appointment_cancelled(session: Session, appointment: Appointment) -> None:
-    """Tell everyone the call is cancelled, with a CANCEL invite that removes it from their calendars."""
+def rebook_url(appointment: Appointment) -> str | None:
+    """The offer's public booking page, for a prospect whose call we had to cancel."""
+    offer = appointment.offer
+    if not offer.is_active:
+        return None
+    return _url("booking_public.book", key=offer.booking_key)
+
+
+def appointment_cancelled(
+    session: Session, appointment: Appointment, *, message_to_prospect: str | None = None, rebook: bool = False
+) -> None:
+    """Tell everyone the call is cancelled, with a CANCEL invite that removes it from their calendars.
+
+    The internal reason goes to the closer and the business; the prospect reads ``message_to_prospect``
+    and, with ``rebook``, a link to book another time.
+    """
     event = _last_event(appointment, "cancelled")
-    data = {
-        "actor_label": event.actor_label if event else "",
-        "reason": appointment.cancel_reason or (event.reason if event else None),
-        "url": None,  # a cancelled call has nothing left to manage
+    label = event.actor_label if event else ""
+    reason = appointment.cancel_reason or (event.reason if event else None)
+    data = {"actor_label": label, "reason": reason, "url": None}  # a cancelled call has nothing left to manage
+    prospect_data = {
+        **data,
+        "reason": _prospect_reason(label, reason),
+        "message": message_to_prospect,
+        "rebook_url": rebook_url(appointment) if rebook else None,
     }
-    send_later(
-        session, appointment, "appointment_cancelled", everyone(session, appointment), method="CANCEL", data=data
+    _send_by_audience(
+        session, appointment, "appointment_cancelled", method="CANCEL", data=data, prospect_data=prospect_data
     )
 
 

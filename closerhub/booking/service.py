@@ -248,6 +248,20 @@ def _meeting(session: Session, closer_id: int, facts: dict[int, CloserFacts]) ->
     return f"{base.rstrip('/')}/{secrets.token_urlsafe(16)}"
 
 
+def meeting_link(session: Session, closer_id: int, *, keep: str | None = None) -> str:
+    """The video link of a call moving to ``closer_id``: their own room if they use one, else ``keep``
+    when it is a room generated on the platform's video service (the prospect already has it),
+    else a new generated room (the previous closer's own room is theirs, not the call's)."""
+    link = _meeting(session, closer_id, {})
+    base = DEFAULT_VIDEO_ROOM_BASE_URL
+    if has_app_context():
+        base = current_app.config.get("VIDEO_ROOM_BASE_URL") or base
+    generated = link.startswith(base.rstrip("/") + "/")
+    if generated and keep and keep.startswith(base.rstrip("/") + "/"):
+        return keep
+    return link
+
+
 def actor_label_for(via: BookedVia, actor: User | None) -> str:
     """prospect / business / closer / admin: who booked, for the history."""
     if via in _LABEL_OF_VIA:

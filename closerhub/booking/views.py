@@ -29,7 +29,7 @@ from closerhub.booking.display import (
     parse_day,
     when_label,
 )
-from closerhub.booking.forms import CancelForm, RescheduleForm
+from closerhub.booking.forms import HandBackForm, TeamCancelForm, TeamRescheduleForm
 from closerhub.booking.manage import change_page_context, chosen_start, run_change
 from closerhub.booking.models import Appointment, AppointmentStatus
 from closerhub.businesses.forms import ActionForm
@@ -185,6 +185,9 @@ def _render_show(appointment: Appointment, status: int = 200, **forms: FlaskForm
     user = _me()
     zone = user.timezone
     now = clock.utcnow()
+    forms.setdefault("reschedule_form", TeamRescheduleForm(formdata=None))
+    forms.setdefault("cancel_form", TeamCancelForm(formdata=None))
+    handback_form = forms.pop("handback_form", None) or HandBackForm(formdata=None)
     context = change_page_context(
         appointment,
         zone=zone,
@@ -206,6 +209,7 @@ def _render_show(appointment: Appointment, status: int = 200, **forms: FlaskForm
         prospect_summary=when_label(appointment.starts_at, appointment.ends_at, appointment.prospect_timezone),
         zone=zone,
         is_closer=user.id == appointment.closer_id,
+        handback_form=handback_form if user.id == appointment.closer_id else None,
         follow_ups=follow_ups,
         **outcome_context(appointment, user, now),
         **context,
@@ -224,7 +228,7 @@ def show(appointment_id: int) -> tuple[str, int]:
 def reschedule(appointment_id: int) -> Response | tuple[str, int]:
     """Move the call to another free slot of the same closer."""
     appointment = _find(appointment_id)
-    form = RescheduleForm()
+    form = TeamRescheduleForm()
 
     def action() -> Appointment:
         return service.reschedule(
@@ -234,6 +238,7 @@ def reschedule(appointment_id: int) -> Response | tuple[str, int]:
             actor=_me(),
             actor_label=actor_label(_me(), appointment),
             reason=form.reason.data or None,
+            message_to_prospect=form.message_to_prospect.data or None,
             now=clock.utcnow(),
         )
 
@@ -249,7 +254,7 @@ def reschedule(appointment_id: int) -> Response | tuple[str, int]:
 def cancel(appointment_id: int) -> Response | tuple[str, int]:
     """Cancel the call (the slot becomes free again)."""
     appointment = _find(appointment_id)
-    form = CancelForm()
+    form = TeamCancelForm()
     error = run_change(
         form,
         lambda: service.cancel(
@@ -258,6 +263,7 @@ def cancel(appointment_id: int) -> Response | tuple[str, int]:
             actor=_me(),
             actor_label=actor_label(_me(), appointment),
             reason=form.reason.data or None,
+            message_to_prospect=form.message_to_prospect.data or None,
             now=clock.utcnow(),
         ),
     )
@@ -300,4 +306,4 @@ def schedule() -> tuple[str, int]:
     ), 200
 
 
-from closerhub.booking import book_views  # noqa: E402, F401  (registers booking for a lead and follow-ups on bp)
+from closerhub.booking import book_views, handover_views  # noqa: E402, F401  (register more pages on bp)

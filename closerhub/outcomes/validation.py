@@ -124,6 +124,8 @@ def clean_outcome(data: OutcomeData, *, offer_currency: str, now: datetime) -> C
     elif result == OutcomeResult.LOST:
         lost_reason = _choice(LostReason, data.lost_reason, "lost_reason", errors, required=True)
         lost_text = _text(data.lost_reason_text, "lost_reason_text", errors, 1000)
+    elif result == OutcomeResult.NOT_A_FIT:  # why the closer declined to sell: the business reads it
+        lost_text = _text(data.lost_reason_text, "lost_reason_text", errors, 1000)
     elif result == OutcomeResult.FOLLOW_UP:
         next_step = _text(data.next_step, "next_step", errors, 1000)
         if not next_step and "next_step" not in errors:

@@ -12,10 +12,10 @@ from closerhub import clock
 from closerhub.accounts import tokens
 from closerhub.accounts.models import AccountStatus, User
 from closerhub.audit.models import AuditEntry
+from closerhub.booking.models import Appointment, AppointmentStatus
 from closerhub.core.errors import Conflict
 from closerhub.engagements import service as engagements
 from closerhub.extensions import db
-from closerhub.notifications.models import OutboxMessage
 from tests.conftest import UserFactory
 from tests.integration.admin_helpers import active_engagement, book_call, make_offer
 
@@ -103,7 +103,7 @@ def test_a_suspended_closer_leaves_search_and_cannot_be_booked(
     assert caught.value.code == "closer_unavailable"
 
 
-def test_each_business_with_future_calls_is_emailed_once(
+def test_the_suspend_page_lists_upcoming_calls_and_then_says_what_became_of_each(
     admin_client: FlaskClient, make_user: UserFactory, closer: User, business_user: User
 ) -> None:
     other = make_user("business", business_name="Globex")
@@ -111,17 +111,19 @@ def test_each_business_with_future_calls_is_emailed_once(
     first = active_engagement(business_user, closer)
     book_call(first, now + timedelta(days=1))
     book_call(first, now + timedelta(days=3))
-    book_call(first, now - timedelta(days=3))  # past: not flagged
+    past = book_call(first, now - timedelta(days=3))  # past: not touched
     book_call(active_engagement(other, closer, make_offer(other, "Widgets")), now + timedelta(days=2))
-    before = db.session.scalar(select(OutboxMessage.id).order_by(OutboxMessage.id.desc()).limit(1))
     page = admin_client.get(f"/admin/users/{closer.id}/suspend").get_data(as_text=True)
-    assert "3 future calls are booked with them" in page
-    suspend(admin_client, closer)
-    sent = list(db.session.scalars(select(OutboxMessage).where(OutboxMessage.id > before)))
-    flagged = [m for m in sent if m.template == "closer_suspended_appointments"]
-    assert sorted(m.to_address for m in flagged) == sorted([business_user.email, other.email])
-    acme = next(m for m in flagged if m.to_address == business_user.email)
-    assert "2 calls to rebook" in acme.subject and "Europe/Paris" in acme.text_body
+    assert "3 upcoming calls are booked with them" in page
+    done = suspend(admin_client, closer)
+    assert done.status_code == 200
+    assert done.get_data(as_text=True).count("cancelled; the prospect got a link to book again") == 3  # nobody else
+    db.session.expire_all()
+    assert db.session.get(Appointment, past.id).status == AppointmentStatus.BOOKED
+    booked = select(Appointment).where(
+        Appointment.closer_id == closer.id, Appointment.status == AppointmentStatus.BOOKED
+    )
+    assert [a.id for a in db.session.scalars(booked)] == [past.id]
 
 
 def test_reactivating_restores_access_with_a_reason(

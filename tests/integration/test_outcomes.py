@@ -295,3 +295,18 @@ def test_correcting_a_won_deal_to_lost_reverses_its_commission(deal, call) -> No
     entries = [(e.kind.value, e.currency, e.amount) for e in db.session.scalars(ledger.entries_query())]
     assert entries == [("earned", "EUR", 72000), ("reversal", "EUR", -72000)]
     assert ledger.balances(db.session, deal.closer.id)[0].total == 0
+
+
+def test_a_not_a_fit_outcome_tells_the_business_why_the_closer_declined_and_their_notes(deal, call) -> None:
+    data = OutcomeData(result="not_a_fit", lost_reason_text="They need a dentist, not a coach.", notes="Referred on.")
+    outcome = record(deal, call, data)
+    assert outcome.lost_reason_text == "They need a dentist, not a coach."
+    db.session.expire_all()
+    to_business = db.session.scalar(
+        select(OutboxMessage).where(
+            OutboxMessage.template == "outcome_recorded", OutboxMessage.to_address != deal.closer.email
+        )
+    )
+    assert "Why the closer declined to sell: They need a dentist, not a coach." in to_business.text_body
+    assert "Closer's notes: Referred on." in to_business.text_body
+    assert "They need a dentist, not a coach." in to_business.html_body

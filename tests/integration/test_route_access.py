@@ -184,6 +184,8 @@ ENDPOINTS: dict[str, Access] = {
     "api.get_appointment_ics": API_TENANT,
     "api.reschedule_appointment": API,
     "api.cancel_appointment": API,
+    "api.hand_back_appointment": API,
+    "appointments.hand_back": CLOSER,
     "api.list_leads": API,
     "api.create_lead": api("business"),
     "api.get_lead": API_TENANT,
