@@ -15,7 +15,6 @@ from closerhub.accounts.models import User
 from closerhub.audit.service import record
 from closerhub.core.errors import Conflict, NotFound, PermissionDenied
 from closerhub.core.i18n import _
-from closerhub.core.money import Money
 from closerhub.payments.models_payouts import IN_FLIGHT, Payout, PayoutNotice, PayoutRun, PayoutStatus
 
 
@@ -90,22 +89,13 @@ def _cell(value: Any) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-CSV_HEADER = ["payout_id", "closer_name", "closer_email", "amount", "currency", "amount_minor_units", "status"]
-
-
-def batch_csv(session: Session, run_id: object) -> str:
-    """The run's manual payouts as CSV (one row per closer and currency) for the bank transfers."""
-    run = get_run(session, run_id)
+def write_csv(header: list[str], rows: list[list[Any]]) -> str:
+    """The one writer of the payout CSV files: every cell guarded against spreadsheet formulas."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_HEADER)
-    for p in run.payouts:
-        if p.status not in (PayoutStatus.MANUAL_PENDING, PayoutStatus.MANUAL_PAID):
-            continue
-        amount = Money(p.amount, p.currency).to_decimal()
-        writer.writerow(
-            [p.id, _cell(p.closer.name), _cell(p.closer.email), f"{amount}", p.currency, p.amount, p.status.value]
-        )
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([_cell(value) if isinstance(value, str) else value for value in row])
     return out.getvalue()
 
 
