@@ -19,7 +19,8 @@ from flask import current_app
 from schwifty import BIC, IBAN
 from schwifty.exceptions import SchwiftyException
 from sepaxml import SepaTransfer
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
 
 from closerhub.accounts.models import User
 from closerhub.audit.service import record
@@ -80,7 +81,15 @@ class BankLine:
 
 def batch_lines(session: Session, run: PayoutRun) -> list[BankLine]:
     """The run's manual payouts with their payees' details (two queries whatever the run's size)."""
-    payouts = [p for p in run.payouts if p.status in MANUAL]
+    # The payees come with their payouts (one more query), so a page or file costs the same for any size.
+    payouts = list(
+        session.scalars(
+            select(Payout)
+            .where(Payout.run_id == run.id, Payout.status.in_(MANUAL))
+            .options(selectinload(Payout.closer))
+            .order_by(Payout.id)
+        )
+    )
     rows = payout_details.details_by_closer(session, sorted({p.closer_id for p in payouts}))
     lines = []
     for p in payouts:

@@ -19,7 +19,7 @@ from closerhub.accounts.permissions import admin_required
 from closerhub.businesses.forms import ActionForm
 from closerhub.core.errors import DomainError, NotFound
 from closerhub.extensions import db
-from closerhub.payments import bank_files, ledger, payout_batches
+from closerhub.payments import bank_files, ledger, payout_batches, payout_details
 from closerhub.payments.gateway import stripe_mode
 from closerhub.payments.models_payouts import Payout, PayoutStatus, RunMode
 from closerhub.payments.payouts import payout_minimum, run_payouts
@@ -113,8 +113,14 @@ def show_run(run_id: int) -> str:
     """One run: every payout with its closer, amount and status."""
     run = _run_or_404(run_id)
     manual_pending = [p for p in run.payouts if p.status is PayoutStatus.MANUAL_PENDING]
-    blocked = bank_files.blocked_summary(db.session, run) if run.mode is RunMode.MANUAL else []
-    return render_template("payments/admin_payout_run.html", run=run, manual_pending=manual_pending, blocked=blocked)
+    blocked, masked = [], {}
+    if run.mode is RunMode.MANUAL:
+        blocked = bank_files.blocked_summary(db.session, run)
+        ids = sorted({p.closer_id for p in run.payouts})
+        masked = {cid: row.display for cid, row in payout_details.details_by_closer(db.session, ids).items()}
+    return render_template(
+        "payments/admin_payout_run.html", run=run, manual_pending=manual_pending, blocked=blocked, masked=masked
+    )
 
 
 @bp.get("/runs/<int:run_id>/batch.csv")

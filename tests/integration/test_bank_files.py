@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import xml.etree.ElementTree as ET
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from closerhub.payments import payout_details
 from closerhub.payments.models_payouts import PayoutRun
 from closerhub.payments.payouts import run_payouts
 from tests.integration.payouts_support import RUN_AT, give_available, payouts
+from tests.integration.test_booking_lean_path import counted
 
 NS = {"p": "urn:iso:std:iso:20022:tech:xsd:pain.001.001.03"}
 SCHEMA = Path(sepaxml.__file__).parent / "schemas" / "pain.001.001.03.xsd"
@@ -76,6 +78,7 @@ def test_the_csv_carries_each_payees_bank_details_and_lists_closers_without_them
     page = admin_client.get(f"/admin/payouts/runs/{run['id']}").get_data(as_text=True)
     assert f'data-testid="blocked-{run["bob"].id}"' in page and "No payout details" in page
     assert "DE89370400440532013000" not in page  # the run page never shows clear details
+    assert f'data-testid="masked-{run["alice"].id}">••••3000 · COBADEFFXXX<' in page  # the admin sees them masked
 
     response = admin_client.get(f"/admin/payouts/runs/{run['id']}/batch.csv")
     assert response.status_code == 200 and response.mimetype == "text/csv"
@@ -142,3 +145,32 @@ def test_bank_file_downloads_are_for_admins_only(
     assert client.get(f"/admin/payouts/runs/{run['id']}/batch.csv").status_code in (302, 401)
     assert downloads() == []
     assert db.session.scalar(select(PayoutRun.id)) == run["id"]
+
+
+def _run_with(make_user: Any, n: int, at: Any) -> int:
+    """A manual run paying ``n`` closers, each with IBAN details."""
+    for i in range(n):
+        closer = make_user("closer", email=f"payee{n}-{i}@example.com")
+        payout_details.save(
+            db.session,
+            closer,
+            {"scheme": "iban", "holder": f"Payee {i}", "iban": "DE89370400440532013000", "bic": "COBADEFFXXX"},
+            at,
+        )
+        give_available(closer, 10000 + i)
+    run_payouts(db.session, at, triggered_by="cli")
+    return max(p.run_id for p in payouts())
+
+
+def test_the_run_page_and_the_bank_files_cost_the_same_statements_for_two_or_six_payees(
+    app: Flask, admin_client: FlaskClient, make_user: Any
+) -> None:
+    app.config.update(PLATFORM)
+    costs = []
+    for n, at in ((2, RUN_AT), (6, RUN_AT + timedelta(days=7))):
+        run_id = _run_with(make_user, n, at)
+        with counted() as statements:
+            for path in ("", "/batch.csv", "/sepa.xml"):
+                assert admin_client.get(f"/admin/payouts/runs/{run_id}{path}").status_code == 200
+        costs.append(len(statements))
+    assert costs[0] == costs[1], "\n".join([str(costs)] + [" ".join(s.split())[:150] for s in statements])
