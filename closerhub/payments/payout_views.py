@@ -186,4 +186,5 @@ def mark_paid(run_id: int) -> Response | tuple[str, int]:
         action="mark_paid",
         run=run,
         manual_pending=manual_pending,
+        blocked=[(p, why) for p, why in bank_files.blocked_summary(db.session, run) if p in manual_pending],
     ), status

@@ -75,7 +75,7 @@ def record_manual_return(
     *,
     kind: ReturnKind | str,
     amount: Money,
-    expected_returned: int,
+    expected_returned: int | None,
     reason: object,
     now: datetime,
 ) -> Charge:
@@ -83,7 +83,8 @@ def record_manual_return(
 
     ``expected_returned`` is the returned total the admin saw when opening the form: if it
     changed since (a double submit, another admin), nothing is recorded (Conflict), so the
-    same return is never recorded twice. An amount above what remains is refused.
+    same return is never recorded twice (None: no such check; the API relies on its
+    ``Idempotency-Key`` instead). An amount above what remains is refused.
     """
     if not actor.is_admin:
         raise PermissionDenied(_("Only an admin can record a refund or a chargeback."))
@@ -107,7 +108,7 @@ def record_manual_return(
             _("Only a charge paid by bank transfer can get a refund or chargeback recorded here."),
             code="not_manual_paid",
         )
-    if charge.refunded_amount != expected_returned:
+    if expected_returned is not None and charge.refunded_amount != expected_returned:
         raise Conflict(
             _(
                 "This charge changed since you opened the form (a refund or chargeback was recorded): nothing was "

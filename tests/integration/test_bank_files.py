@@ -80,6 +80,9 @@ def test_the_csv_carries_each_payees_bank_details_and_lists_closers_without_them
     assert "DE89370400440532013000" not in page  # the run page never shows clear details
     assert f'data-testid="masked-{run["alice"].id}">••••3000 · COBADEFFXXX<' in page  # the admin sees them masked
 
+    confirm = admin_client.get(f"/admin/payouts/runs/{run['id']}/mark-paid").get_data(as_text=True)
+    assert 'data-testid="blocked-warning"' in confirm and "=Bob" in confirm.split("blocked-warning", 1)[1]
+
     response = admin_client.get(f"/admin/payouts/runs/{run['id']}/batch.csv")
     assert response.status_code == 200 and response.mimetype == "text/csv"
     assert response.headers["Cache-Control"] == "no-store"

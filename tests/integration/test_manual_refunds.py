@@ -22,6 +22,7 @@ from tests.conftest import _logged_in
 from tests.integration.charges_support import CONFIRMED_AT, confirm, won_outcome
 from tests.integration.outcome_support import make_deal
 from tests.integration.payouts_support import balance, give_available, payouts
+from tests.integration.test_api_accounts import bearer
 
 PAID_AT = CONFIRMED_AT + timedelta(days=3)
 RELEASED_AT = PAID_AT + timedelta(days=15)  # past the 14-day clawback hold
@@ -184,3 +185,30 @@ def test_a_charge_still_due_or_a_non_admin_cannot_get_a_refund_recorded(
     for client in (closer_client, business_client):
         assert client.get(f"/admin/money/charges/{due.id}/return").status_code == 403
     assert fresh(due.id).refunded_amount == 0
+
+
+def test_the_api_records_a_manual_refund_once_per_idempotency_key_and_refuses_more_than_remains(
+    client: FlaskClient, deal, paid, admin_user, business_user
+) -> None:
+    url = f"/api/v1/charges/{paid.id}/manual-returns"
+    headers = {**bearer(admin_user), "Idempotency-Key": "refund-1"}
+    body = {"kind": "refund", "amount": {"amount": 10000, "currency": "EUR"}, "reason": "goodwill"}
+    with frozen_at(PAID_AT + timedelta(days=1)):
+        first = client.post(url, headers=headers, json=body)
+        again = client.post(url, headers=headers, json=body)
+    assert first.status_code == 201, first.get_data(as_text=True)
+    assert again.status_code == 201 and again.get_json() == first.get_json()
+    assert first.get_json()["refunded"] == {"amount": 10000, "currency": "EUR"}
+    assert first.get_json()["status"] == "partially_refunded"
+    assert (fresh(paid.id).clawed_back, balance(deal.closer)) == (9091, (72000 - 9091, 0, 0))
+    too_much = client.post(
+        url, headers=bearer(admin_user), json={**body, "amount": {"amount": 69201, "currency": "EUR"}}
+    )
+    assert too_much.status_code == 422 and too_much.mimetype == "application/problem+json"
+    assert too_much.get_json()["errors"][0]["field"] == "amount"
+    stale = client.post(url, headers=bearer(admin_user), json={**body, "expected_refunded": 0})
+    assert stale.status_code == 409
+    assert client.post(url, headers=bearer(business_user), json=body).status_code == 403
+    assert fresh(paid.id).refunded_amount == 10000
+    count = select(func.count(AuditEntry.id)).where(AuditEntry.action == "charge.manual_refund")
+    assert db.session.scalar(count) == 1

@@ -201,6 +201,7 @@ ENDPOINTS: dict[str, Access] = {
     "api.list_payouts": api("closer", "admin"),
     "api.run_payouts_now": api("admin"),
     "api.get_my_payout_details": api("closer"),
+    "api.record_manual_return": api("admin"),
     "api.put_my_payout_details": api("closer"),
 }
 
