@@ -36,7 +36,6 @@ from closerhub.secrets_box import SecretUnreadable
 MANUAL = (PayoutStatus.MANUAL_PENDING, PayoutStatus.MANUAL_PAID)
 NO_DETAILS = N_("No payout details")
 UNREADABLE = N_("Payout details cannot be decrypted (encryption key missing)")
-NOT_SEPA = N_("Not a EUR payout to a SEPA IBAN: pay it from the CSV")
 
 CSV_HEADER = [
     "payout_id",

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, selectinload
 from closerhub.accounts.models import User
 from closerhub.audit.service import record as audit
 from closerhub.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
-from closerhub.core.i18n import _
+from closerhub.core.i18n import _, reading_language
 from closerhub.core.money import Money, format_money
 from closerhub.core.text import clean_text
 from closerhub.payments.clawbacks import clawback, refund_share
@@ -126,11 +126,12 @@ def record_manual_return(
         message = _("Enter an amount above zero.")
         raise ValidationError(message, field_errors={"amount": message})
     if amount.amount > left.amount:
+        lang = reading_language()  # the amounts in the reader's format, like the sentence around them
         message = _(
             "At most %(left)s can still be returned on this charge (%(returned)s of %(total)s already returned).",
-            left=format_money(left),
-            returned=format_money(Money(charge.refunded_amount, charge.currency)),
-            total=format_money(charge.total),
+            left=format_money(left, lang),
+            returned=format_money(Money(charge.refunded_amount, charge.currency), lang),
+            total=format_money(charge.total, lang),
         )
         raise ValidationError(message, field_errors={"amount": message})
     before = {
