@@ -212,3 +212,16 @@ def test_the_api_records_a_manual_refund_once_per_idempotency_key_and_refuses_mo
     assert fresh(paid.id).refunded_amount == 10000
     count = select(func.count(AuditEntry.id)).where(AuditEntry.action == "charge.manual_refund")
     assert db.session.scalar(count) == 1
+
+
+def test_a_partial_chargeback_after_a_partial_refund_takes_the_running_share_and_marks_the_charge_disputed(
+    deal, paid, admin_user
+) -> None:
+    refunded = returns(paid, admin_user, 10000)  # 90.91 of the commission
+    disputed = returns(refunded, admin_user, 29600, kind="chargeback")  # total 396.00 = half the charge
+    assert disputed.status == ChargeStatus.DISPUTED
+    assert disputed.refunded_amount == 39600
+    assert (disputed.clawed_back, disputed.dispute_clawback) == (36000, 36000 - 9091)  # half of 720.00 in all
+    assert balance(deal.closer) == (36000, 0, 0)
+    [entry] = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "charge.manual_chargeback")).all()
+    assert entry.after["commission_clawed_back"] == 26909 and entry.before["refunded_amount"] == 10000

@@ -16,6 +16,7 @@ from closerhub.audit.models import AuditEntry
 from closerhub.extensions import db
 from closerhub.payments.models_payout_details import PayoutDetails
 from closerhub.payments.payout_details import aba_checksum_ok
+from tests.conftest import _logged_in
 from tests.integration.payouts_support import emails
 from tests.integration.test_api_accounts import bearer
 
@@ -142,3 +143,12 @@ def test_admins_see_only_masked_details_and_other_roles_cannot_use_the_closer_en
         assert client.get("/api/v1/closers/me/payout-details", headers=bearer(user)).status_code == 403
         assert client.put("/api/v1/closers/me/payout-details", headers=bearer(user), json=SEPA_FORM).status_code == 403
     assert rows() == 1
+
+
+def test_a_french_closer_reads_the_payout_details_errors_in_french(app: Flask, make_user: Any) -> None:
+    closer = make_user("closer", language="fr")
+    response = _logged_in(app, closer).post("/payouts/setup/details", data={**SEPA_FORM, "iban": "DE00"})
+    page = html.unescape(response.get_data(as_text=True))
+    assert response.status_code == 422
+    assert "Ce n’est pas un IBAN valide" in page and "Vos coordonnées bancaires" in page
+    assert rows() == 0
