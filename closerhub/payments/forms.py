@@ -25,7 +25,9 @@ SCHEME_CHOICES = [
 class PayoutDetailsForm(FlaskForm):
     """Every scheme's fields on one form (works without JavaScript); the chosen scheme's are checked."""
 
-    scheme = RadioField(_l("How should we pay you?"), choices=SCHEME_CHOICES, validate_choice=False)
+    scheme = RadioField(
+        _l("How should we pay you?"), choices=SCHEME_CHOICES, default=Scheme.IBAN.value, validate_choice=False
+    )
     holder = StringField(_l("Account holder"), validators=[Length(max=200)])
     iban = StringField(_l("IBAN"), validators=[Optional(), Length(max=64)])
     bic = StringField(_l("BIC / SWIFT code"), validators=[Optional(), Length(max=20)])

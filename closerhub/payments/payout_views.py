@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
+from werkzeug.wrappers import Response as BaseResponse
 
 from closerhub import clock
 from closerhub.accounts.models import User
@@ -141,7 +142,7 @@ def batch_csv(run_id: int) -> Response:
 
 @bp.get("/runs/<int:run_id>/sepa.xml")
 @admin_required
-def sepa_xml(run_id: int) -> Response:
+def sepa_xml(run_id: int) -> BaseResponse:
     """The run's EUR payouts to SEPA IBANs as a pain.001 credit transfer file (audited download)."""
     _run_or_404(run_id)
     try:

@@ -55,6 +55,7 @@ def test_the_aba_checksum_accepts_a_real_routing_number_and_refuses_a_wrong_digi
         ({**OTHER_FORM, "country": "XX"}, "country", "Choose the country"),
         ({**OTHER_FORM, "bic": ""}, "bic", "Enter the bank's BIC"),
         ({**SEPA_FORM, "holder": ""}, "holder", "required"),
+        ({**SEPA_FORM, "scheme": "bitcoin"}, "scheme", "Choose how you want to be paid."),
     ],
 )
 def test_bad_payout_details_are_refused_beside_their_field_and_nothing_is_stored(
