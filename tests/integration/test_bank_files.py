@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import sepaxml
 import xmlschema
+from cryptography.fernet import Fernet
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -177,3 +178,22 @@ def test_the_run_page_and_the_bank_files_cost_the_same_statements_for_two_or_six
                 assert admin_client.get(f"/admin/payouts/runs/{run_id}{path}").status_code == 200
         costs.append(len(statements))
     assert costs[0] == costs[1], "\n".join([str(costs)] + [" ".join(s.split())[:150] for s in statements])
+
+
+def test_details_sealed_with_a_removed_key_are_listed_as_blocked_and_the_closer_can_enter_them_again(
+    app: Flask, admin_client: FlaskClient, run: dict[str, Any]
+) -> None:
+    app.config["ENCRYPTION_KEYS"] = Fernet.generate_key().decode()  # the old key is gone
+    exported = admin_client.get(f"/admin/payouts/runs/{run['id']}/batch.csv").get_data(as_text=True)
+    rows = {r["closer_email"]: r for r in csv.DictReader(io.StringIO(exported))}
+    assert rows["alice@example.com"]["blocked"] == "Payout details cannot be decrypted (encryption key missing)"
+    assert rows["alice@example.com"]["iban"] == ""
+    alice = run["alice"].closer
+    payout_details.save(
+        db.session,
+        alice,
+        {"scheme": "iban", "holder": "Alice Martin", "iban": "DE89370400440532013000", "bic": "COBADEFFXXX"},
+        RUN_AT,
+    )
+    again = admin_client.get(f"/admin/payouts/runs/{run['id']}/batch.csv").get_data(as_text=True)
+    assert "DE89370400440532013000" in again
