@@ -110,6 +110,10 @@ def base_settings() -> dict[str, Any]:
         "BOOKING_UNGUARDED": False,
         # Secrets at rest (closerhub.secrets_box): comma-separated Fernet keys, newest first.
         "ENCRYPTION_KEYS": os.environ.get("ENCRYPTION_KEYS", ""),
+        # Manual payouts: the platform's bank account the SEPA credit transfer file pays from.
+        "PLATFORM_ACCOUNT_NAME": os.environ.get("PLATFORM_ACCOUNT_NAME", ""),
+        "PLATFORM_IBAN": os.environ.get("PLATFORM_IBAN", ""),
+        "PLATFORM_BIC": os.environ.get("PLATFORM_BIC", ""),
         "BABEL_DEFAULT_LOCALE": "en",
         "BABEL_DEFAULT_TIMEZONE": "UTC",
         "LANGUAGES": ["en", "fr"],

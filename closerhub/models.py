@@ -21,6 +21,7 @@ from closerhub.notifications.models import OutboxMessage  # noqa: F401
 from closerhub.outcomes.models import Outcome, OutcomeRevision, Review  # noqa: F401
 from closerhub.payments.models import LedgerEntry  # noqa: F401
 from closerhub.payments.models_charges import Charge  # noqa: F401
+from closerhub.payments.models_payout_details import PayoutDetails  # noqa: F401
 from closerhub.payments.models_payouts import Payout, PayoutNotice, PayoutRun  # noqa: F401
 from closerhub.payments.models_stripe import BusinessBilling, ConnectAccount, StripeEvent  # noqa: F401
 from closerhub.platform_settings.models import PlatformSetting  # noqa: F401

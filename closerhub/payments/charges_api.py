@@ -5,16 +5,19 @@ Same service functions as the pages. Another business's charge is a 404; closers
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 
+from closerhub import clock
 from closerhub.api.auth import current_api_user
 from closerhub.api.pagination import paginate
 from closerhub.api.routing import api_route
-from closerhub.api.schemas import OutModel, Page, PageQuery, UTCInstant
+from closerhub.api.schemas import InModel, OutModel, Page, PageQuery, UTCInstant
+from closerhub.api.schemas import Money as ApiMoney
+from closerhub.core.money import Money
 from closerhub.extensions import db
-from closerhub.payments import charges
+from closerhub.payments import charges, refunds
 from closerhub.payments.models_charges import Charge
 
 
@@ -103,3 +106,40 @@ def list_charges(query: PageQuery) -> dict[str, Any]:
 def get_charge(charge_id: int) -> dict[str, Any]:
     """A charge of another business is a 404."""
     return charge_out(charges.find_charge(db.session, charge_id, current_api_user()))
+
+
+class ManualReturnIn(InModel):
+    kind: Literal["refund", "chargeback"]
+    amount: ApiMoney = Field(description="What the business got back, in the charge's currency")
+    reason: str = Field("", max_length=500)
+    expected_refunded: int | None = Field(
+        None, description="The charge's `refunded.amount` you last read: if it changed since, 409 and nothing recorded"
+    )
+
+
+@api_route(
+    "POST",
+    "/charges/<int:charge_id>/manual-returns",
+    summary="Record a refund or chargeback of a charge paid by bank transfer (admin, manual mode)",
+    auth=("admin",),
+    body=ManualReturnIn,
+    response=ChargeOut,
+    status=201,
+    idempotent=True,
+    tags=("money",),
+)
+def record_manual_return(charge_id: int, body: ManualReturnIn) -> dict[str, Any]:
+    """The closer's commission comes back by the same rule as a Stripe refund (the returned share, half-up
+    once on the running total; after a payout, a negative balance the next payout deducts). More than what
+    remains is a 422; send an `Idempotency-Key` so a retry records nothing twice."""
+    charge = refunds.record_manual_return(
+        db.session,
+        current_api_user(),
+        charge_id,
+        kind=body.kind,
+        amount=Money(body.amount.amount, body.amount.currency.upper()),
+        expected_returned=body.expected_refunded,
+        reason=body.reason,
+        now=clock.utcnow(),
+    )
+    return charge_out(charge)

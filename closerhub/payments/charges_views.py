@@ -20,8 +20,12 @@ from closerhub.accounts.models import User
 from closerhub.accounts.permissions import admin_required, business_required, login_required
 from closerhub.core.errors import DomainError, NotFound
 from closerhub.core.i18n import N_
+from closerhub.core.money import parse_money
 from closerhub.extensions import db
-from closerhub.payments import charges
+from closerhub.forms_util import show_errors
+from closerhub.i18n import current_locale
+from closerhub.payments import charges, refunds
+from closerhub.payments.forms import ReturnForm
 from closerhub.payments.gateway import stripe_mode
 from closerhub.payments.models_charges import Charge, ChargeStatus
 
@@ -91,6 +95,7 @@ def desk() -> str:
         "payments/money_desk.html",
         overdue=list(db.session.scalars(overdue_q.limit(LIST_LIMIT))),
         manual=list(db.session.scalars(manual_q.limit(LIST_LIMIT))),
+        returnable=[] if stripe_mode() else list(db.session.scalars(refunds.returnable_query().limit(LIST_LIMIT))),
         stripe_mode=stripe_mode(),
     )
 
@@ -126,3 +131,45 @@ def mark_paid(charge_id: int) -> str | Response | tuple[str, int]:
                 flash(_("Charge #%(id)s marked paid.", id=charge_id), "success")
                 return redirect(url_for("money_desk.desk"))
     return render_template("payments/mark_paid.html", charge=charge, form=form), status
+
+
+@desk_bp.route("/charges/<int:charge_id>/return", methods=["GET", "POST"])
+@admin_required
+def record_return(charge_id: int) -> str | Response | tuple[str, int]:
+    """GET: the form. POST: record a refund or chargeback (full or partial) of a manual charge; audited."""
+    charge = _visible(charge_id)
+    form = ReturnForm()
+    status = 200
+    if request.method == "GET":
+        form.expected.data = str(charge.refunded_amount)
+    elif not form.validate_on_submit():
+        status = 422
+    else:
+        try:
+            amount = parse_money(form.amount.data or "", charge.currency, current_locale(), field="amount")
+            expected = int(form.expected.data) if (form.expected.data or "").isdigit() else -1
+            refunds.record_manual_return(
+                db.session,
+                current_user,  # type: ignore[arg-type]
+                charge.id,
+                kind=form.kind.data or "",
+                amount=amount,
+                expected_returned=expected,
+                reason=form.reason.data or "",
+                now=clock.utcnow(),
+            )
+        except DomainError as exc:
+            db.session.rollback()
+            show_errors(form, exc)
+            charge = _visible(charge_id)
+            status = exc.status if exc.status in (404, 409) else 422
+        else:
+            flash(_("Recorded: the closer's commission was adjusted by the same rule as a Stripe refund."), "success")
+            return redirect(url_for("money_desk.desk"))
+    return render_template(
+        "payments/record_return.html",
+        charge=charge,
+        form=form,
+        remaining=refunds.remaining(charge),
+        manual=refunds.is_manual(charge) and charge.status in refunds.MANUAL_RETURNABLE,
+    ), status

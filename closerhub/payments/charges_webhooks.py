@@ -23,10 +23,11 @@ from sqlalchemy.orm import Session
 
 from closerhub.audit.service import record as audit
 from closerhub.payments import charges
-from closerhub.payments.clawbacks import clawback, refund_share, restore
+from closerhub.payments.clawbacks import clawback, restore
 from closerhub.payments.gateway import WebhookEvent, get_gateway
 from closerhub.payments.models_charges import PAID_STATUSES, Charge, ChargeStatus
 from closerhub.payments.payout_events import clawback_paid_commission
+from closerhub.payments.refunds import claw_returned
 from closerhub.payments.webhooks import handles
 
 log = logging.getLogger(__name__)
@@ -147,13 +148,8 @@ def on_charge_refunded(session: Session, event: WebhookEvent, now: datetime) -> 
     if not charge.is_paid:  # the success was never recorded (a crash, a lost event): a refund proves it
         charges.mark_succeeded(session, charge, obj.get("id"), now)
     charge.stripe_charge_id = charge.stripe_charge_id or obj.get("id")
-    due = refund_share(charge, total) - refund_share(charge, charge.refunded_amount)
-    due = min(due, charge.commission - charge.clawed_back)
     memo = f"Refund of charge #{charge.id} (outcome #{charge.outcome_id})"
-    taken = clawback(session, charge.outcome, due, memo, now)
-    charge.clawed_back += taken
-    clawback_paid_commission(session, charge.outcome, taken, now)  # already paid out: reverse the transfer
-    charge.refunded_amount = total
+    claw_returned(session, charge, total, memo, now)  # the one rule, shared with manual refunds
     if charge.status != ChargeStatus.DISPUTED:
         charge.status = ChargeStatus.REFUNDED if total >= charge.amount else ChargeStatus.PARTIALLY_REFUNDED
     charge.updated_at = now

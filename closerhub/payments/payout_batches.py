@@ -10,10 +10,8 @@ from sqlalchemy.orm import Session
 
 from closerhub.accounts.models import User
 from closerhub.audit.service import record
-from closerhub.core.csv_safe import csv_text
 from closerhub.core.errors import Conflict, NotFound, PermissionDenied
 from closerhub.core.i18n import _
-from closerhub.core.money import Money
 from closerhub.payments.models_payouts import IN_FLIGHT, Payout, PayoutNotice, PayoutRun, PayoutStatus
 
 
@@ -80,22 +78,6 @@ def bank_failures(session: Session, closer_id: int | None = None, limit: int = 5
     if closer_id is not None:
         stmt = stmt.where(PayoutNotice.closer_id == closer_id)
     return list(session.scalars(stmt.order_by(PayoutNotice.id.desc()).limit(limit)))
-
-
-CSV_HEADER = ["payout_id", "closer_name", "closer_email", "amount", "currency", "amount_minor_units", "status"]
-
-
-def batch_csv(session: Session, run_id: object) -> str:
-    """The run's manual payouts as CSV (one row per closer and currency) for the bank transfers."""
-    run = get_run(session, run_id)
-    rows: list[list[object]] = [CSV_HEADER]
-    for p in run.payouts:
-        if p.status not in (PayoutStatus.MANUAL_PENDING, PayoutStatus.MANUAL_PAID):
-            continue
-        amount = Money(p.amount, p.currency).to_decimal()
-        # Names and emails are user input (neutralised by ``csv_text``); the amounts are ours.
-        rows.append([p.id, p.closer.name, p.closer.email, amount, p.currency, p.amount, p.status.value])
-    return csv_text(rows)
 
 
 def mark_batch_paid(session: Session, actor: User, run_id: object, now: datetime) -> int:

@@ -12,15 +12,17 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
+from werkzeug.wrappers import Response as BaseResponse
 
 from closerhub import clock
+from closerhub.accounts.models import User
 from closerhub.accounts.permissions import admin_required
 from closerhub.businesses.forms import ActionForm
 from closerhub.core.errors import DomainError, NotFound
 from closerhub.extensions import db
-from closerhub.payments import payout_batches
+from closerhub.payments import bank_files, ledger, payout_batches, payout_details
 from closerhub.payments.gateway import stripe_mode
-from closerhub.payments.models_payouts import Payout, PayoutStatus
+from closerhub.payments.models_payouts import Payout, PayoutStatus, RunMode
 from closerhub.payments.payouts import payout_minimum, run_payouts
 
 bp = Blueprint("admin_payouts", __name__, url_prefix="/admin/payouts")
@@ -39,6 +41,13 @@ def closer_payouts(closer_id: int) -> dict[str, object]:
     }
 
 
+def _owing() -> list[tuple[ledger.Balance, User]]:
+    """Closers whose available balance is negative (a clawback after payout): the next payout nets it off."""
+    negative = [b for b in ledger.balances(db.session) if b.available < 0]
+    users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_({b.closer_id for b in negative})))}
+    return [(b, users[b.closer_id]) for b in negative if b.closer_id in users]
+
+
 @bp.get("")
 @admin_required
 def index() -> str:
@@ -50,6 +59,7 @@ def index() -> str:
         bank_failures=payout_batches.bank_failures(db.session),
         manual_mode=not stripe_mode(),
         minimum=payout_minimum(db.session),
+        owing=_owing(),
     )
 
 
@@ -104,19 +114,50 @@ def show_run(run_id: int) -> str:
     """One run: every payout with its closer, amount and status."""
     run = _run_or_404(run_id)
     manual_pending = [p for p in run.payouts if p.status is PayoutStatus.MANUAL_PENDING]
-    return render_template("payments/admin_payout_run.html", run=run, manual_pending=manual_pending)
+    blocked, masked = [], {}
+    if run.mode is RunMode.MANUAL:
+        blocked = bank_files.blocked_summary(db.session, run)
+        ids = sorted({p.closer_id for p in run.payouts})
+        masked = {cid: row.display for cid, row in payout_details.details_by_closer(db.session, ids).items()}
+    return render_template(
+        "payments/admin_payout_run.html", run=run, manual_pending=manual_pending, blocked=blocked, masked=masked
+    )
 
 
 @bp.get("/runs/<int:run_id>/batch.csv")
 @admin_required
 def batch_csv(run_id: int) -> Response:
-    """The run's manual batch as CSV (closer name, email, amount, currency, payout id)."""
+    """The run's manual batch as CSV with each payee's bank details (audited download)."""
     _run_or_404(run_id)
-    body = payout_batches.batch_csv(db.session, run_id)
+    body = bank_files.bank_csv(db.session, current_user, run_id)  # type: ignore[arg-type]
     return Response(
         body,
         mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="payout-batch-{run_id}.csv"'},
+        headers={
+            "Content-Disposition": f'attachment; filename="payout-batch-{run_id}.csv"',
+            "Cache-Control": "no-store",  # bank details: never kept by a cache
+        },
+    )
+
+
+@bp.get("/runs/<int:run_id>/sepa.xml")
+@admin_required
+def sepa_xml(run_id: int) -> BaseResponse:
+    """The run's EUR payouts to SEPA IBANs as a pain.001 credit transfer file (audited download)."""
+    _run_or_404(run_id)
+    try:
+        body = bank_files.sepa_xml(db.session, current_user, run_id, clock.utcnow())  # type: ignore[arg-type]
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("admin_payouts.show_run", run_id=run_id))
+    return Response(
+        body,
+        mimetype="application/xml",
+        headers={
+            "Content-Disposition": f'attachment; filename="payout-batch-{run_id}-sepa.xml"',
+            "Cache-Control": "no-store",
+        },
     )
 
 
@@ -146,4 +187,5 @@ def mark_paid(run_id: int) -> Response | tuple[str, int]:
         action="mark_paid",
         run=run,
         manual_pending=manual_pending,
+        blocked=[(p, why) for p, why in bank_files.blocked_summary(db.session, run) if p in manual_pending],
     ), status

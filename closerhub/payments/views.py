@@ -17,8 +17,10 @@ from closerhub.accounts.permissions import business_required, closer_required
 from closerhub.businesses.models import Business
 from closerhub.core.errors import DomainError, PermissionDenied
 from closerhub.extensions import db
+from closerhub.forms_util import show_errors
 from closerhub.notifications.service import public_url
-from closerhub.payments import billing, connect
+from closerhub.payments import billing, connect, payout_details
+from closerhub.payments.forms import PayoutDetailsForm
 from closerhub.payments.gateway import GatewayError, get_gateway
 from closerhub.security import CSP
 
@@ -31,13 +33,45 @@ STRIPE_JS = "https://js.stripe.com/v3/"
 # -- Closer: payout setup --------------------------------------------------------
 
 
-@payouts_bp.get("")
-@closer_required
-def show() -> str:
-    """Where the closer's payouts stand and what Stripe still needs."""
+def _render_setup(form: PayoutDetailsForm | None = None, status_code: int = 200) -> tuple[str, int]:
     user: User = current_user  # type: ignore[assignment]
     status = connect.setup_status(db.session, get_gateway(), user)
-    return render_template("payments/payouts_setup.html", status=status)
+    row = payout_details.details_of(db.session, user.id) if status.manual_mode else None
+    html = render_template(
+        "payments/payouts_setup.html",
+        status=status,
+        details=payout_details.public_view(row) if row is not None else None,
+        form=form or PayoutDetailsForm(formdata=None),
+    )
+    return html, status_code
+
+
+@payouts_bp.get("")
+@closer_required
+def show() -> tuple[str, int]:
+    """Where the closer's payouts stand: what Stripe still needs, or (manual mode) the bank details, masked."""
+    return _render_setup()
+
+
+@payouts_bp.post("/details")
+@closer_required
+def save_details() -> Response | tuple[str, int]:
+    """Manual mode: save the closer's bank details (sealed, audited, emailed); errors beside their fields."""
+    if get_gateway().is_configured():
+        abort(404)  # Stripe mode: Stripe holds the bank details (Connect onboarding)
+    form = PayoutDetailsForm()
+    if not form.validate_on_submit():
+        if form.csrf_token.errors:
+            flash(_("The form expired; please send it again."), "error")
+        return _render_setup(form, 422)
+    try:
+        payout_details.save(db.session, current_user, form.values(), clock.utcnow())  # type: ignore[arg-type]
+    except DomainError as exc:
+        db.session.rollback()
+        show_errors(form, exc)
+        return _render_setup(form, 422)
+    flash(_("Your payout details are saved. We sent you an email about the change."), "success")
+    return redirect(url_for("payouts_setup.show"))
 
 
 def _onboarding_redirect(user: User) -> Response:

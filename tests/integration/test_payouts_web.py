@@ -66,7 +66,8 @@ def test_an_admin_runs_payouts_in_manual_mode_exports_the_batch_and_marks_it_pai
     again = admin_client.post(f"/admin/payouts/runs/{run.id}/mark-paid", follow_redirects=True)
     assert "nothing left to mark paid" in again.get_data(as_text=True)
     actions = db.session.scalars(select(AuditEntry.action).where(AuditEntry.action.startswith("payouts."))).all()
-    assert sorted(actions) == ["payouts.batch_marked_paid", "payouts.run_started"]  # no second batch entry
+    # No second batch entry; the CSV download is recorded (it carries the payees' bank details).
+    assert sorted(actions) == ["payouts.bank_file_downloaded", "payouts.batch_marked_paid", "payouts.run_started"]
 
 
 def test_the_payout_buttons_need_the_csrf_token(admin_client: FlaskClient, make_user: Any, csrf_enabled: None) -> None:

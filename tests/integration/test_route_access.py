@@ -202,6 +202,9 @@ ENDPOINTS: dict[str, Access] = {
     "api.get_charge": api("business", "admin", tenant=True),
     "api.list_payouts": api("closer", "admin"),
     "api.run_payouts_now": api("admin"),
+    "api.get_my_payout_details": api("closer"),
+    "api.record_manual_return": api("admin"),
+    "api.put_my_payout_details": api("closer"),
 }
 
 # Whole blueprints classified by their prefix (booking is being built in parallel; its endpoints

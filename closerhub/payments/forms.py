@@ -1,0 +1,62 @@
+"""Payments forms: a closer's payout details (manual mode) and an admin's refund or chargeback record.
+
+Fields check shape only; the services (``payout_details``, ``refunds``) enforce the rules.
+"""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, RadioField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Length, Optional
+
+from closerhub.payments.models_payout_details import Scheme
+from closerhub.payments.refunds import REASON_MAX, ReturnKind
+
+SCHEME_CHOICES = [
+    SelectChoice(Scheme.IBAN.value, _l("IBAN (SEPA and other IBAN countries)")),
+    SelectChoice(Scheme.US.value, _l("United States: routing number and account number")),
+    SelectChoice(Scheme.UK.value, _l("United Kingdom: sort code and account number")),
+    SelectChoice(Scheme.OTHER.value, _l("Another country: bank name, account number and SWIFT/BIC")),
+]
+
+
+class PayoutDetailsForm(FlaskForm):
+    """Every scheme's fields on one form (works without JavaScript); the chosen scheme's are checked."""
+
+    scheme = RadioField(
+        _l("How should we pay you?"), choices=SCHEME_CHOICES, default=Scheme.IBAN.value, validate_choice=False
+    )
+    holder = StringField(_l("Account holder"), validators=[Length(max=200)])
+    iban = StringField(_l("IBAN"), validators=[Optional(), Length(max=64)])
+    bic = StringField(_l("BIC / SWIFT code"), validators=[Optional(), Length(max=20)])
+    routing_number = StringField(_l("Routing number (US)"), validators=[Optional(), Length(max=20)])
+    sort_code = StringField(_l("Sort code (UK)"), validators=[Optional(), Length(max=20)])
+    account_number = StringField(_l("Account number (US, UK, other)"), validators=[Optional(), Length(max=64)])
+    bank_name = StringField(_l("Bank name (other)"), validators=[Optional(), Length(max=200)])
+    country = StringField(_l("Country of the account, two letters (other)"), validators=[Optional(), Length(max=10)])
+
+    def values(self) -> dict[str, object]:
+        """The submitted values by name, for the service."""
+        return {name: getattr(self, name).data for name in ("scheme", *FIELD_NAMES)}
+
+
+FIELD_NAMES = ("holder", "iban", "bic", "routing_number", "sort_code", "account_number", "bank_name", "country")
+
+
+class ReturnForm(FlaskForm):
+    """An admin records money the business got back on a manual charge."""
+
+    kind = RadioField(
+        _l("What happened"),
+        choices=[
+            SelectChoice(ReturnKind.REFUND.value, _l("We refunded the business")),
+            SelectChoice(ReturnKind.CHARGEBACK.value, _l("The business's bank charged the payment back")),
+        ],
+        default=ReturnKind.REFUND.value,
+        validate_choice=False,
+    )
+    amount = StringField(_l("Amount returned"), validators=[Length(max=64)])
+    reason = StringField(_l("Reason or bank reference"), validators=[Optional(), Length(max=REASON_MAX)])
+    expected = HiddenField()  # the returned total shown on the form: a double submit changes nothing
