@@ -14,7 +14,11 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
-from closerhub.api.schemas import Problem
+from closerhub.api.schemas import VOCABULARY_KEY, Problem
+from closerhub.closers.profile_fields import iso_639_1_codes
+from closerhub.closers.taxonomy import INDUSTRIES
+from closerhub.core.money import known_currencies
+from closerhub.core.tz import all_zones
 
 REF_TEMPLATE = "#/components/schemas/{model}"
 _RULE_VARIABLE = re.compile(r"<(?:(?P<converter>[a-zA-Z_][a-zA-Z0-9_]*)(?:\([^>]*\))?:)?(?P<name>[a-zA-Z_]\w*)>")
@@ -32,6 +36,43 @@ _ERROR_TEXT = {
     429: "Rate limited; retry after `Retry-After` seconds",
 }
 
+#: What the app answers for any JSON or query text with a NUL character (a database cannot store it).
+NO_NUL_TEXT = "Text never contains NUL (`\\u0000`): such a request is a 422 `nul_character`."
+
+
+def vocabularies() -> dict[str, dict[str, Any]]:
+    """The named lists fields refer to (``schemas.vocabulary``): exactly what the app accepts."""
+    return {
+        "TimeZoneName": {
+            "type": "string",
+            "description": "IANA time zone name",
+            "enum": sorted(all_zones()),
+        },
+        "CurrencyCode": {
+            "type": "string",
+            "description": "ISO 4217 currency code (case-insensitive: `eur` is EUR)",
+            "enum": sorted(known_currencies()),
+        },
+        "Industry": {"type": "string", "description": "Industry slug", "enum": sorted(INDUSTRIES)},
+        "LanguageCode": {
+            "type": "string",
+            "description": "ISO 639-1 language code (case-insensitive)",
+            "enum": sorted(iso_639_1_codes()),
+        },
+    }
+
+
+def _link_vocabularies(node: Any) -> Any:
+    """Replace each ``schemas.vocabulary`` marker by a reference to its list."""
+    if isinstance(node, dict):
+        if VOCABULARY_KEY in node:
+            rest = {k: v for k, v in node.items() if k not in (VOCABULARY_KEY, "type")}
+            return {"$ref": REF_TEMPLATE.format(model=node[VOCABULARY_KEY]), **rest}
+        return {k: _link_vocabularies(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_link_vocabularies(v) for v in node]
+    return node
+
 
 @dataclass(frozen=True)
 class Operation:
@@ -45,9 +86,11 @@ class Operation:
     tags: tuple[str, ...] = ()
     roles: tuple[str, ...] | None = None  # None: public; otherwise the roles allowed
     body: type[BaseModel] | None = None
+    raw_body: tuple[str, ...] = ()  # media types of a body the view reads itself (a CSV file)
     query: type[BaseModel] | None = None
     response: type[BaseModel] | dict[str, Any] | None = None
     status: int = 200
+    response_media_type: str = "application/json"
     idempotent: bool = False
     rate_limit: str | None = None
     extra_errors: tuple[int, ...] = field(default_factory=tuple)
@@ -66,7 +109,7 @@ class Operation:
                 codes.add(403)
         if _RULE_VARIABLE.search(self.rule):
             codes.add(404)
-        if self.body is not None or self.query is not None:
+        if self.body is not None or self.query is not None or self.raw_body:
             codes.add(422)
         if self.idempotent:
             codes.update({409, 422})
@@ -136,9 +179,9 @@ def _operation_object(
                 "name": "Idempotency-Key",
                 "in": "header",
                 "required": False,
-                "description": "Any unique string up to 255 characters (a UUID): a retry with the same "
+                "description": "Any unique string of 1 to 255 visible ASCII characters (a UUID): a retry with the same "
                 "key and body replays the first response.",
-                "schema": {"type": "string", "maxLength": 255},
+                "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"},
             }
         )
     if params:
@@ -148,12 +191,17 @@ def _operation_object(
             "required": True,
             "content": {"application/json": {"schema": refs[(op.body, "validation")]}},
         }
+    elif op.raw_body:
+        out["requestBody"] = {
+            "required": True,
+            "content": {media: {"schema": {"type": "string"}} for media in op.raw_body},
+        }
     responses: dict[str, Any] = {}
     if op.response is None:
         responses[str(op.status)] = {"description": "Done (no content)"}
     else:
         schema = op.response if isinstance(op.response, dict) else refs[(op.response, "serialization")]
-        responses[str(op.status)] = {"description": "Success", "content": {"application/json": {"schema": schema}}}
+        responses[str(op.status)] = {"description": "Success", "content": {op.response_media_type: {"schema": schema}}}
     for status in op.error_statuses():
         responses[str(status)] = _problem_response(status)
     out["responses"] = responses
@@ -176,7 +224,8 @@ def build_document(
             if isinstance(model, type) and issubclass(model, BaseModel) and (model, mode) not in wanted:
                 wanted.append((model, mode))  # type: ignore[arg-type]
     refs, top = models_json_schema(wanted, ref_template=REF_TEMPLATE)
-    defs: dict[str, Any] = top.get("$defs", {})
+    refs = _link_vocabularies(refs)
+    defs: dict[str, Any] = {**_link_vocabularies(top.get("$defs", {})), **vocabularies()}
     paths: dict[str, dict[str, Any]] = {}
     for op in sorted(operations, key=lambda o: (o.path, o.method)):
         paths.setdefault(op.path, {})[op.method.lower()] = _operation_object(op, refs, defs)
@@ -187,7 +236,9 @@ def build_document(
             "title": title,
             "version": version,
             "description": "JSON API of CloserHub. Authenticate with `Authorization: Bearer <token>`; "
-            "errors are RFC 9457 problem details. Human guide: /api/docs.",
+            "errors are RFC 9457 problem details. Integers are JSON integers (`1500`, never `1500.0`). "
+            + NO_NUL_TEXT
+            + " Human guide: /api/docs.",
         },
         "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
         "servers": [{"url": "/"}],

@@ -28,6 +28,7 @@ from pydantic_core import PydanticCustomError
 
 from closerhub.accounts import passwords
 from closerhub.accounts.models import Role
+from closerhub.businesses.service import PROSPECT_LANGUAGES_MAX, PROSPECT_TIMEZONES_MAX
 from closerhub.core.errors import ValidationError as DomainValidationError
 from closerhub.core.i18n import _
 from closerhub.core.money import MAX_MINOR_UNITS, currency_exponent
@@ -59,6 +60,34 @@ def _known_currency(value: str) -> str:
     return value.upper()
 
 
+VOCABULARY_KEY = "x-vocabulary"
+
+
+def vocabulary(name: str) -> WithJsonSchema:
+    """Document a string as one of a named list the app accepts: ``components.schemas[name]``.
+
+    The lists (every IANA zone, ISO 4217 currency, ISO 639-1 language) are long, so the
+    document states each once, as an enum that ``openapi.build_document`` adds and points
+    this marker to (pydantic would try to resolve a ``$ref`` among its own definitions).
+    """
+    return WithJsonSchema({"type": "string", VOCABULARY_KEY: name})
+
+
+#: Text as ``core.text.clean_text`` accepts it: no control characters but tabs and line ends.
+TEXT_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+#: A name as ``accounts.service.clean_name`` accepts it: a visible character, no control characters.
+NAME_PATTERN = r"^[^\x00-\x1f\x7f]*[^\x00-\x20\x7f-\x9f\s][^\x00-\x1f\x7f]*$"
+
+
+def documented_text(max_length: int, pattern: str = TEXT_PATTERN, **schema: Any) -> WithJsonSchema:
+    """Document the limits the service enforces on a text field (its own per-field messages).
+
+    The pydantic type keeps a generous bound so an over-long value reaches the service,
+    which answers with the precise limit; the document states that precise limit.
+    """
+    return WithJsonSchema({"type": "string", "maxLength": max_length, "pattern": pattern, **schema})
+
+
 #: An instant in a response: always UTC with a ``Z`` suffix.
 UTCInstant = Annotated[
     datetime,
@@ -71,15 +100,38 @@ TimeZoneName = Annotated[
     str,
     StringConstraints(min_length=1, max_length=64),
     AfterValidator(_known_zone),
+    vocabulary("TimeZoneName"),
     Field(description="IANA time zone name", examples=["Europe/Paris"]),
 ]
 CurrencyCode = Annotated[
     str,
     StringConstraints(pattern=r"^[A-Za-z]{3}$"),
     AfterValidator(_known_currency),
+    vocabulary("CurrencyCode"),
     Field(description="ISO 4217 currency code", examples=["EUR"]),
 ]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+
+
+def _any_case(word: str) -> str:
+    """A regex matching ``word`` in any case (JSON Schema patterns have no flags)."""
+    return "".join(f"[{c}{c.upper()}]" for c in word)
+
+
+#: An email address as ``email_validator`` takes it: not under a special-use domain (RFC 6761).
+SPECIAL_USE_DOMAINS = ("arpa", "invalid", "local", "localhost", "onion", "test")
+EMAIL_SCHEMA: dict[str, Any] = {
+    "type": "string",
+    "format": "email",
+    "maxLength": 254,
+    "pattern": r"^(?!.*\.(?:" + "|".join(_any_case(d) for d in SPECIAL_USE_DOMAINS) + r")\.?$)",
+    "description": "An address under a public domain (not .test, .local, .invalid, …)",
+}
+Email = Annotated[EmailStr, WithJsonSchema(EMAIL_SCHEMA)]
+Name = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=120),
+    WithJsonSchema({"type": "string", "minLength": 1, "maxLength": 120, "pattern": NAME_PATTERN}),
+]
 Language = Literal["en", "fr"]
 
 
@@ -150,7 +202,15 @@ class Page(OutModel, Generic[T]):
 
 
 class SignupIn(InModel):
-    email: EmailStr
+    # A business signs up with its business's name: stated in the document as a conditional.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "if": {"properties": {"role": {"const": "business"}}, "required": ["role"]},
+            "then": {"required": ["business_name"], "properties": {"business_name": {"type": "string"}}},
+        }
+    )
+
+    email: Email
     password: str = Field(min_length=passwords.MIN_LENGTH, max_length=passwords.MAX_LENGTH)
     name: Name
     role: Literal["closer", "business"]
@@ -211,17 +271,30 @@ class BusinessIn(InModel):
     """The whole profile (PUT replaces it: an omitted optional field is cleared)."""
 
     name: Name
-    website: Annotated[str, StringConstraints(strip_whitespace=True, max_length=255)] | None = None
+    website: (
+        Annotated[
+            str,
+            StringConstraints(strip_whitespace=True, max_length=255),
+            WithJsonSchema({"type": "string", "maxLength": 255, "pattern": r"^(https?://)?[A-Za-z0-9.-]+(/[!-~]*)?$"}),
+        ]
+        | None
+    ) = Field(None, description="An http(s) address; `https://` is added when no scheme is given")
     timezone: TimeZoneName
     currency: CurrencyCode
-    industry: Annotated[str, StringConstraints(max_length=40)] | None = Field(
+    industry: Annotated[str, StringConstraints(max_length=40), vocabulary("Industry")] | None = Field(
         None, description="Slug of an industry, as in closer profiles", examples=["coaching"]
     )
-    prospect_languages: list[Annotated[str, StringConstraints(max_length=8)]] = Field(
-        default_factory=list, max_length=50, description="ISO 639-1 codes your prospects speak (at most 10)"
+    prospect_languages: list[Annotated[str, StringConstraints(max_length=8), vocabulary("LanguageCode")]] = Field(
+        default_factory=list,
+        max_length=50,
+        description="ISO 639-1 codes your prospects speak",
+        json_schema_extra={"maxItems": PROSPECT_LANGUAGES_MAX},
     )
-    prospect_timezones: list[Annotated[str, StringConstraints(max_length=64)]] = Field(
-        default_factory=list, max_length=50, description="IANA zones your prospects live in (at most 10)"
+    prospect_timezones: list[Annotated[str, StringConstraints(max_length=64), vocabulary("TimeZoneName")]] = Field(
+        default_factory=list,
+        max_length=50,
+        description="IANA zones your prospects live in",
+        json_schema_extra={"maxItems": PROSPECT_TIMEZONES_MAX},
     )
 
 
