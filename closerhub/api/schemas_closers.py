@@ -11,6 +11,7 @@ from datetime import date
 from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, WithJsonSchema
+from pydantic.json_schema import JsonDict
 
 from closerhub.api.schemas import (
     InModel,
@@ -47,7 +48,8 @@ HTTPS_URL_SCHEMA = {"type": "string", "maxLength": 500, "pattern": "^https://[!-
 DATE_SCHEMA = {"type": "string", "format": "date"}
 
 
-def _between(low: int, high: int) -> dict[str, int]:
+def _between(low: int, high: int) -> JsonDict:
+    """The range the service checks, for the document."""
     return {"minimum": low, "maximum": high}
 
 
