@@ -34,6 +34,7 @@ _ERROR_TEXT = {
     409: "Conflict with the current state, or an Idempotency-Key reused with another body",
     422: "Invalid input; `errors` lists the fields",
     429: "Rate limited; retry after `Retry-After` seconds",
+    503: "The database was busy (`busy`); nothing was saved: retry after `Retry-After` seconds",
 }
 
 #: What the app answers for any JSON or query text with a NUL character (a database cannot store it).
@@ -115,6 +116,8 @@ class Operation:
             codes.update({409, 422})
         if self.rate_limit:
             codes.add(429)
+        if self.roles is not None or self.body is not None or self.query is not None or self.raw_body:
+            codes.add(503)  # it reads the database (a token at least), which may give up under contention
         return sorted(codes)
 
 

@@ -63,6 +63,15 @@ def test_time_zones_and_currencies_are_documented_as_the_lists_the_app_accepts(c
     assert schemas["BusinessIn"]["properties"]["currency"]["$ref"] == "#/components/schemas/CurrencyCode"
 
 
+def test_every_operation_that_reads_the_database_documents_the_busy_503(client: FlaskClient) -> None:
+    paths = _document(client)["paths"]
+    for path, item in paths.items():
+        for method, operation in item.items():
+            if path != "/api/v1/openapi.json":
+                assert "503" in operation["responses"], f"{method.upper()} {path}"
+    assert "503" not in paths["/api/v1/openapi.json"]["get"]["responses"]
+
+
 def test_the_idempotency_key_is_documented_as_visible_ascii(client: FlaskClient) -> None:
     operation = _document(client)["paths"]["/api/v1/leads"]["post"]
     key = next(p for p in operation["parameters"] if p["name"] == "Idempotency-Key")
