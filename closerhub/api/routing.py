@@ -82,6 +82,7 @@ def api_route(
     status: int = 200,
     response_media_type: str = "application/json",
     idempotent: bool = False,
+    idempotent_in_view: bool = False,
     rate_limit: str | None = None,
     limited_by: Callable[[Callable[..., Any]], Callable[..., Any]] | None = None,
     tags: Iterable[str] = (),
@@ -90,6 +91,8 @@ def api_route(
     """Register ``method path`` (relative to /api/v1) on the API blueprint and document it.
 
     ``auth``: ``PUBLIC`` (None), ``ANY_ROLE`` (default) or the allowed roles.
+    ``idempotent_in_view``: the view applies ``Idempotency-Key`` itself (after its own
+    authentication); documented like ``idempotent``.
     ``response_media_type``: the success body's type when the view returns its own ``Response``.
     ``raw_body``: media types of a body the view reads itself (documented as text, not validated here).
     ``errors``: extra problem statuses to document (e.g. 409) beyond the derived ones.
@@ -136,7 +139,7 @@ def api_route(
                 response=response,
                 status=status,
                 response_media_type=response_media_type,
-                idempotent=idempotent,
+                idempotent=idempotent or idempotent_in_view,
                 rate_limit=rate_limit,
                 extra_errors=tuple(errors),
             )

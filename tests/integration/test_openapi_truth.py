@@ -76,3 +76,5 @@ def test_the_idempotency_key_is_documented_as_visible_ascii(client: FlaskClient)
     operation = _document(client)["paths"]["/api/v1/leads"]["post"]
     key = next(p for p in operation["parameters"] if p["name"] == "Idempotency-Key")
     assert key["schema"] == {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"}
+    booking = _document(client)["paths"]["/api/v1/appointments"]["post"]
+    assert "Idempotency-Key" in {p["name"] for p in booking["parameters"]}  # the view applies it itself
