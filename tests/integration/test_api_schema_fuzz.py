@@ -3,7 +3,9 @@
 Every documented operation is called with generated requests, as each role allowed to call
 it (a closer, a business owner, an admin), on a realistic dataset seeded once. A request fails
 the run when the app answers with a server error, with a status, content type or body the
-document does not describe, or rejects (400/422) a request the document says is valid.
+document does not describe, or rejects (400/422) a request the document says is valid. A
+second, smaller pass sends invalid requests (schemathesis' negative mode): each must get a
+documented answer, never a server error.
 
 The run is deterministic (``derandomize``: the same examples every time) and bounded
 (``MAX_EXAMPLES`` per operation and role); it runs on the SQLite pass only, where it takes
@@ -23,6 +25,7 @@ import schemathesis
 from flask import Flask
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from schemathesis import GenerationMode
 from schemathesis.checks import (
     content_type_conformance,
     not_a_server_error,
@@ -39,7 +42,8 @@ from tests.conftest import UserFactory, _truncate_all
 from tests.factories_booking import make_appointment, make_lead, make_world
 from tests.integration.booking_setup import set_hours
 
-MAX_EXAMPLES = 10
+MAX_EXAMPLES = 10  # valid requests per operation and role
+NEGATIVE_EXAMPLES = 4  # invalid requests per operation (as its first role)
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
@@ -165,12 +169,21 @@ def _realistic(ids: dict[str, int]) -> Any:
     return adjust
 
 
-def _run(operation: Any, headers: dict[str, str], ids: dict[str, int]) -> None:
-    checks = [c for c in CHECKS if not (c is positive_data_acceptance and operation.label in CONDITIONAL_BODIES)]
+def _run(
+    operation: Any,
+    headers: dict[str, str],
+    ids: dict[str, int],
+    mode: GenerationMode = GenerationMode.POSITIVE,
+    examples: int = MAX_EXAMPLES,
+) -> None:
+    if mode is GenerationMode.POSITIVE:
+        checks = [c for c in CHECKS if not (c is positive_data_acceptance and operation.label in CONDITIONAL_BODIES)]
+    else:  # an invalid request must get a documented 4xx, never a 5xx (whether it is refused is its own test)
+        checks = [c for c in CHECKS if c is not positive_data_acceptance]
 
-    @given(case=operation.as_strategy(headers=headers).map(_realistic(ids)))
+    @given(case=operation.as_strategy(mode, headers=headers).map(_realistic(ids)))
     @settings(
-        max_examples=MAX_EXAMPLES,
+        max_examples=examples,
         derandomize=True,
         database=None,
         deadline=None,
@@ -183,7 +196,9 @@ def _run(operation: Any, headers: dict[str, str], ids: dict[str, int]) -> None:
     run()
 
 
-def test_every_operation_answers_as_the_openapi_document_says_for_every_role(seeded_api: SeededApi) -> None:
+def test_every_operation_answers_valid_requests_as_the_openapi_document_says_for_every_role(
+    seeded_api: SeededApi,
+) -> None:
     failures: list[str] = []
     for operation in _operations(seeded_api.app):
         roles = operation.definition.raw.get("x-roles") or ["anonymous"]
@@ -192,4 +207,19 @@ def test_every_operation_answers_as_the_openapi_document_says_for_every_role(see
                 _run(operation, seeded_api.headers.get(role, {}), seeded_api.ids)
             except (Exception, BaseExceptionGroup) as exc:  # every operation's failures, then fail once
                 failures.append(f"{operation.label} as {role}: {exc}")
+    assert not failures, "\n\n".join(failures)
+
+
+def test_invalid_requests_get_a_documented_answer_and_never_a_server_error(seeded_api: SeededApi) -> None:
+    failures: list[str] = []
+    for operation in _operations(seeded_api.app):
+        raw = operation.definition.raw
+        if not raw.get("parameters") and "requestBody" not in raw:
+            continue  # nothing in the request can be invalid
+        role = (raw.get("x-roles") or ["anonymous"])[0]
+        headers = seeded_api.headers.get(role, {})
+        try:
+            _run(operation, headers, seeded_api.ids, GenerationMode.NEGATIVE, NEGATIVE_EXAMPLES)
+        except (Exception, BaseExceptionGroup) as exc:
+            failures.append(f"{operation.label} as {role}: {exc}")
     assert not failures, "\n\n".join(failures)
