@@ -9,7 +9,7 @@ documented answer, never a server error.
 
 The run is deterministic (``derandomize``: the same examples every time) and bounded
 (``MAX_EXAMPLES`` per operation and role); it runs on the SQLite pass only, where it takes
-well under a minute. Rate limits are off for the run (they are tested on their own).
+about a minute. Rate limits are off for the run (they are tested on their own).
 """
 
 from __future__ import annotations
@@ -52,8 +52,9 @@ CHECKS = [
     positive_data_acceptance,
 ]
 
-# Operations whose valid requests depend on more than their schema can say, each described in
-# the operation's text: positive_data_acceptance is not asked of them (every other check is).
+# Operations whose valid requests depend on data or on other fields, which a JSON Schema cannot
+# say (the rule is in the operation's or field's description): positive_data_acceptance is not
+# asked of them; every other check is.
 CONDITIONAL_BODIES = {
     # needs engagement_id, offer_id or (without a token) booking_key, and a free slot of the closer
     "POST /api/v1/appointments",
