@@ -14,11 +14,8 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
-from closerhub.api.schemas import VOCABULARY_KEY, Problem
-from closerhub.closers.profile_fields import iso_639_1_codes
-from closerhub.closers.taxonomy import INDUSTRIES
-from closerhub.core.money import known_currencies
-from closerhub.core.tz import all_zones
+from closerhub.api.schema_docs import NO_NUL_TEXT, link_vocabularies, vocabularies
+from closerhub.api.schemas import Problem
 
 REF_TEMPLATE = "#/components/schemas/{model}"
 _RULE_VARIABLE = re.compile(r"<(?:(?P<converter>[a-zA-Z_][a-zA-Z0-9_]*)(?:\([^>]*\))?:)?(?P<name>[a-zA-Z_]\w*)>")
@@ -36,43 +33,6 @@ _ERROR_TEXT = {
     429: "Rate limited; retry after `Retry-After` seconds",
     503: "The database was busy (`busy`); nothing was saved: retry after `Retry-After` seconds",
 }
-
-#: What the app answers for any JSON or query text with a NUL character (a database cannot store it).
-NO_NUL_TEXT = "Text never contains NUL (`\\u0000`): such a request is a 422 `nul_character`."
-
-
-def vocabularies() -> dict[str, dict[str, Any]]:
-    """The named lists fields refer to (``schemas.vocabulary``): exactly what the app accepts."""
-    return {
-        "TimeZoneName": {
-            "type": "string",
-            "description": "IANA time zone name",
-            "enum": sorted(all_zones()),
-        },
-        "CurrencyCode": {
-            "type": "string",
-            "description": "ISO 4217 currency code (case-insensitive: `eur` is EUR)",
-            "enum": sorted(known_currencies()),
-        },
-        "Industry": {"type": "string", "description": "Industry slug", "enum": sorted(INDUSTRIES)},
-        "LanguageCode": {
-            "type": "string",
-            "description": "ISO 639-1 language code (case-insensitive)",
-            "enum": sorted(iso_639_1_codes()),
-        },
-    }
-
-
-def _link_vocabularies(node: Any) -> Any:
-    """Replace each ``schemas.vocabulary`` marker by a reference to its list."""
-    if isinstance(node, dict):
-        if VOCABULARY_KEY in node:
-            rest = {k: v for k, v in node.items() if k not in (VOCABULARY_KEY, "type")}
-            return {"$ref": REF_TEMPLATE.format(model=node[VOCABULARY_KEY]), **rest}
-        return {k: _link_vocabularies(v) for k, v in node.items()}
-    if isinstance(node, list):
-        return [_link_vocabularies(v) for v in node]
-    return node
 
 
 @dataclass(frozen=True)
@@ -227,8 +187,8 @@ def build_document(
             if isinstance(model, type) and issubclass(model, BaseModel) and (model, mode) not in wanted:
                 wanted.append((model, mode))  # type: ignore[arg-type]
     refs, top = models_json_schema(wanted, ref_template=REF_TEMPLATE)
-    refs = _link_vocabularies(refs)
-    defs: dict[str, Any] = {**_link_vocabularies(top.get("$defs", {})), **vocabularies()}
+    refs = link_vocabularies(refs, REF_TEMPLATE)
+    defs: dict[str, Any] = {**link_vocabularies(top.get("$defs", {}), REF_TEMPLATE), **vocabularies()}
     paths: dict[str, dict[str, Any]] = {}
     for op in sorted(operations, key=lambda o: (o.path, o.method)):
         paths.setdefault(op.path, {})[op.method.lower()] = _operation_object(op, refs, defs)

@@ -28,6 +28,7 @@ from pydantic_core import PydanticCustomError
 
 from closerhub.accounts import passwords
 from closerhub.accounts.models import Role
+from closerhub.api.schema_docs import EMAIL_SCHEMA, NAME_PATTERN, vocabulary
 from closerhub.businesses.service import PROSPECT_LANGUAGES_MAX, PROSPECT_TIMEZONES_MAX
 from closerhub.core.errors import ValidationError as DomainValidationError
 from closerhub.core.i18n import _
@@ -60,34 +61,6 @@ def _known_currency(value: str) -> str:
     return value.upper()
 
 
-VOCABULARY_KEY = "x-vocabulary"
-
-
-def vocabulary(name: str) -> WithJsonSchema:
-    """Document a string as one of a named list the app accepts: ``components.schemas[name]``.
-
-    The lists (every IANA zone, ISO 4217 currency, ISO 639-1 language) are long, so the
-    document states each once, as an enum that ``openapi.build_document`` adds and points
-    this marker to (pydantic would try to resolve a ``$ref`` among its own definitions).
-    """
-    return WithJsonSchema({"type": "string", VOCABULARY_KEY: name})
-
-
-#: Text as ``core.text.clean_text`` accepts it: no control characters but tabs and line ends.
-TEXT_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
-#: A name as ``accounts.service.clean_name`` accepts it: a visible character, no control characters.
-NAME_PATTERN = r"^[^\x00-\x1f\x7f]*[^\x00-\x20\x7f-\x9f\s][^\x00-\x1f\x7f]*$"
-
-
-def documented_text(max_length: int, pattern: str = TEXT_PATTERN, **schema: Any) -> WithJsonSchema:
-    """Document the limits the service enforces on a text field (its own per-field messages).
-
-    The pydantic type keeps a generous bound so an over-long value reaches the service,
-    which answers with the precise limit; the document states that precise limit.
-    """
-    return WithJsonSchema({"type": "string", "maxLength": max_length, "pattern": pattern, **schema})
-
-
 #: An instant in a response: always UTC with a ``Z`` suffix.
 UTCInstant = Annotated[
     datetime,
@@ -112,20 +85,6 @@ CurrencyCode = Annotated[
 ]
 
 
-def _any_case(word: str) -> str:
-    """A regex matching ``word`` in any case (JSON Schema patterns have no flags)."""
-    return "".join(f"[{c}{c.upper()}]" for c in word)
-
-
-#: An email address as ``email_validator`` takes it: not under a special-use domain (RFC 6761).
-SPECIAL_USE_DOMAINS = ("arpa", "invalid", "local", "localhost", "onion", "test")
-EMAIL_SCHEMA: dict[str, Any] = {
-    "type": "string",
-    "format": "email",
-    "maxLength": 254,
-    "pattern": r"^(?!.*\.(?:" + "|".join(_any_case(d) for d in SPECIAL_USE_DOMAINS) + r")\.?$)",
-    "description": "An address under a public domain (not .test, .local, .invalid, …)",
-}
 Email = Annotated[EmailStr, WithJsonSchema(EMAIL_SCHEMA)]
 Name = Annotated[
     str,

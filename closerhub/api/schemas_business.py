@@ -11,17 +11,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
-from closerhub.api.schemas import (
-    NAME_PATTERN,
-    CurrencyCode,
-    Email,
-    InModel,
-    Language,
-    OutModel,
-    PageQuery,
-    UTCInstant,
-    documented_text,
-)
+from closerhub.api.schema_docs import NAME_PATTERN, documented_text
+from closerhub.api.schemas import CurrencyCode, Email, InModel, Language, OutModel, PageQuery, UTCInstant
 from closerhub.businesses.models import BOOKING_QUESTIONS_MAX
 from closerhub.businesses.offers import DESCRIPTION_MAX, NOTES_MAX, QUESTION_MAX, SALES_CYCLE_MAX_DAYS, SCRIPT_MAX
 from closerhub.closers.models import RATE_MAX_BPS, RATE_MIN_BPS

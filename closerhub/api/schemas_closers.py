@@ -13,15 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints, WithJsonSchema
 from pydantic.json_schema import JsonDict
 
-from closerhub.api.schemas import (
-    InModel,
-    OutModel,
-    QueryModel,
-    TimeZoneName,
-    UTCInstant,
-    documented_text,
-    vocabulary,
-)
+from closerhub.api.schema_docs import documented_text, vocabulary
+from closerhub.api.schemas import InModel, OutModel, QueryModel, TimeZoneName, UTCInstant
 from closerhub.closers.models import RATE_MAX_BPS, RATE_MIN_BPS
 from closerhub.closers.profile_fields import BIO_MAX, HEADLINE_MAX, LANGUAGES_MAX
 from closerhub.closers.rules import DEFAULTS

@@ -11,17 +11,8 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints, WithJsonSchema
 
-from closerhub.api.schemas import (
-    EMAIL_SCHEMA,
-    NAME_PATTERN,
-    InModel,
-    Language,
-    OutModel,
-    PageQuery,
-    UTCInstant,
-    documented_text,
-    vocabulary,
-)
+from closerhub.api.schema_docs import EMAIL_SCHEMA, NAME_PATTERN, documented_text, vocabulary
+from closerhub.api.schemas import InModel, Language, OutModel, PageQuery, UTCInstant
 from closerhub.booking.leads import (
     BUDGET_MAX,
     CONTEXT_TEXT_MAX,
