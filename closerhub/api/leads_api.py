@@ -23,6 +23,8 @@ from closerhub.core.errors import DomainError, ValidationError
 from closerhub.core.i18n import _
 from closerhub.extensions import db
 
+CSV_MEDIA_TYPES = ("text/csv", "text/plain", "application/csv")
+
 
 def lead_out(lead: Lead) -> LeadOut:
     return LeadOut(
@@ -123,6 +125,7 @@ def update_lead(lead_id: int, body: LeadPatch) -> LeadOut:
     "/leads/import",
     summary="Import leads from a CSV file",
     auth=("business",),
+    raw_body=CSV_MEDIA_TYPES,
     response=ImportReportOut,
     idempotent=True,
     rate_limit="30 per hour",
@@ -134,7 +137,7 @@ def import_leads() -> ImportReportOut:
     2 MB and 5,000 rows. Good rows are imported; bad ones are listed in `rejected` with their line.
     A file that cannot be read at all is a 422 with the reason on the field `file`."""
     user = current_api_user()
-    if request.mimetype not in ("text/csv", "text/plain", "application/csv"):
+    if request.mimetype not in CSV_MEDIA_TYPES:
         raise ValidationError(
             _("Send the CSV file as the body with Content-Type: text/csv."),
             field_errors={"body": _("Content-Type must be text/csv.")},

@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
+from closerhub.api.schema_docs import NO_NUL_TEXT, link_vocabularies, vocabularies
 from closerhub.api.schemas import Problem
 
 REF_TEMPLATE = "#/components/schemas/{model}"
@@ -30,6 +31,7 @@ _ERROR_TEXT = {
     409: "Conflict with the current state, or an Idempotency-Key reused with another body",
     422: "Invalid input; `errors` lists the fields",
     429: "Rate limited; retry after `Retry-After` seconds",
+    503: "The database was busy (`busy`); nothing was saved: retry after `Retry-After` seconds",
 }
 
 
@@ -45,9 +47,11 @@ class Operation:
     tags: tuple[str, ...] = ()
     roles: tuple[str, ...] | None = None  # None: public; otherwise the roles allowed
     body: type[BaseModel] | None = None
+    raw_body: tuple[str, ...] = ()  # media types of a body the view reads itself (a CSV file)
     query: type[BaseModel] | None = None
     response: type[BaseModel] | dict[str, Any] | None = None
     status: int = 200
+    response_media_type: str = "application/json"
     idempotent: bool = False
     rate_limit: str | None = None
     extra_errors: tuple[int, ...] = field(default_factory=tuple)
@@ -66,12 +70,14 @@ class Operation:
                 codes.add(403)
         if _RULE_VARIABLE.search(self.rule):
             codes.add(404)
-        if self.body is not None or self.query is not None:
+        if self.body is not None or self.query is not None or self.raw_body:
             codes.add(422)
         if self.idempotent:
             codes.update({409, 422})
         if self.rate_limit:
             codes.add(429)
+        if self.roles is not None or self.body is not None or self.query is not None or self.raw_body:
+            codes.add(503)  # it reads the database (a token at least), which may give up under contention
         return sorted(codes)
 
 
@@ -136,9 +142,9 @@ def _operation_object(
                 "name": "Idempotency-Key",
                 "in": "header",
                 "required": False,
-                "description": "Any unique string up to 255 characters (a UUID): a retry with the same "
+                "description": "Any unique string of 1 to 255 visible ASCII characters (a UUID): a retry with the same "
                 "key and body replays the first response.",
-                "schema": {"type": "string", "maxLength": 255},
+                "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"},
             }
         )
     if params:
@@ -148,12 +154,17 @@ def _operation_object(
             "required": True,
             "content": {"application/json": {"schema": refs[(op.body, "validation")]}},
         }
+    elif op.raw_body:
+        out["requestBody"] = {
+            "required": True,
+            "content": {media: {"schema": {"type": "string"}} for media in op.raw_body},
+        }
     responses: dict[str, Any] = {}
     if op.response is None:
         responses[str(op.status)] = {"description": "Done (no content)"}
     else:
         schema = op.response if isinstance(op.response, dict) else refs[(op.response, "serialization")]
-        responses[str(op.status)] = {"description": "Success", "content": {"application/json": {"schema": schema}}}
+        responses[str(op.status)] = {"description": "Success", "content": {op.response_media_type: {"schema": schema}}}
     for status in op.error_statuses():
         responses[str(status)] = _problem_response(status)
     out["responses"] = responses
@@ -176,7 +187,8 @@ def build_document(
             if isinstance(model, type) and issubclass(model, BaseModel) and (model, mode) not in wanted:
                 wanted.append((model, mode))  # type: ignore[arg-type]
     refs, top = models_json_schema(wanted, ref_template=REF_TEMPLATE)
-    defs: dict[str, Any] = top.get("$defs", {})
+    refs = link_vocabularies(refs, REF_TEMPLATE)
+    defs: dict[str, Any] = {**link_vocabularies(top.get("$defs", {}), REF_TEMPLATE), **vocabularies()}
     paths: dict[str, dict[str, Any]] = {}
     for op in sorted(operations, key=lambda o: (o.path, o.method)):
         paths.setdefault(op.path, {})[op.method.lower()] = _operation_object(op, refs, defs)
@@ -187,7 +199,9 @@ def build_document(
             "title": title,
             "version": version,
             "description": "JSON API of CloserHub. Authenticate with `Authorization: Bearer <token>`; "
-            "errors are RFC 9457 problem details. Human guide: /api/docs.",
+            "errors are RFC 9457 problem details. Integers are JSON integers (`1500`, never `1500.0`). "
+            + NO_NUL_TEXT
+            + " Human guide: /api/docs.",
         },
         "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
         "servers": [{"url": "/"}],

@@ -76,10 +76,13 @@ def api_route(
     summary: str,
     auth: Iterable[Role | str] | None = ANY_ROLE,
     body: type[BaseModel] | None = None,
+    raw_body: Iterable[str] = (),
     query: type[BaseModel] | None = None,
     response: type[BaseModel] | dict[str, Any] | None = None,
     status: int = 200,
+    response_media_type: str = "application/json",
     idempotent: bool = False,
+    idempotent_in_view: bool = False,
     rate_limit: str | None = None,
     limited_by: Callable[[Callable[..., Any]], Callable[..., Any]] | None = None,
     tags: Iterable[str] = (),
@@ -88,6 +91,10 @@ def api_route(
     """Register ``method path`` (relative to /api/v1) on the API blueprint and document it.
 
     ``auth``: ``PUBLIC`` (None), ``ANY_ROLE`` (default) or the allowed roles.
+    ``idempotent_in_view``: the view applies ``Idempotency-Key`` itself (after its own
+    authentication); documented like ``idempotent``.
+    ``response_media_type``: the success body's type when the view returns its own ``Response``.
+    ``raw_body``: media types of a body the view reads itself (documented as text, not validated here).
     ``errors``: extra problem statuses to document (e.g. 409) beyond the derived ones.
     ``limited_by``: a ready Flask-Limiter decorator (a shared or conditional limit) applied instead
     of ``rate_limit``'s; ``rate_limit`` then only documents it.
@@ -127,10 +134,12 @@ def api_route(
                 tags=tuple(tags),
                 roles=roles,
                 body=body,
+                raw_body=tuple(raw_body),
                 query=query,
                 response=response,
                 status=status,
-                idempotent=idempotent,
+                response_media_type=response_media_type,
+                idempotent=idempotent or idempotent_in_view,
                 rate_limit=rate_limit,
                 extra_errors=tuple(errors),
             )

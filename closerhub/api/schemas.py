@@ -28,6 +28,8 @@ from pydantic_core import PydanticCustomError
 
 from closerhub.accounts import passwords
 from closerhub.accounts.models import Role
+from closerhub.api.schema_docs import EMAIL_SCHEMA, NAME_PATTERN, vocabulary
+from closerhub.businesses.service import PROSPECT_LANGUAGES_MAX, PROSPECT_TIMEZONES_MAX
 from closerhub.core.errors import ValidationError as DomainValidationError
 from closerhub.core.i18n import _
 from closerhub.core.money import MAX_MINOR_UNITS, currency_exponent
@@ -71,15 +73,24 @@ TimeZoneName = Annotated[
     str,
     StringConstraints(min_length=1, max_length=64),
     AfterValidator(_known_zone),
+    vocabulary("TimeZoneName"),
     Field(description="IANA time zone name", examples=["Europe/Paris"]),
 ]
 CurrencyCode = Annotated[
     str,
     StringConstraints(pattern=r"^[A-Za-z]{3}$"),
     AfterValidator(_known_currency),
+    vocabulary("CurrencyCode"),
     Field(description="ISO 4217 currency code", examples=["EUR"]),
 ]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+
+
+Email = Annotated[EmailStr, WithJsonSchema(EMAIL_SCHEMA)]
+Name = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=120),
+    WithJsonSchema({"type": "string", "minLength": 1, "maxLength": 120, "pattern": NAME_PATTERN}),
+]
 Language = Literal["en", "fr"]
 
 
@@ -150,7 +161,15 @@ class Page(OutModel, Generic[T]):
 
 
 class SignupIn(InModel):
-    email: EmailStr
+    # A business signs up with its business's name: stated in the document as a conditional.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "if": {"properties": {"role": {"const": "business"}}, "required": ["role"]},
+            "then": {"required": ["business_name"], "properties": {"business_name": {"type": "string"}}},
+        }
+    )
+
+    email: Email
     password: str = Field(min_length=passwords.MIN_LENGTH, max_length=passwords.MAX_LENGTH)
     name: Name
     role: Literal["closer", "business"]
@@ -211,17 +230,30 @@ class BusinessIn(InModel):
     """The whole profile (PUT replaces it: an omitted optional field is cleared)."""
 
     name: Name
-    website: Annotated[str, StringConstraints(strip_whitespace=True, max_length=255)] | None = None
+    website: (
+        Annotated[
+            str,
+            StringConstraints(strip_whitespace=True, max_length=255),
+            WithJsonSchema({"type": "string", "maxLength": 255, "pattern": r"^(https?://)?[A-Za-z0-9.-]+(/[!-~]*)?$"}),
+        ]
+        | None
+    ) = Field(None, description="An http(s) address; `https://` is added when no scheme is given")
     timezone: TimeZoneName
     currency: CurrencyCode
-    industry: Annotated[str, StringConstraints(max_length=40)] | None = Field(
+    industry: Annotated[str, StringConstraints(max_length=40), vocabulary("Industry")] | None = Field(
         None, description="Slug of an industry, as in closer profiles", examples=["coaching"]
     )
-    prospect_languages: list[Annotated[str, StringConstraints(max_length=8)]] = Field(
-        default_factory=list, max_length=50, description="ISO 639-1 codes your prospects speak (at most 10)"
+    prospect_languages: list[Annotated[str, StringConstraints(max_length=8), vocabulary("LanguageCode")]] = Field(
+        default_factory=list,
+        max_length=50,
+        description="ISO 639-1 codes your prospects speak",
+        json_schema_extra={"maxItems": PROSPECT_LANGUAGES_MAX},
     )
-    prospect_timezones: list[Annotated[str, StringConstraints(max_length=64)]] = Field(
-        default_factory=list, max_length=50, description="IANA zones your prospects live in (at most 10)"
+    prospect_timezones: list[Annotated[str, StringConstraints(max_length=64), vocabulary("TimeZoneName")]] = Field(
+        default_factory=list,
+        max_length=50,
+        description="IANA zones your prospects live in",
+        json_schema_extra={"maxItems": PROSPECT_TIMEZONES_MAX},
     )
 
 

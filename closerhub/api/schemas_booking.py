@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints
+from pydantic import Field, StringConstraints, WithJsonSchema
 
 from closerhub.api.schemas import AwareInstant, InModel, OutModel, PageQuery, UTCInstant
 from closerhub.api.schemas_leads import LeadContextOut, LeadIn
@@ -72,12 +72,22 @@ class HandBackOut(OutModel):
     )
 
 
+#: ``from``/``to`` of the list: a date (in the reader's zone) or an instant with its offset.
+DateOrInstant = Annotated[
+    str,
+    StringConstraints(max_length=40),
+    WithJsonSchema(
+        {"anyOf": [{"type": "string", "format": "date"}, {"type": "string", "format": "date-time", "maxLength": 40}]}
+    ),
+]
+
+
 class AppointmentQuery(PageQuery):
     status: Status | None = None
-    from_: Annotated[str, StringConstraints(max_length=40)] | None = Field(
+    from_: DateOrInstant | None = Field(
         None, alias="from", description="Calls starting at or after: an instant with offset, or a date in your zone"
     )
-    to: Annotated[str, StringConstraints(max_length=40)] | None = Field(
+    to: DateOrInstant | None = Field(
         None, description="Calls starting before: an instant with offset, or a date (exclusive) in your zone"
     )
 

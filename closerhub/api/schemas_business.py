@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import EmailStr, Field, StringConstraints
+from pydantic import Field, StringConstraints
 
-from closerhub.api.schemas import CurrencyCode, InModel, Language, OutModel, PageQuery, UTCInstant
+from closerhub.api.schema_docs import NAME_PATTERN, documented_text
+from closerhub.api.schemas import CurrencyCode, Email, InModel, Language, OutModel, PageQuery, UTCInstant
+from closerhub.businesses.models import BOOKING_QUESTIONS_MAX
+from closerhub.businesses.offers import DESCRIPTION_MAX, NOTES_MAX, QUESTION_MAX, SALES_CYCLE_MAX_DAYS, SCRIPT_MAX
 from closerhub.closers.models import RATE_MAX_BPS, RATE_MIN_BPS
 from closerhub.core.money import MAX_MINOR_UNITS
 
@@ -25,7 +28,11 @@ class PriceIn(InModel):
     """A price in minor units; ``currency`` defaults to the business's currency."""
 
     amount: int = Field(
-        ge=-MAX_MINOR_UNITS, le=MAX_MINOR_UNITS, description="Minor units, above zero", examples=[250000]
+        ge=-MAX_MINOR_UNITS,
+        le=MAX_MINOR_UNITS,
+        description="Minor units, above zero",
+        examples=[250000],
+        json_schema_extra={"minimum": 1},  # the service refuses a free or negative offer
     )
     currency: CurrencyCode | None = Field(None, description="ISO 4217; defaults to the business's currency")
 
@@ -38,14 +45,26 @@ class MoneyOut(OutModel):
 class OfferIn(InModel):
     """The whole offer (PUT replaces it: an omitted optional field is cleared)."""
 
-    name: Annotated[str, StringConstraints(max_length=1000)]
+    # Generous bounds here; the service gives the precise limits (stated in the document).
+    name: Annotated[str, StringConstraints(max_length=1000), documented_text(120, NAME_PATTERN, minLength=1)]
     price: PriceIn
-    description: LongText = ""
-    sales_cycle_days: int | None = Field(None, description="Typical days from first call to signature, 0–3650")
-    closing_script: LongText = Field("", description="The call guide the closer follows")
-    qualification_notes: LongText = ""
-    booking_questions: list[Annotated[str, StringConstraints(max_length=1000)]] = Field(
-        default_factory=list, max_length=50, description="At most 10 short questions the booking page asks"
+    description: Annotated[LongText, documented_text(DESCRIPTION_MAX)] = ""
+    sales_cycle_days: int | None = Field(
+        None,
+        description="Typical days from first call to signature",
+        json_schema_extra={"minimum": 0, "maximum": SALES_CYCLE_MAX_DAYS},
+    )
+    closing_script: Annotated[LongText, documented_text(SCRIPT_MAX)] = Field(
+        "", description="The call guide the closer follows"
+    )
+    qualification_notes: Annotated[LongText, documented_text(NOTES_MAX)] = ""
+    booking_questions: list[
+        Annotated[str, StringConstraints(max_length=1000), documented_text(QUESTION_MAX, NAME_PATTERN, minLength=1)]
+    ] = Field(
+        default_factory=list,
+        max_length=50,
+        description="Short, distinct one-line questions the booking page asks",
+        json_schema_extra={"maxItems": BOOKING_QUESTIONS_MAX, "uniqueItems": True},
     )
     active: bool = True
 
@@ -83,7 +102,7 @@ class MemberOut(OutModel):
 
 
 class InvitationIn(InModel):
-    email: EmailStr
+    email: Email
     language: Language = Field("en", description="Language of the invitation email")
 
 

@@ -10,41 +10,76 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints
+from pydantic import Field, StringConstraints, WithJsonSchema
+from pydantic.json_schema import JsonDict
 
+from closerhub.api.schema_docs import documented_text, vocabulary
 from closerhub.api.schemas import InModel, OutModel, QueryModel, TimeZoneName, UTCInstant
 from closerhub.closers.models import RATE_MAX_BPS, RATE_MIN_BPS
+from closerhub.closers.profile_fields import BIO_MAX, HEADLINE_MAX, LANGUAGES_MAX
 from closerhub.closers.rules import DEFAULTS
+from closerhub.core.availability import (
+    HORIZON_DAYS_RANGE,
+    MAX_BUFFER_MINUTES,
+    MAX_NOTICE_MINUTES,
+    MAX_PER_DAY_RANGE,
+    SLOT_MINUTES_RANGE,
+)
 
 Level = Literal["native", "fluent", "working"]
 ShortText = Annotated[str, StringConstraints(max_length=500)]
-HHMM = Annotated[str, StringConstraints(max_length=5), Field(examples=["09:00"], description="HH:MM, end may be 24:00")]
+HHMM = Annotated[
+    str,
+    StringConstraints(max_length=5),
+    WithJsonSchema({"type": "string", "pattern": "^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$"}),
+    Field(examples=["09:00"], description="HH:MM, end may be 24:00"),
+]
+
+
+PHONE_SCHEMA = {"type": "string", "format": "phone", "pattern": r"^\+[1-9][0-9 ]{5,20}$"}
+HTTPS_URL_SCHEMA = {"type": "string", "maxLength": 500, "pattern": "^https://[!-~]+$"}
+DATE_SCHEMA = {"type": "string", "format": "date"}
+
+
+def _between(low: int, high: int) -> JsonDict:
+    """The range the service checks, for the document."""
+    return {"minimum": low, "maximum": high}
 
 
 class LanguageIn(InModel):
-    code: str = Field(max_length=8, description="ISO 639-1 code", examples=["fr"])
+    code: Annotated[str, vocabulary("LanguageCode")] = Field(
+        max_length=8, description="ISO 639-1 code", examples=["fr"]
+    )
     level: Level = "fluent"
 
 
 class CloserProfileIn(InModel):
     """The whole profile (PUT replaces it: an omitted optional field is cleared)."""
 
-    headline: str = Field("", max_length=1000, description="At most 140 characters")
-    bio: str = Field("", max_length=20000, description="At most 5000 characters")
-    languages: list[Annotated[str, StringConstraints(max_length=8)] | LanguageIn] = Field(
+    # Generous bounds here; the service gives the precise limits (stated in the document).
+    headline: Annotated[str, StringConstraints(max_length=1000), documented_text(HEADLINE_MAX)] = ""
+    bio: Annotated[str, StringConstraints(max_length=20000), documented_text(BIO_MAX)] = ""
+    languages: list[Annotated[str, StringConstraints(max_length=8), vocabulary("LanguageCode")] | LanguageIn] = Field(
         default_factory=list,
         max_length=50,
         description='ISO 639-1 codes (`["en", "fr"]`, level fluent) or `[{"code": "fr", "level": "native"}]`',
+        json_schema_extra={"maxItems": LANGUAGES_MAX},
     )
-    industries: list[Annotated[str, StringConstraints(max_length=40)]] = Field(default_factory=list, max_length=50)
+    industries: list[Annotated[str, StringConstraints(max_length=40), vocabulary("Industry")]] = Field(
+        default_factory=list, max_length=50
+    )
     timezone: TimeZoneName = Field(description="IANA zone; also the account's zone and that of the weekly hours")
     min_rate_bps: int = Field(
         description="Lowest commission accepted, in basis points",
         json_schema_extra={"minimum": RATE_MIN_BPS, "maximum": RATE_MAX_BPS},
         examples=[1500],
     )
-    phone: ShortText | None = Field(None, description="Any format; stored E.164 (the zone's country is the hint)")
-    meeting_url: ShortText | None = Field(None, description="https link; required when meeting_mode is own_url")
+    phone: Annotated[ShortText, WithJsonSchema(PHONE_SCHEMA)] | None = Field(
+        None, description="A valid number in any format; stored E.164 (the zone's country is the hint)"
+    )
+    meeting_url: Annotated[ShortText, WithJsonSchema(HTTPS_URL_SCHEMA)] | None = Field(
+        None, description="https link; required when meeting_mode is own_url"
+    )
     years_experience: int = Field(0, json_schema_extra={"minimum": 0, "maximum": 80})
     meeting_mode: Literal["generated_room", "own_url"] = "generated_room"
 
@@ -101,7 +136,7 @@ class WeeklyIntervalIn(InModel):
 
 
 class OverrideIn(InModel):
-    date: Annotated[str, StringConstraints(max_length=10)] = Field(examples=["2026-12-24"])
+    date: Annotated[str, StringConstraints(max_length=10), WithJsonSchema(DATE_SCHEMA)] = Field(examples=["2026-12-24"])
     intervals: list[IntervalIn] = Field(default_factory=list, description="Replace the weekly hours; empty = day off")
 
 
@@ -115,11 +150,20 @@ class AvailabilityIn(InModel):
     """The closer's whole availability; PUT replaces it. Times are wall-clock in ``timezone``."""
 
     timezone: TimeZoneName | None = Field(None, description="Omitted: keep your zone; given: also your profile zone")
-    slot_minutes: int = Field(DEFAULTS["slot_minutes"], description="15–240")
-    buffer_minutes: int = Field(DEFAULTS["buffer_minutes"], description="Free time kept around each booked call")
-    min_notice_minutes: int = DEFAULTS["min_notice_minutes"]
-    horizon_days: int = Field(DEFAULTS["horizon_days"], description="1–365")
-    max_per_day: int | None = Field(DEFAULTS["max_per_day"], description="1–48 calls, null = no cap")
+    # The service checks the ranges (its own messages); the document states them.
+    slot_minutes: int = Field(DEFAULTS["slot_minutes"], json_schema_extra=_between(*SLOT_MINUTES_RANGE))
+    buffer_minutes: int = Field(
+        DEFAULTS["buffer_minutes"],
+        description="Free time kept around each booked call",
+        json_schema_extra=_between(0, MAX_BUFFER_MINUTES),
+    )
+    min_notice_minutes: int = Field(DEFAULTS["min_notice_minutes"], json_schema_extra=_between(0, MAX_NOTICE_MINUTES))
+    horizon_days: int = Field(DEFAULTS["horizon_days"], json_schema_extra=_between(*HORIZON_DAYS_RANGE))
+    max_per_day: int | None = Field(
+        DEFAULTS["max_per_day"],
+        description="Calls per day, null = no cap",
+        json_schema_extra=_between(*MAX_PER_DAY_RANGE),
+    )
     weekly: list[WeeklyIntervalIn] = Field(default_factory=list, max_length=200)
     overrides: list[OverrideIn] = Field(default_factory=list, max_length=400)
     time_off: list[TimeOffIn] | None = Field(None, max_length=200, description="Omitted or null: keep the current list")

@@ -9,49 +9,75 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field, StringConstraints
+from pydantic import Field, StringConstraints, WithJsonSchema
 
+from closerhub.api.schema_docs import EMAIL_SCHEMA, NAME_PATTERN, documented_text, vocabulary
 from closerhub.api.schemas import InModel, Language, OutModel, PageQuery, UTCInstant
+from closerhub.booking.leads import (
+    BUDGET_MAX,
+    CONTEXT_TEXT_MAX,
+    EMAIL_MAX,
+    NAME_MAX,
+    PHONE_MAX_INPUT,
+    SOURCE_MAX,
+)
 
-# Generous shape bounds: the service gives the precise per-field limits and messages.
+# Generous shape bounds: the service gives the precise per-field limits and messages; the
+# document states those precise limits (``documented_text``).
 Text = Annotated[str, StringConstraints(max_length=20000)]
 Short = Annotated[str, StringConstraints(max_length=1000)]
+ContextText = Annotated[Text, documented_text(CONTEXT_TEXT_MAX)]
+LeadName = Annotated[Short, documented_text(NAME_MAX, NAME_PATTERN, minLength=1)]
+LeadEmail = Annotated[Short, WithJsonSchema({**EMAIL_SCHEMA, "maxLength": EMAIL_MAX})]
+LeadPhone = Annotated[
+    Short,
+    WithJsonSchema(
+        {
+            "type": "string",
+            "format": "phone",
+            "pattern": r"^\+[1-9][0-9 ]{5,20}$",
+            "maxLength": PHONE_MAX_INPUT,
+            "description": "A valid international number with its country code; stored as E.164",
+        }
+    ),
+]
+LeadZone = Annotated[Short, vocabulary("TimeZoneName")]
+Source = Annotated[Short, documented_text(SOURCE_MAX)]
 
 
 class LeadContextIn(InModel):
     """What the closer reads before the call (each optional, plain text)."""
 
-    needs: Text | None = Field(None, description="What the prospect wants to achieve (≤ 5000 characters)")
-    motivations: Text | None = Field(None, description="Why now; what is at stake")
-    blockers: Text | None = Field(None, description="Objections, doubts")
-    budget: Short | None = Field(None, description="Free text, e.g. `3-5k EUR` (≤ 200 characters)")
-    decision_makers: Text | None = Field(None, description="Who else decides or signs")
-    notes: Text | None = Field(None, description="Notes from the setter")
+    needs: ContextText | None = Field(None, description="What the prospect wants to achieve")
+    motivations: ContextText | None = Field(None, description="Why now; what is at stake")
+    blockers: ContextText | None = Field(None, description="Objections, doubts")
+    budget: Annotated[Short, documented_text(BUDGET_MAX)] | None = Field(None, description="Free text, e.g. `3-5k EUR`")
+    decision_makers: ContextText | None = Field(None, description="Who else decides or signs")
+    notes: ContextText | None = Field(None, description="Notes from the setter")
 
 
 class LeadIn(InModel):
     """A new lead. The email is the lead's key within the business (a known email is a 409)."""
 
-    name: Short = Field(description="≤ 120 characters", examples=["Ada Lovelace"])
-    email: Short = Field(examples=["ada@example.com"])
-    phone: Short | None = Field(
-        None, description="International format with the country code; stored as E.164", examples=["+33612345678"]
-    )
-    timezone: Short = Field(description="IANA time zone of the prospect", examples=["America/New_York"])
+    name: LeadName = Field(examples=["Ada Lovelace"])
+    email: LeadEmail = Field(examples=["ada@example.com"])
+    phone: LeadPhone | None = Field(None, examples=["+33612345678"])
+    timezone: LeadZone = Field(description="IANA time zone of the prospect", examples=["America/New_York"])
     language: Language = Field("en", description="Language of the emails the lead gets")
-    source: Short | None = Field(None, description="Where the lead came from (≤ 120 characters)", examples=["webinar"])
+    source: Source | None = Field(None, description="Where the lead came from", examples=["webinar"])
     context: LeadContextIn = Field(default_factory=LeadContextIn)
 
 
 class LeadPatch(InModel):
     """Only the fields given change; `null` clears an optional field (phone, source, context items)."""
 
-    name: Short | None = None
-    email: Short | None = None
-    phone: Short | None = None
-    timezone: Short | None = None
-    language: Language | None = None
-    source: Short | None = None
+    # name, email, timezone and language cannot be cleared: documented as non-null.
+    name: Annotated[LeadName | None, documented_text(NAME_MAX, NAME_PATTERN, minLength=1)] = None
+    email: Annotated[LeadEmail | None, WithJsonSchema({**EMAIL_SCHEMA, "maxLength": EMAIL_MAX})] = None
+    phone: LeadPhone | None = None
+    timezone: Annotated[LeadZone | None, vocabulary("TimeZoneName")] = None
+    language: Annotated[Language | None, WithJsonSchema({"type": "string", "enum": ["en", "fr"]})] = None
+    source: Source | None = None
     context: LeadContextIn | None = None
 
 

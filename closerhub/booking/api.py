@@ -249,6 +249,7 @@ def _kept_after_commit() -> Iterator[None]:
     status=201,
     tags=("appointments",),
     errors=(401, 404, 409),
+    idempotent_in_view=True,
     # Unauthenticated (booking key) calls share the booking page's per-address limit; token holders do not.
     rate_limit=f"{BOOKING_LIMIT} (without an API token)",
     limited_by=public_booking_limit(exempt_when=lambda: bearer_secret() is not None),

@@ -19,7 +19,8 @@ from closerhub.extensions import db
     "GET",
     "/appointments/<int:appointment_id>.ics",
     summary="One appointment as an iCalendar invite",
-    response={"type": "string", "description": "text/calendar (RFC 5545): METHOD:REQUEST, or CANCEL once cancelled"},
+    response={"type": "string", "description": "iCalendar (RFC 5545): METHOD:REQUEST, or CANCEL once cancelled"},
+    response_media_type="text/calendar",
     tags=("appointments",),
 )
 def get_appointment_ics(appointment_id: int) -> Response:

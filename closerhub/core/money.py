@@ -38,6 +38,11 @@ def _known_currencies() -> frozenset[str]:
     return frozenset(bn.list_currencies()) - _NOT_MONEY
 
 
+def known_currencies() -> frozenset[str]:
+    """Every upper-case ISO 4217 code an amount may be in (not the "no currency" and "testing" codes)."""
+    return _known_currencies()
+
+
 def _currency(code: object, field: str = "currency") -> str:
     if not isinstance(code, str) or code.upper() not in _known_currencies():
         raise _invalid(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
@@ -10,8 +10,10 @@ from closerhub import clock
 from closerhub.api.auth import current_api_user
 from closerhub.api.pagination import decode_cursor, encode_cursor
 from closerhub.api.routing import api_route
+from closerhub.api.schema_docs import vocabulary
 from closerhub.api.schemas import OutModel, PageQuery, UTCInstant
 from closerhub.api.schemas_closers import StatsOut
+from closerhub.closers.models import RATE_MAX_BPS, RATE_MIN_BPS
 from closerhub.extensions import db
 from closerhub.matching import service
 
@@ -19,13 +21,32 @@ from closerhub.matching import service
 class CloserSearchQuery(PageQuery):
     """Filters of the closer search (all optional)."""
 
-    language: str | None = Field(None, max_length=8, description="ISO 639-1 code, e.g. fr")
-    industry: str | None = Field(None, max_length=40, description="Industry slug, e.g. saas")
-    max_rate_bps: int | None = Field(None, description="Highest commission you offer, 1000–2000")
-    prospect_timezone: str | None = Field(None, max_length=64, description="IANA zone of your prospects")
-    available_within_days: int | None = Field(None, description="Has a free slot within N days")
+    # The service checks the values (its own messages); the document states what it accepts.
+    language: Annotated[str, vocabulary("LanguageCode")] | None = Field(
+        None, max_length=8, description="ISO 639-1 code, e.g. fr"
+    )
+    industry: Annotated[str, vocabulary("Industry")] | None = Field(
+        None, max_length=40, description="Industry slug, e.g. saas"
+    )
+    max_rate_bps: int | None = Field(
+        None,
+        description="Highest commission you offer, 1000–2000",
+        json_schema_extra={"minimum": RATE_MIN_BPS, "maximum": RATE_MAX_BPS},
+    )
+    prospect_timezone: Annotated[str, vocabulary("TimeZoneName")] | None = Field(
+        None, max_length=64, description="IANA zone of your prospects"
+    )
+    available_within_days: int | None = Field(
+        None,
+        description="Has a free slot within N days",
+        json_schema_extra={"minimum": 1, "maximum": service.MAX_WITHIN_DAYS},
+    )
     q: str | None = Field(None, max_length=100, description="Free text on name, headline and bio")
-    min_rating: float | None = Field(None, description="Lowest average rating, 1–5 (unreviewed closers are left out)")
+    min_rating: float | None = Field(
+        None,
+        description="Lowest average rating, 1–5 (unreviewed closers are left out)",
+        json_schema_extra={"minimum": 1, "maximum": 5},
+    )
 
 
 class LanguageOut(BaseModel):

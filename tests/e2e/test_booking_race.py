@@ -1,14 +1,16 @@
 """No double booking under real concurrency: many HTTP clients book the same slot of a live, threaded server.
 
 Runs on the test database of the run (SQLite by default, PostgreSQL with
-``CLOSERHUB_TEST_DB_URL``). A test-only pause between the service's check and its insert
-widens the race; the last test removes the guard (database constraint or triggers, and
-the lock and check via ``BOOKING_UNGUARDED``) to show the race is real: it then
-double-books, so the guarded tests would catch a broken guard.
+``CLOSERHUB_TEST_DB_URL``). The last test removes the guard (database constraint or
+triggers, and the lock and check via ``BOOKING_UNGUARDED``) and holds the first two
+requests at the seam between the service's check and its insert (``guard.race_pause``,
+patched with a barrier) until both have checked: they then both insert, every time. That is
+the race the guarded tests face, so they would catch a broken guard.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import threading
 import urllib.error
@@ -23,6 +25,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import delete, select
 
+from closerhub.booking import guard
 from closerhub.booking.models import (
     OVERLAP_CONSTRAINT_NAME,
     SQLITE_TRIGGERS,
@@ -88,7 +91,6 @@ def assert_no_overlap(ranges: list[tuple[datetime, datetime]]) -> None:
 
 @pytest.fixture
 def race(app: Flask, setting: dict[str, Any], live_server: LiveServer) -> Iterator[dict[str, Any]]:
-    app.config["BOOKING_RACE_PAUSE_SECONDS"] = 0.05  # widen the window between check and insert
     # 50 clients from one address: lift the public booking limit (booking key, no token) for this app only.
     app.config["BOOKING_RATE_LIMIT"] = "1000 per minute"
     db.session.commit()
@@ -145,8 +147,28 @@ def without_guard(app: Flask) -> Iterator[None]:
             install_overlap_guard(conn)
 
 
-def test_without_the_guard_the_same_race_double_books(race: dict[str, Any], app: Flask, without_guard: None) -> None:
-    app.config["BOOKING_RACE_PAUSE_SECONDS"] = 0.2
+def first_two_meet_between_check_and_insert(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first two requests past the check wait for each other before inserting (the others go on).
+
+    PostgreSQL only: on SQLite every API write runs under the database's write lock from its
+    first statement (``routing.begin_write_transaction``), so requests cannot meet there; without
+    the check and the triggers they then book the taken slot one after the other.
+    """
+    if db.engine.dialect.name != "postgresql":
+        return
+    arrivals, both_checked = itertools.count(), threading.Barrier(2)
+
+    def meet() -> None:
+        if next(arrivals) < 2:
+            both_checked.wait(timeout=30)  # broken (a 500) if a guard still serializes them
+
+    monkeypatch.setattr(guard, "race_pause", meet)
+
+
+def test_without_the_guard_the_same_race_double_books(
+    race: dict[str, Any], without_guard: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first_two_meet_between_check_and_insert(monkeypatch)
     answers = fire(race["server"], [body(race["offer"], TUESDAY_9, n) for n in range(10)])
     assert [s for s, _ in answers].count(201) >= 2
     assert len(booked()) >= 2  # the proof that the race exists and the guarded tests can fail

@@ -1,20 +1,48 @@
 """A stand-alone reminder worker for test_reminders.py: its own process, app, engine and session.
 
-    python -m tests.integration.reminder_worker DB_URL NOW_ISO SYNC_DIR NAME ROUNDS [--unguarded] [--pause S]
+    python -m tests.integration.reminder_worker DB_URL NOW_ISO SYNC_DIR NAME ROUNDS [--unguarded] [--barrier N]
 
 Writes ``SYNC_DIR/ready-NAME``, waits for ``SYNC_DIR/go`` (so two workers start their runs
 together), then calls ``send_due_reminders`` ROUNDS times with the clock pinned at NOW and
 prints how many reminders it claimed, as JSON.
+
+``--barrier N``: at the seam between reading the candidates and claiming them
+(``reminders._race_pause``), wait until all N workers have read theirs: every worker then
+claims rows every other worker has seen, the interleaving the claim must survive, forced
+instead of hoped for with a sleep.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import logging
 import time
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+
+
+def wait_for(condition: Callable[[], bool], failure: str, seconds: float = 60) -> None:
+    """Poll ``condition`` (another process's file) until it holds; exit with ``failure`` after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise SystemExit(failure)
+        time.sleep(0.005)
+
+
+def file_barrier(sync: Path, name: str, parties: int) -> Callable[[], None]:
+    """A barrier across processes: the n-th call returns once all ``parties`` made their n-th call."""
+    calls = itertools.count()
+
+    def wait() -> None:
+        n = next(calls)
+        (sync / f"read-{n}-{name}").touch()
+        wait_for(lambda: len(list(sync.glob(f"read-{n}-*"))) >= parties, f"barrier {n}: the other workers never came")
+
+    return wait
 
 
 def main() -> None:
@@ -25,29 +53,23 @@ def main() -> None:
     parser.add_argument("name")
     parser.add_argument("rounds", type=int)
     parser.add_argument("--unguarded", action="store_true")
-    parser.add_argument("--pause", type=float, default=0.0)
+    parser.add_argument("--barrier", type=int, default=0)
     args = parser.parse_args()
 
     from closerhub import clock, create_app
+    from closerhub.booking import reminders
     from closerhub.booking.reminders import send_due_reminders
     from closerhub.extensions import db
 
     app = create_app(
-        {
-            "PROFILE": "testing",
-            "SQLALCHEMY_DATABASE_URI": args.db_url,
-            "REMINDERS_UNGUARDED": args.unguarded,
-            "REMINDERS_RACE_PAUSE_SECONDS": args.pause,
-        }
+        {"PROFILE": "testing", "SQLALCHEMY_DATABASE_URI": args.db_url, "REMINDERS_UNGUARDED": args.unguarded}
     )
     logging.getLogger().setLevel(logging.WARNING)
     sync = Path(args.sync_dir)
+    if args.barrier:
+        reminders._race_pause = file_barrier(sync, args.name, args.barrier)  # type: ignore[assignment]
     (sync / f"ready-{args.name}").touch()
-    deadline = time.monotonic() + 60
-    while not (sync / "go").exists():
-        if time.monotonic() > deadline:
-            raise SystemExit("no go signal")
-        time.sleep(0.01)
+    wait_for(lambda: (sync / "go").exists(), "no go signal")
     claimed = 0
     with app.app_context(), clock.frozen_at(datetime.fromisoformat(args.now)):
         for _ in range(args.rounds):

@@ -3,21 +3,24 @@
 Two requests booking the same closer at different times do not overlap, so the exclusion
 constraint lets both through; what they read must still be what the other committed: the
 closer's calls (the daily cap) and the search summary (the next free slot). Each test runs
-two real threads with their own sessions; the first holds its transaction open for a
-moment after its insert, the second starts meanwhile. On PostgreSQL the closer's row lock
-makes the second wait; SQLite's write lock does the same for every writer.
+two real threads with their own sessions; the first holds its transaction open after its
+insert until the second is either waiting for a lock (PostgreSQL: seen in ``pg_locks``) or
+done (it did not wait: the race the lock closes), so the interleaving is forced, not timed.
+On PostgreSQL the closer's row lock makes the second wait; SQLite's write lock does the same
+for every writer.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from closerhub.booking import guard, notify, service
 from closerhub.booking.models import Appointment, AppointmentStatus, BookedVia
@@ -32,23 +35,51 @@ __all__ = ["frozen", "setting"]  # fixtures
 S1 = datetime(2026, 6, 1, 10, 0, tzinfo=UTC)  # Monday 12:00 Paris: the first slot after 4 h notice
 S2 = datetime(2026, 6, 1, 11, 0, tzinfo=UTC)
 S3 = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
-HOLD_SECONDS = 1.5
+WAIT_SECONDS = 30  # only a bound for a broken run: the events decide the order
+
+
+def _until(condition: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + WAIT_SECONDS
+    while not condition():
+        assert time.monotonic() < deadline, f"never happened: {what}"
+        time.sleep(0.005)
+
+
+def _someone_waits_for_a_lock() -> bool:
+    """PostgreSQL: a session of this database is blocked on a lock; SQLite: writers queue on the
+    database's write lock, which the first booking holds, so the second is bound to wait."""
+    if db.engine.dialect.name != "postgresql":
+        return True
+    with db.engine.connect() as conn:
+        return bool(conn.scalar(text("SELECT count(*) FROM pg_locks WHERE NOT granted")))
 
 
 def race(
     app: Flask, monkeypatch: pytest.MonkeyPatch, first: tuple[int, datetime], second: tuple[int, datetime]
 ) -> list[str]:
-    """Book ``first`` (engagement id, start), which keeps its transaction open HOLD_SECONDS after its
-    insert, and ``second`` starting meanwhile; returns the errors (class names)."""
-    real = notify.appointment_booked
+    """Book ``first`` (engagement id, start), which keeps its transaction open after its insert
+    until the ``second`` booking waits for a lock or has finished; returns the errors (class names)."""
+    second_arrived, second_done = threading.Event(), threading.Event()
+    real_notify, real_write_lock = notify.appointment_booked, guard.take_write_lock
 
-    def slow(session: Any, appointment: Appointment) -> None:
-        real(session, appointment)
+    def hold(session: Any, appointment: Appointment) -> None:
+        real_notify(session, appointment)
         if appointment.starts_at == first[1]:
-            time.sleep(HOLD_SECONDS)
+            if not second_started.is_set():
+                second_started.set()
+                b.start()
+            assert second_arrived.wait(WAIT_SECONDS), "the second booking never started"
+            _until(lambda: second_done.is_set() or _someone_waits_for_a_lock(), "second booking waits or ends")
 
-    monkeypatch.setattr(notify, "appointment_booked", slow)
+    def write_lock(session: Any) -> None:
+        if threading.current_thread().name == "second":
+            second_arrived.set()  # its first step: on SQLite it now queues for the write lock
+        real_write_lock(session)
+
+    monkeypatch.setattr(notify, "appointment_booked", hold)
+    monkeypatch.setattr(guard, "take_write_lock", write_lock)
     errors: list[str] = []
+    second_started = threading.Event()
 
     def run(engagement_id: int, start: datetime, email: str) -> None:
         with app.app_context():
@@ -69,16 +100,17 @@ def race(
                 errors.append(type(exc).__name__)
             finally:
                 db.session.remove()
+                if threading.current_thread().name == "second":
+                    second_done.set()
 
     db.session.commit()
     db.session.remove()
-    a = threading.Thread(target=run, args=(*first, "first@example.com"))
-    a.start()
-    time.sleep(HOLD_SECONDS / 3)
-    b = threading.Thread(target=run, args=(*second, "second@example.com"))
-    b.start()
-    a.join()
-    b.join()
+    a = threading.Thread(target=run, args=(*first, "first@example.com"), name="first")
+    b = threading.Thread(target=run, args=(*second, "second@example.com"), name="second")
+    a.start()  # the second starts once the first has inserted its call (in ``hold``)
+    a.join(timeout=2 * WAIT_SECONDS)
+    b.join(timeout=2 * WAIT_SECONDS)
+    assert second_started.is_set(), "the first booking never reached its insert"
     return errors
 
 

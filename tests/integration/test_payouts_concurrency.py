@@ -1,16 +1,15 @@
 """Two payout runs at once (two threads, each its own session and connection) pay every closer once.
 
 Runs on the test database of the run (SQLite by default, PostgreSQL with ``CLOSERHUB_TEST_DB_URL``).
-A test-only pause between the balance scan and the reservations makes both runs scan before
-either reserves. The last test removes the guard (``PAYOUTS_UNGUARDED``: no lock, no re-read,
-and the one-in-flight index dropped) and shows the same race then pays twice, so the guarded
-test would catch a broken guard.
+A barrier at the seam between the balance scan and the reservations (``payouts._race_pause``,
+patched) makes both runs scan before either reserves, every time. The last test removes the
+guard (``PAYOUTS_UNGUARDED``: no lock, no re-read, and the one-in-flight index dropped) and
+shows the same race then pays twice, so the guarded test would catch a broken guard.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -19,6 +18,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from closerhub.extensions import db
+from closerhub.payments import payouts as payouts_module
 from closerhub.payments.models_payouts import ONE_IN_FLIGHT_INDEX, Payout, PayoutRun, PayoutStatus, RunMode
 from closerhub.payments.payouts import RunReport, run_payouts
 from tests.fakes.stripe_connect import FakeStripeConnect
@@ -65,9 +65,10 @@ def closers(make_user: Any, stripe: FakeStripeConnect) -> list[Any]:
 
 
 @pytest.fixture
-def race(app: Flask) -> Iterator[None]:
-    app.config["PAYOUTS_RACE_PAUSE_SECONDS"] = 0.4
-    yield
+def race(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hold each run after its balance scan until the other has scanned too (no timing involved)."""
+    scanned = threading.Barrier(2)
+    monkeypatch.setattr(payouts_module, "_race_pause", lambda: scanned.wait(timeout=30))
 
 
 def test_two_overlapping_runs_pay_every_closer_exactly_once(

@@ -219,8 +219,9 @@ def _expected(appts: list[Appointment], world: BookingWorld, count: int) -> Coun
 
 def test_two_worker_processes_send_each_reminder_exactly_once(app: Flask, world: BookingWorld, tmp_path: Path) -> None:
     now, appts = _due_world(world)
-    # The pause holds both workers between reading the candidates and claiming them: both see every row.
-    reports = _workers(app, tmp_path, now, ["a", "b"], extra=("--pause", "0.5"))
+    # The barrier holds both workers between reading the candidates and claiming them until both
+    # have read: each claims rows the other has seen, every round.
+    reports = _workers(app, tmp_path, now, ["a", "b"], extra=("--barrier", "2"))
     assert sum(r["claimed"] for r in reports) == len(appts)  # each claim won by exactly one worker
     assert reminders() == _expected(appts, world, 3)  # one per person, call and kind
 
@@ -228,7 +229,7 @@ def test_two_worker_processes_send_each_reminder_exactly_once(app: Flask, world:
 def test_without_the_claim_two_workers_send_duplicates(app: Flask, world: BookingWorld, tmp_path: Path) -> None:
     """The test can fail: with the conditional UPDATE disabled (test-only switch), the race double-sends."""
     now, appts = _due_world(world)
-    reports = _workers(app, tmp_path, now, ["a", "b"], rounds=1, extra=("--pause", "0.5", "--unguarded"))
+    reports = _workers(app, tmp_path, now, ["a", "b"], rounds=1, extra=("--barrier", "2", "--unguarded"))
     assert sum(r["claimed"] for r in reports) == 2 * len(appts)
     assert reminders() == _expected(appts, world, 3) + _expected(appts, world, 3)  # everyone reminded twice
 

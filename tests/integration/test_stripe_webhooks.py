@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from closerhub import clock
+from closerhub.extensions import db as _db
 from closerhub.payments.gateway import sign_webhook_payload
 from closerhub.payments.models_stripe import ConnectAccount, StripeEvent
 from closerhub.payments.webhooks import handles, retry_failed
@@ -199,10 +200,30 @@ def _flaky(session: Any, event: Any, now: Any) -> None:
         raise RuntimeError("downstream trouble")
 
 
+_arrived: list[int] = []  # deliveries of the concurrency test that have started
+
+
+def _duplicates_wait() -> bool:
+    """The other two deliveries are queued behind this one's uncommitted insert.
+
+    PostgreSQL: both are blocked on the unique index (seen in ``pg_locks``). SQLite: both have
+    started, and the write lock this delivery holds makes them wait whatever their timing.
+    """
+    if len(_arrived) < 3:
+        return False
+    if _db.engine.dialect.name != "postgresql":
+        return True
+    with _db.engine.connect() as conn:
+        return int(conn.scalar(text("SELECT count(*) FROM pg_locks WHERE NOT granted")) or 0) >= 2
+
+
 @handles("test.slow")
 def _slow(session: Any, event: Any, now: Any) -> None:
     _calls.append(event.id)
-    time.sleep(0.3)  # widens the window in which a concurrent duplicate arrives
+    deadline = time.monotonic() + 30  # only a bound for a broken run: the duplicates decide
+    while not _duplicates_wait():  # process only once the duplicates arrived meanwhile
+        assert time.monotonic() < deadline, "the concurrent duplicates never came"
+        time.sleep(0.005)
 
 
 def test_a_failing_handler_rolls_back_keeps_the_event_and_a_retry_processes_it_once(
@@ -227,7 +248,7 @@ def test_a_failing_handler_rolls_back_keeps_the_event_and_a_retry_processes_it_o
 def test_concurrent_deliveries_of_one_event_process_it_exactly_once(
     app: Flask, db: Any, signer: FakeStripeConnect
 ) -> None:
-    _calls[:] = []
+    _calls[:], _arrived[:] = [], []
     body, sig = signer.signed_event("test.slow", {"id": "obj_2", "object": "thing"}, TEST_WEBHOOK_SECRET)
     results: list[tuple[int, str]] = []
     start = threading.Barrier(3)
@@ -235,6 +256,7 @@ def test_concurrent_deliveries_of_one_event_process_it_exactly_once(
     def deliver() -> None:
         c = FlaskClient(app, app.response_class)
         start.wait()
+        _arrived.append(1)
         r = c.post("/stripe/webhook", data=body, headers={"Stripe-Signature": sig, "Content-Type": "application/json"})
         results.append((r.status_code, (r.get_json() or {}).get("result", "")))
 
