@@ -157,6 +157,9 @@ def init_app(app: Flask) -> None:
                 click.echo(f"{job_id}: {func(app)}")
             return
         scheduler = build_scheduler(app)
+        # APScheduler logs every run of every job at INFO (the outbox every 10 s): that buries what the
+        # worker has to say (the emails it stores, with their links). Its warnings and errors still show.
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
         log.info("Worker started with jobs: %s", ", ".join(j[0] for j in JOBS))
         try:
             scheduler.start()
