@@ -133,6 +133,17 @@ def sync_calendars(app: Flask) -> int:
             db.session.remove()
 
 
+def write_back_calendars(app: Flask) -> int:
+    """Write booked, rescheduled and cancelled calls into the closers' chosen calendars (retried with backoff)."""
+    from closerhub.calendars.writeback import deliver_due
+
+    with app.app_context():
+        try:
+            return deliver_due(db.session, clock.utcnow())
+        finally:
+            db.session.remove()
+
+
 # (job id, function, trigger kwargs): later issues add reminders, sweeps and payouts here.
 JOBS: list[tuple[str, Callable[[Flask], object], dict[str, object]]] = [
     # Every 10 s: booking confirmations are rendered (and sent) here, so they leave within ~10 s.
@@ -149,6 +160,7 @@ JOBS: list[tuple[str, Callable[[Flask], object], dict[str, object]]] = [
     ("retry_charges", retry_charges, {"trigger": "interval", "minutes": 10}),
     # Every minute: each connection is read when CALENDAR_SYNC_MINUTES have passed since its last read.
     ("sync_calendars", sync_calendars, {"trigger": "interval", "minutes": 1}),
+    ("write_back_calendars", write_back_calendars, {"trigger": "interval", "seconds": 30}),
 ]
 
 

@@ -9,6 +9,7 @@ from closerhub.calendars.models import (  # noqa: F401
     CalendarConnection,
     CalendarPreference,
     CalendarSource,
+    CalendarWrite,
     ExternalBusy,
 )
 from closerhub.closers.models import (  # noqa: F401

@@ -123,5 +123,5 @@ def delete_event(dav_client: caldav.DAVClient, calendar_url: str, uid: str) -> N
 
 
 def _event_url(calendar_url: str, uid: str) -> str:
-    safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in uid)
+    safe = "".join(ch if ch.isalnum() or ch in "-_.@" else "_" for ch in uid)  # "@" is a valid path character
     return calendar_url.rstrip("/") + "/" + safe + ".ics"

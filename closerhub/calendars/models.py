@@ -17,7 +17,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from closerhub.db import UTCDateTime, str_enum
@@ -108,3 +108,40 @@ class CalendarPreference(db.Model):
 
     closer_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     keep_offering_when_unreadable: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class WriteStatus(enum.StrEnum):
+    """Where a write-back of one call into one calendar stands."""
+
+    PENDING = "pending"  # to do (first try, or a retry after next_attempt_at)
+    DONE = "done"  # the calendar holds the call as it is now (or no longer holds it, once cancelled)
+    FAILED = "failed"  # gave up after the last attempt; shown to the closer, retried on the next change
+
+
+class CalendarWrite(db.Model):
+    """The outbox row of one call in one write calendar: the worker makes the calendar match the call.
+
+    One row per (appointment, connection), set back to ``pending`` in the transaction of each
+    change (booked, rescheduled, cancelled), so a rolled-back change writes nothing and the
+    worker always writes the call's *current* state (an older change is never replayed).
+    """
+
+    __tablename__ = "calendar_writes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appointment_id: Mapped[int] = mapped_column(ForeignKey("appointments.id", ondelete="CASCADE"))
+    connection_id: Mapped[int] = mapped_column(ForeignKey("calendar_connections.id", ondelete="CASCADE"), index=True)
+    calendar_url: Mapped[str] = mapped_column(String(2000))
+    status: Mapped[WriteStatus] = mapped_column(str_enum(WriteStatus, "calendar_write_status"))
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    # By name: booking builds on this package's lower modules (closers.rules reads the busy time).
+    appointment = relationship("Appointment")
+
+    __table_args__ = (
+        UniqueConstraint("appointment_id", "connection_id", name="uq_calendar_writes_appointment_connection"),
+        Index("ix_calendar_writes_status_next_attempt_at", "status", "next_attempt_at"),
+    )
