@@ -21,6 +21,7 @@ from closerhub.audit.service import record
 from closerhub.calendars.models import (
     CalendarConnection,
     CalendarPreference,
+    CalendarWrite,
     ConnectionKind,
     ConnectionStatus,
 )
@@ -237,3 +238,44 @@ def busy_times(session: Session, closer: User, start: datetime, end: datetime) -
         {"start": max(b.start, start), "end": min(b.end, end), "source": "calendar" if b.external else "appointment"}
         for b in busy_intervals(session, closer.id, start, end)
     ]
+
+
+@dataclass(frozen=True)
+class CalendarAlert:
+    """A connection that needs attention, as the dashboards show it."""
+
+    connection: CalendarConnection
+    closer: User
+    fails_closed: bool
+
+
+def alerts(session: Session, now: datetime, *, closer: User | None = None, limit: int = 200) -> list[CalendarAlert]:
+    """Connections in error (all closers', or one closer's), those failing closed first; one query."""
+    stmt = (
+        select(CalendarConnection, User)
+        .join(User, User.id == CalendarConnection.closer_id)
+        .where(CalendarConnection.status == ConnectionStatus.ERROR)
+        .order_by(CalendarConnection.fails_closed_at, CalendarConnection.id)
+        .limit(limit)
+    )
+    if closer is not None:
+        stmt = stmt.where(CalendarConnection.closer_id == closer.id)
+    rows = session.execute(stmt).all()
+    found = [CalendarAlert(c, u, c.fails_closed_at is not None and c.fails_closed_at <= now) for c, u in rows]
+    return sorted(found, key=lambda a: not a.fails_closed)
+
+
+def write_problems(session: Session, connection_ids: list[int]) -> dict[int, tuple[int, str]]:
+    """Per connection: how many write-backs failed or are being retried, and the latest error (one query)."""
+    if not connection_ids:
+        return {}
+    rows = session.execute(
+        select(CalendarWrite.connection_id, CalendarWrite.last_error)
+        .where(CalendarWrite.connection_id.in_(connection_ids), CalendarWrite.last_error.is_not(None))
+        .order_by(CalendarWrite.updated_at)
+    ).all()
+    found: dict[int, tuple[int, str]] = {}
+    for connection_id, error in rows:
+        count = found.get(connection_id, (0, ""))[0]
+        found[connection_id] = (count + 1, error or "")
+    return found

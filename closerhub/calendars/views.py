@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response
 
 from closerhub import clock
 from closerhub.accounts.models import User
-from closerhub.accounts.permissions import closer_required
+from closerhub.accounts.permissions import admin_required, closer_required
 from closerhub.calendars import service, sync
 from closerhub.calendars.forms import ActionForm, ConnectionForm, KeepOfferingForm
 from closerhub.calendars.models import ConnectionStatus
@@ -43,7 +43,23 @@ def _page(form: ConnectionForm | None = None, status: int = 200) -> tuple[str, i
         keep_offering=keep,
         threshold_minutes=int(sync.fail_closed_after().total_seconds() // 60),
         statuses=ConnectionStatus,
+        write_problems=service.write_problems(db.session, [c.id for c in connections]),
     ), status
+
+
+@bp.app_template_global("calendar_alerts")
+def calendar_alerts(user: User) -> list[service.CalendarAlert]:
+    """Dashboards: the closer's own connections in error, or every closer's for an admin (one query)."""
+    if user.is_closer:
+        return service.alerts(db.session, clock.utcnow(), closer=user)
+    return service.alerts(db.session, clock.utcnow())
+
+
+@bp.get("/admin")
+@admin_required
+def admin_index() -> str:
+    """Admins: every connection that cannot be read, those hiding a closer's slots first."""
+    return render_template("calendars/admin.html", alerts=service.alerts(db.session, clock.utcnow(), limit=500))
 
 
 @bp.get("/")
