@@ -89,12 +89,21 @@ def busy_spans(
     return sorted(spans)
 
 
-def read_feed(url: str, *, max_bytes: int) -> bytes:
-    """Download an ICS subscription (``outbound.fetch``: checked address, bounded time and size)."""
+def read_feed(url: str, *, max_bytes: int, etag: str | None = None) -> tuple[bytes | None, str | None]:
+    """Download an ICS subscription (``outbound.fetch``: checked address, bounded time and size).
+
+    Returns ``(body, etag)``; ``body`` is None when the server answers 304 to ``etag`` (unchanged).
+    """
+    headers = {"Accept": "text/calendar"}
+    if etag:
+        headers["If-None-Match"] = etag
     try:
-        fetched = outbound.fetch(url, headers={"Accept": "text/calendar"}, max_bytes=max_bytes)
+        fetched = outbound.fetch(url, headers=headers, max_bytes=max_bytes)
     except outbound.OutboundError as exc:
         raise CalendarUnreadable(str(exc)) from None
+    new_etag = next((v for k, v in fetched.headers.items() if k.lower() == "etag"), None)
+    if fetched.status == 304 and etag:
+        return None, etag
     if fetched.status in (401, 403):
         raise CalendarUnreadable(_("The calendar address refused access (HTTP %(status)d).", status=fetched.status))
     if fetched.status == 404:
@@ -103,4 +112,4 @@ def read_feed(url: str, *, max_bytes: int) -> bytes:
         raise CalendarUnreadable(_("The calendar server answered HTTP %(status)d.", status=fetched.status))
     if b"BEGIN:VCALENDAR" not in fetched.body[:4096]:
         raise CalendarUnreadable(_("The calendar could not be read: it is not valid iCalendar data."))
-    return fetched.body
+    return fetched.body, new_etag

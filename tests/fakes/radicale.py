@@ -15,6 +15,7 @@ import subprocess
 import sys
 import threading
 import time
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -130,6 +131,8 @@ class IcsServer:
     body: bytes = b""
     status: int = 200
     answering: bool = True
+    etags: bool = False  # answer with an ETag and honour If-None-Match (304)
+    not_modified: int = 0
     requests_seen: list[str] = field(default_factory=list)
 
 
@@ -144,7 +147,16 @@ def ics_server() -> Iterator[IcsServer]:
             if not state.answering:
                 self.connection.close()  # the server stops answering: the client sees a broken connection
                 return
+            etag = f'"{zlib.crc32(state.body):x}"'
+            if state.etags and self.headers.get("If-None-Match") == etag and state.status == 200:
+                state.not_modified += 1
+                self.send_response(304)
+                self.send_header("ETag", etag)
+                self.end_headers()
+                return
             self.send_response(state.status)
+            if state.etags:
+                self.send_header("ETag", etag)
             self.send_header("Content-Type", "text/calendar")
             self.send_header("Content-Length", str(len(state.body)))
             self.end_headers()

@@ -257,3 +257,19 @@ def test_the_worker_job_reads_due_connections_once(setting: dict[str, Any], ics_
     assert sync.sync_due(db.session, NOW + timedelta(minutes=1)) == 0  # read a minute ago: not due
     assert sync.sync_due(db.session, NOW + timedelta(minutes=5)) == 1
     assert len(ics_server.requests_seen) == 2
+
+
+def test_a_quiet_ics_feed_answers_304_to_its_etag_and_the_busy_time_is_kept(
+    setting: dict[str, Any], ics_server: IcsServer
+) -> None:
+    ics_server.etags = True
+    ics_server.body = vcalendar(event("busy", "DTSTART:20260602T070000Z", "DTEND:20260602T080000Z")).encode()
+    connection = ics_connection(setting["closer"], ics_server)
+    sync.sync_connection(db.session, connection.id, NOW)
+    again = sync.sync_connection(db.session, connection.id, NOW + timedelta(minutes=5))
+    assert again is not None and again.status == ConnectionStatus.OK
+    assert ics_server.not_modified == 1
+    assert T9 not in starts(setting["closer"], TUESDAY)
+    ics_server.body = vcalendar().encode()  # the event was deleted: a new ETag, read in full
+    sync.sync_connection(db.session, connection.id, NOW + timedelta(minutes=10))
+    assert ics_server.not_modified == 1 and T9 in starts(setting["closer"], TUESDAY)
