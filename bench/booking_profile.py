@@ -30,6 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from cryptography.fernet import Fernet
 from sqlalchemy import event, select
 
 from bench.booking import SLOT_MINUTES, seed
@@ -86,6 +87,8 @@ def main() -> None:
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
 
     os.environ.setdefault("SECRET_KEY", "bench")
+    # Production requires sealing keys since secrets_box; a throw-away one does for a bench.
+    os.environ.setdefault("ENCRYPTION_KEYS", Fernet.generate_key().decode())
     os.environ["CLOSERHUB_ENV"] = "production"
     os.environ["RATELIMIT_ENABLED"] = "0"
     os.environ["DATABASE_URL"] = url

@@ -100,9 +100,7 @@ def create_app(config: dict[str, Any] | str | None = None) -> Flask:
     extensions.csrf.exempt(stripe_webhooks_bp)  # Stripe signs its requests; it has no session or CSRF token
 
     from closerhub import cli, jobs
-    from closerhub.calendars import writeback
 
     cli.init_app(app)
     jobs.init_app(app)
-    writeback.init_app(app)
     return app

@@ -121,9 +121,12 @@ class WriteStatus(enum.StrEnum):
 class CalendarWrite(db.Model):
     """The outbox row of one call in one write calendar: the worker makes the calendar match the call.
 
-    One row per (appointment, connection), set back to ``pending`` in the transaction of each
-    change (booked, rescheduled, cancelled), so a rolled-back change writes nothing and the
-    worker always writes the call's *current* state (an older change is never replayed).
+    One row per (appointment, connection). ``target_sequence`` / ``target_status`` are the
+    call's state this row was last queued for: the worker's scan (``writeback.queue_changed``)
+    finds every committed call whose state differs (booked, rescheduled: a new ICS sequence,
+    cancelled) and sets its row back to ``pending``; a rolled-back change is never seen, a
+    committed one never missed, and the booking itself runs no extra statement. The worker
+    always writes the call's *current* state (an older change is never replayed).
     """
 
     __tablename__ = "calendar_writes"
@@ -132,14 +135,13 @@ class CalendarWrite(db.Model):
     appointment_id: Mapped[int] = mapped_column(ForeignKey("appointments.id", ondelete="CASCADE"))
     connection_id: Mapped[int] = mapped_column(ForeignKey("calendar_connections.id", ondelete="CASCADE"), index=True)
     calendar_url: Mapped[str] = mapped_column(String(2000))
+    target_sequence: Mapped[int] = mapped_column(default=0)
+    target_status: Mapped[str] = mapped_column(String(20))
     status: Mapped[WriteStatus] = mapped_column(str_enum(WriteStatus, "calendar_write_status"))
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_error: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
-
-    # By name: booking builds on this package's lower modules (closers.rules reads the busy time).
-    appointment = relationship("Appointment")
 
     __table_args__ = (
         UniqueConstraint("appointment_id", "connection_id", name="uq_calendar_writes_appointment_connection"),

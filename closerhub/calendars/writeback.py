@@ -1,9 +1,10 @@
 """Writing booked calls into the closer's chosen CalDAV calendar, through an outbox.
 
-When a call is booked, rescheduled or cancelled (any change of its time, status or joining
-details), the same transaction sets a ``CalendarWrite`` row per write calendar of its
-closer back to ``pending`` (a ``before_flush`` hook: the booking code stays unaware). The
-worker (``deliver_due``) then makes the calendar match the call as it is *now*: a PUT of
+When a call is booked, rescheduled (its ICS sequence moves) or cancelled, the worker's scan
+(``queue_changed``, one query every run) sets a ``CalendarWrite`` row per write calendar of
+its closer back to ``pending``: only committed changes are seen, none is missed, and the
+booking path runs no extra statement (its statement budget is a test). The worker
+(``deliver_due``) then makes the calendar match the call as it is *now*: a PUT of
 the event (same UID as our email invites, the prospect's name, the link or the dial
 plan) while it is booked, a DELETE once it is not. Failures are retried with backoff and,
 after the last attempt, left ``failed`` and shown on the closer's Calendars page.
@@ -15,14 +16,11 @@ would otherwise email the prospect a second invite.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
-from flask import Flask
 from icalendar import Calendar
-from sqlalchemy import event, inspect, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session, aliased
 
-from closerhub import clock
 from closerhub.booking import ics
 from closerhub.booking.guard import take_write_lock
 from closerhub.booking.models import Appointment, AppointmentStatus
@@ -31,72 +29,51 @@ from closerhub.calendars.ics_reader import CalendarUnreadable
 from closerhub.calendars.models import CalendarConnection, CalendarSource, CalendarWrite, WriteStatus
 from closerhub.secrets_box import unseal
 
-#: A change of any of these rewrites the event.
-TRACKED = ("starts_at", "ends_at", "status", "channel", "meeting_url", "dial_from", "dial_number")
 #: Minutes to wait after the 1st, 2nd, … failed attempt; after the last, the write is ``failed``.
 BACKOFF_MINUTES = (1, 5, 15, 60, 180, 360)
 MAX_ATTEMPTS = len(BACKOFF_MINUTES) + 1
 #: A claimed row is left alone by other workers this long (longer than any bounded request).
 LEASE = timedelta(minutes=5)
+#: Calls that ended longer ago than this are not written any more.
+PAST = timedelta(days=1)
 
 
-def _changed(session: Session) -> list[Appointment]:
-    found = [o for o in session.new if isinstance(o, Appointment)]
-    for obj in session.dirty:
-        if isinstance(obj, Appointment):
-            state = inspect(obj)
-            if any(state.attrs[name].history.has_changes() for name in TRACKED):
-                found.append(obj)
-    return found
+def queue_changed(session: Session, now: datetime) -> int:
+    """Queue the write-back of every call whose state differs from what its calendar was last sent; commits.
 
-
-def queue_writes(session: Session, _flush_context: Any, _instances: Any) -> None:
-    """``before_flush``: mark the write-back of each changed call pending (one query, only when calls changed)."""
-    changed = _changed(session)
-    if not changed:
-        return
-    with session.no_autoflush:
-        targets = session.execute(
-            select(CalendarConnection.closer_id, CalendarConnection.id, CalendarSource.url)
-            .join(CalendarSource, CalendarSource.connection_id == CalendarConnection.id)
-            .where(
-                CalendarConnection.closer_id.in_({a.closer_id for a in changed}),
-                CalendarConnection.write_bookings.is_(True),
-                CalendarSource.write.is_(True),
-            )
-        ).all()
-        if not targets:
-            return
-        known = [a.id for a in changed if a.id is not None]
-        existing = {
-            (w.appointment_id, w.connection_id): w
-            for w in (
-                session.scalars(select(CalendarWrite).where(CalendarWrite.appointment_id.in_(known))) if known else []
-            )
-        }
-    now = clock.utcnow()
-    for appointment in changed:
-        for closer_id, connection_id, calendar_url in targets:
-            if closer_id != appointment.closer_id:
-                continue
-            row = existing.get((appointment.id, connection_id)) if appointment.id is not None else None
-            if row is None:
-                if appointment.status != AppointmentStatus.BOOKED:
-                    continue  # never written: nothing to remove
-                row = CalendarWrite(connection_id=connection_id, calendar_url=calendar_url, attempts=0)
-                row.appointment = appointment  # type: ignore[attr-defined]
-                session.add(row)
-            row.status = WriteStatus.PENDING
-            row.attempts = 0
-            row.next_attempt_at = None
-            row.last_error = None
-            row.updated_at = now
-
-
-def init_app(app: Flask) -> None:
-    """Register the hook on every session (once per process)."""
-    if not event.contains(Session, "before_flush", queue_writes):
-        event.listen(Session, "before_flush", queue_writes)
+    One query finds them: calls (not long over) of closers with a write calendar, with no row
+    yet while booked, or whose row targets another ICS sequence or status. Also writes the
+    calls already booked when a calendar is connected. Returns how many rows were queued.
+    """
+    take_write_lock(session)
+    write = aliased(CalendarWrite)
+    found = session.execute(
+        select(
+            Appointment.id, Appointment.sequence, Appointment.status, CalendarConnection.id, CalendarSource.url, write
+        )
+        .join(CalendarConnection, CalendarConnection.closer_id == Appointment.closer_id)
+        .join(CalendarSource, CalendarSource.connection_id == CalendarConnection.id)
+        .outerjoin(write, (write.appointment_id == Appointment.id) & (write.connection_id == CalendarConnection.id))
+        .where(
+            CalendarConnection.write_bookings.is_(True),
+            CalendarSource.write.is_(True),
+            Appointment.ends_at > now - PAST,
+            or_(
+                (write.id.is_(None)) & (Appointment.status == AppointmentStatus.BOOKED),
+                write.target_sequence != Appointment.sequence,
+                write.target_status != Appointment.status,
+            ),
+        )
+    ).all()
+    for appointment_id, sequence, status, connection_id, calendar_url, row in found:
+        if row is None:
+            row = CalendarWrite(appointment_id=appointment_id, connection_id=connection_id, calendar_url=calendar_url)
+            session.add(row)
+        row.target_sequence, row.target_status = sequence, str(getattr(status, "value", status))
+        row.status, row.attempts, row.next_attempt_at, row.last_error = WriteStatus.PENDING, 0, None, None
+        row.updated_at = now
+    session.commit()
+    return len(found)
 
 
 def event_ics(appointment: Appointment, language: str | None) -> bytes:
@@ -127,7 +104,8 @@ def _due(session: Session, now: datetime, limit: int) -> list[int]:
 
 
 def deliver_due(session: Session, now: datetime, *, limit: int = 100) -> int:
-    """Attempt every due write-back (the worker's job); returns how many succeeded now."""
+    """Queue the changed calls, then attempt every due write-back (the worker's job); returns how many succeeded now."""
+    queue_changed(session, now)
     ids = _due(session, now, limit)
     session.commit()
     done = 0

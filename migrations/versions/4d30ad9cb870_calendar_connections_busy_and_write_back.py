@@ -4,9 +4,9 @@ A closer's calendar connections (CalDAV, ICS subscriptions), their calendars, th
 read from them, the per-closer keep-offering setting and the write-back outbox of booked
 calls (calendar sync, issue 16).
 
-Revision ID: 0e5bb94b3004
+Revision ID: 4d30ad9cb870
 Revises: 87889e03f05d
-Create Date: 2026-12-06 23:48:43.789221
+Create Date: 2026-12-07 00:07:07.200529
 
 """
 from alembic import op
@@ -16,7 +16,7 @@ import closerhub.db
 
 
 # revision identifiers, used by Alembic.
-revision = '0e5bb94b3004'
+revision = '4d30ad9cb870'
 down_revision = '87889e03f05d'
 branch_labels = None
 depends_on = None
@@ -85,6 +85,8 @@ def upgrade():
     sa.Column('appointment_id', sa.Integer(), nullable=False),
     sa.Column('connection_id', sa.Integer(), nullable=False),
     sa.Column('calendar_url', sa.String(length=2000), nullable=False),
+    sa.Column('target_sequence', sa.Integer(), nullable=False),
+    sa.Column('target_status', sa.String(length=20), nullable=False),
     sa.Column('status', sa.Enum('pending', 'done', 'failed', name='calendar_write_status', native_enum=False, create_constraint=True, length=20), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('next_attempt_at', closerhub.db.UTCDateTime(timezone=True), nullable=True),
