@@ -3,7 +3,7 @@ reschedule and go with a cancellation, through the outbox (retried, visible when
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from icalendar import Calendar
@@ -16,8 +16,11 @@ from closerhub.extensions import db
 from closerhub.secrets_box import seal
 from tests.fakes.radicale import RadicaleServer
 from tests.integration.booking_setup import NOW, TUESDAY_9, book, frozen, hours, setting
+from tests.integration.calendar_support import event, starts, vcalendar
 
 __all__ = ["frozen", "setting"]  # fixtures
+
+TUESDAY = date(2026, 6, 2)
 
 
 def connect(closer: Any, radicale: RadicaleServer, password: str | None = None) -> int:
@@ -97,3 +100,33 @@ def test_a_failing_write_back_is_retried_with_backoff_then_left_failed_and_visib
             assert writeback.deliver_due(db.session, now) == 0 and row.attempts == attempt  # not due yet
             now = row.next_attempt_at
     assert row.status == WriteStatus.FAILED
+
+
+def test_calls_booked_before_the_calendar_was_connected_are_written_once_it_is(
+    setting: dict[str, Any], radicale: RadicaleServer
+) -> None:
+    call = book(setting["offer"])
+    work = radicale.make_calendar("work")
+    connect(setting["closer"], radicale)
+    assert writeback.deliver_due(db.session, NOW) == 1
+    assert stored_start(radicale, work, call.uid) == TUESDAY_9
+
+
+def test_the_closer_chooses_which_calendars_block_and_which_one_receives_bookings(
+    setting: dict[str, Any], radicale: RadicaleServer
+) -> None:
+    closer = setting["closer"]
+    work, home = radicale.make_calendar("work"), radicale.make_calendar("home")
+    radicale.put_event(home, "gym", vcalendar(event("gym", "DTSTART:20260602T070000Z", "DTEND:20260602T080000Z")))
+    connection_id = connect(closer, radicale)
+    assert TUESDAY_9 not in starts(closer, TUESDAY)  # every calendar counts as busy at first
+    connection = db.session.get(CalendarConnection, connection_id)
+    assert connection is not None
+    by_url = {c.url: c.id for c in connection.calendars}
+    service.choose_calendars(db.session, closer, connection_id, busy_ids={by_url[work]}, write_id=by_url[home], now=NOW)
+    sync.sync_connection(db.session, connection_id, NOW)
+    assert TUESDAY_9 in starts(closer, TUESDAY)  # home no longer blocks
+    call = book(setting["offer"])
+    writeback.deliver_due(db.session, NOW)
+    assert stored_start(radicale, home, call.uid) == TUESDAY_9
+    assert radicale.get_event(work, call.uid) is None
