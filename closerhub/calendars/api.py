@@ -13,10 +13,12 @@ from closerhub.api.auth import current_api_user
 from closerhub.api.routing import api_route
 from closerhub.api.schemas_calendars import (
     BusyList,
+    BusyOut,
     BusyQuery,
     CalendarConnectionIn,
     CalendarConnectionList,
     CalendarConnectionOut,
+    CalendarOut,
 )
 from closerhub.calendars import service, sync
 from closerhub.calendars.models import CalendarConnection
@@ -40,7 +42,7 @@ def connection_out(connection: CalendarConnection, now: datetime) -> CalendarCon
         write_bookings=connection.write_bookings,
         fails_closed=connection.fails_closed_at is not None and connection.fails_closed_at <= now,
         calendars=[
-            {"id": c.id, "url": c.url, "name": c.name, "busy": c.busy, "write": c.write} for c in connection.calendars
+            CalendarOut(id=c.id, url=c.url, name=c.name, busy=c.busy, write=c.write) for c in connection.calendars
         ],
     )
 
@@ -126,4 +128,4 @@ def my_busy(query: BusyQuery) -> BusyList:
     if end - start > timedelta(days=MAX_RANGE_DAYS):
         message = _("At most %(num)d days at a time.", num=MAX_RANGE_DAYS)
         raise ValidationError(message, field_errors={"to": message})
-    return BusyList(busy=service.busy_times(db.session, current_api_user(), start, end))
+    return BusyList(busy=[BusyOut(**b) for b in service.busy_times(db.session, current_api_user(), start, end)])
