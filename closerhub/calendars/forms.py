@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 
 
 class ConnectionForm(FlaskForm):
@@ -12,7 +13,10 @@ class ConnectionForm(FlaskForm):
 
     kind = SelectField(
         _l("Kind"),
-        choices=[("caldav", _l("CalDAV account (read and write)")), ("ics", _l("ICS subscription (read only)"))],
+        choices=[
+            SelectChoice("caldav", _l("CalDAV account (read and write)")),
+            SelectChoice("ics", _l("ICS subscription (read only)")),
+        ],
         default="caldav",
     )
     url = StringField(_l("Address (URL)"))

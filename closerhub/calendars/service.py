@@ -250,18 +250,24 @@ class CalendarAlert:
 
 
 def alerts(session: Session, now: datetime, *, closer: User | None = None, limit: int = 200) -> list[CalendarAlert]:
-    """Connections in error (all closers', or one closer's), those failing closed first; one query."""
+    """Connections in error (all closers', or one closer's), those hiding slots first; one query.
+
+    ``fails_closed``: past the threshold and the closer did not choose to keep offering.
+    """
     stmt = (
-        select(CalendarConnection, User)
+        select(CalendarConnection, User, CalendarPreference.keep_offering_when_unreadable)
         .join(User, User.id == CalendarConnection.closer_id)
+        .outerjoin(CalendarPreference, CalendarPreference.closer_id == CalendarConnection.closer_id)
         .where(CalendarConnection.status == ConnectionStatus.ERROR)
         .order_by(CalendarConnection.fails_closed_at, CalendarConnection.id)
         .limit(limit)
     )
     if closer is not None:
         stmt = stmt.where(CalendarConnection.closer_id == closer.id)
-    rows = session.execute(stmt).all()
-    found = [CalendarAlert(c, u, c.fails_closed_at is not None and c.fails_closed_at <= now) for c, u in rows]
+    found = [
+        CalendarAlert(c, u, not keep and c.fails_closed_at is not None and c.fails_closed_at <= now)
+        for c, u, keep in session.execute(stmt).all()
+    ]
     return sorted(found, key=lambda a: not a.fails_closed)
 
 
