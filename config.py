@@ -114,6 +114,15 @@ def base_settings() -> dict[str, Any]:
         "PLATFORM_ACCOUNT_NAME": os.environ.get("PLATFORM_ACCOUNT_NAME", ""),
         "PLATFORM_IBAN": os.environ.get("PLATFORM_IBAN", ""),
         "PLATFORM_BIC": os.environ.get("PLATFORM_BIC", ""),
+        # Server-side requests to user-given URLs (closerhub.outbound): private, loopback and
+        # link-local addresses are refused unless allowed (development and testing allow them).
+        "OUTBOUND_ALLOW_PRIVATE": _bool("OUTBOUND_ALLOW_PRIVATE", False),
+        "OUTBOUND_TIMEOUT_SECONDS": _int("OUTBOUND_TIMEOUT_SECONDS", 10),
+        # Calendar sync: how often the worker reads each connection, how long one may stay
+        # unreadable before its closer stops offering slots, the largest calendar read.
+        "CALENDAR_SYNC_MINUTES": _int("CALENDAR_SYNC_MINUTES", 5),
+        "CALENDAR_FAIL_CLOSED_MINUTES": _int("CALENDAR_FAIL_CLOSED_MINUTES", 60),
+        "CALENDAR_MAX_BYTES": _int("CALENDAR_MAX_BYTES", 5 * 1024 * 1024),
         "BABEL_DEFAULT_LOCALE": "en",
         "BABEL_DEFAULT_TIMEZONE": "UTC",
         "LANGUAGES": ["en", "fr"],
@@ -132,6 +141,8 @@ def development() -> dict[str, Any]:
         cfg["ENCRYPTION_KEYS"] = development_key(INSTANCE_DIR)
     if not cfg["SQLALCHEMY_DATABASE_URI"]:
         cfg["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{INSTANCE_DIR / 'closerhub.sqlite'}"
+    # Local calendar servers (a Radicale on 127.0.0.1) are fine outside production.
+    cfg["OUTBOUND_ALLOW_PRIVATE"] = _bool("OUTBOUND_ALLOW_PRIVATE", True)
     cfg["ENV_NAME"] = "development"
     return cfg
 

@@ -20,6 +20,7 @@ import cProfile
 import gc
 import os
 import pstats
+import random
 import statistics
 import sys
 import time
@@ -29,12 +30,45 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import event
+from cryptography.fernet import Fernet
+from sqlalchemy import event, select
 
 from bench.booking import SLOT_MINUTES, seed
 from bench.matching import prepare_schema
 from closerhub import create_app
+from closerhub.calendars.models import CalendarConnection, ConnectionKind, ConnectionStatus, ExternalBusy
+from closerhub.engagements.models import Engagement
 from closerhub.extensions import db
+
+
+def seed_external_busy(engagement_ids: list[int], per_closer: int) -> None:
+    """One ICS connection per engaged closer with ``per_closer`` busy spans over days 2–62 (the bookings
+    take the first hours, so none is refused): the busy time every booking check then reads."""
+    rng = random.Random(16)
+    now = datetime.now(UTC)
+    for closer_id in db.session.scalars(select(Engagement.closer_id).where(Engagement.id.in_(engagement_ids))):
+        connection = CalendarConnection(
+            closer_id=closer_id,
+            kind=ConnectionKind.ICS,
+            url=f"https://calendar.example/{closer_id}.ics",
+            status=ConnectionStatus.OK,
+            sync_state={},
+            created_at=now,
+            last_ok_at=now,
+        )
+        db.session.add(connection)
+        db.session.flush()
+        for _ in range(per_closer):
+            start = now + timedelta(days=2, minutes=15 * rng.randrange(0, 60 * 24 * 4))
+            db.session.add(
+                ExternalBusy(
+                    connection_id=connection.id,
+                    closer_id=closer_id,
+                    starts_at=start,
+                    ends_at=start + timedelta(minutes=rng.choice((30, 60, 90))),
+                )
+            )
+    db.session.commit()
 
 
 def main() -> None:
@@ -44,12 +78,17 @@ def main() -> None:
     parser.add_argument("--bookings", type=int, default=60)
     parser.add_argument("--profile", type=int, default=0, help="print the top N functions of a cProfile run")
     parser.add_argument("--sql", action="store_true", help="print the statements of one booking")
+    parser.add_argument(
+        "--external-busy", type=int, default=0, help="calendar busy spans per closer, from day 2 on (issue 16)"
+    )
     args = parser.parse_args()
     url = args.database
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
 
     os.environ.setdefault("SECRET_KEY", "bench")
+    # Production requires sealing keys since secrets_box; a throw-away one does for a bench.
+    os.environ.setdefault("ENCRYPTION_KEYS", Fernet.generate_key().decode())
     os.environ["CLOSERHUB_ENV"] = "production"
     os.environ["RATELIMIT_ENABLED"] = "0"
     os.environ["DATABASE_URL"] = url
@@ -60,6 +99,8 @@ def main() -> None:
     with app.app_context():
         prepare_schema()
         secret, engagement_ids = seed(args.closers)
+        if args.external_busy:
+            seed_external_busy(engagement_ids, args.external_busy)
         statements: list[str] = []
 
         cache: list[str] = []

@@ -43,6 +43,7 @@ from closerhub import create_app
 from closerhub.accounts.models import AccountStatus, Role, User
 from closerhub.booking.models import Appointment, AppointmentStatus, BookedVia, Channel, Lead
 from closerhub.businesses.models import Business, BusinessMember, MemberRole, Offer
+from closerhub.calendars.models import CalendarConnection, ConnectionKind, ConnectionStatus, ExternalBusy
 from closerhub.closers.models import (
     AvailabilitySettings,
     CloserIndustry,
@@ -371,11 +372,56 @@ def prepare_schema() -> None:
     db.create_all()
 
 
-def build(closers: int, per_closer: int) -> None:
+def seed_external_busy(n: int, per_closer: int) -> int:
+    """One ICS connection per closer holding ``per_closer`` busy spans (30–120 min) over the next 60 days
+    (calendar sync, issue 16): what ``closers.rules.busy_intervals`` then reads beside the calls."""
+    rng = random.Random(16)
+    _bulk(
+        CalendarConnection,
+        [
+            {
+                "closer_id": i,
+                "kind": ConnectionKind.ICS,
+                "url": f"https://calendar.example/{i}.ics",
+                "write_bookings": False,
+                "status": ConnectionStatus.OK,
+                "sync_state": {},
+                "created_at": NOW,
+                "last_synced_at": NOW,
+                "last_ok_at": NOW,
+            }
+            for i in range(1, n + 1)
+        ],
+    )
+    db.session.commit()
+    ids = dict(db.session.execute(select(CalendarConnection.closer_id, CalendarConnection.id)).all())
+    rows = []
+    for closer_id in range(1, n + 1):
+        for _ in range(per_closer):
+            start = NOW + timedelta(minutes=15 * rng.randrange(0, 60 * 24 * 4))
+            rows.append(
+                {
+                    "connection_id": ids[closer_id],
+                    "closer_id": closer_id,
+                    "starts_at": start,
+                    "ends_at": start + timedelta(minutes=rng.choice((30, 45, 60, 90, 120))),
+                }
+            )
+        if len(rows) >= 100_000:
+            _bulk(ExternalBusy, rows)
+            rows = []
+    _bulk(ExternalBusy, rows)
+    db.session.commit()
+    return n * per_closer
+
+
+def build(closers: int, per_closer: int, external_busy: int = 0) -> None:
     """Empty the database, migrate, seed, refresh every summary; prints what it made and how long it took."""
     prepare_schema()
     started = time.perf_counter()
     counts = seed(closers, per_closer)
+    if external_busy:
+        print(f"calendar busy   {seed_external_busy(closers, external_busy):,} spans ({external_busy} per closer)")
     _analyze()
     seeded = time.perf_counter() - started
     started = time.perf_counter()
@@ -434,13 +480,13 @@ def measure(searches: int) -> None:
     )
 
 
-def run(database: str, closers: int, per_closer: int, searches: int, *, reuse: bool) -> None:
+def run(database: str, closers: int, per_closer: int, searches: int, *, reuse: bool, external_busy: int = 0) -> None:
     os.environ.setdefault("SECRET_KEY", "bench")
     app = create_app({"SQLALCHEMY_DATABASE_URI": database})
     with app.app_context():
         print(f"database        {db.engine.dialect.name}")
         if not reuse:
-            build(closers, per_closer)
+            build(closers, per_closer, external_busy)
         measure(searches)
 
 
@@ -450,6 +496,7 @@ def main() -> None:
     parser.add_argument("--closers", type=int, default=10_000)
     parser.add_argument("--appointments-per-closer", type=int, default=20)
     parser.add_argument("--searches", type=int, default=40)
+    parser.add_argument("--external-busy", type=int, default=0, help="calendar busy spans per closer (issue 16)")
     parser.add_argument("--reuse", action="store_true", help="time the searches on the already seeded --database")
     args = parser.parse_args()
     if args.reuse and not args.database:
@@ -457,7 +504,14 @@ def main() -> None:
     database = args.database or f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite"
     if database.startswith("postgresql://"):
         database = "postgresql+psycopg://" + database[len("postgresql://") :]
-    run(database, args.closers, args.appointments_per_closer, args.searches, reuse=args.reuse)
+    run(
+        database,
+        args.closers,
+        args.appointments_per_closer,
+        args.searches,
+        reuse=args.reuse,
+        external_busy=args.external_busy,
+    )
 
 
 if __name__ == "__main__":

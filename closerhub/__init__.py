@@ -58,6 +58,7 @@ def create_app(config: dict[str, Any] | str | None = None) -> Flask:
     from closerhub.booking.views import bp as appointments_bp
     from closerhub.businesses.offer_views import bp as offers_bp
     from closerhub.businesses.views import bp as businesses_bp
+    from closerhub.calendars.views import bp as calendars_bp
     from closerhub.closers.views import bp as closers_bp
     from closerhub.engagements.views import bp as engagements_bp
     from closerhub.matching.views import bp as matching_bp
@@ -83,6 +84,7 @@ def create_app(config: dict[str, Any] | str | None = None) -> Flask:
     app.register_blueprint(vetting_bp)
     app.register_blueprint(leads_bp)
     app.register_blueprint(calendar_bp)
+    app.register_blueprint(calendars_bp)
     app.register_blueprint(booking_public_bp)
     app.register_blueprint(appointments_bp)
     app.register_blueprint(outcomes_bp)

@@ -122,6 +122,28 @@ def weekly_payouts(app: Flask) -> object:
             db.session.remove()
 
 
+def sync_calendars(app: Flask) -> int:
+    """Read the closers' calendar connections that are due (each claimed once, even with two workers)."""
+    from closerhub.calendars.sync import sync_due
+
+    with app.app_context():
+        try:
+            return sync_due(db.session, clock.utcnow())
+        finally:
+            db.session.remove()
+
+
+def write_back_calendars(app: Flask) -> int:
+    """Write booked, rescheduled and cancelled calls into the closers' chosen calendars (retried with backoff)."""
+    from closerhub.calendars.writeback import deliver_due
+
+    with app.app_context():
+        try:
+            return deliver_due(db.session, clock.utcnow())
+        finally:
+            db.session.remove()
+
+
 # (job id, function, trigger kwargs): later issues add reminders, sweeps and payouts here.
 JOBS: list[tuple[str, Callable[[Flask], object], dict[str, object]]] = [
     # Every 10 s: booking confirmations are rendered (and sent) here, so they leave within ~10 s.
@@ -136,6 +158,9 @@ JOBS: list[tuple[str, Callable[[Flask], object], dict[str, object]]] = [
     # Hourly check; pays only on the payout weekday, once (the day is claimed by a unique row).
     ("weekly_payouts", weekly_payouts, {"trigger": "interval", "minutes": 60}),
     ("retry_charges", retry_charges, {"trigger": "interval", "minutes": 10}),
+    # Every minute: each connection is read when CALENDAR_SYNC_MINUTES have passed since its last read.
+    ("sync_calendars", sync_calendars, {"trigger": "interval", "minutes": 1}),
+    ("write_back_calendars", write_back_calendars, {"trigger": "interval", "seconds": 30}),
 ]
 
 

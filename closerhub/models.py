@@ -5,6 +5,13 @@ from closerhub.api.models import IdempotencyRecord  # noqa: F401
 from closerhub.audit.models import AuditEntry  # noqa: F401
 from closerhub.booking.models import Appointment, AppointmentEvent, Lead  # noqa: F401
 from closerhub.businesses.models import Business, BusinessMember, Offer, TeamInvitation  # noqa: F401
+from closerhub.calendars.models import (  # noqa: F401
+    CalendarConnection,
+    CalendarPreference,
+    CalendarSource,
+    CalendarWrite,
+    ExternalBusy,
+)
 from closerhub.closers.models import (  # noqa: F401
     AvailabilitySettings,
     AvailabilitySummary,

@@ -9,13 +9,16 @@ import functools
 from datetime import datetime, time
 from typing import Any
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import CompoundSelect, bindparam, literal, literal_column, select, union_all
 from sqlalchemy.orm import Session, joinedload, selectinload
 
+from closerhub import clock
 from closerhub.accounts.models import User
+from closerhub.calendars.models import CalendarConnection, CalendarPreference, ExternalBusy
 from closerhub.closers.models import AvailabilitySettings, DateOverrideRow
 from closerhub.core.availability import MINUTES_PER_DAY, AvailabilityRules, DateOverride, TimeOff, WeeklyInterval
 from closerhub.core.slots import Busy
+from closerhub.db import UTCDateTime
 
 #: What a closer who never saved their availability gets (and what an omitted API field means).
 DEFAULTS: dict[str, Any] = {
@@ -34,7 +37,12 @@ SETTING_FIELDS = tuple(DEFAULTS)
 def busy_intervals(
     session: Session, closer_id: int, start: datetime, end: datetime, *, exclude_id: int | None = None
 ) -> list[Busy]:
-    """The closer's booked calls touching ``[start, end)``, as UTC ``Busy`` ranges (buffers are added by the engine).
+    """The closer's busy time touching ``[start, end)``, as UTC ``Busy`` ranges (buffers are added by the engine).
+
+    Booked calls, and the busy time read from the closer's own calendars
+    (``Busy.external``); a calendar that has been unreadable past its threshold
+    (``CalendarConnection.fails_closed_at``, unless the closer chose to keep offering) makes
+    the whole window busy: fail closed. One statement.
 
     Callers pass a window already widened by a day each side (see
     ``availability_service._busy_window``), so the calls on the closer-local days of the
@@ -42,26 +50,52 @@ def busy_intervals(
     appointment out (a reschedule must not collide with the call it moves). Every caller
     (preview, API slots, summaries, booking) goes through here.
     """
-    params: dict[str, Any] = {"closer_id": closer_id, "since": start, "until": end}
+    params: dict[str, Any] = {"closer_id": closer_id, "since": start, "until": end, "now": clock.utcnow()}
     if exclude_id is not None:
         params["exclude_id"] = exclude_id
-    return [Busy(s, e) for s, e in session.execute(_busy_statement(exclude_id is not None), params)]
+    return [
+        Busy(s, e, external=bool(x)) for s, e, x in session.execute(_busy_statement(exclude_id is not None), params)
+    ]
 
 
 @functools.cache
-def _busy_statement(excluding: bool) -> Select[tuple[datetime, datetime]]:
+def _busy_statement(excluding: bool) -> CompoundSelect:
     """``busy_intervals``' query, built once (every slot page and booking runs it)."""
     from closerhub.booking.models import Appointment, AppointmentStatus  # booking builds on closers
 
-    stmt = select(Appointment.starts_at, Appointment.ends_at).where(
+    calls = select(Appointment.starts_at, Appointment.ends_at, literal(False).label("external")).where(
         Appointment.closer_id == bindparam("closer_id"),
         Appointment.status == AppointmentStatus.BOOKED,
         Appointment.starts_at < bindparam("until"),
         Appointment.ends_at > bindparam("since"),
     )
     if excluding:
-        stmt = stmt.where(Appointment.id != bindparam("exclude_id"))
-    return stmt.order_by(Appointment.starts_at)
+        calls = calls.where(Appointment.id != bindparam("exclude_id"))
+    events = select(ExternalBusy.starts_at, ExternalBusy.ends_at, literal(True)).where(
+        ExternalBusy.closer_id == bindparam("closer_id"),
+        ExternalBusy.starts_at < bindparam("until"),
+        ExternalBusy.ends_at > bindparam("since"),
+    )
+    keeps_offering = (
+        select(CalendarPreference.closer_id)
+        .where(
+            CalendarPreference.closer_id == CalendarConnection.closer_id,
+            CalendarPreference.keep_offering_when_unreadable.is_(True),
+        )
+        .exists()
+    )
+    unreadable = select(
+        bindparam("since", type_=UTCDateTime()), bindparam("until", type_=UTCDateTime()), literal(True)
+    ).where(
+        select(CalendarConnection.id)
+        .where(
+            CalendarConnection.closer_id == bindparam("closer_id"),
+            CalendarConnection.fails_closed_at <= bindparam("now", type_=UTCDateTime()),
+            ~keeps_offering,
+        )
+        .exists()
+    )
+    return union_all(calls, events, unreadable).order_by(literal_column("1"))
 
 
 # --- rows ⇄ rules --------------------------------------------------------------------------

@@ -21,7 +21,9 @@ How a slot is made, precisely (DESIGN.md "Time"; tested on real DST transitions)
    busy interval widened by ``buffer_minutes`` on both sides (so a slot is at least the
    buffer away from every booked call), nor time off (time off is not widened); a
    closer-local day that already holds ``max_per_day`` booked calls (counted by the call's
-   start) offers nothing. All ranges are half-open: back-to-back is fine.
+   start) offers nothing. Busy time read from the closer's own calendars
+   (``Busy.external``) blocks exactly its span: not widened, not counted per day.
+   All ranges are half-open: back-to-back is fine.
 
 A slot belongs to a queried range when it **starts** inside it.
 ``busy`` is the closer's booked appointments; pass at least those touching the range widened
@@ -80,10 +82,16 @@ _TINY = timedelta(microseconds=1)
 
 @dataclass(frozen=True)
 class Busy:
-    """A booked appointment of the closer: UTC half-open ``[start, end)``."""
+    """Busy time of the closer: UTC half-open ``[start, end)``.
+
+    A booked appointment by default. ``external=True`` marks busy time read from the
+    closer's own calendars: it blocks exactly its own span (no buffer: the event is not
+    one of our calls) and does not count towards ``max_per_day``.
+    """
 
     start: datetime
     end: datetime
+    external: bool = False
 
 
 @dataclass(frozen=True)
@@ -131,7 +139,7 @@ def wall_instant(day: date, minute: int, zone: ZoneInfo) -> datetime:
 def _blocked(rules: AvailabilityRules, busy: Iterable[Busy]) -> tuple[list[datetime], list[datetime]]:
     """Busy ± buffer and time off, merged into sorted disjoint ranges (starts, ends) for bisect."""
     buffer = timedelta(minutes=rules.buffer_minutes)
-    ranges = [(b.start - buffer, b.end + buffer) for b in busy]
+    ranges = [(b.start, b.end) if b.external else (b.start - buffer, b.end + buffer) for b in busy]
     ranges += [(off.start, off.end) for off in rules.time_off]
     ranges.sort()
     starts: list[datetime] = []
@@ -220,7 +228,11 @@ def _iter_free(
     zone = rules.zone
     busy = list(busy)
     starts, ends = _blocked(rules, busy)
-    booked = Counter(to_local(b.start, zone).date() for b in busy) if rules.max_per_day is not None else Counter()
+    booked = (
+        Counter(to_local(b.start, zone).date() for b in busy if not b.external)
+        if rules.max_per_day is not None
+        else Counter()
+    )
     day, last_day = to_local(low, zone).date(), to_local(high - _TINY, zone).date()
     while day <= last_day:
         if rules.max_per_day is None or booked[day] < rules.max_per_day:

@@ -171,6 +171,11 @@ ENDPOINTS: dict[str, Access] = {
     "api.update_my_closer_profile": api("closer"),
     "api.get_my_availability": api("closer"),
     "api.update_my_availability": api("closer"),
+    "api.list_calendars": api("closer"),
+    "api.add_calendar": api("closer"),
+    "api.sync_calendar": api("closer"),
+    "api.delete_calendar": api("closer"),
+    "api.my_busy": api("closer"),
     "api.list_engagements": API,
     "api.propose_engagement": api("business"),
     "api.get_engagement": API_TENANT,
@@ -220,6 +225,13 @@ BLUEPRINTS: dict[str, Access] = {
 SPECIAL: dict[str, Access] = {
     "calendar.feed": SECRET,  # the closer's private ICS feed (the key is the secret)
     "calendar.settings": LOGIN,
+    "calendars.index": CLOSER,
+    "calendars.add": CLOSER,
+    "calendars.sync_now": CLOSER,
+    "calendars.delete": CLOSER,
+    "calendars.choose": CLOSER,
+    "calendars.keep_offering": CLOSER,
+    "calendars.admin_index": ADMIN,
     "appointments.show": LOGIN_TENANT,
     "leads.show": LOGIN_TENANT,
     "leads.edit": LOGIN_TENANT,
@@ -279,6 +291,7 @@ def world(app: Flask, make_user: UserFactory) -> World:
         "lang": "en",
         "filename": "css/app.css",
         "run_id": 999_999,
+        "connection_id": 999_999,
     }
     users: dict[str, User] = {"business": business_a, "closer": closer_a, "admin": admin}
     clients = {"anonymous": app.test_client(), **{role: _logged_in(app, u) for role, u in users.items()}}

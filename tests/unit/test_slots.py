@@ -754,3 +754,16 @@ def test_the_next_free_slot_is_the_first_slot_of_the_whole_horizon(case):
         rules, case["busy"], now=now, range_start=now, range_end=now + timedelta(days=rules.horizon_days)
     )
     assert next_free_slot(rules, case["busy"], now=now) == (everything[0] if everything else None)
+
+
+def test_external_busy_time_blocks_exactly_its_slots_without_buffer_and_is_not_counted_per_day() -> None:
+    rules = closer(PARIS, [(0, "09:00", "13:00")], buffer_minutes=30, max_per_day=1)
+    monday = date(2026, 6, 1)
+    now = utc(2026, 5, 1)
+    event = Busy(at(PARIS, monday, 10), at(PARIS, monday, 11), external=True)
+    found = free_slots(rules, [event], now=now, range_start=at(PARIS, monday, 0), range_end=at(PARIS, monday, 23))
+    # 10:00 is taken; 09:00 and 11:00 stay (no buffer around an outside event), and the
+    # daily cap of one call is not used up by it (12:00 too).
+    assert [s.start for s in found] == [at(PARIS, monday, h) for h in (9, 11, 12)]
+    call = Busy(at(PARIS, monday, 10), at(PARIS, monday, 11))
+    assert free_slots(rules, [call], now=now, range_start=at(PARIS, monday, 0), range_end=at(PARIS, monday, 23)) == []
