@@ -19,7 +19,7 @@ __all__ = ["frozen", "setting"]  # fixtures
 pytestmark = pytest.mark.browser
 
 
-def test_an_admin_suspends_a_closer_and_the_booking_page_no_longer_offers_their_slots(
+def test_an_admin_suspends_a_closer_their_calls_are_cancelled_and_the_booking_page_no_longer_offers_their_slots(
     page: Any, setting: dict[str, Any], make_user: Any
 ) -> None:
     make_user("admin", email="ada@example.com")
@@ -36,6 +36,11 @@ def test_an_admin_suspends_a_closer_and_the_booking_page_no_longer_offers_their_
     page.get_by_label("Reason (kept in the audit trail)").fill("Prospects complained about pressure tactics.")
     with page.expect_navigation():
         page.get_by_test_id("confirm").click()
+    # The result page says what became of each upcoming call: no other engaged closer is free, so
+    # the call is cancelled and the prospect gets a link to book again.
+    assert page.get_by_test_id("call-results").locator("li").count() == 1
+    assert page.get_by_test_id("cancelled").is_visible()
+    page.goto(f"/admin/users/{closer.id}")
     assert page.get_by_test_id("account-status").inner_text() == "suspended"
     db.session.commit()
     assert db.session.get(User, closer.id).status == AccountStatus.SUSPENDED
@@ -47,7 +52,7 @@ def test_an_admin_suspends_a_closer_and_the_booking_page_no_longer_offers_their_
 
     log_in(page, setting["owner"].email)
     page.goto(f"/appointments/{call.id}")
-    assert page.get_by_test_id("closer-suspended").is_visible()
     db.session.commit()
-    assert db.session.get(Appointment, call.id).status == AppointmentStatus.BOOKED
+    assert db.session.get(Appointment, call.id).status == AppointmentStatus.CANCELLED
+    assert page.get_by_test_id("status").inner_text() == AppointmentStatus.CANCELLED.value
     assert page.js_errors == []
