@@ -51,15 +51,19 @@ _INTERNAL = (
 _FOR_PROSPECT = "Optional message the prospect reads in their notice (the internal reason is never sent to them)"
 
 
+#: A reason or a message to the prospect: the service's length and characters (``booking.changes``).
+ChangeText = Annotated[Reason, documented_text(REASON_MAX)]
+
+
 class RescheduleIn(InModel):
     start: AwareInstant = Field(description="The new start: a free slot of the same closer")
-    reason: Reason | None = Field(None, description=_INTERNAL)
-    message_to_prospect: Reason | None = Field(None, description=_FOR_PROSPECT)
+    reason: ChangeText | None = Field(None, description=_INTERNAL)
+    message_to_prospect: ChangeText | None = Field(None, description=_FOR_PROSPECT)
 
 
 class CancelIn(InModel):
-    reason: Reason | None = Field(None, description=_INTERNAL)
-    message_to_prospect: Reason | None = Field(None, description=_FOR_PROSPECT)
+    reason: ChangeText | None = Field(None, description=_INTERNAL)
+    message_to_prospect: ChangeText | None = Field(None, description=_FOR_PROSPECT)
 
 
 class HandBackIn(InModel):

@@ -160,3 +160,13 @@ def test_the_docs_page_lists_each_payout_scheme_s_fields(client: FlaskClient) ->
     html = client.get("/api/docs").get_data(as_text=True)
     section = html.split("/api/v1/closers/me/payout-details", 1)[1]
     assert all(name in section for name in ("routing_number", "sort_code", "bank_name", "iban"))
+
+
+def test_the_reason_and_message_of_a_cancel_or_reschedule_are_documented_with_the_service_length(
+    client: FlaskClient,
+) -> None:
+    schemas = _document(client)["components"]["schemas"]
+    for model in ("CancelIn", "RescheduleIn"):
+        for name in ("reason", "message_to_prospect"):
+            text = _string_branch(schemas[model]["properties"][name])
+            assert text["maxLength"] == CHANGE_REASON_MAX and text["pattern"] == TEXT_PATTERN, (model, name)
