@@ -262,6 +262,23 @@ def _example(schema: dict[str, Any], defs: dict[str, Any], depth: int = 0) -> An
     return {"integer": 1, "number": 1, "boolean": True, "string": "text"}.get(str(kind))
 
 
+def _body_fields(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """The fields of a request body; of a union (``oneOf``), each variant's, named by its title."""
+    variants = body.get("oneOf") or [body]
+    return [
+        {
+            "name": name,
+            "type": type_label(prop),
+            "required": name in variant.get("required", []),
+            "description": " — ".join(
+                x for x in (variant.get("title", "") if len(variants) > 1 else "", prop.get("description", "")) if x
+            ),
+        }
+        for variant in variants
+        for name, prop in variant.get("properties", {}).items()
+    ]
+
+
 def docs_entries(document: dict[str, Any]) -> list[dict[str, Any]]:
     """What the HTML docs page shows for each operation, derived from the document."""
     defs = document["components"]["schemas"]
@@ -270,15 +287,7 @@ def docs_entries(document: dict[str, Any]) -> list[dict[str, Any]]:
         for method, op in item.items():
             body_ref = op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema", {})
             body = defs.get(str(body_ref.get("$ref", "")).rsplit("/", 1)[-1]) if body_ref else None
-            fields = [
-                {
-                    "name": name,
-                    "type": type_label(prop),
-                    "required": name in body.get("required", []),
-                    "description": prop.get("description", ""),
-                }
-                for name, prop in (body or {}).get("properties", {}).items()
-            ]
+            fields = _body_fields(body or {})
             success = next(iter(op["responses"].items()))
             schema = success[1].get("content", {}).get("application/json", {}).get("schema")
             entries.append(

@@ -17,6 +17,7 @@ from closerhub.closers.profile_fields import iso_639_1_codes
 from closerhub.closers.taxonomy import INDUSTRIES
 from closerhub.core.money import known_currencies
 from closerhub.core.tz import all_zones
+from closerhub.payments.payout_details import bank_countries
 
 VOCABULARY_KEY = "x-vocabulary"
 
@@ -35,6 +36,9 @@ def vocabulary(name: str) -> WithJsonSchema:
 TEXT_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
 #: A name as ``accounts.service.clean_name`` accepts it: a visible character, no control characters.
 NAME_PATTERN = r"^[^\x00-\x1f\x7f]*[^\x00-\x20\x7f-\x9f\s][^\x00-\x1f\x7f]*$"
+
+#: Required text (several lines allowed): ``TEXT_PATTERN`` with a visible character (the service trims the rest).
+REQUIRED_TEXT_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*[^\x00-\x20\x7f-\x9f\s][^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
 
 
 def documented_text(max_length: int, pattern: str = TEXT_PATTERN, **schema: Any) -> WithJsonSchema:
@@ -84,6 +88,11 @@ def vocabularies() -> dict[str, dict[str, Any]]:
             "type": "string",
             "description": "ISO 639-1 language code (case-insensitive)",
             "enum": sorted(iso_639_1_codes()),
+        },
+        "BankCountry": {
+            "type": "string",
+            "description": "ISO 3166-1 alpha-2 country code (case-insensitive)",
+            "enum": sorted(bank_countries()),
         },
     }
 

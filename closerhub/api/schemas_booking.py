@@ -11,8 +11,10 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, WithJsonSchema
 
+from closerhub.api.schema_docs import REQUIRED_TEXT_PATTERN, documented_text
 from closerhub.api.schemas import AwareInstant, InModel, OutModel, PageQuery, UTCInstant
 from closerhub.api.schemas_leads import LeadContextOut, LeadIn
+from closerhub.booking.changes import REASON_MAX
 
 Reason = Annotated[str, StringConstraints(max_length=5000)]
 Status = Literal["booked", "cancelled", "completed", "no_show"]
@@ -49,19 +51,28 @@ _INTERNAL = (
 _FOR_PROSPECT = "Optional message the prospect reads in their notice (the internal reason is never sent to them)"
 
 
+#: A reason or a message to the prospect: the service's length and characters (``booking.changes``).
+ChangeText = Annotated[Reason, documented_text(REASON_MAX)]
+
+
 class RescheduleIn(InModel):
     start: AwareInstant = Field(description="The new start: a free slot of the same closer")
-    reason: Reason | None = Field(None, description=_INTERNAL)
-    message_to_prospect: Reason | None = Field(None, description=_FOR_PROSPECT)
+    reason: ChangeText | None = Field(None, description=_INTERNAL)
+    message_to_prospect: ChangeText | None = Field(None, description=_FOR_PROSPECT)
 
 
 class CancelIn(InModel):
-    reason: Reason | None = Field(None, description=_INTERNAL)
-    message_to_prospect: Reason | None = Field(None, description=_FOR_PROSPECT)
+    reason: ChangeText | None = Field(None, description=_INTERNAL)
+    message_to_prospect: ChangeText | None = Field(None, description=_FOR_PROSPECT)
 
 
 class HandBackIn(InModel):
-    reason: Reason = Field(description="Why you hand the call back (required; the business reads it, not the prospect)")
+    reason: Annotated[
+        Reason,
+        # Required text: at least one visible character (the service trims it), at most its limit.
+        documented_text(REASON_MAX, REQUIRED_TEXT_PATTERN),
+        Field(description="Why you hand the call back (required; the business reads it, not the prospect)"),
+    ]
 
 
 class HandBackOut(OutModel):

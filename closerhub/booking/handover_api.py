@@ -15,6 +15,7 @@ from closerhub.extensions import db
     "/appointments/<int:appointment_id>/hand-back",
     summary="Hand a call back (closer): another free engaged closer takes it, else it is cancelled",
     body=HandBackIn,
+    auth=("closer",),
     response=HandBackOut,
     tags=("appointments",),
     errors=(409,),

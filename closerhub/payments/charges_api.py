@@ -5,7 +5,7 @@ Same service functions as the pages. Another business's charge is a 404; closers
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -13,6 +13,7 @@ from closerhub import clock
 from closerhub.api.auth import current_api_user
 from closerhub.api.pagination import paginate
 from closerhub.api.routing import api_route
+from closerhub.api.schema_docs import documented_text
 from closerhub.api.schemas import InModel, OutModel, Page, PageQuery, UTCInstant
 from closerhub.api.schemas import Money as ApiMoney
 from closerhub.core.money import Money
@@ -110,8 +111,10 @@ def get_charge(charge_id: int) -> dict[str, Any]:
 
 class ManualReturnIn(InModel):
     kind: Literal["refund", "chargeback"]
-    amount: ApiMoney = Field(description="What the business got back, in the charge's currency")
-    reason: str = Field("", max_length=500)
+    amount: ApiMoney = Field(
+        description="What the business got back: above zero, at most what remains of the charge, in its currency"
+    )
+    reason: Annotated[str, Field(max_length=refunds.REASON_MAX), documented_text(refunds.REASON_MAX)] = ""
     expected_refunded: int | None = Field(
         None, description="The charge's `refunded.amount` you last read: if it changed since, 409 and nothing recorded"
     )

@@ -101,12 +101,17 @@ def _uk(data: Mapping[str, object], errors: dict[str, str]) -> dict[str, str]:
     return {"sort_code": sort_code, "account_number": account, "country": "GB"}
 
 
+def bank_countries() -> frozenset[str]:
+    """The country codes the "other" scheme accepts: every two-letter territory CLDR names."""
+    return frozenset(code for code in Locale("en").territories if re.fullmatch(r"[A-Z]{2}", code))
+
+
 def _other(data: Mapping[str, object], errors: dict[str, str]) -> dict[str, str]:
     account = _compact(data.get("account_number"))
     if not re.fullmatch(r"[0-9A-Z]{1,34}", account):
         errors["account_number"] = _("Enter the account number: up to 34 letters and digits.")
     country = _compact(data.get("country"))
-    if country not in Locale("en").territories or not re.fullmatch(r"[A-Z]{2}", country):
+    if country not in bank_countries():
         errors["country"] = _("Choose the country of the bank account.")
     try:
         bank_name = clean_text(data.get("bank_name"), "bank_name", BANK_NAME_MAX, required=True)

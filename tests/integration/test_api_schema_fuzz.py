@@ -76,6 +76,14 @@ CONDITIONAL_BODIES = {
 # ``format: phone`` in the document: a valid international number (there is no JSON Schema format
 # for it); the run draws from real ones.
 schemathesis.openapi.format("phone", st.sampled_from(["+33612345678", "+12125550123", "+447911123456"]))
+# Payout details' ``format: iban`` (valid check digits; these banks' BICs are known from the IBAN, as
+# the document says a BIC may then be left out), ``format: bic`` and ``format: aba-routing-number``
+# (its check digit): checksums a JSON Schema cannot state; the run draws from real ones.
+schemathesis.openapi.format(
+    "iban", st.sampled_from(["DE89370400440532013000", "FR1420041010050500013M02606", "GB29NWBK60161331926819"])
+)
+schemathesis.openapi.format("bic", st.sampled_from(["COBADEFFXXX", "SBININBB", "BNPAFRPP"]))
+schemathesis.openapi.format("aba-routing-number", st.sampled_from(["011000015", "021000021"]))
 
 pytestmark = pytest.mark.skipif(
     os.environ.get("CLOSERHUB_TEST_DB_URL", "").startswith("postgres"),
