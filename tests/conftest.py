@@ -70,13 +70,13 @@ def is_postgres(app: Flask) -> bool:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """``@pytest.mark.postgres`` tests belong to the PostgreSQL run; deselect them on SQLite."""
+    """``@pytest.mark.postgres`` tests belong to the PostgreSQL run and ``@pytest.mark.sqlite_only``
+    ones to the SQLite run: each pass deselects the other's (a deselection, not a skip)."""
     on_pg = os.environ.get("CLOSERHUB_TEST_DB_URL", "").startswith("postgres")
-    if on_pg:
-        return
+    other_pass = "sqlite_only" if on_pg else "postgres"
     keep, drop = [], []
     for item in items:
-        (drop if item.get_closest_marker("postgres") else keep).append(item)
+        (drop if item.get_closest_marker(other_pass) else keep).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
