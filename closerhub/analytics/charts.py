@@ -10,17 +10,31 @@ escaped: labels may be user data (an offer's name, a closer's name).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from html import escape
 
 from markupsafe import Markup
 
+from closerhub.analytics.chart_layout import (
+    FONT,
+    LINE,
+    PAD,
+    RIGHT,
+    TITLE_FONT,
+    TITLE_LINE,
+    Frame,
+    fit,
+    frame,
+    legend_entry_width,
+    text_width,
+)
 from closerhub.core.i18n import N_, _
 
 PALETTE = ("#1f5eff", "#137a4b", "#d08a00", "#b3261e", "#6b4fbb", "#00838f")
 INK, MUTED, GRID = "#14213d", "#5b6475", "#dde2ea"
-LEFT, RIGHT, TOP, BOTTOM = 56, 16, 40, 56  # plot margins: room for the axis labels and the legend
+DEFAULT_MARGINS = 96  # ``height`` minus this is the plot's height; the margins then fit the text around it
 NO_DATA = N_("No data for this period.")  # the default ``empty_text``, translated when a chart is drawn
 
 
@@ -42,62 +56,95 @@ def _svg(parts: list[str]) -> str:
     return Markup("".join(parts))  # noqa: S704
 
 
-def _open(chart_id: str, title: str, desc: str, width: int, height: int) -> list[str]:
+def _open(chart_id: str, title: str, desc: str, fr: Frame) -> list[str]:
     cid = _t(chart_id)
-    return [
+    parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" role="img" class="chart" id="{cid}" '
-        f'viewBox="0 0 {width} {height}" width="100%" preserveAspectRatio="xMidYMid meet" '
-        f'aria-labelledby="{cid}-title {cid}-desc" font-family="system-ui, sans-serif" font-size="11">',
+        f'viewBox="0 0 {fr.width} {fr.height}" width="100%" preserveAspectRatio="xMidYMid meet" '
+        f'aria-labelledby="{cid}-title {cid}-desc" font-family="system-ui, sans-serif" font-size="{FONT}">',
         f'<title id="{cid}-title">{_t(title)}</title>',
         f'<desc id="{cid}-desc">{_t(desc)}</desc>',
-        f'<text x="{LEFT}" y="16" font-size="13" font-weight="600" fill="{INK}">{_t(title)}</text>',
     ]
+    for i, line in enumerate(fr.title_lines):
+        parts.append(
+            f'<text x="{PAD}" y="{PAD + 11 + TITLE_LINE * i}" font-size="{TITLE_FONT}" font-weight="600" '
+            f'fill="{INK}">{_t(line)}</text>'
+        )
+    return parts
 
 
-def _axes(parts: list[str], width: int, height: int, x_label: str, y_label: str) -> None:
-    base = height - BOTTOM
-    parts.append(f'<line x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{base}" stroke="{MUTED}"/>')
-    parts.append(f'<line x1="{LEFT}" y1="{base}" x2="{width - RIGHT}" y2="{base}" stroke="{MUTED}"/>')
-    parts.append(
-        f'<text x="{(LEFT + width - RIGHT) / 2:.1f}" y="{height - 6}" text-anchor="middle" fill="{MUTED}">'
-        f"{_t(x_label)}</text>"
-    )
-    mid = (TOP + base) / 2
-    parts.append(
-        f'<text x="14" y="{mid:.1f}" text-anchor="middle" fill="{MUTED}" transform="rotate(-90 14 {mid:.1f})">'
-        f"{_t(y_label)}</text>"
-    )
+def _inside(x: float, text: str, width: int, size: float = FONT) -> float:
+    """``x`` for a centred ``text``, moved in just enough to stay inside the chart."""
+    half = text_width(text, size) / 2
+    return min(max(x, PAD + half), width - PAD - half)
 
 
-def _x_labels(parts: list[str], labels: Sequence[str], width: int, height: int) -> float:
-    """Category labels under the axis; returns the slot width. Long runs show every other label."""
-    slot = (width - LEFT - RIGHT) / max(len(labels), 1)
-    step = 1 if len(labels) <= 13 else 2
+def _x_title(parts: list[str], fr: Frame, x_center: float) -> None:
+    for i, line in enumerate(fr.x_lines):
+        half = text_width(line) / 2
+        x = min(max(x_center, PAD + half), fr.width - PAD - half)  # a wide title moves in rather than out
+        parts.append(
+            f'<text x="{x:.1f}" y="{fr.base + 19 + LINE * (i + 1):.1f}" text-anchor="middle" fill="{MUTED}">'
+            f"{_t(line)}</text>"
+        )
+
+
+def _axes(parts: list[str], fr: Frame) -> None:
+    base, right = fr.base, fr.width - RIGHT
+    parts.append(f'<line x1="{fr.left:.1f}" y1="{fr.top:.1f}" x2="{fr.left:.1f}" y2="{base:.1f}" stroke="{MUTED}"/>')
+    parts.append(f'<line x1="{fr.left:.1f}" y1="{base:.1f}" x2="{right}" y2="{base:.1f}" stroke="{MUTED}"/>')
+    _x_title(parts, fr, (fr.left + right) / 2)
+    mid = (fr.top + base) / 2
+    for i, line in enumerate(fr.y_lines):  # rotated: each line's glyphs rise towards the left edge
+        x = PAD + 9 + LINE * i
+        parts.append(
+            f'<text x="{x}" y="{mid:.1f}" text-anchor="middle" fill="{MUTED}" transform="rotate(-90 {x} {mid:.1f})">'
+            f"{_t(line)}</text>"
+        )
+
+
+def _x_labels(parts: list[str], labels: Sequence[str], fr: Frame) -> float:
+    """Category labels under the axis; returns the slot width.
+
+    Labels wider than their slot show every n-th label (n as small as fits); one wider than
+    the whole plot is cut with an ellipsis (the bar's tooltip and the description keep it whole).
+    """
+    slot = fr.plot_width / max(len(labels), 1)
+    widest = max((text_width(label) for label in labels), default=0.0)
+    step = max(1 if len(labels) <= 13 else 2, math.ceil((widest + 6) / slot))
+    step = min(step, max(len(labels), 1))
+    room = min(slot * step - 6, fr.width - 2 * PAD)
     for i, label in enumerate(labels):
-        if i % step == 0 or i == len(labels) - 1:
-            x = LEFT + slot * (i + 0.5)
+        if i % step == 0 or (i == len(labels) - 1 and i % step >= step / 2):
+            shown = fit(label, room)
+            half = text_width(shown) / 2
+            x = min(max(fr.left + slot * (i + 0.5), PAD + half), fr.width - PAD - half)
             parts.append(
-                f'<text x="{x:.1f}" y="{height - BOTTOM + 14}" text-anchor="middle" fill="{MUTED}">{_t(label)}</text>'
+                f'<text x="{x:.1f}" y="{fr.base + 14:.1f}" text-anchor="middle" fill="{MUTED}">{_t(shown)}</text>'
             )
     return slot
 
 
-def _empty(parts: list[str], width: int, height: int, message: str) -> str:
+def _empty(parts: list[str], fr: Frame, message: str) -> str:
     parts.append(
-        f'<text x="{width / 2:.1f}" y="{height / 2:.1f}" text-anchor="middle" fill="{MUTED}">{_t(message)}</text>'
+        f'<text x="{fr.width / 2:.1f}" y="{(fr.top + fr.base) / 2:.1f}" text-anchor="middle" fill="{MUTED}">'
+        f"{_t(fit(message, fr.width - 2 * PAD))}</text>"
     )
     parts.append("</svg>")
     return _svg(parts)
 
 
-def _legend(parts: list[str], series: Sequence[Series], width: int) -> None:
-    x = width - RIGHT
-    for i, s in reversed(list(enumerate(series))):
-        color = s.color or PALETTE[i % len(PALETTE)]
-        text_w = 7 * len(s.name) + 18
-        x -= text_w
-        parts.append(f'<rect x="{x:.1f}" y="24" width="10" height="10" fill="{color}"/>')
-        parts.append(f'<text x="{x + 14:.1f}" y="33" fill="{INK}">{_t(s.name)}</text>')
+def _legend(parts: list[str], series: Sequence[Series], fr: Frame) -> None:
+    """Swatch and name per series, right-aligned under the title, in as many rows as it takes."""
+    for r, row in enumerate(fr.legend):
+        y = fr.legend_y(r)
+        x = fr.width - PAD - sum(legend_entry_width(series[i].name) for i in row)
+        for i in row:
+            s = series[i]
+            color = s.color or PALETTE[i % len(PALETTE)]
+            parts.append(f'<rect x="{x:.1f}" y="{y + 1:.1f}" width="10" height="10" fill="{color}"/>')
+            parts.append(f'<text x="{x + 14:.1f}" y="{y + 10:.1f}" fill="{INK}">{_t(s.name)}</text>')
+            x += legend_entry_width(s.name)
 
 
 def bar_chart(
@@ -118,20 +165,22 @@ def bar_chart(
     empty_text = _(NO_DATA) if empty_text is None else empty_text
     texts = list(value_text) if value_text is not None else [f"{v:g}" for v in values]
     desc = "; ".join(f"{label}: {text}" for label, text in zip(labels, texts, strict=True))
-    parts = _open(chart_id, title, desc or empty_text, width, height)
-    _axes(parts, width, height, x_label, y_label)
+    fr = frame(width, height - DEFAULT_MARGINS, title, x_label=x_label, y_label=y_label)
+    parts = _open(chart_id, title, desc or empty_text, fr)
+    _axes(parts, fr)
     top = max((v for v in values if v > 0), default=0)
     if not labels or top == 0:
-        return _empty(parts, width, height, empty_text)
-    slot = _x_labels(parts, labels, width, height)
-    plot_h = height - TOP - BOTTOM - 14
+        return _empty(parts, fr, empty_text)
+    slot = _x_labels(parts, labels, fr)
+    plot_h = fr.base - fr.top - 14
     for i, (label, value, text) in enumerate(zip(labels, values, texts, strict=True)):
         h = max(value, 0) / top * plot_h
-        x, y = LEFT + slot * i + slot * 0.15, height - BOTTOM - h
+        x, y = fr.left + slot * i + slot * 0.15, fr.base - h
         parts.append(
             f"<g><title>{_t(label)}: {_t(text)}</title>"
             f'<rect x="{x:.1f}" y="{y:.1f}" width="{slot * 0.7:.1f}" height="{h:.1f}" fill="{color}"/>'
-            f'<text x="{x + slot * 0.35:.1f}" y="{y - 3:.1f}" text-anchor="middle" fill="{INK}">{_t(text)}</text></g>'
+            f'<text x="{_inside(x + slot * 0.35, text, width):.1f}" y="{y - 3:.1f}" text-anchor="middle" fill="{INK}">'
+            f"{_t(text)}</text></g>"
         )
     parts.append("</svg>")
     return _svg(parts)
@@ -149,30 +198,34 @@ def hbar_chart(
     color: str = PALETTE[0],
     width: int = 640,
 ) -> str:
-    """Horizontal bars for categories with long names (lost reasons, techniques), values at the bar's end."""
+    """Horizontal bars for categories with long names (lost reasons, techniques), values at the bar's end.
+
+    The label column is as wide as the longest label, up to 40% of the chart (longer labels are
+    cut with an ellipsis; the bar's tooltip and the description keep them whole).
+    """
     empty_text = _(NO_DATA) if empty_text is None else empty_text
     texts = list(value_text) if value_text is not None else [f"{v:g}" for v in values]
-    row_h, label_w = 24, 170
-    height = TOP + row_h * max(len(labels), 2) + 28
+    row_h = 24
+    label_w = min(PAD + 6 + max((text_width(label) for label in labels), default=0.0), width * 0.4)
+    value_w = 6 + max((text_width(text) for text in texts), default=0.0)
+    fr = frame(width, row_h * max(len(labels), 2), title, x_label=x_label)
     desc = "; ".join(f"{label}: {text}" for label, text in zip(labels, texts, strict=True))
-    parts = _open(chart_id, title, desc or empty_text, width, height)
+    parts = _open(chart_id, title, desc or empty_text, fr)
     top = max((v for v in values if v > 0), default=0)
     if not labels or top == 0:
-        return _empty(parts, width, height, empty_text)
-    plot_w = width - label_w - 90
+        return _empty(parts, fr, empty_text)
+    plot_w = max(width - label_w - value_w - PAD, 0)
     for i, (label, value, text) in enumerate(zip(labels, values, texts, strict=True)):
-        y = TOP + row_h * i
+        y = fr.top + row_h * i
         w = max(value, 0) / top * plot_w
+        shown = fit(label, label_w - PAD - 6)
         parts.append(
             f"<g><title>{_t(label)}: {_t(text)}</title>"
-            f'<text x="{label_w - 6}" y="{y + 15}" text-anchor="end" fill="{INK}">{_t(label)}</text>'
-            f'<rect x="{label_w}" y="{y + 4}" width="{w:.1f}" height="{row_h - 8}" fill="{color}"/>'
-            f'<text x="{label_w + w + 4:.1f}" y="{y + 15}" fill="{INK}">{_t(text)}</text></g>'
+            f'<text x="{label_w - 6:.1f}" y="{y + 15:.1f}" text-anchor="end" fill="{INK}">{_t(shown)}</text>'
+            f'<rect x="{label_w:.1f}" y="{y + 4:.1f}" width="{w:.1f}" height="{row_h - 8}" fill="{color}"/>'
+            f'<text x="{label_w + w + 4:.1f}" y="{y + 15:.1f}" fill="{INK}">{_t(text)}</text></g>'
         )
-    parts.append(
-        f'<text x="{label_w + plot_w / 2:.1f}" y="{height - 8}" text-anchor="middle" fill="{MUTED}">'
-        f"{_t(x_label)}</text>"
-    )
+    _x_title(parts, fr, label_w + plot_w / 2)
     parts.append("</svg>")
     return _svg(parts)
 
@@ -201,16 +254,25 @@ def stacked_bar_chart(
         f"{label}: " + ", ".join(f"{s.name} {value_format(s.values[i] or 0)}" for s in series)
         for i, label in enumerate(labels)
     )
-    parts = _open(chart_id, title, desc or empty_text, width, height)
-    _axes(parts, width, height, x_label, y_label)
     top = max(totals, default=0)
-    if not labels or top == 0:
-        return _empty(parts, width, height, empty_text)
-    _legend(parts, series, width)
-    slot = _x_labels(parts, labels, width, height)
-    plot_h = height - TOP - BOTTOM - 14
+    drawn = bool(labels) and top > 0
+    fr = frame(
+        width,
+        height - DEFAULT_MARGINS,
+        title,
+        x_label=x_label,
+        y_label=y_label,
+        legend=[s.name for s in series] if drawn else (),
+    )
+    parts = _open(chart_id, title, desc or empty_text, fr)
+    _axes(parts, fr)
+    if not drawn:
+        return _empty(parts, fr, empty_text)
+    _legend(parts, series, fr)
+    slot = _x_labels(parts, labels, fr)
+    plot_h = fr.base - fr.top - 14
     for i, label in enumerate(labels):
-        x, y = LEFT + slot * i + slot * 0.15, float(height - BOTTOM)
+        x, y = fr.left + slot * i + slot * 0.15, fr.base
         tip = ", ".join(f"{s.name} {value_format(s.values[i] or 0)}" for s in series)
         parts.append(f"<g><title>{_t(label)}: {_t(tip)}</title>")
         for j, s in enumerate(series):
@@ -222,9 +284,10 @@ def stacked_bar_chart(
                     f'<rect x="{x:.1f}" y="{y:.1f}" width="{slot * 0.7:.1f}" height="{h:.1f}" fill="{color}"/>'
                 )
         if totals[i] > 0:
+            total = value_format(totals[i])
             parts.append(
-                f'<text x="{x + slot * 0.35:.1f}" y="{y - 3:.1f}" text-anchor="middle" fill="{INK}" font-size="9">'
-                f"{_t(value_format(totals[i]))}</text>"
+                f'<text x="{_inside(x + slot * 0.35, total, width, 9):.1f}" y="{y - 3:.1f}" text-anchor="middle" '
+                f'fill="{INK}" font-size="9">{_t(total)}</text>'
             )
         parts.append("</g>")
     parts.append("</svg>")
@@ -254,20 +317,28 @@ def line_chart(
         )
         for s in series
     )
-    parts = _open(chart_id, title, desc or empty_text, width, height)
-    _axes(parts, width, height, x_label, y_label)
-    if not labels or all(v is None for s in series for v in s.values):
-        return _empty(parts, width, height, empty_text)
-    _legend(parts, series, width)
-    slot = _x_labels(parts, labels, width, height)
-    base, plot_h = height - BOTTOM, height - TOP - BOTTOM - 14
-    for frac in (0.5, 1.0):
+    drawn = bool(labels) and not all(v is None for s in series for v in s.values)
+    ticks = [value_format(frac * y_max) for frac in (0.5, 1.0)]
+    fr = frame(
+        width,
+        height - DEFAULT_MARGINS,
+        title,
+        x_label=x_label,
+        y_label=y_label,
+        y_ticks=ticks,
+        legend=[s.name for s in series] if drawn else (),
+    )
+    parts = _open(chart_id, title, desc or empty_text, fr)
+    _axes(parts, fr)
+    if not drawn:
+        return _empty(parts, fr, empty_text)
+    _legend(parts, series, fr)
+    slot = _x_labels(parts, labels, fr)
+    base, plot_h = fr.base, fr.base - fr.top - 14
+    for frac, tick in zip((0.5, 1.0), ticks, strict=True):
         y = base - frac * plot_h
-        parts.append(f'<line x1="{LEFT}" y1="{y:.1f}" x2="{width - RIGHT}" y2="{y:.1f}" stroke="{GRID}"/>')
-        parts.append(
-            f'<text x="{LEFT - 4}" y="{y + 4:.1f}" text-anchor="end" fill="{MUTED}">'
-            f"{_t(value_format(frac * y_max))}</text>"
-        )
+        parts.append(f'<line x1="{fr.left:.1f}" y1="{y:.1f}" x2="{width - RIGHT}" y2="{y:.1f}" stroke="{GRID}"/>')
+        parts.append(f'<text x="{fr.left - 4:.1f}" y="{y + 4:.1f}" text-anchor="end" fill="{MUTED}">{_t(tick)}</text>')
     for j, s in enumerate(series):
         color = s.color or PALETTE[j % len(PALETTE)]
         points: list[list[tuple[float, float]]] = [[]]
@@ -276,16 +347,17 @@ def line_chart(
             if value is None:
                 points.append([])
                 continue
-            x = LEFT + slot * (i + 0.5)
+            x = fr.left + slot * (i + 0.5)
             y = base - min(max(value, 0), y_max) / y_max * plot_h
             points[-1].append((x, y))
             parts.append(
                 f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{color}"><title>{_t(labels[i])}: '
                 f"{_t(s.name)} {_t(value_format(value))}</title></circle>"
             )
+            shown = value_format(value)
             parts.append(
-                f'<text x="{x:.1f}" y="{y - 6:.1f}" text-anchor="middle" fill="{color}" font-size="9">'
-                f"{_t(value_format(value))}</text>"
+                f'<text x="{_inside(x, shown, width, 9):.1f}" y="{y - 6:.1f}" text-anchor="middle" fill="{color}" '
+                f'font-size="9">{_t(shown)}</text>'
             )
         for run in points:
             if len(run) > 1:
