@@ -16,8 +16,10 @@ from flask.testing import FlaskClient
 from closerhub.accounts.models import User
 from closerhub.booking import leads
 from closerhub.extensions import db
-from tests.integration.booking_setup import frozen, lead_data, setting, snapshot  # noqa: F401  (fixtures)
+from tests.integration.booking_setup import frozen, lead_data, setting, snapshot
 from tests.integration.test_engagements import make_offer, state
+
+__all__ = ["frozen", "setting"]  # fixtures
 
 
 def text(response: Any) -> str:

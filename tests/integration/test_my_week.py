@@ -9,7 +9,9 @@ from flask.testing import FlaskClient
 
 from closerhub.clock import frozen_at
 from closerhub.extensions import db
-from tests.integration.booking_setup import book, frozen, setting  # noqa: F401  (fixtures)
+from tests.integration.booking_setup import book, frozen, setting
+
+__all__ = ["frozen", "setting"]  # fixtures
 
 SUNDAY_EVENING = datetime(2026, 5, 31, 18, 0, tzinfo=UTC)  # 20:00 in Paris, the closer's zone
 SATURDAY = datetime(2026, 5, 30, 10, 0, tzinfo=UTC)
