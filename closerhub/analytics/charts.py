@@ -10,141 +10,29 @@ escaped: labels may be user data (an offer's name, a closer's name).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from html import escape
 
-from markupsafe import Markup
-
-from closerhub.analytics.chart_layout import (
-    FONT,
-    LINE,
-    PAD,
-    RIGHT,
-    TITLE_FONT,
-    TITLE_LINE,
-    Frame,
-    fit,
-    frame,
-    legend_entry_width,
-    text_width,
+from closerhub.analytics.chart_layout import PAD, RIGHT, fit, frame, text_width
+from closerhub.analytics.chart_svg import (
+    GRID,
+    INK,
+    MUTED,
+    PALETTE,
+    Series,
+    as_markup,
+    axes,
+    empty,
+    esc,
+    inside,
+    legend,
+    open_svg,
+    x_labels,
+    x_title,
 )
 from closerhub.core.i18n import N_, _
 
-PALETTE = ("#1f5eff", "#137a4b", "#d08a00", "#b3261e", "#6b4fbb", "#00838f")
-INK, MUTED, GRID = "#14213d", "#5b6475", "#dde2ea"
 DEFAULT_MARGINS = 96  # ``height`` minus this is the plot's height; the margins then fit the text around it
 NO_DATA = N_("No data for this period.")  # the default ``empty_text``, translated when a chart is drawn
-
-
-@dataclass(frozen=True)
-class Series:
-    """A named line or stack layer; ``None`` is a gap (no data that week)."""
-
-    name: str
-    values: Sequence[float | None]
-    color: str | None = None
-
-
-def _t(text: object) -> str:
-    return escape(str(text), quote=True)
-
-
-def _svg(parts: list[str]) -> str:
-    # Safe to mark: every piece of text went through _t (escaped); the rest is our own markup.
-    return Markup("".join(parts))  # noqa: S704
-
-
-def _open(chart_id: str, title: str, desc: str, fr: Frame) -> list[str]:
-    cid = _t(chart_id)
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" class="chart" id="{cid}" '
-        f'viewBox="0 0 {fr.width} {fr.height}" width="100%" preserveAspectRatio="xMidYMid meet" '
-        f'aria-labelledby="{cid}-title {cid}-desc" font-family="system-ui, sans-serif" font-size="{FONT}">',
-        f'<title id="{cid}-title">{_t(title)}</title>',
-        f'<desc id="{cid}-desc">{_t(desc)}</desc>',
-    ]
-    for i, line in enumerate(fr.title_lines):
-        parts.append(
-            f'<text x="{PAD}" y="{PAD + 11 + TITLE_LINE * i}" font-size="{TITLE_FONT}" font-weight="600" '
-            f'fill="{INK}">{_t(line)}</text>'
-        )
-    return parts
-
-
-def _inside(x: float, text: str, width: int, size: float = FONT) -> float:
-    """``x`` for a centred ``text``, moved in just enough to stay inside the chart."""
-    half = text_width(text, size) / 2
-    return min(max(x, PAD + half), width - PAD - half)
-
-
-def _x_title(parts: list[str], fr: Frame, x_center: float) -> None:
-    for i, line in enumerate(fr.x_lines):
-        half = text_width(line) / 2
-        x = min(max(x_center, PAD + half), fr.width - PAD - half)  # a wide title moves in rather than out
-        parts.append(
-            f'<text x="{x:.1f}" y="{fr.base + 19 + LINE * (i + 1):.1f}" text-anchor="middle" fill="{MUTED}">'
-            f"{_t(line)}</text>"
-        )
-
-
-def _axes(parts: list[str], fr: Frame) -> None:
-    base, right = fr.base, fr.width - RIGHT
-    parts.append(f'<line x1="{fr.left:.1f}" y1="{fr.top:.1f}" x2="{fr.left:.1f}" y2="{base:.1f}" stroke="{MUTED}"/>')
-    parts.append(f'<line x1="{fr.left:.1f}" y1="{base:.1f}" x2="{right}" y2="{base:.1f}" stroke="{MUTED}"/>')
-    _x_title(parts, fr, (fr.left + right) / 2)
-    mid = (fr.top + base) / 2
-    for i, line in enumerate(fr.y_lines):  # rotated: each line's glyphs rise towards the left edge
-        x = PAD + 9 + LINE * i
-        parts.append(
-            f'<text x="{x}" y="{mid:.1f}" text-anchor="middle" fill="{MUTED}" transform="rotate(-90 {x} {mid:.1f})">'
-            f"{_t(line)}</text>"
-        )
-
-
-def _x_labels(parts: list[str], labels: Sequence[str], fr: Frame) -> float:
-    """Category labels under the axis; returns the slot width.
-
-    Labels wider than their slot show every n-th label (n as small as fits); one wider than
-    the whole plot is cut with an ellipsis (the bar's tooltip and the description keep it whole).
-    """
-    slot = fr.plot_width / max(len(labels), 1)
-    widest = max((text_width(label) for label in labels), default=0.0)
-    step = max(1 if len(labels) <= 13 else 2, math.ceil((widest + 6) / slot))
-    step = min(step, max(len(labels), 1))
-    room = min(slot * step - 6, fr.width - 2 * PAD)
-    for i, label in enumerate(labels):
-        if i % step == 0 or (i == len(labels) - 1 and i % step >= step / 2):
-            shown = fit(label, room)
-            half = text_width(shown) / 2
-            x = min(max(fr.left + slot * (i + 0.5), PAD + half), fr.width - PAD - half)
-            parts.append(
-                f'<text x="{x:.1f}" y="{fr.base + 14:.1f}" text-anchor="middle" fill="{MUTED}">{_t(shown)}</text>'
-            )
-    return slot
-
-
-def _empty(parts: list[str], fr: Frame, message: str) -> str:
-    parts.append(
-        f'<text x="{fr.width / 2:.1f}" y="{(fr.top + fr.base) / 2:.1f}" text-anchor="middle" fill="{MUTED}">'
-        f"{_t(fit(message, fr.width - 2 * PAD))}</text>"
-    )
-    parts.append("</svg>")
-    return _svg(parts)
-
-
-def _legend(parts: list[str], series: Sequence[Series], fr: Frame) -> None:
-    """Swatch and name per series, right-aligned under the title, in as many rows as it takes."""
-    for r, row in enumerate(fr.legend):
-        y = fr.legend_y(r)
-        x = fr.width - PAD - sum(legend_entry_width(series[i].name) for i in row)
-        for i in row:
-            s = series[i]
-            color = s.color or PALETTE[i % len(PALETTE)]
-            parts.append(f'<rect x="{x:.1f}" y="{y + 1:.1f}" width="10" height="10" fill="{color}"/>')
-            parts.append(f'<text x="{x + 14:.1f}" y="{y + 10:.1f}" fill="{INK}">{_t(s.name)}</text>')
-            x += legend_entry_width(s.name)
 
 
 def bar_chart(
@@ -166,24 +54,24 @@ def bar_chart(
     texts = list(value_text) if value_text is not None else [f"{v:g}" for v in values]
     desc = "; ".join(f"{label}: {text}" for label, text in zip(labels, texts, strict=True))
     fr = frame(width, height - DEFAULT_MARGINS, title, x_label=x_label, y_label=y_label)
-    parts = _open(chart_id, title, desc or empty_text, fr)
-    _axes(parts, fr)
+    parts = open_svg(chart_id, title, desc or empty_text, fr)
+    axes(parts, fr)
     top = max((v for v in values if v > 0), default=0)
     if not labels or top == 0:
-        return _empty(parts, fr, empty_text)
-    slot = _x_labels(parts, labels, fr)
+        return empty(parts, fr, empty_text)
+    slot = x_labels(parts, labels, fr)
     plot_h = fr.base - fr.top - 14
     for i, (label, value, text) in enumerate(zip(labels, values, texts, strict=True)):
         h = max(value, 0) / top * plot_h
         x, y = fr.left + slot * i + slot * 0.15, fr.base - h
         parts.append(
-            f"<g><title>{_t(label)}: {_t(text)}</title>"
+            f"<g><title>{esc(label)}: {esc(text)}</title>"
             f'<rect x="{x:.1f}" y="{y:.1f}" width="{slot * 0.7:.1f}" height="{h:.1f}" fill="{color}"/>'
-            f'<text x="{_inside(x + slot * 0.35, text, width):.1f}" y="{y - 3:.1f}" text-anchor="middle" fill="{INK}">'
-            f"{_t(text)}</text></g>"
+            f'<text x="{inside(x + slot * 0.35, text, width):.1f}" y="{y - 3:.1f}" text-anchor="middle" fill="{INK}">'
+            f"{esc(text)}</text></g>"
         )
     parts.append("</svg>")
-    return _svg(parts)
+    return as_markup(parts)
 
 
 def hbar_chart(
@@ -210,24 +98,24 @@ def hbar_chart(
     value_w = 6 + max((text_width(text) for text in texts), default=0.0)
     fr = frame(width, row_h * max(len(labels), 2), title, x_label=x_label)
     desc = "; ".join(f"{label}: {text}" for label, text in zip(labels, texts, strict=True))
-    parts = _open(chart_id, title, desc or empty_text, fr)
+    parts = open_svg(chart_id, title, desc or empty_text, fr)
     top = max((v for v in values if v > 0), default=0)
     if not labels or top == 0:
-        return _empty(parts, fr, empty_text)
+        return empty(parts, fr, empty_text)
     plot_w = max(width - label_w - value_w - PAD, 0)
     for i, (label, value, text) in enumerate(zip(labels, values, texts, strict=True)):
         y = fr.top + row_h * i
         w = max(value, 0) / top * plot_w
         shown = fit(label, label_w - PAD - 6)
         parts.append(
-            f"<g><title>{_t(label)}: {_t(text)}</title>"
-            f'<text x="{label_w - 6:.1f}" y="{y + 15:.1f}" text-anchor="end" fill="{INK}">{_t(shown)}</text>'
+            f"<g><title>{esc(label)}: {esc(text)}</title>"
+            f'<text x="{label_w - 6:.1f}" y="{y + 15:.1f}" text-anchor="end" fill="{INK}">{esc(shown)}</text>'
             f'<rect x="{label_w:.1f}" y="{y + 4:.1f}" width="{w:.1f}" height="{row_h - 8}" fill="{color}"/>'
-            f'<text x="{label_w + w + 4:.1f}" y="{y + 15:.1f}" fill="{INK}">{_t(text)}</text></g>'
+            f'<text x="{label_w + w + 4:.1f}" y="{y + 15:.1f}" fill="{INK}">{esc(text)}</text></g>'
         )
-    _x_title(parts, fr, label_w + plot_w / 2)
+    x_title(parts, fr, label_w + plot_w / 2)
     parts.append("</svg>")
-    return _svg(parts)
+    return as_markup(parts)
 
 
 def stacked_bar_chart(
@@ -264,17 +152,17 @@ def stacked_bar_chart(
         y_label=y_label,
         legend=[s.name for s in series] if drawn else (),
     )
-    parts = _open(chart_id, title, desc or empty_text, fr)
-    _axes(parts, fr)
+    parts = open_svg(chart_id, title, desc or empty_text, fr)
+    axes(parts, fr)
     if not drawn:
-        return _empty(parts, fr, empty_text)
-    _legend(parts, series, fr)
-    slot = _x_labels(parts, labels, fr)
+        return empty(parts, fr, empty_text)
+    legend(parts, series, fr)
+    slot = x_labels(parts, labels, fr)
     plot_h = fr.base - fr.top - 14
     for i, label in enumerate(labels):
         x, y = fr.left + slot * i + slot * 0.15, fr.base
         tip = ", ".join(f"{s.name} {value_format(s.values[i] or 0)}" for s in series)
-        parts.append(f"<g><title>{_t(label)}: {_t(tip)}</title>")
+        parts.append(f"<g><title>{esc(label)}: {esc(tip)}</title>")
         for j, s in enumerate(series):
             h = max(s.values[i] or 0, 0) / top * plot_h
             if h > 0:
@@ -286,12 +174,12 @@ def stacked_bar_chart(
         if totals[i] > 0:
             total = value_format(totals[i])
             parts.append(
-                f'<text x="{_inside(x + slot * 0.35, total, width, 9):.1f}" y="{y - 3:.1f}" text-anchor="middle" '
-                f'fill="{INK}" font-size="9">{_t(total)}</text>'
+                f'<text x="{inside(x + slot * 0.35, total, width, 9):.1f}" y="{y - 3:.1f}" text-anchor="middle" '
+                f'fill="{INK}" font-size="9">{esc(total)}</text>'
             )
         parts.append("</g>")
     parts.append("</svg>")
-    return _svg(parts)
+    return as_markup(parts)
 
 
 def line_chart(
@@ -328,21 +216,21 @@ def line_chart(
         y_ticks=ticks,
         legend=[s.name for s in series] if drawn else (),
     )
-    parts = _open(chart_id, title, desc or empty_text, fr)
-    _axes(parts, fr)
+    parts = open_svg(chart_id, title, desc or empty_text, fr)
+    axes(parts, fr)
     if not drawn:
-        return _empty(parts, fr, empty_text)
-    _legend(parts, series, fr)
-    slot = _x_labels(parts, labels, fr)
+        return empty(parts, fr, empty_text)
+    legend(parts, series, fr)
+    slot = x_labels(parts, labels, fr)
     base, plot_h = fr.base, fr.base - fr.top - 14
     for frac, tick in zip((0.5, 1.0), ticks, strict=True):
         y = base - frac * plot_h
         parts.append(f'<line x1="{fr.left:.1f}" y1="{y:.1f}" x2="{width - RIGHT}" y2="{y:.1f}" stroke="{GRID}"/>')
-        parts.append(f'<text x="{fr.left - 4:.1f}" y="{y + 4:.1f}" text-anchor="end" fill="{MUTED}">{_t(tick)}</text>')
+        parts.append(f'<text x="{fr.left - 4:.1f}" y="{y + 4:.1f}" text-anchor="end" fill="{MUTED}">{esc(tick)}</text>')
     for j, s in enumerate(series):
         color = s.color or PALETTE[j % len(PALETTE)]
         points: list[list[tuple[float, float]]] = [[]]
-        parts.append(f"<g><title>{_t(s.name)}</title>")
+        parts.append(f"<g><title>{esc(s.name)}</title>")
         for i, value in enumerate(s.values):
             if value is None:
                 points.append([])
@@ -351,13 +239,13 @@ def line_chart(
             y = base - min(max(value, 0), y_max) / y_max * plot_h
             points[-1].append((x, y))
             parts.append(
-                f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{color}"><title>{_t(labels[i])}: '
-                f"{_t(s.name)} {_t(value_format(value))}</title></circle>"
+                f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{color}"><title>{esc(labels[i])}: '
+                f"{esc(s.name)} {esc(value_format(value))}</title></circle>"
             )
             shown = value_format(value)
             parts.append(
-                f'<text x="{_inside(x, shown, width, 9):.1f}" y="{y - 6:.1f}" text-anchor="middle" fill="{color}" '
-                f'font-size="9">{_t(shown)}</text>'
+                f'<text x="{inside(x, shown, width, 9):.1f}" y="{y - 6:.1f}" text-anchor="middle" fill="{color}" '
+                f'font-size="9">{esc(shown)}</text>'
             )
         for run in points:
             if len(run) > 1:
@@ -365,4 +253,4 @@ def line_chart(
                 parts.append(f'<polyline points="{path}" fill="none" stroke="{color}" stroke-width="2"/>')
         parts.append("</g>")
     parts.append("</svg>")
-    return _svg(parts)
+    return as_markup(parts)
