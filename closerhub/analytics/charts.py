@@ -11,93 +11,28 @@ escaped: labels may be user data (an offer's name, a closer's name).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from html import escape
 
-from markupsafe import Markup
-
+from closerhub.analytics.chart_layout import PAD, RIGHT, fit, frame, text_width
+from closerhub.analytics.chart_svg import (
+    GRID,
+    INK,
+    MUTED,
+    PALETTE,
+    Series,
+    as_markup,
+    axes,
+    empty,
+    esc,
+    inside,
+    legend,
+    open_svg,
+    x_labels,
+    x_title,
+)
 from closerhub.core.i18n import N_, _
 
-PALETTE = ("#1f5eff", "#137a4b", "#d08a00", "#b3261e", "#6b4fbb", "#00838f")
-INK, MUTED, GRID = "#14213d", "#5b6475", "#dde2ea"
-LEFT, RIGHT, TOP, BOTTOM = 56, 16, 40, 56  # plot margins: room for the axis labels and the legend
+DEFAULT_MARGINS = 96  # ``height`` minus this is the plot's height; the margins then fit the text around it
 NO_DATA = N_("No data for this period.")  # the default ``empty_text``, translated when a chart is drawn
-
-
-@dataclass(frozen=True)
-class Series:
-    """A named line or stack layer; ``None`` is a gap (no data that week)."""
-
-    name: str
-    values: Sequence[float | None]
-    color: str | None = None
-
-
-def _t(text: object) -> str:
-    return escape(str(text), quote=True)
-
-
-def _svg(parts: list[str]) -> str:
-    # Safe to mark: every piece of text went through _t (escaped); the rest is our own markup.
-    return Markup("".join(parts))  # noqa: S704
-
-
-def _open(chart_id: str, title: str, desc: str, width: int, height: int) -> list[str]:
-    cid = _t(chart_id)
-    return [
-        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" class="chart" id="{cid}" '
-        f'viewBox="0 0 {width} {height}" width="100%" preserveAspectRatio="xMidYMid meet" '
-        f'aria-labelledby="{cid}-title {cid}-desc" font-family="system-ui, sans-serif" font-size="11">',
-        f'<title id="{cid}-title">{_t(title)}</title>',
-        f'<desc id="{cid}-desc">{_t(desc)}</desc>',
-        f'<text x="{LEFT}" y="16" font-size="13" font-weight="600" fill="{INK}">{_t(title)}</text>',
-    ]
-
-
-def _axes(parts: list[str], width: int, height: int, x_label: str, y_label: str) -> None:
-    base = height - BOTTOM
-    parts.append(f'<line x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{base}" stroke="{MUTED}"/>')
-    parts.append(f'<line x1="{LEFT}" y1="{base}" x2="{width - RIGHT}" y2="{base}" stroke="{MUTED}"/>')
-    parts.append(
-        f'<text x="{(LEFT + width - RIGHT) / 2:.1f}" y="{height - 6}" text-anchor="middle" fill="{MUTED}">'
-        f"{_t(x_label)}</text>"
-    )
-    mid = (TOP + base) / 2
-    parts.append(
-        f'<text x="14" y="{mid:.1f}" text-anchor="middle" fill="{MUTED}" transform="rotate(-90 14 {mid:.1f})">'
-        f"{_t(y_label)}</text>"
-    )
-
-
-def _x_labels(parts: list[str], labels: Sequence[str], width: int, height: int) -> float:
-    """Category labels under the axis; returns the slot width. Long runs show every other label."""
-    slot = (width - LEFT - RIGHT) / max(len(labels), 1)
-    step = 1 if len(labels) <= 13 else 2
-    for i, label in enumerate(labels):
-        if i % step == 0 or i == len(labels) - 1:
-            x = LEFT + slot * (i + 0.5)
-            parts.append(
-                f'<text x="{x:.1f}" y="{height - BOTTOM + 14}" text-anchor="middle" fill="{MUTED}">{_t(label)}</text>'
-            )
-    return slot
-
-
-def _empty(parts: list[str], width: int, height: int, message: str) -> str:
-    parts.append(
-        f'<text x="{width / 2:.1f}" y="{height / 2:.1f}" text-anchor="middle" fill="{MUTED}">{_t(message)}</text>'
-    )
-    parts.append("</svg>")
-    return _svg(parts)
-
-
-def _legend(parts: list[str], series: Sequence[Series], width: int) -> None:
-    x = width - RIGHT
-    for i, s in reversed(list(enumerate(series))):
-        color = s.color or PALETTE[i % len(PALETTE)]
-        text_w = 7 * len(s.name) + 18
-        x -= text_w
-        parts.append(f'<rect x="{x:.1f}" y="24" width="10" height="10" fill="{color}"/>')
-        parts.append(f'<text x="{x + 14:.1f}" y="33" fill="{INK}">{_t(s.name)}</text>')
 
 
 def bar_chart(
@@ -118,23 +53,25 @@ def bar_chart(
     empty_text = _(NO_DATA) if empty_text is None else empty_text
     texts = list(value_text) if value_text is not None else [f"{v:g}" for v in values]
     desc = "; ".join(f"{label}: {text}" for label, text in zip(labels, texts, strict=True))
-    parts = _open(chart_id, title, desc or empty_text, width, height)
-    _axes(parts, width, height, x_label, y_label)
+    fr = frame(width, height - DEFAULT_MARGINS, title, x_label=x_label, y_label=y_label)
+    parts = open_svg(chart_id, title, desc or empty_text, fr)
+    axes(parts, fr)
     top = max((v for v in values if v > 0), default=0)
     if not labels or top == 0:
-        return _empty(parts, width, height, empty_text)
-    slot = _x_labels(parts, labels, width, height)
-    plot_h = height - TOP - BOTTOM - 14
+        return empty(parts, fr, empty_text)
+    slot = x_labels(parts, labels, fr)
+    plot_h = fr.base - fr.top - 14
     for i, (label, value, text) in enumerate(zip(labels, values, texts, strict=True)):
         h = max(value, 0) / top * plot_h
-        x, y = LEFT + slot * i + slot * 0.15, height - BOTTOM - h
+        x, y = fr.left + slot * i + slot * 0.15, fr.base - h
         parts.append(
-            f"<g><title>{_t(label)}: {_t(text)}</title>"
+            f"<g><title>{esc(label)}: {esc(text)}</title>"
             f'<rect x="{x:.1f}" y="{y:.1f}" width="{slot * 0.7:.1f}" height="{h:.1f}" fill="{color}"/>'
-            f'<text x="{x + slot * 0.35:.1f}" y="{y - 3:.1f}" text-anchor="middle" fill="{INK}">{_t(text)}</text></g>'
+            f'<text x="{inside(x + slot * 0.35, text, width):.1f}" y="{y - 3:.1f}" text-anchor="middle" fill="{INK}">'
+            f"{esc(text)}</text></g>"
         )
     parts.append("</svg>")
-    return _svg(parts)
+    return as_markup(parts)
 
 
 def hbar_chart(
@@ -149,32 +86,36 @@ def hbar_chart(
     color: str = PALETTE[0],
     width: int = 640,
 ) -> str:
-    """Horizontal bars for categories with long names (lost reasons, techniques), values at the bar's end."""
+    """Horizontal bars for categories with long names (lost reasons, techniques), values at the bar's end.
+
+    The label column is as wide as the longest label, up to 40% of the chart (longer labels are
+    cut with an ellipsis; the bar's tooltip and the description keep them whole).
+    """
     empty_text = _(NO_DATA) if empty_text is None else empty_text
     texts = list(value_text) if value_text is not None else [f"{v:g}" for v in values]
-    row_h, label_w = 24, 170
-    height = TOP + row_h * max(len(labels), 2) + 28
+    row_h = 24
+    label_w = min(PAD + 6 + max((text_width(label) for label in labels), default=0.0), width * 0.4)
+    value_w = 6 + max((text_width(text) for text in texts), default=0.0)
+    fr = frame(width, row_h * max(len(labels), 2), title, x_label=x_label)
     desc = "; ".join(f"{label}: {text}" for label, text in zip(labels, texts, strict=True))
-    parts = _open(chart_id, title, desc or empty_text, width, height)
+    parts = open_svg(chart_id, title, desc or empty_text, fr)
     top = max((v for v in values if v > 0), default=0)
     if not labels or top == 0:
-        return _empty(parts, width, height, empty_text)
-    plot_w = width - label_w - 90
+        return empty(parts, fr, empty_text)
+    plot_w = max(width - label_w - value_w - PAD, 0)
     for i, (label, value, text) in enumerate(zip(labels, values, texts, strict=True)):
-        y = TOP + row_h * i
+        y = fr.top + row_h * i
         w = max(value, 0) / top * plot_w
+        shown = fit(label, label_w - PAD - 6)
         parts.append(
-            f"<g><title>{_t(label)}: {_t(text)}</title>"
-            f'<text x="{label_w - 6}" y="{y + 15}" text-anchor="end" fill="{INK}">{_t(label)}</text>'
-            f'<rect x="{label_w}" y="{y + 4}" width="{w:.1f}" height="{row_h - 8}" fill="{color}"/>'
-            f'<text x="{label_w + w + 4:.1f}" y="{y + 15}" fill="{INK}">{_t(text)}</text></g>'
+            f"<g><title>{esc(label)}: {esc(text)}</title>"
+            f'<text x="{label_w - 6:.1f}" y="{y + 15:.1f}" text-anchor="end" fill="{INK}">{esc(shown)}</text>'
+            f'<rect x="{label_w:.1f}" y="{y + 4:.1f}" width="{w:.1f}" height="{row_h - 8}" fill="{color}"/>'
+            f'<text x="{label_w + w + 4:.1f}" y="{y + 15:.1f}" fill="{INK}">{esc(text)}</text></g>'
         )
-    parts.append(
-        f'<text x="{label_w + plot_w / 2:.1f}" y="{height - 8}" text-anchor="middle" fill="{MUTED}">'
-        f"{_t(x_label)}</text>"
-    )
+    x_title(parts, fr, label_w + plot_w / 2)
     parts.append("</svg>")
-    return _svg(parts)
+    return as_markup(parts)
 
 
 def stacked_bar_chart(
@@ -201,18 +142,27 @@ def stacked_bar_chart(
         f"{label}: " + ", ".join(f"{s.name} {value_format(s.values[i] or 0)}" for s in series)
         for i, label in enumerate(labels)
     )
-    parts = _open(chart_id, title, desc or empty_text, width, height)
-    _axes(parts, width, height, x_label, y_label)
     top = max(totals, default=0)
-    if not labels or top == 0:
-        return _empty(parts, width, height, empty_text)
-    _legend(parts, series, width)
-    slot = _x_labels(parts, labels, width, height)
-    plot_h = height - TOP - BOTTOM - 14
+    drawn = bool(labels) and top > 0
+    fr = frame(
+        width,
+        height - DEFAULT_MARGINS,
+        title,
+        x_label=x_label,
+        y_label=y_label,
+        legend=[s.name for s in series] if drawn else (),
+    )
+    parts = open_svg(chart_id, title, desc or empty_text, fr)
+    axes(parts, fr)
+    if not drawn:
+        return empty(parts, fr, empty_text)
+    legend(parts, series, fr)
+    slot = x_labels(parts, labels, fr)
+    plot_h = fr.base - fr.top - 14
     for i, label in enumerate(labels):
-        x, y = LEFT + slot * i + slot * 0.15, float(height - BOTTOM)
+        x, y = fr.left + slot * i + slot * 0.15, fr.base
         tip = ", ".join(f"{s.name} {value_format(s.values[i] or 0)}" for s in series)
-        parts.append(f"<g><title>{_t(label)}: {_t(tip)}</title>")
+        parts.append(f"<g><title>{esc(label)}: {esc(tip)}</title>")
         for j, s in enumerate(series):
             h = max(s.values[i] or 0, 0) / top * plot_h
             if h > 0:
@@ -222,13 +172,14 @@ def stacked_bar_chart(
                     f'<rect x="{x:.1f}" y="{y:.1f}" width="{slot * 0.7:.1f}" height="{h:.1f}" fill="{color}"/>'
                 )
         if totals[i] > 0:
+            total = value_format(totals[i])
             parts.append(
-                f'<text x="{x + slot * 0.35:.1f}" y="{y - 3:.1f}" text-anchor="middle" fill="{INK}" font-size="9">'
-                f"{_t(value_format(totals[i]))}</text>"
+                f'<text x="{inside(x + slot * 0.35, total, width, 9):.1f}" y="{y - 3:.1f}" text-anchor="middle" '
+                f'fill="{INK}" font-size="9">{esc(total)}</text>'
             )
         parts.append("</g>")
     parts.append("</svg>")
-    return _svg(parts)
+    return as_markup(parts)
 
 
 def line_chart(
@@ -254,38 +205,47 @@ def line_chart(
         )
         for s in series
     )
-    parts = _open(chart_id, title, desc or empty_text, width, height)
-    _axes(parts, width, height, x_label, y_label)
-    if not labels or all(v is None for s in series for v in s.values):
-        return _empty(parts, width, height, empty_text)
-    _legend(parts, series, width)
-    slot = _x_labels(parts, labels, width, height)
-    base, plot_h = height - BOTTOM, height - TOP - BOTTOM - 14
-    for frac in (0.5, 1.0):
+    drawn = bool(labels) and not all(v is None for s in series for v in s.values)
+    ticks = [value_format(frac * y_max) for frac in (0.5, 1.0)]
+    fr = frame(
+        width,
+        height - DEFAULT_MARGINS,
+        title,
+        x_label=x_label,
+        y_label=y_label,
+        y_ticks=ticks,
+        legend=[s.name for s in series] if drawn else (),
+    )
+    parts = open_svg(chart_id, title, desc or empty_text, fr)
+    axes(parts, fr)
+    if not drawn:
+        return empty(parts, fr, empty_text)
+    legend(parts, series, fr)
+    slot = x_labels(parts, labels, fr)
+    base, plot_h = fr.base, fr.base - fr.top - 14
+    for frac, tick in zip((0.5, 1.0), ticks, strict=True):
         y = base - frac * plot_h
-        parts.append(f'<line x1="{LEFT}" y1="{y:.1f}" x2="{width - RIGHT}" y2="{y:.1f}" stroke="{GRID}"/>')
-        parts.append(
-            f'<text x="{LEFT - 4}" y="{y + 4:.1f}" text-anchor="end" fill="{MUTED}">'
-            f"{_t(value_format(frac * y_max))}</text>"
-        )
+        parts.append(f'<line x1="{fr.left:.1f}" y1="{y:.1f}" x2="{width - RIGHT}" y2="{y:.1f}" stroke="{GRID}"/>')
+        parts.append(f'<text x="{fr.left - 4:.1f}" y="{y + 4:.1f}" text-anchor="end" fill="{MUTED}">{esc(tick)}</text>')
     for j, s in enumerate(series):
         color = s.color or PALETTE[j % len(PALETTE)]
         points: list[list[tuple[float, float]]] = [[]]
-        parts.append(f"<g><title>{_t(s.name)}</title>")
+        parts.append(f"<g><title>{esc(s.name)}</title>")
         for i, value in enumerate(s.values):
             if value is None:
                 points.append([])
                 continue
-            x = LEFT + slot * (i + 0.5)
+            x = fr.left + slot * (i + 0.5)
             y = base - min(max(value, 0), y_max) / y_max * plot_h
             points[-1].append((x, y))
             parts.append(
-                f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{color}"><title>{_t(labels[i])}: '
-                f"{_t(s.name)} {_t(value_format(value))}</title></circle>"
+                f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{color}"><title>{esc(labels[i])}: '
+                f"{esc(s.name)} {esc(value_format(value))}</title></circle>"
             )
+            shown = value_format(value)
             parts.append(
-                f'<text x="{x:.1f}" y="{y - 6:.1f}" text-anchor="middle" fill="{color}" font-size="9">'
-                f"{_t(value_format(value))}</text>"
+                f'<text x="{inside(x, shown, width, 9):.1f}" y="{y - 6:.1f}" text-anchor="middle" fill="{color}" '
+                f'font-size="9">{esc(shown)}</text>'
             )
         for run in points:
             if len(run) > 1:
@@ -293,4 +253,4 @@ def line_chart(
                 parts.append(f'<polyline points="{path}" fill="none" stroke="{color}" stroke-width="2"/>')
         parts.append("</g>")
     parts.append("</svg>")
-    return _svg(parts)
+    return as_markup(parts)

@@ -89,11 +89,35 @@ def _alternatives(starts: list[datetime], zone: str, other_zone: str) -> list[An
     return group_by_local_date(((s, None) for s in starts), zone, other_zone=other_zone)
 
 
+PICK_LIMIT = 200  # leads offered in the first step's list, newest first; the leads page searches the rest
+
+
+def _pick_lead() -> tuple[str, int]:
+    """The first step when no lead is given: choose one of the business's leads (and an offer), or add one."""
+    given = "lead_id" in request.args
+    errors: dict[str, str] = {}
+    if given:
+        errors["lead_id"] = _("Choose a lead.")
+    return render_template(
+        "appointments/pick_lead.html",
+        leads=list(db.session.scalars(leads.leads_query(_me()).limit(PICK_LIMIT))),
+        offers=offers_service.list_offers(db.session, _me(), active_only=True),
+        errors=errors,
+    ), (422 if errors else 200)
+
+
 @bp.route("/appointments/new", methods=["GET", "POST"])
 @business_required
 def new() -> Response | tuple[str, int]:
-    """Book a call for a lead: choose the offer, a closer engaged on it (or automatic routing), a slot, a channel."""
+    """Book a call for a lead: choose the offer, a closer engaged on it (or automatic routing), a slot, a channel.
+
+    Without ``?lead_id=`` the page asks for the lead (and offer) first.
+    """
     user = _me()
+    if parse_id(request.args.get("lead_id")) is None:
+        if request.method == "POST":
+            abort(400)  # the booking form always carries its lead; a bare POST is malformed
+        return _pick_lead()
     lead = _lead_or_404(request.args.get("lead_id"))
     now = clock.utcnow()
     zone = user.timezone

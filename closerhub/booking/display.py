@@ -186,8 +186,17 @@ def booking_week(requested: date | None, today: date, last_bookable: date) -> We
     return Week(first, last, prev, nxt if nxt <= last_bookable else None)
 
 
-def calendar_week(requested: date | None, today: date) -> Week:
-    """The Monday-to-Sunday week holding ``requested`` (default today); the pager goes anywhere."""
-    first = (requested or today) - timedelta(days=(requested or today).weekday())
+def calendar_week(requested: date | None, today: date, first_weekday: int = 0) -> Week:
+    """The week starting on ``first_weekday`` (0 = Monday) that holds ``requested``; the pager goes anywhere.
+
+    Without ``requested`` it is the week holding today, except on the week's last day (Sunday
+    where weeks start on Monday): then it is the coming week, because that evening a closer
+    plans the week ahead; the ending week is one "Previous week" away.
+    """
+    anchor = requested
+    if anchor is None:
+        last_day = (today.weekday() - first_weekday) % WEEK_DAYS == WEEK_DAYS - 1
+        anchor = today + timedelta(days=1) if last_day else today
+    first = anchor - timedelta(days=(anchor.weekday() - first_weekday) % WEEK_DAYS)
     last = first + timedelta(days=WEEK_DAYS - 1)
     return Week(first, last, first - timedelta(days=WEEK_DAYS), last + timedelta(days=1))

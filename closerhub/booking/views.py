@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from babel import Locale
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -36,6 +37,7 @@ from closerhub.businesses.forms import ActionForm
 from closerhub.core.errors import NotFound
 from closerhub.core.tz import day_bounds_utc, to_local
 from closerhub.extensions import db
+from closerhub.i18n import current_locale
 from closerhub.outcomes import reviews
 from closerhub.outcomes.forms import DisputeForm, ReviewForm
 from closerhub.outcomes.models import OutcomeResult, OutcomeStatus
@@ -188,6 +190,8 @@ def _render_show(appointment: Appointment, status: int = 200, **forms: FlaskForm
     forms.setdefault("reschedule_form", TeamRescheduleForm(formdata=None))
     forms.setdefault("cancel_form", TeamCancelForm(formdata=None))
     handback_form = forms.pop("handback_form", None) or HandBackForm(formdata=None)
+    # A refused dispute or review comes back here with its errors beside its field.
+    outcome_forms = {name: forms.pop(name) for name in ("dispute_form", "review_form") if name in forms}
     context = change_page_context(
         appointment,
         zone=zone,
@@ -211,9 +215,14 @@ def _render_show(appointment: Appointment, status: int = 200, **forms: FlaskForm
         is_closer=user.id == appointment.closer_id,
         handback_form=handback_form if user.id == appointment.closer_id else None,
         follow_ups=follow_ups,
-        **outcome_context(appointment, user, now),
+        **(outcome_context(appointment, user, now) | outcome_forms),
         **context,
     ), status
+
+
+def render_call_page(appointment_id: int, status: int, **forms: FlaskForm) -> tuple[str, int]:
+    """The call's page again with ``forms`` (as posted, errors attached): used by the outcome actions."""
+    return _render_show(_find(appointment_id), status, **forms)
 
 
 @bp.get("/appointments/<int:appointment_id>")
@@ -276,7 +285,8 @@ def cancel(appointment_id: int) -> Response | tuple[str, int]:
 @bp.get("/schedule")
 @closer_required
 def schedule() -> tuple[str, int]:
-    """The closer's week (Monday to Sunday, in their zone), each call with the prospect's local time beside it."""
+    """The closer's week (from the locale's first week day, in their zone), each call with the prospect's
+    local time beside it; on the week's last day the default is the coming week (see ``calendar_week``)."""
     user = _me()
     zone = user.timezone
     now = clock.utcnow()
@@ -287,7 +297,8 @@ def schedule() -> tuple[str, int]:
         if raw and not requested
         else None
     )
-    week = calendar_week(requested, to_local(now, zone).date())
+    today = to_local(now, zone).date()
+    week = calendar_week(requested, today, Locale.parse(current_locale()).first_week_day)
     start, end = day_bounds_utc(week.first, zone)[0], day_bounds_utc(week.last, zone)[1]
     stmt = service.list_appointments(db.session, user, start=start, end=end)
     days: dict[Any, list[dict[str, Any]]] = {week.first + timedelta(days=i): [] for i in range(7)}
@@ -303,6 +314,7 @@ def schedule() -> tuple[str, int]:
         zone=zone,
         error=error,
         now=now,
+        coming_week=requested is None and week.first > today,
     ), 200
 
 

@@ -1,7 +1,8 @@
 """Engagement pages: propose to a closer, the list for either side, the detail page with its actions.
 
 ``GET/POST /engagements/new?closer_id=<id>`` is the stable link closer profiles and
-search results use ("Propose an engagement").
+search results use ("Propose an engagement"); without ``closer_id`` the page asks for the
+closer first (the ones the business already proposed to, or the search).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from closerhub.closers import service as closer_service
 from closerhub.closers.models import RATE_MIN_BPS, CloserProfile
 from closerhub.core.errors import DomainError, ValidationError
 from closerhub.db import get_by_id
-from closerhub.engagements import service
+from closerhub.engagements import queries, service
 from closerhub.engagements.forms import DeclineForm, EndForm, ProposeForm, RateForm, bps_to_percent, percent_to_bps
 from closerhub.engagements.models import OPEN_STATUSES, Engagement, EngagementStatus
 from closerhub.extensions import db
@@ -77,11 +78,26 @@ def _closer_or_404(closer_id: int | None) -> tuple[User, int]:
     return user, minimum if minimum is not None else RATE_MIN_BPS
 
 
+def _pick_closer(raw: str) -> tuple[str, int]:
+    """The first step when no closer is given: choose one already worked with, or search."""
+    error = _("Choose a closer.") if raw.strip() or "closer_id" in request.args else None
+    return render_template(
+        "engagements/pick_closer.html",
+        closers=queries.closers_worked_with(db.session, _me()),
+        error=error,
+    ), (422 if error else 200)
+
+
 @bp.route("/new", methods=["GET", "POST"])
 @business_required
 def new() -> Response | tuple[str, int]:
     """Propose an engagement to the closer ``?closer_id=``: pick an offer and a commission."""
-    closer, min_rate = _closer_or_404(request.args.get("closer_id", type=int))
+    raw_closer = request.args.get("closer_id", "")
+    if not raw_closer.strip().isdigit():
+        if request.method == "POST":
+            abort(400)  # the proposal form always carries its closer; a bare POST is malformed
+        return _pick_closer(raw_closer)
+    closer, min_rate = _closer_or_404(int(raw_closer))
     active_offers = offers_service.list_offers(db.session, _me(), active_only=True)
     form = ProposeForm()
     form.offer_id.choices = [(o.id, o.name) for o in active_offers]

@@ -106,7 +106,13 @@ class ResolveForm(FlaskForm):
 
 
 class ReviewForm(FlaskForm):
-    rating = IntegerField(_l("Rating (1–5)"), validators=[DataRequired(), NumberRange(min=1, max=5)])
+    rating = IntegerField(
+        _l("Rating (1–5)"),
+        validators=[
+            DataRequired(_l("Give a rating from 1 to 5.")),
+            NumberRange(min=1, max=5, message=_l("Give a rating from 1 to 5.")),
+        ],
+    )
     comment = TextAreaField(_l("Comment"), validators=[Length(max=2000)])
 
 

@@ -10,11 +10,14 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from closerhub import clock
 from closerhub.accounts.models import User
 from closerhub.accounts.permissions import admin_required, business_required, closer_required
+from closerhub.booking.views import render_call_page
 from closerhub.businesses.forms import ActionForm
 from closerhub.core.errors import DomainError, ValidationError
 from closerhub.core.money import Money, parse_money
@@ -90,7 +93,13 @@ def record(appointment_id: int) -> Response | tuple[str, int]:
     if request.method == "GET" and outcome is None:
         form.currency.data = offer_currency
     status = 200
-    if request.method == "POST":
+    # Before the call starts the page says when the form opens instead of offering it; a direct
+    # POST gets the service's own refusal (409) and the same page.
+    not_open = outcome is None and clock.utcnow() < appointment.starts_at
+    if request.method == "POST" and not_open:
+        flash(_("The call has not started yet: record its outcome once it has."), "error")
+        status = 409
+    elif request.method == "POST":
         if not form.validate_on_submit():
             flash(_("Please correct the highlighted fields."), "error")
             status = 422
@@ -133,6 +142,7 @@ def record(appointment_id: int) -> Response | tuple[str, int]:
         appointment=appointment,
         outcome=outcome,
         offer_currency=offer_currency,
+        not_open=not_open,
     ), status
 
 
@@ -153,7 +163,25 @@ def _business_outcomes(statuses: tuple[OutcomeStatus, ...] | None = None) -> lis
     return list(db.session.scalars(stmt.order_by(Outcome.recorded_at.desc(), Outcome.id.desc()).limit(LIST_LIMIT)))
 
 
-def _render_pending(status: int = 200, forms: dict[int, DisputeForm] | None = None) -> tuple[str, int]:
+def _refused(outcome_id: int, status: int, form_name: str, form: FlaskForm) -> tuple[str, int]:
+    """The page the form was posted from again, the form with its errors beside its fields.
+
+    From the call's page (``back=appointment``) that is the call's page; else the outcomes list.
+    """
+    if request.form.get("back") == "appointment":
+        outcome = db.session.get(Outcome, outcome_id)
+        if outcome is not None:
+            return render_call_page(outcome.appointment_id, status, **{form_name: form})
+    if form_name == "review_form":
+        return _render_pending(status, reviews_posted={outcome_id: form})  # type: ignore[dict-item]
+    return _render_pending(status, {outcome_id: form})  # type: ignore[dict-item]
+
+
+def _render_pending(
+    status: int = 200,
+    forms: dict[int, DisputeForm] | None = None,
+    reviews_posted: dict[int, ReviewForm] | None = None,
+) -> tuple[str, int]:
     waiting = _business_outcomes((OutcomeStatus.RECORDED,))
     others = [o for o in _business_outcomes() if o.status != OutcomeStatus.RECORDED]
     reviewed = {o.id: reviews.review_of(db.session, o) for o in others}
@@ -166,6 +194,7 @@ def _render_pending(status: int = 200, forms: dict[int, DisputeForm] | None = No
         dispute_forms=forms or {},
         blank_dispute=DisputeForm(formdata=None),
         review_form=ReviewForm(formdata=None),
+        review_forms=reviews_posted or {},
     ), status
 
 
@@ -201,14 +230,14 @@ def dispute(outcome_id: int) -> Response | tuple[str, int]:
         if getattr(form, "csrf_token", None) is not None and form.csrf_token.errors:
             abort(400)
         flash(_("Please correct the highlighted fields."), "error")
-        return _render_pending(422, {outcome_id: form})
+        return _refused(outcome_id, 422, "dispute_form", form)
     try:
         outcome = service.dispute(db.session, _me(), outcome_id, form.reason.data)
     except DomainError as exc:
         db.session.rollback()
         _abort_hidden(exc)
         show_errors(form, exc)
-        return _render_pending(exc.status, {outcome_id: form})
+        return _refused(outcome_id, exc.status, "dispute_form", form)
     flash(_("Outcome disputed; an admin will decide and everyone will be told."), "success")
     return _back(outcome.appointment_id)
 
@@ -218,15 +247,17 @@ def dispute(outcome_id: int) -> Response | tuple[str, int]:
 def review(outcome_id: int) -> Response | tuple[str, int]:
     form = ReviewForm()
     if not form.validate_on_submit():
-        flash(_("Give a rating from 1 to 5."), "error")
-        return _render_pending(422)
+        if getattr(form, "csrf_token", None) is not None and form.csrf_token.errors:
+            abort(400)
+        flash(_("Please correct the highlighted fields."), "error")
+        return _refused(outcome_id, 422, "review_form", form)
     try:
         added = reviews.add_review(db.session, _me(), outcome_id, form.rating.data, form.comment.data)
     except DomainError as exc:
         db.session.rollback()
         _abort_hidden(exc)
-        flash(exc.message, "error")
-        return _render_pending(exc.status)
+        show_errors(form, exc)
+        return _refused(outcome_id, exc.status, "review_form", form)
     flash(_("Thank you: your review is saved."), "success")
     return _back(added.appointment_id)
 

@@ -508,7 +508,7 @@ def test_booking_for_a_lead_refuses_unknown_offers_and_other_businesses_leads(
     rival = make_user("business", business_name="Rival Inc")
     rival_lead = leads.create_lead(db.session, rival, lead_data())
     assert business_client.get(f"/appointments/new?lead_id={rival_lead.id}").status_code == 404
-    assert business_client.get("/appointments/new?lead_id=abc").status_code == 404
+    assert business_client.get("/appointments/new?lead_id=abc").status_code == 422  # asks for a lead again
     own = leads.create_lead(db.session, setting["owner"], lead_data(email="own@example.com"))
     body = text(business_client.get(f"/appointments/new?lead_id={own.id}&offer_id=424242"))
     assert "Choose one of your active offers." in body

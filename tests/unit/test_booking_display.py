@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 import pytest
 from flask import Flask
 
-from closerhub.booking.display import DAYTIME_HOURS, daytime_only, group_by_local_date, is_night
+from closerhub.booking.display import DAYTIME_HOURS, calendar_week, daytime_only, group_by_local_date, is_night
 
 
 @pytest.mark.parametrize(
@@ -46,3 +46,13 @@ def test_daytime_only_drops_night_slots_and_emptied_days_and_counts_them(app: Fl
         (date(2026, 6, 2), ["07:00"]),
         (date(2026, 6, 3), ["21:30"]),
     ]
+
+
+def test_the_calendar_week_rolls_to_the_coming_week_only_on_its_last_day() -> None:
+    sunday, saturday = date(2026, 12, 6), date(2026, 12, 5)
+    assert calendar_week(None, sunday).first == date(2026, 12, 7)  # Monday-start: Sunday shows the coming week
+    assert calendar_week(None, saturday).first == date(2026, 11, 30)
+    assert calendar_week(date(2026, 12, 6), sunday).first == date(2026, 11, 30)  # asked for: as asked
+    # Where weeks start on Sunday (en_US), Sunday opens its own week and Saturday shows the coming one.
+    assert calendar_week(None, sunday, first_weekday=6).first == sunday
+    assert calendar_week(None, saturday, first_weekday=6).first == sunday
