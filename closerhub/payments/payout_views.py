@@ -127,7 +127,10 @@ def _run_or_404(run_id: int):  # type: ignore[no-untyped-def]
 def show_run(run_id: int) -> str:
     """One run: every payout with its closer, amount and status."""
     run = _run_or_404(run_id)
-    blocked, masked, markable, waiting = [], {}, [], []  # type: ignore[var-annotated]
+    blocked: list[tuple[Payout, str]] = []
+    masked: dict[int, dict[str, object]] = {}
+    markable: list[Payout] = []
+    waiting: list[tuple[User, ledger.Balance]] = []
     if run.mode is RunMode.MANUAL:
         # run.payouts first: the bank lines' eager load of the closers then lands on these rows (no query per row).
         ids = sorted({p.closer_id for p in run.payouts})
