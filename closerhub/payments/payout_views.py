@@ -89,8 +89,15 @@ def run() -> Response | tuple[str, int]:
             db.session.rollback()
             flash(exc.message, "error")
             return redirect(url_for("admin_payouts.index"))
-        flash(
-            _(
+        if report.mode is RunMode.MANUAL:
+            done = _(
+                "Payout run #%(id)s done: %(manual)s to pay by hand, %(skipped)s skipped (waiting for payout details).",
+                id=report.run_id,
+                manual=report.manual,
+                skipped=report.skipped,
+            )
+        else:
+            done = _(
                 "Payout run #%(id)s done: %(paid)s paid, %(manual)s to pay by hand, %(failed)s failed, "
                 "%(skipped)s skipped (payout account not ready).",
                 id=report.run_id,
@@ -98,9 +105,8 @@ def run() -> Response | tuple[str, int]:
                 manual=report.manual,
                 failed=report.failed,
                 skipped=report.skipped,
-            ),
-            "success",
-        )
+            )
+        flash(done, "success")
         return redirect(url_for("admin_payouts.show_run", run_id=report.run_id))
     status = 200
     if form.is_submitted():  # a POST without a valid CSRF token: nothing ran

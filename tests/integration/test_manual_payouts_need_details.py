@@ -22,7 +22,7 @@ from closerhub.audit.models import AuditEntry
 from closerhub.clock import frozen_at
 from closerhub.extensions import db
 from closerhub.payments import payout_details
-from closerhub.payments.models_payouts import NoticeKind, PayoutNotice, PayoutStatus, RunMode
+from closerhub.payments.models_payouts import NoticeKind, PayoutNotice, PayoutRun, PayoutStatus, RunMode
 from closerhub.payments.payouts import run_payouts
 from tests.conftest import _logged_in
 from tests.integration.payouts_support import (
@@ -49,12 +49,14 @@ def test_a_manual_run_reserves_nothing_for_a_closer_without_details_and_their_ba
     give_available(paid, 5000)
     give_available(waiting, 7300)
 
-    report = run_payouts(db.session, RUN_AT, triggered_by="cli")
+    with frozen_at(RUN_AT):
+        page = admin_client.post("/admin/payouts/run", follow_redirects=True).get_data(as_text=True)
 
-    assert (report.mode, report.manual, report.skipped) == (RunMode.MANUAL, 1, 1)
+    assert "1 to pay by hand, 1 skipped (waiting for payout details)" in page
+    [run] = db.session.scalars(select(PayoutRun)).all()
+    assert run.mode is RunMode.MANUAL
     assert [p.closer_id for p in payouts()] == [paid.id]
     assert balance(waiting) == (0, 7300, 0)  # nothing moved to paid: still available
-    page = admin_client.get(f"/admin/payouts/runs/{report.run_id}").get_data(as_text=True)
     listed = page.split('data-testid="waiting-for-details"', 1)[1].split("</ul>", 1)[0]
     assert f'data-testid="waiting-{waiting.id}-EUR"' in listed and "Walt Waiting" in listed
     assert "73.00" in listed and "waiting for payout details" in listed
