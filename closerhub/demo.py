@@ -57,6 +57,7 @@ from closerhub.demo_data import (
     ENGAGEMENTS,
     LEADS,
     OFFERS,
+    PAYOUT_DETAILS,
     QUESTION_ANSWERS,
     Call,
     DemoUser,
@@ -67,7 +68,7 @@ from closerhub.outcomes import reviews
 from closerhub.outcomes import service as outcomes
 from closerhub.outcomes.models import Outcome, Review
 from closerhub.outcomes.settings import setting
-from closerhub.payments import charges, ledger
+from closerhub.payments import charges, ledger, payout_details
 from closerhub.payments.models import LedgerEntry
 from closerhub.payments.models_charges import Charge, ChargeStatus
 from closerhub.vetting.models import CHECKLIST
@@ -191,6 +192,11 @@ def _closer_setup(
                 notes="Demo account: intro call held, languages checked.",
                 checklist={item: True for item in CHECKLIST},
             )
+        report.changed = True
+    details = PAYOUT_DETAILS.get(demo.email)
+    if details is not None and payout_details.details_of(session, closer.id) is None:
+        # Sealed with this instance's ENCRYPTION_KEYS, as the closer's form would: a manual run can pay them.
+        payout_details.save(session, closer, details, at + timedelta(hours=4))
         report.changed = True
 
 

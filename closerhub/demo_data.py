@@ -837,3 +837,31 @@ QUESTION_ANSWERS: dict[str, str] = {
     "How large is your company?": "About 900 employees.",
     "Who else joins the decision?": "Our CIO and the head of data.",
 }
+
+# Manual-mode payout details of the closers who earn commissions (a manual run pays only closers
+# with usable details); the closer in review has none yet. Valid by the same checks as the form.
+PAYOUT_DETAILS: dict[str, dict[str, str]] = {
+    "claire@closers.demo": {"scheme": "iban", "holder": "Claire Martin", "iban": "FR1420041010050500013M02606"},
+    "diego@closers.demo": {
+        "scheme": "other",
+        "holder": "Diego Alvarez",
+        "bank_name": "Banco do Brasil",
+        "account_number": "123456789",
+        "bic": "BRASBRRJ",
+        "country": "BR",
+    },
+    "priya@closers.demo": {
+        "scheme": "other",
+        "holder": "Priya Sharma",
+        "bank_name": "State Bank of India",
+        "account_number": "30012345678",
+        "bic": "SBININBB",
+        "country": "IN",
+    },
+    "jake@closers.demo": {
+        "scheme": "us",
+        "holder": "Jake Thompson",
+        "routing_number": "021000021",
+        "account_number": "987654321",
+    },
+}

@@ -12,7 +12,9 @@ from closerhub.accounts.models import User
 from closerhub.audit.service import record
 from closerhub.core.errors import Conflict, NotFound, PermissionDenied
 from closerhub.core.i18n import _
+from closerhub.payments import ledger
 from closerhub.payments.models_payouts import IN_FLIGHT, Payout, PayoutNotice, PayoutRun, PayoutStatus
+from closerhub.payments.payout_details import usable_closer_ids
 
 
 def payouts_query(viewer: User, *, closer_id: int | None = None, status: str | None = None) -> Select[tuple[Payout]]:
@@ -80,20 +82,46 @@ def bank_failures(session: Session, closer_id: int | None = None, limit: int = 5
     return list(session.scalars(stmt.order_by(PayoutNotice.id.desc()).limit(limit)))
 
 
-def mark_batch_paid(session: Session, actor: User, run_id: object, now: datetime) -> int:
-    """An admin paid the run's manual batch by bank: every ``manual_pending`` payout becomes ``manual_paid``.
+def waiting_for_details(session: Session, minimum: int) -> list[tuple[User, ledger.Balance]]:
+    """Closers a manual run skips: an available balance at the minimum but no usable payout details.
 
-    Audited; commits once; returns how many payouts changed. Conflict when nothing is left to mark.
+    Three queries whatever their number (balances, details, users).
+    """
+    due = [b for b in ledger.balances(session) if b.available >= minimum]
+    usable = usable_closer_ids(session, sorted({b.closer_id for b in due}))
+    waiting = [b for b in due if b.closer_id not in usable]
+    if not waiting:
+        return []
+    users = {u.id: u for u in session.scalars(select(User).where(User.id.in_({b.closer_id for b in waiting})))}
+    return [(users[b.closer_id], b) for b in waiting if b.closer_id in users]
+
+
+def markable(session: Session, run: PayoutRun) -> list[Payout]:
+    """The run's ``manual_pending`` payouts the bank files pay: their closer has usable payout details.
+
+    A payout whose details became unusable after the run (removed key) is blocked in the files,
+    so it cannot be marked paid until they are usable again.
+    """
+    pending = [p for p in run.payouts if p.status is PayoutStatus.MANUAL_PENDING]
+    usable = usable_closer_ids(session, sorted({p.closer_id for p in pending}))
+    return [p for p in pending if p.closer_id in usable]
+
+
+def mark_batch_paid(session: Session, actor: User, run_id: object, now: datetime) -> int:
+    """An admin paid the run's manual batch by bank: its ``manual_pending`` payouts in the files become ``manual_paid``.
+
+    Only payouts that were in the bank files (``markable``) change. Audited; commits once;
+    returns how many payouts changed. Conflict when nothing is left to mark.
     """
     if not actor.is_admin:
         raise PermissionDenied(_("Only admins mark payout batches paid."))
     run = get_run(session, run_id)
-    pending = [p for p in run.payouts if p.status is PayoutStatus.MANUAL_PENDING]
+    pending = markable(session, run)
     if not pending:
         raise Conflict(_("This batch has nothing left to mark paid."))
     changed = session.execute(
         update(Payout)
-        .where(Payout.run_id == run.id, Payout.status == PayoutStatus.MANUAL_PENDING)
+        .where(Payout.id.in_([p.id for p in pending]), Payout.status == PayoutStatus.MANUAL_PENDING)
         .values(status=PayoutStatus.MANUAL_PAID, paid_at=now)
         .execution_options(synchronize_session=False)
     ).rowcount  # type: ignore[attr-defined]

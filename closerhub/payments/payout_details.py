@@ -169,6 +169,21 @@ def details_by_closer(session: Session, closer_ids: list[int]) -> dict[int, Payo
     return {row.closer_id: row for row in rows}
 
 
+def usable_closer_ids(session: Session, closer_ids: list[int]) -> set[int]:
+    """Which of these closers have payout details a bank file can use (present and unsealable), in one query.
+
+    The rule of manual payouts: a run reserves money only for them, and only their payouts can be marked paid.
+    """
+    usable = set()
+    for closer_id, row in details_by_closer(session, closer_ids).items():
+        try:
+            clear(row)
+        except SecretUnreadable:  # sealed with a key that is no longer configured
+            continue
+        usable.add(closer_id)
+    return usable
+
+
 def clear(row: PayoutDetails) -> dict[str, str]:
     """The clear details (bank files only: never shown on a page, never logged)."""
     return dict(json.loads(unseal(row.sealed)))

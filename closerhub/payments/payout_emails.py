@@ -30,12 +30,13 @@ def _admins(session: Session) -> list[User]:
     )
 
 
-def tell_cannot_receive(session: Session, closer: User) -> None:
-    """The closer has money waiting but no payout account able to receive it (told once)."""
+def tell_cannot_receive(session: Session, closer: User, *, manual: bool = False) -> None:
+    """The closer has money waiting but no payout account (Stripe) or usable payout details (manual) (told once)."""
     _send(
         session,
         closer,
         "payout_cannot_receive",
+        manual=manual,
         setup_url=public_url("payouts_setup.show"),
         earnings_url=public_url("outcomes.earnings"),
     )

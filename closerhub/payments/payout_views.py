@@ -22,7 +22,7 @@ from closerhub.core.errors import DomainError, NotFound
 from closerhub.extensions import db
 from closerhub.payments import bank_files, ledger, payout_batches, payout_details
 from closerhub.payments.gateway import stripe_mode
-from closerhub.payments.models_payouts import Payout, PayoutStatus, RunMode
+from closerhub.payments.models_payouts import NoticeKind, Payout, PayoutNotice, PayoutStatus, RunMode
 from closerhub.payments.payouts import payout_minimum, run_payouts
 
 bp = Blueprint("admin_payouts", __name__, url_prefix="/admin/payouts")
@@ -32,12 +32,26 @@ CLOSER_PAYOUTS_SHOWN = 20
 
 @bp.app_template_global("closer_payouts")
 def closer_payouts(closer_id: int) -> dict[str, object]:
-    """The closer's latest payouts and bank payout failures, for the earnings page."""
+    """The closer's latest payouts and bank payout failures, for the earnings page.
+
+    ``waiting_for_details``: manual mode, a run skipped the closer (its ``cannot_receive``
+    notice, cleared once paid) and they still have no usable payout details.
+    """
     stmt = select(Payout).where(Payout.closer_id == closer_id).order_by(Payout.id.desc()).limit(CLOSER_PAYOUTS_SHOWN)
+    manual_mode = not stripe_mode()
+    waiting = False
+    if manual_mode:
+        skipped = db.session.scalar(
+            select(PayoutNotice.id).where(
+                PayoutNotice.closer_id == closer_id, PayoutNotice.kind == NoticeKind.CANNOT_RECEIVE
+            )
+        )
+        waiting = skipped is not None and not payout_details.usable_closer_ids(db.session, [closer_id])
     return {
         "payouts": list(db.session.scalars(stmt)),
         "bank_failures": payout_batches.bank_failures(db.session, closer_id, limit=5),
-        "manual_mode": not stripe_mode(),
+        "manual_mode": manual_mode,
+        "waiting_for_details": waiting,
     }
 
 
@@ -75,8 +89,15 @@ def run() -> Response | tuple[str, int]:
             db.session.rollback()
             flash(exc.message, "error")
             return redirect(url_for("admin_payouts.index"))
-        flash(
-            _(
+        if report.mode is RunMode.MANUAL:
+            done = _(
+                "Payout run #%(id)s done: %(manual)s to pay by hand, %(skipped)s skipped (waiting for payout details).",
+                id=report.run_id,
+                manual=report.manual,
+                skipped=report.skipped,
+            )
+        else:
+            done = _(
                 "Payout run #%(id)s done: %(paid)s paid, %(manual)s to pay by hand, %(failed)s failed, "
                 "%(skipped)s skipped (payout account not ready).",
                 id=report.run_id,
@@ -84,9 +105,8 @@ def run() -> Response | tuple[str, int]:
                 manual=report.manual,
                 failed=report.failed,
                 skipped=report.skipped,
-            ),
-            "success",
-        )
+            )
+        flash(done, "success")
         return redirect(url_for("admin_payouts.show_run", run_id=report.run_id))
     status = 200
     if form.is_submitted():  # a POST without a valid CSRF token: nothing ran
@@ -113,14 +133,25 @@ def _run_or_404(run_id: int):  # type: ignore[no-untyped-def]
 def show_run(run_id: int) -> str:
     """One run: every payout with its closer, amount and status."""
     run = _run_or_404(run_id)
-    manual_pending = [p for p in run.payouts if p.status is PayoutStatus.MANUAL_PENDING]
-    blocked, masked = [], {}
+    blocked: list[tuple[Payout, str]] = []
+    masked: dict[int, dict[str, object]] = {}
+    markable: list[Payout] = []
+    waiting: list[tuple[User, ledger.Balance]] = []
     if run.mode is RunMode.MANUAL:
-        blocked = bank_files.blocked_summary(db.session, run)
+        # run.payouts first: the bank lines' eager load of the closers then lands on these rows (no query per row).
         ids = sorted({p.closer_id for p in run.payouts})
+        blocked = bank_files.blocked_summary(db.session, run)
         masked = {cid: row.display for cid, row in payout_details.details_by_closer(db.session, ids).items()}
+        markable = payout_batches.markable(db.session, run)
+        # Skipped by the run (nothing reserved): listed with the balance that waits for their details.
+        waiting = payout_batches.waiting_for_details(db.session, payout_minimum(db.session))
     return render_template(
-        "payments/admin_payout_run.html", run=run, manual_pending=manual_pending, blocked=blocked, masked=masked
+        "payments/admin_payout_run.html",
+        run=run,
+        manual_pending=markable,
+        blocked=blocked,
+        masked=masked,
+        waiting=waiting,
     )
 
 
@@ -180,12 +211,15 @@ def mark_paid(run_id: int) -> Response | tuple[str, int]:
     if form.is_submitted():
         flash(_("The form expired; please confirm again."), "error")
         status = 400
-    manual_pending = [p for p in run.payouts if p.status is PayoutStatus.MANUAL_PENDING]
     return render_template(
         "payments/admin_payouts_confirm.html",
         form=form,
         action="mark_paid",
         run=run,
-        manual_pending=manual_pending,
-        blocked=[(p, why) for p, why in bank_files.blocked_summary(db.session, run) if p in manual_pending],
+        manual_pending=payout_batches.markable(db.session, run),
+        blocked=[
+            (p, why)
+            for p, why in bank_files.blocked_summary(db.session, run)
+            if p.status is PayoutStatus.MANUAL_PENDING
+        ],
     ), status

@@ -16,6 +16,12 @@ If the process dies after 2 and before 3 (or Stripe cannot be reached), the payo
 transfer, so no second one is made. Without Stripe keys (manual mode) step 1 writes
 ``manual_pending`` payouts that an admin exports, pays by bank and marks paid.
 
+Who can be paid is decided before step 1, the same way in both modes: a closer whose Stripe
+account cannot take payouts (Stripe mode), or who has no usable payout details (manual mode:
+none, or sealed with a key no longer configured), is skipped. Nothing is reserved, the
+balance stays available, and the closer is told once (a ``cannot_receive`` notice, cleared
+when they are paid again).
+
 Test-only settings: ``PAYOUTS_RACE_PAUSE_SECONDS`` (sleep between the balance scan and the
 reservations, widening the race of two runs), ``PAYOUTS_UNGUARDED`` (no lock and no
 re-read: trust the scan, as a naive run would), ``PAYOUTS_CRASH_AFTER_TRANSFER`` (raise
@@ -40,7 +46,7 @@ from closerhub.accounts.models import User
 from closerhub.audit.service import record
 from closerhub.core.errors import Conflict
 from closerhub.core.i18n import _
-from closerhub.payments import ledger
+from closerhub.payments import ledger, payout_details
 from closerhub.payments.connect import account_of, can_receive_payouts
 from closerhub.payments.gateway import (
     Gateway,
@@ -283,8 +289,8 @@ def _clear_cannot_receive(session: Session, closer_id: int) -> None:
         session.delete(notice)  # paid again: a later problem is told anew
 
 
-def _skip_cannot_receive(session: Session, closer_id: int, now: datetime) -> None:
-    """The closer has money but no account able to receive it: tell them once what to do. Commits."""
+def _skip_cannot_receive(session: Session, closer_id: int, now: datetime, *, manual: bool) -> None:
+    """The closer has money but no account (Stripe) or usable details (manual) for it: tell them once. Commits."""
     _lock_closer(session, closer_id, "")
     told = session.scalar(
         select(PayoutNotice.id).where(
@@ -295,11 +301,18 @@ def _skip_cannot_receive(session: Session, closer_id: int, now: datetime) -> Non
         session.add(PayoutNotice(closer_id=closer_id, kind=NoticeKind.CANNOT_RECEIVE, reference="", created_at=now))
         closer = session.get(User, closer_id)
         if closer is not None:
-            tell_cannot_receive(session, closer)
+            tell_cannot_receive(session, closer, manual=manual)
     try:
         session.commit()
     except IntegrityError:  # an overlapping run told them
         session.rollback()
+
+
+def _can_be_paid(session: Session, mode: RunMode, closer_id: int, payable: set[int]) -> bool:
+    """Stripe mode: the connected account takes payouts. Manual mode: the closer has usable payout details."""
+    if mode is RunMode.STRIPE:
+        return can_receive_payouts(session, closer_id)
+    return closer_id in payable
 
 
 def repair_stuck(session: Session, gateway: Gateway, now: datetime, *, exclude_run: int | None = None) -> int:
@@ -338,9 +351,10 @@ def run_payouts(
 ) -> RunReport:
     """Pay every closer × currency whose available balance reaches the minimum. Commits (per payout).
 
-    ``triggered_by``: ``"worker"``, ``"cli"`` or the admin who clicked. In Stripe mode closers whose
-    account cannot receive payouts are skipped (and told once); in manual mode the payouts are
-    recorded as ``manual_pending``. ``scheduled_for``: the worker's day (a second run that day is a Conflict).
+    ``triggered_by``: ``"worker"``, ``"cli"`` or the admin who clicked. Closers who cannot be paid
+    are skipped (and told once): in Stripe mode their account cannot receive payouts, in manual mode
+    they have no usable payout details. Manual payouts are recorded as ``manual_pending``.
+    ``scheduled_for``: the worker's day (a second run that day is a Conflict).
     """
     gateway = gateway or get_gateway()
     mode = RunMode.STRIPE if gateway.is_configured() else RunMode.MANUAL
@@ -367,11 +381,14 @@ def run_payouts(
         report.repaired = repair_stuck(session, gateway, now, exclude_run=run.id)
 
     candidates = [(b.closer_id, b.currency, b.available) for b in ledger.balances(session) if b.available >= minimum]
+    payable: set[int] = set()
+    if mode is RunMode.MANUAL:  # one query for everyone: a bank file can pay only these closers
+        payable = payout_details.usable_closer_ids(session, sorted({c[0] for c in candidates}))
     session.commit()
     _race_pause()  # test-only: two runs both scan before either reserves
     for closer_id, currency, scanned in candidates:
-        if mode is RunMode.STRIPE and not can_receive_payouts(session, closer_id):
-            _skip_cannot_receive(session, closer_id, now)
+        if not _can_be_paid(session, mode, closer_id, payable):
+            _skip_cannot_receive(session, closer_id, now, manual=mode is RunMode.MANUAL)
             report.skipped += 1
             continue
         payout_id = _reserve(session, run, closer_id, currency, scanned, minimum, now)

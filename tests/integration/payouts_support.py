@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from closerhub.accounts.models import User
 from closerhub.extensions import db
 from closerhub.notifications.models import OutboxMessage
-from closerhub.payments import ledger
+from closerhub.payments import ledger, payout_details
 from closerhub.payments.connect import account_of, refresh_account, start_onboarding
 from closerhub.payments.gateway import get_gateway
 from closerhub.payments.models import Bucket, EntryKind, LedgerEntry
@@ -46,6 +46,16 @@ def onboard(fake: FakeStripeConnect, closer: User) -> str:
     fake.complete_onboarding(row.stripe_account_id)
     refresh_account(db.session, get_gateway(), closer, RUN_AT - timedelta(days=29))
     return row.stripe_account_id
+
+
+def give_payout_details(closer: User) -> None:
+    """Usable payout details (a German IBAN): a manual run pays only closers who have them."""
+    payout_details.save(
+        db.session,
+        closer,
+        {"scheme": "iban", "holder": "Test Payee", "iban": "DE89370400440532013000", "bic": "COBADEFFXXX"},
+        RUN_AT - timedelta(days=2),
+    )
 
 
 def give_available(closer: User, amount: int, currency: str = "EUR") -> None:

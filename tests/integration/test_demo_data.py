@@ -17,7 +17,9 @@ from closerhub.demo import DEMO_PASSWORD, DEMO_USERS, demo_counts
 from closerhub.engagements.models import Engagement, EngagementStatus
 from closerhub.extensions import db
 from closerhub.outcomes.models import Outcome, OutcomeResult, OutcomeStatus
-from closerhub.payments import ledger
+from closerhub.payments import ledger, payout_details
+from closerhub.payments.models import LedgerEntry
+from closerhub.payments.payouts import run_payouts
 from closerhub.vetting.models import CloserVetting, VettingStatus
 from tests.conftest import AuthActions
 
@@ -130,3 +132,14 @@ def test_a_database_with_the_demo_users_already_is_topped_up_not_duplicated(runn
     db.session.refresh(profile)
     assert profile.headline == "My own headline"  # what the user wrote is kept
     assert demo_counts(db.session)["appointments"] >= 20
+
+
+def test_every_demo_closer_with_earnings_has_usable_payout_details_so_a_manual_run_skips_nobody(
+    runner: FlaskCliRunner,
+) -> None:
+    _seed(runner)
+    earners = sorted(set(db.session.scalars(select(LedgerEntry.closer_id))))
+    assert earners and payout_details.usable_closer_ids(db.session, earners) == set(earners)
+    claire = payout_details.details_of(db.session, _user("claire@closers.demo").id)
+    assert claire is not None and claire.scheme.value == "iban" and claire.country == "FR"
+    assert run_payouts(db.session, clock.utcnow(), triggered_by="cli").skipped == 0

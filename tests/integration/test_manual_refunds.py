@@ -21,7 +21,7 @@ from closerhub.payments.payouts import run_payouts
 from tests.conftest import _logged_in
 from tests.integration.charges_support import CONFIRMED_AT, confirm, won_outcome
 from tests.integration.outcome_support import make_deal
-from tests.integration.payouts_support import balance, give_available, payouts
+from tests.integration.payouts_support import balance, give_available, give_payout_details, payouts
 from tests.integration.test_api_accounts import bearer
 
 PAID_AT = CONFIRMED_AT + timedelta(days=3)
@@ -111,6 +111,7 @@ def test_a_refund_above_what_remains_is_refused_with_a_clear_message_and_changes
 def test_a_chargeback_after_payout_leaves_a_negative_balance_that_the_next_payout_nets_off(
     app, deal, paid, admin_user, admin_client: FlaskClient
 ) -> None:
+    give_payout_details(deal.closer)
     assert ledger.release_available(db.session, RELEASED_AT) == 1
     run_payouts(db.session, PAYOUT_AT, triggered_by="cli")
     assert balance(deal.closer) == (0, 0, 72000)

@@ -21,6 +21,7 @@ from tests.integration.payouts_support import (
     count,
     emails,
     give_available,
+    give_payout_details,
     onboard,
     payouts,
     stripe,
@@ -180,6 +181,7 @@ def test_a_refused_transfer_returns_the_money_to_available_and_emails_the_closer
 
 def test_manual_mode_records_payouts_to_pay_by_bank(make_user: Any) -> None:
     closer = make_user("closer")  # no Stripe account at all: manual mode pays by bank
+    give_payout_details(closer)
     give_available(closer, 5000)
     report = run_payouts(db.session, RUN_AT, triggered_by="cli")
     assert (report.mode, report.manual, report.paid) == (RunMode.MANUAL, 1, 0)
@@ -191,6 +193,7 @@ def test_manual_mode_records_payouts_to_pay_by_bank(make_user: Any) -> None:
 
 def test_the_weekly_job_runs_on_the_payout_weekday_once(make_user: Any) -> None:
     closer = make_user("closer")
+    give_payout_details(closer)
     give_available(closer, 5000)
     tuesday = RUN_AT.replace(day=8)
     assert run_weekly_if_due(db.session, tuesday) is None
@@ -205,6 +208,7 @@ def test_the_weekly_job_runs_on_the_payout_weekday_once(make_user: Any) -> None:
 
 def test_flask_payouts_run_reports_what_it_did(runner: FlaskCliRunner, make_user: Any) -> None:
     closer = make_user("closer")
+    give_payout_details(closer)
     give_available(closer, 5000)
     with frozen_at(RUN_AT):
         result = runner.invoke(args=["payouts", "run"])

@@ -16,7 +16,16 @@ from closerhub.extensions import db
 from closerhub.payments.models_payouts import Payout, PayoutRun, PayoutStatus
 from closerhub.payments.payouts import run_payouts
 from tests.fakes.stripe_connect import FakeStripeConnect
-from tests.integration.payouts_support import RUN_AT, balance, count, give_available, onboard, payouts, stripe
+from tests.integration.payouts_support import (
+    RUN_AT,
+    balance,
+    count,
+    give_available,
+    give_payout_details,
+    onboard,
+    payouts,
+    stripe,
+)
 from tests.integration.test_api_accounts import bearer
 
 __all__ = ["stripe"]  # fixture
@@ -27,6 +36,8 @@ def test_an_admin_runs_payouts_in_manual_mode_exports_the_batch_and_marks_it_pai
 ) -> None:
     alice = make_user("closer", name='=HYPERLINK("evil")', email="alice@example.com")
     bob = make_user("closer", name="Bob Builder", email="bob@example.com")
+    give_payout_details(alice)
+    give_payout_details(bob)
     give_available(alice, 5000)
     give_available(bob, 123456, "USD")
 
@@ -72,6 +83,7 @@ def test_an_admin_runs_payouts_in_manual_mode_exports_the_batch_and_marks_it_pai
 
 def test_the_payout_buttons_need_the_csrf_token(admin_client: FlaskClient, make_user: Any, csrf_enabled: None) -> None:
     closer = make_user("closer")
+    give_payout_details(closer)
     give_available(closer, 5000)
     assert admin_client.post("/admin/payouts/run").status_code == 400
     assert count(PayoutRun) == 0 and balance(closer) == (0, 5000, 0)
@@ -115,6 +127,8 @@ def test_the_api_lists_a_closers_own_payouts_and_everything_for_admins(
     client: FlaskClient, make_user: Any, admin_user: Any
 ) -> None:
     ann, ben = make_user("closer"), make_user("closer")
+    give_payout_details(ann)
+    give_payout_details(ben)
     give_available(ann, 5000)
     give_available(ben, 6000)
     give_available(ben, 7000, "USD")

@@ -30,6 +30,7 @@ from tests.integration.payouts_support import (
     count,
     emails,
     give_available,
+    give_payout_details,
     onboard,
     payouts,
     stripe,
@@ -189,6 +190,7 @@ def test_without_stripe_a_paid_commission_refunded_is_carried_into_the_next_payo
         service.confirm(db.session, deal.owner, outcome.id)
     ledger.mark_charged(db.session, outcome, AFTER_CALL + timedelta(days=1))  # the business paid (idempotent)
     db.session.commit()
+    give_payout_details(deal.closer)
     ledger.release_available(db.session, RUN_AT - timedelta(hours=1))
     run_payouts(db.session, RUN_AT, triggered_by="cli")  # manual mode
     ledger.reverse_outcome(db.session, outcome, LATER, "Refunded")
