@@ -13,7 +13,14 @@ class CalendarConnectionIn(InModel):
     """CalDAV: ``url``, ``username``, ``password`` (an app password), ``write_bookings``; ICS: ``url`` only."""
 
     kind: Literal["caldav", "ics"]
-    url: str = Field(max_length=4000, description="CalDAV server root, principal or calendar; or the ICS address")
+    url: str = Field(
+        max_length=4000,
+        pattern=r"^\s*(https?|webcal)://\S+\s*$",
+        description=(
+            "CalDAV server root, principal or calendar; or the ICS address (https://, http:// or webcal://). "
+            "Its server name must resolve, to a public address in production."
+        ),
+    )
     username: str = Field("", max_length=1000)
     password: str = Field("", max_length=1000, description="Stored encrypted, never returned")
     write_bookings: bool = False

@@ -67,6 +67,9 @@ CONDITIONAL_BODIES = {
     "POST /api/v1/appointments/{appointment_id}/reschedule",
     # `to` at most 62 days after `from`
     "GET /api/v1/closers/{closer_id}/slots",
+    "GET /api/v1/closers/me/busy",
+    # a calendar address whose server name resolves (and, outside tests, to a public address)
+    "POST /api/v1/closers/me/calendars",
     # weekly intervals that end after they start and do not overlap; time off likewise
     "PUT /api/v1/closers/me/availability",
     # meeting_url required when meeting_mode is own_url
