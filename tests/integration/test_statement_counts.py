@@ -1,0 +1,314 @@
+"""Every list page and API list runs as many SQL statements for 200 rows as for 1 (no query per row).
+
+Each case seeds one row of what the page lists, counts the statements of one request, seeds
+199 more (bulk inserts through the models: the services' rules are not under test here),
+counts again and wants the same number. A difference is a lazy load per row (N+1); the
+failure message lists the statements of the 200-row request so the repeated one shows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from closerhub import clock
+from closerhub.accounts import tokens
+from closerhub.accounts.models import AccountStatus, ApiToken, Role, User
+from closerhub.audit.models import AuditEntry
+from closerhub.booking.models import Appointment, AppointmentEvent, BookedVia, Channel, Lead
+from closerhub.businesses.models import Offer
+from closerhub.engagements.models import Engagement, EngagementStatus
+from closerhub.extensions import db
+from closerhub.notifications.models import OutboxMessage, OutboxStatus
+from closerhub.outcomes.models import Outcome, OutcomeResult, OutcomeStatus
+from tests.conftest import PASSWORD, AuthActions, UserFactory
+from tests.factories_booking import BookingWorld, make_world
+from tests.fixtures.statements import StatementCounter
+
+WEEK = datetime(2026, 12, 7, 0, 0, tzinfo=UTC)  # Monday 7 December 2026
+NOW = datetime(2026, 12, 14, 12, 0, tzinfo=UTC)  # the week after: every seeded call has happened
+
+
+@dataclass
+class Scene:
+    """One business with an offer and a closer engaged on it, and everyone's clients."""
+
+    world: BookingWorld
+    admin: User
+    web: dict[str, FlaskClient]
+    api: dict[str, dict[str, str]]
+    seeded: dict[str, int]
+
+
+@pytest.fixture
+def scene(app: Flask, make_user: UserFactory) -> Iterator[Scene]:
+    with clock.frozen_at(NOW):
+        world = make_world(make_user, closer_zone="UTC", owner_zone="UTC")
+        admin = make_user("admin", email="admin@example.com")
+        users = {"closer": world.closer, "business": world.owner, "admin": admin}
+        web = {}
+        for role, user in users.items():
+            web[role] = app.test_client()
+            assert AuthActions(web[role]).login(user.email, PASSWORD).status_code == 302
+        api = {role: {"Authorization": f"Bearer {_token(user)}"} for role, user in users.items()}
+        yield Scene(world, admin, web, api, {})
+
+
+def _token(user: User) -> str:
+    return tokens.create_token(db.session, user, "statements", NOW)[1]
+
+
+# --- seeding: rows number ``start`` .. ``start + n - 1`` of each kind ---------------------------------
+
+
+def seed_calls(s: Scene, start: int, n: int) -> list[Appointment]:
+    """``n`` booked calls of the closer in the week of 7 December, each with its lead and ``booked`` event."""
+    w = s.world
+    calls = []
+    for i in range(start, start + n):
+        begins = WEEK + timedelta(minutes=40 * i)
+        lead = Lead(
+            business_id=w.business.id,
+            name=f"Lead {i}",
+            email=f"lead{i}@prospect.example",
+            timezone="America/New_York",
+            created_at=begins - timedelta(days=3),
+            updated_at=begins - timedelta(days=3),
+        )
+        call = Appointment(
+            uid=f"call-{i}@closerhub.test",
+            business_id=w.business.id,
+            offer_id=w.offer.id,
+            engagement_id=w.engagement.id,
+            closer_id=w.closer.id,
+            lead=lead,
+            starts_at=begins,
+            ends_at=begins + timedelta(minutes=30),
+            blocked_until=begins + timedelta(minutes=30),
+            channel=Channel.VIDEO,
+            meeting_url="https://meet.example.com/room",
+            prospect_timezone="America/New_York",
+            answers=[],
+            booked_via=BookedVia.BUSINESS,
+            booked_by_id=w.owner.id,
+            created_at=begins - timedelta(days=3),
+            updated_at=begins - timedelta(days=3),
+        )
+        call.events.append(
+            AppointmentEvent(kind="booked", at=begins - timedelta(days=3), actor_id=w.owner.id, actor_label="business")
+        )
+        calls.append(call)
+    db.session.add_all(calls)
+    db.session.commit()
+    return calls
+
+
+def seed_outcomes(s: Scene, start: int, n: int) -> None:
+    """``n`` calls, each with a won outcome the business disputes (commission in EUR)."""
+    for call in seed_calls(s, start, n):
+        db.session.add(
+            Outcome(
+                appointment_id=call.id,
+                closer_id=call.closer_id,
+                business_id=call.business_id,
+                engagement_id=call.engagement_id,
+                result=OutcomeResult.WON,
+                status=OutcomeStatus.DISPUTED,
+                deal_amount=480000,
+                deal_currency="EUR",
+                rate_bps=1500,
+                fee_bps=1000,
+                commission_amount=72000,
+                platform_fee_amount=7200,
+                recorded_at=call.ends_at,
+                recorded_by_id=call.closer_id,
+                updated_at=call.ends_at,
+                confirm_deadline=call.ends_at + timedelta(days=7),
+                disputed_at=call.ends_at + timedelta(days=1),
+                disputed_by_id=s.world.owner.id,
+                dispute_reason="No signature yet.",
+            )
+        )
+    db.session.commit()
+
+
+def seed_engagements(s: Scene, start: int, n: int) -> None:
+    """``n`` more offers of the business, the closer engaged on each."""
+    w = s.world
+    for i in range(start, start + n):
+        offer = Offer(
+            business_id=w.business.id,
+            name=f"Offer {i}",
+            price_amount=100000 + i,
+            price_currency="EUR",
+            booking_key=f"key-{i}-{secrets.token_hex(4)}",
+            created_at=NOW,
+            updated_at=NOW,
+        )
+        db.session.add(offer)
+        db.session.add(
+            Engagement(
+                business_id=w.business.id,
+                offer=offer,
+                closer_id=w.closer.id,
+                commission_rate_bps=1500,
+                status=EngagementStatus.ACTIVE,
+                proposed_at=NOW,
+                proposed_by_id=w.owner.id,
+                accepted_at=NOW,
+            )
+        )
+    db.session.commit()
+
+
+def seed_users(s: Scene, start: int, n: int) -> None:
+    """``n`` closers (password hash shared: hashing 200 passwords would be slow and prove nothing)."""
+    for i in range(start, start + n):
+        db.session.add(
+            User(
+                email=f"user{i}@example.com",
+                name=f"User {i}",
+                password_hash=s.admin.password_hash,
+                role=Role.CLOSER,
+                status=AccountStatus.ACTIVE,
+                timezone="UTC",
+                language="en",
+                created_at=NOW,
+            )
+        )
+    db.session.commit()
+
+
+def seed_audit(s: Scene, start: int, n: int) -> None:
+    """``n`` audit rows by the admin about the closer."""
+    for i in range(start, start + n):
+        db.session.add(
+            AuditEntry(
+                at=NOW - timedelta(minutes=i),
+                actor_id=s.admin.id,
+                actor_label="Ada <admin@example.com> (admin)",
+                action="test.bulk",
+                object_type="user",
+                object_id=str(s.world.closer.id),
+                after={"i": i},
+            )
+        )
+    db.session.commit()
+
+
+def seed_outbox(s: Scene, start: int, n: int) -> None:
+    """``n`` sent emails in the outbox."""
+    for i in range(start, start + n):
+        db.session.add(
+            OutboxMessage(
+                to_address=f"lead{i}@prospect.example",
+                cc=[],
+                subject=f"Message {i}",
+                text_body="Hello",
+                html_body="<p>Hello</p>",
+                attachments=[],
+                template="test",
+                language="en",
+                message_id=f"<m{i}@closerhub.test>",
+                status=OutboxStatus.SENT,
+                attempts=1,
+                created_at=NOW - timedelta(minutes=i),
+                sent_at=NOW - timedelta(minutes=i),
+            )
+        )
+    db.session.commit()
+
+
+def seed_tokens(s: Scene, start: int, n: int) -> None:
+    """``n`` more API tokens of each of the three users."""
+    for user in (s.world.closer, s.world.owner, s.admin):
+        for i in range(start, start + n):
+            db.session.add(
+                ApiToken(
+                    user_id=user.id,
+                    name=f"token {i}",
+                    token_hash=hashlib.sha256(f"{user.id}-{i}".encode()).hexdigest(),
+                    prefix=f"chk_{i:08d}",
+                    created_at=NOW,
+                    expires_at=NOW + timedelta(days=30),
+                )
+            )
+    db.session.commit()
+
+
+@dataclass(frozen=True)
+class Case:
+    """One list: who asks (``role``; web page or API), what it lists (``seed``), where."""
+
+    role: str
+    path: str
+    seed: Callable[[Scene, int, int], Any]
+    api: bool = False
+
+    def request(self, s: Scene) -> Any:
+        if self.api:
+            return s.web[self.role].get(self.path, headers=s.api[self.role])
+        return s.web[self.role].get(self.path)
+
+
+CASES = {
+    # the closer's week and the call lists of every role
+    "closer week schedule": Case("closer", "/schedule?week=2026-12-07", seed_calls),
+    "closer appointments page": Case("closer", "/appointments", seed_calls),
+    "business appointments page": Case("business", "/appointments", seed_calls),
+    "admin appointments page": Case("admin", "/appointments", seed_calls),
+    "closer appointments API": Case("closer", "/api/v1/appointments", seed_calls, api=True),
+    "business appointments API": Case("business", "/api/v1/appointments", seed_calls, api=True),
+    "admin appointments API": Case("admin", "/api/v1/appointments", seed_calls, api=True),
+    "dashboard of the closer": Case("closer", "/dashboard", seed_calls),
+    "dashboard of the business": Case("business", "/dashboard", seed_calls),
+    "dashboard of the closer with engagements": Case("closer", "/dashboard", seed_engagements),
+    "dashboard of the business with engagements": Case("business", "/dashboard", seed_engagements),
+    # leads
+    "business leads page": Case("business", "/leads", seed_calls),
+    "business leads API": Case("business", "/api/v1/leads", seed_calls, api=True),
+    # engagements and offers
+    "closer engagements page": Case("closer", "/engagements", seed_engagements),
+    "business engagements page": Case("business", "/engagements", seed_engagements),
+    "closer engagements API": Case("closer", "/api/v1/engagements", seed_engagements, api=True),
+    "business engagements API": Case("business", "/api/v1/engagements", seed_engagements, api=True),
+    "business offers page": Case("business", "/offers", seed_engagements),
+    "business offers API": Case("business", "/api/v1/offers", seed_engagements, api=True),
+    # outcomes and money
+    "business outcomes page": Case("business", "/outcomes/pending", seed_outcomes),
+    "admin disputes desk": Case("admin", "/admin/disputes", seed_outcomes),
+    "closer earnings": Case("closer", "/earnings", seed_outcomes),
+    "closer ledger API": Case("closer", "/api/v1/ledger", seed_outcomes, api=True),
+    # admin
+    "admin users": Case("admin", "/admin/users", seed_users),
+    "admin closer search API": Case("admin", "/api/v1/closers", seed_users, api=True),
+    "admin audit trail": Case("admin", "/admin/audit", seed_audit),
+    "admin audit trail by actor": Case("admin", "/admin/audit?actor=ada", seed_audit),
+    "admin outbox": Case("admin", "/admin/outbox", seed_outbox),
+    "closer tokens API": Case("closer", "/api/v1/tokens", seed_tokens, api=True),
+    "business tokens API": Case("business", "/api/v1/tokens", seed_tokens, api=True),
+}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_a_list_runs_as_many_statements_for_200_rows_as_for_1(
+    name: str, scene: Scene, count_statements: StatementCounter
+) -> None:
+    case = CASES[name]
+    with clock.frozen_at(NOW):
+        case.seed(scene, 0, 1)
+        case.request(scene)  # a first request may do one-off bookkeeping (a token's last use)
+        response, one = count_statements(lambda: case.request(scene))
+        assert response.status_code == 200, response.get_data(as_text=True)[:500]
+        case.seed(scene, 1, 199)
+        response, many = count_statements(lambda: case.request(scene))
+        assert response.status_code == 200, response.get_data(as_text=True)[:500]
+    assert many == one, f"{name}: {one} statements for 1 row, {many} for 200:\n{count_statements.report()}"
