@@ -200,14 +200,19 @@ class Outcome(db.Model):
         return f"<Outcome {self.id} {self.result.value} {self.status.value}>"
 
 
-def outcome_list_loads() -> tuple[Any, ...]:
-    """Loader options of an outcome list: each row's call (its lead, offer, business) and closer in the same query."""
-    call = joinedload(Outcome.appointment)
+def outcome_list_loads(via: Any = None) -> tuple[Any, ...]:
+    """Loader options of an outcome list: each row's call (its lead, offer, business) and closer in the same query.
+
+    ``via`` is the relationship that leads to the outcome when the list is of other rows
+    (``Charge.outcome``); without it the list is of outcomes.
+    """
+    call = joinedload(via).joinedload(Outcome.appointment) if via is not None else joinedload(Outcome.appointment)
+    closer = joinedload(via).joinedload(Outcome.closer) if via is not None else joinedload(Outcome.closer)
     return (
         call.joinedload(Appointment.lead),
         call.joinedload(Appointment.offer),
         call.joinedload(Appointment.business),
-        joinedload(Outcome.closer),
+        closer,
     )
 
 
