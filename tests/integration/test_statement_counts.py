@@ -24,7 +24,7 @@ from closerhub.accounts import tokens
 from closerhub.accounts.models import AccountStatus, ApiToken, Role, User
 from closerhub.audit.models import AuditEntry
 from closerhub.booking.models import Appointment, AppointmentEvent, BookedVia, Channel, Lead
-from closerhub.businesses.models import Offer
+from closerhub.businesses.models import Business, Offer
 from closerhub.closers.models import (
     AvailabilitySummary,
     CloserIndustry,
@@ -81,14 +81,52 @@ def _token(user: User) -> str:
 # --- seeding: rows number ``start`` .. ``start + n - 1`` of each kind ---------------------------------
 
 
-def seed_calls(s: Scene, start: int, n: int) -> list[Appointment]:
-    """``n`` booked calls of the closer in the week of 7 December, each with its lead and ``booked`` event."""
+def _parties(s: Scene, i: int) -> tuple[Business, Offer, Engagement, User]:
+    """A business of its own (with an offer) and a closer of its own engaged on it, for row ``i``."""
+    business = Business(name=f"Business {i}", timezone="UTC", currency="EUR", created_at=NOW)
+    offer = Offer(
+        business=business,
+        name=f"Offer of business {i}",
+        price_amount=250000,
+        price_currency="EUR",
+        booking_key=f"spread-{i}-{secrets.token_hex(4)}",
+        created_at=NOW,
+        updated_at=NOW,
+    )
+    closer = User(
+        email=f"spread.closer{i}@example.com",
+        name=f"Spread Closer {i}",
+        password_hash=s.admin.password_hash,
+        role=Role.CLOSER,
+        status=AccountStatus.ACTIVE,
+        timezone="Europe/Paris",
+        language="en",
+        created_at=NOW,
+    )
+    engagement = Engagement(
+        business=business,
+        offer=offer,
+        closer=closer,
+        commission_rate_bps=1500,
+        status=EngagementStatus.ACTIVE,
+        proposed_at=NOW - timedelta(days=30),
+        accepted_at=NOW - timedelta(days=30),
+    )
+    return business, offer, engagement, closer
+
+
+def seed_calls(s: Scene, start: int, n: int, *, spread: bool = False) -> list[Appointment]:
+    """``n`` booked calls in the week of 7 December, each with its lead and ``booked`` event: the
+    closer's, or with ``spread`` each of another business and closer (an admin's lists)."""
     w = s.world
     calls = []
     for i in range(start, start + n):
         begins = WEEK + timedelta(minutes=40 * i)
+        business, offer, engagement, closer = (
+            _parties(s, i) if spread else (w.business, w.offer, w.engagement, w.closer)
+        )
         lead = Lead(
-            business_id=w.business.id,
+            business=business,
             name=f"Lead {i}",
             email=f"lead{i}@prospect.example",
             timezone="America/New_York",
@@ -97,10 +135,10 @@ def seed_calls(s: Scene, start: int, n: int) -> list[Appointment]:
         )
         call = Appointment(
             uid=f"call-{i}@closerhub.test",
-            business_id=w.business.id,
-            offer_id=w.offer.id,
-            engagement_id=w.engagement.id,
-            closer_id=w.closer.id,
+            business=business,
+            offer=offer,
+            engagement=engagement,
+            closer=closer,
             lead=lead,
             starts_at=begins,
             ends_at=begins + timedelta(minutes=30),
@@ -123,10 +161,10 @@ def seed_calls(s: Scene, start: int, n: int) -> list[Appointment]:
     return calls
 
 
-def seed_outcomes(s: Scene, start: int, n: int) -> list[Outcome]:
-    """``n`` calls, each with a won outcome the business disputes (commission in EUR)."""
+def seed_outcomes(s: Scene, start: int, n: int, *, spread: bool = False) -> list[Outcome]:
+    """``n`` calls (``spread``: see ``seed_calls``), each with a won outcome the business disputes."""
     outcomes = []
-    for call in seed_calls(s, start, n):
+    for call in seed_calls(s, start, n, spread=spread):
         outcomes.append(
             Outcome(
                 appointment_id=call.id,
@@ -146,7 +184,7 @@ def seed_outcomes(s: Scene, start: int, n: int) -> list[Outcome]:
                 updated_at=call.ends_at,
                 confirm_deadline=call.ends_at + timedelta(days=7),
                 disputed_at=call.ends_at + timedelta(days=1),
-                disputed_by_id=s.world.owner.id,
+                disputed_by_id=None if spread else s.world.owner.id,
                 dispute_reason="No signature yet.",
             )
         )
@@ -191,9 +229,11 @@ def seed_reviews(s: Scene, start: int, n: int) -> None:
     db.session.commit()
 
 
-def seed_charges(s: Scene, start: int, n: int, status: ChargeStatus = ChargeStatus.SUCCEEDED) -> None:
+def seed_charges(
+    s: Scene, start: int, n: int, status: ChargeStatus = ChargeStatus.SUCCEEDED, *, spread: bool = False
+) -> None:
     """``n`` outcomes, each with its charge to the business (paid by card unless ``status`` says otherwise)."""
-    for outcome in seed_outcomes(s, start, n):
+    for outcome in seed_outcomes(s, start, n, spread=spread):
         db.session.add(
             Charge(
                 business_id=outcome.business_id,
@@ -220,6 +260,21 @@ def seed_manual_charges(s: Scene, start: int, n: int) -> None:
 def seed_failed_charges(s: Scene, start: int, n: int) -> None:
     """``n`` declined card charges (the money desk's overdue list)."""
     seed_charges(s, start, n, ChargeStatus.FAILED)
+
+
+def seed_spread_calls(s: Scene, start: int, n: int) -> None:
+    """``n`` calls, each of another business and closer."""
+    seed_calls(s, start, n, spread=True)
+
+
+def seed_spread_outcomes(s: Scene, start: int, n: int) -> None:
+    """``n`` disputed outcomes, each of another business and closer."""
+    seed_outcomes(s, start, n, spread=True)
+
+
+def seed_spread_manual_charges(s: Scene, start: int, n: int) -> None:
+    """``n`` charges due by bank transfer, each from another business."""
+    seed_charges(s, start, n, ChargeStatus.MANUAL_DUE, spread=True)
 
 
 def seed_payouts(s: Scene, start: int, n: int) -> None:
@@ -409,6 +464,10 @@ CASES = {
     "closer appointments API": Case("closer", "/api/v1/appointments", seed_calls, api=True),
     "business appointments API": Case("business", "/api/v1/appointments", seed_calls, api=True),
     "admin appointments API": Case("admin", "/api/v1/appointments", seed_calls, api=True),
+    "admin appointments page, many businesses": Case("admin", "/appointments", seed_spread_calls, now=BEFORE),
+    "admin appointments API, many businesses": Case("admin", "/api/v1/appointments", seed_spread_calls, api=True),
+    "admin engagements page, many businesses": Case("admin", "/engagements?status=all", seed_spread_calls),
+    "admin engagements API, many businesses": Case("admin", "/api/v1/engagements", seed_spread_calls, api=True),
     "dashboard of the closer": Case("closer", "/dashboard", seed_calls, now=BEFORE),
     "dashboard of the business": Case("business", "/dashboard", seed_calls, now=BEFORE),
     "dashboard of the closer with engagements": Case("closer", "/dashboard", seed_engagements),
@@ -426,6 +485,8 @@ CASES = {
     # outcomes and money
     "business outcomes page": Case("business", "/outcomes/pending", seed_outcomes),
     "admin disputes desk": Case("admin", "/admin/disputes", seed_outcomes),
+    "admin disputes desk, many businesses": Case("admin", "/admin/disputes", seed_spread_outcomes),
+    "admin money desk, many businesses": Case("admin", "/admin/money", seed_spread_manual_charges),
     "closer earnings": Case("closer", "/earnings", seed_ledger),
     "closer ledger API": Case("closer", "/api/v1/ledger", seed_ledger, api=True),
     "business charges page": Case("business", "/billing/charges", seed_charges),
