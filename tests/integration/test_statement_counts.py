@@ -262,6 +262,20 @@ def seed_failed_charges(s: Scene, start: int, n: int) -> None:
     seed_charges(s, start, n, ChargeStatus.FAILED)
 
 
+def seed_run_payouts(s: Scene, start: int, n: int) -> None:
+    """``n`` more payouts of one manual run (run 1), each to another closer."""
+    run = db.session.get(PayoutRun, 1) or PayoutRun(
+        id=1, started_at=NOW, finished_at=NOW, status=RunStatus.FINISHED, mode=RunMode.MANUAL, triggered_by="worker"
+    )
+    for i in range(start, start + n):
+        closer = _parties(s, i)[3]
+        run.payouts.append(
+            Payout(closer=closer, currency="EUR", amount=1000 + i, status=PayoutStatus.MANUAL_PENDING, created_at=NOW)
+        )
+    db.session.add(run)
+    db.session.commit()
+
+
 def seed_spread_calls(s: Scene, start: int, n: int) -> None:
     """``n`` calls, each of another business and closer."""
     seed_calls(s, start, n, spread=True)
@@ -495,6 +509,7 @@ CASES = {
     "admin money desk, failed charges": Case("admin", "/admin/money", seed_failed_charges),
     "business charges page, bank transfers due": Case("business", "/billing/charges", seed_manual_charges),
     "admin payouts page": Case("admin", "/admin/payouts", seed_payouts),
+    "admin payout run page": Case("admin", "/admin/payouts/runs/1", seed_run_payouts),
     "closer payouts API": Case("closer", "/api/v1/payouts", seed_payouts, api=True),
     "admin payouts API": Case("admin", "/api/v1/payouts", seed_payouts, api=True),
     "closer earnings with payouts": Case("closer", "/earnings", seed_payouts),
