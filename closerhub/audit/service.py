@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from flask import has_request_context, request
-from sqlalchemy import Select, func, inspect, or_, select
+from sqlalchemy import Select, func, inspect, or_, select, text
 from sqlalchemy.orm import Session
 
 from closerhub import clock
@@ -210,6 +210,19 @@ def entries_by_actor_or_object(session: Session, user_id: int, limit: int = 50) 
     return list(session.scalars(stmt))
 
 
+# A "loose index scan": each step seeks the next action name in ``ix_audit_entries_action``, so
+# the work grows with the number of distinct actions (dozens), not with the rows (millions).
+# A plain SELECT DISTINCT reads the whole index on both databases.
+ACTION_NAMES_SQL = text(
+    "WITH RECURSIVE names(action) AS ("
+    " SELECT min(action) FROM audit_entries"
+    " UNION ALL"
+    " SELECT (SELECT min(a.action) FROM audit_entries a WHERE a.action > names.action)"
+    " FROM names WHERE names.action IS NOT NULL"
+    ") SELECT action FROM names WHERE action IS NOT NULL"
+)
+
+
 def action_names(session: Session) -> list[str]:
-    """Every action seen so far, for the filter's suggestions."""
-    return list(session.scalars(select(AuditEntry.action).distinct().order_by(AuditEntry.action)))
+    """Every action seen so far, in order, for the filter's suggestions (one index seek per action)."""
+    return list(session.scalars(ACTION_NAMES_SQL))

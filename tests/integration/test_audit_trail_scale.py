@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import insert, text
+from sqlalchemy import insert, select, text
 
 from closerhub.accounts.models import User
 from closerhub.audit.models import AuditEntry
-from closerhub.audit.service import AuditFilter, entries_query
+from closerhub.audit.service import ACTION_NAMES_SQL, AuditFilter, action_names, entries_query
 from closerhub.extensions import db
 from tests.conftest import is_postgres
 
@@ -92,3 +92,29 @@ def test_an_audit_search_by_actor_or_object_reads_through_an_index(
     db.session.commit()
     plan = _plan(app, flt)
     assert not _full_scan(plan), plan
+
+
+def test_the_action_suggestions_seek_each_name_through_the_index_instead_of_reading_every_row(
+    app: Flask, admin_user: User
+) -> None:
+    add_entries(1000, label="nightly job")
+    db.session.execute(
+        insert(AuditEntry),
+        [{"at": T0, "actor_label": "system", "action": a, "object_type": "thing", "object_id": "9"} for a in "zab"],
+    )
+    db.session.execute(text("ANALYZE"))
+    db.session.commit()
+    names = action_names(db.session)
+    assert len(names) == len(set(names)) and set(names) == _actions_by_hand() >= {"a", "b", "z", "test.bulk"}
+    with db.engine.begin() as conn:
+        if is_postgres(app):
+            conn.execute(text("SET LOCAL enable_seqscan = off"))
+            plan = "\n".join(conn.execute(text(f"EXPLAIN {ACTION_NAMES_SQL.text}")).scalars())
+            assert "Index Only Scan" in plan and "Seq Scan" not in plan, plan
+        else:
+            plan = "\n".join(str(row[-1]) for row in conn.execute(text(f"EXPLAIN QUERY PLAN {ACTION_NAMES_SQL.text}")))
+            assert not _full_scan(plan), plan
+
+
+def _actions_by_hand() -> set[str]:
+    return set(db.session.scalars(select(AuditEntry.action)))
