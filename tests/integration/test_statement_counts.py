@@ -24,7 +24,7 @@ from closerhub.accounts import tokens
 from closerhub.accounts.models import AccountStatus, ApiToken, Role, User
 from closerhub.audit.models import AuditEntry
 from closerhub.booking.models import Appointment, AppointmentEvent, BookedVia, Channel, Lead
-from closerhub.businesses.models import Business, Offer
+from closerhub.businesses.models import Business, BusinessMember, MemberRole, Offer
 from closerhub.closers.models import (
     AvailabilitySummary,
     CloserIndustry,
@@ -113,6 +113,16 @@ def _parties(s: Scene, i: int) -> tuple[Business, Offer, Engagement, User]:
         accepted_at=NOW - timedelta(days=30),
     )
     return business, offer, engagement, closer
+
+
+def seed_calls_of_one_lead(s: Scene, start: int, n: int) -> None:
+    """``n`` calls, all with the first seeded lead (a lead's page lists them)."""
+    calls = seed_calls(s, start, n)
+    first = db.session.get(Appointment, 1)
+    assert first is not None
+    for call in calls:
+        call.lead_id = first.lead_id
+    db.session.commit()
 
 
 def seed_calls(s: Scene, start: int, n: int, *, spread: bool = False) -> list[Appointment]:
@@ -363,6 +373,25 @@ def seed_users(s: Scene, start: int, n: int) -> None:
     db.session.commit()
 
 
+def seed_members(s: Scene, start: int, n: int) -> None:
+    """``n`` members of the business's team."""
+    for i in range(start, start + n):
+        user = User(
+            email=f"member{i}@acme.example",
+            name=f"Member {i}",
+            password_hash=s.admin.password_hash,
+            role=Role.BUSINESS,
+            status=AccountStatus.ACTIVE,
+            timezone="UTC",
+            language="en",
+            created_at=NOW,
+        )
+        db.session.add(
+            BusinessMember(business_id=s.world.business.id, user=user, role=MemberRole.MEMBER, created_at=NOW)
+        )
+    db.session.commit()
+
+
 def seed_closers(s: Scene, start: int, n: int) -> None:
     """``n`` approved closers with a profile (French, SaaS) and a free slot tomorrow: what a search finds."""
     for i in range(start, start + n):
@@ -464,9 +493,10 @@ class Case:
     now: datetime = NOW  # BEFORE for lists of upcoming calls
 
     def request(self, s: Scene) -> Any:
+        path = self.path.format(business_id=s.world.business.id, closer_id=s.world.closer.id)
         if self.api:
-            return s.web[self.role].get(self.path, headers=s.api[self.role])
-        return s.web[self.role].get(self.path)
+            return s.web[self.role].get(path, headers=s.api[self.role])
+        return s.web[self.role].get(path)
 
 
 CASES = {
@@ -488,7 +518,12 @@ CASES = {
     "dashboard of the business with engagements": Case("business", "/dashboard", seed_engagements),
     # leads
     "business leads page": Case("business", "/leads", seed_calls),
+    "business lead page with its calls": Case("business", "/leads/1", seed_calls_of_one_lead),
+    "business closer profile with reviews": Case("business", "/closers/{closer_id}", seed_reviews),
     "business leads API": Case("business", "/api/v1/leads", seed_calls, api=True),
+    # the team
+    "business team page": Case("business", "/businesses/{business_id}", seed_members),
+    "business members API": Case("business", "/api/v1/businesses/me/members", seed_members, api=True),
     # engagements and offers
     "closer engagements page": Case("closer", "/engagements", seed_engagements),
     "business engagements page": Case("business", "/engagements", seed_engagements),
