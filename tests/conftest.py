@@ -25,7 +25,13 @@ from closerhub.accounts.models import User
 from closerhub.extensions import db as _db
 from closerhub.extensions import limiter
 
-pytest_plugins = ["tests.fixtures.smtp", "tests.fixtures.browser", "tests.fakes.servers", "tests.fakes.radicale"]
+pytest_plugins = [
+    "tests.fixtures.smtp",
+    "tests.fixtures.browser",
+    "tests.fixtures.statements",
+    "tests.fakes.servers",
+    "tests.fakes.radicale",
+]
 
 PASSWORD = "correct-horse-battery"
 IN_CI = os.environ.get("CI") == "true"

@@ -3,18 +3,37 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from flask import render_template, request
+from flask_babel import format_number
 from flask_login import current_user
+from sqlalchemy import func, select
 
 from closerhub.accounts.permissions import admin_required
-from closerhub.admin.views import bp, page_number, paginate
+from closerhub.admin.views import PAGE_SIZE, bp, page_number
 from closerhub.audit.models import AuditEntry
-from closerhub.audit.service import AuditFilter, action_names, entries_query, history
+from closerhub.audit.service import AuditFilter, action_names, actor_ids, entries_query, history
 from closerhub.core.i18n import N_
 from closerhub.extensions import db
 
 FIELD_MAX = 100
+COUNT_CAP = 1000  # the page counts at most this many rows; beyond, it says "more than 1,000"
+
+
+def _capped_page(query: Any, page: int) -> tuple[list[AuditEntry], int, int | None, bool]:
+    """One page of ``query``: (rows, total up to ``COUNT_CAP``, pages or None past the cap, has a next page).
+
+    The trail only grows, so a ``count(*)`` of every matching row on each view would get slower
+    forever; counting at most ``COUNT_CAP + 1`` ids bounds the work, and the next-page link
+    comes from fetching one row more than the page shows.
+    """
+    capped = query.with_only_columns(AuditEntry.id).order_by(None).limit(COUNT_CAP + 1).subquery()
+    total = db.session.scalar(select(func.count()).select_from(capped)) or 0
+    rows = list(db.session.scalars(query.limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)))
+    has_next = len(rows) > PAGE_SIZE
+    pages = max(1, -(-total // PAGE_SIZE)) if total <= COUNT_CAP else None
+    return rows[:PAGE_SIZE], total, pages, has_next
 
 
 def _date(name: str, errors: dict[str, str]) -> date | None:
@@ -34,8 +53,10 @@ def audit() -> tuple[str, int]:
     """Every audit row, newest first, filtered by actor, action, object and UTC dates."""
     errors: dict[str, str] = {}
     text = {k: (request.args.get(k) or "").strip()[:FIELD_MAX] for k in ("actor", "action", "object_type", "object_id")}
+    actor = text["actor"]
     flt = AuditFilter(
-        actor=text["actor"] or None,
+        actor=actor or None,
+        actor_ids=actor_ids(db.session, actor) if actor and not actor.isdigit() else (),
         action=text["action"] or None,
         object_type=text["object_type"] or None,
         object_id=text["object_id"] or None,
@@ -46,16 +67,18 @@ def audit() -> tuple[str, int]:
         errors["date_to"] = N_("The end date is before the start date.")
     page = page_number()
     entries: list[AuditEntry] = []
-    total, pages = 0, 1
+    total, pages, has_next = 0, 1, False
     if not errors:
-        entries, total, pages = paginate(entries_query(flt), page)
+        entries, total, pages, has_next = _capped_page(entries_query(flt), page)
     values = {**text, "date_from": request.args.get("date_from", ""), "date_to": request.args.get("date_to", "")}
     return render_template(
         "admin/audit.html",
         entries=entries,
         total=total,
+        more_than=format_number(COUNT_CAP) if total > COUNT_CAP else None,
         page=page,
         pages=pages,
+        has_next=has_next,
         values=values,
         errors=errors,
         actions=action_names(db.session),

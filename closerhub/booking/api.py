@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import Response, g, request
 from sqlalchemy import Select, bindparam, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from closerhub import clock
 from closerhub.accounts.models import User
@@ -298,7 +298,7 @@ def list_appointments(query: AppointmentQuery) -> dict[str, Any]:
         status=query.status,
         start=_instant(query.from_, "from", user.timezone),
         end=_instant(query.to, "to", user.timezone),
-    )
+    ).options(selectinload(Appointment.events))  # each item's history: one query for the page
     return paginate(db.session, stmt, Appointment.id, query, lambda a: appointment_out(a).model_dump(mode="json"))
 
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import Select, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from closerhub.accounts.models import User
 from closerhub.accounts.permissions import find_visible
@@ -38,8 +38,11 @@ def list_appointments(
     """The appointments ``viewer`` may list, by start time: a closer's own, a business's, or all (admins).
 
     ``start``/``end`` (aware) keep calls starting in ``[start, end)``; ``status`` one status.
+    The lead, offer and closer every list shows come in the same query (no query per row).
     """
-    stmt = select(Appointment)
+    stmt = select(Appointment).options(
+        joinedload(Appointment.lead), joinedload(Appointment.offer), joinedload(Appointment.closer)
+    )
     if viewer.is_closer:
         stmt = stmt.where(Appointment.closer_id == viewer.id)
     elif not viewer.is_admin:

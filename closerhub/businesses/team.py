@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from closerhub import clock
 from closerhub.accounts import passwords
@@ -292,7 +292,9 @@ def remove_member(session: Session, actor: User, business: Business, member_id: 
 
 def members(session: Session, business: Business) -> list[BusinessMember]:
     """The team, owner first, then by join date."""
-    rows = session.scalars(select(BusinessMember).where(BusinessMember.business_id == business.id))
+    # Each member's name and email come with the row: the team page and the API show them.
+    stmt = select(BusinessMember).options(joinedload(BusinessMember.user))
+    rows = session.scalars(stmt.where(BusinessMember.business_id == business.id))
     return sorted(rows, key=lambda m: (m.role != MemberRole.OWNER, m.created_at, m.id))
 
 

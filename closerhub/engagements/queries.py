@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from sqlalchemy import Select, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from closerhub.accounts.models import AccountStatus, Role, User
 from closerhub.engagements.models import OPEN_STATUSES, Engagement, EngagementStatus
 
 
 def engagements_query(viewer: User, *, statuses: tuple[EngagementStatus, ...] = ()) -> Select[tuple[Engagement]]:
-    """The engagements ``viewer`` may list: a closer's own, a business's, every one for admins."""
-    stmt = select(Engagement)
+    """The engagements ``viewer`` may list: a closer's own, a business's, every one for admins.
+
+    Each row's offer, business and closer (every list shows them) come in the same query.
+    """
+    stmt = select(Engagement).options(
+        joinedload(Engagement.offer), joinedload(Engagement.business), joinedload(Engagement.closer)
+    )
     if viewer.is_closer:
         stmt = stmt.where(Engagement.closer_id == viewer.id)
     elif not viewer.is_admin:

@@ -22,7 +22,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
 
 from closerhub.accounts.models import User
 from closerhub.booking.models import Appointment
@@ -198,6 +198,22 @@ class Outcome(db.Model):
 
     def __repr__(self) -> str:
         return f"<Outcome {self.id} {self.result.value} {self.status.value}>"
+
+
+def outcome_list_loads(via: Any = None) -> tuple[Any, ...]:
+    """Loader options of an outcome list: each row's call (its lead, offer, business) and closer in the same query.
+
+    ``via`` is the relationship that leads to the outcome when the list is of other rows
+    (``Charge.outcome``); without it the list is of outcomes.
+    """
+    call = joinedload(via).joinedload(Outcome.appointment) if via is not None else joinedload(Outcome.appointment)
+    closer = joinedload(via).joinedload(Outcome.closer) if via is not None else joinedload(Outcome.closer)
+    return (
+        call.joinedload(Appointment.lead),
+        call.joinedload(Appointment.offer),
+        call.joinedload(Appointment.business),
+        closer,
+    )
 
 
 class OutcomeRevision(db.Model):

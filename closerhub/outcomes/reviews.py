@@ -29,6 +29,7 @@ __all__ = [
     "closer_reviews",
     "reply",
     "review_of",
+    "reviews_of",
 ]
 
 REVIEWABLE = (OutcomeResult.WON, OutcomeResult.LOST)
@@ -37,6 +38,14 @@ TEXT_MAX = 2000
 
 def review_of(session: Session, outcome: Outcome) -> Review | None:
     return session.scalar(select(Review).where(Review.appointment_id == outcome.appointment_id))
+
+
+def reviews_of(session: Session, outcomes: list[Outcome]) -> dict[int, Review | None]:
+    """Each outcome's review (None when not reviewed) by outcome id, in one query for a whole list."""
+    calls = {o.appointment_id: o.id for o in outcomes}
+    found = session.scalars(select(Review).where(Review.appointment_id.in_(calls))) if calls else []
+    by_call = {r.appointment_id: r for r in found}
+    return {outcome_id: by_call.get(call_id) for call_id, outcome_id in calls.items()}
 
 
 def add_review(session: Session, actor: User, outcome_id: object, rating: object, comment: object = "") -> Review:

@@ -26,7 +26,7 @@ from closerhub.forms_util import show_errors
 from closerhub.i18n import current_locale
 from closerhub.outcomes import reviews, service
 from closerhub.outcomes.forms import DisputeForm, OutcomeForm, ResolveForm, ReviewForm, lines, money_or_error
-from closerhub.outcomes.models import Outcome, OutcomeStatus
+from closerhub.outcomes.models import Outcome, OutcomeStatus, outcome_list_loads
 from closerhub.outcomes.settings import setting
 from closerhub.payments import ledger
 from closerhub.payments.models import LedgerEntry
@@ -157,7 +157,7 @@ def _back(appointment_id: int) -> Response:
 
 
 def _business_outcomes(statuses: tuple[OutcomeStatus, ...] | None = None) -> list[Outcome]:
-    stmt = select(Outcome).where(Outcome.business_id == _me().business_id)
+    stmt = select(Outcome).options(*outcome_list_loads()).where(Outcome.business_id == _me().business_id)
     if statuses:
         stmt = stmt.where(Outcome.status.in_(statuses))
     return list(db.session.scalars(stmt.order_by(Outcome.recorded_at.desc(), Outcome.id.desc()).limit(LIST_LIMIT)))
@@ -184,7 +184,7 @@ def _render_pending(
 ) -> tuple[str, int]:
     waiting = _business_outcomes((OutcomeStatus.RECORDED,))
     others = [o for o in _business_outcomes() if o.status != OutcomeStatus.RECORDED]
-    reviewed = {o.id: reviews.review_of(db.session, o) for o in others}
+    reviewed = reviews.reviews_of(db.session, others)
     return render_template(
         "outcomes/pending.html",
         waiting=waiting,
@@ -284,8 +284,10 @@ def earnings() -> str:
 
 
 def _render_disputes(status: int = 200, forms: dict[int, ResolveForm] | None = None) -> tuple[str, int]:
-    stmt = select(Outcome).where(Outcome.status == OutcomeStatus.DISPUTED).order_by(Outcome.disputed_at)
-    recent = select(Outcome).where(Outcome.resolved_at.is_not(None)).order_by(Outcome.resolved_at.desc()).limit(50)
+    stmt = select(Outcome).options(*outcome_list_loads()).where(Outcome.status == OutcomeStatus.DISPUTED)
+    stmt = stmt.order_by(Outcome.disputed_at)
+    recent = select(Outcome).options(*outcome_list_loads()).where(Outcome.resolved_at.is_not(None))
+    recent = recent.order_by(Outcome.resolved_at.desc()).limit(50)
     return render_template(
         "outcomes/disputes.html",
         disputes=list(db.session.scalars(stmt.limit(LIST_LIMIT))),

@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 
 from flask_babel import force_locale
 from sqlalchemy import Select, and_, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from closerhub.accounts.models import User
 from closerhub.accounts.permissions import find_visible
@@ -38,7 +38,7 @@ from closerhub.businesses.service import clean_text
 from closerhub.core.errors import Conflict, PermissionDenied
 from closerhub.core.i18n import N_, _
 from closerhub.notifications.service import public_url, queue_email
-from closerhub.outcomes.models import Outcome
+from closerhub.outcomes.models import Outcome, outcome_list_loads
 from closerhub.payments import ledger
 from closerhub.payments.billing import billing_of
 from closerhub.payments.gateway import (
@@ -88,8 +88,11 @@ def find_charge(session: Session, charge_id: object, viewer: User | None) -> Cha
 
 
 def charges_query(viewer: User) -> Select[tuple[Charge]]:
-    """The charges ``viewer`` may list, newest first: a business's own, or all for an admin."""
-    stmt = select(Charge).order_by(Charge.id.desc())
+    """The charges ``viewer`` may list, newest first: a business's own, or all for an admin.
+
+    Each row's outcome, call, lead and offer (the list shows them) come with it, not one query per row.
+    """
+    stmt = select(Charge).options(*outcome_list_loads(Charge.outcome)).order_by(Charge.id.desc())
     if viewer.is_admin:
         return stmt
     if viewer.business_id is None:
@@ -110,9 +113,15 @@ def desk_query(now: datetime) -> tuple[Select[tuple[Charge]], Select[tuple[Charg
                 ),
             )
         )
+        .options(selectinload(Charge.business))  # the desk names each row's business
         .order_by(Charge.created_at, Charge.id)
     )
-    manual = select(Charge).where(Charge.status == ChargeStatus.MANUAL_DUE).order_by(Charge.created_at, Charge.id)
+    manual = (
+        select(Charge)
+        .where(Charge.status == ChargeStatus.MANUAL_DUE)
+        .options(selectinload(Charge.business))
+        .order_by(Charge.created_at, Charge.id)
+    )
     return overdue, manual
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from sqlalchemy import Select, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from closerhub import clock
 from closerhub.accounts.models import Role, User
@@ -217,7 +217,11 @@ def mark_approved(session: Session, closer: User, *, actor: User | str | None = 
 
 def queue_query(status: VettingStatus | None) -> Select[tuple[CloserVetting]]:
     """Review rows in ``status`` (all when None), oldest submission first: first come, first served."""
-    stmt = select(CloserVetting).order_by(CloserVetting.submitted_at, CloserVetting.closer_id)
+    stmt = (
+        select(CloserVetting)
+        .options(joinedload(CloserVetting.closer))  # the queue names each closer: not one query per row
+        .order_by(CloserVetting.submitted_at, CloserVetting.closer_id)
+    )
     if status is not None:
         stmt = stmt.where(CloserVetting.status == status)
     return stmt
