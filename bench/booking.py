@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
 import re
 import shutil
 import socket
@@ -38,6 +39,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from cryptography.fernet import Fernet
 from sqlalchemy import func, select, text
 
 from bench.matching import prepare_schema
@@ -47,9 +49,11 @@ from closerhub.accounts import tokens
 from closerhub.accounts.passwords import use_fast_hashing
 from closerhub.booking.models import Appointment, AppointmentStatus
 from closerhub.businesses import offers
+from closerhub.calendars.models import CalendarConnection, ConnectionKind, ConnectionStatus, ExternalBusy
 from closerhub.closers.availability_service import replace_availability
 from closerhub.core.money import Money
 from closerhub.engagements import service as engagements
+from closerhub.engagements.models import Engagement
 from closerhub.extensions import db
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -57,6 +61,36 @@ SERVER_LOG = Path(tempfile.gettempdir()) / "bench-booking-gunicorn.log"
 PASSWORD = "bench-password-123"  # noqa: S105  (throw-away accounts in the bench database)
 SLOT_MINUTES = 30
 AROUND_THE_CLOCK = [{"weekday": d, "start": "00:00", "end": "24:00"} for d in range(7)]
+
+
+def seed_external_busy(engagement_ids: list[int], per_closer: int) -> None:
+    """One ICS connection per engaged closer with ``per_closer`` busy spans over days 2–62 (the bookings
+    take the first hours, so none is refused): the busy time every booking check then reads."""
+    rng = random.Random(16)
+    now = datetime.now(UTC)
+    for closer_id in db.session.scalars(select(Engagement.closer_id).where(Engagement.id.in_(engagement_ids))):
+        connection = CalendarConnection(
+            closer_id=closer_id,
+            kind=ConnectionKind.ICS,
+            url=f"https://calendar.example/{closer_id}.ics",
+            status=ConnectionStatus.OK,
+            sync_state={},
+            created_at=now,
+            last_ok_at=now,
+        )
+        db.session.add(connection)
+        db.session.flush()
+        for _ in range(per_closer):
+            start = now + timedelta(days=2, minutes=15 * rng.randrange(0, 60 * 24 * 4))
+            db.session.add(
+                ExternalBusy(
+                    connection_id=connection.id,
+                    closer_id=closer_id,
+                    starts_at=start,
+                    ends_at=start + timedelta(minutes=rng.choice((30, 60, 90))),
+                )
+            )
+    db.session.commit()
 
 
 def seed(n_closers: int) -> tuple[str, list[int]]:
@@ -148,6 +182,8 @@ def start_gunicorn(database: str, port: int, workers: int, app: str = "wsgi:app"
         "SECRET_KEY": "bench-secret-key-not-for-production",
         "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
         "RATELIMIT_ENABLED": "0",
+        # Production refuses to start without keys for the secrets we hold; the bench seals none.
+        "ENCRYPTION_KEYS": os.environ.get("ENCRYPTION_KEYS") or Fernet.generate_key().decode(),
     }
     server = subprocess.Popen(
         [str(ROOT / ".venv/bin/gunicorn"), "--workers", str(workers), "--bind", f"127.0.0.1:{port}", app],
@@ -255,6 +291,9 @@ def main() -> None:
         action="store_true",
         help="also drive bench/floor_app.py's bare booking (the least database work a booking needs)",
     )
+    parser.add_argument(
+        "--external-busy", type=int, default=0, help="calendar busy spans per closer, from day 2 on (issue 16)"
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (apt-get install -y wrk)")
@@ -268,6 +307,8 @@ def main() -> None:
         prepare_schema()
         started = time.perf_counter()
         secret, engagement_ids = seed(args.closers)
+        if args.external_busy:
+            seed_external_busy(engagement_ids, args.external_busy)
         print(f"seed            {time.perf_counter() - started:.1f} s ({args.closers} closers engaged on one offer)")
 
     port = free_port()

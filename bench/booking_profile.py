@@ -20,7 +20,6 @@ import cProfile
 import gc
 import os
 import pstats
-import random
 import statistics
 import sys
 import time
@@ -31,44 +30,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from cryptography.fernet import Fernet
-from sqlalchemy import event, select
+from sqlalchemy import event
 
-from bench.booking import SLOT_MINUTES, seed
+from bench.booking import SLOT_MINUTES, seed, seed_external_busy
 from bench.matching import prepare_schema
 from closerhub import create_app
-from closerhub.calendars.models import CalendarConnection, ConnectionKind, ConnectionStatus, ExternalBusy
-from closerhub.engagements.models import Engagement
 from closerhub.extensions import db
-
-
-def seed_external_busy(engagement_ids: list[int], per_closer: int) -> None:
-    """One ICS connection per engaged closer with ``per_closer`` busy spans over days 2–62 (the bookings
-    take the first hours, so none is refused): the busy time every booking check then reads."""
-    rng = random.Random(16)
-    now = datetime.now(UTC)
-    for closer_id in db.session.scalars(select(Engagement.closer_id).where(Engagement.id.in_(engagement_ids))):
-        connection = CalendarConnection(
-            closer_id=closer_id,
-            kind=ConnectionKind.ICS,
-            url=f"https://calendar.example/{closer_id}.ics",
-            status=ConnectionStatus.OK,
-            sync_state={},
-            created_at=now,
-            last_ok_at=now,
-        )
-        db.session.add(connection)
-        db.session.flush()
-        for _ in range(per_closer):
-            start = now + timedelta(days=2, minutes=15 * rng.randrange(0, 60 * 24 * 4))
-            db.session.add(
-                ExternalBusy(
-                    connection_id=connection.id,
-                    closer_id=closer_id,
-                    starts_at=start,
-                    ends_at=start + timedelta(minutes=rng.choice((30, 60, 90))),
-                )
-            )
-    db.session.commit()
 
 
 def main() -> None:
