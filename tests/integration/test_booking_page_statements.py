@@ -7,15 +7,22 @@ costs the same few statements for all closers at once; counted too).
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from flask.testing import FlaskClient
 
+from closerhub import clock
 from closerhub.accounts.models import User
 from closerhub.booking import service
+from closerhub.calendars import service as service_calendars
+from closerhub.calendars import sync
 from closerhub.closers import rules as closer_rules
+from closerhub.extensions import db
 from tests.conftest import UserFactory
-from tests.integration.booking_setup import book, engage, frozen, set_hours, setting
+from tests.fakes.radicale import IcsServer
+from tests.integration.booking_setup import NOW, book, engage, frozen, set_hours, setting
+from tests.integration.calendar_support import event, vcalendar
 from tests.integration.test_api_accounts import bearer
 from tests.integration.test_booking_lean_path import counted
 
@@ -93,3 +100,35 @@ def test_the_reschedule_picker_sends_as_many_statements_with_thirty_closers_on_t
     page = client.get(url).get_data(as_text=True)
     assert 'value="2026-06-02T08:00:00Z"' in page  # the picker still shows the closer's slots
     assert statements_of(client, url) == one
+
+
+def test_busy_time_read_for_many_closers_at_once_is_what_each_closer_reads_alone(
+    setting: dict[str, Any], make_user: UserFactory, ics_server: IcsServer
+) -> None:
+    first: User = setting["closer"]
+    second, third = engage_more(setting, make_user, count=2)
+    book(setting["offer"])  # a call for one of them at Tuesday 09:00 Paris
+    ics_server.body = vcalendar(event("busy", "DTSTART:20260602T100000Z", "DTEND:20260602T110000Z")).encode()
+    for closer in (second, third):  # both read the feed; the third's stops answering and fails closed
+        connection = service_calendars.add_connection(
+            db.session, closer, service_calendars.NewConnection(kind="ics", url=ics_server.url), now=NOW
+        )
+        sync.sync_connection(db.session, connection.id, NOW)
+    ics_server.answering = False
+    late = NOW + timedelta(minutes=95)
+    with clock.frozen_at(late):
+        sync.sync_connection(db.session, connection.id, NOW + timedelta(minutes=30))
+        sync.sync_connection(db.session, connection.id, late)
+        windows = {
+            first.id: (NOW, NOW + timedelta(days=3)),
+            second.id: (NOW - timedelta(days=1), NOW + timedelta(days=2)),
+            third.id: (NOW + timedelta(days=1), NOW + timedelta(days=4)),
+        }
+        with counted() as seen:
+            together = closer_rules.busy_intervals_many(db.session, windows)
+        alone = {i: closer_rules.busy_intervals(db.session, i, *w) for i, w in windows.items()}
+    assert len(seen) == 1
+    assert together == alone
+    assert len(together[first.id]) == 1 and not together[first.id][0].external  # the booked call
+    assert [b.external for b in together[second.id]] == [True]  # the feed's event
+    assert closer_rules.Busy(*windows[third.id], external=True) in together[third.id]  # failed closed: all busy
