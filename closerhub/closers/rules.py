@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from datetime import datetime, time
 from typing import Any
 
-from sqlalchemy import CompoundSelect, bindparam, literal, literal_column, select, union_all
+from sqlalchemy import BindParameter, CompoundSelect, bindparam, literal, literal_column, select, union_all
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from closerhub import clock
@@ -128,7 +128,7 @@ def _busy_many_statement() -> CompoundSelect:
     """``busy_intervals_many``' query: ``_busy_statement`` over a list of closers, with the closer id."""
     from closerhub.booking.models import Appointment, AppointmentStatus  # booking builds on closers
 
-    ids = bindparam("closer_ids", expanding=True)
+    ids: BindParameter[list[int]] = bindparam("closer_ids", expanding=True)
     calls = select(
         Appointment.closer_id,
         Appointment.starts_at,
