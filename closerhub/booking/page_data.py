@@ -17,7 +17,7 @@ from closerhub.accounts.models import User
 from closerhub.booking import service
 from closerhub.booking.display import group_by_local_date
 from closerhub.businesses.models import Offer
-from closerhub.closers.rules import rules_for
+from closerhub.closers.rules import rules_for, rules_for_many
 from closerhub.core.tz import to_local
 
 ALTERNATIVES = 3
@@ -31,7 +31,8 @@ def slot_minutes(session: Session, closer: User) -> int:
 
 def last_bookable_date(session: Session, closers: Iterable[User], now: datetime, zone: str) -> date:
     """The last local date in ``zone`` on which any of ``closers`` can be booked (their widest horizon)."""
-    horizon = max((rules_for(session, c).horizon_days for c in closers), default=0)
+    rules = rules_for_many(session, list(closers))  # one batch, not a read per closer
+    horizon = max((r.horizon_days for r in rules.values()), default=0)
     return to_local(now + timedelta(days=horizon), zone).date()
 
 
@@ -43,7 +44,8 @@ def engaged_closers(session: Session, offer: Offer) -> list[User]:
 
 def offer_slot_end(session: Session, start: datetime, closer_ids: Sequence[int]) -> datetime | None:
     """The end of a routed slot when every candidate closer has the same call length, else None (unknown yet)."""
-    lengths = {slot_minutes(session, c) for c in (session.get(User, i) for i in closer_ids) if c is not None}
+    closers = [c for c in (session.get(User, i) for i in closer_ids) if c is not None]
+    lengths = {r.slot_minutes for r in rules_for_many(session, closers).values()}
     return start + timedelta(minutes=lengths.pop()) if len(lengths) == 1 else None
 
 
@@ -62,12 +64,15 @@ def offer_day_slots(
     slots = service.offer_slots(
         session, offer, viewer_zone=zone, from_date=first, to_date=last, now=now, closer_id=closer_id
     )
+    # Every candidate's call length read once for the page (not per group of candidates).
+    closers = [c for c in (session.get(User, i) for i in {i for s in slots for i in s.closer_ids}) if c is not None]
+    length = {i: r.slot_minutes for i, r in rules_for_many(session, closers).items()} if closers else {}
     ends: dict[tuple[int, ...], int | None] = {}
     pairs = []
     for slot in slots:
         if slot.closer_ids not in ends:
-            end = offer_slot_end(session, slot.start, slot.closer_ids)
-            ends[slot.closer_ids] = int((end - slot.start).total_seconds() // 60) if end else None
+            lengths = {length[i] for i in slot.closer_ids if i in length}
+            ends[slot.closer_ids] = lengths.pop() if len(lengths) == 1 else None
         minutes = ends[slot.closer_ids]
         pairs.append((slot.start, slot.start + timedelta(minutes=minutes) if minutes else None))
     return group_by_local_date(pairs, zone, other_zone=other_zone)

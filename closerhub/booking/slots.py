@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager
 
 from closerhub.accounts.models import AccountStatus, User
 from closerhub.businesses.models import Offer
-from closerhub.closers.availability_service import slots_for_dates
-from closerhub.closers.rules import busy_intervals, rules_for
+from closerhub.closers.availability_service import slots_for_dates, slots_for_many
+from closerhub.closers.rules import busy_intervals, busy_intervals_many, rules_for, rules_for_many
 from closerhub.core.availability import AvailabilityRules
 from closerhub.core.errors import ValidationError
 from closerhub.core.i18n import _, ngettext
@@ -56,6 +56,7 @@ def bookable_engagements(session: Session, offer: Offer, *, closer_id: int | Non
             User.status == AccountStatus.ACTIVE,
             CloserVetting.status == VettingStatus.APPROVED,
         )
+        .options(contains_eager(Engagement.closer))  # the closers come with the rows: no query per engagement
         .order_by(Engagement.id)
     )
     if closer_id is not None:
@@ -85,10 +86,13 @@ def offer_slots(
     ``closer_ids`` keeps the engagement order (oldest first); routing picks among them when booking.
     """
     by_start: dict[datetime, list[int]] = {}
-    for engagement in bookable_engagements(session, offer, closer_id=closer_id):
-        for slot in closer_slots(
-            session, engagement.closer, viewer_zone=viewer_zone, from_date=from_date, to_date=to_date, now=now
-        ):
+    engagements = bookable_engagements(session, offer, closer_id=closer_id)
+    closers = list({e.closer_id: e.closer for e in engagements}.values())
+    slots = slots_for_many(
+        session, closers, viewer_zone=viewer_zone, from_date=from_date, to_date=to_date, now=now
+    )  # a constant number of statements however many closers the offer has
+    for engagement in engagements:
+        for slot in slots[engagement.closer_id]:
             by_start.setdefault(slot.start, []).append(engagement.closer_id)
     return [OfferSlot(start, tuple(ids)) for start, ids in sorted(by_start.items())]
 
@@ -200,10 +204,11 @@ def offer_alternatives(
     """The 3 starts nearest ``start`` at which one of these engagements' closers is free."""
     by_start: dict[datetime, list[int]] = {}
     low, high = max(now, start - ALTERNATIVE_WINDOW), start + ALTERNATIVE_WINDOW
+    closers = list({e.closer_id: e.closer for e in engagements}.values())
+    rules_by_id = rules_for_many(session, closers)
+    busy_by_id = busy_intervals_many(session, {c.id: _busy_window(rules_by_id[c.id], low, high) for c in closers})
     for engagement in engagements:
-        rules = rules_for(session, engagement.closer)
-        busy_low, busy_high = _busy_window(rules, low, high)
-        busy = busy_intervals(session, engagement.closer_id, busy_low, busy_high)
+        rules, busy = rules_by_id[engagement.closer_id], busy_by_id[engagement.closer_id]
         for slot in free_slots(rules, busy, now=now, range_start=low, range_end=high):
             by_start.setdefault(slot.start, []).append(engagement.closer_id)
     return nearest([OfferSlot(s, tuple(ids)) for s, ids in by_start.items()], start)

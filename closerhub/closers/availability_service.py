@@ -28,9 +28,11 @@ from closerhub.closers.rules import (
     DEFAULTS,
     SETTING_FIELDS,
     busy_intervals,
+    busy_intervals_many,
     load_settings,
     minute_to_time,
     rules_for,
+    rules_for_many,
 )
 from closerhub.closers.summary import refresh_summary
 from closerhub.core.availability import AvailabilityRules
@@ -50,6 +52,7 @@ __all__ = [
     "replace_availability",
     "rules_for",
     "slots_for_dates",
+    "slots_for_many",
 ]
 
 PREVIEW_DAYS = 14
@@ -180,6 +183,24 @@ def slots_for_dates(
     start, end = _busy_window(rules, from_date - timedelta(days=1), to_date + timedelta(days=2))
     busy = busy_intervals(session, closer.id, start, end)
     return free_slots_for_dates(rules, busy, now=now, viewer_zone=viewer_zone, from_date=from_date, to_date=to_date)
+
+
+def slots_for_many(
+    session: Session, closers: list[User], *, viewer_zone: str, from_date: date, to_date: date, now: datetime
+) -> dict[int, list[Slot]]:
+    """``slots_for_dates`` of several closers, by closer id, in a number of statements that does not
+    grow with them: their rules in one batch (``rules_for_many``), their busy time in one statement."""
+    rules = rules_for_many(session, closers)
+    windows = {
+        c.id: _busy_window(rules[c.id], from_date - timedelta(days=1), to_date + timedelta(days=2)) for c in closers
+    }
+    busy = busy_intervals_many(session, windows)
+    return {
+        c.id: free_slots_for_dates(
+            rules[c.id], busy[c.id], now=now, viewer_zone=viewer_zone, from_date=from_date, to_date=to_date
+        )
+        for c in closers
+    }
 
 
 def preview_dates(closer: User, now: datetime, days: int = PREVIEW_DAYS) -> tuple[date, date]:

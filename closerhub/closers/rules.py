@@ -6,10 +6,11 @@ Shared by the availability use cases and the search summary (``closers.summary``
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from datetime import datetime, time
 from typing import Any
 
-from sqlalchemy import CompoundSelect, bindparam, literal, literal_column, select, union_all
+from sqlalchemy import BindParameter, CompoundSelect, bindparam, literal, literal_column, select, union_all
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from closerhub import clock
@@ -96,6 +97,81 @@ def _busy_statement(excluding: bool) -> CompoundSelect:
         .exists()
     )
     return union_all(calls, events, unreadable).order_by(literal_column("1"))
+
+
+def busy_intervals_many(session: Session, windows: Mapping[int, tuple[datetime, datetime]]) -> dict[int, list[Busy]]:
+    """``busy_intervals`` of several closers at once, each over its own ``[start, end)``: one statement.
+
+    ``windows``: closer id → window (as ``busy_intervals`` takes it). The booking page and an
+    offer's alternatives read every engaged closer's busy time; a statement per closer made the
+    page grow with the offer's closers. The statement reads the union of the windows; each
+    closer then keeps what touches its own window, and a fail-closed calendar covers exactly
+    that window, so every closer gets what ``busy_intervals`` would have returned.
+    """
+    found: dict[int, list[Busy]] = {i: [] for i in windows}
+    if not windows:
+        return found
+    since = min(w[0] for w in windows.values())
+    until = max(w[1] for w in windows.values())
+    params = {"closer_ids": list(windows), "since": since, "until": until, "now": clock.utcnow()}
+    for closer_id, s, e, x, unreadable in session.execute(_busy_many_statement(), params):
+        low, high = windows[closer_id]
+        if unreadable:
+            found[closer_id].append(Busy(low, high, external=True))
+        elif s < high and e > low:
+            found[closer_id].append(Busy(s, e, external=bool(x)))
+    return found
+
+
+@functools.cache
+def _busy_many_statement() -> CompoundSelect:
+    """``busy_intervals_many``' query: ``_busy_statement`` over a list of closers, with the closer id."""
+    from closerhub.booking.models import Appointment, AppointmentStatus  # booking builds on closers
+
+    ids: BindParameter[list[int]] = bindparam("closer_ids", expanding=True)
+    calls = select(
+        Appointment.closer_id,
+        Appointment.starts_at,
+        Appointment.ends_at,
+        literal(False).label("external"),
+        literal(False).label("unreadable"),
+    ).where(
+        Appointment.closer_id.in_(ids),
+        Appointment.status == AppointmentStatus.BOOKED,
+        Appointment.starts_at < bindparam("until"),
+        Appointment.ends_at > bindparam("since"),
+    )
+    events = select(
+        ExternalBusy.closer_id, ExternalBusy.starts_at, ExternalBusy.ends_at, literal(True), literal(False)
+    ).where(
+        ExternalBusy.closer_id.in_(ids),
+        ExternalBusy.starts_at < bindparam("until"),
+        ExternalBusy.ends_at > bindparam("since"),
+    )
+    keeps_offering = (
+        select(CalendarPreference.closer_id)
+        .where(
+            CalendarPreference.closer_id == CalendarConnection.closer_id,
+            CalendarPreference.keep_offering_when_unreadable.is_(True),
+        )
+        .exists()
+    )
+    unreadable = (
+        select(
+            CalendarConnection.closer_id,
+            bindparam("since", type_=UTCDateTime()),
+            bindparam("until", type_=UTCDateTime()),
+            literal(True),
+            literal(True),
+        )
+        .where(
+            CalendarConnection.closer_id.in_(ids),
+            CalendarConnection.fails_closed_at <= bindparam("now", type_=UTCDateTime()),
+            ~keeps_offering,
+        )
+        .distinct()
+    )
+    return union_all(calls, events, unreadable).order_by(literal_column("1"), literal_column("2"))
 
 
 # --- rows ⇄ rules --------------------------------------------------------------------------
