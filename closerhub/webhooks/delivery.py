@@ -125,6 +125,12 @@ def _due_ids(session: Session, now: datetime) -> list[int]:
     return chosen[:BATCH]
 
 
+def lease() -> timedelta:
+    """How long a claim holds (``WEBHOOK_LEASE_SECONDS``; ``LEASE`` unless configured, e.g. shorter in tests)."""
+    seconds = current_app.config.get("WEBHOOK_LEASE_SECONDS")
+    return timedelta(seconds=float(seconds)) if seconds else LEASE
+
+
 def claim(session: Session, delivery_id: int, now: datetime) -> bool:
     """Take one due delivery for this attempt (True), or learn another worker has it (False); commits."""
     taken = session.execute(
@@ -134,7 +140,7 @@ def claim(session: Session, delivery_id: int, now: datetime) -> bool:
             WebhookDelivery.status == DeliveryStatus.PENDING,
             WebhookDelivery.next_attempt_at <= now,
         )
-        .values(next_attempt_at=now + LEASE, attempts=WebhookDelivery.attempts + 1)
+        .values(next_attempt_at=now + lease(), attempts=WebhookDelivery.attempts + 1)
         .execution_options(synchronize_session=False)
     )
     session.commit()
