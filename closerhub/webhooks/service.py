@@ -15,14 +15,18 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
-from closerhub import clock
+from closerhub import clock, outbound
+from closerhub.core.errors import NotFound, ValidationError
+from closerhub.core.i18n import _
 from closerhub.secrets_box import seal, unseal
 from closerhub.webhooks.models import EVENT_TYPES, DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from closerhub.webhooks.payloads import data_for
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 (a prefix, not a secret)
+URL_MAX = 2000
+DESCRIPTION_MAX = 300
 ROTATION_OVERLAP = timedelta(hours=24)  # both secrets sign while receivers switch over
 
 
@@ -110,3 +114,76 @@ def signing_secrets(endpoint: WebhookEndpoint) -> list[str]:
     if endpoint.previous_secret_sealed and expires is not None and expires > clock.utcnow():
         found.append(unseal(endpoint.previous_secret_sealed))
     return found
+
+
+def clean_endpoint_input(url: object, events: object, description: object) -> tuple[str, list[str], str]:
+    """Check an endpoint's fields; a ValidationError names every bad one (nothing is stored)."""
+    errors: dict[str, str] = {}
+    text = str(url or "").strip()
+    if len(text) > URL_MAX:
+        errors["url"] = _("Use an address of at most %(n)d characters.", n=URL_MAX)
+    else:
+        try:
+            text = outbound.check_url(text)
+        except outbound.OutboundError as exc:
+            errors["url"] = str(exc)
+        # Plain http only where private addresses are allowed too: development and tests.
+        if "url" not in errors and not text.startswith("https://") and not outbound.allow_private():
+            errors["url"] = _("Use an address that starts with https://.")
+    chosen = [str(e) for e in events] if isinstance(events, list | tuple) else []
+    if not chosen or any(e not in EVENT_TYPES for e in chosen):
+        errors["events"] = _("Choose one or more of the event types: %(types)s.", types=", ".join(EVENT_TYPES))
+    note = str(description or "").strip()
+    if len(note) > DESCRIPTION_MAX:
+        errors["description"] = _("Use at most %(n)d characters.", n=DESCRIPTION_MAX)
+    if errors:
+        raise ValidationError(_("Please correct the highlighted fields."), field_errors=errors)
+    return text, sorted(set(chosen)), note
+
+
+def find_endpoint(session: Session, business_id: int | None, endpoint_id: object) -> WebhookEndpoint:
+    """The business's live endpoint with this id; another business's or a deleted one is a 404."""
+    endpoint = session.get(WebhookEndpoint, endpoint_id) if isinstance(endpoint_id, int) else None
+    if endpoint is None or endpoint.business_id != business_id or endpoint.deleted_at is not None:
+        raise NotFound(_("Webhook endpoint not found."))
+    return endpoint
+
+
+def list_endpoints(session: Session, business_id: int | None) -> list[WebhookEndpoint]:
+    """The business's live endpoints, oldest first."""
+    return list(
+        session.scalars(
+            select(WebhookEndpoint)
+            .where(WebhookEndpoint.business_id == business_id, WebhookEndpoint.deleted_at.is_(None))
+            .order_by(WebhookEndpoint.id)
+        )
+    )
+
+
+def delete_endpoint(endpoint: WebhookEndpoint) -> None:
+    """Stop sending to ``endpoint``; its delivery log is kept (the caller commits)."""
+    endpoint.deleted_at = clock.utcnow()
+    endpoint.enabled = False
+
+
+def deliveries_of(session: Session, endpoint: WebhookEndpoint, limit: int = 100) -> list[WebhookDelivery]:
+    """The endpoint's latest deliveries, newest first, with their events (one query)."""
+    return list(
+        session.scalars(
+            select(WebhookDelivery)
+            .options(joinedload(WebhookDelivery.event))
+            .where(WebhookDelivery.endpoint_id == endpoint.id)
+            .order_by(WebhookDelivery.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def retry_delivery(session: Session, endpoint: WebhookEndpoint, delivery_id: object) -> WebhookDelivery:
+    """Make one delivery due now (same event, same ``webhook-id``); the worker sends it (the caller commits)."""
+    delivery = session.get(WebhookDelivery, delivery_id) if isinstance(delivery_id, int) else None
+    if delivery is None or delivery.endpoint_id != endpoint.id:
+        raise NotFound(_("Delivery not found."))
+    delivery.status = DeliveryStatus.PENDING
+    delivery.next_attempt_at = clock.utcnow()
+    return delivery
