@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 from standardwebhooks.webhooks import Webhook
 
 from closerhub import outbound
@@ -44,7 +44,7 @@ BACKOFF = (
 LEASE = timedelta(minutes=10)
 DISABLE_AFTER = timedelta(days=5)
 BATCH = 200
-PER_ENDPOINT = 20
+PER_ENDPOINT = 50
 THREADS = 8
 KEEP_BYTES = 2048
 TIMEOUT_SECONDS = 10.0
@@ -149,11 +149,18 @@ def claim(session: Session, delivery_id: int, now: datetime) -> bool:
 
 def _jobs(session: Session, ids: list[int]) -> list[Job]:
     jobs = []
-    rows = session.scalars(select(WebhookDelivery).where(WebhookDelivery.id.in_(ids))).all()
+    keys: dict[int, tuple[str, ...]] = {}
+    rows = session.scalars(
+        select(WebhookDelivery)
+        .options(joinedload(WebhookDelivery.event), joinedload(WebhookDelivery.endpoint))
+        .where(WebhookDelivery.id.in_(ids))
+    ).all()
     for delivery in rows:
         endpoint = delivery.endpoint
         body = json.dumps(delivery.event.payload, separators=(",", ":"), ensure_ascii=False).encode()
-        jobs.append(Job(delivery.id, endpoint.url, delivery.event.msg_id, body, tuple(signing_secrets(endpoint))))
+        if endpoint.id not in keys:  # unseal once per endpoint and batch, not per delivery
+            keys[endpoint.id] = tuple(signing_secrets(endpoint))
+        jobs.append(Job(delivery.id, endpoint.url, delivery.event.msg_id, body, keys[endpoint.id]))
     return jobs
 
 
@@ -189,9 +196,33 @@ def record_result(session: Session, result: Result, now: datetime) -> None:
         endpoint.disabled_reason = "failing"
 
 
+def claim_many(session: Session, ids: list[int], now: datetime) -> list[int]:
+    """Claim the still-due deliveries among ``ids`` in one ``UPDATE … WHERE … RETURNING``; commits.
+
+    The same condition as ``claim``: a row another worker took meanwhile is not due any more,
+    so it is not returned and this worker does not send it.
+    """
+    if not ids:
+        return []
+    taken = session.execute(
+        update(WebhookDelivery)
+        .where(
+            WebhookDelivery.id.in_(ids),
+            WebhookDelivery.status == DeliveryStatus.PENDING,
+            WebhookDelivery.next_attempt_at <= now,
+        )
+        .values(next_attempt_at=now + lease(), attempts=WebhookDelivery.attempts + 1)
+        .returning(WebhookDelivery.id)
+        .execution_options(synchronize_session=False)
+    )
+    claimed = list(taken.scalars())
+    session.commit()
+    return claimed
+
+
 def deliver_due(session: Session, now: datetime) -> int:
     """Send one batch of due deliveries; returns how many attempts were made."""
-    claimed = [i for i in _due_ids(session, now) if claim(session, i, now)]
+    claimed = claim_many(session, _due_ids(session, now), now)
     if not claimed:
         return 0
     jobs = _jobs(session, claimed)
@@ -207,6 +238,10 @@ def deliver_due(session: Session, now: datetime) -> int:
 
     with ThreadPoolExecutor(max_workers=THREADS) as pool:
         results = [r for group in pool.map(run, by_endpoint.values()) for r in group]
+    deliveries = session.scalars(
+        select(WebhookDelivery).options(joinedload(WebhookDelivery.endpoint)).where(WebhookDelivery.id.in_(claimed))
+    ).all()  # one query for the batch; record_result's session.get then finds them loaded
+    assert len(deliveries) == len(claimed)
     for result in results:
         record_result(session, result, now)
     session.commit()
