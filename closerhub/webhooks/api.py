@@ -15,6 +15,8 @@ from closerhub.api.schemas_webhooks import (
     WebhookList,
     WebhookOut,
 )
+from closerhub.core.errors import PermissionDenied
+from closerhub.core.i18n import _
 from closerhub.extensions import db
 from closerhub.webhooks import service
 from closerhub.webhooks.models import WebhookDelivery, WebhookEndpoint
@@ -43,17 +45,22 @@ def delivery_out(delivery: WebhookDelivery) -> DeliveryOut:
     )
 
 
+def _business_id() -> int:
+    business_id = current_api_user().business_id
+    if business_id is None:  # a business account not (yet) in a business
+        raise PermissionDenied(_("Only members of a business can manage its webhooks."))
+    return business_id
+
+
 def _endpoint(endpoint_id: int) -> WebhookEndpoint:
-    return service.find_endpoint(db.session, current_api_user().business_id, endpoint_id)
+    return service.find_endpoint(db.session, _business_id(), endpoint_id)
 
 
 @api_route(
     "GET", "/webhooks", summary="Your webhook endpoints", auth=("business",), response=WebhookList, tags=("webhooks",)
 )
 def list_webhooks() -> WebhookList:
-    return WebhookList(
-        data=[webhook_out(e) for e in service.list_endpoints(db.session, current_api_user().business_id)]
-    )
+    return WebhookList(data=[webhook_out(e) for e in service.list_endpoints(db.session, _business_id())])
 
 
 @api_route(
@@ -70,7 +77,7 @@ def create_webhook(body: WebhookIn) -> Response:
     """The response carries the signing `secret`, shown only this once."""
     url, events, description = service.clean_endpoint_input(body.url, list(body.events), body.description)
     endpoint, secret = service.create_endpoint(
-        db.session, current_api_user().business_id, url=url, events=events, description=description
+        db.session, _business_id(), url=url, events=events, description=description
     )
     db.session.commit()
     created = WebhookCreatedOut(**webhook_out(endpoint).model_dump(), secret=secret)

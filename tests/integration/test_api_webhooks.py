@@ -14,7 +14,7 @@ from closerhub.webhooks.service import emit
 from tests.integration.test_api_accounts import bearer
 
 
-    # A loopback URL: the test machine has no DNS, and tests allow private addresses (OUTBOUND_ALLOW_PRIVATE).
+# A loopback URL: the test machine has no DNS, and tests allow private addresses (OUTBOUND_ALLOW_PRIVATE).
 def _add(client: FlaskClient, user: User, **body: Any) -> Any:
     payload = {"url": "http://127.0.0.1:9/in", "events": ["appointment.booked"], **body}
     return client.post("/api/v1/webhooks", json=payload, headers=bearer(user))
