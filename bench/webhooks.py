@@ -56,6 +56,8 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=10_000)
     args = parser.parse_args()
     url = args.database or f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite"
+    if url.startswith("postgresql://"):  # psycopg 3, as config.py does
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
 
     from flask_migrate import upgrade
 
