@@ -16,9 +16,9 @@ from closerhub import clock
 from closerhub.booking import service
 from closerhub.extensions import db
 from closerhub.outcomes import service as outcomes
-from closerhub.webhooks.delivery import BACKOFF, deliver_due, headers_for
-from closerhub.webhooks.models import DeliveryStatus, WebhookAttempt, WebhookDelivery
-from closerhub.webhooks.service import create_endpoint
+from closerhub.webhooks.delivery import BACKOFF, DISABLE_AFTER, deliver_due, headers_for
+from closerhub.webhooks.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from closerhub.webhooks.service import create_endpoint, emit
 from tests.integration.booking_setup import NOW, TUESDAY_9, book, frozen, hours, setting
 from tests.integration.test_outcomes import WON_4800
 from tests.integration.webhook_receiver import Receiver, serve
@@ -131,3 +131,27 @@ def test_a_private_address_is_refused_when_the_configuration_says_so(
     assert receiver.received == []
     attempt = db.session.scalars(select(WebhookAttempt)).one()
     assert attempt.status_code is None and "private or local" in attempt.error
+
+
+def test_a_receiver_that_keeps_failing_gets_its_delivery_failed_after_a_day_and_is_disabled_after_days(
+    setting: dict[str, Any], receiver: Receiver
+) -> None:
+    endpoint_id = _subscribe(receiver, setting["owner"].business_id)
+    receiver.statuses = [503] * 20
+    book(setting["offer"])
+    at = _wall()
+    for wait in (timedelta(0), *BACKOFF):
+        at += wait
+        assert _deliver(at) == 1
+    db.session.expire_all()
+    delivery = db.session.scalars(select(WebhookDelivery)).one()
+    assert (delivery.status, delivery.attempts, delivery.next_attempt_at) == (DeliveryStatus.FAILED, 8, None)
+    assert timedelta(hours=24) < at - _wall() < timedelta(hours=30)  # about a day of retries
+    assert _deliver(at + timedelta(days=1)) == 0
+    endpoint = db.session.get(WebhookEndpoint, endpoint_id)
+    assert endpoint.enabled and endpoint.failing_since is not None
+    emit(db.session, setting["owner"].business_id, "appointment.booked", {"id": 1})
+    db.session.commit()
+    assert _deliver(endpoint.failing_since + DISABLE_AFTER) == 1
+    db.session.expire_all()
+    assert not db.session.get(WebhookEndpoint, endpoint_id).enabled
