@@ -8,6 +8,7 @@ because the service functions claim rows atomically.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 
 import click
@@ -144,6 +145,24 @@ def write_back_calendars(app: Flask) -> int:
             db.session.remove()
 
 
+def deliver_webhooks(app: Flask) -> int:
+    """Send due webhook deliveries, batch after batch for up to ~20 s (its own thread: reminders run alongside)."""
+    from closerhub.webhooks.delivery import deliver_due
+
+    sent = 0
+    deadline = time.monotonic() + 20
+    with app.app_context():
+        try:
+            while time.monotonic() < deadline:
+                done = deliver_due(db.session, clock.utcnow())
+                sent += done
+                if not done:
+                    break
+            return sent
+        finally:
+            db.session.remove()
+
+
 # (job id, function, trigger kwargs): later issues add reminders, sweeps and payouts here.
 JOBS: list[tuple[str, Callable[[Flask], object], dict[str, object]]] = [
     # Every 10 s: booking confirmations are rendered (and sent) here, so they leave within ~10 s.
@@ -161,6 +180,8 @@ JOBS: list[tuple[str, Callable[[Flask], object], dict[str, object]]] = [
     # Every minute: each connection is read when CALENDAR_SYNC_MINUTES have passed since its last read.
     ("sync_calendars", sync_calendars, {"trigger": "interval", "minutes": 1}),
     ("write_back_calendars", write_back_calendars, {"trigger": "interval", "seconds": 30}),
+    # Every 5 s: a webhook leaves within seconds of the change; a backlog is drained batch after batch.
+    ("deliver_webhooks", deliver_webhooks, {"trigger": "interval", "seconds": 5}),
 ]
 
 

@@ -33,3 +33,4 @@ from closerhub.payments.models_payouts import Payout, PayoutNotice, PayoutRun  #
 from closerhub.payments.models_stripe import BusinessBilling, ConnectAccount, StripeEvent  # noqa: F401
 from closerhub.platform_settings.models import PlatformSetting  # noqa: F401
 from closerhub.vetting.models import CloserVetting  # noqa: F401
+from closerhub.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent  # noqa: F401

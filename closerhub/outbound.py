@@ -173,3 +173,48 @@ def fetch(
             except niquests.exceptions.RequestException as exc:
                 raise OutboundError(describe(exc)) from None
     raise OutboundError(_("The server redirected too many times."))
+
+
+@dataclass(frozen=True)
+class Posted:
+    """The answer to a POST: status and the first ``keep_bytes`` of the body (the rest is not read)."""
+
+    status: int
+    body: bytes
+
+
+def post(
+    url: str,
+    body: bytes,
+    *,
+    headers: dict[str, str],
+    keep_bytes: int = 2048,
+    timeout: float | None = None,
+    allow_private_addresses: bool | None = None,
+) -> Posted:
+    """POST ``body`` to ``url`` under the rules above, never following a redirect (a 3xx is the answer).
+
+    Webhook deliveries: the receiver's answer only says whether it took the event, so the body
+    is read up to ``keep_bytes`` for the delivery log and the connection dropped after that.
+    """
+    target = check_url(url, allow_private_addresses=allow_private_addresses)
+    with niquests.Session() as session:
+        session.trust_env = False
+        try:
+            response = session.post(
+                target,
+                data=body,
+                headers=headers,
+                timeout=timeout if timeout is not None else timeout_seconds(),
+                allow_redirects=False,
+                stream=True,
+            )
+            kept = bytearray()
+            for chunk in response.iter_content(min(_CHUNK, keep_bytes)):
+                kept += chunk
+                if len(kept) >= keep_bytes:
+                    break
+            response.close()
+            return Posted(response.status_code or 0, bytes(kept[:keep_bytes]))
+        except niquests.exceptions.RequestException as exc:
+            raise OutboundError(describe(exc)) from None

@@ -14,7 +14,7 @@ from closerhub import clock
 from closerhub.api.auth import current_api_user
 from closerhub.api.pagination import paginate
 from closerhub.api.routing import api_route
-from closerhub.api.schemas import Page
+from closerhub.api.schemas import Page, dump
 from closerhub.api.schemas_leads import ImportReportOut, ImportRowErrorOut, LeadIn, LeadOut, LeadPatch, LeadQuery
 from closerhub.booking import leads
 from closerhub.booking.models import Lead
@@ -22,6 +22,7 @@ from closerhub.businesses.models import Business
 from closerhub.core.errors import DomainError, ValidationError
 from closerhub.core.i18n import _
 from closerhub.extensions import db
+from closerhub.webhooks import payloads as webhook_payloads
 
 CSV_MEDIA_TYPES = ("text/csv", "text/plain", "application/csv")
 
@@ -40,6 +41,14 @@ def lead_out(lead: Lead) -> LeadOut:
         created_at=lead.created_at,
         updated_at=lead.updated_at,
     )
+
+
+def lead_data(lead: Lead) -> dict[str, Any]:
+    """A lead as a webhook event's ``data``: the API resource, JSON-ready."""
+    return dump(lead_out(lead))
+
+
+webhook_payloads.register("lead", lead_data)
 
 
 def _renamed(exc: DomainError) -> DomainError:

@@ -24,7 +24,7 @@ from closerhub.api.idempotency import idempotent
 from closerhub.api.pagination import paginate
 from closerhub.api.problems import problem_response
 from closerhub.api.routing import PUBLIC, api_route, json_response
-from closerhub.api.schemas import Page, utc_z
+from closerhub.api.schemas import Page, dump, utc_z
 from closerhub.api.schemas_booking import (
     AppointmentIn,
     AppointmentOut,
@@ -44,6 +44,7 @@ from closerhub.core.tz import day_bounds_utc, is_valid_zone, to_local
 from closerhub.db import is_plausible_id
 from closerhub.engagements.models import Engagement
 from closerhub.extensions import db
+from closerhub.webhooks import payloads as webhook_payloads
 
 BOOKING_KEY_HEADER = "X-Booking-Key"
 
@@ -108,6 +109,14 @@ def appointment_out(appointment: Appointment, *, private: bool = True) -> Appoin
             else [],
         }
     )
+
+
+def appointment_data(appointment: Appointment) -> dict[str, Any]:
+    """An appointment as a webhook event's ``data``: the API resource, JSON-ready."""
+    return dump(appointment_out(appointment))
+
+
+webhook_payloads.register("appointment", appointment_data)
 
 
 def slot_unavailable_response(exc: service.SlotUnavailable, zone: str) -> Response:

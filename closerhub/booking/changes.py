@@ -27,6 +27,10 @@ from closerhub.closers.summary import refresh_summary
 from closerhub.core.errors import Conflict, NotFound, ValidationError
 from closerhub.core.i18n import N_, _, ngettext
 from closerhub.core.tz import require_aware
+from closerhub.webhooks.service import emit
+
+# Booking actions that are webhook event types ("appointment.<action>" in the API contract).
+WEBHOOK_ACTIONS = frozenset({"booked", "rescheduled", "cancelled"})
 
 ACTOR_LABELS = frozenset({"prospect", "closer", "business", "admin", "system"})
 EXEMPT_LABELS = frozenset({"admin", "system"})
@@ -93,9 +97,15 @@ def audit_change(
     before: dict[str, object] | None,
     after: dict[str, object],
 ) -> None:
-    """One audit row per booking event; a prospect (no account) is named by their label."""
+    """One audit row per booking event, and its webhook event when the contract has one (same transaction).
+
+    A prospect (no account) is named by their label. A hand-over ("reassigned") has no
+    webhook type in the contract, so it is audited only.
+    """
     who: User | str = actor if actor is not None else actor_label
     audit(session, actor=who, action=f"appointment.{action}", obj=appointment, before=before, after=after)
+    if action in WEBHOOK_ACTIONS:
+        emit(session, appointment.business_id, f"appointment.{action}", appointment)
 
 
 def _require_booked(appointment: Appointment, *, rescheduling: bool) -> None:

@@ -37,6 +37,7 @@ from closerhub.businesses.models import Business
 from closerhub.core.csv_safe import csv_text
 from closerhub.core.errors import Conflict, ValidationError
 from closerhub.core.i18n import N_, _
+from closerhub.webhooks.service import emit
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 5000
@@ -262,6 +263,7 @@ def import_csv(session: Session, business: Business, data: bytes, *, actor: User
     # later row with the same email updates what an earlier one created.
     emails = {values["email"] for _row, values in cleaned}
     known: dict[str, Lead] = {}
+    created: list[Lead] = []
     for chunk in _chunks(sorted(emails), 500):
         stmt = select(Lead).where(Lead.business_id == business.id, Lead.email.in_(chunk))
         known.update({lead.email: lead for lead in session.scalars(stmt)})
@@ -275,9 +277,14 @@ def import_csv(session: Session, business: Business, data: bytes, *, actor: User
             values["source"] = DEFAULT_SOURCE
         lead = new_lead(business.id, values, actor=actor, now=now)
         session.add(lead)
+        created.append(lead)
         known[lead.email] = lead
         report.created += 1
     report.errors.sort(key=lambda e: e.line)
+    if created:
+        session.flush()  # the new leads' ids, for their events' data
+        for lead in created:
+            emit(session, business.id, "lead.created", lead)
     try:
         session.commit()
     except IntegrityError:

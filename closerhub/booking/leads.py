@@ -27,6 +27,7 @@ from closerhub.businesses.service import clean_text, collect
 from closerhub.core.errors import Conflict, PermissionDenied, ValidationError
 from closerhub.core.i18n import N_, _
 from closerhub.core.tz import is_valid_zone
+from closerhub.webhooks.service import emit
 
 if TYPE_CHECKING:
     from closerhub.booking.lead_import import ImportReport
@@ -303,6 +304,7 @@ def create_lead(session: Session, actor: User, raw: Mapping[str, Any]) -> Lead:
         message = _("A lead with this email already exists in your business.")
         raise Conflict(message, field_errors={"email": message}, code="lead_exists")
     lead = upsert_lead(session, business_id, raw, actor=actor, now=clock.utcnow())
+    emit(session, business_id, "lead.created", lead)
     session.commit()
     return lead
 

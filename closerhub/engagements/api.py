@@ -13,7 +13,7 @@ from flask import request
 from closerhub.api.auth import current_api_user
 from closerhub.api.pagination import paginate
 from closerhub.api.routing import api_route
-from closerhub.api.schemas import Page
+from closerhub.api.schemas import Page, dump
 from closerhub.api.schemas_business import (
     DeclineIn,
     EndIn,
@@ -26,6 +26,7 @@ from closerhub.api.validation import parse_json
 from closerhub.engagements import service
 from closerhub.engagements.models import Engagement, EngagementStatus
 from closerhub.extensions import db
+from closerhub.webhooks import payloads as webhook_payloads
 
 
 def engagement_out(e: Engagement) -> EngagementOut:
@@ -70,6 +71,14 @@ def engagement_out(e: Engagement) -> EngagementOut:
             "end_reason": e.end_reason,
         }
     )
+
+
+def engagement_data(engagement: Engagement) -> dict[str, Any]:
+    """A engagement as a webhook event's ``data``: the API resource, JSON-ready."""
+    return dump(engagement_out(engagement))
+
+
+webhook_payloads.register("engagement", engagement_data)
 
 
 @api_route(

@@ -29,6 +29,7 @@ from closerhub.engagements.emails import notify as _notify
 from closerhub.engagements.models import OPEN_STATUSES, Engagement, EngagementStatus
 from closerhub.engagements.queries import engagements_query, open_engagements  # noqa: F401  (re-exported)
 from closerhub.vetting.service import is_approved
+from closerhub.webhooks.service import emit
 
 REASON_MAX = 1000
 
@@ -103,6 +104,8 @@ def _audit(session: Session, actor: User, engagement: Engagement, action: str, b
     if reason:
         after["reason"] = reason
     record(session, actor=actor, action=f"engagement.{action}", obj=engagement, before=before, after=after)
+    if action in ("accepted", "declined"):  # the contract's engagement event types
+        emit(session, engagement.business_id, f"engagement.{action}", engagement)
 
 
 def _state(engagement: Engagement) -> dict[str, object]:

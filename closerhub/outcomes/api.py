@@ -11,7 +11,7 @@ from typing import Any
 from closerhub.api.auth import current_api_user
 from closerhub.api.pagination import paginate
 from closerhub.api.routing import api_route
-from closerhub.api.schemas import Page
+from closerhub.api.schemas import Page, dump
 from closerhub.api.schemas_outcomes import (
     BalancesOut,
     DisputeIn,
@@ -29,6 +29,7 @@ from closerhub.outcomes import service
 from closerhub.outcomes.models import Outcome, OutcomeStatus
 from closerhub.payments import ledger
 from closerhub.payments.models import LedgerEntry
+from closerhub.webhooks import payloads as webhook_payloads
 
 
 def outcome_out(o: Outcome) -> OutcomeOut:
@@ -72,6 +73,14 @@ def outcome_out(o: Outcome) -> OutcomeOut:
             "release_after": o.release_after,
         }
     )
+
+
+def outcome_data(outcome: Outcome) -> dict[str, Any]:
+    """A outcome as a webhook event's ``data``: the API resource, JSON-ready."""
+    return dump(outcome_out(outcome))
+
+
+webhook_payloads.register("outcome", outcome_data)
 
 
 def _money(value: Any) -> Money | None:

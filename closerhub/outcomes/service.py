@@ -29,6 +29,7 @@ from closerhub.outcomes.models import Outcome, OutcomeResult, OutcomeRevision, O
 from closerhub.outcomes.settings import setting
 from closerhub.outcomes.validation import CleanOutcome, OutcomeData, clean_outcome
 from closerhub.payments import charges, ledger
+from closerhub.webhooks.service import emit
 
 __all__ = [
     "OutcomeData",
@@ -143,6 +144,10 @@ def _audit(
 ) -> None:
     """One audit row per outcome event (the ledger entries it writes ride the same transaction)."""
     audit(session, actor=actor, action=f"outcome.{action}", obj=outcome, before=before, after=_state(outcome))
+    # A correction has no event type in the contract; an automatic confirmation is a confirmation.
+    event = {"recorded": "recorded", "confirmed": "confirmed", "auto_confirmed": "confirmed", "disputed": "disputed"}
+    if action in event:
+        emit(session, outcome.business_id, f"outcome.{event[action]}", outcome)
 
 
 def _keep_revision(session: Session, outcome: Outcome, change: str, actor: User | None, note: str = "") -> None:
@@ -399,6 +404,7 @@ def resolve_dispute(
         before=before,
         after={**_state(outcome), "decision": action, "note": text},
     )
+    emit(session, outcome.business_id, "outcome.resolved", outcome)
     notify(session, outcome, "outcome_resolved", actor, action=action)
     session.commit()
     return outcome

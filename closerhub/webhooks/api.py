@@ -1,0 +1,141 @@
+"""API v1 routes of outbound webhooks: endpoints, secret rotation, the delivery log, retry."""
+
+from __future__ import annotations
+
+from flask import Response
+
+from closerhub.api.auth import current_api_user
+from closerhub.api.routing import api_route, json_response
+from closerhub.api.schemas_webhooks import (
+    DeliveryList,
+    DeliveryOut,
+    SecretOut,
+    WebhookCreatedOut,
+    WebhookIn,
+    WebhookList,
+    WebhookOut,
+)
+from closerhub.core.errors import PermissionDenied
+from closerhub.core.i18n import _
+from closerhub.extensions import db
+from closerhub.webhooks import service
+from closerhub.webhooks.models import WebhookDelivery, WebhookEndpoint
+
+
+def webhook_out(endpoint: WebhookEndpoint) -> WebhookOut:
+    return WebhookOut(
+        id=endpoint.id,
+        url=endpoint.url,
+        events=list(endpoint.events),
+        description=endpoint.description,
+        enabled=endpoint.enabled,
+        created_at=endpoint.created_at,
+    )
+
+
+def delivery_out(delivery: WebhookDelivery) -> DeliveryOut:
+    return DeliveryOut(
+        id=delivery.id,
+        event_id=delivery.event.msg_id,
+        event_type=delivery.event.type,
+        status=delivery.status.value,  # type: ignore[arg-type]
+        attempts=delivery.attempts,
+        last_status_code=delivery.last_status_code,
+        next_attempt_at=delivery.next_attempt_at,
+    )
+
+
+def _business_id() -> int:
+    business_id = current_api_user().business_id
+    if business_id is None:  # a business account not (yet) in a business
+        raise PermissionDenied(_("Only members of a business can manage its webhooks."))
+    return business_id
+
+
+def _endpoint(endpoint_id: int) -> WebhookEndpoint:
+    return service.find_endpoint(db.session, _business_id(), endpoint_id)
+
+
+@api_route(
+    "GET", "/webhooks", summary="Your webhook endpoints", auth=("business",), response=WebhookList, tags=("webhooks",)
+)
+def list_webhooks() -> WebhookList:
+    return WebhookList(data=[webhook_out(e) for e in service.list_endpoints(db.session, _business_id())])
+
+
+@api_route(
+    "POST",
+    "/webhooks",
+    summary="Add a webhook endpoint",
+    auth=("business",),
+    body=WebhookIn,
+    response=WebhookCreatedOut,
+    status=201,
+    tags=("webhooks",),
+)
+def create_webhook(body: WebhookIn) -> Response:
+    """The response carries the signing `secret`, shown only this once."""
+    url, events, description = service.clean_endpoint_input(body.url, list(body.events), body.description)
+    endpoint, secret = service.create_endpoint(
+        db.session, _business_id(), url=url, events=events, description=description
+    )
+    db.session.commit()
+    created = WebhookCreatedOut(**webhook_out(endpoint).model_dump(), secret=secret)
+    return json_response(created.model_dump(mode="json"), 201)
+
+
+@api_route(
+    "DELETE",
+    "/webhooks/<int:endpoint_id>",
+    summary="Remove a webhook endpoint",
+    auth=("business",),
+    response=WebhookOut,
+    tags=("webhooks",),
+)
+def delete_webhook(endpoint_id: int) -> WebhookOut:
+    endpoint = _endpoint(endpoint_id)
+    service.delete_endpoint(endpoint)
+    db.session.commit()
+    return webhook_out(endpoint)
+
+
+@api_route(
+    "POST",
+    "/webhooks/<int:endpoint_id>/rotate-secret",
+    summary="Give an endpoint a new secret (the old one signs too for 24 hours)",
+    auth=("business",),
+    response=SecretOut,
+    tags=("webhooks",),
+)
+def rotate_webhook_secret(endpoint_id: int) -> SecretOut:
+    endpoint = _endpoint(endpoint_id)
+    secret = service.rotate_secret(endpoint)
+    db.session.commit()
+    return SecretOut(id=endpoint.id, secret=secret)
+
+
+@api_route(
+    "GET",
+    "/webhooks/<int:endpoint_id>/deliveries",
+    summary="An endpoint's latest deliveries",
+    auth=("business",),
+    response=DeliveryList,
+    tags=("webhooks",),
+)
+def list_deliveries(endpoint_id: int) -> DeliveryList:
+    return DeliveryList(data=[delivery_out(d) for d in service.deliveries_of(db.session, _endpoint(endpoint_id))])
+
+
+@api_route(
+    "POST",
+    "/webhooks/<int:endpoint_id>/deliveries/<int:delivery_id>/retry",
+    summary="Send a delivery again now (same webhook-id)",
+    auth=("business",),
+    response=DeliveryOut,
+    tags=("webhooks",),
+)
+def retry_webhook_delivery(endpoint_id: int, delivery_id: int) -> DeliveryOut:
+    """The worker sends it within seconds; its attempt count goes up by one."""
+    delivery = service.retry_delivery(db.session, _endpoint(endpoint_id), delivery_id)
+    db.session.commit()
+    return delivery_out(delivery)

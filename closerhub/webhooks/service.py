@@ -1,0 +1,189 @@
+"""Record webhook events in the caller's transaction (the outbox) and manage endpoints.
+
+``emit`` adds the event and one pending delivery per enabled endpoint subscribed to its type
+to the caller's session and never commits, like ``audit.record``: the event exists exactly
+when the change that caused it was committed. Like the audit trail it imports nothing from
+the feature packages; callers pass ``data`` already in the API resource's shape.
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
+
+from closerhub import clock, outbound
+from closerhub.core.errors import NotFound, ValidationError
+from closerhub.core.i18n import _
+from closerhub.secrets_box import seal, unseal
+from closerhub.webhooks.models import EVENT_TYPES, DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEvent
+from closerhub.webhooks.payloads import data_for
+
+SECRET_PREFIX = "whsec_"  # noqa: S105 (a prefix, not a secret)
+URL_MAX = 2000
+DESCRIPTION_MAX = 300
+ROTATION_OVERLAP = timedelta(hours=24)  # both secrets sign while receivers switch over
+
+
+def _utc_z(value: datetime) -> str:
+    # The API's instant format ("2026-12-07T09:00:00Z"); not imported from api.schemas, which
+    # pulls in feature packages this low-level module must not depend on.
+    return value.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def emit(session: Session, business_id: int, type: str, data: Any) -> WebhookEvent:
+    """Add event ``type`` for ``business_id`` and its deliveries to ``session`` (the caller commits).
+
+    ``data`` is the resource as a dict, or the model object itself, turned into the API shape
+    by the serializer its API module registered (``webhooks.payloads``).
+    """
+    if type not in EVENT_TYPES:
+        raise ValueError(f"unknown webhook event type {type!r}")
+    now = clock.utcnow()
+    event = WebhookEvent(
+        msg_id=f"msg_{uuid.uuid4().hex}",
+        business_id=business_id,
+        type=type,
+        payload={"type": type, "timestamp": _utc_z(now), "data": data_for(type, data)},
+        created_at=now,
+    )
+    session.add(event)
+    endpoints = session.scalars(
+        select(WebhookEndpoint).where(
+            WebhookEndpoint.business_id == business_id,
+            WebhookEndpoint.enabled.is_(True),
+            WebhookEndpoint.deleted_at.is_(None),
+        )
+    ).all()
+    for endpoint in endpoints:
+        if type in (endpoint.events or []):
+            session.add(
+                WebhookDelivery(
+                    endpoint_id=endpoint.id,
+                    event=event,
+                    status=DeliveryStatus.PENDING,
+                    attempts=0,
+                    next_attempt_at=now,
+                    created_at=now,
+                )
+            )
+    return event
+
+
+def new_secret() -> str:
+    """A Standard Webhooks secret: ``whsec_`` + base64 of 24 random bytes."""
+    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(24)).decode()
+
+
+def create_endpoint(
+    session: Session, business_id: int, *, url: str, events: list[str], description: str = ""
+) -> tuple[WebhookEndpoint, str]:
+    """Add an endpoint (the caller commits); returns it and its secret, shown once."""
+    secret = new_secret()
+    endpoint = WebhookEndpoint(
+        business_id=business_id,
+        url=url,
+        events=sorted(set(events)),
+        description=description,
+        enabled=True,
+        secret_sealed=seal(secret),
+        created_at=clock.utcnow(),
+    )
+    session.add(endpoint)
+    return endpoint, secret
+
+
+def rotate_secret(endpoint: WebhookEndpoint) -> str:
+    """Give ``endpoint`` a new secret; the old one keeps signing for ``ROTATION_OVERLAP``."""
+    secret = new_secret()
+    endpoint.previous_secret_sealed = endpoint.secret_sealed
+    endpoint.previous_secret_expires_at = clock.utcnow() + ROTATION_OVERLAP
+    endpoint.secret_sealed = seal(secret)
+    return secret
+
+
+def signing_secrets(endpoint: WebhookEndpoint) -> list[str]:
+    """The secrets that sign a request now: the current one, and the previous one during the overlap."""
+    found = [unseal(endpoint.secret_sealed)]
+    expires = endpoint.previous_secret_expires_at
+    if endpoint.previous_secret_sealed and expires is not None and expires > clock.utcnow():
+        found.append(unseal(endpoint.previous_secret_sealed))
+    return found
+
+
+def clean_endpoint_input(url: object, events: object, description: object) -> tuple[str, list[str], str]:
+    """Check an endpoint's fields; a ValidationError names every bad one (nothing is stored)."""
+    errors: dict[str, str] = {}
+    text = str(url or "").strip()
+    if len(text) > URL_MAX:
+        errors["url"] = _("Use an address of at most %(n)d characters.", n=URL_MAX)
+    else:
+        try:
+            text = outbound.check_url(text)
+        except outbound.OutboundError as exc:
+            errors["url"] = str(exc)
+        # Plain http only where private addresses are allowed too: development and tests.
+        if "url" not in errors and not text.startswith("https://") and not outbound.allow_private():
+            errors["url"] = _("Use an address that starts with https://.")
+    chosen = [str(e) for e in events] if isinstance(events, list | tuple) else []
+    if not chosen or any(e not in EVENT_TYPES for e in chosen):
+        errors["events"] = _("Choose one or more of the event types: %(types)s.", types=", ".join(EVENT_TYPES))
+    note = str(description or "").strip()
+    if len(note) > DESCRIPTION_MAX:
+        errors["description"] = _("Use at most %(n)d characters.", n=DESCRIPTION_MAX)
+    if errors:
+        raise ValidationError(_("Please correct the highlighted fields."), field_errors=errors)
+    return text, sorted(set(chosen)), note
+
+
+def find_endpoint(session: Session, business_id: int | None, endpoint_id: object) -> WebhookEndpoint:
+    """The business's live endpoint with this id; another business's or a deleted one is a 404."""
+    endpoint = session.get(WebhookEndpoint, endpoint_id) if isinstance(endpoint_id, int) else None
+    if endpoint is None or endpoint.business_id != business_id or endpoint.deleted_at is not None:
+        raise NotFound(_("Webhook endpoint not found."))
+    return endpoint
+
+
+def list_endpoints(session: Session, business_id: int | None) -> list[WebhookEndpoint]:
+    """The business's live endpoints, oldest first."""
+    return list(
+        session.scalars(
+            select(WebhookEndpoint)
+            .where(WebhookEndpoint.business_id == business_id, WebhookEndpoint.deleted_at.is_(None))
+            .order_by(WebhookEndpoint.id)
+        )
+    )
+
+
+def delete_endpoint(endpoint: WebhookEndpoint) -> None:
+    """Stop sending to ``endpoint``; its delivery log is kept (the caller commits)."""
+    endpoint.deleted_at = clock.utcnow()
+    endpoint.enabled = False
+
+
+def deliveries_of(session: Session, endpoint: WebhookEndpoint, limit: int = 100) -> list[WebhookDelivery]:
+    """The endpoint's latest deliveries, newest first, with their events (one query)."""
+    return list(
+        session.scalars(
+            select(WebhookDelivery)
+            .options(joinedload(WebhookDelivery.event))
+            .where(WebhookDelivery.endpoint_id == endpoint.id)
+            .order_by(WebhookDelivery.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def retry_delivery(session: Session, endpoint: WebhookEndpoint, delivery_id: object) -> WebhookDelivery:
+    """Make one delivery due now (same event, same ``webhook-id``); the worker sends it (the caller commits)."""
+    delivery = session.get(WebhookDelivery, delivery_id) if isinstance(delivery_id, int) else None
+    if delivery is None or delivery.endpoint_id != endpoint.id:
+        raise NotFound(_("Delivery not found."))
+    delivery.status = DeliveryStatus.PENDING
+    delivery.next_attempt_at = clock.utcnow()
+    return delivery

@@ -1,0 +1,35 @@
+"""A stand-alone webhook worker for test_webhook_kill.py: its own process, app and session.
+
+    python -m tests.integration.webhook_worker DB_URL
+
+Calls ``deliver_due`` once with a 2-second lease, so a test that kills it mid-request sees
+the delivery due again two seconds later.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+
+def main() -> None:
+    from closerhub import clock, create_app
+    from closerhub.extensions import db
+    from closerhub.webhooks.delivery import deliver_due
+
+    app = create_app(
+        {
+            "PROFILE": "testing",
+            "SQLALCHEMY_DATABASE_URI": sys.argv[1],
+            "WEBHOOK_LEASE_SECONDS": 2,
+            "OUTBOUND_ALLOW_PRIVATE": True,
+        }
+    )
+    logging.getLogger().setLevel(logging.WARNING)
+    with app.app_context():
+        print(deliver_due(db.session, clock.utcnow()))
+        db.session.remove()
+
+
+if __name__ == "__main__":
+    main()
