@@ -13,7 +13,14 @@ EventType = Literal[EVENT_TYPES]  # type: ignore[valid-type]
 
 
 class WebhookIn(InModel):
-    url: str = Field(max_length=2000, description="Where events are POSTed; https (http and local only in development)")
+    url: str = Field(
+        max_length=2000,
+        pattern=r"^\s*https?://\S+\s*$",
+        description=(
+            "Where events are POSTed: https (http and private or loopback addresses only outside production); "
+            "its server name must resolve"
+        ),
+    )
     events: list[EventType] = Field(min_length=1, description="The event types to send")
     description: str | None = Field(default=None, max_length=300)
 

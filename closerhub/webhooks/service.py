@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from closerhub import clock, outbound
 from closerhub.core.errors import NotFound, ValidationError
+from closerhub.db import get_by_id
 from closerhub.core.i18n import _
 from closerhub.secrets_box import seal, unseal
 from closerhub.webhooks.models import EVENT_TYPES, DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEvent
@@ -143,7 +144,7 @@ def clean_endpoint_input(url: object, events: object, description: object) -> tu
 
 def find_endpoint(session: Session, business_id: int | None, endpoint_id: object) -> WebhookEndpoint:
     """The business's live endpoint with this id; another business's or a deleted one is a 404."""
-    endpoint = session.get(WebhookEndpoint, endpoint_id) if isinstance(endpoint_id, int) else None
+    endpoint = get_by_id(session, WebhookEndpoint, endpoint_id)
     if endpoint is None or endpoint.business_id != business_id or endpoint.deleted_at is not None:
         raise NotFound(_("Webhook endpoint not found."))
     return endpoint
@@ -181,7 +182,7 @@ def deliveries_of(session: Session, endpoint: WebhookEndpoint, limit: int = 100)
 
 def retry_delivery(session: Session, endpoint: WebhookEndpoint, delivery_id: object) -> WebhookDelivery:
     """Make one delivery due now (same event, same ``webhook-id``); the worker sends it (the caller commits)."""
-    delivery = session.get(WebhookDelivery, delivery_id) if isinstance(delivery_id, int) else None
+    delivery = get_by_id(session, WebhookDelivery, delivery_id)
     if delivery is None or delivery.endpoint_id != endpoint.id:
         raise NotFound(_("Delivery not found."))
     delivery.status = DeliveryStatus.PENDING

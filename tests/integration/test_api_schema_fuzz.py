@@ -70,6 +70,7 @@ CONDITIONAL_BODIES = {
     "GET /api/v1/closers/me/busy",
     # a calendar address whose server name resolves (and, outside tests, to a public address)
     "POST /api/v1/closers/me/calendars",
+    "POST /api/v1/webhooks",
     # weekly intervals that end after they start and do not overlap; time off likewise
     "PUT /api/v1/closers/me/availability",
     # meeting_url required when meeting_mode is own_url
