@@ -6,7 +6,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from flask import Flask
 from sqlalchemy import select, update
 
 from closerhub.accounts.models import User
@@ -18,6 +17,7 @@ from closerhub.core.errors import Conflict, NotFound, ValidationError
 from closerhub.engagements import service as engagements
 from closerhub.extensions import db
 from tests.conftest import UserFactory
+from tests.integration.booking_seams import remove_booking_guard
 from tests.integration.booking_setup import (
     NOW,
     TUESDAY_9,
@@ -175,9 +175,11 @@ def test_a_30_minute_call_inside_a_60_minute_one_is_refused(setting: dict[str, A
     assert short.ends_at - short.starts_at == timedelta(minutes=30)
 
 
-def test_the_database_refuses_a_double_booking_that_slipped_past_the_check(app: Flask, setting: dict[str, Any]) -> None:
+def test_the_database_refuses_a_double_booking_that_slipped_past_the_check(
+    setting: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
     book(setting["offer"])
-    app.config["BOOKING_UNGUARDED"] = True  # skip the lock and the busy check: only the database guard is left
+    remove_booking_guard(monkeypatch)  # skip the locks and the busy check: only the database guard is left
     before = snapshot()
     with pytest.raises(service.SlotUnavailable) as taken:
         book(setting["offer"], lead=lead_data(email="racer@example.com"))
