@@ -422,7 +422,8 @@ class Timeline:
         if "review" in spec:
             rating, comment = spec["review"]
             self.at(
-                now + timedelta(days=2), lambda t: reviews.add_review(self.session, owner, outcome.id, rating, comment)
+                now + timedelta(days=2),
+                lambda t: reviews.add_review(self.session, owner, outcome.id, rating, comment, now=t),
             )
         if next_step_at is not None:
             self.at(self.now, lambda t: self._book(call, appointment.lead, next_step_at, t, follow_up_of=appointment))

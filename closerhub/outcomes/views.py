@@ -13,6 +13,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from closerhub import clock
 from closerhub.accounts.models import User
 from closerhub.accounts.permissions import admin_required, business_required, closer_required
 from closerhub.businesses.forms import ActionForm
@@ -221,7 +222,9 @@ def review(outcome_id: int) -> Response | tuple[str, int]:
         flash(_("Give a rating from 1 to 5."), "error")
         return _render_pending(422)
     try:
-        added = reviews.add_review(db.session, _me(), outcome_id, form.rating.data, form.comment.data)
+        added = reviews.add_review(
+            db.session, _me(), outcome_id, form.rating.data, form.comment.data, now=clock.utcnow()
+        )
     except DomainError as exc:
         db.session.rollback()
         _abort_hidden(exc)

@@ -39,7 +39,7 @@ def record(deal: Any, results: list[str], ratings: list[int] = ()) -> None:
         with clock.frozen_at(AFTER_CALL + timedelta(days=day)):
             outcome = service.record_outcome(db.session, deal.closer, call.id, RESULTS[result])
             if rated and result in ("won", "lost"):
-                reviews.add_review(db.session, deal.owner, outcome.id, rated.pop(0))
+                reviews.add_review(db.session, deal.owner, outcome.id, rated.pop(0), now=clock.utcnow())
 
 
 def test_close_rate_is_won_over_decided_calls_and_show_rate_comes_from_appointments(make_user: Any) -> None:
