@@ -7,6 +7,7 @@ import logging
 import click
 from flask import Flask, current_app
 
+from closerhub import clock
 from closerhub.accounts import service as accounts
 from closerhub.accounts.verification import queue_verification_email
 from closerhub.core.errors import DomainError
@@ -40,7 +41,7 @@ def init_app(app: Flask) -> None:
     def create_admin_command(email: str, name: str, password: str) -> None:
         """Create a platform admin (admins cannot sign up on the web)."""
         try:
-            user = accounts.create_admin(db.session, email=email, password=password, name=name)
+            user = accounts.create_admin(db.session, email=email, password=password, name=name, now=clock.utcnow())
         except DomainError as exc:
             raise click.ClickException(exc.message) from exc
         click.echo(f"Admin {user.email} ready (id {user.id}).")

@@ -137,12 +137,12 @@ def _accounts(session: Session, now: datetime, report: DemoReport) -> dict[str, 
             # Approved members joined when the marketplace opened; the closer in review signed up lately.
             joined = now - timedelta(days=OPENED_DAYS_AGO if demo.approved else 2)
             with clock.frozen_at(joined):
-                user = _create_account(session, demo)
+                user = _create_account(session, demo, joined)
             state = "created"
             report.changed = True
         if user.email_verified_at is None:  # demo logins are known addresses: verified, as if the link was clicked
             with clock.frozen_at(user.created_at + timedelta(minutes=5)):
-                mark_verified(session, user, actor="demo seed")
+                mark_verified(session, user, actor="demo seed", now=user.created_at + timedelta(minutes=5))
                 session.commit()
             report.changed = True
         users[demo.email] = user
@@ -150,9 +150,9 @@ def _accounts(session: Session, now: datetime, report: DemoReport) -> dict[str, 
     return users
 
 
-def _create_account(session: Session, demo: DemoUser) -> User:
+def _create_account(session: Session, demo: DemoUser, now: datetime) -> User:
     if demo.role == "admin":
-        return accounts.create_admin(session, email=demo.email, password=DEMO_PASSWORD, name=demo.name)
+        return accounts.create_admin(session, email=demo.email, password=DEMO_PASSWORD, name=demo.name, now=now)
     return accounts.signup(
         session,
         accounts.SignupData(
@@ -164,6 +164,7 @@ def _create_account(session: Session, demo: DemoUser) -> User:
             language=demo.language,
             business_name=demo.business_name,
         ),
+        now=now,
     )
 
 

@@ -88,9 +88,11 @@ def test_account_changes_are_audited_with_the_requests_ip(client: FlaskClient, a
 
 
 def test_admin_creation_and_api_tokens_are_audited(app, make_user: UserFactory) -> None:
-    admin = accounts.create_admin(db.session, email="root@example.com", password=PASSWORD, name="Root")
+    admin = accounts.create_admin(
+        db.session, email="root@example.com", password=PASSWORD, name="Root", now=clock.utcnow()
+    )
     token, _secret = tokens.create_token(db.session, admin, "scripts", clock.utcnow())
-    tokens.revoke_token(db.session, admin, token.id)
+    tokens.revoke_token(db.session, admin, token.id, clock.utcnow())
     assert actions("user") == ["account.admin_created"]
     assert actions("api_token") == ["api_token.created", "api_token.revoked"]
 
