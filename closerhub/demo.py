@@ -216,6 +216,7 @@ def _offers(session: Session, owner: User, rows: list[dict[str, Any]], at: datet
                     session,
                     owner,
                     offer_service.OfferData(price=Money(row["price"], business.currency), **fields),
+                    now=at,
                 )
             report.changed = True
         out.append(offer)

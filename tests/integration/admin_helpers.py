@@ -21,6 +21,7 @@ def make_offer(business: User, name: str = "Mindset Mastery") -> Offer:
         db.session,
         business,
         OfferData(name=name, price=Money(480000, "EUR"), description="Coaching", closing_script="Open with the goal."),
+        now=clock.utcnow(),
     )
 
 

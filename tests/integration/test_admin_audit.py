@@ -133,11 +133,23 @@ def test_every_engagement_transition_is_audited_with_before_and_after(
 def test_team_invitations_and_member_changes_are_audited(app, business_user: User) -> None:
     business = business_user.membership.business
     invitation = team.invite(
-        db.session, business_user, business, email="new@acme.example", language="en", join_url_for=lambda t: t
+        db.session,
+        business_user,
+        business,
+        email="new@acme.example",
+        language="en",
+        join_url_for=lambda t: t,
+        now=clock.utcnow(),
     )
-    team.revoke_invitation(db.session, business_user, business, invitation.id)
+    team.revoke_invitation(db.session, business_user, business, invitation.id, now=clock.utcnow())
     second = team.invite(
-        db.session, business_user, business, email="sam@acme.example", language="en", join_url_for=lambda t: f"x{t}"
+        db.session,
+        business_user,
+        business,
+        email="sam@acme.example",
+        language="en",
+        join_url_for=lambda t: f"x{t}",
+        now=clock.utcnow(),
     )
     secret = db.session.scalar(select(AuditEntry).where(AuditEntry.object_id == str(second.id)))
     assert secret is not None
@@ -147,8 +159,10 @@ def test_team_invitations_and_member_changes_are_audited(app, business_user: Use
 
     body = db.session.scalars(select(OutboxMessage.text_body).order_by(OutboxMessage.id.desc())).first()
     token = next(word for word in body.split() if word.startswith("x"))[1:]
-    member = team.accept_invitation(db.session, token, name="Sam", password=PASSWORD, timezone="UTC", language="en")
-    team.remove_member(db.session, business_user, business, member.membership.id)
+    member = team.accept_invitation(
+        db.session, token, name="Sam", password=PASSWORD, timezone="UTC", language="en", now=clock.utcnow()
+    )
+    team.remove_member(db.session, business_user, business, member.membership.id, now=clock.utcnow())
     assert "team.joined" in actions("team_invitation")
     removed = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "team.member_removed"))
     assert removed.object_id == str(member.id) and removed.after["status"] == "suspended"

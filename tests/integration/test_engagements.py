@@ -39,7 +39,7 @@ def make_offer(owner: User, name: str = "High-ticket coaching", *, active: bool 
         is_active=active,
         **fields,
     )
-    return offer_service.create_offer(db.session, owner, data)
+    return offer_service.create_offer(db.session, owner, data, now=clock.utcnow())
 
 
 def set_min_rate(closer: User, bps: int) -> None:

@@ -18,8 +18,6 @@ NOT_YET_CONVERTED = {
     "audit/service.py",
     "booking/ics.py",
     "booking/leads.py",
-    "businesses/offers.py",
-    "businesses/team.py",
     "demo.py",
     "engagements/service.py",
     "notifications/service.py",
