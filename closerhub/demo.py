@@ -191,6 +191,7 @@ def _closer_setup(
                 "approve",
                 notes="Demo account: intro call held, languages checked.",
                 checklist={item: True for item in CHECKLIST},
+                now=at + timedelta(hours=3),
             )
         report.changed = True
 
@@ -248,7 +249,7 @@ def _leads(session: Session, owner: User, rows: list[dict[str, Any]], at: dateti
         known = session.scalar(select(Lead.id).where(Lead.business_id == owner.business_id, Lead.email == row["email"]))
         if known is None:
             with clock.frozen_at(at + timedelta(hours=7 * i)):
-                lead_service.create_lead(session, owner, row)
+                lead_service.create_lead(session, owner, row, now=at + timedelta(hours=7 * i))
             report.changed = True
 
 

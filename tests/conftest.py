@@ -279,7 +279,7 @@ def approve_closer(user: User) -> None:
     # The sign-up's welcome email may be committing from the delivery thread right now: on
     # SQLite a read transaction cannot then become a writer, so take the write lock first.
     take_write_lock(_db.session)
-    mark_approved(_db.session, user, actor="test fixture")
+    mark_approved(_db.session, user, actor="test fixture", now=clock.utcnow())
     _db.session.commit()
 
 

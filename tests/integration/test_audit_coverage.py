@@ -144,6 +144,6 @@ def test_payout_account_creation_and_state_changes_are_audited(
 
 
 def test_platform_setting_changes_are_audited(admin_user: Any) -> None:
-    update_settings(db.session, admin_user, {"confirm_days": "3"})
+    update_settings(db.session, admin_user, {"confirm_days": "3"}, now=clock.utcnow())
     (entry,) = rows("platform_setting", "confirm_days")
     assert entry.action == "setting.changed" and entry.before == {"value": 7} and entry.after == {"value": 3}

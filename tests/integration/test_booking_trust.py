@@ -24,7 +24,7 @@ __all__ = ["frozen", "setting"]  # fixtures
 
 
 def ask_changes(admin: Any, closer: Any) -> None:
-    vetting.decide(db.session, admin, closer.id, "request_changes", reason="Add a real photo.")
+    vetting.decide(db.session, admin, closer.id, "request_changes", reason="Add a real photo.", now=clock.utcnow())
 
 
 def offer_slot_starts(setting: dict[str, Any]) -> list[Any]:

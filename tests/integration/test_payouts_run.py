@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskCliRunner
 
+from closerhub import clock
 from closerhub.clock import frozen_at
 from closerhub.extensions import db
 from closerhub.payments.gateway import get_gateway
@@ -73,7 +74,9 @@ def test_balances_under_the_minimum_wait_for_a_later_run(make_user: Any, stripe:
     assert payouts() == [] and transfers_made(stripe) == []
 
     admin = make_user("admin")
-    update_settings(db.session, admin, {"payout_minimum": 4000})  # the admin's setting wins over the config
+    update_settings(
+        db.session, admin, {"payout_minimum": 4000}, now=clock.utcnow()
+    )  # the admin's setting wins over the config
     assert run_payouts(db.session, LATER, triggered_by="cli").paid == 1
     assert [p.amount for p in payouts()] == [4999]
 

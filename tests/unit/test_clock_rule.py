@@ -17,14 +17,11 @@ PACKAGE = Path(__file__).resolve().parents[2] / "closerhub"
 NOT_YET_CONVERTED = {
     "audit/service.py",
     "booking/ics.py",
-    "booking/leads.py",
     "demo.py",
     "engagements/service.py",
     "notifications/service.py",
     "outcomes/service.py",
     "payments/payouts.py",
-    "platform_settings/service.py",
-    "vetting/service.py",
 }
 
 # A thread or loop that starts work on its own, like a job: it reads the clock for that work.
