@@ -236,11 +236,11 @@ def _engagements(
             continue
         with clock.frozen_at(at):
             engagement = engagements.propose(
-                session, owner, closer_id=closer.id, offer_id=offer.id, commission_rate_bps=rate
+                session, owner, closer_id=closer.id, offer_id=offer.id, commission_rate_bps=rate, now=at
             )
         if accepted:
             with clock.frozen_at(at + timedelta(hours=5)):
-                engagements.accept(session, closer, engagement.id)
+                engagements.accept(session, closer, engagement.id, now=at + timedelta(hours=5))
         report.changed = True
 
 

@@ -134,7 +134,12 @@ def test_engagements_can_be_proposed_to_approved_closers_only(
     )
     with pytest.raises(ValidationError) as caught:
         engagements.propose(
-            db.session, business_user, closer_id=newcomer.id, offer_id=offer.id, commission_rate_bps=1500
+            db.session,
+            business_user,
+            closer_id=newcomer.id,
+            offer_id=offer.id,
+            commission_rate_bps=1500,
+            now=clock.utcnow(),
         )
     # Answered like an unknown id: the closer in review stays invisible (name included).
     assert caught.value.field_errors["closer_id"] == "There is no closer with this id."

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
+from closerhub import clock
 from closerhub.accounts.models import User
 from closerhub.booking import service
 from closerhub.booking.models import Appointment, AppointmentStatus, BookedVia, Lead
@@ -105,7 +106,7 @@ def test_a_naive_start_is_refused(setting: dict[str, Any]) -> None:
 
 
 def test_an_ended_engagement_cannot_be_booked(setting: dict[str, Any]) -> None:
-    engagements.end(db.session, setting["owner"], setting["engagement"].id, "Season over")
+    engagements.end(db.session, setting["owner"], setting["engagement"].id, "Season over", now=clock.utcnow())
     before = snapshot()
     with pytest.raises(Conflict) as refused:
         book(setting["offer"], engagement_id=setting["engagement"].id)

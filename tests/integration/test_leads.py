@@ -60,8 +60,10 @@ def add_lead(owner: User, **overrides: Any) -> Lead:
 def add_appointment(owner: User, closer: User, lead: Lead, start: datetime, **fields: Any) -> Appointment:
     """A call row (the booking service's rules are tested elsewhere; here only what the lead page shows)."""
     offer = make_offer(owner, name=f"Offer {uuid4().hex[:6]}")
-    proposal = engagements.propose(db.session, owner, closer_id=closer.id, offer_id=offer.id, commission_rate_bps=1500)
-    engagement = engagements.accept(db.session, closer, proposal.id)
+    proposal = engagements.propose(
+        db.session, owner, closer_id=closer.id, offer_id=offer.id, commission_rate_bps=1500, now=clock.utcnow()
+    )
+    engagement = engagements.accept(db.session, closer, proposal.id, now=clock.utcnow())
     appointment = Appointment(
         uid=uuid4().hex,
         business_id=lead.business_id,

@@ -18,7 +18,6 @@ NOT_YET_CONVERTED = {
     "audit/service.py",
     "booking/ics.py",
     "demo.py",
-    "engagements/service.py",
     "notifications/service.py",
     "outcomes/service.py",
     "payments/payouts.py",
