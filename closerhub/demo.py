@@ -414,13 +414,14 @@ class Timeline:
             next_step_at=next_step_at,
             notes=spec.get("notes", ""),
         )
-        outcome = outcomes.record_outcome(self.session, self._closer(call), appointment.id, data)
+        outcome = outcomes.record_outcome(self.session, self._closer(call), appointment.id, data, now=now)
         owner = self.users[call.owner]
         if spec.get("then") == "confirm":
             self.at(now + timedelta(days=1), lambda t: self._confirm(t, owner, outcome, bool(spec.get("paid"))))
         elif spec.get("then") == "dispute":
             self.at(
-                now + timedelta(hours=20), lambda t: outcomes.dispute(self.session, owner, outcome.id, spec["dispute"])
+                now + timedelta(hours=20),
+                lambda t: outcomes.dispute(self.session, owner, outcome.id, spec["dispute"], now=t),
             )
         if "review" in spec:
             rating, comment = spec["review"]
@@ -432,7 +433,7 @@ class Timeline:
             self.at(self.now, lambda t: self._book(call, appointment.lead, next_step_at, t, follow_up_of=appointment))
 
     def _confirm(self, now: datetime, owner: User, outcome: Outcome, paid: bool) -> None:
-        outcomes.confirm(self.session, owner, outcome.id)
+        outcomes.confirm(self.session, owner, outcome.id, now=now)
         if paid:  # manual mode: the business pays by bank transfer, an admin records it a day later
             self.at(now + timedelta(days=1), lambda t: self._mark_paid(t, outcome))
 

@@ -114,10 +114,10 @@ def record(appointment_id: int) -> Response | tuple[str, int]:
                 if parse_error is not None and form.result.data == "won":
                     raise parse_error
                 if outcome is None:
-                    outcome = service.record_outcome(db.session, _me(), appointment.id, data)
+                    outcome = service.record_outcome(db.session, _me(), appointment.id, data, now=clock.utcnow())
                     flash(_("Outcome recorded; the business has been asked to confirm it."), "success")
                 else:
-                    outcome = service.correct_outcome(db.session, _me(), outcome.id, data)
+                    outcome = service.correct_outcome(db.session, _me(), outcome.id, data, now=clock.utcnow())
                     flash(_("Outcome corrected; the business has been told."), "success")
             except DomainError as exc:
                 db.session.rollback()
@@ -184,7 +184,7 @@ def confirm(outcome_id: int) -> Response | tuple[str, int]:
     if not form.validate_on_submit():
         abort(400)
     try:
-        outcome = service.confirm(db.session, _me(), outcome_id)
+        outcome = service.confirm(db.session, _me(), outcome_id, now=clock.utcnow())
     except DomainError as exc:
         db.session.rollback()
         _abort_hidden(exc)
@@ -204,7 +204,7 @@ def dispute(outcome_id: int) -> Response | tuple[str, int]:
         flash(_("Please correct the highlighted fields."), "error")
         return _render_pending(422, {outcome_id: form})
     try:
-        outcome = service.dispute(db.session, _me(), outcome_id, form.reason.data)
+        outcome = service.dispute(db.session, _me(), outcome_id, form.reason.data, now=clock.utcnow())
     except DomainError as exc:
         db.session.rollback()
         _abort_hidden(exc)
@@ -299,7 +299,13 @@ def resolve(outcome_id: int) -> Response | tuple[str, int]:
                 field="deal_value",
             )
         service.resolve_dispute(
-            db.session, _me(), outcome_id, note=form.note.data, void=form.action.data == "void", deal_value=value
+            db.session,
+            _me(),
+            outcome_id,
+            note=form.note.data,
+            void=form.action.data == "void",
+            deal_value=value,
+            now=clock.utcnow(),
         )
     except DomainError as exc:
         db.session.rollback()

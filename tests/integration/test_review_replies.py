@@ -28,7 +28,11 @@ def reviewed(deal: Any, rating: int, comment: str = "", day: int = 0) -> Review:
     call = make_call(deal, CALL_AT + timedelta(days=day))
     with frozen_at(AFTER_CALL + timedelta(days=day)):
         outcome = service.record_outcome(
-            db.session, deal.closer, call.id, OutcomeData(result="won", deal_value=Money(100000, "EUR"))
+            db.session,
+            deal.closer,
+            call.id,
+            OutcomeData(result="won", deal_value=Money(100000, "EUR")),
+            now=clock.utcnow(),
         )
         return reviews.add_review(db.session, deal.owner, outcome.id, rating, comment, now=clock.utcnow())
 

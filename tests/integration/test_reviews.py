@@ -26,7 +26,7 @@ def deal(make_user):
 def outcome(deal, data: OutcomeData, day: int = 0):
     call = make_call(deal, CALL_AT + timedelta(days=day))
     with frozen_at(AFTER_CALL + timedelta(days=day)):
-        return service.record_outcome(db.session, deal.closer, call.id, data)
+        return service.record_outcome(db.session, deal.closer, call.id, data, now=clock.utcnow())
 
 
 WON = OutcomeData(result="won", deal_value=Money(100000, "EUR"))

@@ -19,7 +19,6 @@ NOT_YET_CONVERTED = {
     "booking/ics.py",
     "demo.py",
     "notifications/service.py",
-    "outcomes/service.py",
     "payments/payouts.py",
 }
 
