@@ -24,7 +24,7 @@ def init_app(app: Flask) -> None:
         """Load a lively demo marketplace: accounts, offers, leads, calls and earnings (safe to run again)."""
         # The demo's emails stay readable in the outbox; keep the console to the logins.
         logging.getLogger("closerhub.notifications.service").setLevel(logging.WARNING)
-        report = seed_demo(db.session)
+        report = seed_demo(db.session, clock.utcnow())
         click.echo(f"Demo logins (password for all: {DEMO_PASSWORD})")
         for role, email, state in report.logins:
             click.echo(f"  {role:<9} {email:<32} {state}")

@@ -94,9 +94,8 @@ class DemoReport:
     changed: bool = False
 
 
-def seed_demo(session: Session) -> DemoReport:
-    """Create (or top up) the demo marketplace; safe to run again. Commits through the services."""
-    now = clock.utcnow()
+def seed_demo(session: Session, now: datetime) -> DemoReport:
+    """Create (or top up) the demo marketplace as of ``now``; safe to run again. Commits through the services."""
     report = DemoReport()
     users = _accounts(session, now, report)
     admin = users[ADMIN_EMAIL]

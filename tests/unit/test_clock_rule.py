@@ -17,7 +17,6 @@ PACKAGE = Path(__file__).resolve().parents[2] / "closerhub"
 NOT_YET_CONVERTED = {
     "audit/service.py",
     "booking/ics.py",
-    "demo.py",
     "notifications/service.py",
     "payments/payouts.py",
 }
