@@ -128,7 +128,9 @@ def test_every_engagement_transition_is_audited_with_before_and_after(
         "engagement.accepted",
         "engagement.ended",
     ]
-    accepted = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "engagement.accepted"))
+    accepted = db.session.scalar(  # the first of two (PostgreSQL returns rows in no set order)
+        select(AuditEntry).where(AuditEntry.action == "engagement.accepted").order_by(AuditEntry.id)
+    )
     assert accepted.before["status"] == "proposed" and accepted.after["status"] == "active"
     assert accepted.actor_id == closer.id and accepted.object_id == str(first.id)
     rate = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "engagement.rate_changed"))
