@@ -104,10 +104,6 @@ def base_settings() -> dict[str, Any]:
         "API_TOKEN_DAYS": _int("API_TOKEN_DAYS", 90),
         # Booking: generated video rooms live under this URL (one random room per call)
         "VIDEO_ROOM_BASE_URL": os.environ.get("VIDEO_ROOM_BASE_URL", "https://meet.closerhub.app"),
-        # Test-only levers of the concurrency tests (booking.guard): a pause between the
-        # slot check and the insert, and a switch that skips the write lock and the check.
-        "BOOKING_RACE_PAUSE_SECONDS": 0,
-        "BOOKING_UNGUARDED": False,
         # Secrets at rest (closerhub.secrets_box): comma-separated Fernet keys, newest first.
         "ENCRYPTION_KEYS": os.environ.get("ENCRYPTION_KEYS", ""),
         # Manual payouts: the platform's bank account the SEPA credit transfer file pays from.

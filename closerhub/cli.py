@@ -7,6 +7,7 @@ import logging
 import click
 from flask import Flask, current_app
 
+from closerhub import clock
 from closerhub.accounts import service as accounts
 from closerhub.accounts.verification import queue_verification_email
 from closerhub.core.errors import DomainError
@@ -23,7 +24,7 @@ def init_app(app: Flask) -> None:
         """Load a lively demo marketplace: accounts, offers, leads, calls and earnings (safe to run again)."""
         # The demo's emails stay readable in the outbox; keep the console to the logins.
         logging.getLogger("closerhub.notifications.service").setLevel(logging.WARNING)
-        report = seed_demo(db.session)
+        report = seed_demo(db.session, clock.utcnow())
         click.echo(f"Demo logins (password for all: {DEMO_PASSWORD})")
         for role, email, state in report.logins:
             click.echo(f"  {role:<9} {email:<32} {state}")
@@ -40,7 +41,7 @@ def init_app(app: Flask) -> None:
     def create_admin_command(email: str, name: str, password: str) -> None:
         """Create a platform admin (admins cannot sign up on the web)."""
         try:
-            user = accounts.create_admin(db.session, email=email, password=password, name=name)
+            user = accounts.create_admin(db.session, email=email, password=password, name=name, now=clock.utcnow())
         except DomainError as exc:
             raise click.ClickException(exc.message) from exc
         click.echo(f"Admin {user.email} ready (id {user.id}).")

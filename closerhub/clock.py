@@ -1,4 +1,6 @@
-"""The one clock seam. Services call ``utcnow()``; nothing deeper reads the system clock.
+"""The one clock seam. The entry points (views, API, jobs, CLI) call ``utcnow()`` and pass ``now`` down.
+
+Services and ``core`` take ``now``; nothing else reads the system clock (README, "The clock rule").
 
 Tests move time either with ``time_machine`` (which patches the system clock) or with
 ``frozen_at`` below, which pins this seam alone.

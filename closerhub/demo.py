@@ -95,9 +95,8 @@ class DemoReport:
     changed: bool = False
 
 
-def seed_demo(session: Session) -> DemoReport:
-    """Create (or top up) the demo marketplace; safe to run again. Commits through the services."""
-    now = clock.utcnow()
+def seed_demo(session: Session, now: datetime) -> DemoReport:
+    """Create (or top up) the demo marketplace as of ``now``; safe to run again. Commits through the services."""
     report = DemoReport()
     users = _accounts(session, now, report)
     admin = users[ADMIN_EMAIL]
@@ -138,12 +137,12 @@ def _accounts(session: Session, now: datetime, report: DemoReport) -> dict[str, 
             # Approved members joined when the marketplace opened; the closer in review signed up lately.
             joined = now - timedelta(days=OPENED_DAYS_AGO if demo.approved else 2)
             with clock.frozen_at(joined):
-                user = _create_account(session, demo)
+                user = _create_account(session, demo, joined)
             state = "created"
             report.changed = True
         if user.email_verified_at is None:  # demo logins are known addresses: verified, as if the link was clicked
             with clock.frozen_at(user.created_at + timedelta(minutes=5)):
-                mark_verified(session, user, actor="demo seed")
+                mark_verified(session, user, actor="demo seed", now=user.created_at + timedelta(minutes=5))
                 session.commit()
             report.changed = True
         users[demo.email] = user
@@ -151,9 +150,9 @@ def _accounts(session: Session, now: datetime, report: DemoReport) -> dict[str, 
     return users
 
 
-def _create_account(session: Session, demo: DemoUser) -> User:
+def _create_account(session: Session, demo: DemoUser, now: datetime) -> User:
     if demo.role == "admin":
-        return accounts.create_admin(session, email=demo.email, password=DEMO_PASSWORD, name=demo.name)
+        return accounts.create_admin(session, email=demo.email, password=DEMO_PASSWORD, name=demo.name, now=now)
     return accounts.signup(
         session,
         accounts.SignupData(
@@ -165,6 +164,7 @@ def _create_account(session: Session, demo: DemoUser) -> User:
             language=demo.language,
             business_name=demo.business_name,
         ),
+        now=now,
     )
 
 
@@ -191,6 +191,7 @@ def _closer_setup(
                 "approve",
                 notes="Demo account: intro call held, languages checked.",
                 checklist={item: True for item in CHECKLIST},
+                now=at + timedelta(hours=3),
             )
         report.changed = True
     details = PAYOUT_DETAILS.get(demo.email)
@@ -221,6 +222,7 @@ def _offers(session: Session, owner: User, rows: list[dict[str, Any]], at: datet
                     session,
                     owner,
                     offer_service.OfferData(price=Money(row["price"], business.currency), **fields),
+                    now=at,
                 )
             report.changed = True
         out.append(offer)
@@ -239,11 +241,11 @@ def _engagements(
             continue
         with clock.frozen_at(at):
             engagement = engagements.propose(
-                session, owner, closer_id=closer.id, offer_id=offer.id, commission_rate_bps=rate
+                session, owner, closer_id=closer.id, offer_id=offer.id, commission_rate_bps=rate, now=at
             )
         if accepted:
             with clock.frozen_at(at + timedelta(hours=5)):
-                engagements.accept(session, closer, engagement.id)
+                engagements.accept(session, closer, engagement.id, now=at + timedelta(hours=5))
         report.changed = True
 
 
@@ -252,7 +254,7 @@ def _leads(session: Session, owner: User, rows: list[dict[str, Any]], at: dateti
         known = session.scalar(select(Lead.id).where(Lead.business_id == owner.business_id, Lead.email == row["email"]))
         if known is None:
             with clock.frozen_at(at + timedelta(hours=7 * i)):
-                lead_service.create_lead(session, owner, row)
+                lead_service.create_lead(session, owner, row, now=at + timedelta(hours=7 * i))
             report.changed = True
 
 
@@ -417,24 +419,26 @@ class Timeline:
             next_step_at=next_step_at,
             notes=spec.get("notes", ""),
         )
-        outcome = outcomes.record_outcome(self.session, self._closer(call), appointment.id, data)
+        outcome = outcomes.record_outcome(self.session, self._closer(call), appointment.id, data, now=now)
         owner = self.users[call.owner]
         if spec.get("then") == "confirm":
             self.at(now + timedelta(days=1), lambda t: self._confirm(t, owner, outcome, bool(spec.get("paid"))))
         elif spec.get("then") == "dispute":
             self.at(
-                now + timedelta(hours=20), lambda t: outcomes.dispute(self.session, owner, outcome.id, spec["dispute"])
+                now + timedelta(hours=20),
+                lambda t: outcomes.dispute(self.session, owner, outcome.id, spec["dispute"], now=t),
             )
         if "review" in spec:
             rating, comment = spec["review"]
             self.at(
-                now + timedelta(days=2), lambda t: reviews.add_review(self.session, owner, outcome.id, rating, comment)
+                now + timedelta(days=2),
+                lambda t: reviews.add_review(self.session, owner, outcome.id, rating, comment, now=t),
             )
         if next_step_at is not None:
             self.at(self.now, lambda t: self._book(call, appointment.lead, next_step_at, t, follow_up_of=appointment))
 
     def _confirm(self, now: datetime, owner: User, outcome: Outcome, paid: bool) -> None:
-        outcomes.confirm(self.session, owner, outcome.id)
+        outcomes.confirm(self.session, owner, outcome.id, now=now)
         if paid:  # manual mode: the business pays by bank transfer, an admin records it a day later
             self.at(now + timedelta(days=1), lambda t: self._mark_paid(t, outcome))
 

@@ -19,7 +19,7 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
-from closerhub import create_app
+from closerhub import clock, create_app
 from closerhub.accounts import service as accounts
 from closerhub.accounts.models import User
 from closerhub.extensions import db as _db
@@ -247,7 +247,9 @@ class UserFactory:
         self.counter += 1
         email = email or f"{role}{self.counter}@example.com"
         if role == "admin":
-            return accounts.create_admin(_db.session, email=email, password=password, name=name or "Ada Admin")
+            return accounts.create_admin(
+                _db.session, email=email, password=password, name=name or "Ada Admin", now=clock.utcnow()
+            )
         data = accounts.SignupData(
             email=email,
             password=password,
@@ -257,7 +259,7 @@ class UserFactory:
             language=language,
             business_name=business_name or (f"Business {self.counter}" if role == "business" else None),
         )
-        user = accounts.signup(_db.session, data)
+        user = accounts.signup(_db.session, data, now=clock.utcnow())
         if verified:
             verify_email(user)
         if role == "closer" and approved:
@@ -271,7 +273,7 @@ def verify_email(user: User) -> None:
     from closerhub.booking.guard import take_write_lock
 
     take_write_lock(_db.session)  # see approve_closer: the sign-up's emails may be committing
-    mark_verified(_db.session, user, actor="test fixture")
+    mark_verified(_db.session, user, actor="test fixture", now=clock.utcnow())
     _db.session.commit()
 
 
@@ -283,7 +285,7 @@ def approve_closer(user: User) -> None:
     # The sign-up's welcome email may be committing from the delivery thread right now: on
     # SQLite a read transaction cannot then become a writer, so take the write lock first.
     take_write_lock(_db.session)
-    mark_approved(_db.session, user, actor="test fixture")
+    mark_approved(_db.session, user, actor="test fixture", now=clock.utcnow())
     _db.session.commit()
 
 

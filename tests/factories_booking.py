@@ -66,6 +66,7 @@ def make_world(
             booking_questions=[],
             is_active=True,
         ),
+        now=clock.utcnow(),
     )
     now = clock.utcnow()
     engagement = Engagement(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from datetime import datetime
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
@@ -16,7 +17,6 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from closerhub import clock
 from closerhub.accounts import passwords
 from closerhub.accounts.models import AccountStatus, ApiToken, Role, User
 from closerhub.accounts.verification import queue_verification_email, verification_url
@@ -81,7 +81,7 @@ def clean_language(raw: object) -> str:
     return str(raw)
 
 
-def signup(session: Session, data: SignupData) -> User:
+def signup(session: Session, data: SignupData, *, now: datetime) -> User:
     """Open a closer or business account. A business sign-up also creates the business,
     with the new user as its owner. Admins cannot sign up (see ``create_admin``)."""
     errors: dict[str, str] = {}
@@ -110,7 +110,6 @@ def signup(session: Session, data: SignupData) -> User:
     name = clean_name(data.name)
     if _email_taken(session, email):
         raise _email_taken_error()
-    now = clock.utcnow()
     user = User(
         email=email,
         name=name,
@@ -158,7 +157,7 @@ def _email_taken(session: Session, email: str, exclude_id: int | None = None) ->
     return session.scalar(query) is not None
 
 
-def authenticate(session: Session, email: object, password: object) -> User:
+def authenticate(session: Session, email: object, password: object, *, now: datetime) -> User:
     """The user for these credentials. The error never says whether the email exists."""
     failure = AuthenticationFailed(_("Email or password is incorrect."))
     try:
@@ -172,7 +171,7 @@ def authenticate(session: Session, email: object, password: object) -> User:
     assert user is not None
     if user.status != AccountStatus.ACTIVE:
         raise AuthenticationFailed(_("This account is suspended. Contact support."), code="account_suspended")
-    user.last_login_at = clock.utcnow()
+    user.last_login_at = now
     session.commit()
     return user
 
@@ -234,13 +233,12 @@ def user_for_reset_token(session: Session, token: str) -> User:
     return user
 
 
-def reset_password(session: Session, token: str, new_password: str) -> User:
+def reset_password(session: Session, token: str, new_password: str, *, now: datetime) -> User:
     """Set a new password from a valid reset link; the link is spent afterwards."""
     user = user_for_reset_token(session, token)
     passwords.check_rules(new_password, email=user.email)
     user.password_hash = passwords.hash_password(new_password)  # also ends every session (User.get_id)
     # Recovering an account means it may have been taken over: its API tokens go too.
-    now = clock.utcnow()
     session.execute(
         update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None)).values(revoked_at=now)
     )
@@ -313,7 +311,7 @@ def update_preferences(session: Session, user: User, *, name: object, timezone: 
     session.commit()
 
 
-def create_admin(session: Session, *, email: str, password: str, name: str) -> User:
+def create_admin(session: Session, *, email: str, password: str, name: str, now: datetime) -> User:
     """Make an admin account (CLI only). An existing admin with this email keeps its password."""
     address = normalize_email(email)
     existing = session.scalar(select(User).where(User.email == address))
@@ -330,7 +328,7 @@ def create_admin(session: Session, *, email: str, password: str, name: str) -> U
         status=AccountStatus.ACTIVE,
         timezone="UTC",
         language="en",
-        created_at=clock.utcnow(),
+        created_at=now,
     )
     session.add(user)
     record(session, actor=None, action="account.admin_created", obj=user, after={"role": user.role, "email": address})

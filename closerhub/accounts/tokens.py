@@ -21,7 +21,6 @@ from flask import current_app
 from sqlalchemy import Select, bindparam, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
-from closerhub import clock
 from closerhub.accounts.models import AccountStatus, ApiToken, User
 from closerhub.audit.service import record
 from closerhub.core.errors import AuthenticationFailed, NotFound, ValidationError
@@ -84,13 +83,13 @@ def list_tokens(session: Session, user: User) -> list[ApiToken]:
     return list(session.scalars(tokens_query(user).order_by(ApiToken.id.desc())))
 
 
-def revoke_token(session: Session, user: User, token_id: int, now: datetime | None = None) -> ApiToken:
+def revoke_token(session: Session, user: User, token_id: int, now: datetime) -> ApiToken:
     """Revoke one of ``user``'s tokens. Another user's token is a NotFound; revoking twice is a no-op."""
     token = session.get(ApiToken, token_id) if isinstance(token_id, int) else None
     if token is None or not token.can_view(user):
         raise NotFound(_("Token not found."))
     if token.revoked_at is None:
-        token.revoked_at = now or clock.utcnow()
+        token.revoked_at = now
         record(session, actor=user, action="api_token.revoked", obj=token, after={"revoked_at": token.revoked_at})
         session.commit()
     return token

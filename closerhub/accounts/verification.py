@@ -13,12 +13,12 @@ says so, commits once.
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 
-from closerhub import clock
 from closerhub.accounts.models import AccountStatus, User
 from closerhub.audit.service import record
 from closerhub.core.errors import Conflict, PermissionDenied, ValidationError
@@ -106,7 +106,7 @@ def _user_for(session: Session, data: object) -> User | None:
     return user
 
 
-def verify_email(session: Session, token: str) -> User:
+def verify_email(session: Session, token: str, *, now: datetime) -> User:
     """Mark the address in ``token`` as verified, audited as ``account.email_verified``; commits.
 
     A second click on the same (still valid) link is a Conflict ``already_verified``.
@@ -114,7 +114,7 @@ def verify_email(session: Session, token: str) -> User:
     user = user_for_verify_token(session, token)
     if is_verified(user):
         raise Conflict(_("Your email address is already verified."), code="already_verified")
-    user.email_verified_at = clock.utcnow()
+    user.email_verified_at = now
     record(session, actor=user, action="account.email_verified", obj=user, after={"email": user.email})
     session.commit()
     return user
@@ -138,9 +138,9 @@ def resend_verification(session: Session, user: User, *, actor: User | None = No
     session.commit()
 
 
-def mark_verified(session: Session, user: User, *, actor: User | str | None = None) -> None:
+def mark_verified(session: Session, user: User, *, actor: User | str | None = None, now: datetime) -> None:
     """Verify ``user`` without a link (demo data and test fixtures); audited, no email, no commit."""
     if is_verified(user):
         return
-    user.email_verified_at = clock.utcnow()
+    user.email_verified_at = now
     record(session, actor=actor, action="account.email_verified", obj=user, after={"email": user.email})

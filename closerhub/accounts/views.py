@@ -73,6 +73,7 @@ def signup() -> str | Response:
                     language=form.language.data or "en",
                     business_name=form.business_name.data,
                 ),
+                now=clock.utcnow(),
             )
         except DomainError as exc:
             db.session.rollback()
@@ -95,7 +96,7 @@ def login() -> str | Response:
     form = forms.LoginForm()
     if form.validate_on_submit():
         try:
-            user = service.authenticate(db.session, form.email.data, form.password.data)
+            user = service.authenticate(db.session, form.email.data, form.password.data, now=clock.utcnow())
         except DomainError as exc:
             db.session.rollback()
             form.form_errors.append(exc.message)
@@ -152,7 +153,7 @@ def reset_password(token: str) -> str | Response | tuple[str, int]:
     form = forms.ResetPasswordForm()
     if form.validate_on_submit():
         try:
-            service.reset_password(db.session, token, form.password.data or "")
+            service.reset_password(db.session, token, form.password.data or "", now=clock.utcnow())
         except ValidationError as exc:
             db.session.rollback()
             show_errors(form, exc)
@@ -170,7 +171,7 @@ def verify_email(token: str) -> tuple[str, int]:
     Public (the link may be opened in another browser); the pages never say whether an account exists.
     """
     try:
-        verification.verify_email(db.session, token)
+        verification.verify_email(db.session, token, now=clock.utcnow())
     except Conflict:
         db.session.rollback()
         return render_template("accounts/verify_result.html", outcome="already"), 200
@@ -333,7 +334,7 @@ def create_token() -> Response | tuple[str, int]:
 @login_required
 def revoke_token(token_id: int) -> Response:
     try:
-        tokens.revoke_token(db.session, current_user, token_id)  # type: ignore[arg-type]
+        tokens.revoke_token(db.session, current_user, token_id, clock.utcnow())  # type: ignore[arg-type]
     except DomainError as exc:
         db.session.rollback()
         if exc.status == 404:

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from closerhub import clock
 from closerhub.accounts.permissions import admin_required
 from closerhub.admin.forms import settings_form_class
 from closerhub.admin.views import bp
@@ -28,7 +29,7 @@ def settings() -> Response | tuple[str, int]:
         if form.validate_on_submit():
             values = {key: getattr(form, key).data for key in service.SPECS}
             try:
-                changed = service.update_settings(db.session, current_user, values)  # type: ignore[arg-type]
+                changed = service.update_settings(db.session, current_user, values, now=clock.utcnow())  # type: ignore[arg-type]
             except DomainError as exc:
                 db.session.rollback()
                 show_errors(form, exc)

@@ -12,11 +12,11 @@ link (``release_calls``). Reactivating restores access: tokens are not revoked.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
-from closerhub import clock
 from closerhub.accounts.models import AccountStatus, Role, User
 from closerhub.audit.service import record
 from closerhub.booking import guard, handover
@@ -83,7 +83,7 @@ class Suspension:
     calls: list[Handover] = field(default_factory=list)
 
 
-def suspend(session: Session, admin: User, user_id: object, reason: object) -> Suspension:
+def suspend(session: Session, admin: User, user_id: object, reason: object, *, now: datetime) -> Suspension:
     """Suspend an account with a reason; a closer's upcoming calls go to other closers or are cancelled.
 
     Idempotent: the status and its audit row are committed first, then each call is handed
@@ -96,7 +96,7 @@ def suspend(session: Session, admin: User, user_id: object, reason: object) -> S
     if user.id == admin.id:
         raise Conflict(_("You cannot suspend your own account."), code="cannot_suspend_self")
     already = user.status == AccountStatus.SUSPENDED
-    if already and not (user.is_closer and future_appointments(session, user)):
+    if already and not (user.is_closer and future_appointments(session, user, now)):
         raise Conflict(_("This account is already suspended."), code="already_suspended")
     text = _reason(reason)
     if not already:
@@ -110,7 +110,7 @@ def suspend(session: Session, admin: User, user_id: object, reason: object) -> S
             after={"status": AccountStatus.SUSPENDED, "reason": text},
         )
         session.commit()
-    calls = release_calls(session, admin, user) if user.is_closer else []
+    calls = release_calls(session, admin, user, now) if user.is_closer else []
     if calls:  # the result page names each call's lead, business and closer: one statement, not one per call
         ids = [h.appointment.id for h in calls]
         session.scalars(
@@ -147,15 +147,15 @@ def reactivate(session: Session, admin: User, user_id: object, reason: object) -
     return user
 
 
-def future_appointments(session: Session, closer: User) -> list[Appointment]:
-    """The closer's calls still booked and not started yet, soonest first (with lead and business)."""
+def future_appointments(session: Session, closer: User, now: datetime) -> list[Appointment]:
+    """The closer's calls still booked and not started at ``now``, soonest first (with lead and business)."""
     return list(
         session.scalars(
             select(Appointment)
             .where(
                 Appointment.closer_id == closer.id,
                 Appointment.status == AppointmentStatus.BOOKED,
-                Appointment.starts_at > clock.utcnow(),
+                Appointment.starts_at > now,
             )
             .options(joinedload(Appointment.lead), joinedload(Appointment.business))
             .order_by(Appointment.starts_at)
@@ -163,20 +163,19 @@ def future_appointments(session: Session, closer: User) -> list[Appointment]:
     )
 
 
-def release_calls(session: Session, admin: User, closer: User) -> list[Handover]:
+def release_calls(session: Session, admin: User, closer: User, now: datetime) -> list[Handover]:
     """Hand each upcoming call of the suspended ``closer`` to another engaged closer free at that time
     (the routing rule; the prospect is told of the new closer), else cancel it with a notice and a
     rebooking link. One transaction per call, under the booking guard; a call already handled
     (by a run before this one) is skipped. The internal reason says the closer was suspended,
     not why: the admin's reason stays in the account's audit row."""
     done: list[Handover] = []
-    for appointment_id in [a.id for a in future_appointments(session, closer)]:
+    for appointment_id in [a.id for a in future_appointments(session, closer, now)]:
         guard.take_write_lock(session)
         appointment = session.get(Appointment, appointment_id)
         if appointment is None:
             continue
         session.refresh(appointment)
-        now = clock.utcnow()
         if (
             appointment.status != AppointmentStatus.BOOKED
             or appointment.closer_id != closer.id

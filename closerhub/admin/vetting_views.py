@@ -8,6 +8,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from closerhub import clock
 from closerhub.accounts.models import Role, User
 from closerhub.accounts.permissions import admin_required
 from closerhub.admin.forms import VettingForm
@@ -73,6 +74,7 @@ def vetting_review(closer_id: int) -> Response | tuple[str, int]:
                     reason=form.reason.data,
                     notes=form.notes.data,
                     checklist={item: getattr(form, item).data for item in CHECKLIST},
+                    now=clock.utcnow(),
                 )
             except DomainError as exc:
                 db.session.rollback()

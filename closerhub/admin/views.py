@@ -15,6 +15,7 @@ from flask_login import current_user
 from sqlalchemy import Table, func, or_, select
 from werkzeug.wrappers import Response
 
+from closerhub import clock
 from closerhub.accounts import verification
 from closerhub.accounts.models import AccountStatus, Role, User
 from closerhub.accounts.permissions import admin_required
@@ -159,9 +160,17 @@ def _status_change(user_id: int, action: str) -> Response | tuple[str, int]:
             form.form_errors.append(_("Confirm on this page to go ahead."))
             status = 422
         elif form.validate_on_submit():
-            change = users_service.suspend if action == "suspend" else users_service.reactivate
             try:
-                done = change(db.session, current_user, user.id, form.reason.data)  # type: ignore[arg-type]
+                if action == "suspend":
+                    done: object = users_service.suspend(
+                        db.session,
+                        current_user,  # type: ignore[arg-type]
+                        user.id,
+                        form.reason.data,
+                        now=clock.utcnow(),
+                    )
+                else:
+                    done = users_service.reactivate(db.session, current_user, user.id, form.reason.data)  # type: ignore[arg-type]
             except DomainError as exc:
                 db.session.rollback()
                 show_errors(form, exc)
@@ -177,7 +186,7 @@ def _status_change(user_id: int, action: str) -> Response | tuple[str, int]:
         else:
             flash(_("Please correct the highlighted fields."), "error")
             status = 422
-    future = users_service.future_appointments(db.session, user) if user.is_closer else []
+    future = users_service.future_appointments(db.session, user, clock.utcnow()) if user.is_closer else []
     return render_template(
         "admin/confirm_status.html", user=user, form=form, action=action, future_appointments=future
     ), status

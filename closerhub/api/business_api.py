@@ -93,7 +93,7 @@ def create_offer(body: OfferIn) -> OfferOut:
     `price.currency` defaults to the business's currency. At most 10 booking questions."""
     user = current_api_user()
     try:
-        return offer_out(offers.create_offer(db.session, user, _offer_data(user, body)))
+        return offer_out(offers.create_offer(db.session, user, _offer_data(user, body), now=clock.utcnow()))
     except DomainError as exc:
         raise _renamed(exc) from None
 
@@ -135,7 +135,7 @@ def update_offer(offer_id: int, body: OfferIn) -> OfferOut:
     user = current_api_user()
     offers.find_offer(db.session, offer_id, user)  # 404 before any input error
     try:
-        return offer_out(offers.update_offer(db.session, user, offer_id, _offer_data(user, body)))
+        return offer_out(offers.update_offer(db.session, user, offer_id, _offer_data(user, body), now=clock.utcnow()))
     except DomainError as exc:
         raise _renamed(exc) from None
 
@@ -150,7 +150,7 @@ def update_offer(offer_id: int, body: OfferIn) -> OfferOut:
 )
 def rotate_offer_booking_key(offer_id: int) -> OfferOut:
     """Links carrying the old key stop working at once."""
-    return offer_out(offers.rotate_booking_key(db.session, current_api_user(), offer_id))
+    return offer_out(offers.rotate_booking_key(db.session, current_api_user(), offer_id, now=clock.utcnow()))
 
 
 # --- team ------------------------------------------------------------------------------
@@ -222,6 +222,7 @@ def create_invitation(body: InvitationIn) -> InvitationOut:
         email=body.email,
         language=body.language,
         join_url_for=lambda token: public_url("businesses.join", token=token),
+        now=clock.utcnow(),
     )
     return invitation_out(invitation)
 
@@ -250,7 +251,9 @@ def list_invitations() -> dict[str, Any]:
     tags=("businesses",),
 )
 def revoke_invitation(invitation_id: int) -> InvitationOut:
-    return invitation_out(team.revoke_invitation(db.session, current_api_user(), _my_business(), invitation_id))
+    return invitation_out(
+        team.revoke_invitation(db.session, current_api_user(), _my_business(), invitation_id, now=clock.utcnow())
+    )
 
 
 @api_route(
@@ -264,4 +267,4 @@ def revoke_invitation(invitation_id: int) -> InvitationOut:
 )
 def remove_member(member_id: int) -> None:
     """The member's account is suspended and its API tokens revoked; the owner cannot be removed (409)."""
-    team.remove_member(db.session, current_api_user(), _my_business(), member_id)
+    team.remove_member(db.session, current_api_user(), _my_business(), member_id, now=clock.utcnow())

@@ -81,7 +81,7 @@ def create_lead(body: LeadIn) -> LeadOut:
     """The email is unique within your business: a known one is a 409 `lead_exists` (change it with PATCH).
     The phone must be in international format (`+` and the country code); it is stored as E.164."""
     try:
-        return lead_out(leads.create_lead(db.session, current_api_user(), _raw(body)))
+        return lead_out(leads.create_lead(db.session, current_api_user(), _raw(body), now=clock.utcnow()))
     except DomainError as exc:
         raise _renamed(exc) from None
 
@@ -124,7 +124,7 @@ def update_lead(lead_id: int, body: LeadPatch) -> LeadOut:
     user = current_api_user()
     leads.find_lead(db.session, lead_id, user)  # 404 before any input error
     try:
-        return lead_out(leads.update_lead(db.session, user, lead_id, _raw(body), partial=True))
+        return lead_out(leads.update_lead(db.session, user, lead_id, _raw(body), partial=True, now=clock.utcnow()))
     except DomainError as exc:
         raise _renamed(exc) from None
 

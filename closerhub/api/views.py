@@ -70,7 +70,7 @@ def signup(body: SignupIn) -> UserOut:
         language=body.language,
         business_name=body.business_name,
     )
-    return UserOut.model_validate(accounts.signup(db.session, data))
+    return UserOut.model_validate(accounts.signup(db.session, data, now=clock.utcnow()))
 
 
 @api_route(
@@ -91,7 +91,7 @@ def issue_token(body: TokenIn) -> TokenOut:
     The token expires after 90 days (configurable) and can be revoked with
     `DELETE /api/v1/tokens/{id}` or on the account page.
     """
-    user = accounts.authenticate(db.session, body.email, body.password)
+    user = accounts.authenticate(db.session, body.email, body.password, now=clock.utcnow())
     token, secret = tokens.create_token(db.session, user, body.name or "API (auth/token)", clock.utcnow())
     return TokenOut(token=secret, expires_at=token.expires_at, user=UserOut.model_validate(user))
 

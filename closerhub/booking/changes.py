@@ -148,13 +148,10 @@ def reschedule(
     if free_slot_at(session, closer, rules, start, now, with_busy=False) is None:
         raise start_refusal(rules, closer, start, now)
     slot = free_slot_at(session, closer, rules, start, now, exclude_id=appointment.id)
-    if slot is None and guard.unguarded():
-        slot = free_slot_at(session, closer, rules, start, now, with_busy=False)
     if slot is None:
         raise _taken(session, appointment, start, now)
 
     previous = appointment.starts_at
-    guard.race_pause()
     appointment.starts_at, appointment.ends_at = slot.start, slot.end
     appointment.blocked_until = slot.end + timedelta(minutes=rules.buffer_minutes)
     appointment.sequence += 1
@@ -173,7 +170,7 @@ def reschedule(
         )
     )
     try:
-        session.flush()
+        guard.write_booking(session)
     except (IntegrityError, OperationalError) as exc:
         if not guard.is_overlap(exc):
             raise

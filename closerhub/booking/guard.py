@@ -1,4 +1,4 @@
-"""No double booking: the write lock, the database's last word, and the test-only race levers.
+"""No double booking: the write lock, the row locks, and the database's last word.
 
 The service checks the closer's busy time and then inserts. Two requests can pass the
 check together, so the database decides (``booking.models``: a PostgreSQL exclusion
@@ -7,17 +7,15 @@ its first read (``BEGIN IMMEDIATE``), so bookings queue and the check sees every
 committed call; on PostgreSQL the constraint settles the race and the loser gets an
 ``IntegrityError`` that :func:`is_overlap` recognises.
 
-Two settings exist only for the concurrency tests: ``BOOKING_RACE_PAUSE_SECONDS`` (sleep
-between check and insert, to widen the race) and ``BOOKING_UNGUARDED`` (skip the lock
-and the busy check, to show that without the guard the race double-books).
+The steps are plain named functions (``take_write_lock``, ``lock_for_booking``,
+``write_booking``; the busy check is ``service.free_candidates``): the concurrency tests
+widen or remove exactly these by monkeypatching them, so nothing here knows about tests.
 """
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
-from flask import current_app, has_app_context
 from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, scoped_session
@@ -48,22 +46,6 @@ class SlotUnavailable(Conflict):
         return ids or ([self.closer_id] if self.closer_id is not None else [])
 
 
-def _config(name: str, default: Any) -> Any:
-    return current_app.config.get(name, default) if has_app_context() else default
-
-
-def unguarded() -> bool:
-    """Test-only: skip the write lock and the busy check (``BOOKING_UNGUARDED``)."""
-    return bool(_config("BOOKING_UNGUARDED", False))
-
-
-def race_pause() -> None:
-    """Test-only: sleep ``BOOKING_RACE_PAUSE_SECONDS`` between the check and the insert (default 0)."""
-    seconds = float(_config("BOOKING_RACE_PAUSE_SECONDS", 0) or 0)
-    if seconds > 0:
-        time.sleep(seconds)
-
-
 def _holds_write_lock(session: Session) -> bool:
     """Whether the session's open SQLite transaction began with ``BEGIN IMMEDIATE``."""
     from closerhub.db_setup import _wants_write_lock  # the rule db_setup applied when it began
@@ -80,7 +62,7 @@ def take_write_lock(session: Session) -> None:
     the service). POST web requests already began IMMEDIATE. PostgreSQL: nothing to do,
     the exclusion constraint settles races.
     """
-    if session.get_bind().dialect.name != "sqlite" or unguarded():
+    if session.get_bind().dialect.name != "sqlite":
         return
     real = session() if isinstance(session, scoped_session) else session  # Flask-SQLAlchemy's db.session
     if real.in_transaction():
@@ -88,6 +70,18 @@ def take_write_lock(session: Session) -> None:
             return
         session.commit()
     session.connection(execution_options={"sqlite_immediate": True})
+
+
+def write_booking(session: Session, row: Any | None = None) -> None:
+    """Write a checked booking or change (``row``: a new appointment) to the database, which has the last word.
+
+    Called right after the busy check; the caller catches the database's refusal
+    (:func:`is_overlap`). The window between the check and this write is the race the
+    guard closes.
+    """
+    if row is not None:
+        session.add(row)
+    session.flush()
 
 
 def is_overlap(exc: IntegrityError | OperationalError) -> bool:
@@ -133,7 +127,7 @@ def lock_for_booking(session: Session, *, engagement_id: int | None = None, clos
     COMMITTED takes a snapshot per statement). SQLite writers hold the write lock already.
     Returns whether a lock was taken now (what was read before it may be stale).
     """
-    if session.get_bind().dialect.name == "sqlite" or unguarded():
+    if session.get_bind().dialect.name == "sqlite":
         return False
     from closerhub.accounts.models import User  # the lock targets; booking builds on both
     from closerhub.engagements.models import Engagement

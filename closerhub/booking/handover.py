@@ -112,8 +112,7 @@ def _move(
                 reason=reason or None,
             )
         )
-    guard.race_pause()
-    session.flush()
+    guard.write_booking(session)
     audit_change(
         session,
         appointment,

@@ -132,7 +132,7 @@ def new() -> Response | tuple[str, int]:
         business = db.session.get(Business, user.business_id)
         form.timezone.data = business.timezone if business else user.timezone
         return render_template("leads/form.html", form=form, lead=None, zones=_zones()), 200
-    lead = _save_form(form, lambda data: leads.create_lead(db.session, user, data))
+    lead = _save_form(form, lambda data: leads.create_lead(db.session, user, data, now=clock.utcnow()))
     if lead is None:
         return render_template("leads/form.html", form=form, lead=None, zones=_zones()), 422
     flash(_("Lead “%(name)s” added.", name=lead.name), "success")
@@ -166,7 +166,7 @@ def edit(lead_id: int) -> Response | tuple[str, int]:
         form = LeadForm(formdata=None, data={**data, "phone": lead.phone_e164 or ""})
         return render_template("leads/form.html", form=form, lead=lead, zones=_zones()), 200
     form = LeadForm()
-    saved = _save_form(form, lambda data: leads.update_lead(db.session, user, lead_id, data))
+    saved = _save_form(form, lambda data: leads.update_lead(db.session, user, lead_id, data, now=clock.utcnow()))
     if saved is None:
         db.session.refresh(lead)
         return render_template("leads/form.html", form=form, lead=lead, zones=_zones()), 422

@@ -18,7 +18,6 @@ import phonenumbers
 from sqlalchemy import Select, TextualSelect, bindparam, func, or_, select, text
 from sqlalchemy.orm import Session
 
-from closerhub import clock
 from closerhub.accounts.models import User
 from closerhub.accounts.permissions import find_visible
 from closerhub.accounts.service import SUPPORTED_LANGUAGES, clean_name, normalize_email
@@ -296,14 +295,14 @@ def _upsert_statement(changed: frozenset[str]) -> TextualSelect:
     return text(sql).bindparams(*(bindparam(c.key, type_=c.type) for c in inserted)).columns(*table.columns)
 
 
-def create_lead(session: Session, actor: User, raw: Mapping[str, Any]) -> Lead:
+def create_lead(session: Session, actor: User, raw: Mapping[str, Any], *, now: datetime) -> Lead:
     """Add a lead to the actor's business; a known email is a Conflict naming the email field."""
     business_id = _member_business_id(actor)
     values = clean_lead_data(raw)
     if _lead_by_email(session, business_id, values["email"]) is not None:
         message = _("A lead with this email already exists in your business.")
         raise Conflict(message, field_errors={"email": message}, code="lead_exists")
-    lead = upsert_lead(session, business_id, raw, actor=actor, now=clock.utcnow())
+    lead = upsert_lead(session, business_id, raw, actor=actor, now=now)
     emit(session, business_id, "lead.created", lead)
     session.commit()
     return lead
@@ -321,7 +320,7 @@ def can_edit_lead(lead: Lead, user: User | None) -> bool:
 
 
 def update_lead(
-    session: Session, actor: User, lead_id: object, raw: Mapping[str, Any], *, partial: bool = False
+    session: Session, actor: User, lead_id: object, raw: Mapping[str, Any], *, now: datetime, partial: bool = False
 ) -> Lead:
     """Change a lead's fields (members of its business); all or nothing.
 
@@ -338,7 +337,7 @@ def update_lead(
         if other is not None:
             message = _("Another lead of your business already has this email.")
             raise Conflict(message, field_errors={"email": message}, code="lead_exists")
-    _apply(lead, values, clock.utcnow())
+    _apply(lead, values, now)
     session.commit()
     return lead
 

@@ -36,22 +36,19 @@ Outcomes
 - ``flag_overdue_outcomes``: 48 h after the end, still ``booked`` (no outcome recorded),
   set ``outcome_overdue_at`` once and email the business's members once.
 
-Two settings exist only for the concurrency tests (as in ``booking.guard``):
-``REMINDERS_RACE_PAUSE_SECONDS`` sleeps between reading the candidates and claiming them,
-and ``REMINDERS_UNGUARDED`` drops the ``IS NULL`` / status condition from the claim, to show
-that without it two workers send duplicates.
+The concurrency tests hold two workers between reading the candidates and claiming them
+(wrapping ``_claim_and_notify``) and, to show that without it two workers send duplicates,
+replace ``_claim_condition``: plain named steps, no test switch in here.
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import current_app, has_app_context
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import ColumnElement, and_, func, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from closerhub.booking import notify
@@ -65,15 +62,9 @@ OUTCOME_OVERDUE_AFTER = timedelta(hours=48)
 BATCH = 500  # candidates per run; the rest wait for the next run (every minute)
 
 
-def _config(name: str, default: Any) -> Any:
-    return current_app.config.get(name, default) if has_app_context() else default
-
-
-def _race_pause() -> None:
-    """Test-only: widen the window between reading candidates and claiming them."""
-    seconds = float(_config("REMINDERS_RACE_PAUSE_SECONDS", 0) or 0)
-    if seconds > 0:
-        time.sleep(seconds)
+def _claim_condition(column: InstrumentedAttribute[Any]) -> ColumnElement[bool]:
+    """Who may claim a message: nobody has (``column IS NULL``) and the call is still booked."""
+    return and_(column.is_(None), Appointment.status == AppointmentStatus.BOOKED)
 
 
 def _claim(session: Session, appointment_id: int, column: InstrumentedAttribute[Any], now: datetime) -> bool:
@@ -83,9 +74,7 @@ def _claim(session: Session, appointment_id: int, column: InstrumentedAttribute[
     transaction that read first could not write after another worker's commit.
     """
     session.connection(execution_options={"sqlite_immediate": True})
-    statement = update(Appointment).where(Appointment.id == appointment_id)
-    if not _config("REMINDERS_UNGUARDED", False):
-        statement = statement.where(column.is_(None), Appointment.status == AppointmentStatus.BOOKED)
+    statement = update(Appointment).where(Appointment.id == appointment_id, _claim_condition(column))
     result = session.execute(statement.values({column.key: now}).execution_options(synchronize_session=False))
     return result.rowcount == 1  # type: ignore[attr-defined]
 
@@ -99,7 +88,6 @@ def _claim_and_notify(
 ) -> int:
     """Claim each appointment and queue its emails in one transaction each; returns how many were claimed."""
     session.commit()  # end the read transaction before writing (see ``_claim``)
-    _race_pause()
     claimed = 0
     for appointment_id in ids:
         try:

@@ -271,6 +271,33 @@ def actor_label_for(via: BookedVia, actor: User | None) -> str:
     return {Role.ADMIN: "admin", Role.CLOSER: "closer"}.get(actor.role, "business")
 
 
+def free_candidates(
+    session: Session,
+    candidates: list[routing.Candidate],
+    rules_of: dict[int, AvailabilityRules],
+    start: datetime,
+    now: datetime,
+    busy_of: dict[int, list[Busy]],
+) -> list[routing.Candidate]:
+    """The busy check: the candidates whose closer has no call (or buffer) over ``start``.
+
+    ``busy_of``: calls already read per closer (the others are read here). The insert follows
+    (``guard.write_booking``); the database refuses what a concurrent booking took meanwhile.
+    """
+    return [
+        c
+        for c in candidates
+        if free_slot_at(
+            session,
+            c.engagement.closer,
+            rules_of[c.engagement.closer_id],
+            start,
+            now,
+            busy=busy_of.get(c.engagement.closer_id),
+        )
+    ]
+
+
 def _choose(
     session: Session,
     offer: Offer,
@@ -312,21 +339,7 @@ def _choose(
         closer_id = only.engagement.closer_id
         window = booking_busy_window(rules_of[closer_id], only.slot.start, only.slot.end, now)
         busy_of[closer_id] = busy_intervals(session, closer_id, *window)
-    if guard.unguarded():  # test-only: no busy check, the race is wide open
-        free = in_rules
-    else:
-        free = [
-            c
-            for c in in_rules
-            if free_slot_at(
-                session,
-                c.engagement.closer,
-                rules_of[c.engagement.closer_id],
-                start,
-                now,
-                busy=busy_of.get(c.engagement.closer_id),
-            )
-        ]
+    free = free_candidates(session, in_rules, rules_of, start, now, busy_of)
     if not free:
         raise SlotUnavailable(_("This time was just taken. Please choose another slot."))
     if named:
@@ -465,10 +478,8 @@ def book(
             to_start=slot.start,
         )
     )
-    guard.race_pause()  # test-only: widen the window between the check and the insert
-    session.add(appointment)
     try:
-        session.flush()
+        guard.write_booking(session, appointment)
     except (IntegrityError, OperationalError) as exc:
         if not guard.is_overlap(exc):
             raise

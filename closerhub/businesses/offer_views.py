@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from closerhub import clock
 from closerhub.accounts.models import User
 from closerhub.accounts.permissions import business_required, get_visible_or_404
 from closerhub.businesses import offers
@@ -104,7 +105,7 @@ def new() -> Response | tuple[str, int]:
     if request.method == "GET":
         form.currency.data = business.currency if business else "EUR"
         return render_template("businesses/offer_form.html", form=form, offer=None), 200
-    offer = _save(form, lambda data: offers.create_offer(db.session, user, data))
+    offer = _save(form, lambda data: offers.create_offer(db.session, user, data, now=clock.utcnow()))
     if offer is None:
         return render_template("businesses/offer_form.html", form=form, offer=None), 422
     flash(_("Offer “%(name)s” created.", name=offer.name), "success")
@@ -133,7 +134,7 @@ def edit(offer_id: int) -> Response | tuple[str, int]:
         )
         return render_template("businesses/offer_form.html", form=form, offer=offer), 200
     form = OfferForm()
-    saved = _save(form, lambda data: offers.update_offer(db.session, user, offer_id, data))
+    saved = _save(form, lambda data: offers.update_offer(db.session, user, offer_id, data, now=clock.utcnow()))
     if saved is None:
         db.session.refresh(offer)
         return render_template("businesses/offer_form.html", form=form, offer=offer), 422
@@ -149,7 +150,7 @@ def rotate_key(offer_id: int) -> Response:
     if not ActionForm().validate():
         abort(400)
     try:
-        offer = offers.rotate_booking_key(db.session, current_user, offer_id)  # type: ignore[arg-type]
+        offer = offers.rotate_booking_key(db.session, current_user, offer_id, now=clock.utcnow())  # type: ignore[arg-type]
     except DomainError as exc:
         db.session.rollback()
         abort(exc.status)

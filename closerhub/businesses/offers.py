@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from closerhub import clock
 from closerhub.accounts.models import User
 from closerhub.accounts.service import clean_name
 from closerhub.businesses.models import BOOKING_QUESTIONS_MAX, Business, Offer
@@ -149,11 +149,10 @@ def _member_business(session: Session, actor: User) -> Business:
     return business
 
 
-def create_offer(session: Session, actor: User, data: OfferData) -> Offer:
+def create_offer(session: Session, actor: User, data: OfferData, *, now: datetime) -> Offer:
     """Add an offer to the actor's business; every field is checked first."""
     business = _member_business(session, actor)
     values = _clean(data)
-    now = clock.utcnow()
     offer = Offer(business_id=business.id, booking_key=new_booking_key(), created_at=now, updated_at=now)
     _apply(offer, values)
     session.add(offer)
@@ -169,25 +168,25 @@ def find_offer(session: Session, offer_id: object, viewer: User | None) -> Offer
     return offer
 
 
-def update_offer(session: Session, actor: User, offer_id: int, data: OfferData) -> Offer:
+def update_offer(session: Session, actor: User, offer_id: int, data: OfferData, *, now: datetime) -> Offer:
     """Replace an offer's fields (members of its business); all or nothing."""
     offer = find_offer(session, offer_id, actor)
     if not offer.can_edit(actor):
         raise PermissionDenied(_("Only members of the business can change its offers."))
     values = _clean(data)
     _apply(offer, values)
-    offer.updated_at = clock.utcnow()
+    offer.updated_at = now
     session.commit()
     return offer
 
 
-def rotate_booking_key(session: Session, actor: User, offer_id: int) -> Offer:
+def rotate_booking_key(session: Session, actor: User, offer_id: int, *, now: datetime) -> Offer:
     """Give the offer a new booking key: links with the old one stop working."""
     offer = find_offer(session, offer_id, actor)
     if not offer.can_edit(actor):
         raise PermissionDenied(_("Only members of the business can change its offers."))
     offer.booking_key = new_booking_key()
-    offer.updated_at = clock.utcnow()
+    offer.updated_at = now
     session.commit()
     return offer
 

@@ -22,7 +22,6 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
-from closerhub import clock
 from closerhub.accounts import passwords
 from closerhub.accounts.models import AccountStatus, ApiToken, Role, User
 from closerhub.accounts.service import clean_language, clean_name, normalize_email
@@ -83,6 +82,7 @@ def invite(
     email: object,
     language: object,
     join_url_for: Callable[[str], str],
+    now: datetime,
 ) -> TeamInvitation:
     """Invite ``email`` to join ``business`` as a member (owner only) and email the link.
 
@@ -95,7 +95,6 @@ def invite(
     existing = _existing_account(session, address)
     if existing is not None and not _is_former_member(existing):
         raise _account_exists_error(address)
-    now = clock.utcnow()
     session.execute(
         update(TeamInvitation)
         .where(
@@ -149,10 +148,10 @@ def ensure_can_join(session: Session, invitation: TeamInvitation) -> None:
         raise _account_exists_error(invitation.email)
 
 
-def invitation_for_token(session: Session, token: str) -> TeamInvitation:
+def invitation_for_token(session: Session, token: str, now: datetime) -> TeamInvitation:
     """The pending invitation of a link, or ValidationError saying why the link does not work."""
     invitation = session.scalar(select(TeamInvitation).where(TeamInvitation.token_hash == hash_token(token or "")))
-    status = invitation.status(clock.utcnow()) if invitation is not None else None
+    status = invitation.status(now) if invitation is not None else None
     if invitation is None or status == InvitationStatus.REVOKED:
         raise ValidationError(
             _(
@@ -173,14 +172,21 @@ def invitation_for_token(session: Session, token: str) -> TeamInvitation:
 
 
 def accept_invitation(
-    session: Session, token: str, *, name: object, password: object, timezone: object, language: object
+    session: Session,
+    token: str,
+    *,
+    name: object,
+    password: object,
+    timezone: object,
+    language: object,
+    now: datetime,
 ) -> User:
     """Open the invitee's account (or give a former member a seat again) and join the business.
 
     The invitation's address is the account's email: following the emailed link proves
     the invitee reads it, so the address counts as verified.
     """
-    invitation = invitation_for_token(session, token)
+    invitation = invitation_for_token(session, token, now)
     address = invitation.email
     values = collect(
         (
@@ -192,7 +198,6 @@ def accept_invitation(
     )
     ensure_can_join(session, invitation)
     existing = _existing_account(session, address)
-    now = clock.utcnow()
     claimed = session.execute(
         update(TeamInvitation)
         .where(
@@ -242,7 +247,9 @@ def accept_invitation(
     return user
 
 
-def revoke_invitation(session: Session, actor: User, business: Business, invitation_id: int) -> TeamInvitation:
+def revoke_invitation(
+    session: Session, actor: User, business: Business, invitation_id: int, *, now: datetime
+) -> TeamInvitation:
     """Cancel a pending invitation (owner only); its link stops working. Revoking twice is harmless."""
     _require_owner(business, actor, N_("Only the owner of the business can manage invitations."))
     invitation = get_by_id(session, TeamInvitation, invitation_id)
@@ -251,7 +258,7 @@ def revoke_invitation(session: Session, actor: User, business: Business, invitat
     if invitation.accepted_at is not None:
         raise Conflict(_("This invitation was already accepted; remove the member instead."))
     if invitation.revoked_at is None:
-        invitation.revoked_at = clock.utcnow()
+        invitation.revoked_at = now
         record(
             session, actor=actor, action="team.invitation_revoked", obj=invitation, after={"email": invitation.email}
         )
@@ -259,7 +266,7 @@ def revoke_invitation(session: Session, actor: User, business: Business, invitat
     return invitation
 
 
-def remove_member(session: Session, actor: User, business: Business, member_id: int) -> User:
+def remove_member(session: Session, actor: User, business: Business, member_id: int, *, now: datetime) -> User:
     """Take a member's seat away (owner only). The owner's own seat cannot be removed.
 
     The account existed only to work for this business, so it is suspended (its sessions
@@ -272,7 +279,6 @@ def remove_member(session: Session, actor: User, business: Business, member_id: 
     if member.role == MemberRole.OWNER:
         raise Conflict(_("The owner cannot be removed from the business."), code="owner_cannot_be_removed")
     user = member.user
-    now = clock.utcnow()
     record(
         session,
         actor=actor,

@@ -160,6 +160,7 @@ def invite(business_id: int) -> Response | tuple[str, int]:
                 email=form.email.data,
                 language=form.language.data,
                 join_url_for=lambda token: public_url("businesses.join", token=token),
+                now=clock.utcnow(),
             )
         except DomainError as exc:
             db.session.rollback()
@@ -193,7 +194,7 @@ def _owner_action(business_id: int, action: Callable[[Business], str]) -> Respon
 @login_required
 def revoke_invitation(business_id: int, invitation_id: int) -> Response:
     def action(business: Business) -> str:
-        invitation = team.revoke_invitation(db.session, current_user, business, invitation_id)  # type: ignore[arg-type]
+        invitation = team.revoke_invitation(db.session, current_user, business, invitation_id, now=clock.utcnow())  # type: ignore[arg-type]
         return _("Invitation to %(email)s cancelled.", email=invitation.email)
 
     return _owner_action(business_id, action)
@@ -203,7 +204,7 @@ def revoke_invitation(business_id: int, invitation_id: int) -> Response:
 @login_required
 def remove_member(business_id: int, member_id: int) -> Response:
     def action(business: Business) -> str:
-        user = team.remove_member(db.session, current_user, business, member_id)  # type: ignore[arg-type]
+        user = team.remove_member(db.session, current_user, business, member_id, now=clock.utcnow())  # type: ignore[arg-type]
         return _("%(name)s was removed from the team.", name=user.name)
 
     return _owner_action(business_id, action)
@@ -214,7 +215,7 @@ def remove_member(business_id: int, member_id: int) -> Response:
 def join(token: str) -> Response | tuple[str, int]:
     """The invitee opens their account from the emailed link and joins the business as a member."""
     try:
-        invitation = team.invitation_for_token(db.session, token)
+        invitation = team.invitation_for_token(db.session, token, now=clock.utcnow())
     except ValidationError as exc:
         return render_template("businesses/join_invalid.html", message=exc.message), 400
     if current_user.is_authenticated:
@@ -244,6 +245,7 @@ def join(token: str) -> Response | tuple[str, int]:
                 password=form.password.data,
                 timezone=(form.timezone.data or "").strip(),
                 language=form.language.data,
+                now=clock.utcnow(),
             )
         except DomainError as exc:
             db.session.rollback()

@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import request
 
+from closerhub import clock
 from closerhub.api.auth import current_api_user
 from closerhub.api.pagination import paginate
 from closerhub.api.routing import api_route
@@ -103,6 +104,7 @@ def propose_engagement(body: EngagementIn) -> EngagementOut:
         closer_id=body.closer_id,
         offer_id=body.offer_id,
         commission_rate_bps=body.commission_rate_bps,
+        now=clock.utcnow(),
     )
     return engagement_out(engagement)
 
@@ -146,7 +148,7 @@ def get_engagement(engagement_id: int) -> EngagementOut:
 )
 def accept_engagement(engagement_id: int) -> EngagementOut:
     """The engagement becomes active: calls can be booked. Only a proposed engagement can be accepted (409)."""
-    return engagement_out(service.accept(db.session, current_api_user(), engagement_id))
+    return engagement_out(service.accept(db.session, current_api_user(), engagement_id, now=clock.utcnow()))
 
 
 @api_route(
@@ -161,7 +163,9 @@ def accept_engagement(engagement_id: int) -> EngagementOut:
 )
 def decline_engagement(engagement_id: int, body: DeclineIn) -> EngagementOut:
     """`reason` is required: the business reads it."""
-    return engagement_out(service.decline(db.session, current_api_user(), engagement_id, body.reason))
+    return engagement_out(
+        service.decline(db.session, current_api_user(), engagement_id, body.reason, now=clock.utcnow())
+    )
 
 
 @api_route(
@@ -175,7 +179,7 @@ def decline_engagement(engagement_id: int, body: DeclineIn) -> EngagementOut:
 )
 def withdraw_engagement(engagement_id: int) -> EngagementOut:
     """Only a proposal the closer has not answered can be withdrawn (409 otherwise)."""
-    return engagement_out(service.withdraw(db.session, current_api_user(), engagement_id))
+    return engagement_out(service.withdraw(db.session, current_api_user(), engagement_id, now=clock.utcnow()))
 
 
 @api_route(
@@ -189,7 +193,7 @@ def withdraw_engagement(engagement_id: int) -> EngagementOut:
 def end_engagement(engagement_id: int) -> EngagementOut:
     """The body is optional: `{"reason": "..."}`. No new calls can be booked afterwards."""
     body = parse_json(EndIn) if request.get_data(cache=True).strip() else EndIn()
-    return engagement_out(service.end(db.session, current_api_user(), engagement_id, body.reason))
+    return engagement_out(service.end(db.session, current_api_user(), engagement_id, body.reason, now=clock.utcnow()))
 
 
 @api_route(
@@ -207,4 +211,6 @@ def change_engagement_rate(engagement_id: int, body: RateChangeIn) -> Engagement
     """The current engagement ends (or, if still proposed, is withdrawn) and a new one is proposed at
     the new rate, with `previous_id` pointing back: history is kept. Booking waits for the closer to
     accept the new rate."""
-    return engagement_out(service.change_rate(db.session, current_api_user(), engagement_id, body.commission_rate_bps))
+    return engagement_out(
+        service.change_rate(db.session, current_api_user(), engagement_id, body.commission_rate_bps, now=clock.utcnow())
+    )

@@ -9,6 +9,7 @@ in their own language (``emails``).
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 
 from babel.numbers import format_percent
@@ -16,7 +17,6 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
-from closerhub import clock
 from closerhub.accounts.models import AccountStatus, Role, User
 from closerhub.audit.service import record
 from closerhub.businesses.models import Offer
@@ -198,7 +198,7 @@ def _validate_proposal(
 
 
 def _insert_proposal(
-    session: Session, actor: User, closer: User, offer: Offer, rate: int, previous: Engagement | None
+    session: Session, actor: User, closer: User, offer: Offer, rate: int, previous: Engagement | None, now: datetime
 ) -> Engagement:
     """Insert a proposed engagement (no commit); an open one for the same (closer, offer) is a 409."""
     existing = _open_engagement(session, closer.id, offer.id)
@@ -211,7 +211,7 @@ def _insert_proposal(
         commission_rate_bps=rate,
         status=EngagementStatus.PROPOSED,
         previous_id=previous.id if previous is not None else None,
-        proposed_at=clock.utcnow(),
+        proposed_at=now,
         proposed_by_id=actor.id,
     )
     session.add(engagement)
@@ -226,14 +226,14 @@ def _insert_proposal(
 
 
 def propose(
-    session: Session, actor: User, *, closer_id: object, offer_id: object, commission_rate_bps: object
+    session: Session, actor: User, *, closer_id: object, offer_id: object, commission_rate_bps: object, now: datetime
 ) -> Engagement:
     """A business proposes one of its active offers to a closer at a rate within 10–20 % and the closer's minimum."""
     _require_business_member(actor)
     closer, offer, rate = _validate_proposal(
         session, actor, closer_id=closer_id, offer_id=offer_id, rate=commission_rate_bps
     )
-    engagement = _insert_proposal(session, actor, closer, offer, rate, previous=None)
+    engagement = _insert_proposal(session, actor, closer, offer, rate, previous=None, now=now)
     _audit(session, actor, engagement, "proposed", {})
     _notify(session, engagement, "engagement_proposed", actor)
     session.commit()
@@ -259,21 +259,21 @@ def _as_closer(session: Session, actor: User, engagement_id: object, action: str
     return engagement
 
 
-def accept(session: Session, actor: User, engagement_id: object) -> Engagement:
+def accept(session: Session, actor: User, engagement_id: object, *, now: datetime) -> Engagement:
     """The closer accepts a proposal: the engagement becomes active and bookable."""
     engagement = _as_closer(session, actor, engagement_id, "accept")
     if engagement.status != EngagementStatus.PROPOSED:
         raise _illegal(engagement, "accepted")
     before = _state(engagement)
     engagement.status = EngagementStatus.ACTIVE
-    engagement.accepted_at = clock.utcnow()
+    engagement.accepted_at = now
     _audit(session, actor, engagement, "accepted", before)
     _notify(session, engagement, "engagement_accepted", actor)
     session.commit()
     return engagement
 
 
-def decline(session: Session, actor: User, engagement_id: object, reason: object) -> Engagement:
+def decline(session: Session, actor: User, engagement_id: object, reason: object, *, now: datetime) -> Engagement:
     """The closer turns a proposal down and says why (the business reads the reason)."""
     engagement = _as_closer(session, actor, engagement_id, "decline")
     if engagement.status != EngagementStatus.PROPOSED:
@@ -283,7 +283,7 @@ def decline(session: Session, actor: User, engagement_id: object, reason: object
         raise _fail("reason", _("Say why you decline: the business reads it."))
     before = _state(engagement)
     engagement.status = EngagementStatus.DECLINED
-    engagement.declined_at = clock.utcnow()
+    engagement.declined_at = now
     engagement.decline_reason = text
     _audit(session, actor, engagement, "declined", before)
     _notify(session, engagement, "engagement_declined", actor)
@@ -298,14 +298,14 @@ def _as_business(session: Session, actor: User, engagement_id: object, action: s
     return engagement
 
 
-def withdraw(session: Session, actor: User, engagement_id: object) -> Engagement:
+def withdraw(session: Session, actor: User, engagement_id: object, *, now: datetime) -> Engagement:
     """The business takes back a proposal the closer has not answered yet."""
     engagement = _as_business(session, actor, engagement_id, "withdraw")
     if engagement.status != EngagementStatus.PROPOSED:
         raise _illegal(engagement, "withdrawn")
     before = _state(engagement)
     engagement.status = EngagementStatus.WITHDRAWN
-    engagement.withdrawn_at = clock.utcnow()
+    engagement.withdrawn_at = now
     engagement.withdrawn_by_id = actor.id
     _audit(session, actor, engagement, "withdrawn", before)
     _notify(session, engagement, "engagement_withdrawn", actor)
@@ -313,7 +313,7 @@ def withdraw(session: Session, actor: User, engagement_id: object) -> Engagement
     return engagement
 
 
-def end(session: Session, actor: User, engagement_id: object, reason: object = None) -> Engagement:
+def end(session: Session, actor: User, engagement_id: object, reason: object = None, *, now: datetime) -> Engagement:
     """Either side (or an admin) ends an active engagement; no booking is possible afterwards."""
     engagement = find_engagement(session, engagement_id, actor)
     if not (actor.id == engagement.closer_id or actor.business_id == engagement.business_id or actor.is_admin):
@@ -326,21 +326,23 @@ def end(session: Session, actor: User, engagement_id: object, reason: object = N
         raise Conflict(message, code="illegal_transition")
     text = clean_text(reason, "reason", REASON_MAX, multiline=True) or None
     before = _state(engagement)
-    _close(engagement, actor, text)
+    _close(engagement, actor, text, now)
     _audit(session, actor, engagement, "ended", before)
     _notify(session, engagement, "engagement_ended", actor)
     session.commit()
     return engagement
 
 
-def _close(engagement: Engagement, actor: User, reason: str | None) -> None:
+def _close(engagement: Engagement, actor: User, reason: str | None, now: datetime) -> None:
     engagement.status = EngagementStatus.ENDED
-    engagement.ended_at = clock.utcnow()
+    engagement.ended_at = now
     engagement.ended_by_id = actor.id
     engagement.end_reason = reason
 
 
-def change_rate(session: Session, actor: User, engagement_id: object, commission_rate_bps: object) -> Engagement:
+def change_rate(
+    session: Session, actor: User, engagement_id: object, commission_rate_bps: object, *, now: datetime
+) -> Engagement:
     """Propose a new rate for an open engagement: a NEW engagement, the current one closes.
 
     An active engagement ends (reason: the new proposal) and a proposed one is withdrawn;
@@ -360,14 +362,14 @@ def change_rate(session: Session, actor: User, engagement_id: object, commission
     previous_status = current.status
     before = _state(current)
     if current.status == EngagementStatus.ACTIVE:
-        _close(current, actor, f"Replaced by a proposal at {percent_label(rate, 'en')}.")
+        _close(current, actor, f"Replaced by a proposal at {percent_label(rate, 'en')}.", now)
     else:
         current.status = EngagementStatus.WITHDRAWN
-        current.withdrawn_at = clock.utcnow()
+        current.withdrawn_at = now
         current.withdrawn_by_id = actor.id
     session.flush()  # free the (closer, offer) slot of the partial unique index first
     _audit(session, actor, current, "replaced", before)
-    engagement = _insert_proposal(session, actor, closer, offer, rate, previous=current)
+    engagement = _insert_proposal(session, actor, closer, offer, rate, previous=current, now=now)
     _audit(session, actor, engagement, "rate_changed", {**before, "engagement_id": current.id})
     _notify(session, engagement, "engagement_proposed", actor, previous=current, previous_status=previous_status)
     session.commit()

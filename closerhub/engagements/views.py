@@ -16,6 +16,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from closerhub import clock
 from closerhub.accounts.models import AccountStatus, Role, User
 from closerhub.accounts.permissions import business_required, get_visible_or_404, login_required
 from closerhub.businesses import offers as offers_service
@@ -112,7 +113,12 @@ def new() -> Response | tuple[str, int]:
             rate, rate_error = None, exc
         try:
             engagement = service.propose(
-                db.session, _me(), closer_id=closer.id, offer_id=form.offer_id.data, commission_rate_bps=rate
+                db.session,
+                _me(),
+                closer_id=closer.id,
+                offer_id=form.offer_id.data,
+                commission_rate_bps=rate,
+                now=clock.utcnow(),
             )
         except DomainError as exc:
             db.session.rollback()
@@ -207,7 +213,7 @@ def accept(engagement_id: int) -> Response | tuple[str, int]:
         engagement_id,
         ActionForm(),
         "action_form",
-        lambda form: service.accept(db.session, _me(), engagement_id),
+        lambda form: service.accept(db.session, _me(), engagement_id, now=clock.utcnow()),
         lambda e: _("Engagement accepted: calls for “%(offer)s” can now be booked with you.", offer=e.offer.name),
     )
 
@@ -219,7 +225,7 @@ def decline(engagement_id: int) -> Response | tuple[str, int]:
         engagement_id,
         DeclineForm(),
         "decline_form",
-        lambda form: service.decline(db.session, _me(), engagement_id, form.reason.data),  # type: ignore[attr-defined]
+        lambda form: service.decline(db.session, _me(), engagement_id, form.reason.data, now=clock.utcnow()),  # type: ignore[attr-defined]
         lambda e: _("Proposal declined; %(business)s has been told why.", business=e.business.name),
     )
 
@@ -231,7 +237,7 @@ def withdraw(engagement_id: int) -> Response | tuple[str, int]:
         engagement_id,
         ActionForm(),
         "action_form",
-        lambda form: service.withdraw(db.session, _me(), engagement_id),
+        lambda form: service.withdraw(db.session, _me(), engagement_id, now=clock.utcnow()),
         lambda e: _("Proposal withdrawn."),
     )
 
@@ -243,7 +249,7 @@ def end(engagement_id: int) -> Response | tuple[str, int]:
         engagement_id,
         EndForm(),
         "end_form",
-        lambda form: service.end(db.session, _me(), engagement_id, form.reason.data),  # type: ignore[attr-defined]
+        lambda form: service.end(db.session, _me(), engagement_id, form.reason.data, now=clock.utcnow()),  # type: ignore[attr-defined]
         lambda e: _("Engagement ended. No new calls can be booked on it."),
     )
 
@@ -260,7 +266,7 @@ def change_rate(engagement_id: int) -> Response | tuple[str, int]:
         except ValidationError as exc:
             rate, rate_error = None, exc
         try:
-            return service.change_rate(db.session, _me(), engagement_id, rate)
+            return service.change_rate(db.session, _me(), engagement_id, rate, now=clock.utcnow())
         except ValidationError as exc:
             if rate_error is not None:
                 exc.field_errors.update(rate_error.field_errors)

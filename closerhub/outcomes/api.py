@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from closerhub import clock
 from closerhub.api.auth import current_api_user
 from closerhub.api.pagination import paginate
 from closerhub.api.routing import api_route
@@ -116,7 +117,7 @@ def record_outcome(appointment_id: int, body: OutcomeIn) -> OutcomeOut:
         next_step_at=body.next_step_at,
         notes=body.notes,
     )
-    return outcome_out(service.record_outcome(db.session, current_api_user(), appointment_id, data))
+    return outcome_out(service.record_outcome(db.session, current_api_user(), appointment_id, data, now=clock.utcnow()))
 
 
 @api_route("GET", "/outcomes/<int:outcome_id>", summary="One outcome", response=OutcomeOut, tags=("outcomes",))
@@ -136,7 +137,7 @@ def get_outcome(outcome_id: int) -> OutcomeOut:
 )
 def confirm_outcome(outcome_id: int) -> OutcomeOut:
     """Only a `recorded` outcome can be confirmed (409 otherwise); it is locked afterwards."""
-    return outcome_out(service.confirm(db.session, current_api_user(), outcome_id))
+    return outcome_out(service.confirm(db.session, current_api_user(), outcome_id, now=clock.utcnow()))
 
 
 @api_route(
@@ -151,7 +152,7 @@ def confirm_outcome(outcome_id: int) -> OutcomeOut:
 )
 def dispute_outcome(outcome_id: int, body: DisputeIn) -> OutcomeOut:
     """Before the confirmation deadline (409 `confirm_window_closed` after it). An admin decides."""
-    return outcome_out(service.dispute(db.session, current_api_user(), outcome_id, body.reason))
+    return outcome_out(service.dispute(db.session, current_api_user(), outcome_id, body.reason, now=clock.utcnow()))
 
 
 @api_route(
@@ -167,7 +168,13 @@ def dispute_outcome(outcome_id: int, body: DisputeIn) -> OutcomeOut:
 def resolve_outcome(outcome_id: int, body: ResolveIn) -> OutcomeOut:
     """`note` is required. An adjustment reverses the commission and earns the new one; a void reverses it."""
     outcome = service.resolve_dispute(
-        db.session, current_api_user(), outcome_id, note=body.note, void=body.void, deal_value=_money(body.deal_value)
+        db.session,
+        current_api_user(),
+        outcome_id,
+        note=body.note,
+        void=body.void,
+        deal_value=_money(body.deal_value),
+        now=clock.utcnow(),
     )
     return outcome_out(outcome)
 

@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from closerhub import clock
 from closerhub.accounts.models import User
 from closerhub.accounts.permissions import closer_required
 from closerhub.core.errors import DomainError
@@ -58,7 +59,7 @@ def reply_review(review_id: int) -> Response | tuple[str, int]:
         flash(_("Please correct the highlighted fields."), "error")
         return _render(422, {review_id: form})
     try:
-        reviews.reply(db.session, _me(), review_id, form.reply.data)
+        reviews.reply(db.session, _me(), review_id, form.reply.data, now=clock.utcnow())
     except DomainError as exc:
         db.session.rollback()
         if exc.status in (403, 404):

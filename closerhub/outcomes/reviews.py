@@ -5,11 +5,12 @@ Ratings feed matching and the closer's profile through ``closer_rating``.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from closerhub import clock
 from closerhub.accounts.models import User
 from closerhub.businesses.models import Business
 from closerhub.businesses.service import clean_text
@@ -48,7 +49,9 @@ def reviews_of(session: Session, outcomes: list[Outcome]) -> dict[int, Review | 
     return {outcome_id: by_call.get(call_id) for call_id, outcome_id in calls.items()}
 
 
-def add_review(session: Session, actor: User, outcome_id: object, rating: object, comment: object = "") -> Review:
+def add_review(
+    session: Session, actor: User, outcome_id: object, rating: object, comment: object = "", *, now: datetime
+) -> Review:
     """A member of the business rates the closer of a won or lost call, once per call."""
     outcome = find_outcome(session, outcome_id, actor)
     if actor.business_id is None or actor.business_id != outcome.business_id:
@@ -75,7 +78,7 @@ def add_review(session: Session, actor: User, outcome_id: object, rating: object
         author_id=actor.id,
         rating=rating,
         comment=text,
-        created_at=clock.utcnow(),
+        created_at=now,
     )
     session.add(review)
     try:
@@ -87,7 +90,7 @@ def add_review(session: Session, actor: User, outcome_id: object, rating: object
     return review
 
 
-def reply(session: Session, actor: User, review_id: object, text: object) -> Review:
+def reply(session: Session, actor: User, review_id: object, text: object, *, now: datetime) -> Review:
     """The reviewed closer answers a review, once."""
     review = get_by_id(session, Review, review_id)
     if review is None or not review.can_view(actor):
@@ -100,7 +103,7 @@ def reply(session: Session, actor: User, review_id: object, text: object) -> Rev
     if not answer:
         raise ValidationError(_("Write your answer."), field_errors={"reply": _("Write your answer.")})
     review.reply = answer
-    review.replied_at = clock.utcnow()
+    review.replied_at = now
     session.commit()
     return review
 

@@ -14,7 +14,6 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from closerhub import clock
 from closerhub.accounts.models import User
 from closerhub.accounts.permissions import find_visible
 from closerhub.audit.service import record as audit
@@ -111,12 +110,13 @@ def _set_value(outcome: Outcome, value: Money | None, rate_bps: int) -> None:
     outcome.platform_fee_amount = result.platform_fee.amount
 
 
-def _mark_appointment(session: Session, appointment: Appointment, result: OutcomeResult, actor: User) -> None:
+def _mark_appointment(
+    session: Session, appointment: Appointment, result: OutcomeResult, actor: User, now: datetime
+) -> None:
     """The call took place (completed) or the prospect did not come (no_show); history keeps the change."""
     status = AppointmentStatus.NO_SHOW if result == OutcomeResult.NO_SHOW else AppointmentStatus.COMPLETED
     if appointment.status == status:
         return
-    now = clock.utcnow()
     appointment.status = status
     appointment.updated_at = now
     session.add(
@@ -150,14 +150,16 @@ def _audit(
         emit(session, outcome.business_id, f"outcome.{event[action]}", outcome)
 
 
-def _keep_revision(session: Session, outcome: Outcome, change: str, actor: User | None, note: str = "") -> None:
+def _keep_revision(
+    session: Session, outcome: Outcome, change: str, actor: User | None, now: datetime, note: str = ""
+) -> None:
     session.add(
         OutcomeRevision(
             outcome_id=outcome.id,
             revision=outcome.revision,
             data=outcome.snapshot(),
             change=change,
-            changed_at=clock.utcnow(),
+            changed_at=now,
             changed_by_id=actor.id if actor else None,
             note=note,
         )
@@ -165,7 +167,9 @@ def _keep_revision(session: Session, outcome: Outcome, change: str, actor: User 
     outcome.revision += 1
 
 
-def record_outcome(session: Session, actor: User, appointment_id: object, data: OutcomeData) -> Outcome:
+def record_outcome(
+    session: Session, actor: User, appointment_id: object, data: OutcomeData, *, now: datetime
+) -> Outcome:
     """The appointment's closer says what happened, once the call has started.
 
     A won deal's commission is computed now (the engagement's rate, the current platform fee)
@@ -178,7 +182,6 @@ def record_outcome(session: Session, actor: User, appointment_id: object, data: 
         raise Conflict(_("This call was cancelled: there is no outcome to record."), code="appointment_cancelled")
     if outcome_of(session, appointment.id) is not None:
         raise Conflict(_("An outcome is already recorded for this call; correct it instead."), code="outcome_exists")
-    now = clock.utcnow()
     if now < appointment.starts_at:
         raise Conflict(_("The call has not started yet: record its outcome once it has."), code="call_not_started")
     clean = clean_outcome(data, offer_currency=appointment.offer.price_currency, now=now)
@@ -202,14 +205,14 @@ def record_outcome(session: Session, actor: User, appointment_id: object, data: 
         session.rollback()
         raise Conflict(_("An outcome is already recorded for this call."), code="outcome_exists") from None
     ledger.record_earned(session, outcome, now)
-    _mark_appointment(session, appointment, outcome.result, actor)
+    _mark_appointment(session, appointment, outcome.result, actor, now)
     _audit(session, actor, outcome, "recorded", None)
     notify(session, outcome, "outcome_recorded", actor)
     session.commit()
     return outcome
 
 
-def correct_outcome(session: Session, actor: User, outcome_id: object, data: OutcomeData) -> Outcome:
+def correct_outcome(session: Session, actor: User, outcome_id: object, data: OutcomeData, *, now: datetime) -> Outcome:
     """The closer corrects an outcome the business has not confirmed yet; the old version is kept.
 
     A changed commission is reversed and earned anew in the ledger; the business gets a
@@ -221,17 +224,16 @@ def correct_outcome(session: Session, actor: User, outcome_id: object, data: Out
     if outcome.status != OutcomeStatus.RECORDED:
         raise Conflict(_(_NOT_CORRECTABLE[outcome.status]), code="outcome_locked")
     appointment = outcome.appointment
-    now = clock.utcnow()
     clean = clean_outcome(data, offer_currency=appointment.offer.price_currency, now=now)
     before = (outcome.commission_amount, outcome.deal_currency)
     audit_before = _state(outcome)
-    _keep_revision(session, outcome, "corrected", actor)
+    _keep_revision(session, outcome, "corrected", actor, now)
     _apply(outcome, clean, outcome.rate_bps or appointment.engagement.commission_rate_bps)
     outcome.updated_at = now
     outcome.confirm_deadline = now + timedelta(days=setting("CONFIRM_DAYS", session))
     if (outcome.commission_amount, outcome.deal_currency) != before:
         ledger.restate(session, outcome, now, f"Correction of outcome #{outcome.id}")
-    _mark_appointment(session, appointment, outcome.result, actor)
+    _mark_appointment(session, appointment, outcome.result, actor, now)
     _audit(session, actor, outcome, "corrected", audit_before)
     notify(session, outcome, "outcome_corrected", actor)
     session.commit()
@@ -255,11 +257,10 @@ def _settle(session: Session, outcome: Outcome, now: datetime) -> None:
         charges.charge_for_outcome(session, outcome, now)
 
 
-def confirm(session: Session, actor: User, outcome_id: object) -> Outcome:
+def confirm(session: Session, actor: User, outcome_id: object, *, now: datetime) -> Outcome:
     """A member of the business confirms the outcome (and a won deal's value); it is locked from now on."""
     outcome = _as_business(session, actor, outcome_id, "confirm")
     before = _state(outcome)
-    now = clock.utcnow()
     outcome.status = OutcomeStatus.CONFIRMED
     outcome.confirmed_at = now
     outcome.confirmed_by_id = actor.id
@@ -271,10 +272,9 @@ def confirm(session: Session, actor: User, outcome_id: object) -> Outcome:
     return outcome
 
 
-def dispute(session: Session, actor: User, outcome_id: object, reason: object) -> Outcome:
+def dispute(session: Session, actor: User, outcome_id: object, reason: object, *, now: datetime) -> Outcome:
     """A member of the business contests the outcome, with a reason, before the confirmation deadline."""
     outcome = _as_business(session, actor, outcome_id, "dispute")
-    now = clock.utcnow()
     if now >= outcome.confirm_deadline:
         raise Conflict(
             _("The confirmation window has closed: the outcome counts as confirmed."), code="confirm_window_closed"
@@ -337,6 +337,7 @@ def resolve_dispute(
     note: object,
     void: bool = False,
     deal_value: Money | None = None,
+    now: datetime,
 ) -> Outcome:
     """An admin settles a dispute: confirm it as is, adjust a won deal's value, or void it; a note is required.
 
@@ -372,22 +373,21 @@ def resolve_dispute(
     if errors:
         message = next(iter(errors.values())) if len(errors) == 1 else _("Please correct the highlighted fields.")
         raise ValidationError(message, field_errors=errors)
-    now = clock.utcnow()
     before = _state(outcome)
     if void:
-        _keep_revision(session, outcome, "voided", actor, text)
+        _keep_revision(session, outcome, "voided", actor, now, text)
         outcome.status = OutcomeStatus.VOIDED
         ledger.reverse_outcome(session, outcome, now, f"Outcome #{outcome.id} voided by an admin")
         action = "voided"
     elif deal_value is not None:
-        _keep_revision(session, outcome, "adjusted", actor, text)
+        _keep_revision(session, outcome, "adjusted", actor, now, text)
         assert outcome.rate_bps is not None
         _set_value(outcome, deal_value, outcome.rate_bps)
         outcome.status = OutcomeStatus.RESOLVED
         ledger.restate(session, outcome, now, f"Outcome #{outcome.id} adjusted by an admin")
         action = "adjusted"
     else:
-        _keep_revision(session, outcome, "confirmed_by_admin", actor, text)
+        _keep_revision(session, outcome, "confirmed_by_admin", actor, now, text)
         outcome.status = OutcomeStatus.RESOLVED
         action = "confirmed"
     outcome.resolved_at = now

@@ -122,10 +122,10 @@ def record(appointment_id: int) -> Response | tuple[str, int]:
                 if parse_error is not None and form.result.data == "won":
                     raise parse_error
                 if outcome is None:
-                    outcome = service.record_outcome(db.session, _me(), appointment.id, data)
+                    outcome = service.record_outcome(db.session, _me(), appointment.id, data, now=clock.utcnow())
                     flash(_("Outcome recorded; the business has been asked to confirm it."), "success")
                 else:
-                    outcome = service.correct_outcome(db.session, _me(), outcome.id, data)
+                    outcome = service.correct_outcome(db.session, _me(), outcome.id, data, now=clock.utcnow())
                     flash(_("Outcome corrected; the business has been told."), "success")
             except DomainError as exc:
                 db.session.rollback()
@@ -212,7 +212,7 @@ def confirm(outcome_id: int) -> Response | tuple[str, int]:
     if not form.validate_on_submit():
         abort(400)
     try:
-        outcome = service.confirm(db.session, _me(), outcome_id)
+        outcome = service.confirm(db.session, _me(), outcome_id, now=clock.utcnow())
     except DomainError as exc:
         db.session.rollback()
         _abort_hidden(exc)
@@ -232,7 +232,7 @@ def dispute(outcome_id: int) -> Response | tuple[str, int]:
         flash(_("Please correct the highlighted fields."), "error")
         return _refused(outcome_id, 422, "dispute_form", form)
     try:
-        outcome = service.dispute(db.session, _me(), outcome_id, form.reason.data)
+        outcome = service.dispute(db.session, _me(), outcome_id, form.reason.data, now=clock.utcnow())
     except DomainError as exc:
         db.session.rollback()
         _abort_hidden(exc)
@@ -252,7 +252,9 @@ def review(outcome_id: int) -> Response | tuple[str, int]:
         flash(_("Please correct the highlighted fields."), "error")
         return _refused(outcome_id, 422, "review_form", form)
     try:
-        added = reviews.add_review(db.session, _me(), outcome_id, form.rating.data, form.comment.data)
+        added = reviews.add_review(
+            db.session, _me(), outcome_id, form.rating.data, form.comment.data, now=clock.utcnow()
+        )
     except DomainError as exc:
         db.session.rollback()
         _abort_hidden(exc)
@@ -329,7 +331,13 @@ def resolve(outcome_id: int) -> Response | tuple[str, int]:
                 field="deal_value",
             )
         service.resolve_dispute(
-            db.session, _me(), outcome_id, note=form.note.data, void=form.action.data == "void", deal_value=value
+            db.session,
+            _me(),
+            outcome_id,
+            note=form.note.data,
+            void=form.action.data == "void",
+            deal_value=value,
+            now=clock.utcnow(),
         )
     except DomainError as exc:
         db.session.rollback()

@@ -22,15 +22,14 @@ none, or sealed with a key no longer configured), is skipped. Nothing is reserve
 balance stays available, and the closer is told once (a ``cannot_receive`` notice, cleared
 when they are paid again).
 
-Test-only settings: ``PAYOUTS_RACE_PAUSE_SECONDS`` (sleep between the balance scan and the
-reservations, widening the race of two runs), ``PAYOUTS_UNGUARDED`` (no lock and no
-re-read: trust the scan, as a naive run would), ``PAYOUTS_CRASH_AFTER_TRANSFER`` (raise
-right after the Stripe call, before our commit).
+
+The steps the concurrency tests widen or remove are plain named functions (``_scan``, the
+balance scan; ``_lock_closer``; ``_still_payable``, the re-read under the lock), patched by
+the tests: nothing here knows about tests.
 """
 
 from __future__ import annotations
 
-import time
 import zlib
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -72,10 +71,6 @@ DEFAULT_RETRY_AFTER = timedelta(minutes=10)  # longer than the SDK's retries and
 _LOCK_NAMESPACE = 0x5041  # "PA": keeps our advisory locks apart from any other user of them
 
 
-class SimulatedCrash(RuntimeError):
-    """Test-only: the process 'dies' right after the Stripe call (``PAYOUTS_CRASH_AFTER_TRANSFER``)."""
-
-
 @dataclass
 class RunReport:
     """What one run did (counts of payouts)."""
@@ -95,16 +90,6 @@ class RunReport:
 
 def _config(name: str, default: Any) -> Any:
     return current_app.config.get(name, default) if has_app_context() else default
-
-
-def _unguarded() -> bool:
-    return bool(_config("PAYOUTS_UNGUARDED", False))
-
-
-def _race_pause() -> None:
-    seconds = float(_config("PAYOUTS_RACE_PAUSE_SECONDS", 0) or 0)
-    if seconds > 0:
-        time.sleep(seconds)
 
 
 def payout_minimum(session: Session) -> int:
@@ -128,8 +113,11 @@ def begin_write(session: Session) -> str:
 
 
 def _lock_closer(session: Session, closer_id: int, currency: str) -> None:
-    """Start a transaction that alone may pay this closer in this currency until it commits."""
-    if begin_write(session) == "postgresql" and not _unguarded():
+    """Make the writing transaction the only one that may pay this closer in this currency until it commits.
+
+    The caller began it (:func:`begin_write`; on SQLite that write lock is the whole guard).
+    """
+    if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _lock_key(closer_id, currency)})
 
 
@@ -163,23 +151,31 @@ def return_to_available(
         )
 
 
+def _still_payable(session: Session, closer_id: int, currency: str, scanned: int, minimum: int) -> int | None:
+    """Under the lock, the amount to pay now (read again, not ``scanned``), or None when nothing is due.
+
+    What an overlapping run reserved is committed and visible now: its money is no longer
+    available, or its payout is still in flight.
+    """
+    amount = available_balance(session, closer_id, currency)
+    in_flight = session.scalar(
+        select(Payout.id).where(
+            Payout.closer_id == closer_id, Payout.currency == currency, Payout.status.in_(IN_FLIGHT)
+        )
+    )
+    return None if amount < minimum or in_flight is not None else amount
+
+
 def _reserve(
     session: Session, run: PayoutRun, closer_id: int, currency: str, scanned: int, minimum: int, now: datetime
 ) -> int | None:
     """Insert the payout and move its money available → paid, in one commit. Returns its id, or None."""
+    begin_write(session)
     _lock_closer(session, closer_id, currency)
-    amount = scanned
-    if not _unguarded():
-        # Under the lock: what an overlapping run reserved is committed and visible now.
-        amount = available_balance(session, closer_id, currency)
-        in_flight = session.scalar(
-            select(Payout.id).where(
-                Payout.closer_id == closer_id, Payout.currency == currency, Payout.status.in_(IN_FLIGHT)
-            )
-        )
-        if amount < minimum or in_flight is not None:
-            session.rollback()
-            return None
+    amount = _still_payable(session, closer_id, currency, scanned, minimum)
+    if amount is None:
+        session.rollback()
+        return None
     stripe = run.mode is RunMode.STRIPE
     account = account_of(session, closer_id) if stripe else None
     payout = Payout(
@@ -251,8 +247,6 @@ def _send(session: Session, gateway: Gateway, payout_id: int, now: datetime, *, 
     except GatewayError as exc:  # Stripe refused: nothing was sent
         _fail(session, payout_id, exc.message, now)
         return "failed"
-    if _config("PAYOUTS_CRASH_AFTER_TRANSFER", False):
-        raise SimulatedCrash(f"test-only crash after sending payout #{payout_id}")
     begin_write(session)
     session.execute(
         update(Payout)
@@ -291,6 +285,7 @@ def _clear_cannot_receive(session: Session, closer_id: int) -> None:
 
 def _skip_cannot_receive(session: Session, closer_id: int, now: datetime, *, manual: bool) -> None:
     """The closer has money but no account (Stripe) or usable details (manual) for it: tell them once. Commits."""
+    begin_write(session)
     _lock_closer(session, closer_id, "")
     told = session.scalar(
         select(PayoutNotice.id).where(
@@ -341,6 +336,16 @@ def repair_stuck(session: Session, gateway: Gateway, now: datetime, *, exclude_r
     return done
 
 
+def _scan(session: Session, minimum: int) -> list[tuple[int, str, int]]:
+    """The (closer, currency, available) balances reaching ``minimum``, read once; the read transaction ends.
+
+    Only a list of whom to look at: each amount is read again under the closer's lock (``_still_payable``).
+    """
+    candidates = [(b.closer_id, b.currency, b.available) for b in ledger.balances(session) if b.available >= minimum]
+    session.commit()
+    return candidates
+
+
 def run_payouts(
     session: Session,
     now: datetime,
@@ -380,12 +385,11 @@ def run_payouts(
     if mode is RunMode.STRIPE:
         report.repaired = repair_stuck(session, gateway, now, exclude_run=run.id)
 
-    candidates = [(b.closer_id, b.currency, b.available) for b in ledger.balances(session) if b.available >= minimum]
+    candidates = _scan(session, minimum)
     payable: set[int] = set()
     if mode is RunMode.MANUAL:  # one query for everyone: a bank file can pay only these closers
         payable = payout_details.usable_closer_ids(session, sorted({c[0] for c in candidates}))
-    session.commit()
-    _race_pause()  # test-only: two runs both scan before either reserves
+        session.commit()
     for closer_id, currency, scanned in candidates:
         if not _can_be_paid(session, mode, closer_id, payable):
             _skip_cannot_receive(session, closer_id, now, manual=mode is RunMode.MANUAL)

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
 from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from closerhub import clock
 from closerhub.accounts.models import User
 from closerhub.audit.service import record
 from closerhub.core.errors import PermissionDenied, ValidationError
@@ -126,7 +126,7 @@ def _clean(spec: SettingSpec, raw: object) -> int:
     return value
 
 
-def update_settings(session: Session, admin: User, values: Mapping[str, object]) -> dict[str, int]:
+def update_settings(session: Session, admin: User, values: Mapping[str, object], *, now: datetime) -> dict[str, int]:
     """Set the given settings (all valid, or nothing changes); each change is audited before/after.
 
     Returns the keys that changed with their new values (an unchanged value writes nothing).
@@ -149,7 +149,6 @@ def update_settings(session: Session, admin: User, values: Mapping[str, object])
         message = next(iter(errors.values())) if len(errors) == 1 else _("Please correct the highlighted fields.")
         raise ValidationError(message, field_errors=errors)
     current = all_settings(session)
-    now = clock.utcnow()
     changed: dict[str, int] = {}
     for key, value in clean.items():
         if value == current[key]:

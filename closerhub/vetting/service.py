@@ -7,11 +7,11 @@ writes an audit row, emails the closer in their language, and commits once.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, joinedload
 
-from closerhub import clock
 from closerhub.accounts.models import Role, User
 from closerhub.audit.service import record
 from closerhub.businesses.service import clean_text
@@ -81,10 +81,10 @@ def _closer(session: Session, closer_id: object) -> User:
     return user
 
 
-def _row(session: Session, closer: User) -> CloserVetting:
+def _row(session: Session, closer: User, now: datetime) -> CloserVetting:
     row = session.get(CloserVetting, closer.id)
     if row is None:  # an account older than vetting: it enters the queue now
-        row = new_vetting(closer, clock.utcnow())
+        row = new_vetting(closer, now)
         session.add(row)
     return row
 
@@ -107,6 +107,7 @@ def decide(
     reason: object = None,
     notes: object = None,
     checklist: Mapping[str, object] | None = None,
+    now: datetime,
 ) -> CloserVetting:
     """Record an admin's decision on a closer: ``approve``, ``request_changes`` or ``reject``.
 
@@ -124,7 +125,7 @@ def decide(
     target = DECISIONS[str(decision)]
     existing = session.get(CloserVetting, closer.id)
     before = _snapshot(existing) if existing is not None else None
-    row = _row(session, closer)
+    row = _row(session, closer, now)
     current = row.status or VettingStatus.IN_REVIEW
     if current not in _ALLOWED_FROM[target]:
         raise Conflict(_(_NOT_NOW[(current, target)]), code="illegal_transition")
@@ -157,7 +158,6 @@ def decide(
     if errors:
         message = next(iter(errors.values())) if len(errors) == 1 else _("Please correct the highlighted fields.")
         raise ValidationError(message, field_errors=errors)
-    now = clock.utcnow()
     row.status = target
     for item, ticked in ticks.items():
         setattr(row, item, ticked)
@@ -186,30 +186,30 @@ def _tell(session: Session, closer: User, row: CloserVetting) -> None:
     )
 
 
-def resubmit(session: Session, closer: User) -> CloserVetting:
+def resubmit(session: Session, closer: User, *, now: datetime) -> CloserVetting:
     """The closer, having made the requested changes, asks for a new review."""
     if not closer.is_closer:
         raise NotFound(_("Closer not found."))
-    row = _row(session, closer)
+    row = _row(session, closer, now)
     if row.status != VettingStatus.CHANGES_REQUESTED:
         raise Conflict(_("A new review can be asked only after changes were requested."), code="illegal_transition")
     before = _snapshot(row)
     row.status = VettingStatus.IN_REVIEW
-    row.submitted_at = clock.utcnow()
+    row.submitted_at = now
     record(session, actor=closer, action="vetting.resubmitted", obj=closer, before=before, after=_snapshot(row))
     session.commit()
     return row
 
 
-def mark_approved(session: Session, closer: User, *, actor: User | str | None = None) -> CloserVetting:
+def mark_approved(session: Session, closer: User, *, actor: User | str | None = None, now: datetime) -> CloserVetting:
     """Approve a closer without an admin review (demo data and test fixtures); audited, no email, no commit."""
     existing = session.get(CloserVetting, closer.id)
     before = _snapshot(existing) if existing is not None else None
-    row = _row(session, closer)
+    row = _row(session, closer, now)
     row.status = VettingStatus.APPROVED
     for item in CHECKLIST:
         setattr(row, item, True)
-    row.reviewed_at = clock.utcnow()
+    row.reviewed_at = now
     row.reviewer_id = actor.id if isinstance(actor, User) else None
     record(session, actor=actor, action="vetting.approved", obj=closer, before=before, after=_snapshot(row))
     return row

@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from closerhub import clock
 from closerhub.accounts.permissions import closer_required
 from closerhub.businesses.forms import ActionForm
 from closerhub.core.errors import Conflict
@@ -48,7 +49,7 @@ def resubmit() -> Response:
         flash(_("The form expired; try again."), "error")
         return redirect(url_for("pages.dashboard"))
     try:
-        service.resubmit(db.session, current_user)  # type: ignore[arg-type]
+        service.resubmit(db.session, current_user, now=clock.utcnow())  # type: ignore[arg-type]
     except Conflict as exc:
         db.session.rollback()
         flash(exc.message, "error")

@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session, joinedload
 
 from closerhub import clock, outbound
 from closerhub.core.errors import NotFound, ValidationError
-from closerhub.db import get_by_id
 from closerhub.core.i18n import _
+from closerhub.db import get_by_id
 from closerhub.secrets_box import seal, unseal
 from closerhub.webhooks.models import EVENT_TYPES, DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from closerhub.webhooks.payloads import data_for

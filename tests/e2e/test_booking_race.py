@@ -2,10 +2,11 @@
 
 Runs on the test database of the run (SQLite by default, PostgreSQL with
 ``CLOSERHUB_TEST_DB_URL``). The last test removes the guard (database constraint or
-triggers, and the lock and check via ``BOOKING_UNGUARDED``) and holds the first two
-requests at the seam between the service's check and its insert (``guard.race_pause``,
-patched with a barrier) until both have checked: they then both insert, every time. That is
-the race the guarded tests face, so they would catch a broken guard.
+triggers, and the locks and the busy check, patched out by ``booking_seams.remove_booking_guard``:
+the server runs in this process) and holds the first two requests between the service's check
+and its insert (a barrier wrapped around ``guard.write_booking``) until both have checked: they
+then both insert, every time. That is the race the guarded tests face, so they would catch a
+broken guard.
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ import pytest
 from flask import Flask
 from sqlalchemy import delete, select
 
-from closerhub.booking import guard
 from closerhub.booking.models import (
     OVERLAP_CONSTRAINT_NAME,
     SQLITE_TRIGGERS,
@@ -35,6 +35,7 @@ from closerhub.booking.models import (
 )
 from closerhub.extensions import db
 from tests.fixtures.browser import LiveServer
+from tests.integration.booking_seams import before_each_write, remove_booking_guard
 from tests.integration.booking_setup import TUESDAY_9, book, frozen, hours, lead_data, set_hours, setting
 
 __all__ = ["frozen", "setting"]  # fixtures
@@ -126,7 +127,7 @@ def test_overlapping_slots_of_different_lengths_never_double_book(race: dict[str
 
 
 @pytest.fixture
-def without_guard(app: Flask) -> Iterator[None]:
+def without_guard(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Drop the database guard and bypass the lock and check; restore the guard afterwards."""
     engine = db.engine
     with engine.begin() as conn:
@@ -136,11 +137,10 @@ def without_guard(app: Flask) -> Iterator[None]:
             for statement in SQLITE_TRIGGERS:
                 name = statement.split()[2]
                 conn.exec_driver_sql(f"DROP TRIGGER {name}")
-    app.config["BOOKING_UNGUARDED"] = True
+    remove_booking_guard(monkeypatch)
     try:
         yield
     finally:
-        app.config["BOOKING_UNGUARDED"] = False
         db.session.rollback()
         with engine.begin() as conn:  # the overlapping rows must go before the guard can come back
             conn.execute(delete(Appointment.__table__))
@@ -162,7 +162,7 @@ def first_two_meet_between_check_and_insert(monkeypatch: pytest.MonkeyPatch) -> 
         if next(arrivals) < 2:
             both_checked.wait(timeout=30)  # broken (a 500) if a guard still serializes them
 
-    monkeypatch.setattr(guard, "race_pause", meet)
+    before_each_write(monkeypatch, meet)
 
 
 def test_without_the_guard_the_same_race_double_books(

@@ -8,6 +8,7 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
+from closerhub import clock
 from closerhub.accounts.models import User
 from closerhub.businesses.offers import OfferData, create_offer
 from closerhub.closers import service as closers
@@ -63,6 +64,7 @@ def test_a_business_finds_a_french_closer_for_paris_mornings_and_engages_her(pag
                 description="12-week coaching programme",
                 closing_script="Open with their goal.",
             ),
+            now=clock.utcnow(),
         )
         claire = closer_with_hours(
             make_user,

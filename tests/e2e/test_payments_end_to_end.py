@@ -28,6 +28,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from closerhub import clock
 from closerhub.accounts.models import User
 from closerhub.audit.models import AuditEntry
 from closerhub.clock import frozen_at
@@ -176,7 +177,7 @@ def test_a_deal_goes_from_onboarding_and_a_saved_card_to_a_payout_and_a_refund_t
     deal = make_deal(make_user, closer=closer, owner=business_user)
     call = make_call(deal)
     with frozen_at(AFTER_CALL):
-        outcome = service.record_outcome(db.session, closer, call.id, WON)
+        outcome = service.record_outcome(db.session, closer, call.id, WON, now=clock.utcnow())
     assert outcome.commission_amount == COMMISSION and outcome.platform_fee_amount == FEE
     assert_ledger_balances(closer, outcome, (COMMISSION, 0, 0))
 

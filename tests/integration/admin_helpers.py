@@ -21,15 +21,16 @@ def make_offer(business: User, name: str = "Mindset Mastery") -> Offer:
         db.session,
         business,
         OfferData(name=name, price=Money(480000, "EUR"), description="Coaching", closing_script="Open with the goal."),
+        now=clock.utcnow(),
     )
 
 
 def active_engagement(business: User, closer: User, offer: Offer | None = None) -> Engagement:
     offer = offer or make_offer(business)
     engagement = engagements.propose(
-        db.session, business, closer_id=closer.id, offer_id=offer.id, commission_rate_bps=1500
+        db.session, business, closer_id=closer.id, offer_id=offer.id, commission_rate_bps=1500, now=clock.utcnow()
     )
-    return engagements.accept(db.session, closer, engagement.id)
+    return engagements.accept(db.session, closer, engagement.id, now=clock.utcnow())
 
 
 def book_call(engagement: Engagement, starts_at: datetime, *, lead_email: str | None = None) -> Appointment:

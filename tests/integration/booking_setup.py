@@ -40,8 +40,10 @@ def set_hours(closer: User, **settings: Any) -> None:
 
 def engage(owner: User, closer: User, offer: Offer) -> Engagement:
     """An active engagement (proposed by ``owner``, accepted by ``closer``)."""
-    proposal = engagements.propose(db.session, owner, closer_id=closer.id, offer_id=offer.id, commission_rate_bps=1500)
-    return engagements.accept(db.session, closer, proposal.id)
+    proposal = engagements.propose(
+        db.session, owner, closer_id=closer.id, offer_id=offer.id, commission_rate_bps=1500, now=clock.utcnow()
+    )
+    return engagements.accept(db.session, closer, proposal.id, now=clock.utcnow())
 
 
 def lead_data(**overrides: Any) -> dict[str, Any]:

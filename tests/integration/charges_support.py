@@ -17,6 +17,7 @@ from typing import Any
 
 import requests
 
+from closerhub import clock
 from closerhub.accounts.models import User
 from closerhub.clock import frozen_at
 from closerhub.core.money import Money
@@ -142,13 +143,13 @@ def won_outcome(deal: Deal, starts_at: datetime | None = None) -> Outcome:
     """A won deal of 4,800.00 EUR recorded by the closer after the call."""
     call = make_call(deal, starts_at) if starts_at else make_call(deal)
     with frozen_at(call.starts_at + timedelta(minutes=50)):
-        return service.record_outcome(db.session, deal.closer, call.id, WON)
+        return service.record_outcome(db.session, deal.closer, call.id, WON, now=clock.utcnow())
 
 
 def confirm(deal: Deal, outcome: Outcome, at: datetime = CONFIRMED_AT) -> Charge:
     """The business confirms; returns the outcome's charge, fresh from the database."""
     with frozen_at(at):
-        service.confirm(db.session, deal.owner, outcome.id)
+        service.confirm(db.session, deal.owner, outcome.id, now=clock.utcnow())
     return charge_of(outcome)
 
 

@@ -10,6 +10,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from closerhub import clock
 from closerhub.accounts.models import User
 from closerhub.booking.models import Appointment, BookedVia, Channel, Lead
 from closerhub.businesses import offers as offer_service
@@ -45,6 +46,7 @@ def make_deal(
         db.session,
         owner,
         offer_service.OfferData(name="Mindset Mastery", price=price, description="12-week programme"),
+        now=clock.utcnow(),
     )
     engagement = Engagement(
         business_id=offer.business_id,

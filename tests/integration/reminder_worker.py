@@ -6,10 +6,14 @@ Writes ``SYNC_DIR/ready-NAME``, waits for ``SYNC_DIR/go`` (so two workers start 
 together), then calls ``send_due_reminders`` ROUNDS times with the clock pinned at NOW and
 prints how many reminders it claimed, as JSON.
 
-``--barrier N``: at the seam between reading the candidates and claiming them
-(``reminders._race_pause``), wait until all N workers have read theirs: every worker then
-claims rows every other worker has seen, the interleaving the claim must survive, forced
-instead of hoped for with a sleep.
+``--barrier N``: between reading the candidates and claiming them (``_claim_and_notify``,
+wrapped here), wait until all N workers have read theirs: every worker then claims rows every
+other worker has seen, the interleaving the claim must survive, forced instead of hoped for
+with a sleep.
+
+``--unguarded``: the claim's condition (``_claim_condition``: not claimed yet, still booked) is
+replaced by "always", as a naive worker would claim, to show the race then sends duplicates.
+This process patches both itself before its app starts: production code has no switch for it.
 """
 
 from __future__ import annotations
@@ -22,6 +26,9 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import Any
+
+from sqlalchemy import true
 
 
 def wait_for(condition: Callable[[], bool], failure: str, seconds: float = 60) -> None:
@@ -45,6 +52,21 @@ def file_barrier(sync: Path, name: str, parties: int) -> Callable[[], None]:
     return wait
 
 
+def install_seams(reminders: Any, sync: Path, name: str, *, barrier: int, unguarded: bool) -> None:
+    """Patch this process's reminder job: the barrier before the claims, and the claim without its guard."""
+    if barrier:
+        wait, claim_and_notify = file_barrier(sync, name, barrier), reminders._claim_and_notify
+
+        def held(session: Any, *args: Any) -> int:
+            session.commit()  # end the read first, as the real step does, so nothing is held while waiting
+            wait()
+            return int(claim_and_notify(session, *args))
+
+        reminders._claim_and_notify = held
+    if unguarded:
+        reminders._claim_condition = lambda column: true()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("db_url")
@@ -61,13 +83,10 @@ def main() -> None:
     from closerhub.booking.reminders import send_due_reminders
     from closerhub.extensions import db
 
-    app = create_app(
-        {"PROFILE": "testing", "SQLALCHEMY_DATABASE_URI": args.db_url, "REMINDERS_UNGUARDED": args.unguarded}
-    )
+    app = create_app({"PROFILE": "testing", "SQLALCHEMY_DATABASE_URI": args.db_url})
     logging.getLogger().setLevel(logging.WARNING)
     sync = Path(args.sync_dir)
-    if args.barrier:
-        reminders._race_pause = file_barrier(sync, args.name, args.barrier)  # type: ignore[assignment]
+    install_seams(reminders, sync, args.name, barrier=args.barrier, unguarded=args.unguarded)
     (sync / f"ready-{args.name}").touch()
     wait_for(lambda: (sync / "go").exists(), "no go signal")
     claimed = 0

@@ -10,6 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from closerhub import clock
 from closerhub.accounts import service as accounts
 from closerhub.accounts.models import AccountStatus, Role, User
 from closerhub.businesses.models import Business, BusinessMember, MemberRole
@@ -186,7 +187,7 @@ def test_a_tampered_reset_link_is_refused(client: FlaskClient, closer: User) -> 
     response = client.post(tampered, data={"password": "a-brand-new-secret"})
     assert response.status_code == 400 and "invalid" in response.get_data(as_text=True)
     db.session.refresh(closer)
-    assert accounts.authenticate(db.session, closer.email, PASSWORD).id == closer.id
+    assert accounts.authenticate(db.session, closer.email, PASSWORD, now=clock.utcnow()).id == closer.id
 
 
 def test_a_reset_link_expires_after_an_hour(client: FlaskClient, closer: User) -> None:
@@ -219,7 +220,7 @@ def test_changing_password_needs_the_current_one(closer_client: FlaskClient, clo
         "/account/password", data={"current_password": PASSWORD, "new_password": "another-good-one"}
     )
     assert ok.status_code == 302
-    assert accounts.authenticate(db.session, closer.email, "another-good-one").id == closer.id
+    assert accounts.authenticate(db.session, closer.email, "another-good-one", now=clock.utcnow()).id == closer.id
 
 
 def test_changing_email_tells_the_old_address(closer_client: FlaskClient, closer: User) -> None:

@@ -88,9 +88,11 @@ def test_account_changes_are_audited_with_the_requests_ip(client: FlaskClient, a
 
 
 def test_admin_creation_and_api_tokens_are_audited(app, make_user: UserFactory) -> None:
-    admin = accounts.create_admin(db.session, email="root@example.com", password=PASSWORD, name="Root")
+    admin = accounts.create_admin(
+        db.session, email="root@example.com", password=PASSWORD, name="Root", now=clock.utcnow()
+    )
     token, _secret = tokens.create_token(db.session, admin, "scripts", clock.utcnow())
-    tokens.revoke_token(db.session, admin, token.id)
+    tokens.revoke_token(db.session, admin, token.id, clock.utcnow())
     assert actions("user") == ["account.admin_created"]
     assert actions("api_token") == ["api_token.created", "api_token.revoked"]
 
@@ -100,15 +102,20 @@ def test_every_engagement_transition_is_audited_with_before_and_after(
 ) -> None:
     offer = make_offer(business_user)
     first = active_engagement(business_user, closer, offer)
-    replacement = engagements.change_rate(db.session, business_user, first.id, 1800)
-    engagements.decline(db.session, closer, replacement.id, "Too busy this month.")
+    replacement = engagements.change_rate(db.session, business_user, first.id, 1800, now=clock.utcnow())
+    engagements.decline(db.session, closer, replacement.id, "Too busy this month.", now=clock.utcnow())
     other_offer = make_offer(business_user, "Other")
     proposal = engagements.propose(
-        db.session, business_user, closer_id=closer.id, offer_id=other_offer.id, commission_rate_bps=1200
+        db.session,
+        business_user,
+        closer_id=closer.id,
+        offer_id=other_offer.id,
+        commission_rate_bps=1200,
+        now=clock.utcnow(),
     )
-    engagements.withdraw(db.session, business_user, proposal.id)
+    engagements.withdraw(db.session, business_user, proposal.id, now=clock.utcnow())
     third = active_engagement(business_user, closer, make_offer(business_user, "Third"))
-    engagements.end(db.session, closer, third.id, "Moving on")
+    engagements.end(db.session, closer, third.id, "Moving on", now=clock.utcnow())
     assert actions("engagement") == [
         "engagement.proposed",
         "engagement.accepted",
@@ -121,7 +128,9 @@ def test_every_engagement_transition_is_audited_with_before_and_after(
         "engagement.accepted",
         "engagement.ended",
     ]
-    accepted = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "engagement.accepted"))
+    accepted = db.session.scalar(  # the first of two (PostgreSQL returns rows in no set order)
+        select(AuditEntry).where(AuditEntry.action == "engagement.accepted").order_by(AuditEntry.id)
+    )
     assert accepted.before["status"] == "proposed" and accepted.after["status"] == "active"
     assert accepted.actor_id == closer.id and accepted.object_id == str(first.id)
     rate = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "engagement.rate_changed"))
@@ -131,11 +140,23 @@ def test_every_engagement_transition_is_audited_with_before_and_after(
 def test_team_invitations_and_member_changes_are_audited(app, business_user: User) -> None:
     business = business_user.membership.business
     invitation = team.invite(
-        db.session, business_user, business, email="new@acme.example", language="en", join_url_for=lambda t: t
+        db.session,
+        business_user,
+        business,
+        email="new@acme.example",
+        language="en",
+        join_url_for=lambda t: t,
+        now=clock.utcnow(),
     )
-    team.revoke_invitation(db.session, business_user, business, invitation.id)
+    team.revoke_invitation(db.session, business_user, business, invitation.id, now=clock.utcnow())
     second = team.invite(
-        db.session, business_user, business, email="sam@acme.example", language="en", join_url_for=lambda t: f"x{t}"
+        db.session,
+        business_user,
+        business,
+        email="sam@acme.example",
+        language="en",
+        join_url_for=lambda t: f"x{t}",
+        now=clock.utcnow(),
     )
     secret = db.session.scalar(select(AuditEntry).where(AuditEntry.object_id == str(second.id)))
     assert secret is not None
@@ -145,8 +166,10 @@ def test_team_invitations_and_member_changes_are_audited(app, business_user: Use
 
     body = db.session.scalars(select(OutboxMessage.text_body).order_by(OutboxMessage.id.desc())).first()
     token = next(word for word in body.split() if word.startswith("x"))[1:]
-    member = team.accept_invitation(db.session, token, name="Sam", password=PASSWORD, timezone="UTC", language="en")
-    team.remove_member(db.session, business_user, business, member.membership.id)
+    member = team.accept_invitation(
+        db.session, token, name="Sam", password=PASSWORD, timezone="UTC", language="en", now=clock.utcnow()
+    )
+    team.remove_member(db.session, business_user, business, member.membership.id, now=clock.utcnow())
     assert "team.joined" in actions("team_invitation")
     removed = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "team.member_removed"))
     assert removed.object_id == str(member.id) and removed.after["status"] == "suspended"

@@ -139,7 +139,11 @@ def test_reactivating_restores_access_with_a_reason(
     assert closer.status == AccountStatus.ACTIVE
     assert auth.login(closer.email).status_code == 302
     assert "Claire Closer" in business_client.get("/closers").get_data(as_text=True)
-    actions = list(db.session.scalars(select(AuditEntry.action).where(AuditEntry.object_id == str(closer.id))))
+    actions = list(
+        db.session.scalars(
+            select(AuditEntry.action).where(AuditEntry.object_id == str(closer.id)).order_by(AuditEntry.id)
+        )
+    )
     assert actions[-2:] == ["account.suspended", "account.reactivated"]
 
 

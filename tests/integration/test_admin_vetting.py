@@ -7,6 +7,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from closerhub import clock
 from closerhub.accounts.models import User
 from closerhub.audit.models import AuditEntry
 from closerhub.businesses.offers import OfferData, create_offer
@@ -128,10 +129,17 @@ def test_an_unknown_decision_or_closer_is_refused(admin_client: FlaskClient, new
 def test_engagements_can_be_proposed_to_approved_closers_only(
     app, newcomer: User, business_user: User, business_client: FlaskClient
 ) -> None:
-    offer = create_offer(db.session, business_user, OfferData(name="Widgets", price=Money(1000, "EUR")))
+    offer = create_offer(
+        db.session, business_user, OfferData(name="Widgets", price=Money(1000, "EUR")), now=clock.utcnow()
+    )
     with pytest.raises(ValidationError) as caught:
         engagements.propose(
-            db.session, business_user, closer_id=newcomer.id, offer_id=offer.id, commission_rate_bps=1500
+            db.session,
+            business_user,
+            closer_id=newcomer.id,
+            offer_id=offer.id,
+            commission_rate_bps=1500,
+            now=clock.utcnow(),
         )
     # Answered like an unknown id: the closer in review stays invisible (name included).
     assert caught.value.field_errors["closer_id"] == "There is no closer with this id."

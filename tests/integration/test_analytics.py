@@ -25,6 +25,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from closerhub import clock
 from closerhub.booking.models import Appointment, AppointmentStatus
 from closerhub.clock import frozen_at
 from closerhub.core.money import Money
@@ -52,7 +53,9 @@ def report(deal, start: datetime, result: str, **fields) -> Outcome:
     """A call at ``start`` and its outcome, recorded by the closer an hour after the start."""
     call = make_call(deal, start)
     with frozen_at(start + timedelta(hours=1)):
-        return service.record_outcome(db.session, deal.closer, call.id, OutcomeData(result, **fields))
+        return service.record_outcome(
+            db.session, deal.closer, call.id, OutcomeData(result, **fields), now=clock.utcnow()
+        )
 
 
 def eur(amount: int) -> Money:
@@ -77,7 +80,7 @@ def world(make_user, admin_user):
     a = make_deal(make_user, owner=make_user("business", name="Alice Owner"), closer=make_user("closer", name="Ana A"))
     won1 = report(a, at(2026, 3, 17, 10), "won", deal_value=eur(100000), technique="summary")
     with frozen_at(at(2026, 3, 18, 12)):
-        service.confirm(db.session, a.owner, won1.id)
+        service.confirm(db.session, a.owner, won1.id, now=clock.utcnow())
     pay(won1, admin_user, at(2026, 3, 19, 12))
     report(a, at(2026, 3, 18, 10), "lost", lost_reason="price", technique="direct_ask")
     report(a, at(2026, 3, 22, 23, 30), "no_show")
@@ -103,11 +106,11 @@ def world(make_user, admin_user):
     db.session.commit()
     won_b = report(b, at(2026, 3, 24, 15), "won", deal_value=eur(1000000), technique="assumptive")
     with frozen_at(at(2026, 3, 26, 9)):
-        service.confirm(db.session, b.owner, won_b.id)
+        service.confirm(db.session, b.owner, won_b.id, now=clock.utcnow())
     pay(won_b, admin_user, at(2026, 3, 27, 9))
     disputed = report(b, at(2026, 4, 1, 15), "won", deal_value=eur(80000))
     with frozen_at(at(2026, 4, 2, 9)):
-        service.dispute(db.session, b.owner, disputed.id, EVIL_REASON)
+        service.dispute(db.session, b.owner, disputed.id, EVIL_REASON, now=clock.utcnow())
     return a, b
 
 

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
+from closerhub import clock
 from closerhub.accounts.models import User
 from closerhub.booking.models import Appointment, Lead
 from closerhub.engagements import service as engagements
@@ -158,7 +159,7 @@ def test_an_inactive_engagement_and_another_businesss_engagement_or_lead_are_ref
     del lead_body["lead"]
     their_lead = client.post("/api/v1/appointments", json=lead_body, headers=headers)
     assert their_lead.status_code == 422 and error_fields(their_lead) == {"lead_id"}
-    engagements.end(db.session, setting["owner"], setting["engagement"].id, "Done")
+    engagements.end(db.session, setting["owner"], setting["engagement"].id, "Done", now=clock.utcnow())
     ended = client.post("/api/v1/appointments", json=business_body(setting), headers=headers)
     assert ended.status_code == 409 and ended.get_json()["code"] == "engagement_not_active"
     assert snapshot() == before

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
+from closerhub import clock
 from closerhub.accounts.models import User
 from closerhub.businesses.models import Offer
 from closerhub.engagements import service
@@ -196,12 +197,12 @@ def test_end_takes_an_optional_body_and_only_ends_active_engagements(
     before = state()
     assert client.post(url, headers=bearer(business_user)).status_code == 409
     assert state() == before
-    service.accept(db.session, closer, engagement.id)
+    service.accept(db.session, closer, engagement.id, now=clock.utcnow())
     response = client.post(url, headers=bearer(business_user))
     assert response.status_code == 200 and response.get_json()["status"] == "ended"
     assert response.get_json()["ended_by_id"] == business_user.id and response.get_json()["end_reason"] is None
     second = propose(business_user, closer, offer)
-    service.accept(db.session, closer, second.id)
+    service.accept(db.session, closer, second.id, now=clock.utcnow())
     with_reason = client.post(
         f"/api/v1/engagements/{second.id}/end", json={"reason": "Season over"}, headers=bearer(closer)
     )
@@ -229,7 +230,7 @@ def test_a_rate_change_is_a_new_engagement_with_the_history_kept(
     client: FlaskClient, business_user: User, closer: User, offer: Offer
 ) -> None:
     engagement = propose(business_user, closer, offer, 1500)
-    service.accept(db.session, closer, engagement.id)
+    service.accept(db.session, closer, engagement.id, now=clock.utcnow())
     headers = bearer(business_user)
     response = client.post(
         f"/api/v1/engagements/{engagement.id}/change-rate", json={"commission_rate_bps": 1650}, headers=headers

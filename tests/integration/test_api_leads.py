@@ -185,7 +185,10 @@ def test_the_list_is_newest_first_with_cursor_pages_and_search(client: FlaskClie
     for i in range(5):
         with clock.frozen_at(NOW + timedelta(minutes=i)):
             leads.create_lead(
-                db.session, business_user, {"name": f"Lead {i}", "email": f"lead{i}@example.com", "timezone": "UTC"}
+                db.session,
+                business_user,
+                {"name": f"Lead {i}", "email": f"lead{i}@example.com", "timezone": "UTC"},
+                now=clock.utcnow(),
             )
     headers = bearer(business_user)
     first = client.get("/api/v1/leads?limit=2", headers=headers).get_json()

@@ -11,6 +11,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
+from closerhub import clock
 from closerhub.booking.models import Appointment, AppointmentStatus
 from closerhub.clock import frozen_at
 from closerhub.core.money import Money
@@ -63,7 +64,7 @@ def test_once_recorded_both_sides_see_the_summary_and_the_business_gets_confirm_
     app: Flask, deal: Any, call: Any
 ) -> None:
     with frozen_at(AFTER_CALL):
-        service.record_outcome(db.session, deal.closer, call.id, WON)
+        service.record_outcome(db.session, deal.closer, call.id, WON, now=clock.utcnow())
         _status, closer_html = page(_logged_in(app, deal.closer), call.id)
         _status, business_html = page(_logged_in(app, deal.owner), call.id)
     for html in (closer_html, business_html):
@@ -79,7 +80,7 @@ def test_a_dispute_from_the_call_page_returns_to_it_and_an_empty_reason_changes_
     app: Flask, deal: Any, call: Any
 ) -> None:
     with frozen_at(AFTER_CALL):
-        outcome = service.record_outcome(db.session, deal.closer, call.id, WON)
+        outcome = service.record_outcome(db.session, deal.closer, call.id, WON, now=clock.utcnow())
         business = _logged_in(app, deal.owner)
         refused = business.post(f"/outcomes/{outcome.id}/dispute", data={"reason": "  ", "back": "appointment"})
         assert refused.status_code == 422
@@ -96,7 +97,7 @@ def test_a_dispute_from_the_call_page_returns_to_it_and_an_empty_reason_changes_
 def test_the_review_form_on_the_call_page_saves_one_review_and_then_shows_it(app: Flask, deal: Any, call: Any) -> None:
     with frozen_at(AFTER_CALL):
         outcome = service.record_outcome(
-            db.session, deal.closer, call.id, OutcomeData(result="lost", lost_reason="price")
+            db.session, deal.closer, call.id, OutcomeData(result="lost", lost_reason="price"), now=clock.utcnow()
         )
         business = _logged_in(app, deal.owner)
         bad = business.post(f"/outcomes/{outcome.id}/review", data={"rating": "9", "back": "appointment"})
@@ -111,14 +112,14 @@ def test_the_review_form_on_the_call_page_saves_one_review_and_then_shows_it(app
 
 def test_no_review_form_after_a_no_show(app: Flask, deal: Any, call: Any) -> None:
     with frozen_at(AFTER_CALL):
-        service.record_outcome(db.session, deal.closer, call.id, OutcomeData(result="no_show"))
+        service.record_outcome(db.session, deal.closer, call.id, OutcomeData(result="no_show"), now=clock.utcnow())
         _status, html = page(_logged_in(app, deal.owner), call.id)
     assert 'data-testid="outcome-summary"' in html and 'data-testid="review-form"' not in html
 
 
 def test_another_business_cannot_see_the_outcome_panel(app: Flask, deal: Any, call: Any, make_user: Any) -> None:
     with frozen_at(AFTER_CALL):
-        service.record_outcome(db.session, deal.closer, call.id, WON)
+        service.record_outcome(db.session, deal.closer, call.id, WON, now=clock.utcnow())
         status, _html = page(_logged_in(app, make_user("business")), call.id)
     assert status == 404
 
@@ -136,6 +137,7 @@ def test_a_follow_up_outcome_books_the_next_call_at_its_next_step_in_one_click(
             setting["closer"],
             first.id,
             OutcomeData(result="follow_up", next_step="Demo with the partner", next_step_at=next_step),
+            now=clock.utcnow(),
         )
         _status, html = page(closer, first.id)
         assert 'data-testid="book-next-step"' in html
@@ -164,6 +166,7 @@ def test_a_next_step_time_that_is_not_free_shows_the_follow_up_page_with_the_err
             setting["closer"],
             first.id,
             OutcomeData(result="follow_up", next_step="Call back", next_step_at=TUESDAY_9 + timedelta(days=5)),
+            now=clock.utcnow(),
         )  # a Sunday: outside the closer's hours
         response = _logged_in(app, setting["closer"]).post(
             f"/appointments/{first.id}/follow-up", data={"start": "2026-06-07T07:00:00Z", "channel": "video"}

@@ -83,15 +83,19 @@ def test_each_outcome_event_is_audited(make_user: Any, admin_user: Any) -> None:
     deal = make_deal(make_user)
     first, second, third = (make_call(deal, CALL_AT + timedelta(days=d)) for d in range(3))
     with clock.frozen_at(AFTER_CALL + timedelta(days=2)):
-        recorded = service.record_outcome(db.session, deal.closer, first.id, WON)
+        recorded = service.record_outcome(db.session, deal.closer, first.id, WON, now=clock.utcnow())
         service.correct_outcome(
-            db.session, deal.closer, recorded.id, OutcomeData(result="won", deal_value=Money(120000, "EUR"))
+            db.session,
+            deal.closer,
+            recorded.id,
+            OutcomeData(result="won", deal_value=Money(120000, "EUR")),
+            now=clock.utcnow(),
         )
-        service.confirm(db.session, deal.owner, recorded.id)
-        disputed = service.record_outcome(db.session, deal.closer, second.id, WON)
-        service.dispute(db.session, deal.owner, disputed.id, "Not signed")
-        service.resolve_dispute(db.session, admin_user, disputed.id, note="Contract seen.")
-        silent = service.record_outcome(db.session, deal.closer, third.id, WON)
+        service.confirm(db.session, deal.owner, recorded.id, now=clock.utcnow())
+        disputed = service.record_outcome(db.session, deal.closer, second.id, WON, now=clock.utcnow())
+        service.dispute(db.session, deal.owner, disputed.id, "Not signed", now=clock.utcnow())
+        service.resolve_dispute(db.session, admin_user, disputed.id, note="Contract seen.", now=clock.utcnow())
+        silent = service.record_outcome(db.session, deal.closer, third.id, WON, now=clock.utcnow())
     assert actions("outcome", recorded.id) == ["outcome.recorded", "outcome.corrected", "outcome.confirmed"]
     assert actions("outcome", disputed.id) == ["outcome.recorded", "outcome.disputed", "outcome.resolved"]
     corrected = rows("outcome", recorded.id)[1]
@@ -113,8 +117,8 @@ def test_releasing_a_held_commission_is_audited_once(make_user: Any) -> None:
     deal = make_deal(make_user)
     call = make_call(deal)
     with clock.frozen_at(AFTER_CALL):
-        outcome = service.record_outcome(db.session, deal.closer, call.id, WON)
-        service.confirm(db.session, deal.owner, outcome.id)
+        outcome = service.record_outcome(db.session, deal.closer, call.id, WON, now=clock.utcnow())
+        service.confirm(db.session, deal.owner, outcome.id, now=clock.utcnow())
         ledger.mark_charged(db.session, outcome, clock.utcnow())  # the business has paid (if not marked yet)
         db.session.commit()
     later = AFTER_CALL + timedelta(days=400)
@@ -144,6 +148,6 @@ def test_payout_account_creation_and_state_changes_are_audited(
 
 
 def test_platform_setting_changes_are_audited(admin_user: Any) -> None:
-    update_settings(db.session, admin_user, {"confirm_days": "3"})
+    update_settings(db.session, admin_user, {"confirm_days": "3"}, now=clock.utcnow())
     (entry,) = rows("platform_setting", "confirm_days")
     assert entry.action == "setting.changed" and entry.before == {"value": 7} and entry.after == {"value": 3}

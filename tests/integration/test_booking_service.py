@@ -6,9 +6,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from flask import Flask
 from sqlalchemy import select, update
 
+from closerhub import clock
 from closerhub.accounts.models import User
 from closerhub.booking import service
 from closerhub.booking.models import Appointment, AppointmentStatus, BookedVia, Lead
@@ -18,6 +18,7 @@ from closerhub.core.errors import Conflict, NotFound, ValidationError
 from closerhub.engagements import service as engagements
 from closerhub.extensions import db
 from tests.conftest import UserFactory
+from tests.integration.booking_seams import remove_booking_guard
 from tests.integration.booking_setup import (
     NOW,
     TUESDAY_9,
@@ -105,7 +106,7 @@ def test_a_naive_start_is_refused(setting: dict[str, Any]) -> None:
 
 
 def test_an_ended_engagement_cannot_be_booked(setting: dict[str, Any]) -> None:
-    engagements.end(db.session, setting["owner"], setting["engagement"].id, "Season over")
+    engagements.end(db.session, setting["owner"], setting["engagement"].id, "Season over", now=clock.utcnow())
     before = snapshot()
     with pytest.raises(Conflict) as refused:
         book(setting["offer"], engagement_id=setting["engagement"].id)
@@ -175,9 +176,11 @@ def test_a_30_minute_call_inside_a_60_minute_one_is_refused(setting: dict[str, A
     assert short.ends_at - short.starts_at == timedelta(minutes=30)
 
 
-def test_the_database_refuses_a_double_booking_that_slipped_past_the_check(app: Flask, setting: dict[str, Any]) -> None:
+def test_the_database_refuses_a_double_booking_that_slipped_past_the_check(
+    setting: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
     book(setting["offer"])
-    app.config["BOOKING_UNGUARDED"] = True  # skip the lock and the busy check: only the database guard is left
+    remove_booking_guard(monkeypatch)  # skip the locks and the busy check: only the database guard is left
     before = snapshot()
     with pytest.raises(service.SlotUnavailable) as taken:
         book(setting["offer"], lead=lead_data(email="racer@example.com"))

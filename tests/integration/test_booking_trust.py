@@ -24,7 +24,7 @@ __all__ = ["frozen", "setting"]  # fixtures
 
 
 def ask_changes(admin: Any, closer: Any) -> None:
-    vetting.decide(db.session, admin, closer.id, "request_changes", reason="Add a real photo.")
+    vetting.decide(db.session, admin, closer.id, "request_changes", reason="Add a real photo.", now=clock.utcnow())
 
 
 def offer_slot_starts(setting: dict[str, Any]) -> list[Any]:
@@ -82,7 +82,7 @@ def test_a_suspended_closer_is_not_offered_and_their_booked_calls_do_not_stay_bo
     app: Flask, client: FlaskClient, setting: dict[str, Any], admin_user: Any
 ) -> None:
     call = book(setting["offer"])
-    admin_users.suspend(db.session, admin_user, setting["closer"].id, "Chargebacks under review")
+    admin_users.suspend(db.session, admin_user, setting["closer"].id, "Chargebacks under review", now=clock.utcnow())
     assert offer_slot_starts(setting) == []
     assert 'data-testid="no-slots"' in client.get(f"/book/{setting['offer'].booking_key}").get_data(as_text=True)
     db.session.expire_all()

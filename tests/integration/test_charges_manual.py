@@ -8,6 +8,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from closerhub import clock
 from closerhub.audit.models import AuditEntry
 from closerhub.clock import frozen_at
 from closerhub.extensions import db
@@ -169,7 +170,9 @@ def test_a_voided_dispute_is_never_charged(deal, admin_user) -> None:
 
     outcome = won_outcome(deal)
     with frozen_at(CONFIRMED_AT):
-        service.dispute(db.session, deal.owner, outcome.id, "No sale.")
-        service.resolve_dispute(db.session, admin_user, outcome.id, note="Agreed: no sale.", void=True)
+        service.dispute(db.session, deal.owner, outcome.id, "No sale.", now=clock.utcnow())
+        service.resolve_dispute(
+            db.session, admin_user, outcome.id, note="Agreed: no sale.", void=True, now=clock.utcnow()
+        )
     assert db.session.scalar(select(func.count(Charge.id))) == 0
     assert db.session.get(Outcome, outcome.id).charged_at is None

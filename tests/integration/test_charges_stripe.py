@@ -9,6 +9,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
+from closerhub import clock
 from closerhub.clock import frozen_at
 from closerhub.core.money import Money
 from closerhub.extensions import db
@@ -196,7 +197,7 @@ def test_a_crash_between_the_stripe_call_and_our_commit_is_repaired_without_a_se
     add_card(deal.owner)
     outcome = won_outcome(deal)
     with frozen_at(CONFIRMED_AT):
-        service.confirm(db.session, deal.owner, outcome.id)
+        service.confirm(db.session, deal.owner, outcome.id, now=clock.utcnow())
     charge = charge_of(outcome)
     # Rebuild that state: the committed "processing" row of attempt 1, and Stripe holding its PaymentIntent.
     first_pi = charge.stripe_payment_intent_id
@@ -227,9 +228,14 @@ def test_auto_confirmation_and_an_admins_resolution_charge_too(deal, proxy, admi
     assert charge_of(silent).status == ChargeStatus.SUCCEEDED
     disputed = won_outcome(deal, AFTER_CALL + timedelta(days=2))
     with frozen_at(AFTER_CALL + timedelta(days=3)):
-        service.dispute(db.session, deal.owner, disputed.id, "The client paid 3,000 EUR.")
+        service.dispute(db.session, deal.owner, disputed.id, "The client paid 3,000 EUR.", now=clock.utcnow())
         service.resolve_dispute(
-            db.session, admin_user, disputed.id, note="Invoice says 3,000.", deal_value=WON_3000.deal_value
+            db.session,
+            admin_user,
+            disputed.id,
+            note="Invoice says 3,000.",
+            deal_value=WON_3000.deal_value,
+            now=clock.utcnow(),
         )
     charge = charge_of(disputed)
     assert charge.status == ChargeStatus.SUCCEEDED

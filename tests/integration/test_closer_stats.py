@@ -28,9 +28,9 @@ def add_calls(business_user: User, closer: User, statuses: list[AppointmentStatu
     """
     offer = make_offer(business_user)
     proposal = engagements.propose(
-        db.session, business_user, closer_id=closer.id, offer_id=offer.id, commission_rate_bps=1500
+        db.session, business_user, closer_id=closer.id, offer_id=offer.id, commission_rate_bps=1500, now=clock.utcnow()
     )
-    engagement = engagements.accept(db.session, closer, proposal.id)
+    engagement = engagements.accept(db.session, closer, proposal.id, now=clock.utcnow())
     lead = Lead(
         business_id=business_user.business_id,
         name="Paula Prospect",

@@ -39,7 +39,7 @@ def make_offer(owner: User, name: str = "High-ticket coaching", *, active: bool 
         is_active=active,
         **fields,
     )
-    return offer_service.create_offer(db.session, owner, data)
+    return offer_service.create_offer(db.session, owner, data, now=clock.utcnow())
 
 
 def set_min_rate(closer: User, bps: int) -> None:
@@ -89,7 +89,9 @@ def offer(business_user: User) -> Offer:
 
 
 def propose(owner: User, closer: User, offer: Offer, bps: int = 1500) -> Engagement:
-    return service.propose(db.session, owner, closer_id=closer.id, offer_id=offer.id, commission_rate_bps=bps)
+    return service.propose(
+        db.session, owner, closer_id=closer.id, offer_id=offer.id, commission_rate_bps=bps, now=clock.utcnow()
+    )
 
 
 # --- proposing from the HTML page -------------------------------------------------------
@@ -205,7 +207,12 @@ def test_the_service_refuses_a_closer_id_that_is_a_business_user(business_user: 
     before = state()
     with pytest.raises(ValidationError) as caught:
         service.propose(
-            db.session, business_user, closer_id=business_user.id, offer_id=offer.id, commission_rate_bps=1500
+            db.session,
+            business_user,
+            closer_id=business_user.id,
+            offer_id=offer.id,
+            commission_rate_bps=1500,
+            now=clock.utcnow(),
         )
     db.session.rollback()
     assert caught.value.field_errors == {"closer_id": "There is no closer with this id."}
@@ -220,7 +227,7 @@ def test_a_second_proposal_while_one_is_active_is_a_conflict(
     business_client: FlaskClient, business_user: User, closer: User, offer: Offer
 ) -> None:
     first = propose(business_user, closer, offer)
-    service.accept(db.session, closer, first.id)
+    service.accept(db.session, closer, first.id, now=clock.utcnow())
     before = state()
     response = business_client.post(
         f"/engagements/new?closer_id={closer.id}", data={"offer_id": str(offer.id), "rate_percent": "18"}
@@ -293,7 +300,7 @@ def test_another_closer_cannot_see_or_accept_the_proposal(
     assert client.get(f"/engagements/{engagement.id}").status_code == 404
     assert client.post(f"/engagements/{engagement.id}/accept").status_code == 404
     with pytest.raises(NotFound):
-        service.accept(db.session, intruder, engagement.id)
+        service.accept(db.session, intruder, engagement.id, now=clock.utcnow())
     db.session.rollback()
     assert state() == before
 
@@ -351,7 +358,7 @@ def test_the_business_withdraws_a_proposal_but_not_an_active_engagement(
     assert row.status == EngagementStatus.WITHDRAWN and row.withdrawn_by_id == business_user.id
     assert ("engagement_withdrawn", "closer@example.com", "en") in templates_sent()
     second = propose(business_user, closer, offer)
-    service.accept(db.session, closer, second.id)
+    service.accept(db.session, closer, second.id, now=clock.utcnow())
     before = state()
     assert business_client.post(f"/engagements/{second.id}/withdraw").status_code == 409
     assert state() == before
@@ -367,7 +374,7 @@ def test_either_side_ends_an_active_engagement_with_an_optional_reason(
     side: str,
 ) -> None:
     engagement = propose(business_user, closer, offer)
-    service.accept(db.session, closer, engagement.id)
+    service.accept(db.session, closer, engagement.id, now=clock.utcnow())
     client, actor = (closer_client, closer) if side == "closer" else (business_client, business_user)
     reason = "Fully booked this quarter." if side == "closer" else ""
     response = client.post(f"/engagements/{engagement.id}/end", data={"reason": reason})
@@ -437,7 +444,7 @@ def test_a_rate_change_is_a_new_engagement_and_history_is_kept(
     business_client: FlaskClient, closer_client: FlaskClient, business_user: User, closer: User, offer: Offer
 ) -> None:
     first = propose(business_user, closer, offer, 1500)
-    service.accept(db.session, closer, first.id)
+    service.accept(db.session, closer, first.id, now=clock.utcnow())
     response = business_client.post(f"/engagements/{first.id}/rate", data={"rate_percent": "17.5"})
     assert response.status_code == 302
     rows = engagement_rows()
@@ -448,7 +455,7 @@ def test_a_rate_change_is_a_new_engagement_and_history_is_kept(
     assert old.ended_by_id == business_user.id and "17.5 %" in (old.end_reason or "")
     html = closer_client.get(f"/engagements/{second.id}").get_data(as_text=True)
     assert 'data-testid="history"' in html and "15%" in html and "17.5%" in html
-    service.accept(db.session, closer, second.id)
+    service.accept(db.session, closer, second.id, now=clock.utcnow())
     assert [r[1] for r in engagement_rows()] == [EngagementStatus.ENDED, EngagementStatus.ACTIVE]
 
 
@@ -456,7 +463,7 @@ def test_a_new_rate_below_the_minimum_changes_nothing(
     business_client: FlaskClient, business_user: User, closer: User, offer: Offer
 ) -> None:
     first = propose(business_user, closer, offer, 1500)
-    service.accept(db.session, closer, first.id)
+    service.accept(db.session, closer, first.id, now=clock.utcnow())
     set_min_rate(closer, 1400)
     before = state()
     response = business_client.post(f"/engagements/{first.id}/rate", data={"rate_percent": "12"})
@@ -474,7 +481,7 @@ def test_only_an_active_engagement_of_the_business_allows_booking(
     with pytest.raises(Conflict) as proposed:
         service.require_active_engagement(db.session, engagement.id, business_user.business_id)
     assert proposed.value.code == "engagement_not_active"
-    service.accept(db.session, closer, engagement.id)
+    service.accept(db.session, closer, engagement.id, now=clock.utcnow())
     found = service.require_active_engagement(db.session, engagement.id, business_user.business_id, lock=True)
     assert found.id == engagement.id
     rival = make_user("business", business_name="Rival Inc")
@@ -558,9 +565,9 @@ def test_every_transition_is_timestamped_with_the_clock(business_user: User, clo
     with clock.frozen_at(t0):
         engagement = propose(business_user, closer, offer)
     with clock.frozen_at(t1):
-        service.accept(db.session, closer, engagement.id)
+        service.accept(db.session, closer, engagement.id, now=clock.utcnow())
     with clock.frozen_at(t2):
-        service.end(db.session, closer, engagement.id, "Moving on")
+        service.end(db.session, closer, engagement.id, "Moving on", now=clock.utcnow())
     db.session.expire_all()
     row = db.session.get(Engagement, engagement.id)
     assert (row.proposed_at, row.accepted_at, row.ended_at) == (t0, t1, t2)

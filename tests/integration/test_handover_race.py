@@ -1,12 +1,13 @@
 """A handed-back call and a new booking race for the same free closer: the booking guard lets one through.
 
 Two real threads with their own sessions: one hands a call back (the only other closer is free
-at that time), the other books that closer at that very time. ``BOOKING_RACE_PAUSE_SECONDS``
-(test-only, ``guard.race_pause``) holds each between its check and its write, so both pass the
+at that time), the other books that closer at that very time. A pause wrapped around the write
+(``guard.write_booking``, patched) holds each between its check and its write, so both pass the
 check before either writes. Guarded, the write lock (SQLite) or the closer's row lock (PostgreSQL)
-makes the second re-check; unguarded (``BOOKING_UNGUARDED``: no locks, no re-check), the
-database's overlap guard (trigger / exclusion constraint) still refuses the second write, and a
-hand-back that loses chooses again: the call is cancelled, never double-booked.
+makes the second re-check; with the locks and the busy check patched out
+(``booking_seams.remove_booking_guard``), the database's overlap guard (trigger / exclusion
+constraint) still refuses the second write, and a hand-back that loses chooses again: the call is
+cancelled, never double-booked.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from closerhub.booking import handover, service
 from closerhub.booking.models import Appointment, AppointmentStatus, BookedVia
 from closerhub.engagements.models import Engagement
 from closerhub.extensions import db
+from tests.integration.booking_seams import before_each_write, remove_booking_guard
 from tests.integration.booking_setup import NOW, TUESDAY_9, book, frozen, lead_data, second_closer, setting
 
 __all__ = ["frozen", "second_closer", "setting"]  # fixtures
@@ -34,13 +36,19 @@ PAUSE = 1.0
 @pytest.mark.parametrize("hand_back_first", [True, False], ids=["hand-back first", "booking first"])
 @pytest.mark.parametrize("unguarded", [False, True], ids=["guarded", "database only"])
 def test_a_hand_back_and_a_booking_racing_for_one_closer_never_double_book_them(
-    app: Flask, setting: dict[str, Any], second_closer: User, unguarded: bool, hand_back_first: bool
+    app: Flask,
+    setting: dict[str, Any],
+    second_closer: User,
+    monkeypatch: pytest.MonkeyPatch,
+    unguarded: bool,
+    hand_back_first: bool,
 ) -> None:
     call = book(setting["offer"], closer_id=setting["closer"].id)
     closer_id, second_id, call_id = setting["closer"].id, second_closer.id, call.id
     second_engagement = db.session.scalar(select(Engagement.id).where(Engagement.closer_id == second_id))
-    app.config["BOOKING_RACE_PAUSE_SECONDS"] = PAUSE
-    app.config["BOOKING_UNGUARDED"] = unguarded
+    before_each_write(monkeypatch, lambda: time.sleep(PAUSE))
+    if unguarded:
+        remove_booking_guard(monkeypatch)
     outcomes: dict[str, str] = {}
 
     def hand_back() -> None:
@@ -78,17 +86,13 @@ def test_a_hand_back_and_a_booking_racing_for_one_closer_never_double_book_them(
 
     db.session.commit()
     db.session.remove()
-    try:
-        runs = [hand_back, booking] if hand_back_first else [booking, hand_back]
-        threads = [threading.Thread(target=run) for run in runs]
-        threads[0].start()
-        time.sleep(PAUSE / 2)  # the second checks while the first pauses, and writes after it
-        threads[1].start()
-        for thread in threads:
-            thread.join()
-    finally:
-        app.config["BOOKING_RACE_PAUSE_SECONDS"] = 0
-        app.config["BOOKING_UNGUARDED"] = False
+    runs = [hand_back, booking] if hand_back_first else [booking, hand_back]
+    threads = [threading.Thread(target=run) for run in runs]
+    threads[0].start()
+    time.sleep(PAUSE / 2)  # the second checks while the first pauses, and writes after it
+    threads[1].start()
+    for thread in threads:
+        thread.join()
 
     booked_with_second = db.session.scalars(
         select(Appointment).where(

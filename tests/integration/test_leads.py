@@ -54,14 +54,16 @@ def lead_rows() -> list[tuple[Any, ...]]:
 
 
 def add_lead(owner: User, **overrides: Any) -> Lead:
-    return leads.create_lead(db.session, owner, lead_form(**overrides))
+    return leads.create_lead(db.session, owner, lead_form(**overrides), now=clock.utcnow())
 
 
 def add_appointment(owner: User, closer: User, lead: Lead, start: datetime, **fields: Any) -> Appointment:
     """A call row (the booking service's rules are tested elsewhere; here only what the lead page shows)."""
     offer = make_offer(owner, name=f"Offer {uuid4().hex[:6]}")
-    proposal = engagements.propose(db.session, owner, closer_id=closer.id, offer_id=offer.id, commission_rate_bps=1500)
-    engagement = engagements.accept(db.session, closer, proposal.id)
+    proposal = engagements.propose(
+        db.session, owner, closer_id=closer.id, offer_id=offer.id, commission_rate_bps=1500, now=clock.utcnow()
+    )
+    engagement = engagements.accept(db.session, closer, proposal.id, now=clock.utcnow())
     appointment = Appointment(
         uid=uuid4().hex,
         business_id=lead.business_id,
@@ -220,7 +222,7 @@ def test_a_closer_sees_a_lead_they_have_a_call_with_but_cannot_edit_it(business_
     add_appointment(business_user, closer, lead, NOW + timedelta(days=1))
     assert leads.find_lead(db.session, lead.id, closer).id == lead.id
     with pytest.raises(PermissionDenied):
-        leads.update_lead(db.session, closer, lead.id, {"notes": "mine"}, partial=True)
+        leads.update_lead(db.session, closer, lead.id, {"notes": "mine"}, partial=True, now=clock.utcnow())
 
 
 def test_update_refuses_the_email_of_another_lead_and_changes_nothing(business_user: User) -> None:
@@ -228,7 +230,9 @@ def test_update_refuses_the_email_of_another_lead_and_changes_nothing(business_u
     other = add_lead(business_user, email="bob@example.com", name="Bob")
     before = lead_rows()
     with pytest.raises(Conflict):
-        leads.update_lead(db.session, business_user, other.id, {"email": "paula@example.com"}, partial=True)
+        leads.update_lead(
+            db.session, business_user, other.id, {"email": "paula@example.com"}, partial=True, now=clock.utcnow()
+        )
     db.session.rollback()
     assert lead_rows() == before
 

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import delete, text, update
 from sqlalchemy.exc import DBAPIError
 
+from closerhub import clock
 from closerhub.clock import frozen_at
 from closerhub.core.money import Money
 from closerhub.extensions import db
@@ -31,10 +32,10 @@ def won(deal, amount: int = 480000, starts_at=CALL_AT, currency: str = "EUR", co
     reason = "" if currency == deal.offer.price_currency else "Paid by the US entity"
     data = OutcomeData(result="won", deal_value=Money(amount, currency), currency_reason=reason)
     with frozen_at(starts_at + timedelta(minutes=50)):
-        outcome = service.record_outcome(db.session, deal.closer, call.id, data)
+        outcome = service.record_outcome(db.session, deal.closer, call.id, data, now=clock.utcnow())
     if confirm:
         with frozen_at(CONFIRMED_AT):
-            service.confirm(db.session, deal.owner, outcome.id)
+            service.confirm(db.session, deal.owner, outcome.id, now=clock.utcnow())
         ledger.mark_charged(db.session, outcome, CONFIRMED_AT)  # the business paid at once (the charges' job)
         db.session.commit()
     return outcome
@@ -84,7 +85,7 @@ def test_an_unconfirmed_or_disputed_commission_is_never_released(deal) -> None:
     recorded = won(deal, confirm=False)
     disputed = won(deal, starts_at=CALL_AT + timedelta(days=1), confirm=False)
     with frozen_at(CONFIRMED_AT):
-        service.dispute(db.session, deal.owner, disputed.id, "Never paid")
+        service.dispute(db.session, deal.owner, disputed.id, "Never paid", now=clock.utcnow())
     assert ledger.release_available(db.session, HOLD_OVER + timedelta(days=90)) == 0
     assert ledger.balances(db.session, deal.closer.id)[0].pending == 2 * 72000
     assert recorded.released_at is None

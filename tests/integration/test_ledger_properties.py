@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
+from closerhub import clock
 from closerhub.clock import frozen_at
 from closerhub.core.errors import DomainError
 from closerhub.core.money import Money
@@ -98,7 +99,9 @@ def test_random_outcome_sequences_keep_the_ledger_consistent(app, make_user, adm
                         data = OutcomeData(result="won", deal_value=Money(args[0], "EUR"))
                     else:
                         data = OutcomeData(result="lost", lost_reason="price")
-                    outcome_ids.append(service.record_outcome(db.session, deal.closer, call.id, data).id)
+                    outcome_ids.append(
+                        service.record_outcome(db.session, deal.closer, call.id, data, now=clock.utcnow()).id
+                    )
                 elif action == "correct" and pick(args[0]):
                     amount = args[1]
                     data = (
@@ -106,11 +109,11 @@ def test_random_outcome_sequences_keep_the_ledger_consistent(app, make_user, adm
                         if amount
                         else OutcomeData(result="lost", lost_reason="timing")
                     )
-                    service.correct_outcome(db.session, deal.closer, pick(args[0]), data)
+                    service.correct_outcome(db.session, deal.closer, pick(args[0]), data, now=clock.utcnow())
                 elif action == "confirm" and pick(args[0]):
-                    service.confirm(db.session, deal.owner, pick(args[0]))
+                    service.confirm(db.session, deal.owner, pick(args[0]), now=clock.utcnow())
                 elif action == "dispute" and pick(args[0]):
-                    service.dispute(db.session, deal.owner, pick(args[0]), "We disagree")
+                    service.dispute(db.session, deal.owner, pick(args[0]), "We disagree", now=clock.utcnow())
                 elif action == "resolve" and pick(args[0]):
                     how, amount = args[1], args[2]
                     service.resolve_dispute(
@@ -120,6 +123,7 @@ def test_random_outcome_sequences_keep_the_ledger_consistent(app, make_user, adm
                         note="Decided",
                         void=how == "void",
                         deal_value=Money(amount, "EUR") if how == "adjust" else None,
+                        now=clock.utcnow(),
                     )
                 elif action == "wait":
                     now += timedelta(days=args[0])

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from closerhub import clock
 from closerhub.clock import frozen_at
 from closerhub.core.money import Money
 from closerhub.extensions import db
@@ -32,7 +33,9 @@ def call(deal):
 
 def recorded(deal, call) -> Outcome:
     with frozen_at(AFTER_CALL):
-        return service.record_outcome(db.session, deal.closer, call.id, OutcomeData("won", Money(480000, "EUR")))
+        return service.record_outcome(
+            db.session, deal.closer, call.id, OutcomeData("won", Money(480000, "EUR")), now=clock.utcnow()
+        )
 
 
 def test_the_closer_records_a_won_deal_through_the_form(app, deal, call) -> None:
@@ -114,7 +117,7 @@ def test_the_earnings_page_shows_balances_and_the_ledger_in_the_closers_zone(app
 def test_the_admin_resolves_a_dispute_with_a_mandatory_note(app, deal, call, admin_user) -> None:
     outcome = recorded(deal, call)
     with frozen_at(AFTER_CALL + timedelta(hours=1)):
-        service.dispute(db.session, deal.owner, outcome.id, "Paid 3,000 EUR")
+        service.dispute(db.session, deal.owner, outcome.id, "Paid 3,000 EUR", now=clock.utcnow())
     client = _logged_in(app, admin_user)
     assert f'data-testid="dispute-{outcome.id}"' in client.get("/admin/disputes").get_data(as_text=True)
     no_note = client.post(f"/admin/disputes/{outcome.id}/resolve", data={"action": "adjust", "deal_value": "3,000"})

@@ -34,7 +34,7 @@ def test_the_admin_settings_page_changes_the_fee_the_confirm_window_and_the_claw
     deal = make_deal(make_user)
     before, after = make_call(deal), make_call(deal, CALL_AT + timedelta(days=1))
     with clock.frozen_at(AFTER_CALL):
-        old = service.record_outcome(db.session, deal.closer, before.id, WON)
+        old = service.record_outcome(db.session, deal.closer, before.id, WON, now=clock.utcnow())
     assert old.fee_bps == 1000 and old.confirm_deadline == AFTER_CALL + timedelta(days=7)
 
     response = admin_client.post(
@@ -43,8 +43,8 @@ def test_the_admin_settings_page_changes_the_fee_the_confirm_window_and_the_claw
     assert response.status_code == 302
     moment = AFTER_CALL + timedelta(days=1)
     with clock.frozen_at(moment):
-        new = service.record_outcome(db.session, deal.closer, after.id, WON)
-        service.confirm(db.session, deal.owner, new.id)
+        new = service.record_outcome(db.session, deal.closer, after.id, WON, now=clock.utcnow())
+        service.confirm(db.session, deal.owner, new.id, now=clock.utcnow())
         ledger.mark_charged(db.session, new, moment)
         db.session.commit()
     assert new.fee_bps == 1200 and new.platform_fee_amount == 1800  # 12 % of the 15,000 commission

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from closerhub import clock
 from closerhub.booking.models import AppointmentEvent, AppointmentStatus
 from closerhub.clock import frozen_at
 from closerhub.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
@@ -45,7 +46,7 @@ def counts() -> tuple[int, int, int]:
 
 def record(deal, call, data=WON_4800, at=AFTER_CALL) -> Outcome:
     with frozen_at(at):
-        return service.record_outcome(db.session, deal.closer, call.id, data)
+        return service.record_outcome(db.session, deal.closer, call.id, data, now=clock.utcnow())
 
 
 def test_a_won_deal_earns_15_percent_pending_and_completes_the_call(deal, call) -> None:
@@ -135,9 +136,9 @@ def test_a_lost_call_needs_its_reason_and_a_follow_up_its_next_step_in_the_futur
 def test_only_the_calls_closer_records_and_a_cancelled_call_has_no_outcome(deal, call, make_user) -> None:
     other_closer = make_user("closer")
     with frozen_at(AFTER_CALL), pytest.raises(NotFound):
-        service.record_outcome(db.session, other_closer, call.id, WON_4800)
+        service.record_outcome(db.session, other_closer, call.id, WON_4800, now=clock.utcnow())
     with frozen_at(AFTER_CALL), pytest.raises(PermissionDenied):
-        service.record_outcome(db.session, deal.owner, call.id, WON_4800)
+        service.record_outcome(db.session, deal.owner, call.id, WON_4800, now=clock.utcnow())
     call.status = AppointmentStatus.CANCELLED
     call.cancelled_at = CALL_AT - timedelta(days=1)
     db.session.commit()
@@ -151,7 +152,11 @@ def test_a_correction_keeps_the_history_and_restates_the_commission(deal, call) 
     outcome = record(deal, call)
     with frozen_at(AFTER_CALL + timedelta(hours=2)):
         service.correct_outcome(
-            db.session, deal.closer, outcome.id, OutcomeData(result="won", deal_value=Money(400000, "EUR"))
+            db.session,
+            deal.closer,
+            outcome.id,
+            OutcomeData(result="won", deal_value=Money(400000, "EUR")),
+            now=clock.utcnow(),
         )
     assert outcome.revision == 2 and outcome.commission == Money(60000, "EUR")
     [revision] = db.session.scalars(select(OutcomeRevision))
@@ -165,9 +170,11 @@ def test_a_correction_keeps_the_history_and_restates_the_commission(deal, call) 
 def test_a_confirmed_outcome_is_locked(deal, call) -> None:
     outcome = record(deal, call)
     with frozen_at(AFTER_CALL + timedelta(days=1)):
-        service.confirm(db.session, deal.owner, outcome.id)
+        service.confirm(db.session, deal.owner, outcome.id, now=clock.utcnow())
     with pytest.raises(Conflict) as exc:
-        service.correct_outcome(db.session, deal.closer, outcome.id, OutcomeData(result="lost", lost_reason="price"))
+        service.correct_outcome(
+            db.session, deal.closer, outcome.id, OutcomeData(result="lost", lost_reason="price"), now=clock.utcnow()
+        )
     assert exc.value.code == "outcome_locked"
     db.session.expire_all()
     assert db.session.get(Outcome, outcome.id).result == OutcomeResult.WON
@@ -179,7 +186,7 @@ def test_confirming_in_manual_mode_bills_the_business_and_the_hold_starts_once_i
     outcome = record(deal, call)
     confirmed_at = AFTER_CALL + timedelta(days=1)
     with frozen_at(confirmed_at):
-        service.confirm(db.session, deal.owner, outcome.id)
+        service.confirm(db.session, deal.owner, outcome.id, now=clock.utcnow())
     assert outcome.status == OutcomeStatus.CONFIRMED and outcome.confirmed_by_id == deal.owner.id
     charge = charges.charge_of(db.session, outcome.id)
     assert charge.status == ChargeStatus.MANUAL_DUE and charge.amount == 72000 + 7200
@@ -195,9 +202,9 @@ def test_another_business_cannot_see_or_confirm_the_outcome(deal, call, make_use
     outcome = record(deal, call)
     stranger = make_user("business")
     with pytest.raises(NotFound):
-        service.confirm(db.session, stranger, outcome.id)
+        service.confirm(db.session, stranger, outcome.id, now=clock.utcnow())
     with pytest.raises(NotFound):
-        service.dispute(db.session, stranger, outcome.id, "not ours")
+        service.dispute(db.session, stranger, outcome.id, "not ours", now=clock.utcnow())
     db.session.expire_all()
     assert db.session.get(Outcome, outcome.id).status == OutcomeStatus.RECORDED
 
@@ -205,7 +212,7 @@ def test_another_business_cannot_see_or_confirm_the_outcome(deal, call, make_use
 def test_a_closer_cannot_confirm_their_own_outcome(deal, call) -> None:
     outcome = record(deal, call)
     with pytest.raises(PermissionDenied):
-        service.confirm(db.session, deal.closer, outcome.id)
+        service.confirm(db.session, deal.closer, outcome.id, now=clock.utcnow())
     db.session.expire_all()
     assert db.session.get(Outcome, outcome.id).status == OutcomeStatus.RECORDED
 
@@ -213,16 +220,16 @@ def test_a_closer_cannot_confirm_their_own_outcome(deal, call) -> None:
 def test_a_dispute_needs_a_reason_and_the_window_still_open(deal, call) -> None:
     outcome = record(deal, call)
     with frozen_at(AFTER_CALL + timedelta(days=1)), pytest.raises(ValidationError) as exc:
-        service.dispute(db.session, deal.owner, outcome.id, "   ")
+        service.dispute(db.session, deal.owner, outcome.id, "   ", now=clock.utcnow())
     assert "reason" in exc.value.field_errors
     with frozen_at(AFTER_CALL + timedelta(days=8)), pytest.raises(Conflict) as conflict:
-        service.dispute(db.session, deal.owner, outcome.id, "Too late")
+        service.dispute(db.session, deal.owner, outcome.id, "Too late", now=clock.utcnow())
     assert conflict.value.code == "confirm_window_closed"
     with frozen_at(AFTER_CALL + timedelta(days=1)):
-        service.dispute(db.session, deal.owner, outcome.id, "The client paid 3,000 EUR, not 4,800.")
+        service.dispute(db.session, deal.owner, outcome.id, "The client paid 3,000 EUR, not 4,800.", now=clock.utcnow())
     assert outcome.status == OutcomeStatus.DISPUTED
     with pytest.raises(Conflict):
-        service.confirm(db.session, deal.owner, outcome.id)
+        service.confirm(db.session, deal.owner, outcome.id, now=clock.utcnow())
 
 
 def test_silence_past_the_deadline_confirms_once_even_when_the_job_runs_twice(deal, call, make_user) -> None:
@@ -243,19 +250,23 @@ def test_silence_past_the_deadline_confirms_once_even_when_the_job_runs_twice(de
 def dispute_it(deal, call) -> Outcome:
     outcome = record(deal, call)
     with frozen_at(AFTER_CALL + timedelta(days=1)):
-        service.dispute(db.session, deal.owner, outcome.id, "The client paid 3,000 EUR.")
+        service.dispute(db.session, deal.owner, outcome.id, "The client paid 3,000 EUR.", now=clock.utcnow())
     return outcome
 
 
 def test_only_an_admin_resolves_and_a_note_is_required(deal, call, admin_user) -> None:
     outcome = dispute_it(deal, call)
     with pytest.raises(PermissionDenied):
-        service.resolve_dispute(db.session, deal.owner, outcome.id, note="fine")
+        service.resolve_dispute(db.session, deal.owner, outcome.id, note="fine", now=clock.utcnow())
     with pytest.raises(ValidationError) as exc:
-        service.resolve_dispute(db.session, admin_user, outcome.id, note="  ", deal_value=Money(300000, "EUR"))
+        service.resolve_dispute(
+            db.session, admin_user, outcome.id, note="  ", deal_value=Money(300000, "EUR"), now=clock.utcnow()
+        )
     assert "note" in exc.value.field_errors
     with pytest.raises(ValidationError) as exc:
-        service.resolve_dispute(db.session, admin_user, outcome.id, note="ok", deal_value=Money(300000, "USD"))
+        service.resolve_dispute(
+            db.session, admin_user, outcome.id, note="ok", deal_value=Money(300000, "USD"), now=clock.utcnow()
+        )
     assert "deal_value" in exc.value.field_errors
     db.session.expire_all()
     assert db.session.get(Outcome, outcome.id).status == OutcomeStatus.DISPUTED
@@ -266,7 +277,12 @@ def test_a_dispute_resolved_to_a_lower_value_reverses_and_earns_anew(deal, call,
     outcome = dispute_it(deal, call)
     with frozen_at(AFTER_CALL + timedelta(days=2)):
         service.resolve_dispute(
-            db.session, admin_user, outcome.id, note="Invoice shows 3,000 EUR.", deal_value=Money(300000, "EUR")
+            db.session,
+            admin_user,
+            outcome.id,
+            note="Invoice shows 3,000 EUR.",
+            deal_value=Money(300000, "EUR"),
+            now=clock.utcnow(),
         )
     assert outcome.status == OutcomeStatus.RESOLVED and outcome.commission == Money(45000, "EUR")
     entries = [(e.kind.value, e.amount) for e in db.session.scalars(ledger.entries_query(deal.closer.id))]
@@ -280,7 +296,7 @@ def test_a_dispute_resolved_to_a_lower_value_reverses_and_earns_anew(deal, call,
 
 def test_a_voided_outcome_reverses_the_commission(deal, call, admin_user) -> None:
     outcome = dispute_it(deal, call)
-    service.resolve_dispute(db.session, admin_user, outcome.id, note="No sale happened.", void=True)
+    service.resolve_dispute(db.session, admin_user, outcome.id, note="No sale happened.", void=True, now=clock.utcnow())
     assert outcome.status == OutcomeStatus.VOIDED
     [balance] = ledger.balances(db.session, deal.closer.id)
     assert balance.total == 0
@@ -290,7 +306,9 @@ def test_a_voided_outcome_reverses_the_commission(deal, call, admin_user) -> Non
 def test_correcting_a_won_deal_to_lost_reverses_its_commission(deal, call) -> None:
     outcome = record(deal, call)
     with frozen_at(AFTER_CALL + timedelta(hours=1)):
-        service.correct_outcome(db.session, deal.closer, outcome.id, OutcomeData(result="lost", lost_reason="trust"))
+        service.correct_outcome(
+            db.session, deal.closer, outcome.id, OutcomeData(result="lost", lost_reason="trust"), now=clock.utcnow()
+        )
     assert outcome.commission is None and outcome.deal_value is None
     entries = [(e.kind.value, e.currency, e.amount) for e in db.session.scalars(ledger.entries_query())]
     assert entries == [("earned", "EUR", 72000), ("reversal", "EUR", -72000)]

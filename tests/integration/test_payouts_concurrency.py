@@ -1,9 +1,9 @@
 """Two payout runs at once (two threads, each its own session and connection) pay every closer once.
 
 Runs on the test database of the run (SQLite by default, PostgreSQL with ``CLOSERHUB_TEST_DB_URL``).
-A barrier at the seam between the balance scan and the reservations (``payouts._race_pause``,
-patched) makes both runs scan before either reserves, every time. The last test removes the
-guard (``PAYOUTS_UNGUARDED``: no lock, no re-read, and the one-in-flight index dropped) and
+A barrier after the balance scan (``payouts._scan``, wrapped) makes both runs scan before
+either reserves, every time. The last test removes the guard (``_lock_closer`` and
+``_still_payable`` patched out: no lock, no re-read, and the one-in-flight index dropped) and
 shows the same race then pays twice, so the guarded test would catch a broken guard.
 """
 
@@ -67,8 +67,14 @@ def closers(make_user: Any, stripe: FakeStripeConnect) -> list[Any]:
 @pytest.fixture
 def race(monkeypatch: pytest.MonkeyPatch) -> None:
     """Hold each run after its balance scan until the other has scanned too (no timing involved)."""
-    scanned = threading.Barrier(2)
-    monkeypatch.setattr(payouts_module, "_race_pause", lambda: scanned.wait(timeout=30))
+    scanned, scan = threading.Barrier(2), payouts_module._scan
+
+    def held(session: Any, minimum: int) -> list[tuple[int, str, int]]:
+        found = scan(session, minimum)
+        scanned.wait(timeout=30)
+        return found
+
+    monkeypatch.setattr(payouts_module, "_scan", held)
 
 
 def test_two_overlapping_runs_pay_every_closer_exactly_once(
@@ -107,16 +113,18 @@ def test_the_database_refuses_a_second_payout_in_flight_for_the_same_closer_and_
 
 
 def test_without_the_guard_the_same_race_pays_twice(
-    app: Flask, closers: list[Any], stripe: FakeStripeConnect, race: None
+    app: Flask, closers: list[Any], stripe: FakeStripeConnect, race: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     db.session.commit()
-    app.config["PAYOUTS_UNGUARDED"] = True  # no lock, no re-read under it
+    monkeypatch.setattr(payouts_module, "_lock_closer", lambda session, closer_id, currency: None)  # no lock
+    monkeypatch.setattr(  # and no re-read under it: trust the scan, as a naive run would
+        payouts_module, "_still_payable", lambda session, closer_id, currency, scanned, minimum: scanned
+    )
     with db.engine.begin() as conn:  # and no one-in-flight index
         conn.execute(text(f"DROP INDEX {ONE_IN_FLIGHT_INDEX}"))
     try:
         overlapping_runs(app)
     finally:
-        app.config["PAYOUTS_UNGUARDED"] = False
         db.session.rollback()
         index = next(i for i in Payout.__table__.indexes if i.name == ONE_IN_FLIGHT_INDEX)
         index.create(bind=db.engine)  # the double payouts are 'paid', not in flight: it fits

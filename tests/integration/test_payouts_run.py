@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskCliRunner
 
+from closerhub import clock
 from closerhub.clock import frozen_at
 from closerhub.extensions import db
+from closerhub.payments.gateway import get_gateway
 from closerhub.payments.models_payouts import Payout, PayoutRun, PayoutStatus, RunMode
-from closerhub.payments.payouts import SimulatedCrash, run_payouts, run_weekly_if_due
+from closerhub.payments.payouts import run_payouts, run_weekly_if_due
 from closerhub.platform_settings.service import update_settings
 from tests.fakes.stripe_connect import FakeStripeConnect
 from tests.integration.payouts_support import (
@@ -74,7 +75,9 @@ def test_balances_under_the_minimum_wait_for_a_later_run(make_user: Any, stripe:
     assert payouts() == [] and transfers_made(stripe) == []
 
     admin = make_user("admin")
-    update_settings(db.session, admin, {"payout_minimum": 4000})  # the admin's setting wins over the config
+    update_settings(
+        db.session, admin, {"payout_minimum": 4000}, now=clock.utcnow()
+    )  # the admin's setting wins over the config
     assert run_payouts(db.session, LATER, triggered_by="cli").paid == 1
     assert [p.amount for p in payouts()] == [4999]
 
@@ -103,17 +106,30 @@ def test_a_closer_who_cannot_receive_payouts_is_skipped_and_told_once(
         assert "/payouts/setup" in told.text_body
 
 
+class SimulatedCrash(RuntimeError):
+    """The process 'dies' right after the Stripe call, before our commit."""
+
+
 def test_a_crash_between_the_stripe_call_and_our_commit_is_repaired_without_a_second_transfer(
-    app: Flask, make_user: Any, stripe: FakeStripeConnect
+    make_user: Any, stripe: FakeStripeConnect
 ) -> None:
     closer = make_user("closer")
     acct = onboard(stripe, closer)
     give_available(closer, 12000)
-    app.config["PAYOUTS_CRASH_AFTER_TRANSFER"] = True
-    with pytest.raises(SimulatedCrash):
-        run_payouts(db.session, RUN_AT, triggered_by="worker")
+    gateway = get_gateway()
+    send = gateway.create_transfer
+
+    def send_then_die(**params: Any) -> Any:
+        send(**params)  # Stripe makes the transfer...
+        raise SimulatedCrash("the process died before our commit")  # ...and we never hear back
+
+    gateway.create_transfer = send_then_die  # type: ignore[method-assign]  # this call only
+    try:
+        with pytest.raises(SimulatedCrash):
+            run_payouts(db.session, RUN_AT, triggered_by="worker", gateway=gateway)
+    finally:
+        del gateway.create_transfer  # the class's method again
     db.session.rollback()  # the process died: whatever was not committed is gone
-    app.config["PAYOUTS_CRASH_AFTER_TRANSFER"] = False
 
     [payout] = payouts()
     assert payout.status is PayoutStatus.SENDING and payout.stripe_transfer_id is None

@@ -10,6 +10,7 @@ from typing import Any
 from flask import current_app
 from flask.testing import FlaskClient
 
+from closerhub import clock
 from closerhub.clock import frozen_at
 from closerhub.core.money import Money
 from closerhub.extensions import db
@@ -122,10 +123,14 @@ def _won_paid_outcome(make_user: Any, fake: FakeStripeConnect) -> Any:
     call = make_call(deal)
     with frozen_at(AFTER_CALL):
         outcome = service.record_outcome(
-            db.session, deal.closer, call.id, OutcomeData(result="won", deal_value=Money(480000, "EUR"))
+            db.session,
+            deal.closer,
+            call.id,
+            OutcomeData(result="won", deal_value=Money(480000, "EUR")),
+            now=clock.utcnow(),
         )
     with frozen_at(AFTER_CALL + timedelta(days=1)):
-        service.confirm(db.session, deal.owner, outcome.id)
+        service.confirm(db.session, deal.owner, outcome.id, now=clock.utcnow())
     ledger.mark_charged(db.session, outcome, AFTER_CALL + timedelta(days=1))  # the business paid (idempotent)
     db.session.commit()
     ledger.release_available(db.session, RUN_AT - timedelta(hours=1))
@@ -184,10 +189,14 @@ def test_without_stripe_a_paid_commission_refunded_is_carried_into_the_next_payo
     call = make_call(deal, CALL_AT)
     with frozen_at(AFTER_CALL):
         outcome = service.record_outcome(
-            db.session, deal.closer, call.id, OutcomeData(result="won", deal_value=Money(480000, "EUR"))
+            db.session,
+            deal.closer,
+            call.id,
+            OutcomeData(result="won", deal_value=Money(480000, "EUR")),
+            now=clock.utcnow(),
         )
     with frozen_at(AFTER_CALL + timedelta(days=1)):
-        service.confirm(db.session, deal.owner, outcome.id)
+        service.confirm(db.session, deal.owner, outcome.id, now=clock.utcnow())
     ledger.mark_charged(db.session, outcome, AFTER_CALL + timedelta(days=1))  # the business paid (idempotent)
     db.session.commit()
     give_payout_details(deal.closer)

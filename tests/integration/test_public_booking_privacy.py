@@ -14,6 +14,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from closerhub import clock
 from closerhub.accounts.models import User
 from closerhub.booking import leads
 from closerhub.booking.models import Appointment, Lead
@@ -47,6 +48,7 @@ def stored_lead(setting: dict[str, Any]) -> Lead:
             "blockers": "SECRET BLOCKERS",
             "notes": "SECRET NOTES",
         },
+        now=clock.utcnow(),
     )
 
 

@@ -227,7 +227,7 @@ def test_two_worker_processes_send_each_reminder_exactly_once(app: Flask, world:
 
 
 def test_without_the_claim_two_workers_send_duplicates(app: Flask, world: BookingWorld, tmp_path: Path) -> None:
-    """The test can fail: with the conditional UPDATE disabled (test-only switch), the race double-sends."""
+    """The test can fail: with the claim's condition patched out (``--unguarded``), the race double-sends."""
     now, appts = _due_world(world)
     reports = _workers(app, tmp_path, now, ["a", "b"], rounds=1, extra=("--barrier", "2", "--unguarded"))
     assert sum(r["claimed"] for r in reports) == 2 * len(appts)

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
+from closerhub import clock
 from closerhub.clock import frozen_at
 from closerhub.core.money import Money
 from closerhub.extensions import db
@@ -27,9 +28,13 @@ def reviewed(deal: Any, rating: int, comment: str = "", day: int = 0) -> Review:
     call = make_call(deal, CALL_AT + timedelta(days=day))
     with frozen_at(AFTER_CALL + timedelta(days=day)):
         outcome = service.record_outcome(
-            db.session, deal.closer, call.id, OutcomeData(result="won", deal_value=Money(100000, "EUR"))
+            db.session,
+            deal.closer,
+            call.id,
+            OutcomeData(result="won", deal_value=Money(100000, "EUR")),
+            now=clock.utcnow(),
         )
-        return reviews.add_review(db.session, deal.owner, outcome.id, rating, comment)
+        return reviews.add_review(db.session, deal.owner, outcome.id, rating, comment, now=clock.utcnow())
 
 
 def test_the_closer_reads_their_reviews_and_answers_one_once(app: Flask, deal: Any) -> None:
@@ -73,7 +78,7 @@ def test_businesses_cannot_open_the_reviews_page(app: Flask, deal: Any) -> None:
 def test_the_public_profile_shows_the_reviews_the_answers_and_the_rating(app: Flask, deal: Any, make_user: Any) -> None:
     first = reviewed(deal, 5, "Closed our biggest deal.")
     reviewed(deal, 4, "", day=1)
-    reviews.reply(db.session, deal.closer, first.id, "A pleasure to work with you.")
+    reviews.reply(db.session, deal.closer, first.id, "A pleasure to work with you.", now=clock.utcnow())
     html = _logged_in(app, make_user("business")).get(f"/closers/{deal.closer.id}").get_data(as_text=True)
     assert html.count('data-testid="review"') == 2
     assert "Closed our biggest deal." in html and "A pleasure to work with you." in html

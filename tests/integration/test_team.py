@@ -33,6 +33,7 @@ def invite(owner: User, email: str, language: str = "en") -> str:
         email=email,
         language=language,
         join_url_for=lambda token: f"http://localhost/businesses/join/{token}",
+        now=clock.utcnow(),
     )
     return last_join_token(email)
 
@@ -53,7 +54,7 @@ def add_member(owner: User, email: str, name: str) -> User:
     """A colleague who joined ``owner``'s business through a real invitation."""
     token = invite(owner, email)
     return team.accept_invitation(
-        db.session, token, name=name, password=PASSWORD, timezone="Europe/Paris", language="en"
+        db.session, token, name=name, password=PASSWORD, timezone="Europe/Paris", language="en", now=clock.utcnow()
     )
 
 
@@ -239,7 +240,11 @@ def test_the_owner_cannot_be_removed(business_client: FlaskClient, business_user
 def test_a_removed_member_can_be_invited_back(client: FlaskClient, business_user: User) -> None:
     member = add_member(business_user, "mia@acme.example", "Mia Member")
     team.remove_member(
-        db.session, business_user, db.session.get(Business, business_user.business_id), member.membership.id
+        db.session,
+        business_user,
+        db.session.get(Business, business_user.business_id),
+        member.membership.id,
+        now=clock.utcnow(),
     )
     token = invite(business_user, "mia@acme.example")
     response = client.post(f"/businesses/join/{token}", data=join_form(name="Mia Again"))
@@ -322,7 +327,13 @@ def test_the_api_lists_the_team_invites_and_removes(client: FlaskClient, busines
     pending = client.get("/api/v1/businesses/me/invitations", headers=headers).get_json()["data"]
     assert [i["email"] for i in pending] == ["mia@acme.example"]
     team.accept_invitation(
-        db.session, last_join_token("mia@acme.example"), name="Mia", password=PASSWORD, timezone="UTC", language="en"
+        db.session,
+        last_join_token("mia@acme.example"),
+        name="Mia",
+        password=PASSWORD,
+        timezone="UTC",
+        language="en",
+        now=clock.utcnow(),
     )
     members = client.get("/api/v1/businesses/me/members", headers=headers).get_json()["data"]
     assert [(m["email"], m["role"]) for m in members] == [

@@ -37,9 +37,9 @@ def record(deal: Any, results: list[str], ratings: list[int] = ()) -> None:
     for day, result in enumerate(results):
         call = make_call(deal, CALL_AT + timedelta(days=day))
         with clock.frozen_at(AFTER_CALL + timedelta(days=day)):
-            outcome = service.record_outcome(db.session, deal.closer, call.id, RESULTS[result])
+            outcome = service.record_outcome(db.session, deal.closer, call.id, RESULTS[result], now=clock.utcnow())
             if rated and result in ("won", "lost"):
-                reviews.add_review(db.session, deal.owner, outcome.id, rated.pop(0))
+                reviews.add_review(db.session, deal.owner, outcome.id, rated.pop(0), now=clock.utcnow())
 
 
 def test_close_rate_is_won_over_decided_calls_and_show_rate_comes_from_appointments(make_user: Any) -> None:
@@ -92,8 +92,8 @@ def test_a_voided_outcome_leaves_the_close_rate(make_user: Any, admin_user: Any)
         select(Outcome).where(Outcome.closer_id == deal.closer.id, Outcome.result == OutcomeResult.WON)
     )
     with clock.frozen_at(AFTER_CALL + timedelta(days=3)):
-        service.dispute(db.session, deal.owner, won.id, "Never signed.")
-        service.resolve_dispute(db.session, admin_user, won.id, note="No contract.", void=True)
+        service.dispute(db.session, deal.owner, won.id, "Never signed.", now=clock.utcnow())
+        service.resolve_dispute(db.session, admin_user, won.id, note="No contract.", void=True, now=clock.utcnow())
     assert closer_stats(db.session, deal.closer.id).close_rate == 0.0
 
 

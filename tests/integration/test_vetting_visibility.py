@@ -9,6 +9,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from closerhub import clock
 from closerhub.accounts.models import User
 from closerhub.businesses.offers import OfferData, create_offer
 from closerhub.core.money import Money
@@ -81,7 +82,9 @@ def test_an_approved_closer_is_visible_to_businesses(
 def test_proposing_an_engagement_to_a_closer_in_vetting_is_answered_like_an_unknown_closer(
     app: Flask, unvetted: User, business_user: User, business_client: FlaskClient, client: FlaskClient
 ) -> None:
-    offer = create_offer(db.session, business_user, OfferData(name="Widgets", price=Money(1000, "EUR")))
+    offer = create_offer(
+        db.session, business_user, OfferData(name="Widgets", price=Money(1000, "EUR")), now=clock.utcnow()
+    )
     page = business_client.get(f"/engagements/new?closer_id={unvetted.id}")
     assert page.status_code == 404 and "Vera" not in page.get_data(as_text=True)
     body = {"closer_id": unvetted.id, "offer_id": offer.id, "commission_rate_bps": 1500}

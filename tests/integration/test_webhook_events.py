@@ -10,7 +10,7 @@ from sqlalchemy import select
 from closerhub.accounts.models import User
 from closerhub.booking import leads
 from closerhub.businesses.models import Business
-from closerhub.clock import frozen_at
+from closerhub.clock import frozen_at, utcnow
 from closerhub.engagements import service as engagements
 from closerhub.extensions import db
 from closerhub.outcomes import service as outcomes
@@ -49,12 +49,12 @@ def test_an_outcome_recorded_confirmed_or_disputed_then_resolved_each_sends_its_
     _subscribe(deal.offer.business_id)
     first, second = make_call(deal), make_call(deal, AFTER_CALL + timedelta(hours=2))
     with frozen_at(AFTER_CALL + timedelta(hours=3)):
-        kept = outcomes.record_outcome(db.session, deal.closer, first.id, WON_4800)
-        outcomes.confirm(db.session, deal.owner, kept.id)
+        kept = outcomes.record_outcome(db.session, deal.closer, first.id, WON_4800, now=utcnow())
+        outcomes.confirm(db.session, deal.owner, kept.id, now=utcnow())
     with frozen_at(AFTER_CALL + timedelta(hours=4)):
-        argued = outcomes.record_outcome(db.session, deal.closer, second.id, WON_4800)
-        outcomes.dispute(db.session, deal.owner, argued.id, "The client never paid.")
-        outcomes.resolve_dispute(db.session, admin_user, argued.id, note="Paid after all.")
+        argued = outcomes.record_outcome(db.session, deal.closer, second.id, WON_4800, now=utcnow())
+        outcomes.dispute(db.session, deal.owner, argued.id, "The client never paid.", now=utcnow())
+        outcomes.resolve_dispute(db.session, admin_user, argued.id, note="Paid after all.", now=utcnow())
     events = _events()
     assert [t for t, _d in events] == [
         "outcome.recorded",
@@ -79,13 +79,13 @@ def test_an_accepted_and_a_declined_engagement_send_their_events(business_user: 
     offer = make_offer(business_user)
     yes, no = make_user("closer"), make_user("closer", email="no@example.com")
     first = engagements.propose(
-        db.session, business_user, closer_id=yes.id, offer_id=offer.id, commission_rate_bps=1500
+        db.session, business_user, closer_id=yes.id, offer_id=offer.id, commission_rate_bps=1500, now=utcnow()
     )
     second = engagements.propose(
-        db.session, business_user, closer_id=no.id, offer_id=offer.id, commission_rate_bps=1500
+        db.session, business_user, closer_id=no.id, offer_id=offer.id, commission_rate_bps=1500, now=utcnow()
     )
-    engagements.accept(db.session, yes, first.id)
-    engagements.decline(db.session, no, second.id, "Fully booked this quarter.")
+    engagements.accept(db.session, yes, first.id, now=utcnow())
+    engagements.decline(db.session, no, second.id, "Fully booked this quarter.", now=utcnow())
     events = _events()
     assert [(t, d["id"], d["status"]) for t, d in events] == [
         ("engagement.accepted", first.id, "active"),
@@ -97,7 +97,10 @@ def test_a_lead_created_by_the_business_or_imported_sends_lead_created(business_
 
     _subscribe(business_user.business_id)
     lead = leads.create_lead(
-        db.session, business_user, {"name": "Ann Lead", "email": "ann@example.com", "timezone": "Europe/Paris"}
+        db.session,
+        business_user,
+        {"name": "Ann Lead", "email": "ann@example.com", "timezone": "Europe/Paris"},
+        now=utcnow(),
     )
     business = db.session.get(Business, business_user.business_id)
     csv = b"name,email,timezone\nBob Import,bob@example.com,Europe/Paris\nAnn Lead,ann@example.com,Europe/Paris\n"
