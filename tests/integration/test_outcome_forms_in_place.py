@@ -100,7 +100,7 @@ def test_before_the_call_the_call_page_tells_the_closer_when_the_outcome_form_op
 def recorded(deal: Any, call: Any, result: OutcomeData | None = None) -> Outcome:
     with frozen_at(AFTER_CALL):
         return service.record_outcome(
-            db.session, deal.closer, call.id, result or OutcomeData("won", Money(480000, "EUR"))
+            db.session, deal.closer, call.id, result or OutcomeData("won", Money(480000, "EUR")), now=AFTER_CALL
         )
 
 

@@ -176,6 +176,12 @@ ENDPOINTS: dict[str, Access] = {
     "api.sync_calendar": api("closer"),
     "api.delete_calendar": api("closer"),
     "api.my_busy": api("closer"),
+    "api.list_webhooks": api("business"),
+    "api.create_webhook": api("business"),
+    "api.delete_webhook": api("business"),
+    "api.rotate_webhook_secret": api("business"),
+    "api.list_deliveries": api("business"),
+    "api.retry_webhook_delivery": api("business"),
     "api.list_engagements": API,
     "api.propose_engagement": api("business"),
     "api.get_engagement": API_TENANT,
@@ -292,6 +298,8 @@ def world(app: Flask, make_user: UserFactory) -> World:
         "filename": "css/app.css",
         "run_id": 999_999,
         "connection_id": 999_999,
+        "endpoint_id": 999_999,
+        "delivery_id": 999_999,
     }
     users: dict[str, User] = {"business": business_a, "closer": closer_a, "admin": admin}
     clients = {"anonymous": app.test_client(), **{role: _logged_in(app, u) for role, u in users.items()}}

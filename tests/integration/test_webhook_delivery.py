@@ -64,7 +64,7 @@ def test_a_booking_a_reschedule_a_cancel_and_an_outcome_arrive_signed_and_verifi
     second = book(setting["offer"])
     after_call = second.ends_at + timedelta(minutes=5)
     with clock.frozen_at(after_call):
-        outcomes.record_outcome(db.session, setting["closer"], second.id, WON_4800)
+        outcomes.record_outcome(db.session, setting["closer"], second.id, WON_4800, now=clock.utcnow())
     assert _deliver(_wall()) == 3
     payloads = [r.verified for r in receiver.received]
     assert all(p is not None for p in payloads), "every request verifies with the endpoint's secret"
