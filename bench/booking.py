@@ -108,6 +108,7 @@ def seed(n_closers: int) -> tuple[str, list[int]]:
             language="en",
             business_name="Bench Business",
         ),
+        now=now,
     )
     _, secret = tokens.create_token(db.session, owner, "bench", now)
     offer = offers.create_offer(
@@ -122,6 +123,7 @@ def seed(n_closers: int) -> tuple[str, list[int]]:
             booking_questions=[],
             is_active=True,
         ),
+        now=now,
     )
     engagement_ids = []
     for i in range(n_closers):
@@ -135,8 +137,9 @@ def seed(n_closers: int) -> tuple[str, list[int]]:
                 timezone="UTC",
                 language="en",
             ),
+            now=now,
         )
-        _approve(closer)
+        _approve(closer, now)
         replace_availability(
             db.session,
             closer,
@@ -150,21 +153,21 @@ def seed(n_closers: int) -> tuple[str, list[int]]:
             now=now,
         )
         proposal = engagements.propose(
-            db.session, owner, closer_id=closer.id, offer_id=offer.id, commission_rate_bps=1500
+            db.session, owner, closer_id=closer.id, offer_id=offer.id, commission_rate_bps=1500, now=now
         )
-        engagement_ids.append(engagements.accept(db.session, closer, proposal.id).id)
+        engagement_ids.append(engagements.accept(db.session, closer, proposal.id, now=now).id)
     db.session.execute(text("ANALYZE"))
     db.session.commit()
     return secret, engagement_ids
 
 
-def _approve(closer: object) -> None:
+def _approve(closer: object, now: datetime) -> None:
     """Vetted and approved, as closers must be to be engaged (if vetting is installed)."""
     try:
         from closerhub.vetting.service import mark_approved
     except ImportError:  # pragma: no cover
         return
-    mark_approved(db.session, closer, actor="bench")  # type: ignore[arg-type]
+    mark_approved(db.session, closer, actor="bench", now=now)  # type: ignore[arg-type]
     db.session.commit()
 
 
