@@ -88,7 +88,9 @@ def test_a_business_finds_a_french_closer_for_paris_mornings_and_engages_her(pag
         page.get_by_label("Language spoken with the prospect").select_option("fr")
         page.get_by_label("Your prospects' time zone").fill("Europe/Paris")
         page.get_by_label("Free within (days)").fill("7")
-        page.get_by_role("button", name="Search").click()
+        # The search is a GET form: wait for the results page, not the one it replaces.
+        with page.expect_navigation():
+            page.get_by_role("button", name="Search").click()
         results = page.locator("article.result")
         assert results.count() == 2
         first = results.nth(0)
