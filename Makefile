@@ -62,8 +62,8 @@ test: dev-venv translations
 	@echo "== pytest on SQLite (2 processes, each its own database) =="
 	$(BIN)/python -m pytest -q -n 2
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
-	  echo "== pytest on PostgreSQL ($$TEST_DATABASE_URL) =="; \
-	  CLOSERHUB_TEST_DB_URL="$$TEST_DATABASE_URL" $(BIN)/python -m pytest -q tests/integration tests/e2e; \
+	  echo "== pytest on PostgreSQL ($$TEST_DATABASE_URL; 2 processes, each its own database) =="; \
+	  CLOSERHUB_TEST_DB_URL="$$TEST_DATABASE_URL" $(BIN)/python -m pytest -q -n 2 tests/integration tests/e2e; \
 	fi
 
 lint: dev-venv

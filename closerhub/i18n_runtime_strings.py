@@ -23,7 +23,7 @@ RUNTIME_STRINGS = (
     # booking.models.Channel
     N_("phone"),
     N_("video"),
-    # booking.changes.ACTOR_LABELS (AppointmentEvent.actor_label)
+    # booking.change_rules.ACTOR_LABELS (AppointmentEvent.actor_label)
     N_("prospect"),
     N_("closer"),
     N_("business"),

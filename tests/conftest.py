@@ -67,8 +67,33 @@ def _database_url(tmp_root: Any) -> str:
     if url:
         if url.startswith("postgresql://"):
             url = "postgresql+psycopg://" + url[len("postgresql://") :]
+        worker = os.environ.get("PYTEST_XDIST_WORKER")
+        if worker and url.startswith("postgresql"):
+            url = _worker_database(url, worker)
         return url
     return f"sqlite:///{tmp_root / 'test.sqlite'}"
+
+
+def _worker_database(url: str, worker: str) -> str:
+    """Under pytest-xdist each process gets its own PostgreSQL database beside the named one
+    (``test`` → ``test_gw0``, ``test_gw1``), created on first use, as each gets its own SQLite
+    file: the tests empty every table they wrote to after each test."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    engine = create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            exists = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
+            if not exists:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except OperationalError:
+        return url  # unreachable: the app fixture reports it with the configured URL
+    finally:
+        engine.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
 
 
 def is_postgres(app: Flask) -> bool:

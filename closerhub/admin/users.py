@@ -100,16 +100,7 @@ def suspend(session: Session, admin: User, user_id: object, reason: object, *, n
         raise Conflict(_("This account is already suspended."), code="already_suspended")
     text = _reason(reason)
     if not already:
-        user.status = AccountStatus.SUSPENDED
-        record(
-            session,
-            actor=admin,
-            action="account.suspended",
-            obj=user,
-            before={"status": AccountStatus.ACTIVE},
-            after={"status": AccountStatus.SUSPENDED, "reason": text},
-        )
-        session.commit()
+        _set_status(session, admin, user, AccountStatus.SUSPENDED, text, action="account.suspended")
     calls = release_calls(session, admin, user, now) if user.is_closer else []
     if calls:  # the result page names each call's lead, business and closer: one statement, not one per call
         ids = [h.appointment.id for h in calls]
@@ -133,18 +124,23 @@ def reactivate(session: Session, admin: User, user_id: object, reason: object) -
         raise Conflict(
             _("This account lost its seat in its business; the owner can invite it again."), code="no_business_seat"
         )
-    text = _reason(reason)
-    user.status = AccountStatus.ACTIVE
+    _set_status(session, admin, user, AccountStatus.ACTIVE, _reason(reason), action="account.reactivated")
+    return user
+
+
+def _set_status(session: Session, admin: User, user: User, status: AccountStatus, reason: str, *, action: str) -> None:
+    """Change an account's status with the admin's reason in its audit row, and commit."""
+    before = user.status
+    user.status = status
     record(
         session,
         actor=admin,
-        action="account.reactivated",
+        action=action,
         obj=user,
-        before={"status": AccountStatus.SUSPENDED},
-        after={"status": AccountStatus.ACTIVE, "reason": text},
+        before={"status": before},
+        after={"status": status, "reason": reason},
     )
     session.commit()
-    return user
 
 
 def future_appointments(session: Session, closer: User, now: datetime) -> list[Appointment]:

@@ -18,74 +18,21 @@ from sqlalchemy.orm import Session
 from closerhub.accounts.models import User
 from closerhub.audit.service import record as audit
 from closerhub.booking import guard, notify
+from closerhub.booking.change_rules import REASON_MAX, check_actor, check_policy, require_booked
 from closerhub.booking.guard import SlotUnavailable
-from closerhub.booking.models import Appointment, AppointmentEvent, AppointmentStatus
+from closerhub.booking.history import record_change
+from closerhub.booking.models import Appointment, AppointmentStatus
 from closerhub.booking.slots import closer_alternatives, free_slot_at, start_refusal
 from closerhub.businesses.service import clean_text
 from closerhub.closers.rules import rules_for
 from closerhub.closers.summary import refresh_summary
-from closerhub.core.errors import Conflict, NotFound, ValidationError
-from closerhub.core.i18n import N_, _, ngettext
+from closerhub.core.errors import ValidationError
+from closerhub.core.i18n import _
 from closerhub.core.tz import require_aware
 from closerhub.webhooks.service import emit
 
 # Booking actions that are webhook event types ("appointment.<action>" in the API contract).
 WEBHOOK_ACTIONS = frozenset({"booked", "rescheduled", "cancelled"})
-
-ACTOR_LABELS = frozenset({"prospect", "closer", "business", "admin", "system"})
-EXEMPT_LABELS = frozenset({"admin", "system"})
-REASON_MAX = 1000
-# Why a call that is no longer booked cannot change: (status, rescheduling) → the whole sentence,
-# for every status but BOOKED.
-_NOT_BOOKED: dict[tuple[AppointmentStatus, bool], str] = {
-    (AppointmentStatus.CANCELLED, True): N_("This call is cancelled; it can no longer be moved."),
-    (AppointmentStatus.CANCELLED, False): N_("This call is cancelled; it can no longer be cancelled."),
-    (AppointmentStatus.COMPLETED, True): N_("This call is completed; it can no longer be moved."),
-    (AppointmentStatus.COMPLETED, False): N_("This call is completed; it can no longer be cancelled."),
-    (AppointmentStatus.NO_SHOW, True): N_("This call is no show; it can no longer be moved."),
-    (AppointmentStatus.NO_SHOW, False): N_("This call is no show; it can no longer be cancelled."),
-}
-
-
-def _check_actor(appointment: Appointment, actor: User | None, actor_label: str) -> bool:
-    """Visibility (404) and whether the policy applies (False for admins and the system)."""
-    if actor_label not in ACTOR_LABELS:
-        raise ValueError(f"unknown actor_label {actor_label!r}")
-    if actor is not None and not appointment.can_view(actor):
-        raise NotFound(_("Appointment not found."))
-    return not ((actor is not None and actor.is_admin) or actor_label in EXEMPT_LABELS)
-
-
-def _check_policy(appointment: Appointment, reason: str, now: datetime, *, rescheduling: bool) -> None:
-    """The business's change policy; Conflict (409) for state and timing, ValidationError (422) for the reason."""
-    business = appointment.business
-    if appointment.starts_at <= now:
-        message = (
-            _("This call has already started; it can no longer be moved.")
-            if rescheduling
-            else _("This call has already started; it can no longer be cancelled.")
-        )
-        raise Conflict(message, code="change_too_late")
-    notice = timedelta(minutes=business.change_notice_minutes)
-    if appointment.starts_at - now < notice:
-        hours = f"{business.change_notice_minutes / 60:g}"
-        message = (
-            _("Calls can only be moved at least %(hours)s hour(s) before they start.", hours=hours)
-            if rescheduling
-            else _("Calls can only be cancelled at least %(hours)s hour(s) before they start.", hours=hours)
-        )
-        raise Conflict(message, code="change_too_late")
-    if rescheduling and appointment.reschedule_count >= business.max_reschedules:
-        raise Conflict(
-            ngettext(
-                "This call was already moved %(num)d time(s), the most this business allows.",
-                "This call was already moved %(num)d time(s), the most this business allows.",
-                appointment.reschedule_count,
-            ),
-            code="reschedule_limit",
-        )
-    if business.change_reason_required and not reason:
-        raise ValidationError(_("Please give a reason."), field_errors={"reason": _("Please give a reason.")})
 
 
 def audit_change(
@@ -106,11 +53,6 @@ def audit_change(
     audit(session, actor=who, action=f"appointment.{action}", obj=appointment, before=before, after=after)
     if action in WEBHOOK_ACTIONS:
         emit(session, appointment.business_id, f"appointment.{action}", appointment)
-
-
-def _require_booked(appointment: Appointment, *, rescheduling: bool) -> None:
-    if appointment.status != AppointmentStatus.BOOKED:
-        raise Conflict(_(_NOT_BOOKED[(appointment.status, rescheduling)]), code="appointment_not_booked")
 
 
 def reschedule(
@@ -134,12 +76,12 @@ def reschedule(
     start = require_aware(start, "start")
     guard.take_write_lock(session)
     session.refresh(appointment)
-    applies = _check_actor(appointment, actor, actor_label)
-    _require_booked(appointment, rescheduling=True)
+    applies = check_actor(appointment, actor, actor_label)
+    require_booked(appointment, rescheduling=True)
     clean_reason = clean_text(reason, "reason", REASON_MAX, multiline=True)
     message = clean_message(message_to_prospect)
     if applies:
-        _check_policy(appointment, clean_reason, now, rescheduling=True)
+        check_policy(appointment, clean_reason, now, rescheduling=True)
     if start == appointment.starts_at:
         raise ValidationError(_("The call is already at this time."), field_errors={"start": _("Choose another time.")})
     closer = appointment.closer
@@ -158,16 +100,16 @@ def reschedule(
     appointment.reschedule_count += 1
     appointment.reminder_24h_sent_at = appointment.reminder_1h_sent_at = None
     appointment.updated_at = now
-    appointment.events.append(
-        AppointmentEvent(
-            kind="rescheduled",
-            at=now,
-            actor_id=actor.id if actor is not None else None,
-            actor_label=actor_label,
-            from_start=previous,
-            to_start=slot.start,
-            reason=clean_reason or None,
-        )
+    record_change(
+        session,
+        appointment,
+        "rescheduled",
+        at=now,
+        actor=actor,
+        actor_label=actor_label,
+        from_start=previous,
+        to_start=slot.start,
+        reason=clean_reason,
     )
     try:
         guard.write_booking(session)
@@ -227,12 +169,12 @@ def cancel(
     """
     guard.take_write_lock(session)
     session.refresh(appointment)
-    applies = _check_actor(appointment, actor, actor_label)
-    _require_booked(appointment, rescheduling=False)
+    applies = check_actor(appointment, actor, actor_label)
+    require_booked(appointment, rescheduling=False)
     clean_reason = clean_text(reason, "reason", REASON_MAX, multiline=True)
     message = clean_message(message_to_prospect)
     if applies:
-        _check_policy(appointment, clean_reason, now, rescheduling=False)
+        check_policy(appointment, clean_reason, now, rescheduling=False)
     cancel_now(
         session, appointment, actor=actor, actor_label=actor_label, reason=clean_reason, message=message, now=now
     )
@@ -260,15 +202,15 @@ def cancel_now(
     appointment.cancel_reason = reason or None
     appointment.sequence += 1
     appointment.updated_at = now
-    appointment.events.append(
-        AppointmentEvent(
-            kind="cancelled",
-            at=now,
-            actor_id=actor.id if actor is not None else None,
-            actor_label=actor_label,
-            from_start=appointment.starts_at,
-            reason=reason or None,
-        )
+    record_change(
+        session,
+        appointment,
+        "cancelled",
+        at=now,
+        actor=actor,
+        actor_label=actor_label,
+        from_start=appointment.starts_at,
+        reason=reason,
     )
     session.flush()
     audit_change(

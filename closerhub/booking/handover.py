@@ -24,9 +24,11 @@ from sqlalchemy.orm import Session
 
 from closerhub.accounts.models import User
 from closerhub.booking import guard, notify_handover, routing
-from closerhub.booking.changes import REASON_MAX, _check_actor, _check_policy, _require_booked, audit_change, cancel_now
+from closerhub.booking.change_rules import check_actor, check_policy, require_booked
+from closerhub.booking.changes import REASON_MAX, audit_change, cancel_now
 from closerhub.booking.guard import SlotUnavailable
-from closerhub.booking.models import Appointment, AppointmentEvent, Channel
+from closerhub.booking.history import record_change
+from closerhub.booking.models import Appointment, Channel
 from closerhub.booking.service import meeting_link
 from closerhub.booking.slots import bookable_engagements, free_slot_at
 from closerhub.businesses.service import clean_text
@@ -101,16 +103,16 @@ def _move(
         appointment.routing_reason = note
         appointment.sequence += 1
         appointment.updated_at = now
-        appointment.events.append(
-            AppointmentEvent(
-                kind="reassigned",
-                at=now,
-                actor_id=actor.id if actor is not None else None,
-                actor_label=actor_label,
-                from_start=appointment.starts_at,
-                to_start=appointment.starts_at,
-                reason=reason or None,
-            )
+        record_change(
+            session,
+            appointment,
+            "reassigned",
+            at=now,
+            actor=actor,
+            actor_label=actor_label,
+            from_start=appointment.starts_at,
+            to_start=appointment.starts_at,
+            reason=reason,
         )
     guard.write_booking(session)
     audit_change(
@@ -200,10 +202,10 @@ def hand_back(
     """
     guard.take_write_lock(session)
     session.refresh(appointment)
-    applies = _check_actor(appointment, closer, "closer")
+    applies = check_actor(appointment, closer, "closer")
     if closer.id != appointment.closer_id:
         raise PermissionDenied(_("Only the closer of this call can hand it back."))
-    _require_booked(appointment, rescheduling=False)
+    require_booked(appointment, rescheduling=False)
     clean_reason = clean_text(reason, "reason", REASON_MAX, multiline=True)
     if not clean_reason:
         message = _("Say why you hand the call back: the business reads it.")
@@ -213,7 +215,7 @@ def hand_back(
 
     def policy() -> None:
         if applies:
-            _check_policy(appointment, clean_reason, now, rescheduling=False)
+            check_policy(appointment, clean_reason, now, rescheduling=False)
 
     return reassign_or_cancel(
         session,

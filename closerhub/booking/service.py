@@ -27,8 +27,9 @@ from closerhub.accounts.models import AccountStatus, Role, User
 from closerhub.booking import guard, leads, notify, routing
 from closerhub.booking.changes import audit_change, cancel, reschedule
 from closerhub.booking.guard import SlotUnavailable
+from closerhub.booking.history import record_change
 from closerhub.booking.lookup import appointment_for_token, find_appointment, list_appointments, manage_token
-from closerhub.booking.models import Appointment, AppointmentEvent, AppointmentStatus, BookedVia, Channel, Lead
+from closerhub.booking.models import Appointment, AppointmentStatus, BookedVia, Channel, Lead
 from closerhub.booking.slots import (
     OfferSlot,
     bookable_engagements,
@@ -469,15 +470,8 @@ def book(
         created_at=now,
         updated_at=now,
     )
-    appointment.events.append(
-        AppointmentEvent(
-            kind="booked",
-            at=now,
-            actor_id=actor.id if actor is not None else None,
-            actor_label=actor_label_for(via, actor),
-            to_start=slot.start,
-        )
-    )
+    label = actor_label_for(via, actor)
+    record_change(session, appointment, "booked", at=now, actor=actor, actor_label=label, to_start=slot.start)
     try:
         guard.write_booking(session, appointment)
     except (IntegrityError, OperationalError) as exc:

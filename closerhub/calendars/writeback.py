@@ -27,11 +27,12 @@ from closerhub.booking.models import Appointment, AppointmentStatus
 from closerhub.calendars import caldav_reader
 from closerhub.calendars.ics_reader import CalendarUnreadable
 from closerhub.calendars.models import CalendarConnection, CalendarSource, CalendarWrite, WriteStatus
+from closerhub.core.retry import RetrySchedule
 from closerhub.secrets_box import unseal
 
 #: Minutes to wait after the 1st, 2nd, … failed attempt; after the last, the write is ``failed``.
-BACKOFF_MINUTES = (1, 5, 15, 60, 180, 360)
-MAX_ATTEMPTS = len(BACKOFF_MINUTES) + 1
+RETRIES = RetrySchedule(tuple(timedelta(minutes=m) for m in (1, 5, 15, 60, 180, 360)))
+MAX_ATTEMPTS = RETRIES.max_attempts
 #: A claimed row is left alone by other workers this long (longer than any bounded request).
 LEASE = timedelta(minutes=5)
 #: Calls that ended longer ago than this are not written any more.
@@ -165,9 +166,8 @@ def deliver_one(session: Session, write_id: int, now: datetime) -> bool:
         row.status, row.last_error, row.next_attempt_at = WriteStatus.DONE, None, None
     else:
         row.last_error = error
-        if row.attempts >= MAX_ATTEMPTS:
-            row.status, row.next_attempt_at = WriteStatus.FAILED, None
-        else:
-            row.next_attempt_at = now + timedelta(minutes=BACKOFF_MINUTES[row.attempts - 1])
+        row.next_attempt_at = RETRIES.next_attempt_at(row.attempts, now)
+        if row.next_attempt_at is None:
+            row.status = WriteStatus.FAILED
     session.commit()
     return error is None

@@ -55,22 +55,17 @@ from sqlalchemy.orm import Session, SessionTransaction
 from closerhub import clock
 from closerhub.core.errors import Conflict, NotFound
 from closerhub.core.i18n import _
+from closerhub.core.retry import RetrySchedule
 from closerhub.extensions import db
 from closerhub.notifications.mailer import Attachment, DeliveryError, SmtpSender, SmtpSettings, build_message
 from closerhub.notifications.models import OutboxMessage, OutboxStatus
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 5
-BACKOFF_BASE = timedelta(minutes=1)
-BACKOFF_MAX = timedelta(hours=1)
+RETRIES = RetrySchedule.doubling(timedelta(minutes=1), attempts=5)  # waits 1, 2, 4, 8 minutes
+MAX_ATTEMPTS = RETRIES.max_attempts
 CLAIM_LEASE = timedelta(minutes=15)  # far above MAIL_TIMEOUT: a live sender never loses its claim
 _AFTER_COMMIT_KEY = "closerhub.outbox.after_commit"
-
-
-def backoff(attempts: int) -> timedelta:
-    """How long to wait after the ``attempts``-th failed attempt: 1, 2, 4, 8 … minutes, at most an hour."""
-    return min(BACKOFF_BASE * 2 ** max(attempts - 1, 0), BACKOFF_MAX)
 
 
 def deliver_pending(session: Session, now: datetime, limit: int = 50) -> int:
@@ -222,12 +217,12 @@ def _deliver_ids(session: Session, ids: Sequence[int], now: datetime, settings: 
                 else:
                     log.exception("Outbox message %s: unexpected error while sending", claim.id)
                     error = DeliveryError(f"{type(exc).__name__}: {exc}")
-                final = error.permanent or claim.attempts >= MAX_ATTEMPTS
+                next_at = None if error.permanent else RETRIES.next_attempt_at(claim.attempts, now)
                 _finish(
                     session,
                     claim,
-                    status=OutboxStatus.FAILED if final else OutboxStatus.PENDING,
-                    next_attempt_at=None if final else now + backoff(claim.attempts),
+                    status=OutboxStatus.FAILED if next_at is None else OutboxStatus.PENDING,
+                    next_attempt_at=next_at,
                     last_error=str(error)[:2000],
                 )
                 log.warning("Outbox message %s not sent (attempt %s): %s", claim.id, claim.attempts, error)

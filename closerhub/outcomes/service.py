@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 from closerhub.accounts.models import User
 from closerhub.accounts.permissions import find_visible
 from closerhub.audit.service import record as audit
-from closerhub.booking.models import Appointment, AppointmentEvent, AppointmentStatus
+from closerhub.booking.history import record_change
+from closerhub.booking.models import Appointment, AppointmentStatus
 from closerhub.businesses.service import clean_text
 from closerhub.core import commission as commission_core
 from closerhub.core.errors import Conflict, PermissionDenied, ValidationError
@@ -119,11 +120,7 @@ def _mark_appointment(
         return
     appointment.status = status
     appointment.updated_at = now
-    session.add(
-        AppointmentEvent(
-            appointment_id=appointment.id, kind=status.value, at=now, actor_id=actor.id, actor_label="closer"
-        )
-    )
+    record_change(session, appointment, status.value, at=now, actor=actor, actor_label="closer")
 
 
 def _state(outcome: Outcome) -> dict[str, object]:

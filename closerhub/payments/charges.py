@@ -37,6 +37,7 @@ from closerhub.businesses.models import Business
 from closerhub.businesses.service import clean_text
 from closerhub.core.errors import Conflict, PermissionDenied
 from closerhub.core.i18n import N_, _
+from closerhub.core.retry import RetrySchedule
 from closerhub.notifications.service import public_url, queue_email
 from closerhub.outcomes.models import Outcome, outcome_list_loads
 from closerhub.payments import ledger
@@ -54,8 +55,8 @@ from closerhub.payments.models_charges import Charge, ChargeStatus
 log = logging.getLogger(__name__)
 
 # After a decline (or no card): wait this long before the next attempt; then give up (admins see it).
-RETRY_DELAYS = (timedelta(hours=1), timedelta(hours=6), timedelta(hours=24), timedelta(hours=72))
-MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
+RETRIES = RetrySchedule((timedelta(hours=1), timedelta(hours=6), timedelta(hours=24), timedelta(hours=72)))
+MAX_ATTEMPTS = RETRIES.max_attempts
 # Network trouble: re-send the same attempt (same key) soon.
 NETWORK_RETRY_DELAY = timedelta(minutes=10)
 # A ``processing`` row untouched this long was interrupted (a crash between commit and result).
@@ -321,8 +322,7 @@ def record_failure(
     charge.last_error = code[:2000]
     message = _in_business_language(session, charge, message)
     charge.failure_message = f"{message} ({bank_message})" if bank_message and bank_message not in message else message
-    retries_left = charge.attempts < MAX_ATTEMPTS
-    charge.next_attempt_at = now + RETRY_DELAYS[max(charge.attempts, 1) - 1] if retries_left else None
+    charge.next_attempt_at = RETRIES.next_attempt_at(charge.attempts, now)
     charge.updated_at = now
     _notify(session, charge, "requires_action" if status == ChargeStatus.REQUIRES_ACTION else "failed")
 

@@ -26,19 +26,23 @@ from sqlalchemy.orm import Session, joinedload
 from standardwebhooks.webhooks import Webhook
 
 from closerhub import outbound
+from closerhub.core.retry import RetrySchedule
 from closerhub.webhooks.models import DeliveryStatus, WebhookAttempt, WebhookDelivery
 from closerhub.webhooks.service import signing_secrets
 
 # Waits after attempt 1, 2, … (Standard Webhooks' suggested schedule): about 28 hours in all.
-BACKOFF = (
-    timedelta(seconds=5),
-    timedelta(minutes=5),
-    timedelta(minutes=30),
-    timedelta(hours=2),
-    timedelta(hours=5),
-    timedelta(hours=10),
-    timedelta(hours=10),
+RETRIES = RetrySchedule(
+    (
+        timedelta(seconds=5),
+        timedelta(minutes=5),
+        timedelta(minutes=30),
+        timedelta(hours=2),
+        timedelta(hours=5),
+        timedelta(hours=10),
+        timedelta(hours=10),
+    )
 )
+BACKOFF = RETRIES.waits
 # Longer than a batch of one endpoint can take (PER_ENDPOINT requests × the bounded timeout),
 # so a claimed delivery never becomes due again while its request may still be in flight.
 LEASE = timedelta(minutes=10)
@@ -185,11 +189,9 @@ def record_result(session: Session, result: Result, now: datetime) -> None:
         delivery.next_attempt_at = None
         endpoint.failing_since = None
         return
-    if delivery.attempts > len(BACKOFF):
+    delivery.next_attempt_at = RETRIES.next_attempt_at(delivery.attempts, now)
+    if delivery.next_attempt_at is None:
         delivery.status = DeliveryStatus.FAILED
-        delivery.next_attempt_at = None
-    else:
-        delivery.next_attempt_at = now + BACKOFF[delivery.attempts - 1]
     endpoint.failing_since = endpoint.failing_since or now
     if endpoint.enabled and now - endpoint.failing_since >= DISABLE_AFTER:
         endpoint.enabled = False

@@ -96,7 +96,7 @@ def test_a_failing_write_back_is_retried_with_backoff_then_left_failed_and_visib
         assert "password" in (row.last_error or "")
         if attempt < writeback.MAX_ATTEMPTS:
             assert row.status == WriteStatus.PENDING
-            assert row.next_attempt_at == now + timedelta(minutes=writeback.BACKOFF_MINUTES[attempt - 1])
+            assert row.next_attempt_at == now + writeback.RETRIES.waits[attempt - 1]
             assert writeback.deliver_due(db.session, now) == 0 and row.attempts == attempt  # not due yet
             now = row.next_attempt_at
     assert row.status == WriteStatus.FAILED
