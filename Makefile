@@ -69,6 +69,7 @@ test: dev-venv translations
 lint: dev-venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) instance/*.sqlite* .pytest_cache
