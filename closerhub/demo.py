@@ -24,6 +24,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -273,10 +274,10 @@ class Timeline:
         report: DemoReport,
     ) -> None:
         self.session, self.users, self.offers, self.now, self.report = session, users, offers, now, report
-        self._queue: list[tuple[datetime, int, Callable[[datetime], None]]] = []
+        self._queue: list[tuple[datetime, int, Callable[[datetime], object]]] = []
         self._seq = itertools.count()
 
-    def at(self, instant: datetime, action: Callable[[datetime], None]) -> None:
+    def at(self, instant: datetime, action: Callable[[datetime], object]) -> None:
         """Schedule ``action(instant)``; an instant after now is not staged (the real clock gets there)."""
         if instant <= self.now:
             heapq.heappush(self._queue, (instant, next(self._seq), action))
@@ -291,9 +292,9 @@ class Timeline:
                 booked_at = datetime.combine(wanted, time(0), tzinfo=self._zone(call)) - timedelta(
                     days=BOOKED_DAYS_AHEAD
                 )
-                self.at(booked_at, lambda t, c=call, lead=lead, d=wanted: self._book_past(t, c, lead, d))
+                self.at(booked_at, partial(self._book_past, call=call, lead=lead, wanted=wanted))
             else:
-                self.at(self.now, lambda t, c=call, lead=lead: self._book_upcoming(t, c, lead))
+                self.at(self.now, partial(self._book_upcoming, call=call, lead=lead))
         while self._queue:
             instant, _, action = heapq.heappop(self._queue)
             with clock.frozen_at(instant):

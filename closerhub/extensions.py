@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -11,7 +13,7 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy.orm import Session
 
-from closerhub.db import Model
+from closerhub.db import Model as DeclaredModel
 
 
 class _SQLAlchemy(SQLAlchemy):
@@ -25,8 +27,20 @@ class _SQLAlchemy(SQLAlchemy):
 
     session: Session  # type: ignore[assignment]
 
+    def remove_session(self) -> None:
+        """End this thread's session (``scoped_session.remove``), as a job does when it finishes."""
+        self.session.remove()  # type: ignore[attr-defined]
 
-db = _SQLAlchemy(model_class=Model)
+
+db = _SQLAlchemy(model_class=DeclaredModel)
+
+# The models' base class. Flask-SQLAlchemy builds ``db.Model`` at runtime on ``DeclaredModel``
+# (adding ``query`` and table names); a type checker cannot see a base class made at runtime, so
+# it is told the declarative base it is built on.
+if TYPE_CHECKING:
+    Model = DeclaredModel
+else:
+    Model = db.Model
 migrate = Migrate(compare_type=True, render_as_batch=True)
 login_manager = LoginManager()
 csrf = CSRFProtect()

@@ -31,7 +31,7 @@ def deliver_outbox(app: Flask) -> int:
             render_pending(db.session, clock.utcnow())
             return deliver_pending(db.session, clock.utcnow())
         finally:
-            db.session.remove()
+            db.remove_session()
 
 
 def refresh_availability_summaries(app: Flask) -> int:
@@ -42,7 +42,7 @@ def refresh_availability_summaries(app: Flask) -> int:
         try:
             return refresh_all_summaries(db.session, clock.utcnow())
         finally:
-            db.session.remove()
+            db.remove_session()
 
 
 def send_appointment_reminders(app: Flask) -> int:
@@ -53,7 +53,7 @@ def send_appointment_reminders(app: Flask) -> int:
         try:
             return send_due_reminders(db.session, clock.utcnow())
         finally:
-            db.session.remove()
+            db.remove_session()
 
 
 def request_appointment_outcomes(app: Flask) -> int:
@@ -64,7 +64,7 @@ def request_appointment_outcomes(app: Flask) -> int:
         try:
             return request_outcomes(db.session, clock.utcnow())
         finally:
-            db.session.remove()
+            db.remove_session()
 
 
 def flag_overdue_outcomes(app: Flask) -> int:
@@ -75,7 +75,7 @@ def flag_overdue_outcomes(app: Flask) -> int:
         try:
             return flag(db.session, clock.utcnow())
         finally:
-            db.session.remove()
+            db.remove_session()
 
 
 def auto_confirm_outcomes(app: Flask) -> int:
@@ -86,7 +86,7 @@ def auto_confirm_outcomes(app: Flask) -> int:
         try:
             return auto_confirm_due(db.session, clock.utcnow())
         finally:
-            db.session.remove()
+            db.remove_session()
 
 
 def release_commissions(app: Flask) -> int:
@@ -97,7 +97,7 @@ def release_commissions(app: Flask) -> int:
         try:
             return release_available(db.session, clock.utcnow())
         finally:
-            db.session.remove()
+            db.remove_session()
 
 
 def retry_charges(app: Flask) -> int:
@@ -108,7 +108,7 @@ def retry_charges(app: Flask) -> int:
         try:
             return retry_due_charges(db.session, clock.utcnow())
         finally:
-            db.session.remove()
+            db.remove_session()
 
 
 def weekly_payouts(app: Flask) -> object:
@@ -120,7 +120,7 @@ def weekly_payouts(app: Flask) -> object:
             report = run_weekly_if_due(db.session, clock.utcnow())
             return report.as_dict() if report else None
         finally:
-            db.session.remove()
+            db.remove_session()
 
 
 def sync_calendars(app: Flask) -> int:
@@ -131,7 +131,7 @@ def sync_calendars(app: Flask) -> int:
         try:
             return sync_due(db.session, clock.utcnow())
         finally:
-            db.session.remove()
+            db.remove_session()
 
 
 def write_back_calendars(app: Flask) -> int:
@@ -142,7 +142,7 @@ def write_back_calendars(app: Flask) -> int:
         try:
             return deliver_due(db.session, clock.utcnow())
         finally:
-            db.session.remove()
+            db.remove_session()
 
 
 def deliver_webhooks(app: Flask) -> int:
@@ -160,7 +160,7 @@ def deliver_webhooks(app: Flask) -> int:
                     break
             return sent
         finally:
-            db.session.remove()
+            db.remove_session()
 
 
 # (job id, function, trigger kwargs): later issues add reminders, sweeps and payouts here.
@@ -189,7 +189,7 @@ def build_scheduler(app: Flask) -> BlockingScheduler:
     scheduler = BlockingScheduler(timezone="UTC")
     for job_id, func, trigger in JOBS:
         # coalesce + max_instances=1: a slow run is never stacked on itself in one worker.
-        scheduler.add_job(func, args=[app], id=job_id, coalesce=True, max_instances=1, **trigger)  # type: ignore[arg-type]
+        scheduler.add_job(func, args=[app], id=job_id, coalesce=True, max_instances=1, **trigger)
     return scheduler
 
 

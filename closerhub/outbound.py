@@ -112,7 +112,7 @@ def refuse_foreign_redirect(response: niquests.Response, *args: Any, **kwargs: A
 
 def guard_session(session: niquests.Session) -> niquests.Session:
     """Make a session (a caldav client's) refuse redirects to another origin and follow at most a few."""
-    session.hooks.setdefault("response", []).append(refuse_foreign_redirect)
+    session.hooks.setdefault("response", []).append(refuse_foreign_redirect)  # type: ignore[arg-type]
     session.max_redirects = MAX_REDIRECTS
     session.trust_env = False  # no proxies or .netrc credentials from the environment
     return session

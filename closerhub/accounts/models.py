@@ -12,7 +12,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from closerhub.db import UTCDateTime, str_enum
-from closerhub.extensions import db
+from closerhub.extensions import Model
 
 if TYPE_CHECKING:
     from closerhub.businesses.models import BusinessMember
@@ -31,7 +31,7 @@ class AccountStatus(enum.StrEnum):
     SUSPENDED = "suspended"
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     """A person who logs in: a closer, a member of a business, or an admin."""
 
     __tablename__ = "users"
@@ -92,7 +92,7 @@ class User(UserMixin, db.Model):
         return f"<User {self.id} {self.role.value}>"
 
 
-class ApiToken(db.Model):
+class ApiToken(Model):
     """A bearer token for the JSON API. Only its SHA-256 is stored; the secret is shown once."""
 
     __tablename__ = "api_tokens"

@@ -88,6 +88,6 @@ def get_visible_or_404(model: type[T], object_id: Any, user: User | None = None)
     """For HTML views: like ``find_visible`` but aborts with a 404 page."""
     who = user if user is not None else (current_user if current_user.is_authenticated else None)
     try:
-        return find_visible(model, object_id, who)  # type: ignore[arg-type]
+        return find_visible(model, object_id, who)
     except NotFound:
         abort(404)

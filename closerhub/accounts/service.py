@@ -7,6 +7,7 @@ bad input (changing nothing) and commits once on success.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -194,7 +195,7 @@ def make_reset_token(user: User) -> str:
     return _reset_serializer().dumps({"uid": user.id, "fp": _password_fingerprint(user)})
 
 
-def request_password_reset(session: Session, email: object, reset_url_for: object) -> None:
+def request_password_reset(session: Session, email: object, reset_url_for: Callable[[str], str]) -> None:
     """Email a reset link if the account exists. Says nothing either way (no enumeration).
 
     ``reset_url_for`` maps a token to an absolute URL (the view builds it).
@@ -210,7 +211,7 @@ def request_password_reset(session: Session, email: object, reset_url_for: objec
         template="password_reset",
         language=user.language,
         context={"user": user, "reset_url": reset_url_for(token)},
-    )  # type: ignore[operator]
+    )
     session.commit()
 
 

@@ -193,7 +193,7 @@ def _user_key() -> str:
 def resend_verification() -> Response:
     """The banner's "Resend the email" button: a fresh link to the account's current address."""
     try:
-        verification.resend_verification(db.session, current_user)  # type: ignore[arg-type]
+        verification.resend_verification(db.session, current_user)
     except DomainError as exc:
         db.session.rollback()
         flash(exc.message, "info" if exc.code == "already_verified" else "error")
@@ -212,7 +212,7 @@ def resend_verification() -> Response:
 @bp.route("/account", methods=["GET"])
 @login_required
 def settings() -> str:
-    user: User = current_user  # type: ignore[assignment]
+    user: User = current_user
     prefs = forms.PreferencesForm(obj=user)
     return render_template(
         "accounts/settings.html",
@@ -227,7 +227,7 @@ def settings() -> str:
 
 
 def _settings_again(status: int = 422, **forms_override: object) -> tuple[str, int]:
-    user: User = current_user  # type: ignore[assignment]
+    user: User = current_user
     context = {
         "prefs": forms.PreferencesForm(obj=user),
         "pw": forms.ChangePasswordForm(formdata=None),
@@ -250,7 +250,7 @@ def update_preferences() -> Response | tuple[str, int]:
             service.update_preferences(
                 db.session,
                 current_user,
-                name=form.name.data,  # type: ignore[arg-type]
+                name=form.name.data,
                 timezone=(form.timezone.data or "").strip(),
                 language=form.language.data,
             )
@@ -272,7 +272,7 @@ def change_password() -> Response | tuple[str, int]:
             service.change_password(
                 db.session,
                 current_user,
-                form.current_password.data or "",  # type: ignore[arg-type]
+                form.current_password.data or "",
                 form.new_password.data or "",
             )
         except DomainError as exc:
@@ -294,7 +294,7 @@ def change_email() -> Response | tuple[str, int]:
             service.change_email(
                 db.session,
                 current_user,
-                form.password.data or "",  # type: ignore[arg-type]
+                form.password.data or "",
                 form.email.data,
             )
         except DomainError as exc:
@@ -314,7 +314,7 @@ def create_token() -> Response | tuple[str, int]:
         try:
             _token, secret = tokens.create_token(
                 db.session,
-                current_user,  # type: ignore[arg-type]
+                current_user,
                 form.name.data or "",
                 clock.utcnow(),
             )
@@ -334,7 +334,7 @@ def create_token() -> Response | tuple[str, int]:
 @login_required
 def revoke_token(token_id: int) -> Response:
     try:
-        tokens.revoke_token(db.session, current_user, token_id, clock.utcnow())  # type: ignore[arg-type]
+        tokens.revoke_token(db.session, current_user, token_id, clock.utcnow())
     except DomainError as exc:
         db.session.rollback()
         if exc.status == 404:

@@ -67,7 +67,8 @@ def audit() -> tuple[str, int]:
         errors["date_to"] = N_("The end date is before the start date.")
     page = page_number()
     entries: list[AuditEntry] = []
-    total, pages, has_next = 0, 1, False
+    total, has_next = 0, False
+    pages: int | None = 1
     if not errors:
         entries, total, pages, has_next = _capped_page(entries_query(flt), page)
     values = {**text, "date_from": request.args.get("date_from", ""), "date_to": request.args.get("date_to", "")}

@@ -29,7 +29,7 @@ def settings() -> Response | tuple[str, int]:
         if form.validate_on_submit():
             values = {key: getattr(form, key).data for key in service.SPECS}
             try:
-                changed = service.update_settings(db.session, current_user, values, now=clock.utcnow())  # type: ignore[arg-type]
+                changed = service.update_settings(db.session, current_user, values, now=clock.utcnow())
             except DomainError as exc:
                 db.session.rollback()
                 show_errors(form, exc)

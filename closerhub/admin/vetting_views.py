@@ -68,7 +68,7 @@ def vetting_review(closer_id: int) -> Response | tuple[str, int]:
             try:
                 service.decide(
                     db.session,
-                    current_user,  # type: ignore[arg-type]
+                    current_user,
                     closer.id,
                     decision,
                     reason=form.reason.data,

@@ -7,6 +7,7 @@ blueprint from their own modules (imported at the bottom).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -86,7 +87,7 @@ def _user_or_404(user_id: int) -> User:
         abort(404)
 
 
-def _table_rows(name: str, user: User) -> tuple[list[str], list[Any]] | None:
+def _table_rows(name: str, user: User) -> tuple[list[str], Sequence[Any]] | None:
     """Rows of an optional feature table about ``user`` (by closer_id or business_id), or None without the table."""
     table: Table | None = db.metadata.tables.get(name)
     if table is None:
@@ -141,7 +142,7 @@ def resend_verification(user_id: int) -> Response:
     """Send the user a fresh email verification link (audited); refused when already verified or suspended."""
     user = _user_or_404(user_id)
     try:
-        verification.resend_verification(db.session, user, actor=current_user)  # type: ignore[arg-type]
+        verification.resend_verification(db.session, user, actor=current_user)
     except DomainError as exc:
         db.session.rollback()
         flash(exc.message, "error")
@@ -164,13 +165,13 @@ def _status_change(user_id: int, action: str) -> Response | tuple[str, int]:
                 if action == "suspend":
                     done: object = users_service.suspend(
                         db.session,
-                        current_user,  # type: ignore[arg-type]
+                        current_user,
                         user.id,
                         form.reason.data,
                         now=clock.utcnow(),
                     )
                 else:
-                    done = users_service.reactivate(db.session, current_user, user.id, form.reason.data)  # type: ignore[arg-type]
+                    done = users_service.reactivate(db.session, current_user, user.id, form.reason.data)
             except DomainError as exc:
                 db.session.rollback()
                 show_errors(form, exc)

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, and_, case, func, literal_column, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, literal_column, or_, select
 from sqlalchemy.orm import Session
 
 from closerhub.accounts.models import User
@@ -297,7 +297,7 @@ def revenue(
     )
     won = (o.result == OutcomeResult.WON, o.status != OutcomeStatus.VOIDED, *_outcomes_in(scope, weeks))
     if by is None:
-        stmt = (
+        stmt: Select[Any] = (
             select(literal_column("0"), literal_column("''"), o.deal_currency, *sums)
             .join(Appointment, Appointment.id == o.appointment_id)
             .outerjoin(c, c.outcome_id == o.id)
@@ -380,7 +380,7 @@ def open_disputes(session: Session, limit: int = 100) -> tuple[int, list[Dispute
         .order_by(Outcome.disputed_at, Outcome.id)
         .limit(limit)
     )
-    return int(count), [Dispute(*row[:6], reason=row[6] or "") for row in session.execute(stmt)]
+    return int(count), [Dispute(*row[:6], reason=row[6] or "") for row in session.execute(stmt)]  # type: ignore[misc]
 
 
 # --- a closer's earnings by week --------------------------------------------------------

@@ -8,6 +8,7 @@ with the error (422) and no figures; a table of another role answers 404.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from flask import Blueprint, Response, abort, render_template, request, url_for
@@ -47,7 +48,7 @@ class RangeForm(FlaskForm):
 
 
 def _me() -> User:
-    return current_user  # type: ignore[return-value]
+    return current_user
 
 
 def _context(form: RangeForm) -> Context | None:
@@ -161,7 +162,7 @@ def _charts(ctx: Context, tables: dict[str, Table]) -> dict[str, str]:
                     charts.Series(name, [r[key].amount for r in rows], STACK_COLORS[key])
                     for key, name in (("paid", _("Paid")), ("available", _("Available")), ("pending", _("Pending")))
                 ],
-                value_format=lambda v, c=currency: format_money(Money(int(v), c), locale),
+                value_format=partial(_money_label, currency=currency, locale=locale),
                 x_label=x_label,
                 y_label=currency,
                 chart_id=f"chart-earnings-{currency}",
@@ -182,3 +183,8 @@ def _charts(ctx: Context, tables: dict[str, Table]) -> dict[str, str]:
                 empty_text=_("No data for this period."),
             )
     return out
+
+
+def _money_label(value: float, *, currency: str, locale: str) -> str:
+    """A chart value (whole minor units) as money in the reader's locale."""
+    return format_money(Money(int(value), currency), locale)

@@ -169,7 +169,7 @@ def member_out(member: BusinessMember) -> MemberOut:
         user_id=member.user_id,
         name=member.user.name,
         email=member.user.email,
-        role=member.role.value,  # type: ignore[arg-type]
+        role=member.role.value,
         joined_at=member.created_at,
     )
 
@@ -179,7 +179,7 @@ def invitation_out(invitation: TeamInvitation) -> InvitationOut:
         id=invitation.id,
         email=invitation.email,
         language=invitation.language,
-        status=invitation.status(clock.utcnow()).value,  # type: ignore[arg-type]
+        status=invitation.status(clock.utcnow()).value,
         created_at=invitation.created_at,
         expires_at=invitation.expires_at,
     )

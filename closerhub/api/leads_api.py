@@ -151,7 +151,7 @@ def import_leads() -> ImportReportOut:
             _("Send the CSV file as the body with Content-Type: text/csv."),
             field_errors={"body": _("Content-Type must be text/csv.")},
         )
-    business = db.session.get(Business, user.business_id)
+    business = db.session.get_one(Business, user.business_id)
     report = leads.import_csv(db.session, business, request.get_data(), actor=user, now=clock.utcnow())
     return ImportReportOut(
         rows=report.rows,

@@ -8,10 +8,10 @@ from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from closerhub.db import UTCDateTime
-from closerhub.extensions import db
+from closerhub.extensions import Model
 
 
-class IdempotencyRecord(db.Model):
+class IdempotencyRecord(Model):
     """The first response to a write made with an ``Idempotency-Key``, per user and key.
 
     The same key with the same request body replays ``response_body``; the same key

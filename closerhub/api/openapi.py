@@ -19,7 +19,7 @@ from closerhub.api.schemas import Problem
 
 REF_TEMPLATE = "#/components/schemas/{model}"
 _RULE_VARIABLE = re.compile(r"<(?:(?P<converter>[a-zA-Z_][a-zA-Z0-9_]*)(?:\([^>]*\))?:)?(?P<name>[a-zA-Z_]\w*)>")
-_CONVERTER_SCHEMAS = {
+_CONVERTER_SCHEMAS: dict[str, dict[str, object]] = {
     "int": {"type": "integer", "minimum": 0},
     "float": {"type": "number"},
     "uuid": {"type": "string", "format": "uuid"},

@@ -65,7 +65,7 @@ class LeadIn(InModel):
     timezone: LeadZone = Field(description="IANA time zone of the prospect", examples=["America/New_York"])
     language: Language = Field("en", description="Language of the emails the lead gets")
     source: Source | None = Field(None, description="Where the lead came from", examples=["webinar"])
-    context: LeadContextIn = Field(default_factory=LeadContextIn)
+    context: LeadContextIn = Field(default_factory=LeadContextIn)  # type: ignore[arg-type]
 
 
 class LeadPatch(InModel):

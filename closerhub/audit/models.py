@@ -20,10 +20,10 @@ from sqlalchemy import JSON, Index, Integer, String, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from closerhub.db import UTCDateTime
-from closerhub.extensions import db
+from closerhub.extensions import Model
 
 
-class AuditEntry(db.Model):
+class AuditEntry(Model):
     """An immutable record of one change, e.g. ``engagement.accepted`` on ``engagement 12``."""
 
     __tablename__ = "audit_entries"

@@ -239,7 +239,7 @@ def _kept_after_commit() -> Iterator[None]:
     queries). These objects are exactly what was just committed. Only this commit is
     affected: the flag is restored at once (a rollback still expires everything).
     """
-    session = db.session()
+    session = db.session()  # type: ignore[operator]  # the request's own Session, behind the scoped proxy
     saved = session.expire_on_commit
     session.expire_on_commit = False
     try:

@@ -41,7 +41,7 @@ _FIELD = {
 
 
 def _me() -> User:
-    return current_user  # type: ignore[return-value]
+    return current_user
 
 
 def _lead_or_404(raw: object) -> Lead:

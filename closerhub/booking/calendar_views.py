@@ -6,6 +6,7 @@ The single-appointment download for API clients is ``calendar_api``.
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -34,7 +35,7 @@ class FeedActionForm(FlaskForm):
 def ics_response(data: bytes, filename: str) -> Response:
     """An ICS document, shown inline (calendar apps and browsers both handle it), never cached by proxies."""
     response = Response(data, mimetype=ICS_MIMETYPE)
-    response.charset = "utf-8"
+    response.charset = "utf-8"  # type: ignore[attr-defined]  # werkzeug's stubs omit it
     response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
     response.headers["Cache-Control"] = "private, no-cache"
     response.headers["X-Robots-Tag"] = "noindex"
@@ -53,7 +54,7 @@ def feed(key: str) -> Response:
 
 
 def _me() -> User:
-    return current_user  # type: ignore[return-value]
+    return current_user
 
 
 def _render(form: FeedActionForm, status: int = 200) -> tuple[str, int]:
@@ -71,7 +72,7 @@ def _render(form: FeedActionForm, status: int = 200) -> tuple[str, int]:
 
 @bp.route("/settings", methods=["GET", "POST"])
 @closer_required
-def settings() -> Response | tuple[str, int]:
+def settings() -> ResponseReturnValue:
     """Show the closer's feed URL with instructions; create, regenerate or revoke it."""
     form = FeedActionForm()
     if request.method == "GET":

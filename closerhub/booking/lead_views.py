@@ -67,7 +67,7 @@ def _too_large(exc: RequestEntityTooLarge) -> RequestEntityTooLarge | tuple[str,
 
 
 def _user() -> User:
-    return current_user  # type: ignore[return-value]
+    return current_user
 
 
 def _zones() -> list[str]:
@@ -191,7 +191,7 @@ def import_page() -> Response | tuple[str, int]:
         form.file.errors = [_("Upload a .csv file (save the sheet as “CSV UTF-8”).")]
         return render_template("leads/import.html", form=form), 422
     user = _user()
-    business = db.session.get(Business, user.business_id)
+    business = db.session.get_one(Business, user.business_id)
     try:
         report = leads.import_csv(db.session, business, upload.read(), actor=user, now=clock.utcnow())
     except DomainError as exc:

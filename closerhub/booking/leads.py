@@ -12,10 +12,10 @@ import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import phonenumbers
-from sqlalchemy import Select, TextualSelect, bindparam, func, or_, select, text
+from sqlalchemy import Select, Table, TextualSelect, bindparam, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from closerhub.accounts.models import User
@@ -279,7 +279,7 @@ def _upsert_statement(changed: frozenset[str]) -> TextualSelect:
     dialect ``insert(...).on_conflict_do_update`` constructs have no cache key, so they were
     compiled again on every booking (≈ 1 ms of CPU); a textual statement is compiled once.
     """
-    table = Lead.__table__
+    table = cast(Table, Lead.__table__)
     if not changed <= set(table.columns.keys()):  # identifiers come from the table only, never from input
         raise ValueError(f"not columns of {table.name}: {sorted(changed - set(table.columns.keys()))}")
     inserted = [c for c in table.columns if c.key != "id"]

@@ -8,6 +8,7 @@ Part of the ``booking_public`` blueprint.
 from __future__ import annotations
 
 from flask import Response, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
@@ -58,7 +59,7 @@ def _manage_page(appointment: Appointment, token: str, status: int = 200, **form
 
 @bp.post("/appointments/manage/<token>/reschedule")
 @limiter.limit(BOOKING_LIMIT)
-def reschedule(token: str) -> Response | tuple[str, int]:
+def reschedule(token: str) -> ResponseReturnValue:
     """Move the call to another free slot of the same closer (the business's change policy applies)."""
     appointment = appointment_or_404(token)
     form = RescheduleForm()
@@ -82,7 +83,7 @@ def reschedule(token: str) -> Response | tuple[str, int]:
 
 @bp.post("/appointments/manage/<token>/cancel")
 @limiter.limit(BOOKING_LIMIT)
-def cancel(token: str) -> Response | tuple[str, int]:
+def cancel(token: str) -> ResponseReturnValue:
     """Cancel the call (the business's change policy applies)."""
     appointment = appointment_or_404(token)
     form = CancelForm()

@@ -39,10 +39,10 @@ from closerhub.accounts.models import User
 from closerhub.businesses.models import Business, Offer
 from closerhub.db import UTCDateTime, str_enum
 from closerhub.engagements.models import Engagement
-from closerhub.extensions import db
+from closerhub.extensions import Model, db
 
 
-class Lead(db.Model):
+class Lead(Model):
     """A prospect a business hands to its closers, with the context the closer needs on the call.
 
     One row per (business, email): booking again with the same email updates the lead.
@@ -107,7 +107,7 @@ class BookedVia(enum.StrEnum):
     API = "api"
 
 
-class Appointment(db.Model):
+class Appointment(Model):
     """A closing call between one closer and one lead, for one offer, under one engagement."""
 
     __tablename__ = "appointments"
@@ -211,7 +211,7 @@ class Appointment(db.Model):
         return f"<Appointment {self.id} {self.status.value} {self.starts_at.isoformat()}>"
 
 
-class AppointmentEvent(db.Model):
+class AppointmentEvent(Model):
     """One line of an appointment's history: what happened, who did it, when (append-only)."""
 
     __tablename__ = "appointment_events"

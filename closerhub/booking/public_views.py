@@ -13,7 +13,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from closerhub import clock
@@ -150,7 +151,7 @@ def _answers(offer: Offer) -> tuple[dict[str, str], dict[str, str]]:
 
 @bp.route("/book/<key>/confirm", methods=["GET", "POST"])
 @public_booking_limit()
-def confirm(key: str) -> Response | tuple[str, int]:
+def confirm(key: str) -> ResponseReturnValue:
     """The prospect's details, the offer's questions and the channel; POST books the slot."""
     offer = _offer_or_404(key)
     now = clock.utcnow()

@@ -46,6 +46,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, select, update
@@ -153,9 +154,7 @@ def send_due_reminders(session: Session, now: datetime) -> int:
     sent = 0
     for kind, column in (("24h", Appointment.reminder_24h_sent_at), ("1h", Appointment.reminder_1h_sent_at)):
         ids = due_reminders(session, now, kind)
-        sent += _claim_and_notify(
-            session, ids, column, now, lambda s, appointment, kind=kind: notify.reminder(s, appointment, kind)
-        )
+        sent += _claim_and_notify(session, ids, column, now, partial(notify.reminder, kind=kind))
     return sent
 
 

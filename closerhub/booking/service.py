@@ -90,7 +90,7 @@ def offer_for_booking_key(session: Session, key: str) -> Offer:
 
 def _clean_channel(channel: object) -> Channel:
     try:
-        return Channel(channel)
+        return Channel(str(channel))
     except ValueError:
         raise _fail("channel", _("Choose phone or video.")) from None
 
@@ -433,7 +433,11 @@ def book(
     # known lead is left as the business wrote it, and what the caller typed goes on the call
     # as "the prospect said" (``prospect_said``), never merged over the lead.
     public = actor is None
-    said = leads.given_values(lead_or_data, lead_values) if public and lead_values is not None else None
+    said = (
+        leads.given_values(lead_or_data, lead_values)
+        if public and isinstance(lead_or_data, dict) and lead_values is not None
+        else None
+    )
     lead_row = (
         lead_or_data
         if isinstance(lead_or_data, Lead)

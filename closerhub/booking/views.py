@@ -51,7 +51,7 @@ STATUS_CHOICES = [("", "all")] + [(s.value, s.value) for s in AppointmentStatus]
 
 
 def _me() -> User:
-    return current_user  # type: ignore[return-value]
+    return current_user
 
 
 def actor_label(user: User, appointment: Appointment) -> str:

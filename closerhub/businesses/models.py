@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from closerhub.accounts.models import User
 from closerhub.core.money import Money
 from closerhub.db import UTCDateTime, str_enum
-from closerhub.extensions import db
+from closerhub.extensions import Model
 
 
 class MemberRole(enum.StrEnum):
@@ -19,7 +19,7 @@ class MemberRole(enum.StrEnum):
     MEMBER = "member"
 
 
-class Business(db.Model):
+class Business(Model):
     """The organisation a business user belongs to; it owns offers, leads and engagements."""
 
     __tablename__ = "businesses"
@@ -76,7 +76,7 @@ class Business(db.Model):
         return next((m.user for m in self.members if m.role == MemberRole.OWNER), None)
 
 
-class BusinessMember(db.Model):
+class BusinessMember(Model):
     """A user's seat in a business. A user belongs to at most one business."""
 
     __tablename__ = "business_members"
@@ -100,7 +100,7 @@ class InvitationStatus(enum.StrEnum):
     EXPIRED = "expired"
 
 
-class TeamInvitation(db.Model):
+class TeamInvitation(Model):
     """An owner's invitation for a colleague to join the business as a member.
 
     The link carries a random secret; only its SHA-256 is stored (``token_hash``), so the
@@ -141,7 +141,7 @@ class TeamInvitation(db.Model):
 BOOKING_QUESTIONS_MAX = 10
 
 
-class Offer(db.Model):
+class Offer(Model):
     """What a business sells through closers: the price, the pitch and how to run the call.
 
     ``booking_key`` is the public, unguessable key of the offer's booking page (prospects

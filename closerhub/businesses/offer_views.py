@@ -38,7 +38,7 @@ def index() -> str:
     """Every offer of the business, active first, with its booking key."""
     return render_template(
         "businesses/offers.html",
-        offers=offers.list_offers(db.session, current_user),  # type: ignore[arg-type]
+        offers=offers.list_offers(db.session, current_user),
         action_form=ActionForm(),
     )
 
@@ -99,7 +99,7 @@ def _save(form: OfferForm, save: Callable[[offers.OfferData], Offer]) -> Offer |
 @bp.route("/new", methods=["GET", "POST"])
 @business_required
 def new() -> Response | tuple[str, int]:
-    user: User = current_user  # type: ignore[assignment]
+    user: User = current_user
     business = db.session.get(Business, user.business_id)
     form = OfferForm()
     if request.method == "GET":
@@ -115,7 +115,7 @@ def new() -> Response | tuple[str, int]:
 @bp.route("/<int:offer_id>/edit", methods=["GET", "POST"])
 @business_required
 def edit(offer_id: int) -> Response | tuple[str, int]:
-    user: User = current_user  # type: ignore[assignment]
+    user: User = current_user
     offer = get_visible_or_404(Offer, offer_id)
     if request.method == "GET":
         form = OfferForm(
@@ -150,7 +150,7 @@ def rotate_key(offer_id: int) -> Response:
     if not ActionForm().validate():
         abort(400)
     try:
-        offer = offers.rotate_booking_key(db.session, current_user, offer_id, now=clock.utcnow())  # type: ignore[arg-type]
+        offer = offers.rotate_booking_key(db.session, current_user, offer_id, now=clock.utcnow())
     except DomainError as exc:
         db.session.rollback()
         abort(exc.status)

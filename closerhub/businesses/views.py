@@ -114,7 +114,7 @@ def show(business_id: int) -> Response | tuple[str, int]:
             # The change policy is set first, uncommitted: the profile save below commits both or neither.
             change_policy.set_change_policy(
                 db.session,
-                current_user,  # type: ignore[arg-type]
+                current_user,
                 business,
                 change_notice_minutes=_or(form.change_notice_minutes.data, business.change_notice_minutes),
                 change_reason_required=bool(form.change_reason_required.data),
@@ -122,7 +122,7 @@ def show(business_id: int) -> Response | tuple[str, int]:
             )
             service.update_business(
                 db.session,
-                current_user,  # type: ignore[arg-type]
+                current_user,
                 business,
                 name=form.name.data,
                 website=form.website.data,
@@ -155,7 +155,7 @@ def invite(business_id: int) -> Response | tuple[str, int]:
         try:
             invitation = team.invite(
                 db.session,
-                current_user,  # type: ignore[arg-type]
+                current_user,
                 business,
                 email=form.email.data,
                 language=form.language.data,
@@ -194,7 +194,7 @@ def _owner_action(business_id: int, action: Callable[[Business], str]) -> Respon
 @login_required
 def revoke_invitation(business_id: int, invitation_id: int) -> Response:
     def action(business: Business) -> str:
-        invitation = team.revoke_invitation(db.session, current_user, business, invitation_id, now=clock.utcnow())  # type: ignore[arg-type]
+        invitation = team.revoke_invitation(db.session, current_user, business, invitation_id, now=clock.utcnow())
         return _("Invitation to %(email)s cancelled.", email=invitation.email)
 
     return _owner_action(business_id, action)
@@ -204,7 +204,7 @@ def revoke_invitation(business_id: int, invitation_id: int) -> Response:
 @login_required
 def remove_member(business_id: int, member_id: int) -> Response:
     def action(business: Business) -> str:
-        user = team.remove_member(db.session, current_user, business, member_id, now=clock.utcnow())  # type: ignore[arg-type]
+        user = team.remove_member(db.session, current_user, business, member_id, now=clock.utcnow())
         return _("%(name)s was removed from the team.", name=user.name)
 
     return _owner_action(business_id, action)

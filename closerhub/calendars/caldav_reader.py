@@ -16,10 +16,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 
-import caldav
 import niquests
+from caldav.collection import Calendar
+from caldav.davclient import DAVClient
 from caldav.elements import dav
 from caldav.elements.base import ValuedBaseElement
 from caldav.lib import error as caldav_error
@@ -59,11 +60,11 @@ def _message(exc: BaseException) -> str:
 
 
 @contextmanager
-def client(url: str, username: str | None, password: str | None) -> Iterator[caldav.DAVClient]:
+def client(url: str, username: str | None, password: str | None) -> Iterator[DAVClient]:
     """A guarded caldav client; every failure inside leaves as ``CalendarUnreadable`` with a clear message."""
     try:
         outbound.check_url(url)
-        with caldav.DAVClient(
+        with DAVClient(
             url=url,
             username=username or None,
             password=password or None,
@@ -79,11 +80,12 @@ def client(url: str, username: str | None, password: str | None) -> Iterator[cal
         raise CalendarUnreadable(_message(exc)) from None
 
 
-def _props(calendar: caldav.Calendar) -> dict[str, object]:
-    return calendar.get_properties([dav.ResourceType(), dav.DisplayName(), GetCtag()])
+def _props(calendar: Calendar) -> dict[str, Any]:
+    props: dict[str, Any] = calendar.get_properties([dav.ResourceType(), dav.DisplayName(), GetCtag()])  # type: ignore[assignment]
+    return props
 
 
-def discover(dav_client: caldav.DAVClient, url: str) -> list[FoundCalendar]:
+def discover(dav_client: DAVClient, url: str) -> list[FoundCalendar]:
     """The calendars behind ``url``: that calendar, or every calendar of the user's principal."""
     own = dav_client.calendar(url=url)
     props = _props(own)
@@ -92,19 +94,19 @@ def discover(dav_client: caldav.DAVClient, url: str) -> list[FoundCalendar]:
     return [_found(c, _props(c)) for c in dav_client.principal().calendars()]
 
 
-def _found(calendar: caldav.Calendar, props: dict[str, object]) -> FoundCalendar:
+def _found(calendar: Calendar, props: dict[str, Any]) -> FoundCalendar:
     ctag = props.get(GetCtag.tag)
     return FoundCalendar(str(calendar.url), str(props.get("{DAV:}displayname") or ""), str(ctag) if ctag else None)
 
 
-def events(dav_client: caldav.DAVClient, calendar_url: str, start: datetime, end: datetime) -> list[str]:
+def events(dav_client: DAVClient, calendar_url: str, start: datetime, end: datetime) -> list[str]:
     """The iCalendar documents of the calendar's events touching ``[start, end)`` (recurring ones unexpanded)."""
     calendar = dav_client.calendar(url=calendar_url)
     found = calendar.search(start=start, end=end, event=True)
     return [str(item.data) for item in found]
 
 
-def put_event(dav_client: caldav.DAVClient, calendar_url: str, uid: str, ics: bytes) -> None:
+def put_event(dav_client: DAVClient, calendar_url: str, uid: str, ics: bytes) -> None:
     """Create or replace our event ``uid`` in the calendar (``PUT {calendar}{uid}.ics``)."""
     response = dav_client.request(
         _event_url(calendar_url, uid), "PUT", ics.decode(), {"Content-Type": "text/calendar; charset=utf-8"}
@@ -113,7 +115,7 @@ def put_event(dav_client: caldav.DAVClient, calendar_url: str, uid: str, ics: by
         raise CalendarUnreadable(_("The CalDAV server refused the event (HTTP %(status)d).", status=response.status))
 
 
-def delete_event(dav_client: caldav.DAVClient, calendar_url: str, uid: str) -> None:
+def delete_event(dav_client: DAVClient, calendar_url: str, uid: str) -> None:
     """Remove our event ``uid`` from the calendar; already gone is fine."""
     response = dav_client.request(_event_url(calendar_url, uid), "DELETE")
     if response.status not in (200, 204, 404):

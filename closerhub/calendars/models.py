@@ -21,7 +21,7 @@ from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text, UniqueCon
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from closerhub.db import UTCDateTime, str_enum
-from closerhub.extensions import db
+from closerhub.extensions import Model
 
 
 class ConnectionKind(enum.StrEnum):
@@ -39,7 +39,7 @@ class ConnectionStatus(enum.StrEnum):
     ERROR = "error"
 
 
-class CalendarConnection(db.Model):
+class CalendarConnection(Model):
     """One of a closer's calendar accounts or subscriptions."""
 
     __tablename__ = "calendar_connections"
@@ -71,7 +71,7 @@ class CalendarConnection(db.Model):
         return f"<CalendarConnection {self.id} {self.kind.value} {self.status.value}>"
 
 
-class CalendarSource(db.Model):
+class CalendarSource(Model):
     """One calendar of a CalDAV connection: whether it counts as busy, whether bookings are written into it."""
 
     __tablename__ = "calendar_sources"
@@ -86,7 +86,7 @@ class CalendarSource(db.Model):
     connection: Mapped[CalendarConnection] = relationship(back_populates="calendars")
 
 
-class ExternalBusy(db.Model):
+class ExternalBusy(Model):
     """A busy span read from a connection (UTC, half-open), replaced on each sync of it."""
 
     __tablename__ = "calendar_busy"
@@ -101,7 +101,7 @@ class ExternalBusy(db.Model):
     __table_args__ = (Index("ix_calendar_busy_closer_id_starts_at", "closer_id", "starts_at"),)
 
 
-class CalendarPreference(db.Model):
+class CalendarPreference(Model):
     """A closer's calendar setting: keep offering slots while a calendar cannot be read (default: no)."""
 
     __tablename__ = "calendar_preferences"
@@ -118,7 +118,7 @@ class WriteStatus(enum.StrEnum):
     FAILED = "failed"  # gave up after the last attempt; shown to the closer, retried on the next change
 
 
-class CalendarWrite(db.Model):
+class CalendarWrite(Model):
     """The outbox row of one call in one write calendar: the worker makes the calendar match the call.
 
     One row per (appointment, connection). ``target_sequence`` / ``target_status`` are the

@@ -123,9 +123,10 @@ def _read_caldav(plan: _Plan) -> _Read:
     with caldav_reader.client(plan.url, plan.username, plan.password) as dav:
         found = caldav_reader.discover(dav, plan.url)
         busy = [c for c in found if plan.choices.get(c.url, (True, False))[0]]
-        state = {"day": day, "ctags": {c.url: c.ctag for c in busy}}
+        ctags = {c.url: c.ctag for c in busy}
+        state: dict[str, Any] = {"day": day, "ctags": ctags}
         # A quiet account: same calendars, same ctags, same window day -> nothing to fetch.
-        if state["ctags"] and None not in state["ctags"].values() and state == plan.sync_state:
+        if ctags and None not in ctags.values() and state == plan.sync_state:
             return _Read(None, state, found)
         documents: list[str] = []
         for calendar in busy:
@@ -148,11 +149,11 @@ def _store_calendars(connection: CalendarConnection, found: list[caldav_reader.F
         if row.url not in seen:
             connection.calendars.remove(row)
     for calendar in found:
-        row = by_url.get(calendar.url)
-        if row is None:
+        known = by_url.get(calendar.url)
+        if known is None:
             connection.calendars.append(CalendarSource(url=calendar.url, name=calendar.name, busy=True, write=False))
         elif calendar.name:
-            row.name = calendar.name
+            known.name = calendar.name
     if connection.write_bookings and connection.calendars and not any(c.write for c in connection.calendars):
         connection.calendars[0].write = True  # bookings go somewhere; the closer can pick another
 
@@ -251,7 +252,7 @@ def sync_due(session: Session, now: datetime, *, limit: int = 200) -> int:
                 or_(CalendarConnection.last_synced_at.is_(None), CalendarConnection.last_synced_at <= cutoff),
             )
             .values(last_synced_at=now)
-        ).rowcount
+        ).rowcount  # type: ignore[attr-defined]
         session.commit()
         if claimed and sync_connection(session, connection_id, now) is not None:
             done += 1

@@ -26,7 +26,7 @@ bp = Blueprint("calendars", __name__, url_prefix="/calendars")
 
 
 def _me() -> User:
-    return current_user  # type: ignore[return-value]
+    return current_user
 
 
 def _page(form: ConnectionForm | None = None, status: int = 200) -> tuple[str, int]:

@@ -120,7 +120,7 @@ def deliver_due(session: Session, now: datetime, *, limit: int = 100) -> int:
                 or_(CalendarWrite.next_attempt_at.is_(None), CalendarWrite.next_attempt_at <= now),
             )
             .values(next_attempt_at=now + LEASE)
-        ).rowcount
+        ).rowcount  # type: ignore[attr-defined]
         session.commit()
         if claimed and deliver_one(session, write_id, now):
             done += 1

@@ -20,8 +20,11 @@ from closerhub.api.schemas_closers import (
     CloserOut,
     CloserProfileIn,
     CloserProfileOut,
+    LanguageOut,
+    SlotOut,
     SlotsOut,
     SlotsQuery,
+    StatsOut,
 )
 from closerhub.closers import availability_service as availability
 from closerhub.closers import service
@@ -47,7 +50,7 @@ def closer_out(
         headline=profile.headline,
         bio=profile.bio,
         languages=[
-            {"code": lang.code, "name": service.language_name(lang.code), "level": lang.level.value}
+            LanguageOut(code=lang.code, name=service.language_name(lang.code), level=lang.level.value)
             for lang in profile.languages
         ],
         industries=[row.industry for row in profile.industries],
@@ -57,7 +60,7 @@ def closer_out(
         years_experience=profile.years_experience,
         meeting_mode=profile.meeting_mode.value,
         rating=stats.rating,
-        stats={"appointments": stats.appointments, "show_rate": stats.show_rate, "close_rate": stats.close_rate},
+        stats=StatsOut(appointments=stats.appointments, show_rate=stats.show_rate, close_rate=stats.close_rate),
         next_available_at=next_available_at if next_available_at is not None else card.next_available_at,
         score=score,
     )
@@ -202,12 +205,12 @@ def closer_slots(closer_id: int, query: SlotsQuery) -> SlotsOut:
         closer_timezone=closer_zone,
         slot_minutes=availability.rules_for(db.session, card.user).slot_minutes,
         slots=[
-            {
-                "start": s.start,
-                "end": s.end,
-                "local_start": _iso_local(s.start, zone),
-                "closer_local_start": _iso_local(s.start, closer_zone),
-            }
+            SlotOut(
+                start=s.start,
+                end=s.end,
+                local_start=_iso_local(s.start, zone),
+                closer_local_start=_iso_local(s.start, closer_zone),
+            )
             for s in slots
         ],
     )

@@ -40,7 +40,7 @@ _KEY = re.compile(r"^(weekly|overrides|time_off)\[(\d+)\](?:\.(.*))?$")
 
 
 def _me() -> User:
-    return current_user  # type: ignore[return-value]
+    return current_user
 
 
 def _viewer_zone() -> tuple[str, str | None]:

@@ -18,7 +18,7 @@ from closerhub.core.availability import (
     SLOT_MINUTES_RANGE,
 )
 from closerhub.db import UTCDateTime, str_enum
-from closerhub.extensions import db
+from closerhub.extensions import Model
 
 RATE_MIN_BPS = 1000  # 10 %
 RATE_MAX_BPS = 2000  # 20 %
@@ -35,7 +35,7 @@ class MeetingMode(enum.StrEnum):
     OWN_URL = "own_url"  # the closer's own meeting link
 
 
-class CloserProfile(db.Model):
+class CloserProfile(Model):
     """What businesses see when they look for a closer. One per closer user."""
 
     __tablename__ = "closer_profiles"
@@ -76,7 +76,7 @@ class CloserProfile(db.Model):
         return user is not None
 
 
-class CloserLanguage(db.Model):
+class CloserLanguage(Model):
     """A language the closer sells in (ISO 639-1) and how well."""
 
     __tablename__ = "closer_languages"
@@ -91,7 +91,7 @@ class CloserLanguage(db.Model):
     __table_args__ = (UniqueConstraint("profile_id", "code", name="uq_closer_language"),)
 
 
-class CloserIndustry(db.Model):
+class CloserIndustry(Model):
     """An industry or offer type the closer closes (slug from ``closers.taxonomy.INDUSTRIES``)."""
 
     __tablename__ = "closer_industries"
@@ -120,7 +120,7 @@ def new_rules_etag() -> str:
     return uuid.uuid4().hex
 
 
-class AvailabilitySettings(db.Model):
+class AvailabilitySettings(Model):
     """A closer's booking rules. One row per closer, created on their first save."""
 
     __tablename__ = "closer_availability_settings"
@@ -157,7 +157,7 @@ class AvailabilitySettings(db.Model):
     )
 
 
-class WeeklyRule(db.Model):
+class WeeklyRule(Model):
     """One interval of weekly hours: ``weekday`` (0 = Monday) from ``start_minute`` to ``end_minute``."""
 
     __tablename__ = "closer_weekly_intervals"
@@ -179,7 +179,7 @@ class WeeklyRule(db.Model):
     )
 
 
-class DateOverrideRow(db.Model):
+class DateOverrideRow(Model):
     """A date whose hours replace the weekly ones: its intervals, or none at all (a day off)."""
 
     __tablename__ = "closer_date_overrides"
@@ -199,7 +199,7 @@ class DateOverrideRow(db.Model):
         return not self.intervals
 
 
-class OverrideInterval(db.Model):
+class OverrideInterval(Model):
     """One interval of an override date, in the closer's wall-clock time."""
 
     __tablename__ = "closer_override_intervals"
@@ -217,7 +217,7 @@ class OverrideInterval(db.Model):
     )
 
 
-class TimeOffRow(db.Model):
+class TimeOffRow(Model):
     """A range of instants ``[starts_at, ends_at)`` when the closer takes no calls (holidays, travel)."""
 
     __tablename__ = "closer_time_off"
@@ -233,7 +233,7 @@ class TimeOffRow(db.Model):
     __table_args__ = (CheckConstraint("starts_at < ends_at", name="time_off_ordered"),)
 
 
-class AvailabilitySummary(db.Model):
+class AvailabilitySummary(Model):
     """Precomputed availability per closer, so search never computes slots per closer per request.
 
     Written by ``availability_service.refresh_summary`` whenever a closer's availability,

@@ -34,7 +34,9 @@ LANGUAGES_MAX = 10
 @lru_cache(maxsize=1)
 def iso_639_1_codes() -> frozenset[str]:
     """Every two-letter ISO 639-1 code, from the CLDR data Babel ships (``zz`` is not one)."""
-    return frozenset(code for code in Locale("en").languages if len(code) == 2 and code.isalpha() and code.islower())
+    return frozenset(
+        code for code in map(str, Locale("en").languages) if len(code) == 2 and code.isalpha() and code.islower()
+    )
 
 
 def language_name(code: str, locale: str = "en") -> str:
@@ -150,7 +152,7 @@ def clean_phone(raw: object, zone: str | None) -> str | None:
 def clean_meeting(mode: object, url: object) -> tuple[MeetingMode, str | None]:
     """How the closer meets: a generated room per appointment, or their own https link (then required)."""
     try:
-        meeting_mode = MeetingMode(mode or MeetingMode.GENERATED_ROOM.value)
+        meeting_mode = MeetingMode(str(mode or MeetingMode.GENERATED_ROOM.value))
     except ValueError:
         raise _fail("meeting_mode", _("Choose generated_room or own_url.")) from None
     link = clean_text(url, "meeting_url", URL_MAX) or None

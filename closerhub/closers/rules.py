@@ -256,15 +256,15 @@ def rules_for_many(
     has read them in its own query, saving the first one.
     """
     if etags is None:
-        etags = _current_etags(session, [c.id for c in closers])
+        saved = _current_etags(session, [c.id for c in closers])
     else:  # the caller read them (None: never saved)
-        etags = {k: v for k, v in etags.items() if v is not None}
+        saved = {k: v for k, v in etags.items() if v is not None}
     found: dict[int, AvailabilityRules] = {}
     missing: list[User] = []
     for closer in closers:
-        if closer.id not in etags:  # never saved: the defaults, nothing to read
+        if closer.id not in saved:  # never saved: the defaults, nothing to read
             found[closer.id] = rules_from_rows(closer.timezone, None)
-        elif (cached := _RULES_CACHE.get((etags[closer.id], closer.timezone))) is not None:
+        elif (cached := _RULES_CACHE.get((saved[closer.id], closer.timezone))) is not None:
             found[closer.id] = cached
         else:
             missing.append(closer)
@@ -278,7 +278,7 @@ def rules_for_many(
                 .execution_options(populate_existing=True)
             ).unique()
         }
-        settled = _etags_still(session, etags, [c.id for c in missing if etags[c.id]])  # '' is never cached
+        settled = _etags_still(session, saved, [c.id for c in missing if saved[c.id]])  # '' is never cached
         if len(_RULES_CACHE) + len(missing) > RULES_CACHE_SIZE:
             _RULES_CACHE.clear()
         for closer in missing:
@@ -307,4 +307,4 @@ def _current_etags(session: Session, ids: list[int]) -> dict[int, str]:
             AvailabilitySettings.closer_id.in_(ids)
         )
     )
-    return dict(rows.all())
+    return {closer_id: etag for closer_id, etag in rows}

@@ -64,7 +64,7 @@ def closers_stats(session: Session, closer_ids: Iterable[int]) -> dict[int, Clos
     return {cid: _stats(counts[cid], results[cid], ratings[cid]) for cid in ids}
 
 
-def decided_counts_query(closer_ids: list[int] | None = None):  # type: ignore[no-untyped-def]
+def decided_counts_query(closer_ids: list[int] | None = None):
     """``(closer_id, result, count)`` of decided, non-voided outcomes (of ``closer_ids``, or every closer)."""
     stmt = (
         select(Outcome.closer_id, Outcome.result, func.count())

@@ -34,7 +34,7 @@ def show(closer_id: int) -> str:
     """A closer's public profile, as a business sees it (any logged-in user)."""
     now = clock.utcnow()
     try:
-        card = service.find_closer(db.session, closer_id, current_user, now)  # type: ignore[arg-type]
+        card = service.find_closer(db.session, closer_id, current_user, now)
     except NotFound:
         abort(404)
     zone = card.user.timezone
@@ -87,7 +87,7 @@ def _render_profile_form(form: ProfileForm, status: int = 200) -> tuple[str, int
 @closer_required
 def edit_profile() -> Response | tuple[str, int]:
     """The closer edits their own profile: all fields saved together, or the form again with every error."""
-    user: User = current_user  # type: ignore[assignment]
+    user: User = current_user
     if request.method == "GET":
         return _render_profile_form(_profile_form(user))
     form = ProfileForm()

@@ -25,7 +25,7 @@ from closerhub.accounts.models import User
 from closerhub.businesses.models import Business, Offer
 from closerhub.closers.models import RATE_MAX_BPS, RATE_MIN_BPS
 from closerhub.db import UTCDateTime, str_enum
-from closerhub.extensions import db
+from closerhub.extensions import Model
 
 
 class EngagementStatus(enum.StrEnum):
@@ -40,7 +40,7 @@ OPEN_STATUSES = (EngagementStatus.PROPOSED, EngagementStatus.ACTIVE)
 _OPEN_SQL = "status IN ('proposed', 'active')"
 
 
-class Engagement(db.Model):
+class Engagement(Model):
     """One closer working one offer of one business at ``commission_rate_bps``."""
 
     __tablename__ = "engagements"

@@ -50,7 +50,7 @@ def open_engagements_global(user: User) -> list[Engagement]:
 
 
 def _me() -> User:
-    return current_user  # type: ignore[return-value]
+    return current_user
 
 
 def _form_errors(exc: DomainError) -> DomainError:
@@ -225,7 +225,7 @@ def decline(engagement_id: int) -> Response | tuple[str, int]:
         engagement_id,
         DeclineForm(),
         "decline_form",
-        lambda form: service.decline(db.session, _me(), engagement_id, form.reason.data, now=clock.utcnow()),  # type: ignore[attr-defined]
+        lambda form: service.decline(db.session, _me(), engagement_id, form.reason.data, now=clock.utcnow()),
         lambda e: _("Proposal declined; %(business)s has been told why.", business=e.business.name),
     )
 
@@ -249,7 +249,7 @@ def end(engagement_id: int) -> Response | tuple[str, int]:
         engagement_id,
         EndForm(),
         "end_form",
-        lambda form: service.end(db.session, _me(), engagement_id, form.reason.data, now=clock.utcnow()),  # type: ignore[attr-defined]
+        lambda form: service.end(db.session, _me(), engagement_id, form.reason.data, now=clock.utcnow()),
         lambda e: _("Engagement ended. No new calls can be booked on it."),
     )
 
@@ -262,7 +262,7 @@ def change_rate(engagement_id: int) -> Response | tuple[str, int]:
     def action(form: FlaskForm) -> Engagement:
         rate_error: ValidationError | None = None
         try:
-            rate: int | None = percent_to_bps(form.rate_percent.data)  # type: ignore[attr-defined]
+            rate: int | None = percent_to_bps(form.rate_percent.data)
         except ValidationError as exc:
             rate, rate_error = None, exc
         try:

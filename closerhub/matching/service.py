@@ -7,6 +7,7 @@ search costs one indexed query plus an in-memory ranking of the matching closers
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -148,7 +149,7 @@ def _int_or_error(raw: object, name: str, low: int, high: int, errors: dict[str,
     return value
 
 
-def _filtered(query: SearchQuery, now: datetime, dialect: str = "postgresql"):  # type: ignore[no-untyped-def]
+def _filtered(query: SearchQuery, now: datetime, dialect: str = "postgresql"):
     """The SQL that keeps the closers matching every filter (no ranking yet)."""
     # Only what ranking needs, for every matching closer; names and details are read for one page later.
     columns = [User.id, AvailabilitySummary.weekly_hours_mask, AvailabilitySummary.free_slots_7d]
@@ -284,7 +285,7 @@ def _track_records(session: Session) -> dict[int, TrackRecord]:
 
 
 def _ranked_ids(
-    rows: list[tuple[Any, ...]],
+    rows: Sequence[tuple[Any, ...]],
     criteria: matching.SearchCriteria,
     prospect_mask: int | None,
     records: dict[int, TrackRecord] | None = None,
@@ -326,7 +327,7 @@ def _ranked_ids(
     return [closer_id for _score, _decided, closer_id in keyed]
 
 
-def _page_select(closer_ids: list[int], language: str | None):  # type: ignore[no-untyped-def]
+def _page_select(closer_ids: list[int], language: str | None):
     """The details of one page of closers (the filters already chose them), with the asked language's level."""
     level = (
         select(CloserLanguage.level)

@@ -285,7 +285,7 @@ def _deliver_in_background(app: Flask, ids: list[int]) -> None:
         except Exception:  # never lost: the rows stay due and the worker sends them
             log.exception("Prompt delivery of outbox messages %s failed; the worker will retry", ids)
         finally:
-            db.session.remove()
+            db.remove_session()
 
 
 def send_after_commit(session: Session, message: OutboxMessage) -> None:

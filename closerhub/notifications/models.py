@@ -21,7 +21,7 @@ from sqlalchemy import JSON, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from closerhub.db import UTCDateTime, str_enum
-from closerhub.extensions import db
+from closerhub.extensions import Model
 
 
 class OutboxStatus(enum.StrEnum):
@@ -35,7 +35,7 @@ class OutboxStatus(enum.StrEnum):
     TO_RENDER = "to_render"  # queued as an intent (render_context); the worker renders it, then it is pending/stored
 
 
-class OutboxMessage(db.Model):
+class OutboxMessage(Model):
     """One email as it was rendered for its recipient, with its delivery state."""
 
     __tablename__ = "outbox_messages"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
@@ -105,7 +106,7 @@ def message_html(message_id: int) -> Response:
 
 @bp.post("/<int:message_id>/retry")
 @admin_required
-def retry(message_id: int) -> Response:
+def retry(message_id: int) -> ResponseReturnValue:
     """Queue a failed message again, with a fresh set of attempts."""
     try:
         delivery.retry_message(db.session, message_id, clock.utcnow())

@@ -28,7 +28,7 @@ from closerhub.accounts.models import User
 from closerhub.booking.models import Appointment
 from closerhub.core.money import Money
 from closerhub.db import UTCDateTime, str_enum
-from closerhub.extensions import db
+from closerhub.extensions import Model
 
 
 class OutcomeResult(enum.StrEnum):
@@ -71,7 +71,7 @@ LOCKED_STATUSES = (OutcomeStatus.CONFIRMED, OutcomeStatus.RESOLVED, OutcomeStatu
 SETTLED_STATUSES = (OutcomeStatus.CONFIRMED, OutcomeStatus.RESOLVED)
 
 
-class Outcome(db.Model):
+class Outcome(Model):
     """What happened on one call, as the closer reports it, and where the business's confirmation stands."""
 
     __tablename__ = "outcomes"
@@ -216,7 +216,7 @@ def outcome_list_loads(via: Any = None) -> tuple[Any, ...]:
     )
 
 
-class OutcomeRevision(db.Model):
+class OutcomeRevision(Model):
     """The outcome as it was before one change (a correction or an admin's resolution); append-only."""
 
     __tablename__ = "outcome_revisions"
@@ -234,7 +234,7 @@ class OutcomeRevision(db.Model):
     changed_by: Mapped[User | None] = relationship()
 
 
-class Review(db.Model):
+class Review(Model):
     """A business's rating (1–5) of the closer after a won or lost call; the closer may answer once."""
 
     __tablename__ = "reviews"

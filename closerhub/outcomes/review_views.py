@@ -25,7 +25,7 @@ REVIEWS_LIMIT = 200
 
 
 def _me() -> User:
-    return current_user  # type: ignore[return-value]
+    return current_user
 
 
 def _render(status: int = 200, forms: dict[int, ReplyForm] | None = None) -> tuple[str, int]:

@@ -5,6 +5,7 @@ Ratings feed matching and the closer's profile through ``closer_rating``.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import select
@@ -44,7 +45,7 @@ def review_of(session: Session, outcome: Outcome) -> Review | None:
 def reviews_of(session: Session, outcomes: list[Outcome]) -> dict[int, Review | None]:
     """Each outcome's review (None when not reviewed) by outcome id, in one query for a whole list."""
     calls = {o.appointment_id: o.id for o in outcomes}
-    found = session.scalars(select(Review).where(Review.appointment_id.in_(calls))) if calls else []
+    found: Iterable[Review] = session.scalars(select(Review).where(Review.appointment_id.in_(calls))) if calls else []
     by_call = {r.appointment_id: r for r in found}
     return {outcome_id: by_call.get(call_id) for call_id, outcome_id in calls.items()}
 

@@ -44,7 +44,7 @@ def money_of(amount: int, currency: str) -> Money:
 
 
 def _me() -> User:
-    return current_user  # type: ignore[return-value]
+    return current_user
 
 
 def _abort_hidden(exc: DomainError) -> None:
@@ -173,8 +173,8 @@ def _refused(outcome_id: int, status: int, form_name: str, form: FlaskForm) -> t
         if outcome is not None:
             return render_call_page(outcome.appointment_id, status, **{form_name: form})
     if form_name == "review_form":
-        return _render_pending(status, reviews_posted={outcome_id: form})  # type: ignore[dict-item]
-    return _render_pending(status, {outcome_id: form})  # type: ignore[dict-item]
+        return _render_pending(status, reviews_posted={outcome_id: form})
+    return _render_pending(status, {outcome_id: form})
 
 
 def _render_pending(

@@ -367,8 +367,8 @@ def retry_due_charges(session: Session, now: datetime, limit: int = 100) -> int:
                 updated_at=now,
             )
             .execution_options(synchronize_session=False)
-        ).rowcount
-        if claimed != 1:  # type: ignore[attr-defined]
+        ).rowcount  # type: ignore[attr-defined]
+        if claimed != 1:
             session.rollback()
             continue  # another worker took it
         charge = session.get(Charge, charge_id)

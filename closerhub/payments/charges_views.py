@@ -45,7 +45,7 @@ def charge_status_label(status: ChargeStatus) -> str:
 
 def _visible(charge_id: int) -> Charge:
     try:
-        return charges.find_charge(db.session, charge_id, current_user)  # type: ignore[arg-type]
+        return charges.find_charge(db.session, charge_id, current_user)
     except NotFound:
         abort(404)
 
@@ -57,7 +57,7 @@ def _visible(charge_id: int) -> Charge:
 @business_required
 def list_charges() -> str:
     """The business's charges, newest first, with what to do about failed ones."""
-    user: User = current_user  # type: ignore[assignment]
+    user: User = current_user
     rows = list(db.session.scalars(charges.charges_query(user).limit(LIST_LIMIT)))
     return render_template("payments/charges.html", charges=rows, stripe_mode=stripe_mode())
 
@@ -120,11 +120,11 @@ def mark_paid(charge_id: int) -> str | Response | tuple[str, int]:
                     current_user,
                     charge.id,
                     form.reference.data or "",
-                    clock.utcnow(),  # type: ignore[arg-type]
+                    clock.utcnow(),
                 )
             except DomainError as exc:
                 db.session.rollback()
-                form.reference.errors = [*form.reference.errors, exc.message]  # type: ignore[list-item]
+                form.reference.errors = [*form.reference.errors, exc.message]
                 charge = _visible(charge_id)
                 status = 409 if exc.status == 409 else 422
             else:
@@ -150,7 +150,7 @@ def record_return(charge_id: int) -> str | Response | tuple[str, int]:
             expected = int(form.expected.data) if (form.expected.data or "").isdigit() else -1
             refunds.record_manual_return(
                 db.session,
-                current_user,  # type: ignore[arg-type]
+                current_user,
                 charge.id,
                 kind=form.kind.data or "",
                 amount=amount,

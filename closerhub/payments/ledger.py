@@ -229,7 +229,7 @@ def balances(session: Session, closer_id: int | None = None) -> list[Balance]:
     ]
 
 
-def entries_query(closer_id: int | None = None, currency: str | None = None):  # type: ignore[no-untyped-def]
+def entries_query(closer_id: int | None = None, currency: str | None = None):
     """The select of ledger entries (newest last), optionally of one closer and currency."""
     stmt = select(LedgerEntry)
     if closer_id is not None:

@@ -25,7 +25,7 @@ from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, T
 from sqlalchemy.orm import Mapped, mapped_column
 
 from closerhub.db import UTCDateTime, str_enum
-from closerhub.extensions import db
+from closerhub.extensions import Model, db
 
 
 class Bucket(enum.StrEnum):
@@ -42,7 +42,7 @@ class EntryKind(enum.StrEnum):
     ADJUSTMENT = "adjustment"  # the commission of a corrected or adjusted value
 
 
-class LedgerEntry(db.Model):
+class LedgerEntry(Model):
     """One movement of ``amount`` minor units into (+) or out of (−) one bucket."""
 
     __tablename__ = "ledger_entries"

@@ -26,7 +26,7 @@ from closerhub.accounts.models import User
 from closerhub.businesses.models import Business
 from closerhub.core.money import Money
 from closerhub.db import UTCDateTime, str_enum
-from closerhub.extensions import db
+from closerhub.extensions import Model
 from closerhub.outcomes.models import Outcome
 
 
@@ -61,7 +61,7 @@ PAID_STATUSES = (
 )
 
 
-class Charge(db.Model):
+class Charge(Model):
     """The business's payment for one outcome: commission + platform fee, in the deal's currency."""
 
     __tablename__ = "charges"

@@ -16,7 +16,7 @@ from sqlalchemy import JSON, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from closerhub.db import UTCDateTime, str_enum
-from closerhub.extensions import db
+from closerhub.extensions import Model
 
 
 class Scheme(enum.StrEnum):
@@ -26,7 +26,7 @@ class Scheme(enum.StrEnum):
     OTHER = "other"  # account holder, bank name, account number, SWIFT/BIC
 
 
-class PayoutDetails(db.Model):
+class PayoutDetails(Model):
     """A closer's bank details for manual payouts (sealed), with a masked display form."""
 
     __tablename__ = "payout_details"

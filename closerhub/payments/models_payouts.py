@@ -35,7 +35,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from closerhub.accounts.models import User
 from closerhub.core.money import Money
 from closerhub.db import UTCDateTime, str_enum
-from closerhub.extensions import db
+from closerhub.extensions import Model
 
 
 class RunStatus(enum.StrEnum):
@@ -63,7 +63,7 @@ ONE_IN_FLIGHT_INDEX = "uq_payouts_one_in_flight"
 _IN_FLIGHT_SQL = "status IN ('pending', 'sending')"
 
 
-class PayoutRun(db.Model):
+class PayoutRun(Model):
     """One run of the payout job (worker, ``flask payouts run`` or an admin's button)."""
 
     __tablename__ = "payout_runs"
@@ -88,7 +88,7 @@ class PayoutRun(db.Model):
         return f"<PayoutRun {self.id} {self.mode.value} {self.status.value}>"
 
 
-class Payout(db.Model):
+class Payout(Model):
     """One closer's payout in one currency within one run."""
 
     __tablename__ = "payouts"
@@ -152,7 +152,7 @@ class NoticeKind(enum.StrEnum):
     BANK_PAYOUT_FAILED = "bank_payout_failed"  # Stripe could not pay the closer's bank (``payout.failed``)
 
 
-class PayoutNotice(db.Model):
+class PayoutNotice(Model):
     """Something a closer was told about their payouts, kept so they are told once.
 
     ``cannot_receive`` (reference ""): removed when the closer is paid again, so a later

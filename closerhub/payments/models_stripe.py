@@ -16,10 +16,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from closerhub.accounts.models import User
 from closerhub.businesses.models import Business
 from closerhub.db import UTCDateTime
-from closerhub.extensions import db
+from closerhub.extensions import Model
 
 
-class StripeEvent(db.Model):
+class StripeEvent(Model):
     """One webhook event, stored once: the primary key is Stripe's event id.
 
     ``processed_at`` is set in the same transaction as the handler's changes, so an event
@@ -41,7 +41,7 @@ class StripeEvent(db.Model):
     error: Mapped[str | None] = mapped_column(Text)  # the last handler failure, if any
 
 
-class ConnectAccount(db.Model):
+class ConnectAccount(Model):
     """A closer's Stripe Express account and its last known state.
 
     The row exists before the Stripe account does: its id is the idempotency key of the
@@ -71,7 +71,7 @@ class ConnectAccount(db.Model):
         return user is not None and (user.is_admin or user.id == self.closer_id)
 
 
-class BusinessBilling(db.Model):
+class BusinessBilling(Model):
     """A business's Stripe customer and the card charged off-session (brand/last4/expiry only)."""
 
     __tablename__ = "business_billing"

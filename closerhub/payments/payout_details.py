@@ -103,7 +103,7 @@ def _uk(data: Mapping[str, object], errors: dict[str, str]) -> dict[str, str]:
 
 def bank_countries() -> frozenset[str]:
     """The country codes the "other" scheme accepts: every two-letter territory CLDR names."""
-    return frozenset(code for code in Locale("en").territories if re.fullmatch(r"[A-Z]{2}", code))
+    return frozenset(code for code in map(str, Locale("en").territories) if re.fullmatch(r"[A-Z]{2}", code))
 
 
 def _other(data: Mapping[str, object], errors: dict[str, str]) -> dict[str, str]:

@@ -8,6 +8,7 @@ the same service functions as the API and the CLI. Also the closer's payouts sec
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
@@ -79,12 +80,12 @@ def index() -> str:
 
 @bp.route("/run", methods=["GET", "POST"])
 @admin_required
-def run() -> Response | tuple[str, int]:
+def run() -> ResponseReturnValue:
     """A confirmation page, then a payout run now (the same run as the weekly job)."""
     form = ActionForm()
     if form.validate_on_submit():
         try:
-            report = run_payouts(db.session, clock.utcnow(), triggered_by=current_user)  # type: ignore[arg-type]
+            report = run_payouts(db.session, clock.utcnow(), triggered_by=current_user)
         except DomainError as exc:
             db.session.rollback()
             flash(exc.message, "error")
@@ -121,7 +122,7 @@ def run() -> Response | tuple[str, int]:
     ), status
 
 
-def _run_or_404(run_id: int):  # type: ignore[no-untyped-def]
+def _run_or_404(run_id: int):
     try:
         return payout_batches.get_run(db.session, run_id)
     except NotFound:
@@ -160,7 +161,7 @@ def show_run(run_id: int) -> str:
 def batch_csv(run_id: int) -> Response:
     """The run's manual batch as CSV with each payee's bank details (audited download)."""
     _run_or_404(run_id)
-    body = bank_files.bank_csv(db.session, current_user, run_id)  # type: ignore[arg-type]
+    body = bank_files.bank_csv(db.session, current_user, run_id)
     return Response(
         body,
         mimetype="text/csv",
@@ -177,7 +178,7 @@ def sepa_xml(run_id: int) -> BaseResponse:
     """The run's EUR payouts to SEPA IBANs as a pain.001 credit transfer file (audited download)."""
     _run_or_404(run_id)
     try:
-        body = bank_files.sepa_xml(db.session, current_user, run_id, clock.utcnow())  # type: ignore[arg-type]
+        body = bank_files.sepa_xml(db.session, current_user, run_id, clock.utcnow())
     except DomainError as exc:
         db.session.rollback()
         flash(exc.message, "error")
@@ -194,13 +195,13 @@ def sepa_xml(run_id: int) -> BaseResponse:
 
 @bp.route("/runs/<int:run_id>/mark-paid", methods=["GET", "POST"])
 @admin_required
-def mark_paid(run_id: int) -> Response | tuple[str, int]:
+def mark_paid(run_id: int) -> ResponseReturnValue:
     """Confirm, then mark the run's manual batch paid (audited)."""
     run = _run_or_404(run_id)
     form = ActionForm()
     if form.validate_on_submit():
         try:
-            n = payout_batches.mark_batch_paid(db.session, current_user, run_id, clock.utcnow())  # type: ignore[arg-type]
+            n = payout_batches.mark_batch_paid(db.session, current_user, run_id, clock.utcnow())
         except DomainError as exc:
             db.session.rollback()
             flash(exc.message, "error")

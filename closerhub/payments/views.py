@@ -34,7 +34,7 @@ STRIPE_JS = "https://js.stripe.com/v3/"
 
 
 def _render_setup(form: PayoutDetailsForm | None = None, status_code: int = 200) -> tuple[str, int]:
-    user: User = current_user  # type: ignore[assignment]
+    user: User = current_user
     status = connect.setup_status(db.session, get_gateway(), user)
     row = payout_details.details_of(db.session, user.id) if status.manual_mode else None
     html = render_template(
@@ -65,7 +65,7 @@ def save_details() -> Response | tuple[str, int]:
             flash(_("The form expired; please send it again."), "error")
         return _render_setup(form, 422)
     try:
-        payout_details.save(db.session, current_user, form.values(), clock.utcnow())  # type: ignore[arg-type]
+        payout_details.save(db.session, current_user, form.values(), clock.utcnow())
     except DomainError as exc:
         db.session.rollback()
         show_errors(form, exc)
@@ -95,21 +95,21 @@ def _onboarding_redirect(user: User) -> Response:
 @closer_required
 def start() -> Response:
     """Create the Express account (once) and send the closer to Stripe's onboarding."""
-    return _onboarding_redirect(current_user)  # type: ignore[arg-type]
+    return _onboarding_redirect(current_user)
 
 
 @payouts_bp.get("/refresh")
 @closer_required
 def refresh() -> Response:
     """Stripe sends the closer here when a link expired: make a fresh one."""
-    return _onboarding_redirect(current_user)  # type: ignore[arg-type]
+    return _onboarding_redirect(current_user)
 
 
 @payouts_bp.get("/return")
 @closer_required
 def returned() -> Response:
     """Back from Stripe: read the account's state now rather than wait for the webhook."""
-    user: User = current_user  # type: ignore[assignment]
+    user: User = current_user
     try:
         row = connect.refresh_account(db.session, get_gateway(), user, clock.utcnow())
     except GatewayError as exc:
@@ -144,7 +144,7 @@ def _stripe_csp() -> str:
 
 
 def _owner_business() -> Business:
-    user: User = current_user  # type: ignore[assignment]
+    user: User = current_user
     business = db.session.get(Business, user.business_id) if user.business_id else None
     if business is None or not business.is_owner(user):
         raise PermissionDenied(_("Only the owner of the business manages its payment method."))
@@ -161,7 +161,7 @@ def _render_billing(status: int = 200, error: str | None = None) -> tuple[str, i
     setup = None
     if gateway.is_configured():
         try:
-            setup = billing.start_setup(db.session, gateway, current_user, clock.utcnow())  # type: ignore[arg-type]
+            setup = billing.start_setup(db.session, gateway, current_user, clock.utcnow())
         except GatewayError as exc:
             db.session.rollback()
             error = error or exc.message
@@ -206,7 +206,7 @@ def save_payment_method() -> tuple[str, int] | Response:
             get_gateway(),
             current_user,
             request.form.get("payment_method", ""),
-            clock.utcnow(),  # type: ignore[arg-type]
+            clock.utcnow(),
         )
     except DomainError as exc:
         db.session.rollback()

@@ -101,7 +101,7 @@ def process_event(session: Session, event: WebhookEvent, now: datetime) -> Recei
         .where(StripeEvent.id == event.id, StripeEvent.processed_at.is_(None))
         .values(attempts=StripeEvent.attempts + 1)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    ).rowcount  # type: ignore[attr-defined]
     if claimed != 1:
         session.rollback()
         return Receipt.DUPLICATE

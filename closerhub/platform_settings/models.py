@@ -9,10 +9,10 @@ from sqlalchemy import JSON, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from closerhub.db import UTCDateTime
-from closerhub.extensions import db
+from closerhub.extensions import Model
 
 
-class PlatformSetting(db.Model):
+class PlatformSetting(Model):
     """One setting's value, set by an admin. No row: the environment/config default applies."""
 
     __tablename__ = "platform_settings"

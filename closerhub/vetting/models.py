@@ -21,7 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from closerhub.accounts.models import User
 from closerhub.db import UTCDateTime, str_enum
-from closerhub.extensions import db
+from closerhub.extensions import Model
 
 
 class VettingStatus(enum.StrEnum):
@@ -34,7 +34,7 @@ class VettingStatus(enum.StrEnum):
 CHECKLIST = ("stripe_onboarded", "languages_checked", "intro_call_held")
 
 
-class CloserVetting(db.Model):
+class CloserVetting(Model):
     """The review state of one closer, with the checklist an admin ticks before approving."""
 
     __tablename__ = "closer_vettings"

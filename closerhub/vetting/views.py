@@ -49,7 +49,7 @@ def resubmit() -> Response:
         flash(_("The form expired; try again."), "error")
         return redirect(url_for("pages.dashboard"))
     try:
-        service.resubmit(db.session, current_user, now=clock.utcnow())  # type: ignore[arg-type]
+        service.resubmit(db.session, current_user, now=clock.utcnow())
     except Conflict as exc:
         db.session.rollback()
         flash(exc.message, "error")

@@ -38,7 +38,7 @@ def delivery_out(delivery: WebhookDelivery) -> DeliveryOut:
         id=delivery.id,
         event_id=delivery.event.msg_id,
         event_type=delivery.event.type,
-        status=delivery.status.value,  # type: ignore[arg-type]
+        status=delivery.status.value,
         attempts=delivery.attempts,
         last_status_code=delivery.last_status_code,
         next_attempt_at=delivery.next_attempt_at,

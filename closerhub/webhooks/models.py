@@ -16,7 +16,7 @@ from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from closerhub.db import UTCDateTime, str_enum
-from closerhub.extensions import db
+from closerhub.extensions import Model
 
 EVENT_TYPES = (
     "appointment.booked",
@@ -41,7 +41,7 @@ class DeliveryStatus(enum.StrEnum):
     FAILED = "failed"
 
 
-class WebhookEndpoint(db.Model):
+class WebhookEndpoint(Model):
     """A business's receiver URL, the event types it wants, and its (sealed) signing secret."""
 
     __tablename__ = "webhook_endpoints"
@@ -61,7 +61,7 @@ class WebhookEndpoint(db.Model):
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
-class WebhookEvent(db.Model):
+class WebhookEvent(Model):
     """One business event, as sent: ``{"type", "timestamp", "data"}``; ``msg_id`` is the ``webhook-id``."""
 
     __tablename__ = "webhook_events"
@@ -74,7 +74,7 @@ class WebhookEvent(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
 
 
-class WebhookDelivery(db.Model):
+class WebhookDelivery(Model):
     """One event for one endpoint; the worker claims it by moving ``next_attempt_at`` (UPDATE … WHERE)."""
 
     __tablename__ = "webhook_deliveries"
@@ -100,7 +100,7 @@ class WebhookDelivery(db.Model):
     )
 
 
-class WebhookAttempt(db.Model):
+class WebhookAttempt(Model):
     """One HTTP try of a delivery: status code (None: no response), duration and a truncated body."""
 
     __tablename__ = "webhook_attempts"
