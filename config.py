@@ -45,12 +45,22 @@ def _database_url(url: str) -> str:
     return url
 
 
+def _engine_options(url: str) -> dict[str, Any]:
+    """Pool pings (a restarted database is reconnected to); behind PgBouncer in transaction mode,
+    no server-side prepared statements: psycopg prepares a statement run 5 times on its connection,
+    and the next transaction may run on another server connection, which never saw it."""
+    options: dict[str, Any] = {"pool_pre_ping": True}
+    if url.startswith("postgresql") and _bool("DATABASE_TRANSACTION_POOLER", False):
+        options["connect_args"] = {"prepare_threshold": None}
+    return options
+
+
 def base_settings() -> dict[str, Any]:
     """Settings shared by every profile, read from the environment at call time."""
     return {
         "SECRET_KEY": os.environ.get("SECRET_KEY"),
         "SQLALCHEMY_DATABASE_URI": _database_url(os.environ.get("DATABASE_URL", "")),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(_database_url(os.environ.get("DATABASE_URL", ""))),
         # Money and marketplace rules (basis points, days, minor units)
         "PLATFORM_FEE_BPS": _int("PLATFORM_FEE_BPS", 1000),
         "CLAWBACK_DAYS": _int("CLAWBACK_DAYS", 14),

@@ -91,3 +91,23 @@ def test_development_pages_do_not_pin_https(monkeypatch: pytest.MonkeyPatch, tmp
     response = app.test_client().get("/")
     assert response.status_code == 200
     assert "Strict-Transport-Security" not in response.headers
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(("pooler", "threshold"), [("true", None), ("false", 5)])
+def test_behind_a_transaction_pooler_connections_never_prepare_statements(
+    app, monkeypatch: pytest.MonkeyPatch, pooler: str, threshold: int | None
+) -> None:
+    """PgBouncer in transaction mode hands each transaction any server connection: a statement
+    psycopg prepared on one is unknown on the next, so ``DATABASE_TRANSACTION_POOLER`` turns
+    preparing off (``prepare_threshold`` None) on the connections the app really opens."""
+    monkeypatch.setenv("DATABASE_URL", app.config["SQLALCHEMY_DATABASE_URI"])
+    monkeypatch.setenv("DATABASE_TRANSACTION_POOLER", pooler)
+    other = create_app({"PROFILE": "testing", "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"]})
+    with other.app_context():
+        from closerhub.extensions import db
+
+        engine = db.engine
+        with engine.connect() as conn:
+            assert conn.connection.dbapi_connection.prepare_threshold == threshold
+        engine.dispose()
