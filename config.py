@@ -106,6 +106,9 @@ def base_settings() -> dict[str, Any]:
         # seconds. On in production (served over HTTPS only); off in development, where
         # 127.0.0.1 is plain HTTP and a remembered HSTS entry would lock the developer out.
         "HSTS_ENABLED": _bool("HSTS_ENABLED", False),
+        # Proxies in front of the app that set X-Forwarded-For/-Proto/-Host (a load balancer: 1).
+        # 0 trusts none: behind a proxy, every client would then share the proxy's rate limits.
+        "PROXY_HOPS": _int("PROXY_HOPS", 0),
         "HSTS_MAX_AGE": _int("HSTS_MAX_AGE", 365 * 24 * 60 * 60),
         "WTF_CSRF_TIME_LIMIT": None,
         # Accounts and API

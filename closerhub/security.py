@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, Response, current_app, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from closerhub.core.errors import ValidationError
 from closerhub.core.i18n import _
@@ -63,5 +64,8 @@ def _refuse_nul_bytes() -> None:
 
 
 def init_app(app: Flask) -> None:
+    hops = int(app.config.get("PROXY_HOPS", 0))
+    if hops > 0:  # the client's address and scheme as the trusted proxies saw them (rate limits, links)
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     app.before_request(_refuse_nul_bytes)
     app.after_request(_headers)

@@ -111,3 +111,36 @@ def test_behind_a_transaction_pooler_connections_never_prepare_statements(
         with engine.connect() as conn:
             assert conn.connection.dbapi_connection.prepare_threshold == threshold
         engine.dispose()
+
+
+@pytest.mark.parametrize(("hops", "limited_together"), [(1, False), (0, True)])
+def test_behind_a_load_balancer_each_client_has_its_own_rate_limit(
+    app, monkeypatch: pytest.MonkeyPatch, hops: int, limited_together: bool
+) -> None:
+    """With ``PROXY_HOPS=1`` the client address is the one the load balancer forwards, so two
+    clients behind it do not share a limit; trusting no proxy, every request comes from the
+    balancer's address and the second client is refused with the first one's count."""
+    other = create_app(
+        {
+            "PROFILE": "testing",
+            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+            "RATELIMIT_ENABLED": True,
+            "RATELIMIT_STORAGE_URI": "memory://",
+            "PROXY_HOPS": hops,
+            "WTF_CSRF_ENABLED": False,
+        }
+    )
+    balancer = {"REMOTE_ADDR": "10.0.0.2"}
+
+    def failed_login(client_address: str) -> int:
+        with other.test_client() as client:
+            return client.post(
+                "/login",
+                data={"email": "nobody@example.com", "password": "wrong-guess-123"},
+                headers={"X-Forwarded-For": client_address},
+                environ_base=balancer,
+            ).status_code
+
+    first = [failed_login("203.0.113.7") for _ in range(10)]
+    assert 429 not in first
+    assert (failed_login("198.51.100.9") == 429) is limited_together
