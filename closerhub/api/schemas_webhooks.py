@@ -62,7 +62,9 @@ class DeliveryList(OutModel):
 
 
 class ReplayIn(InModel):
-    since: AwareInstant = Field(description="Replay the endpoint's event types recorded at or after this instant")
+    since: AwareInstant = Field(
+        description=("Replay the endpoint's event types recorded at or after this instant (not in the future: a 422)")
+    )
 
 
 class ReplayOut(OutModel):

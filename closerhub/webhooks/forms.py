@@ -14,7 +14,9 @@ from closerhub.webhooks.models import EVENT_TYPES
 
 class EndpointForm(FlaskForm):
     url = StringField(_l("Endpoint URL"), description=_l("Where CloserHub POSTs events (https://…)."))
-    events = MultiCheckboxField(_l("Events to send"), choices=[SelectChoice(t, t) for t in EVENT_TYPES], validate_choice=False)
+    events = MultiCheckboxField(
+        _l("Events to send"), choices=[SelectChoice(t, t) for t in EVENT_TYPES], validate_choice=False
+    )
     description = TextAreaField(_l("Description"))
 
 
