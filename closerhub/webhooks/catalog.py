@@ -133,6 +133,7 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 wh = Webhook("whsec_…")  # the endpoint's secret, shown once when you created or rotated it
 
+
 @app.post("/closerhub-webhooks")
 def closerhub_webhook():
     try:

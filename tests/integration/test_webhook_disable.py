@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -13,7 +14,7 @@ from closerhub import clock
 from closerhub.accounts.models import User
 from closerhub.extensions import db
 from closerhub.notifications.models import OutboxMessage
-from closerhub.webhooks.catalog import CATALOG
+from closerhub.webhooks.catalog import CATALOG, VERIFY_SNIPPET
 from closerhub.webhooks.delivery import DISABLE_AFTER, deliver_due
 from closerhub.webhooks.models import EVENT_TYPES, WebhookDelivery, WebhookEndpoint
 from closerhub.webhooks.service import TEST_EVENT, create_endpoint, emit, set_enabled
@@ -100,3 +101,11 @@ def test_the_catalog_documents_every_event_type_and_the_docs_page_shows_it(app: 
     for doc in CATALOG:
         assert f'id="event-{doc.type}"' in page
     assert "Webhook(&#34;whsec_…&#34;)" in page or 'Webhook("whsec_…")' in page
+
+
+def test_the_readme_shows_the_catalog_and_the_verification_snippet() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Outbound webhooks") :]
+    for doc in CATALOG:
+        assert f"| `{doc.type}` |" in section, doc.type
+    assert VERIFY_SNIPPET in section
