@@ -76,6 +76,10 @@ CONDITIONAL_BODIES = {
     "POST /api/v1/webhooks/{endpoint_id}/replay",
     # weekly intervals that end after they start and do not overlap; time off likewise
     "PUT /api/v1/closers/me/availability",
+    # a real BIC (`format: bic`): the generator does not apply the registered format inside the
+    # `oneOf` of schemes and draws any text, which the run found once new string constants in the
+    # code (Hypothesis draws from them) changed its examples; payout details have their own tests
+    "PUT /api/v1/closers/me/payout-details",
     # meeting_url required when meeting_mode is own_url
     "PUT /api/v1/closers/me/profile",
 }
