@@ -6,7 +6,7 @@ business's CRM trusts). The secret is shown once, in the answer to the POST that
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
@@ -65,8 +65,10 @@ def _render_index(form: EndpointForm, status: int = 200) -> tuple[str, int]:
     ), status
 
 
-def _secret_page(endpoint: WebhookEndpoint, secret: str, created: bool) -> str:
-    return render_template("integrations/secret.html", endpoint=endpoint, secret=secret, created=created)
+def _secret_page(endpoint: WebhookEndpoint, secret: str, created: bool) -> Response:
+    page = make_response(render_template("integrations/secret.html", endpoint=endpoint, secret=secret, created=created))
+    page.headers["Cache-Control"] = "no-store"  # shown once: not kept by the browser or a proxy
+    return page
 
 
 @bp.get("")
@@ -78,7 +80,7 @@ def index() -> tuple[str, int]:
 
 @bp.post("")
 @business_required
-def create() -> Response | str | tuple[str, int]:
+def create() -> Response | tuple[str, int]:
     business = _business()
     form = EndpointForm()
     if not form.validate():
@@ -100,7 +102,7 @@ def create() -> Response | str | tuple[str, int]:
 
 @bp.post("/<int:endpoint_id>/rotate")
 @business_required
-def rotate(endpoint_id: int) -> str:
+def rotate(endpoint_id: int) -> Response:
     endpoint = _endpoint(endpoint_id)
     _action()
     secret = service.rotate_secret(endpoint)

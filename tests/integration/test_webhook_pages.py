@@ -28,6 +28,8 @@ def _add(client: FlaskClient, **form: object) -> tuple[int, str]:
     data = {"url": "http://127.0.0.1:9/in", "events": ["appointment.booked", "lead.created"], "description": "CRM"}
     data.update(form)
     answer = client.post("/integrations", data=data)
+    if answer.status_code == 200:
+        assert answer.headers["Cache-Control"] == "no-store"  # the secret is not kept by a cache
     return answer.status_code, answer.get_data(as_text=True)
 
 
