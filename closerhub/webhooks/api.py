@@ -136,9 +136,10 @@ def list_deliveries(endpoint_id: int) -> DeliveryList:
     auth=("business",),
     response=DeliveryOut,
     tags=("webhooks",),
+    errors=(409,),
 )
 def retry_webhook_delivery(endpoint_id: int, delivery_id: int) -> DeliveryOut:
-    """The worker sends it within seconds; its attempt count goes up by one."""
+    """The worker sends it within seconds; its attempt count goes up by one. 409 if the endpoint is disabled."""
     delivery = service.retry_delivery(db.session, _endpoint(endpoint_id), delivery_id)
     db.session.commit()
     return delivery_out(delivery)

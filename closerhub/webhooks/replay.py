@@ -14,10 +14,10 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from closerhub.core.errors import Conflict, ValidationError
+from closerhub.core.errors import ValidationError
 from closerhub.core.i18n import _
 from closerhub.webhooks.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
-from closerhub.webhooks.service import TEST_EVENT, utc_z
+from closerhub.webhooks.service import TEST_EVENT, require_enabled, utc_z
 
 REPLAY_MAX = 10_000  # events one replay may queue; a longer outage is replayed in several steps
 
@@ -35,11 +35,6 @@ def _queue(session: Session, endpoint: WebhookEndpoint, event: WebhookEvent, now
     return delivery
 
 
-def _require_enabled(endpoint: WebhookEndpoint) -> None:
-    if not endpoint.enabled:
-        raise Conflict(_("Enable the endpoint first: a disabled endpoint is sent nothing."), code="endpoint_disabled")
-
-
 def replay_since(session: Session, endpoint: WebhookEndpoint, since: datetime, now: datetime) -> int:
     """Queue a new delivery of every event of the endpoint's types since ``since``; returns how many.
 
@@ -49,7 +44,7 @@ def replay_since(session: Session, endpoint: WebhookEndpoint, since: datetime, n
     if since.tzinfo is None or since.astimezone(UTC) > now:
         message = _("Choose a time in the past.")
         raise ValidationError(message, field_errors={"since": message})
-    _require_enabled(endpoint)
+    require_enabled(endpoint)
     events = session.scalars(
         select(WebhookEvent)
         .where(
@@ -67,7 +62,7 @@ def replay_since(session: Session, endpoint: WebhookEndpoint, since: datetime, n
 
 def send_test_event(session: Session, endpoint: WebhookEndpoint, now: datetime) -> WebhookDelivery:
     """Queue a ``webhook.test`` event for ``endpoint`` alone (the caller commits); the worker sends it."""
-    _require_enabled(endpoint)
+    require_enabled(endpoint)
     event = WebhookEvent(
         msg_id=f"msg_{uuid.uuid4().hex}",
         business_id=endpoint.business_id,

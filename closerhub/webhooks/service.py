@@ -18,7 +18,7 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session, joinedload, object_session
 
 from closerhub import clock, outbound
-from closerhub.core.errors import NotFound, ValidationError
+from closerhub.core.errors import Conflict, NotFound, ValidationError
 from closerhub.core.i18n import _
 from closerhub.db import get_by_id
 from closerhub.secrets_box import seal, unseal
@@ -202,6 +202,12 @@ def delete_endpoint(endpoint: WebhookEndpoint) -> None:
     forget_endpoints(object_session(endpoint))
 
 
+def require_enabled(endpoint: WebhookEndpoint) -> None:
+    """Conflict unless ``endpoint`` is enabled: a disabled one is sent nothing (retry, replay, test)."""
+    if not endpoint.enabled:
+        raise Conflict(_("Enable the endpoint first: a disabled endpoint is sent nothing."), code="endpoint_disabled")
+
+
 def set_enabled(endpoint: WebhookEndpoint, enabled: bool) -> None:
     """Pause or resume sending to ``endpoint`` (the caller commits).
 
@@ -235,6 +241,7 @@ def retry_delivery(session: Session, endpoint: WebhookEndpoint, delivery_id: obj
     delivery = get_by_id(session, WebhookDelivery, delivery_id)
     if delivery is None or delivery.endpoint_id != endpoint.id:
         raise NotFound(_("Delivery not found."))
+    require_enabled(endpoint)
     delivery.status = DeliveryStatus.PENDING
     delivery.next_attempt_at = clock.utcnow()
     return delivery

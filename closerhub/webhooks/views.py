@@ -173,10 +173,14 @@ def retry(endpoint_id: int, delivery_id: int) -> Response:
     _action()
     try:
         service.retry_delivery(db.session, endpoint, delivery_id)
-    except DomainError:
-        abort(404)
-    db.session.commit()
-    flash(_("Delivery queued again: it goes out within seconds."), "success")
+    except DomainError as exc:
+        db.session.rollback()
+        if exc.status == 404:
+            abort(404)
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+        flash(_("Delivery queued again: it goes out within seconds."), "success")
     return redirect(url_for("integrations.deliveries", endpoint_id=endpoint.id))
 
 

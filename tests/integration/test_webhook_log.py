@@ -157,6 +157,12 @@ def test_a_disabled_endpoint_gets_no_test_event_nor_replay_and_nothing_is_sent_t
         f"/api/v1/webhooks/{endpoint.id}/replay", json={"since": "2026-01-01T00:00:00Z"}, headers=bearer(business_user)
     )
     assert replay.status_code == 409
+    delivery = db.session.scalars(select(WebhookDelivery)).one()
+    retry = api.post(f"/api/v1/webhooks/{endpoint.id}/deliveries/{delivery.id}/retry", headers=bearer(business_user))
+    assert retry.status_code == 409
+    web = _logged_in(app, business_user)
+    page = web.post(f"/integrations/{endpoint.id}/deliveries/{delivery.id}/retry", follow_redirects=True)
+    assert "Enable the endpoint first" in page.get_data(as_text=True)
     assert len(db.session.scalars(select(WebhookDelivery)).all()) == 1
-    _logged_in(app, business_user).post(f"/integrations/{endpoint.id}/enable")
+    web.post(f"/integrations/{endpoint.id}/enable")
     assert _deliver() == 1 and len(receiver.received) == 1
