@@ -71,6 +71,7 @@ def create_app(config: dict[str, Any] | str | None = None) -> Flask:
     from closerhub.payments.views import billing_bp, payouts_bp
     from closerhub.payments.webhook_views import bp as stripe_webhooks_bp
     from closerhub.vetting.views import bp as vetting_bp
+    from closerhub.webhooks.views import bp as integrations_bp
 
     app.register_blueprint(pages_bp)
     app.register_blueprint(accounts_bp)
@@ -97,6 +98,7 @@ def create_app(config: dict[str, Any] | str | None = None) -> Flask:
     app.register_blueprint(money_desk_bp)
     app.register_blueprint(admin_payouts_bp)
     app.register_blueprint(stripe_webhooks_bp)
+    app.register_blueprint(integrations_bp)
     extensions.csrf.exempt(stripe_webhooks_bp)  # Stripe signs its requests; it has no session or CSRF token
 
     from closerhub import cli, jobs

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from closerhub.api.schemas import InModel, OutModel, UTCInstant
+from closerhub.api.schemas import AwareInstant, InModel, OutModel, UTCInstant
 from closerhub.webhooks.models import EVENT_TYPES
 
 EventType = Literal[EVENT_TYPES]  # type: ignore[valid-type]
@@ -59,3 +59,13 @@ class DeliveryOut(OutModel):
 
 class DeliveryList(OutModel):
     data: list[DeliveryOut]
+
+
+class ReplayIn(InModel):
+    since: AwareInstant = Field(
+        description=("Replay the endpoint's event types recorded at or after this instant (not in the future: a 422)")
+    )
+
+
+class ReplayOut(OutModel):
+    count: int = Field(description="How many deliveries were queued (at most 10,000 per replay)")

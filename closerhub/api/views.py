@@ -38,6 +38,7 @@ from closerhub.businesses.service import update_business
 from closerhub.core.errors import NotFound
 from closerhub.core.i18n import _
 from closerhub.extensions import db
+from closerhub.webhooks import catalog as webhook_catalog
 
 # --- accounts --------------------------------------------------------------------------
 
@@ -222,4 +223,9 @@ def openapi_document() -> dict[str, Any]:
 @bp.get("/docs")
 def docs() -> str:
     """The human guide: conventions, then every endpoint, from the same registry as the OpenAPI document."""
-    return render_template("api/docs.html", entries=openapi.docs_entries(openapi.build_document()))
+    return render_template(
+        "api/docs.html",
+        entries=openapi.docs_entries(openapi.build_document()),
+        webhook_catalog=webhook_catalog.CATALOG,
+        webhook_verify_snippet=webhook_catalog.VERIFY_SNIPPET,
+    )

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from flask import Response
 
+from closerhub import clock
 from closerhub.api.auth import current_api_user
 from closerhub.api.routing import api_route, json_response
 from closerhub.api.schemas_webhooks import (
     DeliveryList,
     DeliveryOut,
+    ReplayIn,
+    ReplayOut,
     SecretOut,
     WebhookCreatedOut,
     WebhookIn,
@@ -18,7 +21,7 @@ from closerhub.api.schemas_webhooks import (
 from closerhub.core.errors import PermissionDenied
 from closerhub.core.i18n import _
 from closerhub.extensions import db
-from closerhub.webhooks import service
+from closerhub.webhooks import replay, service
 from closerhub.webhooks.models import WebhookDelivery, WebhookEndpoint
 
 
@@ -133,9 +136,45 @@ def list_deliveries(endpoint_id: int) -> DeliveryList:
     auth=("business",),
     response=DeliveryOut,
     tags=("webhooks",),
+    errors=(409,),
 )
 def retry_webhook_delivery(endpoint_id: int, delivery_id: int) -> DeliveryOut:
-    """The worker sends it within seconds; its attempt count goes up by one."""
+    """The worker sends it within seconds; its attempt count goes up by one. 409 if the endpoint is disabled."""
     delivery = service.retry_delivery(db.session, _endpoint(endpoint_id), delivery_id)
+    db.session.commit()
+    return delivery_out(delivery)
+
+
+@api_route(
+    "POST",
+    "/webhooks/<int:endpoint_id>/replay",
+    summary="Send again every event of the endpoint's types since an instant (same webhook-ids)",
+    auth=("business",),
+    body=ReplayIn,
+    response=ReplayOut,
+    status=202,
+    tags=("webhooks",),
+    errors=(409,),
+)
+def replay_webhook_events(endpoint_id: int, body: ReplayIn) -> ReplayOut:
+    """New deliveries of the past events, oldest first; each keeps its event's `webhook-id`. 409 if disabled."""
+    count = replay.replay_since(db.session, _endpoint(endpoint_id), body.since, clock.utcnow())
+    db.session.commit()
+    return ReplayOut(count=count)
+
+
+@api_route(
+    "POST",
+    "/webhooks/<int:endpoint_id>/test",
+    summary="Send a webhook.test event to this endpoint only",
+    auth=("business",),
+    response=DeliveryOut,
+    status=202,
+    tags=("webhooks",),
+    errors=(409,),
+)
+def send_webhook_test(endpoint_id: int) -> DeliveryOut:
+    """The worker sends it within seconds; follow it in the delivery log. 409 if the endpoint is disabled."""
+    delivery = replay.send_test_event(db.session, _endpoint(endpoint_id), clock.utcnow())
     db.session.commit()
     return delivery_out(delivery)

@@ -27,7 +27,8 @@ from standardwebhooks.webhooks import Webhook
 
 from closerhub import outbound
 from closerhub.core.retry import RetrySchedule
-from closerhub.webhooks.models import DeliveryStatus, WebhookAttempt, WebhookDelivery
+from closerhub.webhooks.alerts import email_owner_disabled
+from closerhub.webhooks.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from closerhub.webhooks.service import signing_secrets
 
 # Waits after attempt 1, 2, … (Standard Webhooks' suggested schedule): about 28 hours in all.
@@ -111,10 +112,15 @@ def _send(job: Job, at: datetime, allow_private: bool, timeout: float) -> Result
 
 
 def _due_ids(session: Session, now: datetime) -> list[int]:
-    """Due deliveries, oldest first, at most ``PER_ENDPOINT`` per endpoint, interleaved by endpoint."""
+    """Due deliveries of enabled endpoints, oldest first, at most ``PER_ENDPOINT`` per endpoint, interleaved."""
     rows = session.execute(
         select(WebhookDelivery.id, WebhookDelivery.endpoint_id)
-        .where(WebhookDelivery.status == DeliveryStatus.PENDING, WebhookDelivery.next_attempt_at <= now)
+        .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
+        .where(
+            WebhookDelivery.status == DeliveryStatus.PENDING,
+            WebhookDelivery.next_attempt_at <= now,
+            WebhookEndpoint.enabled.is_(True),  # a disabled (or deleted) endpoint's deliveries wait
+        )
         .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
         .limit(BATCH * 4)
     ).all()
@@ -196,6 +202,7 @@ def record_result(session: Session, result: Result, now: datetime) -> None:
     if endpoint.enabled and now - endpoint.failing_since >= DISABLE_AFTER:
         endpoint.enabled = False
         endpoint.disabled_reason = "failing"
+        email_owner_disabled(session, endpoint, now)
 
 
 def claim_many(session: Session, ids: list[int], now: datetime) -> list[int]:

@@ -14,11 +14,11 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session, joinedload, object_session
 
 from closerhub import clock, outbound
-from closerhub.core.errors import NotFound, ValidationError
+from closerhub.core.errors import Conflict, NotFound, ValidationError
 from closerhub.core.i18n import _
 from closerhub.db import get_by_id
 from closerhub.secrets_box import seal, unseal
@@ -29,9 +29,11 @@ SECRET_PREFIX = "whsec_"  # noqa: S105 (a prefix, not a secret)
 URL_MAX = 2000
 DESCRIPTION_MAX = 300
 ROTATION_OVERLAP = timedelta(hours=24)  # both secrets sign while receivers switch over
+TEST_EVENT = "webhook.test"  # the ping of "send a test event": delivered to one endpoint, never subscribed
+_ENDPOINTS_KEY = "webhooks.enabled_endpoints"  # session.info: business id -> [(endpoint id, its types)]
 
 
-def _utc_z(value: datetime) -> str:
+def utc_z(value: datetime) -> str:
     # The API's instant format ("2026-12-07T09:00:00Z"); not imported from api.schemas, which
     # pulls in feature packages this low-level module must not depend on.
     return value.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
@@ -47,32 +49,22 @@ def emit(session: Session, business_id: int, type: str, data: Any) -> WebhookEve
     """
     if type not in EVENT_TYPES:
         raise ValueError(f"unknown webhook event type {type!r}")
-    endpoints = [
-        endpoint
-        for endpoint in session.scalars(
-            select(WebhookEndpoint).where(
-                WebhookEndpoint.business_id == business_id,
-                WebhookEndpoint.enabled.is_(True),
-                WebhookEndpoint.deleted_at.is_(None),
-            )
-        )
-        if type in (endpoint.events or [])
-    ]
-    if not endpoints:
+    endpoint_ids = [endpoint_id for endpoint_id, types in _enabled_endpoints(session, business_id) if type in types]
+    if not endpoint_ids:
         return None
     now = clock.utcnow()
     event = WebhookEvent(
         msg_id=f"msg_{uuid.uuid4().hex}",
         business_id=business_id,
         type=type,
-        payload={"type": type, "timestamp": _utc_z(now), "data": data_for(type, data)},
+        payload={"type": type, "timestamp": utc_z(now), "data": data_for(type, data)},
         created_at=now,
     )
     session.add(event)
-    for endpoint in endpoints:
+    for endpoint_id in endpoint_ids:
         session.add(
             WebhookDelivery(
-                endpoint_id=endpoint.id,
+                endpoint_id=endpoint_id,
                 event=event,
                 status=DeliveryStatus.PENDING,
                 attempts=0,
@@ -81,6 +73,40 @@ def emit(session: Session, business_id: int, type: str, data: Any) -> WebhookEve
             )
         )
     return event
+
+
+def _enabled_endpoints(session: Session, business_id: int) -> list[tuple[int, frozenset[str]]]:
+    """The business's enabled endpoints and their types, read once per transaction.
+
+    A request that emits several events (a booking with its lead, a batch import) reads them
+    once; the memo lives in ``session.info`` and is dropped when the transaction ends and when
+    an endpoint of this session is added, enabled, disabled or deleted (``forget_endpoints``).
+    """
+    memo: dict[int, list[tuple[int, frozenset[str]]]] = session.info.setdefault(_ENDPOINTS_KEY, {})
+    if business_id not in memo:
+        memo[business_id] = [
+            (endpoint_id, frozenset(types or []))
+            for endpoint_id, types in session.execute(
+                select(WebhookEndpoint.id, WebhookEndpoint.events).where(
+                    WebhookEndpoint.business_id == business_id,
+                    WebhookEndpoint.enabled.is_(True),
+                    WebhookEndpoint.deleted_at.is_(None),
+                )
+            )
+        ]
+    return memo[business_id]
+
+
+def forget_endpoints(session: Session | None) -> None:
+    """Drop the memo of enabled endpoints (an endpoint changed, or the transaction ended)."""
+    if session is not None:
+        session.info.pop(_ENDPOINTS_KEY, None)
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _transaction_ended(session: Session) -> None:
+    forget_endpoints(session)
 
 
 def new_secret() -> str:
@@ -103,6 +129,7 @@ def create_endpoint(
         created_at=clock.utcnow(),
     )
     session.add(endpoint)
+    forget_endpoints(session)
     return endpoint, secret
 
 
@@ -172,6 +199,28 @@ def delete_endpoint(endpoint: WebhookEndpoint) -> None:
     """Stop sending to ``endpoint``; its delivery log is kept (the caller commits)."""
     endpoint.deleted_at = clock.utcnow()
     endpoint.enabled = False
+    forget_endpoints(object_session(endpoint))
+
+
+def require_enabled(endpoint: WebhookEndpoint) -> None:
+    """Conflict unless ``endpoint`` is enabled: a disabled one is sent nothing (retry, replay, test)."""
+    if not endpoint.enabled:
+        raise Conflict(_("Enable the endpoint first: a disabled endpoint is sent nothing."), code="endpoint_disabled")
+
+
+def set_enabled(endpoint: WebhookEndpoint, enabled: bool) -> None:
+    """Pause or resume sending to ``endpoint`` (the caller commits).
+
+    A paused endpoint's deliveries wait (the worker skips them) and it gets no new ones;
+    enabling it again clears its failure record, so it is not disabled again at the next error.
+    """
+    endpoint.enabled = enabled
+    if enabled:
+        endpoint.failing_since = None
+        endpoint.disabled_reason = None
+    else:
+        endpoint.disabled_reason = endpoint.disabled_reason or "owner"
+    forget_endpoints(object_session(endpoint))
 
 
 def deliveries_of(session: Session, endpoint: WebhookEndpoint, limit: int = 100) -> list[WebhookDelivery]:
@@ -192,6 +241,7 @@ def retry_delivery(session: Session, endpoint: WebhookEndpoint, delivery_id: obj
     delivery = get_by_id(session, WebhookDelivery, delivery_id)
     if delivery is None or delivery.endpoint_id != endpoint.id:
         raise NotFound(_("Delivery not found."))
+    require_enabled(endpoint)
     delivery.status = DeliveryStatus.PENDING
     delivery.next_attempt_at = clock.utcnow()
     return delivery

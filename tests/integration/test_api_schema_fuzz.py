@@ -37,6 +37,7 @@ from closerhub import clock
 from closerhub.accounts import tokens
 from closerhub.accounts.models import User
 from closerhub.extensions import db, limiter
+from closerhub.webhooks.service import create_endpoint
 from tests.conftest import UserFactory, _truncate_all
 from tests.factories_booking import make_appointment, make_lead, make_world
 from tests.integration.booking_setup import set_hours
@@ -71,8 +72,14 @@ CONDITIONAL_BODIES = {
     # a calendar address whose server name resolves (and, outside tests, to a public address)
     "POST /api/v1/closers/me/calendars",
     "POST /api/v1/webhooks",
+    # `since` not in the future
+    "POST /api/v1/webhooks/{endpoint_id}/replay",
     # weekly intervals that end after they start and do not overlap; time off likewise
     "PUT /api/v1/closers/me/availability",
+    # a real BIC (`format: bic`): the generator does not apply the registered format inside the
+    # `oneOf` of schemes and draws any text, which the run found once new string constants in the
+    # code (Hypothesis draws from them) changed its examples; payout details have their own tests
+    "PUT /api/v1/closers/me/payout-details",
     # meeting_url required when meeting_mode is own_url
     "PUT /api/v1/closers/me/profile",
 }
@@ -119,6 +126,10 @@ def seeded_api(_app: Flask) -> Iterator[SeededApi]:
         for day, lead in enumerate([make_lead(world, name="Noah Lead", phone=None), make_lead(world)]):
             appointment = make_appointment(world, lead, start=soon + timedelta(days=day))
         admin = make_user("admin", email="fuzz-admin@example.com")
+        endpoint, _ = create_endpoint(
+            db.session, world.business.id, url="http://127.0.0.1:9/fuzz", events=["appointment.booked"]
+        )
+        db.session.commit()
         headers = {"closer": _bearer(world.closer), "business": _bearer(world.owner), "admin": _bearer(admin)}
         ids = {
             "closer_id": world.closer.id,
@@ -127,6 +138,7 @@ def seeded_api(_app: Flask) -> Iterator[SeededApi]:
             "business_id": world.business.id,
             "lead_id": lead.id,
             "appointment_id": appointment.id,
+            "endpoint_id": endpoint.id,
         }
         db.session.remove()
     limiter.enabled = False

@@ -50,6 +50,7 @@ from tests.integration.statement_seeds_more import (
     seed_tokens,
     seed_users,
 )
+from tests.integration.statement_seeds_webhooks import seed_webhook_deliveries, seed_webhook_endpoints
 
 
 @pytest.fixture
@@ -148,6 +149,13 @@ CASES = {
     "admin outbox": Case("admin", "/admin/outbox", seed_outbox),
     "closer tokens API": Case("closer", "/api/v1/tokens", seed_tokens, api=True),
     "business tokens API": Case("business", "/api/v1/tokens", seed_tokens, api=True),
+    # webhooks
+    "business integrations page": Case("business", "/integrations", seed_webhook_endpoints),
+    "business webhook delivery log": Case("business", "/integrations/1", seed_webhook_deliveries),
+    "business webhooks API": Case("business", "/api/v1/webhooks", seed_webhook_endpoints, api=True),
+    "business webhook deliveries API": Case(
+        "business", "/api/v1/webhooks/1/deliveries", seed_webhook_deliveries, api=True
+    ),
 }
 
 
