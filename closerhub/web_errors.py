@@ -10,6 +10,7 @@ from flask_babel import force_locale
 from flask_login import AnonymousUserMixin
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from closerhub.api.problems import problem_response
@@ -154,6 +155,13 @@ def init_app(app: Flask) -> None:
             return server_error(exc)
         log.warning("Database %s on %s %s: %s", trouble.code, request.method, request.path, exc.orig)
         return _database_trouble_response(trouble)
+
+    @app.errorhandler(PoolTimeout)
+    def pool_full(exc: PoolTimeout) -> Response:
+        """Every connection of this process's pool stayed in use for ``pool_timeout``: the server is
+        overloaded, nothing was done, and the same request can succeed a moment later."""
+        log.warning("Connection pool full on %s %s: %s", request.method, request.path, exc)
+        return _database_trouble_response(BUSY)
 
     @app.errorhandler(Exception)
     def server_error(exc: Exception) -> Response | tuple[str, int]:

@@ -286,3 +286,33 @@ def test_a_sqlite_database_file_out_of_reach_is_a_503_until_it_is_back(sqlite_si
     assert site.app.test_client().get("/healthz").status_code == 200  # back, nothing restarted
     assert site.browser.get("/dashboard").status_code == 200
     assert site.owner_language() == "en"
+
+
+# --- every connection of the pool is in use ------------------------------------------------------
+
+
+def test_a_request_that_finds_the_connection_pool_full_is_a_busy_503_and_the_next_one_succeeds(app: Flask) -> None:
+    """Every connection of a process's pool is held (slow requests, a stuck job): a request that
+    waits ``pool_timeout`` for one gets the busy 503 with Retry-After, not a 500; once one is
+    returned, requests succeed. Was: SQLAlchemy's TimeoutError, a 500 page."""
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    options = {"pool_size": 1, "max_overflow": 0, "pool_timeout": 0.2, "pool_pre_ping": True}
+    small = create_app({"PROFILE": "testing", "SQLALCHEMY_DATABASE_URI": url, "SQLALCHEMY_ENGINE_OPTIONS": options})
+    small.test_client_class = IsolatedClient
+    small.before_request(_reads_the_database_first)
+    with small.app_context():
+        site = Site(small)
+        db.session.remove()
+        engine = db.engine
+    held = engine.connect()  # the pool's only connection
+    try:
+        page = site.browser.get("/dashboard?hook=1")
+        problem = small.test_client().get("/api/v1/me?hook=1", headers=site.api)
+    finally:
+        held.close()
+    assert page.status_code == 503 and page.headers["Retry-After"] == "1"
+    assert "nothing was saved" in page.get_data(as_text=True)
+    assert problem.status_code == 503 and problem.get_json(force=True)["code"] == "busy"
+    assert site.browser.get("/dashboard?hook=1").status_code == 200
+    with small.app_context():
+        db.engine.dispose()
