@@ -11,8 +11,11 @@ The rules (DESIGN.md "Server-side requests to user-given URLs"):
 - redirects are followed only to the same origin (scheme, host and port), each one checked
   again; a redirect elsewhere is an error.
 
-Known limit: the check resolves the name, then the HTTP library resolves it again to
-connect; a DNS answer that changes between the two (rebinding) is not caught here.
+- the address the connection really reached is checked again before the request is sent (a
+  ``pre_send`` hook reads the socket's peer): the check above resolves the name, the HTTP
+  library resolves it again to connect, and a DNS answer that changes between the two
+  (rebinding) would otherwise reach a private address. A CalDAV client's redirects, which
+  the library follows itself, are checked the same way on their answer.
 
 The HTTP library is niquests, the one caldav uses, so a CalDAV client's session gets the
 same redirect rule through :func:`guard_session`.
@@ -71,6 +74,11 @@ def is_public_address(address: str) -> bool:
     return ip.is_global and not (ip.is_multicast or ip.is_reserved or ip.is_unspecified)
 
 
+def resolve(host: str, port: int) -> list[str]:
+    """Every address ``host`` resolves to (the check's own lookup; the connection makes another)."""
+    return [str(info[4][0]) for info in socket.getaddrinfo(host, port)]
+
+
 def check_url(url: str, *, allow_private_addresses: bool | None = None) -> str:
     """Validate ``url`` and its host's addresses; return the URL (stripped) or raise ``OutboundError``."""
     url = (url or "").strip()
@@ -85,14 +93,37 @@ def check_url(url: str, *, allow_private_addresses: bool | None = None) -> str:
         raise OutboundError(_("Do not put a user name or password in the address; use the fields for them."))
     allowed = allow_private() if allow_private_addresses is None else allow_private_addresses
     try:
-        infos = socket.getaddrinfo(parts.hostname, port or (443 if parts.scheme == "https" else 80))
+        addresses = resolve(parts.hostname, port or (443 if parts.scheme == "https" else 80))
     except (OSError, UnicodeError):
         raise OutboundError(_("The server name %(host)s could not be found.", host=parts.hostname)) from None
-    if not allowed and any(not is_public_address(str(info[4][0])) for info in infos):
+    if not allowed and any(not is_public_address(address) for address in addresses):
         raise OutboundError(
             _("%(host)s is a private or local address; only public servers can be reached.", host=parts.hostname)
         )
     return url
+
+
+def _private_peer(conn_info: Any) -> str | None:
+    """The peer address a connection reached, when it is not public (None when public or unknown)."""
+    peer = getattr(conn_info, "destination_address", None)
+    if not peer:
+        return None
+    address = str(peer[0])
+    return None if is_public_address(address) else address
+
+
+def _refuse_private_peer(host: str | None) -> OutboundError:
+    return OutboundError(_("%(host)s is a private or local address; only public servers can be reached.", host=host))
+
+
+def peer_guard(allowed: bool) -> Any:
+    """A niquests ``pre_send`` hook: once connected, refuse to send to a private or local peer."""
+
+    def check_peer(prepared: niquests.PreparedRequest, **_kwargs: Any) -> None:
+        if not allowed and _private_peer(prepared.conn_info) is not None:
+            raise _refuse_private_peer(urlsplit(prepared.url or "").hostname)
+
+    return check_peer
 
 
 def _origin(url: str) -> tuple[str, str, int | None]:
@@ -101,7 +132,10 @@ def _origin(url: str) -> tuple[str, str, int | None]:
 
 
 def refuse_foreign_redirect(response: niquests.Response, *args: Any, **kwargs: Any) -> niquests.Response:
-    """A niquests response hook: a redirect to another origin is an ``OutboundError``."""
+    """A niquests response hook: a redirect to another origin, or an answer from a private or local
+    peer (a followed redirect's connection, when those are refused), is an ``OutboundError``."""
+    if not allow_private() and _private_peer(response.conn_info) is not None:
+        raise _refuse_private_peer(urlsplit(response.url or "").hostname)
     location = response.headers.get("Location")
     if response.is_redirect and location and response.url:
         target = urljoin(response.url, location)
@@ -112,6 +146,7 @@ def refuse_foreign_redirect(response: niquests.Response, *args: Any, **kwargs: A
 
 def guard_session(session: niquests.Session) -> niquests.Session:
     """Make a session (a caldav client's) refuse redirects to another origin and follow at most a few."""
+    session.hooks.setdefault("pre_send", []).append(peer_guard(allow_private()))
     session.hooks.setdefault("response", []).append(refuse_foreign_redirect)  # type: ignore[arg-type]
     session.max_redirects = MAX_REDIRECTS
     session.trust_env = False  # no proxies or .netrc credentials from the environment
@@ -143,7 +178,8 @@ def fetch(
     """GET ``url`` under the rules above; the body is read up to ``max_bytes`` (more is an error)."""
     current = check_url(url, allow_private_addresses=allow_private_addresses)
     timeout = timeout_seconds()
-    with niquests.Session() as session:
+    allowed = allow_private() if allow_private_addresses is None else allow_private_addresses
+    with niquests.Session(hooks={"pre_send": [peer_guard(allowed)]}) as session:
         session.trust_env = False
         for _hop in range(MAX_REDIRECTS + 1):
             try:
@@ -198,7 +234,8 @@ def post(
     is read up to ``keep_bytes`` for the delivery log and the connection dropped after that.
     """
     target = check_url(url, allow_private_addresses=allow_private_addresses)
-    with niquests.Session() as session:
+    allowed = allow_private() if allow_private_addresses is None else allow_private_addresses
+    with niquests.Session(hooks={"pre_send": [peer_guard(allowed)]}) as session:
         session.trust_env = False
         try:
             response = session.post(

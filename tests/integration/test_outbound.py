@@ -6,6 +6,7 @@ import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
 
 import pytest
 from flask import Flask
@@ -108,3 +109,45 @@ def test_a_slow_server_is_cut_off_at_the_configured_timeout(app: Flask, server: 
         assert time.monotonic() - started < 2.5
     finally:
         app.config["OUTBOUND_TIMEOUT_SECONDS"] = 10
+
+
+class _Counting(BaseHTTPRequestHandler):
+    """Answers 200 to anything and counts what reached it."""
+
+    seen: ClassVar[list[str]] = []
+
+    def _answer(self) -> None:
+        _Counting.seen.append(f"{self.command} {self.path}")
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    do_GET = do_POST = _answer
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_a_name_that_rebinds_to_a_private_address_after_the_check_is_refused_before_anything_is_sent(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DNS rebinding: the check's lookup sees a public address, the connection's own lookup gets
+    127.0.0.1. The peer the socket reached is checked before the request is written: nothing
+    reaches the private server, for a feed read (GET) and a webhook (POST) alike."""
+    receiver = ThreadingHTTPServer(("127.0.0.1", 0), _Counting)
+    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    _Counting.seen = []
+    url = f"http://localhost:{receiver.server_address[1]}/hook"
+    try:
+        assert outbound.fetch(url, allow_private_addresses=True).body == b"ok"  # it is reachable
+        assert _Counting.seen == ["GET /hook"]
+        monkeypatch.setattr(outbound, "resolve", lambda host, port: ["93.184.216.34"])  # the first answer
+        with pytest.raises(outbound.OutboundError, match="private or local address"):
+            outbound.fetch(url, allow_private_addresses=False)
+        with pytest.raises(outbound.OutboundError, match="private or local address"):
+            outbound.post(url, b"{}", headers={}, allow_private_addresses=False)
+        assert _Counting.seen == ["GET /hook"]
+    finally:
+        receiver.shutdown()
+        receiver.server_close()
