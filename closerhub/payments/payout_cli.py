@@ -20,8 +20,9 @@ def run_command() -> None:
         report = run_payouts(db.session, clock.utcnow(), triggered_by="cli")
     except DomainError as exc:
         raise click.ClickException(exc.message) from exc
+    why_skipped = "account not ready" if report.mode.value == "stripe" else "waiting for payout details"
     click.echo(
         f"Payout run #{report.run_id} ({report.mode.value}): {report.paid} paid, {report.manual} to pay by hand, "
-        f"{report.failed} failed, {report.retrying} to retry, {report.skipped} skipped (account not ready), "
+        f"{report.failed} failed, {report.retrying} to retry, {report.skipped} skipped ({why_skipped}), "
         f"{report.repaired} repaired from earlier runs."
     )
