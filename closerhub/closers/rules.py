@@ -7,10 +7,20 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import BindParameter, CompoundSelect, bindparam, literal, literal_column, select, union_all
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    CompoundSelect,
+    bindparam,
+    func,
+    literal,
+    literal_column,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from closerhub import clock
@@ -34,6 +44,11 @@ SETTING_FIELDS = tuple(DEFAULTS)
 
 # --- busy time (the seam for booking) ------------------------------------------------------
 
+# No call lasts this long (calls are at most SLOT_MINUTES_RANGE's 240 minutes): a call touching a
+# window starts less than this before it, so the busy read is an index range bounded on both
+# sides of ``starts_at``, its cost independent of how many calls the closer had before.
+CALL_MAX = timedelta(days=1)
+
 
 def busy_intervals(
     session: Session, closer_id: int, start: datetime, end: datetime, *, exclude_id: int | None = None
@@ -51,25 +66,59 @@ def busy_intervals(
     appointment out (a reschedule must not collide with the call it moves). Every caller
     (preview, API slots, summaries, booking) goes through here.
     """
-    params: dict[str, Any] = {"closer_id": closer_id, "since": start, "until": end, "now": clock.utcnow()}
+    params: dict[str, Any] = {
+        "closer_id": closer_id,
+        "since": start,
+        "until": end,
+        "starts_after": start - CALL_MAX,
+        "now": clock.utcnow(),
+    }
     if exclude_id is not None:
         params["exclude_id"] = exclude_id
     return [
-        Busy(s, e, external=bool(x)) for s, e, x in session.execute(_busy_statement(exclude_id is not None), params)
+        Busy(s, e, external=bool(x))
+        for s, e, x in session.execute(_busy_statement(exclude_id is not None, _dialect(session)), params)
     ]
 
 
-@functools.cache
-def _busy_statement(excluding: bool) -> CompoundSelect:
-    """``busy_intervals``' query, built once (every slot page and booking runs it)."""
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+def _booked_calls_touching_window() -> list[ColumnElement[bool]]:
+    """Booked calls over ``[since, until)``, as conditions an index answers on both sides.
+
+    PostgreSQL: also the range overlap of the exclusion constraint's GiST index
+    (``tstzrange(starts_at, blocked_until)``, booked calls only), which it then can use;
+    everywhere: ``starts_at`` between ``since - CALL_MAX`` and ``until``.
+    """
     from closerhub.booking.models import Appointment, AppointmentStatus  # booking builds on closers
 
-    calls = select(Appointment.starts_at, Appointment.ends_at, literal(False).label("external")).where(
-        Appointment.closer_id == bindparam("closer_id"),
+    return [
         Appointment.status == AppointmentStatus.BOOKED,
         Appointment.starts_at < bindparam("until"),
+        Appointment.starts_at > bindparam("starts_after", type_=UTCDateTime()),
         Appointment.ends_at > bindparam("since"),
+    ]
+
+
+def _gist_overlap() -> ColumnElement[bool]:
+    from closerhub.booking.models import Appointment  # booking builds on closers
+
+    window = func.tstzrange(bindparam("since", type_=UTCDateTime()), bindparam("until", type_=UTCDateTime()))
+    return func.tstzrange(Appointment.starts_at, Appointment.blocked_until).op("&&")(window)
+
+
+@functools.cache
+def _busy_statement(excluding: bool, dialect: str = "sqlite") -> CompoundSelect:
+    """``busy_intervals``' query, built once per dialect (every slot page and booking runs it)."""
+    from closerhub.booking.models import Appointment  # booking builds on closers
+
+    calls = select(Appointment.starts_at, Appointment.ends_at, literal(False).label("external")).where(
+        Appointment.closer_id == bindparam("closer_id"), *_booked_calls_touching_window()
     )
+    if dialect == "postgresql":
+        calls = calls.where(_gist_overlap())
     if excluding:
         calls = calls.where(Appointment.id != bindparam("exclude_id"))
     events = select(ExternalBusy.starts_at, ExternalBusy.ends_at, literal(True)).where(
@@ -113,8 +162,14 @@ def busy_intervals_many(session: Session, windows: Mapping[int, tuple[datetime, 
         return found
     since = min(w[0] for w in windows.values())
     until = max(w[1] for w in windows.values())
-    params = {"closer_ids": list(windows), "since": since, "until": until, "now": clock.utcnow()}
-    for closer_id, s, e, x, unreadable in session.execute(_busy_many_statement(), params):
+    params = {
+        "closer_ids": list(windows),
+        "since": since,
+        "until": until,
+        "starts_after": since - CALL_MAX,
+        "now": clock.utcnow(),
+    }
+    for closer_id, s, e, x, unreadable in session.execute(_busy_many_statement(_dialect(session)), params):
         low, high = windows[closer_id]
         if unreadable:
             found[closer_id].append(Busy(low, high, external=True))
@@ -124,9 +179,9 @@ def busy_intervals_many(session: Session, windows: Mapping[int, tuple[datetime, 
 
 
 @functools.cache
-def _busy_many_statement() -> CompoundSelect:
+def _busy_many_statement(dialect: str = "sqlite") -> CompoundSelect:
     """``busy_intervals_many``' query: ``_busy_statement`` over a list of closers, with the closer id."""
-    from closerhub.booking.models import Appointment, AppointmentStatus  # booking builds on closers
+    from closerhub.booking.models import Appointment  # booking builds on closers
 
     ids: BindParameter[list[int]] = bindparam("closer_ids", expanding=True)
     calls = select(
@@ -135,12 +190,9 @@ def _busy_many_statement() -> CompoundSelect:
         Appointment.ends_at,
         literal(False).label("external"),
         literal(False).label("unreadable"),
-    ).where(
-        Appointment.closer_id.in_(ids),
-        Appointment.status == AppointmentStatus.BOOKED,
-        Appointment.starts_at < bindparam("until"),
-        Appointment.ends_at > bindparam("since"),
-    )
+    ).where(Appointment.closer_id.in_(ids), *_booked_calls_touching_window())
+    if dialect == "postgresql":
+        calls = calls.where(_gist_overlap())
     events = select(
         ExternalBusy.closer_id, ExternalBusy.starts_at, ExternalBusy.ends_at, literal(True), literal(False)
     ).where(
