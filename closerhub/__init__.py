@@ -52,6 +52,7 @@ def create_app(config: dict[str, Any] | str | None = None) -> Flask:
     from closerhub.admin.views import bp as admin_bp
     from closerhub.analytics.views import bp as analytics_bp
     from closerhub.api import bp as api_bp
+    from closerhub.booking import attendance_views  # noqa: F401  (registers on three blueprints)
     from closerhub.booking.calendar_views import bp as calendar_bp
     from closerhub.booking.lead_views import bp as leads_bp
     from closerhub.booking.public_views import bp as booking_public_bp

@@ -56,6 +56,18 @@ def send_appointment_reminders(app: Flask) -> int:
             db.session.remove()
 
 
+def attendance_jobs(app: Flask) -> int:
+    """Flag unconfirmed calls to their closer 2 h before; offer a new time after a prospect no-show (each once)."""
+    from closerhub.booking.attendance_jobs import flag_unconfirmed, offer_rebooking
+
+    with app.app_context():
+        try:
+            now = clock.utcnow()
+            return flag_unconfirmed(db.session, now) + offer_rebooking(db.session, now)
+        finally:
+            db.session.remove()
+
+
 def request_appointment_outcomes(app: Flask) -> int:
     """Ask closers, once per call, to record the outcome of calls that just ended."""
     from closerhub.booking.reminders import request_outcomes
@@ -170,6 +182,7 @@ JOBS: list[tuple[str, Callable[[Flask], object], dict[str, object]]] = [
     ("refresh_availability_summaries", refresh_availability_summaries, {"trigger": "interval", "minutes": 15}),
     # Every minute: a 1 h reminder is then at most a minute late.
     ("send_appointment_reminders", send_appointment_reminders, {"trigger": "interval", "minutes": 1}),
+    ("attendance_jobs", attendance_jobs, {"trigger": "interval", "minutes": 5}),
     ("request_appointment_outcomes", request_appointment_outcomes, {"trigger": "interval", "minutes": 5}),
     ("flag_overdue_outcomes", flag_overdue_outcomes, {"trigger": "interval", "minutes": 30}),
     ("auto_confirm_outcomes", auto_confirm_outcomes, {"trigger": "interval", "minutes": 15}),

@@ -16,6 +16,7 @@ from closerhub.accounts.forms import LANGUAGE_CHOICES
 
 CHANNEL_CHOICES = [SelectChoice("video", _l("Video call")), SelectChoice("phone", _l("Phone call"))]
 ANSWER_MAX = 1000
+NOTE_MAX = 2000  # booking.no_shows.NOTE_MAX
 REASON_MAX = 1000
 
 
@@ -80,3 +81,15 @@ class BookForLeadForm(FlaskForm):
 
     start = HiddenField(validators=[DataRequired(_l("Choose a time."))])
     channel = RadioField(_l("Channel"), choices=CHANNEL_CHOICES, default="video")
+
+
+class CloserNoShowForm(FlaskForm):
+    """ "My closer did not come": what happened, for the admin who reviews the report."""
+
+    note = TextAreaField(_l("What happened? (optional)"), validators=[Length(max=NOTE_MAX)])
+
+
+class NoShowReviewForm(FlaskForm):
+    """An admin's decision on a closer no-show report (the button pressed is the decision)."""
+
+    note = TextAreaField(_l("Note (kept in the audit trail)"), validators=[Length(max=NOTE_MAX)])

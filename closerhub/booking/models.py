@@ -153,6 +153,13 @@ class Appointment(db.Model):
     reminder_1h_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     outcome_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     outcome_overdue_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # 48 h past the end, no outcome
+    # Attendance (``booking.attendance``): the prospect's "I'll be there" from the 24 h reminder's link.
+    prospect_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    unconfirmed_flagged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # told the closer, 2 h before
+    # An admin confirmed a report that the closer did not come (``booking.no_shows``).
+    closer_no_show_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    rebook_offered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # after a prospect no-show
+    rebook_followed_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # the next day's reminder
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
