@@ -87,6 +87,8 @@ ENDPOINTS: dict[str, Access] = {
     "admin.audit": ADMIN,
     "admin.vetting_queue": ADMIN,
     "admin.vetting_review": ADMIN,
+    "admin.no_show_queue": ADMIN,
+    "admin.no_show_review": ADMIN,  # POST only
     "admin.settings": ADMIN,
     "notifications.outbox": ADMIN,
     "notifications.message": ADMIN,
@@ -196,7 +198,9 @@ ENDPOINTS: dict[str, Access] = {
     "api.reschedule_appointment": API,
     "api.cancel_appointment": API,
     "api.hand_back_appointment": API,
+    "api.report_closer_no_show": api("business"),
     "appointments.hand_back": CLOSER,
+    "appointments.business_closer_no_show": BUSINESS,  # POST only
     "api.list_leads": API,
     "api.create_lead": api("business"),
     "api.get_lead": API_TENANT,
@@ -297,6 +301,7 @@ def world(app: Flask, make_user: UserFactory) -> World:
         "lang": "en",
         "filename": "css/app.css",
         "run_id": 999_999,
+        "report_id": 999_999,
         "connection_id": 999_999,
         "endpoint_id": 999_999,
         "delivery_id": 999_999,
