@@ -56,6 +56,7 @@ def create_app(config: dict[str, Any] | str | None = None) -> Flask:
     from closerhub.booking.calendar_views import bp as calendar_bp
     from closerhub.booking.lead_views import bp as leads_bp
     from closerhub.booking.public_views import bp as booking_public_bp
+    from closerhub.booking.sms_inbound import bp as sms_bp
     from closerhub.booking.views import bp as appointments_bp
     from closerhub.businesses.offer_views import bp as offers_bp
     from closerhub.businesses.views import bp as businesses_bp
@@ -98,7 +99,9 @@ def create_app(config: dict[str, Any] | str | None = None) -> Flask:
     app.register_blueprint(money_desk_bp)
     app.register_blueprint(admin_payouts_bp)
     app.register_blueprint(stripe_webhooks_bp)
+    app.register_blueprint(sms_bp)
     extensions.csrf.exempt(stripe_webhooks_bp)  # Stripe signs its requests; it has no session or CSRF token
+    extensions.csrf.exempt(sms_bp)  # Twilio signs its requests (X-Twilio-Signature)
 
     from closerhub import cli, jobs
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, RadioField, SelectField, StringField, TelField, TextAreaField
+from wtforms import BooleanField, EmailField, HiddenField, RadioField, SelectField, StringField, TelField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional
 
@@ -34,6 +34,9 @@ class ProspectForm(FlaskForm):
     timezone = SelectField(_l("Your time zone"), validate_choice=False)
     language = SelectField(_l("Language of your emails"), choices=LANGUAGE_CHOICES, default="en")
     channel = RadioField(_l("How do you want to talk?"), choices=CHANNEL_CHOICES, default="video")
+    # Unticked by default; the words are ``booking.consents`` (stored with the consent).
+    sms_consent = BooleanField(default=False)
+    recording_consent = BooleanField(default=False)
 
 
 class RescheduleForm(FlaskForm):
