@@ -56,7 +56,7 @@ def create_app(config: dict[str, Any] | str | None = None) -> Flask:
     from closerhub.booking.calendar_views import bp as calendar_bp
     from closerhub.booking.lead_views import bp as leads_bp
     from closerhub.booking.public_views import bp as booking_public_bp
-    from closerhub.booking.sms_inbound import bp as sms_bp
+    from closerhub.booking.sms_views import bp as sms_bp
     from closerhub.booking.views import bp as appointments_bp
     from closerhub.businesses.offer_views import bp as offers_bp
     from closerhub.businesses.views import bp as businesses_bp

@@ -8,7 +8,7 @@ reminder) or 2 h early (1 h reminder) and not before the call was booked or move
 is skipped. Each reminder is claimed once (``sms_24h_at`` / ``sms_1h_at``, the claim of
 ``booking.reminders``) whether queued or skipped, in the transaction that queues it; the SMS
 outbox (``notifications.sms``) then delivers it once. The 24 h text asks the prospect to reply
-YES to confirm (``booking.sms_inbound``).
+YES to confirm (``booking.sms_views``).
 """
 
 from __future__ import annotations

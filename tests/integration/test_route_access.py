@@ -142,6 +142,8 @@ ENDPOINTS: dict[str, Access] = {
     "charges.list_charges": BUSINESS,
     "charges.receipt": LOGIN_TENANT,  # the business's members and admins; anyone else a 404
     "stripe_webhooks.receive": PUBLIC,  # signature-verified, POST only
+    "sms.inbound": PUBLIC,  # Twilio-signed, POST only
+    "sms.status": PUBLIC,  # Twilio-signed, POST only
     # API: public entry points
     "api.docs": API_PUBLIC,
     "api.openapi_document": API_PUBLIC,
