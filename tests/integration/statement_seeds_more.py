@@ -178,3 +178,22 @@ def seed_tokens(s: Scene, start: int, n: int) -> None:
                 )
             )
     db.session.commit()
+
+
+def seed_no_show_reports(s: Scene, start: int, n: int) -> None:
+    """``n`` pending closer no-show reports, each on a call of another business and closer (the admin's queue)."""
+    from closerhub.booking.no_show_models import CloserNoShowReport, ReportStatus
+    from tests.integration.statement_seeds import seed_calls
+
+    for call in seed_calls(s, start, n, spread=True):
+        db.session.add(
+            CloserNoShowReport(
+                appointment_id=call.id,
+                closer_id=call.closer_id,
+                reported_by="business",
+                note=f"Nobody joined the room for call {call.id}.",
+                status=ReportStatus.PENDING,
+                created_at=call.starts_at,
+            )
+        )
+    db.session.commit()

@@ -46,6 +46,7 @@ from tests.integration.statement_seeds_more import (
     seed_closers,
     seed_engagements,
     seed_members,
+    seed_no_show_reports,
     seed_outbox,
     seed_tokens,
     seed_users,
@@ -140,6 +141,7 @@ CASES = {
     # admin
     "admin users": Case("admin", "/admin/users", seed_users),
     "admin vetting queue": Case("admin", "/admin/vetting", seed_users),
+    "admin closer no-show reports": Case("admin", "/admin/no-shows", seed_no_show_reports),
     "business closer search page": Case("business", "/closers?language=fr", seed_closers),
     "business closer search API": Case("business", "/api/v1/closers?language=fr", seed_closers, api=True),
     "admin closer search API": Case("admin", "/api/v1/closers", seed_closers, api=True),
