@@ -2,8 +2,8 @@
 
 - ``report``: once the call has started (not a cancelled call), one report per call. The prospect
   (manage link, ``reported_by="prospect"``) or a member of the business (page or API) may report.
-  The prospect is emailed at once a link to book another time (the offer's booking page: the
-  round-robin then offers every engaged closer's slots).
+  The prospect is emailed at once a link to book another time: the offer's booking page showing
+  another bookable closer's slots when the offer has one (``?closer=``), else every closer's.
 - ``review``: an admin confirms or rejects (audited ``no_show_report.confirmed``/``.rejected``).
   A confirmed report counts in the closer's public stats (``closers.stats``). The
   ``REPEAT_LIMIT``-th confirmed report within ``REPEAT_WINDOW`` puts an approved closer back
@@ -22,6 +22,7 @@ from closerhub.audit.service import record
 from closerhub.booking import notify
 from closerhub.booking.models import Appointment, AppointmentEvent, AppointmentStatus
 from closerhub.booking.no_show_models import CloserNoShowReport, ReportStatus
+from closerhub.booking.slots import bookable_engagements
 from closerhub.core.errors import Conflict, NotFound, ValidationError
 from closerhub.core.i18n import _
 from closerhub.core.text import clean_text
@@ -87,9 +88,17 @@ def report(
             reason=text or None,
         )
     )
-    notify.closer_missed_call(session, appointment)
+    notify.closer_missed_call(session, appointment, _another_closer(session, appointment))
     session.commit()
     return row
+
+
+def _another_closer(session: Session, appointment: Appointment) -> int | None:
+    """A bookable closer of the offer other than the one who missed the call (the oldest engagement first)."""
+    others = [
+        e.closer_id for e in bookable_engagements(session, appointment.offer) if e.closer_id != appointment.closer_id
+    ]
+    return others[0] if others else None
 
 
 def review(

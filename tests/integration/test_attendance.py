@@ -149,7 +149,7 @@ def test_a_closer_no_show_report_once_confirmed_changes_the_closers_stats_and_a_
         assert client.post(url, json={}, headers=bearer(world.closer)).status_code == 403
     apology = outbox("appointment_closer_missed")
     assert [m.to_address for m in apology] == ["p1@prospect.example"]
-    assert f"/book/{world.offer.booking_key}" in apology[0].text_body
+    assert f"/book/{world.offer.booking_key}\n" in apology[0].text_body  # no other closer: every slot
 
     assert closer_stats(db.session, world.closer.id).closer_no_shows == 0  # pending: not yet
 
@@ -244,3 +244,31 @@ def test_no_rebooking_offer_outside_the_businesss_policy(world: BookingWorld) ->
     db.session.commit()
     run(offer_rebooking, START + H)
     assert outbox("appointment_rebook") == []
+
+
+def test_the_prospect_is_offered_another_closer_when_the_offer_has_one(
+    world: BookingWorld, client: Any, make_user: Any
+) -> None:
+    from closerhub.engagements.models import Engagement, EngagementStatus
+
+    other = make_user("closer", name="Bruno Backup")
+    now = clock.utcnow()
+    db.session.add(
+        Engagement(
+            business_id=world.business.id,
+            offer_id=world.offer.id,
+            closer_id=other.id,
+            commission_rate_bps=1500,
+            status=EngagementStatus.ACTIVE,
+            proposed_at=now,
+            accepted_at=now,
+            proposed_by_id=world.owner.id,
+        )
+    )
+    db.session.commit()
+    appt = make_appointment(world, make_lead(world, email="p3@prospect.example"), start=START)
+    with clock.frozen_at(START + H):
+        response = client.post(f"/api/v1/appointments/{appt.id}/closer-no-show", json={}, headers=bearer(world.owner))
+    assert response.status_code == 201
+    [apology] = outbox("appointment_closer_missed")
+    assert f"/book/{world.offer.booking_key}?closer={other.id}" in apology.text_body
