@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import exists, select
+from sqlalchemy import Exists, exists, select
 from sqlalchemy.orm import Session, aliased
 
 from closerhub.booking import notify
@@ -43,7 +43,7 @@ def flag_unconfirmed(session: Session, now: datetime) -> int:
     return _claim_and_notify(session, [r.id for r in rows], column, now, send)
 
 
-def rebooked_since(appointment: Appointment, since: datetime) -> exists:
+def rebooked_since(appointment: Appointment, since: datetime) -> Exists:
     """A call of the same lead and offer booked after ``since``: the prospect booked again."""
     other = aliased(Appointment)
     return exists().where(

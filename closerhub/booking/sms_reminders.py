@@ -84,8 +84,8 @@ def send_due_sms_reminders(session: Session, config: Mapping[str, Any], now: dat
             Appointment.starts_at <= now + _LEAD[kind] + MAX_EARLY[kind],
             consented.exists(),
         )
-        zones = dict(
-            session.execute(
+        zones: dict[int, str] = dict(
+            session.execute(  # type: ignore[arg-type]
                 select(Appointment.id, Appointment.prospect_timezone).where(Appointment.id.in_([r.id for r in rows]))
             ).all()
         )
