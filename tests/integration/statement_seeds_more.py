@@ -197,3 +197,21 @@ def seed_no_show_reports(s: Scene, start: int, n: int) -> None:
             )
         )
     db.session.commit()
+
+
+def seed_sms(s: Scene, start: int, n: int) -> None:
+    """``n`` stored texts (the SMS outbox without provider keys)."""
+    from closerhub.notifications.sms_models import SmsMessage, SmsStatus
+
+    for i in range(start, start + n):
+        db.session.add(
+            SmsMessage(
+                to_number=f"+1212555{i:04d}",
+                body=f"Acme: your call with Claire is on Tue 8 Dec, 10:00 AM (America/New_York). Reply STOP ({i}).",
+                kind="reminder_24h",
+                status=SmsStatus.STORED,
+                attempts=0,
+                created_at=NOW,
+            )
+        )
+    db.session.commit()

@@ -91,6 +91,7 @@ ENDPOINTS: dict[str, Access] = {
     "admin.no_show_review": ADMIN,  # POST only
     "admin.settings": ADMIN,
     "notifications.outbox": ADMIN,
+    "notifications.sms_outbox": ADMIN,
     "notifications.message": ADMIN,
     "notifications.message_html": ADMIN,
     "notifications.retry": ADMIN,

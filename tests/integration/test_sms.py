@@ -22,6 +22,7 @@ from closerhub.extensions import db
 from closerhub.notifications import sms
 from closerhub.notifications.service import public_url
 from closerhub.notifications.sms_models import SmsMessage, SmsOptOut, SmsStatus
+from tests.conftest import _logged_in
 from tests.factories_booking import BookingWorld, make_appointment, make_lead, make_world
 from tests.fakes.twilio import AUTH_TOKEN, FakeTwilio, twilio_settings
 
@@ -140,11 +141,13 @@ def test_an_sms_reminder_reaches_the_fake_provider_once_with_two_workers(
     assert [m.status for m in messages()] == [SmsStatus.SENT] * 3
 
 
-def test_without_provider_keys_texts_are_kept_in_the_outbox(app: Flask, world: BookingWorld) -> None:
+def test_without_provider_keys_texts_are_kept_in_the_outbox(app: Flask, world: BookingWorld, make_user: Any) -> None:
     make_appointment(world, consented_lead(world), start=START, booked_at=START - timedelta(days=3))
     assert tick(app, START - 20 * H) == 1
     [row] = messages()
     assert row.status == SmsStatus.STORED and row.to_number == PHONE and "Reply STOP" in row.body
+    page = _logged_in(app, make_user("admin")).get("/admin/outbox/sms").get_data(as_text=True)
+    assert PHONE in page and "stored" in page
 
 
 def test_no_text_without_consent_or_for_a_number_changed_since(app: Flask, world: BookingWorld) -> None:

@@ -48,6 +48,7 @@ from tests.integration.statement_seeds_more import (
     seed_members,
     seed_no_show_reports,
     seed_outbox,
+    seed_sms,
     seed_tokens,
     seed_users,
 )
@@ -148,6 +149,7 @@ CASES = {
     "admin audit trail": Case("admin", "/admin/audit", seed_audit),
     "admin audit trail by actor": Case("admin", "/admin/audit?actor=ada", seed_audit),
     "admin outbox": Case("admin", "/admin/outbox", seed_outbox),
+    "admin SMS outbox": Case("admin", "/admin/outbox/sms", seed_sms),
     "closer tokens API": Case("closer", "/api/v1/tokens", seed_tokens, api=True),
     "business tokens API": Case("business", "/api/v1/tokens", seed_tokens, api=True),
 }
