@@ -95,3 +95,14 @@ def test_a_one_party_jurisdiction_books_a_recorded_call_without_the_box(
     assert client.post(url(setting), data=prospect_form()).status_code == 302  # New York: one-party
     call = db.session.scalars(select(Appointment)).one()
     assert call.recording_consent_at is None and call.recording_jurisdiction == "US-NY"
+
+
+def test_the_offer_form_declares_recorded_calls(business_client: FlaskClient) -> None:
+    from closerhub.businesses.models import Offer
+    from tests.integration.test_offers import offer_form
+
+    assert business_client.post("/offers/new", data=offer_form(calls_recorded="y")).status_code == 302
+    offer = db.session.scalars(select(Offer)).one()
+    assert offer.calls_recorded is True
+    page = business_client.get(f"/offers/{offer.id}/edit").get_data(as_text=True)
+    assert 'name="calls_recorded"' in page and "checked" in page[page.index('name="calls_recorded"') - 120 :][:240]
