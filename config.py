@@ -79,6 +79,11 @@ def base_settings() -> dict[str, Any]:
         # Booking emails are queued as intents and rendered by the worker (keeps the booking
         # request cheap); true renders them in the request instead (the test profile does).
         "EMAIL_RENDER_INLINE": _bool("EMAIL_RENDER_INLINE", False),
+        # SMS (Twilio): without all three, SMS reminders stay in the SMS outbox (readable by admins).
+        "TWILIO_ACCOUNT_SID": os.environ.get("TWILIO_ACCOUNT_SID", ""),
+        "TWILIO_AUTH_TOKEN": os.environ.get("TWILIO_AUTH_TOKEN", ""),
+        "TWILIO_FROM": os.environ.get("TWILIO_FROM", ""),
+        "TWILIO_API_BASE": os.environ.get("TWILIO_API_BASE", ""),  # tests point the SDK at a local fake
         # Mail: with no MAIL_SERVER, messages stay in the outbox (readable by admins)
         "MAIL_SERVER": os.environ.get("MAIL_SERVER", ""),
         "MAIL_PORT": _int("MAIL_PORT", 25),

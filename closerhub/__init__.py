@@ -52,9 +52,11 @@ def create_app(config: dict[str, Any] | str | None = None) -> Flask:
     from closerhub.admin.views import bp as admin_bp
     from closerhub.analytics.views import bp as analytics_bp
     from closerhub.api import bp as api_bp
+    from closerhub.booking import attendance_views  # noqa: F401  (registers on three blueprints)
     from closerhub.booking.calendar_views import bp as calendar_bp
     from closerhub.booking.lead_views import bp as leads_bp
     from closerhub.booking.public_views import bp as booking_public_bp
+    from closerhub.booking.sms_views import bp as sms_bp
     from closerhub.booking.views import bp as appointments_bp
     from closerhub.businesses.offer_views import bp as offers_bp
     from closerhub.businesses.views import bp as businesses_bp
@@ -99,7 +101,9 @@ def create_app(config: dict[str, Any] | str | None = None) -> Flask:
     app.register_blueprint(admin_payouts_bp)
     app.register_blueprint(stripe_webhooks_bp)
     app.register_blueprint(integrations_bp)
+    app.register_blueprint(sms_bp)
     extensions.csrf.exempt(stripe_webhooks_bp)  # Stripe signs its requests; it has no session or CSRF token
+    extensions.csrf.exempt(sms_bp)  # Twilio signs its requests (X-Twilio-Signature)
 
     from closerhub import cli, jobs
 

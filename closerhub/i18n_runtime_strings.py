@@ -20,6 +20,9 @@ RUNTIME_STRINGS = (
     N_("completed"),
     N_("no_show"),
     N_("rescheduled"),
+    # booking.attendance, booking.no_shows: AppointmentEvent.kind ("confirmed" below), report status
+    N_("closer_no_show_reported"),
+    N_("pending"),
     # booking.models.Channel
     N_("phone"),
     N_("video"),

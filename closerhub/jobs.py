@@ -56,6 +56,33 @@ def send_appointment_reminders(app: Flask) -> int:
             db.remove_session()
 
 
+def attendance_jobs(app: Flask) -> int:
+    """Flag unconfirmed calls to their closer 2 h before; offer a new time after a prospect no-show (each once)."""
+    from closerhub.booking.attendance_jobs import flag_unconfirmed, offer_rebooking
+
+    with app.app_context():
+        try:
+            now = clock.utcnow()
+            return flag_unconfirmed(db.session, now) + offer_rebooking(db.session, now)
+        finally:
+            db.remove_session()
+
+
+def sms_reminders(app: Flask) -> int:
+    """Queue the due SMS reminders (consent, STOP and quiet hours checked), then send the pending texts."""
+    from closerhub.booking.sms_reminders import send_due_sms_reminders
+    from closerhub.notifications import sms
+    from closerhub.notifications.service import public_url
+
+    with app.app_context():
+        try:
+            now = clock.utcnow()
+            queued = send_due_sms_reminders(db.session, app.config, now)
+            return queued + sms.deliver_due(db.session, app.config, now, public_url("sms.status"))
+        finally:
+            db.remove_session()
+
+
 def request_appointment_outcomes(app: Flask) -> int:
     """Ask closers, once per call, to record the outcome of calls that just ended."""
     from closerhub.booking.reminders import request_outcomes
@@ -170,6 +197,8 @@ JOBS: list[tuple[str, Callable[[Flask], object], dict[str, object]]] = [
     ("refresh_availability_summaries", refresh_availability_summaries, {"trigger": "interval", "minutes": 15}),
     # Every minute: a 1 h reminder is then at most a minute late.
     ("send_appointment_reminders", send_appointment_reminders, {"trigger": "interval", "minutes": 1}),
+    ("attendance_jobs", attendance_jobs, {"trigger": "interval", "minutes": 5}),
+    ("sms_reminders", sms_reminders, {"trigger": "interval", "minutes": 1}),
     ("request_appointment_outcomes", request_appointment_outcomes, {"trigger": "interval", "minutes": 5}),
     ("flag_overdue_outcomes", flag_overdue_outcomes, {"trigger": "interval", "minutes": 30}),
     ("auto_confirm_outcomes", auto_confirm_outcomes, {"trigger": "interval", "minutes": 15}),

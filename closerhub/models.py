@@ -4,6 +4,7 @@ from closerhub.accounts.models import ApiToken, User  # noqa: F401
 from closerhub.api.models import IdempotencyRecord  # noqa: F401
 from closerhub.audit.models import AuditEntry  # noqa: F401
 from closerhub.booking.models import Appointment, AppointmentEvent, Lead  # noqa: F401
+from closerhub.booking.no_show_models import CloserNoShowReport  # noqa: F401
 from closerhub.businesses.models import Business, BusinessMember, Offer, TeamInvitation  # noqa: F401
 from closerhub.calendars.models import (  # noqa: F401
     CalendarConnection,
@@ -25,6 +26,7 @@ from closerhub.closers.models import (  # noqa: F401
 )
 from closerhub.engagements.models import Engagement  # noqa: F401
 from closerhub.notifications.models import OutboxMessage  # noqa: F401
+from closerhub.notifications.sms_models import SmsMessage, SmsOptOut  # noqa: F401
 from closerhub.outcomes.models import Outcome, OutcomeRevision, Review  # noqa: F401
 from closerhub.payments.models import LedgerEntry  # noqa: F401
 from closerhub.payments.models_charges import Charge  # noqa: F401

@@ -31,6 +31,7 @@ pytest_plugins = [
     "tests.fixtures.statements",
     "tests.fakes.servers",
     "tests.fakes.radicale",
+    "tests.fakes.twilio",
 ]
 
 PASSWORD = "correct-horse-battery"

@@ -362,3 +362,14 @@ TABLES_BY_ROLE: dict[str, dict[str, Builder]] = {
 def builders_for(user: User) -> dict[str, Builder]:
     """The tables ``user``'s role may see, in page order."""
     return TABLES_BY_ROLE[user.role.value]
+
+
+def _add_show_up() -> None:
+    """Every role also gets the show-rate table (``analytics.show_up``, which builds on this module)."""
+    from closerhub.analytics.show_up import show_up
+
+    for tables in TABLES_BY_ROLE.values():
+        tables["show_up"] = show_up
+
+
+_add_show_up()

@@ -24,7 +24,7 @@ from closerhub.api import (  # noqa: E402, F401  (these modules register routes)
     views,
 )
 from closerhub.booking import api as booking_api  # noqa: E402, F401
-from closerhub.booking import calendar_api, handover_api  # noqa: E402, F401
+from closerhub.booking import attendance_api, calendar_api, handover_api  # noqa: E402, F401
 from closerhub.calendars import api as calendars_api  # noqa: E402, F401
 from closerhub.closers import api as closers_api  # noqa: E402, F401
 from closerhub.engagements import api as engagements_api  # noqa: E402, F401

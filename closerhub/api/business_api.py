@@ -48,6 +48,7 @@ def offer_out(offer: Offer) -> OfferOut:
         qualification_notes=offer.qualification_notes,
         booking_questions=list(offer.booking_questions or []),
         active=offer.is_active,
+        calls_recorded=offer.calls_recorded,
         booking_key=offer.booking_key,
         created_at=offer.created_at,
         updated_at=offer.updated_at,
@@ -71,6 +72,7 @@ def _offer_data(user: User, body: OfferIn) -> offers.OfferData:
         qualification_notes=body.qualification_notes,
         booking_questions=body.booking_questions,
         is_active=body.active,
+        calls_recorded=body.calls_recorded,
     )
 
 

@@ -15,7 +15,15 @@ from closerhub.api.auth import current_api_user
 from closerhub.api.pagination import paginate
 from closerhub.api.routing import api_route
 from closerhub.api.schemas import Page, dump
-from closerhub.api.schemas_leads import ImportReportOut, ImportRowErrorOut, LeadIn, LeadOut, LeadPatch, LeadQuery
+from closerhub.api.schemas_leads import (
+    ImportReportOut,
+    ImportRowErrorOut,
+    LeadIn,
+    LeadOut,
+    LeadPatch,
+    LeadQuery,
+    SmsConsentOut,
+)
 from closerhub.booking import leads
 from closerhub.booking.models import Lead
 from closerhub.businesses.models import Business
@@ -38,6 +46,9 @@ def lead_out(lead: Lead) -> LeadOut:
         language=lead.language,
         source=lead.source,
         context={name: getattr(lead, name) for name in leads.CONTEXT_FIELDS},  # type: ignore[arg-type]
+        sms_consent=SmsConsentOut(given_at=lead.sms_consent_at, text=lead.sms_consent_text or "")
+        if lead.sms_consent_at is not None and lead.sms_consent_phone == lead.phone_e164
+        else None,
         created_at=lead.created_at,
         updated_at=lead.updated_at,
     )

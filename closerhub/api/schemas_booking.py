@@ -15,6 +15,7 @@ from closerhub.api.schema_docs import REQUIRED_TEXT_PATTERN, documented_text
 from closerhub.api.schemas import AwareInstant, InModel, OutModel, PageQuery, UTCInstant
 from closerhub.api.schemas_leads import LeadContextOut, LeadIn
 from closerhub.booking.changes import REASON_MAX
+from closerhub.booking.no_shows import NOTE_MAX
 
 Reason = Annotated[str, StringConstraints(max_length=5000)]
 Status = Literal["booked", "cancelled", "completed", "no_show"]
@@ -153,6 +154,35 @@ class AlternativeOut(OutModel):
     closer_ids: list[int] = Field(default_factory=list)
 
 
+Attended = Literal["attended", "no_show"]
+
+
+class AttendanceOut(OutModel):
+    prospect_confirmed_at: UTCInstant | None = Field(
+        description="When the prospect confirmed they will come (the 24 h reminder's link); null until then"
+    )
+    prospect: Attended | None = Field(description="From the outcome: null until one is recorded")
+    closer: Attended | None = Field(
+        description="`no_show` once an admin confirmed a report that the closer did not come; `attended` once the "
+        "closer recorded a held call"
+    )
+
+
+class CloserNoShowIn(InModel):
+    note: Annotated[Reason, documented_text(NOTE_MAX)] | None = Field(
+        None, description="What happened (the admin who reviews the report reads it)"
+    )
+
+
+class CloserNoShowOut(OutModel):
+    id: int
+    appointment_id: int
+    status: Literal["pending", "confirmed", "rejected"] = Field(description="`pending` until an admin reviews it")
+    reported_by: str
+    note: str
+    created_at: UTCInstant
+
+
 class AppointmentOut(OutModel):
     id: int
     uid: str = Field(description="Stable calendar UID")
@@ -185,3 +215,4 @@ class AppointmentOut(OutModel):
     created_at: UTCInstant
     updated_at: UTCInstant
     history: list[EventOut] = Field(default_factory=list)
+    attendance: AttendanceOut

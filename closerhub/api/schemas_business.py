@@ -67,6 +67,9 @@ class OfferIn(InModel):
         json_schema_extra={"maxItems": BOOKING_QUESTIONS_MAX, "uniqueItems": True},
     )
     active: bool = True
+    calls_recorded: bool = Field(
+        False, description="Calls are recorded: the booking page says so and asks for consent where every party must"
+    )
 
 
 class OfferOut(OutModel):
@@ -80,6 +83,7 @@ class OfferOut(OutModel):
     qualification_notes: str
     booking_questions: list[str]
     active: bool
+    calls_recorded: bool
     booking_key: str = Field(description="Public key of the offer's booking page")
     created_at: UTCInstant
     updated_at: UTCInstant

@@ -94,6 +94,7 @@ class StatsOut(OutModel):
     appointments: int
     show_rate: float | None = Field(description="0–1, null until the closer has calls")
     close_rate: float | None = Field(description="0–1, null until the closer has calls")
+    closer_no_shows: int = Field(0, description="Calls the closer missed (reported, then confirmed by an admin)")
 
 
 class CloserOut(OutModel):

@@ -90,6 +90,11 @@ class LeadContextOut(OutModel):
     notes: str
 
 
+class SmsConsentOut(OutModel):
+    given_at: UTCInstant = Field(description="When the prospect ticked the booking page's SMS box")
+    text: str = Field(description="The words they agreed to, as shown (in the page's language)")
+
+
 class LeadOut(OutModel):
     id: int
     business_id: int
@@ -100,6 +105,10 @@ class LeadOut(OutModel):
     language: str
     source: str
     context: LeadContextOut
+    sms_consent: SmsConsentOut | None = Field(
+        None,
+        description="SMS reminders go only to consented E.164 numbers; null without a consent for the lead's number",
+    )
     created_at: UTCInstant
     updated_at: UTCInstant
 

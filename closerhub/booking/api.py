@@ -34,6 +34,7 @@ from closerhub.api.schemas_booking import (
 )
 from closerhub.booking import guard, service
 from closerhub.booking.api_lead import lead_out, said_lead_out, said_out
+from closerhub.booking.attendance import attendance_of
 from closerhub.booking.models import Appointment, BookedVia, Channel, Lead
 from closerhub.booking.public_views import BOOKING_LIMIT, public_booking_limit
 from closerhub.businesses import offers as offer_service
@@ -94,6 +95,7 @@ def appointment_out(appointment: Appointment, *, private: bool = True) -> Appoin
             "cancel_reason": appointment.cancel_reason,
             "created_at": appointment.created_at,
             "updated_at": appointment.updated_at,
+            "attendance": attendance_of(appointment),
             "history": [
                 {
                     "kind": e.kind,

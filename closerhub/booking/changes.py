@@ -99,6 +99,8 @@ def reschedule(
     appointment.sequence += 1
     appointment.reschedule_count += 1
     appointment.reminder_24h_sent_at = appointment.reminder_1h_sent_at = None
+    # The prospect confirmed the old time, not this one: the next 24 h reminder asks again.
+    appointment.prospect_confirmed_at = appointment.unconfirmed_flagged_at = None
     appointment.updated_at = now
     record_change(
         session,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, RadioField, SelectField, StringField, TelField, TextAreaField
+from wtforms import BooleanField, EmailField, HiddenField, RadioField, SelectField, StringField, TelField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional
 
@@ -16,6 +16,7 @@ from closerhub.accounts.forms import LANGUAGE_CHOICES
 
 CHANNEL_CHOICES = [SelectChoice("video", _l("Video call")), SelectChoice("phone", _l("Phone call"))]
 ANSWER_MAX = 1000
+NOTE_MAX = 2000  # booking.no_shows.NOTE_MAX
 REASON_MAX = 1000
 
 
@@ -33,6 +34,9 @@ class ProspectForm(FlaskForm):
     timezone = SelectField(_l("Your time zone"), validate_choice=False)
     language = SelectField(_l("Language of your emails"), choices=LANGUAGE_CHOICES, default="en")
     channel = RadioField(_l("How do you want to talk?"), choices=CHANNEL_CHOICES, default="video")
+    # Unticked by default; the words are ``booking.consents`` (stored with the consent).
+    sms_consent = BooleanField(default=False)
+    recording_consent = BooleanField(default=False)
 
 
 class RescheduleForm(FlaskForm):
@@ -80,3 +84,15 @@ class BookForLeadForm(FlaskForm):
 
     start = HiddenField(validators=[DataRequired(_l("Choose a time."))])
     channel = RadioField(_l("Channel"), choices=CHANNEL_CHOICES, default="video")
+
+
+class CloserNoShowForm(FlaskForm):
+    """ "My closer did not come": what happened, for the admin who reviews the report."""
+
+    note = TextAreaField(_l("What happened? (optional)"), validators=[Length(max=NOTE_MAX)])
+
+
+class NoShowReviewForm(FlaskForm):
+    """An admin's decision on a closer no-show report (the button pressed is the decision)."""
+
+    note = TextAreaField(_l("Note (kept in the audit trail)"), validators=[Length(max=NOTE_MAX)])

@@ -222,6 +222,9 @@ def _new_lead_values(business_id: int, values: Mapping[str, Any], actor: User | 
         "created_by_id": actor.id if actor is not None else None,
         "phone_e164": None,
         "language": "en",
+        "sms_consent_at": None,  # given on the booking page only (``booking.consents``)
+        "sms_consent_text": None,
+        "sms_consent_phone": None,
         **{k: "" for k in (*CONTEXT_FIELDS, "source")},
         **values,
         "updated_at": now,

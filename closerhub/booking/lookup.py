@@ -17,6 +17,7 @@ from closerhub.core.i18n import _
 from closerhub.core.tz import require_aware
 
 TOKEN_SALT = "appointment-manage"  # noqa: S105  (an itsdangerous salt, not a secret)
+ATTENDANCE_SALT = "appointment-attendance"  # the 24 h reminder's "I'll be there" link
 
 
 # --- reading -----------------------------------------------------------------------------
@@ -64,19 +65,25 @@ def list_appointments(
 # --- the prospect's signed links ----------------------------------------------------------
 
 
-def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=TOKEN_SALT)
+def _serializer(salt: str = TOKEN_SALT) -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=salt)
 
 
-def manage_token(appointment: Appointment) -> str:
-    """The signed token of the prospect's reschedule/cancel link (no expiry; useless once cancelled)."""
-    return str(_serializer().dumps({"id": appointment.id, "uid": appointment.uid}))
+def manage_token(appointment: Appointment, *, salt: str = TOKEN_SALT) -> str:
+    """The signed token of the prospect's reschedule/cancel link (no expiry; useless once cancelled).
+
+    ``salt=ATTENDANCE_SALT`` signs the attendance confirmation link instead: a token of one
+    kind does not open the other's page.
+    """
+    return str(_serializer(salt).dumps({"id": appointment.id, "uid": appointment.uid}))
 
 
-def appointment_for_token(session: Session, token: str, *, allow_cancelled: bool = False) -> Appointment:
+def appointment_for_token(
+    session: Session, token: str, *, allow_cancelled: bool = False, salt: str = TOKEN_SALT
+) -> Appointment:
     """The appointment of a manage link; NotFound when forged, unknown or (by default) cancelled."""
     try:
-        payload = _serializer().loads(token)
+        payload = _serializer(salt).loads(token)
     except BadSignature:
         raise NotFound(_("This link is not valid.")) from None
     appointment_id = payload.get("id") if isinstance(payload, dict) else None

@@ -13,9 +13,9 @@ from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
 from closerhub import clock
-from closerhub.booking import ics, service
+from closerhub.booking import ics, no_shows, service
 from closerhub.booking.display import parse_zone, when_label
-from closerhub.booking.forms import CancelForm, RescheduleForm
+from closerhub.booking.forms import CancelForm, CloserNoShowForm, RescheduleForm
 from closerhub.booking.manage import change_page_context, chosen_start, run_change
 from closerhub.booking.models import Appointment, AppointmentStatus
 from closerhub.booking.public_views import BOOKING_LIMIT, appointment_or_404, bp
@@ -38,14 +38,16 @@ def invite_ics(token: str) -> Response:
 @bp.get("/appointments/manage/<token>")
 def manage(token: str) -> tuple[str, int]:
     """The prospect's call, with forms to move it (same closer) or cancel it."""
-    return _manage_page(appointment_or_404(token, allow_cancelled=True), token)
+    return manage_page(appointment_or_404(token, allow_cancelled=True), token)
 
 
-def _manage_page(appointment: Appointment, token: str, status: int = 200, **forms: FlaskForm) -> tuple[str, int]:
+def manage_page(appointment: Appointment, token: str, status: int = 200, **forms: FlaskForm) -> tuple[str, int]:
+    """The manage page (``forms``: as posted, with their errors)."""
     zone, zone_error = parse_zone(request.args.get("tz"), appointment.prospect_timezone)
-    context = change_page_context(
-        appointment, zone=zone, week_arg=request.args.get("week"), now=clock.utcnow(), **forms
-    )
+    now = clock.utcnow()
+    no_show_form = forms.pop("no_show_form", None) or CloserNoShowForm(formdata=None)
+    context = change_page_context(appointment, zone=zone, week_arg=request.args.get("week"), now=now, **forms)
+    reported = no_shows.report_for(db.session, appointment.id) is not None
     return render_template(
         "booking/manage.html",
         appointment=appointment,
@@ -53,6 +55,9 @@ def _manage_page(appointment: Appointment, token: str, status: int = 200, **form
         zone=zone,
         zone_error=zone_error,
         summary=when_label(appointment.starts_at, appointment.ends_at, zone),
+        no_show_form=no_show_form,
+        can_report_no_show=no_shows.can_report(appointment, now) and not reported,
+        no_show_reported=reported,
         **context,
     ), status
 
@@ -76,7 +81,7 @@ def reschedule(token: str) -> ResponseReturnValue:
         ),
     )
     if error:
-        return _manage_page(appointment_or_404(token, allow_cancelled=True), token, error, reschedule_form=form)
+        return manage_page(appointment_or_404(token, allow_cancelled=True), token, error, reschedule_form=form)
     flash(_("Your call was moved. We emailed you the updated invitation."), "success")
     return redirect(url_for("booking_public.manage", token=token))
 
@@ -99,6 +104,6 @@ def cancel(token: str) -> ResponseReturnValue:
         ),
     )
     if error:
-        return _manage_page(appointment_or_404(token, allow_cancelled=True), token, error, cancel_form=form)
+        return manage_page(appointment_or_404(token, allow_cancelled=True), token, error, cancel_form=form)
     flash(_("Your call was cancelled. The closer and the business have been told."), "success")
     return redirect(url_for("booking_public.manage", token=token))

@@ -65,6 +65,11 @@ class Lead(Model):
     decision_makers: Mapped[str] = mapped_column(Text, default="")
     notes: Mapped[str] = mapped_column(Text, default="")  # from the setter
     source: Mapped[str] = mapped_column(String(120), default="")  # e.g. "webinar", "booking page", "csv"
+    # SMS consent (the booking page's box, unticked by default): when, and the words the prospect agreed to,
+    # for ``phone_e164`` as it was then (a changed number needs a new consent: ``booking.sms_consent``).
+    sms_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    sms_consent_text: Mapped[str | None] = mapped_column(Text)
+    sms_consent_phone: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
@@ -153,6 +158,20 @@ class Appointment(Model):
     reminder_1h_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     outcome_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     outcome_overdue_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # 48 h past the end, no outcome
+    # Attendance (``booking.attendance``): the prospect's "I'll be there" from the 24 h reminder's link.
+    prospect_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    unconfirmed_flagged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # told the closer, 2 h before
+    # An admin confirmed a report that the closer did not come (``booking.no_shows``).
+    closer_no_show_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    rebook_offered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # after a prospect no-show
+    rebook_followed_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # the next day's reminder
+    # SMS reminder claims (``booking.sms_reminders``): set once, when queued or skipped (quiet hours).
+    sms_24h_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    sms_1h_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Call recording (the offer's ``calls_recorded``): the prospect's explicit consent on the booking page,
+    # and the all-party-consent jurisdiction that asked for it (``core.recording_consent``), e.g. "US-CA".
+    recording_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    recording_jurisdiction: Mapped[str | None] = mapped_column(String(10))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 

@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 
 from closerhub import clock
 from closerhub.accounts.models import User
-from closerhub.booking import page_data, service
+from closerhub.booking import consents, page_data, service
 from closerhub.booking.display import (
     booking_week,
     daytime_label,
@@ -188,7 +188,11 @@ def confirm(key: str) -> ResponseReturnValue:
     csrf = getattr(form, "csrf_token", None)
     if csrf is not None and csrf.errors:
         abort(400)
-    if not valid or answer_errors:
+    consent = {"sms": bool(form.sms_consent.data), "recording": bool(form.recording_consent.data)}
+    jurisdiction, consent_errors = consents.check(offer, phone=form.phone.data, **consent)
+    for name, message in consent_errors.items():
+        getattr(form, name).errors = [message]
+    if not valid or answer_errors or consent_errors:
         flash(_("Please correct the highlighted fields."), "error")
         return _confirm_page(offer, form, start, answers, answer_errors, status=422, **context)
 
@@ -227,6 +231,7 @@ def confirm(key: str) -> ResponseReturnValue:
         answer_errors = {k: v for k, v in exc.field_errors.items() if k.startswith("answer_")}
         show_errors(form, exc)
         return _confirm_page(offer, form, start, answers, answer_errors, status=exc.status, **context)
+    consents.record(db.session, appointment, phone=form.phone.data, jurisdiction=jurisdiction, now=now, **consent)
     token = service.manage_token(appointment)
     return redirect(url_for("booking_public.done", key=key, token=token))
 
@@ -252,6 +257,7 @@ def _confirm_page(
     return render_template(
         "booking/confirm.html",
         offer=offer,
+        consent_texts={"sms": consents.SMS_CONSENT_TEXT, "recording": consents.RECORDING_CONSENT_TEXT},
         business=offer.business,
         form=form,
         start=start,

@@ -68,14 +68,26 @@ def _claim_condition(column: InstrumentedAttribute[Any]) -> ColumnElement[bool]:
     return and_(column.is_(None), Appointment.status == AppointmentStatus.BOOKED)
 
 
-def _claim(session: Session, appointment_id: int, column: InstrumentedAttribute[Any], now: datetime) -> bool:
+def _claim(
+    session: Session,
+    appointment_id: int,
+    column: InstrumentedAttribute[Any],
+    now: datetime,
+    status: AppointmentStatus = AppointmentStatus.BOOKED,
+) -> bool:
     """Set ``column`` to ``now`` if nobody has: True when this worker owns the message.
 
     Opens the transaction with the write lock on SQLite (``BEGIN IMMEDIATE``): a deferred
-    transaction that read first could not write after another worker's commit.
+    transaction that read first could not write after another worker's commit. ``status``:
+    the call's status the message is about (``no_show`` for the rebooking offers).
     """
     session.connection(execution_options={"sqlite_immediate": True})
-    statement = update(Appointment).where(Appointment.id == appointment_id, _claim_condition(column))
+    condition = (
+        _claim_condition(column)
+        if status == AppointmentStatus.BOOKED
+        else and_(column.is_(None), Appointment.status == status)
+    )
+    statement = update(Appointment).where(Appointment.id == appointment_id, condition)
     result = session.execute(statement.values({column.key: now}).execution_options(synchronize_session=False))
     return result.rowcount == 1  # type: ignore[attr-defined]
 
@@ -86,13 +98,14 @@ def _claim_and_notify(
     column: InstrumentedAttribute[Any],
     now: datetime,
     send: Callable[[Session, Appointment], object],
+    status: AppointmentStatus = AppointmentStatus.BOOKED,
 ) -> int:
     """Claim each appointment and queue its emails in one transaction each; returns how many were claimed."""
     session.commit()  # end the read transaction before writing (see ``_claim``)
     claimed = 0
     for appointment_id in ids:
         try:
-            if not _claim(session, appointment_id, column, now):
+            if not _claim(session, appointment_id, column, now, status):
                 session.rollback()
                 continue
             appointment = session.execute(
@@ -109,7 +122,12 @@ def _claim_and_notify(
     return claimed
 
 
-def _candidates(session: Session, column: InstrumentedAttribute[Any], *conditions: ColumnElement[bool]) -> list[Any]:
+def _candidates(
+    session: Session,
+    column: InstrumentedAttribute[Any],
+    *conditions: ColumnElement[bool],
+    status: AppointmentStatus = AppointmentStatus.BOOKED,
+) -> list[Any]:
     last_reschedule = (
         select(func.max(AppointmentEvent.at))
         .where(AppointmentEvent.appointment_id == Appointment.id, AppointmentEvent.kind == "rescheduled")
@@ -118,7 +136,7 @@ def _candidates(session: Session, column: InstrumentedAttribute[Any], *condition
     )
     query = (
         select(Appointment.id, Appointment.starts_at, Appointment.created_at, last_reschedule.label("moved_at"))
-        .where(Appointment.status == AppointmentStatus.BOOKED, column.is_(None), *conditions)
+        .where(Appointment.status == status, column.is_(None), *conditions)
         .order_by(Appointment.starts_at, Appointment.id)
         .limit(BATCH)
     )

@@ -21,7 +21,7 @@ from werkzeug.wrappers import Response
 from closerhub import clock
 from closerhub.accounts.models import AccountStatus, User
 from closerhub.accounts.permissions import closer_required, login_required
-from closerhub.booking import service
+from closerhub.booking import no_shows, service
 from closerhub.booking.display import (
     calendar_week,
     day_label,
@@ -30,7 +30,7 @@ from closerhub.booking.display import (
     parse_day,
     when_label,
 )
-from closerhub.booking.forms import HandBackForm, TeamCancelForm, TeamRescheduleForm
+from closerhub.booking.forms import CloserNoShowForm, HandBackForm, TeamCancelForm, TeamRescheduleForm
 from closerhub.booking.manage import change_page_context, chosen_start, run_change
 from closerhub.booking.models import Appointment, AppointmentStatus
 from closerhub.businesses.forms import ActionForm
@@ -190,6 +190,8 @@ def _render_show(appointment: Appointment, status: int = 200, **forms: FlaskForm
     forms.setdefault("reschedule_form", TeamRescheduleForm(formdata=None))
     forms.setdefault("cancel_form", TeamCancelForm(formdata=None))
     handback_form = forms.pop("handback_form", None) or HandBackForm(formdata=None)
+    no_show_form = forms.pop("no_show_form", None) or CloserNoShowForm(formdata=None)
+    report = no_shows.report_for(db.session, appointment.id)
     # A refused dispute or review comes back here with its errors beside its field.
     outcome_forms = {name: forms.pop(name) for name in ("dispute_form", "review_form") if name in forms}
     context = change_page_context(
@@ -215,6 +217,11 @@ def _render_show(appointment: Appointment, status: int = 200, **forms: FlaskForm
         is_closer=user.id == appointment.closer_id,
         handback_form=handback_form if user.id == appointment.closer_id else None,
         follow_ups=follow_ups,
+        no_show_form=no_show_form,
+        no_show_report=report,
+        can_report_no_show=user.business_id == appointment.business_id
+        and report is None
+        and no_shows.can_report(appointment, now),
         **(outcome_context(appointment, user, now) | outcome_forms),
         **context,
     ), status

@@ -97,6 +97,10 @@ class OfferForm(FlaskForm):
         description=_l("One question per line, at most 10; the booking page asks them to the prospect."),
     )
     is_active = BooleanField(_l("Active (closers can be engaged and calls booked)"), default=True)
+    calls_recorded = BooleanField(
+        _l("Calls are recorded (the booking page says so, and asks for consent where every party must agree)"),
+        default=False,
+    )
 
     def question_list(self) -> list[str]:
         """The textarea's non-empty lines, in order."""

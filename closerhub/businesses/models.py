@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, Boolean, CheckConstraint, ForeignKey, Integer, String, Text, true
+from sqlalchemy import JSON, BigInteger, Boolean, CheckConstraint, ForeignKey, Integer, String, Text, false, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from closerhub.accounts.models import User
@@ -161,6 +161,8 @@ class Offer(Model):
     qualification_notes: Mapped[str] = mapped_column(Text, default="")  # who is a fit, who is not
     booking_questions: Mapped[list[str]] = mapped_column(JSON, default=list)  # asked on the booking page
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # "Calls are recorded": the booking page says so, and asks for consent where every party must agree.
+    calls_recorded: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     booking_key: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -62,6 +62,7 @@ def _form_data(form: OfferForm) -> tuple[offers.OfferData, dict[str, str]]:
         qualification_notes=form.qualification_notes.data,
         booking_questions=form.question_list(),
         is_active=bool(form.is_active.data),
+        calls_recorded=bool(form.calls_recorded.data),
     )
     return data, errors
 
@@ -130,6 +131,7 @@ def edit(offer_id: int) -> Response | tuple[str, int]:
                 "qualification_notes": offer.qualification_notes,
                 "booking_questions": "\n".join(offer.booking_questions or []),
                 "is_active": offer.is_active,
+                "calls_recorded": offer.calls_recorded,
             },
         )
         return render_template("businesses/offer_form.html", form=form, offer=offer), 200

@@ -50,6 +50,7 @@ class OfferData:
     qualification_notes: object = ""
     booking_questions: object = ()
     is_active: object = True
+    calls_recorded: object = False
 
 
 def clean_price(price: object) -> Money:
@@ -105,6 +106,11 @@ def _clean(data: OfferData) -> dict[str, object]:
             raise _fail("is_active", _("Expected true or false."))
         return data.is_active
 
+    def recorded() -> bool:
+        if not isinstance(data.calls_recorded, bool):
+            raise _fail("calls_recorded", _("Expected true or false."))
+        return data.calls_recorded
+
     return collect(
         (
             ("name", lambda: clean_name(data.name)),
@@ -118,6 +124,7 @@ def _clean(data: OfferData) -> dict[str, object]:
             ),
             ("booking_questions", lambda: clean_booking_questions(data.booking_questions)),
             ("is_active", active),
+            ("calls_recorded", recorded),
         )
     )
 

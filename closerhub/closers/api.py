@@ -60,7 +60,12 @@ def closer_out(
         years_experience=profile.years_experience,
         meeting_mode=profile.meeting_mode.value,
         rating=stats.rating,
-        stats=StatsOut(appointments=stats.appointments, show_rate=stats.show_rate, close_rate=stats.close_rate),
+        stats=StatsOut(
+            appointments=stats.appointments,
+            show_rate=stats.show_rate,
+            close_rate=stats.close_rate,
+            closer_no_shows=stats.closer_no_shows,
+        ),
         next_available_at=next_available_at if next_available_at is not None else card.next_available_at,
         score=score,
     )

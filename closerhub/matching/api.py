@@ -115,7 +115,10 @@ def search_closers(query: CloserSearchQuery) -> dict[str, Any]:
             min_rate_bps=r.min_rate_bps,
             rating=r.stats.rating,
             stats=StatsOut(
-                appointments=r.stats.appointments, show_rate=r.stats.show_rate, close_rate=r.stats.close_rate
+                appointments=r.stats.appointments,
+                show_rate=r.stats.show_rate,
+                close_rate=r.stats.close_rate,
+                closer_no_shows=r.stats.closer_no_shows,
             ),
             next_available_at=r.next_available_at,
             free_slots_7d=r.free_slots_7d,

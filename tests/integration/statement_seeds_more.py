@@ -178,3 +178,40 @@ def seed_tokens(s: Scene, start: int, n: int) -> None:
                 )
             )
     db.session.commit()
+
+
+def seed_no_show_reports(s: Scene, start: int, n: int) -> None:
+    """``n`` pending closer no-show reports, each on a call of another business and closer (the admin's queue)."""
+    from closerhub.booking.no_show_models import CloserNoShowReport, ReportStatus
+    from tests.integration.statement_seeds import seed_calls
+
+    for call in seed_calls(s, start, n, spread=True):
+        db.session.add(
+            CloserNoShowReport(
+                appointment_id=call.id,
+                closer_id=call.closer_id,
+                reported_by="business",
+                note=f"Nobody joined the room for call {call.id}.",
+                status=ReportStatus.PENDING,
+                created_at=call.starts_at,
+            )
+        )
+    db.session.commit()
+
+
+def seed_sms(s: Scene, start: int, n: int) -> None:
+    """``n`` stored texts (the SMS outbox without provider keys)."""
+    from closerhub.notifications.sms_models import SmsMessage, SmsStatus
+
+    for i in range(start, start + n):
+        db.session.add(
+            SmsMessage(
+                to_number=f"+1212555{i:04d}",
+                body=f"Acme: your call with Claire is on Tue 8 Dec, 10:00 AM (America/New_York). Reply STOP ({i}).",
+                kind="reminder_24h",
+                status=SmsStatus.STORED,
+                attempts=0,
+                created_at=NOW,
+            )
+        )
+    db.session.commit()

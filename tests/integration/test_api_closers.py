@@ -245,7 +245,7 @@ def test_the_public_card_has_the_documented_shape(
     assert {"next_available_at", "score"} <= set(body)
     assert body["id"] == closer.id and body["name"] == "Claire Closer" and body["timezone"] == "Europe/Paris"
     assert body["rating"] is None and body["score"] is None and body["next_available_at"] is None
-    assert body["stats"] == {"appointments": 0, "show_rate": None, "close_rate": None}
+    assert body["stats"] == {"appointments": 0, "show_rate": None, "close_rate": None, "closer_no_shows": 0}
     assert "phone" not in body and "meeting_url" not in body
 
 

@@ -127,7 +127,7 @@ def test_the_api_profile_carries_the_same_stats(business_user: User, veteran: Us
         "/api/v1/auth/token", json={"email": business_user.email, "password": "correct-horse-battery"}
     ).get_json()["token"]
     body = client.get(f"/api/v1/closers/{veteran.id}", headers={"Authorization": f"Bearer {token}"}).get_json()
-    assert body["stats"] == {"appointments": 4, "show_rate": 0.75, "close_rate": None}
+    assert body["stats"] == {"appointments": 4, "show_rate": 0.75, "close_rate": None, "closer_no_shows": 0}
     assert body["rating"] is None
 
 
@@ -145,4 +145,4 @@ def test_search_results_carry_the_track_record_in_html_and_api(
         ).get_json()
     assert "4 calls" in page and "show rate 75 %" in page
     (item,) = [i for i in body["data"] if i["id"] == veteran.id]
-    assert item["stats"] == {"appointments": 4, "show_rate": 0.75, "close_rate": None}
+    assert item["stats"] == {"appointments": 4, "show_rate": 0.75, "close_rate": None, "closer_no_shows": 0}

@@ -87,8 +87,11 @@ ENDPOINTS: dict[str, Access] = {
     "admin.audit": ADMIN,
     "admin.vetting_queue": ADMIN,
     "admin.vetting_review": ADMIN,
+    "admin.no_show_queue": ADMIN,
+    "admin.no_show_review": ADMIN,  # POST only
     "admin.settings": ADMIN,
     "notifications.outbox": ADMIN,
+    "notifications.sms_outbox": ADMIN,
     "notifications.message": ADMIN,
     "notifications.message_html": ADMIN,
     "notifications.retry": ADMIN,
@@ -150,6 +153,8 @@ ENDPOINTS: dict[str, Access] = {
     "charges.list_charges": BUSINESS,
     "charges.receipt": LOGIN_TENANT,  # the business's members and admins; anyone else a 404
     "stripe_webhooks.receive": PUBLIC,  # signature-verified, POST only
+    "sms.inbound": PUBLIC,  # Twilio-signed, POST only
+    "sms.status": PUBLIC,  # Twilio-signed, POST only
     # API: public entry points
     "api.docs": API_PUBLIC,
     "api.openapi_document": API_PUBLIC,
@@ -208,7 +213,9 @@ ENDPOINTS: dict[str, Access] = {
     "api.reschedule_appointment": API,
     "api.cancel_appointment": API,
     "api.hand_back_appointment": API,
+    "api.report_closer_no_show": api("business"),
     "appointments.hand_back": CLOSER,
+    "appointments.business_closer_no_show": BUSINESS,  # POST only
     "api.list_leads": API,
     "api.create_lead": api("business"),
     "api.get_lead": API_TENANT,
@@ -309,6 +316,7 @@ def world(app: Flask, make_user: UserFactory) -> World:
         "lang": "en",
         "filename": "css/app.css",
         "run_id": 999_999,
+        "report_id": 999_999,
         "connection_id": 999_999,
         "endpoint_id": 999_999,
         "delivery_id": 999_999,

@@ -46,7 +46,9 @@ from tests.integration.statement_seeds_more import (
     seed_closers,
     seed_engagements,
     seed_members,
+    seed_no_show_reports,
     seed_outbox,
+    seed_sms,
     seed_tokens,
     seed_users,
 )
@@ -141,12 +143,14 @@ CASES = {
     # admin
     "admin users": Case("admin", "/admin/users", seed_users),
     "admin vetting queue": Case("admin", "/admin/vetting", seed_users),
+    "admin closer no-show reports": Case("admin", "/admin/no-shows", seed_no_show_reports),
     "business closer search page": Case("business", "/closers?language=fr", seed_closers),
     "business closer search API": Case("business", "/api/v1/closers?language=fr", seed_closers, api=True),
     "admin closer search API": Case("admin", "/api/v1/closers", seed_closers, api=True),
     "admin audit trail": Case("admin", "/admin/audit", seed_audit),
     "admin audit trail by actor": Case("admin", "/admin/audit?actor=ada", seed_audit),
     "admin outbox": Case("admin", "/admin/outbox", seed_outbox),
+    "admin SMS outbox": Case("admin", "/admin/outbox/sms", seed_sms),
     "closer tokens API": Case("closer", "/api/v1/tokens", seed_tokens, api=True),
     "business tokens API": Case("business", "/api/v1/tokens", seed_tokens, api=True),
     # webhooks
