@@ -23,13 +23,15 @@ from typing import Any
 from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.orm import Session
 
+from closerhub.core.retry import RetrySchedule
 from closerhub.notifications import sms_gateway
 from closerhub.notifications.sms_models import SmsMessage, SmsOptOut, SmsStatus
 
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=5)
-MAX_ATTEMPTS = 5
+RETRIES = RetrySchedule(tuple(LEASE * n for n in range(1, 5)))  # due again 5, 10, 15, 20 minutes later
+MAX_ATTEMPTS = RETRIES.max_attempts
 BATCH = 100
 BODY_MAX = 480  # three SMS segments at most
 # The provider's final words on a message, and what we record.
@@ -132,10 +134,11 @@ def _send_one(
     try:
         sent = sms_gateway.send(config, to=to, body=body, status_callback=callback)
     except sms_gateway.SmsSendError as exc:
-        if exc.permanent or attempts >= MAX_ATTEMPTS:
+        again = None if exc.permanent else RETRIES.next_attempt_at(attempts, now)
+        if again is None:
             _write(session, message_id, status=SmsStatus.FAILED, status_at=now, error=str(exc))
         else:  # due again when this longer lease ends
-            _write(session, message_id, lease_until=now + LEASE * attempts, error=str(exc))
+            _write(session, message_id, lease_until=again, error=str(exc))
         return
     _write(
         session,
