@@ -69,7 +69,7 @@ def test_search_explains_close_rate_and_rating_from_real_data_in_html_and_api(
     assert "33 % close rate" in page and "close rate 33 %" in page and "rated 4.5/5" in page
     (item,) = [i for i in body["data"] if i["id"] == deal.closer.id]
     assert item["rating"] == 4.5
-    assert item["stats"] == {"appointments": 3, "show_rate": 1.0, "close_rate": 1 / 3}
+    assert item["stats"] == {"appointments": 3, "show_rate": 1.0, "close_rate": 1 / 3, "closer_no_shows": 0}
     assert "33 % close rate" in item["reasons"] and "rated 4.5/5" in item["reasons"]
 
 
