@@ -16,6 +16,7 @@ from sqlalchemy import inspect as sa_inspect
 from closerhub.core import i18n as core_i18n
 from closerhub.core.when import city_name, date_text, format_locale, instant_text, relative_text
 from closerhub.extensions import babel
+from closerhub.labels import label
 
 
 def select_locale() -> str | None:
@@ -159,4 +160,5 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["relative_time"] = relative_time
     app.jinja_env.filters["local_date"] = local_date
     app.jinja_env.filters["zone_city"] = zone_city
+    app.jinja_env.filters["label"] = label
     app.jinja_env.globals["get_locale"] = get_locale
