@@ -14,7 +14,7 @@ from flask_login import current_user
 from sqlalchemy import inspect as sa_inspect
 
 from closerhub.core import i18n as core_i18n
-from closerhub.core.when import city_name, date_text, format_locale, instant_text, relative_text
+from closerhub.core.when import city_name, date_text, format_locale, instant_text, money_locale, relative_text
 from closerhub.extensions import babel
 from closerhub.labels import label
 
@@ -107,6 +107,13 @@ def reader_locale(zone: str | None = None) -> Locale:
     zone = reader_zone() or zone
     region = None if zone else _browser_region(language)
     return format_locale(language, zone, region)
+
+
+def reader_money_locale() -> Locale:
+    """The locale amounts and rates are written in for the reader (``core.when.money_locale``)."""
+    language = current_locale().split("_")[0]
+    zone = reader_zone()
+    return money_locale(language, zone, None if zone else _browser_region(language))
 
 
 def local_time(instant: datetime | None, zone: str | None = None, fmt: str = "medium", other: str | None = None) -> str:

@@ -21,6 +21,7 @@ from typing import Literal
 from babel import Locale, UnknownLocaleError, localedata
 from babel.core import get_global
 from babel.dates import format_skeleton, format_time, format_timedelta, get_timezone_location
+from babel.languages import get_official_languages
 
 from closerhub.core.i18n import _
 from closerhub.core.tz import to_local
@@ -47,6 +48,18 @@ def format_locale(language: str, zone: str | None = None, region: str | None = N
         return Locale.parse(base)
     except (ValueError, UnknownLocaleError):
         return Locale.parse("en")
+
+
+@lru_cache(maxsize=256)
+def money_locale(language: str, zone: str | None = None, region: str | None = None) -> Locale:
+    """The locale amounts are written in: the reader's ``format_locale`` where their language is spoken
+    in that country (``en_GB``, ``fr_FR``, ``fr_CA``), else the language's own (English in Paris writes
+    ``€720.00``, not CLDR's ``720,00 €`` for ``en_FR``)."""
+    base = (language or "en").replace("-", "_").split("_")[0]
+    territory = (region or "").upper() or _zone_territory(zone)
+    if territory and base in get_official_languages(territory, de_facto=True):
+        return format_locale(language, zone, region)
+    return format_locale(base)
 
 
 def _zone_territory(zone: str | None) -> str | None:

@@ -65,3 +65,16 @@ def test_relative_words_from_the_real_time_left() -> None:
     # 23:30 to 00:30 the next day is an hour, not "tomorrow"
     late = datetime(2026, 12, 4, 23, 30, tzinfo=UTC)
     assert relative_text(late + timedelta(hours=1), late, "Europe/London", en) == "in 1 hour"
+
+
+def test_money_is_written_where_the_language_is_spoken_else_in_the_language_alone() -> None:
+    from closerhub.core.money import Money, format_money
+    from closerhub.core.when import money_locale
+
+    assert str(money_locale("en", "America/New_York")) == "en_US"
+    assert str(money_locale("en", "Europe/London")) == "en_GB"
+    assert str(money_locale("fr", "Europe/Paris")) == "fr_FR"
+    assert str(money_locale("en", "Europe/Paris")) == "en"  # English in Paris: €720.00, not 720,00 €
+    assert format_money(Money(72000, "EUR"), str(money_locale("fr", "Europe/Paris"))) == "720,00\xa0€"
+    assert format_money(Money(2500, "JPY"), str(money_locale("en", "America/New_York"))) == "¥2,500"
+    assert format_money(Money(2500, "KWD"), str(money_locale("en", "Europe/London"))) == "KWD2.500"  # three decimals
