@@ -47,6 +47,9 @@ def create_app(config: dict[str, Any] | str | None = None) -> Flask:
     security.init_app(app)
     web_errors.init_app(app)
     app.jinja_env.globals["nav_items"] = _nav_items
+    from closerhub.audit.display import audit_value
+
+    app.jinja_env.filters["audit_value"] = audit_value
 
     from closerhub import models  # noqa: F401  (registers every model on the metadata)
     from closerhub.accounts.views import bp as accounts_bp

@@ -111,6 +111,14 @@ LABELS: dict[str, dict[str, str]] = {
         "revoked": N_("Revoked"),
         "expired": N_("Expired"),
     },
+    "OutboxStatus": {
+        "pending": N_("Pending"),
+        "sending": N_("Sending"),
+        "sent": N_("Sent"),
+        "failed": N_("Failed"),
+        "stored": N_("Stored"),
+        "to_render": N_("To render"),
+    },
     "RunStatus": {"running": N_("Running"), "finished": N_("Finished")},
 }
 
@@ -124,5 +132,12 @@ def label(value: object, kind: str | None = None) -> str:
         return ""
     code = value.value if isinstance(value, enum.Enum) else str(value)
     family = kind or (type(value).__name__ if isinstance(value, enum.Enum) else "")
-    text = LABELS.get(family, {}).get(code)
+    text = LABELS.get(family, {}).get(code) if family else _ANY_FAMILY.get(code)
     return _(text) if text else code
+
+
+# A code given without its family (an audit value): the first family that knows it.
+_ANY_FAMILY: dict[str, str] = {}
+for _codes in LABELS.values():
+    for _code, _text in _codes.items():
+        _ANY_FAMILY.setdefault(_code, _text)
