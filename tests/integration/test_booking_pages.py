@@ -449,7 +449,7 @@ def test_the_dashboards_show_upcoming_calls(
 ) -> None:
     book(setting["offer"])
     closer_card = text(closer_client.get("/dashboard")).split('data-testid="upcoming-calls"')[1].split("</section>")[0]
-    assert "Tue 2 Jun 09:00" in closer_card and "03:00 for the prospect in America/New_York" in closer_card
+    assert "Tue, 2 Jun 2026, 09:00" in closer_card and "03:00 for the prospect in New York" in closer_card
     business_card = text(business_client.get("/dashboard")).split('data-testid="upcoming-calls"')[1]
     assert "Paula Prospect" in business_card.split("</section>")[0]
 
