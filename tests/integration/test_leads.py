@@ -359,7 +359,7 @@ def test_the_lead_page_lists_its_calls_in_the_viewer_zone_and_the_lead_zone(
     assert len(rows) == 2
     assert "Tue, 2 Jun 2026, 16:00" in rows[0]  # the viewer reads Paris time, 24-hour (English in France)
     assert "Tue, 2 Jun 2026, 10:00" in rows[0]  # the lead's New York time, in the viewer's locale
-    assert "booked" in rows[0] and "cancelled" in rows[1] and closer.name in rows[0]
+    assert "Booked" in rows[0] and "Cancelled" in rows[1] and closer.name in rows[0]
 
 
 def test_the_book_a_call_link_appears_only_when_booking_pages_exist(
