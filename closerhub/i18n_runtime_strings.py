@@ -63,7 +63,7 @@ RUNTIME_STRINGS = (
     N_("Solar & energy"),
     N_("Education"),
     # platform_settings.service.SPECS: label and help of each setting (admin/forms.py, admin/settings.html)
-    N_("Platform fee (% of the commission)"),
+    N_("Platform fee (percent of the commission)"),
     N_("Charged to the business on top of the commission, e.g. 10."),
     N_("Clawback hold (days)"),
     N_("How long a closer's earning stays on hold after the charge before it can be paid out."),

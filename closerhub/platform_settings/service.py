@@ -45,7 +45,7 @@ SPECS: dict[str, SettingSpec] = {
             "PLATFORM_FEE_BPS",
             0,
             5000,
-            N_("Platform fee (% of the commission)"),
+            N_("Platform fee (percent of the commission)"),
             N_("Charged to the business on top of the commission, e.g. 10."),
             1000,
         ),
