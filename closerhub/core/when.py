@@ -65,7 +65,7 @@ def money_locale(language: str, zone: str | None = None, region: str | None = No
 def _zone_territory(zone: str | None) -> str | None:
     if not zone:
         return None
-    territories: dict[str, str] = get_global("zone_territories")
+    territories = get_global("zone_territories")
     return territories.get(zone)
 
 
