@@ -108,8 +108,9 @@ def test_a_new_york_prospect_books_a_paris_closer_and_reschedules_from_the_email
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url("**/dashboard")
-    page.locator("nav summary", has_text="Calls").click()
-    page.get_by_role("link", name="My week").click()
+    nav = page.get_by_role("navigation", name="Main")
+    nav.locator("summary", has_text="Calls").click()
+    nav.get_by_role("link", name="My week").click()
     page.wait_for_url("**/schedule")
     call = page.locator(f'li[data-appointment-id="{appointment.id}"]')
     assert call.locator(".call-time").inner_text() == "15:00 your time"
