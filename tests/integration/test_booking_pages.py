@@ -438,7 +438,7 @@ def test_the_closers_schedule_shows_each_call_at_both_local_times(closer_client:
     book(setting["offer"])
     body = text(closer_client.get("/schedule?week=2026-06-03"))
     assert "Mon 1 Jun – Sun 7 Jun" in body
-    assert "09:00 your time" in body and "03:00 for the prospect in America/New_York" in body
+    assert "09:00 your time" in body and "03:00 for the prospect in New York" in body
     assert "/calendar/settings" in body
     assert "is not a date" in text(closer_client.get("/schedule?week=soon"))
     assert "No calls." in text(closer_client.get("/schedule?week=2026-06-10"))
