@@ -46,6 +46,10 @@ def create_app(config: dict[str, Any] | str | None = None) -> Flask:
     i18n.init_app(app)
     security.init_app(app)
     web_errors.init_app(app)
+    app.jinja_env.globals["nav_items"] = _nav_items
+    from closerhub.audit.display import audit_value
+
+    app.jinja_env.filters["audit_value"] = audit_value
 
     from closerhub import models  # noqa: F401  (registers every model on the metadata)
     from closerhub.accounts.views import bp as accounts_bp
@@ -110,3 +114,12 @@ def create_app(config: dict[str, Any] | str | None = None) -> Flask:
     cli.init_app(app)
     jobs.init_app(app)
     return app
+
+
+def _nav_items(user: Any) -> list[Any]:
+    """The role's menu for the page being drawn (``templates/_nav.html``)."""
+    from flask import request
+
+    from closerhub.navigation import nav_for
+
+    return nav_for(user, request.endpoint, request.path)

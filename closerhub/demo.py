@@ -72,6 +72,8 @@ from closerhub.outcomes.settings import setting
 from closerhub.payments import charges, ledger, payout_details
 from closerhub.payments.models import LedgerEntry
 from closerhub.payments.models_charges import Charge, ChargeStatus
+from closerhub.payments.models_payouts import PayoutRun
+from closerhub.payments.payouts import run_payouts
 from closerhub.vetting.models import CHECKLIST
 from closerhub.vetting.service import decide, is_approved
 
@@ -115,6 +117,9 @@ def seed_demo(session: Session, now: datetime) -> DemoReport:
         _engagements(session, owner, users, offers[owner_email], opened + timedelta(days=4), report)
         _leads(session, owner, LEADS[owner_email], now - timedelta(days=35), report)
     Timeline(session, users, offers, now, report).run()
+    if report.changed and session.scalar(select(func.count()).select_from(PayoutRun)) == 0:
+        # A payout in progress: the released commissions go into a manual run the admin pays by bank.
+        run_payouts(session, now, triggered_by=admin)
     if report.changed:
         for demo in DEMO_USERS:
             if demo.role == "closer":

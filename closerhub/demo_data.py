@@ -448,6 +448,19 @@ LEADS: dict[str, list[dict[str, Any]]] = {
             "Himself and the family board",
             "Referral from a client",
         ),
+        _lead(
+            "Élodie Garnier",
+            "elodie.garnier@example.fr",
+            "+33611223344",
+            "Europe/Paris",
+            "fr",
+            "Runs a 6-person design studio; wants to stop being the bottleneck.",
+            "Take two weeks off this summer without the studio stalling.",
+            "Tried a group programme that felt generic.",
+            "€3,000–4,000",
+            "Herself",
+            "Instagram",
+        ),
     ],
     "sales@northwind-saas.demo": [
         _lead(
@@ -634,7 +647,10 @@ ACME = "owner@acme-coaching.demo"
 NORTHWIND = "sales@northwind-saas.demo"
 CLAIRE, DIEGO, PRIYA, JAKE = "claire@closers.demo", "diego@closers.demo", "priya@closers.demo", "jake@closers.demo"
 
+# Past calls left without an outcome (the closer's main task on the dashboard): ``outcome`` None, day < 0.
 CALLS: list[Call] = [
+    Call(ACME, 0, CLAIRE, 12, -1, 1),
+    Call(NORTHWIND, 0, JAKE, 5, -1, 0),
     # --- Acme Coaching (EUR) ---------------------------------------------------------------
     Call(
         ACME,

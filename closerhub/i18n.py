@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import date, datetime
 
+from babel import Locale
 from flask import Flask, current_app, g, has_request_context, request, session
-from flask_babel import format_datetime, get_locale, get_translations
+from flask_babel import get_locale, get_translations
 from flask_login import current_user
 from sqlalchemy import inspect as sa_inspect
 
 from closerhub.core import i18n as core_i18n
-from closerhub.core.tz import to_local, utc_offset_label
+from closerhub.core.when import city_name, date_text, format_locale, instant_text, money_locale, relative_text
 from closerhub.extensions import babel
+from closerhub.labels import label
 
 
 def select_locale() -> str | None:
@@ -63,14 +68,83 @@ def current_locale() -> str:
     return str(get_locale() or "en")
 
 
-def local_time(instant: datetime | None, zone: str | None = None, fmt: str = "medium") -> str:
-    """Format an instant in a zone and say which zone it is (every page states the zone)."""
+_email_reader_zone: ContextVar[str | None] = ContextVar("email_reader_zone", default=None)
+
+
+@contextmanager
+def reading_in_zone(zone: str | None) -> Iterator[None]:
+    """Format times for a reader who is not the request's user (an email's recipient) in ``zone``."""
+    token = _email_reader_zone.set(zone)
+    try:
+        yield
+    finally:
+        _email_reader_zone.reset(token)
+
+
+def reader_zone() -> str | None:
+    """The zone of whoever reads what is being rendered: an email's recipient, else the user."""
+    zone = _email_reader_zone.get()
+    if zone:
+        return zone
+    return select_timezone() if has_request_context() else None
+
+
+def _browser_region(language: str) -> str | None:
+    """A visitor's region from ``Accept-Language`` (``en-GB`` → ``GB``) for their language."""
+    if not has_request_context():
+        return None
+    for tag, _quality in request.accept_languages:
+        parts = tag.replace("_", "-").split("-")
+        if parts[0].lower() == language and len(parts) > 1 and len(parts[-1]) == 2:
+            return parts[-1].upper()
+    return None
+
+
+def reader_locale(zone: str | None = None) -> Locale:
+    """The Babel locale times and money are written in: the reader's language plus their zone's country
+    (``en`` in Los Angeles → ``en_US``, in London → ``en_GB``), else the browser's region."""
+    language = current_locale().split("_")[0]
+    zone = reader_zone() or zone
+    region = None if zone else _browser_region(language)
+    return format_locale(language, zone, region)
+
+
+def reader_money_locale() -> Locale:
+    """The locale amounts and rates are written in for the reader (``core.when.money_locale``)."""
+    language = current_locale().split("_")[0]
+    zone = reader_zone()
+    return money_locale(language, zone, None if zone else _browser_region(language))
+
+
+def local_time(instant: datetime | None, zone: str | None = None, fmt: str = "medium", other: str | None = None) -> str:
+    """An instant as the reader reads it, without seconds: in ``zone`` (default: the reader's) and
+    the reader's locale; ``other`` (the other party's zone) is added, by city, only where it differs.
+
+    ``fmt``: ``medium``/``short`` (date and time), ``date``, ``day`` (no year) or ``time``.
+    """
     if instant is None:
         return ""
-    zone = zone or select_timezone() or "UTC"
-    local = to_local(instant, zone)
-    label = utc_offset_label(instant, zone)
-    return f"{format_datetime(local.replace(tzinfo=None), fmt, rebase=False)} ({zone}, {label})"
+    zone = zone or reader_zone() or "UTC"
+    style = {"medium": "datetime", "short": "datetime"}.get(fmt, fmt)
+    return instant_text(instant, zone, reader_locale(zone), style, other)  # type: ignore[arg-type]
+
+
+def relative_time(instant: datetime | None, now: datetime, zone: str | None = None) -> str:
+    """``in 2 hours``, ``tomorrow``, ``3 days ago`` from ``now`` (the entry point's clock)."""
+    if instant is None:
+        return ""
+    zone = zone or reader_zone() or "UTC"
+    return relative_text(instant, now, zone, reader_locale(zone))
+
+
+def local_date(day: date | None) -> str:
+    """A calendar date in the reader's locale (``Fri, Dec 4, 2026``)."""
+    return date_text(day, reader_locale()) if day is not None else ""
+
+
+def zone_city(zone: str | None) -> str:
+    """A zone as people name it (``São Paulo``), in the reader's language."""
+    return city_name(zone, reader_locale()) if zone else ""
 
 
 def _translate(text: str) -> str:
@@ -90,4 +164,8 @@ def init_app(app: Flask) -> None:
         default_translation_directories=str(app.root_path + "/../translations"),
     )
     app.jinja_env.filters["local_time"] = local_time
+    app.jinja_env.filters["relative_time"] = relative_time
+    app.jinja_env.filters["local_date"] = local_date
+    app.jinja_env.filters["zone_city"] = zone_city
+    app.jinja_env.filters["label"] = label
     app.jinja_env.globals["get_locale"] = get_locale

@@ -66,14 +66,14 @@ RUNTIME_STRINGS = (
     N_("Solar & energy"),
     N_("Education"),
     # platform_settings.service.SPECS: label and help of each setting (admin/forms.py, admin/settings.html)
-    N_("Platform fee (basis points of the commission)"),
-    N_("Charged to the business on top of the commission; 1000 = 10 %."),
+    N_("Platform fee (percent of the commission)"),
+    N_("Charged to the business on top of the commission, e.g. 10."),
     N_("Clawback hold (days)"),
     N_("How long a closer's earning stays on hold after the charge before it can be paid out."),
     N_("Confirmation window (days)"),
     N_("How long a business has to confirm or dispute a won deal before it confirms itself."),
-    N_("Payout minimum (minor units)"),
-    N_("The smallest available balance paid out in a run; 5000 = 50.00 EUR."),
+    N_("Payout minimum"),
+    N_("The smallest balance paid out in a run: 50.00 is €50.00 or $50.00 (¥5,000 without cents)."),
     N_("Payout weekday (0 = Monday … 6 = Sunday)"),
     N_("The day of the week the payout run transfers available balances."),
 )

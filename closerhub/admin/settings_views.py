@@ -9,7 +9,7 @@ from werkzeug.wrappers import Response
 
 from closerhub import clock
 from closerhub.accounts.permissions import admin_required
-from closerhub.admin.forms import settings_form_class
+from closerhub.admin.forms import settings_form_class, shown_value, stored_value
 from closerhub.admin.views import bp
 from closerhub.core.errors import DomainError
 from closerhub.extensions import db
@@ -23,11 +23,12 @@ def settings() -> Response | tuple[str, int]:
     """Show the values in force (and which follow the environment); save the changed ones."""
     form_class = settings_form_class()
     current = service.all_settings(db.session)
-    form = form_class(data=current) if request.method == "GET" else form_class()
+    shown = {key: shown_value(key, value) for key, value in current.items()}
+    form = form_class(data=shown) if request.method == "GET" else form_class()
     status = 200
     if request.method == "POST":
         if form.validate_on_submit():
-            values = {key: getattr(form, key).data for key in service.SPECS}
+            values = {key: stored_value(key, getattr(form, key).data) for key in service.SPECS}
             try:
                 changed = service.update_settings(db.session, current_user, values, now=clock.utcnow())
             except DomainError as exc:
@@ -47,6 +48,7 @@ def settings() -> Response | tuple[str, int]:
         "admin/settings.html",
         form=form,
         specs=service.SPECS,
-        defaults={key: service.default(key) for key in service.SPECS},
+        defaults={key: shown_value(key, service.default(key)) for key in service.SPECS},
+        bounds={key: (shown_value(key, s.minimum), shown_value(key, s.maximum)) for key, s in service.SPECS.items()},
         overridden=service.overridden(db.session),
     ), status

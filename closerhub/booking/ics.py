@@ -22,14 +22,17 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime, timedelta
 
+from babel.dates import format_date
 from flask import current_app, has_request_context
-from flask_babel import force_locale, format_date, format_time
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from icalendar import Calendar, Event, vCalAddress, vText
 
 from closerhub import clock
 from closerhub.booking.models import Appointment, AppointmentStatus, Channel
-from closerhub.core.tz import to_local, utc_offset_label
+from closerhub.core.tz import to_local
+from closerhub.core.when import NARROW_NBSP
+from closerhub.i18n import local_time, reader_locale, zone_city
 
 PRODID = "-//CloserHub//Booking//EN"
 METHODS = ("REQUEST", "CANCEL")
@@ -48,18 +51,17 @@ def _locale(language: str | None) -> Iterator[None]:
 
 
 def clock_time(instant: datetime, zone: str) -> str:
-    """The wall-clock time in ``zone``, short form of the current locale (``4:00 PM``, ``16:00``).
+    """The wall-clock time in ``zone``, short form of the reader's locale (``4:00 PM``, ``16:00``).
 
     CLDR puts a narrow no-break space before AM/PM; a plain space survives every mail and calendar client.
     """
-    local = to_local(instant, zone).replace(tzinfo=None)
-    return format_time(local, "short", rebase=False).replace("\u202f", " ")
+    return local_time(instant, zone, "time").replace(NARROW_NBSP, " ")
 
 
 def local_label(instant: datetime, zone: str) -> str:
-    """``Tuesday, January 5, 2027, 10:00 AM (America/New_York, UTC-05:00)`` in the current locale."""
-    when = f"{format_date(to_local(instant, zone).date(), 'full')}, {clock_time(instant, zone)}"
-    return f"{when} ({zone}, {utc_offset_label(instant, zone)})"
+    """``Tuesday, January 5, 2027, 10:00 AM (New York)`` in the reader's locale: the zone by its city."""
+    day = format_date(to_local(instant, zone).date(), "full", locale=reader_locale(zone))
+    return f"{day}, {clock_time(instant, zone)} ({zone_city(zone)})"
 
 
 def dial_plan_text(appointment: Appointment) -> str:

@@ -30,7 +30,8 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from flask_babel import force_locale, format_date
+from babel.dates import format_date
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -40,7 +41,8 @@ from closerhub.accounts.models import AccountStatus, User
 from closerhub.booking import ics
 from closerhub.booking.models import Appointment, AppointmentEvent, AppointmentStatus, Channel
 from closerhub.businesses.models import BusinessMember
-from closerhub.core.tz import to_local, utc_offset_label
+from closerhub.core.tz import to_local
+from closerhub.i18n import local_time, reader_locale, reading_in_zone, zone_city
 from closerhub.notifications.mailer import Attachment
 from closerhub.notifications.service import (
     public_url,
@@ -134,7 +136,7 @@ def everyone(session: Session, appointment: Appointment) -> list[Recipient]:
 
 
 def _day(instant: datetime, zone: str) -> str:
-    return format_date(to_local(instant, zone).date(), "full")
+    return format_date(to_local(instant, zone).date(), "full", locale=reader_locale(zone))
 
 
 def _time(instant: datetime, zone: str) -> str:
@@ -142,27 +144,20 @@ def _time(instant: datetime, zone: str) -> str:
 
 
 def when_for(start: datetime, end: datetime | None, zone: str) -> str:
-    """``Tuesday, January 5, 2027, 10:00 AM–10:45 AM your time (Europe/Paris, UTC+01:00)`` in the current locale."""
+    """``Tuesday, January 5, 2027, 10:00 AM–10:45 AM`` in the reader's locale and ``zone`` (theirs)."""
     times = _time(start, zone) + (f"–{_time(end, zone)}" if end is not None else "")
-    return _(
-        "%(day)s, %(times)s your time (%(zone)s, %(offset)s)",
-        day=_day(start, zone),
-        times=times,
-        zone=zone,
-        offset=utc_offset_label(start, zone),
-    )
+    return f"{_day(start, zone)}, {times}"
 
 
 def short_when(start: datetime, zone: str) -> str:
-    """``Tue, Jan 5, 10:00 AM (Europe/Paris)`` for subjects."""
-    local = to_local(start, zone)
-    return f"{format_date(local.date(), 'EEE d MMM')}, {_time(start, zone)} ({zone})"
+    """``Tue, Jan 5, 10:00 AM`` for subjects."""
+    return f"{local_time(start, zone, 'day')}, {_time(start, zone)}"
 
 
 def _other_time(start: datetime, zone: str, reference_zone: str) -> str:
     """The time in ``zone``, with its date when that differs from the date in ``reference_zone``."""
     if to_local(start, zone).date() != to_local(start, reference_zone).date():
-        return f"{format_date(to_local(start, zone).date(), 'EEE d MMM')}, {_time(start, zone)}"
+        return f"{local_time(start, zone, 'day')}, {_time(start, zone)}"
     return _time(start, zone)
 
 
@@ -176,7 +171,7 @@ def other_times(appointment: Appointment, start: datetime, viewer: Recipient) ->
                 "%(time)s for the prospect, %(name)s (%(zone)s)",
                 time=_other_time(start, appointment.prospect_zone, viewer.timezone),
                 name=lead.name,
-                zone=appointment.prospect_zone,  # where the prospect said they are, when they booked themselves
+                zone=zone_city(appointment.prospect_zone),  # where the prospect said they are
             )
         )
     if viewer.role != CLOSER:
@@ -185,7 +180,7 @@ def other_times(appointment: Appointment, start: datetime, viewer: Recipient) ->
                 "%(time)s for the closer, %(name)s (%(zone)s)",
                 time=_other_time(start, closer.timezone, viewer.timezone),
                 name=closer.name,
-                zone=closer.timezone,
+                zone=zone_city(closer.timezone),
             )
         )
     return lines
@@ -273,7 +268,7 @@ def send(
             continue
         seen.add(recipient.email)
         language = supported_language(recipient.language)
-        with force_locale(language):
+        with force_locale(language), reading_in_zone(recipient.timezone):
             context = _context(appointment, recipient, **(extra(recipient) if extra else {}))
             attachments = [_invite(appointment, method, language)] if method else []
         queue_email(
@@ -369,11 +364,13 @@ def _render(session: Session, params: Any, language: str) -> tuple[dict[str, Any
     view: Any = _AsQueued(appointment, params["as_of"])
     recipient = Recipient(**params["recipient"])
     extra = dict(params.get("data") or {})
-    if extra.get("previous_start"):
-        extra["previous_when"] = when_for(datetime.fromisoformat(extra.pop("previous_start")), None, recipient.timezone)
-    method = params.get("method")
-    attachments = [_invite(view, method, language)] if method else []
-    return _context(view, recipient, **extra), attachments
+    with reading_in_zone(recipient.timezone):
+        if extra.get("previous_start"):
+            previous = datetime.fromisoformat(extra.pop("previous_start"))
+            extra["previous_when"] = when_for(previous, None, recipient.timezone)
+        method = params.get("method")
+        attachments = [_invite(view, method, language)] if method else []
+        return _context(view, recipient, **extra), attachments
 
 
 register_renderer(RENDERER, _render)

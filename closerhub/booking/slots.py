@@ -22,8 +22,8 @@ from closerhub.core.availability import AvailabilityRules
 from closerhub.core.errors import ValidationError
 from closerhub.core.i18n import _, ngettext
 from closerhub.core.slots import Busy, Slot, free_slots
-from closerhub.core.tz import to_local
 from closerhub.engagements.models import Engagement, EngagementStatus
+from closerhub.i18n import local_time, zone_city
 from closerhub.vetting.models import CloserVetting, VettingStatus
 
 ALTERNATIVES = 3
@@ -135,7 +135,7 @@ def free_slot_at(
 def start_refusal(rules: AvailabilityRules, closer: User, start: datetime, now: datetime) -> ValidationError:
     """The ValidationError (field ``start``) saying why ``start`` is not a slot of the closer's rules."""
     zone = closer.timezone
-    local = to_local(start, zone).strftime("%Y-%m-%d %H:%M")
+    local = local_time(start, zone)
     if start <= now:
         return _start_error(_("This time is in the past; choose a future slot."))
     notice = timedelta(minutes=rules.min_notice_minutes)
@@ -153,7 +153,7 @@ def start_refusal(rules: AvailabilityRules, closer: User, start: datetime, now: 
         _(
             "%(time)s (%(zone)s) is not one of the closer's available slots; choose a listed slot.",
             time=local,
-            zone=zone,
+            zone=zone_city(zone),
         )
     )
 

@@ -33,6 +33,7 @@ from closerhub.booking.display import (
 from closerhub.booking.forms import CloserNoShowForm, HandBackForm, TeamCancelForm, TeamRescheduleForm
 from closerhub.booking.manage import change_page_context, chosen_start, run_change
 from closerhub.booking.models import Appointment, AppointmentStatus
+from closerhub.booking.routing_text import routing_text
 from closerhub.businesses.forms import ActionForm
 from closerhub.core.errors import NotFound
 from closerhub.core.tz import day_bounds_utc, to_local
@@ -73,6 +74,9 @@ def both_times(appointment: Appointment, zone: str) -> dict[str, str]:
         "prospect_time": f"{theirs:%H:%M}",
         "prospect_zone": appointment.prospect_timezone,
     }
+
+
+bp.add_app_template_filter(routing_text, "routing_text")
 
 
 @bp.app_template_global("upcoming_calls")

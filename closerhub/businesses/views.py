@@ -22,7 +22,7 @@ from closerhub.core.money import Money, format_money
 from closerhub.core.tz import all_zones
 from closerhub.extensions import db, limiter
 from closerhub.forms_util import show_errors
-from closerhub.i18n import current_locale
+from closerhub.i18n import reader_money_locale
 from closerhub.notifications.service import public_url
 
 bp = Blueprint("businesses", __name__, url_prefix="/businesses")
@@ -34,13 +34,13 @@ bp = Blueprint("businesses", __name__, url_prefix="/businesses")
 @bp.app_template_filter("money")
 def money_filter(value: Money) -> str:
     """``Money(250000, "EUR")`` → ``€2,500.00`` (en) / ``2 500,00 €`` (fr)."""
-    return format_money(value, current_locale())
+    return format_money(value, str(reader_money_locale()))
 
 
 @bp.app_template_filter("rate_percent")
 def rate_percent_filter(bps: int) -> str:
     """1250 bps → ``12.5%`` (en) / ``12,5 %`` (fr)."""
-    return format_percent(Decimal(bps) / 10000, locale=current_locale(), decimal_quantization=False)
+    return format_percent(Decimal(bps) / 10000, locale=reader_money_locale(), decimal_quantization=False)
 
 
 @bp.app_template_global("industry_label")

@@ -29,6 +29,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from closerhub import clock
+from closerhub.i18n import reading_in_zone
 from closerhub.notifications.delivery import send_after_commit
 from closerhub.notifications.mailer import (
     Attachment,
@@ -87,7 +88,8 @@ def render_email(template: str, language: str, context: Mapping[str, Any]) -> Re
     language = supported_language(language)
     # ``now`` lets a message say when something happened (in the recipient's zone, via ``local_time``).
     values = {"public_url": public_url, "language": language, "now": clock.utcnow(), **context}
-    with force_locale(language):
+    reader = context.get("recipient") or context.get("user")
+    with force_locale(language), reading_in_zone(getattr(reader, "timezone", None)):
         subject = render_template(f"email/{template}.subject.txt", **values)
         text = render_template(f"email/{template}.txt", **values)
         html = render_template(f"email/{template}.html", **values)

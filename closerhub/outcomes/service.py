@@ -29,6 +29,7 @@ from closerhub.outcomes.models import Outcome, OutcomeResult, OutcomeRevision, O
 from closerhub.outcomes.settings import setting
 from closerhub.outcomes.validation import CleanOutcome, OutcomeData, clean_outcome
 from closerhub.payments import charges, ledger
+from closerhub.payments.memos import Memo
 from closerhub.webhooks.service import emit
 
 __all__ = [
@@ -229,7 +230,7 @@ def correct_outcome(session: Session, actor: User, outcome_id: object, data: Out
     outcome.updated_at = now
     outcome.confirm_deadline = now + timedelta(days=setting("CONFIRM_DAYS", session))
     if (outcome.commission_amount, outcome.deal_currency) != before:
-        ledger.restate(session, outcome, now, f"Correction of outcome #{outcome.id}")
+        ledger.restate(session, outcome, now, Memo("corrected", {"outcome_id": outcome.id}))
     _mark_appointment(session, appointment, outcome.result, actor, now)
     _audit(session, actor, outcome, "corrected", audit_before)
     notify(session, outcome, "outcome_corrected", actor)
@@ -374,14 +375,14 @@ def resolve_dispute(
     if void:
         _keep_revision(session, outcome, "voided", actor, now, text)
         outcome.status = OutcomeStatus.VOIDED
-        ledger.reverse_outcome(session, outcome, now, f"Outcome #{outcome.id} voided by an admin")
+        ledger.reverse_outcome(session, outcome, now, Memo("voided", {"outcome_id": outcome.id}))
         action = "voided"
     elif deal_value is not None:
         _keep_revision(session, outcome, "adjusted", actor, now, text)
         assert outcome.rate_bps is not None
         _set_value(outcome, deal_value, outcome.rate_bps)
         outcome.status = OutcomeStatus.RESOLVED
-        ledger.restate(session, outcome, now, f"Outcome #{outcome.id} adjusted by an admin")
+        ledger.restate(session, outcome, now, Memo("adjusted", {"outcome_id": outcome.id}))
         action = "adjusted"
     else:
         _keep_revision(session, outcome, "confirmed_by_admin", actor, now, text)

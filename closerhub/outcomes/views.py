@@ -29,6 +29,7 @@ from closerhub.outcomes.forms import DisputeForm, OutcomeForm, ResolveForm, Revi
 from closerhub.outcomes.models import Outcome, OutcomeStatus, outcome_list_loads
 from closerhub.outcomes.settings import setting
 from closerhub.payments import ledger
+from closerhub.payments.memo_view import memo_texts
 from closerhub.payments.models import LedgerEntry
 
 bp = Blueprint("outcomes", __name__)
@@ -278,6 +279,7 @@ def earnings() -> str:
         "outcomes/earnings.html",
         balances=ledger.balances(db.session, me.id),
         entries=entries,
+        memos=memo_texts(db.session, entries),
         clawback_days=setting("CLAWBACK_DAYS"),
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from contextlib import suppress
+from typing import Any
 
 from flask import Blueprint, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user
@@ -10,6 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
 
+from closerhub import clock
 from closerhub.accounts.permissions import login_required
 from closerhub.accounts.views import _safe_next
 from closerhub.extensions import db
@@ -31,11 +33,23 @@ def dashboard() -> str:
         "business": "pages/dashboard_business.html",
         "admin": "pages/dashboard_admin.html",
     }[current_user.role.value]
-    context = {}
+    from closerhub.pages import dashboard as board  # the features' models load after the blueprints
+
+    now = clock.utcnow()
+    context: dict[str, Any] = {"now": now}
     if current_user.is_closer:
         from closerhub.payments.ledger import balances  # one grouped query, the closer's own
 
         context["balances"] = balances(db.session, current_user.id)
+        context["steps"] = board.closer_steps(db.session, current_user)
+        context.update(board.closer_calls(db.session, current_user, now))
+    elif current_user.is_business and current_user.membership is not None:
+        business = current_user.membership.business
+        context["steps"] = board.business_steps(db.session, business)
+        context["booking_offers"] = board.booking_links(db.session, business)
+    elif current_user.is_admin:
+        context["queues"] = board.admin_queues(db.session)
+        context["figures"] = board.platform_figures(db.session, now)
     return render_template(template, **context)
 
 

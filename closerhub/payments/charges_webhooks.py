@@ -25,6 +25,7 @@ from closerhub.audit.service import record as audit
 from closerhub.payments import charges
 from closerhub.payments.clawbacks import clawback, restore
 from closerhub.payments.gateway import WebhookEvent, get_gateway
+from closerhub.payments.memos import Memo
 from closerhub.payments.models_charges import PAID_STATUSES, Charge, ChargeStatus
 from closerhub.payments.payout_events import clawback_paid_commission
 from closerhub.payments.refunds import claw_returned
@@ -148,7 +149,7 @@ def on_charge_refunded(session: Session, event: WebhookEvent, now: datetime) -> 
     if not charge.is_paid:  # the success was never recorded (a crash, a lost event): a refund proves it
         charges.mark_succeeded(session, charge, obj.get("id"), now)
     charge.stripe_charge_id = charge.stripe_charge_id or obj.get("id")
-    memo = f"Refund of charge #{charge.id} (outcome #{charge.outcome_id})"
+    memo = Memo("refund", {"charge_id": charge.id, "outcome_id": charge.outcome_id})
     claw_returned(session, charge, total, memo, now)  # the one rule, shared with manual refunds
     if charge.status != ChargeStatus.DISPUTED:
         charge.status = ChargeStatus.REFUNDED if total >= charge.amount else ChargeStatus.PARTIALLY_REFUNDED
@@ -166,7 +167,7 @@ def _take_for_dispute(session: Session, charge: Charge, dispute: dict[str, Any],
     if not charge.is_paid:
         charges.mark_succeeded(session, charge, _id(dispute.get("charge")), now)
     remaining = charge.commission - charge.clawed_back
-    memo = f"Chargeback on charge #{charge.id} (outcome #{charge.outcome_id})"
+    memo = Memo("chargeback", {"charge_id": charge.id, "outcome_id": charge.outcome_id})
     taken = clawback(session, charge.outcome, remaining, memo, now)
     charge.clawed_back += taken
     charge.dispute_clawback += taken
@@ -205,7 +206,7 @@ def on_dispute_closed(session: Session, event: WebhookEvent, now: datetime) -> N
         if charge.status != ChargeStatus.DISPUTED:  # the "created" event never came: reverse now
             _take_for_dispute(session, charge, dispute, now)
     elif charge.status == ChargeStatus.DISPUTED:
-        memo = f"Chargeback won on charge #{charge.id} (outcome #{charge.outcome_id})"
+        memo = Memo("chargeback_won", {"charge_id": charge.id, "outcome_id": charge.outcome_id})
         restore(session, charge.outcome, charge.dispute_clawback, memo, now)
         charge.clawed_back -= charge.dispute_clawback
         charge.dispute_clawback = 0

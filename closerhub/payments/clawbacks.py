@@ -14,12 +14,13 @@ from sqlalchemy.orm import Session
 
 from closerhub.outcomes.models import Outcome
 from closerhub.payments import ledger
+from closerhub.payments.memos import Memo
 from closerhub.payments.models import Bucket, EntryKind, LedgerEntry
 from closerhub.payments.models_charges import Charge
 
 
 def _ledger_entry(
-    outcome: Outcome, bucket: Bucket, amount: int, kind: EntryKind, memo: str, now: datetime
+    outcome: Outcome, bucket: Bucket, amount: int, kind: EntryKind, memo: Memo, now: datetime
 ) -> LedgerEntry:
     assert outcome.deal_currency is not None
     return LedgerEntry(
@@ -29,12 +30,12 @@ def _ledger_entry(
         amount=amount,
         kind=kind,
         outcome_id=outcome.id,
-        memo=memo,
         created_at=now,
+        **memo.columns(),
     )
 
 
-def clawback(session: Session, outcome: Outcome, amount: int, reason: str, now: datetime) -> int:
+def clawback(session: Session, outcome: Outcome, amount: int, reason: Memo, now: datetime) -> int:
     """Take up to ``amount`` of the outcome's commission back from the closer; returns what was taken.
 
     Pending first (not yet released), then available. If the commission was already paid
@@ -54,7 +55,7 @@ def clawback(session: Session, outcome: Outcome, amount: int, reason: str, now: 
     return taken
 
 
-def restore(session: Session, outcome: Outcome, amount: int, reason: str, now: datetime) -> None:
+def restore(session: Session, outcome: Outcome, amount: int, reason: Memo, now: datetime) -> None:
     """Give back commission a clawback took (a dispute won): into available once released, else pending."""
     if amount > 0:
         bucket = Bucket.AVAILABLE if outcome.released_at is not None else Bucket.PENDING

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from closerhub.audit.service import record as audit
 from closerhub.outcomes.models import SETTLED_STATUSES, Outcome
 from closerhub.outcomes.settings import setting
+from closerhub.payments.memos import Memo
 from closerhub.payments.models import Bucket, EntryKind, LedgerEntry
 
 
@@ -47,7 +48,7 @@ def _entry(
     bucket: Bucket,
     amount: int,
     kind: EntryKind,
-    memo: str,
+    memo: Memo,
     now: datetime,
     currency: str | None = None,
 ) -> LedgerEntry | None:
@@ -63,8 +64,8 @@ def _entry(
         amount=amount,
         kind=kind,
         outcome_id=outcome.id,
-        memo=memo,
         created_at=now,
+        **memo.columns(),
     )
     session.add(entry)
     return entry
@@ -92,11 +93,11 @@ def _positions(session: Session, outcome_id: int) -> dict[tuple[str, Bucket], in
 def record_earned(session: Session, outcome: Outcome, now: datetime, *, kind: EntryKind = EntryKind.EARNED) -> None:
     """A won outcome's commission enters ``pending`` (``kind`` ADJUSTMENT after a correction)."""
     if outcome.commission_amount:
-        memo = f"Commission on outcome #{outcome.id} (appointment #{outcome.appointment_id})"
+        memo = Memo("commission", {"outcome_id": outcome.id, "appointment_id": outcome.appointment_id})
         _entry(session, outcome, Bucket.PENDING, outcome.commission_amount, kind, memo, now)
 
 
-def reverse_outcome(session: Session, outcome: Outcome, now: datetime, memo: str) -> int:
+def reverse_outcome(session: Session, outcome: Outcome, now: datetime, memo: Memo) -> int:
     """Take back everything the outcome has earned so far; returns the amount reversed.
 
     The pending part leaves ``pending``; the released part leaves ``available`` (even if it was
@@ -111,7 +112,7 @@ def reverse_outcome(session: Session, outcome: Outcome, now: datetime, memo: str
     return reversed_total
 
 
-def restate(session: Session, outcome: Outcome, now: datetime, memo: str) -> None:
+def restate(session: Session, outcome: Outcome, now: datetime, memo: Memo) -> None:
     """The outcome's commission changed (a correction or an admin's adjustment): reverse, then earn anew."""
     reverse_outcome(session, outcome, now, memo)
     if outcome.owes_commission:
@@ -162,7 +163,7 @@ def release_available(session: Session, now: datetime) -> int:
         assert outcome is not None
         pending = outcome_position(session, outcome_id)[Bucket.PENDING]
         if pending > 0:
-            memo = f"Released after the clawback hold (outcome #{outcome_id})"
+            memo = Memo("released", {"outcome_id": outcome_id})
             _entry(session, outcome, Bucket.PENDING, -pending, EntryKind.RELEASED, memo, now)
             _entry(session, outcome, Bucket.AVAILABLE, pending, EntryKind.RELEASED, memo, now)
         # Money changing bucket is audited like any other money event (the job is the actor).
@@ -183,7 +184,7 @@ def record_payout(session: Session, closer_id: int, currency: str, amount: int, 
     """A payout moved ``amount`` from available to paid: two entries (the payouts code calls it; the caller commits)."""
     if amount <= 0:
         raise ValueError("a payout moves a positive amount")
-    memo = f"Payout #{payout_id}"
+    memo = Memo("payout", {"payout_id": payout_id})
     for bucket, signed in ((Bucket.AVAILABLE, -amount), (Bucket.PAID, amount)):
         session.add(
             LedgerEntry(
@@ -193,8 +194,8 @@ def record_payout(session: Session, closer_id: int, currency: str, amount: int, 
                 amount=signed,
                 kind=EntryKind.PAID_OUT,
                 payout_id=payout_id,
-                memo=memo,
                 created_at=now,
+                **memo.columns(),
             )
         )
 

@@ -21,7 +21,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, Text, event
+from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from closerhub.db import UTCDateTime, str_enum
@@ -55,7 +55,9 @@ class LedgerEntry(Model):
     kind: Mapped[EntryKind] = mapped_column(str_enum(EntryKind, "ledger_kind"))
     outcome_id: Mapped[int | None] = mapped_column(ForeignKey("outcomes.id"), index=True)
     payout_id: Mapped[int | None] = mapped_column(BigInteger, index=True)  # the payouts table comes with Stripe
-    memo: Mapped[str] = mapped_column(Text, default="")
+    memo: Mapped[str] = mapped_column(Text, default="")  # the English sentence (the API's ``memo``)
+    memo_code: Mapped[str | None] = mapped_column(String(40))  # what it is about (payments/memos.py)
+    memo_params: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # the ids it names
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     __table_args__ = (

@@ -20,6 +20,7 @@ from closerhub.accounts.models import User
 from closerhub.core.money import Money, format_money
 from closerhub.outcomes.models import Outcome
 from closerhub.payments.gateway import Gateway, GatewayError, WebhookEvent, get_gateway
+from closerhub.payments.memos import Memo
 from closerhub.payments.models import Bucket, EntryKind, LedgerEntry
 from closerhub.payments.models_payouts import NoticeKind, Payout, PayoutNotice, PayoutStatus
 from closerhub.payments.models_stripe import ConnectAccount
@@ -31,7 +32,7 @@ log = logging.getLogger(__name__)
 
 
 def _count_reversed(
-    session: Session, payout: Payout, total: int, now: datetime, memo: str, outcome_id: int | None
+    session: Session, payout: Payout, total: int, now: datetime, memo: Memo, outcome_id: int | None
 ) -> int:
     """Bring the payout's reversed total up to ``total``: the difference goes paid → available. Returns it."""
     total = min(max(total, 0), payout.amount)
@@ -70,7 +71,7 @@ def on_transfer_reversed(session: Session, event: WebhookEvent, now: datetime) -
         payout.error = None
     if payout.status not in (PayoutStatus.PAID, PayoutStatus.REVERSED):
         return
-    memo = f"Transfer of payout #{payout.id} reversed on Stripe: back to available"
+    memo = Memo("transfer_reversed", {"payout_id": payout.id})
     _count_reversed(session, payout, int(transfer.get("amount_reversed") or 0), now, memo, None)
 
 
@@ -200,7 +201,9 @@ def clawback_paid_commission(
             except GatewayError as exc:  # carried forward instead: the next payout nets it off
                 log.warning("transfer reversal of payout %s for outcome %s failed: %s", payout.id, outcome.id, exc)
                 break
-            memo = f"Clawback of outcome #{outcome.id}: transfer of payout #{payout.id} reversed ({reversal.id})"
+            memo = Memo(
+                "clawback_reversed", {"outcome_id": outcome.id, "payout_id": payout.id, "reversal": reversal.id}
+            )
             counted = _count_reversed(session, payout, payout.amount_reversed + reversal.amount, now, memo, outcome.id)
             result.reversed += counted
             result.reversal_ids.append(reversal.id)

@@ -54,6 +54,7 @@ from closerhub.payments.gateway import (
     IdempotencyConflict,
     get_gateway,
 )
+from closerhub.payments.memos import Memo
 from closerhub.payments.models import Bucket, EntryKind, LedgerEntry
 from closerhub.payments.models_payouts import (
     IN_FLIGHT,
@@ -132,7 +133,7 @@ def available_balance(session: Session, closer_id: int, currency: str) -> int:
 
 
 def return_to_available(
-    session: Session, payout: Payout, amount: int, memo: str, now: datetime, outcome_id: int | None = None
+    session: Session, payout: Payout, amount: int, memo: Memo, now: datetime, outcome_id: int | None = None
 ) -> None:
     """The reverse of a payout's ledger movement, for ``amount``: paid −x, available +x (the caller commits)."""
     for bucket, signed in ((Bucket.PAID, -amount), (Bucket.AVAILABLE, amount)):
@@ -145,8 +146,8 @@ def return_to_available(
                 kind=EntryKind.REVERSAL,
                 outcome_id=outcome_id,
                 payout_id=payout.id,
-                memo=memo,
                 created_at=now,
+                **memo.columns(),
             )
         )
 
@@ -270,7 +271,7 @@ def _fail(session: Session, payout_id: int, message: str, now: datetime) -> None
     payout.status = PayoutStatus.FAILED
     payout.error = message[:2000]
     payout.failed_at = now
-    return_to_available(session, payout, payout.amount, f"Payout #{payout.id} failed: returned to available", now)
+    return_to_available(session, payout, payout.amount, Memo("payout_failed", {"payout_id": payout.id}), now)
     tell_payout_failed(session, payout)
     session.commit()
 

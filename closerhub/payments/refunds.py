@@ -27,6 +27,7 @@ from closerhub.core.i18n import _, reading_language
 from closerhub.core.money import Money, format_money
 from closerhub.core.text import clean_text
 from closerhub.payments.clawbacks import clawback, refund_share
+from closerhub.payments.memos import Memo
 from closerhub.payments.models_charges import Charge, ChargeStatus
 from closerhub.payments.payout_events import clawback_paid_commission
 from closerhub.payments.payouts import begin_write
@@ -41,7 +42,7 @@ class ReturnKind(enum.StrEnum):
     CHARGEBACK = "chargeback"
 
 
-def claw_returned(session: Session, charge: Charge, total: int, memo: str, now: datetime) -> int:
+def claw_returned(session: Session, charge: Charge, total: int, memo: Memo, now: datetime) -> int:
     """Bring the charge's returned total up to ``total`` and take back the matching commission; returns it.
 
     Never commits. A total at or below what was recorded changes nothing (a replay).
@@ -139,8 +140,8 @@ def record_manual_return(
         "refunded_amount": charge.refunded_amount,
         "clawed_back": charge.clawed_back,
     }
-    label = "Refund" if kind is ReturnKind.REFUND else "Chargeback"
-    memo = f"{label} of charge #{charge.id} (outcome #{charge.outcome_id}), recorded by hand"
+    code = "manual_refund" if kind is ReturnKind.REFUND else "manual_chargeback"
+    memo = Memo(code, {"charge_id": charge.id, "outcome_id": charge.outcome_id})
     taken = claw_returned(session, charge, charge.refunded_amount + amount.amount, memo, now)
     if kind is ReturnKind.CHARGEBACK:
         charge.dispute_clawback += taken

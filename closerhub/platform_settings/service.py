@@ -45,8 +45,8 @@ SPECS: dict[str, SettingSpec] = {
             "PLATFORM_FEE_BPS",
             0,
             5000,
-            N_("Platform fee (basis points of the commission)"),
-            N_("Charged to the business on top of the commission; 1000 = 10 %."),
+            N_("Platform fee (percent of the commission)"),
+            N_("Charged to the business on top of the commission, e.g. 10."),
             1000,
         ),
         SettingSpec(
@@ -72,8 +72,8 @@ SPECS: dict[str, SettingSpec] = {
             "PAYOUT_MINIMUM",
             0,
             10_000_000,
-            N_("Payout minimum (minor units)"),
-            N_("The smallest available balance paid out in a run; 5000 = 50.00 EUR."),
+            N_("Payout minimum"),
+            N_("The smallest balance paid out in a run: 50.00 is €50.00 or $50.00 (¥5,000 without cents)."),
             5000,
         ),
         SettingSpec(

@@ -34,7 +34,8 @@ def test_a_paris_closer_sets_monday_mornings_and_sees_new_york_times(page, close
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url("**/dashboard")
 
-    page.get_by_role("link", name="Availability").click()
+    page.locator("nav summary", has_text="Availability").click()  # the menu group opens
+    page.get_by_role("link", name="Hours").click()
     page.wait_for_url("**/closers/me/availability")
     assert page.get_by_test_id("preview-empty").is_visible()
 

@@ -108,11 +108,13 @@ def test_a_new_york_prospect_books_a_paris_closer_and_reschedules_from_the_email
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url("**/dashboard")
-    page.get_by_role("link", name="Schedule").click()
+    nav = page.get_by_role("navigation", name="Main")
+    nav.locator("summary", has_text="Calls").click()
+    nav.get_by_role("link", name="My week").click()
     page.wait_for_url("**/schedule")
     call = page.locator(f'li[data-appointment-id="{appointment.id}"]')
     assert call.locator(".call-time").inner_text() == "15:00 your time"
-    assert call.locator(".prospect-time").inner_text() == "09:00 for the prospect in America/New_York"
+    assert call.locator(".prospect-time").inner_text() == "09:00 for the prospect in New York"
     assert "Tue 2 Jun" in call.locator("xpath=ancestor::section[1]").inner_text()
     page.context.clear_cookies()
 

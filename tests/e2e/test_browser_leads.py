@@ -24,6 +24,7 @@ def test_a_business_imports_leads_downloads_the_rejected_row_and_opens_a_lead(pa
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url("**/dashboard")
 
+    page.get_by_role("navigation", name="Main").locator("summary", has_text="Sales").click()
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Leads").click()
     page.wait_for_url("**/leads")
     page.get_by_role("link", name="Import CSV").click()

@@ -15,10 +15,10 @@ from closerhub.platform_settings.models import PlatformSetting
 from closerhub.platform_settings.service import SPECS, get_setting, update_settings
 
 FORM = {
-    "platform_fee_bps": "1000",
+    "platform_fee_bps": "10",
     "clawback_days": "14",
     "confirm_days": "7",
-    "payout_minimum": "5000",
+    "payout_minimum": "50.00",
     "payout_weekday": "0",
 }
 
@@ -35,7 +35,7 @@ def test_settings_default_to_the_environment(app) -> None:
 def test_an_admin_change_overrides_the_default_and_is_audited_before_and_after(
     admin_client: FlaskClient, admin_user: User, app
 ) -> None:
-    response = admin_client.post("/admin/settings", data={**FORM, "platform_fee_bps": "1200", "payout_weekday": "4"})
+    response = admin_client.post("/admin/settings", data={**FORM, "platform_fee_bps": "12", "payout_weekday": "4"})
     assert response.status_code == 302
     assert get_setting(db.session, "platform_fee_bps") == 1200 and get_setting(db.session, "payout_weekday") == 4
     app.config["PLATFORM_FEE_BPS"] = 900  # the environment no longer decides once an admin has
@@ -47,7 +47,7 @@ def test_an_admin_change_overrides_the_default_and_is_audited_before_and_after(
     }
     assert all(e.actor_id == admin_user.id for e in entries)
     page = admin_client.get("/admin/settings").get_data(as_text=True)
-    assert 'value="1200"' in page and "Set by an admin." in page
+    assert 'value="12.00"' in page and "Set by an admin." in page
 
 
 def test_an_unchanged_form_writes_nothing(admin_client: FlaskClient) -> None:
@@ -61,7 +61,8 @@ def test_an_unchanged_form_writes_nothing(admin_client: FlaskClient) -> None:
     ("field", "value"),
     [
         ("platform_fee_bps", "-1"),
-        ("platform_fee_bps", "5001"),
+        ("platform_fee_bps", "50.01"),
+        ("platform_fee_bps", "12.345"),
         ("payout_weekday", "7"),
         ("confirm_days", "0"),
         ("clawback_days", "ten"),
@@ -69,7 +70,7 @@ def test_an_unchanged_form_writes_nothing(admin_client: FlaskClient) -> None:
     ],
 )
 def test_out_of_range_values_are_refused_and_change_nothing(admin_client: FlaskClient, field: str, value: str) -> None:
-    response = admin_client.post("/admin/settings", data={**FORM, "platform_fee_bps": "1300", field: value})
+    response = admin_client.post("/admin/settings", data={**FORM, "platform_fee_bps": "13", field: value})
     assert response.status_code == 422
     assert 'class="error"' in response.get_data(as_text=True)
     assert db.session.scalar(select(PlatformSetting)) is None

@@ -48,7 +48,7 @@ def test_a_users_page_shows_profile_vetting_engagements_and_appointments(
     html = admin_client.get(f"/admin/users/{closer.id}").get_data(as_text=True)
     assert "closer@example.com" in html and 'data-testid="vetting-status"' in html
     assert "Mindset Mastery" in html and "Acme Coaching" in html
-    assert "booked" in html
+    assert "Booked" in html
     assert 'data-testid="email-verification"' in html and "verified" in html  # the fixture closer is verified
     business_html = admin_client.get(f"/admin/users/{business_user.id}").get_data(as_text=True)
     assert "Claire Closer" in business_html and "Acme Coaching" in business_html

@@ -61,7 +61,7 @@ def test_a_booking_stores_one_unrendered_row_per_recipient_and_the_worker_render
     assert {m.status for m in rendered.values()} == {OutboxStatus.STORED}  # no MAIL_SERVER in tests
     prospect = rendered["paula@example.com"]
     assert prospect.subject.startswith("Booked: your call with")
-    assert "America/New_York" in prospect.text_body and "/manage/" in prospect.text_body
+    assert "9:00 AM" in prospect.text_body and "/manage/" in prospect.text_body  # in the prospect's zone
     event = event_of(prospect)
     assert event.decoded("DTSTART") == TUESDAY_9 and int(event["SEQUENCE"]) == 0 and str(event["UID"]) == call.uid
     assert render_pending(db.session, NOW) == 0  # a second worker run finds nothing left to render

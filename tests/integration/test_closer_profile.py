@@ -201,7 +201,7 @@ def test_a_business_sees_the_closers_public_profile(
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert "Claire Closer" in html and "High-ticket coaching closer" in html
-    assert "French" in html and "native" in html and "English" in html
+    assert "French" in html and "Native" in html and "English" in html
     assert "Coaching" in html and "SaaS" in html
     assert "12.5 %" in html
     assert "Europe/Paris" in html and "Local time now: 13:00" in html

@@ -19,6 +19,7 @@ from closerhub.extensions import db
 from closerhub.outcomes.models import Outcome, OutcomeResult, OutcomeStatus
 from closerhub.payments import ledger, payout_details
 from closerhub.payments.models import LedgerEntry
+from closerhub.payments.models_payouts import Payout, PayoutStatus
 from closerhub.payments.payouts import run_payouts
 from closerhub.vetting.models import CloserVetting, VettingStatus
 from tests.conftest import AuthActions
@@ -56,10 +57,16 @@ def test_the_marketplace_has_every_state_a_new_user_should_see(runner: FlaskCliR
     _seed(runner)
     now = clock.utcnow()
     calls = list(db.session.scalars(select(Appointment)))
-    upcoming = [a for a in calls if a.status == AppointmentStatus.BOOKED]
+    upcoming = [a for a in calls if a.status == AppointmentStatus.BOOKED and a.starts_at > now]
     assert len(upcoming) >= 8
     assert all(now < a.starts_at < now + timedelta(days=15) for a in upcoming)
     assert all(now - timedelta(days=29) < a.starts_at < now for a in calls if a not in upcoming)
+    # Past calls waiting for their closer's outcome (Claire's and Jake's), one per business.
+    recorded = set(db.session.scalars(select(Outcome.appointment_id)))
+    awaiting = [
+        a for a in calls if a.status == AppointmentStatus.BOOKED and a.starts_at <= now and a.id not in recorded
+    ]
+    assert {a.closer.email for a in awaiting} == {"claire@closers.demo", "jake@closers.demo"}
     results = {o.result for o in db.session.scalars(select(Outcome))}
     assert {OutcomeResult.WON, OutcomeResult.LOST, OutcomeResult.NO_SHOW, OutcomeResult.FOLLOW_UP} <= results
     assert db.session.scalar(select(func.count()).where(Outcome.status == OutcomeStatus.DISPUTED)) == 1
@@ -76,7 +83,10 @@ def test_the_marketplace_has_every_state_a_new_user_should_see(runner: FlaskCliR
     # Claire's earnings show money both waiting (pending) and released (available).
     claire = _user("claire@closers.demo")
     (balance,) = ledger.balances(db.session, claire.id)
-    assert balance.currency == "EUR" and balance.pending > 0 and balance.available > 0
+    assert balance.currency == "EUR" and balance.pending > 0 and balance.paid > 0
+    # Her released commission is in a payout in progress: a manual run the admin pays by bank.
+    (payout,) = db.session.scalars(select(Payout).where(Payout.closer_id == claire.id)).all()
+    assert payout.status == PayoutStatus.MANUAL_PENDING and payout.amount == balance.paid
 
 
 def test_the_demo_closer_sees_upcoming_calls_and_prospects_see_free_slots(

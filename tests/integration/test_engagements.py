@@ -285,7 +285,7 @@ def test_the_closer_accepts_and_both_dashboards_show_the_engagement(
     for client, other_side in ((business_client, "Claire Closer"), (closer_client, "Acme Coaching")):
         html = client.get("/dashboard").get_data(as_text=True)
         card = html.split('data-testid="engagements-card"', 1)[1].split("</section>", 1)[0]
-        assert "High-ticket coaching" in card and other_side in card and "active" in card
+        assert "High-ticket coaching" in card and other_side in card and "Active" in card
         assert f"/engagements/{engagement.id}" in card
     assert "Claire Closer" in business_client.get("/engagements").get_data(as_text=True)
 

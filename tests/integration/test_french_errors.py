@@ -28,7 +28,7 @@ __all__ = ["frozen", "setting"]  # fixtures
 FRENCH = {"Accept-Language": "fr-FR,fr;q=0.9"}
 PHONE_NEEDED_EN = "A phone call needs the prospect's phone number"
 PHONE_NEEDED_FR = "Un appel téléphonique nécessite le numéro de téléphone du prospect"
-OUTSIDE_HOURS_FR = "2026-06-02 05:00 (Europe/Paris) ne fait pas partie des créneaux disponibles du closer"
+OUTSIDE_HOURS_FR = "mar. 2 juin 2026, 05:00 (Paris) ne fait pas partie des créneaux disponibles du closer"
 
 
 def field_error(problem: dict[str, Any], field: str) -> str:

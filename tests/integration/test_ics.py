@@ -53,8 +53,8 @@ def test_the_invite_has_the_right_utc_instant_uid_sequence_and_parties(world: Bo
     assert attendees == {f"mailto:{lead.email}", f"mailto:{world.closer.email}"}
     description = str(event["DESCRIPTION"])
     assert "https://meet.closerhub.app/room-abc123" in description
-    assert "10:00 AM (America/New_York, UTC-05:00)" in description  # the prospect's local time
-    assert "4:00 PM (Europe/Paris, UTC+01:00)" in description  # the closer's
+    assert "10:00 AM (New York)" in description  # the prospect's local time
+    assert "16:00 (Paris)" in description  # the closer's
     assert str(event["LOCATION"]) == "https://meet.closerhub.app/room-abc123"
 
 
@@ -88,8 +88,8 @@ def test_a_summer_call_shows_both_summer_offsets(world: BookingWorld) -> None:
     _, event = parse(ics.invite(appt, method="REQUEST"))
     assert event.decoded("DTSTART") == summer
     description = str(event["DESCRIPTION"])
-    assert "10:00 AM (America/New_York, UTC-04:00)" in description
-    assert "4:00 PM (Europe/Paris, UTC+02:00)" in description
+    assert "10:00 AM (New York)" in description
+    assert "16:00 (Paris)" in description
 
 
 def test_a_phone_call_names_who_calls_whom_at_which_number(world: BookingWorld) -> None:
@@ -104,7 +104,7 @@ def test_a_phone_call_names_who_calls_whom_at_which_number(world: BookingWorld) 
 def test_the_description_follows_the_language_asked_for(world: BookingWorld) -> None:
     appt = make_appointment(world, make_lead(world, timezone="America/New_York"), start=START)
     _, event = parse(ics.invite(appt, method="REQUEST", language="fr"))
-    assert "mardi 5 janvier 2027, 10:00 (America/New_York, UTC-05:00)" in str(event["DESCRIPTION"])
+    assert "mardi 5 janvier 2027, 10:00 (New York)" in str(event["DESCRIPTION"])
 
 
 def test_an_unknown_method_is_refused(world: BookingWorld) -> None:

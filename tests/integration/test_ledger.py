@@ -15,6 +15,7 @@ from closerhub.extensions import db
 from closerhub.outcomes import service
 from closerhub.outcomes.service import OutcomeData
 from closerhub.payments import ledger
+from closerhub.payments.memos import Memo
 from closerhub.payments.models import APPEND_ONLY_MESSAGES, Bucket, LedgerEntry
 from tests.integration.outcome_support import AFTER_CALL, CALL_AT, make_call, make_deal
 
@@ -97,7 +98,9 @@ def test_a_reversal_after_a_payout_leaves_a_negative_available_balance(deal) -> 
     ledger.record_payout(db.session, deal.closer.id, "EUR", 72000, payout_id=1, now=HOLD_OVER)
     db.session.commit()
     # A refund inside the hold is the payments issue's; after a payout it is a chargeback: reversed all the same.
-    ledger.reverse_outcome(db.session, outcome, HOLD_OVER + timedelta(days=1), "Chargeback")
+    ledger.reverse_outcome(
+        db.session, outcome, HOLD_OVER + timedelta(days=1), Memo("voided", {"outcome_id": outcome.id})
+    )
     db.session.commit()
     [balance] = ledger.balances(db.session, deal.closer.id)
     assert (balance.pending, balance.available, balance.paid) == (0, -72000, 72000)

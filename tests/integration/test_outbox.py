@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Iterator
 from datetime import timedelta
@@ -91,7 +92,7 @@ def test_without_a_mail_server_a_message_is_stored_logged_and_shown_to_admins_no
     assert db.session.get(OutboxMessage, message.id).status == OutboxStatus.STORED  # type: ignore[union-attr]
 
     page = admin_client.get("/admin/outbox").get_data(as_text=True)
-    assert "lea@example.com" in page and "Welcome to CloserHub, Léa Dupont" in page and "stored" in page
+    assert "lea@example.com" in page and "Welcome to CloserHub, Léa Dupont" in page and "Stored" in page
     detail = admin_client.get(f"/admin/outbox/{message.id}").get_data(as_text=True)
     assert "Hello Léa Dupont," in detail and message.message_id.strip("<>") in detail
 
@@ -257,7 +258,9 @@ def test_the_email_change_notice_goes_to_the_old_address_and_names_both(make_use
     accounts.change_email(db.session, user, PASSWORD, "new@example.com")
     (notice,) = [m for m in messages_to("old@example.com") if m.template == "email_changed"]
     assert "old@example.com" in notice.text_body and "new@example.com" in notice.text_body
-    assert "America/New_York" in notice.text_body  # every time states its zone
+    assert re.search(
+        r"On \w{3}, \w{3} \d{1,2}, \d{4}, \d{1,2}:\d{2}\u202f[AP]M,", notice.text_body
+    )  # New York: 12-hour
     assert [m.template for m in messages_to("new@example.com")] == ["verify_email"]  # the new one is verified
 
 

@@ -38,7 +38,7 @@ def test_the_admin_settings_page_changes_the_fee_the_confirm_window_and_the_claw
     assert old.fee_bps == 1000 and old.confirm_deadline == AFTER_CALL + timedelta(days=7)
 
     response = admin_client.post(
-        "/admin/settings", data={**FORM, "platform_fee_bps": "1200", "confirm_days": "3", "clawback_days": "30"}
+        "/admin/settings", data={**FORM, "platform_fee_bps": "12", "confirm_days": "3", "clawback_days": "30"}
     )
     assert response.status_code == 302
     moment = AFTER_CALL + timedelta(days=1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from typing import Any
 
 from flask.testing import FlaskClient
@@ -53,7 +54,7 @@ def test_an_admin_runs_payouts_in_manual_mode_exports_the_batch_and_marks_it_pai
     assert response.status_code == 200 and "2 to pay by hand" in text
     [run] = db.session.scalars(select(PayoutRun)).all()
     assert run.triggered_by == "admin" and run.triggered_by_id == admin_user.id
-    assert "To pay by bank" in text and f"({admin_user.timezone}, " in text  # times state their zone
+    assert "To pay by bank" in text and not re.search(r"\d{1,2}:\d{2}:\d{2}", text)  # times without seconds
 
     exported = admin_client.get(f"/admin/payouts/runs/{run.id}/batch.csv")
     assert exported.status_code == 200 and exported.mimetype == "text/csv"

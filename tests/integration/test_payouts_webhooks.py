@@ -18,6 +18,7 @@ from closerhub.outcomes import service
 from closerhub.outcomes.service import OutcomeData
 from closerhub.payments import ledger
 from closerhub.payments.gateway import sign_webhook_payload
+from closerhub.payments.memos import Memo
 from closerhub.payments.models_payouts import PayoutNotice, PayoutStatus
 from closerhub.payments.payout_events import clawback_paid_commission
 from closerhub.payments.payouts import run_payouts
@@ -145,7 +146,7 @@ def test_a_refund_after_the_payout_reverses_the_transfer_and_the_ledger_shows_it
     deal, outcome, acct = _won_paid_outcome(make_user, stripe)
     now = LATER
     # What the charges code does on a refund: reverse the commission, then claw back what was paid.
-    ledger.reverse_outcome(db.session, outcome, now, "Refunded by the business")
+    ledger.reverse_outcome(db.session, outcome, now, Memo("voided", {"outcome_id": outcome.id}))
     result = clawback_paid_commission(db.session, outcome, 72000, now)
     db.session.commit()
     assert (result.reversed, result.carried) == (72000, 0)
@@ -172,10 +173,10 @@ def test_a_clawback_retried_after_a_rollback_sends_the_same_key_and_reverses_onc
     make_user: Any, stripe: FakeStripeConnect
 ) -> None:
     deal, outcome, acct = _won_paid_outcome(make_user, stripe)
-    ledger.reverse_outcome(db.session, outcome, LATER, "Refunded")
+    ledger.reverse_outcome(db.session, outcome, LATER, Memo("voided", {"outcome_id": outcome.id}))
     clawback_paid_commission(db.session, outcome, 30000, LATER)
     db.session.rollback()  # the caller's transaction failed after Stripe answered
-    ledger.reverse_outcome(db.session, outcome, LATER, "Refunded")
+    ledger.reverse_outcome(db.session, outcome, LATER, Memo("voided", {"outcome_id": outcome.id}))
     clawback_paid_commission(db.session, outcome, 30000, LATER)
     db.session.commit()
     [transfer] = stripe.transfers_to(acct)
@@ -202,7 +203,7 @@ def test_without_stripe_a_paid_commission_refunded_is_carried_into_the_next_payo
     give_payout_details(deal.closer)
     ledger.release_available(db.session, RUN_AT - timedelta(hours=1))
     run_payouts(db.session, RUN_AT, triggered_by="cli")  # manual mode
-    ledger.reverse_outcome(db.session, outcome, LATER, "Refunded")
+    ledger.reverse_outcome(db.session, outcome, LATER, Memo("voided", {"outcome_id": outcome.id}))
     result = clawback_paid_commission(db.session, outcome, 72000, LATER)
     db.session.commit()
     assert (result.reversed, result.carried) == (0, 72000)

@@ -1,17 +1,17 @@
-// "Copy" buttons: <button data-copy="input-id" data-copied="Copied"> copies that field's value.
+// Copy buttons: <button data-copy="id-of-an-input" data-copied="Copied">. Without JavaScript the
+// buttons stay hidden and the field stays selectable.
 (function () {
-  document.querySelectorAll('[data-copy]').forEach(function (button) {
-    button.addEventListener('click', function () {
-      var input = document.getElementById(button.getAttribute('data-copy'));
-      if (!input) return;
-      input.select();
-      var done = function () { button.textContent = button.getAttribute('data-copied') || button.textContent; };
-      if (navigator.clipboard && window.isSecureContext) {
-        navigator.clipboard.writeText(input.value).then(done, function () { document.execCommand('copy'); done(); });
-      } else {
-        document.execCommand('copy');
-        done();
-      }
+  "use strict";
+  document.querySelectorAll("button[data-copy]").forEach(function (button) {
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      var field = document.getElementById(button.dataset.copy);
+      if (!field) { return; }
+      field.select();
+      var done = function () { button.textContent = button.dataset.copied || button.textContent; };
+      var fallback = function () { if (document.execCommand("copy")) { done(); } };
+      if (navigator.clipboard && window.isSecureContext) { navigator.clipboard.writeText(field.value).then(done, fallback); }
+      else { fallback(); }
     });
   });
 })();
