@@ -99,10 +99,9 @@ def test_each_role_reads_its_pages_at_phone_and_desktop_size(sized_page: Any, de
         assert re.search(r'aria-current="page"', page.content()), href
 
 
+@pytest.mark.parametrize("sized_page", [("phone", "fr")], indirect=True, ids=["phone-fr"])
 def test_the_closer_records_the_outcome_of_a_call_waiting_for_it(sized_page: Any, demo: None) -> None:
-    page = sized_page
-    if page.size != "phone" or page.lang != "fr":
-        pytest.skip("once, on a phone in French")
+    page = sized_page  # once, on a phone in French
     _log_in(page, ROLES["closer"])
     waiting = page.get_by_test_id("awaiting-outcome")
     waiting.get_by_role("link").first.click()
