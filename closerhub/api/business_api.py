@@ -48,6 +48,8 @@ def offer_out(offer: Offer) -> OfferOut:
         qualification_notes=offer.qualification_notes,
         booking_questions=list(offer.booking_questions or []),
         active=offer.is_active,
+        call_minutes=offer.call_minutes,
+        start_increment_minutes=offer.start_increment_minutes,
         booking_key=offer.booking_key,
         created_at=offer.created_at,
         updated_at=offer.updated_at,
@@ -71,6 +73,8 @@ def _offer_data(user: User, body: OfferIn) -> offers.OfferData:
         qualification_notes=body.qualification_notes,
         booking_questions=body.booking_questions,
         is_active=body.active,
+        call_minutes=body.call_minutes,
+        start_increment_minutes=body.start_increment_minutes,
     )
 
 

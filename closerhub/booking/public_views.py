@@ -246,8 +246,7 @@ def _confirm_page(
     status: int = 200,
 ) -> tuple[str, int]:
     """The confirm step; ``taken`` adds the "just taken" message and the nearest free times as buttons."""
-    candidates = [closer_id] if closer_id else [c.id for c in page_data.engaged_closers(db.session, offer)]
-    end = page_data.offer_slot_end(db.session, start, candidates)
+    end = page_data.offer_slot_end(offer, start)
     return render_template(
         "booking/confirm.html",
         offer=offer,

@@ -310,7 +310,9 @@ def _choose(
 ) -> tuple[routing.Candidate, str, AvailabilityRules, list[Busy] | None]:
     """Check ``start`` against each closer's rules and busy time, then route; raises when nobody can take it.
 
-    Returns the pick, the routing note, the picked closer's rules and, when they were read
+    The offer's call (``Offer.call``) is cut out of each closer's windows: the same length
+    whichever closer routing picks. Returns the pick, the routing note, the picked closer's own
+    rules (buffer, search summary) and, when they were read
     here, their calls over ``booking_busy_window`` (None: ``note_booking`` reads them): rules
     and calls are read once and passed down to the insert and the search summary. On
     PostgreSQL a routed booking locks the picked closer (``guard.lock_for_booking``) and
@@ -319,7 +321,8 @@ def _choose(
     in_rules: list[routing.Candidate] = []
     closers = [e.closer for e in engagements]
     known = {c.id: facts[c.id].rules_etag for c in closers if c.id in facts}
-    rules_of = rules_for_many(session, closers, etags=known if len(known) == len(closers) else None)
+    own_rules = rules_for_many(session, closers, etags=known if len(known) == len(closers) else None)
+    rules_of = {i: r.for_call(*offer.call) for i, r in own_rules.items()}  # the offer sets the call
     refused: tuple[AvailabilityRules, User] | None = None  # the first closer whose rules refuse ``start``
     for engagement in engagements:
         rules = rules_of[engagement.closer_id]
@@ -353,7 +356,7 @@ def _choose(
         busy = busy_intervals(session, closer_id, *window)  # as committed, after the lock
         if not free_slot_at(session, pick.engagement.closer, rules_of[closer_id], start, now, busy=busy):
             raise SlotUnavailable(_("This time was just taken. Please choose another slot."))
-    return pick, reason, rules_of[closer_id], busy
+    return pick, reason, own_rules[closer_id], busy
 
 
 def _slot_taken(
@@ -373,7 +376,7 @@ def _slot_taken(
     ids = [e.id for e in engagements]
     fresh = list(session.scalars(select(Engagement).where(Engagement.id.in_(ids)).order_by(Engagement.id)))
     if named and len(fresh) == 1:
-        exc.alternatives = closer_alternatives(session, fresh[0].closer, start, now)
+        exc.alternatives = closer_alternatives(session, fresh[0].closer, start, now, offer=fresh[0].offer)
         exc.closer_id = fresh[0].closer_id
     else:
         exc.alternatives = offer_alternatives(session, fresh, start, now)

@@ -65,10 +65,26 @@ def bookable_engagements(session: Session, offer: Offer, *, closer_id: int | Non
 
 
 def closer_slots(
-    session: Session, closer: User, *, viewer_zone: str, from_date: date, to_date: date, now: datetime
+    session: Session,
+    closer: User,
+    *,
+    viewer_zone: str,
+    from_date: date,
+    to_date: date,
+    now: datetime,
+    offer: Offer | None = None,
 ) -> list[Slot]:
-    """The closer's free slots starting on the viewer's local dates ``from_date``..``to_date`` (booked time removed)."""
-    return slots_for_dates(session, closer, viewer_zone=viewer_zone, from_date=from_date, to_date=to_date, now=now)
+    """The closer's free slots starting on the viewer's local dates ``from_date``..``to_date`` (booked time removed);
+    with ``offer``, that offer's calls cut out of the closer's windows."""
+    return slots_for_dates(
+        session,
+        closer,
+        viewer_zone=viewer_zone,
+        from_date=from_date,
+        to_date=to_date,
+        now=now,
+        call=offer.call if offer is not None else None,
+    )
 
 
 def offer_slots(
@@ -89,8 +105,8 @@ def offer_slots(
     engagements = bookable_engagements(session, offer, closer_id=closer_id)
     closers = list({e.closer_id: e.closer for e in engagements}.values())
     slots = slots_for_many(
-        session, closers, viewer_zone=viewer_zone, from_date=from_date, to_date=to_date, now=now
-    )  # a constant number of statements however many closers the offer has
+        session, closers, viewer_zone=viewer_zone, from_date=from_date, to_date=to_date, now=now, call=offer.call
+    )  # a constant number of statements however many closers the offer has; the offer's calls
     for engagement in engagements:
         for slot in slots[engagement.closer_id]:
             by_start.setdefault(slot.start, []).append(engagement.closer_id)
@@ -189,9 +205,13 @@ def nearest(candidates: list[Slot] | list[OfferSlot], start: datetime, count: in
     return sorted(chosen, key=lambda s: s.start)
 
 
-def closer_alternatives(session: Session, closer: User, start: datetime, now: datetime) -> list[Slot]:
-    """The closer's 3 free slots nearest ``start``."""
+def closer_alternatives(
+    session: Session, closer: User, start: datetime, now: datetime, *, offer: Offer | None = None
+) -> list[Slot]:
+    """The closer's 3 free slots nearest ``start`` (``offer``: that offer's calls)."""
     rules = rules_for(session, closer)
+    if offer is not None:
+        rules = rules.for_call(*offer.call)
     low, high = max(now, start - ALTERNATIVE_WINDOW), start + ALTERNATIVE_WINDOW
     busy_low, busy_high = _busy_window(rules, low, high)
     busy = busy_intervals(session, closer.id, busy_low, busy_high)
@@ -209,6 +229,7 @@ def offer_alternatives(
     busy_by_id = busy_intervals_many(session, {c.id: _busy_window(rules_by_id[c.id], low, high) for c in closers})
     for engagement in engagements:
         rules, busy = rules_by_id[engagement.closer_id], busy_by_id[engagement.closer_id]
+        rules = rules.for_call(*engagement.offer.call)
         for slot in free_slots(rules, busy, now=now, range_start=low, range_end=high):
             by_start.setdefault(slot.start, []).append(engagement.closer_id)
     return nearest([OfferSlot(s, tuple(ids)) for s, ids in by_start.items()], start)

@@ -11,6 +11,7 @@ from wtforms.validators import DataRequired, Email, Length, NumberRange, Optiona
 from closerhub.accounts.forms import LANGUAGE_CHOICES
 from closerhub.accounts.passwords import MAX_LENGTH, MIN_LENGTH
 from closerhub.closers.taxonomy import INDUSTRIES
+from closerhub.core.availability import START_INCREMENTS
 
 
 class ActionForm(FlaskForm):
@@ -95,6 +96,18 @@ class OfferForm(FlaskForm):
         _l("Booking questions"),
         validators=[Length(max=2500)],
         description=_l("One question per line, at most 10; the booking page asks them to the prospect."),
+    )
+    call_minutes = IntegerField(
+        _l("Call length (minutes)"),
+        validators=[DataRequired(), NumberRange(min=15, max=240)],
+        default=60,
+        description=_l("15 to 240; the same whichever closer takes the call"),
+    )
+    start_increment_minutes = SelectField(
+        _l("Calls start every"),
+        choices=[SelectChoice(m, _l("%(num)d minutes", num=m)) for m in START_INCREMENTS],
+        coerce=int,
+        default=60,
     )
     is_active = BooleanField(_l("Active (closers can be engaged and calls booked)"), default=True)
 

@@ -62,6 +62,8 @@ def _form_data(form: OfferForm) -> tuple[offers.OfferData, dict[str, str]]:
         qualification_notes=form.qualification_notes.data,
         booking_questions=form.question_list(),
         is_active=bool(form.is_active.data),
+        call_minutes=form.call_minutes.data,
+        start_increment_minutes=form.start_increment_minutes.data,
     )
     return data, errors
 
@@ -130,6 +132,8 @@ def edit(offer_id: int) -> Response | tuple[str, int]:
                 "qualification_notes": offer.qualification_notes,
                 "booking_questions": "\n".join(offer.booking_questions or []),
                 "is_active": offer.is_active,
+                "call_minutes": offer.call_minutes,
+                "start_increment_minutes": offer.start_increment_minutes,
             },
         )
         return render_template("businesses/offer_form.html", form=form, offer=offer), 200

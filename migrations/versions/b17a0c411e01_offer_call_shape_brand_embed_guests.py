@@ -1,0 +1,80 @@
+"""offers set the call (call_minutes, start_increment_minutes); business brand and embed
+origins; appointment guests
+
+Existing offers get the call length their closers give today: the most common
+``slot_minutes`` among the closers engaged on the offer (any engagement status; ties: the
+shorter), else the closers' default of 60. The start increment is the call's length when
+it is an allowed increment (15, 20, 30, 60: the start times offered today stay exactly the
+same), else 15 (a 45-minute call starts every 15 minutes: today's starts and more).
+
+Revision ID: b17a0c411e01
+Revises: 0aff8a905b5b
+Create Date: 2026-12-07 03:10:00.000000
+
+"""
+
+from collections import Counter
+
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision = "b17a0c411e01"
+down_revision = "0aff8a905b5b"
+branch_labels = None
+depends_on = None
+
+DEFAULT_CALL_MINUTES = 60
+
+
+def _increment(call_minutes):
+    return call_minutes if call_minutes in (5, 10, 15, 20, 30, 60) else 15
+
+
+def upgrade():
+    with op.batch_alter_table("offers", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("call_minutes", sa.Integer(), server_default="60", nullable=False))
+        batch_op.add_column(sa.Column("start_increment_minutes", sa.Integer(), server_default="60", nullable=False))
+        batch_op.create_check_constraint(batch_op.f("ck_offers_call_minutes"), "call_minutes BETWEEN 15 AND 240")
+        batch_op.create_check_constraint(
+            batch_op.f("ck_offers_start_increment_minutes"), "start_increment_minutes IN (5, 10, 15, 20, 30, 60)"
+        )
+    with op.batch_alter_table("businesses", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("brand_color", sa.String(length=7), nullable=True))
+        batch_op.add_column(sa.Column("logo_url", sa.String(length=500), nullable=True))
+        batch_op.add_column(sa.Column("embed_origins", sa.JSON(), server_default="[]", nullable=False))
+    with op.batch_alter_table("appointments", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("guests", sa.JSON(), server_default="[]", nullable=False))
+
+    bind = op.get_bind()
+    rows = bind.execute(
+        sa.text(
+            "SELECT e.offer_id, a.slot_minutes FROM engagements e "
+            "JOIN closer_availability_settings a ON a.closer_id = e.closer_id"
+        )
+    ).all()
+    lengths = {}
+    for offer_id, minutes in rows:
+        lengths.setdefault(offer_id, Counter())[minutes] += 1
+    for (offer_id,) in bind.execute(sa.text("SELECT id FROM offers")).all():
+        counts = lengths.get(offer_id)
+        call = min(counts, key=lambda m: (-counts[m], m)) if counts else DEFAULT_CALL_MINUTES
+        bind.execute(
+            sa.text("UPDATE offers SET call_minutes = :call, start_increment_minutes = :step WHERE id = :id"),
+            {"call": call, "step": _increment(call), "id": offer_id},
+        )
+
+
+def downgrade():
+    with op.batch_alter_table("appointments", schema=None) as batch_op:
+        batch_op.drop_column("guests")
+    with op.batch_alter_table("businesses", schema=None) as batch_op:
+        batch_op.drop_column("embed_origins")
+        batch_op.drop_column("logo_url")
+        batch_op.drop_column("brand_color")
+    with op.batch_alter_table("offers", schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f("ck_offers_start_increment_minutes"), type_="check")
+        batch_op.drop_constraint(batch_op.f("ck_offers_call_minutes"), type_="check")
+        batch_op.drop_column("start_increment_minutes")
+        batch_op.drop_column("call_minutes")
