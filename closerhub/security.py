@@ -25,10 +25,26 @@ CSP = "; ".join(
 )
 
 
+def allows_http_origins() -> bool:
+    """``http://`` logos and embed origins (a loopback dev server) are accepted outside production only."""
+    return current_app.config.get("ENV_NAME") != "production"
+
+
+def prospect_csp(frame_ancestors: str = "'none'") -> str:
+    """The CSP of a prospect page: the business's logo may come from any https address (and, outside
+    production, http), and the page may be framed by ``frame_ancestors`` (the embed's listed origins)."""
+    images = "img-src 'self' data: https:" + ("" if not allows_http_origins() else " http:")
+    return "; ".join(
+        images if d.startswith("img-src") else (f"frame-ancestors {frame_ancestors}" if d.startswith("frame-") else d)
+        for d in CSP.split("; ")
+    )
+
+
 def _headers(response: Response) -> Response:
     response.headers.setdefault("Content-Security-Policy", CSP)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("X-Frame-Options", "DENY")
+    if "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]:
+        response.headers.setdefault("X-Frame-Options", "DENY")  # an embeddable page lists its framers in the CSP
     response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
     response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
     response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")

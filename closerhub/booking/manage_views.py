@@ -45,9 +45,14 @@ def _manage_page(appointment: Appointment, token: str, status: int = 200, **form
     context = change_page_context(
         appointment, zone=zone, week_arg=request.args.get("week"), now=clock.utcnow(), **forms
     )
+    from closerhub.booking.prospect import prospect_page  # loaded with public_views, after this module
+
+    prospect_page(appointment.business)
     return render_template(
         "booking/manage.html",
         appointment=appointment,
+        business=appointment.business,
+        brand_key=appointment.offer.booking_key,
         token=token,
         zone=zone,
         zone_error=zone_error,

@@ -11,14 +11,18 @@ from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
 
 from closerhub.accounts.models import User
 from closerhub.booking import service
 from closerhub.booking.display import group_by_local_date
 from closerhub.businesses.models import Offer
+from closerhub.closers.models import CloserProfile
+from closerhub.closers.profile_fields import language_name
 from closerhub.closers.rules import rules_for_many
 from closerhub.core.tz import to_local
+from closerhub.i18n import current_locale
 
 ALTERNATIVES = 3
 ALTERNATIVES_SEARCH_DAYS = 14  # how far either side of a taken slot the pages look for the nearest free ones
@@ -60,6 +64,20 @@ def offer_day_slots(
     length = timedelta(minutes=offer.call_minutes)  # the offer sets the call, whichever closer takes it
     pairs = [(slot.start, slot.start + length) for slot in slots]
     return group_by_local_date(pairs, zone, other_zone=other_zone)
+
+
+def closer_card(session: Session, closer_id: int) -> dict[str, Any] | None:
+    """What the prospect sees of a named closer before booking: name, initials and languages (in the
+    page's language)."""
+    closer = session.get(User, closer_id)
+    if closer is None:
+        return None
+    profile = session.scalar(
+        select(CloserProfile).where(CloserProfile.user_id == closer_id).options(selectinload(CloserProfile.languages))
+    )
+    codes = [language.code for language in profile.languages] if profile else []
+    initials = "".join(part[0] for part in closer.name.split()[:2]).upper()
+    return {"name": closer.name, "initials": initials, "languages": [language_name(c, current_locale()) for c in codes]}
 
 
 def nearest(starts: Iterable[datetime], target: datetime, count: int = ALTERNATIVES) -> list[datetime]:

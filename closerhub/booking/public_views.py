@@ -110,10 +110,13 @@ def _slots_page(offer: Offer, *, start_error: str | None = None, status: int = 2
     hidden = 0
     if not all_hours:  # night-time slots in the prospect's zone only on demand (``?hours=all``)
         days, hidden = daytime_only(days)
+    prospect.prospect_page(offer.business)
     return render_template(
         "booking/book.html",
         offer=offer,
         business=offer.business,
+        brand_key=offer.booking_key,
+        call_closer=page_data.closer_card(db.session, closer_id) if closer_id else None,
         zone=zone,
         zone_given=bool(tz_raw) and zone_error is None,
         errors=[e for e in (zone_error, closer_error, start_error) if e],
@@ -125,7 +128,12 @@ def _slots_page(offer: Offer, *, start_error: str | None = None, status: int = 2
         all_hours=all_hours,
         hidden_night=hidden,
         daytime=daytime_label(),
-        query={"tz": zone if tz_raw else None, "closer": closer_id, "hours": "all" if all_hours else None},
+        query={
+            "tz": zone if tz_raw else None,
+            "closer": closer_id,
+            "hours": "all" if all_hours else None,
+            **prospect.funnel_query(),
+        },
     ), status
 
 
@@ -164,9 +172,11 @@ def confirm(key: str) -> Response | tuple[str, int]:
 
     form = ProspectForm()
     form.timezone.choices = [(z, z) for z in sorted(all_zones())]
+    funnel = prospect.funnel_query()
     if not form.is_submitted():
         form.timezone.data = zone
         form.language.data = current_locale()  # emails in the language the page is read in (was: English)
+        form.name.data, form.email.data, form.phone.data = funnel["name"], funnel["email"], funnel["phone"]
     form.start.data = iso_z(start)
     answers, answer_errors = _answers(offer)
     context: dict[str, Any] = {
@@ -197,7 +207,7 @@ def confirm(key: str) -> Response | tuple[str, int]:
         "phone": form.phone.data or None,
         "timezone": form.timezone.data,
         "language": form.language.data,
-        "source": "booking page",
+        "source": prospect.lead_source(funnel),
     }
     try:
         appointment = service.book(
@@ -227,7 +237,7 @@ def confirm(key: str) -> Response | tuple[str, int]:
         show_errors(form, exc)
         return _confirm_page(offer, form, start, answers, answer_errors, status=exc.status, **context)
     token = service.manage_token(appointment)
-    return redirect(url_for("booking_public.done", key=key, token=token))
+    return redirect(url_for("booking_public.done", key=key, token=token, embed=funnel["embed"]))
 
 
 def _confirm_page(
@@ -247,10 +257,13 @@ def _confirm_page(
 ) -> tuple[str, int]:
     """The confirm step; ``taken`` adds the "just taken" message and the nearest free times as buttons."""
     end = page_data.offer_slot_end(offer, start)
+    prospect.prospect_page(offer.business)
     return render_template(
         "booking/confirm.html",
         offer=offer,
         business=offer.business,
+        brand_key=offer.booking_key,
+        call_closer=page_data.closer_card(db.session, closer_id) if closer_id else None,
         form=form,
         start=start,
         summary=when_label(start, end, zone),
@@ -267,7 +280,7 @@ def _confirm_page(
             for a in alternatives or []
         ],
         night=is_night(start, zone),
-        query={"tz": zone, "closer": closer_id, "hours": "all" if _all_hours() else None},
+        query={"tz": zone, "closer": closer_id, "hours": "all" if _all_hours() else None, **prospect.funnel_query()},
     ), status
 
 
@@ -291,10 +304,14 @@ def done(key: str, token: str) -> str:
     appointment = appointment_or_404(token, allow_cancelled=True)
     if appointment.offer.booking_key != key:
         abort(404)
+    prospect.prospect_page(appointment.business)
     return render_template(
         "booking/done.html",
         appointment=appointment,
         offer=appointment.offer,
+        business=appointment.business,
+        brand_key=key,
+        booked={"start": iso_z(appointment.starts_at), "end": iso_z(appointment.ends_at)},
         zone=appointment.prospect_timezone,
         summary=when_label(appointment.starts_at, appointment.ends_at, appointment.prospect_timezone),
         token=token,
@@ -302,6 +319,6 @@ def done(key: str, token: str) -> str:
 
 
 # The prospect's manage-by-link pages live in ``manage_views`` (same blueprint).
-from closerhub.booking import manage_views  # noqa: E402, F401
+from closerhub.booking import manage_views, prospect  # noqa: E402, F401
 
 __all__ = ["bp"]

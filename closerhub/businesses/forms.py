@@ -42,6 +42,18 @@ class BusinessProfileForm(FlaskForm):
         validators=[Length(max=700)],
         description=_l("IANA names separated by commas, e.g. Europe/Paris, America/New_York"),
     )
+    # The booking pages' brand and who may embed them (``businesses.brand`` checks them).
+    brand_color = StringField(
+        _l("Brand colour"), validators=[Length(max=20)], description=_l("#rrggbb, e.g. #1f6feb; empty: CloserHub's")
+    )
+    logo_url = StringField(
+        _l("Logo address"), validators=[Length(max=600)], description=_l("An https:// image address (a square logo)")
+    )
+    embed_origins = TextAreaField(
+        _l("Sites that may embed your booking pages"),
+        validators=[Length(max=6000)],
+        description=_l("One exact origin per line, e.g. https://www.example.com (no path, no wildcard)"),
+    )
     # Change policy for booked calls (``businesses.change_policy`` checks the same bounds; left empty: unchanged).
     change_notice_minutes = IntegerField(
         _l("Minimum notice to move or cancel a call (minutes)"),
