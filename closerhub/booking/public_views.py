@@ -33,6 +33,7 @@ from closerhub.booking.display import (
 )
 from closerhub.booking.forms import ANSWER_MAX, ProspectForm
 from closerhub.booking.guard import SlotUnavailable
+from closerhub.booking.guests import GUESTS_MAX, guests_from_form
 from closerhub.booking.models import Appointment, BookedVia
 from closerhub.businesses.models import Offer
 from closerhub.core.errors import DomainError, NotFound
@@ -212,6 +213,7 @@ def confirm(key: str) -> Response | tuple[str, int]:
     try:
         appointment = service.book(
             db.session,
+            guests=guests_from_form(request.form.getlist("guest_name"), request.form.getlist("guest_email")),
             offer=offer,
             lead=lead,
             start=start,
@@ -270,6 +272,7 @@ def _confirm_page(
         zone=zone,
         closer=db.session.get(User, closer_id) if closer_id else None,
         questions=list(enumerate(offer.booking_questions or [])),
+        guest_rows=_guest_rows(),
         answers=answers,
         answer_errors=answer_errors,
         notes=notes,
@@ -282,6 +285,15 @@ def _confirm_page(
         night=is_night(start, zone),
         query={"tz": zone, "closer": closer_id, "hours": "all" if _all_hours() else None, **prospect.funnel_query()},
     ), status
+
+
+def _guest_rows() -> list[dict[str, str]]:
+    """The confirm form's 5 guest rows, with what the prospect typed (a POST shown again)."""
+    names, emails = request.form.getlist("guest_name"), request.form.getlist("guest_email")
+    return [
+        {"name": names[i] if i < len(names) else "", "email": emails[i] if i < len(emails) else ""}
+        for i in range(GUESTS_MAX)
+    ]
 
 
 def _form_field(key: str) -> str:

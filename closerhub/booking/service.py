@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from closerhub.accounts.models import AccountStatus, Role, User
 from closerhub.booking import guard, leads, notify, routing
+from closerhub.booking import guests as guest_rules
 from closerhub.booking.changes import audit_change, cancel, reschedule
 from closerhub.booking.guard import SlotUnavailable
 from closerhub.booking.lookup import appointment_for_token, find_appointment, list_appointments, manage_token
@@ -398,6 +399,7 @@ def book(
     engagement_id: int | None = None,
     answers: Mapping[str, str] | None = None,
     follow_up_of: Appointment | None = None,
+    guests: object = None,
 ) -> Appointment:
     """Book a closing call on ``offer`` at ``start`` (aware) and commit once.
 
@@ -420,6 +422,8 @@ def book(
     if chosen_channel == Channel.PHONE and not phone:
         raise _fail("lead.phone", _("A phone call needs the prospect's phone number (international format, +...)."))
     clean_answers = _clean_answers(offer, answers)
+    prospect_email = lead_or_data.email if isinstance(lead_or_data, Lead) else (lead_values or {}).get("email")
+    clean_guests = guest_rules.clean_guests(guests, prospect_email)
     if follow_up_of is not None and (
         follow_up_of.business_id != offer.business_id
         or (isinstance(lead_or_data, Lead) and follow_up_of.lead_id != lead_or_data.id)
@@ -462,6 +466,7 @@ def book(
         dial_number=phone if chosen_channel == Channel.PHONE else None,  # the number given, or the lead's
         prospect_timezone=lead_values["timezone"] if lead_values is not None else lead_row.timezone,
         answers=clean_answers,
+        guests=clean_guests,
         prospect_said=said,
         booked_via=via,
         booked_by_id=actor.id if actor is not None else None,
