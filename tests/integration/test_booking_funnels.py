@@ -152,3 +152,13 @@ def test_the_business_settings_form_saves_the_brand_and_refuses_a_wildcard(
     assert ok.status_code == 302
     db.session.refresh(business)
     assert business.embed_origins == ["https://www.example.com"] and business.brand_color == "#1f6feb"
+
+
+def test_the_dashboard_share_panel_gives_link_embed_code_and_qr_code(
+    business_client: FlaskClient, setting: dict
+) -> None:
+    body = text(business_client.get("/dashboard"))
+    assert 'data-testid="share-panel"' in body
+    assert f"/book/{key(setting)}" in body
+    assert "/embed.js&#34; data-closerhub-key=&#34;" + key(setting) in body  # the script tag, escaped
+    assert '<svg role="img"' in body and "QR code of the booking page: High-ticket coaching" in body
