@@ -196,7 +196,9 @@ def _taken(session: Session, appointment: Appointment, start: datetime, now: dat
     exc = SlotUnavailable(_("This time is not free any more. Please choose another slot."))
     exc.alternatives = [
         s
-        for s in closer_alternatives(session, appointment.closer, start, now, offer=appointment.offer)
+        for s in closer_alternatives(
+            session, appointment.closer, start, now, offer=appointment.offer, zone=appointment.prospect_timezone
+        )
         if s.start != appointment.starts_at
     ]
     session.rollback()

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 from closerhub.accounts.models import User
 from closerhub.booking import service
 from closerhub.booking.display import group_by_local_date
+from closerhub.booking.slots import in_recovery_daytime
 from closerhub.businesses.models import Offer
 from closerhub.closers.models import CloserProfile
 from closerhub.closers.profile_fields import language_name
@@ -80,9 +81,12 @@ def closer_card(session: Session, closer_id: int) -> dict[str, Any] | None:
     return {"name": closer.name, "initials": initials, "languages": [language_name(c, current_locale()) for c in codes]}
 
 
-def nearest(starts: Iterable[datetime], target: datetime, count: int = ALTERNATIVES) -> list[datetime]:
-    """The ``count`` starts closest to ``target`` (ties: the earlier first), in time order."""
-    chosen = sorted(set(starts), key=lambda s: (abs((s - target).total_seconds()), s))[:count]
+def nearest(starts: Iterable[datetime], target: datetime, count: int = ALTERNATIVES, *, zone: str) -> list[datetime]:
+    """The ``count`` starts closest to ``target`` (ties: the earlier first), in time order; those in the
+    prospect's daytime (08:00–20:00 in ``zone``) first."""
+    chosen = sorted(
+        set(starts), key=lambda s: (not in_recovery_daytime(s, zone), abs((s - target).total_seconds()), s)
+    )[:count]
     return sorted(chosen)
 
 
@@ -100,7 +104,7 @@ def offer_start_status(
     starts = [s.start for s in slots]
     if start in starts:
         return True, []
-    return False, nearest(starts, start)
+    return False, nearest(starts, start, zone=zone)
 
 
 def alternative_starts(exc: Exception) -> list[datetime]:

@@ -368,8 +368,10 @@ def _slot_taken(
     now: datetime,
     *,
     named: bool,
+    zone: str | None = None,
 ) -> SlotUnavailable:
-    """``exc`` with the 3 nearest free slots, read in a fresh transaction (the failed one is rolled back).
+    """``exc`` with the 3 nearest free slots (in the prospect's ``zone``'s daytime first), read in a fresh
+    transaction (the failed one is rolled back).
 
     A call booked with a chosen closer gets that closer's ``Slot``s; a routed one ``OfferSlot``s.
     """
@@ -377,10 +379,10 @@ def _slot_taken(
     ids = [e.id for e in engagements]
     fresh = list(session.scalars(select(Engagement).where(Engagement.id.in_(ids)).order_by(Engagement.id)))
     if named and len(fresh) == 1:
-        exc.alternatives = closer_alternatives(session, fresh[0].closer, start, now, offer=fresh[0].offer)
+        exc.alternatives = closer_alternatives(session, fresh[0].closer, start, now, offer=fresh[0].offer, zone=zone)
         exc.closer_id = fresh[0].closer_id
     else:
-        exc.alternatives = offer_alternatives(session, fresh, start, now)
+        exc.alternatives = offer_alternatives(session, fresh, start, now, zone=zone)
     session.rollback()
     return exc
 
@@ -430,10 +432,11 @@ def book(
     ):
         raise _fail("follow_up_of", _("A follow-up is with the same lead and business as the first call."))
     named = closer_id is not None or engagement_id is not None
+    zone = lead_values["timezone"] if lead_values is not None else lead_or_data.timezone  # type: ignore[union-attr]
     try:
         candidate, reason, rules, busy = _choose(session, offer, engagements, start, now, named=named, facts=facts)
     except SlotUnavailable as exc:
-        raise _slot_taken(session, exc, engagements, start, now, named=named) from None
+        raise _slot_taken(session, exc, engagements, start, now, named=named, zone=zone) from None
 
     # An anonymous caller (booking page, booking key) only proves it knows an offer's link: a
     # known lead is left as the business wrote it, and what the caller typed goes on the call
@@ -492,7 +495,7 @@ def book(
         if not guard.is_overlap(exc):
             raise
         taken = SlotUnavailable(_("This time was just taken. Please choose another slot."))
-        raise _slot_taken(session, taken, engagements, start, now, named=named) from None
+        raise _slot_taken(session, taken, engagements, start, now, named=named, zone=zone) from None
     audit_change(
         session,
         appointment,

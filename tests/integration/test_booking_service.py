@@ -156,7 +156,8 @@ def test_a_taken_slot_answers_with_the_three_nearest_free_slots(setting: dict[st
     with pytest.raises(service.SlotUnavailable) as taken:
         book(setting["offer"], lead=lead_data(email="late@example.com"))
     assert taken.value.status == 409 and taken.value.code == "slot_unavailable"
-    assert [s.start for s in taken.value.alternatives] == [TUESDAY_9 + hours(n) for n in (1, 2, 3)]
+    # the nearest in the New York prospect's daytime (08:00-20:00 there: 14:00-17:00 Paris) first
+    assert [s.start for s in taken.value.alternatives] == [TUESDAY_9 + hours(n) for n in (5, 6, 7)]
     assert snapshot() == before
 
 

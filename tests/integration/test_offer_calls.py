@@ -16,6 +16,7 @@ from flask.testing import FlaskClient
 from closerhub.accounts.models import User
 from closerhub.booking import service
 from closerhub.businesses.models import Offer
+from closerhub.core.tz import to_local
 from closerhub.extensions import db
 from tests.conftest import UserFactory
 from tests.integration.booking_setup import NOW, TUESDAY_9, book, engage, frozen, hours, lead_data, set_hours
@@ -86,3 +87,25 @@ def test_the_slots_api_gives_an_offers_calls_with_offer_id_and_the_closers_own_w
         response = client.get(f"{url}&offer_id={offer_id}", headers=bearer(owner))
         assert response.status_code == 404 and response.mimetype == "application/problem+json"
     assert client.get(f"{url}&offer_id={theirs.id}", headers=bearer(claire)).status_code == 404
+
+
+def test_a_taken_slot_offers_the_nearest_slots_in_the_prospects_daytime_first(
+    frozen: datetime, business_user: User, closer: User, client: FlaskClient
+) -> None:
+    set_hours(closer)  # Paris 09:00-17:00: New York 03:00-11:00
+    offer = make_offer(business_user)
+    engage(business_user, closer, offer)
+    taken = TUESDAY_9 + hours(6)  # 15:00 Paris, 09:00 New York
+    book(offer, taken)
+    with pytest.raises(service.SlotUnavailable) as refused:
+        book(offer, taken, lead=lead_data(email="late@example.com"))  # a New York prospect
+    starts = [a.start for a in refused.value.alternatives]
+    # 13:00 Paris (07:00 in New York) is nearer than the day before's 16:00, but night for the prospect
+    assert TUESDAY_9 + hours(4) not in starts
+    assert starts == [TUESDAY_9 - hours(17), TUESDAY_9 + hours(5), TUESDAY_9 + hours(7)]
+    assert all(8 <= to_local(s, "America/New_York").hour < 20 for s in starts)
+    # the confirm page of the taken slot offers the same daytime times
+    page = client.get(f"/book/{offer.booking_key}/confirm?start=2026-06-02T13:00:00Z&tz=America/New_York")
+    body = page.get_data(as_text=True)
+    assert 'data-testid="slot-taken"' in body and 'value="2026-06-02T11:00:00Z"' not in body
+    assert 'value="2026-06-02T12:00:00Z"' in body and 'value="2026-06-02T14:00:00Z"' in body
