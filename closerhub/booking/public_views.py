@@ -37,7 +37,7 @@ from closerhub.booking.guests import GUESTS_MAX, guests_from_form
 from closerhub.booking.models import Appointment, BookedVia
 from closerhub.businesses.models import Offer
 from closerhub.core.errors import DomainError, NotFound
-from closerhub.core.tz import all_zones, to_local
+from closerhub.core.tz import canonical_zone, canonical_zones, to_local
 from closerhub.extensions import db, limiter
 from closerhub.forms_util import show_errors
 from closerhub.i18n import current_locale
@@ -100,6 +100,7 @@ def _slots_page(offer: Offer, *, start_error: str | None = None, status: int = 2
     now = clock.utcnow()
     tz_raw = request.args.get("tz")
     zone, zone_error = parse_zone(tz_raw, offer.business.timezone)
+    zone = canonical_zone(zone)  # a browser's alias (Asia/Calcutta) is shown as the picker's name
     closer_id, closers, closer_error = _closer_choice(offer, request.args.get("closer"))
     today = to_local(now, zone).date()
     last = page_data.last_bookable_date(db.session, closers, now, zone)
@@ -121,7 +122,7 @@ def _slots_page(offer: Offer, *, start_error: str | None = None, status: int = 2
         zone=zone,
         zone_given=bool(tz_raw) and zone_error is None,
         errors=[e for e in (zone_error, closer_error, start_error) if e],
-        zones=sorted(all_zones()),
+        zones=sorted(canonical_zones()),
         closers=closers,
         closer_id=closer_id,
         week=week,
@@ -172,7 +173,7 @@ def confirm(key: str) -> Response | tuple[str, int]:
         return _slots_page(offer, start_error=message, status=400)
 
     form = ProspectForm()
-    form.timezone.choices = [(z, z) for z in sorted(all_zones())]
+    form.timezone.choices = [(z, z) for z in sorted(canonical_zones() | {zone})]
     funnel = prospect.funnel_query()
     if not form.is_submitted():
         form.timezone.data = zone

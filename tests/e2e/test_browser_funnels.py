@@ -156,3 +156,12 @@ def test_the_offers_length_is_shown_before_booking_and_booked_whichever_closer_r
     calls = db.session.scalars(select(Appointment).order_by(Appointment.id)).all()
     assert len({c.closer_id for c in calls}) == 2  # routed to both closers
     assert [c.ends_at - c.starts_at for c in calls] == [timedelta(minutes=45)] * 2
+
+
+def test_the_zone_picker_is_searchable_by_city(page: Any, setting: dict[str, Any]) -> None:
+    page.goto(f"/book/{setting['offer'].booking_key}?tz=Europe/Paris")
+    page.get_by_label("Search a city or time zone").fill("kolk")
+    assert page.locator("#tz").input_value() == "Asia/Kolkata"
+    page.get_by_role("button", name="Show times").click()
+    page.wait_for_url("**tz=Asia%2FKolkata**")
+    assert page.js_errors == []

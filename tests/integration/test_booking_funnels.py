@@ -162,3 +162,10 @@ def test_the_dashboard_share_panel_gives_link_embed_code_and_qr_code(
     assert f"/book/{key(setting)}" in body
     assert "/embed.js&#34; data-closerhub-key=&#34;" + key(setting) in body  # the script tag, escaped
     assert '<svg role="img"' in body and "QR code of the booking page: High-ticket coaching" in body
+
+
+def test_the_zone_picker_lists_canonical_zones_only_and_maps_an_alias(client: FlaskClient, setting: dict) -> None:
+    body = text(client.get(f"/book/{key(setting)}?tz=Asia/Calcutta"))
+    assert '<option value="Asia/Kolkata" selected>' in body
+    assert 'value="Asia/Calcutta"' not in body and 'value="US/Eastern"' not in body
+    assert 'value="America/New_York"' in body and 'value="UTC"' in body and "zone_filter.js" in body
