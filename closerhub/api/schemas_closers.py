@@ -82,6 +82,9 @@ class CloserProfileIn(InModel):
     )
     years_experience: int = Field(0, json_schema_extra={"minimum": 0, "maximum": 80})
     meeting_mode: Literal["generated_room", "own_url"] = "generated_room"
+    photo_url: Annotated[ShortText, WithJsonSchema(HTTPS_URL_SCHEMA)] | None = Field(
+        None, description="https address of your photo, shown to prospects on booking pages"
+    )
 
 
 class LanguageOut(OutModel):
@@ -110,6 +113,7 @@ class CloserOut(OutModel):
     min_rate_bps: int
     years_experience: int
     meeting_mode: str
+    photo_url: str | None = None
     rating: float | None
     stats: StatsOut
     next_available_at: UTCInstant | None

@@ -78,7 +78,12 @@ def closer_card(session: Session, closer_id: int) -> dict[str, Any] | None:
     )
     codes = [language.code for language in profile.languages] if profile else []
     initials = "".join(part[0] for part in closer.name.split()[:2]).upper()
-    return {"name": closer.name, "initials": initials, "languages": [language_name(c, current_locale()) for c in codes]}
+    return {
+        "name": closer.name,
+        "initials": initials,
+        "photo_url": profile.photo_url if profile else None,
+        "languages": [language_name(c, current_locale()) for c in codes],
+    }
 
 
 def nearest(starts: Iterable[datetime], target: datetime, count: int = ALTERNATIVES, *, zone: str) -> list[datetime]:

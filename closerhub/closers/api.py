@@ -77,6 +77,7 @@ def closer_out(
         min_rate_bps=profile.min_rate_bps,
         years_experience=profile.years_experience,
         meeting_mode=profile.meeting_mode.value,
+        photo_url=profile.photo_url,
         rating=stats.rating,
         stats={"appointments": stats.appointments, "show_rate": stats.show_rate, "close_rate": stats.close_rate},
         next_available_at=next_available_at if next_available_at is not None else card.next_available_at,
@@ -150,6 +151,7 @@ def update_my_closer_profile(body: CloserProfileIn) -> CloserProfileOut:
         meeting_url=body.meeting_url,
         years_experience=body.years_experience,
         meeting_mode=body.meeting_mode,
+        photo_url=body.photo_url,
     )
     service.update_profile(db.session, user, data, now=now)
     return _my_profile_out(user, now)

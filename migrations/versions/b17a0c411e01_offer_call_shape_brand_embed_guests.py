@@ -1,5 +1,5 @@
 """offers set the call (call_minutes, start_increment_minutes); business brand and embed
-origins; appointment guests
+origins; appointment guests; closer photo
 
 Existing offers get the call length their closers give today: the most common
 ``slot_minutes`` among the closers engaged on the offer (any engagement status; ties: the
@@ -46,6 +46,8 @@ def upgrade():
         batch_op.add_column(sa.Column("embed_origins", sa.JSON(), server_default="[]", nullable=False))
     with op.batch_alter_table("appointments", schema=None) as batch_op:
         batch_op.add_column(sa.Column("guests", sa.JSON(), server_default="[]", nullable=False))
+    with op.batch_alter_table("closer_profiles", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("photo_url", sa.String(length=500), nullable=True))
 
     bind = op.get_bind()
     rows = bind.execute(
@@ -67,6 +69,8 @@ def upgrade():
 
 
 def downgrade():
+    with op.batch_alter_table("closer_profiles", schema=None) as batch_op:
+        batch_op.drop_column("photo_url")
     with op.batch_alter_table("appointments", schema=None) as batch_op:
         batch_op.drop_column("guests")
     with op.batch_alter_table("businesses", schema=None) as batch_op:

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from closerhub.accounts.models import User
 from closerhub.booking.models import Appointment, Lead
 from closerhub.businesses.models import Business
+from closerhub.closers.models import CloserLanguage, CloserProfile, LanguageLevel
 from closerhub.extensions import db
 from tests.integration.booking_setup import frozen, setting
 from tests.integration.test_api_accounts import bearer
@@ -44,9 +45,14 @@ def test_the_booking_page_shows_brand_call_and_no_marketplace_chrome(client: Fla
     assert "09:00–09:45" in confirm  # the offer's length, before booking
 
 
-def test_a_named_closer_is_shown_with_their_languages(client: FlaskClient, setting: dict) -> None:
+def test_a_named_closer_is_shown_with_photo_and_languages(client: FlaskClient, setting: dict) -> None:
+    profile = db.session.scalar(select(CloserProfile).where(CloserProfile.user_id == setting["closer"].id))
+    profile.photo_url = "https://cdn.example.com/claire.jpg"
+    profile.languages = [CloserLanguage(code="fr", level=LanguageLevel.NATIVE)]
+    db.session.commit()
     body = text(client.get(f"/book/{key(setting)}?tz=Europe/Paris&closer={setting['closer'].id}"))
     assert 'data-testid="closer-card"' in body and "With Claire Closer" in body
+    assert 'src="https://cdn.example.com/claire.jpg"' in body and "Speaks French" in body
 
 
 def test_prefill_and_utm_reach_the_form_and_the_new_leads_source(client: FlaskClient, setting: dict) -> None:
