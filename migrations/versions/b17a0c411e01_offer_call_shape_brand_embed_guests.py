@@ -28,26 +28,30 @@ depends_on = None
 DEFAULT_CALL_MINUTES = 60
 
 
+def _is_sqlite():
+    return op.get_bind().dialect.name == "sqlite"
+
+
 def _increment(call_minutes):
     return call_minutes if call_minutes in (5, 10, 15, 20, 30, 60) else 15
 
 
 def upgrade():
-    with op.batch_alter_table("offers", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("call_minutes", sa.Integer(), server_default="60", nullable=False))
-        batch_op.add_column(sa.Column("start_increment_minutes", sa.Integer(), server_default="60", nullable=False))
-        batch_op.create_check_constraint(batch_op.f("ck_offers_call_minutes"), "call_minutes BETWEEN 15 AND 240")
-        batch_op.create_check_constraint(
-            batch_op.f("ck_offers_start_increment_minutes"), "start_increment_minutes IN (5, 10, 15, 20, 30, 60)"
+    # Plain ADD COLUMN everywhere: on SQLite a batch rebuild of ``offers`` would drop a table that
+    # appointments and engagements reference (refused with foreign keys on). SQLite cannot add a
+    # CHECK to an existing table, so there the service's validation alone keeps the two ranges.
+    op.add_column("offers", sa.Column("call_minutes", sa.Integer(), server_default="60", nullable=False))
+    op.add_column("offers", sa.Column("start_increment_minutes", sa.Integer(), server_default="60", nullable=False))
+    if not _is_sqlite():
+        op.create_check_constraint(op.f("ck_offers_call_minutes"), "offers", "call_minutes BETWEEN 15 AND 240")
+        op.create_check_constraint(
+            op.f("ck_offers_start_increment_minutes"), "offers", "start_increment_minutes IN (5, 10, 15, 20, 30, 60)"
         )
-    with op.batch_alter_table("businesses", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("brand_color", sa.String(length=7), nullable=True))
-        batch_op.add_column(sa.Column("logo_url", sa.String(length=500), nullable=True))
-        batch_op.add_column(sa.Column("embed_origins", sa.JSON(), server_default="[]", nullable=False))
-    with op.batch_alter_table("appointments", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("guests", sa.JSON(), server_default="[]", nullable=False))
-    with op.batch_alter_table("closer_profiles", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("photo_url", sa.String(length=500), nullable=True))
+    op.add_column("businesses", sa.Column("brand_color", sa.String(length=7), nullable=True))
+    op.add_column("businesses", sa.Column("logo_url", sa.String(length=500), nullable=True))
+    op.add_column("businesses", sa.Column("embed_origins", sa.JSON(), server_default="[]", nullable=False))
+    op.add_column("appointments", sa.Column("guests", sa.JSON(), server_default="[]", nullable=False))
+    op.add_column("closer_profiles", sa.Column("photo_url", sa.String(length=500), nullable=True))
 
     bind = op.get_bind()
     rows = bind.execute(
@@ -69,16 +73,16 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table("closer_profiles", schema=None) as batch_op:
-        batch_op.drop_column("photo_url")
-    with op.batch_alter_table("appointments", schema=None) as batch_op:
-        batch_op.drop_column("guests")
-    with op.batch_alter_table("businesses", schema=None) as batch_op:
-        batch_op.drop_column("embed_origins")
-        batch_op.drop_column("logo_url")
-        batch_op.drop_column("brand_color")
-    with op.batch_alter_table("offers", schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f("ck_offers_start_increment_minutes"), type_="check")
-        batch_op.drop_constraint(batch_op.f("ck_offers_call_minutes"), type_="check")
-        batch_op.drop_column("start_increment_minutes")
-        batch_op.drop_column("call_minutes")
+    if not _is_sqlite():
+        op.drop_constraint(op.f("ck_offers_start_increment_minutes"), "offers", type_="check")
+        op.drop_constraint(op.f("ck_offers_call_minutes"), "offers", type_="check")
+    for table, column in (
+        ("closer_profiles", "photo_url"),
+        ("appointments", "guests"),
+        ("businesses", "embed_origins"),
+        ("businesses", "logo_url"),
+        ("businesses", "brand_color"),
+        ("offers", "start_increment_minutes"),
+        ("offers", "call_minutes"),
+    ):
+        op.drop_column(table, column)  # SQLite 3.35+ drops a column in place
