@@ -198,6 +198,8 @@ OFFERS: dict[str, list[dict[str, Any]]] = {
             "qualification_notes": "Fit: managers of 5+ people, budget from their company or themselves. "
             "Not a fit: people looking for therapy or a new job next month.",
             "booking_questions": ["How many people do you manage?", "Who pays for the coaching?"],
+            "call_minutes": 45,  # the offer sets the call: 45 minutes, starting every 15
+            "start_increment_minutes": 15,
         },
         {
             "name": "Career Accelerator Programme",
@@ -211,6 +213,8 @@ OFFERS: dict[str, list[dict[str, Any]]] = {
             "qualification_notes": "Fit: 5–15 years of experience, clear target role. "
             "Not a fit: students, career changers without experience in the field.",
             "booking_questions": ["What role are you aiming for?", "When would you like to start?"],
+            "call_minutes": 45,  # the offer sets the call: 45 minutes, starting every 15
+            "start_increment_minutes": 15,
         },
     ],
     "sales@northwind-saas.demo": [
@@ -226,6 +230,8 @@ OFFERS: dict[str, list[dict[str, Any]]] = {
             "qualification_notes": "Fit: product teams of 10–50 with an active trial. "
             "Not a fit: agencies reselling, teams under 5 seats.",
             "booking_questions": ["How many seats do you need?", "Which tool are you using today?"],
+            "call_minutes": 45,  # the offer sets the call: 45 minutes, starting every 15
+            "start_increment_minutes": 15,
         },
         {
             "name": "Northwind Analytics, Enterprise pilot",
@@ -239,6 +245,8 @@ OFFERS: dict[str, list[dict[str, Any]]] = {
             "qualification_notes": "Fit: 200+ employees, a data team, a champion in product. "
             "Not a fit: no security review possible within 60 days.",
             "booking_questions": ["How large is your company?", "Who else joins the decision?"],
+            "call_minutes": 45,  # the offer sets the call: 45 minutes, starting every 15
+            "start_increment_minutes": 15,
         },
     ],
 }

@@ -10,26 +10,41 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from closerhub.core.errors import ValidationError
 from closerhub.core.i18n import _
 
+_IMAGES = "img-src 'self' data:"
+_NO_FRAMING = "frame-ancestors 'none'"
 CSP = "; ".join(
     [
         "default-src 'self'",
         "script-src 'self'",
         "style-src 'self'",
-        "img-src 'self' data:",
+        _IMAGES,
         "font-src 'self'",
         "connect-src 'self'",
         "object-src 'none'",
         "base-uri 'self'",
         "form-action 'self'",
-        "frame-ancestors 'none'",
+        _NO_FRAMING,
     ]
 )
+
+
+def allows_http_origins() -> bool:
+    """``http://`` logos and embed origins (a loopback dev server) are accepted outside production only."""
+    return current_app.config.get("ENV_NAME") != "production"
+
+
+def prospect_csp(frame_ancestors: str = "'none'") -> str:
+    """The CSP of a prospect page: the business's logo may come from any https address (and, outside
+    production, http), and the page may be framed by ``frame_ancestors`` (the embed's listed origins)."""
+    images = _IMAGES + " https:" + (" http:" if allows_http_origins() else "")
+    return CSP.replace(_IMAGES, images).replace(_NO_FRAMING, f"frame-ancestors {frame_ancestors}")
 
 
 def _headers(response: Response) -> Response:
     response.headers.setdefault("Content-Security-Policy", CSP)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("X-Frame-Options", "DENY")
+    if _NO_FRAMING in response.headers["Content-Security-Policy"]:
+        response.headers.setdefault("X-Frame-Options", "DENY")  # an embeddable page lists its framers in the CSP
     response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
     response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
     response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")

@@ -49,6 +49,8 @@ def offer_out(offer: Offer) -> OfferOut:
         booking_questions=list(offer.booking_questions or []),
         active=offer.is_active,
         calls_recorded=offer.calls_recorded,
+        call_minutes=offer.call_minutes,
+        start_increment_minutes=offer.start_increment_minutes,
         booking_key=offer.booking_key,
         created_at=offer.created_at,
         updated_at=offer.updated_at,
@@ -73,6 +75,8 @@ def _offer_data(user: User, body: OfferIn) -> offers.OfferData:
         booking_questions=body.booking_questions,
         is_active=body.active,
         calls_recorded=body.calls_recorded,
+        call_minutes=body.call_minutes,
+        start_increment_minutes=body.start_increment_minutes,
     )
 
 

@@ -29,6 +29,7 @@ from pydantic_core import PydanticCustomError
 from closerhub.accounts import passwords
 from closerhub.accounts.models import Role
 from closerhub.api.schema_docs import EMAIL_SCHEMA, NAME_PATTERN, vocabulary
+from closerhub.businesses.brand import EMBED_ORIGINS_MAX
 from closerhub.businesses.service import PROSPECT_LANGUAGES_MAX, PROSPECT_TIMEZONES_MAX
 from closerhub.core.errors import ValidationError as DomainValidationError
 from closerhub.core.i18n import _
@@ -255,6 +256,47 @@ class BusinessIn(InModel):
         description="IANA zones your prospects live in",
         json_schema_extra={"maxItems": PROSPECT_TIMEZONES_MAX},
     )
+    brand_color: (
+        Annotated[
+            str,
+            StringConstraints(max_length=7),
+            WithJsonSchema({"type": "string", "pattern": r"^#([0-9a-fA-F]{3}){1,2}$"}),
+        ]
+        | None
+    ) = Field(None, description="The booking pages' colour, `#rrggbb`", examples=["#1f6feb"])
+    logo_url: (
+        Annotated[
+            str,
+            StringConstraints(max_length=500),
+            WithJsonSchema(
+                {
+                    "type": "string",
+                    "maxLength": 500,
+                    "pattern": r"^https://[a-z0-9]+(\.[a-z0-9]+)*(:[1-9][0-9]{0,3})?(/[!#-&(-;=?-\[\]-~]*)?$",
+                }
+            ),
+        ]
+        | None
+    ) = Field(None, description="The logo shown on the booking pages (https; http outside production)")
+    embed_origins: list[
+        Annotated[
+            str,
+            StringConstraints(max_length=255),
+            WithJsonSchema(
+                {
+                    "type": "string",
+                    "maxLength": 80,
+                    "pattern": r"^https://[a-z0-9]{1,20}(\.[a-z0-9]{1,20}){0,3}(:[1-9][0-9]{0,3})?$",
+                }
+            ),
+        ]
+    ] = Field(
+        default_factory=list,
+        max_length=50,
+        description="Exact origins (`https://www.example.com`) whose pages may frame `/book/{key}?embed=1`; "
+        "no wildcards; `http://` and loopback origins accepted outside production",
+        json_schema_extra={"maxItems": EMBED_ORIGINS_MAX},
+    )
 
 
 class BusinessOut(OutModel):
@@ -266,6 +308,9 @@ class BusinessOut(OutModel):
     industry: str | None = None
     prospect_languages: list[str] = Field(default_factory=list)
     prospect_timezones: list[str] = Field(default_factory=list)
+    brand_color: str | None = None
+    logo_url: str | None = None
+    embed_origins: list[str] = Field(default_factory=list)
     created_at: UTCInstant
 
 

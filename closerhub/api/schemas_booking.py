@@ -11,14 +11,20 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, WithJsonSchema
 
-from closerhub.api.schema_docs import REQUIRED_TEXT_PATTERN, documented_text
-from closerhub.api.schemas import AwareInstant, InModel, OutModel, PageQuery, UTCInstant
+from closerhub.api.schema_docs import NAME_PATTERN, REQUIRED_TEXT_PATTERN, documented_text
+from closerhub.api.schemas import AwareInstant, Email, InModel, OutModel, PageQuery, UTCInstant
 from closerhub.api.schemas_leads import LeadContextOut, LeadIn
 from closerhub.booking.changes import REASON_MAX
+from closerhub.booking.guests import GUESTS_MAX
 from closerhub.booking.no_shows import NOTE_MAX
 
 Reason = Annotated[str, StringConstraints(max_length=5000)]
 Status = Literal["booked", "cancelled", "completed", "no_show"]
+
+
+class GuestIn(InModel):
+    name: Annotated[str, StringConstraints(max_length=1000), documented_text(120, NAME_PATTERN, minLength=1)]
+    email: Email
 
 
 class AppointmentIn(InModel):
@@ -43,6 +49,13 @@ class AppointmentIn(InModel):
         None, description="Answers to the offer's booking questions, keyed by the question text"
     )
     follow_up_of_id: int | None = Field(None, description="The earlier call this one follows up")
+    guests: list[GuestIn] | None = Field(
+        None,
+        max_length=50,
+        description="Up to 5 people the prospect invites (not the prospect's own address; duplicates dropped): "
+        "each gets the invite and is told of reschedules and cancellations",
+        json_schema_extra={"maxItems": GUESTS_MAX},
+    )
 
 
 _INTERNAL = (
@@ -201,6 +214,7 @@ class AppointmentOut(OutModel):
     prospect_local_start: str = Field(examples=["2026-12-01T09:00:00-05:00"])
     closer_local_start: str = Field(examples=["2026-12-01T15:00:00+01:00"])
     answers: list[dict[str, str]]
+    guests: list[dict[str, str]] = Field(default_factory=list, description="`{name, email}` of each guest")
     prospect_said: ProspectSaidOut | None = Field(
         None,
         description="What the prospect typed when booking on the public page or with a booking key "

@@ -14,8 +14,18 @@ from pydantic import Field, StringConstraints
 from closerhub.api.schema_docs import NAME_PATTERN, documented_text
 from closerhub.api.schemas import CurrencyCode, Email, InModel, Language, OutModel, PageQuery, UTCInstant
 from closerhub.businesses.models import BOOKING_QUESTIONS_MAX
-from closerhub.businesses.offers import DESCRIPTION_MAX, NOTES_MAX, QUESTION_MAX, SALES_CYCLE_MAX_DAYS, SCRIPT_MAX
+from closerhub.businesses.offers import (
+    CALL_MINUTES_RANGE,
+    DEFAULT_CALL_MINUTES,
+    DEFAULT_START_INCREMENT,
+    DESCRIPTION_MAX,
+    NOTES_MAX,
+    QUESTION_MAX,
+    SALES_CYCLE_MAX_DAYS,
+    SCRIPT_MAX,
+)
 from closerhub.closers.models import RATE_MAX_BPS, RATE_MIN_BPS
+from closerhub.core.availability import START_INCREMENTS
 from closerhub.core.money import MAX_MINOR_UNITS
 
 LongText = Annotated[str, StringConstraints(max_length=20000)]
@@ -70,6 +80,16 @@ class OfferIn(InModel):
     calls_recorded: bool = Field(
         False, description="Calls are recorded: the booking page says so and asks for consent where every party must"
     )
+    call_minutes: int = Field(
+        DEFAULT_CALL_MINUTES,
+        description="The call's length, whichever closer takes it",
+        json_schema_extra={"minimum": CALL_MINUTES_RANGE[0], "maximum": CALL_MINUTES_RANGE[1]},
+    )
+    start_increment_minutes: int = Field(
+        DEFAULT_START_INCREMENT,
+        description="Minutes between the start times offered (e.g. 45-minute calls starting every 15)",
+        json_schema_extra={"enum": list(START_INCREMENTS)},
+    )
 
 
 class OfferOut(OutModel):
@@ -84,6 +104,8 @@ class OfferOut(OutModel):
     booking_questions: list[str]
     active: bool
     calls_recorded: bool
+    call_minutes: int
+    start_increment_minutes: int
     booking_key: str = Field(description="Public key of the offer's booking page")
     created_at: UTCInstant
     updated_at: UTCInstant

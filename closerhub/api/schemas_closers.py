@@ -82,6 +82,9 @@ class CloserProfileIn(InModel):
     )
     years_experience: int = Field(0, json_schema_extra={"minimum": 0, "maximum": 80})
     meeting_mode: Literal["generated_room", "own_url"] = "generated_room"
+    photo_url: Annotated[ShortText, WithJsonSchema(HTTPS_URL_SCHEMA)] | None = Field(
+        None, description="https address of your photo, shown to prospects on booking pages"
+    )
 
 
 class LanguageOut(OutModel):
@@ -111,6 +114,7 @@ class CloserOut(OutModel):
     min_rate_bps: int
     years_experience: int
     meeting_mode: str
+    photo_url: str | None = None
     rating: float | None
     stats: StatsOut
     next_available_at: UTCInstant | None
@@ -193,6 +197,12 @@ class SlotsQuery(QueryModel):
     from_: date | None = Field(None, alias="from", description="First date in `timezone` (default: today)")
     to: date | None = Field(None, description="Last date, inclusive (default: from + 13 days; at most 62 days)")
     timezone: TimeZoneName | None = Field(None, description="The viewer's zone (default: yours)")
+    offer_id: int | None = Field(
+        None,
+        description="This offer's calls (its `call_minutes`, starting every `start_increment_minutes`) cut out "
+        "of the closer's availability; omitted: the closer's own slots (`slot_minutes`). "
+        "An offer you cannot see is a 404.",
+    )
 
 
 class SlotOut(OutModel):
@@ -205,5 +215,7 @@ class SlotOut(OutModel):
 class SlotsOut(OutModel):
     timezone: str
     closer_timezone: str
-    slot_minutes: int
+    slot_minutes: int = Field(description="The length of each slot: the offer's `call_minutes` with `offer_id`")
+    start_increment_minutes: int = Field(description="Minutes between the starts offered")
+    offer_id: int | None = None
     slots: list[SlotOut]

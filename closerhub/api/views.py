@@ -33,11 +33,13 @@ from closerhub.api.schemas import (
     TokenOut,
     UserOut,
 )
+from closerhub.businesses.brand import brand_checks
 from closerhub.businesses.models import Business
 from closerhub.businesses.service import update_business
 from closerhub.core.errors import NotFound
 from closerhub.core.i18n import _
 from closerhub.extensions import db
+from closerhub.security import allows_http_origins
 from closerhub.webhooks import catalog as webhook_catalog
 
 # --- accounts --------------------------------------------------------------------------
@@ -177,7 +179,8 @@ def get_my_business() -> BusinessOut:
     tags=("businesses",),
 )
 def update_my_business(body: BusinessIn) -> BusinessOut:
-    """Replaces the profile: a missing `website` clears it. Only the owner may change it (403)."""
+    """Replaces the profile: a missing `website`, `brand_color`, `logo_url` or `embed_origins` clears it.
+    Only the owner may change it (403)."""
     business = update_business(
         db.session,
         current_api_user(),
@@ -189,6 +192,12 @@ def update_my_business(body: BusinessIn) -> BusinessOut:
         industry=body.industry,
         prospect_languages=body.prospect_languages,
         prospect_timezones=body.prospect_timezones,
+        more=brand_checks(
+            brand_color=body.brand_color,
+            logo_url=body.logo_url,
+            embed_origins=body.embed_origins,
+            allow_http=allows_http_origins(),
+        ),
     )
     return BusinessOut.model_validate(business)
 

@@ -87,6 +87,7 @@ def appointment_out(appointment: Appointment, *, private: bool = True) -> Appoin
             "prospect_local_start": _iso_local(appointment.starts_at, appointment.prospect_timezone),
             "closer_local_start": _iso_local(appointment.starts_at, closer.timezone),
             "answers": list(appointment.answers or []),
+            "guests": list(appointment.guests or []),
             "booked_via": appointment.booked_via.value,
             "routing_reason": appointment.routing_reason if private else None,
             "sequence": appointment.sequence,
@@ -226,6 +227,7 @@ def _book(body: AppointmentIn) -> Response:
                 engagement_id=body.engagement_id,
                 answers=body.answers,
                 follow_up_of=_follow_up(body, user),
+                guests=[g.model_dump() for g in body.guests] if body.guests is not None else None,
             )
     except service.SlotUnavailable as exc:
         return slot_unavailable_response(exc, zone if is_valid_zone(zone) else "UTC")

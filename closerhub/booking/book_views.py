@@ -224,7 +224,9 @@ def follow_up(appointment_id: int) -> Response | tuple[str, int]:
     if requested_week is None and wanted is not None:
         requested_week = to_local(wanted, zone).date()
     week = booking_week(requested_week, today, page_data.last_bookable_date(db.session, [user], now, zone))
-    slots = service.closer_slots(db.session, user, viewer_zone=zone, from_date=week.first, to_date=week.last, now=now)
+    slots = service.closer_slots(
+        db.session, user, viewer_zone=zone, from_date=week.first, to_date=week.last, now=now, offer=first.offer
+    )
     return render_template(
         "appointments/follow_up.html",
         first=first,

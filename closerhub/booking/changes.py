@@ -86,7 +86,8 @@ def reschedule(
         raise ValidationError(_("The call is already at this time."), field_errors={"start": _("Choose another time.")})
     closer = appointment.closer
     guard.lock_for_booking(session, closer_id=closer.id)  # the closer's other bookings wait (daily cap)
-    rules = rules_for(session, closer)
+    own_rules = rules_for(session, closer)
+    rules = own_rules.for_call(*appointment.offer.call)  # the offer's call, as when it was booked
     if free_slot_at(session, closer, rules, start, now, with_busy=False) is None:
         raise start_refusal(rules, closer, start, now)
     slot = free_slot_at(session, closer, rules, start, now, exclude_id=appointment.id)
@@ -128,7 +129,7 @@ def reschedule(
         {"starts_at": previous},
         {"starts_at": appointment.starts_at, "reason": clean_reason or None, **_message_entry(message)},
     )
-    refresh_summary(session, appointment.closer_id, now, rules=rules)
+    refresh_summary(session, appointment.closer_id, now, rules=own_rules)
     notify.appointment_rescheduled(session, appointment, previous, message_to_prospect=message)
     session.commit()
     return appointment
@@ -138,7 +139,11 @@ def _taken(session: Session, appointment: Appointment, start: datetime, now: dat
     session.rollback()
     exc = SlotUnavailable(_("This time is not free any more. Please choose another slot."))
     exc.alternatives = [
-        s for s in closer_alternatives(session, appointment.closer, start, now) if s.start != appointment.starts_at
+        s
+        for s in closer_alternatives(
+            session, appointment.closer, start, now, offer=appointment.offer, zone=appointment.prospect_timezone
+        )
+        if s.start != appointment.starts_at
     ]
     session.rollback()
     return exc

@@ -59,7 +59,8 @@ class Handover:
 def candidates(
     session: Session, appointment: Appointment, now: datetime, *, exclude: frozenset[int] = frozenset()
 ) -> list[routing.Candidate]:
-    """The offer's other bookable closers free for the whole call at its time (their own slot covers it)."""
+    """The offer's other bookable closers free for the whole call at its time (the offer's call, cut out of
+    their windows, covers it)."""
     engagements = [
         e
         for e in bookable_engagements(session, appointment.offer)
@@ -70,7 +71,8 @@ def candidates(
     rules_of = rules_for_many(session, [e.closer for e in engagements])
     found = []
     for engagement in engagements:
-        slot = free_slot_at(session, engagement.closer, rules_of[engagement.closer_id], appointment.starts_at, now)
+        rules = rules_of[engagement.closer_id].for_call(*appointment.offer.call)
+        slot = free_slot_at(session, engagement.closer, rules, appointment.starts_at, now)
         if slot is not None and slot.end >= appointment.ends_at:
             found.append(routing.Candidate(engagement, slot))
     return found
@@ -158,7 +160,9 @@ def reassign_or_cancel(
             free_slot_at(
                 session,
                 pick.engagement.closer,
-                rules_for_many(session, [pick.engagement.closer])[pick.engagement.closer_id],
+                rules_for_many(session, [pick.engagement.closer])[pick.engagement.closer_id].for_call(
+                    *appointment.offer.call
+                ),
                 appointment.starts_at,
                 now,
             )

@@ -144,6 +144,18 @@ def _event(appointment: Appointment, stamp: datetime) -> Event:
             "attendee",
             _address(email, name, ROLE="REQ-PARTICIPANT", PARTSTAT="ACCEPTED", RSVP="FALSE", CUTYPE="INDIVIDUAL"),
         )
+    for guest in appointment.guests or []:  # invited by the prospect (``booking.guests``)
+        event.add(
+            "attendee",
+            _address(
+                guest["email"],
+                guest["name"],
+                ROLE="OPT-PARTICIPANT",
+                PARTSTAT="NEEDS-ACTION",
+                RSVP="FALSE",
+                CUTYPE="INDIVIDUAL",
+            ),
+        )
     return event
 
 

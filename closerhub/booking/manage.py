@@ -78,7 +78,13 @@ def change_page_context(
         last = page_data.last_bookable_date(db.session, [closer], now, zone)
         week = booking_week(parse_day(week_arg), today, last)
         slots = service.closer_slots(
-            db.session, closer, viewer_zone=zone, from_date=week.first, to_date=week.last, now=now
+            db.session,
+            closer,
+            viewer_zone=zone,
+            from_date=week.first,
+            to_date=week.last,
+            now=now,
+            offer=appointment.offer,
         )
         context["week"] = week
         context["days"] = group_by_local_date(((s.start, s.end) for s in slots), zone, other_zone=other_zone)

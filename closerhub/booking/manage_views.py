@@ -48,9 +48,14 @@ def manage_page(appointment: Appointment, token: str, status: int = 200, **forms
     no_show_form = forms.pop("no_show_form", None) or CloserNoShowForm(formdata=None)
     context = change_page_context(appointment, zone=zone, week_arg=request.args.get("week"), now=now, **forms)
     reported = no_shows.report_for(db.session, appointment.id) is not None
+    from closerhub.booking.prospect import prospect_page  # loaded with public_views, after this module
+
+    prospect_page(appointment.business)
     return render_template(
         "booking/manage.html",
         appointment=appointment,
+        business=appointment.business,
+        brand_key=appointment.offer.booking_key,
         token=token,
         zone=zone,
         zone_error=zone_error,

@@ -145,6 +145,9 @@ class Appointment(Model):
     # Kept here, never merged over the business's lead: a stranger who knows a lead's email
     # must neither read nor overwrite what the business holds. None for signed-in bookings.
     prospect_said: Mapped[dict[str, str] | None] = mapped_column(JSON)
+    # Guests the prospect invited (``booking.guests``): up to 5 ``{"name", "email"}``, each sent
+    # the invite and told of reschedules and cancellations.
+    guests: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list, server_default="[]")
     booked_via: Mapped[BookedVia] = mapped_column(str_enum(BookedVia, "booked_via"))
     booked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     routing_reason: Mapped[str] = mapped_column(Text, default="")  # why this closer (round-robin log)

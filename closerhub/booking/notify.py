@@ -55,6 +55,8 @@ from closerhub.notifications.service import (
 log = logging.getLogger(__name__)
 
 PROSPECT, CLOSER, BUSINESS = "prospect", "closer", "business"
+GUEST = "guest"  # invited by the prospect (``booking.guests``): reads what the prospect reads, without the manage link
+ON_PROSPECT_SIDE = (PROSPECT, GUEST)
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,14 @@ def _prospect_view(appointment: Appointment) -> ProspectView:
     )
 
 
+def guests_of(appointment: Appointment) -> list[Recipient]:
+    """The prospect's guests, in the prospect's language and zone."""
+    return [
+        Recipient(g["email"], g["name"], appointment.prospect_language, appointment.prospect_zone, GUEST)
+        for g in appointment.guests or []
+    ]
+
+
 def closer_of(appointment: Appointment) -> Recipient:
     closer = appointment.closer
     return Recipient(closer.email, closer.name, closer.language, closer.timezone, CLOSER, closer.id)
@@ -128,8 +138,13 @@ def business_members(session: Session, appointment: Appointment) -> list[Recipie
 
 
 def everyone(session: Session, appointment: Appointment) -> list[Recipient]:
-    """The prospect, the closer, then the business's members."""
-    return [prospect_of(appointment), closer_of(appointment), *business_members(session, appointment)]
+    """The prospect, their guests, the closer, then the business's members."""
+    return [
+        prospect_of(appointment),
+        *guests_of(appointment),
+        closer_of(appointment),
+        *business_members(session, appointment),
+    ]
 
 
 # --- what each one reads (formatted in the recipient's language) ---------------------------------
@@ -215,6 +230,8 @@ def manage_url(appointment: Appointment) -> str | None:
 def _page_url(recipient: Recipient, appointment: Appointment) -> str | None:
     if recipient.role == PROSPECT:
         return manage_url(appointment)
+    if recipient.role == GUEST:
+        return None  # only the prospect moves or cancels the call
     return _url("appointments.show", appointment_id=appointment.id)
 
 
@@ -227,9 +244,10 @@ def _context(appointment: Appointment, recipient: Recipient, **extra: Any) -> di
         "closer": appointment.closer,
         # The prospect's own emails get only who they are to this call (what they typed, on a
         # public booking), never the business's lead: its name, phone and context stay private.
-        "lead": _prospect_view(appointment) if recipient.role == PROSPECT else appointment.lead,
+        "lead": _prospect_view(appointment) if recipient.role in ON_PROSPECT_SIDE else appointment.lead,
         "recipient": recipient,
-        "role": recipient.role,
+        "role": PROSPECT if recipient.role == GUEST else recipient.role,
+        "guest": recipient.role == GUEST,
         "zone": recipient.timezone,
         "when": when_for(appointment.starts_at, appointment.ends_at, recipient.timezone),
         "when_short": short_when(appointment.starts_at, recipient.timezone),
@@ -346,7 +364,7 @@ def send_later(
                 "appointment_id": appointment.id,
                 # The prospect's row does not even hold the internal cancel reason.
                 "as_of": {k: v for k, v in snapshot.items() if k != "cancel_reason"}
-                if recipient.role == PROSPECT
+                if recipient.role in ON_PROSPECT_SIDE
                 else snapshot,
                 "recipient": asdict(recipient),
                 "method": method,
@@ -401,7 +419,7 @@ def _send_by_audience(
 ) -> None:
     """Queue ``template`` to the prospect with ``prospect_data`` and to the closer and business with ``data``."""
     prospect = prospect_of(appointment)
-    send_later(session, appointment, template, [prospect], method=method, data=prospect_data)
+    send_later(session, appointment, template, [prospect, *guests_of(appointment)], method=method, data=prospect_data)
     others = [r for r in (closer_of(appointment), *business_members(session, appointment)) if r.email != prospect.email]
     send_later(session, appointment, template, others, method=method, data=data)
 

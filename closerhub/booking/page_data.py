@@ -1,4 +1,4 @@
-"""What the booking pages need to show beside the service's answers: slot lengths, horizons, nearest slots.
+"""What the booking pages need to show beside the service's answers: call ends, horizons, nearest slots.
 
 Read-only helpers over ``booking.service`` and the closers' stored rules; the service alone
 decides what may be booked. Kept apart from the views so the public and signed-in pages
@@ -7,26 +7,26 @@ share them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
 
 from closerhub.accounts.models import User
 from closerhub.booking import service
 from closerhub.booking.display import group_by_local_date
+from closerhub.booking.slots import in_recovery_daytime
 from closerhub.businesses.models import Offer
-from closerhub.closers.rules import rules_for, rules_for_many
+from closerhub.closers.models import CloserProfile
+from closerhub.closers.profile_fields import language_name
+from closerhub.closers.rules import rules_for_many
 from closerhub.core.tz import to_local
+from closerhub.i18n import current_locale
 
 ALTERNATIVES = 3
 ALTERNATIVES_SEARCH_DAYS = 14  # how far either side of a taken slot the pages look for the nearest free ones
-
-
-def slot_minutes(session: Session, closer: User) -> int:
-    """The length of the closer's calls, in minutes."""
-    return rules_for(session, closer).slot_minutes
 
 
 def last_bookable_date(session: Session, closers: Iterable[User], now: datetime, zone: str) -> date:
@@ -42,11 +42,9 @@ def engaged_closers(session: Session, offer: Offer) -> list[User]:
     return sorted(closers.values(), key=lambda c: (c.name.lower(), c.id))
 
 
-def offer_slot_end(session: Session, start: datetime, closer_ids: Sequence[int]) -> datetime | None:
-    """The end of a routed slot when every candidate closer has the same call length, else None (unknown yet)."""
-    closers = [c for c in (session.get(User, i) for i in closer_ids) if c is not None]
-    lengths = {r.slot_minutes for r in rules_for_many(session, closers).values()}
-    return start + timedelta(minutes=lengths.pop()) if len(lengths) == 1 else None
+def offer_slot_end(offer: Offer, start: datetime) -> datetime:
+    """The end of a call on ``offer`` starting at ``start``: the offer sets its length, whichever closer takes it."""
+    return start + timedelta(minutes=offer.call_minutes)
 
 
 def offer_day_slots(
@@ -60,27 +58,40 @@ def offer_day_slots(
     closer_id: int | None,
     other_zone: str | None = None,
 ) -> list[Any]:
-    """The offer's free slots on local dates ``first``..``last`` grouped by date, each with its end when known."""
+    """The offer's free slots on local dates ``first``..``last`` grouped by date, each with its end."""
     slots = service.offer_slots(
         session, offer, viewer_zone=zone, from_date=first, to_date=last, now=now, closer_id=closer_id
     )
-    # Every candidate's call length read once for the page (not per group of candidates).
-    closers = [c for c in (session.get(User, i) for i in {i for s in slots for i in s.closer_ids}) if c is not None]
-    length = {i: r.slot_minutes for i, r in rules_for_many(session, closers).items()} if closers else {}
-    ends: dict[tuple[int, ...], int | None] = {}
-    pairs = []
-    for slot in slots:
-        if slot.closer_ids not in ends:
-            lengths = {length[i] for i in slot.closer_ids if i in length}
-            ends[slot.closer_ids] = lengths.pop() if len(lengths) == 1 else None
-        minutes = ends[slot.closer_ids]
-        pairs.append((slot.start, slot.start + timedelta(minutes=minutes) if minutes else None))
+    length = timedelta(minutes=offer.call_minutes)  # the offer sets the call, whichever closer takes it
+    pairs = [(slot.start, slot.start + length) for slot in slots]
     return group_by_local_date(pairs, zone, other_zone=other_zone)
 
 
-def nearest(starts: Iterable[datetime], target: datetime, count: int = ALTERNATIVES) -> list[datetime]:
-    """The ``count`` starts closest to ``target`` (ties: the earlier first), in time order."""
-    chosen = sorted(set(starts), key=lambda s: (abs((s - target).total_seconds()), s))[:count]
+def closer_card(session: Session, closer_id: int) -> dict[str, Any] | None:
+    """What the prospect sees of a named closer before booking: name, initials and languages (in the
+    page's language)."""
+    closer = session.get(User, closer_id)
+    if closer is None:
+        return None
+    profile = session.scalar(
+        select(CloserProfile).where(CloserProfile.user_id == closer_id).options(selectinload(CloserProfile.languages))
+    )
+    codes = [language.code for language in profile.languages] if profile else []
+    initials = "".join(part[0] for part in closer.name.split()[:2]).upper()
+    return {
+        "name": closer.name,
+        "initials": initials,
+        "photo_url": profile.photo_url if profile else None,
+        "languages": [language_name(c, current_locale()) for c in codes],
+    }
+
+
+def nearest(starts: Iterable[datetime], target: datetime, count: int = ALTERNATIVES, *, zone: str) -> list[datetime]:
+    """The ``count`` starts closest to ``target`` (ties: the earlier first), in time order; those in the
+    prospect's daytime (08:00–20:00 in ``zone``) first."""
+    chosen = sorted(
+        set(starts), key=lambda s: (not in_recovery_daytime(s, zone), abs((s - target).total_seconds()), s)
+    )[:count]
     return sorted(chosen)
 
 
@@ -98,7 +109,7 @@ def offer_start_status(
     starts = [s.start for s in slots]
     if start in starts:
         return True, []
-    return False, nearest(starts, start)
+    return False, nearest(starts, start, zone=zone)
 
 
 def alternative_starts(exc: Exception) -> list[datetime]:

@@ -34,10 +34,11 @@ from closerhub.booking.display import (
 )
 from closerhub.booking.forms import ANSWER_MAX, ProspectForm
 from closerhub.booking.guard import SlotUnavailable
+from closerhub.booking.guests import GUESTS_MAX, guests_from_form
 from closerhub.booking.models import Appointment, BookedVia
 from closerhub.businesses.models import Offer
 from closerhub.core.errors import DomainError, NotFound
-from closerhub.core.tz import all_zones, to_local
+from closerhub.core.tz import canonical_zone, canonical_zones, to_local
 from closerhub.extensions import db, limiter
 from closerhub.forms_util import show_errors
 from closerhub.i18n import current_locale
@@ -100,6 +101,7 @@ def _slots_page(offer: Offer, *, start_error: str | None = None, status: int = 2
     now = clock.utcnow()
     tz_raw = request.args.get("tz")
     zone, zone_error = parse_zone(tz_raw, offer.business.timezone)
+    zone = canonical_zone(zone)  # a browser's alias (Asia/Calcutta) is shown as the picker's name
     closer_id, closers, closer_error = _closer_choice(offer, request.args.get("closer"))
     today = to_local(now, zone).date()
     last = page_data.last_bookable_date(db.session, closers, now, zone)
@@ -111,14 +113,17 @@ def _slots_page(offer: Offer, *, start_error: str | None = None, status: int = 2
     hidden = 0
     if not all_hours:  # night-time slots in the prospect's zone only on demand (``?hours=all``)
         days, hidden = daytime_only(days)
+    prospect.prospect_page(offer.business)
     return render_template(
         "booking/book.html",
         offer=offer,
         business=offer.business,
+        brand_key=offer.booking_key,
+        call_closer=page_data.closer_card(db.session, closer_id) if closer_id else None,
         zone=zone,
         zone_given=bool(tz_raw) and zone_error is None,
         errors=[e for e in (zone_error, closer_error, start_error) if e],
-        zones=sorted(all_zones()),
+        zones=sorted(canonical_zones()),
         closers=closers,
         closer_id=closer_id,
         week=week,
@@ -126,7 +131,12 @@ def _slots_page(offer: Offer, *, start_error: str | None = None, status: int = 2
         all_hours=all_hours,
         hidden_night=hidden,
         daytime=daytime_label(),
-        query={"tz": zone if tz_raw else None, "closer": closer_id, "hours": "all" if all_hours else None},
+        query={
+            "tz": zone if tz_raw else None,
+            "closer": closer_id,
+            "hours": "all" if all_hours else None,
+            **prospect.funnel_query(),
+        },
     ), status
 
 
@@ -164,10 +174,12 @@ def confirm(key: str) -> ResponseReturnValue:
         return _slots_page(offer, start_error=message, status=400)
 
     form = ProspectForm()
-    form.timezone.choices = [(z, z) for z in sorted(all_zones())]
+    form.timezone.choices = [(z, z) for z in sorted(canonical_zones() | {zone})]
+    funnel = prospect.funnel_query()
     if not form.is_submitted():
         form.timezone.data = zone
         form.language.data = current_locale()  # emails in the language the page is read in (was: English)
+        form.name.data, form.email.data, form.phone.data = funnel["name"], funnel["email"], funnel["phone"]
     form.start.data = iso_z(start)
     answers, answer_errors = _answers(offer)
     context: dict[str, Any] = {
@@ -202,11 +214,12 @@ def confirm(key: str) -> ResponseReturnValue:
         "phone": form.phone.data or None,
         "timezone": form.timezone.data,
         "language": form.language.data,
-        "source": "booking page",
+        "source": prospect.lead_source(funnel),
     }
     try:
         appointment = service.book(
             db.session,
+            guests=guests_from_form(request.form.getlist("guest_name"), request.form.getlist("guest_email")),
             offer=offer,
             lead=lead,
             start=start,
@@ -233,7 +246,7 @@ def confirm(key: str) -> ResponseReturnValue:
         return _confirm_page(offer, form, start, answers, answer_errors, status=exc.status, **context)
     consents.record(db.session, appointment, phone=form.phone.data, jurisdiction=jurisdiction, now=now, **consent)
     token = service.manage_token(appointment)
-    return redirect(url_for("booking_public.done", key=key, token=token))
+    return redirect(url_for("booking_public.done", key=key, token=token, embed=funnel["embed"]))
 
 
 def _confirm_page(
@@ -252,19 +265,22 @@ def _confirm_page(
     status: int = 200,
 ) -> tuple[str, int]:
     """The confirm step; ``taken`` adds the "just taken" message and the nearest free times as buttons."""
-    candidates = [closer_id] if closer_id else [c.id for c in page_data.engaged_closers(db.session, offer)]
-    end = page_data.offer_slot_end(db.session, start, candidates)
+    end = page_data.offer_slot_end(offer, start)
+    prospect.prospect_page(offer.business)
     return render_template(
         "booking/confirm.html",
         offer=offer,
         consent_texts={"sms": consents.SMS_CONSENT_TEXT, "recording": consents.RECORDING_CONSENT_TEXT},
         business=offer.business,
+        brand_key=offer.booking_key,
+        call_closer=page_data.closer_card(db.session, closer_id) if closer_id else None,
         form=form,
         start=start,
         summary=when_label(start, end, zone),
         zone=zone,
         closer=db.session.get(User, closer_id) if closer_id else None,
         questions=list(enumerate(offer.booking_questions or [])),
+        guest_rows=_guest_rows(),
         answers=answers,
         answer_errors=answer_errors,
         notes=notes,
@@ -275,8 +291,17 @@ def _confirm_page(
             for a in alternatives or []
         ],
         night=is_night(start, zone),
-        query={"tz": zone, "closer": closer_id, "hours": "all" if _all_hours() else None},
+        query={"tz": zone, "closer": closer_id, "hours": "all" if _all_hours() else None, **prospect.funnel_query()},
     ), status
+
+
+def _guest_rows() -> list[dict[str, str]]:
+    """The confirm form's 5 guest rows, with what the prospect typed (a POST shown again)."""
+    names, emails = request.form.getlist("guest_name"), request.form.getlist("guest_email")
+    return [
+        {"name": names[i] if i < len(names) else "", "email": emails[i] if i < len(emails) else ""}
+        for i in range(GUESTS_MAX)
+    ]
 
 
 def _form_field(key: str) -> str:
@@ -299,10 +324,14 @@ def done(key: str, token: str) -> str:
     appointment = appointment_or_404(token, allow_cancelled=True)
     if appointment.offer.booking_key != key:
         abort(404)
+    prospect.prospect_page(appointment.business)
     return render_template(
         "booking/done.html",
         appointment=appointment,
         offer=appointment.offer,
+        business=appointment.business,
+        brand_key=key,
+        booked={"start": iso_z(appointment.starts_at), "end": iso_z(appointment.ends_at)},
         zone=appointment.prospect_timezone,
         summary=when_label(appointment.starts_at, appointment.ends_at, appointment.prospect_timezone),
         token=token,
@@ -310,6 +339,6 @@ def done(key: str, token: str) -> str:
 
 
 # The prospect's manage-by-link pages live in ``manage_views`` (same blueprint).
-from closerhub.booking import manage_views  # noqa: E402, F401
+from closerhub.booking import manage_views, prospect  # noqa: E402, F401
 
 __all__ = ["bp"]

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from closerhub.accounts.models import AccountStatus, Role, User
 from closerhub.booking import guard, leads, notify, routing
+from closerhub.booking import guests as guest_rules
 from closerhub.booking.changes import audit_change, cancel, reschedule
 from closerhub.booking.guard import SlotUnavailable
 from closerhub.booking.history import record_change
@@ -311,7 +312,9 @@ def _choose(
 ) -> tuple[routing.Candidate, str, AvailabilityRules, list[Busy] | None]:
     """Check ``start`` against each closer's rules and busy time, then route; raises when nobody can take it.
 
-    Returns the pick, the routing note, the picked closer's rules and, when they were read
+    The offer's call (``Offer.call``) is cut out of each closer's windows: the same length
+    whichever closer routing picks. Returns the pick, the routing note, the picked closer's own
+    rules (buffer, search summary) and, when they were read
     here, their calls over ``booking_busy_window`` (None: ``note_booking`` reads them): rules
     and calls are read once and passed down to the insert and the search summary. On
     PostgreSQL a routed booking locks the picked closer (``guard.lock_for_booking``) and
@@ -320,7 +323,8 @@ def _choose(
     in_rules: list[routing.Candidate] = []
     closers = [e.closer for e in engagements]
     known = {c.id: facts[c.id].rules_etag for c in closers if c.id in facts}
-    rules_of = rules_for_many(session, closers, etags=known if len(known) == len(closers) else None)
+    own_rules = rules_for_many(session, closers, etags=known if len(known) == len(closers) else None)
+    rules_of = {i: r.for_call(*offer.call) for i, r in own_rules.items()}  # the offer sets the call
     refused: tuple[AvailabilityRules, User] | None = None  # the first closer whose rules refuse ``start``
     for engagement in engagements:
         rules = rules_of[engagement.closer_id]
@@ -354,7 +358,7 @@ def _choose(
         busy = busy_intervals(session, closer_id, *window)  # as committed, after the lock
         if not free_slot_at(session, pick.engagement.closer, rules_of[closer_id], start, now, busy=busy):
             raise SlotUnavailable(_("This time was just taken. Please choose another slot."))
-    return pick, reason, rules_of[closer_id], busy
+    return pick, reason, own_rules[closer_id], busy
 
 
 def _slot_taken(
@@ -365,8 +369,10 @@ def _slot_taken(
     now: datetime,
     *,
     named: bool,
+    zone: str | None = None,
 ) -> SlotUnavailable:
-    """``exc`` with the 3 nearest free slots, read in a fresh transaction (the failed one is rolled back).
+    """``exc`` with the 3 nearest free slots (in the prospect's ``zone``'s daytime first), read in a fresh
+    transaction (the failed one is rolled back).
 
     A call booked with a chosen closer gets that closer's ``Slot``s; a routed one ``OfferSlot``s.
     """
@@ -374,10 +380,10 @@ def _slot_taken(
     ids = [e.id for e in engagements]
     fresh = list(session.scalars(select(Engagement).where(Engagement.id.in_(ids)).order_by(Engagement.id)))
     if named and len(fresh) == 1:
-        exc.alternatives = closer_alternatives(session, fresh[0].closer, start, now)
+        exc.alternatives = closer_alternatives(session, fresh[0].closer, start, now, offer=fresh[0].offer, zone=zone)
         exc.closer_id = fresh[0].closer_id
     else:
-        exc.alternatives = offer_alternatives(session, fresh, start, now)
+        exc.alternatives = offer_alternatives(session, fresh, start, now, zone=zone)
     session.rollback()
     return exc
 
@@ -396,6 +402,7 @@ def book(
     engagement_id: int | None = None,
     answers: Mapping[str, str] | None = None,
     follow_up_of: Appointment | None = None,
+    guests: object = None,
 ) -> Appointment:
     """Book a closing call on ``offer`` at ``start`` (aware) and commit once.
 
@@ -418,16 +425,19 @@ def book(
     if chosen_channel == Channel.PHONE and not phone:
         raise _fail("lead.phone", _("A phone call needs the prospect's phone number (international format, +...)."))
     clean_answers = _clean_answers(offer, answers)
+    prospect_email = lead_or_data.email if isinstance(lead_or_data, Lead) else (lead_values or {}).get("email")
+    clean_guests = guest_rules.clean_guests(guests, prospect_email)
     if follow_up_of is not None and (
         follow_up_of.business_id != offer.business_id
         or (isinstance(lead_or_data, Lead) and follow_up_of.lead_id != lead_or_data.id)
     ):
         raise _fail("follow_up_of", _("A follow-up is with the same lead and business as the first call."))
     named = closer_id is not None or engagement_id is not None
+    zone = lead_values["timezone"] if lead_values is not None else lead_or_data.timezone  # type: ignore[union-attr]
     try:
         candidate, reason, rules, busy = _choose(session, offer, engagements, start, now, named=named, facts=facts)
     except SlotUnavailable as exc:
-        raise _slot_taken(session, exc, engagements, start, now, named=named) from None
+        raise _slot_taken(session, exc, engagements, start, now, named=named, zone=zone) from None
 
     # An anonymous caller (booking page, booking key) only proves it knows an offer's link: a
     # known lead is left as the business wrote it, and what the caller typed goes on the call
@@ -464,6 +474,7 @@ def book(
         dial_number=phone if chosen_channel == Channel.PHONE else None,  # the number given, or the lead's
         prospect_timezone=lead_values["timezone"] if lead_values is not None else lead_row.timezone,
         answers=clean_answers,
+        guests=clean_guests,
         prospect_said=said,
         booked_via=via,
         booked_by_id=actor.id if actor is not None else None,
@@ -482,7 +493,7 @@ def book(
         if not guard.is_overlap(exc):
             raise
         taken = SlotUnavailable(_("This time was just taken. Please choose another slot."))
-        raise _slot_taken(session, taken, engagements, start, now, named=named) from None
+        raise _slot_taken(session, taken, engagements, start, now, named=named, zone=zone) from None
     audit_change(
         session,
         appointment,

@@ -9,7 +9,7 @@ the API slot list and the booking check cannot disagree.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, contains_eager
@@ -22,6 +22,7 @@ from closerhub.core.availability import AvailabilityRules
 from closerhub.core.errors import ValidationError
 from closerhub.core.i18n import _, ngettext
 from closerhub.core.slots import Busy, Slot, free_slots
+from closerhub.core.tz import to_local
 from closerhub.engagements.models import Engagement, EngagementStatus
 from closerhub.i18n import local_time, zone_city
 from closerhub.vetting.models import CloserVetting, VettingStatus
@@ -29,6 +30,8 @@ from closerhub.vetting.models import CloserVetting, VettingStatus
 ALTERNATIVES = 3
 # How far around a refused start the alternatives are looked for (each side).
 ALTERNATIVE_WINDOW = timedelta(days=14)
+#: The prospect's daytime, offered first when their slot was taken or is past.
+RECOVERY_DAYTIME = (time(8), time(20))
 _TINY = timedelta(microseconds=1)
 
 
@@ -65,10 +68,26 @@ def bookable_engagements(session: Session, offer: Offer, *, closer_id: int | Non
 
 
 def closer_slots(
-    session: Session, closer: User, *, viewer_zone: str, from_date: date, to_date: date, now: datetime
+    session: Session,
+    closer: User,
+    *,
+    viewer_zone: str,
+    from_date: date,
+    to_date: date,
+    now: datetime,
+    offer: Offer | None = None,
 ) -> list[Slot]:
-    """The closer's free slots starting on the viewer's local dates ``from_date``..``to_date`` (booked time removed)."""
-    return slots_for_dates(session, closer, viewer_zone=viewer_zone, from_date=from_date, to_date=to_date, now=now)
+    """The closer's free slots starting on the viewer's local dates ``from_date``..``to_date`` (booked time removed);
+    with ``offer``, that offer's calls cut out of the closer's windows."""
+    return slots_for_dates(
+        session,
+        closer,
+        viewer_zone=viewer_zone,
+        from_date=from_date,
+        to_date=to_date,
+        now=now,
+        call=offer.call if offer is not None else None,
+    )
 
 
 def offer_slots(
@@ -89,8 +108,8 @@ def offer_slots(
     engagements = bookable_engagements(session, offer, closer_id=closer_id)
     closers = list({e.closer_id: e.closer for e in engagements}.values())
     slots = slots_for_many(
-        session, closers, viewer_zone=viewer_zone, from_date=from_date, to_date=to_date, now=now
-    )  # a constant number of statements however many closers the offer has
+        session, closers, viewer_zone=viewer_zone, from_date=from_date, to_date=to_date, now=now, call=offer.call
+    )  # a constant number of statements however many closers the offer has; the offer's calls
     for engagement in engagements:
         for slot in slots[engagement.closer_id]:
             by_start.setdefault(slot.start, []).append(engagement.closer_id)
@@ -183,25 +202,50 @@ def _short_notice(minutes: int) -> str:
     )
 
 
-def nearest(candidates: list[Slot] | list[OfferSlot], start: datetime, count: int = ALTERNATIVES) -> list:
-    """The ``count`` candidates starting nearest ``start`` (either side), in time order."""
-    chosen = sorted(candidates, key=lambda s: (abs(s.start - start), s.start))[:count]
+def in_recovery_daytime(instant: datetime, zone: str) -> bool:
+    """Whether ``instant`` starts between 08:00 and 20:00 on the wall clock of ``zone``."""
+    return RECOVERY_DAYTIME[0] <= to_local(instant, zone).time() < RECOVERY_DAYTIME[1]
+
+
+def nearest(
+    candidates: list[Slot] | list[OfferSlot], start: datetime, count: int = ALTERNATIVES, *, zone: str | None = None
+) -> list:
+    """The ``count`` candidates starting nearest ``start`` (either side), in time order. With the prospect's
+    ``zone``, those in their daytime (08:00–20:00 there) come first: a taken 09:00 is not offered 03:00."""
+
+    def rank(slot: Slot | OfferSlot) -> tuple[bool, timedelta, datetime]:
+        night = zone is not None and not in_recovery_daytime(slot.start, zone)
+        return night, abs(slot.start - start), slot.start
+
+    chosen = sorted(candidates, key=rank)[:count]
     return sorted(chosen, key=lambda s: s.start)
 
 
-def closer_alternatives(session: Session, closer: User, start: datetime, now: datetime) -> list[Slot]:
-    """The closer's 3 free slots nearest ``start``."""
+def closer_alternatives(
+    session: Session,
+    closer: User,
+    start: datetime,
+    now: datetime,
+    *,
+    offer: Offer | None = None,
+    zone: str | None = None,
+) -> list[Slot]:
+    """The closer's 3 free slots nearest ``start`` (``offer``: that offer's calls; ``zone``: the prospect's,
+    whose daytime comes first)."""
     rules = rules_for(session, closer)
+    if offer is not None:
+        rules = rules.for_call(*offer.call)
     low, high = max(now, start - ALTERNATIVE_WINDOW), start + ALTERNATIVE_WINDOW
     busy_low, busy_high = _busy_window(rules, low, high)
     busy = busy_intervals(session, closer.id, busy_low, busy_high)
-    return nearest(free_slots(rules, busy, now=now, range_start=low, range_end=high), start)
+    return nearest(free_slots(rules, busy, now=now, range_start=low, range_end=high), start, zone=zone)
 
 
 def offer_alternatives(
-    session: Session, engagements: list[Engagement], start: datetime, now: datetime
+    session: Session, engagements: list[Engagement], start: datetime, now: datetime, *, zone: str | None = None
 ) -> list[OfferSlot]:
-    """The 3 starts nearest ``start`` at which one of these engagements' closers is free."""
+    """The 3 starts nearest ``start`` at which one of these engagements' closers is free (``zone``: the
+    prospect's, whose daytime comes first)."""
     by_start: dict[datetime, list[int]] = {}
     low, high = max(now, start - ALTERNATIVE_WINDOW), start + ALTERNATIVE_WINDOW
     closers = list({e.closer_id: e.closer for e in engagements}.values())
@@ -209,6 +253,7 @@ def offer_alternatives(
     busy_by_id = busy_intervals_many(session, {c.id: _busy_window(rules_by_id[c.id], low, high) for c in closers})
     for engagement in engagements:
         rules, busy = rules_by_id[engagement.closer_id], busy_by_id[engagement.closer_id]
+        rules = rules.for_call(*engagement.offer.call)
         for slot in free_slots(rules, busy, now=now, range_start=low, range_end=high):
             by_start.setdefault(slot.start, []).append(engagement.closer_id)
-    return nearest([OfferSlot(s, tuple(ids)) for s, ids in by_start.items()], start)
+    return nearest([OfferSlot(s, tuple(ids)) for s, ids in by_start.items()], start, zone=zone)

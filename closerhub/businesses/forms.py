@@ -11,6 +11,7 @@ from wtforms.validators import DataRequired, Email, Length, NumberRange, Optiona
 from closerhub.accounts.forms import LANGUAGE_CHOICES
 from closerhub.accounts.passwords import MAX_LENGTH, MIN_LENGTH
 from closerhub.closers.taxonomy import INDUSTRIES
+from closerhub.core.availability import START_INCREMENTS
 
 
 class ActionForm(FlaskForm):
@@ -40,6 +41,18 @@ class BusinessProfileForm(FlaskForm):
         _l("Where your prospects live (time zones)"),
         validators=[Length(max=700)],
         description=_l("IANA names separated by commas, e.g. Europe/Paris, America/New_York"),
+    )
+    # The booking pages' brand and who may embed them (``businesses.brand`` checks them).
+    brand_color = StringField(
+        _l("Brand colour"), validators=[Length(max=20)], description=_l("#rrggbb, e.g. #1f6feb; empty: CloserHub's")
+    )
+    logo_url = StringField(
+        _l("Logo address"), validators=[Length(max=600)], description=_l("An https:// image address (a square logo)")
+    )
+    embed_origins = TextAreaField(
+        _l("Sites that may embed your booking pages"),
+        validators=[Length(max=6000)],
+        description=_l("One exact origin per line, e.g. https://www.example.com (no path, no wildcard)"),
     )
     # Change policy for booked calls (``businesses.change_policy`` checks the same bounds; left empty: unchanged).
     change_notice_minutes = IntegerField(
@@ -95,6 +108,18 @@ class OfferForm(FlaskForm):
         _l("Booking questions"),
         validators=[Length(max=2500)],
         description=_l("One question per line, at most 10; the booking page asks them to the prospect."),
+    )
+    call_minutes = IntegerField(
+        _l("Call length (minutes)"),
+        validators=[DataRequired(), NumberRange(min=15, max=240)],
+        default=60,
+        description=_l("15 to 240; the same whichever closer takes the call"),
+    )
+    start_increment_minutes = SelectField(
+        _l("Calls start every"),
+        choices=[SelectChoice(m, _l("%(num)d minutes", num=m)) for m in START_INCREMENTS],
+        coerce=int,
+        default=60,
     )
     is_active = BooleanField(_l("Active (closers can be engaged and calls booked)"), default=True)
     calls_recorded = BooleanField(

@@ -45,6 +45,12 @@ class Business(Model):
     change_notice_minutes: Mapped[int] = mapped_column(Integer, default=240, server_default="240")
     change_reason_required: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     max_reschedules: Mapped[int] = mapped_column(Integer, default=2, server_default="2")
+    # The brand the prospect sees on the booking pages (``businesses.brand``): a ``#rrggbb``
+    # colour and an https logo URL, both optional.
+    brand_color: Mapped[str | None] = mapped_column(String(7))
+    logo_url: Mapped[str | None] = mapped_column(String(500))
+    # Exact origins (``https://www.example.com``) whose pages may frame the booking page.
+    embed_origins: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     members: Mapped[list[BusinessMember]] = relationship(back_populates="business", order_by="BusinessMember.id")
@@ -160,6 +166,10 @@ class Offer(Model):
     closing_script: Mapped[str] = mapped_column(Text, default="")  # the call guide the closer follows
     qualification_notes: Mapped[str] = mapped_column(Text, default="")  # who is a fit, who is not
     booking_questions: Mapped[list[str]] = mapped_column(JSON, default=list)  # asked on the booking page
+    # The call the offer books, whichever closer takes it: its length and the minutes between
+    # the starts offered (cut out of each closer's availability windows by ``core.slots``).
+    call_minutes: Mapped[int] = mapped_column(Integer, default=60, server_default="60")
+    start_increment_minutes: Mapped[int] = mapped_column(Integer, default=60, server_default="60")
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     # "Calls are recorded": the booking page says so, and asks for consent where every party must agree.
     calls_recorded: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
@@ -172,11 +182,18 @@ class Offer(Model):
     __table_args__ = (
         CheckConstraint("price_amount > 0", name="price_positive"),
         CheckConstraint("sales_cycle_days IS NULL OR sales_cycle_days BETWEEN 0 AND 3650", name="sales_cycle_days"),
+        CheckConstraint("call_minutes BETWEEN 15 AND 240", name="call_minutes"),
+        CheckConstraint("start_increment_minutes IN (5, 10, 15, 20, 30, 60)", name="start_increment_minutes"),
     )
 
     @property
     def price(self) -> Money:
         return Money(self.price_amount, self.price_currency)
+
+    @property
+    def call(self) -> tuple[int, int]:
+        """``(call_minutes, start_increment_minutes)``: the calls the offer books (``AvailabilityRules.for_call``)."""
+        return self.call_minutes or 60, self.start_increment_minutes or 60
 
     def can_view(self, user: User | None) -> bool:
         """The business's team and admins. Closers see an offer through their engagement."""

@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response
 from closerhub import clock
 from closerhub.accounts.models import User
 from closerhub.accounts.permissions import business_required, get_visible_or_404
-from closerhub.businesses import offers
+from closerhub.businesses import offers, share
 from closerhub.businesses.forms import ActionForm, OfferForm
 from closerhub.businesses.models import Business, Offer
 from closerhub.core.errors import DomainError, ValidationError
@@ -21,6 +21,7 @@ from closerhub.core.money import Money, currency_exponent, parse_money
 from closerhub.extensions import db
 from closerhub.forms_util import show_errors
 from closerhub.i18n import current_locale
+from closerhub.notifications.service import public_url
 
 bp = Blueprint("offers", __name__, url_prefix="/offers")
 
@@ -30,6 +31,20 @@ def _price_text(price: Money) -> str:
     exp = currency_exponent(price.currency)
     pattern = "#,##0" + ("." + "0" * exp if exp else "")
     return format_decimal(price.to_decimal(), format=pattern, locale=current_locale())
+
+
+@bp.app_template_global("share_items")
+def share_items_global(user: User) -> list[share.ShareItem]:
+    """The dashboard's Share panel: each active offer's link, embed code and QR code."""
+    if user.business_id is None:
+        return []
+    return share.share_items(
+        db.session,
+        user.business_id,
+        link_of=lambda offer: public_url("booking_public.book", key=offer.booking_key),
+        script_url=public_url("booking_public.embed_js"),
+        title=_("QR code of the booking page"),
+    )
 
 
 @bp.get("")
@@ -63,6 +78,8 @@ def _form_data(form: OfferForm) -> tuple[offers.OfferData, dict[str, str]]:
         booking_questions=form.question_list(),
         is_active=bool(form.is_active.data),
         calls_recorded=bool(form.calls_recorded.data),
+        call_minutes=form.call_minutes.data,
+        start_increment_minutes=form.start_increment_minutes.data,
     )
     return data, errors
 
@@ -132,6 +149,8 @@ def edit(offer_id: int) -> Response | tuple[str, int]:
                 "booking_questions": "\n".join(offer.booking_questions or []),
                 "is_active": offer.is_active,
                 "calls_recorded": offer.calls_recorded,
+                "call_minutes": offer.call_minutes,
+                "start_increment_minutes": offer.start_increment_minutes,
             },
         )
         return render_template("businesses/offer_form.html", form=form, offer=offer), 200

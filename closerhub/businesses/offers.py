@@ -18,6 +18,7 @@ from closerhub.accounts.models import User
 from closerhub.accounts.service import clean_name
 from closerhub.businesses.models import BOOKING_QUESTIONS_MAX, Business, Offer
 from closerhub.businesses.service import clean_text, collect
+from closerhub.core.availability import SLOT_MINUTES_RANGE, START_INCREMENTS
 from closerhub.core.errors import NotFound, PermissionDenied, ValidationError
 from closerhub.core.i18n import _
 from closerhub.core.money import MAX_MINOR_UNITS, Money
@@ -28,6 +29,9 @@ SCRIPT_MAX = 20000
 NOTES_MAX = 5000
 QUESTION_MAX = 200
 SALES_CYCLE_MAX_DAYS = 3650
+CALL_MINUTES_RANGE = SLOT_MINUTES_RANGE  # 15–240, as a closer's own slots
+DEFAULT_CALL_MINUTES = 60
+DEFAULT_START_INCREMENT = 60  # the calls follow each other, as a closer's own slots
 
 
 def _fail(field: str, message: str) -> ValidationError:
@@ -51,6 +55,8 @@ class OfferData:
     booking_questions: object = ()
     is_active: object = True
     calls_recorded: object = False
+    call_minutes: object = DEFAULT_CALL_MINUTES
+    start_increment_minutes: object = DEFAULT_START_INCREMENT
 
 
 def clean_price(price: object) -> Money:
@@ -71,6 +77,22 @@ def clean_sales_cycle(raw: object) -> int | None:
             "sales_cycle_days",
             _("The sales cycle is a whole number of days from 0 to %(limit)d.", limit=SALES_CYCLE_MAX_DAYS),
         )
+    return raw
+
+
+def clean_call_minutes(raw: object) -> int:
+    """The call's length: whole minutes from 15 to 240."""
+    low, high = CALL_MINUTES_RANGE
+    if type(raw) is not int or not low <= raw <= high:
+        raise _fail("call_minutes", _("The call lasts %(low)d to %(high)d minutes.", low=low, high=high))
+    return raw
+
+
+def clean_start_increment(raw: object) -> int:
+    """Minutes between the starts offered: one of 5, 10, 15, 20, 30, 60."""
+    if type(raw) is not int or raw not in START_INCREMENTS:
+        choices = ", ".join(str(m) for m in START_INCREMENTS)
+        raise _fail("start_increment_minutes", _("Calls start every %(choices)s minutes; choose one.", choices=choices))
     return raw
 
 
@@ -125,6 +147,8 @@ def _clean(data: OfferData) -> dict[str, object]:
             ("booking_questions", lambda: clean_booking_questions(data.booking_questions)),
             ("is_active", active),
             ("calls_recorded", recorded),
+            ("call_minutes", lambda: clean_call_minutes(data.call_minutes)),
+            ("start_increment_minutes", lambda: clean_start_increment(data.start_increment_minutes)),
         )
     )
 

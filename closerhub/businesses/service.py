@@ -146,11 +146,13 @@ def update_business(
     industry: object = None,
     prospect_languages: object = None,
     prospect_timezones: object = None,
+    more: Iterable[tuple[str, Callable[[], object]]] = (),
 ) -> Business:
     """Replace the organisation's profile (owner or admin); all fields checked before any change.
 
     The profile is replaced as a whole: an omitted ``website``, ``industry`` or prospect
-    list is cleared.
+    list is cleared. ``more``: further ``(field, check)`` pairs saved with the profile (the
+    brand and embed origins of ``businesses.brand.brand_checks``), checked with the others.
     """
     if not business.can_view(actor):
         raise NotFound(_("Business not found."))
@@ -165,6 +167,7 @@ def update_business(
             ("industry", lambda: clean_industry(industry)),
             ("prospect_languages", lambda: clean_prospect_languages(prospect_languages)),
             ("prospect_timezones", lambda: clean_prospect_timezones(prospect_timezones)),
+            *more,
         )
     )
     for key, value in values.items():

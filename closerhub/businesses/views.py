@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 from closerhub import clock
 from closerhub.accounts.permissions import get_visible_or_404, login_required
 from closerhub.businesses import change_policy, service, team
+from closerhub.businesses.brand import brand_checks
 from closerhub.businesses.forms import ActionForm, BusinessProfileForm, InviteForm, JoinForm
 from closerhub.businesses.models import Business
 from closerhub.closers.taxonomy import INDUSTRIES
@@ -24,6 +25,7 @@ from closerhub.extensions import db, limiter
 from closerhub.forms_util import show_errors
 from closerhub.i18n import reader_money_locale
 from closerhub.notifications.service import public_url
+from closerhub.security import allows_http_origins
 
 bp = Blueprint("businesses", __name__, url_prefix="/businesses")
 
@@ -68,6 +70,9 @@ def _profile_form(business: Business) -> BusinessProfileForm:
             "currency": business.currency,
             "prospect_languages": ", ".join(business.prospect_languages or []),
             "prospect_timezones": ", ".join(business.prospect_timezones or []),
+            "brand_color": business.brand_color or "",
+            "logo_url": business.logo_url or "",
+            "embed_origins": "\n".join(business.embed_origins or []),
             "change_notice_minutes": business.change_notice_minutes,
             "change_reason_required": business.change_reason_required,
             "max_reschedules": business.max_reschedules,
@@ -131,6 +136,12 @@ def show(business_id: int) -> Response | tuple[str, int]:
                 industry=form.industry.data or None,
                 prospect_languages=form.prospect_languages.data or "",
                 prospect_timezones=form.prospect_timezones.data or "",
+                more=brand_checks(
+                    brand_color=form.brand_color.data,
+                    logo_url=form.logo_url.data,
+                    embed_origins=form.embed_origins.data or "",
+                    allow_http=allows_http_origins(),
+                ),
             )
         except DomainError as exc:
             db.session.rollback()

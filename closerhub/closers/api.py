@@ -10,6 +10,8 @@ import re
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import select
+
 from closerhub import clock
 from closerhub.accounts.models import User
 from closerhub.api.auth import current_api_user
@@ -26,13 +28,32 @@ from closerhub.api.schemas_closers import (
     SlotsQuery,
     StatsOut,
 )
+from closerhub.businesses.models import Offer
+from closerhub.businesses.offers import find_offer
 from closerhub.closers import availability_service as availability
 from closerhub.closers import service
-from closerhub.core.errors import ValidationError
+from closerhub.core.errors import NotFound, ValidationError
+from closerhub.core.i18n import _
 from closerhub.core.tz import to_local
+from closerhub.db import get_by_id
+from closerhub.engagements.models import Engagement
 from closerhub.extensions import db
 
 _INDEX = re.compile(r"\[(\d+)\]")
+
+
+def offer_for_slots(offer_id: int, viewer: User) -> Offer:
+    """An offer whose calls ``viewer`` may list: their business's (admins: any), or one they are engaged
+    on (closers); NotFound (404) otherwise."""
+    if not viewer.is_closer:
+        return find_offer(db.session, offer_id, viewer)
+    offer = get_by_id(db.session, Offer, offer_id)
+    engaged = offer is not None and db.session.scalar(
+        select(Engagement.id).where(Engagement.offer_id == offer.id, Engagement.closer_id == viewer.id).limit(1)
+    )
+    if offer is None or not engaged:
+        raise NotFound(_("Offer not found."))
+    return offer
 
 
 def _iso_local(instant: datetime, zone: str) -> str:
@@ -59,6 +80,7 @@ def closer_out(
         min_rate_bps=profile.min_rate_bps,
         years_experience=profile.years_experience,
         meeting_mode=profile.meeting_mode.value,
+        photo_url=profile.photo_url,
         rating=stats.rating,
         stats=StatsOut(
             appointments=stats.appointments,
@@ -137,6 +159,7 @@ def update_my_closer_profile(body: CloserProfileIn) -> CloserProfileOut:
         meeting_url=body.meeting_url,
         years_experience=body.years_experience,
         meeting_mode=body.meeting_mode,
+        photo_url=body.photo_url,
     )
     service.update_profile(db.session, user, data, now=now)
     return _my_profile_out(user, now)
@@ -201,14 +224,21 @@ def closer_slots(closer_id: int, query: SlotsQuery) -> SlotsOut:
     zone = query.timezone or viewer.timezone
     first = query.from_ or to_local(now, zone).date()
     last = query.to or first + timedelta(days=availability.PREVIEW_DAYS - 1)
+    if query.offer_id is not None:
+        call = offer_for_slots(query.offer_id, viewer).call
+    else:
+        rules = availability.rules_for(db.session, card.user)
+        call = (rules.slot_minutes, rules.step)
     slots = availability.slots_for_dates(
-        db.session, card.user, viewer_zone=zone, from_date=first, to_date=last, now=now
+        db.session, card.user, viewer_zone=zone, from_date=first, to_date=last, now=now, call=call
     )
     closer_zone = card.user.timezone
     return SlotsOut(
         timezone=zone,
         closer_timezone=closer_zone,
-        slot_minutes=availability.rules_for(db.session, card.user).slot_minutes,
+        slot_minutes=call[0],
+        start_increment_minutes=call[1],
+        offer_id=query.offer_id,
         slots=[
             SlotOut(
                 start=s.start,

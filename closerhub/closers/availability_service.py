@@ -173,24 +173,44 @@ def _clean_reason(item: object, path: str, errors: dict[str, str]) -> str:
 
 
 def slots_for_dates(
-    session: Session, closer: User, *, viewer_zone: str, from_date: date, to_date: date, now: datetime
+    session: Session,
+    closer: User,
+    *,
+    viewer_zone: str,
+    from_date: date,
+    to_date: date,
+    now: datetime,
+    call: tuple[int, int] | None = None,
 ) -> list[Slot]:
     """Free slots starting on the viewer's local dates ``from_date``..``to_date`` (≤ 62 days).
 
     The one function behind the availability preview and ``GET /api/v1/closers/{id}/slots``.
+    ``call``: an offer's ``(call_minutes, start_increment_minutes)`` (``Offer.call``) to cut its
+    calls out of the closer's windows instead of the closer's own slots.
     """
     rules = rules_for(session, closer)
+    if call is not None:
+        rules = rules.for_call(*call)
     start, end = _busy_window(rules, from_date - timedelta(days=1), to_date + timedelta(days=2))
     busy = busy_intervals(session, closer.id, start, end)
     return free_slots_for_dates(rules, busy, now=now, viewer_zone=viewer_zone, from_date=from_date, to_date=to_date)
 
 
 def slots_for_many(
-    session: Session, closers: list[User], *, viewer_zone: str, from_date: date, to_date: date, now: datetime
+    session: Session,
+    closers: list[User],
+    *,
+    viewer_zone: str,
+    from_date: date,
+    to_date: date,
+    now: datetime,
+    call: tuple[int, int] | None = None,
 ) -> dict[int, list[Slot]]:
     """``slots_for_dates`` of several closers, by closer id, in a number of statements that does not
     grow with them: their rules in one batch (``rules_for_many``), their busy time in one statement."""
     rules = rules_for_many(session, closers)
+    if call is not None:
+        rules = {i: r.for_call(*call) for i, r in rules.items()}
     windows = {
         c.id: _busy_window(rules[c.id], from_date - timedelta(days=1), to_date + timedelta(days=2)) for c in closers
     }

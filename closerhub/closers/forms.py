@@ -77,6 +77,11 @@ class ProfileForm(FlaskForm):
         validate_choice=False,
     )
     meeting_url = StringField(_l("Your meeting link"), validators=[Length(max=500)], description="https://…")
+    photo_url = StringField(
+        _l("Your photo (address)"),
+        validators=[Length(max=500)],
+        description=_l("An https:// image address; prospects see it when they book with you"),
+    )
 
     def setup_choices(self, locale: str) -> None:
         """Language and industry choices in the reader's language."""

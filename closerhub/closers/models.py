@@ -51,6 +51,7 @@ class CloserProfile(Model):
         str_enum(MeetingMode, "meeting_mode"), default=MeetingMode.GENERATED_ROOM
     )
     meeting_url: Mapped[str | None] = mapped_column(String(500))
+    photo_url: Mapped[str | None] = mapped_column(String(500))  # https; shown to prospects on booking pages
     # The secret in the closer's private ICS feed URL (/calendar/<key>.ics); None = no feed.
     # Kept readable (like Google Calendar's secret address) so the closer can copy it again;
     # it only grants read access to their schedule, and regenerating it retires the old URL.

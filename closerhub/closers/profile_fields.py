@@ -149,6 +149,16 @@ def clean_phone(raw: object, zone: str | None) -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def clean_photo_url(raw: object) -> str | None:
+    """The closer's photo: an https image address, or nothing."""
+    link = clean_text(raw, "photo_url", URL_MAX) or None
+    if link is not None:
+        parts = urlsplit(link)
+        if parts.scheme != "https" or not parts.hostname or any(c in link for c in " \"'<>\\"):
+            raise _fail("photo_url", _("The photo must be an https:// image address."))
+    return link
+
+
 def clean_meeting(mode: object, url: object) -> tuple[MeetingMode, str | None]:
     """How the closer meets: a generated room per appointment, or their own https link (then required)."""
     try:

@@ -30,6 +30,7 @@ from closerhub.closers.profile_fields import (
     clean_languages,
     clean_meeting,
     clean_phone,
+    clean_photo_url,
     clean_rate,
     clean_years,
     iso_639_1_codes,
@@ -77,6 +78,7 @@ class ProfileData:
     meeting_url: object = None
     years_experience: object = 0
     meeting_mode: object = MeetingMode.GENERATED_ROOM.value
+    photo_url: object = None
 
 
 def get_or_create_profile(session: Session, closer: User, now: datetime) -> CloserProfile:
@@ -124,6 +126,7 @@ def update_profile(session: Session, closer: User, data: ProfileData, *, now: da
         ("phone", lambda: clean_phone(data.phone, zone if isinstance(zone, str) else None)),
         ("meeting", lambda: clean_meeting(data.meeting_mode, data.meeting_url)),
         ("years_experience", lambda: clean_years(data.years_experience)),
+        ("photo_url", lambda: clean_photo_url(data.photo_url)),
     )
     for key, check in checks:
         try:
@@ -140,6 +143,7 @@ def update_profile(session: Session, closer: User, data: ProfileData, *, now: da
     profile.phone_e164 = values["phone"]  # type: ignore[assignment]
     profile.meeting_mode, profile.meeting_url = values["meeting"]  # type: ignore[misc]
     profile.years_experience = values["years_experience"]  # type: ignore[assignment]
+    profile.photo_url = values["photo_url"]  # type: ignore[assignment]
     profile.updated_at = now
     _replace_languages(profile, values["languages"])  # type: ignore[arg-type]
     _replace_industries(profile, values["industries"])  # type: ignore[arg-type]

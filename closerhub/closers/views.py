@@ -71,6 +71,7 @@ def _profile_form(user: User) -> ProfileForm:
         "phone": profile.phone_e164 or "",
         "meeting_mode": profile.meeting_mode.value,
         "meeting_url": profile.meeting_url or "",
+        "photo_url": profile.photo_url or "",
     }
     form = ProfileForm(formdata=None, data=data)
     for _i in range(EXTRA_LANGUAGE_ROWS if profile.languages else EXTRA_LANGUAGE_ROWS + 1):
@@ -114,6 +115,7 @@ def edit_profile() -> Response | tuple[str, int]:
         meeting_url=form.meeting_url.data,
         years_experience=form.years_experience.data if form.years_experience.data is not None else 0,
         meeting_mode=form.meeting_mode.data,
+        photo_url=form.photo_url.data,
     )
     try:
         service.update_profile(db.session, user, data, now=clock.utcnow())

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time
 from functools import cached_property
 from typing import Any
@@ -36,6 +36,8 @@ from closerhub.core.tz import day_bounds_utc, is_valid_zone
 
 MINUTES_PER_DAY = 24 * 60
 SLOT_MINUTES_RANGE = (15, 240)
+#: The start increments an offer may choose (minutes).
+START_INCREMENTS = (5, 10, 15, 20, 30, 60)
 HORIZON_DAYS_RANGE = (1, 365)
 MAX_PER_DAY_RANGE = (1, 48)
 MAX_BUFFER_MINUTES = MINUTES_PER_DAY
@@ -131,10 +133,24 @@ class AvailabilityRules:
     weekly: tuple[WeeklyInterval, ...] = ()
     overrides: tuple[DateOverride, ...] = ()
     time_off: tuple[TimeOff, ...] = field(default=())
+    #: Minutes between candidate starts; None: one slot after the other (``slot_minutes``).
+    step_minutes: int | None = None
 
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def step(self) -> int:
+        """Minutes between candidate starts (wall clock): ``step_minutes``, else the slot length."""
+        return self.step_minutes or self.slot_minutes
+
+    def for_call(self, call_minutes: int, step_minutes: int) -> AvailabilityRules:
+        """These rules cutting calls of ``call_minutes`` starting every ``step_minutes`` (an offer's calls)
+        out of the same windows, buffer, notice, horizon and daily cap."""
+        if call_minutes == self.slot_minutes and step_minutes == self.step:
+            return self
+        return replace(self, slot_minutes=call_minutes, step_minutes=step_minutes)
 
     @cached_property
     def _weekly_minutes(self) -> tuple[tuple[tuple[int, int], ...], ...]:

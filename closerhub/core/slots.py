@@ -8,15 +8,18 @@ How a slot is made, precisely (DESIGN.md "Time"; tested on real DST transitions)
    ``U(w)`` is the instant the closer's clock first reads ``w`` on ``D`` (an ambiguous wall
    time takes its first occurrence; a wall time skipped by a spring-forward maps to the
    instant of the jump; ``24:00`` is the next day's start).
-3. Candidate starts step from ``ws`` by ``slot_minutes`` **of wall-clock time** (09:00, 10:00, …
-   stay on the hour across DST). A start that does not exist that day is skipped; an
-   ambiguous one takes its first occurrence.
+3. Candidate starts step from ``ws`` by the rules' ``step`` **of wall-clock time** (09:00, 10:00, …
+   stay on the hour across DST). The step is ``slot_minutes`` for a closer's own slots (one
+   after the other); an offer's calls (``AvailabilityRules.for_call``) step by the offer's start
+   increment, so its calls may overlap each other as choices (09:00–09:45, 09:15–10:00, …).
+   A start that does not exist that day is skipped; an ambiguous one takes its first occurrence.
 4. **A slot lasts exactly ``slot_minutes`` of real time** (the call is an hour long even when
    the clocks change during it; its wall end may read 30 min or 2 h later) and is offered
-   only if it ends by ``U(we)``. After a spring-forward a wall-grid start can fall inside the
-   previous slot (e.g. 90-minute slots 01:30, 03:00 over a 1-hour gap): that later start is
-   dropped, so slots never overlap. The repeated hour of a fall-back offers no start of its
-   own (its wall times resolve to the first occurrence) but may be covered by a slot.
+   only if it ends by ``U(we)``. After a spring-forward a wall-grid start can come less than
+   one step of real time after the previous start (e.g. 90-minute slots 01:30, 03:00 over a
+   1-hour gap): that later start is dropped, so starts are always at least a step apart (and
+   slots stepping by their length never overlap). The repeated hour of a fall-back offers no
+   start of its own (its wall times resolve to the first occurrence) but may be covered by a slot.
 5. Filters: ``now + min_notice ≤ start < now + horizon_days``; the slot may not overlap a
    busy interval widened by ``buffer_minutes`` on both sides (so a slot is at least the
    buffer away from every booked call), nor time off (time off is not widened); a
@@ -176,17 +179,17 @@ def _day_slots_by_wall_clock(
 ) -> Iterator[tuple[datetime, datetime]]:
     """The ``[start, end)`` of each slot of one interval that starts in ``[low, high)``, read off the
     wall clock slot by slot: correct on any day, DST changes included."""
-    zone, length = rules.zone, timedelta(minutes=rules.slot_minutes)
+    zone, length, step = rules.zone, timedelta(minutes=rules.slot_minutes), timedelta(minutes=rules.step)
     limit = wall_instant(day, wall_end, zone)
-    previous_end = None
-    for minute in range(wall_start, wall_end, rules.slot_minutes):
+    next_allowed = None
+    for minute in range(wall_start, wall_end, rules.step):
         start = local_to_utc(day, time(minute // 60, minute % 60), zone)
-        if start is None or (previous_end is not None and start < previous_end):
-            continue  # skipped by a spring-forward, or inside the slot before it
+        if start is None or (next_allowed is not None and start < next_allowed):
+            continue  # skipped by a spring-forward, or less than a step after the start before it
         end = start + length
         if end > limit or start >= high:
             break  # starts only grow from here
-        previous_end = end
+        next_allowed = start + step
         if start >= low:
             yield start, end
 
@@ -202,18 +205,18 @@ def _day_slots_constant_offset(
 ) -> Iterator[tuple[datetime, datetime]]:
     """The same as ``_day_slots_by_wall_clock`` on a day whose offset never changes: the slots are
     evenly spaced in UTC, so they are computed, starting at the first one at or after ``low``."""
-    length = timedelta(minutes=rules.slot_minutes)
+    length, step = timedelta(minutes=rules.slot_minutes), timedelta(minutes=rules.step)
     limit = wall_instant(day, wall_end, rules.zone)  # 24:00 is the next day's midnight, maybe another offset
     midnight = datetime.combine(day, time(0), tzinfo=UTC) - offset
     start, last = midnight + timedelta(minutes=wall_start), midnight + timedelta(minutes=wall_end)
     if start < low:
-        start += -((start - low) // length) * length  # the first slot of the grid at or after low
+        start += -((start - low) // step) * step  # the first start of the grid at or after low
     while start < high and start < last:  # last: a repeated 23:00-24:00 (fall-back at midnight) counts once
         end = start + length
         if end > limit:
             break
         yield start, end
-        start = end
+        start += step
 
 
 def _iter_free(

@@ -10,6 +10,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from babel.core import get_global
+
 from closerhub.core.errors import ValidationError
 from closerhub.core.i18n import _
 
@@ -18,6 +20,20 @@ from closerhub.core.i18n import _
 def all_zones() -> frozenset[str]:
     """Every IANA zone name known to this system, without the legacy aliases' noise."""
     return frozenset(z for z in available_timezones() if "/" in z or z == "UTC")
+
+
+@lru_cache(maxsize=1)
+def canonical_zones() -> frozenset[str]:
+    """The zones a picker offers: ``all_zones`` without deprecated aliases (``US/Eastern``,
+    ``Asia/Calcutta``: CLDR's alias table, through Babel) and ``Etc/*``; ``UTC`` stays."""
+    aliases = get_global("zone_aliases")
+    return frozenset(z for z in all_zones() if z == "UTC" or (z not in aliases and not z.startswith("Etc/")))
+
+
+def canonical_zone(name: str) -> str:
+    """The canonical name of a valid zone (``Asia/Calcutta`` → ``Asia/Kolkata``); other names unchanged."""
+    target = get_global("zone_aliases").get(name)
+    return target if name != "UTC" and target in canonical_zones() else name
 
 
 def is_valid_zone(name: object) -> bool:

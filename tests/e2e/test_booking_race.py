@@ -111,7 +111,8 @@ def test_fifty_clients_booking_one_slot_get_exactly_one_appointment(race: dict[s
 def test_overlapping_slots_of_different_lengths_never_double_book(race: dict[str, Any]) -> None:
     offer, closer = race["offer"], race["closer"]
     book(offer)  # a 60-minute call, 09:00-10:00 Paris
-    set_hours(closer, slot_minutes=30, buffer_minutes=15)  # now 30-minute calls, 15 minutes apart
+    set_hours(closer, slot_minutes=30, buffer_minutes=15)  # now 15 minutes apart
+    offer.call_minutes = offer.start_increment_minutes = 30  # and the offer's calls last 30 minutes
     starts = [
         TUESDAY_9 + timedelta(minutes=30),  # inside the 60-minute call
         TUESDAY_9 + hours(1.5),  # 10:30-11:00, blocks until 11:15

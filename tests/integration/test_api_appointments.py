@@ -85,11 +85,11 @@ def test_a_taken_slot_is_a_409_with_three_alternatives_in_the_prospects_zone(
     problem = response.get_json()
     assert problem["code"] == "slot_unavailable" and problem["errors"][0]["field"] == "start"
     assert [a["start"] for a in problem["alternatives"]] == [
-        "2026-06-02T08:00:00Z",
-        "2026-06-02T09:00:00Z",
-        "2026-06-02T10:00:00Z",
-    ]
-    assert problem["alternatives"][0]["local_start"] == "2026-06-02T04:00:00-04:00"
+        "2026-06-02T12:00:00Z",
+        "2026-06-02T13:00:00Z",
+        "2026-06-02T14:00:00Z",
+    ]  # the nearest in the New York prospect's daytime (08:00-20:00 there) first
+    assert problem["alternatives"][0]["local_start"] == "2026-06-02T08:00:00-04:00"
     assert [a["closer_ids"] for a in problem["alternatives"]] == [[setting["closer"].id]] * 3  # routed: who is free
     assert snapshot() == before
 
@@ -108,10 +108,10 @@ def test_a_taken_slot_of_a_named_engagement_offers_that_closers_times(
     assert response.status_code == 409
     alternatives = response.get_json()["alternatives"]
     assert [a["start"] for a in alternatives] == [
-        "2026-06-02T08:00:00Z",
-        "2026-06-02T09:00:00Z",
-        "2026-06-02T10:00:00Z",
-    ]
+        "2026-06-02T12:00:00Z",
+        "2026-06-02T13:00:00Z",
+        "2026-06-02T14:00:00Z",
+    ]  # the nearest in the New York prospect's daytime (08:00-20:00 there) first
     assert all(a["end"] and a["closer_ids"] == [setting["closer"].id] for a in alternatives)
 
 

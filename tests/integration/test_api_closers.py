@@ -139,6 +139,16 @@ def test_a_closer_replaces_their_profile_with_codes_and_levelled_languages(
     assert rows[9] == ["b2b_services", "saas"]
 
 
+def test_a_closer_shows_a_photo_to_prospects(
+    client: FlaskClient, closer: User, closer_headers: dict[str, str], business_headers: dict[str, str]
+) -> None:
+    body = {**PROFILE, "photo_url": "https://cdn.example.com/claire.jpg"}
+    saved = client.put("/api/v1/closers/me/profile", json=body, headers=closer_headers)
+    assert saved.status_code == 200 and saved.get_json()["photo_url"] == "https://cdn.example.com/claire.jpg"
+    cleared = client.put("/api/v1/closers/me/profile", json=PROFILE, headers=closer_headers)
+    assert cleared.get_json()["photo_url"] is None  # PUT replaces: an omitted photo is cleared
+
+
 def test_get_my_profile_returns_the_private_fields(client: FlaskClient, closer_headers: dict[str, str]) -> None:
     client.put("/api/v1/closers/me/profile", json=PROFILE, headers=closer_headers)
     body = client.get("/api/v1/closers/me/profile", headers=closer_headers).get_json()
@@ -175,6 +185,8 @@ def test_the_profile_zone_becomes_the_account_zone(
         ({"years_experience": -1}, "years_experience"),
         ({"meeting_mode": "carrier_pigeon"}, "meeting_mode"),
         ({"nickname": "Clo"}, "nickname"),
+        ({"photo_url": "http://cdn.example.com/claire.jpg"}, "photo_url"),
+        ({"photo_url": "javascript:alert(1)"}, "photo_url"),
     ],
 )
 def test_a_bad_profile_field_is_a_422_naming_it_and_changes_nothing(

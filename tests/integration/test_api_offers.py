@@ -39,10 +39,18 @@ def test_a_business_creates_an_offer_and_reads_it_back(client: FlaskClient, busi
     assert data["business_id"] == business_user.business_id and len(data["booking_key"]) >= 40
     assert data["booking_questions"] == ["What is your revenue?", "Who decides?"]
     assert data["created_at"].endswith("Z")
+    assert (data["call_minutes"], data["start_increment_minutes"]) == (60, 60)  # the defaults
     got = client.get(f"/api/v1/offers/{data['id']}", headers=headers)
     assert got.status_code == 200 and got.get_json() == data
     listed = client.get("/api/v1/offers", headers=headers).get_json()
     assert [o["id"] for o in listed["data"]] == [data["id"]] and listed["next_cursor"] is None
+
+
+def test_the_offer_sets_its_calls_length_and_start_increment(client: FlaskClient, business_user: User) -> None:
+    body = offer_body(call_minutes=45, start_increment_minutes=15)
+    created = client.post("/api/v1/offers", json=body, headers=bearer(business_user))
+    assert created.status_code == 201, created.get_json()
+    assert (created.get_json()["call_minutes"], created.get_json()["start_increment_minutes"]) == (45, 15)
 
 
 def test_the_currency_defaults_to_the_business_currency(client: FlaskClient, business_user: User) -> None:
@@ -67,6 +75,11 @@ def test_the_currency_defaults_to_the_business_currency(client: FlaskClient, bus
         ({"sales_cycle_days": -1}, "sales_cycle_days"),
         ({"active": "yes"}, "active"),
         ({"surprise": 1}, "surprise"),
+        ({"call_minutes": 14}, "call_minutes"),
+        ({"call_minutes": 241}, "call_minutes"),
+        ({"call_minutes": "45"}, "call_minutes"),
+        ({"start_increment_minutes": 45}, "start_increment_minutes"),
+        ({"start_increment_minutes": 0}, "start_increment_minutes"),
     ],
 )
 def test_bad_offer_input_is_a_422_naming_the_field_and_nothing_is_saved(

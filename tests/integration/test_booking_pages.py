@@ -276,16 +276,16 @@ def test_a_slot_taken_meanwhile_offers_the_three_nearest_and_changes_nothing(
     assert "is no longer available" in body and "Tuesday 2 June, 03:00–04:00 (America/New_York)" in body
     alternatives = re.findall(r'name="alt_start" value="([^"]+)"', body)
     assert len(alternatives) == 3
-    assert "2026-06-02T08:00:00Z" in alternatives  # Tuesday 10:00 Paris, the next hour
-    assert "Book Tuesday 2 June, 04:00 (America/New_York)" in body
+    assert "2026-06-02T12:00:00Z" in alternatives  # Tuesday 14:00 Paris: the nearest in New York's daytime
+    assert "Book Tuesday 2 June, 08:00 (America/New_York)" in body
     assert 'value="Nora York"' in body  # the details stay filled in
     assert snapshot() == before
     # One click on an alternative books it with the same details.
-    response = client.post(url, data={**prospect_form(), "alt_start": "2026-06-02T08:00:00Z"})
+    response = client.post(url, data={**prospect_form(), "alt_start": "2026-06-02T12:00:00Z"})
     assert response.status_code == 302
     db.session.rollback()
     mine = db.session.scalars(select(Appointment).join(Lead).where(Lead.email == "nora@example.com")).one()
-    assert mine.starts_at == TUESDAY_10
+    assert mine.starts_at == datetime(2026, 6, 2, 12, 0, tzinfo=UTC)
 
 
 def test_opening_the_confirm_step_of_a_taken_slot_shows_the_alternatives(client: FlaskClient, setting: dict) -> None:
@@ -600,7 +600,15 @@ def test_nearest_times_offered_for_a_taken_slot_say_which_are_at_night(client: F
     book(setting["offer"], datetime(2026, 6, 2, 11, 0, tzinfo=UTC))  # Tuesday 07:00 in New York: taken
     body = text(client.get(f"/book/{key(setting)}/confirm?start=2026-06-02T11:00:00Z&tz=America/New_York"))
     buttons = re.findall(r'name="alt_start" value="([^"]+)"[^>]*>([^<]+)</button>', body)
-    # The nearest three (a tie goes to the earlier): 05:00, 06:00 and 08:00 in New York.
-    starts = ["2026-06-02T09:00:00Z", "2026-06-02T10:00:00Z", "2026-06-02T12:00:00Z"]
+    # The nearest three in New York's daytime first (08:00-20:00 there): 08:00, 09:00 and 10:00, not 05:00 and 06:00.
+    starts = ["2026-06-02T12:00:00Z", "2026-06-02T13:00:00Z", "2026-06-02T14:00:00Z"]
     assert [start for start, _label in buttons] == starts
-    assert [label.endswith("(at night)") for _start, label in buttons] == [True, True, False]
+    assert [label.endswith("(at night)") for _start, label in buttons] == [False, False, False]
+    # A Paris prospect: the same taken 13:00 offers 11:00, 12:00 and 14:00 (the nearest, all daytime there).
+    body = text(client.get(f"/book/{key(setting)}/confirm?start=2026-06-02T11:00:00Z&tz=Europe/Paris"))
+    buttons = re.findall(r'name="alt_start" value="([^"]+)"[^>]*>([^<]+)</button>', body)
+    assert [start for start, _label in buttons] == [
+        "2026-06-02T09:00:00Z",
+        "2026-06-02T10:00:00Z",
+        "2026-06-02T12:00:00Z",
+    ]

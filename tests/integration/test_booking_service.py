@@ -156,7 +156,8 @@ def test_a_taken_slot_answers_with_the_three_nearest_free_slots(setting: dict[st
     with pytest.raises(service.SlotUnavailable) as taken:
         book(setting["offer"], lead=lead_data(email="late@example.com"))
     assert taken.value.status == 409 and taken.value.code == "slot_unavailable"
-    assert [s.start for s in taken.value.alternatives] == [TUESDAY_9 + hours(n) for n in (1, 2, 3)]
+    # the nearest in the New York prospect's daytime (08:00-20:00 there: 14:00-17:00 Paris) first
+    assert [s.start for s in taken.value.alternatives] == [TUESDAY_9 + hours(n) for n in (5, 6, 7)]
     assert snapshot() == before
 
 
@@ -169,7 +170,8 @@ def test_a_cancelled_slot_can_be_booked_again(setting: dict[str, Any]) -> None:
 
 def test_a_30_minute_call_inside_a_60_minute_one_is_refused(setting: dict[str, Any]) -> None:
     book(setting["offer"])
-    set_hours(setting["closer"], slot_minutes=30)
+    setting["offer"].call_minutes = setting["offer"].start_increment_minutes = 30  # the offer sets the call
+    db.session.commit()
     with pytest.raises(service.SlotUnavailable):
         book(setting["offer"], TUESDAY_9 + timedelta(minutes=30), lead=lead_data(email="half@example.com"))
     short = book(setting["offer"], TUESDAY_9 + hours(1), lead=lead_data(email="half@example.com"))
@@ -258,7 +260,8 @@ def test_rescheduling_keeps_the_closer_and_link_and_counts_the_change(setting: d
 def test_rescheduling_to_an_overlapping_time_of_its_own_call_is_fine_but_not_onto_another(
     setting: dict[str, Any],
 ) -> None:
-    set_hours(setting["closer"], slot_minutes=30)
+    setting["offer"].call_minutes = setting["offer"].start_increment_minutes = 30  # the offer sets the call
+    db.session.commit()
     call = book(setting["offer"])
     other = book(setting["offer"], TUESDAY_9 + hours(1), lead=lead_data(email="o@example.com"))
     moved = service.reschedule(

@@ -29,6 +29,8 @@ def offer_form(**overrides: Any) -> dict[str, Any]:
         "qualification_notes": "Revenue above 10k/month.",
         "booking_questions": "What is your revenue?\n\nWho decides?\n",
         "is_active": "y",
+        "call_minutes": "45",
+        "start_increment_minutes": "15",
     }
     form.update(overrides)
     return form
@@ -64,6 +66,7 @@ def test_a_member_creates_an_offer_with_the_price_in_their_locale(
     assert (offer.price_amount, offer.price_currency) == (250000, "EUR")
     assert offer.booking_questions == ["What is your revenue?", "Who decides?"]
     assert offer.sales_cycle_days == 14 and offer.is_active
+    assert (offer.call_minutes, offer.start_increment_minutes) == (45, 15)  # the offer sets the call
     assert offer.closing_script == "Open\nDiscover\nPitch\nClose"
     assert len(offer.booking_key) >= 40
     html = business_client.get("/offers").get_data(as_text=True)
@@ -95,6 +98,10 @@ def test_a_french_user_types_the_price_the_french_way(app: Any, make_user: UserF
         ({"name": ""}, "This field is required"),
         ({"sales_cycle_days": "-3"}, "Number must be between 0 and 3650"),
         ({"closing_script": "bad \x1b byte"}, "control characters"),
+        ({"call_minutes": "10"}, "Number must be between 15 and 240"),
+        ({"call_minutes": "241"}, "Number must be between 15 and 240"),
+        ({"call_minutes": ""}, "This field is required"),
+        ({"start_increment_minutes": "45"}, "Not a valid choice"),
     ],
 )
 def test_bad_offer_input_is_refused_with_a_clear_message_and_nothing_is_saved(

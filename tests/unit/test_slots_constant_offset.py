@@ -31,8 +31,9 @@ INTERVALS = [(0, 1440), (60, 240), (90, 1410), (1335, 1440)]  # whole day, the D
 
 
 @pytest.mark.parametrize("zone", ZONES)
-@pytest.mark.parametrize("slot_minutes", [45, 60])
-def test_constant_offset_days_give_the_wall_clock_slots(zone: str, slot_minutes: int) -> None:
+@pytest.mark.parametrize(("slot_minutes", "step_minutes"), [(45, 45), (60, 60), (45, 15), (50, 30)])
+def test_constant_offset_days_give_the_wall_clock_slots(zone: str, slot_minutes: int, step_minutes: int) -> None:
+    """Also for an offer's calls (``for_call``): a length with a shorter start increment."""
     rules = build_rules(
         timezone=zone,
         weekly=[{"weekday": d, "start": "00:00", "end": "24:00"} for d in range(7)],
@@ -41,7 +42,7 @@ def test_constant_offset_days_give_the_wall_clock_slots(zone: str, slot_minutes:
         min_notice_minutes=0,
         horizon_days=365,
         max_per_day=None,
-    )
+    ).for_call(slot_minutes, step_minutes)
     tz = ZoneInfo(zone)
     day, checked, skipped = date(2026, 1, 1), 0, 0
     while day < date(2028, 1, 1):

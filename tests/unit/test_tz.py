@@ -229,3 +229,13 @@ def test_day_bounds_cover_exactly_the_local_day(day, zone):
     assert to_local(begin - timedelta(microseconds=1), zone).date() < day
     assert to_local(end - timedelta(microseconds=1), zone).date() == day
     assert to_local(end, zone).date() > day
+
+
+def test_pickers_offer_canonical_zones_and_aliases_map_to_them() -> None:
+    from closerhub.core.tz import all_zones, canonical_zone, canonical_zones
+
+    zones = canonical_zones()
+    assert {"Asia/Kolkata", "America/New_York", "Europe/Kyiv", "UTC"} <= zones <= all_zones()
+    assert not {"Asia/Calcutta", "US/Eastern", "Etc/GMT+5", "Europe/Kiev"} & zones
+    assert canonical_zone("Asia/Calcutta") == "Asia/Kolkata" and canonical_zone("US/Eastern") == "America/New_York"
+    assert canonical_zone("Europe/Paris") == "Europe/Paris" and canonical_zone("UTC") == "UTC"

@@ -1,0 +1,88 @@
+"""What every prospect page shares: the business's brand, the slim layout's headers, and the embed.
+
+* **Brand**: ``/book/<key>/brand.css`` sets ``--brand`` to the business's ``brand_color`` (the
+  CSP allows no inline style); the layout (``booking/_prospect_base.html``) shows the logo and name.
+* **Headers**: a prospect page may show a logo from any https address (``security.prospect_csp``).
+  With ``?embed=1`` (kept by every link and form of the pages), the page may be framed by the
+  business's ``embed_origins`` (``frame-ancestors``; ``'none'`` when it lists none, and without
+  ``embed=1``), and ``X-Frame-Options`` is dropped (it cannot list origins).
+* **Embed**: ``/embed.js`` (``static/js/embed.js``) turns ``<script data-closerhub-key="…">`` into an
+  iframe of ``/book/<key>?embed=1`` that follows the page's height and relays ``closerhub:booked``
+  (posted by ``static/js/booking_embed.js`` inside the frame) to the host page.
+"""
+
+from __future__ import annotations
+
+from flask import Response, current_app, g, request, send_from_directory
+
+from closerhub.booking.public_views import _offer_or_404, bp
+from closerhub.businesses.brand import frame_ancestors
+from closerhub.businesses.models import Business
+from closerhub.security import prospect_csp
+
+EMBED_ARG = "embed"
+PREFILL_ARGS = ("name", "email", "phone")
+UTM_ARGS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
+FUNNEL_ARG_MAX = 200
+SOURCE_MAX = 120  # ``Lead.source``
+
+
+def is_embedded() -> bool:
+    """``?embed=1``: the page is shown in the business's iframe."""
+    return request.args.get(EMBED_ARG) == "1"
+
+
+@bp.app_template_global("prospect_embedded")
+def _embedded_global() -> bool:
+    return is_embedded()
+
+
+def funnel_query() -> dict[str, str | int | None]:
+    """What every link and form of a prospect page carries along (``url_for(**...)``): ``embed=1``, the
+    funnel's prefill (``name``, ``email``, ``phone``) and its ``utm_*`` (each at most 200 characters)."""
+    query: dict[str, str | int | None] = {EMBED_ARG: 1 if is_embedded() else None}
+    for name in (*PREFILL_ARGS, *UTM_ARGS):
+        value = " ".join((request.args.get(name) or "").split())
+        query[name] = value if value and len(value) <= FUNNEL_ARG_MAX else None
+    return query
+
+
+def lead_source(query: dict[str, str | int | None]) -> str:
+    """The new lead's source: "booking page", with the funnel's ``utm_*`` when it sent any."""
+    utm = "&".join(f"{k}={query[k]}" for k in UTM_ARGS if query.get(k))
+    if not utm:
+        return "booking page"
+    text = f"booking page ({utm})"
+    return text if len(text) <= SOURCE_MAX else text[: SOURCE_MAX - 2] + "…)"
+
+
+def prospect_page(business: Business) -> None:
+    """Mark this response as a prospect page of ``business`` (headers set by ``_prospect_headers``)."""
+    g.prospect_business = business
+
+
+@bp.after_app_request
+def _prospect_headers(response: Response) -> Response:
+    business: Business | None = g.pop("prospect_business", None)
+    if business is None:
+        return response
+    response.headers["Content-Security-Policy"] = prospect_csp(frame_ancestors(business) if is_embedded() else "'none'")
+    return response  # X-Frame-Options (it cannot list origins) is sent only when framing is 'none'
+
+
+@bp.get("/book/<key>/brand.css")
+def brand_css(key: str) -> Response:
+    """The business's colour as the stylesheet variable the layout uses (empty: CloserHub's own)."""
+    color = _offer_or_404(key).business.brand_color
+    css = f":root {{ --brand: {color}; --brand-dark: {color}; }}\n" if color else ""
+    response = Response(css, mimetype="text/css")
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+@bp.get("/embed.js")
+def embed_js() -> Response:
+    """The embed script a business puts on its site (``<script src=".../embed.js" data-closerhub-key="…">``)."""
+    response = send_from_directory(current_app.static_folder or "static", "js/embed.js", max_age=300)
+    response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
+    return response
