@@ -90,12 +90,14 @@ def auto_confirm_outcomes(app: Flask) -> int:
 
 
 def release_commissions(app: Flask) -> int:
-    """Move commissions whose clawback hold has passed from pending to available (each outcome once)."""
+    """Move commissions whose clawback hold has passed from pending to available (each outcome and instalment once)."""
+    from closerhub.payments.instalment_money import release_instalments
     from closerhub.payments.ledger import release_available
 
     with app.app_context():
         try:
-            return release_available(db.session, clock.utcnow())
+            now = clock.utcnow()
+            return release_available(db.session, now) + release_instalments(db.session, now)
         finally:
             db.session.remove()
 

@@ -97,6 +97,10 @@ class Instalment(db.Model):
     def commission_money(self) -> Money:
         return Money(self.commission_accrued, self.currency)
 
+    def can_view(self, user: object) -> bool:
+        """Whoever may see the outcome: its closer, the business's team, admins."""
+        return self.outcome.can_view(user)  # type: ignore[arg-type]
+
     @property
     def miss_dispute_open(self) -> bool:
         return self.miss_disputed_at is not None and self.miss_dispute_resolved_at is None
