@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import Flask, current_app, g, has_request_context, request, session
-from flask_babel import format_datetime, get_locale, get_translations
+from flask_babel import format_date, format_datetime, get_locale, get_translations
 from flask_login import current_user
 from sqlalchemy import inspect as sa_inspect
 
@@ -90,4 +90,5 @@ def init_app(app: Flask) -> None:
         default_translation_directories=str(app.root_path + "/../translations"),
     )
     app.jinja_env.filters["local_time"] = local_time
+    app.jinja_env.filters["format_date"] = format_date  # a calendar date (a due date), in the reader's language
     app.jinja_env.globals["get_locale"] = get_locale

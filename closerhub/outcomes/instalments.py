@@ -23,12 +23,13 @@ from sqlalchemy.orm import Session
 from closerhub.accounts.models import User
 from closerhub.accounts.permissions import find_visible
 from closerhub.audit.service import record as audit
-from closerhub.core.commission import check_plan
+from closerhub.core.commission import accrue, check_plan
 from closerhub.core.errors import Conflict, PermissionDenied, ValidationError
 from closerhub.core.i18n import N_, _
 from closerhub.core.money import Money
 from closerhub.core.text import clean_text
-from closerhub.outcomes.models import SETTLED_STATUSES, Outcome, OutcomeResult
+from closerhub.engagements.models import CommissionBasis
+from closerhub.outcomes.models import SETTLED_STATUSES, Outcome, OutcomeResult, OutcomeStatus, outcome_list_loads
 from closerhub.outcomes.models_instalments import Instalment, InstalmentStatus
 from closerhub.webhooks.service import emit
 
@@ -270,7 +271,86 @@ def open_miss_disputes(session: Session) -> list[Instalment]:
     return list(
         session.scalars(
             select(Instalment)
+            .options(*outcome_list_loads(Instalment.outcome))
             .where(Instalment.miss_disputed_at.is_not(None), Instalment.miss_dispute_resolved_at.is_(None))
             .order_by(Instalment.miss_disputed_at)
-        )
+            .limit(200)
+        ).unique()
     )
+
+
+def resolve_miss_dispute(
+    session: Session, actor: User, instalment_id: object, decision: object, *, now: datetime
+) -> Instalment:
+    """An admin settles a disputed "missed" marking: keep it missed, or put it back to due for the business."""
+    instalment = find_instalment(session, instalment_id, actor)
+    if not actor.is_admin:
+        raise PermissionDenied(_("Only an admin can settle a disputed missed instalment."))
+    if not instalment.miss_dispute_open:
+        raise Conflict(_("This instalment has no open dispute."), code="illegal_transition")
+    if decision not in ("keep", "due"):
+        raise ValidationError(_("Choose one."), field_errors={"decision": _("Choose one.")})
+    before = _state(instalment)
+    instalment.miss_dispute_resolved_at = now
+    if decision == "due" and instalment.status == InstalmentStatus.MISSED:
+        instalment.status = InstalmentStatus.DUE
+        instalment.missed_at = None
+    instalment.updated_at = now
+    after = {**_state(instalment), "decision": decision}
+    audit(session, actor=actor, action="instalment.miss_dispute_resolved", obj=instalment, before=before, after=after)
+    session.commit()
+    return instalment
+
+
+def expected_commission(outcome: Outcome, plan: list[Instalment]) -> int:
+    """What the due instalments would still earn the closer, by the same running-total rule (cash_collected)."""
+    if not outcome.on_cash_collected or not outcome.owes_commission or outcome.rate_bps is None:
+        return 0
+    collected = sum(i.collected_net for i in plan)
+    due = sum(i.amount for i in plan if i.status == InstalmentStatus.DUE)
+    accrued = sum(i.commission_accrued for i in plan)
+    fees = sum(i.fee_accrued for i in plan)
+    return accrue(
+        collected + due,
+        rate_bps=outcome.rate_bps,
+        fee_bps=outcome.fee_bps or 0,
+        commission_accrued=accrued,
+        fee_accrued=fees,
+    ).commission
+
+
+@dataclass(frozen=True)
+class CashDeal:
+    """A closer's won deal on cash collected: its plan, what it earned so far and what the due instalments would add."""
+
+    outcome: Outcome
+    plan: list[Instalment]
+    earned: int
+    expected: int
+
+
+def cash_deals_of(session: Session, closer_id: int, limit: int) -> list[CashDeal]:
+    """The closer's latest cash-collected won deals with their plans: two statements whatever their number."""
+    outcomes = list(
+        session.scalars(
+            select(Outcome)
+            .options(*outcome_list_loads())
+            .where(
+                Outcome.closer_id == closer_id,
+                Outcome.result == OutcomeResult.WON,
+                Outcome.commission_basis == CommissionBasis.CASH_COLLECTED,
+                Outcome.status != OutcomeStatus.VOIDED,
+            )
+            .order_by(Outcome.recorded_at.desc(), Outcome.id.desc())
+            .limit(limit)
+        ).unique()
+    )
+    plans: dict[int, list[Instalment]] = {o.id: [] for o in outcomes}
+    if outcomes:
+        rows = session.scalars(select(Instalment).where(Instalment.outcome_id.in_(plans)).order_by(Instalment.position))
+        for row in rows:
+            plans[row.outcome_id].append(row)
+    return [
+        CashDeal(o, plans[o.id], sum(i.commission_accrued for i in plans[o.id]), expected_commission(o, plans[o.id]))
+        for o in outcomes
+    ]

@@ -24,8 +24,9 @@ from closerhub.core.money import Money, parse_money
 from closerhub.extensions import db
 from closerhub.forms_util import show_errors
 from closerhub.i18n import current_locale
-from closerhub.outcomes import reviews, service
+from closerhub.outcomes import instalments, reviews, service
 from closerhub.outcomes.forms import DisputeForm, OutcomeForm, ResolveForm, ReviewForm, lines, money_or_error
+from closerhub.outcomes.instalment_forms import MissDecisionForm
 from closerhub.outcomes.models import Outcome, OutcomeStatus, outcome_list_loads
 from closerhub.outcomes.settings import setting
 from closerhub.payments import ledger
@@ -279,6 +280,7 @@ def earnings() -> str:
         balances=ledger.balances(db.session, me.id),
         entries=entries,
         clawback_days=setting("CLAWBACK_DAYS"),
+        cash_deals=instalments.cash_deals_of(db.session, me.id, LIST_LIMIT),
     )
 
 
@@ -296,6 +298,8 @@ def _render_disputes(status: int = 200, forms: dict[int, ResolveForm] | None = N
         resolved=list(db.session.scalars(recent)),
         forms=forms or {},
         blank_form=ResolveForm(formdata=None),
+        miss_disputes=instalments.open_miss_disputes(db.session),
+        miss_form=MissDecisionForm(formdata=None),
     ), status
 
 
@@ -348,4 +352,7 @@ def resolve(outcome_id: int) -> Response | tuple[str, int]:
     return redirect(url_for("outcomes.disputes"))
 
 
-from closerhub.outcomes import review_views  # noqa: E402, F401  (registers the closer's reviews pages on bp)
+from closerhub.outcomes import (  # noqa: E402  (they register their pages on bp)
+    instalment_views,  # noqa: F401
+    review_views,  # noqa: F401
+)

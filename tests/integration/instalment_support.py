@@ -8,6 +8,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import func, select
 
 from closerhub import clock
+from closerhub.accounts.models import User
 from closerhub.clock import frozen_at
 from closerhub.core.money import Money
 from closerhub.engagements.models import CommissionBasis
@@ -26,9 +27,9 @@ PLAN = [PlannedInstalment(date(2026, 12, 15), PART), PlannedInstalment(date(2027
 PLAN.append(PlannedInstalment(date(2027, 2, 15), PART))
 
 
-def cash_deal(make_user, rate_bps: int = 1500) -> Deal:
-    """A deal whose engagement pays commission on cash collected."""
-    deal = make_deal(make_user, rate_bps=rate_bps)
+def cash_deal(make_user, rate_bps: int = 1500, **parties: User) -> Deal:
+    """A deal whose engagement pays commission on cash collected (``owner=``, ``closer=`` as ``make_deal``)."""
+    deal = make_deal(make_user, rate_bps=rate_bps, **parties)
     deal.engagement.commission_basis = CommissionBasis.CASH_COLLECTED
     db.session.commit()
     return deal

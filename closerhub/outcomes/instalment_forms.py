@@ -1,0 +1,38 @@
+"""Instalment forms: the business's collection date and refund amount, the closer's miss dispute, the admin's call.
+
+Fields check shape only; ``outcomes.instalments`` enforces the rules, so the page and the API answer alike.
+"""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, RadioField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, Length
+
+
+class CollectForm(FlaskForm):
+    collected_on = DateField(_l("Collected on"), validators=[InputRequired(_l("Give the date the money arrived."))])
+
+
+class RefundForm(FlaskForm):
+    amount = StringField(_l("Amount refunded"), validators=[DataRequired(_l("Enter an amount.")), Length(max=64)])
+
+
+class MissDisputeForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Why do you think it was paid?"),
+        validators=[DataRequired(_l("Say why you think this instalment was paid.")), Length(max=2000)],
+    )
+
+
+class MissDecisionForm(FlaskForm):
+    decision = RadioField(
+        _l("Decision"),
+        choices=[
+            SelectChoice("keep", _l("Keep it missed")),
+            SelectChoice("due", _l("Back to due: the business marks it again")),
+        ],
+        validators=[InputRequired(_l("Choose one."))],
+    )
