@@ -136,7 +136,8 @@ def upgrade():
             )
         )
 
-    # Every won outcome recorded so far: one instalment, its deal value due on the call's date.
+    # Every won outcome recorded so far: one instalment, its deal value due on the call's date,
+    # marked as already asked about (the worker asks only about instalments of new plans).
     day = (
         "date(a.starts_at)"
         if op.get_bind().dialect.name == "sqlite"
@@ -144,8 +145,9 @@ def upgrade():
     )
     op.execute(
         "INSERT INTO instalments (outcome_id, position, due_on, amount, currency, status, refunded_amount,"
-        " commission_accrued, fee_accrued, created_at, updated_at)"
-        f" SELECT o.id, 1, {day}, o.deal_amount, o.deal_currency, 'due', 0, 0, 0, o.recorded_at, o.recorded_at"
+        " commission_accrued, fee_accrued, due_notice_sent_at, overdue_notice_sent_at, created_at, updated_at)"
+        f" SELECT o.id, 1, {day}, o.deal_amount, o.deal_currency, 'due', 0, 0, 0,"
+        " o.recorded_at, o.recorded_at, o.recorded_at, o.recorded_at"
         " FROM outcomes o JOIN appointments a ON a.id = o.appointment_id"
         " WHERE o.result = 'won' AND o.deal_amount IS NOT NULL"
     )
