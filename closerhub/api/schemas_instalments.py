@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints
 
 from closerhub.api.schemas import InModel, Money, OutModel
+from closerhub.api.schemas_leads import ImportRowErrorOut
 from closerhub.api.schemas_outcomes import MoneyOut, PaymentPlanIn, PlannedInstalmentIn  # noqa: F401
 
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
@@ -48,3 +49,9 @@ class RefundIn(InModel):
 
 class MissDisputeIn(InModel):
     reason: Reason = Field(description="Why the closer believes this instalment was paid (required)")
+
+
+class CollectionImportOut(OutModel):
+    rows: int
+    collected: list[int] = Field(description="Ids of the instalments marked collected, in file order")
+    rejected: list[ImportRowErrorOut]

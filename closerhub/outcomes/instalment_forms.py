@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import DateField, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length
@@ -35,4 +36,15 @@ class MissDecisionForm(FlaskForm):
             SelectChoice("due", _l("Back to due: the business marks it again")),
         ],
         validators=[InputRequired(_l("Choose one."))],
+    )
+
+
+class CollectionImportForm(FlaskForm):
+    file = FileField(
+        _l("CSV file"),
+        validators=[FileRequired(_l("Choose a CSV file to import."))],
+        description=_l(
+            "UTF-8, comma or semicolon separated, at most 2 MB and 5,000 rows. "
+            "Columns: outcome_id or email (the lead's), amount, collected_on (YYYY-MM-DD)."
+        ),
     )

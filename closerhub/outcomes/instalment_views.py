@@ -8,7 +8,7 @@ outcome is a 404.
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -23,8 +23,14 @@ from closerhub.core.money import parse_money
 from closerhub.extensions import db
 from closerhub.forms_util import show_errors
 from closerhub.i18n import current_locale
-from closerhub.outcomes import instalments, service
-from closerhub.outcomes.instalment_forms import CollectForm, MissDecisionForm, MissDisputeForm, RefundForm
+from closerhub.outcomes import collection_import, instalments, service
+from closerhub.outcomes.instalment_forms import (
+    CollectForm,
+    CollectionImportForm,
+    MissDecisionForm,
+    MissDisputeForm,
+    RefundForm,
+)
 from closerhub.outcomes.views import bp
 
 
@@ -155,3 +161,28 @@ def resolve_miss(instalment_id: int) -> Response | tuple[str, int]:
         return redirect(url_for("outcomes.disputes"))
     flash(_("Missed instalment settled."), "success")
     return redirect(url_for("outcomes.disputes"))
+
+
+@bp.route("/outcomes/collections/import", methods=["GET", "POST"])
+@business_required
+def import_collections() -> tuple[str, int]:
+    """Upload a CSV of collections; the answer is the report (instalments collected, rows rejected)."""
+    form = CollectionImportForm()
+    if request.method == "GET":
+        return render_template("outcomes/collections_import.html", form=form, report=None), 200
+    if not form.validate_on_submit():
+        if getattr(form, "csrf_token", None) is not None and form.csrf_token.errors:
+            abort(400)
+        return render_template("outcomes/collections_import.html", form=form, report=None), 422
+    upload = form.file.data
+    try:
+        report = collection_import.import_collections(
+            db.session, _me(), upload.read(), locale=current_locale(), now=clock.utcnow()
+        )
+    except DomainError as exc:
+        db.session.rollback()
+        if exc.status in (403, 404):
+            abort(exc.status)
+        form.file.errors = [exc.field_errors.get("file", exc.message)]
+        return render_template("outcomes/collections_import.html", form=form, report=None), 422
+    return render_template("outcomes/collections_import.html", form=form, report=report), 200

@@ -6,13 +6,26 @@ a state change the status does not allow 409, bad input 422.
 
 from __future__ import annotations
 
+from flask import request
+
 from closerhub import clock
 from closerhub.api.auth import current_api_user
+from closerhub.api.leads_api import CSV_MEDIA_TYPES
 from closerhub.api.routing import api_route
-from closerhub.api.schemas_instalments import CollectIn, InstalmentList, InstalmentOut, MissDisputeIn, RefundIn
+from closerhub.api.schemas_instalments import (
+    CollectIn,
+    CollectionImportOut,
+    InstalmentList,
+    InstalmentOut,
+    MissDisputeIn,
+    RefundIn,
+)
+from closerhub.api.schemas_leads import ImportRowErrorOut
+from closerhub.core.errors import ValidationError
+from closerhub.core.i18n import _
 from closerhub.core.money import Money
 from closerhub.extensions import db
-from closerhub.outcomes import instalments, service
+from closerhub.outcomes import collection_import, instalments, service
 from closerhub.outcomes.models_instalments import Instalment
 
 
@@ -98,4 +111,39 @@ def dispute_missed_instalment(instalment_id: int, body: MissDisputeIn) -> Instal
     """Only a missed instalment not already disputed; the admins' dispute desk lists it."""
     return instalment_out(
         instalments.dispute_miss(db.session, current_api_user(), instalment_id, body.reason, now=clock.utcnow())
+    )
+
+
+@api_route(
+    "POST",
+    "/instalments/import",
+    summary="Mark instalments collected from a CSV file (business)",
+    auth=("business",),
+    raw_body=CSV_MEDIA_TYPES,
+    response=CollectionImportOut,
+    idempotent=True,
+    rate_limit="30 per hour",
+    tags=("outcomes",),
+)
+def import_collections() -> CollectionImportOut:
+    """Send the file itself as the body (`Content-Type: text/csv`): UTF-8, comma or semicolon separated,
+    columns `outcome_id` or `email` (the lead's), `amount` (as written in English: 1,250.00) and
+    `collected_on` (YYYY-MM-DD). Each row marks collected the earliest due or missed instalment of that
+    amount of that deal; rows that match nothing are listed in `rejected` with their line. A file that
+    cannot be read at all is a 422 with the reason on the field `file`."""
+    if request.mimetype not in CSV_MEDIA_TYPES:
+        raise ValidationError(
+            _("Send the CSV file as the body with Content-Type: text/csv."),
+            field_errors={"body": _("Content-Type must be text/csv.")},
+        )
+    report = collection_import.import_collections(
+        db.session, current_api_user(), request.get_data(), now=clock.utcnow()
+    )
+    return CollectionImportOut(
+        rows=report.rows,
+        collected=report.collected,
+        rejected=[
+            ImportRowErrorOut(line=e.line, errors=[{"field": f, "message": m} for f, m in e.errors.items()])
+            for e in report.errors
+        ],
     )

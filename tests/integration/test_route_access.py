@@ -138,6 +138,7 @@ ENDPOINTS: dict[str, Access] = {
     "outcomes.refund": BUSINESS,
     "outcomes.dispute_miss": CLOSER,
     "outcomes.resolve_miss": ADMIN,
+    "outcomes.import_collections": BUSINESS,
     "outcomes.pending": LOGIN,
     "analytics.index": LOGIN,  # each role its own scope, taken from the user
     "analytics.table_csv": LOGIN,  # same; an unknown or other role's table is a 404
@@ -218,6 +219,7 @@ ENDPOINTS: dict[str, Access] = {
     "api.miss_instalment": api("business"),
     "api.refund_instalment": api("business"),
     "api.dispute_missed_instalment": api("closer"),
+    "api.import_collections": api("business"),
     "api.my_balance": api("closer"),
     "api.list_ledger": api("closer", "admin"),
     "api.list_charges": api("business", "admin"),
