@@ -10,7 +10,7 @@ from sqlalchemy import select
 from closerhub import clock
 from closerhub.clock import frozen_at
 from closerhub.extensions import db
-from closerhub.outcomes import service
+from closerhub.outcomes import instalments, service
 from closerhub.outcomes.models_instalments import InstalmentStatus
 from closerhub.webhooks.models import WebhookEvent
 from closerhub.webhooks.service import create_endpoint
@@ -125,3 +125,22 @@ def test_the_closer_disputes_a_missed_instalment_and_an_admin_puts_it_back_to_du
         assert desk.post(f"/admin/instalments/{second}/resolve-miss", data={"decision": "due"}).status_code == 302
     settled = plan_of(outcome.id)[1]
     assert settled.status == InstalmentStatus.DUE and not settled.miss_dispute_open
+
+
+def test_analytics_show_cash_collected_against_contract_value_per_closer_and_offer(app, make_user) -> None:
+    deal, outcome, (first, second, _third) = confirmed_plan(make_user)
+    with frozen_at(LATER):
+        instalments.collect(db.session, deal.owner, first, LATER.date(), now=clock.utcnow())
+        instalments.collect(db.session, deal.owner, second, LATER.date(), now=clock.utcnow())
+        owner = _logged_in(app, deal.owner)
+        answer = owner.get("/analytics/revenue_by_closer.csv?weeks=4")
+        by_offer = owner.get("/analytics/revenue_by_offer.csv?weeks=4").get_data(as_text=True)
+    text = answer.get_data(as_text=True)
+    assert answer.status_code == 200, text
+    header, row = (line.split(",") for line in text.strip().splitlines()[:2])
+    values = dict(zip(header, row, strict=True))
+    # One deal (two charges must not count it twice): €1,000.05 closed, €666.70 collected = 66.7 %.
+    assert values["Deals won"] == "1" and values["Revenue closed"] == "1000.05"
+    assert values["Cash collected"] == "666.70" and values["Collection rate (%)"] == "66.7"
+    assert values["Commission + fees owed"] == "110.01"  # the two instalment charges, unpaid (manual mode)
+    assert "666.70" in by_offer and "66.7" in by_offer
