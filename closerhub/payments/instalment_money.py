@@ -111,12 +111,17 @@ def accrue_refund(session: Session, instalment: Instalment, now: datetime) -> Ac
         if take - from_pending:
             session.add(_entry(instalment, Bucket.AVAILABLE, -(take - from_pending), EntryKind.REVERSAL, memo, now))
             clawback_paid_commission(session, outcome, take - from_pending, now)
-    _credit_business(session, instalment, -result.business_total, now)
+    _credit_business(session, instalment, result, now)
     return result
 
 
-def _credit_business(session: Session, instalment: Instalment, credit: int, now: datetime) -> None:
-    """Record ``credit`` as returned on the outcome's instalment charges, this instalment's first."""
+def _credit_business(session: Session, instalment: Instalment, result: Accrual, now: datetime) -> None:
+    """Record the negative accrual as returned on the outcome's instalment charges, this instalment's first.
+
+    ``refunded_amount`` grows by commission + fee; ``clawed_back`` by the commission part (a later
+    Stripe refund or chargeback of the same charge then takes back only what is left).
+    """
+    credit, commission = -result.business_total, -result.commission
     if credit <= 0:
         return
     rows = session.scalars(
@@ -129,13 +134,15 @@ def _credit_business(session: Session, instalment: Instalment, credit: int, now:
         part = min(credit, charge.amount - charge.refunded_amount)
         if part <= 0:
             continue
+        commission_part = max(min(commission, charge.commission - charge.clawed_back, part), 0)
         charge.refunded_amount += part
-        charge.clawed_back = min(charge.commission, charge.clawed_back + part)
+        charge.clawed_back += commission_part
         if charge.status in PAID_STATUSES:
             full = charge.refunded_amount == charge.amount
             charge.status = ChargeStatus.REFUNDED if full else ChargeStatus.PARTIALLY_REFUNDED
         charge.updated_at = now
         credit -= part
+        commission -= commission_part
         if credit == 0:
             return
 

@@ -169,3 +169,35 @@ def test_bad_plans_and_bad_markings_are_refused_and_change_nothing(make_user) ->
     db.session.rollback()
     assert plan_of(outcome.id)[0].refunded_amount == 0
     assert_matches_oracle(outcome.id, 33_335)
+
+
+def test_a_manual_refund_of_an_instalment_charge_takes_that_instalments_commission_not_another(make_user) -> None:
+    from closerhub.payments.instalment_money import instalment_position
+    from closerhub.payments.refunds import ReturnKind, record_manual_return
+
+    deal = cash_deal(make_user)
+    outcome = won_with_plan(deal)
+    first, second, _third = (i.id for i in plan_of(outcome.id))
+    with frozen_at(CONFIRMED_AT):
+        service.confirm(db.session, deal.owner, outcome.id, now=clock.utcnow())
+    collect(deal, first, COLLECT_1)
+    collect(deal, second, COLLECT_1)
+    charge_1, charge_2 = charges_of(outcome.id)
+    admin = make_user("admin")
+    with frozen_at(COLLECT_1 + timedelta(days=1)):
+        for charge in (charge_1, charge_2):
+            charges.mark_manual_paid(db.session, admin, charge.id, "SEPA", clock.utcnow())
+        record_manual_return(
+            db.session,
+            admin,
+            charge_2.id,
+            kind=ReturnKind.REFUND,
+            amount=Money(charge_2.amount, "EUR"),
+            expected_returned=0,
+            reason="Refunded by bank",
+            now=clock.utcnow(),
+        )
+    assert instalment_position(db.session, second)[Bucket.PENDING] == 0
+    assert instalment_position(db.session, first)[Bucket.PENDING] == 5_000
+    assert instalment_money.release_instalments(db.session, COLLECT_1 + timedelta(days=30)) == 2
+    assert ledger_total(outcome.id, Bucket.AVAILABLE) == 5_000 and ledger_total(outcome.id, Bucket.PENDING) == 0
