@@ -128,7 +128,7 @@ def test_the_closer_disputes_a_missed_instalment_and_an_admin_puts_it_back_to_du
 
 
 def test_analytics_show_cash_collected_against_contract_value_per_closer_and_offer(app, make_user) -> None:
-    deal, outcome, (first, second, _third) = confirmed_plan(make_user)
+    deal, _outcome, (first, second, _third) = confirmed_plan(make_user)
     with frozen_at(LATER):
         instalments.collect(db.session, deal.owner, first, LATER.date(), now=clock.utcnow())
         instalments.collect(db.session, deal.owner, second, LATER.date(), now=clock.utcnow())
