@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from closerhub.accounts.models import User
 from closerhub.accounts.permissions import find_visible
 from closerhub.audit.service import record as audit
+from closerhub.booking.guard import take_write_lock
 from closerhub.core.commission import accrue, check_plan
 from closerhub.core.errors import Conflict, PermissionDenied, ValidationError
 from closerhub.core.i18n import N_, _
@@ -121,8 +122,26 @@ def _drop(session: Session, outcome: Outcome) -> None:
         session.execute(delete(Instalment).where(Instalment.outcome_id == outcome.id))
 
 
+def lock_plan(session: Session, instalment: Instalment) -> None:
+    """Serialise the markings of one outcome's plan, then read the instalment again as committed.
+
+    SQLite: the database write lock (``BEGIN IMMEDIATE``; a read transaction left open is ended
+    first). PostgreSQL: ``SELECT … FOR UPDATE`` of the outcome's row.
+    """
+    take_write_lock(session)
+    session.execute(select(Outcome.id).where(Outcome.id == instalment.outcome_id).with_for_update())
+    session.refresh(instalment)
+
+
 def _as_business(session: Session, actor: User, instalment_id: object, action: str) -> Instalment:
+    """The instalment, for a member of its business, with its plan locked against a concurrent marking.
+
+    The running total is per outcome: two markings of its instalments at once would both accrue on
+    the same "already accrued". SQLite: the write lock from the first statement; PostgreSQL: the
+    outcome's row lock, then the instalment is read again (what the other marking committed).
+    """
     instalment = find_instalment(session, instalment_id, actor)
+    lock_plan(session, instalment)
     outcome = instalment.outcome
     if actor.business_id is None or actor.business_id != outcome.business_id:
         raise PermissionDenied(_("Only the business records what it collected."))
