@@ -29,8 +29,8 @@ from closerhub.core.errors import Conflict, PermissionDenied, ValidationError
 from closerhub.core.i18n import N_, _
 from closerhub.core.money import Money
 from closerhub.core.text import clean_text
-from closerhub.engagements.models import CommissionBasis
-from closerhub.outcomes.models import SETTLED_STATUSES, Outcome, OutcomeResult, OutcomeStatus, outcome_list_loads
+from closerhub.notifications.service import public_url, queue_email
+from closerhub.outcomes.models import SETTLED_STATUSES, Outcome, OutcomeResult
 from closerhub.outcomes.models_instalments import Instalment, InstalmentStatus
 from closerhub.webhooks.service import emit
 
@@ -227,8 +227,30 @@ def miss(session: Session, actor: User, instalment_id: object, *, now: datetime)
     instalment.missed_at = now
     instalment.updated_at = now
     audit(session, actor=actor, action="instalment.missed", obj=instalment, before=before, after=_state(instalment))
+    _tell_closer(session, instalment)
     session.commit()
     return instalment
+
+
+def _tell_closer(session: Session, instalment: Instalment) -> None:
+    """Email the closer that an instalment was marked missed (they may dispute it)."""
+    outcome = instalment.outcome
+    closer = outcome.closer
+    if not closer.is_active:
+        return
+    queue_email(
+        session,
+        to=closer.email,
+        template="instalment_missed",
+        language=closer.language,
+        context={
+            "instalment": instalment,
+            "appointment": outcome.appointment,
+            "business": outcome.appointment.business,
+            "recipient": closer,
+            "url": public_url("outcomes.instalments_page", outcome_id=outcome.id),
+        },
+    )
 
 
 def refund(session: Session, actor: User, instalment_id: object, amount: object, *, now: datetime) -> Instalment:
@@ -285,19 +307,6 @@ def dispute_miss(session: Session, actor: User, instalment_id: object, reason: o
     return instalment
 
 
-def open_miss_disputes(session: Session) -> list[Instalment]:
-    """Missed markings a closer disputes, oldest first (the admin desk lists them)."""
-    return list(
-        session.scalars(
-            select(Instalment)
-            .options(*outcome_list_loads(Instalment.outcome))
-            .where(Instalment.miss_disputed_at.is_not(None), Instalment.miss_dispute_resolved_at.is_(None))
-            .order_by(Instalment.miss_disputed_at)
-            .limit(200)
-        ).unique()
-    )
-
-
 def resolve_miss_dispute(
     session: Session, actor: User, instalment_id: object, decision: object, *, now: datetime
 ) -> Instalment:
@@ -336,40 +345,3 @@ def expected_commission(outcome: Outcome, plan: list[Instalment]) -> int:
         commission_accrued=accrued,
         fee_accrued=fees,
     ).commission
-
-
-@dataclass(frozen=True)
-class CashDeal:
-    """A closer's won deal on cash collected: its plan, what it earned so far and what the due instalments would add."""
-
-    outcome: Outcome
-    plan: list[Instalment]
-    earned: int
-    expected: int
-
-
-def cash_deals_of(session: Session, closer_id: int, limit: int) -> list[CashDeal]:
-    """The closer's latest cash-collected won deals with their plans: two statements whatever their number."""
-    outcomes = list(
-        session.scalars(
-            select(Outcome)
-            .options(*outcome_list_loads())
-            .where(
-                Outcome.closer_id == closer_id,
-                Outcome.result == OutcomeResult.WON,
-                Outcome.commission_basis == CommissionBasis.CASH_COLLECTED,
-                Outcome.status != OutcomeStatus.VOIDED,
-            )
-            .order_by(Outcome.recorded_at.desc(), Outcome.id.desc())
-            .limit(limit)
-        ).unique()
-    )
-    plans: dict[int, list[Instalment]] = {o.id: [] for o in outcomes}
-    if outcomes:
-        rows = session.scalars(select(Instalment).where(Instalment.outcome_id.in_(plans)).order_by(Instalment.position))
-        for row in rows:
-            plans[row.outcome_id].append(row)
-    return [
-        CashDeal(o, plans[o.id], sum(i.commission_accrued for i in plans[o.id]), expected_commission(o, plans[o.id]))
-        for o in outcomes
-    ]

@@ -24,7 +24,7 @@ from closerhub.core.money import Money, parse_money
 from closerhub.extensions import db
 from closerhub.forms_util import show_errors
 from closerhub.i18n import current_locale
-from closerhub.outcomes import instalments, reviews, service
+from closerhub.outcomes import instalment_queries, reviews, service
 from closerhub.outcomes.forms import DisputeForm, OutcomeForm, ResolveForm, ReviewForm, lines, money_or_error
 from closerhub.outcomes.instalment_forms import MissDecisionForm
 from closerhub.outcomes.models import Outcome, OutcomeStatus, outcome_list_loads
@@ -280,7 +280,7 @@ def earnings() -> str:
         balances=ledger.balances(db.session, me.id),
         entries=entries,
         clawback_days=setting("CLAWBACK_DAYS"),
-        cash_deals=instalments.cash_deals_of(db.session, me.id, LIST_LIMIT),
+        cash_deals=instalment_queries.cash_deals_of(db.session, me.id, LIST_LIMIT),
     )
 
 
@@ -298,7 +298,7 @@ def _render_disputes(status: int = 200, forms: dict[int, ResolveForm] | None = N
         resolved=list(db.session.scalars(recent)),
         forms=forms or {},
         blank_form=ResolveForm(formdata=None),
-        miss_disputes=instalments.open_miss_disputes(db.session),
+        miss_disputes=instalment_queries.open_miss_disputes(db.session),
         miss_form=MissDecisionForm(formdata=None),
     ), status
 

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from closerhub import clock
 from closerhub.clock import frozen_at
 from closerhub.extensions import db
+from closerhub.notifications.models import OutboxMessage
 from closerhub.outcomes import instalments, service
 from closerhub.outcomes.models_instalments import InstalmentStatus
 from closerhub.webhooks.models import WebhookEvent
@@ -116,6 +117,8 @@ def test_the_closer_disputes_a_missed_instalment_and_an_admin_puts_it_back_to_du
     business, closer, desk = _logged_in(app, deal.owner), _logged_in(app, deal.closer), _logged_in(app, admin)
     with frozen_at(LATER):
         assert business.post(f"/instalments/{second}/miss").status_code == 302
+        told = db.session.scalars(select(OutboxMessage).where(OutboxMessage.template == "instalment_missed")).all()
+        assert [m.to_address for m in told] == [deal.closer.email] and "marked instalment 2" in told[0].subject
         empty = closer.post(f"/instalments/{second}/dispute-miss", data={"reason": "  "})
         assert empty.status_code == 422 and plan_of(outcome.id)[1].miss_disputed_at is None
         sent = closer.post(f"/instalments/{second}/dispute-miss", data={"reason": "The client paid by transfer."})
