@@ -106,6 +106,11 @@ def record(appointment_id: int) -> Response | tuple[str, int]:
             status = 422
         else:
             value, parse_error = money_or_error(form, offer_currency, current_locale())
+            plan, plan_error = None, None
+            try:
+                plan = form.plan(value.currency if value else offer_currency, current_locale())
+            except ValidationError as exc:
+                plan_error = exc
             data = service.OutcomeData(
                 result=form.result.data or None,
                 deal_value=value,
@@ -118,10 +123,13 @@ def record(appointment_id: int) -> Response | tuple[str, int]:
                 next_step=form.next_step.data,
                 next_step_at=form.next_step_instant(_me().timezone),
                 notes=form.notes.data,
+                payment_plan=plan if form.result.data == "won" else None,
             )
             try:
                 if parse_error is not None and form.result.data == "won":
                     raise parse_error
+                if plan_error is not None and form.result.data == "won":
+                    raise plan_error
                 if outcome is None:
                     outcome = service.record_outcome(db.session, _me(), appointment.id, data, now=clock.utcnow())
                     flash(_("Outcome recorded; the business has been asked to confirm it."), "success")

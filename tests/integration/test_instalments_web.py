@@ -147,3 +147,30 @@ def test_analytics_show_cash_collected_against_contract_value_per_closer_and_off
     assert values["Cash collected"] == "666.70" and values["Collection rate (%)"] == "66.7"
     assert values["Commission + fees owed"] == "110.01"  # the two instalment charges, unpaid (manual mode)
     assert "666.70" in by_offer and "66.7" in by_offer
+
+
+def test_the_closer_records_a_payment_plan_on_the_outcome_form_and_a_bad_line_records_nothing(app, make_user) -> None:
+    from tests.integration.outcome_support import AFTER_CALL, make_call
+
+    deal = cash_deal(make_user)
+    call = make_call(deal)
+    closer = _logged_in(app, deal.closer)
+    won = {"result": "won", "deal_value": "4,800.00", "currency": "EUR"}
+    with frozen_at(AFTER_CALL):
+        bad = closer.post(
+            f"/appointments/{call.id}/outcome", data={**won, "payment_plan": "2027-01-15 1,600.00\nsoon 3,200"}
+        )
+        assert bad.status_code == 422 and "Line 2 of the payment plan" in bad.get_data(as_text=True)
+        short = closer.post(f"/appointments/{call.id}/outcome", data={**won, "payment_plan": "2027-01-15 1,600.00"})
+        assert short.status_code == 422 and "add up to the deal value" in short.get_data(as_text=True)
+        assert service.outcome_of(db.session, call.id) is None
+        plan = "2027-01-15 1,600.00\n2027-02-15 1,600.00\n2027-03-15 1,600.00"
+        done = closer.post(f"/appointments/{call.id}/outcome", data={**won, "payment_plan": plan})
+        assert done.status_code == 302
+    outcome = service.outcome_of(db.session, call.id)
+    assert [(i.due_on.isoformat(), i.amount) for i in plan_of(outcome.id)] == [
+        ("2027-01-15", 160000),
+        ("2027-02-15", 160000),
+        ("2027-03-15", 160000),
+    ]
+    assert ledger_total(outcome.id) == 0  # cash collected: nothing earned before the money comes in
