@@ -255,7 +255,7 @@ def _tell_closer(session: Session, instalment: Instalment) -> None:
 
 def refund(session: Session, actor: User, instalment_id: object, amount: object, *, now: datetime) -> Instalment:
     """The business gave back ``amount`` of a collected instalment; the commission on it is taken back."""
-    from closerhub.payments.instalment_money import accrue_refund
+    from closerhub.payments.instalment_money import Credit, accrue_refund, send_credits
 
     instalment = _as_business(session, actor, instalment_id, "refund")
     left = instalment.amount - instalment.refunded_amount
@@ -276,10 +276,12 @@ def refund(session: Session, actor: User, instalment_id: object, amount: object,
     instalment.status = InstalmentStatus.REFUNDED
     instalment.updated_at = now
     outcome = instalment.outcome
+    credits: list[Credit] = []
     if outcome.on_cash_collected and outcome.owes_commission:
-        accrue_refund(session, instalment, now)
+        _accrual, credits = accrue_refund(session, instalment, now)
     audit(session, actor=actor, action="instalment.refunded", obj=instalment, before=before, after=_state(instalment))
     session.commit()
+    send_credits(session, credits)  # Stripe mode: the card refunds, outside the transaction
     return instalment
 
 

@@ -10,6 +10,7 @@ pending commission to available once its hold has passed.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select, update
@@ -19,6 +20,7 @@ from closerhub.audit.service import record as audit
 from closerhub.core.commission import Accrual, accrue
 from closerhub.outcomes.models_instalments import Instalment
 from closerhub.payments import charges, ledger
+from closerhub.payments.gateway import GatewayError, get_gateway
 from closerhub.payments.models import Bucket, EntryKind, LedgerEntry
 from closerhub.payments.models_charges import PAID_STATUSES, Charge, ChargeStatus
 from closerhub.payments.payout_events import clawback_paid_commission
@@ -91,13 +93,14 @@ def accrue_collection(session: Session, instalment: Instalment, now: datetime) -
     return result
 
 
-def accrue_refund(session: Session, instalment: Instalment, now: datetime) -> Accrual:
+def accrue_refund(session: Session, instalment: Instalment, now: datetime) -> tuple[Accrual, list[Credit]]:
     """Part of the instalment was refunded to the customer: the commission and fee accrue negatively.
 
     The commission is taken back from the instalment's pending part first, then from available
     (paid-out money leaves available negative; ``clawback_paid_commission`` reverses the transfer
     where it can, the next payout nets off the rest). The business is credited the commission and
-    fee on its charges of this outcome, this instalment's charge first.
+    fee on its charges of this outcome, this instalment's charge first; the card refunds to send
+    once the caller has committed (``send_credits``) are returned with the accrual.
     """
     result = _accrual(session, instalment)
     outcome = instalment.outcome
@@ -111,19 +114,29 @@ def accrue_refund(session: Session, instalment: Instalment, now: datetime) -> Ac
         if take - from_pending:
             session.add(_entry(instalment, Bucket.AVAILABLE, -(take - from_pending), EntryKind.REVERSAL, memo, now))
             clawback_paid_commission(session, outcome, take - from_pending, now)
-    _credit_business(session, instalment, result, now)
-    return result
+    return result, _credit_business(session, instalment, result, now)
 
 
-def _credit_business(session: Session, instalment: Instalment, result: Accrual, now: datetime) -> None:
+@dataclass(frozen=True)
+class Credit:
+    """Money to give back on a charge paid by card: a Stripe refund to send after the commit."""
+
+    charge_id: int
+    payment_intent_id: str
+    amount: int
+    idempotency_key: str  # from the row id and the returned total it brings the charge to: a retry re-sends it
+
+
+def _credit_business(session: Session, instalment: Instalment, result: Accrual, now: datetime) -> list[Credit]:
     """Record the negative accrual as returned on the outcome's instalment charges, this instalment's first.
 
     ``refunded_amount`` grows by commission + fee; ``clawed_back`` by the commission part (a later
     Stripe refund or chargeback of the same charge then takes back only what is left).
     """
     credit, commission = -result.business_total, -result.commission
+    credits: list[Credit] = []
     if credit <= 0:
-        return
+        return credits
     rows = session.scalars(
         select(Charge)
         .where(Charge.outcome_id == instalment.outcome_id, Charge.instalment_id.is_not(None))
@@ -139,12 +152,38 @@ def _credit_business(session: Session, instalment: Instalment, result: Accrual, 
         charge.clawed_back += commission_part
         if charge.status in PAID_STATUSES:
             full = charge.refunded_amount == charge.amount
+            if charge.stripe_payment_intent_id and charge.status != ChargeStatus.DISPUTED:
+                key = f"charge-{charge.id}-credit-{charge.refunded_amount}"
+                credits.append(Credit(charge.id, charge.stripe_payment_intent_id, part, key))
             charge.status = ChargeStatus.REFUNDED if full else ChargeStatus.PARTIALLY_REFUNDED
         charge.updated_at = now
         credit -= part
         commission -= commission_part
         if credit == 0:
-            return
+            break
+    return credits
+
+
+def send_credits(session: Session, credits: list[Credit]) -> None:
+    """Refund the business's card for each credit (after the commit that recorded it; Stripe mode only).
+
+    The charge's returned total already counts the credit, so Stripe's ``charge.refunded`` webhook
+    that follows moves nothing more. A refused or unreachable call is logged on the charge
+    (``last_error``) for the money desk; re-sending the same key later refunds once.
+    """
+    gateway = get_gateway()
+    if not credits or not gateway.is_configured():
+        return
+    for credit in credits:
+        try:
+            gateway.create_refund(
+                credit.payment_intent_id, idempotency_key=credit.idempotency_key, amount=credit.amount
+            )
+        except GatewayError as exc:
+            charge = session.get(Charge, credit.charge_id)
+            if charge is not None:
+                charge.last_error = f"credit_refund_failed ({credit.idempotency_key}): {exc.code}: {exc.message}"[:2000]
+                session.commit()
 
 
 def release_instalments(session: Session, now: datetime) -> int:

@@ -11,6 +11,7 @@ from flask import Flask
 
 from closerhub import clock
 from closerhub.clock import frozen_at
+from closerhub.core.money import Money
 from closerhub.extensions import db
 from closerhub.outcomes import instalments, service
 from closerhub.payments import instalment_money
@@ -58,3 +59,23 @@ def test_each_collected_instalment_is_charged_once_to_the_saved_card(make_user, 
     assert plan[0].charged_at == paid_at and plan[0].release_after == paid_at + timedelta(days=14)
     assert instalment_money.release_instalments(db.session, paid_at + timedelta(days=14)) == 2
     assert ledger_total(outcome.id, Bucket.AVAILABLE) == 10_001
+
+
+def test_a_customer_refund_gives_the_business_its_commission_and_fee_back_on_the_card(make_user, proxy) -> None:
+    deal = cash_deal(make_user)
+    add_card(deal.owner)
+    outcome = won_with_plan(deal)
+    with frozen_at(CONFIRMED_AT):
+        service.confirm(db.session, deal.owner, outcome.id, now=clock.utcnow())
+    first = plan_of(outcome.id)[0].id
+    at = CONFIRMED_AT + timedelta(days=10)
+    with frozen_at(at):
+        instalments.collect(db.session, deal.owner, first, at.date(), now=clock.utcnow())
+        instalments.refund(db.session, deal.owner, first, Money(33_335, "EUR"), now=clock.utcnow())
+    (charge,) = charges_of(outcome.id)
+    assert (charge.status, charge.refunded_amount, charge.clawed_back) == (ChargeStatus.REFUNDED, 5_500, 5_000)
+    assert proxy.state.keys("/v1/refunds") == [f"charge-{charge.id}-credit-5500"] and charge.last_error is None
+    pi = get_gateway().client.v1.payment_intents.retrieve(charge.stripe_payment_intent_id)
+    refunds = get_gateway().client.v1.refunds.list({"payment_intent": pi.id}).data
+    assert [r.amount for r in refunds] == [5_500]
+    assert ledger_total(outcome.id) == 0
