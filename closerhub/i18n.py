@@ -9,7 +9,7 @@ from datetime import date, datetime
 
 from babel import Locale
 from flask import Flask, current_app, g, has_request_context, request, session
-from flask_babel import get_locale, get_translations
+from flask_babel import format_date, get_locale, get_translations
 from flask_login import current_user
 from sqlalchemy import inspect as sa_inspect
 
@@ -168,4 +168,5 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["local_date"] = local_date
     app.jinja_env.filters["zone_city"] = zone_city
     app.jinja_env.filters["label"] = label
+    app.jinja_env.filters["format_date"] = format_date  # a calendar date (a due date), in the reader's language
     app.jinja_env.globals["get_locale"] = get_locale

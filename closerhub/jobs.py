@@ -117,12 +117,26 @@ def auto_confirm_outcomes(app: Flask) -> int:
 
 
 def release_commissions(app: Flask) -> int:
-    """Move commissions whose clawback hold has passed from pending to available (each outcome once)."""
+    """Move commissions whose clawback hold has passed from pending to available (each outcome and instalment once)."""
+    from closerhub.payments.instalment_money import release_instalments
     from closerhub.payments.ledger import release_available
 
     with app.app_context():
         try:
-            return release_available(db.session, clock.utcnow())
+            now = clock.utcnow()
+            return release_available(db.session, now) + release_instalments(db.session, now)
+        finally:
+            db.remove_session()
+
+
+def ask_instalments(app: Flask) -> int:
+    """Ask businesses, once each, to mark instalments that fell due, and remind them of overdue ones."""
+    from closerhub.outcomes.instalment_reminders import ask_due_instalments, remind_overdue_instalments
+
+    with app.app_context():
+        try:
+            now = clock.utcnow()
+            return ask_due_instalments(db.session, now) + remind_overdue_instalments(db.session, now)
         finally:
             db.remove_session()
 
@@ -203,6 +217,7 @@ JOBS: list[tuple[str, Callable[[Flask], object], dict[str, object]]] = [
     ("flag_overdue_outcomes", flag_overdue_outcomes, {"trigger": "interval", "minutes": 30}),
     ("auto_confirm_outcomes", auto_confirm_outcomes, {"trigger": "interval", "minutes": 15}),
     ("release_commissions", release_commissions, {"trigger": "interval", "minutes": 60}),
+    ("ask_instalments", ask_instalments, {"trigger": "interval", "minutes": 60}),
     # Hourly check; pays only on the payout weekday, once (the day is claimed by a unique row).
     ("weekly_payouts", weekly_payouts, {"trigger": "interval", "minutes": 60}),
     ("retry_charges", retry_charges, {"trigger": "interval", "minutes": 10}),

@@ -28,6 +28,7 @@ from closerhub.engagements.models import Engagement  # noqa: F401
 from closerhub.notifications.models import OutboxMessage  # noqa: F401
 from closerhub.notifications.sms_models import SmsMessage, SmsOptOut  # noqa: F401
 from closerhub.outcomes.models import Outcome, OutcomeRevision, Review  # noqa: F401
+from closerhub.outcomes.models_instalments import Instalment  # noqa: F401
 from closerhub.payments.models import LedgerEntry  # noqa: F401
 from closerhub.payments.models_charges import Charge  # noqa: F401
 from closerhub.payments.models_payout_details import PayoutDetails  # noqa: F401

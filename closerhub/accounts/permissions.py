@@ -32,6 +32,7 @@ _NOT_FOUND = {
     "Lead": N_("Lead not found."),
     "Offer": N_("Offer not found."),
     "Outcome": N_("Outcome not found."),
+    "Instalment": N_("Instalment not found."),
 }
 
 

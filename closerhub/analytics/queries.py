@@ -16,7 +16,10 @@ Definitions (the pages say them too):
 - revenue closed: the deal values of won, non-voided outcomes of calls in the period;
 - commission paid: what the business paid for those deals (their ``charges`` that were paid,
   net of refunds: commission + platform fee);
-- commission owed: commission + fee of those deals not paid yet (no charge, or an unpaid one), disputes excluded.
+- commission owed: commission + fee of those deals not paid yet (no charge, or an unpaid one), disputes excluded;
+  on cash collected, the unpaid charges of the instalments collected;
+- cash collected: what the business marked collected of those deals' instalments, net of refunds;
+  collection rate: cash collected ÷ revenue closed (the contract value).
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, literal_column, or_, select
+from sqlalchemy import ColumnElement, and_, case, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from closerhub.accounts.models import User
@@ -37,7 +40,7 @@ from closerhub.core.i18n import _
 from closerhub.core.tz import day_bounds_utc, to_local
 from closerhub.outcomes.models import Outcome, OutcomeResult, OutcomeStatus
 from closerhub.payments.models import Bucket, LedgerEntry
-from closerhub.payments.models_charges import PAID_STATUSES, UNPAID_STATUSES, Charge
+from closerhub.payments.models_charges import PAID_STATUSES, Charge
 
 RANGE_CHOICES = (4, 12, 26)  # weeks the page offers
 DEFAULT_WEEKS = 12
@@ -258,69 +261,6 @@ def techniques(session: Session, scope: Scope, weeks: Sequence[Week]) -> list[Co
 
 
 # --- money: revenue closed, commissions owed and paid, platform fees ----------------------
-
-
-@dataclass(frozen=True)
-class Revenue:
-    """Won deals of one group in one currency (minor units)."""
-
-    key: int | None
-    label: str
-    currency: str
-    deals: int = 0
-    revenue: int = 0
-    commission: int = 0
-    fees: int = 0
-    paid: int = 0  # commission + fee the business was charged
-    owed: int = 0  # commission + fee not charged yet (not in dispute)
-
-    @property
-    def roi(self) -> float | None:
-        """Revenue closed per unit paid in commission and fees (None before anything was paid)."""
-        return _ratio(self.revenue, self.paid)
-
-
-def revenue(
-    session: Session, scope: Scope, weeks: Sequence[Week], by: Literal["closer", "offer"] | None = None
-) -> list[Revenue]:
-    """Won, non-voided deals of the calls in ``weeks`` per currency (and per closer or offer)."""
-    o, c = Outcome, Charge
-    cost = func.coalesce(o.commission_amount, 0) + func.coalesce(o.platform_fee_amount, 0)
-    unpaid = or_(c.id.is_(None), c.status.in_(UNPAID_STATUSES))
-    sums = (
-        func.count(o.id),
-        func.sum(o.deal_amount),
-        func.sum(o.commission_amount),
-        func.sum(func.coalesce(o.platform_fee_amount, 0)),
-        func.sum(case((c.status.in_(PAID_STATUSES), c.amount - c.refunded_amount), else_=0)),
-        func.sum(case((and_(unpaid, o.status != OutcomeStatus.DISPUTED), cost), else_=0)),
-    )
-    won = (o.result == OutcomeResult.WON, o.status != OutcomeStatus.VOIDED, *_outcomes_in(scope, weeks))
-    if by is None:
-        stmt: Select[Any] = (
-            select(literal_column("0"), literal_column("''"), o.deal_currency, *sums)
-            .join(Appointment, Appointment.id == o.appointment_id)
-            .outerjoin(c, c.outcome_id == o.id)
-            .where(*won)
-            .group_by(o.deal_currency)
-            .order_by(o.deal_currency)
-        )
-    else:
-        key = Appointment.closer_id if by == "closer" else Appointment.offer_id
-        named = User if by == "closer" else Offer
-        stmt = (
-            select(key, named.name, o.deal_currency, *sums)
-            .join(Appointment, Appointment.id == o.appointment_id)
-            .outerjoin(c, c.outcome_id == o.id)
-            .join(named, named.id == key)
-            .where(*won)
-            .group_by(key, named.name, o.deal_currency)
-            .order_by(named.name, key, o.deal_currency)
-        )
-    return [
-        Revenue(int(k) if by else None, str(label), str(cur), *(_int(v) for v in values))
-        for k, label, cur, *values in session.execute(stmt)
-    ]
 
 
 @dataclass(frozen=True)

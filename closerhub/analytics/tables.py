@@ -18,7 +18,9 @@ from sqlalchemy.orm import Session
 
 from closerhub.accounts.models import User
 from closerhub.analytics import queries
-from closerhub.analytics.queries import Performance, Revenue, Scope, Week
+from closerhub.analytics import revenue as money
+from closerhub.analytics.queries import Performance, Scope, Week
+from closerhub.analytics.revenue import Revenue
 from closerhub.core.money import Money
 
 
@@ -163,7 +165,12 @@ def _money_columns(business_view: bool) -> list[Column]:
             Column("paid", _("Commission + fees paid"), "money"),
             Column("roi", _("Revenue per unit paid (ROI)"), "multiple"),
         ]
-    return columns
+    # Cash collected against the contract value (last, so earlier exports keep their columns' places).
+    return [
+        *columns,
+        Column("collected", _("Cash collected"), "money"),
+        Column("collection_rate", _("Collection rate"), "rate"),
+    ]
 
 
 def _money_row(r: Revenue) -> dict[str, Any]:
@@ -175,6 +182,8 @@ def _money_row(r: Revenue) -> dict[str, Any]:
         "currency": r.currency,
         "deals": r.deals,
         "revenue": m(r.revenue),
+        "collected": m(r.collected),
+        "collection_rate": r.collection_rate,
         "commission": m(r.commission),
         "fees": m(r.fees),
         "owed": m(r.owed),
@@ -186,20 +195,21 @@ def _money_row(r: Revenue) -> dict[str, Any]:
 def _money_note(business_view: bool) -> str:
     if business_view:
         return _(
-            "Won deals of the calls in the period, per currency. Owed: not charged yet (disputed deals excluded). "
-            "ROI: revenue closed ÷ commission and fees paid."
+            "Won deals of the calls in the period, per currency. Cash collected: the instalments marked "
+            "collected, net of refunds; collection rate: cash collected ÷ revenue closed (the contract value). "
+            "Owed: not charged yet (disputed deals excluded). ROI: revenue closed ÷ commission and fees paid."
         )
     return _("Won deals of your calls in the period, per currency; voided deals excluded.")
 
 
 def revenue(ctx: Context) -> Table:
-    rows = queries.revenue(ctx.session, ctx.scope, ctx.weeks)
+    rows = money.revenue(ctx.session, ctx.scope, ctx.weeks)
     title = _("Revenue closed and commission")
     return Table("revenue", title, _money_columns(True), [_money_row(r) for r in rows], _money_note(True))
 
 
 def _revenue_by(ctx: Context, slug: str, by: str, title: str, label: str) -> Table:
-    rows = queries.revenue(ctx.session, ctx.scope, ctx.weeks, by)  # type: ignore[arg-type]
+    rows = money.revenue(ctx.session, ctx.scope, ctx.weeks, by)  # type: ignore[arg-type]
     columns = [Column("name", label, "text"), *_money_columns(True)]
     return Table(slug, title, columns, [_money_row(r) for r in rows], _money_note(True))
 
@@ -213,7 +223,7 @@ def revenue_by_offer(ctx: Context) -> Table:
 
 
 def closer_revenue(ctx: Context) -> Table:
-    rows = queries.revenue(ctx.session, ctx.scope, ctx.weeks)
+    rows = money.revenue(ctx.session, ctx.scope, ctx.weeks)
     title = _("Revenue closed and commission")
     return Table("revenue", title, _money_columns(False), [_money_row(r) for r in rows], _money_note(False))
 

@@ -30,6 +30,7 @@ from closerhub.closers import api as closers_api  # noqa: E402, F401
 from closerhub.engagements import api as engagements_api  # noqa: E402, F401
 from closerhub.matching import api as matching_api  # noqa: E402, F401
 from closerhub.outcomes import api as outcomes_api  # noqa: E402, F401
+from closerhub.outcomes import instalments_api  # noqa: E402, F401
 from closerhub.payments import charges_api, payout_api, payout_details_api  # noqa: E402, F401
 from closerhub.webhooks import api as webhooks_api  # noqa: E402, F401
 

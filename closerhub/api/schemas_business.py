@@ -153,10 +153,18 @@ RateBps = Annotated[
 ]
 
 
+CommissionBasisField = Literal["contract_value", "cash_collected"]
+
+
 class EngagementIn(InModel):
     closer_id: int
     offer_id: int
     commission_rate_bps: RateBps
+    commission_basis: CommissionBasisField = Field(
+        default="contract_value",
+        description="contract_value: commission on the deal value at confirmation; cash_collected: "
+        "commission accrues as each instalment is collected (running-total rounding)",
+    )
 
 
 class DeclineIn(InModel):
@@ -169,6 +177,9 @@ class EndIn(InModel):
 
 class RateChangeIn(InModel):
     commission_rate_bps: RateBps
+    commission_basis: CommissionBasisField | None = Field(
+        default=None, description="New terms' basis; omitted: the current engagement's"
+    )
 
 
 class PartyOut(OutModel):
@@ -206,6 +217,7 @@ class EngagementOut(OutModel):
     id: int
     status: Literal["proposed", "active", "declined", "withdrawn", "ended"]
     commission_rate_bps: int
+    commission_basis: CommissionBasisField
     can_book: bool = Field(description="True when calls can be booked (status active and the offer active)")
     closer: CloserPartyOut
     business: BusinessPartyOut

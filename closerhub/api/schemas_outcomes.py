@@ -7,6 +7,7 @@ which the HTML pages call too.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
@@ -16,6 +17,17 @@ from closerhub.api.schemas import AwareInstant, CurrencyCode, InModel, Money, Ou
 ShortText = Annotated[str, StringConstraints(max_length=200)]
 Text = Annotated[str, StringConstraints(max_length=5000)]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
+
+
+class PlannedInstalmentIn(InModel):
+    due_on: date = Field(examples=["2027-01-15"])
+    amount: Money
+
+
+class PaymentPlanIn(InModel):
+    """Instalments summing to `deal_value`, in its currency."""
+
+    instalments: list[PlannedInstalmentIn] = Field(min_length=1, max_length=60)
 
 
 class OutcomeIn(InModel):
@@ -35,6 +47,9 @@ class OutcomeIn(InModel):
     next_step: Reason = ""
     next_step_at: AwareInstant | None = Field(None, description="Follow-up: when the next step happens (future)")
     notes: Text = Field("", description="For the business")
+    payment_plan: PaymentPlanIn | None = Field(
+        None, description="Won: instalments summing to deal_value (none: one instalment due on the call's date)"
+    )
 
 
 class DisputeIn(InModel):
@@ -59,6 +74,10 @@ class CommissionOut(OutModel):
     currency: str
     rate_bps: int
     platform_fee: int = Field(description="Minor units charged to the business on top")
+    basis: Literal["contract_value", "cash_collected"] = Field(
+        description="cash_collected: `amount` is the commission on the whole plan; it accrues per collected "
+        "instalment (see /outcomes/{id}/instalments)"
+    )
     status: Literal["pending", "available", "voided"] = Field(
         description="pending until released after the clawback hold; voided if the outcome was voided"
     )

@@ -109,3 +109,66 @@ def compute(deal_value: Money, rate_bps: int, fee_bps: int) -> Commission:
         commission=Money(commission, deal_value.currency),
         platform_fee=Money(fee, deal_value.currency),
     )
+
+
+@dataclass(frozen=True)
+class Accrual:
+    """What one collection (or refund) of cash adds to a deal's commission and fee, in minor units.
+
+    ``commission`` and ``platform_fee`` are signed deltas (negative for a refund);
+    ``commission_total`` and ``fee_total`` are the running totals after this event.
+    """
+
+    commission: int
+    platform_fee: int
+    commission_total: int
+    fee_total: int
+
+    @property
+    def business_total(self) -> int:
+        """What this event adds to the business's bill (negative: owed back)."""
+        return self.commission + self.platform_fee
+
+
+def accrue(collected_total: int, *, rate_bps: int, fee_bps: int, commission_accrued: int, fee_accrued: int) -> Accrual:
+    """The commission and fee a deal accrues once ``collected_total`` (net of refunds) has come in.
+
+    Running-total rounding: ``accrued = half_up(collected_total × rate) − already accrued``, and the
+    fee the same way on the rounded commission total (``half_up(commission_total × fee)``), so the
+    parts always sum to the commission (and fee) on the whole with no drift, whatever the order and
+    size of the collections and refunds. A refund is the same call with a lower ``collected_total``:
+    the deltas come out negative. ``collected_total`` may not be negative (more refunded than collected).
+    """
+    if collected_total < 0:
+        raise ValueError("the net collected total cannot be negative")
+    commission_total = share_half_up(collected_total, rate_bps)
+    fee_total = share_half_up(commission_total, fee_bps)
+    return Accrual(
+        commission=commission_total - commission_accrued,
+        platform_fee=fee_total - fee_accrued,
+        commission_total=commission_total,
+        fee_total=fee_total,
+    )
+
+
+def check_plan(deal_value: Money, amounts: list[Money]) -> list[Money]:
+    """A payment plan's amounts: each positive, in the deal's currency, summing to the deal value."""
+    if not amounts:
+        raise ValidationError(
+            _("A payment plan needs at least one instalment."), field_errors={"payment_plan": _("Add an instalment.")}
+        )
+    for index, amount in enumerate(amounts):
+        field = f"payment_plan.instalments.{index}.amount"
+        if amount.currency != deal_value.currency:
+            raise ValidationError(
+                _("Every instalment is in the deal's currency, %(currency)s.", currency=deal_value.currency),
+                field_errors={field: _("Use %(currency)s.", currency=deal_value.currency)},
+            )
+        if not amount.is_positive():
+            raise ValidationError(_("Every instalment must be more than zero."), field_errors={field: _("Above zero.")})
+    if sum(a.amount for a in amounts) != deal_value.amount:
+        raise ValidationError(
+            _("The instalments must add up to the deal value."),
+            field_errors={"payment_plan": _("The instalments must add up to the deal value.")},
+        )
+    return amounts

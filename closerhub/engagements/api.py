@@ -37,6 +37,7 @@ def engagement_out(e: Engagement) -> EngagementOut:
             "id": e.id,
             "status": e.status.value,
             "commission_rate_bps": e.commission_rate_bps,
+            "commission_basis": e.commission_basis.value,
             "can_book": e.is_active and offer.is_active,
             "closer": {"id": closer.id, "name": closer.name, "timezone": closer.timezone},
             "business": {
@@ -104,6 +105,7 @@ def propose_engagement(body: EngagementIn) -> EngagementOut:
         closer_id=body.closer_id,
         offer_id=body.offer_id,
         commission_rate_bps=body.commission_rate_bps,
+        commission_basis=body.commission_basis,
         now=clock.utcnow(),
     )
     return engagement_out(engagement)
@@ -212,5 +214,12 @@ def change_engagement_rate(engagement_id: int, body: RateChangeIn) -> Engagement
     the new rate, with `previous_id` pointing back: history is kept. Booking waits for the closer to
     accept the new rate."""
     return engagement_out(
-        service.change_rate(db.session, current_api_user(), engagement_id, body.commission_rate_bps, now=clock.utcnow())
+        service.change_rate(
+            db.session,
+            current_api_user(),
+            engagement_id,
+            body.commission_rate_bps,
+            commission_basis=body.commission_basis,
+            now=clock.utcnow(),
+        )
     )

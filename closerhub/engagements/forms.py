@@ -6,7 +6,8 @@ from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField, TextAreaField
+from wtforms import RadioField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from closerhub.core.errors import ValidationError
@@ -32,6 +33,12 @@ def bps_to_percent(bps: int) -> str:
     return str(bps // 100) if bps % 100 == 0 else f"{Decimal(bps) / 100:f}".rstrip("0").rstrip(".")
 
 
+BASIS_CHOICES = [
+    SelectChoice("contract_value", _l("On contract value: once, on the whole deal value at confirmation")),
+    SelectChoice("cash_collected", _l("On cash collected: as each instalment of the deal is collected")),
+]
+
+
 class ProposeForm(FlaskForm):
     offer_id = SelectField(_l("Offer"), coerce=int, validate_choice=False)
     rate_percent = StringField(
@@ -39,12 +46,14 @@ class ProposeForm(FlaskForm):
         validators=[DataRequired(), Length(max=10)],
         description=_l("Between 10 and 20, e.g. 15 or 12.5; never below the closer's minimum"),
     )
+    commission_basis = RadioField(_l("Commission paid"), choices=BASIS_CHOICES, default="contract_value")
 
 
 class RateForm(FlaskForm):
     rate_percent = StringField(
         _l("New commission (%)"), validators=[DataRequired(), Length(max=10)], description=_l("e.g. 15 or 12.5")
     )
+    commission_basis = RadioField(_l("Commission paid"), choices=BASIS_CHOICES, validate_choice=False)
 
 
 class DeclineForm(FlaskForm):

@@ -7,7 +7,8 @@ Life cycle (``service`` enforces it; every transition stamps when and who)::
        ├──decline (closer, with a reason)──▶ declined
        └──withdraw (business)─────────────▶ withdrawn
 
-The rate never changes in place: a new rate is a new engagement (``previous_id`` points
+The rate and the commission basis (``contract_value`` or ``cash_collected``) never change
+in place: new terms are a new engagement (``previous_id`` points
 at the one it replaces), so history is kept and every commission can be traced to the
 rate agreed at the time. At most one engagement per (closer, offer) is open (proposed
 or active): a partial unique index says so on PostgreSQL and SQLite alike.
@@ -36,6 +37,11 @@ class EngagementStatus(enum.StrEnum):
     ENDED = "ended"  # either side ended an active engagement
 
 
+class CommissionBasis(enum.StrEnum):
+    CONTRACT_VALUE = "contract_value"  # commission on the whole deal value, once, at confirmation
+    CASH_COLLECTED = "cash_collected"  # commission accrues as each instalment is collected
+
+
 OPEN_STATUSES = (EngagementStatus.PROPOSED, EngagementStatus.ACTIVE)
 _OPEN_SQL = "status IN ('proposed', 'active')"
 
@@ -50,6 +56,12 @@ class Engagement(Model):
     offer_id: Mapped[int] = mapped_column(ForeignKey("offers.id"), index=True)
     closer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     commission_rate_bps: Mapped[int] = mapped_column(Integer)
+    # Part of the terms the closer accepts: like the rate, a change is a new engagement.
+    commission_basis: Mapped[CommissionBasis] = mapped_column(
+        str_enum(CommissionBasis, "commission_basis"),
+        default=CommissionBasis.CONTRACT_VALUE,
+        server_default=CommissionBasis.CONTRACT_VALUE.value,
+    )
     status: Mapped[EngagementStatus] = mapped_column(
         str_enum(EngagementStatus, "engagement_status"),
         default=EngagementStatus.PROPOSED,

@@ -26,7 +26,7 @@ from closerhub.core.errors import Conflict, NotFound, PermissionDenied, Validati
 from closerhub.core.i18n import N_, _, reading_language
 from closerhub.db import get_by_id, is_plausible_id
 from closerhub.engagements.emails import notify as _notify
-from closerhub.engagements.models import OPEN_STATUSES, Engagement, EngagementStatus
+from closerhub.engagements.models import OPEN_STATUSES, CommissionBasis, Engagement, EngagementStatus
 from closerhub.engagements.queries import engagements_query, open_engagements  # noqa: F401  (re-exported)
 from closerhub.vetting.service import is_approved
 from closerhub.webhooks.service import emit
@@ -83,6 +83,16 @@ def clean_rate(raw: object) -> int:
     return raw
 
 
+def clean_basis(raw: object) -> CommissionBasis:
+    """``contract_value`` (the default) or ``cash_collected``."""
+    if raw in (None, ""):
+        return CommissionBasis.CONTRACT_VALUE
+    try:
+        return CommissionBasis(str(raw))
+    except ValueError:
+        raise _fail("commission_basis", _("The commission basis is contract_value or cash_collected.")) from None
+
+
 def _closer(session: Session, closer_id: object) -> User:
     user = get_by_id(session, User, closer_id)
     # Businesses engage only closers an admin has verified; one still in vetting is answered
@@ -99,7 +109,7 @@ def _closer(session: Session, closer_id: object) -> User:
 
 def _audit(session: Session, actor: User, engagement: Engagement, action: str, before: dict[str, object]) -> None:
     """One audit row per transition: the status (and rate) before and after."""
-    after: dict[str, object] = {"status": engagement.status, "commission_rate_bps": engagement.commission_rate_bps}
+    after: dict[str, object] = _state(engagement)
     reason = engagement.decline_reason or engagement.end_reason
     if reason:
         after["reason"] = reason
@@ -109,7 +119,11 @@ def _audit(session: Session, actor: User, engagement: Engagement, action: str, b
 
 
 def _state(engagement: Engagement) -> dict[str, object]:
-    return {"status": engagement.status, "commission_rate_bps": engagement.commission_rate_bps}
+    return {
+        "status": engagement.status,
+        "commission_rate_bps": engagement.commission_rate_bps,
+        "commission_basis": engagement.commission_basis,
+    }
 
 
 def _closer_min_rate(session: Session, closer: User) -> int:
@@ -198,7 +212,14 @@ def _validate_proposal(
 
 
 def _insert_proposal(
-    session: Session, actor: User, closer: User, offer: Offer, rate: int, previous: Engagement | None, now: datetime
+    session: Session,
+    actor: User,
+    closer: User,
+    offer: Offer,
+    rate: int,
+    previous: Engagement | None,
+    now: datetime,
+    basis: CommissionBasis = CommissionBasis.CONTRACT_VALUE,
 ) -> Engagement:
     """Insert a proposed engagement (no commit); an open one for the same (closer, offer) is a 409."""
     existing = _open_engagement(session, closer.id, offer.id)
@@ -209,6 +230,7 @@ def _insert_proposal(
         offer_id=offer.id,
         closer_id=closer.id,
         commission_rate_bps=rate,
+        commission_basis=basis,
         status=EngagementStatus.PROPOSED,
         previous_id=previous.id if previous is not None else None,
         proposed_at=now,
@@ -226,14 +248,23 @@ def _insert_proposal(
 
 
 def propose(
-    session: Session, actor: User, *, closer_id: object, offer_id: object, commission_rate_bps: object, now: datetime
+    session: Session,
+    actor: User,
+    *,
+    closer_id: object,
+    offer_id: object,
+    commission_rate_bps: object,
+    now: datetime,
+    commission_basis: object = None,
 ) -> Engagement:
-    """A business proposes one of its active offers to a closer at a rate within 10–20 % and the closer's minimum."""
+    """A business proposes one of its active offers to a closer at a rate within 10–20 % and the closer's minimum,
+    on contract value (the default) or on cash collected."""
     _require_business_member(actor)
     closer, offer, rate = _validate_proposal(
         session, actor, closer_id=closer_id, offer_id=offer_id, rate=commission_rate_bps
     )
-    engagement = _insert_proposal(session, actor, closer, offer, rate, previous=None, now=now)
+    basis = clean_basis(commission_basis)
+    engagement = _insert_proposal(session, actor, closer, offer, rate, previous=None, now=now, basis=basis)
     _audit(session, actor, engagement, "proposed", {})
     _notify(session, engagement, "engagement_proposed", actor)
     session.commit()
@@ -341,7 +372,13 @@ def _close(engagement: Engagement, actor: User, reason: str | None, now: datetim
 
 
 def change_rate(
-    session: Session, actor: User, engagement_id: object, commission_rate_bps: object, *, now: datetime
+    session: Session,
+    actor: User,
+    engagement_id: object,
+    commission_rate_bps: object,
+    *,
+    now: datetime,
+    commission_basis: object = None,
 ) -> Engagement:
     """Propose a new rate for an open engagement: a NEW engagement, the current one closes.
 
@@ -352,7 +389,8 @@ def change_rate(
     current = _as_business(session, actor, engagement_id, "change the rate of")
     if not current.is_open:
         raise _illegal(current, "given a new rate")
-    if commission_rate_bps == current.commission_rate_bps:
+    basis = current.commission_basis if commission_basis in (None, "") else clean_basis(commission_basis)
+    if commission_rate_bps == current.commission_rate_bps and basis == current.commission_basis:
         raise _fail(
             "commission_rate_bps", _("The rate is already %(rate)s.", rate=percent_label(current.commission_rate_bps))
         )
@@ -369,7 +407,7 @@ def change_rate(
         current.withdrawn_by_id = actor.id
     session.flush()  # free the (closer, offer) slot of the partial unique index first
     _audit(session, actor, current, "replaced", before)
-    engagement = _insert_proposal(session, actor, closer, offer, rate, previous=current, now=now)
+    engagement = _insert_proposal(session, actor, closer, offer, rate, previous=current, now=now, basis=basis)
     _audit(session, actor, engagement, "rate_changed", {**before, "engagement_id": current.id})
     _notify(session, engagement, "engagement_proposed", actor, previous=current, previous_status=previous_status)
     session.commit()

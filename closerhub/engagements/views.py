@@ -118,6 +118,7 @@ def new() -> Response | tuple[str, int]:
                 closer_id=closer.id,
                 offer_id=form.offer_id.data,
                 commission_rate_bps=rate,
+                commission_basis=form.commission_basis.data,
                 now=clock.utcnow(),
             )
         except DomainError as exc:
@@ -266,7 +267,14 @@ def change_rate(engagement_id: int) -> Response | tuple[str, int]:
         except ValidationError as exc:
             rate, rate_error = None, exc
         try:
-            return service.change_rate(db.session, _me(), engagement_id, rate, now=clock.utcnow())
+            return service.change_rate(
+                db.session,
+                _me(),
+                engagement_id,
+                rate,
+                commission_basis=form.commission_basis.data,
+                now=clock.utcnow(),
+            )
         except ValidationError as exc:
             if rate_error is not None:
                 exc.field_errors.update(rate_error.field_errors)

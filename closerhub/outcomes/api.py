@@ -27,6 +27,7 @@ from closerhub.core.i18n import _
 from closerhub.core.money import Money
 from closerhub.extensions import db
 from closerhub.outcomes import service
+from closerhub.outcomes.instalments import PlannedInstalment
 from closerhub.outcomes.models import Outcome, OutcomeStatus
 from closerhub.payments import ledger
 from closerhub.payments.models import LedgerEntry
@@ -42,6 +43,7 @@ def outcome_out(o: Outcome) -> OutcomeOut:
             "currency": o.deal_currency,
             "rate_bps": o.rate_bps,
             "platform_fee": o.platform_fee_amount,
+            "basis": o.commission_basis.value,
             "status": status,
         }
     return OutcomeOut.model_validate(
@@ -88,6 +90,15 @@ def _money(value: Any) -> Money | None:
     return Money(value.amount, value.currency.upper()) if value is not None else None
 
 
+def _plan(body: OutcomeIn) -> list[PlannedInstalment] | None:
+    if body.payment_plan is None:
+        return None
+    return [
+        PlannedInstalment(line.due_on, Money(line.amount.amount, line.amount.currency.upper()))
+        for line in body.payment_plan.instalments
+    ]
+
+
 @api_route(
     "POST",
     "/appointments/<int:appointment_id>/outcome",
@@ -116,6 +127,7 @@ def record_outcome(appointment_id: int, body: OutcomeIn) -> OutcomeOut:
         next_step=body.next_step,
         next_step_at=body.next_step_at,
         notes=body.notes,
+        payment_plan=_plan(body),
     )
     return outcome_out(service.record_outcome(db.session, current_api_user(), appointment_id, data, now=clock.utcnow()))
 

@@ -15,8 +15,10 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from closerhub.core.errors import ValidationError
+from closerhub.core.i18n import _
 from closerhub.core.money import Money, parse_money
 from closerhub.core.tz import local_to_utc
+from closerhub.outcomes.instalments import PlannedInstalment
 
 RESULT_CHOICES = [
     SelectChoice("won", _l("Won: the prospect bought")),
@@ -64,6 +66,34 @@ class OutcomeForm(FlaskForm):
     technique = SelectField(_l("Closing technique used"), choices=TECHNIQUE_CHOICES, validate_choice=False)
     buying_signals = TextAreaField(_l("Buying signals seen (one per line)"), validators=[Length(max=5000)])
     notes = TextAreaField(_l("Notes for the business"), validators=[Length(max=5000)])
+    payment_plan = TextAreaField(
+        _l("Payment plan (optional)"),
+        validators=[Length(max=5000)],
+        description=_l(
+            "One instalment per line: its due date and amount, e.g. 2027-01-15 1,600.00. They must add up to "
+            "the deal value. Empty: one payment, due on the call's date."
+        ),
+    )
+
+    def plan(self, currency: str, locale: str) -> list[PlannedInstalment] | None:
+        """The payment plan typed in the form (None when empty); a ValidationError names the bad line."""
+        rows = lines(self.payment_plan.data)
+        if not rows:
+            return None
+        plan: list[PlannedInstalment] = []
+        for number, row in enumerate(rows, start=1):
+            day_text, _space, amount_text = row.partition(" ")
+            try:
+                day = date.fromisoformat(day_text.strip())
+                amount = parse_money(amount_text.strip(), currency, locale, field="payment_plan")
+            except (ValueError, ValidationError):
+                message = _(
+                    "Line %(line)d of the payment plan: write the due date then the amount, e.g. 2027-01-15 1,600.00.",
+                    line=number,
+                )
+                raise ValidationError(message, field_errors={"payment_plan": message}) from None
+            plan.append(PlannedInstalment(day, amount))
+        return plan
 
     def money(self, offer_currency: str, locale: str) -> Money | None:
         """The deal value typed in the form, parsed in the viewer's locale (None when empty)."""

@@ -28,6 +28,7 @@ from closerhub.accounts.models import User
 from closerhub.booking.models import Appointment
 from closerhub.core.money import Money
 from closerhub.db import UTCDateTime, str_enum
+from closerhub.engagements.models import CommissionBasis
 from closerhub.extensions import Model
 
 
@@ -101,6 +102,13 @@ class Outcome(Model):
     # Commission snapshot (won only): the engagement's rate and the fee at the time, computed by core.commission.
     rate_bps: Mapped[int | None] = mapped_column(Integer)
     fee_bps: Mapped[int | None] = mapped_column(Integer)
+    # The engagement's basis at the time: contract_value (the commission above, once) or
+    # cash_collected (the commission above is what the whole plan would earn; it accrues per instalment).
+    commission_basis: Mapped[CommissionBasis] = mapped_column(
+        str_enum(CommissionBasis, "commission_basis"),
+        default=CommissionBasis.CONTRACT_VALUE,
+        server_default=CommissionBasis.CONTRACT_VALUE.value,
+    )
     commission_amount: Mapped[int | None] = mapped_column(BigInteger)
     platform_fee_amount: Mapped[int | None] = mapped_column(BigInteger)
     revision: Mapped[int] = mapped_column(Integer, default=1)
@@ -157,6 +165,11 @@ class Outcome(Model):
         if self.platform_fee_amount is None or self.deal_currency is None:
             return None
         return Money(self.platform_fee_amount, self.deal_currency)
+
+    @property
+    def on_cash_collected(self) -> bool:
+        """Commission accrues per collected instalment instead of once on the deal value."""
+        return self.commission_basis == CommissionBasis.CASH_COLLECTED
 
     @property
     def is_locked(self) -> bool:

@@ -25,6 +25,7 @@ from closerhub.core.errors import Conflict, PermissionDenied, ValidationError
 from closerhub.core.i18n import N_, _
 from closerhub.core.money import Money
 from closerhub.outcomes.emails import notify
+from closerhub.outcomes.instalments import check_plan_input, set_plan
 from closerhub.outcomes.models import Outcome, OutcomeResult, OutcomeRevision, OutcomeStatus
 from closerhub.outcomes.settings import setting
 from closerhub.outcomes.validation import CleanOutcome, OutcomeData, clean_outcome
@@ -196,12 +197,15 @@ def record_outcome(
         confirm_deadline=now + timedelta(days=setting("CONFIRM_DAYS", session)),
     )
     _apply(outcome, clean, appointment.engagement.commission_rate_bps)
+    outcome.commission_basis = appointment.engagement.commission_basis
+    check_plan_input(clean.deal_value if clean.result == OutcomeResult.WON else None, data.payment_plan)
     session.add(outcome)
     try:
         session.flush()  # the unique appointment_id settles two racing submissions
     except IntegrityError:
         session.rollback()
         raise Conflict(_("An outcome is already recorded for this call."), code="outcome_exists") from None
+    set_plan(session, outcome, data.payment_plan, now)
     ledger.record_earned(session, outcome, now)
     _mark_appointment(session, appointment, outcome.result, actor, now)
     _audit(session, actor, outcome, "recorded", None)
@@ -223,10 +227,12 @@ def correct_outcome(session: Session, actor: User, outcome_id: object, data: Out
         raise Conflict(_(_NOT_CORRECTABLE[outcome.status]), code="outcome_locked")
     appointment = outcome.appointment
     clean = clean_outcome(data, offer_currency=appointment.offer.price_currency, now=now)
+    check_plan_input(clean.deal_value if clean.result == OutcomeResult.WON else None, data.payment_plan)
     before = (outcome.commission_amount, outcome.deal_currency)
     audit_before = _state(outcome)
     _keep_revision(session, outcome, "corrected", actor, now)
     _apply(outcome, clean, outcome.rate_bps or appointment.engagement.commission_rate_bps)
+    set_plan(session, outcome, data.payment_plan, now)
     outcome.updated_at = now
     outcome.confirm_deadline = now + timedelta(days=setting("CONFIRM_DAYS", session))
     if (outcome.commission_amount, outcome.deal_currency) != before:
@@ -381,6 +387,7 @@ def resolve_dispute(
         _keep_revision(session, outcome, "adjusted", actor, now, text)
         assert outcome.rate_bps is not None
         _set_value(outcome, deal_value, outcome.rate_bps)
+        set_plan(session, outcome, None, now)  # the plan no longer adds up: one instalment of the new value
         outcome.status = OutcomeStatus.RESOLVED
         ledger.restate(session, outcome, now, Memo("adjusted", {"outcome_id": outcome.id}))
         action = "adjusted"

@@ -33,6 +33,8 @@ class OutcomeData:
     next_step: object = ""
     next_step_at: datetime | None = None
     notes: object = ""
+    # Won: the plan as (due date, amount) lines (``instalments.PlannedInstalment``); None: one instalment.
+    payment_plan: list[Any] | None = None
 
 
 @dataclass(frozen=True)

@@ -24,8 +24,9 @@ from closerhub.core.money import Money, parse_money
 from closerhub.extensions import db
 from closerhub.forms_util import show_errors
 from closerhub.i18n import current_locale
-from closerhub.outcomes import reviews, service
+from closerhub.outcomes import instalment_queries, reviews, service
 from closerhub.outcomes.forms import DisputeForm, OutcomeForm, ResolveForm, ReviewForm, lines, money_or_error
+from closerhub.outcomes.instalment_forms import MissDecisionForm
 from closerhub.outcomes.models import Outcome, OutcomeStatus, outcome_list_loads
 from closerhub.outcomes.settings import setting
 from closerhub.payments import ledger
@@ -106,6 +107,11 @@ def record(appointment_id: int) -> Response | tuple[str, int]:
             status = 422
         else:
             value, parse_error = money_or_error(form, offer_currency, current_locale())
+            plan, plan_error = None, None
+            try:
+                plan = form.plan(value.currency if value else offer_currency, current_locale())
+            except ValidationError as exc:
+                plan_error = exc
             data = service.OutcomeData(
                 result=form.result.data or None,
                 deal_value=value,
@@ -118,10 +124,13 @@ def record(appointment_id: int) -> Response | tuple[str, int]:
                 next_step=form.next_step.data,
                 next_step_at=form.next_step_instant(_me().timezone),
                 notes=form.notes.data,
+                payment_plan=plan if form.result.data == "won" else None,
             )
             try:
                 if parse_error is not None and form.result.data == "won":
                     raise parse_error
+                if plan_error is not None and form.result.data == "won":
+                    raise plan_error
                 if outcome is None:
                     outcome = service.record_outcome(db.session, _me(), appointment.id, data, now=clock.utcnow())
                     flash(_("Outcome recorded; the business has been asked to confirm it."), "success")
@@ -281,6 +290,7 @@ def earnings() -> str:
         entries=entries,
         memos=memo_texts(db.session, entries),
         clawback_days=setting("CLAWBACK_DAYS"),
+        cash_deals=instalment_queries.cash_deals_of(db.session, me.id, LIST_LIMIT),
     )
 
 
@@ -298,6 +308,8 @@ def _render_disputes(status: int = 200, forms: dict[int, ResolveForm] | None = N
         resolved=list(db.session.scalars(recent)),
         forms=forms or {},
         blank_form=ResolveForm(formdata=None),
+        miss_disputes=instalment_queries.open_miss_disputes(db.session),
+        miss_form=MissDecisionForm(formdata=None),
     ), status
 
 
@@ -350,4 +362,7 @@ def resolve(outcome_id: int) -> Response | tuple[str, int]:
     return redirect(url_for("outcomes.disputes"))
 
 
-from closerhub.outcomes import review_views  # noqa: E402, F401  (registers the closer's reviews pages on bp)
+from closerhub.outcomes import (  # noqa: E402  (they register their pages on bp)
+    instalment_views,  # noqa: F401
+    review_views,  # noqa: F401
+)

@@ -40,6 +40,7 @@ from closerhub.core.i18n import N_, _
 from closerhub.core.retry import RetrySchedule
 from closerhub.notifications.service import public_url, queue_email
 from closerhub.outcomes.models import Outcome, outcome_list_loads
+from closerhub.outcomes.models_instalments import Instalment
 from closerhub.payments import ledger
 from closerhub.payments.billing import billing_of
 from closerhub.payments.gateway import (
@@ -80,7 +81,12 @@ FAILED_MESSAGE = N_("The payment could not be completed.")
 
 def charge_of(session: Session, outcome_id: int) -> Charge | None:
     """The charge of an outcome, if any."""
-    return session.scalar(select(Charge).where(Charge.outcome_id == outcome_id))
+    return session.scalar(select(Charge).where(Charge.outcome_id == outcome_id, Charge.instalment_id.is_(None)))
+
+
+def charge_of_instalment(session: Session, instalment_id: int) -> Charge | None:
+    """The charge of one collected instalment (cash-collected outcomes), if any."""
+    return session.scalar(select(Charge).where(Charge.instalment_id == instalment_id))
 
 
 def find_charge(session: Session, charge_id: object, viewer: User | None) -> Charge:
@@ -140,6 +146,8 @@ def charge_for_outcome(session: Session, outcome: Outcome, now: datetime) -> Cha
     transaction and a crash after it is repaired with the same key), then records the
     result, which the caller commits.
     """
+    if outcome.on_cash_collected:
+        return None  # billed per collected instalment (``charge_for_instalment``)
     if not outcome.owes_commission or not outcome.commission_amount or outcome.deal_currency is None:
         return None
     existing = charge_of(session, outcome.id)
@@ -159,6 +167,38 @@ def charge_for_outcome(session: Session, outcome: Outcome, now: datetime) -> Cha
         created_at=now,
         updated_at=now,
     )
+    return _open(session, charge, now)
+
+
+def charge_for_instalment(session: Session, instalment: Instalment, commission: int, fee: int, now: datetime) -> Charge:
+    """Bill the business for what one collected instalment accrued (commission + fee), once.
+
+    Same rules as ``charge_for_outcome`` (manual mode, retries, the commit before the Stripe call,
+    the idempotency key from the row id); the transfer group is the outcome's.
+    """
+    existing = charge_of_instalment(session, instalment.id)
+    if existing is not None:
+        return existing
+    outcome = instalment.outcome
+    charge = Charge(
+        business_id=outcome.business_id,
+        outcome_id=outcome.id,
+        instalment_id=instalment.id,
+        amount=commission + fee,
+        commission=commission,
+        platform_fee=fee,
+        currency=instalment.currency,
+        status=ChargeStatus.PENDING,
+        transfer_group=f"outcome-{outcome.id}",
+        attempts=0,
+        created_at=now,
+        updated_at=now,
+    )
+    return _open(session, charge, now)
+
+
+def _open(session: Session, charge: Charge, now: datetime) -> Charge:
+    """A new charge: ``manual_due`` without Stripe keys, else its first attempt."""
     session.add(charge)
     session.flush()
     gateway = get_gateway()
@@ -208,6 +248,7 @@ def _attempt(
             "charge_id": charge.id,
             "business_id": charge.business_id,
             "closer_id": outcome.closer_id,
+            **({"instalment_id": charge.instalment_id} if charge.instalment_id else {}),
         },
         "transfer_group": charge.transfer_group,
         # No description: localstripe refuses the parameter, and the metadata already says what this is.
@@ -300,7 +341,7 @@ def mark_succeeded(session: Session, charge: Charge, stripe_charge_id: str | Non
     charge.next_attempt_at = None
     charge.failure_message = None
     charge.updated_at = now
-    ledger.mark_charged(session, charge.outcome, now)
+    ledger.mark_charge_paid(session, charge, now)
 
 
 def record_failure(
@@ -427,7 +468,7 @@ def mark_manual_paid(session: Session, actor: User, charge_id: object, reference
     charge.manual_reference = text or None
     charge.paid_at = now
     charge.updated_at = now
-    ledger.mark_charged(session, charge.outcome, now)
+    ledger.mark_charge_paid(session, charge, now)
     audit(
         session,
         actor=actor,

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from closerhub.audit.service import record as audit
+from closerhub.outcomes.models_instalments import Instalment
 from closerhub.payments import charges
 from closerhub.payments.clawbacks import clawback, restore
 from closerhub.payments.gateway import WebhookEvent, get_gateway
@@ -168,7 +169,7 @@ def _take_for_dispute(session: Session, charge: Charge, dispute: dict[str, Any],
         charges.mark_succeeded(session, charge, _id(dispute.get("charge")), now)
     remaining = charge.commission - charge.clawed_back
     memo = Memo("chargeback", {"charge_id": charge.id, "outcome_id": charge.outcome_id})
-    taken = clawback(session, charge.outcome, remaining, memo, now)
+    taken = clawback(session, charge.outcome, remaining, memo, now, instalment_id=charge.instalment_id)
     charge.clawed_back += taken
     charge.dispute_clawback += taken
     clawback_paid_commission(session, charge.outcome, taken, now)  # already paid out: reverse the transfer
@@ -207,7 +208,8 @@ def on_dispute_closed(session: Session, event: WebhookEvent, now: datetime) -> N
             _take_for_dispute(session, charge, dispute, now)
     elif charge.status == ChargeStatus.DISPUTED:
         memo = Memo("chargeback_won", {"charge_id": charge.id, "outcome_id": charge.outcome_id})
-        restore(session, charge.outcome, charge.dispute_clawback, memo, now)
+        instalment = session.get(Instalment, charge.instalment_id) if charge.instalment_id else None
+        restore(session, charge.outcome, charge.dispute_clawback, memo, now, instalment=instalment)
         charge.clawed_back -= charge.dispute_clawback
         charge.dispute_clawback = 0
         if charge.refunded_amount >= charge.amount:

@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from closerhub.outcomes.models import Outcome
+from closerhub.outcomes.models_instalments import Instalment
 from closerhub.payments import ledger
 from closerhub.payments.memos import Memo
 from closerhub.payments.models import Bucket, EntryKind, LedgerEntry
@@ -20,7 +21,13 @@ from closerhub.payments.models_charges import Charge
 
 
 def _ledger_entry(
-    outcome: Outcome, bucket: Bucket, amount: int, kind: EntryKind, memo: Memo, now: datetime
+    outcome: Outcome,
+    bucket: Bucket,
+    amount: int,
+    kind: EntryKind,
+    memo: Memo,
+    now: datetime,
+    instalment_id: int | None = None,
 ) -> LedgerEntry:
     assert outcome.deal_currency is not None
     return LedgerEntry(
@@ -30,36 +37,59 @@ def _ledger_entry(
         amount=amount,
         kind=kind,
         outcome_id=outcome.id,
+        instalment_id=instalment_id,
         created_at=now,
         **memo.columns(),
     )
 
 
-def clawback(session: Session, outcome: Outcome, amount: int, reason: Memo, now: datetime) -> int:
+def _position(session: Session, outcome: Outcome, instalment_id: int | None) -> dict[Bucket, int]:
+    """Where the commission sits: the outcome's, or one instalment's (its own hold) on cash collected."""
+    if instalment_id is None:
+        return ledger.outcome_position(session, outcome.id)
+    from closerhub.payments.instalment_money import instalment_position
+
+    return instalment_position(session, instalment_id)
+
+
+def clawback(
+    session: Session, outcome: Outcome, amount: int, reason: Memo, now: datetime, *, instalment_id: int | None = None
+) -> int:
     """Take up to ``amount`` of the outcome's commission back from the closer; returns what was taken.
 
     Pending first (not yet released), then available. If the commission was already paid
     out, available goes negative: the charge webhooks then call
     ``payout_events.clawback_paid_commission`` to reverse the transfer where Stripe allows it;
-    what remains negative is netted off by the next payout. The caller commits.
+    what remains negative is netted off by the next payout. The caller commits. ``instalment_id``: the
+    charge was for one collected instalment (cash collected): its entries, and its hold, are the ones touched.
     """
     if amount <= 0:
         return 0
-    position = ledger.outcome_position(session, outcome.id)
+    position = _position(session, outcome, instalment_id)
     taken = 0
     for bucket in (Bucket.PENDING, Bucket.AVAILABLE):
         part = min(amount - taken, max(position[bucket], 0))
         if part > 0:
-            session.add(_ledger_entry(outcome, bucket, -part, EntryKind.REVERSAL, reason, now))
+            session.add(_ledger_entry(outcome, bucket, -part, EntryKind.REVERSAL, reason, now, instalment_id))
             taken += part
     return taken
 
 
-def restore(session: Session, outcome: Outcome, amount: int, reason: Memo, now: datetime) -> None:
+def restore(
+    session: Session,
+    outcome: Outcome,
+    amount: int,
+    reason: Memo,
+    now: datetime,
+    *,
+    instalment: Instalment | None = None,
+) -> None:
     """Give back commission a clawback took (a dispute won): into available once released, else pending."""
     if amount > 0:
-        bucket = Bucket.AVAILABLE if outcome.released_at is not None else Bucket.PENDING
-        session.add(_ledger_entry(outcome, bucket, amount, EntryKind.ADJUSTMENT, reason, now))
+        released = (instalment.released_at if instalment is not None else outcome.released_at) is not None
+        bucket = Bucket.AVAILABLE if released else Bucket.PENDING
+        instalment_id = instalment.id if instalment is not None else None
+        session.add(_ledger_entry(outcome, bucket, amount, EntryKind.ADJUSTMENT, reason, now, instalment_id))
 
 
 def refund_share(charge: Charge, refunded: int) -> int:

@@ -21,9 +21,11 @@ from sqlalchemy.orm import Session
 
 from closerhub.audit.service import record as audit
 from closerhub.outcomes.models import SETTLED_STATUSES, Outcome
+from closerhub.outcomes.models_instalments import Instalment
 from closerhub.outcomes.settings import setting
 from closerhub.payments.memos import Memo
 from closerhub.payments.models import Bucket, EntryKind, LedgerEntry
+from closerhub.payments.models_charges import Charge
 
 
 @dataclass(frozen=True)
@@ -91,8 +93,12 @@ def _positions(session: Session, outcome_id: int) -> dict[tuple[str, Bucket], in
 
 
 def record_earned(session: Session, outcome: Outcome, now: datetime, *, kind: EntryKind = EntryKind.EARNED) -> None:
-    """A won outcome's commission enters ``pending`` (``kind`` ADJUSTMENT after a correction)."""
-    if outcome.commission_amount:
+    """A won outcome's commission enters ``pending`` (``kind`` ADJUSTMENT after a correction).
+
+    Not on a cash-collected outcome: its commission accrues per collected instalment
+    (``payments.instalment_money``).
+    """
+    if outcome.commission_amount and not outcome.on_cash_collected:
         memo = Memo("commission", {"outcome_id": outcome.id, "appointment_id": outcome.appointment_id})
         _entry(session, outcome, Bucket.PENDING, outcome.commission_amount, kind, memo, now)
 
@@ -131,6 +137,24 @@ def mark_charged(session: Session, outcome: Outcome, charged_at: datetime) -> No
         return
     outcome.charged_at = charged_at
     outcome.release_after = charged_at + timedelta(days=setting("CLAWBACK_DAYS", session))
+
+
+def mark_charge_paid(session: Session, charge: Charge, paid_at: datetime) -> None:
+    """The business paid ``charge``: its outcome's (or its instalment's) clawback hold starts. The caller commits."""
+    if charge.instalment_id is None:
+        mark_charged(session, charge.outcome, paid_at)
+        return
+    instalment = session.get(Instalment, charge.instalment_id)
+    assert instalment is not None
+    mark_instalment_charged(session, instalment, paid_at)
+
+
+def mark_instalment_charged(session: Session, instalment: Instalment, charged_at: datetime) -> None:
+    """One instalment's accrual was paid for: it may be released after its own clawback hold (first time wins)."""
+    if instalment.charged_at is not None:
+        return
+    instalment.charged_at = charged_at
+    instalment.release_after = charged_at + timedelta(days=setting("CLAWBACK_DAYS", session))
 
 
 def release_available(session: Session, now: datetime) -> int:

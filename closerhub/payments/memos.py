@@ -68,6 +68,18 @@ _SENTENCES: dict[str, tuple[str, str]] = {
         "Chargeback won on charge #{charge_id} (outcome #{outcome_id})",
         N_("Chargeback won: %(call)s"),
     ),
+    "instalment_commission": (
+        "Commission on instalment {position} of outcome #{outcome_id}",
+        N_("Commission on instalment %(position)s of %(call)s"),
+    ),
+    "instalment_refund": (
+        "Refund on instalment {position} of outcome #{outcome_id}",
+        N_("Refund on instalment %(position)s of %(call)s"),
+    ),
+    "instalment_released": (
+        "Released after the hold (instalment {position}, outcome #{outcome_id})",
+        N_("Released after the hold: instalment %(position)s of %(call)s"),
+    ),
     "corrected": ("Correction of outcome #{outcome_id}", N_("Outcome corrected: %(call)s")),
     "voided": ("Outcome #{outcome_id} voided by an admin", N_("Outcome voided by an admin: %(call)s")),
     "adjusted": ("Outcome #{outcome_id} adjusted by an admin", N_("Outcome adjusted by an admin: %(call)s")),

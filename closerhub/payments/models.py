@@ -55,6 +55,9 @@ class LedgerEntry(Model):
     kind: Mapped[EntryKind] = mapped_column(str_enum(EntryKind, "ledger_kind"))
     outcome_id: Mapped[int | None] = mapped_column(ForeignKey("outcomes.id"), index=True)
     payout_id: Mapped[int | None] = mapped_column(BigInteger, index=True)  # the payouts table comes with Stripe
+    # Cash-collected outcomes: the instalment whose accrual this is (its own clawback hold). No
+    # foreign key: adding one would make SQLite rebuild this append-only table.
+    instalment_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
     memo: Mapped[str] = mapped_column(Text, default="")  # the English sentence (the API's ``memo``)
     memo_code: Mapped[str | None] = mapped_column(String(40))  # what it is about (payments/memos.py)
     memo_params: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # the ids it names

@@ -1,6 +1,7 @@
 """Charges: what a business is billed for one confirmed won outcome (commission + platform fee).
 
-One row per outcome (``outcome_id`` is unique), created when the outcome is confirmed, in
+One row per contract-value outcome (unique where ``instalment_id`` is NULL), or per collected
+instalment of a cash-collected outcome (``instalment_id`` unique), created when the outcome is confirmed, in
 the same transaction. The row's id builds the Stripe idempotency key of each attempt
 (``charge-<id>-attempt-<n>``): a retry after a network failure re-sends the same key (Stripe
 answers with the same PaymentIntent), a retry after a decline is a new attempt.
@@ -19,7 +20,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from closerhub.accounts.models import User
@@ -28,6 +29,7 @@ from closerhub.core.money import Money
 from closerhub.db import UTCDateTime, str_enum
 from closerhub.extensions import Model
 from closerhub.outcomes.models import Outcome
+from closerhub.outcomes.models_instalments import Instalment  # noqa: F401  (the table instalment_id refers to)
 
 
 class ChargeStatus(enum.StrEnum):
@@ -68,7 +70,9 @@ class Charge(Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     business_id: Mapped[int] = mapped_column(ForeignKey("businesses.id"), index=True)
-    outcome_id: Mapped[int] = mapped_column(ForeignKey("outcomes.id"), unique=True)
+    outcome_id: Mapped[int] = mapped_column(ForeignKey("outcomes.id"), index=True)
+    # Cash-collected outcomes: one charge per collected instalment; contract value: none (one per outcome).
+    instalment_id: Mapped[int | None] = mapped_column(ForeignKey("instalments.id"), unique=True)
     amount: Mapped[int] = mapped_column(BigInteger)  # commission + platform fee, minor units
     commission: Mapped[int] = mapped_column(BigInteger)
     platform_fee: Mapped[int] = mapped_column(BigInteger)
@@ -102,6 +106,14 @@ class Charge(Model):
         CheckConstraint("amount > 0 AND commission >= 0 AND platform_fee >= 0", name="amounts_positive"),
         CheckConstraint("amount = commission + platform_fee", name="amount_is_sum"),
         CheckConstraint("refunded_amount >= 0 AND refunded_amount <= amount", name="refund_within_amount"),
+        # One contract-value charge per outcome (instalment charges are unique by instalment).
+        Index(
+            "uq_charges_outcome_contract",
+            "outcome_id",
+            unique=True,
+            sqlite_where=text("instalment_id IS NULL"),
+            postgresql_where=text("instalment_id IS NULL"),
+        ),
         # The retry job: failed/requires_action rows whose next attempt is due.
         Index("ix_charges_status_next_attempt", "status", "next_attempt_at"),
     )

@@ -52,7 +52,7 @@ def claw_returned(session: Session, charge: Charge, total: int, memo: Memo, now:
         return 0
     due = refund_share(charge, total) - refund_share(charge, charge.refunded_amount)
     due = min(due, charge.commission - charge.clawed_back)
-    taken = clawback(session, charge.outcome, due, memo, now)
+    taken = clawback(session, charge.outcome, due, memo, now, instalment_id=charge.instalment_id)
     charge.clawed_back += taken
     clawback_paid_commission(session, charge.outcome, taken, now)  # already paid out: reverse / carry
     charge.refunded_amount = total

@@ -210,9 +210,12 @@ def test_a_business_sees_its_closers_offers_commissions_and_roi(app, world) -> N
         "Commission + fees owed",
         "Commission + fees paid",
         "Revenue per unit paid (ROI)",
+        "Cash collected",
+        "Collection rate (%)",
     ]
     # 3,000 closed; paid 150 + 15 on the confirmed deal; owed 300 + 30 on the unconfirmed one; 3000 / 165 = 18.2
-    assert revenue[1:] == [["EUR", "2", "3000.00", "450.00", "45.00", "330.00", "165.00", "18.2"]]
+    # Nothing marked collected yet: cash collected 0 of 3,000.
+    assert revenue[1:] == [["EUR", "2", "3000.00", "450.00", "45.00", "330.00", "165.00", "18.2", "0.00", "0.0"]]
     assert rows(client, "by_closer")[1:] == [["Ana A", "6", "4", "1", "1", "80.0", "4", "2", "50.0"]]
     assert rows(client, "by_offer")[1:] == [["Mindset Mastery", "6", "4", "1", "1", "80.0", "4", "2", "50.0"]]
     assert rows(client, "revenue_by_closer")[1] == [
@@ -225,6 +228,8 @@ def test_a_business_sees_its_closers_offers_commissions_and_roi(app, world) -> N
         "330.00",
         "165.00",
         "18.2",
+        "0.00",
+        "0.0",
     ]
     html = page(client)
     assert "18.2×" in html and "€3,000.00" in html and "Per closer" in html and "Per offer" in html

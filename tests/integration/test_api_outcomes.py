@@ -47,6 +47,7 @@ def test_a_closer_records_a_won_deal_and_gets_the_commission(client, deal, call)
         "currency": "EUR",
         "rate_bps": 1500,
         "platform_fee": 7200,
+        "basis": "contract_value",
         "status": "pending",
     }
     assert data["confirm_deadline"] == "2026-12-08T14:50:00Z"

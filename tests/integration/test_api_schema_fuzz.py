@@ -60,6 +60,8 @@ CONDITIONAL_BODIES = {
     "POST /api/v1/appointments",
     # a CSV file whose header names the columns
     "POST /api/v1/leads/import",
+    # a CSV file of collections whose header names the columns
+    "POST /api/v1/instalments/import",
     # at least the closer's own minimum commission (their profile's, not a constant)
     "POST /api/v1/engagements",
     "POST /api/v1/engagements/{engagement_id}/change-rate",

@@ -41,6 +41,7 @@ from tests.integration.statement_seeds import (
     seed_spread_manual_charges,
     seed_spread_outcomes,
 )
+from tests.integration.statement_seeds_cash import seed_cash_deals, seed_long_plan, seed_miss_disputes
 from tests.integration.statement_seeds_more import (
     seed_audit,
     seed_closers,
@@ -140,6 +141,11 @@ CASES = {
     "admin payouts API": Case("admin", "/api/v1/payouts", seed_payouts, api=True),
     "closer earnings with payouts": Case("closer", "/earnings", seed_payouts),
     "closer reviews page": Case("closer", "/reviews", seed_reviews),
+    # commission on cash collected
+    "closer earnings with cash deals": Case("closer", "/earnings", seed_cash_deals),
+    "business payment plan page": Case("business", "/outcomes/1/instalments", seed_long_plan),
+    "closer instalments API": Case("closer", "/api/v1/outcomes/1/instalments", seed_long_plan, api=True),
+    "admin disputes desk with missed instalments": Case("admin", "/admin/disputes", seed_miss_disputes),
     # admin
     "admin users": Case("admin", "/admin/users", seed_users),
     "admin vetting queue": Case("admin", "/admin/vetting", seed_users),
