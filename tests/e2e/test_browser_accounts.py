@@ -27,6 +27,7 @@ def test_a_closer_signs_up_logs_out_logs_back_in_and_sees_the_dashboard(page) ->
     assert "Hello Zoé Closer" in page.content()
     assert "America/New_York" in page.content()
 
+    page.locator(".nav-account summary").click()  # the account menu holds Log out
     page.get_by_role("button", name="Log out").click()
     page.wait_for_url(lambda url: url.endswith("/"))
     assert "You are logged out." in page.content()
