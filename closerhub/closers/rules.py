@@ -66,6 +66,8 @@ def busy_intervals(
     appointment out (a reschedule must not collide with the call it moves). Every caller
     (preview, API slots, summaries, booking) goes through here.
     """
+    if start >= end:  # an empty window (a query with from after to): nothing overlaps it
+        return []
     params: dict[str, Any] = {
         "closer_id": closer_id,
         "since": start,
@@ -158,6 +160,7 @@ def busy_intervals_many(session: Session, windows: Mapping[int, tuple[datetime, 
     that window, so every closer gets what ``busy_intervals`` would have returned.
     """
     found: dict[int, list[Busy]] = {i: [] for i in windows}
+    windows = {i: w for i, w in windows.items() if w[0] < w[1]}  # an empty window has no busy time
     if not windows:
         return found
     since = min(w[0] for w in windows.values())

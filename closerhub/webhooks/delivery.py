@@ -164,6 +164,7 @@ def _jobs(session: Session, ids: list[int]) -> list[Job]:
         select(WebhookDelivery)
         .options(joinedload(WebhookDelivery.event), joinedload(WebhookDelivery.endpoint))
         .where(WebhookDelivery.id.in_(ids))
+        .order_by(WebhookDelivery.event_id, WebhookDelivery.id)  # each endpoint gets a batch in event order
     ).all()
     for delivery in rows:
         endpoint = delivery.endpoint
