@@ -8,28 +8,36 @@ Tests move time either with ``time_machine`` (which patches the system clock) or
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
-_pinned: datetime | None = None
+# Pins in force, innermost last, each with its own token: leaving a pin removes that pin, whatever
+# the order (two threads pinning at once used to restore each other's "previous" value and could
+# leave the clock pinned after both had left).
+_pins: list[tuple[object, datetime]] = []
+_pins_lock = threading.Lock()
 
 
 def utcnow() -> datetime:
     """The current instant, timezone-aware UTC."""
-    if _pinned is not None:
-        return _pinned
+    pins = _pins
+    if pins:
+        return pins[-1][1]
     return datetime.now(UTC)
 
 
 @contextmanager
 def frozen_at(instant: datetime) -> Iterator[None]:
     """Pin ``utcnow()`` to ``instant`` (aware) for the duration of the block."""
-    global _pinned
     if instant.tzinfo is None:
         raise ValueError("frozen_at needs an aware datetime")
-    previous, _pinned = _pinned, instant.astimezone(UTC)
+    token = object()
+    with _pins_lock:
+        _pins.append((token, instant.astimezone(UTC)))
     try:
         yield
     finally:
-        _pinned = previous
+        with _pins_lock:
+            _pins[:] = [pin for pin in _pins if pin[0] is not token]
