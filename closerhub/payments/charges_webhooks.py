@@ -73,6 +73,9 @@ def on_payment_intent_succeeded(session: Session, event: WebhookEvent, now: date
     charge = _find(session, pi=pi.get("id"), obj=pi)
     if charge is None or charge.status in MANUAL:
         return  # not ours
+    if charge.status == ChargeStatus.CANCELLED:  # credited in full before it was paid: nothing was due
+        _refund_duplicate(session, charge, pi, now)
+        return
     if charge.status in PAID_STATUSES:
         if charge.stripe_payment_intent_id not in (None, pi.get("id")):
             _refund_duplicate(session, charge, pi, now)
