@@ -31,13 +31,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from closerhub import clock
+from closerhub import clock, demo_extras
 from closerhub.accounts import service as accounts
 from closerhub.accounts.models import User
 from closerhub.accounts.verification import mark_verified
 from closerhub.booking import leads as lead_service
 from closerhub.booking import service as booking
 from closerhub.booking.models import Appointment, BookedVia, Lead
+from closerhub.booking.no_show_models import CloserNoShowReport
 from closerhub.businesses import offers as offer_service
 from closerhub.businesses.models import Business, Offer
 from closerhub.businesses.service import update_business
@@ -68,6 +69,7 @@ from closerhub.engagements.models import Engagement, EngagementStatus
 from closerhub.outcomes import reviews
 from closerhub.outcomes import service as outcomes
 from closerhub.outcomes.models import Outcome, Review
+from closerhub.outcomes.models_instalments import Instalment
 from closerhub.outcomes.settings import setting
 from closerhub.payments import charges, ledger, payout_details
 from closerhub.payments.models import LedgerEntry
@@ -117,6 +119,8 @@ def seed_demo(session: Session, now: datetime) -> DemoReport:
         _engagements(session, owner, users, offers[owner_email], opened + timedelta(days=4), report)
         _leads(session, owner, LEADS[owner_email], now - timedelta(days=35), report)
     Timeline(session, users, offers, now, report).run()
+    if demo_extras.seed_show_up(session, [users[email] for email in BUSINESS_PROFILES], now):
+        report.changed = True
     if report.changed and session.scalar(select(func.count()).select_from(PayoutRun)) == 0:
         # A payout in progress: the released commissions go into a manual run the admin pays by bank.
         run_payouts(session, now, triggered_by=admin)
@@ -238,7 +242,7 @@ def _offers(session: Session, owner: User, rows: list[dict[str, Any]], at: datet
 def _engagements(
     session: Session, owner: User, users: dict[str, User], offers: list[Offer], at: datetime, report: DemoReport
 ) -> None:
-    for closer_email, offer_index, rate, accepted in ENGAGEMENTS[owner.email]:
+    for closer_email, offer_index, rate, accepted, *basis in ENGAGEMENTS[owner.email]:
         closer, offer = users[closer_email], offers[offer_index]
         known = session.scalar(
             select(Engagement.id).where(Engagement.closer_id == closer.id, Engagement.offer_id == offer.id).limit(1)
@@ -247,7 +251,13 @@ def _engagements(
             continue
         with clock.frozen_at(at):
             engagement = engagements.propose(
-                session, owner, closer_id=closer.id, offer_id=offer.id, commission_rate_bps=rate, now=at
+                session,
+                owner,
+                closer_id=closer.id,
+                offer_id=offer.id,
+                commission_rate_bps=rate,
+                now=at,
+                commission_basis=basis[0] if basis else None,
             )
         if accepted:
             with clock.frozen_at(at + timedelta(hours=5)):
@@ -424,11 +434,12 @@ class Timeline:
             next_step=spec.get("next_step", ""),
             next_step_at=next_step_at,
             notes=spec.get("notes", ""),
+            payment_plan=demo_extras.plan_of(spec, self._local_today(call), currency),
         )
         outcome = outcomes.record_outcome(self.session, self._closer(call), appointment.id, data, now=now)
         owner = self.users[call.owner]
         if spec.get("then") == "confirm":
-            self.at(now + timedelta(days=1), lambda t: self._confirm(t, owner, outcome, bool(spec.get("paid"))))
+            self.at(now + timedelta(days=1), lambda t: self._confirm(t, owner, outcome, spec))
         elif spec.get("then") == "dispute":
             self.at(
                 now + timedelta(hours=20),
@@ -443,9 +454,11 @@ class Timeline:
         if next_step_at is not None:
             self.at(self.now, lambda t: self._book(call, appointment.lead, next_step_at, t, follow_up_of=appointment))
 
-    def _confirm(self, now: datetime, owner: User, outcome: Outcome, paid: bool) -> None:
+    def _confirm(self, now: datetime, owner: User, outcome: Outcome, spec: dict[str, Any]) -> None:
         outcomes.confirm(self.session, owner, outcome.id, now=now)
-        if paid:  # manual mode: the business pays by bank transfer, an admin records it a day later
+        if spec.get("collect_first"):  # cash collected: the first instalment's money arrives the next day
+            self.at(now + timedelta(days=1), lambda t: demo_extras.collect_first(self.session, owner, outcome, t))
+        if spec.get("paid"):  # manual mode: the business pays by bank transfer, an admin records it a day later
             self.at(now + timedelta(days=1), lambda t: self._mark_paid(t, outcome))
 
     def _mark_paid(self, now: datetime, outcome: Outcome) -> None:
@@ -470,5 +483,7 @@ def demo_counts(session: Session) -> dict[str, int]:
         "reviews": Review,
         "charges": Charge,
         "ledger_entries": LedgerEntry,
+        "instalments": Instalment,
+        "no_show_reports": CloserNoShowReport,
     }
     return {name: session.scalar(select(func.count()).select_from(model)) or 0 for name, model in models.items()}

@@ -252,10 +252,12 @@ OFFERS: dict[str, list[dict[str, Any]]] = {
 }
 
 # Engagements per business owner: (closer email, offer index, rate in bps, accepted?).
-ENGAGEMENTS: dict[str, list[tuple[str, int, int, bool]]] = {
+# (closer, offer index, rate in bps, accepted[, commission basis: contract_value by default])
+ENGAGEMENTS: dict[str, list[tuple[Any, ...]]] = {
     "owner@acme-coaching.demo": [
         ("claire@closers.demo", 0, 1500, True),
         ("priya@closers.demo", 0, 1200, True),
+        ("diego@closers.demo", 0, 1500, True, "cash_collected"),  # paid as the customer's instalments come in
         ("claire@closers.demo", 1, 1400, True),
         ("diego@closers.demo", 1, 1300, True),
         ("jake@closers.demo", 1, 1600, False),  # a proposal Jake has not answered yet
@@ -468,6 +470,19 @@ LEADS: dict[str, list[dict[str, Any]]] = {
             "€3,000–4,000",
             "Herself",
             "Instagram",
+        ),
+        _lead(
+            "Hugo Lefèvre",
+            "hugo.lefevre@example.fr",
+            "+33622334455",
+            "Europe/Paris",
+            "fr",
+            "Leads a 20-person training company; wants a sales process that does not depend on him.",
+            "Hand over the sales calls before opening a second office.",
+            "Cash flow: prefers to pay over three months.",
+            "€6,000 over three months",
+            "Himself and his co-founder",
+            "Podcast",
         ),
     ],
     "sales@northwind-saas.demo": [
@@ -697,6 +712,25 @@ CALLS: list[Call] = [
         },
     ),
     Call(ACME, 1, DIEGO, 3, -15, 2, outcome={"result": "no_show", "notes": "No answer on video or email."}),
+    # Cash collected: €6,000 in three instalments (days from today); the first is collected after the
+    # confirmation (its commission accrues in Diego's earnings), the second is overdue, the third due.
+    Call(
+        ACME,
+        0,
+        DIEGO,
+        13,
+        -27,
+        1,
+        outcome={
+            "result": "won",
+            "deal": 600000,
+            "then": "confirm",
+            "plan": [(-25, 200000), (-4, 200000), (26, 200000)],
+            "collect_first": True,
+            "technique": "summary",
+            "notes": "Pays the programme in three monthly instalments.",
+        },
+    ),
     Call(
         ACME,
         1,

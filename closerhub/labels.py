@@ -87,6 +87,7 @@ LABELS: dict[str, dict[str, str]] = {
         "disputed": N_("Disputed"),
         "manual_due": N_("Due by bank transfer"),
         "manual_paid": N_("Paid by bank transfer"),
+        "cancelled": N_("Cancelled, nothing due"),
     },
     "PayoutStatus": {
         "pending": N_("Pending"),

@@ -3,12 +3,10 @@
 What a business exports from a spreadsheet or a CRM varies, so the reader is lenient
 about the shape and strict about the content:
 
-- UTF-8 with or without a byte-order mark (Excel's "CSV UTF-8"); anything else is refused
-  with a message saying how to save the file;
-- comma or semicolon delimiter (French Excel writes semicolons), told from the header line;
+- the file is read by ``core.csv_import`` (UTF-8 with or without a BOM, comma or semicolon,
+  at most 2 MB and 5,000 rows);
 - header names are matched case-insensitively, with common aliases ("Full name",
-  "Phone number", "Time zone"); unknown columns are listed and ignored;
-- at most 2 MB and 5,000 rows, so one import stays one short transaction.
+  "Phone number", "Time zone"); unknown columns are listed and ignored.
 
 Every row goes through ``leads.clean_lead_data`` like a lead typed in a form. A row with an
 error is not imported and is reported with its line number and a message per column; the
@@ -19,8 +17,6 @@ an earlier row created.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -34,15 +30,18 @@ from closerhub.accounts.models import User
 from closerhub.booking.leads import clean_lead_data, merge_into, new_lead
 from closerhub.booking.models import Lead
 from closerhub.businesses.models import Business
-from closerhub.core.csv_safe import csv_text
+from closerhub.core.csv_import import (
+    RowError,
+    file_error,
+    normalise_header,
+    read_records,
+    rejected_csv,
+)
 from closerhub.core.errors import Conflict, ValidationError
-from closerhub.core.i18n import N_, _
+from closerhub.core.i18n import _
 from closerhub.webhooks.service import emit
 
-MAX_BYTES = 2 * 1024 * 1024
-MAX_ROWS = 5000
 DEFAULT_SOURCE = "csv"
-ERRORS_COLUMN = "errors"
 
 # Accepted header names per lead field, compared after ``_normalise_header``.
 HEADER_ALIASES: dict[str, tuple[str, ...]] = {
@@ -61,32 +60,6 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
 }
 REQUIRED_COLUMNS = ("name", "email", "timezone")
 _ALIAS_TO_FIELD = {alias: name for name, aliases in HEADER_ALIASES.items() for alias in aliases}
-# Signatures of files people upload by mistake (spreadsheets, PDFs, images, archives).
-_BINARY_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0", b"%PDF", b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"\x1f\x8b")
-_NOT_CSV = N_("This is not a CSV file. Save the sheet as “CSV UTF-8 (comma delimited)” and upload that.")
-
-
-def _normalise_header(raw: str) -> str:
-    """``" Phone_Number "`` → ``"phone number"``: case, spaces, ``_`` and ``-`` do not matter."""
-    return " ".join(raw.replace("_", " ").replace("-", " ").casefold().split())
-
-
-def _file_error(message: str) -> ValidationError:
-    return ValidationError(message, field_errors={"file": message}, code="invalid_csv")
-
-
-@dataclass(frozen=True)
-class RowError:
-    """A rejected row: its line in the file, its cells as read, and a message per column."""
-
-    line: int
-    cells: list[str]
-    errors: dict[str, str]  # column label (as in the file's header) → message
-
-    @property
-    def summary(self) -> str:
-        """``"Email: Enter a valid email address.; Phone number: …"`` for the errors column."""
-        return "; ".join(f"{column}: {message}" for column, message in self.errors.items())
 
 
 @dataclass
@@ -109,50 +82,7 @@ class ImportReport:
 
     def rejected_csv(self) -> str:
         """The rejected rows as CSV (the file's header plus ``errors``), to fix and import again."""
-        # Every cell is the uploader's text (or our message quoting it): neutralised by ``csv_text``
-        # so a rejected "=HYPERLINK(...)" is shown, not run, when the file is opened again.
-        rows: list[list[object]] = [[*self.header, ERRORS_COLUMN]]
-        for row in self.errors:
-            cells = (row.cells + [""] * len(self.header))[: len(self.header)]
-            rows.append([*cells, row.summary])
-        return csv_text(rows)
-
-
-def decode(data: bytes) -> str:
-    """The file's text: UTF-8, with or without a BOM; a clear ValidationError for anything else."""
-    if not data.strip():
-        raise _file_error(_("The file is empty."))
-    if len(data) > MAX_BYTES:
-        raise _file_error(
-            _(
-                "The file is %(size)s MB; the limit is 2 MB. Split it into smaller files.",
-                size=f"{len(data) / 1024 / 1024:.1f}",
-            )
-        )
-    if data.startswith(_BINARY_MAGIC) or b"\x00" in data[:4096]:
-        raise _file_error(_(_NOT_CSV))
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise _file_error(
-            _("The file is not UTF-8 text. Save it as “CSV UTF-8” (Excel) or choose UTF-8 when exporting.")
-        ) from None
-    if "\x00" in text:
-        raise _file_error(_(_NOT_CSV))
-    return text
-
-
-def sniff_delimiter(text: str) -> str:
-    """``;`` when the header line has more semicolons than commas (outside quotes), else ``,``."""
-    first = text.lstrip("\r\n").splitlines()[0] if text.strip() else ""
-    counts = {",": 0, ";": 0}
-    quoted = False
-    for ch in first:
-        if ch == '"':
-            quoted = not quoted
-        elif not quoted and ch in counts:
-            counts[ch] += 1
-    return ";" if counts[";"] > counts[","] else ","
+        return rejected_csv(self.header, self.errors)
 
 
 def map_header(header: list[str]) -> tuple[dict[int, str], list[str]]:
@@ -162,13 +92,13 @@ def map_header(header: list[str]) -> tuple[dict[int, str], list[str]]:
     seen: dict[str, str] = {}
     ignored: list[str] = []
     for index, label in enumerate(header):
-        name = _ALIAS_TO_FIELD.get(_normalise_header(label))
+        name = _ALIAS_TO_FIELD.get(normalise_header(label))
         if name is None:
             if label.strip():
                 ignored.append(label.strip())
             continue
         if name in seen:
-            raise _file_error(
+            raise file_error(
                 _(
                     "The columns “%(first)s” and “%(second)s” both give the %(field)s; keep one.",
                     first=seen[name],
@@ -180,7 +110,7 @@ def map_header(header: list[str]) -> tuple[dict[int, str], list[str]]:
         mapping[index] = name
     missing = [name for name in REQUIRED_COLUMNS if name not in seen]
     if missing:
-        raise _file_error(
+        raise file_error(
             _(
                 "The header row needs the columns %(columns)s (accepted names: %(aliases)s).",
                 columns=", ".join(f"“{m}”" for m in missing),
@@ -203,32 +133,18 @@ def parse(data: bytes) -> tuple[list[str], dict[int, str], list[str], list[Parse
     Blank lines are skipped. A row with more cells than the header is kept and rejected
     later with a message (the cells would otherwise be silently dropped).
     """
-    text = decode(data)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(text), strict=True)
-    try:
-        header = next(reader, None)
-        if not header or not any(cell.strip() for cell in header):
-            raise _file_error(_("The file has no header row. The first line must name the columns: name, email, ..."))
-        mapping, ignored = map_header(header)
-        rows: list[ParsedRow] = []
-        while True:
-            line = reader.line_num + 1  # where the next record starts (a quoted cell may span lines)
-            cells = next(reader, None)
-            if cells is None:
-                break
-            if not any(cell.strip() for cell in cells):
-                continue
-            if len(rows) >= MAX_ROWS:
-                raise _file_error(
-                    _("The file has more than %(limit)s rows; split it into smaller files.", limit=f"{MAX_ROWS:,}")
-                )
-            values = {name: cells[i] for i, name in mapping.items() if i < len(cells)}
-            rows.append(ParsedRow(line=line, cells=cells, values=values))
-    except csv.Error as exc:
-        raise _file_error(
-            _("Line %(line)d: the CSV cannot be read (%(error)s). Check the quotes.", line=reader.line_num, error=exc)
-        ) from None
-    return [h.strip() for h in header], mapping, ignored, rows
+
+    def check(header: list[str]) -> tuple[dict[int, str], list[str]]:
+        if not any(cell.strip() for cell in header):
+            raise file_error(_("The file has no header row. The first line must name the columns: name, email, ..."))
+        return map_header(header)
+
+    header, (mapping, ignored), records = read_records(data, check)
+    rows = [
+        ParsedRow(line=line, cells=cells, values={name: cells[i] for i, name in mapping.items() if i < len(cells)})
+        for line, cells in records
+    ]
+    return header, mapping, ignored, rows
 
 
 def _row_errors(row: ParsedRow, header: list[str], mapping: dict[int, str], exc: ValidationError) -> dict[str, str]:

@@ -19,12 +19,12 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from closerhub import clock
 from closerhub.accounts.models import User
 from closerhub.accounts.permissions import business_required
-from closerhub.booking import lead_import, leads
+from closerhub.booking import leads
 from closerhub.booking.lead_forms import LeadForm, LeadImportForm
 from closerhub.booking.models import Lead
 from closerhub.businesses.forms import ActionForm
 from closerhub.businesses.models import Business
-from closerhub.core import csv_safe
+from closerhub.core import csv_import, csv_safe
 from closerhub.core.errors import DomainError, NotFound, ValidationError
 from closerhub.core.tz import all_zones
 from closerhub.extensions import db
@@ -35,7 +35,7 @@ bp = Blueprint("leads", __name__, url_prefix="/leads")
 PER_PAGE = 50
 # The upload may be a little larger than the file limit (multipart framing), so that a file
 # just over 2 MB reaches the service and gets its precise message rather than a bare 413.
-UPLOAD_MAX_BYTES = lead_import.MAX_BYTES + 256 * 1024
+UPLOAD_MAX_BYTES = csv_import.MAX_BYTES + 256 * 1024
 REJECTED_MAX_CHARS = 4 * 1024 * 1024
 
 

@@ -2,8 +2,9 @@
 
 - ``report``: once the call has started (not a cancelled call), one report per call. The prospect
   (manage link, ``reported_by="prospect"``) or a member of the business (page or API) may report.
-  The prospect is emailed at once a link to book another time: the offer's booking page showing
-  another bookable closer's slots when the offer has one (``?closer=``), else every closer's.
+  The prospect is emailed at once a link to book another time: the offer's booking page without the
+  reported closer when the offer has other bookable closers (``?without=``: their slots, and the
+  offer's routing rule picks among them), else every closer's.
 - ``review``: an admin confirms or rejects (audited ``no_show_report.confirmed``/``.rejected``).
   A confirmed report counts in the closer's public stats (``closers.stats``). The
   ``REPEAT_LIMIT``-th confirmed report within ``REPEAT_WINDOW`` puts an approved closer back
@@ -88,17 +89,10 @@ def report(
             reason=text or None,
         )
     )
-    notify.closer_missed_call(session, appointment, _another_closer(session, appointment))
+    others = bool(bookable_engagements(session, appointment.offer, without=appointment.closer_id))
+    notify.closer_missed_call(session, appointment, others)
     session.commit()
     return row
-
-
-def _another_closer(session: Session, appointment: Appointment) -> int | None:
-    """A bookable closer of the offer other than the one who missed the call (the oldest engagement first)."""
-    others = [
-        e.closer_id for e in bookable_engagements(session, appointment.offer) if e.closer_id != appointment.closer_id
-    ]
-    return others[0] if others else None
 
 
 def review(

@@ -520,11 +520,12 @@ def rebook_after_no_show(session: Session, appointment: Appointment, *, follow_u
     return send(session, appointment, "appointment_rebook", [prospect_of(appointment)], extra=lambda _r: extra)
 
 
-def closer_missed_call(session: Session, appointment: Appointment, other_closer_id: int | None = None) -> int:
-    """Apologise to the prospect whose closer did not come, with a link to book another time: with
-    ``other_closer_id``, the booking page showing that closer's slots only."""
+def closer_missed_call(session: Session, appointment: Appointment, others: bool = False) -> int:
+    """Apologise to the prospect whose closer did not come, with a link to book another time: when the
+    offer has ``others`` bookable closers, the booking page without the one who missed the call
+    (``?without=``: the offer's routing rule picks among the rest)."""
     url = rebook_url(appointment)
-    if url is not None and other_closer_id is not None:
-        url = _url("booking_public.book", key=appointment.offer.booking_key, closer=other_closer_id)
+    if url is not None and others:
+        url = _url("booking_public.book", key=appointment.offer.booking_key, without=appointment.closer_id)
     extra = {"rebook_url": url, "url": None}
     return send(session, appointment, "appointment_closer_missed", [prospect_of(appointment)], extra=lambda _r: extra)

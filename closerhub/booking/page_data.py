@@ -57,10 +57,11 @@ def offer_day_slots(
     now: datetime,
     closer_id: int | None,
     other_zone: str | None = None,
+    without: int | None = None,
 ) -> list[Any]:
     """The offer's free slots on local dates ``first``..``last`` grouped by date, each with its end."""
     slots = service.offer_slots(
-        session, offer, viewer_zone=zone, from_date=first, to_date=last, now=now, closer_id=closer_id
+        session, offer, viewer_zone=zone, from_date=first, to_date=last, now=now, closer_id=closer_id, without=without
     )
     length = timedelta(minutes=offer.call_minutes)  # the offer sets the call, whichever closer takes it
     pairs = [(slot.start, slot.start + length) for slot in slots]
@@ -96,7 +97,14 @@ def nearest(starts: Iterable[datetime], target: datetime, count: int = ALTERNATI
 
 
 def offer_start_status(
-    session: Session, offer: Offer, start: datetime, *, zone: str, now: datetime, closer_id: int | None
+    session: Session,
+    offer: Offer,
+    start: datetime,
+    *,
+    zone: str,
+    now: datetime,
+    closer_id: int | None,
+    without: int | None = None,
 ) -> tuple[bool, list[datetime]]:
     """Whether ``start`` is free on the offer (for ``closer_id`` if given) and, if not, the nearest free starts."""
     local_day = to_local(start, zone).date()
@@ -104,7 +112,7 @@ def offer_start_status(
     first = max(today, local_day - timedelta(days=ALTERNATIVES_SEARCH_DAYS))
     last = max(first, local_day + timedelta(days=ALTERNATIVES_SEARCH_DAYS))
     slots = service.offer_slots(
-        session, offer, viewer_zone=zone, from_date=first, to_date=last, now=now, closer_id=closer_id
+        session, offer, viewer_zone=zone, from_date=first, to_date=last, now=now, closer_id=closer_id, without=without
     )
     starts = [s.start for s in slots]
     if start in starts:

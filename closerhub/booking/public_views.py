@@ -81,9 +81,20 @@ def _offer_or_404(key: str) -> Offer:
         abort(404)
 
 
+def _without(offer: Offer) -> int | None:
+    """``?without=``: the closer who missed the prospect's call, left out of the page and of routing."""
+    raw = request.args.get("without")
+    closer_id = parse_id(raw) if raw else None
+    return closer_id if closer_id in {c.id for c in page_data.engaged_closers(db.session, offer)} else None
+
+
 def _closer_choice(offer: Offer, raw: object) -> tuple[int | None, list[Any], str | None]:
-    """The named closer (``?closer=``) among the offer's engaged closers, the list, and an error if unknown."""
-    closers = page_data.engaged_closers(db.session, offer)
+    """The named closer (``?closer=``) among the offer's engaged closers, the list, and an error if unknown.
+
+    The closer named by ``?without=`` is neither listed nor accepted.
+    """
+    without = _without(offer)
+    closers = [c for c in page_data.engaged_closers(db.session, offer) if c.id != without]
     wanted = parse_id(raw) if raw not in (None, "", "any") else None
     if raw not in (None, "", "any") and wanted not in {c.id for c in closers}:
         return None, closers, _("That closer does not take calls for this offer; showing every available closer.")
@@ -106,8 +117,9 @@ def _slots_page(offer: Offer, *, start_error: str | None = None, status: int = 2
     today = to_local(now, zone).date()
     last = page_data.last_bookable_date(db.session, closers, now, zone)
     week = booking_week(parse_day(request.args.get("week")), today, last)
+    without = _without(offer)
     days = page_data.offer_day_slots(
-        db.session, offer, zone=zone, first=week.first, last=week.last, now=now, closer_id=closer_id
+        db.session, offer, zone=zone, first=week.first, last=week.last, now=now, closer_id=closer_id, without=without
     )
     all_hours = _all_hours()
     hidden = 0
@@ -135,6 +147,7 @@ def _slots_page(offer: Offer, *, start_error: str | None = None, status: int = 2
             "tz": zone if tz_raw else None,
             "closer": closer_id,
             "hours": "all" if all_hours else None,
+            "without": without,
             **prospect.funnel_query(),
         },
     ), status
@@ -190,7 +203,7 @@ def confirm(key: str) -> ResponseReturnValue:
 
     if request.method == "GET":
         free, alternatives = page_data.offer_start_status(
-            db.session, offer, start, zone=zone, now=now, closer_id=closer_id
+            db.session, offer, start, zone=zone, now=now, closer_id=closer_id, without=_without(offer)
         )
         return _confirm_page(
             offer, form, start, answers, answer_errors={}, taken=not free, alternatives=alternatives, **context
@@ -229,6 +242,7 @@ def confirm(key: str) -> ResponseReturnValue:
             now=now,
             closer_id=closer_id,
             answers=answers,
+            without=_without(offer),
         )
     except SlotUnavailable as exc:
         db.session.rollback()
@@ -291,7 +305,13 @@ def _confirm_page(
             for a in alternatives or []
         ],
         night=is_night(start, zone),
-        query={"tz": zone, "closer": closer_id, "hours": "all" if _all_hours() else None, **prospect.funnel_query()},
+        query={
+            "tz": zone,
+            "closer": closer_id,
+            "hours": "all" if _all_hours() else None,
+            "without": _without(offer),
+            **prospect.funnel_query(),
+        },
     ), status
 
 

@@ -185,6 +185,7 @@ def _engagements(
     closer_id: int | None,
     engagement_id: int | None,
     facts: dict[int, CloserFacts],
+    without: int | None = None,
 ) -> list[Engagement]:
     """The engagements the call may go to (one when chosen; else every bookable one of the offer).
 
@@ -202,7 +203,7 @@ def _engagements(
         if facts[engagement.closer_id].vetting != VettingStatus.APPROVED:  # as ``slots.bookable_engagements``
             raise _fail("engagement_id", _("This closer cannot take bookings at the moment; choose another closer."))
         return [engagement]
-    found = bookable_engagements(session, offer, closer_id=closer_id)
+    found = bookable_engagements(session, offer, closer_id=closer_id, without=without)
     if not found and closer_id is not None:
         raise _fail("closer_id", _("This closer is not available for this offer."))
     if not found:
@@ -403,6 +404,7 @@ def book(
     answers: Mapping[str, str] | None = None,
     follow_up_of: Appointment | None = None,
     guests: object = None,
+    without: int | None = None,
 ) -> Appointment:
     """Book a closing call on ``offer`` at ``start`` (aware) and commit once.
 
@@ -410,7 +412,8 @@ def book(
     409 ``engagement_not_active`` / 422), the lead (422; a mapping is upserted through
     ``leads.upsert_lead``), the start against the closer's rules (422: past, notice,
     horizon, not a slot), then busy time (``SlotUnavailable``, 409, with alternatives).
-    With no closer or engagement given, the call is routed round-robin (``routing``).
+    With no closer or engagement given, the call is routed round-robin (``routing``), leaving out
+    ``without`` (the closer who missed the prospect's previous call) when given.
     """
     start = require_aware(start, "start")
     chosen_channel = _clean_channel(channel)
@@ -419,7 +422,7 @@ def book(
         raise NotFound(_("Booking page not found."))
     closer_id = _check_actor(actor, offer, closer_id)
     facts: dict[int, CloserFacts] = {}
-    engagements = _engagements(session, offer, closer_id, engagement_id, facts)
+    engagements = _engagements(session, offer, closer_id, engagement_id, facts, without)
     lead_or_data, lead_values = _resolve_lead(session, offer, lead)
     phone = _phone_of(lead_or_data, lead_values)
     if chosen_channel == Channel.PHONE and not phone:

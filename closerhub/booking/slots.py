@@ -43,8 +43,12 @@ class OfferSlot:
     closer_ids: tuple[int, ...]
 
 
-def bookable_engagements(session: Session, offer: Offer, *, closer_id: int | None = None) -> list[Engagement]:
+def bookable_engagements(
+    session: Session, offer: Offer, *, closer_id: int | None = None, without: int | None = None
+) -> list[Engagement]:
     """The offer's active engagements whose closer is bookable, oldest engagement first.
+
+    ``without``: a closer left out (the prospect's rebooking after that closer missed their call).
 
     Bookable (fail closed): the account is active (not suspended) and vetting has approved the
     closer. An engagement outlives a later "changes requested" or rejection; its slots must not.
@@ -64,6 +68,8 @@ def bookable_engagements(session: Session, offer: Offer, *, closer_id: int | Non
     )
     if closer_id is not None:
         stmt = stmt.where(Engagement.closer_id == closer_id)
+    if without is not None:
+        stmt = stmt.where(Engagement.closer_id != without)
     return list(session.scalars(stmt))
 
 
@@ -99,13 +105,14 @@ def offer_slots(
     to_date: date,
     now: datetime,
     closer_id: int | None = None,
+    without: int | None = None,
 ) -> list[OfferSlot]:
     """Every start on the viewer's dates at which at least one of the offer's bookable closers is free.
 
     ``closer_ids`` keeps the engagement order (oldest first); routing picks among them when booking.
     """
     by_start: dict[datetime, list[int]] = {}
-    engagements = bookable_engagements(session, offer, closer_id=closer_id)
+    engagements = bookable_engagements(session, offer, closer_id=closer_id, without=without)
     closers = list({e.closer_id: e.closer for e in engagements}.values())
     slots = slots_for_many(
         session, closers, viewer_zone=viewer_zone, from_date=from_date, to_date=to_date, now=now, call=offer.call

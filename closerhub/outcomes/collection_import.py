@@ -1,6 +1,6 @@
 """CSV import of collections: each row says an instalment was paid; matched rows are marked collected.
 
-The file is read by the lead import's reader (``booking.lead_import``: UTF-8 with or without a
+The file is read like the leads import (``core.csv_import``: UTF-8 with or without a
 BOM, comma or semicolon, at most 2 MB and 5,000 rows). Columns, matched case-insensitively:
 
 - ``outcome_id`` (or ``outcome``) **or** ``email`` (the lead's email): which won deal;
@@ -17,8 +17,6 @@ line and why. A file-level problem (encoding, header, size) raises and collects 
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -26,9 +24,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from closerhub.accounts.models import User
-from closerhub.booking.lead_import import RowError, _file_error, _normalise_header, decode, sniff_delimiter
 from closerhub.booking.models import Appointment, Lead
-from closerhub.core.csv_safe import csv_text
+from closerhub.core.csv_import import RowError, file_error, normalise_header, read_records, rejected_csv
 from closerhub.core.errors import DomainError, PermissionDenied
 from closerhub.core.i18n import _
 from closerhub.core.money import parse_money
@@ -36,14 +33,13 @@ from closerhub.outcomes import instalments
 from closerhub.outcomes.models import SETTLED_STATUSES, Outcome, OutcomeResult
 from closerhub.outcomes.models_instalments import Instalment, InstalmentStatus
 
-MAX_ROWS = 5000
 HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     "outcome_id": ("outcome id", "outcome", "outcome_id"),
     "email": ("email", "lead email", "e mail", "customer email"),
     "amount": ("amount", "amount paid", "paid", "montant"),
     "collected_on": ("collected on", "date", "paid on", "collected"),
 }
-_ALIAS_TO_FIELD = {_normalise_header(a): name for name, aliases in HEADER_ALIASES.items() for a in aliases}
+_ALIAS_TO_FIELD = {normalise_header(a): name for name, aliases in HEADER_ALIASES.items() for a in aliases}
 
 
 @dataclass
@@ -59,20 +55,17 @@ class CollectionReport:
         return len(self.collected) + len(self.errors)
 
     def rejected_csv(self) -> str:
-        rows: list[list[object]] = [[*self.header, "errors"]]
-        for row in self.errors:
-            rows.append([*(row.cells + [""] * len(self.header))[: len(self.header)], row.summary])
-        return csv_text(rows)
+        return rejected_csv(self.header, self.errors)
 
 
 def _header(cells: list[str]) -> dict[str, int]:
     columns: dict[str, int] = {}
     for index, label in enumerate(cells):
-        name = _ALIAS_TO_FIELD.get(_normalise_header(label))
+        name = _ALIAS_TO_FIELD.get(normalise_header(label))
         if name is not None and name not in columns:
             columns[name] = index
     if "amount" not in columns or "collected_on" not in columns or not ({"outcome_id", "email"} & set(columns)):
-        raise _file_error(_("The header row needs the columns amount, collected_on and either outcome_id or email."))
+        raise file_error(_("The header row needs the columns amount, collected_on and either outcome_id or email."))
     return columns
 
 
@@ -107,28 +100,8 @@ def import_collections(
     """Mark collected the instalments a CSV file names; report the rows that match none."""
     if actor.business_id is None:
         raise PermissionDenied(_("Only the business records what it collected."))
-    text = decode(data)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(text), strict=True)
-    try:
-        header = next(reader, None) or []
-        columns = _header(header)
-        rows: list[tuple[int, list[str]]] = []
-        while True:
-            line = reader.line_num + 1
-            cells = next(reader, None)
-            if cells is None:
-                break
-            if any(cell.strip() for cell in cells):
-                rows.append((line, cells))
-            if len(rows) > MAX_ROWS:
-                raise _file_error(
-                    _("The file has more than %(limit)s rows; split it into smaller files.", limit="5,000")
-                )
-    except csv.Error as exc:
-        raise _file_error(
-            _("Line %(line)d: the CSV cannot be read (%(error)s). Check the quotes.", line=reader.line_num, error=exc)
-        ) from None
-    report = CollectionReport(header=[h.strip() for h in header])
+    header, columns, rows = read_records(data, _header)
+    report = CollectionReport(header=header)
     for line, cells in rows:
 
         def cell(name: str, cells: list[str] = cells) -> str:

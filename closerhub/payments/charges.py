@@ -498,6 +498,7 @@ STATUS_LABELS = {
     ChargeStatus.DISPUTED: N_("Disputed"),
     ChargeStatus.MANUAL_DUE: N_("Due (bank transfer)"),
     ChargeStatus.MANUAL_PAID: N_("Paid (bank transfer)"),
+    ChargeStatus.CANCELLED: N_("Cancelled, nothing due"),
 }
 
 

@@ -35,7 +35,7 @@ class ChargeOut(OutModel):
     outcome_id: int
     status: str = Field(
         description="pending, processing, succeeded, requires_action, failed, refunded, partially_refunded, "
-        "disputed, manual_due, manual_paid"
+        "disputed, manual_due, manual_paid, cancelled"
     )
     amount: ChargeMoney = Field(description="Total charged: commission + platform fee")
     commission: ChargeMoney

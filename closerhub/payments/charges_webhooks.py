@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from closerhub.audit.service import record as audit
 from closerhub.outcomes.models_instalments import Instalment
 from closerhub.payments import charges
-from closerhub.payments.clawbacks import clawback, restore
+from closerhub.payments.clawbacks import clawback, fee_still_held, restore, unaccrue
 from closerhub.payments.gateway import WebhookEvent, get_gateway
 from closerhub.payments.memos import Memo
 from closerhub.payments.models_charges import PAID_STATUSES, Charge, ChargeStatus
@@ -73,6 +73,9 @@ def on_payment_intent_succeeded(session: Session, event: WebhookEvent, now: date
     charge = _find(session, pi=pi.get("id"), obj=pi)
     if charge is None or charge.status in MANUAL:
         return  # not ours
+    if charge.status == ChargeStatus.CANCELLED:  # credited in full before it was paid: nothing was due
+        _refund_duplicate(session, charge, pi, now)
+        return
     if charge.status in PAID_STATUSES:
         if charge.stripe_payment_intent_id not in (None, pi.get("id")):
             _refund_duplicate(session, charge, pi, now)
@@ -170,6 +173,7 @@ def _take_for_dispute(session: Session, charge: Charge, dispute: dict[str, Any],
     remaining = charge.commission - charge.clawed_back
     memo = Memo("chargeback", {"charge_id": charge.id, "outcome_id": charge.outcome_id})
     taken = clawback(session, charge.outcome, remaining, memo, now, instalment_id=charge.instalment_id)
+    unaccrue(session, charge, taken, fee_still_held(charge))
     charge.clawed_back += taken
     charge.dispute_clawback += taken
     clawback_paid_commission(session, charge.outcome, taken, now)  # already paid out: reverse the transfer
@@ -210,6 +214,7 @@ def on_dispute_closed(session: Session, event: WebhookEvent, now: datetime) -> N
         memo = Memo("chargeback_won", {"charge_id": charge.id, "outcome_id": charge.outcome_id})
         instalment = session.get(Instalment, charge.instalment_id) if charge.instalment_id else None
         restore(session, charge.outcome, charge.dispute_clawback, memo, now, instalment=instalment)
+        unaccrue(session, charge, -charge.dispute_clawback, -fee_still_held(charge, charge.dispute_clawback))
         charge.clawed_back -= charge.dispute_clawback
         charge.dispute_clawback = 0
         if charge.refunded_amount >= charge.amount:

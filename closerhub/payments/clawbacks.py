@@ -92,6 +92,28 @@ def restore(
         session.add(_ledger_entry(outcome, bucket, amount, EntryKind.ADJUSTMENT, reason, now, instalment_id))
 
 
+def unaccrue(session: Session, charge: Charge, commission: int, fee: int) -> None:
+    """Money of an instalment's charge went back to the business (a Stripe or manual refund, a chargeback).
+
+    That instalment's accrued totals drop by the commission taken back and the fee returned (negative
+    amounts: a dispute won puts them back), so the plan's next accrual by running total
+    (``core.commission.accrue``) starts from what the closer and the platform still hold. A
+    contract-value charge has no instalment: nothing to do.
+    """
+    if charge.instalment_id is None or not (commission or fee):
+        return
+    instalment = session.get(Instalment, charge.instalment_id)
+    if instalment is not None:
+        instalment.commission_accrued -= commission
+        instalment.fee_accrued -= fee
+
+
+def fee_still_held(charge: Charge, dispute_clawback: int = 0) -> int:
+    """The platform fee of a charge not yet returned to the business (refunds return their fee share)."""
+    returned_commission = charge.clawed_back - dispute_clawback
+    return max(charge.platform_fee - max(charge.refunded_amount - returned_commission, 0), 0)
+
+
 def refund_share(charge: Charge, refunded: int) -> int:
     """The commission matching ``refunded`` of the charge's total, rounded half-up (all of it for a full refund)."""
     refunded = min(max(refunded, 0), charge.amount)

@@ -149,6 +149,13 @@ def _credit_business(session: Session, instalment: Instalment, result: Accrual, 
         if part <= 0:
             continue
         commission_part = max(min(commission, charge.commission - charge.clawed_back, part), 0)
+        if charge.status in REDUCIBLE_STATUSES:
+            _reduce_open_charge(session, charge, part, commission_part, now)
+            credit -= part
+            commission -= commission_part
+            if credit == 0:
+                break
+            continue
         charge.refunded_amount += part
         charge.clawed_back += commission_part
         if charge.status in PAID_STATUSES:
@@ -163,6 +170,52 @@ def _credit_business(session: Session, instalment: Instalment, result: Accrual, 
         if credit == 0:
             break
     return credits
+
+
+# Not paid yet and no attempt in flight: a credit lowers what is still to be charged.
+# (``processing``: Stripe may be charging the old amount right now; the credit is recorded as returned.)
+REDUCIBLE_STATUSES = (
+    ChargeStatus.PENDING,
+    ChargeStatus.FAILED,
+    ChargeStatus.REQUIRES_ACTION,
+    ChargeStatus.MANUAL_DUE,
+)
+
+
+def _reduce_open_charge(session: Session, charge: Charge, part: int, commission_part: int, now: datetime) -> None:
+    """A credit on a charge not paid yet: it now bills only what is still due, or is cancelled (audited).
+
+    The next attempt (the retry job, or the admin's manual payment) is for the reduced amount, under
+    a key naming that amount (``Charge.idempotency_key``).
+    """
+    fee_part = min(part - commission_part, charge.platform_fee)
+    commission_part = part - fee_part
+    before = {"status": charge.status.value, "amount": charge.amount, "commission": charge.commission}
+    if part >= charge.amount:
+        charge.status = ChargeStatus.CANCELLED
+        charge.refunded_amount = charge.amount  # nothing left to charge; the amounts say what was billed
+        charge.next_attempt_at = None
+        charge.failure_message = None
+    else:
+        charge.reduced_from = charge.reduced_from or charge.amount
+        charge.amount -= part
+        charge.commission -= commission_part
+        charge.platform_fee -= fee_part
+    charge.updated_at = now
+    audit(
+        session,
+        actor=None,
+        action="charge.cancelled" if charge.status == ChargeStatus.CANCELLED else "charge.reduced",
+        obj=charge,
+        before=before,
+        after={
+            "status": charge.status.value,
+            "amount": charge.amount - charge.refunded_amount,
+            "commission": charge.commission,
+            "currency": charge.currency,
+            "instalment_id": charge.instalment_id,
+        },
+    )
 
 
 def send_credits(session: Session, credits: list[Credit]) -> None:

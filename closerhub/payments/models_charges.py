@@ -13,6 +13,12 @@ Status::
                     ▼  │ (retry job)
           failed | requires_action
     manual_due ──(an admin marks it paid)──▶ manual_paid        (manual mode: no Stripe keys)
+    pending | failed | requires_action | manual_due ──(its instalment refunded in full)──▶ cancelled
+
+An instalment refunded before its charge is paid reduces the open charge to what is still due
+(``reduced_from`` keeps the amount first billed); from then on each attempt's key also names
+the amount (``charge-<id>-attempt-<n>-amount-<amount>``), so Stripe never replays an answer
+given for another amount.
 """
 
 from __future__ import annotations
@@ -43,6 +49,7 @@ class ChargeStatus(enum.StrEnum):
     DISPUTED = "disputed"  # the business's bank opened a chargeback
     MANUAL_DUE = "manual_due"  # manual mode: the business pays by bank transfer
     MANUAL_PAID = "manual_paid"  # an admin recorded the transfer
+    CANCELLED = "cancelled"  # credited in full before it was paid (an instalment refunded): nothing is due
 
 
 # The business owes money and has not paid it (the money desk lists these).
@@ -89,6 +96,8 @@ class Charge(Model):
     last_error: Mapped[str | None] = mapped_column(Text)  # technical: decline code, gateway error
     failure_message: Mapped[str | None] = mapped_column(Text)  # for the business: what went wrong
     refunded_amount: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # The amount first billed, once a refund before payment reduced ``amount`` (None: never reduced).
+    reduced_from: Mapped[int | None] = mapped_column(BigInteger)
     # Commission taken back from the closer so far (refunds, disputes), and the part a dispute took.
     clawed_back: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     dispute_clawback: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
@@ -144,8 +153,9 @@ class Charge(Model):
         return self.status in (ChargeStatus.FAILED, ChargeStatus.REQUIRES_ACTION)
 
     def idempotency_key(self, attempt: int | None = None) -> str:
-        """Stripe's idempotency key of an attempt (by default the current one)."""
-        return f"charge-{self.id}-attempt-{attempt if attempt is not None else self.attempts}"
+        """Stripe's idempotency key of an attempt (by default the current one); a reduced charge's names its amount."""
+        key = f"charge-{self.id}-attempt-{attempt if attempt is not None else self.attempts}"
+        return key if self.reduced_from is None else f"{key}-amount-{self.amount}"
 
     def can_view(self, user: User | None) -> bool:
         """Members of the business and admins; everyone else (closers too) gets a 404."""

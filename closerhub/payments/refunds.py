@@ -26,7 +26,7 @@ from closerhub.core.errors import Conflict, NotFound, PermissionDenied, Validati
 from closerhub.core.i18n import _, reading_language
 from closerhub.core.money import Money, format_money
 from closerhub.core.text import clean_text
-from closerhub.payments.clawbacks import clawback, refund_share
+from closerhub.payments.clawbacks import clawback, refund_share, unaccrue
 from closerhub.payments.memos import Memo
 from closerhub.payments.models_charges import Charge, ChargeStatus
 from closerhub.payments.payout_events import clawback_paid_commission
@@ -55,6 +55,10 @@ def claw_returned(session: Session, charge: Charge, total: int, memo: Memo, now:
     taken = clawback(session, charge.outcome, due, memo, now, instalment_id=charge.instalment_id)
     charge.clawed_back += taken
     clawback_paid_commission(session, charge.outcome, taken, now)  # already paid out: reverse / carry
+    fee = (total - charge.refunded_amount) - (
+        refund_share(charge, total) - refund_share(charge, charge.refunded_amount)
+    )
+    unaccrue(session, charge, taken, fee)
     charge.refunded_amount = total
     return taken
 

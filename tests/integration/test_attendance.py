@@ -271,4 +271,4 @@ def test_the_prospect_is_offered_another_closer_when_the_offer_has_one(
         response = client.post(f"/api/v1/appointments/{appt.id}/closer-no-show", json={}, headers=bearer(world.owner))
     assert response.status_code == 201
     [apology] = outbox("appointment_closer_missed")
-    assert f"/book/{world.offer.booking_key}?closer={other.id}" in apology.text_body
+    assert f"/book/{world.offer.booking_key}?without={world.closer.id}" in apology.text_body

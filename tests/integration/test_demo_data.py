@@ -10,13 +10,15 @@ from sqlalchemy import func, select
 from closerhub import clock
 from closerhub.accounts import service as accounts
 from closerhub.accounts.models import Role, User
-from closerhub.booking.models import Appointment, AppointmentStatus
+from closerhub.booking import no_shows
+from closerhub.booking.models import Appointment, AppointmentStatus, Lead
 from closerhub.businesses.models import Offer
 from closerhub.closers.models import CloserProfile
 from closerhub.demo import DEMO_PASSWORD, DEMO_USERS, demo_counts
 from closerhub.engagements.models import Engagement, EngagementStatus
 from closerhub.extensions import db
 from closerhub.outcomes.models import Outcome, OutcomeResult, OutcomeStatus
+from closerhub.outcomes.models_instalments import Instalment, InstalmentStatus
 from closerhub.payments import ledger, payout_details
 from closerhub.payments.models import LedgerEntry
 from closerhub.payments.models_payouts import Payout, PayoutStatus
@@ -87,6 +89,30 @@ def test_the_marketplace_has_every_state_a_new_user_should_see(runner: FlaskCliR
     # Her released commission is in a payout in progress: a manual run the admin pays by bank.
     (payout,) = db.session.scalars(select(Payout).where(Payout.closer_id == claire.id)).all()
     assert payout.status == PayoutStatus.MANUAL_PENDING and payout.amount == balance.paid
+
+
+def test_the_demo_shows_cash_collection_and_show_up_states(runner: FlaskCliRunner) -> None:
+    _seed(runner)
+    now = clock.utcnow()
+    # Diego's deal on cash collected: 3 instalments, one collected (accrued in his earnings), one overdue, one due.
+    (outcome,) = db.session.scalars(
+        select(Outcome).join(Outcome.appointment).join(Appointment.lead).where(Lead.email == "hugo.lefevre@example.fr")
+    ).all()
+    assert outcome.on_cash_collected and outcome.status == OutcomeStatus.CONFIRMED
+    plan = db.session.scalars(select(Instalment).where(Instalment.outcome_id == outcome.id).order_by("position")).all()
+    assert [i.status for i in plan] == [InstalmentStatus.COLLECTED, InstalmentStatus.DUE, InstalmentStatus.DUE]
+    assert plan[1].due_on < now.date() < plan[2].due_on  # the second is overdue, the third still due
+    assert plan[0].commission_accrued == 30_000  # 15 % of €2,000.00
+    entries = db.session.scalars(select(LedgerEntry).where(LedgerEntry.instalment_id == plan[0].id)).all()
+    assert [(e.bucket.value, e.amount) for e in entries] == [("pending", 30_000)]
+    # Show-up: one upcoming call confirmed by its prospect, others not; a no-show report waits; an SMS consent.
+    upcoming = db.session.scalars(
+        select(Appointment).where(Appointment.status == AppointmentStatus.BOOKED, Appointment.starts_at > now)
+    ).all()
+    confirmed = [a for a in upcoming if a.prospect_confirmed_at is not None]
+    assert len(confirmed) == 1 and len(upcoming) > 1
+    assert [r.status.value for r in db.session.scalars(no_shows.pending_query())] == ["pending"]
+    assert db.session.scalar(select(func.count()).where(Lead.sms_consent_at.is_not(None))) == 1
 
 
 def test_the_demo_closer_sees_upcoming_calls_and_prospects_see_free_slots(
