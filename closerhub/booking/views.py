@@ -28,7 +28,6 @@ from closerhub.booking.display import (
     hhmm,
     iso_z,
     parse_day,
-    when_label,
 )
 from closerhub.booking.forms import CloserNoShowForm, HandBackForm, TeamCancelForm, TeamRescheduleForm
 from closerhub.booking.manage import change_page_context, chosen_start, run_change
@@ -38,7 +37,7 @@ from closerhub.businesses.forms import ActionForm
 from closerhub.core.errors import NotFound
 from closerhub.core.tz import day_bounds_utc, to_local
 from closerhub.extensions import db
-from closerhub.i18n import current_locale
+from closerhub.i18n import current_locale, local_time, zone_city
 from closerhub.outcomes import reviews
 from closerhub.outcomes.forms import DisputeForm, ReviewForm
 from closerhub.outcomes.models import OutcomeResult, OutcomeStatus
@@ -77,6 +76,12 @@ def both_times(appointment: Appointment, zone: str) -> dict[str, str]:
 
 
 bp.add_app_template_filter(routing_text, "routing_text")
+
+
+def call_span(appointment: Appointment, zone: str) -> str:
+    """``Tue, Dec 8, 2026, 10:00 AM–11:00 AM (New York)``: the call as read in ``zone``, named by city."""
+    start = local_time(appointment.starts_at, zone)
+    return f"{start}–{local_time(appointment.ends_at, zone, 'time')} ({zone_city(zone)})"
 
 
 @bp.app_template_global("upcoming_calls")
@@ -215,8 +220,8 @@ def _render_show(appointment: Appointment, status: int = 200, **forms: FlaskForm
         lead=appointment.lead,
         offer=appointment.offer,
         times=both_times(appointment, zone),
-        summary=when_label(appointment.starts_at, appointment.ends_at, zone),
-        prospect_summary=when_label(appointment.starts_at, appointment.ends_at, appointment.prospect_timezone),
+        summary=call_span(appointment, zone),
+        prospect_summary=call_span(appointment, appointment.prospect_timezone),
         zone=zone,
         is_closer=user.id == appointment.closer_id,
         handback_form=handback_form if user.id == appointment.closer_id else None,
