@@ -8,9 +8,12 @@ import re
 from flask import Flask
 from sqlalchemy import select
 
+from closerhub.accounts import service as accounts
+from closerhub.accounts import verification
 from closerhub.extensions import db
 from closerhub.notifications.models import OutboxMessage, OutboxStatus
-from closerhub.notifications.service import render_message
+from closerhub.notifications.service import render_email, render_message
+from tests.conftest import PASSWORD, UserFactory
 from tests.integration.demo_reading import problems, text_nodes
 from tests.integration.test_demo_in_french import demo  # noqa: F401  (the demo fixture)
 
@@ -46,3 +49,33 @@ def test_every_email_of_the_demo_reads_in_french(app: Flask, demo: None) -> None
     db.session.rollback()
     assert len(covered) >= 8, sorted(covered)  # the demo's emails, not every template: see the README
     assert not found, "\n".join(f"{k}: {v[:5]}" for k, v in found.items())
+
+
+def test_the_account_emails_read_in_french(app: Flask, make_user: UserFactory) -> None:
+    """Welcome, address check, password reset and change, address change: queued by the account
+    services for a French user, then read back from the outbox."""
+    user = make_user("closer", language="fr", email="zoe@example.com", verified=False)
+    with app.test_request_context():
+        verification.queue_verification_email(db.session, user)
+        accounts.request_password_reset(db.session, user.email, lambda token: f"https://x.test/reset/{token}")
+        accounts.change_password(db.session, user, PASSWORD, "another-long-password")
+        accounts.change_email(db.session, user, "another-long-password", "zoe.new@example.com")
+        db.session.commit()
+    messages = list(db.session.scalars(select(OutboxMessage).where(OutboxMessage.language == "fr")))
+    templates = {m.template for m in messages}
+    assert {"welcome", "verify_email", "password_reset", "password_changed", "email_changed"} <= templates
+    for message in messages:
+        if message.status == OutboxStatus.TO_RENDER:
+            assert render_message(db.session, message)
+        assert message.text_body and "CloserHub" in message.text_body
+        texts = [message.subject, *message.text_body.splitlines(), *text_nodes(message.html_body or "")]
+        assert not french_problems([t for t in texts if t.strip()]), (message.template, message.text_body)
+
+
+def test_the_check_finds_english_and_units(app: Flask, make_user: UserFactory) -> None:
+    """The same email in English fails the French check: the check can fail."""
+    user = make_user("closer", language="en")
+    with app.test_request_context():
+        english = render_email("password_changed", "en", {"user": user})
+    assert french_problems(english.text.splitlines())
+    assert french_problems(["Taux : 1500 bps"]) and french_problems(["Rendez-vous à 09:00:00"])
