@@ -186,7 +186,7 @@ def main() -> None:
     from closerhub.businesses.models import Business
     from closerhub.extensions import db
     from closerhub.webhooks.delivery import deliver_due
-    from closerhub.webhooks.models import WebhookDelivery
+    from closerhub.webhooks.models import WebhookAttempt, WebhookDelivery
     from closerhub.webhooks.service import create_endpoint, emit
 
     app = create_app({"PROFILE": "testing", "SQLALCHEMY_DATABASE_URI": url, "OUTBOUND_ALLOW_PRIVATE": True})
@@ -194,6 +194,7 @@ def main() -> None:
     server, hook_url = _receiver(arrivals)
     with app.app_context():
         upgrade()
+        db.session.execute(db.delete(WebhookAttempt))  # an earlier run's, before their deliveries
         db.session.execute(db.delete(WebhookDelivery))
         business = Business(name="Bench", created_at=datetime.now(UTC))
         db.session.add(business)
