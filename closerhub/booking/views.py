@@ -36,8 +36,9 @@ from closerhub.booking.routing_text import routing_text
 from closerhub.businesses.forms import ActionForm
 from closerhub.core.errors import NotFound
 from closerhub.core.tz import day_bounds_utc, to_local
+from closerhub.core.when import city_name, instant_text
 from closerhub.extensions import db
-from closerhub.i18n import current_locale, local_time, zone_city
+from closerhub.i18n import current_locale, reader_locale
 from closerhub.outcomes import reviews
 from closerhub.outcomes.forms import DisputeForm, ReviewForm
 from closerhub.outcomes.models import OutcomeResult, OutcomeStatus
@@ -79,9 +80,11 @@ bp.add_app_template_filter(routing_text, "routing_text")
 
 
 def call_span(appointment: Appointment, zone: str) -> str:
-    """``Tue, Dec 8, 2026, 10:00 AM–11:00 AM (New York)``: the call as read in ``zone``, named by city."""
-    start = local_time(appointment.starts_at, zone)
-    return f"{start}–{local_time(appointment.ends_at, zone, 'time')} ({zone_city(zone)})"
+    """``Tue, 8 Dec 2026, 10:00–11:00 (New York)``: the call on ``zone``'s clock, in the reader's own
+    locale (a reader in Paris reads a New York call with a 24-hour clock), the zone named by city."""
+    locale = reader_locale()
+    start = instant_text(appointment.starts_at, zone, locale)
+    return f"{start}–{instant_text(appointment.ends_at, zone, locale, 'time')} ({city_name(zone, locale)})"
 
 
 @bp.app_template_global("upcoming_calls")
