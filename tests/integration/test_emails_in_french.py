@@ -8,11 +8,13 @@ import re
 from flask import Flask
 from sqlalchemy import select
 
+from closerhub import clock
 from closerhub.accounts import service as accounts
 from closerhub.accounts import verification
 from closerhub.extensions import db
 from closerhub.notifications.models import OutboxMessage, OutboxStatus
 from closerhub.notifications.service import render_email, render_message
+from closerhub.vetting import service as vetting
 from tests.conftest import PASSWORD, UserFactory
 from tests.integration.demo_reading import problems, text_nodes
 from tests.integration.test_demo_in_french import demo  # noqa: F401  (the demo fixture)
@@ -79,3 +81,24 @@ def test_the_check_finds_english_and_units(app: Flask, make_user: UserFactory) -
         english = render_email("password_changed", "en", {"user": user})
     assert french_problems(english.text.splitlines())
     assert french_problems(["Taux : 1500 bps"]) and french_problems(["Rendez-vous à 09:00:00"])
+
+
+def test_the_vetting_emails_read_in_french(app: Flask, make_user: UserFactory) -> None:
+    """Changes requested, then rejected: decided by an admin for a French closer, read from the outbox."""
+    admin = make_user("admin")
+    closer = make_user("closer", language="fr", approved=False)
+    with app.test_request_context():
+        for decision in ("request_changes", "reject"):
+            vetting.decide(db.session, admin, closer.id, decision, reason="Profil incomplet.", now=clock.utcnow())
+            db.session.commit()
+            if decision == "request_changes":
+                vetting.resubmit(db.session, closer, now=clock.utcnow())
+                db.session.commit()
+    messages = [m for m in db.session.scalars(select(OutboxMessage)) if m.template.startswith("vetting_")]
+    assert {m.template for m in messages} == {"vetting_changes_requested", "vetting_rejected"}
+    for message in messages:
+        if message.status == OutboxStatus.TO_RENDER:
+            assert render_message(db.session, message)
+        assert message.language == "fr" and "Profil incomplet." in message.text_body
+        texts = [message.subject, *message.text_body.splitlines(), *text_nodes(message.html_body or "")]
+        assert not french_problems([t for t in texts if t.strip()]), (message.template, message.text_body)
