@@ -22,6 +22,7 @@ from closerhub.analytics import revenue as money
 from closerhub.analytics.queries import Performance, Scope, Week
 from closerhub.analytics.revenue import Revenue
 from closerhub.core.money import Money
+from closerhub.i18n import zone_city
 
 
 @dataclass(frozen=True)
@@ -113,7 +114,7 @@ def _perf_row(p: Performance) -> dict[str, Any]:
 
 def weekly(ctx: Context) -> Table:
     rows = queries.performance(ctx.session, ctx.scope, ctx.weeks, "week")
-    columns = [Column("week", _("Week starting (%(zone)s)", zone=ctx.zone), "date"), *_perf_columns()]
+    columns = [Column("week", _("Week starting (%(zone)s)", zone=zone_city(ctx.zone)), "date"), *_perf_columns()]
     return Table(
         "weekly",
         _("Calls per week"),
@@ -233,7 +234,7 @@ def earnings(ctx: Context) -> Table:
     series = queries.earnings_by_week(ctx.session, ctx.scope.closer_id, ctx.weeks)
     columns = [
         Column("currency", _("Currency"), "text"),
-        Column("week", _("Week starting (%(zone)s)", zone=ctx.zone), "date"),
+        Column("week", _("Week starting (%(zone)s)", zone=zone_city(ctx.zone)), "date"),
         Column("earned", _("Earned in the week (net)"), "money"),
         Column("pending", _("Pending at week end"), "money"),
         Column("available", _("Available at week end"), "money"),
@@ -287,7 +288,7 @@ def disputes(ctx: Context) -> Table:
         Column("business", _("Business"), "text"),
         Column("closer", _("Closer"), "text"),
         Column("value", _("Deal value"), "money"),
-        Column("disputed_at", _("Disputed at (%(zone)s)", zone=ctx.zone), "datetime"),
+        Column("disputed_at", _("Disputed at (%(zone)s)", zone=zone_city(ctx.zone)), "datetime"),
         Column("reason", _("Reason"), "text"),
     ]
     data = [

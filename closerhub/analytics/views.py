@@ -27,7 +27,7 @@ from closerhub.analytics import charts, export, queries
 from closerhub.analytics.tables import Context, Table, builders_for
 from closerhub.core.money import Money, format_money
 from closerhub.extensions import db
-from closerhub.i18n import current_locale
+from closerhub.i18n import current_locale, zone_city
 
 bp = Blueprint("analytics", __name__)
 
@@ -123,7 +123,7 @@ def _charts(ctx: Context, tables: dict[str, Table]) -> dict[str, str]:
     """The SVG charts of the page, drawn from the same tables the page lists."""
     locale = current_locale()
     labels = [format_date(w.start_date, "d MMM") for w in ctx.weeks]
-    x_label = _("Week starting Monday (%(zone)s)", zone=ctx.zone)
+    x_label = _("Week starting Monday (%(zone)s)", zone=zone_city(ctx.zone))
     weekly = tables["weekly"].rows
     out: dict[str, str] = {
         "appointments": charts.bar_chart(

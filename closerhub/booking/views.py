@@ -28,7 +28,6 @@ from closerhub.booking.display import (
     hhmm,
     iso_z,
     parse_day,
-    when_label,
 )
 from closerhub.booking.forms import CloserNoShowForm, HandBackForm, TeamCancelForm, TeamRescheduleForm
 from closerhub.booking.manage import change_page_context, chosen_start, run_change
@@ -37,8 +36,9 @@ from closerhub.booking.routing_text import routing_text
 from closerhub.businesses.forms import ActionForm
 from closerhub.core.errors import NotFound
 from closerhub.core.tz import day_bounds_utc, to_local
+from closerhub.core.when import city_name, instant_text
 from closerhub.extensions import db
-from closerhub.i18n import current_locale
+from closerhub.i18n import current_locale, reader_locale
 from closerhub.outcomes import reviews
 from closerhub.outcomes.forms import DisputeForm, ReviewForm
 from closerhub.outcomes.models import OutcomeResult, OutcomeStatus
@@ -77,6 +77,14 @@ def both_times(appointment: Appointment, zone: str) -> dict[str, str]:
 
 
 bp.add_app_template_filter(routing_text, "routing_text")
+
+
+def call_span(appointment: Appointment, zone: str) -> str:
+    """``Tue, 8 Dec 2026, 10:00–11:00 (New York)``: the call on ``zone``'s clock, in the reader's own
+    locale (a reader in Paris reads a New York call with a 24-hour clock), the zone named by city."""
+    locale = reader_locale()
+    start = instant_text(appointment.starts_at, zone, locale)
+    return f"{start}–{instant_text(appointment.ends_at, zone, locale, 'time')} ({city_name(zone, locale)})"
 
 
 @bp.app_template_global("upcoming_calls")
@@ -215,8 +223,8 @@ def _render_show(appointment: Appointment, status: int = 200, **forms: FlaskForm
         lead=appointment.lead,
         offer=appointment.offer,
         times=both_times(appointment, zone),
-        summary=when_label(appointment.starts_at, appointment.ends_at, zone),
-        prospect_summary=when_label(appointment.starts_at, appointment.ends_at, appointment.prospect_timezone),
+        summary=call_span(appointment, zone),
+        prospect_summary=call_span(appointment, appointment.prospect_timezone),
         zone=zone,
         is_closer=user.id == appointment.closer_id,
         handback_form=handback_form if user.id == appointment.closer_id else None,

@@ -235,5 +235,5 @@ def list_ledger(query: LedgerQuery) -> dict[str, Any]:
         stmt,
         LedgerEntry.id,
         query,
-        lambda e: LedgerEntryOut.model_validate(e).model_dump(mode="json"),
+        lambda e: LedgerEntryOut.of(e).model_dump(mode="json"),
     )

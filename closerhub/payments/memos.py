@@ -86,6 +86,9 @@ _SENTENCES: dict[str, tuple[str, str]] = {
 }
 
 
+MEMO_CODES: tuple[str, ...] = tuple(_SENTENCES)
+
+
 def _english(code: str, params: Mapping[str, Any]) -> str:
     return _SENTENCES[code][0].format(**params)
 

@@ -25,7 +25,7 @@ def test_a_closer_signs_up_logs_out_logs_back_in_and_sees_the_dashboard(page) ->
     page.get_by_role("button", name="Create account").click()
     page.wait_for_url("**/dashboard")
     assert "Hello Zoé Closer" in page.content()
-    assert "America/New_York" in page.content()
+    assert "Times shown in New York" in page.content()
 
     page.locator(".nav-account summary").click()  # the account menu holds Log out
     page.get_by_role("button", name="Log out").click()

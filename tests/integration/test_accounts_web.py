@@ -258,7 +258,7 @@ def test_preferences_change_language_and_zone(closer_client: FlaskClient, closer
     assert response.status_code == 302
     db.session.refresh(closer)
     assert (closer.name, closer.timezone, closer.language) == ("Claire", "Asia/Kolkata", "fr")
-    assert "Asia/Kolkata" in closer_client.get("/dashboard").get_data(as_text=True)
+    assert "Heures affichées à l’heure de Kolkata" in closer_client.get("/dashboard").get_data(as_text=True)
 
 
 def test_repeated_failed_logins_are_rate_limited_with_retry_after(client: FlaskClient, closer: User) -> None:

@@ -127,6 +127,13 @@ def test_a_dispute_resolved_lower_by_an_admin_shows_in_the_ledger_and_balance(cl
         ("reversal", -72000),
         ("adjustment", 45000),
     ]
+    # the memo as a code and ids beside its English sentence, for clients that word it themselves
+    assert [(e["memo_code"], e["memo_params"]) for e in entries["data"]] == [
+        ("commission", {"outcome_id": outcome_id, "appointment_id": call.id}),
+        ("adjusted", {"outcome_id": outcome_id}),
+        ("commission", {"outcome_id": outcome_id, "appointment_id": call.id}),
+    ]
+    assert entries["data"][0]["memo"] == f"Commission on outcome #{outcome_id} (appointment #{call.id})"
 
 
 def test_the_ledger_pages_with_a_cursor_and_closers_only_see_their_own(client, deal, admin_user, make_user) -> None:

@@ -269,7 +269,7 @@ def test_saving_the_weekly_table_keeps_overrides_and_time_off(monday_morning: Fl
 def test_the_preview_shows_each_slot_in_the_closers_zone_and_in_new_york(monday_morning: FlaskClient) -> None:
     with clock.frozen_at(NOW):
         html = monday_morning.get("/closers/me/availability").get_data(as_text=True)
-    assert "A prospect in America/New_York sees" in html
+    assert "A prospect in New York sees" in html
     assert "Monday 5 January" in html
     assert "09:00–10:00" in html and "Mon 5 Jan 03:00" in html and "(UTC-05:00)" in html
     assert page_slots(html)[0] == ("2026-01-05T08:00:00Z", "2026-01-05T09:00:00Z")
@@ -281,8 +281,8 @@ def test_the_viewer_zone_can_be_chosen_and_an_unknown_one_falls_back_to_new_york
     with clock.frozen_at(NOW):
         tokyo = monday_morning.get("/closers/me/availability?viewer_zone=Asia/Tokyo").get_data(as_text=True)
         unknown = monday_morning.get("/closers/me/availability?viewer_zone=Mars/Olympus").get_data(as_text=True)
-    assert "A prospect in Asia/Tokyo sees" in tokyo and "Mon 5 Jan 17:00" in tokyo
-    assert "Unknown time zone Mars/Olympus" in unknown and "A prospect in America/New_York sees" in unknown
+    assert "A prospect in Tokyo sees" in tokyo and "Mon 5 Jan 17:00" in tokyo
+    assert "Unknown time zone Mars/Olympus" in unknown and "A prospect in New York sees" in unknown
 
 
 def test_the_api_returns_the_same_slots_as_the_page(

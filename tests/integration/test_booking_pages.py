@@ -410,15 +410,15 @@ def test_another_tenants_appointment_is_a_404(
 def test_the_closer_sees_the_call_with_context_script_and_history(closer_client: FlaskClient, setting: dict) -> None:
     appointment = book(setting["offer"], answers={QUESTION: "20k"})
     body = text(closer_client.get(f"/appointments/{appointment.id}"))
-    assert "Tuesday 2 June, 09:00–10:00 (Europe/Paris)" in body
-    assert "For the prospect: Tuesday 2 June, 03:00–04:00 (America/New_York)" in body
+    assert "Tue, 2 Jun 2026, 09:00–10:00 (Paris)" in body
+    assert "For the prospect: Tue, 2 Jun 2026, 03:00–04:00 (New York)" in body  # the reader's clock style
     assert "Scale to 50k/month" in body and "20k" in body  # lead context and answers
     assert "1. Rapport" in body  # the offer's closing script
     assert appointment.meeting_url in body
     assert "booked" in body.split('data-testid="history"')[1] and "prospect" in body.split('data-testid="history"')[1]
     listing = text(closer_client.get("/appointments"))
     assert f'data-appointment-id="{appointment.id}"' in listing
-    assert "Tue 2 Jun 09:00–10:00" in listing and "Tue 2 Jun 03:00" in listing and "America/New_York" in listing
+    assert "Tue 2 Jun 09:00–10:00" in listing and "Tue 2 Jun 03:00" in listing and "(New York)" in listing
 
 
 def test_the_list_filters_by_status_and_dates_and_reports_bad_filters(

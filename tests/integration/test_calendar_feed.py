@@ -71,7 +71,7 @@ def test_a_closer_creates_a_feed_and_the_page_shows_the_url_and_instructions(app
     assert f"webcal://localhost/calendar/{key}.ics" in html
     for app_name in ("Google Calendar", "Outlook", "Apple Calendar"):
         assert app_name in html
-    assert "Europe/Paris" in html  # the page states the closer's zone
+    assert "Your CloserHub time zone is Paris" in html  # the page states the closer's zone, by city
 
     # Creating again keeps the same URL (a double click changes nothing).
     client.post("/calendar/settings", data={"action": "create"})

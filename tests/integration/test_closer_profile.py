@@ -204,7 +204,7 @@ def test_a_business_sees_the_closers_public_profile(
     assert "French" in html and "Native" in html and "English" in html
     assert "Coaching" in html and "SaaS" in html
     assert "12.5 %" in html
-    assert "Europe/Paris" in html and "Local time now: 13:00" in html
+    assert "Paris" in html and "Local time now: 13:00" in html
     assert "No calls yet." in html
     assert "+33612345678" not in html  # the phone number is private
 

@@ -76,3 +76,17 @@ def _english_of(code: str) -> str:
     from closerhub.payments.memos import _SENTENCES
 
     return _SENTENCES[code][0]
+
+
+def test_the_api_gives_the_code_and_ids_of_old_sentences_and_none_for_free_text() -> None:
+    from closerhub.api.schemas_outcomes import LedgerEntryOut
+
+    base = {"id": 1, "closer_id": 2, "currency": "EUR", "bucket": "pending", "amount": 100, "kind": "adjustment"}
+    old = LedgerEntry(**base, memo="Refund of charge #4 (outcome #9)", memo_code=None, memo_params=None)
+    old.created_at = CALL_AT
+    out = LedgerEntryOut.of(old).model_dump(mode="json")
+    assert (out["memo_code"], out["memo_params"]) == ("refund", {"charge_id": 4, "outcome_id": 9})
+    free = LedgerEntry(**base, memo="Goodwill gesture", memo_code=None, memo_params=None)
+    free.created_at = CALL_AT
+    out = LedgerEntryOut.of(free).model_dump(mode="json")
+    assert (out["memo"], out["memo_code"], out["memo_params"]) == ("Goodwill gesture", None, {})

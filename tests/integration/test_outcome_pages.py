@@ -42,7 +42,7 @@ def test_the_closer_records_a_won_deal_through_the_form(app, deal, call) -> None
     client = _logged_in(app, deal.closer)
     with frozen_at(AFTER_CALL):
         page = client.get(f"/appointments/{call.id}/outcome")
-        assert page.status_code == 200 and "Europe/Paris" in page.get_data(as_text=True)
+        assert page.status_code == 200 and "in your time zone (Paris)" in page.get_data(as_text=True)
         response = client.post(f"/appointments/{call.id}/outcome", data=WON_FORM)
     assert response.status_code == 302
     outcome = db.session.scalar(select(Outcome))
@@ -89,7 +89,7 @@ def test_the_business_confirms_from_its_list_and_a_stranger_gets_404(app, deal, 
     assert stranger.post(f"/outcomes/{outcome.id}/confirm").status_code == 404
     client = _logged_in(app, deal.owner)
     listing = client.get("/outcomes/pending").get_data(as_text=True)
-    assert f'data-testid="outcome-{outcome.id}"' in listing and "€4,800.00" in listing and "Europe/Paris" in listing
+    assert f'data-testid="outcome-{outcome.id}"' in listing and "€4,800.00" in listing and "Times in Paris" in listing
     assert client.post(f"/outcomes/{outcome.id}/confirm").status_code == 302
     db.session.expire_all()
     assert db.session.get(Outcome, outcome.id).status == OutcomeStatus.CONFIRMED
@@ -110,7 +110,7 @@ def test_a_dispute_without_a_reason_shows_the_error(app, deal, call) -> None:
 def test_the_earnings_page_shows_balances_and_the_ledger_in_the_closers_zone(app, deal, call) -> None:
     recorded(deal, call)
     page = _logged_in(app, deal.closer).get("/earnings").get_data(as_text=True)
-    assert "€720.00" in page and 'data-testid="entry-earned"' in page and "Europe/Paris" in page
+    assert "€720.00" in page and 'data-testid="entry-earned"' in page and "Times shown in Paris" in page
     assert _logged_in(app, deal.owner).get("/earnings").status_code == 403
 
 

@@ -121,7 +121,7 @@ def test_the_admin_sees_failed_payouts_and_the_closer_sees_theirs_on_the_earning
     earnings = closer_client.get("/earnings").get_data(as_text=True)
     assert f'data-testid="payout-{payout.id}"' in earnings and "Failed" in earnings
     assert "The money is back in your available balance." in earnings
-    assert "Created (Europe/Paris)" in earnings  # times state their zone
+    assert "Created (Paris)" in earnings  # times state their zone
 
 
 def test_the_api_lists_a_closers_own_payouts_and_everything_for_admins(
