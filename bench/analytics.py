@@ -38,7 +38,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from flask import Flask
-from sqlalchemy import event, func, select, text
+from sqlalchemy import Engine, event, func, select, text
 
 from bench.matching import NOW, _user, prepare_schema, seed
 from closerhub import clock, create_app
@@ -124,23 +124,26 @@ def build() -> None:
     db.session.commit()
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM ANALYZE"))
-    counts = {
-        t: db.session.scalar(text(f"SELECT count(*) FROM {t}")) for t in ("appointments", "outcomes", "users")
-    }
+    counts = {t: db.session.scalar(text(f"SELECT count(*) FROM {t}")) for t in ("appointments", "outcomes", "users")}
     print(f"seeded {counts} in {time.perf_counter() - started:.1f} s (load average {os.getloadavg()[0]:.1f})")
 
 
 def _login(app: Flask, email: str) -> Any:
+    """A test client logged in as ``email`` (requests must run outside an app context: Flask-Login keeps
+    the user in ``g``, which an enclosing app context would share between clients)."""
     client = app.test_client()
-    user = db.session.scalar(select(User).where(User.email == email))
-    assert user is not None, email
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.email == email))
+        assert user is not None, email
+        session_id = user.get_id()
+        db.session.remove()
     with client.session_transaction() as s:
-        s["_user_id"] = user.get_id()
+        s["_user_id"] = session_id
         s["_fresh"] = True
     return client
 
 
-def time_page(client: Any, url: str, requests: int) -> dict[str, float]:
+def time_page(engine: Engine, client: Any, url: str, requests: int) -> dict[str, float]:
     """``requests`` GETs of ``url`` after one warm-up: median/p95 wall ms, median CPU ms, max statements."""
     statements: list[str] = []
 
@@ -150,7 +153,7 @@ def time_page(client: Any, url: str, requests: int) -> dict[str, float]:
     response = client.get(url)
     assert response.status_code == 200, (url, response.status_code)
     walls, cpus, counts = [], [], []
-    event.listen(db.engine, "before_cursor_execute", note)
+    event.listen(engine, "before_cursor_execute", note)
     try:
         for _ in range(requests):
             statements.clear()
@@ -161,7 +164,7 @@ def time_page(client: Any, url: str, requests: int) -> dict[str, float]:
             counts.append(len(statements))
             assert response.status_code == 200, (url, response.status_code)
     finally:
-        event.remove(db.engine, "before_cursor_execute", note)
+        event.remove(engine, "before_cursor_execute", note)
     walls.sort()
     return {
         "median": statistics.median(walls),
@@ -184,10 +187,12 @@ PAGES = [
 
 
 def measure(app: Flask, requests: int, profile: str | None) -> None:
+    with app.app_context():
+        engine = db.engine
     with clock.frozen_at(NOW):
         for role, email, url in PAGES:
             client = _login(app, email)
-            f = time_page(client, url, requests)
+            f = time_page(engine, client, url, requests)
             print(
                 f"{role:<8} {url:<36} median {f['median']:7.1f} ms  p95 {f['p95']:7.1f} ms  CPU {f['cpu']:7.1f} ms  "
                 f"statements {f['statements']:>3}  {f['bytes'] / 1024:6.0f} KiB  (load {os.getloadavg()[0]:.1f})"
@@ -219,7 +224,7 @@ def main() -> None:
         if not (args.reuse and seeded()):
             build()
         db.session.remove()
-        measure(app, args.requests, args.profile)
+    measure(app, args.requests, args.profile)
 
 
 if __name__ == "__main__":

@@ -118,7 +118,7 @@ def revenue(
             .join(named, named.id == key)
             .where(*won)
             .group_by(key, named.name, o.deal_currency)
-            .order_by(named.name, key, o.deal_currency)
+            .order_by(sums[1].desc(), named.name, key, o.deal_currency)  # largest revenue first: the page lists the top
         )
     return [
         Revenue(int(k) if by else None, str(label), str(cur), *(_int(v) for v in values))

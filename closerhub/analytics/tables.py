@@ -33,6 +33,9 @@ class Column:
     kind: str = "int"
 
 
+PAGE_ROWS = 50  # rows a table shows on the page; its CSV has them all
+
+
 @dataclass
 class Table:
     slug: str
@@ -41,6 +44,16 @@ class Table:
     rows: list[dict[str, Any]] = field(default_factory=list)
     note: str = ""
     count: int | None = None  # when the rows are capped: how many there are in all
+
+    @property
+    def shown(self) -> list[dict[str, Any]]:
+        """The rows the page lists (the first ``PAGE_ROWS``: the builders put the largest first)."""
+        return self.rows[:PAGE_ROWS]
+
+    @property
+    def more(self) -> int:
+        """How many rows only the CSV lists."""
+        return max(0, len(self.rows) - PAGE_ROWS)
 
 
 @dataclass(frozen=True)
@@ -51,6 +64,8 @@ class Context:
     user: User
     scope: Scope
     weeks: list[Week]
+    # Figures several tables of one request share (the weekly counts feed "weekly" and "summary").
+    shared: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def zone(self) -> str:
@@ -111,8 +126,16 @@ def _perf_row(p: Performance) -> dict[str, Any]:
     }
 
 
+def _weekly_performance(ctx: Context) -> list[Performance]:
+    """The per-week counts, read once per request however many tables use them."""
+    if "weekly" not in ctx.shared:
+        ctx.shared["weekly"] = queries.performance(ctx.session, ctx.scope, ctx.weeks, "week")
+    rows: list[Performance] = ctx.shared["weekly"]
+    return rows
+
+
 def weekly(ctx: Context) -> Table:
-    rows = queries.performance(ctx.session, ctx.scope, ctx.weeks, "week")
+    rows = _weekly_performance(ctx)
     columns = [Column("week", _("Week starting (%(zone)s)", zone=ctx.zone), "date"), *_perf_columns()]
     return Table(
         "weekly",
@@ -123,7 +146,7 @@ def weekly(ctx: Context) -> Table:
 
 
 def summary(ctx: Context) -> Table:
-    p = queries.total(queries.performance(ctx.session, ctx.scope, ctx.weeks, "week"))
+    p = queries.total(_weekly_performance(ctx))
     note = _(
         "Show rate: completed ÷ (completed + no-shows). Close rate: won ÷ calls held. Cancelled calls do not count."
     )
