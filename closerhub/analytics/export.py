@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from babel import Locale
 from babel.dates import format_date
-from babel.numbers import format_decimal, parse_pattern
+from babel.numbers import NumberPattern, format_decimal, parse_pattern
 
 from closerhub.analytics.tables import Table
 from closerhub.core.csv_safe import csv_text
@@ -23,14 +24,30 @@ from closerhub.core.tz import to_local
 DASH = "—"  # no data: never a division by zero
 
 
+@lru_cache(maxsize=64)
+def babel_locale(locale: str) -> Locale:
+    """The parsed Babel locale, once per process: parsing it per cell cost most of a large page's time."""
+    return Locale.parse(locale)
+
+
+@lru_cache(maxsize=64)
+def _percent_pattern(locale: str) -> NumberPattern:
+    # The locale's own percent pattern (French puts a space before %), with exactly one decimal.
+    pattern = parse_pattern(babel_locale(locale).percent_formats[None].pattern)
+    pattern.frac_prec = (1, 1)
+    return pattern
+
+
+@lru_cache(maxsize=64)
+def _multiple_pattern(locale: str) -> NumberPattern:
+    return parse_pattern("#,##0.0")
+
+
 def percent(rate: float | None, locale: str) -> str:
     """A 0–1 rate as a percentage with one decimal (``12.5%``, ``12,5 %`` in French), or "—"."""
     if rate is None:
         return DASH
-    # The locale's own percent pattern (French puts a space before %), with exactly one decimal.
-    pattern = parse_pattern(Locale.parse(locale).percent_formats[None].pattern)
-    pattern.frac_prec = (1, 1)
-    return pattern.apply(Decimal(str(rate)), Locale.parse(locale))
+    return _percent_pattern(locale).apply(Decimal(str(rate)), babel_locale(locale))
 
 
 def cell_html(value: Any, kind: str, locale: str, zone: str) -> str:
@@ -42,15 +59,15 @@ def cell_html(value: Any, kind: str, locale: str, zone: str) -> str:
     if kind == "rate":
         return percent(value, locale)
     if kind == "money":
-        return format_money(value, locale)
+        return format_money(value, babel_locale(locale))
     if kind == "multiple":
-        return format_decimal(Decimal(str(value)), "#,##0.0", locale=locale) + "×"
+        return _multiple_pattern(locale).apply(Decimal(str(value)), babel_locale(locale)) + "×"
     if kind == "date":
-        return format_date(value, "medium", locale=locale)
+        return format_date(value, "medium", locale=babel_locale(locale))
     if kind == "datetime":
         return local_time(value, zone)
     if kind == "int":
-        return format_decimal(value, locale=locale)
+        return format_decimal(value, locale=babel_locale(locale))
     return str(value)
 
 

@@ -160,20 +160,17 @@ class Performance:
         )
 
 
-def performance(
-    session: Session, scope: Scope, weeks: Sequence[Week], by: GroupBy, *, limit: int | None = None
-) -> list[Performance]:
-    """Appointments and outcomes of the calls in ``weeks``, grouped ``by`` week, closer or offer.
+_FLAGS = ("appointments", "completed", "no_show", "cancelled", "held", "won")
 
-    One query: appointments LEFT JOIN their outcome, flags per row in a subquery, sums per
-    group outside. ``by="week"`` answers every week (zeros included), in order; the others
-    answer the groups that have calls, best first (most wins, then most calls held), at most ``limit``.
-    """
+
+def _performance_rows(scope: Scope, weeks: Sequence[Week]) -> Any:
+    """One row per call of the period: its week, closer and offer, and a 0/1 flag per count."""
     a, o = Appointment, Outcome
-    key = {"week": _week_of(a.starts_at, weeks), "closer": a.closer_id, "offer": a.offer_id}[by]
-    rows = (
+    return (
         select(
-            key.label("key"),
+            _week_of(a.starts_at, weeks).label("week"),
+            a.closer_id.label("closer"),
+            a.offer_id.label("offer"),
             _flag(a.status != AppointmentStatus.CANCELLED).label("appointments"),
             _flag(a.status == AppointmentStatus.COMPLETED).label("completed"),
             _flag(a.status == AppointmentStatus.NO_SHOW).label("no_show"),
@@ -185,24 +182,75 @@ def performance(
         .where(_in_range(a.starts_at, weeks), *scope.where(a.closer_id, a.business_id))
         .subquery()
     )
-    sums = [func.sum(rows.c[name]) for name in ("appointments", "completed", "no_show", "cancelled", "held", "won")]
+
+
+def _best_first(rows: list[Performance], limit: int | None) -> list[Performance]:
+    """Most wins, then most calls held, then by name: the order of the per-closer and per-offer tables."""
+    rows.sort(key=lambda p: (-p.won, -p.held, p.label, p.key or 0))
+    return rows if limit is None else rows[:limit]
+
+
+def _per_week(found: list[Performance], weeks: Sequence[Week]) -> list[Performance]:
+    per_week = {p.key: p for p in found}
+    return [per_week.get(w.index, Performance(w.index)) for w in weeks]
+
+
+def performance(
+    session: Session, scope: Scope, weeks: Sequence[Week], by: GroupBy, *, limit: int | None = None
+) -> list[Performance]:
+    """Appointments and outcomes of the calls in ``weeks``, grouped ``by`` week, closer or offer.
+
+    One query: appointments LEFT JOIN their outcome, flags per row in a subquery, sums per
+    group outside. ``by="week"`` answers every week (zeros included), in order; the others
+    answer the groups that have calls, best first (most wins, then most calls held), at most ``limit``.
+    """
+    rows = _performance_rows(scope, weeks)
+    key = rows.c[by]
+    sums = [func.sum(rows.c[name]) for name in _FLAGS]
     if by == "week":
-        stmt = select(rows.c.key, literal_column("''"), *sums).group_by(rows.c.key)
+        stmt = select(key, literal_column("''"), *sums).group_by(key)
     else:
         named = User if by == "closer" else Offer
         stmt = (
-            select(rows.c.key, named.name, *sums)
-            .join(named, named.id == rows.c.key)
-            .group_by(rows.c.key, named.name)
-            .order_by(sums[5].desc(), sums[4].desc(), named.name, rows.c.key)
+            select(key, named.name, *sums)
+            .join(named, named.id == key)
+            .group_by(key, named.name)
+            .order_by(sums[5].desc(), sums[4].desc(), named.name, key)
         )
         if limit is not None:
             stmt = stmt.limit(limit)
     found = [Performance(int(k), str(label), *(_int(v) for v in values)) for k, label, *values in session.execute(stmt)]
-    if by != "week":
-        return found
-    per_week = {p.key: p for p in found}
-    return [per_week.get(w.index, Performance(w.index)) for w in weeks]
+    return _per_week(found, weeks) if by == "week" else found
+
+
+def performance_by(
+    session: Session, scope: Scope, weeks: Sequence[Week], groupings: Sequence[GroupBy], *, limit: int | None = None
+) -> dict[GroupBy, list[Performance]]:
+    """``performance`` for several groupings at once (``limit`` applies to the closer and offer ones).
+
+    On PostgreSQL one scan of the calls answers them all (``GROUP BY GROUPING SETS``: the
+    week, the closer, the offer); SQLite has no grouping sets, so it runs one query per grouping.
+    """
+    if len(groupings) < 2 or session.get_bind().dialect.name != "postgresql":
+        return {by: performance(session, scope, weeks, by, limit=None if by == "week" else limit) for by in groupings}
+    rows = _performance_rows(scope, weeks)
+    sets = (
+        select(*(rows.c[by] for by in groupings), *(func.sum(rows.c[n]).label(n) for n in _FLAGS))
+        .group_by(func.grouping_sets(*(rows.c[by] for by in groupings)))
+        .subquery()
+    )
+    stmt = select(sets)
+    if "closer" in groupings:
+        stmt = stmt.add_columns(User.name.label("closer_name")).outerjoin(User, User.id == sets.c.closer)
+    if "offer" in groupings:
+        stmt = stmt.add_columns(Offer.name.label("offer_name")).outerjoin(Offer, Offer.id == sets.c.offer)
+    found: dict[GroupBy, list[Performance]] = {by: [] for by in groupings}
+    for row in session.execute(stmt):
+        m = row._mapping
+        counts = (_int(m[n]) for n in _FLAGS)
+        by: GroupBy = next(g for g in groupings if m[g] is not None)  # the one set this row sums
+        found[by].append(Performance(int(m[by]), str(m.get(f"{by}_name", "")), *counts))
+    return {by: _per_week(found[by], weeks) if by == "week" else _best_first(found[by], limit) for by in groupings}
 
 
 def total(rows: Sequence[Performance]) -> Performance:

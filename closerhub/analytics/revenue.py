@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
-from sqlalchemy import and_, case, func, literal_column, select
+from sqlalchemy import and_, case, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from closerhub.accounts.models import User
@@ -52,10 +52,12 @@ class Revenue:
         return _ratio(self.revenue, self.paid)
 
 
-def revenue(
-    session: Session, scope: Scope, weeks: Sequence[Week], by: Literal["closer", "offer"] | None = None
-) -> list[Revenue]:
-    """Won, non-voided deals of the calls in ``weeks`` per currency (and per closer or offer).
+Grouping = Literal["closer", "offer"] | None
+_SUMS = ("revenue", "commission", "fees", "paid", "owed", "collected")
+
+
+def _deal_rows(scope: Scope, weeks: Sequence[Week]) -> Any:
+    """One row per won, non-voided deal of the calls in ``weeks``: its closer, offer, currency and amounts.
 
     Charges and instalments are summed per outcome in subqueries first: a cash-collected deal has
     one charge per collected instalment, and joining them directly would count the deal again per row.
@@ -87,40 +89,68 @@ def revenue(
         (and_(o.commission_basis == CommissionBasis.CONTRACT_VALUE, c.c.n.is_(None)), cost),
         else_=func.coalesce(c.c.unpaid, 0),
     )
-    sums = (
-        func.count(o.id),
-        func.sum(o.deal_amount),
-        func.sum(o.commission_amount),
-        func.sum(func.coalesce(o.platform_fee_amount, 0)),
-        func.sum(func.coalesce(c.c.paid, 0)),
-        func.sum(owed),
-        func.sum(func.coalesce(i.c.collected, 0)),
-    )
     won = (o.result == OutcomeResult.WON, o.status != OutcomeStatus.VOIDED, *_outcomes_in(scope, weeks))
-    if by is None:
-        stmt = (
-            select(literal_column("0"), literal_column("''"), o.deal_currency, *sums)
-            .join(Appointment, Appointment.id == o.appointment_id)
-            .outerjoin(c, c.c.outcome_id == o.id)
-            .outerjoin(i, i.c.outcome_id == o.id)
-            .where(*won)
-            .group_by(o.deal_currency)
-            .order_by(o.deal_currency)
+    return (
+        select(
+            Appointment.closer_id.label("closer"),
+            Appointment.offer_id.label("offer"),
+            o.deal_currency.label("currency"),
+            o.id.label("deal"),
+            o.deal_amount.label("revenue"),
+            o.commission_amount.label("commission"),
+            func.coalesce(o.platform_fee_amount, 0).label("fees"),
+            func.coalesce(c.c.paid, 0).label("paid"),
+            owed.label("owed"),
+            func.coalesce(i.c.collected, 0).label("collected"),
         )
-    else:
-        key = Appointment.closer_id if by == "closer" else Appointment.offer_id
-        named = User if by == "closer" else Offer
-        stmt = (
-            select(key, named.name, o.deal_currency, *sums)
-            .join(Appointment, Appointment.id == o.appointment_id)
-            .outerjoin(c, c.c.outcome_id == o.id)
-            .outerjoin(i, i.c.outcome_id == o.id)
-            .join(named, named.id == key)
-            .where(*won)
-            .group_by(key, named.name, o.deal_currency)
-            .order_by(named.name, key, o.deal_currency)
+        .join(Appointment, Appointment.id == o.appointment_id)
+        .outerjoin(c, c.c.outcome_id == o.id)
+        .outerjoin(i, i.c.outcome_id == o.id)
+        .where(*won)
+        .subquery()
+    )
+
+
+def revenue(session: Session, scope: Scope, weeks: Sequence[Week], by: Grouping = None) -> list[Revenue]:
+    """Won, non-voided deals of the calls in ``weeks`` per currency (and per closer or offer)."""
+    return revenue_by(session, scope, weeks, [by])[by]
+
+
+def revenue_by(
+    session: Session, scope: Scope, weeks: Sequence[Week], groupings: Sequence[Grouping]
+) -> dict[Grouping, list[Revenue]]:
+    """``revenue`` for several groupings at once: per currency, best-selling closer or offer first.
+
+    On PostgreSQL one statement answers them all (``GROUP BY GROUPING SETS``: (currency),
+    (closer, currency), (offer, currency)); SQLite has no grouping sets: one query per grouping.
+    """
+    if len(groupings) > 1 and session.get_bind().dialect.name != "postgresql":
+        return {by: revenue_by(session, scope, weeks, [by])[by] for by in groupings}
+    d = _deal_rows(scope, weeks)
+    keys = [by for by in groupings if by is not None]
+    sets = [[d.c.currency] if by is None else [d.c[by], d.c.currency] for by in groupings]
+    grouped = (
+        select(
+            *(d.c[by] for by in keys),
+            d.c.currency,
+            func.count(d.c.deal).label("deals"),
+            *(func.sum(d.c[n]).label(n) for n in _SUMS),
         )
-    return [
-        Revenue(int(k) if by else None, str(label), str(cur), *(_int(v) for v in values))
-        for k, label, cur, *values in session.execute(stmt)
-    ]
+        .group_by(*(sets[0] if len(sets) == 1 else [func.grouping_sets(*(tuple_(*cols) for cols in sets))]))
+        .subquery()
+    )
+    stmt = select(grouped)
+    if "closer" in keys:
+        stmt = stmt.add_columns(User.name.label("closer_name")).outerjoin(User, User.id == grouped.c.closer)
+    if "offer" in keys:
+        stmt = stmt.add_columns(Offer.name.label("offer_name")).outerjoin(Offer, Offer.id == grouped.c.offer)
+    found: dict[Grouping, list[Revenue]] = {by: [] for by in groupings}
+    for row in session.execute(stmt):
+        m = row._mapping
+        by = next((g for g in keys if m[g] is not None), None)  # the one set this row sums
+        key, label = (int(m[by]), str(m[f"{by}_name"])) if by else (None, "")
+        amounts = (_int(m[n]) for n in ("deals", *_SUMS))
+        found[by].append(Revenue(key, label, str(m["currency"]), *amounts))
+    for by, rows in found.items():
+        rows.sort(key=lambda r: (r.currency,) if by is None else (-r.revenue, r.label, r.key or 0, r.currency))
+    return found

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, case, exists, func, literal, or_, select
+from sqlalchemy import and_, case, func, literal, or_, select
 
 from closerhub.analytics.queries import _in_range, _int
 from closerhub.analytics.tables import Column, Context, Table
@@ -37,8 +37,10 @@ class ShowCounts:
 
 def show_counts(ctx: Context) -> list[ShowCounts]:
     a = Appointment
-    texted = exists().where(
-        SmsMessage.appointment_id == a.id, SmsMessage.status.in_((SmsStatus.SENT, SmsStatus.DELIVERED))
+    # IN (subquery), not a correlated EXISTS: PostgreSQL hashes the texted calls once instead of
+    # probing sms_messages for each of the period's calls (0.7 s on 557k calls, bench/analytics.py).
+    texted = a.id.in_(
+        select(SmsMessage.appointment_id).where(SmsMessage.status.in_((SmsStatus.SENT, SmsStatus.DELIVERED)))
     )
     confirmation = case((a.prospect_confirmed_at.is_not(None), literal(CONFIRMED)), else_=literal(NOT_CONFIRMED))
     emailed = or_(a.reminder_24h_sent_at.is_not(None), a.reminder_1h_sent_at.is_not(None))

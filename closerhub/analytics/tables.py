@@ -34,6 +34,9 @@ class Column:
     kind: str = "int"
 
 
+PAGE_ROWS = 50  # rows a table shows on the page; its CSV has them all
+
+
 @dataclass
 class Table:
     slug: str
@@ -42,6 +45,16 @@ class Table:
     rows: list[dict[str, Any]] = field(default_factory=list)
     note: str = ""
     count: int | None = None  # when the rows are capped: how many there are in all
+
+    @property
+    def shown(self) -> list[dict[str, Any]]:
+        """The rows the page lists (the first ``PAGE_ROWS``: the builders put the largest first)."""
+        return self.rows[:PAGE_ROWS]
+
+    @property
+    def more(self) -> int:
+        """How many rows only the CSV lists."""
+        return max(0, len(self.rows) - PAGE_ROWS)
 
 
 @dataclass(frozen=True)
@@ -52,6 +65,8 @@ class Context:
     user: User
     scope: Scope
     weeks: list[Week]
+    # Figures several tables of one request share (the weekly counts feed "weekly" and "summary").
+    shared: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def zone(self) -> str:
@@ -112,8 +127,37 @@ def _perf_row(p: Performance) -> dict[str, Any]:
     }
 
 
+# Which grouping of the call counts each table reads; a page reads all it needs in one go.
+_GROUPING_OF = {
+    "weekly": "week",
+    "summary": "week",
+    "by_closer": "closer",
+    "top_closers": "closer",
+    "by_offer": "offer",
+}
+TOP_CLOSERS = 10
+
+
+def _performance(ctx: Context, by: str) -> list[Performance]:
+    """The call counts grouped ``by`` week, closer or offer, read once per request for every table of the page
+    (on PostgreSQL in one scan: ``queries.performance_by``)."""
+    if "performance" not in ctx.shared:
+        slugs = builders_for(ctx.user)
+        groupings = sorted({g for slug, g in _GROUPING_OF.items() if slug in slugs} | {by})
+        limit = TOP_CLOSERS if "top_closers" in slugs and "by_closer" not in slugs else None
+        ctx.shared["performance"] = queries.performance_by(
+            ctx.session,
+            ctx.scope,
+            ctx.weeks,
+            groupings,  # type: ignore[arg-type]
+            limit=limit,
+        )
+    rows: list[Performance] = ctx.shared["performance"][by]
+    return rows
+
+
 def weekly(ctx: Context) -> Table:
-    rows = queries.performance(ctx.session, ctx.scope, ctx.weeks, "week")
+    rows = _performance(ctx, "week")
     columns = [Column("week", _("Week starting (%(zone)s)", zone=zone_city(ctx.zone)), "date"), *_perf_columns()]
     return Table(
         "weekly",
@@ -124,7 +168,7 @@ def weekly(ctx: Context) -> Table:
 
 
 def summary(ctx: Context) -> Table:
-    p = queries.total(queries.performance(ctx.session, ctx.scope, ctx.weeks, "week"))
+    p = queries.total(_performance(ctx, "week"))
     note = _(
         "Show rate: completed ÷ (completed + no-shows). Close rate: won ÷ calls held. Cancelled calls do not count."
     )
@@ -132,7 +176,7 @@ def summary(ctx: Context) -> Table:
 
 
 def _by(ctx: Context, slug: str, by: str, title: str, label: str, limit: int | None = None) -> Table:
-    rows = queries.performance(ctx.session, ctx.scope, ctx.weeks, by, limit=limit)  # type: ignore[arg-type]
+    rows = _performance(ctx, by)[:limit]
     columns = [Column("name", label, "text"), *_perf_columns()]
     return Table(slug, title, columns, [{"name": p.label, **_perf_row(p)} for p in rows])
 
@@ -146,7 +190,7 @@ def by_offer(ctx: Context) -> Table:
 
 
 def top_closers(ctx: Context) -> Table:
-    return _by(ctx, "top_closers", "closer", _("Top closers (most deals won)"), _("Closer"), limit=10)
+    return _by(ctx, "top_closers", "closer", _("Top closers (most deals won)"), _("Closer"), limit=TOP_CLOSERS)
 
 
 # --- money ----------------------------------------------------------------------------------
@@ -203,14 +247,28 @@ def _money_note(business_view: bool) -> str:
     return _("Won deals of your calls in the period, per currency; voided deals excluded.")
 
 
+_REVENUE_GROUPING_OF = {"revenue": None, "revenue_by_closer": "closer", "revenue_by_offer": "offer"}
+
+
+def _revenue(ctx: Context, by: money.Grouping) -> list[Revenue]:
+    """The money figures grouped ``by`` closer, offer or neither, read once per request for every table
+    of the page (on PostgreSQL in one statement: ``revenue.revenue_by``)."""
+    if "revenue" not in ctx.shared:
+        slugs = builders_for(ctx.user)
+        groupings = {g for slug, g in _REVENUE_GROUPING_OF.items() if slug in slugs} | {by}
+        ctx.shared["revenue"] = money.revenue_by(ctx.session, ctx.scope, ctx.weeks, list(groupings))  # type: ignore[arg-type]
+    rows: list[Revenue] = ctx.shared["revenue"][by]
+    return rows
+
+
 def revenue(ctx: Context) -> Table:
-    rows = money.revenue(ctx.session, ctx.scope, ctx.weeks)
+    rows = _revenue(ctx, None)
     title = _("Revenue closed and commission")
     return Table("revenue", title, _money_columns(True), [_money_row(r) for r in rows], _money_note(True))
 
 
 def _revenue_by(ctx: Context, slug: str, by: str, title: str, label: str) -> Table:
-    rows = money.revenue(ctx.session, ctx.scope, ctx.weeks, by)  # type: ignore[arg-type]
+    rows = _revenue(ctx, by)  # type: ignore[arg-type]
     columns = [Column("name", label, "text"), *_money_columns(True)]
     return Table(slug, title, columns, [_money_row(r) for r in rows], _money_note(True))
 
@@ -224,7 +282,7 @@ def revenue_by_offer(ctx: Context) -> Table:
 
 
 def closer_revenue(ctx: Context) -> Table:
-    rows = money.revenue(ctx.session, ctx.scope, ctx.weeks)
+    rows = _revenue(ctx, None)
     title = _("Revenue closed and commission")
     return Table("revenue", title, _money_columns(False), [_money_row(r) for r in rows], _money_note(False))
 

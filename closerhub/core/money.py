@@ -265,6 +265,6 @@ def parse_money(
     return money
 
 
-def format_money(money: Money, locale: str = "en") -> str:
+def format_money(money: Money, locale: str | Locale = "en") -> str:
     """Format for display with the locale's symbol and separators: ``€1,234.50`` (en), ``1 234,50 €`` (fr)."""
     return bn.format_currency(money.to_decimal(), money.currency, locale=_locale(locale))
