@@ -130,7 +130,7 @@ def _slots_page(offer: Offer, *, start_error: str | None = None, status: int = 2
         days=days,
         all_hours=all_hours,
         hidden_night=hidden,
-        daytime=daytime_label(),
+        daytime=daytime_label(zone),
         query={
             "tz": zone if tz_raw else None,
             "closer": closer_id,

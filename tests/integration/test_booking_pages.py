@@ -77,7 +77,9 @@ def test_the_booking_page_lists_a_week_of_slots_in_the_prospects_zone(client: Fl
     # Tuesday 09:00 Paris is 03:00 in New York, under the prospect's local date.
     assert 'data-slot-start="2026-06-02T07:00:00Z"' in body
     tuesday = body.split("Tue 2 Jun")[1].split("</section>")[0]
-    assert re.search(r'class="btn btn-secondary slot slot-night"[^>]*\s+href="[^"]*"\s+title="[^"]*">03:00 ', tuesday)
+    assert re.search(
+        r'class="btn btn-secondary slot slot-night"[^>]*\s+href="[^"]*"\s+title="[^"]*">3:00\u202fAM ', tuesday
+    )
     # Monday: 4 hours' notice from 08:00 Paris → first slot at 12:00 Paris (06:00 in New York).
     assert 'data-slot-start="2026-06-01T10:00:00Z"' in body
     assert 'data-slot-start="2026-06-01T09:00:00Z"' not in body
@@ -97,12 +99,14 @@ def test_night_times_in_the_prospects_zone_are_offered_only_on_demand(client: Fl
     assert 'data-slot-start="2026-06-02T11:00:00Z"' in daytime  # 07:00 in New York
     hidden = daytime.split('data-testid="night-hidden"')[1].split("</p>")[0]
     assert "17 more free times this week are early in the morning or late at night" in hidden
-    assert "outside 07:00–22:00" in hidden
+    assert "outside 7:00\u202fAM–10:00\u202fPM" in hidden
     assert re.search(r'href="[^"]*hours=all[^"]*">Show all times<', hidden)
     # The choice survives the week pager and leads back to the daytime view.
     assert re.search(r'rel="next" href="[^"]*hours=all', everything)
     assert re.search(r'rel="next" href="(?![^"]*hours=)', daytime)
-    assert 'data-testid="night-shown"' in everything and "Show only times between 07:00–22:00" in everything
+    assert (
+        'data-testid="night-shown"' in everything and "Show only times between 7:00\u202fAM–10:00\u202fPM" in everything
+    )
     # In the business's own zone (Paris) every call is daytime: nothing is hidden.
     paris = text(client.get(f"/book/{key(setting)}?tz=Europe/Paris"))
     assert paris.count("data-slot-start=") == 37 and "night-hidden" not in paris
@@ -115,7 +119,7 @@ def test_a_week_with_only_night_times_says_so_and_offers_them(client: FlaskClien
     night = everything.count("slot slot-night")
     assert night > 0 and everything.count("data-slot-start=") == night
     assert "data-slot-start=" not in daytime
-    assert "No free times between 07:00–22:00 in your time zone this week." in daytime
+    assert "No free times between 7:00\u202fAM–10:00\u202fPM in your time zone this week." in daytime
     assert f"{night} more free times this week are early in the morning or late at night" in daytime
 
 
@@ -176,7 +180,7 @@ def test_the_confirm_step_summarises_the_slot_in_the_prospects_zone(client: Flas
     response = client.get(f"/book/{key(setting)}/confirm?start=2026-06-02T07:00:00Z&tz=America/New_York")
     body = text(response)
     assert response.status_code == 200
-    assert "Tuesday 2 June, 03:00–04:00 (America/New_York)" in body
+    assert "Tuesday 2 June, 3:00\u202fAM–4:00\u202fAM (America/New_York)" in body
     assert QUESTION in body
 
 
@@ -191,7 +195,7 @@ def test_a_prospect_books_a_video_call_and_gets_the_confirmation(client: FlaskCl
     done = client.get(response.headers["Location"])
     body = text(done)
     assert done.status_code == 200
-    assert "Tuesday 2 June, 03:00–04:00 (America/New_York)" in body
+    assert "Tuesday 2 June, 3:00\u202fAM–4:00\u202fAM (America/New_York)" in body
     assert "Claire Closer" in body and appointment.meeting_url in body
     token = token_of(appointment)
     assert f"/appointments/manage/{token}" in body
@@ -273,11 +277,11 @@ def test_a_slot_taken_meanwhile_offers_the_three_nearest_and_changes_nothing(
     response = client.post(url, data=prospect_form())
     body = text(response)
     assert response.status_code == 409
-    assert "is no longer available" in body and "Tuesday 2 June, 03:00–04:00 (America/New_York)" in body
+    assert "is no longer available" in body and "Tuesday 2 June, 3:00\u202fAM–4:00\u202fAM (America/New_York)" in body
     alternatives = re.findall(r'name="alt_start" value="([^"]+)"', body)
     assert len(alternatives) == 3
     assert "2026-06-02T12:00:00Z" in alternatives  # Tuesday 14:00 Paris: the nearest in New York's daytime
-    assert "Book Tuesday 2 June, 08:00 (America/New_York)" in body
+    assert "Book Tuesday 2 June, 8:00\u202fAM (America/New_York)" in body
     assert 'value="Nora York"' in body  # the details stay filled in
     assert snapshot() == before
     # One click on an alternative books it with the same details.
@@ -326,12 +330,12 @@ def test_the_prospect_reschedules_from_the_manage_link_with_the_same_closer(clie
     appointment = book(setting["offer"])
     token = token_of(appointment)
     page = text(client.get(f"/appointments/manage/{token}"))
-    assert "Tuesday 2 June, 03:00–04:00 (America/New_York)" in page
+    assert "Tuesday 2 June, 3:00\u202fAM–4:00\u202fAM (America/New_York)" in page
     assert "Changes are possible until 4 hours before the call." in page
     assert 'value="2026-06-02T08:00:00Z"' in page
     # The picker is in the prospect's zone and says which times are at night there.
-    assert re.search(r'value="2026-06-02T08:00:00Z"> 04:00 <span class="muted small">\(at night\)</span>', page)
-    assert re.search(r'value="2026-06-02T11:00:00Z"> 07:00</label>', page)
+    assert re.search(r'value="2026-06-02T08:00:00Z"> 4:00\u202fAM <span class="muted small">\(at night\)</span>', page)
+    assert re.search(r'value="2026-06-02T11:00:00Z"> 7:00\u202fAM</label>', page)
     response = client.post(
         f"/appointments/manage/{token}/reschedule", data={"start": "2026-06-02T08:00:00Z", "reason": "Clash"}
     )
@@ -340,7 +344,9 @@ def test_the_prospect_reschedules_from_the_manage_link_with_the_same_closer(clie
     moved = db.session.get(Appointment, appointment.id)
     assert moved.starts_at == TUESDAY_10 and moved.sequence == 1 and moved.closer_id == setting["closer"].id
     assert [(e.kind, e.actor_label, e.reason) for e in moved.events][-1] == ("rescheduled", "prospect", "Clash")
-    assert "Tuesday 2 June, 04:00–05:00 (America/New_York)" in text(client.get(f"/appointments/manage/{token}"))
+    assert "Tuesday 2 June, 4:00\u202fAM–5:00\u202fAM (America/New_York)" in text(
+        client.get(f"/appointments/manage/{token}")
+    )
 
 
 def test_policy_errors_are_shown_on_the_manage_page_and_change_nothing(client: FlaskClient, setting: dict) -> None:
