@@ -86,6 +86,16 @@ def long_day_label(day: date) -> str:
     return format_date(day, "EEEE d MMMM")
 
 
+def first_weekday(zone: str) -> int:
+    """The weekday a calendar's weeks start on for the reader in ``zone`` (0 = Monday; Sunday in the US)."""
+    return int(reader_locale(zone).first_week_day)
+
+
+def month_label(first: date) -> str:
+    """``June 2026`` in the page's language (``juin 2026``)."""
+    return format_date(first, "LLLL yyyy")
+
+
 def _night(local: datetime) -> bool:
     return not DAYTIME_HOURS[0] <= local.hour < DAYTIME_HOURS[1]
 

@@ -10,22 +10,26 @@ confirm step comes back with the three nearest free times as buttons.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import format_date
 from flask_babel import gettext as _
 
 from closerhub import clock
 from closerhub.accounts.models import User
 from closerhub.booking import consents, page_data, service
 from closerhub.booking.display import (
-    booking_week,
+    DaySlots,
     daytime_label,
     daytime_only,
+    first_weekday,
     is_night,
     iso_z,
+    long_day_label,
+    month_label,
     parse_day,
     parse_id,
     parse_start,
@@ -36,6 +40,7 @@ from closerhub.booking.forms import ANSWER_MAX, ProspectForm
 from closerhub.booking.guard import SlotUnavailable
 from closerhub.booking.guests import GUESTS_MAX, guests_from_form
 from closerhub.booking.models import Appointment, BookedVia
+from closerhub.booking.picker import month_last, month_of, month_picker
 from closerhub.businesses.models import Offer
 from closerhub.core.errors import DomainError, NotFound
 from closerhub.core.tz import canonical_zone, canonical_zones, to_local
@@ -105,14 +110,16 @@ def _slots_page(offer: Offer, *, start_error: str | None = None, status: int = 2
     closer_id, closers, closer_error = _closer_choice(offer, request.args.get("closer"))
     today = to_local(now, zone).date()
     last = page_data.last_bookable_date(db.session, closers, now, zone)
-    week = booking_week(parse_day(request.args.get("week")), today, last)
-    days = page_data.offer_day_slots(
-        db.session, offer, zone=zone, first=week.first, last=week.last, now=now, closer_id=closer_id
-    )
+    requested = parse_day(request.args.get("day")) or parse_day(request.args.get("week"))  # ``week``: older links
+    first = month_of(requested, today, last)
     all_hours = _all_hours()
-    hidden = 0
-    if not all_hours:  # night-time slots in the prospect's zone only on demand (``?hours=all``)
-        days, hidden = daytime_only(days)
+    days, hidden = _month_slots(offer, first, today, last, zone=zone, now=now, closer_id=closer_id)
+    if requested is None and not days and month_last(first) < last:  # today's month is over: the next one
+        first = month_last(first) + timedelta(days=1)
+        days, hidden = _month_slots(offer, first, today, last, zone=zone, now=now, closer_id=closer_id)
+    picker = month_picker(
+        first, days, requested=requested, today=today, last_bookable=last, first_weekday=first_weekday(zone)
+    )
     prospect.prospect_page(offer.business)
     return render_template(
         "booking/book.html",
@@ -126,8 +133,10 @@ def _slots_page(offer: Offer, *, start_error: str | None = None, status: int = 2
         zones=sorted(canonical_zones()),
         closers=closers,
         closer_id=closer_id,
-        week=week,
-        days=days,
+        picker=picker,
+        month_name=month_label(picker.first),
+        day_name=long_day_label,
+        weekday_names=[(format_date(d, "EEEEE"), format_date(d, "EEEE")) for d in picker.weekdays],
         all_hours=all_hours,
         hidden_night=hidden,
         daytime=daytime_label(zone),
@@ -138,6 +147,20 @@ def _slots_page(offer: Offer, *, start_error: str | None = None, status: int = 2
             **prospect.funnel_query(),
         },
     ), status
+
+
+def _month_slots(
+    offer: Offer, first: date, today: date, last: date, *, zone: str, now: datetime, closer_id: int | None
+) -> tuple[list[DaySlots], int]:
+    """The free times of the month from ``first`` (inside today..``last``) by day, and how many night-time
+    ones were left out (night-time slots in the prospect's zone only on demand, ``?hours=all``)."""
+    from_day, to_day = max(today, first), min(last, month_last(first))
+    if from_day > to_day:
+        return [], 0
+    days = page_data.offer_day_slots(
+        db.session, offer, zone=zone, first=from_day, last=to_day, now=now, closer_id=closer_id
+    )
+    return (days, 0) if _all_hours() else daytime_only(days)
 
 
 def _all_hours() -> bool:

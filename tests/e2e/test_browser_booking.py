@@ -65,9 +65,11 @@ def test_a_new_york_prospect_books_a_paris_closer_and_reschedules_from_the_email
     page.wait_for_url(re.compile(r"tz=America%2FNew_York"))
     assert "Times are shown in your time zone, America/New_York." in page.get_by_test_id("zone-note").inner_text()
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")  # no sideways scrolling
+    page.locator('a[data-day="2026-06-02"]').click()  # the month calendar: Tuesday's times
+    page.wait_for_url(re.compile(r"day=2026-06-02"))
     slot = page.locator('a[data-slot-start="2026-06-02T13:00:00Z"]')
     assert slot.inner_text() == "9:00\u202fAM"  # 15:00 in Paris, in an en-US prospect's 12-hour clock
-    assert "Tue 2 Jun" in slot.locator("xpath=ancestor::section[1]").inner_text()
+    assert "Tuesday 2 June" in slot.locator("xpath=ancestor::section[1]").inner_text()
     slot.click()
 
     # 2. The prospect's details, the offer's question, the channel; the summary in their zone.

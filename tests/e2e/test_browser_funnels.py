@@ -88,6 +88,7 @@ def test_an_embed_on_a_listed_origin_books_and_tells_the_host_page(page: Any, si
     page.set_viewport_size({"width": 1200, "height": 900})
     page.goto(f"{sites['listed'].origin}/?name=Nora%20York&email=nora%40example.com&utm_source=webinar")
     frame = page.frame_locator("iframe")
+    frame.locator('a[data-day="2026-06-02"]').click()
     slot = frame.locator('a[data-slot-start="2026-06-02T13:00:00Z"]')  # 09:00 New York, 15:00 Paris
     slot.click()
     assert frame.get_by_label("Your name").input_value() == "Nora York"  # prefilled from the host page's URL
@@ -132,7 +133,7 @@ def two_lengths(setting: dict[str, Any], make_user: UserFactory) -> dict[str, An
 
 
 def book_at(page: Any, key: str, start: datetime, name: str, email: str) -> None:
-    page.goto(f"/book/{key}?tz=Europe/Paris")
+    page.goto(f"/book/{key}?tz=Europe/Paris&day=2026-06-02")
     assert page.get_by_test_id("call-length").inner_text() == "45-minute call"  # before booking
     page.locator(f'a[data-slot-start="{start:%Y-%m-%dT%H:%M:%SZ}"]').click()
     page.wait_for_url("**/confirm?**")
