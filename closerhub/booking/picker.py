@@ -10,8 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
-from closerhub.booking.display import DaySlots
+from flask_babel import format_date
+
+from closerhub.booking.display import DaySlots, long_day_label, month_label
 
 WEEK_DAYS = 7
 
@@ -87,3 +90,13 @@ def month_picker(
         prev=(first - timedelta(days=1)).replace(day=1) if first > today.replace(day=1) else None,
         next=next_first if next_first <= last_bookable else None,
     )
+
+
+def picker_labels(picker: MonthPicker) -> dict[str, Any]:
+    """What the month grid template (``booking/_month_grid.html``) writes: the month's name, a day's
+    long name (for the cells' labels) and each column's weekday (narrow, and in full for ``<abbr>``)."""
+    return {
+        "month_name": month_label(picker.first),
+        "day_name": long_day_label,
+        "weekday_names": [(format_date(d, "EEEEE"), format_date(d, "EEEE")) for d in picker.weekdays],
+    }

@@ -15,7 +15,6 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import format_date
 from flask_babel import gettext as _
 
 from closerhub import clock
@@ -28,8 +27,6 @@ from closerhub.booking.display import (
     first_weekday,
     is_night,
     iso_z,
-    long_day_label,
-    month_label,
     parse_day,
     parse_id,
     parse_start,
@@ -40,7 +37,7 @@ from closerhub.booking.forms import ANSWER_MAX, ProspectForm
 from closerhub.booking.guard import SlotUnavailable
 from closerhub.booking.guests import GUESTS_MAX, guests_from_form
 from closerhub.booking.models import Appointment, BookedVia
-from closerhub.booking.picker import month_last, month_of, month_picker
+from closerhub.booking.picker import month_last, month_of, month_picker, picker_labels
 from closerhub.businesses.models import Offer
 from closerhub.core.errors import DomainError, NotFound
 from closerhub.core.tz import canonical_zone, canonical_zones, to_local
@@ -134,9 +131,7 @@ def _slots_page(offer: Offer, *, start_error: str | None = None, status: int = 2
         closers=closers,
         closer_id=closer_id,
         picker=picker,
-        month_name=month_label(picker.first),
-        day_name=long_day_label,
-        weekday_names=[(format_date(d, "EEEEE"), format_date(d, "EEEE")) for d in picker.weekdays],
+        **picker_labels(picker),
         all_hours=all_hours,
         hidden_night=hidden,
         daytime=daytime_label(zone),

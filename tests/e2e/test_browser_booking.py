@@ -131,7 +131,12 @@ def test_a_new_york_prospect_books_a_paris_closer_and_reschedules_from_the_email
     assert (
         page.get_by_test_id("summary").inner_text() == "Tuesday 2 June, 9:00\u202fAM–10:00\u202fAM (America/New_York)"
     )
-    page.locator('input[name="start"][value="2026-06-03T13:00:00Z"]').check()
+    # The same picker as the booking page: the month calendar, opened on the call's day.
+    assert page.get_by_test_id("month-grid").locator("[aria-current]").get_attribute("data-day") == "2026-06-02"
+    page.get_by_role("link", name=re.compile(r"^Wednesday 3 June: \d+ free times")).click()
+    page.wait_for_url(re.compile(r"day=2026-06-03"))
+    assert page.get_by_role("heading", name="Wednesday 3 June").is_visible()
+    page.get_by_label("9:00\u202fAM").check()
     page.get_by_label("Reason for the change").fill("A meeting came up")
     with page.expect_navigation():
         page.get_by_role("button", name="Move the call").click()

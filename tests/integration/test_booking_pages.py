@@ -355,6 +355,15 @@ def test_the_prospect_reschedules_from_the_manage_link_with_the_same_closer(clie
     assert "Tuesday 2 June, 3:00\u202fAM–4:00\u202fAM (America/New_York)" in page
     assert "Changes are possible until 4 hours before the call." in page
     assert 'value="2026-06-02T08:00:00Z"' in page
+    # The booking page's month calendar, opened on the call's day; its days link back to this page.
+    assert re.search(
+        r'day-free day-chosen" data-day="2026-06-02"\s+'
+        r'href="/appointments/manage/[^"?]+\?tz=[^"]*day=2026-06-02#reschedule"',
+        page,
+    )
+    assert '<h2 id="day-title">Tuesday 2 June</h2>' in page
+    wednesday = text(client.get(f"/appointments/manage/{token}?day=2026-06-03"))
+    assert 'value="2026-06-03T07:00:00Z"' in wednesday and 'value="2026-06-02T08:00:00Z"' not in wednesday
     # The picker is in the prospect's zone and says which times are at night there.
     assert re.search(r'value="2026-06-02T08:00:00Z"> 4:00\u202fAM <span class="muted small">\(at night\)</span>', page)
     assert re.search(r'value="2026-06-02T11:00:00Z"> 7:00\u202fAM</label>', page)
