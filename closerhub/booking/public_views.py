@@ -13,13 +13,13 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from closerhub import clock
 from closerhub.accounts.models import User
-from closerhub.booking import consents, page_data, service
+from closerhub.booking import consents, form_token, page_data, service
 from closerhub.booking.display import (
     DaySlots,
     daytime_label,
@@ -41,7 +41,7 @@ from closerhub.booking.picker import month_last, month_of, month_picker, picker_
 from closerhub.businesses.models import Offer
 from closerhub.core.errors import DomainError, NotFound
 from closerhub.core.tz import canonical_zone, canonical_zones, to_local
-from closerhub.extensions import db, limiter
+from closerhub.extensions import csrf, db, limiter
 from closerhub.forms_util import show_errors
 from closerhub.i18n import current_locale
 from closerhub.notifications.service import public_url
@@ -180,7 +180,11 @@ def _answers(offer: Offer) -> tuple[dict[str, str], dict[str, str]]:
 @bp.route("/book/<key>/confirm", methods=["GET", "POST"])
 @public_booking_limit()
 def confirm(key: str) -> ResponseReturnValue:
-    """The prospect's details, the offer's questions and the channel; POST books the slot."""
+    """The prospect's details, the offer's questions and the channel; POST books the slot.
+
+    Always the anonymous prospect's: a signed-in user's session is not used here (``form_token``).
+    """
+    g._login_user = current_app.login_manager.anonymous_user()  # type: ignore[attr-defined]
     offer = _offer_or_404(key)
     now = clock.utcnow()
     zone, zone_error = parse_zone(request.args.get("tz"), offer.business.timezone)
@@ -191,7 +195,7 @@ def confirm(key: str) -> ResponseReturnValue:
         message = _("That time could not be read. Pick one of the free times below.")
         return _slots_page(offer, start_error=message, status=400)
 
-    form = ProspectForm()
+    form = ProspectForm(meta={"csrf": False})  # ``form_token`` instead: the session may not reach an embed
     form.timezone.choices = [(z, z) for z in sorted(canonical_zones() | {zone})]
     funnel = prospect.funnel_query()
     if not form.is_submitted():
@@ -214,10 +218,10 @@ def confirm(key: str) -> ResponseReturnValue:
             offer, form, start, answers, answer_errors={}, taken=not free, alternatives=alternatives, **context
         )
 
+    if _form_token_checked() and not form_token.is_valid(_secret(), key, request.form.get("booking_token"), now):
+        flash(_("This form is too old or was not made here. Check your details and book again."), "error")
+        return _confirm_page(offer, form, start, answers, {}, status=400, **context)
     valid = form.validate_on_submit()
-    csrf = getattr(form, "csrf_token", None)
-    if csrf is not None and csrf.errors:
-        abort(400)
     consent = {"sms": bool(form.sms_consent.data), "recording": bool(form.recording_consent.data)}
     jurisdiction, consent_errors = consents.check(offer, phone=form.phone.data, **consent)
     for name, message in consent_errors.items():
@@ -267,6 +271,18 @@ def confirm(key: str) -> ResponseReturnValue:
     return redirect(url_for("booking_public.done", key=key, token=token, embed=funnel["embed"]))
 
 
+def _secret() -> str:
+    return str(current_app.secret_key or "")
+
+
+def _form_token_checked() -> bool:
+    """The form token replaces the session's CSRF token, under the same switch (off in the testing profile)."""
+    return bool(current_app.config.get("WTF_CSRF_ENABLED", True))
+
+
+csrf.exempt(confirm)  # anonymous, no ambient authority; ``form_token`` guards it (module docstring there)
+
+
 def _confirm_page(
     offer: Offer,
     form: ProspectForm,
@@ -293,6 +309,7 @@ def _confirm_page(
         brand_key=offer.booking_key,
         call_closer=page_data.closer_card(db.session, closer_id) if closer_id else None,
         form=form,
+        booking_token=form_token.issue(_secret(), offer.booking_key, clock.utcnow()),
         start=start,
         summary=when_label(start, end, zone),
         zone=zone,
