@@ -127,7 +127,7 @@ def _slots_page(offer: Offer, *, start_error: str | None = None, status: int = 2
         zone=zone,
         zone_given=bool(tz_raw) and zone_error is None,
         errors=[e for e in (zone_error, closer_error, start_error) if e],
-        zones=sorted(canonical_zones()),
+        zones=sorted(canonical_zones()) if request.args.get("zones") == "all" else [zone],  # on demand
         closers=closers,
         closer_id=closer_id,
         picker=picker,

@@ -161,8 +161,10 @@ def test_the_offers_length_is_shown_before_booking_and_booked_whichever_closer_r
 
 def test_the_zone_picker_is_searchable_by_city(page: Any, setting: dict[str, Any]) -> None:
     page.goto(f"/book/{setting['offer'].booking_key}?tz=Europe/Paris")
+    assert page.locator("#tz option").count() == 1  # the list loads on demand
     page.get_by_label("Search a city or time zone").fill("kolk")
-    assert page.locator("#tz").input_value() == "Asia/Kolkata"
+    page.wait_for_function("document.getElementById('tz').value === 'Asia/Kolkata'")
+    assert page.locator("#tz option").count() > 300
     page.get_by_role("button", name="Show times").click()
     page.wait_for_url("**tz=Asia%2FKolkata**")
     assert page.js_errors == []

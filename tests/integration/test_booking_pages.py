@@ -649,3 +649,19 @@ def test_nearest_times_offered_for_a_taken_slot_say_which_are_at_night(client: F
         "2026-06-02T10:00:00Z",
         "2026-06-02T12:00:00Z",
     ]
+
+
+def test_the_zone_list_loads_on_demand_and_without_javascript_by_a_link(client: FlaskClient, setting: dict) -> None:
+    page = text(client.get(f"/book/{key(setting)}?tz=America/New_York&day=2026-06-02"))
+    select = page.split('<select id="tz"')[1].split("</select>")[0]
+    assert select.count("<option") == 1 and 'value="America/New_York" selected' in select
+    more = re.search(r'data-testid="more-zones" href="([^"]+)"', page)
+    assert more and "zones=all" in more.group(1) and "day=2026-06-02" in more.group(1)
+    everything = text(client.get(more.group(1).replace("&amp;", "&")))
+    assert (
+        everything.split('<select id="tz"')[1].count("<option") > 300 and 'data-testid="more-zones"' not in everything
+    )
+    response = client.get("/booking-zones.json")
+    zones = response.get_json()["zones"]
+    assert "Asia/Kolkata" in zones and "Asia/Calcutta" not in zones and zones == sorted(zones)
+    assert "max-age" in response.headers["Cache-Control"]
