@@ -1,6 +1,6 @@
 """The prospect's pages (no login): an offer's booking page, the confirm step, the confirmation, and manage-by-link.
 
-``/book/<key>`` shows a week of free slots in the prospect's zone (``?tz=``, detected by a
+``/book/<key>`` shows a month calendar and the chosen day's free slots in the prospect's zone (``?tz=``, detected by a
 tiny script, changeable, the business's zone without JavaScript), ``/book/<key>/confirm``
 takes the prospect's details and books through ``service.book`` (the same function as
 the API), and ``/appointments/manage/<token>`` lets them reschedule or cancel from the
@@ -94,7 +94,7 @@ def _closer_choice(offer: Offer, raw: object) -> tuple[int | None, list[Any], st
 
 @bp.get("/book/<key>")
 def book(key: str) -> tuple[str, int]:
-    """The offer and a week of free slots in the prospect's zone, with zone, closer and week pickers."""
+    """The offer, a month calendar and the chosen day's free slots in the prospect's zone, with zone and closer pickers."""
     offer = _offer_or_404(key)
     return _slots_page(offer)
 
