@@ -94,7 +94,7 @@ def _closer_choice(offer: Offer, raw: object) -> tuple[int | None, list[Any], st
 
 @bp.get("/book/<key>")
 def book(key: str) -> tuple[str, int]:
-    """The offer, a month calendar and the chosen day's free slots in the prospect's zone, with zone and closer pickers."""
+    """The offer, a month calendar and the chosen day's free slots in the prospect's zone; zone and closer pickers."""
     offer = _offer_or_404(key)
     return _slots_page(offer)
 
