@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from babel.dates import format_time
 from flask_babel import format_date
 from flask_babel import gettext as _
 
 from closerhub.core.tz import is_valid_zone, to_local
+from closerhub.i18n import local_time, reader_locale
 
 WEEK_DAYS = 7
 YEAR_RANGE = (2000, 2200)
@@ -84,6 +86,16 @@ def long_day_label(day: date) -> str:
     return format_date(day, "EEEE d MMMM")
 
 
+def first_weekday(zone: str) -> int:
+    """The weekday a calendar's weeks start on for the reader in ``zone`` (0 = Monday; Sunday in the US)."""
+    return int(reader_locale(zone).first_week_day)
+
+
+def month_label(first: date) -> str:
+    """``June 2026`` in the page's language (``juin 2026``)."""
+    return format_date(first, "LLLL yyyy")
+
+
 def _night(local: datetime) -> bool:
     return not DAYTIME_HOURS[0] <= local.hour < DAYTIME_HOURS[1]
 
@@ -93,20 +105,25 @@ def is_night(instant: datetime, zone: str) -> bool:
     return _night(to_local(instant, zone))
 
 
-def daytime_label() -> str:
-    """``07:00–22:00``: ``DAYTIME_HOURS`` as the pages show them."""
-    return f"{DAYTIME_HOURS[0]:02d}:00–{DAYTIME_HOURS[1]:02d}:00"
+def daytime_label(zone: str) -> str:
+    """``7:00 AM–10:00 PM`` (en-US) or ``07:00–22:00`` (fr, en-GB): ``DAYTIME_HOURS`` as read in ``zone``."""
+    locale = reader_locale(zone)
+    first, last = (format_time(time(h), "short", locale=locale) for h in DAYTIME_HOURS)
+    return f"{first}–{last}"
 
 
 def hhmm(instant: datetime, zone: str) -> str:
-    """The wall-clock ``HH:MM`` of an instant in ``zone``."""
-    return f"{to_local(instant, zone):%H:%M}"
+    """The wall-clock time of an instant in ``zone`` in the reader's conventions (``9:00 AM``, ``09:00``)."""
+    return local_time(instant, zone, "time")
 
 
 def when_label(start: datetime, end: datetime | None, zone: str) -> str:
-    """``Tuesday 8 December, 10:00–11:00 (America/New_York)``; without ``end``: ``…, 10:00 (…)``."""
+    """``Tuesday 8 December, 10:00 AM–11:00 AM (America/New_York)``; without ``end``: ``…, 10:00 AM (…)``.
+
+    Times follow the reader's conventions (12-hour for en-US, 24-hour for fr and en-GB).
+    """
     local = to_local(start, zone)
-    times = f"{local:%H:%M}–{hhmm(end, zone)}" if end is not None else f"{local:%H:%M}"
+    times = f"{hhmm(start, zone)}–{hhmm(end, zone)}" if end is not None else hhmm(start, zone)
     return f"{long_day_label(local.date())}, {times} ({zone})"
 
 
@@ -136,13 +153,13 @@ def group_by_local_date(
             day = days[local.date()] = DaySlots(local.date(), day_label(local.date()), [])
         item: dict[str, Any] = {
             "start": iso_z(start),
-            "time": f"{local:%H:%M}",
+            "time": hhmm(start, zone),
             "end_time": hhmm(end, zone) if end is not None else None,
             "night": _night(local),
         }
         if other_zone:
             other = to_local(start, other_zone)
-            item["other"] = f"{other:%H:%M}"
+            item["other"] = hhmm(start, other_zone)
             item["other_night"] = _night(other)
             item["other_day"] = day_label(other.date()) if other.date() != local.date() else ""
         day.slots.append(item)

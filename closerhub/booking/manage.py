@@ -17,9 +17,10 @@ from flask_babel import ngettext
 from flask_wtf import FlaskForm
 
 from closerhub.booking import page_data, service
-from closerhub.booking.display import booking_week, group_by_local_date, parse_day, parse_start
+from closerhub.booking.display import booking_week, first_weekday, group_by_local_date, parse_day, parse_start
 from closerhub.booking.forms import CancelForm, RescheduleForm
 from closerhub.booking.models import Appointment, AppointmentStatus
+from closerhub.booking.picker import month_last, month_of, month_picker, picker_labels
 from closerhub.core.errors import DomainError, ValidationError
 from closerhub.core.tz import to_local
 from closerhub.extensions import db
@@ -61,8 +62,10 @@ def change_page_context(
     other_zone: str | None = None,
     reschedule_form: FlaskForm | None = None,
     cancel_form: FlaskForm | None = None,
+    month: bool = False,
 ) -> dict[str, Any]:
-    """The slot picker (a week of the closer's free slots in ``zone``), the policy and the forms."""
+    """The slot picker (a week of the closer's free slots in ``zone``; with ``month``, the booking page's
+    month calendar and the chosen day's times, ``week_arg`` then being that day), the policy and the forms."""
     changeable = appointment.status == AppointmentStatus.BOOKED and appointment.starts_at > now
     context: dict[str, Any] = {
         "changeable": changeable,
@@ -71,8 +74,11 @@ def change_page_context(
         "cancel_form": cancel_form or CancelForm(formdata=None),
         "week": None,
         "days": [],
+        "picker": None,
     }
-    if changeable:
+    if changeable and month:
+        context.update(_month_context(appointment, zone=zone, day_arg=week_arg, now=now, other_zone=other_zone))
+    elif changeable:
         closer = appointment.closer
         today = to_local(now, zone).date()
         last = page_data.last_bookable_date(db.session, [closer], now, zone)
@@ -89,6 +95,35 @@ def change_page_context(
         context["week"] = week
         context["days"] = group_by_local_date(((s.start, s.end) for s in slots), zone, other_zone=other_zone)
     return context
+
+
+def _month_context(
+    appointment: Appointment, *, zone: str, day_arg: str | None, now: datetime, other_zone: str | None
+) -> dict[str, Any]:
+    """The booking page's picker over the closer's free calls on the appointment's offer."""
+    today = to_local(now, zone).date()
+    last = page_data.last_bookable_date(db.session, [appointment.closer], now, zone)
+    requested = parse_day(day_arg)
+    first = month_of(requested, today, last)
+    from_day, to_day = max(today, first), min(last, month_last(first))
+    slots = (
+        service.closer_slots(
+            db.session,
+            appointment.closer,
+            viewer_zone=zone,
+            from_date=from_day,
+            to_date=to_day,
+            now=now,
+            offer=appointment.offer,
+        )
+        if from_day <= to_day
+        else []
+    )
+    days = group_by_local_date(((s.start, s.end) for s in slots), zone, other_zone=other_zone)
+    picker = month_picker(
+        first, days, requested=requested, today=today, last_bookable=last, first_weekday=first_weekday(zone)
+    )
+    return {"picker": picker, **picker_labels(picker)}
 
 
 def chosen_start(raw: object) -> datetime:

@@ -19,6 +19,7 @@ from closerhub.booking.forms import CancelForm, CloserNoShowForm, RescheduleForm
 from closerhub.booking.manage import change_page_context, chosen_start, run_change
 from closerhub.booking.models import Appointment, AppointmentStatus
 from closerhub.booking.public_views import BOOKING_LIMIT, appointment_or_404, bp
+from closerhub.core.tz import to_local
 from closerhub.extensions import db, limiter
 
 
@@ -46,7 +47,11 @@ def manage_page(appointment: Appointment, token: str, status: int = 200, **forms
     zone, zone_error = parse_zone(request.args.get("tz"), appointment.prospect_timezone)
     now = clock.utcnow()
     no_show_form = forms.pop("no_show_form", None) or CloserNoShowForm(formdata=None)
-    context = change_page_context(appointment, zone=zone, week_arg=request.args.get("week"), now=now, **forms)
+    # The picker opens on the call's own day (``week``: older links).
+    day = (
+        request.args.get("day") or request.args.get("week") or to_local(appointment.starts_at, zone).date().isoformat()
+    )
+    context = change_page_context(appointment, zone=zone, week_arg=day, now=now, month=True, **forms)
     reported = no_shows.report_for(db.session, appointment.id) is not None
     from closerhub.booking.prospect import prospect_page  # loaded with public_views, after this module
 

@@ -1,6 +1,6 @@
 """The prospect's pages (no login): an offer's booking page, the confirm step, the confirmation, and manage-by-link.
 
-``/book/<key>`` shows a week of free slots in the prospect's zone (``?tz=``, detected by a
+``/book/<key>`` shows a month calendar and the chosen day's free slots in the prospect's zone (``?tz=``, detected by a
 tiny script, changeable, the business's zone without JavaScript), ``/book/<key>/confirm``
 takes the prospect's details and books through ``service.book`` (the same function as
 the API), and ``/appointments/manage/<token>`` lets them reschedule or cancel from the
@@ -10,20 +10,21 @@ confirm step comes back with the three nearest free times as buttons.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from closerhub import clock
 from closerhub.accounts.models import User
-from closerhub.booking import consents, page_data, service
+from closerhub.booking import consents, form_token, page_data, service
 from closerhub.booking.display import (
-    booking_week,
+    DaySlots,
     daytime_label,
     daytime_only,
+    first_weekday,
     is_night,
     iso_z,
     parse_day,
@@ -36,10 +37,11 @@ from closerhub.booking.forms import ANSWER_MAX, ProspectForm
 from closerhub.booking.guard import SlotUnavailable
 from closerhub.booking.guests import GUESTS_MAX, guests_from_form
 from closerhub.booking.models import Appointment, BookedVia
+from closerhub.booking.picker import month_last, month_of, month_picker, picker_labels
 from closerhub.businesses.models import Offer
 from closerhub.core.errors import DomainError, NotFound
 from closerhub.core.tz import canonical_zone, canonical_zones, to_local
-from closerhub.extensions import db, limiter
+from closerhub.extensions import csrf, db, limiter
 from closerhub.forms_util import show_errors
 from closerhub.i18n import current_locale
 from closerhub.notifications.service import public_url
@@ -103,7 +105,7 @@ def _closer_choice(offer: Offer, raw: object) -> tuple[int | None, list[Any], st
 
 @bp.get("/book/<key>")
 def book(key: str) -> tuple[str, int]:
-    """The offer and a week of free slots in the prospect's zone, with zone, closer and week pickers."""
+    """The offer, a month calendar and the chosen day's free slots in the prospect's zone; zone and closer pickers."""
     offer = _offer_or_404(key)
     return _slots_page(offer)
 
@@ -116,15 +118,17 @@ def _slots_page(offer: Offer, *, start_error: str | None = None, status: int = 2
     closer_id, closers, closer_error = _closer_choice(offer, request.args.get("closer"))
     today = to_local(now, zone).date()
     last = page_data.last_bookable_date(db.session, closers, now, zone)
-    week = booking_week(parse_day(request.args.get("week")), today, last)
     without = _without(offer)
-    days = page_data.offer_day_slots(
-        db.session, offer, zone=zone, first=week.first, last=week.last, now=now, closer_id=closer_id, without=without
-    )
+    requested = parse_day(request.args.get("day")) or parse_day(request.args.get("week"))  # ``week``: older links
+    first = month_of(requested, today, last)
     all_hours = _all_hours()
-    hidden = 0
-    if not all_hours:  # night-time slots in the prospect's zone only on demand (``?hours=all``)
-        days, hidden = daytime_only(days)
+    days, hidden = _month_slots(offer, first, today, last, zone=zone, now=now, closer_id=closer_id, without=without)
+    if requested is None and not days and month_last(first) < last:  # today's month is over: the next one
+        first = month_last(first) + timedelta(days=1)
+        days, hidden = _month_slots(offer, first, today, last, zone=zone, now=now, closer_id=closer_id, without=without)
+    picker = month_picker(
+        first, days, requested=requested, today=today, last_bookable=last, first_weekday=first_weekday(zone)
+    )
     prospect.prospect_page(offer.business)
     return render_template(
         "booking/book.html",
@@ -135,14 +139,14 @@ def _slots_page(offer: Offer, *, start_error: str | None = None, status: int = 2
         zone=zone,
         zone_given=bool(tz_raw) and zone_error is None,
         errors=[e for e in (zone_error, closer_error, start_error) if e],
-        zones=sorted(canonical_zones()),
+        zones=sorted(canonical_zones()) if request.args.get("zones") == "all" else [zone],  # on demand
         closers=closers,
         closer_id=closer_id,
-        week=week,
-        days=days,
+        picker=picker,
+        **picker_labels(picker),
         all_hours=all_hours,
         hidden_night=hidden,
-        daytime=daytime_label(),
+        daytime=daytime_label(zone),
         query={
             "tz": zone if tz_raw else None,
             "closer": closer_id,
@@ -151,6 +155,28 @@ def _slots_page(offer: Offer, *, start_error: str | None = None, status: int = 2
             **prospect.funnel_query(),
         },
     ), status
+
+
+def _month_slots(
+    offer: Offer,
+    first: date,
+    today: date,
+    last: date,
+    *,
+    zone: str,
+    now: datetime,
+    closer_id: int | None,
+    without: int | None = None,
+) -> tuple[list[DaySlots], int]:
+    """The free times of the month from ``first`` (inside today..``last``) by day, and how many night-time
+    ones were left out (night-time slots in the prospect's zone only on demand, ``?hours=all``)."""
+    from_day, to_day = max(today, first), min(last, month_last(first))
+    if from_day > to_day:
+        return [], 0
+    days = page_data.offer_day_slots(
+        db.session, offer, zone=zone, first=from_day, last=to_day, now=now, closer_id=closer_id, without=without
+    )
+    return (days, 0) if _all_hours() else daytime_only(days)
 
 
 def _all_hours() -> bool:
@@ -175,7 +201,11 @@ def _answers(offer: Offer) -> tuple[dict[str, str], dict[str, str]]:
 @bp.route("/book/<key>/confirm", methods=["GET", "POST"])
 @public_booking_limit()
 def confirm(key: str) -> ResponseReturnValue:
-    """The prospect's details, the offer's questions and the channel; POST books the slot."""
+    """The prospect's details, the offer's questions and the channel; POST books the slot.
+
+    Always the anonymous prospect's: a signed-in user's session is not used here (``form_token``).
+    """
+    g._login_user = current_app.login_manager.anonymous_user()  # type: ignore[attr-defined]
     offer = _offer_or_404(key)
     now = clock.utcnow()
     zone, zone_error = parse_zone(request.args.get("tz"), offer.business.timezone)
@@ -186,7 +216,7 @@ def confirm(key: str) -> ResponseReturnValue:
         message = _("That time could not be read. Pick one of the free times below.")
         return _slots_page(offer, start_error=message, status=400)
 
-    form = ProspectForm()
+    form = ProspectForm(meta={"csrf": False})  # ``form_token`` instead: the session may not reach an embed
     form.timezone.choices = [(z, z) for z in sorted(canonical_zones() | {zone})]
     funnel = prospect.funnel_query()
     if not form.is_submitted():
@@ -209,10 +239,10 @@ def confirm(key: str) -> ResponseReturnValue:
             offer, form, start, answers, answer_errors={}, taken=not free, alternatives=alternatives, **context
         )
 
+    if _form_token_checked() and not form_token.is_valid(_secret(), key, request.form.get("booking_token"), now):
+        flash(_("This form is too old or was not made here. Check your details and book again."), "error")
+        return _confirm_page(offer, form, start, answers, {}, status=400, **context)
     valid = form.validate_on_submit()
-    csrf = getattr(form, "csrf_token", None)
-    if csrf is not None and csrf.errors:
-        abort(400)
     consent = {"sms": bool(form.sms_consent.data), "recording": bool(form.recording_consent.data)}
     jurisdiction, consent_errors = consents.check(offer, phone=form.phone.data, **consent)
     for name, message in consent_errors.items():
@@ -263,6 +293,18 @@ def confirm(key: str) -> ResponseReturnValue:
     return redirect(url_for("booking_public.done", key=key, token=token, embed=funnel["embed"]))
 
 
+def _secret() -> str:
+    return str(current_app.secret_key or "")
+
+
+def _form_token_checked() -> bool:
+    """The form token replaces the session's CSRF token, under the same switch (off in the testing profile)."""
+    return bool(current_app.config.get("WTF_CSRF_ENABLED", True))
+
+
+csrf.exempt(confirm)  # anonymous, no ambient authority; ``form_token`` guards it (module docstring there)
+
+
 def _confirm_page(
     offer: Offer,
     form: ProspectForm,
@@ -289,6 +331,7 @@ def _confirm_page(
         brand_key=offer.booking_key,
         call_closer=page_data.closer_card(db.session, closer_id) if closer_id else None,
         form=form,
+        booking_token=form_token.issue(_secret(), offer.booking_key, clock.utcnow()),
         start=start,
         summary=when_label(start, end, zone),
         zone=zone,

@@ -65,25 +65,31 @@ def test_a_new_york_prospect_books_a_paris_closer_and_reschedules_from_the_email
     page.wait_for_url(re.compile(r"tz=America%2FNew_York"))
     assert "Times are shown in your time zone, America/New_York." in page.get_by_test_id("zone-note").inner_text()
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")  # no sideways scrolling
+    page.locator('a[data-day="2026-06-02"]').click()  # the month calendar: Tuesday's times
+    page.wait_for_url(re.compile(r"day=2026-06-02"))
     slot = page.locator('a[data-slot-start="2026-06-02T13:00:00Z"]')
-    assert slot.inner_text() == "09:00"  # 15:00 in Paris
-    assert "Tue 2 Jun" in slot.locator("xpath=ancestor::section[1]").inner_text()
+    assert slot.inner_text() == "9:00\u202fAM"  # 15:00 in Paris, in an en-US prospect's 12-hour clock
+    assert "Tuesday 2 June" in slot.locator("xpath=ancestor::section[1]").inner_text()
     slot.click()
 
     # 2. The prospect's details, the offer's question, the channel; the summary in their zone.
     page.wait_for_url("**/confirm?**")
-    assert page.get_by_test_id("summary").inner_text() == "Tuesday 2 June, 09:00–10:00 (America/New_York)"
+    assert (
+        page.get_by_test_id("summary").inner_text() == "Tuesday 2 June, 9:00\u202fAM–10:00\u202fAM (America/New_York)"
+    )
     assert page.get_by_label("Your time zone").input_value() == "America/New_York"
     page.get_by_label("Your name").fill("Nora York")
     page.get_by_label("Email", exact=True).fill(PROSPECT_EMAIL)
     page.get_by_label("What is your monthly revenue?").fill("About 20k")
     page.get_by_label("Video call").check()
     with page.expect_navigation():
-        page.get_by_role("button", name="Book Tuesday 2 June, 09:00–10:00 (America/New_York)").click()
+        page.get_by_role("button", name=re.compile(r"^Book Tuesday 2 June, 9:00\WAM")).click()
 
     # 3. The confirmation.
     page.wait_for_url("**/done/**")
-    assert page.get_by_test_id("summary").inner_text() == "Tuesday 2 June, 09:00–10:00 (America/New_York)"
+    assert (
+        page.get_by_test_id("summary").inner_text() == "Tuesday 2 June, 9:00\u202fAM–10:00\u202fAM (America/New_York)"
+    )
     assert page.get_by_test_id("closer-name").inner_text() == closer.name
     meeting_url = page.get_by_test_id("meeting-url").inner_text()
     db.session.rollback()
@@ -122,12 +128,21 @@ def test_a_new_york_prospect_books_a_paris_closer_and_reschedules_from_the_email
     page.set_viewport_size({"width": 375, "height": 740})
     page.goto(manage.group(1))
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-    assert page.get_by_test_id("summary").inner_text() == "Tuesday 2 June, 09:00–10:00 (America/New_York)"
-    page.locator('input[name="start"][value="2026-06-03T13:00:00Z"]').check()
+    assert (
+        page.get_by_test_id("summary").inner_text() == "Tuesday 2 June, 9:00\u202fAM–10:00\u202fAM (America/New_York)"
+    )
+    # The same picker as the booking page: the month calendar, opened on the call's day.
+    assert page.get_by_test_id("month-grid").locator("[aria-current]").get_attribute("data-day") == "2026-06-02"
+    page.get_by_role("link", name=re.compile(r"^Wednesday 3 June: \d+ free times")).click()
+    page.wait_for_url(re.compile(r"day=2026-06-03"))
+    assert page.get_by_role("heading", name="Wednesday 3 June").is_visible()
+    page.get_by_label("9:00\u202fAM").check()
     page.get_by_label("Reason for the change").fill("A meeting came up")
     with page.expect_navigation():
         page.get_by_role("button", name="Move the call").click()
-    assert page.get_by_test_id("summary").inner_text() == "Wednesday 3 June, 09:00–10:00 (America/New_York)"
+    assert (
+        page.get_by_test_id("summary").inner_text() == "Wednesday 3 June, 9:00\u202fAM–10:00\u202fAM (America/New_York)"
+    )
     db.session.rollback()
     moved = db.session.get(Appointment, appointment.id)
     assert moved.starts_at == WEDNESDAY_15_PARIS and moved.sequence == 1 and moved.meeting_url == meeting_url

@@ -28,7 +28,7 @@ def test_a_closer_connects_a_calendar_and_the_booking_page_stops_offering_the_bu
     key = setting["offer"].booking_key
     ics_server.body = vcalendar(event("client-lunch", "DTSTART:20260602T130000Z", "DTEND:20260602T140000Z")).encode()
 
-    page.goto(f"/book/{key}")
+    page.goto(f"/book/{key}?day=2026-06-02")  # the month calendar opened on Tuesday
     page.wait_for_url(re.compile(r"tz="))
     assert page.locator(BUSY).count() == 1
 
@@ -47,7 +47,7 @@ def test_a_closer_connects_a_calendar_and_the_booking_page_stops_offering_the_bu
     assert "Calendar connected: its busy times now block your slots." in page.content()
     assert page.get_by_test_id("connection").get_attribute("data-status") == "ok"
 
-    page.goto(f"/book/{key}")
+    page.goto(f"/book/{key}?day=2026-06-02")  # the month calendar opened on Tuesday
     page.wait_for_url(re.compile(r"tz="))
     assert page.locator(BUSY).count() == 0
     assert page.locator(NEXT).count() == 1

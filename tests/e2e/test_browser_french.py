@@ -45,6 +45,7 @@ def test_a_french_prospect_books_in_french_from_the_page_to_the_email(
     page.goto(f"/book/{setting['offer'].booking_key}")
     page.wait_for_url(re.compile(r"tz=Europe%2FParis"))
     assert page.locator("html").get_attribute("lang") == "fr"
+    page.locator('a[data-day="2026-06-02"]').click()
     page.locator('a[data-slot-start="2026-06-02T13:00:00Z"]').click()  # 15:00 in Paris
 
     page.wait_for_url("**/confirm?**")

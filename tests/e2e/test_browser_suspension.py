@@ -25,7 +25,7 @@ def test_an_admin_suspends_a_closer_their_calls_are_cancelled_and_the_booking_pa
     make_user("admin", email="ada@example.com")
     offer, closer = setting["offer"], setting["closer"]
     call = book(offer, start=TUESDAY_9 + timedelta(hours=2))  # Tuesday 11:00 Paris
-    booking_page = f"/book/{offer.booking_key}?tz=Europe/Paris"
+    booking_page = f"/book/{offer.booking_key}?tz=Europe/Paris&day=2026-06-02"
 
     page.goto(booking_page)
     assert page.locator('[data-slot-start="2026-06-02T07:00:00Z"]').count() == 1

@@ -68,55 +68,75 @@ def token_of(appointment: Appointment) -> str:
 # --- the public booking page ------------------------------------------------------------------
 
 
-def test_the_booking_page_lists_a_week_of_slots_in_the_prospects_zone(client: FlaskClient, setting: dict) -> None:
+def test_the_booking_page_shows_a_month_calendar_and_the_chosen_days_times(client: FlaskClient, setting: dict) -> None:
     response = client.get(f"/book/{key(setting)}?tz=America/New_York&hours=all")
     body = text(response)
     assert response.status_code == 200
     assert "High-ticket coaching" in body and "Acme Coaching" in body
     assert "Times are shown in your time zone, America/New_York." in body
-    # Tuesday 09:00 Paris is 03:00 in New York, under the prospect's local date.
-    assert 'data-slot-start="2026-06-02T07:00:00Z"' in body
-    tuesday = body.split("Tue 2 Jun")[1].split("</section>")[0]
-    assert re.search(r'class="btn btn-secondary slot slot-night"[^>]*\s+href="[^"]*"\s+title="[^"]*">03:00 ', tuesday)
+    assert '<h2 id="month-title" aria-live="polite">June 2026</h2>' in body
+    # Weeks start on Sunday for an en-US reader; the 1st of June 2026 is a Monday (second column).
+    assert re.search(r"<tr>\s*<td></td><td><a class=\"day day-free day-chosen\" data-day=\"2026-06-01\"", body)
+    # Without ``day``: the first day with free times is chosen, and marked for assistive technology.
+    assert re.search(
+        r'data-day="2026-06-01"\s+href="[^"]*day=2026-06-01[^"]*"\s+aria-label="Monday 1 June: 5 free times" '
+        r'aria-current="date">1</a>',
+        body,
+    )
     # Monday: 4 hours' notice from 08:00 Paris → first slot at 12:00 Paris (06:00 in New York).
     assert 'data-slot-start="2026-06-01T10:00:00Z"' in body
     assert 'data-slot-start="2026-06-01T09:00:00Z"' not in body
+    assert 'data-slot-start="2026-06-02T07:00:00Z"' not in body  # another day's times
+    # Weekends have no free time: a plain number, not a link.
+    assert re.search(
+        r'<span class="day" data-day="2026-06-06" aria-label="Saturday 6 June: no free times">6</span>', body
+    )
     assert "booking_tz.js" not in body  # the zone was given: no reload script
+    # A day link: Tuesday 09:00 Paris is 03:00 in New York, under the prospect's local date.
+    tuesday = text(client.get(f"/book/{key(setting)}?tz=America/New_York&hours=all&day=2026-06-02"))
+    times = tuesday.split('data-testid="slots"')[1].split("</ul>")[0]
+    assert re.search(
+        r'class="btn btn-secondary slot slot-night"[^>]*\s+href="[^"]*"\s+title="[^"]*">3:00\u202fAM ', times
+    )
+    assert '<h2 id="day-title">Tuesday 2 June</h2>' in tuesday
+    assert 'data-day="2026-06-01"' in tuesday and 'day-free day-chosen" data-day="2026-06-02"' in tuesday
 
 
 def test_night_times_in_the_prospects_zone_are_offered_only_on_demand(client: FlaskClient, setting: dict) -> None:
-    everything = text(client.get(f"/book/{key(setting)}?tz=America/New_York&hours=all"))
-    daytime = text(client.get(f"/book/{key(setting)}?tz=America/New_York"))
-    # Paris 09:00–17:00 is 03:00–11:00 in New York: 03:00–06:00 is night there (4 calls a day;
-    # Monday's first bookable call is 06:00), so the week's 5 + 4 × 8 calls show as 4 + 4 × 4.
-    night = everything.count("slot slot-night")
-    assert night == 17
-    assert everything.count("data-slot-start=") == 37
-    assert daytime.count("data-slot-start=") == 37 - 17 and "slot-night" not in daytime
+    url = f"/book/{key(setting)}?tz=America/New_York&day=2026-06-02"
+    everything = text(client.get(url + "&hours=all"))
+    daytime = text(client.get(url))
+    # Paris 09:00–17:00 is 03:00–11:00 in New York: 03:00–06:59 is night there (4 calls of 8 a day).
+    assert everything.count("slot slot-night") == 4
+    assert everything.count("data-slot-start=") == 8
+    assert daytime.count("data-slot-start=") == 4 and "slot-night" not in daytime
     assert 'data-slot-start="2026-06-02T07:00:00Z"' not in daytime  # 03:00 in New York
     assert 'data-slot-start="2026-06-02T11:00:00Z"' in daytime  # 07:00 in New York
     hidden = daytime.split('data-testid="night-hidden"')[1].split("</p>")[0]
-    assert "17 more free times this week are early in the morning or late at night" in hidden
-    assert "outside 07:00–22:00" in hidden
-    assert re.search(r'href="[^"]*hours=all[^"]*">Show all times<', hidden)
-    # The choice survives the week pager and leads back to the daytime view.
-    assert re.search(r'rel="next" href="[^"]*hours=all', everything)
-    assert re.search(r'rel="next" href="(?![^"]*hours=)', daytime)
-    assert 'data-testid="night-shown"' in everything and "Show only times between 07:00–22:00" in everything
+    # The month's night-time calls: Monday 1 June's one (06:00) and 4 on each of 21 more weekdays.
+    assert "85 more free times this month are early in the morning or late at night" in hidden
+    assert "outside 7:00\u202fAM–10:00\u202fPM" in hidden
+    assert re.search(r'href="[^"]*hours=all[^"]*day=2026-06-02[^"]*">Show all times<', hidden)
+    # The choice survives the calendar's links and leads back to the daytime view.
+    assert re.search(r'data-day="2026-06-03"\s+href="[^"]*hours=all', everything)
+    assert re.search(r'data-day="2026-06-03"\s+href="(?![^"]*hours=)', daytime)
+    assert (
+        'data-testid="night-shown"' in everything and "Show only times between 7:00\u202fAM–10:00\u202fPM" in everything
+    )
     # In the business's own zone (Paris) every call is daytime: nothing is hidden.
-    paris = text(client.get(f"/book/{key(setting)}?tz=Europe/Paris"))
-    assert paris.count("data-slot-start=") == 37 and "night-hidden" not in paris
+    paris = text(client.get(f"/book/{key(setting)}?tz=Europe/Paris&day=2026-06-02"))
+    assert paris.count("data-slot-start=") == 8 and "night-hidden" not in paris
 
 
-def test_a_week_with_only_night_times_says_so_and_offers_them(client: FlaskClient, setting: dict) -> None:
+def test_a_month_with_only_night_times_says_so_and_offers_them(client: FlaskClient, setting: dict) -> None:
     # Pacific/Gambier is UTC-9: 09:00–17:00 in Paris (UTC+2 in June) is 22:00–06:00 there.
     daytime = text(client.get(f"/book/{key(setting)}?tz=Pacific/Gambier"))
     everything = text(client.get(f"/book/{key(setting)}?tz=Pacific/Gambier&hours=all"))
     night = everything.count("slot slot-night")
     assert night > 0 and everything.count("data-slot-start=") == night
-    assert "data-slot-start=" not in daytime
-    assert "No free times between 07:00–22:00 in your time zone this week." in daytime
-    assert f"{night} more free times this week are early in the morning or late at night" in daytime
+    assert "data-slot-start=" not in daytime and "day-free" not in daytime
+    assert "No free times between 7:00\u202fAM–10:00\u202fPM in your time zone this month." in daytime
+    assert re.search(r"\d+ more free times this month are early in the morning or late at night", daytime)
 
 
 def test_the_confirm_step_warns_about_a_night_time_call(client: FlaskClient, setting: dict) -> None:
@@ -131,10 +151,10 @@ def test_the_confirm_step_warns_about_a_night_time_call(client: FlaskClient, set
 def test_without_a_zone_the_page_uses_the_business_zone_says_so_and_loads_the_detector(
     client: FlaskClient, setting: dict
 ) -> None:
-    body = text(client.get(f"/book/{key(setting)}"))
+    body = text(client.get(f"/book/{key(setting)}?day=2026-06-02"))
     assert "Times are shown in Europe/Paris, the time zone of Acme Coaching." in body
     assert "booking_tz.js" in body
-    assert ">09:00<" in body.split("Tue 2 Jun")[1].split("</section>")[0]
+    assert ">09:00<" in body.split('data-testid="slots"')[1].split("</ul>")[0]
 
 
 def test_an_unknown_zone_is_reported_and_the_business_zone_is_used(client: FlaskClient, setting: dict) -> None:
@@ -143,13 +163,19 @@ def test_an_unknown_zone_is_reported_and_the_business_zone_is_used(client: Flask
     assert "Unknown time zone “Mars/Olympus”; times are shown in Europe/Paris." in text(response)
 
 
-def test_the_week_pager_stays_inside_the_horizon(client: FlaskClient, setting: dict) -> None:
+def test_the_month_pager_stays_inside_the_horizon(client: FlaskClient, setting: dict) -> None:
     first = text(client.get(f"/book/{key(setting)}?tz=Europe/Paris"))
-    assert 'rel="prev"' not in first and "week=2026-06-08" in first
-    # The horizon is 30 days: asking far beyond it shows the last bookable week, with no "Later".
-    last = text(client.get(f"/book/{key(setting)}?tz=Europe/Paris&week=2027-01-01"))
+    assert 'rel="prev"' not in first and re.search(r'rel="next" href="[^"]*day=2026-07-01', first)
+    # The horizon is 30 days: asking far beyond it shows the last bookable month, with no "next".
+    last = text(client.get(f"/book/{key(setting)}?tz=Europe/Paris&day=2027-01-01"))
     assert 'rel="next"' not in last and 'rel="prev"' in last
-    assert "Wed 1 Jul" in last
+    # July: only its 1st is inside the horizon, and its free times end before the closer's hours.
+    assert "July 2026" in last and "day-free" not in last and "No free times this month." in last
+    # An older link's ``week`` still opens its day.
+    assert '<h2 id="day-title">Wednesday 3 June</h2>' in text(client.get(f"/book/{key(setting)}?week=2026-06-03"))
+    # A day without free times says so and keeps the calendar.
+    saturday = text(client.get(f"/book/{key(setting)}?tz=Europe/Paris&day=2026-06-06"))
+    assert "No free times that day. Pick a marked day in the calendar." in saturday and "day-free" in saturday
 
 
 def test_an_unknown_or_inactive_booking_key_is_a_404(client: FlaskClient, setting: dict, business_user: User) -> None:
@@ -176,7 +202,7 @@ def test_the_confirm_step_summarises_the_slot_in_the_prospects_zone(client: Flas
     response = client.get(f"/book/{key(setting)}/confirm?start=2026-06-02T07:00:00Z&tz=America/New_York")
     body = text(response)
     assert response.status_code == 200
-    assert "Tuesday 2 June, 03:00–04:00 (America/New_York)" in body
+    assert "Tuesday 2 June, 3:00\u202fAM–4:00\u202fAM (America/New_York)" in body
     assert QUESTION in body
 
 
@@ -191,7 +217,7 @@ def test_a_prospect_books_a_video_call_and_gets_the_confirmation(client: FlaskCl
     done = client.get(response.headers["Location"])
     body = text(done)
     assert done.status_code == 200
-    assert "Tuesday 2 June, 03:00–04:00 (America/New_York)" in body
+    assert "Tuesday 2 June, 3:00\u202fAM–4:00\u202fAM (America/New_York)" in body
     assert "Claire Closer" in body and appointment.meeting_url in body
     token = token_of(appointment)
     assert f"/appointments/manage/{token}" in body
@@ -240,7 +266,7 @@ def test_a_bad_or_naive_start_shows_the_slot_picker_with_a_message(client: Flask
         assert response.status_code == 400, start
         body = text(response)
         assert "That time could not be read. Pick one of the free times below." in body
-        assert 'data-slot-start="2026-06-02T11:00:00Z"' in body  # 07:00 in New York
+        assert 'data-slot-start="2026-06-01T11:00:00Z"' in body  # 07:00 in New York, the first free day
     before = snapshot()
     response = client.post(f"/book/{key(setting)}/confirm", data=prospect_form(start="2026-06-02 07:00"))
     assert response.status_code == 400
@@ -273,11 +299,11 @@ def test_a_slot_taken_meanwhile_offers_the_three_nearest_and_changes_nothing(
     response = client.post(url, data=prospect_form())
     body = text(response)
     assert response.status_code == 409
-    assert "is no longer available" in body and "Tuesday 2 June, 03:00–04:00 (America/New_York)" in body
+    assert "is no longer available" in body and "Tuesday 2 June, 3:00\u202fAM–4:00\u202fAM (America/New_York)" in body
     alternatives = re.findall(r'name="alt_start" value="([^"]+)"', body)
     assert len(alternatives) == 3
     assert "2026-06-02T12:00:00Z" in alternatives  # Tuesday 14:00 Paris: the nearest in New York's daytime
-    assert "Book Tuesday 2 June, 08:00 (America/New_York)" in body
+    assert "Book Tuesday 2 June, 8:00\u202fAM (America/New_York)" in body
     assert 'value="Nora York"' in body  # the details stay filled in
     assert snapshot() == before
     # One click on an alternative books it with the same details.
@@ -326,12 +352,21 @@ def test_the_prospect_reschedules_from_the_manage_link_with_the_same_closer(clie
     appointment = book(setting["offer"])
     token = token_of(appointment)
     page = text(client.get(f"/appointments/manage/{token}"))
-    assert "Tuesday 2 June, 03:00–04:00 (America/New_York)" in page
+    assert "Tuesday 2 June, 3:00\u202fAM–4:00\u202fAM (America/New_York)" in page
     assert "Changes are possible until 4 hours before the call." in page
     assert 'value="2026-06-02T08:00:00Z"' in page
+    # The booking page's month calendar, opened on the call's day; its days link back to this page.
+    assert re.search(
+        r'day-free day-chosen" data-day="2026-06-02"\s+'
+        r'href="/appointments/manage/[^"?]+\?tz=[^"]*day=2026-06-02#reschedule"',
+        page,
+    )
+    assert '<h2 id="day-title">Tuesday 2 June</h2>' in page
+    wednesday = text(client.get(f"/appointments/manage/{token}?day=2026-06-03"))
+    assert 'value="2026-06-03T07:00:00Z"' in wednesday and 'value="2026-06-02T08:00:00Z"' not in wednesday
     # The picker is in the prospect's zone and says which times are at night there.
-    assert re.search(r'value="2026-06-02T08:00:00Z"> 04:00 <span class="muted small">\(at night\)</span>', page)
-    assert re.search(r'value="2026-06-02T11:00:00Z"> 07:00</label>', page)
+    assert re.search(r'value="2026-06-02T08:00:00Z"> 4:00\u202fAM <span class="muted small">\(at night\)</span>', page)
+    assert re.search(r'value="2026-06-02T11:00:00Z"> 7:00\u202fAM</label>', page)
     response = client.post(
         f"/appointments/manage/{token}/reschedule", data={"start": "2026-06-02T08:00:00Z", "reason": "Clash"}
     )
@@ -340,7 +375,9 @@ def test_the_prospect_reschedules_from_the_manage_link_with_the_same_closer(clie
     moved = db.session.get(Appointment, appointment.id)
     assert moved.starts_at == TUESDAY_10 and moved.sequence == 1 and moved.closer_id == setting["closer"].id
     assert [(e.kind, e.actor_label, e.reason) for e in moved.events][-1] == ("rescheduled", "prospect", "Clash")
-    assert "Tuesday 2 June, 04:00–05:00 (America/New_York)" in text(client.get(f"/appointments/manage/{token}"))
+    assert "Tuesday 2 June, 4:00\u202fAM–5:00\u202fAM (America/New_York)" in text(
+        client.get(f"/appointments/manage/{token}")
+    )
 
 
 def test_policy_errors_are_shown_on_the_manage_page_and_change_nothing(client: FlaskClient, setting: dict) -> None:
@@ -612,3 +649,19 @@ def test_nearest_times_offered_for_a_taken_slot_say_which_are_at_night(client: F
         "2026-06-02T10:00:00Z",
         "2026-06-02T12:00:00Z",
     ]
+
+
+def test_the_zone_list_loads_on_demand_and_without_javascript_by_a_link(client: FlaskClient, setting: dict) -> None:
+    page = text(client.get(f"/book/{key(setting)}?tz=America/New_York&day=2026-06-02"))
+    select = page.split('<select id="tz"')[1].split("</select>")[0]
+    assert select.count("<option") == 1 and 'value="America/New_York" selected' in select
+    more = re.search(r'data-testid="more-zones" href="([^"]+)"', page)
+    assert more and "zones=all" in more.group(1) and "day=2026-06-02" in more.group(1)
+    everything = text(client.get(more.group(1).replace("&amp;", "&")))
+    assert (
+        everything.split('<select id="tz"')[1].count("<option") > 300 and 'data-testid="more-zones"' not in everything
+    )
+    response = client.get("/booking-zones.json")
+    zones = response.get_json()["zones"]
+    assert "Asia/Kolkata" in zones and "Asia/Calcutta" not in zones and zones == sorted(zones)
+    assert "max-age" in response.headers["Cache-Control"]

@@ -1,8 +1,11 @@
-// Booking page: a search box above the time-zone list, filtering it by city or zone name
-// ("new york", "paris", "kolkata"). Without JavaScript the plain list works the same.
+// Booking page: the time-zone list loads on demand (the page carries only the current zone, keeping it
+// light) and a search box above it filters it by city or zone name ("new york", "paris", "kolkata").
+// Without JavaScript the "More time zones" link shows the page with the whole list.
 (function () {
   var select = document.getElementById('tz');
   if (!select) return;
+  var more = document.getElementById('tz-more');
+  if (more) more.hidden = true;
   var box = document.createElement('input');
   box.type = 'search';
   box.id = 'tz-search';
@@ -11,7 +14,28 @@
   box.setAttribute('aria-controls', 'tz');
   select.parentNode.insertBefore(box, select);
   var options = Array.prototype.slice.call(select.options);
-  box.addEventListener('input', function () {
+  var loading = null;
+
+  function load() {
+    var url = select.getAttribute('data-zones-url');
+    if (loading || !url || options.length > 1) return loading || Promise.resolve();
+    loading = fetch(url, { credentials: 'omit' })
+      .then(function (r) { return r.json(); })
+      .then(function (data) {
+        var current = select.value;
+        select.textContent = '';
+        data.zones.forEach(function (zone) {
+          var option = new Option(zone, zone, false, zone === current);
+          select.add(option);
+        });
+        if (data.zones.indexOf(current) === -1) select.add(new Option(current, current, true, true), 0);
+        options = Array.prototype.slice.call(select.options);
+      })
+      .catch(function () { if (more) more.hidden = false; });
+    return loading;
+  }
+
+  function filter() {
     var words = box.value.toLowerCase().replace(/_/g, ' ').split(/\s+/).filter(Boolean);
     var first = null;
     options.forEach(function (option) {
@@ -21,5 +45,10 @@
       if (match && !first) first = option;
     });
     if (first && words.length) select.value = first.value;
-  });
+  }
+
+  box.addEventListener('focus', load);
+  select.addEventListener('focus', load);
+  select.addEventListener('mousedown', load);
+  box.addEventListener('input', function () { load().then(filter); });
 })();
