@@ -95,6 +95,7 @@ def _admin() -> list[NavItem]:
             [
                 NavLink(_l("Vetting"), "admin.vetting_queue"),
                 NavLink(_l("Disputes"), "outcomes.disputes"),
+                NavLink(_l("Closer no-shows"), "admin.no_show_queue"),
                 NavLink(_l("Money desk"), "money_desk.desk"),
                 NavLink(_l("Payouts"), "admin_payouts.index"),
             ],

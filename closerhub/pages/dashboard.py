@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from closerhub.accounts.models import AccountStatus, Role, User
 from closerhub.booking.models import Appointment, AppointmentStatus, BookedVia
+from closerhub.booking.no_show_models import CloserNoShowReport, ReportStatus
 from closerhub.businesses.models import Business, Offer
 from closerhub.calendars.models import CalendarConnection
 from closerhub.closers.models import CloserProfile, WeeklyRule
@@ -145,6 +146,11 @@ def admin_queues(session: Session) -> list[tuple[Any, int, str]]:
             _l("Disputes to decide"),
             _count(session, select(Outcome.id).where(Outcome.status == OutcomeStatus.DISPUTED)),
             "outcomes.disputes",
+        ),
+        (
+            _l("Closer no-shows to review"),
+            _count(session, select(CloserNoShowReport.id).where(CloserNoShowReport.status == ReportStatus.PENDING)),
+            "admin.no_show_queue",
         ),
         (
             _l("Charges to mark paid"),

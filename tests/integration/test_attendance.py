@@ -158,6 +158,9 @@ def test_a_closer_no_show_report_once_confirmed_changes_the_closers_stats_and_a_
     report = db.session.scalar(select(CloserNoShowReport))
     assert report is not None
     with clock.frozen_at(START + H):
+        dashboard = admin_client.get("/dashboard").get_data(as_text=True)
+        waiting = dashboard.split('data-testid="admin-queues"', 1)[1].split("</section>", 1)[0]
+        assert re.search(r'queue-count">1</span> Closer no-shows to review', waiting), waiting
         queue = admin_client.get("/admin/no-shows").get_data(as_text=True)
         assert f'data-testid="no-show-report-{report.id}"' in queue and "Nobody joined the room." in queue
         assert admin_client.post(f"/admin/no-shows/{report.id}", data={"decision": "maybe"}).status_code == 302

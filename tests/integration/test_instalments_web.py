@@ -3,7 +3,7 @@ the closer disputes a missed marking and an admin settles it, a collection sends
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import select
 
@@ -174,3 +174,15 @@ def test_the_closer_records_a_payment_plan_on_the_outcome_form_and_a_bad_line_re
         ("2027-03-15", 160000),
     ]
     assert ledger_total(outcome.id) == 0  # cash collected: nothing earned before the money comes in
+
+
+def test_an_instalment_past_its_due_date_reads_overdue_to_the_business_and_the_closer(app, make_user) -> None:
+    deal, outcome, _ids = confirmed_plan(make_user)
+    due = plan_of(outcome.id)[0].due_on
+    for user, path in ((deal.owner, f"/outcomes/{outcome.id}/instalments"), (deal.closer, "/earnings")):
+        client = _logged_in(app, user)
+        with frozen_at(datetime.combine(due, time(12), tzinfo=UTC)):  # on the due date: due
+            on_time = client.get(path).get_data(as_text=True)
+        with frozen_at(datetime.combine(due + timedelta(days=1), time(12), tzinfo=UTC)):
+            late = client.get(path).get_data(as_text=True)
+        assert "Overdue" not in on_time and "Overdue" in late, path
