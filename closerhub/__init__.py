@@ -34,7 +34,7 @@ def create_app(config: dict[str, Any] | str | None = None) -> Flask:
     # Alembic announces each autogenerate plugin at INFO on import; that is noise in `make run`.
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
-    from closerhub import clock, extensions, i18n, security, web_errors
+    from closerhub import extensions, i18n, security, web_errors
     from closerhub.db_setup import register_database
 
     extensions.db.init_app(app)
@@ -47,7 +47,6 @@ def create_app(config: dict[str, Any] | str | None = None) -> Flask:
     security.init_app(app)
     web_errors.init_app(app)
     app.jinja_env.globals["nav_items"] = _nav_items
-    app.jinja_env.globals["today_utc"] = lambda: clock.utcnow().date()  # "overdue" next to a due date
     from closerhub.audit.display import audit_value
 
     app.jinja_env.filters["audit_value"] = audit_value

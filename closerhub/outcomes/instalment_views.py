@@ -44,14 +44,16 @@ def _render(outcome_id: int, status: int = 200, posted: dict[str, FlaskForm] | N
     except DomainError:
         abort(404)
     plan = instalments.instalments_of(db.session, outcome.id)
+    today = clock.utcnow().date()
     return render_template(
         "outcomes/instalments.html",
         outcome=outcome,
+        today=today,  # a due instalment before today reads "Overdue"
         plan=plan,
         earned=sum(i.commission_accrued for i in plan),
         expected=instalments.expected_commission(outcome, plan),
         posted=posted or {},
-        collect_form=CollectForm(formdata=None, collected_on=clock.utcnow().date()),
+        collect_form=CollectForm(formdata=None, collected_on=today),
         refund_form=RefundForm(formdata=None),
         dispute_form=MissDisputeForm(formdata=None),
         action_form=ActionForm(formdata=None),

@@ -291,6 +291,7 @@ def earnings() -> str:
         memos=memo_texts(db.session, entries),
         clawback_days=setting("CLAWBACK_DAYS"),
         cash_deals=instalment_queries.cash_deals_of(db.session, me.id, LIST_LIMIT),
+        today=clock.utcnow().date(),  # a due instalment before today reads "Overdue"
     )
 
 

@@ -43,8 +43,8 @@ def test_daytime_only_drops_night_slots_and_emptied_days_and_counts_them(app: Fl
     assert [[s["night"] for s in d.slots] for d in days] == [[True, False], [True, False], [True]]
     assert hidden == 3
     assert [(d.day, [s["time"] for s in d.slots]) for d in kept] == [
-        (date(2026, 6, 2), ["07:00"]),
-        (date(2026, 6, 3), ["21:30"]),
+        (date(2026, 6, 2), ["7:00\u202fAM"]),  # English in New York: en-US's 12-hour clock
+        (date(2026, 6, 3), ["9:30\u202fPM"]),
     ]
 
 
