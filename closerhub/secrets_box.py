@@ -11,6 +11,8 @@ A sealed value is never returned in full and never logged: show ``mask(text)`` i
 
 from __future__ import annotations
 
+import os
+import secrets
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -25,9 +27,19 @@ def development_key(instance_dir: Path) -> str:
     """The development key, generated once under ``instance/`` (readable by its owner only)."""
     path = instance_dir / "encryption.key"
     if not path.exists():
+        # Several processes may start at once on a fresh checkout (web workers, the worker, test
+        # processes): each writes its own key to a file of its own, then links it into place, which
+        # succeeds for one of them only; every one then reads the winner's key.
         instance_dir.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(Fernet.generate_key())
-        path.chmod(0o600)
+        mine = instance_dir / f".encryption.key.{os.getpid()}.{secrets.token_hex(4)}"
+        mine.write_bytes(Fernet.generate_key())
+        mine.chmod(0o600)
+        try:
+            os.link(mine, path)
+        except FileExistsError:
+            pass  # another process was first: its key is the one
+        finally:
+            mine.unlink()
     return path.read_text().strip()
 
 
