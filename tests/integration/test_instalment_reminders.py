@@ -21,7 +21,9 @@ FIRST_DUE = datetime(2026, 12, 15, 9, 0, tzinfo=UTC)  # the plan's first due dat
 
 def notices() -> list[tuple[str, str]]:
     db.session.expire_all()
-    rows = db.session.scalars(select(OutboxMessage).where(OutboxMessage.template == "instalment_notice"))
+    rows = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.template == "instalment_notice").order_by(OutboxMessage.id)
+    )
     return [(m.to_address, m.subject) for m in rows]
 
 
