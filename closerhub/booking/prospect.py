@@ -14,11 +14,13 @@
 from __future__ import annotations
 
 from flask import Response, current_app, g, jsonify, request, send_from_directory
+from flask_babel import force_locale
 
+from closerhub import clock
 from closerhub.booking.public_views import _offer_or_404, bp
 from closerhub.businesses.brand import frame_ancestors
 from closerhub.businesses.models import Business
-from closerhub.core.tz import canonical_zones
+from closerhub.i18n import current_locale, zone_options
 from closerhub.security import prospect_csp
 
 EMBED_ARG = "embed"
@@ -83,9 +85,14 @@ def brand_css(key: str) -> Response:
 
 @bp.get("/booking-zones.json")
 def booking_zones() -> Response:
-    """The zone picker's full list (canonical zones), loaded on demand by ``zone_filter.js`` so the
-    booking page itself stays light; without JavaScript the page's ``?zones=all`` link lists them."""
-    response = jsonify({"zones": sorted(canonical_zones())})
+    """The zone picker's full list (canonical zones) as ``[value, label]`` pairs in the page's language
+    (``?lang=``, part of the cached URL), loaded on demand by ``zone_filter.js`` so the booking page
+    itself stays light; without JavaScript the page's ``?zones=all`` link lists them."""
+    language = request.args.get("lang", "")
+    if language not in current_app.config["LANGUAGES"]:
+        language = current_locale()
+    with force_locale(language):
+        response = jsonify({"zones": [list(pair) for pair in zone_options(clock.utcnow())]})
     response.headers["Cache-Control"] = "public, max-age=86400"
     return response
 
