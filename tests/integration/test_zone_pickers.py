@@ -80,3 +80,13 @@ def test_the_booking_page_shows_its_zone_by_label_and_loads_the_rest_on_demand(
     assert "booking-zones.json?lang=fr" in select
     zones = client.get("/booking-zones.json?lang=xx", headers={"Accept-Language": "fr"}).get_json()["zones"]
     assert dict(zones)["Europe/Berlin"].endswith("Berlin, Allemagne")  # an unknown ?lang: the visitor's language
+
+
+def test_the_confirm_page_lists_zones_by_label_with_the_chosen_one_selected(client: FlaskClient, setting: dict) -> None:
+    key = setting["offer"].booking_key
+    url = f"/book/{key}/confirm?start=2026-06-02T07:00:00Z&tz=America/New_York"
+    body = client.get(url, headers={"Accept-Language": "fr"}).get_data(as_text=True)
+    options = dict(re.findall(r'<option[^>]*value="([^"]+)"[^>]*>([^<]+)</option>', body))
+    assert options["America/New_York"] == "(UTC-04:00) New York, États-Unis"  # June: summer time
+    assert options["Europe/Paris"] == "(UTC+02:00) Paris, France" and len(options) > 300
+    assert re.search(r'<option[^>]*selected[^>]*value="America/New_York"|value="America/New_York"[^>]*selected', body)
