@@ -51,16 +51,18 @@ def zone_label(zone: str, locale: Locale, at: datetime) -> str:
 
 
 @lru_cache(maxsize=8)
-def _places(language: str, zones: frozenset[str]) -> dict[str, str]:
-    """Each zone's place in ``language``: the slow part (CLDR look-ups, about half a second for every
-    zone), done once per language and list."""
+def _places(language: str) -> dict[str, str]:
+    """Each canonical zone's place in ``language``: the slow part (CLDR look-ups, about half a second
+    for every zone), done once per language."""
     locale = _locale(language)
-    return {zone: zone_place(zone, locale) for zone in zones}
+    return {zone: zone_place(zone, locale) for zone in canonical_zones()}
 
 
-@lru_cache(maxsize=16)
-def _choices(language: str, day: date, zones: frozenset[str]) -> tuple[ZoneChoice, ...]:
-    places = _places(language, zones)
+@lru_cache(maxsize=32)
+def _choices(language: str, day: date, extra: frozenset[str]) -> tuple[ZoneChoice, ...]:
+    places = dict(_places(language))
+    locale = _locale(language)
+    places.update({zone: zone_place(zone, locale) for zone in extra - places.keys()})
     at = datetime.combine(day, time(12), tzinfo=UTC)
     rows = []
     for zone, place in places.items():
@@ -74,5 +76,5 @@ def _choices(language: str, day: date, zones: frozenset[str]) -> tuple[ZoneChoic
 def zone_choices(language: str, now: datetime, zones: Iterable[str] | None = None) -> list[ZoneChoice]:
     """(value, label) pairs for a picker in ``language``, offsets as of ``now``'s day: every canonical zone,
     plus ``zones`` (a current value that is an alias, so a form still shows it)."""
-    wanted = canonical_zones() if zones is None else canonical_zones() | frozenset(zones)
-    return list(_choices((language or "en").split("_")[0], now.astimezone(UTC).date(), frozenset(wanted)))
+    extra = frozenset(zones or ()) - canonical_zones()
+    return list(_choices((language or "en").split("_")[0], now.astimezone(UTC).date(), extra))
