@@ -13,14 +13,11 @@
 
 from __future__ import annotations
 
-from flask import Response, current_app, g, jsonify, request, send_from_directory
-from flask_babel import force_locale
+from flask import Response, current_app, g, request, send_from_directory
 
-from closerhub import clock
 from closerhub.booking.public_views import _offer_or_404, bp
 from closerhub.businesses.brand import frame_ancestors
 from closerhub.businesses.models import Business
-from closerhub.i18n import current_locale, zone_options
 from closerhub.security import prospect_csp
 
 EMBED_ARG = "embed"
@@ -80,20 +77,6 @@ def brand_css(key: str) -> Response:
     css = f":root {{ --brand: {color}; --brand-dark: {color}; }}\n" if color else ""
     response = Response(css, mimetype="text/css")
     response.headers["Cache-Control"] = "public, max-age=300"
-    return response
-
-
-@bp.get("/booking-zones.json")
-def booking_zones() -> Response:
-    """The zone picker's full list (canonical zones) as ``[value, label]`` pairs in the page's language
-    (``?lang=``, part of the cached URL), loaded on demand by ``zone_filter.js`` so the booking page
-    itself stays light; without JavaScript the page's ``?zones=all`` link lists them."""
-    language = request.args.get("lang", "")
-    if language not in current_app.config["LANGUAGES"]:
-        language = current_locale()
-    with force_locale(language):
-        response = jsonify({"zones": [list(pair) for pair in zone_options(clock.utcnow())]})
-    response.headers["Cache-Control"] = "public, max-age=86400"
     return response
 
 

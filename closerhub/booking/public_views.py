@@ -402,6 +402,6 @@ def done(key: str, token: str) -> str:
 
 
 # The prospect's manage-by-link pages live in ``manage_views`` (same blueprint).
-from closerhub.booking import manage_views, prospect  # noqa: E402, F401
+from closerhub.booking import manage_views, prospect, zone_views  # noqa: E402, F401
 
 __all__ = ["bp"]
