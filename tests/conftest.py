@@ -29,6 +29,7 @@ pytest_plugins = [
     "tests.fixtures.smtp",
     "tests.fixtures.browser",
     "tests.fixtures.statements",
+    "tests.fixtures.demo",
     "tests.fakes.servers",
     "tests.fakes.radicale",
     "tests.fakes.twilio",
