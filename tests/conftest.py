@@ -9,6 +9,7 @@ migrations; every test starts from empty tables (truncated after each test).
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +25,7 @@ from closerhub.accounts import service as accounts
 from closerhub.accounts.models import User
 from closerhub.extensions import db as _db
 from closerhub.extensions import limiter
+from tests.fixtures.databases import SHM, database_folder, database_url, no_synchronous_commit
 
 pytest_plugins = [
     "tests.fixtures.smtp",
@@ -64,40 +66,6 @@ class IsolatedClient(FlaskClient):
         return response
 
 
-def _database_url(tmp_root: Any) -> str:
-    url = os.environ.get("CLOSERHUB_TEST_DB_URL", "")
-    if url:
-        if url.startswith("postgresql://"):
-            url = "postgresql+psycopg://" + url[len("postgresql://") :]
-        worker = os.environ.get("PYTEST_XDIST_WORKER")
-        if worker and url.startswith("postgresql"):
-            url = _worker_database(url, worker)
-        return url
-    return f"sqlite:///{tmp_root / 'test.sqlite'}"
-
-
-def _worker_database(url: str, worker: str) -> str:
-    """Under pytest-xdist each process gets its own PostgreSQL database beside the named one
-    (``test`` → ``test_gw0``, ``test_gw1``), created on first use, as each gets its own SQLite
-    file: the tests empty every table they wrote to after each test."""
-    from sqlalchemy import create_engine
-    from sqlalchemy.engine import make_url
-
-    base = make_url(url)
-    name = f"{base.database}_{worker}"
-    engine = create_engine(base, isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as conn:
-            exists = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
-            if not exists:
-                conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except OperationalError:
-        return url  # unreachable: the app fixture reports it with the configured URL
-    finally:
-        engine.dispose()
-    return base.set(database=name).render_as_string(hide_password=False)
-
-
 def is_postgres(app: Flask) -> bool:
     return app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql")
 
@@ -135,7 +103,10 @@ def _reset_schema(app: Flask) -> None:
 
 @pytest.fixture(scope="session")
 def _app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
-    url = _database_url(tmp_path_factory.mktemp("db"))
+    folder = database_folder(tmp_path_factory)
+    url = database_url(folder)
+    if url.startswith("postgresql"):
+        no_synchronous_commit(url)
     app = create_app({"PROFILE": "testing", "SQLALCHEMY_DATABASE_URI": url})
     app.test_client_class = IsolatedClient
     with app.app_context():
@@ -147,6 +118,8 @@ def _app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     yield app
     with app.app_context():
         _db.engine.dispose()
+    if folder.parent == SHM:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _empty_postgres_tables(conn: Any, tables: list[str]) -> None:
