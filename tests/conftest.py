@@ -1,9 +1,11 @@
 """Shared fixtures: the app on a real database, clients per role, servers.
 
-The database is SQLite (a temporary file) unless ``CLOSERHUB_TEST_DB_URL`` names a
-PostgreSQL database (``make test`` runs the suite a second time that way when
-``TEST_DATABASE_URL`` is set). The schema is built once per run by the real Alembic
-migrations; every test starts from empty tables (truncated after each test).
+The database is SQLite (a temporary file, on tmpfs when the machine has ``/dev/shm``) unless
+``CLOSERHUB_TEST_DB_URL`` names a PostgreSQL database (``make test`` runs the suite a second time
+that way when ``TEST_DATABASE_URL`` is set); see ``tests/fixtures/databases.py``. The schema is
+built once per run by the real Alembic migrations; every test starts from empty tables (emptied
+after each test). A test that reads the demo asks for the ``demo`` fixture: seeded once per
+process, copied into each test (``tests/fixtures/demo.py``).
 """
 
 from __future__ import annotations
