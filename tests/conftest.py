@@ -1,14 +1,17 @@
 """Shared fixtures: the app on a real database, clients per role, servers.
 
-The database is SQLite (a temporary file) unless ``CLOSERHUB_TEST_DB_URL`` names a
-PostgreSQL database (``make test`` runs the suite a second time that way when
-``TEST_DATABASE_URL`` is set). The schema is built once per run by the real Alembic
-migrations; every test starts from empty tables (truncated after each test).
+The database is SQLite (a temporary file, on tmpfs when the machine has ``/dev/shm``) unless
+``CLOSERHUB_TEST_DB_URL`` names a PostgreSQL database (``make test`` runs the suite a second time
+that way when ``TEST_DATABASE_URL`` is set); see ``tests/fixtures/databases.py``. The schema is
+built once per run by the real Alembic migrations; every test starts from empty tables (emptied
+after each test). A test that reads the demo asks for the ``demo`` fixture: seeded once per
+process, copied into each test (``tests/fixtures/demo.py``).
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -24,11 +27,13 @@ from closerhub.accounts import service as accounts
 from closerhub.accounts.models import User
 from closerhub.extensions import db as _db
 from closerhub.extensions import limiter
+from tests.fixtures.databases import SHM, database_folder, database_url, no_synchronous_commit
 
 pytest_plugins = [
     "tests.fixtures.smtp",
     "tests.fixtures.browser",
     "tests.fixtures.statements",
+    "tests.fixtures.demo",
     "tests.fakes.servers",
     "tests.fakes.radicale",
     "tests.fakes.twilio",
@@ -61,40 +66,6 @@ class IsolatedClient(FlaskClient):
             response = super().open(*args, **kwargs)
         _db.session.commit()
         return response
-
-
-def _database_url(tmp_root: Any) -> str:
-    url = os.environ.get("CLOSERHUB_TEST_DB_URL", "")
-    if url:
-        if url.startswith("postgresql://"):
-            url = "postgresql+psycopg://" + url[len("postgresql://") :]
-        worker = os.environ.get("PYTEST_XDIST_WORKER")
-        if worker and url.startswith("postgresql"):
-            url = _worker_database(url, worker)
-        return url
-    return f"sqlite:///{tmp_root / 'test.sqlite'}"
-
-
-def _worker_database(url: str, worker: str) -> str:
-    """Under pytest-xdist each process gets its own PostgreSQL database beside the named one
-    (``test`` → ``test_gw0``, ``test_gw1``), created on first use, as each gets its own SQLite
-    file: the tests empty every table they wrote to after each test."""
-    from sqlalchemy import create_engine
-    from sqlalchemy.engine import make_url
-
-    base = make_url(url)
-    name = f"{base.database}_{worker}"
-    engine = create_engine(base, isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as conn:
-            exists = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
-            if not exists:
-                conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except OperationalError:
-        return url  # unreachable: the app fixture reports it with the configured URL
-    finally:
-        engine.dispose()
-    return base.set(database=name).render_as_string(hide_password=False)
 
 
 def is_postgres(app: Flask) -> bool:
@@ -134,7 +105,10 @@ def _reset_schema(app: Flask) -> None:
 
 @pytest.fixture(scope="session")
 def _app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
-    url = _database_url(tmp_path_factory.mktemp("db"))
+    folder = database_folder(tmp_path_factory)
+    url = database_url(folder)
+    if url.startswith("postgresql"):
+        no_synchronous_commit(url)
     app = create_app({"PROFILE": "testing", "SQLALCHEMY_DATABASE_URI": url})
     app.test_client_class = IsolatedClient
     with app.app_context():
@@ -146,6 +120,8 @@ def _app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     yield app
     with app.app_context():
         _db.engine.dispose()
+    if folder.parent == SHM:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _empty_postgres_tables(conn: Any, tables: list[str]) -> None:

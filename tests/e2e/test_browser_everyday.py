@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flask.testing import FlaskCliRunner
 from sqlalchemy import select
 
 from closerhub.accounts.models import User
@@ -28,12 +27,6 @@ ROLES = {
     "closer": "claire@closers.demo",
 }
 LOGIN = {"en": ("Email", "Password", "Log in"), "fr": ("E-mail", "Mot de passe", "Se connecter")}
-
-
-@pytest.fixture
-def demo(runner: FlaskCliRunner) -> None:
-    result = runner.invoke(args=["seed-demo"])
-    assert result.exit_code == 0, result.output
 
 
 @pytest.fixture(params=[(size, lang) for size in SIZES for lang in ("en", "fr")], ids=lambda p: f"{p[0]}-{p[1]}")
@@ -72,7 +65,7 @@ def _check_reading(page: Any, where: str) -> None:
 
 
 @pytest.mark.parametrize("role", list(ROLES))
-def test_each_role_reads_its_pages_at_phone_and_desktop_size(sized_page: Any, demo: None, role: str) -> None:
+def test_each_role_reads_its_pages_at_phone_and_desktop_size(sized_page: Any, demo: str, role: str) -> None:
     page = sized_page
     _log_in(page, ROLES[role])
     SHOTS.mkdir(exist_ok=True)
@@ -100,7 +93,7 @@ def test_each_role_reads_its_pages_at_phone_and_desktop_size(sized_page: Any, de
 
 
 @pytest.mark.parametrize("sized_page", [("phone", "fr")], indirect=True, ids=["phone-fr"])
-def test_the_closer_records_the_outcome_of_a_call_waiting_for_it(sized_page: Any, demo: None) -> None:
+def test_the_closer_records_the_outcome_of_a_call_waiting_for_it(sized_page: Any, demo: str) -> None:
     page = sized_page  # once, on a phone in French
     _log_in(page, ROLES["closer"])
     waiting = page.get_by_test_id("awaiting-outcome")

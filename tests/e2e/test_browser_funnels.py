@@ -27,6 +27,7 @@ from closerhub.booking.models import Appointment
 from closerhub.businesses.models import Business
 from closerhub.extensions import db
 from tests.conftest import UserFactory
+from tests.fakes import POLL
 from tests.integration.booking_setup import TUESDAY_9, engage, frozen, set_hours, setting
 
 pytestmark = pytest.mark.browser
@@ -41,7 +42,7 @@ class HostSite:
         handler = functools.partial(QuietHandler, directory=str(root))
         self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.origin = f"http://127.0.0.1:{self._server.server_port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs=POLL, daemon=True)
         self._thread.start()
 
     def stop(self) -> None:

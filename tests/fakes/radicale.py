@@ -24,6 +24,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.fakes import POLL
+
 RADICALE_USER = "claire"
 RADICALE_PASSWORD = "app-password-1234"
 
@@ -167,7 +169,7 @@ def ics_server() -> Iterator[IcsServer]:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     state.url = f"http://127.0.0.1:{server.server_address[1]}/feed.ics"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs=POLL, daemon=True)
     thread.start()
     try:
         yield state

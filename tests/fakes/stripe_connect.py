@@ -40,6 +40,7 @@ from urllib.parse import parse_qsl, urlsplit
 import stripe.params as stripe_params
 
 from closerhub.payments.gateway import sign_webhook_payload
+from tests.fakes import POLL
 
 # A copy of ../shared/stripe/fixtures3.json (Stripe's published example objects, MIT: see LICENSE beside
 # it), vendored so a fresh clone anywhere runs these tests instead of skipping them.
@@ -171,7 +172,9 @@ class FakeStripeConnect:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-stripe-connect", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs=POLL, name="fake-stripe-connect", daemon=True
+        )
         self._thread.start()
         return self
 

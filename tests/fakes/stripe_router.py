@@ -16,6 +16,8 @@ from typing import Any
 
 import requests
 
+from tests.fakes import POLL
+
 # What the Connect fake serves (tests/fakes/stripe_connect.py); the rest is localstripe's.
 CONNECT_PREFIXES = ("/v1/accounts", "/v1/account_links", "/v1/transfers")
 _REQUEST_HEADERS = ("authorization", "content-type", "idempotency-key", "stripe-version", "stripe-account")
@@ -72,7 +74,7 @@ class StripeRouter:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, name="stripe-router", daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs=POLL, name="stripe-router", daemon=True)
 
     def start(self) -> StripeRouter:
         self.thread.start()

@@ -24,6 +24,8 @@ from urllib.parse import parse_qs
 
 import pytest
 
+from tests.fakes import POLL
+
 ACCOUNT_SID = "AC" + "0" * 32
 AUTH_TOKEN = "twilio-test-auth-token"
 FROM = "+15005550006"
@@ -95,7 +97,7 @@ class FakeTwilio:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs=POLL, daemon=True)
 
     def start(self) -> FakeTwilio:
         self.thread.start()

@@ -28,6 +28,7 @@ from closerhub.outcomes.service import OutcomeData
 from closerhub.payments import billing
 from closerhub.payments.gateway import Gateway, get_gateway
 from closerhub.payments.models_charges import Charge
+from tests.fakes import POLL
 from tests.integration.outcome_support import AFTER_CALL, Deal, make_call
 
 CONFIRMED_AT = AFTER_CALL + timedelta(days=1)
@@ -118,7 +119,7 @@ class IdempotentProxy:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs=POLL, daemon=True)
 
     def start(self) -> IdempotentProxy:
         self.thread.start()

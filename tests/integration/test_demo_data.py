@@ -39,8 +39,8 @@ def _user(email: str) -> User:
     return user
 
 
-def test_seeding_twice_changes_no_count_and_prints_the_same_logins(runner: FlaskCliRunner) -> None:
-    first = _seed(runner)
+def test_seeding_twice_changes_no_count_and_prints_the_same_logins(runner: FlaskCliRunner, demo: str) -> None:
+    first = demo  # the first seeding (the session's template: tests/fixtures/demo.py)
     counts = demo_counts(db.session)
     second = _seed(runner)
     assert demo_counts(db.session) == counts
@@ -55,8 +55,7 @@ def test_seeding_twice_changes_no_count_and_prints_the_same_logins(runner: Flask
     assert len(links) == 2 and links == [line for line in second.splitlines() if "/book/" in line]
 
 
-def test_the_marketplace_has_every_state_a_new_user_should_see(runner: FlaskCliRunner) -> None:
-    _seed(runner)
+def test_the_marketplace_has_every_state_a_new_user_should_see(demo: str) -> None:
     now = clock.utcnow()
     calls = list(db.session.scalars(select(Appointment)))
     upcoming = [a for a in calls if a.status == AppointmentStatus.BOOKED and a.starts_at > now]
@@ -91,8 +90,7 @@ def test_the_marketplace_has_every_state_a_new_user_should_see(runner: FlaskCliR
     assert payout.status == PayoutStatus.MANUAL_PENDING and payout.amount == balance.paid
 
 
-def test_the_demo_shows_cash_collection_and_show_up_states(runner: FlaskCliRunner) -> None:
-    _seed(runner)
+def test_the_demo_shows_cash_collection_and_show_up_states(demo: str) -> None:
     now = clock.utcnow()
     # Diego's deal on cash collected: 3 instalments, one collected (accrued in his earnings), one overdue, one due.
     (outcome,) = db.session.scalars(
@@ -116,9 +114,9 @@ def test_the_demo_shows_cash_collection_and_show_up_states(runner: FlaskCliRunne
 
 
 def test_the_demo_closer_sees_upcoming_calls_and_prospects_see_free_slots(
-    runner: FlaskCliRunner, client: FlaskClient, auth: AuthActions
+    demo: str, client: FlaskClient, auth: AuthActions
 ) -> None:
-    output = _seed(runner)
+    output = demo
     claire = _user("claire@closers.demo")
     mine = db.session.scalars(
         select(Appointment).where(Appointment.closer_id == claire.id, Appointment.status == AppointmentStatus.BOOKED)
@@ -172,9 +170,8 @@ def test_a_database_with_the_demo_users_already_is_topped_up_not_duplicated(runn
 
 
 def test_every_demo_closer_with_earnings_has_usable_payout_details_so_a_manual_run_skips_nobody(
-    runner: FlaskCliRunner,
+    demo: str,
 ) -> None:
-    _seed(runner)
     earners = sorted(set(db.session.scalars(select(LedgerEntry.closer_id))))
     assert earners and payout_details.usable_closer_ids(db.session, earners) == set(earners)
     claire = payout_details.details_of(db.session, _user("claire@closers.demo").id)

@@ -8,7 +8,6 @@ from collections import deque
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskCliRunner
 from sqlalchemy import select
 
 from closerhub import clock
@@ -44,16 +43,10 @@ def walk(client, start: str = "/dashboard") -> dict[str, str]:
     return seen
 
 
-@pytest.fixture
-def demo(runner: FlaskCliRunner) -> None:
-    result = runner.invoke(args=["seed-demo"])
-    assert result.exit_code == 0, result.output
-
-
 @pytest.mark.parametrize(
     "email", ["admin@demo.closerhub.dev", "owner@acme-coaching.demo", "claire@closers.demo", "jake@closers.demo"]
 )
-def test_every_demo_page_reads_in_french_without_codes_or_seconds(app: Flask, demo: None, email: str) -> None:
+def test_every_demo_page_reads_in_french_without_codes_or_seconds(app: Flask, demo: str, email: str) -> None:
     user = db.session.scalar(select(User).where(User.email == email))
     assert user is not None
     user.language = "fr"
@@ -66,7 +59,7 @@ def test_every_demo_page_reads_in_french_without_codes_or_seconds(app: Flask, de
     assert not found, "\n".join(f"{k}: {v[:6]}" for k, v in found.items())
 
 
-def test_the_demo_emails_read_in_french_without_codes_or_seconds(app: Flask, demo: None) -> None:
+def test_the_demo_emails_read_in_french_without_codes_or_seconds(app: Flask, demo: str) -> None:
     messages = list(db.session.scalars(select(OutboxMessage)))
     assert messages
     checked = 0

@@ -17,7 +17,6 @@ from closerhub.notifications.service import render_email, render_message
 from closerhub.vetting import service as vetting
 from tests.conftest import PASSWORD, UserFactory
 from tests.integration.demo_reading import problems, text_nodes
-from tests.integration.test_demo_in_french import demo  # noqa: F401  (the demo fixture)
 
 # English that a French email must not contain (whole words, with their spaces)
 ENGLISH = re.compile(r"(?i)(^|\s)(the|your|has been|you can|please|will be|of the|to confirm|booked by)(\s|$)")
@@ -34,7 +33,7 @@ def french_problems(texts: list[str]) -> list[str]:
     return found
 
 
-def test_every_email_of_the_demo_reads_in_french(app: Flask, demo: None) -> None:  # noqa: F811
+def test_every_email_of_the_demo_reads_in_french(app: Flask, demo: str) -> None:
     found: dict[str, list[str]] = {}
     covered = set()
     for message in db.session.scalars(select(OutboxMessage)):

@@ -13,6 +13,7 @@ from flask import Flask
 
 import config
 from closerhub import outbound
+from tests.fakes import POLL
 
 
 @pytest.fixture
@@ -47,7 +48,7 @@ def server() -> Iterator[dict[str, str]]:
     servers = [ThreadingHTTPServer(("127.0.0.1", 0), Handler) for _ in range(2)]
     for name, srv in zip(("main", "other"), servers, strict=True):
         urls[name] = f"http://127.0.0.1:{srv.server_address[1]}"
-        threading.Thread(target=srv.serve_forever, daemon=True).start()
+        threading.Thread(target=srv.serve_forever, kwargs=POLL, daemon=True).start()
     try:
         yield urls
     finally:
@@ -136,7 +137,7 @@ def test_a_name_that_rebinds_to_a_private_address_after_the_check_is_refused_bef
     127.0.0.1. The peer the socket reached is checked before the request is written: nothing
     reaches the private server, for a feed read (GET) and a webhook (POST) alike."""
     receiver = ThreadingHTTPServer(("127.0.0.1", 0), _Counting)
-    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    threading.Thread(target=receiver.serve_forever, kwargs=POLL, daemon=True).start()
     _Counting.seen = []
     url = f"http://localhost:{receiver.server_address[1]}/hook"
     try:

@@ -17,7 +17,7 @@ from closerhub.demo import DEMO_PASSWORD
 from closerhub.extensions import db
 from tests.conftest import AuthActions, UserFactory
 from tests.integration.demo_reading import text_nodes
-from tests.integration.test_demo_in_french import demo, walk  # noqa: F401  (the demo fixture)
+from tests.integration.test_demo_in_french import walk
 
 EXAMPLE = re.compile(r"IANA|e\.g\.|p\. ex\.")  # a form hint showing the format to type
 IANA = re.compile(r"\b(Africa|America|Asia|Atlantic|Australia|Europe|Indian|Pacific|Etc)/[A-Z][A-Za-z_]+")
@@ -37,7 +37,7 @@ def iana_names(html: str) -> list[str]:
         ("jake@closers.demo", "fr"),
     ],
 )
-def test_demo_pages_name_zones_by_city(app: Flask, demo: None, email: str, language: str) -> None:  # noqa: F811
+def test_demo_pages_name_zones_by_city(app: Flask, demo: str, email: str, language: str) -> None:
     user = db.session.scalar(select(User).where(User.email == email))
     assert user is not None
     user.language = language

@@ -8,6 +8,7 @@ once per request or job and pass ``now`` down; services and ``core`` take ``now`
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[2] / "closerhub"
@@ -31,6 +32,7 @@ OTHER_ENTRY_POINTS = {
 WALL_CLOCK = {("datetime", "now"), ("datetime", "utcnow"), ("datetime", "today"), ("date", "today"), ("time", "time")}
 
 
+@functools.cache  # parsed once per process: the three tests read the same ~300 modules
 def _modules() -> list[tuple[str, ast.Module]]:
     return [
         (path.relative_to(PACKAGE).as_posix(), ast.parse(path.read_text(encoding="utf-8"), filename=str(path)))
