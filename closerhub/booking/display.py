@@ -146,6 +146,15 @@ def group_by_local_date(
     ``other_zone`` (the closer's schedule shows both), ``other_night`` the same test there.
     """
     days: dict[date, DaySlots] = {}
+    labels: dict[tuple[str, time], str] = {}  # a wall time reads the same all month: formatted once
+
+    def label(instant: datetime, in_zone: str, local: datetime | None = None) -> str:
+        wall = (local or to_local(instant, in_zone)).time()
+        text = labels.get((in_zone, wall))
+        if text is None:
+            text = labels[(in_zone, wall)] = hhmm(instant, in_zone)
+        return text
+
     for start, end in sorted(starts, key=lambda s: s[0]):
         local = to_local(start, zone)
         day = days.get(local.date())
@@ -153,13 +162,13 @@ def group_by_local_date(
             day = days[local.date()] = DaySlots(local.date(), day_label(local.date()), [])
         item: dict[str, Any] = {
             "start": iso_z(start),
-            "time": hhmm(start, zone),
-            "end_time": hhmm(end, zone) if end is not None else None,
+            "time": label(start, zone, local),
+            "end_time": label(end, zone) if end is not None else None,
             "night": _night(local),
         }
         if other_zone:
             other = to_local(start, other_zone)
-            item["other"] = hhmm(start, other_zone)
+            item["other"] = label(start, other_zone, other)
             item["other_night"] = _night(other)
             item["other_day"] = day_label(other.date()) if other.date() != local.date() else ""
         day.slots.append(item)
