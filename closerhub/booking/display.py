@@ -6,12 +6,14 @@ Every time a page shows carries its zone. Slots travel in URLs as UTC instants
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from urllib.parse import quote
 
 from babel.dates import format_time
+from flask import url_for
 from flask_babel import format_date
 from flask_babel import gettext as _
 
@@ -28,6 +30,20 @@ DAYTIME_HOURS = (7, 22)
 def iso_z(instant: datetime) -> str:
     """``2026-12-08T15:00:00Z``: the form an instant takes in links and hidden fields."""
     return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+#: What a slot's start is written as in the one ``url_for`` a page builds its slot links from (``slot_links``).
+START_MARK = "START"
+
+
+def slot_links(key: str, query: dict[str, Any]) -> Callable[[str], str]:
+    """The confirm step's link of a slot for each start (``iso_z``) of the offer ``key``, from one ``url_for``
+    (``start=START_MARK`` first): the same text ``url_for`` gives, without its cost per slot."""
+    url = url_for("booking_public.confirm", key=key, start=START_MARK, **query)
+    head, mark, tail = url.partition(f"?start={START_MARK}")
+    if not mark:
+        raise ValueError(f"{url!r}: start={START_MARK} must be the first query argument")
+    return lambda start: f"{head}?start={quote(start, safe=':')}{tail}"
 
 
 def parse_start(raw: object) -> datetime | None:

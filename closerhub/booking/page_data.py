@@ -22,7 +22,7 @@ from closerhub.booking.slots import in_recovery_daytime, offer_starts
 from closerhub.businesses.models import Offer
 from closerhub.closers.models import CloserProfile
 from closerhub.closers.profile_fields import language_name
-from closerhub.closers.rules import rules_for_many
+from closerhub.closers.rules import current_etags, rules_for_many
 from closerhub.core.tz import to_local
 from closerhub.engagements.models import Engagement
 from closerhub.i18n import current_locale
@@ -33,7 +33,9 @@ ALTERNATIVES_SEARCH_DAYS = 14  # how far either side of a taken slot the pages l
 
 def last_bookable_date(session: Session, closers: Iterable[User], now: datetime, zone: str) -> date:
     """The last local date in ``zone`` on which any of ``closers`` can be booked (their widest horizon)."""
-    rules = rules_for_many(session, list(closers))  # one batch, not a read per closer
+    closers = list(closers)
+    saved = rules_etags(session, closers)
+    rules = rules_for_many(session, closers, etags={c.id: saved.get(c.id) for c in closers})  # one batch
     horizon = max((r.horizon_days for r in rules.values()), default=0)
     return to_local(now + timedelta(days=horizon), zone).date()
 
@@ -50,6 +52,19 @@ def offer_engagements(session: Session, offer: Offer) -> list[Engagement]:
 
 
 _ENGAGEMENTS = "closerhub.offer_engagements"  # per request: the WSGI environ lives as long as the request
+_ETAGS = "closerhub.rules_etags"
+
+
+def rules_etags(session: Session, closers: Iterable[User]) -> dict[int, str]:
+    """``current_etags`` of ``closers``, read once per request (the horizon and the slots both need them)."""
+    ids = [c.id for c in closers]
+    if not has_request_context():
+        return current_etags(session, ids)
+    known, etags = request.environ.setdefault(_ETAGS, (set(), {}))
+    if not known.issuperset(ids):
+        etags.update(current_etags(session, ids))
+        known.update(ids)
+    return etags
 
 
 def engaged_closers(session: Session, offer: Offer) -> list[User]:
@@ -146,7 +161,8 @@ def _offer_starts(
     closer_id: int | None,
     without: int | None,
 ) -> list[datetime]:
-    """``slots.offer_starts`` over the request's engagements (``offer_engagements``)."""
+    """``slots.offer_starts`` over the request's engagements (``offer_engagements``) and etags."""
+    engagements = offer_engagements(session, offer)
     return offer_starts(
         session,
         offer,
@@ -156,7 +172,8 @@ def _offer_starts(
         now=now,
         closer_id=closer_id,
         without=without,
-        engagements=offer_engagements(session, offer),
+        engagements=engagements,
+        etags=rules_etags(session, [e.closer for e in engagements]),
     )
 
 

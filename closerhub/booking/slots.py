@@ -136,14 +136,23 @@ def offer_starts(
     closer_id: int | None = None,
     without: int | None = None,
     engagements: list[Engagement] | None = None,
+    etags: dict[int, str] | None = None,
 ) -> list[datetime]:
     """The starts of ``offer_slots``, in time order, without who is free at each (what the booking
-    page shows): the closers' cached starts merged, no slot built per closer."""
+    page shows): the closers' cached starts merged, no slot built per closer. ``etags``: as
+    ``free_starts_many`` takes them."""
     engagements = _engagements(session, offer, engagements, closer_id=closer_id, without=without)
     closers = list({e.closer_id: e.closer for e in engagements}.values())
     return sorted(
         free_starts_many(
-            session, closers, viewer_zone=viewer_zone, from_date=from_date, to_date=to_date, now=now, call=offer.call
+            session,
+            closers,
+            viewer_zone=viewer_zone,
+            from_date=from_date,
+            to_date=to_date,
+            now=now,
+            call=offer.call,
+            etags=etags,
         )
     )
 

@@ -225,10 +225,12 @@ def free_starts_many(
     to_date: date,
     now: datetime,
     call: tuple[int, int] | None = None,
+    etags: dict[int, str] | None = None,
 ) -> set[datetime]:
     """Every start at which at least one of ``closers`` is free (``slots_for_many``'s starts, merged):
-    what an offer's booking page shows, without building a slot per closer."""
-    low, high, inputs = _slot_inputs(session, closers, viewer_zone, from_date, to_date, call)
+    what an offer's booking page shows, without building a slot per closer. ``etags``: the saved
+    closers' ``rules_etag`` as ``current_etags`` returns them, when the caller read them this request."""
+    low, high, inputs = _slot_inputs(session, closers, viewer_zone, from_date, to_date, call, etags)
     starts: set[datetime] = set()
     for rules, etag, busy in inputs.values():
         for run in slot_cache.free_starts(rules, etag, busy, now=now, range_start=low, range_end=high):
@@ -243,12 +245,14 @@ def _slot_inputs(
     from_date: date,
     to_date: date,
     call: tuple[int, int] | None,
+    etags: dict[int, str] | None = None,
 ) -> tuple[datetime, datetime, dict[int, tuple[AvailabilityRules, str | None, list[Busy]]]]:
     """The UTC span of the viewer's dates and, by closer, the rules (cut for ``call``), the cache's etag
     and the busy time read over ``slot_cache.busy_window``: two statements (etags, busy time), plus the
     rules rows of closers whose rules this process has not built yet."""
     low, high = dates_range(viewer_zone, from_date, to_date)
-    etags = current_etags(session, [c.id for c in closers])
+    if etags is None:
+        etags = current_etags(session, [c.id for c in closers])
     rules = rules_for_many(session, closers, etags={c.id: etags.get(c.id) for c in closers})
     if call is not None:
         rules = {i: r.for_call(*call) for i, r in rules.items()}
