@@ -35,11 +35,13 @@ _EPOCH = datetime(2000, 1, 3, tzinfo=UTC)  # a Monday
 #: call (≤ 4 h) after the week and stays a buffer (≤ 24 h) away from busy time, and ``max_per_day``
 #: counts the calls of every closer-local day touching the week (a local day is at most 14 h off UTC).
 MARGIN = timedelta(days=2)
-CACHE_SIZE = 20_000
+#: Entries hold starts only (a slot lasts ``slot_minutes``): a closer's week of 30-minute starts over 8 hours
+#: a day is ~10 kB, so a full cache is ~100 MB at most; 500 closers reading 5 weeks fill a quarter of it.
+CACHE_SIZE = 10_000
 #: The "etag" of a closer who never saved their rules (the defaults in their zone).
 DEFAULT_RULES = "defaults"
 
-Entry = tuple[tuple[datetime, ...], tuple[Slot, ...]]
+Entry = tuple[datetime, ...]
 _CACHE: dict[tuple[object, ...], Entry] = {}
 #: ``hits`` and ``misses`` of this process (tests and the bench read them).
 stats: Counter[str] = Counter()
@@ -78,7 +80,7 @@ def free_starts(
 ) -> list[tuple[datetime, ...]]:
     """The starts of the closer's free slots in ``[range_start, range_end)`` at ``now``, as runs of
     starts (one per week, each sorted, in time order). ``busy``: read over ``busy_window`` (sorted by start)."""
-    return [entry[0][i:j] for entry, i, j in _runs(rules, etag, busy, now, range_start, range_end)]
+    return [entry[i:j] for entry, i, j in _runs(rules, etag, busy, now, range_start, range_end)]
 
 
 def free_slots(
@@ -91,10 +93,12 @@ def free_slots(
     range_end: datetime,
 ) -> list[Slot]:
     """``core.slots.free_slots`` of the closer over ``[range_start, range_end)``, from the cache."""
-    found: list[Slot] = []
-    for entry, i, j in _runs(rules, etag, busy, now, range_start, range_end):
-        found.extend(entry[1][i:j])
-    return found
+    length = timedelta(minutes=rules.slot_minutes)  # every slot of the engine lasts exactly that
+    return [
+        Slot(start, start + length)
+        for entry, i, j in _runs(rules, etag, busy, now, range_start, range_end)
+        for start in entry[i:j]
+    ]
 
 
 def _runs(
@@ -110,7 +114,7 @@ def _runs(
     runs = []
     for week in weeks(low, high) if low < high else []:
         entry = _entry(rules, etag, busy, week)
-        runs.append((entry, bisect_left(entry[0], low), bisect_left(entry[0], high)))
+        runs.append((entry, bisect_left(entry, low), bisect_left(entry, high)))
     return runs
 
 
@@ -123,8 +127,7 @@ def _entry(rules: AvailabilityRules, etag: str | None, busy: list[Busy], week: d
         stats["hits"] += 1
         return entry
     stats["misses"] += 1
-    slots = tuple(window_slots(rules, near, range_start=week, range_end=week + BLOCK))
-    entry = (tuple(s.start for s in slots), slots)
+    entry = tuple(s.start for s in window_slots(rules, near, range_start=week, range_end=week + BLOCK))
     if etag is not None:
         if len(_CACHE) >= CACHE_SIZE:
             _CACHE.clear()
