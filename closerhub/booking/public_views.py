@@ -92,10 +92,8 @@ def _without(offer: Offer) -> int | None:
 
 
 def _closer_choice(offer: Offer, raw: object) -> tuple[int | None, list[Any], str | None]:
-    """The named closer (``?closer=``) among the offer's engaged closers, the list, and an error if unknown.
-
-    The closer named by ``?without=`` is neither listed nor accepted.
-    """
+    """The named closer (``?closer=``) among the offer's engaged closers, the list, and an error if unknown;
+    the closer named by ``?without=`` is neither listed nor accepted."""
     without = _without(offer)
     closers = [c for c in page_data.engaged_closers(db.session, offer) if c.id != without]
     wanted = parse_id(raw) if raw not in (None, "", "any") else None
