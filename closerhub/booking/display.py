@@ -6,12 +6,14 @@ Every time a page shows carries its zone. Slots travel in URLs as UTC instants
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from urllib.parse import quote
 
 from babel.dates import format_time
+from flask import url_for
 from flask_babel import format_date
 from flask_babel import gettext as _
 
@@ -28,6 +30,20 @@ DAYTIME_HOURS = (7, 22)
 def iso_z(instant: datetime) -> str:
     """``2026-12-08T15:00:00Z``: the form an instant takes in links and hidden fields."""
     return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+#: What a slot's start is written as in the one ``url_for`` a page builds its slot links from (``slot_links``).
+START_MARK = "START"
+
+
+def slot_links(key: str, query: dict[str, Any]) -> Callable[[str], str]:
+    """The confirm step's link of a slot for each start (``iso_z``) of the offer ``key``, from one ``url_for``
+    (``start=START_MARK`` first): the same text ``url_for`` gives, without its cost per slot."""
+    url = url_for("booking_public.confirm", key=key, start=START_MARK, **query)
+    head, mark, tail = url.partition(f"?start={START_MARK}")
+    if not mark:
+        raise ValueError(f"{url!r}: start={START_MARK} must be the first query argument")
+    return lambda start: f"{head}?start={quote(start, safe=':')}{tail}"
 
 
 def parse_start(raw: object) -> datetime | None:
@@ -146,6 +162,15 @@ def group_by_local_date(
     ``other_zone`` (the closer's schedule shows both), ``other_night`` the same test there.
     """
     days: dict[date, DaySlots] = {}
+    labels: dict[tuple[str, time], str] = {}  # a wall time reads the same all month: formatted once
+
+    def label(instant: datetime, in_zone: str, local: datetime | None = None) -> str:
+        wall = (local or to_local(instant, in_zone)).time()
+        text = labels.get((in_zone, wall))
+        if text is None:
+            text = labels[(in_zone, wall)] = hhmm(instant, in_zone)
+        return text
+
     for start, end in sorted(starts, key=lambda s: s[0]):
         local = to_local(start, zone)
         day = days.get(local.date())
@@ -153,13 +178,13 @@ def group_by_local_date(
             day = days[local.date()] = DaySlots(local.date(), day_label(local.date()), [])
         item: dict[str, Any] = {
             "start": iso_z(start),
-            "time": hhmm(start, zone),
-            "end_time": hhmm(end, zone) if end is not None else None,
+            "time": label(start, zone, local),
+            "end_time": label(end, zone) if end is not None else None,
             "night": _night(local),
         }
         if other_zone:
             other = to_local(start, other_zone)
-            item["other"] = hhmm(start, other_zone)
+            item["other"] = label(start, other_zone, other)
             item["other_night"] = _night(other)
             item["other_day"] = day_label(other.date()) if other.date() != local.date() else ""
         day.slots.append(item)

@@ -54,3 +54,12 @@ def guests_from_form(names: list[str], emails: list[str]) -> list[dict[str, Any]
         for name, email in zip(names, emails, strict=False)
         if (name or "").strip() or (email or "").strip()
     ]
+
+
+def guest_rows(names: list[str], emails: list[str]) -> list[dict[str, str]]:
+    """The confirm form's 5 guest rows, with what the prospect typed (``guest_name``/``guest_email`` of a POST
+    shown again)."""
+    return [
+        {"name": names[i] if i < len(names) else "", "email": emails[i] if i < len(emails) else ""}
+        for i in range(GUESTS_MAX)
+    ]

@@ -31,11 +31,12 @@ from closerhub.booking.display import (
     parse_id,
     parse_start,
     parse_zone,
+    slot_links,
     when_label,
 )
 from closerhub.booking.forms import ANSWER_MAX, ProspectForm
 from closerhub.booking.guard import SlotUnavailable
-from closerhub.booking.guests import GUESTS_MAX, guests_from_form
+from closerhub.booking.guests import guest_rows, guests_from_form
 from closerhub.booking.models import Appointment, BookedVia
 from closerhub.booking.picker import month_last, month_of, month_picker, picker_labels
 from closerhub.businesses.models import Offer
@@ -91,10 +92,8 @@ def _without(offer: Offer) -> int | None:
 
 
 def _closer_choice(offer: Offer, raw: object) -> tuple[int | None, list[Any], str | None]:
-    """The named closer (``?closer=``) among the offer's engaged closers, the list, and an error if unknown.
-
-    The closer named by ``?without=`` is neither listed nor accepted.
-    """
+    """The named closer (``?closer=``) among the offer's engaged closers, the list, and an error if unknown;
+    the closer named by ``?without=`` is neither listed nor accepted."""
     without = _without(offer)
     closers = [c for c in page_data.engaged_closers(db.session, offer) if c.id != without]
     wanted = parse_id(raw) if raw not in (None, "", "any") else None
@@ -147,6 +146,7 @@ def _slots_page(offer: Offer, *, start_error: str | None = None, status: int = 2
         all_hours=all_hours,
         hidden_night=hidden,
         daytime=daytime_label(zone),
+        slot_links=slot_links,  # one url_for for the day's slot links, not one per slot
         query={
             "tz": zone if tz_raw else None,
             "closer": closer_id,
@@ -337,7 +337,7 @@ def _confirm_page(
         zone=zone,
         closer=db.session.get(User, closer_id) if closer_id else None,
         questions=list(enumerate(offer.booking_questions or [])),
-        guest_rows=_guest_rows(),
+        guest_rows=guest_rows(request.form.getlist("guest_name"), request.form.getlist("guest_email")),
         answers=answers,
         answer_errors=answer_errors,
         notes=notes,
@@ -356,15 +356,6 @@ def _confirm_page(
             **prospect.funnel_query(),
         },
     ), status
-
-
-def _guest_rows() -> list[dict[str, str]]:
-    """The confirm form's 5 guest rows, with what the prospect typed (a POST shown again)."""
-    names, emails = request.form.getlist("guest_name"), request.form.getlist("guest_email")
-    return [
-        {"name": names[i] if i < len(names) else "", "email": emails[i] if i < len(emails) else ""}
-        for i in range(GUESTS_MAX)
-    ]
 
 
 def _form_field(key: str) -> str:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, contains_eager
 
 from closerhub.accounts.models import AccountStatus, User
 from closerhub.businesses.models import Offer
-from closerhub.closers.availability_service import slots_for_dates, slots_for_many
+from closerhub.closers.availability_service import free_starts_many, slots_for_dates, slots_for_many
 from closerhub.closers.rules import busy_intervals, busy_intervals_many, rules_for, rules_for_many
 from closerhub.core.availability import AvailabilityRules
 from closerhub.core.errors import ValidationError
@@ -106,13 +106,15 @@ def offer_slots(
     now: datetime,
     closer_id: int | None = None,
     without: int | None = None,
+    engagements: list[Engagement] | None = None,
 ) -> list[OfferSlot]:
     """Every start on the viewer's dates at which at least one of the offer's bookable closers is free.
 
     ``closer_ids`` keeps the engagement order (oldest first); routing picks among them when booking.
+    ``engagements``: the offer's ``bookable_engagements`` when the caller has them (a page reads them once).
     """
     by_start: dict[datetime, list[int]] = {}
-    engagements = bookable_engagements(session, offer, closer_id=closer_id, without=without)
+    engagements = _engagements(session, offer, engagements, closer_id=closer_id, without=without)
     closers = list({e.closer_id: e.closer for e in engagements}.values())
     slots = slots_for_many(
         session, closers, viewer_zone=viewer_zone, from_date=from_date, to_date=to_date, now=now, call=offer.call
@@ -121,6 +123,52 @@ def offer_slots(
         for slot in slots[engagement.closer_id]:
             by_start.setdefault(slot.start, []).append(engagement.closer_id)
     return [OfferSlot(start, tuple(ids)) for start, ids in sorted(by_start.items())]
+
+
+def offer_starts(
+    session: Session,
+    offer: Offer,
+    *,
+    viewer_zone: str,
+    from_date: date,
+    to_date: date,
+    now: datetime,
+    closer_id: int | None = None,
+    without: int | None = None,
+    engagements: list[Engagement] | None = None,
+    etags: dict[int, str] | None = None,
+) -> list[datetime]:
+    """The starts of ``offer_slots``, in time order, without who is free at each (what the booking
+    page shows): the closers' cached starts merged, no slot built per closer. ``etags``: as
+    ``free_starts_many`` takes them."""
+    engagements = _engagements(session, offer, engagements, closer_id=closer_id, without=without)
+    closers = list({e.closer_id: e.closer for e in engagements}.values())
+    return sorted(
+        free_starts_many(
+            session,
+            closers,
+            viewer_zone=viewer_zone,
+            from_date=from_date,
+            to_date=to_date,
+            now=now,
+            call=offer.call,
+            etags=etags,
+        )
+    )
+
+
+def _engagements(
+    session: Session,
+    offer: Offer,
+    given: list[Engagement] | None,
+    *,
+    closer_id: int | None,
+    without: int | None,
+) -> list[Engagement]:
+    """``bookable_engagements`` with these filters, from ``given`` (all of the offer's) when the caller read them."""
+    if given is None:
+        return bookable_engagements(session, offer, closer_id=closer_id, without=without)
+    return [e for e in given if (closer_id is None or e.closer_id == closer_id) and e.closer_id != without]
 
 
 # --- checks and alternatives used by the booking service ----------------------------------

@@ -10,12 +10,13 @@ profile): changing it keeps "09:00–12:00" at 09:00–12:00 local.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from closerhub.accounts.models import Role, User
+from closerhub.closers import slot_cache
 from closerhub.closers.models import (
     AvailabilitySettings,
     DateOverrideRow,
@@ -29,6 +30,7 @@ from closerhub.closers.rules import (
     SETTING_FIELDS,
     busy_intervals,
     busy_intervals_many,
+    current_etags,
     load_settings,
     minute_to_time,
     rules_for,
@@ -38,7 +40,7 @@ from closerhub.closers.summary import refresh_summary
 from closerhub.core.availability import AvailabilityRules
 from closerhub.core.errors import PermissionDenied, ValidationError
 from closerhub.core.i18n import _
-from closerhub.core.slots import Slot, build_rules, format_hhmm, free_slots_for_dates, next_free_slot
+from closerhub.core.slots import Busy, Slot, build_rules, dates_range, format_hhmm, next_free_slot
 from closerhub.core.tz import to_local
 
 __all__ = [
@@ -46,6 +48,7 @@ __all__ = [
     "PREVIEW_DAYS",
     "availability_data",
     "busy_intervals",
+    "free_starts_many",
     "next_available_at",
     "preview_dates",
     "refresh_summary",
@@ -188,12 +191,9 @@ def slots_for_dates(
     ``call``: an offer's ``(call_minutes, start_increment_minutes)`` (``Offer.call``) to cut its
     calls out of the closer's windows instead of the closer's own slots.
     """
-    rules = rules_for(session, closer)
-    if call is not None:
-        rules = rules.for_call(*call)
-    start, end = _busy_window(rules, from_date - timedelta(days=1), to_date + timedelta(days=2))
-    busy = busy_intervals(session, closer.id, start, end)
-    return free_slots_for_dates(rules, busy, now=now, viewer_zone=viewer_zone, from_date=from_date, to_date=to_date)
+    return slots_for_many(
+        session, [closer], viewer_zone=viewer_zone, from_date=from_date, to_date=to_date, now=now, call=call
+    )[closer.id]
 
 
 def slots_for_many(
@@ -207,20 +207,62 @@ def slots_for_many(
     call: tuple[int, int] | None = None,
 ) -> dict[int, list[Slot]]:
     """``slots_for_dates`` of several closers, by closer id, in a number of statements that does not
-    grow with them: their rules in one batch (``rules_for_many``), their busy time in one statement."""
-    rules = rules_for_many(session, closers)
+    grow with them: their rules in one batch (``rules_for_many``), their busy time in one statement;
+    the slots themselves from ``slot_cache`` (the engine runs only for rules or busy time it has not seen)."""
+    low, high, inputs = _slot_inputs(session, closers, viewer_zone, from_date, to_date, call)
+    return {
+        closer_id: slot_cache.free_slots(rules, etag, busy, now=now, range_start=low, range_end=high)
+        for closer_id, (rules, etag, busy) in inputs.items()
+    }
+
+
+def free_starts_many(
+    session: Session,
+    closers: list[User],
+    *,
+    viewer_zone: str,
+    from_date: date,
+    to_date: date,
+    now: datetime,
+    call: tuple[int, int] | None = None,
+    etags: dict[int, str] | None = None,
+) -> set[datetime]:
+    """Every start at which at least one of ``closers`` is free (``slots_for_many``'s starts, merged):
+    what an offer's booking page shows, without building a slot per closer. ``etags``: the saved
+    closers' ``rules_etag`` as ``current_etags`` returns them, when the caller read them this request."""
+    low, high, inputs = _slot_inputs(session, closers, viewer_zone, from_date, to_date, call, etags)
+    starts: set[datetime] = set()
+    for rules, etag, busy in inputs.values():
+        for run in slot_cache.free_starts(rules, etag, busy, now=now, range_start=low, range_end=high):
+            starts.update(run)
+    return starts
+
+
+def _slot_inputs(
+    session: Session,
+    closers: list[User],
+    viewer_zone: str,
+    from_date: date,
+    to_date: date,
+    call: tuple[int, int] | None,
+    etags: dict[int, str] | None = None,
+) -> tuple[datetime, datetime, dict[int, tuple[AvailabilityRules, str | None, list[Busy]]]]:
+    """The UTC span of the viewer's dates and, by closer, the rules (cut for ``call``), the cache's etag
+    and the busy time read over ``slot_cache.busy_window``: two statements (etags, busy time), plus the
+    rules rows of closers whose rules this process has not built yet."""
+    low, high = dates_range(viewer_zone, from_date, to_date)
+    if etags is None:
+        etags = current_etags(session, [c.id for c in closers])
+    rules = rules_for_many(session, closers, etags={c.id: etags.get(c.id) for c in closers})
     if call is not None:
         rules = {i: r.for_call(*call) for i, r in rules.items()}
-    windows = {
-        c.id: _busy_window(rules[c.id], from_date - timedelta(days=1), to_date + timedelta(days=2)) for c in closers
-    }
-    busy = busy_intervals_many(session, windows)
-    return {
-        c.id: free_slots_for_dates(
-            rules[c.id], busy[c.id], now=now, viewer_zone=viewer_zone, from_date=from_date, to_date=to_date
-        )
-        for c in closers
-    }
+    window = slot_cache.busy_window(low, high)
+    busy = busy_intervals_many(session, {c.id: window for c in closers})
+    inputs = {}
+    for c in closers:
+        etag = etags.get(c.id, slot_cache.DEFAULT_RULES)
+        inputs[c.id] = (rules[c.id], etag or None, busy[c.id])  # a saved etag '' (older rows): not cached
+    return low, high, inputs
 
 
 def preview_dates(closer: User, now: datetime, days: int = PREVIEW_DAYS) -> tuple[date, date]:
@@ -233,14 +275,6 @@ def next_available_at(session: Session, closer: User, now: datetime) -> datetime
     """Start of the closer's first free slot from ``now`` (notice and horizon applied), or None."""
     rules = rules_for(session, closer)
     return _next_free(session, closer.id, rules, now)
-
-
-def _busy_window(rules: AvailabilityRules, first: date, last: date) -> tuple[datetime, datetime]:
-    """A UTC window wide enough around local dates for buffers and per-day counts (a day's slack each side)."""
-    buffer = timedelta(minutes=rules.buffer_minutes)
-    start = datetime.combine(first - timedelta(days=1), time(0), tzinfo=rules.zone)
-    end = datetime.combine(last + timedelta(days=1), time(0), tzinfo=rules.zone)
-    return start - buffer, end + buffer
 
 
 def _next_free(session: Session, closer_id: int, rules: AvailabilityRules, now: datetime) -> datetime | None:

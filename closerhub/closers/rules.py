@@ -61,7 +61,7 @@ def busy_intervals(
     the whole window busy: fail closed. One statement.
 
     Callers pass a window already widened by a day each side (see
-    ``availability_service._busy_window``), so the calls on the closer-local days of the
+    ``slot_cache.busy_window``), so the calls on the closer-local days of the
     range are all here for the engine's ``max_per_day`` count. ``exclude_id`` leaves one
     appointment out (a reschedule must not collide with the call it moves). Every caller
     (preview, API slots, summaries, booking) goes through here.
@@ -311,7 +311,7 @@ def rules_for_many(
     has read them in its own query, saving the first one.
     """
     if etags is None:
-        saved = _current_etags(session, [c.id for c in closers])
+        saved = current_etags(session, [c.id for c in closers])
     else:  # the caller read them (None: never saved)
         saved = {k: v for k, v in etags.items() if v is not None}
     found: dict[int, AvailabilityRules] = {}
@@ -351,11 +351,11 @@ def _etags_still(session: Session, etags: dict[int, str], ids: list[int]) -> dic
     would mix two versions; SQLite reads one snapshot per transaction."""
     if not ids or session.get_bind().dialect.name == "sqlite":
         return {i: etags[i] for i in ids}
-    now = _current_etags(session, ids)
+    now = current_etags(session, ids)
     return {i: etags[i] for i in ids if now.get(i) == etags[i]}
 
 
-def _current_etags(session: Session, ids: list[int]) -> dict[int, str]:
+def current_etags(session: Session, ids: list[int]) -> dict[int, str]:
     """The saved closers among ``ids`` with their ``rules_etag`` (one small query)."""
     rows = session.execute(
         select(AvailabilitySettings.closer_id, AvailabilitySettings.rules_etag).where(

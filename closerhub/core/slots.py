@@ -65,7 +65,9 @@ __all__ = [
     "Slot",
     "TimeOff",
     "WeeklyInterval",
+    "bookable_window",
     "build_rules",
+    "dates_range",
     "format_hhmm",
     "free_slots",
     "free_slots_for_dates",
@@ -74,6 +76,7 @@ __all__ = [
     "rule_intervals_utc",
     "time_off_for_dates",
     "wall_instant",
+    "window_slots",
     "working_minutes_overlap",
 ]
 
@@ -223,9 +226,29 @@ def _iter_free(
     rules: AvailabilityRules, busy: Iterable[Busy], *, now: datetime, range_start: datetime, range_end: datetime
 ) -> Iterator[Slot]:
     """Free slots in time order, lazily (so :func:`next_free_slot` stops at the first)."""
+    notice_end, horizon_end = bookable_window(rules, now)
+    low = max(require_aware(range_start, "range_start"), notice_end)
+    high = min(require_aware(range_end, "range_end"), horizon_end)
+    yield from _iter_window(rules, busy, low, high)
+
+
+def bookable_window(rules: AvailabilityRules, now: datetime) -> tuple[datetime, datetime]:
+    """``[now + min_notice, now + horizon)``: where a slot may start at ``now``."""
     now = require_aware(now, "now")
-    low = max(require_aware(range_start, "range_start"), now + timedelta(minutes=rules.min_notice_minutes))
-    high = min(require_aware(range_end, "range_end"), now + timedelta(days=rules.horizon_days))
+    return now + timedelta(minutes=rules.min_notice_minutes), now + timedelta(days=rules.horizon_days)
+
+
+def window_slots(
+    rules: AvailabilityRules, busy: Iterable[Busy], *, range_start: datetime, range_end: datetime
+) -> list[Slot]:
+    """Every free slot starting in ``[range_start, range_end)``, notice and horizon NOT applied (they move
+    with the clock: the caller keeps those inside :func:`bookable_window`). The same slots as
+    :func:`free_slots` where both apply, since neither the slot grid nor busy time depends on ``now``."""
+    low, high = require_aware(range_start, "range_start"), require_aware(range_end, "range_end")
+    return list(_iter_window(rules, busy, low, high))
+
+
+def _iter_window(rules: AvailabilityRules, busy: Iterable[Busy], low: datetime, high: datetime) -> Iterator[Slot]:
     if low >= high:
         return
     zone = rules.zone
@@ -273,6 +296,13 @@ def free_slots_for_dates(
 
     Errors name the API fields ``timezone``, ``from`` and ``to``.
     """
+    range_start, range_end = dates_range(viewer_zone, from_date, to_date)
+    return free_slots(rules, busy, now=now, range_start=range_start, range_end=range_end)
+
+
+def dates_range(viewer_zone: str | ZoneInfo, from_date: date, to_date: date) -> tuple[datetime, datetime]:
+    """The UTC span of the viewer's local dates ``from_date``..``to_date`` (inclusive, ≤ 62 days);
+    errors name the API fields ``timezone``, ``from`` and ``to``."""
     zone = viewer_zone if isinstance(viewer_zone, ZoneInfo) else require_zone(viewer_zone, "timezone")
     if to_date < from_date:
         raise ValidationError(_("The end date is before the start date."), field_errors={"to": _("Before 'from'.")})
@@ -289,9 +319,7 @@ def free_slots_for_dates(
                 )
             },
         )
-    range_start = day_bounds_utc(from_date, zone)[0]
-    range_end = day_bounds_utc(to_date, zone)[1]
-    return free_slots(rules, busy, now=now, range_start=range_start, range_end=range_end)
+    return day_bounds_utc(from_date, zone)[0], day_bounds_utc(to_date, zone)[1]
 
 
 def next_free_slot(rules: AvailabilityRules, busy: Iterable[Busy], *, now: datetime) -> Slot | None:
