@@ -2,8 +2,9 @@
 
 For the whole platform (admins) the call counts and the show-up counts are sums of 15-minute
 slots (``week_counts``, ``show_counts``): a viewer's week starts on a quarter hour in every zone,
-so the sums are exact. The per-closer table sums whole UTC days of ``analytics_closer_days``
-and reads the partial days at the period's two edges from the appointments (``grouped``).
+so the sums are exact. The per-closer table sums whole UTC weeks of ``analytics_closer_weeks``,
+the other whole UTC days of ``analytics_closer_days``, and reads the partial days at the period's
+two edges from the appointments (``grouped``).
 
 The figures are those of the worker's last run (``freshness`` says when, and how many days
 changed since): once it has run they equal the live queries exactly (tested on both databases).
@@ -14,16 +15,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
-from sqlalchemy import func, literal_column, or_, select, union_all
+from sqlalchemy import and_, func, literal_column, or_, select, union_all
 from sqlalchemy.orm import Session
 
-from closerhub.analytics import queries
+from closerhub.analytics import queries, refresh
 from closerhub.analytics.models import (
     CHANNELS,
     CONFIRMATIONS,
     PERFORMANCE,
     AnalyticsCloserDay,
+    AnalyticsCloserWeek,
     AnalyticsDirty,
     AnalyticsRefresh,
     AnalyticsSlot,
@@ -91,28 +94,41 @@ def _midnight(day: date) -> datetime:
 def grouped(
     session: Session, scope: Scope, weeks: Sequence[Week], by: GroupBy, *, limit: int | None = None
 ) -> list[Performance]:
-    """The call counts of the period per closer or offer: whole UTC days from the daily sums,
-    the partial days at both edges live from the appointments (same order and limit as the live query)."""
+    """The call counts of the period per closer or offer (same order and limit as the live query):
+    whole UTC weeks from the weekly sums, the other whole UTC days from the daily sums, and the
+    partial days at both edges live from the appointments."""
     start, end = weeks[0].start, weeks[-1].end
     first = start.date() if start == _midnight(start.date()) else start.date() + timedelta(days=1)
     last = end.date()
-    d = AnalyticsCloserDay
-    daily = select(
-        literal_column("0").label("week"),
-        d.closer_id.label("closer"),
-        d.offer_id.label("offer"),
-        *(getattr(d, n).label(n) for n in PERFORMANCE),
-    ).where(d.day >= first, d.day < last, *scope.where(d.closer_id, d.business_id))
-    a = Appointment
+    week0 = refresh.monday(first + timedelta(days=6))  # the first Monday on or after ``first``
+    week1 = max(refresh.monday(last), week0)  # the last Monday on or before ``last``
+    if week0 > last:
+        week0 = week1 = last  # no whole week: every whole day from the daily sums
+    w, d, a = AnalyticsCloserWeek, AnalyticsCloserDay, Appointment
+    parts: list[Any] = [
+        select(w.closer_id, w.offer_id, *(getattr(w, n) for n in PERFORMANCE)).where(
+            w.week >= week0, w.week < week1, *scope.where(w.closer_id, w.business_id)
+        ),
+        select(d.closer_id, d.offer_id, *(getattr(d, n) for n in PERFORMANCE)).where(
+            or_(and_(d.day >= first, d.day < week0), and_(d.day >= week1, d.day < last)),
+            *scope.where(d.closer_id, d.business_id),
+        ),
+    ]
     edges = or_(
-        (a.starts_at >= start) & (a.starts_at < _midnight(first)),
-        (a.starts_at >= _midnight(last)) & (a.starts_at < end),
+        and_(a.starts_at >= start, a.starts_at < _midnight(first)),
+        and_(a.starts_at >= _midnight(last), a.starts_at < end),
     )
     live = queries._performance_rows(scope, weeks, where=edges)
-    edge_rows = select(
-        literal_column("0").label("week"), live.c.closer, live.c.offer, *(live.c[n] for n in PERFORMANCE)
-    )
-    return queries.performance(session, scope, weeks, by, limit=limit, rows=union_all(daily, edge_rows).subquery())
+    parts.append(select(live.c.closer, live.c.offer, *(live.c[n] for n in PERFORMANCE)))
+    u = union_all(*parts).subquery()
+    # Summed per closer and offer first (a few thousand rows), then named and ordered by ``performance``.
+    keyed = select(
+        literal_column("0").label("week"),
+        u.c.closer_id.label("closer"),
+        u.c.offer_id.label("offer"),
+        *(func.sum(u.c[n]).label(n) for n in PERFORMANCE),
+    ).group_by(u.c.closer_id, u.c.offer_id)
+    return queries.performance(session, scope, weeks, by, limit=limit, rows=keyed.subquery())
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@
   counts. Every zone's week starts on a quarter hour, so any viewer's weeks are exact sums of buckets.
 - ``analytics_closer_days``: per UTC day, closer, business and offer, the call counts (the
   per-closer tables read whole days from here and the partial days at the period's edges live).
+- ``analytics_closer_weeks``: the same per UTC week (Monday), summed from the days.
 - ``analytics_dirty``: the UTC days whose calls changed since they were summed. Database
   triggers (migration ``b7a4c2e9d051``) add a row in the same transaction as every change of
   an appointment, an outcome or a text message that can move a figure, whoever writes it;
@@ -73,6 +74,26 @@ class AnalyticsCloserDay(Model):
     won: Mapped[int] = _count()
 
     __table_args__ = (Index("ix_analytics_closer_days_business_day", "business_id", "day"),)
+
+
+class AnalyticsCloserWeek(Model):
+    """The days of ``analytics_closer_days`` summed per UTC week (Monday to Monday): a long period
+    reads a seventh of the rows."""
+
+    __tablename__ = "analytics_closer_weeks"
+
+    week: Mapped[date] = mapped_column(Date, primary_key=True)  # its Monday (UTC)
+    closer_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    business_id: Mapped[int] = mapped_column(ForeignKey("businesses.id", ondelete="CASCADE"), primary_key=True)
+    offer_id: Mapped[int] = mapped_column(ForeignKey("offers.id", ondelete="CASCADE"), primary_key=True)
+    appointments: Mapped[int] = _count()
+    completed: Mapped[int] = _count()
+    no_show: Mapped[int] = _count()
+    cancelled: Mapped[int] = _count()
+    held: Mapped[int] = _count()
+    won: Mapped[int] = _count()
+
+    __table_args__ = (Index("ix_analytics_closer_weeks_business_week", "business_id", "week"),)
 
 
 class AnalyticsDirty(Model):

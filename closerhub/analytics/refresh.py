@@ -42,6 +42,7 @@ from closerhub.analytics.models import (
     CONFIRMATIONS,
     PERFORMANCE,
     AnalyticsCloserDay,
+    AnalyticsCloserWeek,
     AnalyticsDirty,
     AnalyticsRefresh,
     AnalyticsSlot,
@@ -140,15 +141,47 @@ def _sum_days(conn: Connection, first: date | None, last: date | None) -> None:
     )
 
 
-def _runs(days: list[date]) -> Iterator[tuple[date, date]]:
-    """Consecutive days as half-open ranges: 3, 4, 5, 9 → [3, 6), [9, 10)."""
+def monday(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def _monday_of(dialect: str, column: Any) -> Any:
+    if dialect == "postgresql":
+        return cast(func.date_trunc("week", column), Date)
+    return func.date(column, "weekday 0", "-6 days")  # the next Sunday (or this one), back to its Monday
+
+
+def _sum_weeks(conn: Connection, first: date | None, last: date | None) -> None:
+    """Replace the weekly sums of the UTC weeks ``[first, last)`` (Mondays; all when None) from the days."""
+    w, d = AnalyticsCloserWeek, AnalyticsCloserDay
+    stmt = delete(w)
+    days = select(
+        _monday_of(conn.dialect.name, d.day).label("week"),
+        d.closer_id,
+        d.business_id,
+        d.offer_id,
+        *(getattr(d, n).label(n) for n in PERFORMANCE),
+    )
+    if first is not None and last is not None:
+        stmt = stmt.where(w.week >= first, w.week < last)
+        days = days.where(d.day >= first, d.day < last)
+    conn.execute(stmt)
+    rows = days.subquery()
+    keys = (rows.c.week, rows.c.closer_id, rows.c.business_id, rows.c.offer_id)
+    summed = select(*keys, *(func.sum(rows.c[n]) for n in PERFORMANCE)).group_by(*keys)
+    conn.execute(insert(w).from_select(["week", "closer_id", "business_id", "offer_id", *PERFORMANCE], summed))
+
+
+def _runs(days: list[date], step: int = 1) -> Iterator[tuple[date, date]]:
+    """Consecutive days (or Mondays: ``step=7``) as half-open ranges: 3, 4, 5, 9 → [3, 6), [9, 10)."""
+    gap = timedelta(days=step)
     first = prev = days[0]
     for d in days[1:]:
-        if d != prev + timedelta(days=1):
-            yield first, prev + timedelta(days=1)
+        if d != prev + gap:
+            yield first, prev + gap
             first = d
         prev = d
-    yield first, prev + timedelta(days=1)
+    yield first, prev + gap
 
 
 def _note_refresh(conn: Connection, now: datetime) -> None:
@@ -190,6 +223,8 @@ def refresh(engine: Engine, now: datetime) -> int:
         if days:
             for first, last in _runs(days):
                 _sum_days(conn, first, last)
+            for first, last in _runs(sorted({monday(d) for d in days}), step=7):
+                _sum_weeks(conn, first, last)
             # Only the rows read: one a later transaction committed stays for the next run.
             conn.execute(delete(AnalyticsDirty).where(AnalyticsDirty.id <= rows[-1][0]))
         _note_refresh(conn, now)
@@ -202,6 +237,9 @@ def rebuild(engine: Engine, now: datetime) -> int:
         assert conn is not None
         last = conn.scalar(select(func.max(AnalyticsDirty.id)))
         _sum_days(conn, None, None)
+        _sum_weeks(conn, None, None)
+        if conn.dialect.name == "postgresql":  # the planner's row counts, for the pages' first reads
+            conn.exec_driver_sql("ANALYZE analytics_slots, analytics_closer_days, analytics_closer_weeks")
         if last is not None:
             conn.execute(delete(AnalyticsDirty).where(AnalyticsDirty.id <= last))
         _note_refresh(conn, now)

@@ -1,4 +1,4 @@
-"""analytics pre-aggregates: 15-minute slots per business, days per closer and offer, the dirty days
+"""analytics pre-aggregates: 15-minute slots per business, days and weeks per closer and offer, the dirty days
 (filled by triggers on appointments, outcomes and sms_messages) and the refresh time; an index on
 appointments.starts_at for the live edges of a period
 
@@ -127,6 +127,19 @@ def upgrade():
     )
     op.create_index("ix_analytics_closer_days_business_day", "analytics_closer_days", ["business_id", "day"])
     op.create_table(
+        "analytics_closer_weeks",
+        sa.Column("week", sa.Date(), nullable=False),
+        sa.Column("closer_id", sa.Integer(), nullable=False),
+        sa.Column("business_id", sa.Integer(), nullable=False),
+        sa.Column("offer_id", sa.Integer(), nullable=False),
+        *_counts(PERFORMANCE),
+        sa.ForeignKeyConstraint(["closer_id"], ["users.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["business_id"], ["businesses.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["offer_id"], ["offers.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("week", "closer_id", "business_id", "offer_id"),
+    )
+    op.create_index("ix_analytics_closer_weeks_business_week", "analytics_closer_weeks", ["business_id", "week"])
+    op.create_table(
         "analytics_dirty",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("day", sa.Date(), nullable=False),
@@ -162,6 +175,8 @@ def downgrade():
     op.drop_index("ix_appointments_starts_at", table_name="appointments")
     op.drop_table("analytics_refreshes")
     op.drop_table("analytics_dirty")
+    op.drop_index("ix_analytics_closer_weeks_business_week", table_name="analytics_closer_weeks")
+    op.drop_table("analytics_closer_weeks")
     op.drop_index("ix_analytics_closer_days_business_day", table_name="analytics_closer_days")
     op.drop_table("analytics_closer_days")
     op.drop_index("ix_analytics_slots_day", table_name="analytics_slots")
