@@ -38,10 +38,11 @@ SLOT = timedelta(minutes=15)
 
 
 def serves(scope: Scope, weeks: Sequence[Week]) -> bool:
-    """Whether the aggregates answer this scope and period: the platform's (admins), in weeks that
-    start on a quarter hour (every zone in use; a historical zone's odd offset reads live)."""
+    """Whether the aggregates answer this scope and period: the platform's (admins) or a business's, in
+    weeks that start on a quarter hour (every zone in use; a historical zone's odd offset reads live).
+    A closer's own calls are few: read live."""
     aligned = all(_on_slot(w.start) and _on_slot(w.end) for w in weeks)
-    return aligned and scope.closer_id is None and scope.business_id is None
+    return aligned and scope.closer_id is None
 
 
 def _on_slot(at: datetime) -> bool:

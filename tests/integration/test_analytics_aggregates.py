@@ -138,7 +138,13 @@ def _refresh() -> None:
 
 
 def _assert_equal_to_live(admin: Any) -> None:
-    scope = queries.Scope()
+    businesses = sorted(set(db.session.scalars(select(Appointment.business_id))))
+    assert len(businesses) == 2
+    for scope in (queries.Scope(), *(queries.Scope(business_id=b) for b in businesses)):
+        _assert_scope_equal_to_live(admin, scope)
+
+
+def _assert_scope_equal_to_live(admin: Any, scope: queries.Scope) -> None:
     checked = 0
     for zone in ZONES:
         for count in queries.RANGE_CHOICES:
