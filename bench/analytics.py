@@ -22,8 +22,8 @@ the process CPU per request and the statements sent.
 
 The admin's call counts come from the worker's pre-aggregates (``closerhub.analytics.refresh``):
 after seeding, the bench sums them (``rebuild``, what ``flask analytics-rebuild`` runs) and times
-it; ``--reuse`` runs the worker's refresh (the dirty days, if any). The admin pages are measured
-twice: BEFORE (the live scan, ``aggregates.serves`` forced off) and AFTER (the sums).
+it; ``--reuse`` runs the worker's refresh (the dirty days, if any). The pages are measured
+twice (admin and business): BEFORE (the live scan, ``aggregates.serves`` forced off) and AFTER (the sums).
 
 Target (issue 18): each page under 250 ms of server time. Figures: bench/README.md.
 """
@@ -219,14 +219,13 @@ def measure(app: Flask, requests: int, profile: str | None) -> None:
     with clock.frozen_at(NOW):
         for role, email, url in PAGES:
             client = _login(app, email)
-            when = "AFTER "
-            if role == "admin":
-                aggregates.serves = lambda scope, weeks: False  # type: ignore[assignment]
-                try:
-                    _print(role, url, "BEFORE", time_page(engine, client, url, requests))
-                finally:
-                    aggregates.serves = serves  # type: ignore[assignment]
-            _print(role, url, when, time_page(engine, client, url, requests))
+            # BEFORE: the live scan; AFTER: the sums (admins' and businesses' call counts).
+            aggregates.serves = lambda scope, weeks: False  # type: ignore[assignment]
+            try:
+                _print(role, url, "BEFORE", time_page(engine, client, url, requests))
+            finally:
+                aggregates.serves = serves  # type: ignore[assignment]
+            _print(role, url, "AFTER", time_page(engine, client, url, requests))
         if profile:
             role, email, url = next(p for p in PAGES if f"{p[0]} {p[2]}" == profile)
             client = _login(app, email)

@@ -1,6 +1,6 @@
 """The analytics pages' reads of the pre-aggregates (``analytics.models``, kept by ``analytics.refresh``).
 
-For the whole platform (admins) the call counts and the show-up counts are sums of 15-minute
+For the whole platform (admins) or a business the call counts and the show-up counts are sums of 15-minute
 slots (``week_counts``, ``show_counts``): a viewer's week starts on a quarter hour in every zone,
 so the sums are exact. The per-closer table sums whole UTC weeks of ``analytics_closer_weeks``,
 the other whole UTC days of ``analytics_closer_days``, and reads the partial days at the period's
