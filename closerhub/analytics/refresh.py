@@ -52,7 +52,6 @@ from closerhub.notifications.sms_models import SmsMessage, SmsStatus
 from closerhub.outcomes.models import Outcome, OutcomeResult, OutcomeStatus
 
 LOCK_KEY = 18_0001  # pg advisory lock: one refresh at a time
-BATCH = 20_000  # dirty rows read per run (days are few: each row names one)
 
 
 def _flag(condition: Any) -> Any:
@@ -217,16 +216,16 @@ def refresh(engine: Engine, now: datetime) -> int:
     with _exclusive(engine, wait=False) as conn:
         if conn is None:
             return 0
-        found = conn.execute(select(AnalyticsDirty.id, AnalyticsDirty.day).order_by(AnalyticsDirty.id).limit(BATCH))
-        rows = found.all()
-        days = sorted({_as_date(d) for _id, d in rows})
+        # One snapshot: the days of every dirty row it holds, and the last of their ids.
+        last = conn.scalar(select(func.max(AnalyticsDirty.id)))
+        days = sorted({_as_date(d) for d in conn.scalars(select(AnalyticsDirty.day).distinct())})
         if days:
-            for first, last in _runs(days):
-                _sum_days(conn, first, last)
-            for first, last in _runs(sorted({monday(d) for d in days}), step=7):
-                _sum_weeks(conn, first, last)
-            # Only the rows read: one a later transaction committed stays for the next run.
-            conn.execute(delete(AnalyticsDirty).where(AnalyticsDirty.id <= rows[-1][0]))
+            for first, end in _runs(days):
+                _sum_days(conn, first, end)
+            for first, end in _runs(sorted({monday(d) for d in days}), step=7):
+                _sum_weeks(conn, first, end)
+            # Only the rows this snapshot saw: one a later transaction committed stays for the next run.
+            conn.execute(delete(AnalyticsDirty).where(AnalyticsDirty.id <= last))
         _note_refresh(conn, now)
         return len(days)
 
