@@ -88,6 +88,16 @@ def show_counts(session: Session, scope: Scope, weeks: Sequence[Week]) -> list[S
     return out
 
 
+def performance_by(
+    session: Session, scope: Scope, weeks: Sequence[Week], groupings: Sequence[GroupBy], *, limit: int | None = None
+) -> dict[GroupBy, list[Performance]]:
+    """``queries.performance_by`` from the sums (``limit`` applies to the closer and offer groupings)."""
+    return {
+        by: week_counts(session, scope, weeks) if by == "week" else grouped(session, scope, weeks, by, limit=limit)
+        for by in groupings
+    }
+
+
 def _midnight(day: date) -> datetime:
     return datetime.combine(day, time(), UTC)
 

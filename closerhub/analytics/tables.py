@@ -145,21 +145,9 @@ def _performance(ctx: Context, by: str) -> list[Performance]:
         slugs = builders_for(ctx.user)
         groupings = sorted({g for slug, g in _GROUPING_OF.items() if slug in slugs} | {by})
         limit = TOP_CLOSERS if "top_closers" in slugs and "by_closer" not in slugs else None
-        if aggregates.serves(ctx.scope, ctx.weeks):  # the worker's sums (admins): no scan of the calls
-            ctx.shared["performance"] = {
-                g: aggregates.week_counts(ctx.session, ctx.scope, ctx.weeks)
-                if g == "week"
-                else aggregates.grouped(ctx.session, ctx.scope, ctx.weeks, g, limit=limit)  # type: ignore[arg-type]
-                for g in groupings
-            }
-            return ctx.shared["performance"][by]
-        ctx.shared["performance"] = queries.performance_by(
-            ctx.session,
-            ctx.scope,
-            ctx.weeks,
-            groupings,  # type: ignore[arg-type]
-            limit=limit,
-        )
+        # The worker's sums (admins, businesses: ``analytics.aggregates``) or one scan of the calls.
+        read = aggregates.performance_by if aggregates.serves(ctx.scope, ctx.weeks) else queries.performance_by
+        ctx.shared["performance"] = read(ctx.session, ctx.scope, ctx.weeks, groupings, limit=limit)  # type: ignore[arg-type]
     rows: list[Performance] = ctx.shared["performance"][by]
     return rows
 
