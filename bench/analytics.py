@@ -20,6 +20,11 @@ the process CPU per request and the statements sent.
     .venv/bin/python bench/analytics.py --database postgresql://postgres@127.0.0.1:5432/wt_perf
     .venv/bin/python bench/analytics.py --database ... --reuse       # only the requests
 
+The admin's call counts come from the worker's pre-aggregates (``closerhub.analytics.refresh``):
+after seeding, the bench sums them (``rebuild``, what ``flask analytics-rebuild`` runs) and times
+it; ``--reuse`` runs the worker's refresh (the dirty days, if any). The pages are measured
+twice (admin and business): BEFORE (the live scan, ``aggregates.serves`` forced off) and AFTER (the sums).
+
 Target (issue 18): each page under 250 ms of server time. Figures: bench/README.md.
 """
 
@@ -43,6 +48,8 @@ from sqlalchemy import Engine, event, func, select, text
 from bench.matching import NOW, _user, prepare_schema, seed
 from closerhub import clock, create_app
 from closerhub.accounts.models import Role, User
+from closerhub.analytics import aggregates
+from closerhub.analytics.refresh import rebuild, refresh
 from closerhub.booking.models import Appointment
 from closerhub.extensions import db
 
@@ -186,17 +193,39 @@ PAGES = [
 ]
 
 
+def summarise(app: Flask, seeded_now: bool) -> None:
+    """Sum the pre-aggregates: all of them after a fresh seed, else the days changed since (the worker's run)."""
+    with app.app_context():
+        started = time.perf_counter()
+        if seeded_now:
+            slots = rebuild(db.engine, NOW)
+            what = f"rebuild: {slots} slots"
+        else:
+            what = f"refresh: {refresh(db.engine, NOW)} dirty days"
+        took = time.perf_counter() - started
+        tables = ("analytics_slots", "analytics_closer_days", "analytics_closer_weeks")
+        rows = {t: db.session.scalar(text(f"SELECT count(*) FROM {t}")) for t in tables}
+        print(f"aggregates {what} in {took:.1f} s, {rows} (load {os.getloadavg()[0]:.1f})")
+        db.session.remove()
+        # What autovacuum does after the rebuild emptied analytics_dirty (a million rows from the seed's triggers).
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE analytics_dirty, " + ", ".join(tables)))
+
+
 def measure(app: Flask, requests: int, profile: str | None) -> None:
     with app.app_context():
         engine = db.engine
+    serves = aggregates.serves
     with clock.frozen_at(NOW):
         for role, email, url in PAGES:
             client = _login(app, email)
-            f = time_page(engine, client, url, requests)
-            print(
-                f"{role:<8} {url:<36} median {f['median']:7.1f} ms  p95 {f['p95']:7.1f} ms  CPU {f['cpu']:7.1f} ms  "
-                f"statements {f['statements']:>3}  {f['bytes'] / 1024:6.0f} KiB  (load {os.getloadavg()[0]:.1f})"
-            )
+            # BEFORE: the live scan; AFTER: the sums (admins' and businesses' call counts).
+            aggregates.serves = lambda scope, weeks: False  # type: ignore[assignment]
+            try:
+                _print(role, url, "BEFORE", time_page(engine, client, url, requests))
+            finally:
+                aggregates.serves = serves  # type: ignore[assignment]
+            _print(role, url, "AFTER", time_page(engine, client, url, requests))
         if profile:
             role, email, url = next(p for p in PAGES if f"{p[0]} {p[2]}" == profile)
             client = _login(app, email)
@@ -206,6 +235,13 @@ def measure(app: Flask, requests: int, profile: str | None) -> None:
                 client.get(url)
             prof.disable()
             pstats.Stats(prof).sort_stats("cumulative").print_stats(35)
+
+
+def _print(role: str, url: str, when: str, f: dict[str, float]) -> None:
+    print(
+        f"{when:<6} {role:<8} {url:<36} median {f['median']:7.1f} ms  p95 {f['p95']:7.1f} ms  CPU {f['cpu']:7.1f} ms  "
+        f"statements {f['statements']:>3}  {f['bytes'] / 1024:6.0f} KiB  (load {os.getloadavg()[0]:.1f})"
+    )
 
 
 def main() -> None:
@@ -221,9 +257,11 @@ def main() -> None:
     os.environ.setdefault("SECRET_KEY", "bench")
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_ENABLED": False})
     with app.app_context():
-        if not (args.reuse and seeded()):
+        fresh = not (args.reuse and seeded())
+        if fresh:
             build()
         db.session.remove()
+    summarise(app, fresh)
     measure(app, args.requests, args.profile)
 
 

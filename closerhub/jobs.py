@@ -204,6 +204,17 @@ def deliver_webhooks(app: Flask) -> int:
             db.remove_session()
 
 
+def refresh_analytics(app: Flask) -> int:
+    """Sum again the analytics of the days whose calls changed (the triggers' dirty days); idempotent."""
+    from closerhub.analytics.refresh import refresh
+
+    with app.app_context():
+        try:
+            return refresh(db.engine, clock.utcnow())
+        finally:
+            db.remove_session()
+
+
 # (job id, function, trigger kwargs): later issues add reminders, sweeps and payouts here.
 JOBS: list[tuple[str, Callable[[Flask], object], dict[str, object]]] = [
     # Every 10 s: booking confirmations are rendered (and sent) here, so they leave within ~10 s.
@@ -226,6 +237,8 @@ JOBS: list[tuple[str, Callable[[Flask], object], dict[str, object]]] = [
     ("write_back_calendars", write_back_calendars, {"trigger": "interval", "seconds": 30}),
     # Every 5 s: a webhook leaves within seconds of the change; a backlog is drained batch after batch.
     ("deliver_webhooks", deliver_webhooks, {"trigger": "interval", "seconds": 5}),
+    # Every minute: the admin's analytics read these sums (the page says when they were made).
+    ("refresh_analytics", refresh_analytics, {"trigger": "interval", "minutes": 1}),
 ]
 
 
@@ -255,3 +268,12 @@ def init_app(app: Flask) -> None:
             scheduler.start()
         except (KeyboardInterrupt, SystemExit):
             log.info("Worker stopped")
+
+    @app.cli.command("analytics-rebuild")
+    def analytics_rebuild_command() -> None:
+        """Sum the analytics of every day again from the appointments (existing data, or a repair)."""
+        from closerhub.analytics.refresh import rebuild
+
+        started = time.monotonic()
+        slots = rebuild(db.engine, clock.utcnow())
+        click.echo(f"analytics summed again: {slots} quarter-hour slots in {time.monotonic() - started:.1f} s")

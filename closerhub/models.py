@@ -1,6 +1,13 @@
 """Import every feature's models so the metadata (and Alembic) sees all tables."""
 
 from closerhub.accounts.models import ApiToken, User  # noqa: F401
+from closerhub.analytics.models import (  # noqa: F401
+    AnalyticsCloserDay,
+    AnalyticsCloserWeek,
+    AnalyticsDirty,
+    AnalyticsRefresh,
+    AnalyticsSlot,
+)
 from closerhub.api.models import IdempotencyRecord  # noqa: F401
 from closerhub.audit.models import AuditEntry  # noqa: F401
 from closerhub.booking.models import Appointment, AppointmentEvent, Lead  # noqa: F401

@@ -163,8 +163,8 @@ class Performance:
 _FLAGS = ("appointments", "completed", "no_show", "cancelled", "held", "won")
 
 
-def _performance_rows(scope: Scope, weeks: Sequence[Week]) -> Any:
-    """One row per call of the period: its week, closer and offer, and a 0/1 flag per count."""
+def _performance_rows(scope: Scope, weeks: Sequence[Week], where: Any = None) -> Any:
+    """One row per call of the period (or matching ``where``): its week, closer and offer, a 0/1 flag per count."""
     a, o = Appointment, Outcome
     return (
         select(
@@ -179,7 +179,7 @@ def _performance_rows(scope: Scope, weeks: Sequence[Week]) -> Any:
             _flag(and_(o.result == OutcomeResult.WON, o.status != OutcomeStatus.VOIDED)).label("won"),
         )
         .outerjoin(o, o.appointment_id == a.id)
-        .where(_in_range(a.starts_at, weeks), *scope.where(a.closer_id, a.business_id))
+        .where(_in_range(a.starts_at, weeks) if where is None else where, *scope.where(a.closer_id, a.business_id))
         .subquery()
     )
 
@@ -196,15 +196,16 @@ def _per_week(found: list[Performance], weeks: Sequence[Week]) -> list[Performan
 
 
 def performance(
-    session: Session, scope: Scope, weeks: Sequence[Week], by: GroupBy, *, limit: int | None = None
+    session: Session, scope: Scope, weeks: Sequence[Week], by: GroupBy, *, limit: int | None = None, rows: Any = None
 ) -> list[Performance]:
     """Appointments and outcomes of the calls in ``weeks``, grouped ``by`` week, closer or offer.
 
     One query: appointments LEFT JOIN their outcome, flags per row in a subquery, sums per
     group outside. ``by="week"`` answers every week (zeros included), in order; the others
     answer the groups that have calls, best first (most wins, then most calls held), at most ``limit``.
+    ``rows`` replaces the calls by other rows of the same columns (``aggregates.grouped``).
     """
-    rows = _performance_rows(scope, weeks)
+    rows = _performance_rows(scope, weeks) if rows is None else rows
     key = rows.c[by]
     sums = [func.sum(rows.c[name]) for name in _FLAGS]
     if by == "week":

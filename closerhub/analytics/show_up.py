@@ -12,12 +12,13 @@ Show rate = completed ÷ (completed + no-shows), as everywhere else.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import and_, case, func, literal, or_, select
 
+from closerhub.analytics import aggregates
+from closerhub.analytics.aggregates import ShowCounts
 from closerhub.analytics.queries import _in_range, _int
 from closerhub.analytics.tables import Column, Context, Table
 from closerhub.booking.models import Appointment, AppointmentStatus
@@ -25,14 +26,6 @@ from closerhub.notifications.sms_models import SmsMessage, SmsStatus
 
 CONFIRMED, NOT_CONFIRMED = "confirmed", "not_confirmed"
 SMS, EMAIL, NONE = "sms", "email", "none"
-
-
-@dataclass(frozen=True)
-class ShowCounts:
-    confirmation: str
-    channel: str
-    calls: int
-    shows: int
 
 
 def show_counts(ctx: Context) -> list[ShowCounts]:
@@ -65,7 +58,10 @@ def show_counts(ctx: Context) -> list[ShowCounts]:
 
 
 def show_up(ctx: Context) -> Table:
-    counts = show_counts(ctx)
+    if aggregates.serves(ctx.scope, ctx.weeks):
+        counts = aggregates.show_counts(ctx.session, ctx.scope, ctx.weeks)
+    else:
+        counts = show_counts(ctx)
     groups: list[tuple[str, str, Any]] = [
         ("confirmation", _("Prospect confirmed"), lambda c: c.confirmation == CONFIRMED),
         ("confirmation", _("Not confirmed"), lambda c: c.confirmation == NOT_CONFIRMED),

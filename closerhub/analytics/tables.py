@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from closerhub.accounts.models import User
-from closerhub.analytics import queries
+from closerhub.analytics import aggregates, queries
 from closerhub.analytics import revenue as money
 from closerhub.analytics.queries import Performance, Scope, Week
 from closerhub.analytics.revenue import Revenue
@@ -145,13 +145,9 @@ def _performance(ctx: Context, by: str) -> list[Performance]:
         slugs = builders_for(ctx.user)
         groupings = sorted({g for slug, g in _GROUPING_OF.items() if slug in slugs} | {by})
         limit = TOP_CLOSERS if "top_closers" in slugs and "by_closer" not in slugs else None
-        ctx.shared["performance"] = queries.performance_by(
-            ctx.session,
-            ctx.scope,
-            ctx.weeks,
-            groupings,  # type: ignore[arg-type]
-            limit=limit,
-        )
+        # The worker's sums (admins, businesses: ``analytics.aggregates``) or one scan of the calls.
+        read = aggregates.performance_by if aggregates.serves(ctx.scope, ctx.weeks) else queries.performance_by
+        ctx.shared["performance"] = read(ctx.session, ctx.scope, ctx.weeks, groupings, limit=limit)  # type: ignore[arg-type]
     rows: list[Performance] = ctx.shared["performance"][by]
     return rows
 

@@ -23,7 +23,7 @@ from wtforms.fields.choices import SelectChoice
 from closerhub import clock
 from closerhub.accounts.models import User
 from closerhub.accounts.permissions import login_required
-from closerhub.analytics import charts, export, queries
+from closerhub.analytics import aggregates, charts, export, queries
 from closerhub.analytics.tables import Context, Table, builders_for
 from closerhub.core.money import Money, format_money
 from closerhub.extensions import db
@@ -76,8 +76,15 @@ def index() -> tuple[str, int]:
     if ctx is None:
         return render_template("analytics/index.html", form=form, tables={}, charts={}, ctx=None), 422
     tables = {slug: build(ctx) for slug, build in builders_for(_me()).items()}
+    fresh = aggregates.freshness(ctx.session) if aggregates.serves(ctx.scope, ctx.weeks) else None
     return render_template(
-        "analytics/index.html", form=form, tables=tables, charts=_charts(ctx, tables), ctx=ctx, cell=_cell
+        "analytics/index.html",
+        form=form,
+        tables=tables,
+        charts=_charts(ctx, tables),
+        ctx=ctx,
+        cell=_cell,
+        freshness=fresh,
     ), 200
 
 

@@ -198,6 +198,7 @@ class Appointment(Model):
         CheckConstraint("status <> 'cancelled' OR cancelled_at IS NOT NULL", name="cancelled_has_time"),
         Index("ix_appointments_closer_starts", "closer_id", "starts_at"),
         Index("ix_appointments_status_starts", "status", "starts_at"),
+        Index("ix_appointments_starts_at", "starts_at"),  # the live edges of an analytics period
     )
 
     def can_view(self, user: User | None) -> bool:
