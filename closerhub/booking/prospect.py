@@ -1,7 +1,8 @@
 """What every prospect page shares: the business's brand, the slim layout's headers, and the embed.
 
 * **Brand**: ``/book/<key>/brand.css`` sets ``--brand`` to the business's ``brand_color`` (the
-  CSP allows no inline style); the layout (``booking/_prospect_base.html``) shows the logo and name.
+  CSP allows no inline style; a stored colour below WCAG AA is shown as its nearest passing shade);
+  the layout (``booking/_prospect_base.html``) shows the logo and name.
 * **Headers**: a prospect page may show a logo from any https address (``security.prospect_csp``).
   With ``?embed=1`` (kept by every link and form of the pages), the page may be framed by the
   business's ``embed_origins`` (``frame-ancestors``; ``'none'`` when it lists none, and without
@@ -16,7 +17,7 @@ from __future__ import annotations
 from flask import Response, current_app, g, jsonify, request, send_from_directory
 
 from closerhub.booking.public_views import _offer_or_404, bp
-from closerhub.businesses.brand import frame_ancestors
+from closerhub.businesses.brand import frame_ancestors, shown_brand_colors
 from closerhub.businesses.models import Business
 from closerhub.core.tz import canonical_zones
 from closerhub.security import prospect_csp
@@ -74,8 +75,8 @@ def _prospect_headers(response: Response) -> Response:
 @bp.get("/book/<key>/brand.css")
 def brand_css(key: str) -> Response:
     """The business's colour as the stylesheet variable the layout uses (empty: CloserHub's own)."""
-    color = _offer_or_404(key).business.brand_color
-    css = f":root {{ --brand: {color}; --brand-dark: {color}; }}\n" if color else ""
+    colors = shown_brand_colors(_offer_or_404(key).business.brand_color)
+    css = f":root {{ --brand: {colors[0]}; --brand-dark: {colors[1]}; }}\n" if colors else ""
     response = Response(css, mimetype="text/css")
     response.headers["Cache-Control"] = "public, max-age=300"
     return response
