@@ -91,8 +91,7 @@ def prospect_closer_no_show(token: str) -> Response | tuple[str, int]:
         db.session.rollback()
         show_errors(form, exc)
         return manage_page(appointment_or_404(token, allow_cancelled=True), token, exc.status, no_show_form=form)
-    flash(_("Thank you for telling us. We emailed you a link to book another time."), "success")
-    return back_to_manage(token)
+    return back_to_manage(token, "reported")
 
 
 csrf.exempt(prospect_closer_no_show)  # like the manage page's other forms (``manage_views``)

@@ -44,10 +44,29 @@ def invite_ics(token: str) -> Response:
     )
 
 
+CHANGED_ARG = "changed"
+
+
+def _changed_message(changed: str | None) -> str | None:
+    """What the page says after a change (``?changed=``: a flash message would ride on the session
+    cookie, which an embed on another site does not get)."""
+    if changed == "moved":
+        return _("Your call was moved. We emailed you the updated invitation.")
+    if changed == "cancelled":
+        return _("Your call was cancelled. The closer and the business have been told.")
+    if changed == "reported":
+        return _("Thank you for telling us. We emailed you a link to book another time.")
+    return None
+
+
 @bp.get("/appointments/manage/<token>")
 def manage(token: str) -> tuple[str, int]:
     """The prospect's call, with forms to move it (same closer) or cancel it."""
-    return manage_page(appointment_or_404(token, allow_cancelled=True), token)
+    appointment = appointment_or_404(token, allow_cancelled=True)
+    message = _changed_message(request.args.get(CHANGED_ARG))
+    if message:
+        flash(message, "success")  # shown by this very page
+    return manage_page(appointment, token)
 
 
 def manage_page(appointment: Appointment, token: str, status: int = 200, **forms: FlaskForm) -> tuple[str, int]:
@@ -98,11 +117,11 @@ def refused_form(token: str) -> tuple[str, int] | None:
     return manage_page(appointment_or_404(token, allow_cancelled=True), token, 400)
 
 
-def back_to_manage(token: str) -> WerkzeugResponse:
-    """The manage page again, keeping the embed and the language."""
+def back_to_manage(token: str, changed: str) -> WerkzeugResponse:
+    """The manage page again, keeping the embed and the language, saying what ``changed``."""
     from closerhub.booking.prospect import prospect_query  # loaded with public_views, after this module
 
-    query: dict[str, Any] = prospect_query()
+    query: dict[str, Any] = prospect_query() | {CHANGED_ARG: changed}
     return redirect(url_for("booking_public.manage", token=token, **query))
 
 
@@ -129,8 +148,7 @@ def reschedule(token: str) -> ResponseReturnValue:
     )
     if error:
         return manage_page(appointment_or_404(token, allow_cancelled=True), token, error, reschedule_form=form)
-    flash(_("Your call was moved. We emailed you the updated invitation."), "success")
-    return back_to_manage(token)
+    return back_to_manage(token, "moved")
 
 
 @bp.post("/appointments/manage/<token>/cancel")
@@ -155,8 +173,7 @@ def cancel(token: str) -> ResponseReturnValue:
     )
     if error:
         return manage_page(appointment_or_404(token, allow_cancelled=True), token, error, cancel_form=form)
-    flash(_("Your call was cancelled. The closer and the business have been told."), "success")
-    return back_to_manage(token)
+    return back_to_manage(token, "cancelled")
 
 
 csrf.exempt(reschedule)  # the link's authority only; ``manage_form_token`` guards them (``form_token``)

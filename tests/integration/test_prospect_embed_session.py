@@ -53,7 +53,7 @@ def test_cancel_and_reschedule_work_without_any_session_cookie(
         data={"start": MOVE_TO, "reason": "Clash", "manage_form_token": form},
     )
     assert moved.status_code == 302, text(moved)[:3000]
-    assert moved.headers["Location"] == f"/appointments/manage/{token}?embed=1&lang=fr"  # embed and language kept
+    assert moved.headers["Location"] == f"/appointments/manage/{token}?embed=1&lang=fr&changed=moved"  # kept
     db.session.rollback()
     assert db.session.get(Appointment, appointment.id).starts_at.isoformat().startswith("2026-06-03T07:00")
     _page, form = served(embedded, f"/appointments/manage/{token}?embed=1&lang=fr")
