@@ -4,14 +4,16 @@ from the confirmation's manage link moves then cancels the call, all inside the 
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
 from closerhub.booking.models import Appointment, AppointmentStatus
+from closerhub.businesses.models import Business
 from closerhub.extensions import db
-from tests.e2e.test_browser_funnels import cross_site
+from tests.e2e.test_browser_funnels import HostSite, cross_site, host_page
 from tests.integration.booking_setup import frozen, setting
 
 pytestmark = pytest.mark.browser
@@ -58,3 +60,22 @@ def test_in_a_cross_site_iframe_the_prospect_switches_language_books_moves_and_c
     frame.get_by_test_id("lang-en").click()
     frame.get_by_text("This call was cancelled.").wait_for()
     assert page.js_errors == []
+
+
+def test_the_host_page_can_open_the_embed_in_french(
+    page: Any, tmp_path: Path, live_server: Any, setting: dict[str, Any]
+) -> None:
+    html = host_page(live_server.url, setting["offer"].booking_key).replace(
+        "data-closerhub-key=", 'data-closerhub-lang="fr" data-closerhub-key='
+    )
+    site = HostSite(tmp_path, html)
+    origin = site.origin.replace("127.0.0.1", "localhost")
+    db.session.get(Business, setting["owner"].business_id).embed_origins = [origin]
+    db.session.commit()
+    try:
+        page.goto(f"{origin}/")
+        frame = page.frame_locator("iframe")
+        frame.locator('html[lang="fr"]').wait_for()
+        assert frame.get_by_test_id("powered-by").inner_text() == "Propulsé par CloserHub"
+    finally:
+        site.stop()

@@ -86,6 +86,7 @@ def test_framing_is_allowed_only_for_the_listed_origins_and_only_embedded(client
 def test_the_embed_script_is_served(client: FlaskClient) -> None:
     response = client.get("/embed.js")
     assert response.status_code == 200 and "data-closerhub-key" in text(response)
+    assert "data-closerhub-lang" in text(response)  # the host page may choose the page's language
     assert response.mimetype in ("application/javascript", "text/javascript")
 
 
