@@ -14,7 +14,9 @@ from flask_login import current_user
 from sqlalchemy import inspect as sa_inspect
 
 from closerhub.core import i18n as core_i18n
+from closerhub.core.tz import is_valid_zone
 from closerhub.core.when import city_name, date_text, format_locale, instant_text, money_locale, relative_text
+from closerhub.core.zone_labels import zone_choices, zone_label
 from closerhub.extensions import babel
 from closerhub.labels import label
 
@@ -117,12 +119,17 @@ def _browser_region(language: str) -> str | None:
 
 
 def reader_locale(zone: str | None = None) -> Locale:
-    """The Babel locale times and money are written in: the reader's language plus their zone's country
-    (``en`` in Los Angeles → ``en_US``, in London → ``en_GB``), else the browser's region."""
+    """The Babel locale times and money are written in: the reader's conventions, whatever zone is shown.
+
+    The reader's language plus their own zone's country (``en`` in Los Angeles → ``en_US``, in London
+    → ``en_GB``), else their browser's region (``en-GB``). ``zone``, the zone a time is shown in, only
+    stands in for a visitor who gives neither (on the booking page it is the one they chose): a British
+    reader sees New York's time converted, written the British way, not in New York's 12-hour style.
+    """
     language = current_locale().split("_")[0]
-    zone = reader_zone() or zone
-    region = None if zone else _browser_region(language)
-    return format_locale(language, zone, region)
+    own = reader_zone()
+    region = None if own else _browser_region(language)
+    return format_locale(language, own or (None if region else zone), region)
 
 
 def reader_money_locale() -> Locale:
@@ -156,6 +163,19 @@ def relative_time(instant: datetime | None, now: datetime, zone: str | None = No
 def local_date(day: date | None) -> str:
     """A calendar date in the reader's locale (``Fri, Dec 4, 2026``)."""
     return date_text(day, reader_locale()) if day is not None else ""
+
+
+def zone_options(now: datetime, *current: str | None) -> list[tuple[str, str]]:
+    """A time-zone picker's (IANA value, label) pairs in the reader's language, offsets as of ``now``
+    (``core.zone_labels``; built once per language and day). ``current``: values the form holds, listed
+    even when they are aliases outside the canonical list."""
+    extra = [z for z in current if z and is_valid_zone(z)]
+    return zone_choices(current_locale(), now, extra or None)
+
+
+def zone_option(zone: str, now: datetime) -> tuple[str, str]:
+    """One picker option, ``(zone, "(UTC+01:00) Paris, France")``, without building the whole list."""
+    return zone, zone_label(zone, format_locale(current_locale().split("_")[0]), now)
 
 
 def zone_city(zone: str | None) -> str:

@@ -14,10 +14,9 @@ from closerhub.accounts import forms, service, tokens, verification
 from closerhub.accounts.models import User
 from closerhub.accounts.permissions import login_required
 from closerhub.core.errors import Conflict, DomainError, ValidationError
-from closerhub.core.tz import all_zones
 from closerhub.extensions import db, limiter, login_manager
 from closerhub.forms_util import show_errors
-from closerhub.i18n import current_locale
+from closerhub.i18n import current_locale, zone_options
 from closerhub.notifications.service import public_url
 
 bp = Blueprint("accounts", __name__)
@@ -46,8 +45,8 @@ def _safe_next(target: str | None, default: str = "pages.dashboard") -> str:
     return url_for(default)
 
 
-def _zones() -> list[str]:
-    return sorted(all_zones())
+def _zones() -> list[tuple[str, str]]:
+    return zone_options(clock.utcnow())
 
 
 @bp.route("/signup", methods=["GET", "POST"])

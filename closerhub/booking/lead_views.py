@@ -26,9 +26,9 @@ from closerhub.businesses.forms import ActionForm
 from closerhub.businesses.models import Business
 from closerhub.core import csv_import, csv_safe
 from closerhub.core.errors import DomainError, NotFound, ValidationError
-from closerhub.core.tz import all_zones
 from closerhub.extensions import db
 from closerhub.forms_util import show_errors
+from closerhub.i18n import zone_options
 
 bp = Blueprint("leads", __name__, url_prefix="/leads")
 
@@ -70,8 +70,8 @@ def _user() -> User:
     return current_user
 
 
-def _zones() -> list[str]:
-    return sorted(all_zones())
+def _zones() -> list[tuple[str, str]]:
+    return zone_options(clock.utcnow())
 
 
 def _lead_or_404(lead_id: int) -> Lead:

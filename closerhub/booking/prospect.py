@@ -16,12 +16,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, current_app, g, jsonify, request, send_from_directory, url_for
+from flask import Response, current_app, g, request, send_from_directory, url_for
 
 from closerhub.booking.public_views import _offer_or_404, bp
 from closerhub.businesses.brand import frame_ancestors, shown_brand_colors
 from closerhub.businesses.models import Business
-from closerhub.core.tz import canonical_zones
 from closerhub.i18n import LANG_ARG, url_language
 from closerhub.security import prospect_csp
 
@@ -111,15 +110,6 @@ def brand_css(key: str) -> Response:
     css = f":root {{ --brand: {colors[0]}; --brand-dark: {colors[1]}; }}\n" if colors else ""
     response = Response(css, mimetype="text/css")
     response.headers["Cache-Control"] = "public, max-age=300"
-    return response
-
-
-@bp.get("/booking-zones.json")
-def booking_zones() -> Response:
-    """The zone picker's full list (canonical zones), loaded on demand by ``zone_filter.js`` so the
-    booking page itself stays light; without JavaScript the page's ``?zones=all`` link lists them."""
-    response = jsonify({"zones": sorted(canonical_zones())})
-    response.headers["Cache-Control"] = "public, max-age=86400"
     return response
 
 

@@ -40,10 +40,10 @@ from closerhub.booking.models import Appointment, BookedVia
 from closerhub.booking.picker import month_last, month_of, month_picker, picker_labels
 from closerhub.businesses.models import Offer
 from closerhub.core.errors import DomainError, NotFound
-from closerhub.core.tz import canonical_zone, canonical_zones, to_local
+from closerhub.core.tz import canonical_zone, to_local
 from closerhub.extensions import csrf, db, limiter
 from closerhub.forms_util import show_errors
-from closerhub.i18n import current_locale
+from closerhub.i18n import current_locale, zone_option, zone_options
 from closerhub.notifications.service import public_url
 
 bp = Blueprint("booking_public", __name__)
@@ -139,7 +139,7 @@ def _slots_page(offer: Offer, *, start_error: str | None = None, status: int = 2
         zone=zone,
         zone_given=bool(tz_raw) and zone_error is None,
         errors=[e for e in (zone_error, closer_error, start_error) if e],
-        zones=sorted(canonical_zones()) if request.args.get("zones") == "all" else [zone],  # on demand
+        zones=zone_options(now, zone) if request.args.get("zones") == "all" else [zone_option(zone, now)],  # on demand
         closers=closers,
         closer_id=closer_id,
         picker=picker,
@@ -217,7 +217,7 @@ def confirm(key: str) -> ResponseReturnValue:
         return _slots_page(offer, start_error=message, status=400)
 
     form = ProspectForm(meta={"csrf": False})  # ``form_token`` instead: the session may not reach an embed
-    form.timezone.choices = [(z, z) for z in sorted(canonical_zones() | {zone})]
+    form.timezone.choices = zone_options(now, zone)
     funnel = prospect.funnel_query()
     if not form.is_submitted():
         form.timezone.data = zone
@@ -402,6 +402,6 @@ def done(key: str, token: str) -> str:
 
 
 # The prospect's manage-by-link pages live in ``manage_views`` (same blueprint).
-from closerhub.booking import manage_views, prospect  # noqa: E402, F401
+from closerhub.booking import manage_views, prospect, zone_views  # noqa: E402, F401
 
 __all__ = ["bp"]

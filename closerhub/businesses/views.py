@@ -20,10 +20,9 @@ from closerhub.businesses.models import Business
 from closerhub.closers.taxonomy import INDUSTRIES
 from closerhub.core.errors import DomainError, ValidationError
 from closerhub.core.money import Money, format_money
-from closerhub.core.tz import all_zones
 from closerhub.extensions import db, limiter
 from closerhub.forms_util import show_errors
-from closerhub.i18n import reader_money_locale
+from closerhub.i18n import reader_money_locale, zone_options
 from closerhub.notifications.service import public_url
 from closerhub.security import allows_http_origins
 
@@ -102,7 +101,7 @@ def _render_show(
         members=team.members(db.session, business),
         invitations=team.pending_invitations(db.session, business, clock.utcnow()),
         invite_days=team.invite_days(),
-        zones=sorted(all_zones()),
+        zones=zone_options(clock.utcnow(), business.timezone),
     ), status
 
 
@@ -285,4 +284,6 @@ def join(token: str) -> Response | tuple[str, int]:
     elif form.is_submitted():
         flash(_("Please correct the highlighted fields."), "error")
         status = 422
-    return render_template("businesses/join.html", form=form, invitation=invitation, zones=sorted(all_zones())), status
+    return render_template(
+        "businesses/join.html", form=form, invitation=invitation, zones=zone_options(clock.utcnow())
+    ), status

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app, has_app_context
+from flask_babel import force_locale
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
@@ -164,9 +165,12 @@ def sync_connection(session: Session, connection_id: int, now: datetime) -> Cale
     if connection is None:
         return None
     plan = _plan(session, connection, now)
+    closer = session.get(User, connection.closer_id)
+    language = closer.language if closer is not None else None
     session.commit()  # no lock is held while the calendar server answers
     try:
-        result: _Read | None = _read(plan)
+        with force_locale(language):  # the error is kept and shown to the closer, emailed too: in their language
+            result: _Read | None = _read(plan)
         error = None
     except CalendarUnreadable as exc:
         result, error = None, str(exc)

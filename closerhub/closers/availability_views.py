@@ -31,9 +31,10 @@ from closerhub.closers.forms import (
 from closerhub.closers.views import bp
 from closerhub.core.availability import WEEKDAY_NAMES, time_off_for_dates
 from closerhub.core.errors import DomainError, ValidationError
-from closerhub.core.tz import all_zones, is_valid_zone, to_local, utc_offset_label
+from closerhub.core.tz import is_valid_zone, to_local, utc_offset_label
 from closerhub.extensions import db
 from closerhub.forms_util import show_errors
+from closerhub.i18n import zone_options
 
 DEFAULT_VIEWER_ZONE = "America/New_York"
 _KEY = re.compile(r"^(weekly|overrides|time_off)\[(\d+)\](?:\.(.*))?$")
@@ -106,7 +107,7 @@ def _page(
         zone_error=zone_error,
         closer_offset=utc_offset_label(now, user.timezone),
         viewer_offset=utc_offset_label(now, viewer_zone),
-        zones=sorted(all_zones()),
+        zones=zone_options(clock.utcnow()),
         today=to_local(now, user.timezone).date(),
     ), status
 

@@ -15,10 +15,10 @@ from closerhub.closers import service
 from closerhub.closers.forms import EXTRA_LANGUAGE_ROWS, ProfileForm, bps_to_percent, percent_to_bps
 from closerhub.closers.taxonomy import INDUSTRIES
 from closerhub.core.errors import DomainError, NotFound, ValidationError
-from closerhub.core.tz import all_zones, to_local, utc_offset_label
+from closerhub.core.tz import to_local, utc_offset_label
 from closerhub.extensions import db
 from closerhub.forms_util import show_errors
-from closerhub.i18n import current_locale
+from closerhub.i18n import current_locale, zone_options
 from closerhub.outcomes import reviews
 
 bp = Blueprint("closers", __name__, url_prefix="/closers")
@@ -81,7 +81,7 @@ def _profile_form(user: User) -> ProfileForm:
 
 def _render_profile_form(form: ProfileForm, status: int = 200) -> tuple[str, int]:
     form.setup_choices(current_locale())
-    return render_template("closers/edit_profile.html", form=form, zones=sorted(all_zones())), status
+    return render_template("closers/edit_profile.html", form=form, zones=zone_options(clock.utcnow())), status
 
 
 @bp.route("/me/profile", methods=["GET", "POST"])

@@ -10,9 +10,8 @@ from closerhub.accounts.permissions import role_required
 from closerhub.closers.service import language_choices
 from closerhub.closers.taxonomy import INDUSTRIES
 from closerhub.core.errors import ValidationError
-from closerhub.core.tz import all_zones
 from closerhub.extensions import db
-from closerhub.i18n import current_locale
+from closerhub.i18n import current_locale, zone_options
 from closerhub.matching import service
 
 bp = Blueprint("matching", __name__)
@@ -68,6 +67,6 @@ def search() -> tuple[str, int]:
         page=page,
         languages=language_choices(current_locale()),
         industries=INDUSTRIES,
-        zones=sorted(all_zones()),
+        zones=zone_options(clock.utcnow()),
         now=clock.utcnow(),
     ), (422 if errors else 200)

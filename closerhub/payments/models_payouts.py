@@ -169,3 +169,11 @@ class PayoutNotice(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     __table_args__ = (UniqueConstraint("closer_id", "kind", "reference", name="uq_payout_notices_once"),)
+
+    @property
+    def amount(self) -> Money | None:
+        """A failed bank payout's amount (``details``), for pages to write in the reader's locale
+        (``details["amount_text"]`` is the worker's English, kept for the record)."""
+        if "amount" not in self.details:
+            return None
+        return Money(int(self.details["amount"]), str(self.details.get("currency") or "EUR").upper())

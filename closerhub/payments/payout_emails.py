@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from closerhub.accounts.models import AccountStatus, Role, User
+from closerhub.core.money import Money
 from closerhub.notifications.service import public_url, queue_email
 from closerhub.payments.models_payouts import Payout
 
@@ -57,13 +58,19 @@ def tell_payout_failed(session: Session, payout: Payout) -> None:
 
 
 def tell_bank_payout_failed(session: Session, closer: User, details: dict[str, Any]) -> None:
-    """Stripe could not pay the closer's bank: the closer must fix their bank details; admins are told too."""
+    """Stripe could not pay the closer's bank: the closer must fix their bank details; admins are told too.
+
+    The amount is written in each reader's conventions when their email is rendered (``amount``),
+    not as the stored ``details["amount_text"]``, formatted once in the worker's language.
+    """
+    amount = Money(int(details.get("amount") or 0), str(details.get("currency") or "EUR").upper())
     _send(
         session,
         closer,
         "bank_payout_failed",
         closer=closer,
         details=details,
+        amount=amount,
         for_closer=True,
         url=public_url("payouts_setup.show"),
     )
@@ -74,6 +81,7 @@ def tell_bank_payout_failed(session: Session, closer: User, details: dict[str, A
             "bank_payout_failed",
             closer=closer,
             details=details,
+            amount=amount,
             for_closer=False,
             url=public_url("admin_payouts.index"),
         )

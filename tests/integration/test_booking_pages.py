@@ -661,7 +661,10 @@ def test_the_zone_list_loads_on_demand_and_without_javascript_by_a_link(client: 
     assert (
         everything.split('<select id="tz"')[1].count("<option") > 300 and 'data-testid="more-zones"' not in everything
     )
-    response = client.get("/booking-zones.json")
-    zones = response.get_json()["zones"]
-    assert "Asia/Kolkata" in zones and "Asia/Calcutta" not in zones and zones == sorted(zones)
+    response = client.get("/booking-zones.json?lang=en")
+    zones = dict(response.get_json()["zones"])  # [IANA value, label] pairs, west to east
+    assert zones["Asia/Kolkata"] == "(UTC+05:30) Kolkata, India" and "Asia/Calcutta" not in zones
     assert "max-age" in response.headers["Cache-Control"]
+    french = dict(client.get("/booking-zones.json?lang=fr").get_json()["zones"])
+    assert french["Asia/Kolkata"] == "(UTC+05:30) Kolkata, Inde" and french.keys() == zones.keys()
+    assert 'booking-zones.json?lang=en"' in page  # the page asks for its own language's list

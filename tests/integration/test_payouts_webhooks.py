@@ -114,7 +114,11 @@ def test_a_failed_bank_payout_is_recorded_once_and_tells_the_closer_and_the_admi
     from tests.conftest import _logged_in
 
     page = _logged_in(client.application, closer).get("/earnings").get_data(as_text=True)
-    assert 'data-testid="bank-failure"' in page
+    assert 'data-testid="bank-failure"' in page and "€100.00" in page
+    closer.language = "fr"  # the amount is written for the reader, not as the worker wrote it
+    db.session.commit()
+    page = _logged_in(client.application, closer).get("/earnings").get_data(as_text=True)
+    assert "100,00\u00a0€" in page and "€100.00" not in page
 
 
 def _won_paid_outcome(make_user: Any, fake: FakeStripeConnect) -> Any:

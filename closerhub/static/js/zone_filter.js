@@ -1,5 +1,6 @@
 // Booking page: the time-zone list loads on demand (the page carries only the current zone, keeping it
-// light) and a search box above it filters it by city or zone name ("new york", "paris", "kolkata").
+// light) and a search box above it filters it by city, country or zone name ("new york", "paris", "inde"),
+// accents aside. Options read "(UTC+01:00) Paris, France" in the page's language; values stay IANA names.
 // Without JavaScript the "More time zones" link shows the page with the whole list.
 (function () {
   var select = document.getElementById('tz');
@@ -23,23 +24,29 @@
       .then(function (r) { return r.json(); })
       .then(function (data) {
         var current = select.value;
+        var currentLabel = select.options[select.selectedIndex] ? select.options[select.selectedIndex].text : current;
         select.textContent = '';
-        data.zones.forEach(function (zone) {
-          var option = new Option(zone, zone, false, zone === current);
-          select.add(option);
+        var found = false;
+        data.zones.forEach(function (pair) {  // [IANA value, label in the page's language]
+          if (pair[0] === current) found = true;
+          select.add(new Option(pair[1], pair[0], false, pair[0] === current));
         });
-        if (data.zones.indexOf(current) === -1) select.add(new Option(current, current, true, true), 0);
+        if (!found) select.add(new Option(currentLabel, current, true, true), 0);
         options = Array.prototype.slice.call(select.options);
       })
       .catch(function () { if (more) more.hidden = false; });
     return loading;
   }
 
+  function plain(text) {  // "São Paulo" is found by "sao paulo"
+    return text.normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase();
+  }
+
   function filter() {
-    var words = box.value.toLowerCase().replace(/_/g, ' ').split(/\s+/).filter(Boolean);
+    var words = plain(box.value).replace(/_/g, ' ').split(/\s+/).filter(Boolean);
     var first = null;
     options.forEach(function (option) {
-      var name = option.value.toLowerCase().replace(/[_/]/g, ' ');
+      var name = plain(option.value + ' ' + option.text).replace(/[_/]/g, ' ');
       var match = words.every(function (w) { return name.indexOf(w) !== -1; });
       option.hidden = !match;
       if (match && !first) first = option;
