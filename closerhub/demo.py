@@ -40,6 +40,7 @@ from closerhub.booking import service as booking
 from closerhub.booking.models import Appointment, BookedVia, Lead
 from closerhub.booking.no_show_models import CloserNoShowReport
 from closerhub.businesses import offers as offer_service
+from closerhub.businesses.brand import clean_brand_color
 from closerhub.businesses.models import Business, Offer
 from closerhub.businesses.service import update_business
 from closerhub.closers import availability_service
@@ -215,7 +216,9 @@ def _business_setup(session: Session, owner: User, profile: dict[str, Any], repo
     business = session.get(Business, owner.business_id)
     assert business is not None
     if business.industry is None:  # never set up: a business the demo owner already edited is kept
-        update_business(session, owner, business, **profile)
+        fields = {k: v for k, v in profile.items() if k != "brand_color"}
+        brand = [("brand_color", lambda: clean_brand_color(profile.get("brand_color")))]
+        update_business(session, owner, business, **fields, more=brand)
         report.changed = True
 
 

@@ -164,6 +164,7 @@ BUSINESS_PROFILES: dict[str, dict[str, Any]] = {
         "industry": "coaching",
         "prospect_languages": ["fr", "en"],
         "prospect_timezones": ["Europe/Paris", "Europe/Brussels", "America/Toronto", "Africa/Casablanca"],
+        "brand_color": "#0f766e",  # the booking pages' colour (passes WCAG AA with white)
     },
     "sales@northwind-saas.demo": {
         "name": "Northwind SaaS",

@@ -20,11 +20,27 @@ from closerhub.core.zone_labels import zone_choices, zone_label
 from closerhub.extensions import babel
 from closerhub.labels import label
 
+LANG_ARG = "lang"
+PROSPECT_BLUEPRINT = "booking_public"
+
+
+def url_language() -> str | None:
+    """``?lang=fr`` on a prospect page (``booking_public``): the language the prospect picked, carried by
+    the pages' links and forms because an embed on another site gets no session cookie."""
+    if request.blueprint != PROSPECT_BLUEPRINT:
+        return None
+    lang = request.args.get(LANG_ARG)
+    return lang if lang in current_app.config["LANGUAGES"] else None
+
 
 def select_locale() -> str | None:
-    """The user's language (logged in, or an API token's owner), else the one chosen on the site, else the browser's."""
+    """The user's language (logged in, or an API token's owner), else the one chosen on the site, else the browser's.
+    On a prospect page, the language picked there (``?lang=``) comes first."""
     if not has_request_context():
         return None  # the worker, the CLI: the default (English) unless a caller forces a locale
+    picked = url_language()
+    if picked:
+        return picked
     if current_user and current_user.is_authenticated:
         return current_user.language
     if request.blueprint == "api":

@@ -263,7 +263,12 @@ class BusinessIn(InModel):
             WithJsonSchema({"type": "string", "pattern": r"^#([0-9a-fA-F]{3}){1,2}$"}),
         ]
         | None
-    ) = Field(None, description="The booking pages' colour, `#rrggbb`", examples=["#1f6feb"])
+    ) = Field(
+        None,
+        description="The booking pages' colour, `#rrggbb`, at least 4.5:1 (WCAG AA) with white and with the "
+        "page background `#f6f7fb` (else 422 naming the ratio and the nearest passing shade)",
+        examples=["#1d4ed8"],
+    )
     logo_url: (
         Annotated[
             str,

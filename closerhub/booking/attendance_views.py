@@ -19,7 +19,7 @@ from closerhub.admin.views import page_number, paginate
 from closerhub.booking import attendance, no_shows, service
 from closerhub.booking.display import when_label
 from closerhub.booking.forms import CloserNoShowForm, NoShowReviewForm
-from closerhub.booking.manage_views import manage_page
+from closerhub.booking.manage_views import back_to_manage, manage_page, refused_form
 from closerhub.booking.models import Appointment
 from closerhub.booking.public_views import BOOKING_LIMIT, appointment_or_404
 from closerhub.booking.public_views import bp as public_bp
@@ -27,7 +27,7 @@ from closerhub.booking.views import bp as appointments_bp
 from closerhub.booking.views import render_call_page
 from closerhub.businesses.forms import ActionForm
 from closerhub.core.errors import DomainError, NotFound
-from closerhub.extensions import db, limiter
+from closerhub.extensions import csrf, db, limiter
 from closerhub.forms_util import show_errors
 
 
@@ -78,10 +78,11 @@ def attend_confirm(token: str) -> Response | tuple[str, int]:
 def prospect_closer_no_show(token: str) -> Response | tuple[str, int]:
     """ "My closer did not come" from the prospect's manage page (after the start time)."""
     appointment = appointment_or_404(token)
-    form = CloserNoShowForm()
+    refused = refused_form(token)
+    if refused:
+        return refused
+    form = CloserNoShowForm(meta={"csrf": False})  # ``manage_form_token`` instead (``refused_form``)
     if not form.validate_on_submit():
-        if form.csrf_token.errors:
-            abort(400)
         flash(_("Please correct the highlighted fields."), "error")
         return manage_page(appointment, token, 422, no_show_form=form)
     try:
@@ -90,8 +91,10 @@ def prospect_closer_no_show(token: str) -> Response | tuple[str, int]:
         db.session.rollback()
         show_errors(form, exc)
         return manage_page(appointment_or_404(token, allow_cancelled=True), token, exc.status, no_show_form=form)
-    flash(_("Thank you for telling us. We emailed you a link to book another time."), "success")
-    return redirect(url_for("booking_public.manage", token=token))
+    return back_to_manage(token, "reported")
+
+
+csrf.exempt(prospect_closer_no_show)  # like the manage page's other forms (``manage_views``)
 
 
 @appointments_bp.post("/appointments/<int:appointment_id>/closer-no-show")

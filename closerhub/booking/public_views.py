@@ -290,7 +290,7 @@ def confirm(key: str) -> ResponseReturnValue:
         return _confirm_page(offer, form, start, answers, answer_errors, status=exc.status, **context)
     consents.record(db.session, appointment, phone=form.phone.data, jurisdiction=jurisdiction, now=now, **consent)
     token = service.manage_token(appointment)
-    return redirect(url_for("booking_public.done", key=key, token=token, embed=funnel["embed"]))
+    return redirect(url_for("booking_public.done", key=key, token=token, embed=funnel["embed"], lang=funnel["lang"]))
 
 
 def _secret() -> str:

@@ -1,6 +1,10 @@
 """What the prospect sees of a business on its booking pages, and who may frame them.
 
-* ``brand_color``: ``#rrggbb`` (``#RGB`` is widened), or nothing for CloserHub's own colour.
+* ``brand_color``: ``#rrggbb`` (``#RGB`` is widened), or nothing for CloserHub's own colour. It is
+  drawn under white text (buttons) and as text on the page's light backgrounds, so it must reach
+  WCAG AA (4.5:1) with each of ``BRAND_AGAINST``: a colour that does not is refused with its ratio
+  and the nearest shade that passes (``brand_suggestion``); a stored one that does not (older
+  data) is shown as that shade (``shown_brand_colors``).
 * ``logo_url``: an ``https://`` image address (``http://`` too outside production), ≤ 500
   characters, or nothing.
 * ``embed_origins``: the exact origins (``https://www.example.com``, a port if not the
@@ -15,16 +19,24 @@ with the profile (owner or admin) or names every bad field.
 from __future__ import annotations
 
 import ipaddress
+import math
 import re
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
+from babel.numbers import format_decimal
+
 from closerhub.businesses.models import Business
+from closerhub.core.contrast import AA_NORMAL_TEXT, darker, nearest_passing_shade, parse_hex, to_hex, worst_ratio
 from closerhub.core.errors import ValidationError
-from closerhub.core.i18n import _
+from closerhub.core.i18n import _, reading_language
 
 LOGO_URL_MAX = 500
 EMBED_ORIGINS_MAX = 20
+# What the brand colour meets on the prospect pages (static/css/app.css): white text on it
+# (buttons, the chosen day), and it as text on the cards (#fff) and the page (--bg).
+BRAND_AGAINST = ("#ffffff", "#f6f7fb")
+HOVER_DARKEN = 0.08  # HSL lightness taken off for ``--brand-dark`` (hovered buttons)
 ORIGIN_MAX = 255
 _HEX = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
 _HOST = re.compile(
@@ -41,11 +53,47 @@ def clean_brand_color(raw: object) -> str | None:
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         return None
     if not isinstance(raw, str) or not _HEX.match(raw.strip()):
-        raise _fail("brand_color", _("Give the colour as #rrggbb, e.g. #1f6feb."))
+        raise _fail("brand_color", _("Give the colour as #rrggbb, e.g. #1d4ed8."))
     value = raw.strip().lower()
     if len(value) == 4:
         value = "#" + "".join(c * 2 for c in value[1:])
+    ratio = worst_ratio(value, BRAND_AGAINST)
+    if ratio < AA_NORMAL_TEXT:
+        shown = format_decimal(math.floor(ratio * 100) / 100, format="0.00", locale=reading_language())
+        shade = nearest_passing_shade(value, BRAND_AGAINST)
+        raise _fail(
+            "brand_color",
+            _(
+                "%(color)s is too light for text: its contrast with white button text and the page "
+                "is %(ratio)s:1, and prospects need at least 4.5:1. The nearest shade that passes is %(shade)s.",
+                color=value,
+                ratio=shown,
+                shade=shade or "#000000",
+            ),
+        )
     return value
+
+
+def brand_suggestion(raw: object) -> str | None:
+    """The nearest passing shade of a well-formed colour that fails the contrast check, else None
+    (the form offers it as a one-click choice)."""
+    if not isinstance(raw, str) or not _HEX.match(raw.strip()):
+        return None
+    value = to_hex(parse_hex(raw))
+    shade = nearest_passing_shade(value, BRAND_AGAINST)
+    return shade if shade != value else None
+
+
+def shown_brand_colors(stored: str | None) -> tuple[str, str] | None:
+    """``(--brand, --brand-dark)`` for a stored colour: a failing one (older data) as its nearest
+    passing shade; None for CloserHub's own."""
+    if not stored:
+        return None
+    try:
+        color = nearest_passing_shade(stored, BRAND_AGAINST) or "#000000"
+    except ValueError:
+        return None
+    return color, darker(color, HOVER_DARKEN)
 
 
 def clean_logo_url(raw: object, *, allow_http: bool) -> str | None:

@@ -44,7 +44,9 @@ class BusinessProfileForm(FlaskForm):
     )
     # The booking pages' brand and who may embed them (``businesses.brand`` checks them).
     brand_color = StringField(
-        _l("Brand colour"), validators=[Length(max=20)], description=_l("#rrggbb, e.g. #1f6feb; empty: CloserHub's")
+        _l("Brand colour"),
+        validators=[Length(max=20)],
+        description=_l("#rrggbb, dark enough for white text (e.g. #1d4ed8); empty: CloserHub's"),
     )
     logo_url = StringField(
         _l("Logo address"), validators=[Length(max=600)], description=_l("An https:// image address (a square logo)")

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from decimal import Decimal
 
 from babel.numbers import format_percent
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user
 from werkzeug.wrappers import Response
@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response
 from closerhub import clock
 from closerhub.accounts.permissions import get_visible_or_404, login_required
 from closerhub.businesses import change_policy, service, team
-from closerhub.businesses.brand import brand_checks
+from closerhub.businesses.brand import brand_checks, brand_suggestion
 from closerhub.businesses.forms import ActionForm, BusinessProfileForm, InviteForm, JoinForm
 from closerhub.businesses.models import Business
 from closerhub.closers.taxonomy import INDUSTRIES
@@ -85,6 +85,7 @@ def _render_show(
     form: BusinessProfileForm | None = None,
     invite_form: InviteForm | None = None,
     status: int = 200,
+    brand_shade: str | None = None,
 ) -> tuple[str, int]:
     if invite_form is None:
         invite_form = InviteForm(formdata=None, data={"language": current_user.language})
@@ -92,6 +93,7 @@ def _render_show(
         "businesses/show.html",
         business=business,
         form=form or _profile_form(business),
+        brand_shade=brand_shade,
         invite_form=invite_form,
         action_form=ActionForm(),
         can_edit=business.can_edit(current_user),
@@ -136,7 +138,7 @@ def show(business_id: int) -> Response | tuple[str, int]:
                 prospect_languages=form.prospect_languages.data or "",
                 prospect_timezones=form.prospect_timezones.data or "",
                 more=brand_checks(
-                    brand_color=form.brand_color.data,
+                    brand_color=_chosen_brand_color(form),
                     logo_url=form.logo_url.data,
                     embed_origins=form.embed_origins.data or "",
                     allow_http=allows_http_origins(),
@@ -149,7 +151,19 @@ def show(business_id: int) -> Response | tuple[str, int]:
             flash(_("Business profile saved."), "success")
             return redirect(url_for("businesses.show", business_id=business.id))
     db.session.refresh(business)
-    return _render_show(business, form=form, status=422)
+    return _render_show(business, form=form, status=422, brand_shade=brand_suggestion(form.brand_color.data))
+
+
+def _chosen_brand_color(form: BusinessProfileForm) -> str | None:
+    """The colour typed, or the passing shade the owner picked with one click ("Use #…"): the button
+    sends ``typed>shade``, taken only while the field still holds the typed colour (Enter after
+    editing the field saves what was typed)."""
+    typed = form.brand_color.data
+    typed_then, _sep, shade = (request.form.get("use_brand_color") or "").partition(">")
+    if shade and typed_then == (typed or "").strip() and shade == brand_suggestion(typed):
+        form.brand_color.data = shade
+        return shade
+    return typed
 
 
 @bp.post("/<int:business_id>/invitations")

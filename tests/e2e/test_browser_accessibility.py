@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from closerhub.booking import service
+from closerhub.extensions import db
 from tests.conftest import skip_or_fail
 from tests.integration.booking_setup import book, frozen, setting
 
@@ -81,3 +82,44 @@ def test_the_prospect_pages_have_no_serious_or_critical_violation(
         page.goto(url)
         found[name] = serious_violations(page, axe_js)
     assert found == {name: [] for name in pages}
+
+
+def _contrast_failures(page: Any, axe_js: Path) -> list[str]:
+    page.add_script_tag(path=str(axe_js))
+    result = page.evaluate("axe.run(document, {runOnly: ['color-contrast']})")
+    return [str(n["target"]) for v in result["violations"] for n in v["nodes"]]
+
+
+def test_a_stored_light_brand_colour_reaches_prospects_as_a_passing_shade(
+    _browser: Any, live_server: Any, axe_js: Path, setting: dict[str, Any]
+) -> None:
+    """Older data: a brand colour saved before the check (#ffcc00, 1.4:1 with white) is drawn as its
+    nearest passing shade, so axe's colour-contrast rule passes; the raw colour would not."""
+    offer = setting["offer"]
+    offer.business.brand_color = "#ffcc00"
+    db.session.commit()
+    token = service.manage_token(book(offer))
+    context = _browser.new_context(
+        base_url=live_server.url, locale="en-US", timezone_id="Europe/Paris", bypass_csp=True
+    )
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    try:
+        pages = {
+            "booking": f"/book/{offer.booking_key}?tz=Europe/Paris&day=2026-06-03",
+            "confirm": f"/book/{offer.booking_key}/confirm?start=2026-06-03T08:00:00Z&tz=Europe/Paris",
+            "manage": f"/appointments/manage/{token}",
+        }
+        found = {}
+        for name, url in pages.items():
+            page.goto(url)
+            assert page.evaluate("getComputedStyle(document.documentElement).getPropertyValue('--brand')").strip() == (
+                "#8a6f00"
+            )
+            found[name] = _contrast_failures(page, axe_js)
+        assert found == {name: [] for name in pages}
+        page.goto(pages["booking"])
+        page.add_style_tag(content=":root { --brand: #ffcc00 !important; }")  # the colour as stored
+        assert _contrast_failures(page, axe_js)  # the check does catch it
+    finally:
+        context.close()

@@ -86,6 +86,7 @@ def test_framing_is_allowed_only_for_the_listed_origins_and_only_embedded(client
 def test_the_embed_script_is_served(client: FlaskClient) -> None:
     response = client.get("/embed.js")
     assert response.status_code == 200 and "data-closerhub-key" in text(response)
+    assert "data-closerhub-lang" in text(response)  # the host page may choose the page's language
     assert response.mimetype in ("application/javascript", "text/javascript")
 
 
@@ -127,14 +128,14 @@ def test_the_owner_sets_brand_and_embed_origins_through_the_api(client: FlaskCli
     headers = bearer(business_user)
     me = client.get("/api/v1/businesses/me", headers=headers).get_json()
     body = {k: me[k] for k in ("name", "website", "timezone", "currency")} | {
-        "brand_color": "#ABC",
+        "brand_color": "#A30",
         "logo_url": "https://cdn.example.com/l.png",
         "embed_origins": ["https://WWW.Example.com/", "https://www.example.com", "http://localhost:8000"],
     }
     saved = client.put("/api/v1/businesses/me", json=body, headers=headers)
     assert saved.status_code == 200, saved.get_json()
     data = saved.get_json()
-    assert data["brand_color"] == "#aabbcc" and data["logo_url"] == "https://cdn.example.com/l.png"
+    assert data["brand_color"] == "#aa3300" and data["logo_url"] == "https://cdn.example.com/l.png"
     assert data["embed_origins"] == ["https://www.example.com", "http://localhost:8000"]  # exact, deduplicated
 
 
@@ -146,7 +147,7 @@ def test_the_business_settings_form_saves_the_brand_and_refuses_a_wildcard(
         "name": business.name,
         "timezone": business.timezone,
         "currency": business.currency,
-        "brand_color": "#1f6feb",
+        "brand_color": "#1d4ed8",
         "logo_url": "",
         "embed_origins": "https://www.example.com\nhttps://*.example.com",
     }
@@ -157,7 +158,7 @@ def test_the_business_settings_form_saves_the_brand_and_refuses_a_wildcard(
     ok = business_client.post(f"/businesses/{business.id}", data=form | {"embed_origins": "https://www.example.com"})
     assert ok.status_code == 302
     db.session.refresh(business)
-    assert business.embed_origins == ["https://www.example.com"] and business.brand_color == "#1f6feb"
+    assert business.embed_origins == ["https://www.example.com"] and business.brand_color == "#1d4ed8"
 
 
 def test_the_dashboard_share_panel_gives_link_embed_code_and_qr_code(

@@ -73,7 +73,7 @@ def test_the_booking_page_shows_a_month_calendar_and_the_chosen_days_times(clien
     body = text(response)
     assert response.status_code == 200
     assert "High-ticket coaching" in body and "Acme Coaching" in body
-    assert "Times are shown in your time zone, America/New_York." in body
+    assert "Times are shown in your time zone, New York." in body
     assert '<h2 id="month-title" aria-live="polite">June 2026</h2>' in body
     # Weeks start on Sunday for an en-US reader; the 1st of June 2026 is a Monday (second column).
     assert re.search(r"<tr>\s*<td></td><td><a class=\"day day-free day-chosen\" data-day=\"2026-06-01\"", body)
@@ -152,7 +152,7 @@ def test_without_a_zone_the_page_uses_the_business_zone_says_so_and_loads_the_de
     client: FlaskClient, setting: dict
 ) -> None:
     body = text(client.get(f"/book/{key(setting)}?day=2026-06-02"))
-    assert "Times are shown in Europe/Paris, the time zone of Acme Coaching." in body
+    assert "Times are shown in Paris, the time zone of Acme Coaching." in body
     assert "booking_tz.js" in body
     assert ">09:00<" in body.split('data-testid="slots"')[1].split("</ul>")[0]
 

@@ -13,6 +13,8 @@
     own.forEach(function (value, name) {
       if (/^(name|email|phone|utm_[a-z_]+)$/.test(name)) src.searchParams.set(name, value);
     });
+    var lang = script.getAttribute('data-closerhub-lang');  // the page's language: en or fr (else the browser's)
+    if (lang === 'en' || lang === 'fr') src.searchParams.set('lang', lang);
     var frame = document.createElement('iframe');
     frame.src = src.toString();
     frame.title = script.getAttribute('data-closerhub-title') || 'Booking';
