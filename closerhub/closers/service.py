@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from closerhub.accounts.models import AccountStatus, Role, User
+from closerhub.accounts.service import AccountOpened
 from closerhub.closers.models import (
     RATE_MIN_BPS,
     AvailabilitySummary,
@@ -231,3 +232,9 @@ def find_closer(session: Session, closer_id: object, viewer: User | None, now: d
         raise NotFound(_("Closer not found."))
     summary = session.get(AvailabilitySummary, user.id)
     return CloserCard(user=user, profile=profile, stats=closer_stats(session, user.id), summary=summary)
+
+
+def on_account_opened(session: Session, event: AccountOpened) -> None:
+    """A new closer gets an empty profile to fill in (``AccountOpened`` handler; created_at = updated_at = now)."""
+    if event.user.role == Role.CLOSER:
+        session.add(new_profile(event.user, event.now))
