@@ -35,8 +35,10 @@ from closerhub.engagements.views import bp as engagements_bp
 from closerhub.matching.views import bp as matching_bp
 from closerhub.navigation import nav_for
 from closerhub.notifications.views import bp as notifications_bp
+from closerhub.outcomes import events as outcome_events
 from closerhub.outcomes.views import bp as outcomes_bp
 from closerhub.pages.views import bp as pages_bp
+from closerhub.payments import outcome_events as payments_on_outcomes
 from closerhub.payments.charges_views import bp as charges_bp
 from closerhub.payments.charges_views import desk_bp as money_desk_bp
 from closerhub.payments.payout_views import bp as admin_payouts_bp
@@ -125,6 +127,13 @@ def _subscribe_event_handlers(app: Flask) -> None:
     events.subscribe(app, AccountOpened, businesses_service.on_account_opened)
     events.subscribe(app, AccountOpened, closers_service.on_account_opened)
     events.subscribe(app, AccountOpened, vetting_service.on_account_opened)
+    # An outcome's money: payments keeps the ledger and bills the business.
+    events.subscribe(app, outcome_events.CommissionEarned, payments_on_outcomes.on_commission_earned)
+    events.subscribe(app, outcome_events.CommissionRestated, payments_on_outcomes.on_commission_restated)
+    events.subscribe(app, outcome_events.CommissionReversed, payments_on_outcomes.on_commission_reversed)
+    events.subscribe(app, outcome_events.CommissionOwed, payments_on_outcomes.on_commission_owed)
+    events.subscribe(app, outcome_events.InstalmentCollected, payments_on_outcomes.on_instalment_collected)
+    events.subscribe(app, outcome_events.InstalmentRefunded, payments_on_outcomes.on_instalment_refunded)
 
 
 def _nav_items(user: Any) -> list[Any]:
