@@ -19,6 +19,7 @@ from closerhub.api import bp as api_bp
 from closerhub.api.auth import token_owner_for_locale
 from closerhub.audit.display import audit_value
 from closerhub.booking import attendance_views  # noqa: F401  (registers on three blueprints)
+from closerhub.booking.busy import BOOKED_CALLS
 from closerhub.booking.calendar_views import bp as calendar_bp
 from closerhub.booking.lead_views import bp as leads_bp
 from closerhub.booking.public_views import bp as booking_public_bp
@@ -27,7 +28,9 @@ from closerhub.booking.views import bp as appointments_bp
 from closerhub.businesses import service as businesses_service
 from closerhub.businesses.offer_views import bp as offers_bp
 from closerhub.businesses.views import bp as businesses_bp
+from closerhub.calendars.busy import CALENDAR_BUSY
 from closerhub.calendars.views import bp as calendars_bp
+from closerhub.closers import rules as closer_rules
 from closerhub.closers import service as closers_service
 from closerhub.closers.views import bp as closers_bp
 from closerhub.db_setup import register_database
@@ -80,6 +83,9 @@ def create_app(config: dict[str, Any] | str | None = None) -> Flask:
     i18n.init_app(app, api_token_owner=token_owner_for_locale)
     events.init_app(app)
     _subscribe_event_handlers(app)
+    # A closer's busy time (the slot seam, closers.rules): booked calls, then their calendars.
+    closer_rules.add_busy_source(app, BOOKED_CALLS)
+    closer_rules.add_busy_source(app, CALENDAR_BUSY)
     security.init_app(app)
     web_errors.init_app(app)
     app.jinja_env.globals["nav_items"] = _nav_items
