@@ -39,6 +39,7 @@ from closerhub.matching.views import bp as matching_bp
 from closerhub.navigation import nav_for
 from closerhub.notifications.views import bp as notifications_bp
 from closerhub.outcomes import events as outcome_events
+from closerhub.outcomes.track_record import closer_stats
 from closerhub.outcomes.views import bp as outcomes_bp
 from closerhub.pages.views import bp as pages_bp
 from closerhub.payments import outcome_events as payments_on_outcomes
@@ -86,6 +87,7 @@ def create_app(config: dict[str, Any] | str | None = None) -> Flask:
     # A closer's busy time (the slot seam, closers.rules): booked calls, then their calendars.
     closer_rules.add_busy_source(app, BOOKED_CALLS)
     closer_rules.add_busy_source(app, CALENDAR_BUSY)
+    closers_service.set_track_record(app, closer_stats)  # a closer's card: read from calls and outcomes
     security.init_app(app)
     web_errors.init_app(app)
     app.jinja_env.globals["nav_items"] = _nav_items

@@ -1,5 +1,6 @@
-"""A closer's busy time comes from the sources the packages above closers register at app creation
-(``closers.rules.add_busy_source``): booking's calls, then calendars' busy times."""
+"""What closers read from the packages above them, through what the app factory registers: a
+closer's busy time (``closers.rules.add_busy_source``: booking's calls, then calendars' busy
+times) and their track record (``closers.service.set_track_record``)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from flask import Flask
 
+from closerhub import clock
 from closerhub.booking.busy import BOOKED_CALLS
 from closerhub.calendars.busy import CALENDAR_BUSY
 from closerhub.closers import rules as closer_rules
+from closerhub.closers import service as closers_service
+from closerhub.closers.stats import CloserStats
 from closerhub.extensions import db
+from closerhub.outcomes.track_record import closer_stats
 from tests.factories_booking import make_appointment, make_lead, make_world
 
 SINCE = datetime(2026, 6, 1, tzinfo=UTC)
@@ -39,3 +44,15 @@ def test_a_booked_call_is_busy_only_through_bookings_source(
     assert busy() == [(call.starts_at, call.ends_at)]
     monkeypatch.setitem(app.extensions, "closerhub.closers.busy_sources", [CALENDAR_BUSY])
     assert busy() == []  # closers know no appointments of their own
+
+
+def test_a_closers_card_reads_the_track_record_the_app_registered(
+    app: Flask, make_user, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    closer = make_user("closer")
+    assert app.extensions["closerhub.closers.track_record"] is closer_stats
+    card = closers_service.find_closer(db.session, closer.id, closer, clock.utcnow())
+    assert card.stats == CloserStats()
+    seen = CloserStats(appointments=7, show_rate=1.0)
+    monkeypatch.setitem(app.extensions, "closerhub.closers.track_record", lambda session, closer_id: seen)
+    assert closers_service.find_closer(db.session, closer.id, closer, clock.utcnow()).stats is seen
