@@ -5,9 +5,52 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask
+from flask import Flask, request
 
 import config as config_module
+from closerhub import cli, events, extensions, i18n, jobs, security, web_errors
+from closerhub import models as models  # registers every model on the metadata
+from closerhub.accounts.passwords import use_fast_hashing
+from closerhub.accounts.service import AccountOpened
+from closerhub.accounts.views import bp as accounts_bp
+from closerhub.admin.views import bp as admin_bp
+from closerhub.analytics.views import bp as analytics_bp
+from closerhub.api import bp as api_bp
+from closerhub.api.auth import token_owner_for_locale
+from closerhub.audit.display import audit_value
+from closerhub.booking import attendance_views  # noqa: F401  (registers on three blueprints)
+from closerhub.booking.busy import BOOKED_CALLS
+from closerhub.booking.calendar_views import bp as calendar_bp
+from closerhub.booking.lead_views import bp as leads_bp
+from closerhub.booking.public_views import bp as booking_public_bp
+from closerhub.booking.sms_views import bp as sms_bp
+from closerhub.booking.views import bp as appointments_bp
+from closerhub.businesses import service as businesses_service
+from closerhub.businesses.offer_views import bp as offers_bp
+from closerhub.businesses.views import bp as businesses_bp
+from closerhub.calendars.busy import CALENDAR_BUSY
+from closerhub.calendars.views import bp as calendars_bp
+from closerhub.closers import rules as closer_rules
+from closerhub.closers import service as closers_service
+from closerhub.closers.views import bp as closers_bp
+from closerhub.db_setup import register_database
+from closerhub.engagements.views import bp as engagements_bp
+from closerhub.matching.views import bp as matching_bp
+from closerhub.navigation import nav_for
+from closerhub.notifications.views import bp as notifications_bp
+from closerhub.outcomes import events as outcome_events
+from closerhub.outcomes.track_record import closer_stats
+from closerhub.outcomes.views import bp as outcomes_bp
+from closerhub.pages.views import bp as pages_bp
+from closerhub.payments import outcome_events as payments_on_outcomes
+from closerhub.payments.charges_views import bp as charges_bp
+from closerhub.payments.charges_views import desk_bp as money_desk_bp
+from closerhub.payments.payout_views import bp as admin_payouts_bp
+from closerhub.payments.views import billing_bp, payouts_bp
+from closerhub.payments.webhook_views import bp as stripe_webhooks_bp
+from closerhub.vetting import service as vetting_service
+from closerhub.vetting.views import bp as vetting_bp
+from closerhub.webhooks.views import bp as integrations_bp
 
 
 def create_app(config: dict[str, Any] | str | None = None) -> Flask:
@@ -27,15 +70,10 @@ def create_app(config: dict[str, Any] | str | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         raise config_module.ConfigError("SECRET_KEY is not set")
     if app.config.get("TESTING"):
-        from closerhub.accounts.passwords import use_fast_hashing
-
         use_fast_hashing()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # Alembic announces each autogenerate plugin at INFO on import; that is noise in `make run`.
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
-
-    from closerhub import extensions, i18n, security, web_errors
-    from closerhub.db_setup import register_database
 
     extensions.db.init_app(app)
     extensions.migrate.init_app(app, extensions.db, directory=str(config_module.BASE_DIR / "migrations"))
@@ -43,41 +81,17 @@ def create_app(config: dict[str, Any] | str | None = None) -> Flask:
     extensions.csrf.init_app(app)
     extensions.limiter.init_app(app)
     extensions.login_manager.init_app(app)
-    i18n.init_app(app)
+    i18n.init_app(app, api_token_owner=token_owner_for_locale)
+    events.init_app(app)
+    _subscribe_event_handlers(app)
+    # A closer's busy time (the slot seam, closers.rules): booked calls, then their calendars.
+    closer_rules.add_busy_source(app, BOOKED_CALLS)
+    closer_rules.add_busy_source(app, CALENDAR_BUSY)
+    closers_service.set_track_record(app, closer_stats)  # a closer's card: read from calls and outcomes
     security.init_app(app)
     web_errors.init_app(app)
     app.jinja_env.globals["nav_items"] = _nav_items
-    from closerhub.audit.display import audit_value
-
     app.jinja_env.filters["audit_value"] = audit_value
-
-    from closerhub import models  # noqa: F401  (registers every model on the metadata)
-    from closerhub.accounts.views import bp as accounts_bp
-    from closerhub.admin.views import bp as admin_bp
-    from closerhub.analytics.views import bp as analytics_bp
-    from closerhub.api import bp as api_bp
-    from closerhub.booking import attendance_views  # noqa: F401  (registers on three blueprints)
-    from closerhub.booking.calendar_views import bp as calendar_bp
-    from closerhub.booking.lead_views import bp as leads_bp
-    from closerhub.booking.public_views import bp as booking_public_bp
-    from closerhub.booking.sms_views import bp as sms_bp
-    from closerhub.booking.views import bp as appointments_bp
-    from closerhub.businesses.offer_views import bp as offers_bp
-    from closerhub.businesses.views import bp as businesses_bp
-    from closerhub.calendars.views import bp as calendars_bp
-    from closerhub.closers.views import bp as closers_bp
-    from closerhub.engagements.views import bp as engagements_bp
-    from closerhub.matching.views import bp as matching_bp
-    from closerhub.notifications.views import bp as notifications_bp
-    from closerhub.outcomes.views import bp as outcomes_bp
-    from closerhub.pages.views import bp as pages_bp
-    from closerhub.payments.charges_views import bp as charges_bp
-    from closerhub.payments.charges_views import desk_bp as money_desk_bp
-    from closerhub.payments.payout_views import bp as admin_payouts_bp
-    from closerhub.payments.views import billing_bp, payouts_bp
-    from closerhub.payments.webhook_views import bp as stripe_webhooks_bp
-    from closerhub.vetting.views import bp as vetting_bp
-    from closerhub.webhooks.views import bp as integrations_bp
 
     app.register_blueprint(pages_bp)
     app.register_blueprint(accounts_bp)
@@ -109,17 +123,27 @@ def create_app(config: dict[str, Any] | str | None = None) -> Flask:
     extensions.csrf.exempt(stripe_webhooks_bp)  # Stripe signs its requests; it has no session or CSRF token
     extensions.csrf.exempt(sms_bp)  # Twilio signs its requests (X-Twilio-Signature)
 
-    from closerhub import cli, jobs
-
     cli.init_app(app)
     jobs.init_app(app)
     return app
 
 
+def _subscribe_event_handlers(app: Flask) -> None:
+    """Each higher package's handlers of the events lower packages publish (``closerhub.events``),
+    in the order they run."""
+    # Sign-up: the business and its owner seat; a closer's empty profile, then its review row.
+    events.subscribe(app, AccountOpened, businesses_service.on_account_opened)
+    events.subscribe(app, AccountOpened, closers_service.on_account_opened)
+    events.subscribe(app, AccountOpened, vetting_service.on_account_opened)
+    # An outcome's money: payments keeps the ledger and bills the business.
+    events.subscribe(app, outcome_events.CommissionEarned, payments_on_outcomes.on_commission_earned)
+    events.subscribe(app, outcome_events.CommissionRestated, payments_on_outcomes.on_commission_restated)
+    events.subscribe(app, outcome_events.CommissionReversed, payments_on_outcomes.on_commission_reversed)
+    events.subscribe(app, outcome_events.CommissionOwed, payments_on_outcomes.on_commission_owed)
+    events.subscribe(app, outcome_events.InstalmentCollected, payments_on_outcomes.on_instalment_collected)
+    events.subscribe(app, outcome_events.InstalmentRefunded, payments_on_outcomes.on_instalment_refunded)
+
+
 def _nav_items(user: Any) -> list[Any]:
     """The role's menu for the page being drawn (``templates/_nav.html``)."""
-    from flask import request
-
-    from closerhub.navigation import nav_for
-
     return nav_for(user, request.endpoint, request.path)

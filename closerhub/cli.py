@@ -14,6 +14,7 @@ from closerhub.core.errors import DomainError
 from closerhub.demo import DEMO_PASSWORD, DEMO_USERS, demo_counts, seed_demo
 from closerhub.extensions import db
 from closerhub.notifications.service import public_url
+from closerhub.payments.payout_cli import payouts_group
 
 __all__ = ["DEMO_PASSWORD", "DEMO_USERS", "init_app"]
 
@@ -52,7 +53,5 @@ def init_app(app: Flask) -> None:
             db.session.commit()
             where = "" if current_app.config.get("MAIL_SERVER") else " (no mail server: see the outbox)"
             click.echo(f"Not verified yet: a link to verify the address was emailed to {user.email}{where}.")
-
-    from closerhub.payments.payout_cli import payouts_group
 
     app.cli.add_command(payouts_group)  # flask payouts run

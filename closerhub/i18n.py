@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date, datetime
+from typing import Any
 
 from babel import Locale
 from flask import Flask, current_app, g, has_request_context, request, session
@@ -33,6 +34,9 @@ def url_language() -> str | None:
     return lang if lang in current_app.config["LANGUAGES"] else None
 
 
+_API_OWNER = "closerhub.i18n.api_token_owner"
+
+
 def select_locale() -> str | None:
     """The user's language (logged in, or an API token's owner), else the one chosen on the site, else the browser's.
     On a prospect page, the language picked there (``?lang=``) comes first."""
@@ -44,11 +48,9 @@ def select_locale() -> str | None:
     if current_user and current_user.is_authenticated:
         return current_user.language
     if request.blueprint == "api":
-        from closerhub.api.auth import token_owner_for_locale  # here: the API loads after the i18n set-up
-
-        api_user = token_owner_for_locale()  # the token's owner, like a logged-in user
+        api_user = current_app.extensions[_API_OWNER]()  # the token's owner, like a logged-in user
         if api_user is not None:
-            return api_user.language
+            return str(api_user.language)
     return chosen_or_browser_language()
 
 
@@ -191,7 +193,10 @@ def _translate_plural(singular: str, plural: str, n: int) -> str:
     return get_translations().ungettext(singular, plural, n)
 
 
-def init_app(app: Flask) -> None:
+def init_app(app: Flask, api_token_owner: Callable[[], Any]) -> None:
+    """Set the language and zone selectors; ``api_token_owner`` finds an API request's token owner
+    (given by the app factory: the API sits above this module in the package order)."""
+    app.extensions[_API_OWNER] = api_token_owner
     core_i18n.install(_translate, _translate_plural, current_locale)  # core/ and services speak the reader's language
     babel.init_app(
         app,

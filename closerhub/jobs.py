@@ -16,15 +16,30 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 
 from closerhub import clock
+from closerhub.booking.attendance_jobs import flag_unconfirmed, offer_rebooking
+from closerhub.booking.reminders import flag_overdue_outcomes as flag_overdue
+from closerhub.booking.reminders import request_outcomes, send_due_reminders
+from closerhub.booking.sms_reminders import send_due_sms_reminders
+from closerhub.calendars import writeback
+from closerhub.calendars.sync import sync_due
+from closerhub.closers.summary import refresh_all_summaries
 from closerhub.extensions import db
+from closerhub.notifications import sms
+from closerhub.notifications.delivery import deliver_pending
+from closerhub.notifications.service import public_url, render_pending
+from closerhub.outcomes.instalment_reminders import ask_due_instalments, remind_overdue_instalments
+from closerhub.outcomes.service import auto_confirm_due
+from closerhub.payments.charges import retry_due_charges
+from closerhub.payments.instalment_money import release_instalments
+from closerhub.payments.ledger import release_available
+from closerhub.payments.payouts import run_weekly_if_due
+from closerhub.webhooks import delivery as webhook_delivery
 
 log = logging.getLogger(__name__)
 
 
 def deliver_outbox(app: Flask) -> int:
     """Render the emails queued as intents (booking notices), then send pending ones (retries: the service)."""
-    from closerhub.notifications.delivery import deliver_pending
-    from closerhub.notifications.service import render_pending
 
     with app.app_context():
         try:
@@ -36,7 +51,6 @@ def deliver_outbox(app: Flask) -> int:
 
 def refresh_availability_summaries(app: Flask) -> int:
     """Recompute every closer's availability summary for search (free-slot counts shift as time passes)."""
-    from closerhub.closers.summary import refresh_all_summaries
 
     with app.app_context():
         try:
@@ -47,7 +61,6 @@ def refresh_availability_summaries(app: Flask) -> int:
 
 def send_appointment_reminders(app: Flask) -> int:
     """Queue the 24 h and 1 h reminders that are due (each claimed once, even with two workers)."""
-    from closerhub.booking.reminders import send_due_reminders
 
     with app.app_context():
         try:
@@ -58,7 +71,6 @@ def send_appointment_reminders(app: Flask) -> int:
 
 def attendance_jobs(app: Flask) -> int:
     """Flag unconfirmed calls to their closer 2 h before; offer a new time after a prospect no-show (each once)."""
-    from closerhub.booking.attendance_jobs import flag_unconfirmed, offer_rebooking
 
     with app.app_context():
         try:
@@ -70,9 +82,6 @@ def attendance_jobs(app: Flask) -> int:
 
 def sms_reminders(app: Flask) -> int:
     """Queue the due SMS reminders (consent, STOP and quiet hours checked), then send the pending texts."""
-    from closerhub.booking.sms_reminders import send_due_sms_reminders
-    from closerhub.notifications import sms
-    from closerhub.notifications.service import public_url
 
     with app.app_context():
         try:
@@ -85,7 +94,6 @@ def sms_reminders(app: Flask) -> int:
 
 def request_appointment_outcomes(app: Flask) -> int:
     """Ask closers, once per call, to record the outcome of calls that just ended."""
-    from closerhub.booking.reminders import request_outcomes
 
     with app.app_context():
         try:
@@ -96,18 +104,16 @@ def request_appointment_outcomes(app: Flask) -> int:
 
 def flag_overdue_outcomes(app: Flask) -> int:
     """Mark calls without an outcome 48 h after their end, and tell the business once."""
-    from closerhub.booking.reminders import flag_overdue_outcomes as flag
 
     with app.app_context():
         try:
-            return flag(db.session, clock.utcnow())
+            return flag_overdue(db.session, clock.utcnow())
         finally:
             db.remove_session()
 
 
 def auto_confirm_outcomes(app: Flask) -> int:
     """Confirm outcomes whose confirmation window passed without a dispute (each claimed once)."""
-    from closerhub.outcomes.service import auto_confirm_due
 
     with app.app_context():
         try:
@@ -118,8 +124,6 @@ def auto_confirm_outcomes(app: Flask) -> int:
 
 def release_commissions(app: Flask) -> int:
     """Move commissions whose clawback hold has passed from pending to available (each outcome and instalment once)."""
-    from closerhub.payments.instalment_money import release_instalments
-    from closerhub.payments.ledger import release_available
 
     with app.app_context():
         try:
@@ -131,7 +135,6 @@ def release_commissions(app: Flask) -> int:
 
 def ask_instalments(app: Flask) -> int:
     """Ask businesses, once each, to mark instalments that fell due, and remind them of overdue ones."""
-    from closerhub.outcomes.instalment_reminders import ask_due_instalments, remind_overdue_instalments
 
     with app.app_context():
         try:
@@ -143,7 +146,6 @@ def ask_instalments(app: Flask) -> int:
 
 def retry_charges(app: Flask) -> int:
     """Retry declined business charges on their schedule and repair interrupted attempts (same key)."""
-    from closerhub.payments.charges import retry_due_charges
 
     with app.app_context():
         try:
@@ -154,7 +156,6 @@ def retry_charges(app: Flask) -> int:
 
 def weekly_payouts(app: Flask) -> object:
     """Run the payouts on the configured weekday (UTC), once that day (the run claims the date)."""
-    from closerhub.payments.payouts import run_weekly_if_due
 
     with app.app_context():
         try:
@@ -166,7 +167,6 @@ def weekly_payouts(app: Flask) -> object:
 
 def sync_calendars(app: Flask) -> int:
     """Read the closers' calendar connections that are due (each claimed once, even with two workers)."""
-    from closerhub.calendars.sync import sync_due
 
     with app.app_context():
         try:
@@ -177,25 +177,23 @@ def sync_calendars(app: Flask) -> int:
 
 def write_back_calendars(app: Flask) -> int:
     """Write booked, rescheduled and cancelled calls into the closers' chosen calendars (retried with backoff)."""
-    from closerhub.calendars.writeback import deliver_due
 
     with app.app_context():
         try:
-            return deliver_due(db.session, clock.utcnow())
+            return writeback.deliver_due(db.session, clock.utcnow())
         finally:
             db.remove_session()
 
 
 def deliver_webhooks(app: Flask) -> int:
     """Send due webhook deliveries, batch after batch for up to ~20 s (its own thread: reminders run alongside)."""
-    from closerhub.webhooks.delivery import deliver_due
 
     sent = 0
     deadline = time.monotonic() + 20
     with app.app_context():
         try:
             while time.monotonic() < deadline:
-                done = deliver_due(db.session, clock.utcnow())
+                done = webhook_delivery.deliver_due(db.session, clock.utcnow())
                 sent += done
                 if not done:
                     break

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import hashlib
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, ForeignKey, String
@@ -14,8 +14,15 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from closerhub.db import UTCDateTime, str_enum
 from closerhub.extensions import Model
 
-if TYPE_CHECKING:
-    from closerhub.businesses.models import BusinessMember
+
+class Membership(Protocol):
+    """A user's seat in a business, as accounts sees it: ``businesses.models.BusinessMember``
+    (businesses sits above accounts, so the relationship names it instead of importing it)."""
+
+    id: int
+    business_id: int
+    business: Any
+    role: Any
 
 
 class Role(enum.StrEnum):
@@ -50,7 +57,7 @@ class User(UserMixin, Model):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
-    membership: Mapped[BusinessMember | None] = relationship(back_populates="user", uselist=False)
+    membership: Mapped[Membership | None] = relationship("BusinessMember", back_populates="user", uselist=False)
 
     __table_args__ = (CheckConstraint("language IN ('en', 'fr')", name="language_supported"),)
 

@@ -14,24 +14,32 @@ from datetime import datetime
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from closerhub import events
 from closerhub.accounts import passwords
 from closerhub.accounts.models import AccountStatus, ApiToken, Role, User
 from closerhub.accounts.verification import queue_verification_email, verification_url
 from closerhub.audit.service import record
-from closerhub.businesses.models import Business, BusinessMember, MemberRole
-from closerhub.closers.service import new_profile
 from closerhub.core.errors import AuthenticationFailed, Conflict, ValidationError
 from closerhub.core.i18n import _
 from closerhub.core.tz import require_zone
 from closerhub.notifications.service import queue_email
-from closerhub.vetting.models import new_vetting
 
 SUPPORTED_LANGUAGES = ("en", "fr")
 NAME_MAX = 120
+
+
+@dataclass(frozen=True)
+class AccountOpened:
+    """Event: sign-up added ``user``; higher packages add what a new account needs (its business,
+    its closer profile and vetting row) in the same transaction (``closerhub.events``)."""
+
+    user: User
+    now: datetime
+    business_name: str | None = None  # the cleaned name, for a business account
 
 
 @dataclass(frozen=True)
@@ -122,13 +130,10 @@ def signup(session: Session, data: SignupData, *, now: datetime) -> User:
         created_at=now,
     )
     session.add(user)
-    if user.role == Role.BUSINESS:
-        business = Business(name=business_name, timezone=data.timezone, currency="EUR", created_at=now)
-        session.add(business)
-        session.add(BusinessMember(business=business, user=user, role=MemberRole.OWNER, created_at=now))
-    if user.role == Role.CLOSER:
-        session.add(new_profile(user, now))  # empty; the closer fills it in (created_at = updated_at = now)
-        session.add(new_vetting(user, now))  # in review: absent from search until an admin approves
+    # The business and its owner seat (businesses), the empty profile (closers) and the review row
+    # (vetting) are added by those packages' handlers, in this transaction.
+    opened = AccountOpened(user=user, now=now, business_name=business_name if user.role == Role.BUSINESS else None)
+    events.publish(session, opened)
     try:
         session.flush()  # the unique index settles a race the check above could not see
     except IntegrityError:
@@ -335,3 +340,25 @@ def create_admin(session: Session, *, email: str, password: str, name: str, now:
     record(session, actor=None, action="account.admin_created", obj=user, after={"role": user.role, "email": address})
     session.commit()
     return user
+
+
+def ids_matching(session: Session, text: str, limit: int) -> tuple[int, ...]:
+    """The ids of the users (at most ``limit``) whose name or email contains ``text``.
+
+    The admin's audit search runs this on the users table (one row per person) and then reads
+    the trail through its ``(actor_id, at)`` index: a ``LIKE '%…%'`` on the audit rows' labels
+    would scan every row of a table that only grows.
+    """
+    needle = text.lower()
+    stmt = (
+        select(User.id)
+        .where(
+            or_(
+                func.lower(User.name).contains(needle, autoescape=True),
+                func.lower(User.email).contains(needle, autoescape=True),
+            )
+        )
+        .order_by(User.id)
+        .limit(limit)
+    )
+    return tuple(session.scalars(stmt))

@@ -11,9 +11,10 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from closerhub.accounts.permissions import admin_required
+from closerhub.accounts.service import ids_matching
 from closerhub.admin.views import PAGE_SIZE, bp, page_number
 from closerhub.audit.models import AuditEntry
-from closerhub.audit.service import AuditFilter, action_names, actor_ids, entries_query, history
+from closerhub.audit.service import ACTOR_MATCH_MAX, AuditFilter, action_names, entries_query, history
 from closerhub.core.i18n import N_
 from closerhub.extensions import db
 
@@ -56,7 +57,7 @@ def audit() -> tuple[str, int]:
     actor = text["actor"]
     flt = AuditFilter(
         actor=actor or None,
-        actor_ids=actor_ids(db.session, actor) if actor and not actor.isdigit() else (),
+        actor_ids=ids_matching(db.session, actor, ACTOR_MATCH_MAX) if actor and not actor.isdigit() else (),
         action=text["action"] or None,
         object_type=text["object_type"] or None,
         object_id=text["object_id"] or None,

@@ -20,6 +20,7 @@ from closerhub.analytics.tables import Table
 from closerhub.core.csv_safe import csv_text
 from closerhub.core.money import Money, format_money
 from closerhub.core.tz import to_local
+from closerhub.i18n import local_time  # needs the request's Babel settings
 
 DASH = "—"  # no data: never a division by zero
 
@@ -52,8 +53,6 @@ def percent(rate: float | None, locale: str) -> str:
 
 def cell_html(value: Any, kind: str, locale: str, zone: str) -> str:
     """A cell formatted for display (escaped by Jinja later)."""
-    from closerhub.i18n import local_time  # needs the request's Babel settings
-
     if value is None:
         return DASH
     if kind == "rate":

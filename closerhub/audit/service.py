@@ -11,20 +11,32 @@ import enum
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from flask import has_request_context, request
-from sqlalchemy import Select, func, inspect, or_, select, text
+from sqlalchemy import Select, inspect, or_, select, text
 from sqlalchemy.orm import Session
 
 from closerhub import clock
-from closerhub.accounts.models import User
 from closerhub.audit.models import AuditEntry
 
 SYSTEM_LABEL = "system"
 
 
-def actor_label(actor: User | str | None) -> str:
+class Actor(Protocol):
+    """Who acted, as the trail sees a user (``accounts.models.User``; audit sits below accounts)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def email(self) -> str: ...
+    @property
+    def role(self) -> enum.Enum: ...
+
+
+def actor_label(actor: Actor | str | None) -> str:
     """How the trail names an actor; kept as written even if the account changes later."""
     if actor is None:
         return SYSTEM_LABEL
@@ -76,7 +88,7 @@ def request_ip() -> str | None:
 def record(
     session: Session,
     *,
-    actor: User | str | None,
+    actor: Actor | str | None,
     action: str,
     obj: Any,
     before: dict[str, Any] | None = None,
@@ -91,7 +103,7 @@ def record(
     kind, key = object_ref(session, obj)
     entry = AuditEntry(
         at=clock.utcnow(),
-        actor_id=actor.id if isinstance(actor, User) else None,
+        actor_id=None if actor is None or isinstance(actor, str) else actor.id,
         actor_label=actor_label(actor),
         action=action,
         object_type=kind,
@@ -111,8 +123,10 @@ def record(
 class AuditFilter:
     """The admin page's filters (all optional). Dates are whole UTC days, inclusive."""
 
-    actor: str | None = None  # a user id, or a name/email (see ``actor_ids``), or a system actor's label
-    actor_ids: tuple[int, ...] = ()  # the users a name/email ``actor`` stands for (``actor_ids()``)
+    actor: str | None = (
+        None  # a user id, or a name/email (see ``accounts.service.ids_matching``), or a system actor's label
+    )
+    actor_ids: tuple[int, ...] = ()  # the users a name/email ``actor`` stands for (``accounts.service.ids_matching``)
     action: str | None = None  # exact, or a prefix ending in "." such as "engagement."
     object_type: str | None = None
     object_id: str | None = None
@@ -142,28 +156,6 @@ def entries_query(flt: AuditFilter) -> Select[tuple[AuditEntry]]:
 
 
 ACTOR_MATCH_MAX = 100  # users a name search may stand for; a wider search should be narrowed
-
-
-def actor_ids(session: Session, text: str) -> tuple[int, ...]:
-    """The ids of the users (at most ``ACTOR_MATCH_MAX``) whose name or email contains ``text``.
-
-    The admin page's actor search runs this on the users table (one row per person) and then
-    reads the trail through its ``(actor_id, at)`` index: a ``LIKE '%…%'`` on the audit rows'
-    labels would scan every row of a table that only grows.
-    """
-    needle = text.lower()
-    stmt = (
-        select(User.id)
-        .where(
-            or_(
-                func.lower(User.name).contains(needle, autoescape=True),
-                func.lower(User.email).contains(needle, autoescape=True),
-            )
-        )
-        .order_by(User.id)
-        .limit(ACTOR_MATCH_MAX)
-    )
-    return tuple(session.scalars(stmt))
 
 
 def _actor_matches(flt: AuditFilter) -> Any:

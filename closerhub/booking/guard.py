@@ -20,9 +20,12 @@ from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, scoped_session
 
+from closerhub.accounts.models import User
 from closerhub.booking.models import OVERLAP_CONSTRAINT_NAME, OVERLAP_SQLITE_MESSAGE
 from closerhub.core.errors import Conflict
 from closerhub.core.i18n import N_
+from closerhub.db_setup import _wants_write_lock
+from closerhub.engagements.models import Engagement
 
 
 class SlotUnavailable(Conflict):
@@ -48,8 +51,6 @@ class SlotUnavailable(Conflict):
 
 def _holds_write_lock(session: Session) -> bool:
     """Whether the session's open SQLite transaction began with ``BEGIN IMMEDIATE``."""
-    from closerhub.db_setup import _wants_write_lock  # the rule db_setup applied when it began
-
     return bool(_wants_write_lock(session.connection()))
 
 
@@ -129,9 +130,6 @@ def lock_for_booking(session: Session, *, engagement_id: int | None = None, clos
     """
     if session.get_bind().dialect.name == "sqlite":
         return False
-    from closerhub.accounts.models import User  # the lock targets; booking builds on both
-    from closerhub.engagements.models import Engagement
-
     held, took = _held(session), False
     if engagement_id is not None and ("engagement", engagement_id) not in held:
         took = True
@@ -151,9 +149,6 @@ def lock_for_booking(session: Session, *, engagement_id: int | None = None, clos
 def locking_engagement_and_closer(stmt: Select[Any]) -> Select[Any]:
     """``stmt`` (a select from engagements) joined to the closer's user row, locking both as
     ``lock_for_booking`` does; a caller running it records the locks with ``mark_locked_for_booking``."""
-    from closerhub.accounts.models import User
-    from closerhub.engagements.models import Engagement
-
     return stmt.join(User, User.id == Engagement.closer_id).with_for_update(of=(Engagement, User), key_share=True)
 
 

@@ -13,9 +13,9 @@ from urllib.parse import urlparse
 
 from sqlalchemy.orm import Session
 
-from closerhub.accounts.models import User
-from closerhub.accounts.service import clean_name
-from closerhub.businesses.models import Business
+from closerhub.accounts.models import Role, User
+from closerhub.accounts.service import AccountOpened, clean_name
+from closerhub.businesses.models import Business, BusinessMember, MemberRole
 from closerhub.closers.service import iso_639_1_codes
 from closerhub.closers.taxonomy import INDUSTRIES
 from closerhub.core.errors import NotFound, PermissionDenied, ValidationError
@@ -174,3 +174,12 @@ def update_business(
         setattr(business, key, value)
     session.commit()
     return business
+
+
+def on_account_opened(session: Session, event: AccountOpened) -> None:
+    """A new business account opens its business, with the new user as its owner (``AccountOpened`` handler)."""
+    if event.user.role != Role.BUSINESS or event.business_name is None:
+        return
+    business = Business(name=event.business_name, timezone=event.user.timezone, currency="EUR", created_at=event.now)
+    session.add(business)
+    session.add(BusinessMember(business=business, user=event.user, role=MemberRole.OWNER, created_at=event.now))

@@ -6,30 +6,20 @@ Shared by the availability use cases and the search summary (``closers.summary``
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import (
-    BindParameter,
-    ColumnElement,
-    CompoundSelect,
-    bindparam,
-    func,
-    literal,
-    literal_column,
-    select,
-    union_all,
-)
+from flask import Flask, current_app
+from sqlalchemy import CompoundSelect, Select, literal_column, select, union_all
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from closerhub import clock
 from closerhub.accounts.models import User
-from closerhub.calendars.models import CalendarConnection, CalendarPreference, ExternalBusy
 from closerhub.closers.models import AvailabilitySettings, DateOverrideRow
 from closerhub.core.availability import MINUTES_PER_DAY, AvailabilityRules, DateOverride, TimeOff, WeeklyInterval
 from closerhub.core.slots import Busy
-from closerhub.db import UTCDateTime
 
 #: What a closer who never saved their availability gets (and what an omitted API field means).
 DEFAULTS: dict[str, Any] = {
@@ -87,67 +77,44 @@ def _dialect(session: Session) -> str:
     return session.get_bind().dialect.name
 
 
-def _booked_calls_touching_window() -> list[ColumnElement[bool]]:
-    """Booked calls over ``[since, until)``, as conditions an index answers on both sides.
+@dataclass(frozen=True)
+class BusySource:
+    """What a package above closers adds to a closer's busy time (registered at app creation with
+    ``add_busy_source``, in order: booking's calls, then calendars' busy times).
 
-    PostgreSQL: also the range overlap of the exclusion constraint's GiST index
-    (``tstzrange(starts_at, blocked_until)``, booked calls only), which it then can use;
-    everywhere: ``starts_at`` between ``since - CALL_MAX`` and ``until``.
+    ``one(excluding, dialect)``: selects of ``(starts_at, ends_at, external)`` for the closer bound
+    as ``:closer_id`` touching ``[:since, :until)`` (parameters ``:starts_after``, ``:now`` and, when
+    ``excluding``, ``:exclude_id`` are bound too). ``many(dialect)``: the same for the closers in
+    ``:closer_ids``, as ``(closer_id, starts_at, ends_at, external, unreadable)``; an ``unreadable``
+    row makes that closer's whole window busy. Both are module-level functions (the statements
+    are built once per dialect and cached).
     """
-    from closerhub.booking.models import Appointment, AppointmentStatus  # booking builds on closers
 
-    return [
-        Appointment.status == AppointmentStatus.BOOKED,
-        Appointment.starts_at < bindparam("until"),
-        Appointment.starts_at > bindparam("starts_after", type_=UTCDateTime()),
-        Appointment.ends_at > bindparam("since"),
-    ]
+    one: Callable[[bool, str], Sequence[Select[Any]]]
+    many: Callable[[str], Sequence[Select[Any]]]
 
 
-def _gist_overlap() -> ColumnElement[bool]:
-    from closerhub.booking.models import Appointment  # booking builds on closers
+_SOURCES = "closerhub.closers.busy_sources"
 
-    window = func.tstzrange(bindparam("since", type_=UTCDateTime()), bindparam("until", type_=UTCDateTime()))
-    return func.tstzrange(Appointment.starts_at, Appointment.blocked_until).op("&&")(window)
+
+def add_busy_source(app: Flask, source: BusySource) -> None:
+    """Read ``source`` in every busy-time statement of ``app``, after the sources added before it."""
+    app.extensions.setdefault(_SOURCES, []).append(source)
+
+
+def _sources() -> tuple[BusySource, ...]:
+    return tuple(current_app.extensions.get(_SOURCES, ()))
+
+
+def _busy_statement(excluding: bool, dialect: str = "sqlite") -> CompoundSelect:
+    """``busy_intervals``' query: the union of the registered sources' selects, by start."""
+    return _union_one(_sources(), excluding, dialect)
 
 
 @functools.cache
-def _busy_statement(excluding: bool, dialect: str = "sqlite") -> CompoundSelect:
-    """``busy_intervals``' query, built once per dialect (every slot page and booking runs it)."""
-    from closerhub.booking.models import Appointment  # booking builds on closers
-
-    calls = select(Appointment.starts_at, Appointment.ends_at, literal(False).label("external")).where(
-        Appointment.closer_id == bindparam("closer_id"), *_booked_calls_touching_window()
-    )
-    if dialect == "postgresql":
-        calls = calls.where(_gist_overlap())
-    if excluding:
-        calls = calls.where(Appointment.id != bindparam("exclude_id"))
-    events = select(ExternalBusy.starts_at, ExternalBusy.ends_at, literal(True)).where(
-        ExternalBusy.closer_id == bindparam("closer_id"),
-        ExternalBusy.starts_at < bindparam("until"),
-        ExternalBusy.ends_at > bindparam("since"),
-    )
-    keeps_offering = (
-        select(CalendarPreference.closer_id)
-        .where(
-            CalendarPreference.closer_id == CalendarConnection.closer_id,
-            CalendarPreference.keep_offering_when_unreadable.is_(True),
-        )
-        .exists()
-    )
-    unreadable = select(
-        bindparam("since", type_=UTCDateTime()), bindparam("until", type_=UTCDateTime()), literal(True)
-    ).where(
-        select(CalendarConnection.id)
-        .where(
-            CalendarConnection.closer_id == bindparam("closer_id"),
-            CalendarConnection.fails_closed_at <= bindparam("now", type_=UTCDateTime()),
-            ~keeps_offering,
-        )
-        .exists()
-    )
-    return union_all(calls, events, unreadable).order_by(literal_column("1"))
+def _union_one(sources: tuple[BusySource, ...], excluding: bool, dialect: str) -> CompoundSelect:
+    parts = [part for source in sources for part in source.one(excluding, dialect)]
+    return union_all(*parts).order_by(literal_column("1"))
 
 
 def busy_intervals_many(session: Session, windows: Mapping[int, tuple[datetime, datetime]]) -> dict[int, list[Busy]]:
@@ -181,52 +148,15 @@ def busy_intervals_many(session: Session, windows: Mapping[int, tuple[datetime, 
     return found
 
 
-@functools.cache
 def _busy_many_statement(dialect: str = "sqlite") -> CompoundSelect:
     """``busy_intervals_many``' query: ``_busy_statement`` over a list of closers, with the closer id."""
-    from closerhub.booking.models import Appointment  # booking builds on closers
+    return _union_many(_sources(), dialect)
 
-    ids: BindParameter[list[int]] = bindparam("closer_ids", expanding=True)
-    calls = select(
-        Appointment.closer_id,
-        Appointment.starts_at,
-        Appointment.ends_at,
-        literal(False).label("external"),
-        literal(False).label("unreadable"),
-    ).where(Appointment.closer_id.in_(ids), *_booked_calls_touching_window())
-    if dialect == "postgresql":
-        calls = calls.where(_gist_overlap())
-    events = select(
-        ExternalBusy.closer_id, ExternalBusy.starts_at, ExternalBusy.ends_at, literal(True), literal(False)
-    ).where(
-        ExternalBusy.closer_id.in_(ids),
-        ExternalBusy.starts_at < bindparam("until"),
-        ExternalBusy.ends_at > bindparam("since"),
-    )
-    keeps_offering = (
-        select(CalendarPreference.closer_id)
-        .where(
-            CalendarPreference.closer_id == CalendarConnection.closer_id,
-            CalendarPreference.keep_offering_when_unreadable.is_(True),
-        )
-        .exists()
-    )
-    unreadable = (
-        select(
-            CalendarConnection.closer_id,
-            bindparam("since", type_=UTCDateTime()),
-            bindparam("until", type_=UTCDateTime()),
-            literal(True),
-            literal(True),
-        )
-        .where(
-            CalendarConnection.closer_id.in_(ids),
-            CalendarConnection.fails_closed_at <= bindparam("now", type_=UTCDateTime()),
-            ~keeps_offering,
-        )
-        .distinct()
-    )
-    return union_all(calls, events, unreadable).order_by(literal_column("1"), literal_column("2"))
+
+@functools.cache
+def _union_many(sources: tuple[BusySource, ...], dialect: str) -> CompoundSelect:
+    parts = [part for source in sources for part in source.many(dialect)]
+    return union_all(*parts).order_by(literal_column("1"), literal_column("2"))
 
 
 # --- rows ⇄ rules --------------------------------------------------------------------------

@@ -7,13 +7,16 @@ once. Availability lives in ``closers.availability_service``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from flask import Flask, current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from closerhub.accounts.models import AccountStatus, Role, User
+from closerhub.accounts.service import AccountOpened
 from closerhub.closers.models import (
     RATE_MIN_BPS,
     AvailabilitySummary,
@@ -37,7 +40,7 @@ from closerhub.closers.profile_fields import (
     language_choices,
     language_name,
 )
-from closerhub.closers.stats import CloserStats, closer_stats
+from closerhub.closers.stats import CloserStats
 from closerhub.closers.summary import refresh_summary
 from closerhub.core.errors import NotFound, ValidationError
 from closerhub.core.i18n import _
@@ -183,6 +186,14 @@ def _replace_industries(profile: CloserProfile, wanted: list[str]) -> None:
 
 # --- reading ---------------------------------------------------------------------------
 
+_TRACK_RECORD = "closerhub.closers.track_record"
+
+
+def set_track_record(app: Flask, read: Callable[[Session, int], CloserStats]) -> None:
+    """How ``find_closer`` reads a closer's track record (``outcomes.track_record.closer_stats``,
+    given by the app factory: appointments and outcomes sit above closers)."""
+    app.extensions[_TRACK_RECORD] = read
+
 
 @dataclass(frozen=True)
 class CloserCard:
@@ -230,4 +241,11 @@ def find_closer(session: Session, closer_id: object, viewer: User | None, now: d
     if not profile.can_view(viewer):
         raise NotFound(_("Closer not found."))
     summary = session.get(AvailabilitySummary, user.id)
-    return CloserCard(user=user, profile=profile, stats=closer_stats(session, user.id), summary=summary)
+    stats = current_app.extensions[_TRACK_RECORD](session, user.id)
+    return CloserCard(user=user, profile=profile, stats=stats, summary=summary)
+
+
+def on_account_opened(session: Session, event: AccountOpened) -> None:
+    """A new closer gets an empty profile to fill in (``AccountOpened`` handler; created_at = updated_at = now)."""
+    if event.user.role == Role.CLOSER:
+        session.add(new_profile(event.user, event.now))

@@ -27,13 +27,14 @@ from closerhub.closers.models import (
     CloserProfile,
 )
 from closerhub.closers.service import iso_639_1_codes, language_name
-from closerhub.closers.stats import CloserStats, closers_stats, decided_counts_query
+from closerhub.closers.stats import CloserStats
 from closerhub.closers.taxonomy import INDUSTRIES
 from closerhub.core import matching
 from closerhub.core.errors import ValidationError
 from closerhub.core.i18n import _
 from closerhub.core.tz import require_zone
 from closerhub.outcomes.models import OutcomeResult, Review
+from closerhub.outcomes.track_record import closers_stats, decided_counts_query
 from closerhub.vetting.models import CloserVetting, VettingStatus
 
 MAX_WITHIN_DAYS = 365

@@ -20,6 +20,7 @@ from datetime import date, datetime
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from closerhub import events
 from closerhub.accounts.models import User
 from closerhub.accounts.permissions import find_visible
 from closerhub.audit.service import record as audit
@@ -30,6 +31,7 @@ from closerhub.core.i18n import N_, _
 from closerhub.core.money import Money
 from closerhub.core.text import clean_text
 from closerhub.notifications.service import public_url, queue_email
+from closerhub.outcomes.events import InstalmentCollected, InstalmentRefunded
 from closerhub.outcomes.models import SETTLED_STATUSES, Outcome, OutcomeResult
 from closerhub.outcomes.models_instalments import Instalment, InstalmentStatus
 from closerhub.webhooks.service import emit
@@ -191,8 +193,6 @@ def instalment_data(instalment: Instalment) -> dict[str, object]:
 
 def collect(session: Session, actor: User, instalment_id: object, collected_on: object, *, now: datetime) -> Instalment:
     """The business received this instalment on ``collected_on`` (not in the future)."""
-    from closerhub.payments.instalment_money import accrue_collection
-
     instalment = _as_business(session, actor, instalment_id, "collect")
     if not isinstance(collected_on, date) or isinstance(collected_on, datetime):
         raise ValidationError(
@@ -211,7 +211,7 @@ def collect(session: Session, actor: User, instalment_id: object, collected_on: 
     business_id, instalment_pk = outcome.business_id, instalment.id
     if outcome.on_cash_collected and outcome.owes_commission:
         session.flush()
-        accrue_collection(session, instalment, now)  # in Stripe mode this commits before calling Stripe
+        events.publish(session, InstalmentCollected(instalment, now))  # Stripe mode: commits before calling Stripe
         instalment = session.get(Instalment, instalment_pk)  # type: ignore[assignment]
     audit(session, actor=actor, action="instalment.collected", obj=instalment, before=before, after=_state(instalment))
     emit(session, business_id, "instalment.collected", instalment_data(instalment))
@@ -255,8 +255,6 @@ def _tell_closer(session: Session, instalment: Instalment) -> None:
 
 def refund(session: Session, actor: User, instalment_id: object, amount: object, *, now: datetime) -> Instalment:
     """The business gave back ``amount`` of a collected instalment; the commission on it is taken back."""
-    from closerhub.payments.instalment_money import Credit, accrue_refund, send_credits
-
     instalment = _as_business(session, actor, instalment_id, "refund")
     left = instalment.amount - instalment.refunded_amount
     if not isinstance(amount, Money):
@@ -276,12 +274,10 @@ def refund(session: Session, actor: User, instalment_id: object, amount: object,
     instalment.status = InstalmentStatus.REFUNDED
     instalment.updated_at = now
     outcome = instalment.outcome
-    credits: list[Credit] = []
     if outcome.on_cash_collected and outcome.owes_commission:
-        _accrual, credits = accrue_refund(session, instalment, now)
+        events.publish(session, InstalmentRefunded(instalment, now))
     audit(session, actor=actor, action="instalment.refunded", obj=instalment, before=before, after=_state(instalment))
-    session.commit()
-    send_credits(session, credits)  # Stripe mode: the card refunds, outside the transaction
+    events.commit(session)  # then, in Stripe mode, the card refunds (outside the transaction)
     return instalment
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from closerhub import events
 from closerhub.accounts.models import User
 from closerhub.accounts.permissions import find_visible
 from closerhub.audit.service import record as audit
@@ -25,12 +26,11 @@ from closerhub.core.errors import Conflict, PermissionDenied, ValidationError
 from closerhub.core.i18n import N_, _
 from closerhub.core.money import Money
 from closerhub.outcomes.emails import notify
+from closerhub.outcomes.events import CommissionEarned, CommissionOwed, CommissionRestated, CommissionReversed
 from closerhub.outcomes.instalments import check_plan_input, set_plan
 from closerhub.outcomes.models import Outcome, OutcomeResult, OutcomeRevision, OutcomeStatus
 from closerhub.outcomes.settings import setting
 from closerhub.outcomes.validation import CleanOutcome, OutcomeData, clean_outcome
-from closerhub.payments import charges, ledger
-from closerhub.payments.memos import Memo
 from closerhub.webhooks.service import emit
 
 __all__ = [
@@ -206,7 +206,7 @@ def record_outcome(
         session.rollback()
         raise Conflict(_("An outcome is already recorded for this call."), code="outcome_exists") from None
     set_plan(session, outcome, data.payment_plan, now)
-    ledger.record_earned(session, outcome, now)
+    events.publish(session, CommissionEarned(outcome, now))
     _mark_appointment(session, appointment, outcome.result, actor, now)
     _audit(session, actor, outcome, "recorded", None)
     notify(session, outcome, "outcome_recorded", actor)
@@ -236,7 +236,7 @@ def correct_outcome(session: Session, actor: User, outcome_id: object, data: Out
     outcome.updated_at = now
     outcome.confirm_deadline = now + timedelta(days=setting("CONFIRM_DAYS", session))
     if (outcome.commission_amount, outcome.deal_currency) != before:
-        ledger.restate(session, outcome, now, Memo("corrected", {"outcome_id": outcome.id}))
+        events.publish(session, CommissionRestated(outcome, now, "corrected"))
     _mark_appointment(session, appointment, outcome.result, actor, now)
     _audit(session, actor, outcome, "corrected", audit_before)
     notify(session, outcome, "outcome_corrected", actor)
@@ -256,9 +256,9 @@ def _as_business(session: Session, actor: User, outcome_id: object, action: str)
 def _settle(session: Session, outcome: Outcome, now: datetime) -> None:
     # The one place an outcome becomes owed: bill the business. The clawback hold starts when the
     # charge succeeds (Stripe) or an admin marks the bank transfer paid (manual mode), not now.
-    # In Stripe mode this commits the confirmation with the charge row before calling Stripe.
+    # In Stripe mode payments' handler commits the confirmation with the charge row before calling Stripe.
     if outcome.owes_commission:
-        charges.charge_for_outcome(session, outcome, now)
+        events.publish(session, CommissionOwed(outcome, now))
 
 
 def confirm(session: Session, actor: User, outcome_id: object, *, now: datetime) -> Outcome:
@@ -381,7 +381,7 @@ def resolve_dispute(
     if void:
         _keep_revision(session, outcome, "voided", actor, now, text)
         outcome.status = OutcomeStatus.VOIDED
-        ledger.reverse_outcome(session, outcome, now, Memo("voided", {"outcome_id": outcome.id}))
+        events.publish(session, CommissionReversed(outcome, now, "voided"))
         action = "voided"
     elif deal_value is not None:
         _keep_revision(session, outcome, "adjusted", actor, now, text)
@@ -389,7 +389,7 @@ def resolve_dispute(
         _set_value(outcome, deal_value, outcome.rate_bps)
         set_plan(session, outcome, None, now)  # the plan no longer adds up: one instalment of the new value
         outcome.status = OutcomeStatus.RESOLVED
-        ledger.restate(session, outcome, now, Memo("adjusted", {"outcome_id": outcome.id}))
+        events.publish(session, CommissionRestated(outcome, now, "adjusted"))
         action = "adjusted"
     else:
         _keep_revision(session, outcome, "confirmed_by_admin", actor, now, text)

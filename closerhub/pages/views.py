@@ -15,6 +15,8 @@ from closerhub import clock
 from closerhub.accounts.permissions import login_required
 from closerhub.accounts.views import _safe_next
 from closerhub.extensions import db
+from closerhub.pages import dashboard as board
+from closerhub.payments.ledger import balances  # one grouped query, the closer's own
 from closerhub.web_errors import UNAVAILABLE
 
 bp = Blueprint("pages", __name__)
@@ -33,13 +35,9 @@ def dashboard() -> str:
         "business": "pages/dashboard_business.html",
         "admin": "pages/dashboard_admin.html",
     }[current_user.role.value]
-    from closerhub.pages import dashboard as board  # the features' models load after the blueprints
-
     now = clock.utcnow()
     context: dict[str, Any] = {"now": now}
     if current_user.is_closer:
-        from closerhub.payments.ledger import balances  # one grouped query, the closer's own
-
         context["balances"] = balances(db.session, current_user.id)
         context["steps"] = board.closer_steps(db.session, current_user)
         context.update(board.closer_calls(db.session, current_user, now))

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from closerhub.outcomes.models import Outcome
 from closerhub.outcomes.models_instalments import Instalment
 from closerhub.payments import ledger
+from closerhub.payments.instalment_money import instalment_position
 from closerhub.payments.memos import Memo
 from closerhub.payments.models import Bucket, EntryKind, LedgerEntry
 from closerhub.payments.models_charges import Charge
@@ -47,8 +48,6 @@ def _position(session: Session, outcome: Outcome, instalment_id: int | None) -> 
     """Where the commission sits: the outcome's, or one instalment's (its own hold) on cash collected."""
     if instalment_id is None:
         return ledger.outcome_position(session, outcome.id)
-    from closerhub.payments.instalment_money import instalment_position
-
     return instalment_position(session, instalment_id)
 
 

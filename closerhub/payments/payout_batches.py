@@ -13,7 +13,7 @@ from closerhub.audit.service import record
 from closerhub.core.errors import Conflict, NotFound, PermissionDenied
 from closerhub.core.i18n import _
 from closerhub.payments import ledger
-from closerhub.payments.models_payouts import IN_FLIGHT, Payout, PayoutNotice, PayoutRun, PayoutStatus
+from closerhub.payments.models_payouts import IN_FLIGHT, NoticeKind, Payout, PayoutNotice, PayoutRun, PayoutStatus
 from closerhub.payments.payout_details import usable_closer_ids
 
 
@@ -74,8 +74,6 @@ def needing_attention(session: Session, limit: int = 100) -> list[Payout]:
 
 def bank_failures(session: Session, closer_id: int | None = None, limit: int = 50) -> list[PayoutNotice]:
     """``payout.failed`` records (a closer's bank refused Stripe's payout), newest first."""
-    from closerhub.payments.models_payouts import NoticeKind
-
     stmt = select(PayoutNotice).where(PayoutNotice.kind == NoticeKind.BANK_PAYOUT_FAILED)
     if closer_id is not None:
         stmt = stmt.where(PayoutNotice.closer_id == closer_id)

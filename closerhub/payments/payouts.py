@@ -67,6 +67,7 @@ from closerhub.payments.models_payouts import (
     RunStatus,
 )
 from closerhub.payments.payout_emails import tell_cannot_receive, tell_payout_failed
+from closerhub.platform_settings.service import get_setting
 
 DEFAULT_RETRY_AFTER = timedelta(minutes=10)  # longer than the SDK's retries and timeouts add up to
 _LOCK_NAMESPACE = 0x5041  # "PA": keeps our advisory locks apart from any other user of them
@@ -95,8 +96,6 @@ def _config(name: str, default: Any) -> Any:
 
 def payout_minimum(session: Session) -> int:
     """The smallest available balance (minor units) a run pays out: the admin's setting, else ``PAYOUT_MINIMUM``."""
-    from closerhub.platform_settings.service import get_setting
-
     return max(get_setting(session, "payout_minimum"), 1)
 
 
@@ -422,8 +421,6 @@ def run_payouts(
 
 def run_weekly_if_due(session: Session, now: datetime) -> RunReport | None:
     """The worker's job: run once on the configured weekday (UTC); any other call does nothing."""
-    from closerhub.platform_settings.service import get_setting
-
     if now.weekday() != get_setting(session, "payout_weekday"):
         return None
     day = now.date()

@@ -13,10 +13,11 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, joinedload
 
 from closerhub.accounts.models import Role, User
+from closerhub.accounts.service import AccountOpened
 from closerhub.audit.service import record
-from closerhub.businesses.service import clean_text
 from closerhub.core.errors import Conflict, NotFound, ValidationError
 from closerhub.core.i18n import N_, _
+from closerhub.core.text import clean_text
 from closerhub.db import get_by_id
 from closerhub.notifications.service import public_url, queue_email
 from closerhub.vetting.models import CHECKLIST, CloserVetting, VettingStatus, new_vetting
@@ -225,3 +226,9 @@ def queue_query(status: VettingStatus | None) -> Select[tuple[CloserVetting]]:
     if status is not None:
         stmt = stmt.where(CloserVetting.status == status)
     return stmt
+
+
+def on_account_opened(session: Session, event: AccountOpened) -> None:
+    """A new closer is in review: absent from search until an admin approves (``AccountOpened`` handler)."""
+    if event.user.role == Role.CLOSER:
+        session.add(new_vetting(event.user, event.now))

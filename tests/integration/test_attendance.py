@@ -18,9 +18,9 @@ from closerhub.booking.attendance_jobs import flag_unconfirmed, offer_rebooking
 from closerhub.booking.models import Appointment, AppointmentStatus
 from closerhub.booking.no_show_models import CloserNoShowReport, ReportStatus
 from closerhub.booking.reminders import send_due_reminders
-from closerhub.closers.stats import closer_stats
 from closerhub.extensions import db
 from closerhub.notifications.models import OutboxMessage
+from closerhub.outcomes.track_record import closer_stats
 from closerhub.vetting.models import CloserVetting, VettingStatus
 from tests.conftest import _logged_in
 from tests.factories_booking import BookingWorld, make_appointment, make_lead, make_world

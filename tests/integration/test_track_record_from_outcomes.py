@@ -10,12 +10,12 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from closerhub import clock
-from closerhub.closers.stats import closer_stats
 from closerhub.core.money import Money
 from closerhub.extensions import db
 from closerhub.outcomes import reviews, service
 from closerhub.outcomes.models import Outcome, OutcomeResult
 from closerhub.outcomes.service import OutcomeData
+from closerhub.outcomes.track_record import closer_stats
 from tests.conftest import _logged_in
 from tests.integration.outcome_support import AFTER_CALL, CALL_AT, make_call, make_deal
 from tests.integration.test_search_and_profile_links import NOW, make_searchable
