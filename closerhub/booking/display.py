@@ -6,19 +6,23 @@ Every time a page shows carries its zone. Slots travel in URLs as UTC instants
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
 
+from babel import Locale
+from babel.dates import format_date as babel_format_date
 from babel.dates import format_time
 from flask import url_for
 from flask_babel import format_date
 from flask_babel import gettext as _
 
 from closerhub.core.tz import is_valid_zone, to_local
-from closerhub.i18n import local_time, reader_locale
+from closerhub.i18n import local_time, reader_locale, zone_city
 
 WEEK_DAYS = 7
 YEAR_RANGE = (2000, 2200)
@@ -97,9 +101,17 @@ def day_label(day: date) -> str:
     return format_date(day, "EEE d MMM")
 
 
-def long_day_label(day: date) -> str:
-    """``Tuesday 8 December`` in the page's language."""
-    return format_date(day, "EEEE d MMMM")
+def long_day_label(day: date, zone: str | None = None) -> str:
+    """A day in full, in the reader's conventions: ``Tuesday, December 8`` (en-US), ``Tuesday 8 December``
+    (en-GB), ``mardi 8 décembre`` (``zone``: the zone shown, standing in for a reader with no zone of their own)."""
+    locale = reader_locale(zone)
+    return babel_format_date(day, _day_pattern(str(locale)), locale=locale)
+
+
+@lru_cache(maxsize=16)
+def _day_pattern(locale: str) -> str:
+    """The locale's full date pattern without its year (``EEEE, MMMM d`` for en-US, ``EEEE d MMMM`` for fr)."""
+    return re.sub(r"[,\s]*y+\s*$", "", Locale.parse(locale).date_formats["full"].pattern)
 
 
 def first_weekday(zone: str) -> int:
@@ -134,13 +146,14 @@ def hhmm(instant: datetime, zone: str) -> str:
 
 
 def when_label(start: datetime, end: datetime | None, zone: str) -> str:
-    """``Tuesday 8 December, 10:00 AM–11:00 AM (America/New_York)``; without ``end``: ``…, 10:00 AM (…)``.
+    """``Tuesday, December 8, 10:00 AM–11:00 AM (New York)``; without ``end``: ``…, 10:00 AM (New York)``.
 
-    Times follow the reader's conventions (12-hour for en-US, 24-hour for fr and en-GB).
+    The day and times follow the reader's conventions (12-hour for en-US, 24-hour for fr and en-GB); the
+    zone is named by its city, in the reader's language.
     """
     local = to_local(start, zone)
     times = f"{hhmm(start, zone)}–{hhmm(end, zone)}" if end is not None else hhmm(start, zone)
-    return f"{long_day_label(local.date())}, {times} ({zone})"
+    return f"{long_day_label(local.date(), zone)}, {times} ({zone_city(zone)})"
 
 
 @dataclass(frozen=True)

@@ -123,7 +123,7 @@ def _month_context(
     picker = month_picker(
         first, days, requested=requested, today=today, last_bookable=last, first_weekday=first_weekday(zone)
     )
-    return {"picker": picker, **picker_labels(picker)}
+    return {"picker": picker, **picker_labels(picker, zone)}
 
 
 def chosen_start(raw: object) -> datetime:

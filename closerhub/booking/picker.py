@@ -92,11 +92,11 @@ def month_picker(
     )
 
 
-def picker_labels(picker: MonthPicker) -> dict[str, Any]:
+def picker_labels(picker: MonthPicker, zone: str | None = None) -> dict[str, Any]:
     """What the month grid template (``booking/_month_grid.html``) writes: the month's name, a day's
     long name (for the cells' labels) and each column's weekday (narrow, and in full for ``<abbr>``)."""
     return {
         "month_name": month_label(picker.first),
-        "day_name": long_day_label,
+        "day_name": lambda day: long_day_label(day, zone),
         "weekday_names": [(format_date(d, "EEEEE"), format_date(d, "EEEE")) for d in picker.weekdays],
     }

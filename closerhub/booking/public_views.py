@@ -142,7 +142,7 @@ def _slots_page(offer: Offer, *, start_error: str | None = None, status: int = 2
         closers=closers,
         closer_id=closer_id,
         picker=picker,
-        **picker_labels(picker),
+        **picker_labels(picker, zone),
         all_hours=all_hours,
         hidden_night=hidden,
         daytime=daytime_label(zone),
