@@ -22,12 +22,16 @@ log = logging.getLogger(__name__)
 
 
 def deliver_outbox(app: Flask) -> int:
-    """Render the emails queued as intents (booking notices), then send pending ones (retries: the service)."""
+    """Expand the outbox events (a booking's emails and summary), render the emails queued as intents
+    (booking notices), then send pending ones (retries: the service)."""
+    import closerhub.booking.booked_event  # noqa: F401  (registers the booking's event handler)
     from closerhub.notifications.delivery import deliver_pending
+    from closerhub.notifications.events import handle_due_events
     from closerhub.notifications.service import render_pending
 
     with app.app_context():
         try:
+            handle_due_events(db.session, clock.utcnow())
             render_pending(db.session, clock.utcnow())
             return deliver_pending(db.session, clock.utcnow())
         finally:
