@@ -122,6 +122,10 @@ def seed(n_closers: int) -> tuple[str, list[int]]:
             qualification_notes="",
             booking_questions=[],
             is_active=True,
+            # The requests book back-to-back SLOT_MINUTES calls: the offer must set that call. (Since
+            # offers set the call, 60 min by default, every other request was a cheap 422.)
+            call_minutes=SLOT_MINUTES,
+            start_increment_minutes=SLOT_MINUTES,
         ),
         now=now,
     )

@@ -455,6 +455,9 @@ def book(
         engagement_id=engagement.id,
         closer_id=engagement.closer_id,
         lead_id=lead_row.id,
+        # Set, so the response (built from these objects) loads neither back.
+        closer=engagement.closer,
+        lead=lead_row,
         starts_at=slot.start,
         ends_at=slot.end,
         blocked_until=slot.end + buffer,
