@@ -167,11 +167,14 @@ def handle_pending_for(session: Session, ref: str, now: datetime) -> int:
     happened. The claim is the worker's: an event the worker handles meanwhile is skipped. A
     handler that fails here is rolled back to a savepoint and left to the worker.
     """
+    # SKIP LOCKED (PostgreSQL): an event a worker is expanding right now is left to it. Waiting
+    # for it could deadlock: the worker then waits for the closer's lock, which a reschedule holds.
     ids = list(
         session.scalars(
             select(OutboxEvent.id)
             .where(OutboxEvent.ref == ref, OutboxEvent.status == EventStatus.PENDING)
             .order_by(OutboxEvent.id)
+            .with_for_update(skip_locked=True)
         )
     )
     handled = 0

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from closerhub.accounts.models import User
@@ -208,3 +208,24 @@ def test_inline_under_testing_the_event_is_handled_in_the_request(setting: dict[
     (event,) = all_events()
     assert (event.status, event.attempts, event.handled_at) == (EventStatus.DONE, 1, NOW)
     assert len(confirmations()) == 3
+
+
+def test_a_reschedule_does_not_wait_for_an_event_a_worker_is_expanding(
+    worker_side: None, setting: dict[str, Any]
+) -> None:
+    """PostgreSQL: the worker holds the claimed row while it waits for the closer's lock, which a
+    reschedule holds; the reschedule skips that row (``SKIP LOCKED``) instead of deadlocking."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite serializes every writer: there is no row lock to skip")
+    call = book(setting["offer"])
+    (event,) = all_events()
+    with db.engine.connect() as worker:  # a worker mid-claim: the row locked, not yet committed
+        worker.execute(select(OutboxEvent.id).where(OutboxEvent.id == event.id).with_for_update())
+        db.session.execute(text("SET LOCAL lock_timeout = '5s'"))  # a wait would fail the test, not hang it
+        service.reschedule(
+            db.session, call, start=TUESDAY_9 + hours(3), actor=None, actor_label="prospect", reason="x", now=NOW
+        )
+        worker.rollback()
+    (event,) = all_events()
+    assert event.status == EventStatus.PENDING  # left to the worker, which expands it next
+    assert events.handle_due_events(db.session, NOW) == 1
