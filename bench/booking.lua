@@ -36,3 +36,37 @@ function request()
     ["Authorization"] = "Bearer " .. token,
   }, body)
 end
+
+-- What the refused requests were: their count per status and the first body of each, printed
+-- by wrk at the end (booking.py shows them), so a run with non-2xx answers says why.
+local threads = {}
+local setup_inner = setup
+function setup(thread)
+  setup_inner(thread)
+  threads[#threads + 1] = thread
+end
+
+refused = {}
+first_body = {}
+function response(status, headers, body)
+  if status ~= 201 then
+    refused[status] = (refused[status] or 0) + 1
+    if first_body[status] == nil then
+      first_body[status] = string.sub(body or "", 1, 300)
+    end
+  end
+end
+
+function done(summary, latency, requests)
+  local total = {}
+  local bodies = {}
+  for _, thread in ipairs(threads) do
+    for status, count in pairs(thread:get("refused")) do
+      total[status] = (total[status] or 0) + count
+      bodies[status] = bodies[status] or thread:get("first_body")[status]
+    end
+  end
+  for status, count in pairs(total) do
+    io.write(string.format("refused %d x%d: %s\n", status, count, bodies[status] or ""))
+  end
+end

@@ -18,7 +18,10 @@ from closerhub.analytics.views import bp as analytics_bp
 from closerhub.api import bp as api_bp
 from closerhub.api.auth import token_owner_for_locale
 from closerhub.audit.display import audit_value
-from closerhub.booking import attendance_views  # noqa: F401  (registers on three blueprints)
+from closerhub.booking import (
+    attendance_views,  # noqa: F401  (registers on three blueprints)
+    booked_event,
+)
 from closerhub.booking.busy import BOOKED_CALLS
 from closerhub.booking.calendar_views import bp as calendar_bp
 from closerhub.booking.lead_views import bp as leads_bp
@@ -37,6 +40,7 @@ from closerhub.db_setup import register_database
 from closerhub.engagements.views import bp as engagements_bp
 from closerhub.matching.views import bp as matching_bp
 from closerhub.navigation import nav_for
+from closerhub.notifications.events import register_event_handler
 from closerhub.notifications.views import bp as notifications_bp
 from closerhub.outcomes import events as outcome_events
 from closerhub.outcomes.track_record import closer_stats
@@ -142,6 +146,8 @@ def _subscribe_event_handlers(app: Flask) -> None:
     events.subscribe(app, outcome_events.CommissionOwed, payments_on_outcomes.on_commission_owed)
     events.subscribe(app, outcome_events.InstalmentCollected, payments_on_outcomes.on_instalment_collected)
     events.subscribe(app, outcome_events.InstalmentRefunded, payments_on_outcomes.on_instalment_refunded)
+    # After the commit, through the outbox the worker reads: a booking's emails and search summary.
+    register_event_handler(booked_event.KIND, booked_event.expand_booked)
 
 
 def _nav_items(user: Any) -> list[Any]:

@@ -16,6 +16,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 
 from closerhub import clock
+from closerhub.analytics.refresh import rebuild, refresh
 from closerhub.booking.attendance_jobs import flag_unconfirmed, offer_rebooking
 from closerhub.booking.reminders import flag_overdue_outcomes as flag_overdue
 from closerhub.booking.reminders import request_outcomes, send_due_reminders
@@ -26,6 +27,7 @@ from closerhub.closers.summary import refresh_all_summaries
 from closerhub.extensions import db
 from closerhub.notifications import sms
 from closerhub.notifications.delivery import deliver_pending
+from closerhub.notifications.events import handle_due_events
 from closerhub.notifications.service import public_url, render_pending
 from closerhub.outcomes.instalment_reminders import ask_due_instalments, remind_overdue_instalments
 from closerhub.outcomes.service import auto_confirm_due
@@ -39,10 +41,12 @@ log = logging.getLogger(__name__)
 
 
 def deliver_outbox(app: Flask) -> int:
-    """Render the emails queued as intents (booking notices), then send pending ones (retries: the service)."""
+    """Expand the outbox events (a booking's emails and summary), render the emails queued as intents
+    (booking notices), then send pending ones (retries: the service)."""
 
     with app.app_context():
         try:
+            handle_due_events(db.session, clock.utcnow())
             render_pending(db.session, clock.utcnow())
             return deliver_pending(db.session, clock.utcnow())
         finally:
@@ -204,7 +208,6 @@ def deliver_webhooks(app: Flask) -> int:
 
 def refresh_analytics(app: Flask) -> int:
     """Sum again the analytics of the days whose calls changed (the triggers' dirty days); idempotent."""
-    from closerhub.analytics.refresh import refresh
 
     with app.app_context():
         try:
@@ -270,7 +273,6 @@ def init_app(app: Flask) -> None:
     @app.cli.command("analytics-rebuild")
     def analytics_rebuild_command() -> None:
         """Sum the analytics of every day again from the appointments (existing data, or a repair)."""
-        from closerhub.analytics.refresh import rebuild
 
         started = time.monotonic()
         slots = rebuild(db.engine, clock.utcnow())

@@ -32,7 +32,7 @@ from closerhub.closers.models import (  # noqa: F401
     WeeklyRule,
 )
 from closerhub.engagements.models import Engagement  # noqa: F401
-from closerhub.notifications.models import OutboxMessage  # noqa: F401
+from closerhub.notifications.models import OutboxEvent, OutboxMessage  # noqa: F401
 from closerhub.notifications.sms_models import SmsMessage, SmsOptOut  # noqa: F401
 from closerhub.outcomes.models import Outcome, OutcomeRevision, Review  # noqa: F401
 from closerhub.outcomes.models_instalments import Instalment  # noqa: F401

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from closerhub.accounts.models import User
 from closerhub.audit.service import record as audit
-from closerhub.booking import guard, notify
+from closerhub.booking import booked_event, guard, notify
 from closerhub.booking.change_rules import REASON_MAX, check_actor, check_policy, require_booked
 from closerhub.booking.guard import SlotUnavailable
 from closerhub.booking.history import record_change
@@ -129,6 +129,7 @@ def reschedule(
         {"starts_at": previous},
         {"starts_at": appointment.starts_at, "reason": clean_reason or None, **_message_entry(message)},
     )
+    booked_event.before_change(session, appointment, now)  # its confirmation first, if still pending
     refresh_summary(session, appointment.closer_id, now, rules=own_rules)
     notify.appointment_rescheduled(session, appointment, previous, message_to_prospect=message)
     session.commit()
@@ -229,5 +230,6 @@ def cancel_now(
         {"status": AppointmentStatus.BOOKED},
         {"status": appointment.status, "reason": reason or None, **_message_entry(message)},
     )
+    booked_event.before_change(session, appointment, now)  # its confirmation first, if still pending
     refresh_summary(session, appointment.closer_id, now)
     notify.appointment_cancelled(session, appointment, message_to_prospect=message, rebook=rebook)

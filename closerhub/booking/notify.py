@@ -341,15 +341,17 @@ def send_later(
     *,
     method: str | None = None,
     data: dict[str, Any] | None = None,
+    snapshot: dict[str, Any] | None = None,
 ) -> int:
     """Queue ``template`` for each recipient as a ``to_render`` row (one each, no duplicates); returns how many.
 
     Like ``send``, but nothing is rendered now: ``data`` (JSON values) becomes the template
     variables at render time (``previous_start``, an ISO instant, becomes ``previous_when``
-    in the recipient's zone).
+    in the recipient's zone). ``snapshot``: the call as it was when the event happened (an
+    outbox event expanded later), else as it is now.
     """
     seen: set[str] = set()
-    snapshot = _snapshot(appointment)
+    snapshot = snapshot if snapshot is not None else _snapshot(appointment)
     for recipient in recipients:
         if recipient.email in seen:
             continue
@@ -397,9 +399,18 @@ register_renderer(RENDERER, _render)
 # --- the contract: called by booking.service inside its transaction ------------------------------
 
 
-def appointment_booked(session: Session, appointment: Appointment) -> None:
-    """Confirm the call to the prospect, the closer and the business, each with the ICS invite (REQUEST)."""
-    send_later(session, appointment, "appointment_booked", everyone(session, appointment), method="REQUEST")
+def appointment_booked(session: Session, appointment: Appointment, snapshot: dict[str, Any] | None = None) -> None:
+    """Confirm the call to the prospect, the closer and the business, each with the ICS invite (REQUEST).
+
+    Called by the worker when it expands the booking's outbox event (``booking.booked_event``),
+    with the call as it was booked (``snapshot``)."""
+    recipients = everyone(session, appointment)
+    send_later(session, appointment, "appointment_booked", recipients, method="REQUEST", snapshot=snapshot)
+
+
+def snapshot_of(appointment: Appointment) -> dict[str, Any]:
+    """The call's values an email must show as they were when it was queued (JSON-safe)."""
+    return _snapshot(appointment)
 
 
 def _prospect_reason(actor_label: str, reason: str | None) -> str | None:

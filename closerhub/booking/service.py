@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, joinedload
 
 from closerhub.accounts.models import AccountStatus, Role, User
-from closerhub.booking import guard, leads, notify, routing
+from closerhub.booking import booked_event, guard, leads, routing
 from closerhub.booking import guests as guest_rules
 from closerhub.booking.changes import audit_change, cancel, reschedule
 from closerhub.booking.guard import SlotUnavailable
@@ -43,9 +43,8 @@ from closerhub.booking.slots import (
 )
 from closerhub.businesses import offers as offer_service
 from closerhub.businesses.models import Offer
-from closerhub.closers.models import AvailabilitySettings, AvailabilitySummary, CloserProfile, MeetingMode
-from closerhub.closers.rules import busy_intervals, rules_for_many
-from closerhub.closers.summary import booking_busy_window, note_booking
+from closerhub.closers.models import AvailabilitySettings, CloserProfile, MeetingMode
+from closerhub.closers.rules import rules_for_many
 from closerhub.core.availability import AvailabilityRules
 from closerhub.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from closerhub.core.i18n import _
@@ -133,7 +132,6 @@ class CloserFacts:
     meeting_mode: MeetingMode | None
     meeting_url: str | None
     rules_etag: str | None  # None: availability never saved
-    summary: AvailabilitySummary | None  # the search summary row, for ``note_booking``
 
 
 @functools.cache
@@ -147,12 +145,10 @@ def _engagement_with_facts() -> Select[Any]:
             CloserProfile.meeting_mode,
             CloserProfile.meeting_url,
             AvailabilitySettings.rules_etag,
-            AvailabilitySummary,
         )
         .outerjoin(CloserVetting, CloserVetting.closer_id == Engagement.closer_id)
         .outerjoin(CloserProfile, CloserProfile.user_id == Engagement.closer_id)
         .outerjoin(AvailabilitySettings, AvailabilitySettings.closer_id == Engagement.closer_id)
-        .outerjoin(AvailabilitySummary, AvailabilitySummary.closer_id == Engagement.closer_id)
         .where(Engagement.id == bindparam("engagement_id"))
         .options(joinedload(Engagement.closer), joinedload(Engagement.offer))
         .execution_options(populate_existing=True)
@@ -162,8 +158,8 @@ def _engagement_with_facts() -> Select[Any]:
 def _locked_engagement(
     session: Session, engagement_id: object, business_id: int, facts: dict[int, CloserFacts]
 ) -> Engagement:
-    """``require_active_engagement(..., lock=True)`` plus the closer's vetting, meeting settings, rules
-    etag and search summary row (kept for ``note_booking``), read in one statement once the
+    """``require_active_engagement(..., lock=True)`` plus the closer's vetting, meeting settings and
+    rules etag, read in one statement once the
     engagement and its closer are locked (``guard.lock_for_booking``; the API's first read
     takes those locks, other callers pay one more statement here).
     """
@@ -310,14 +306,12 @@ def _choose(
     *,
     named: bool,
     facts: dict[int, CloserFacts],
-) -> tuple[routing.Candidate, str, AvailabilityRules, list[Busy] | None]:
+) -> tuple[routing.Candidate, str, AvailabilityRules]:
     """Check ``start`` against each closer's rules and busy time, then route; raises when nobody can take it.
 
     The offer's call (``Offer.call``) is cut out of each closer's windows: the same length
-    whichever closer routing picks. Returns the pick, the routing note, the picked closer's own
-    rules (buffer, search summary) and, when they were read
-    here, their calls over ``booking_busy_window`` (None: ``note_booking`` reads them): rules
-    and calls are read once and passed down to the insert and the search summary. On
+    whichever closer routing picks. Returns the pick, the routing note and the picked closer's
+    own rules (their buffer, for the insert). On
     PostgreSQL a routed booking locks the picked closer (``guard.lock_for_booking``) and
     checks their calls again as committed.
     """
@@ -337,15 +331,10 @@ def _choose(
     if not in_rules:
         assert refused is not None
         raise start_refusal(*refused, start, now)  # the message is written only when it is raised
-    # One closer: their calls are read once, over the summary's window (which contains the
-    # check's). Several (routing): each check reads two days around the start only.
-    busy_of: dict[int, list[Busy]] = {}
-    if len(in_rules) == 1:
-        only = in_rules[0]
-        closer_id = only.engagement.closer_id
-        window = booking_busy_window(rules_of[closer_id], only.slot.start, only.slot.end, now)
-        busy_of[closer_id] = busy_intervals(session, closer_id, *window)
-    free = free_candidates(session, in_rules, rules_of, start, now, busy_of)
+    # Each check reads the closer's calls and calendar spans over the call's days only (two
+    # days around the start, for the daily cap), through the exclusion constraint's GiST
+    # index on PostgreSQL: its cost does not grow with the closer's history.
+    free = free_candidates(session, in_rules, rules_of, start, now, {})
     if not free:
         raise SlotUnavailable(_("This time was just taken. Please choose another slot."))
     if named:
@@ -353,13 +342,12 @@ def _choose(
     else:
         pick, reason = routing.choose(session, offer.id, start, free)
     closer_id = pick.engagement.closer_id
-    busy = busy_of.get(closer_id)
-    if guard.lock_for_booking(session, closer_id=closer_id):  # routed: the pick is known only now
-        window = booking_busy_window(rules_of[closer_id], pick.slot.start, pick.slot.end, now)
-        busy = busy_intervals(session, closer_id, *window)  # as committed, after the lock
-        if not free_slot_at(session, pick.engagement.closer, rules_of[closer_id], start, now, busy=busy):
-            raise SlotUnavailable(_("This time was just taken. Please choose another slot."))
-    return pick, reason, own_rules[closer_id], busy
+    # Routed: the pick is known only now; once locked, their calls again, as committed.
+    if guard.lock_for_booking(session, closer_id=closer_id) and not free_slot_at(
+        session, pick.engagement.closer, rules_of[closer_id], start, now
+    ):
+        raise SlotUnavailable(_("This time was just taken. Please choose another slot."))
+    return pick, reason, own_rules[closer_id]
 
 
 def _slot_taken(
@@ -438,7 +426,7 @@ def book(
     named = closer_id is not None or engagement_id is not None
     zone = lead_values["timezone"] if lead_values is not None else lead_or_data.timezone  # type: ignore[union-attr]
     try:
-        candidate, reason, rules, busy = _choose(session, offer, engagements, start, now, named=named, facts=facts)
+        candidate, reason, rules = _choose(session, offer, engagements, start, now, named=named, facts=facts)
     except SlotUnavailable as exc:
         raise _slot_taken(session, exc, engagements, start, now, named=named, zone=zone) from None
 
@@ -467,6 +455,9 @@ def book(
         engagement_id=engagement.id,
         closer_id=engagement.closer_id,
         lead_id=lead_row.id,
+        # Set, so the response (built from these objects) loads neither back.
+        closer=engagement.closer,
+        lead=lead_row,
         starts_at=slot.start,
         ends_at=slot.end,
         blocked_until=slot.end + buffer,
@@ -506,17 +497,8 @@ def book(
         None,
         {"starts_at": appointment.starts_at, "closer_id": appointment.closer_id, "via": via, "routing": reason},
     )
-    # Search's summary: only the slots this call removes, not the closer's 14 days again.
-    note_booking(
-        session,
-        engagement.closer_id,
-        rules,
-        appointment.starts_at,
-        appointment.ends_at,
-        now,
-        busy_before=busy,
-        row=facts[engagement.closer_id].summary if engagement.closer_id in facts else None,
-    )
-    notify.appointment_booked(session, appointment)
+    # The confirmations (an email per recipient) and the closer's search summary follow the
+    # commit: one outbox event row here, expanded by the worker (``booking.booked_event``).
+    booked_event.queue_booked(session, appointment, now)
     session.commit()
     return appointment

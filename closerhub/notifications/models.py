@@ -74,3 +74,43 @@ class OutboxMessage(Model):
 
     def __repr__(self) -> str:
         return f"<OutboxMessage {self.id} {self.template} {self.status.value}>"
+
+
+class EventStatus(enum.StrEnum):
+    """Where an outbox event is in its handling."""
+
+    PENDING = "pending"  # waiting for the worker (first try, or a retry after next_attempt_at)
+    DONE = "done"  # expanded: what it fans out to was written in the same transaction as this status
+    FAILED = "failed"  # its handler failed on the last attempt (last_error says why; an admin may retry)
+
+
+class OutboxEvent(Model):
+    """One thing that happened, queued in its request's transaction for the worker to expand.
+
+    A booking writes one ``appointment.booked`` row instead of its emails (one per recipient,
+    which needs the business's members read) and its search-summary update: the worker's outbox
+    job claims the row and writes what it fans out to in one transaction
+    (``notifications.events``), so a row is handled exactly once and nothing is lost while no
+    worker runs (the row waits).
+    """
+
+    __tablename__ = "outbox_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(60))
+    # What it is about ("appointment:42"): a later change of that object expands it first (in order).
+    ref: Mapped[str | None] = mapped_column(String(80), index=True)
+    # JSON-safe ids and values the handler needs (e.g. the appointment id and a snapshot of the call).
+    params: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[EventStatus] = mapped_column(str_enum(EventStatus, "outbox_event_status"))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    # The worker's one query: due pending rows.
+    __table_args__ = (Index("ix_outbox_events_status_next_attempt_at", "status", "next_attempt_at"),)
+
+    def __repr__(self) -> str:
+        return f"<OutboxEvent {self.id} {self.kind} {self.status.value}>"

@@ -74,9 +74,7 @@ def test_a_new_york_prospect_books_a_paris_closer_and_reschedules_from_the_email
 
     # 2. The prospect's details, the offer's question, the channel; the summary in their zone.
     page.wait_for_url("**/confirm?**")
-    assert (
-        page.get_by_test_id("summary").inner_text() == "Tuesday, June 2, 9:00\u202fAM–10:00\u202fAM (New York)"
-    )
+    assert page.get_by_test_id("summary").inner_text() == "Tuesday, June 2, 9:00\u202fAM–10:00\u202fAM (New York)"
     assert page.get_by_label("Your time zone").input_value() == "America/New_York"
     page.get_by_label("Your name").fill("Nora York")
     page.get_by_label("Email", exact=True).fill(PROSPECT_EMAIL)
@@ -87,9 +85,7 @@ def test_a_new_york_prospect_books_a_paris_closer_and_reschedules_from_the_email
 
     # 3. The confirmation.
     page.wait_for_url("**/done/**")
-    assert (
-        page.get_by_test_id("summary").inner_text() == "Tuesday, June 2, 9:00\u202fAM–10:00\u202fAM (New York)"
-    )
+    assert page.get_by_test_id("summary").inner_text() == "Tuesday, June 2, 9:00\u202fAM–10:00\u202fAM (New York)"
     assert page.get_by_test_id("closer-name").inner_text() == closer.name
     meeting_url = page.get_by_test_id("meeting-url").inner_text()
     db.session.rollback()
@@ -128,9 +124,7 @@ def test_a_new_york_prospect_books_a_paris_closer_and_reschedules_from_the_email
     page.set_viewport_size({"width": 375, "height": 740})
     page.goto(manage.group(1))
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-    assert (
-        page.get_by_test_id("summary").inner_text() == "Tuesday, June 2, 9:00\u202fAM–10:00\u202fAM (New York)"
-    )
+    assert page.get_by_test_id("summary").inner_text() == "Tuesday, June 2, 9:00\u202fAM–10:00\u202fAM (New York)"
     # The same picker as the booking page: the month calendar, opened on the call's day.
     assert page.get_by_test_id("month-grid").locator("[aria-current]").get_attribute("data-day") == "2026-06-02"
     page.get_by_role("link", name=re.compile(r"^Wednesday, June 3: \d+ free times")).click()
@@ -140,9 +134,7 @@ def test_a_new_york_prospect_books_a_paris_closer_and_reschedules_from_the_email
     page.get_by_label("Reason for the change").fill("A meeting came up")
     with page.expect_navigation():
         page.get_by_role("button", name="Move the call").click()
-    assert (
-        page.get_by_test_id("summary").inner_text() == "Wednesday, June 3, 9:00\u202fAM–10:00\u202fAM (New York)"
-    )
+    assert page.get_by_test_id("summary").inner_text() == "Wednesday, June 3, 9:00\u202fAM–10:00\u202fAM (New York)"
     db.session.rollback()
     moved = db.session.get(Appointment, appointment.id)
     assert moved.starts_at == WEDNESDAY_15_PARIS and moved.sequence == 1 and moved.meeting_url == meeting_url

@@ -22,7 +22,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select, text
 
-from closerhub.booking import guard, notify, service
+from closerhub.booking import booked_event, guard, service
 from closerhub.booking.models import Appointment, AppointmentStatus, BookedVia
 from closerhub.closers.models import AvailabilitySummary
 from closerhub.engagements.models import Engagement
@@ -60,10 +60,10 @@ def race(
     """Book ``first`` (engagement id, start), which keeps its transaction open after its insert
     until the ``second`` booking waits for a lock or has finished; returns the errors (class names)."""
     second_arrived, second_done = threading.Event(), threading.Event()
-    real_notify, real_write_lock = notify.appointment_booked, guard.take_write_lock
+    real_queue, real_write_lock = booked_event.queue_booked, guard.take_write_lock
 
-    def hold(session: Any, appointment: Appointment) -> None:
-        real_notify(session, appointment)
+    def hold(session: Any, appointment: Appointment, now: datetime) -> None:
+        real_queue(session, appointment, now)  # the booking's last step before its commit
         if appointment.starts_at == first[1]:
             if not second_started.is_set():
                 second_started.set()
@@ -76,7 +76,7 @@ def race(
             second_arrived.set()  # its first step: on SQLite it now queues for the write lock
         real_write_lock(session)
 
-    monkeypatch.setattr(notify, "appointment_booked", hold)
+    monkeypatch.setattr(booked_event, "queue_booked", hold)
     monkeypatch.setattr(guard, "take_write_lock", write_lock)
     errors: list[str] = []
     second_started = threading.Event()

@@ -1,8 +1,10 @@
-"""The booking's cheap path: email intents rendered by the worker, and the search summary updated in place.
+"""The booking's cheap path: one outbox event expanded by the worker into email intents, rendered by the worker.
 
-The rest of the suite renders booking emails inline (``EMAIL_RENDER_INLINE`` defaults to
-on under ``TESTING``); these tests switch it off to run what production runs: the request
-stores ``to_render`` rows, ``render_pending`` (the worker's outbox job) renders them.
+The rest of the suite handles outbox events and renders booking emails inline
+(``EMAIL_RENDER_INLINE`` defaults to on under ``TESTING``); these tests switch it off to run
+what production runs: the request stores one ``appointment.booked`` event, the worker's outbox
+job expands it into ``to_render`` rows (``handle_due_events``), then renders them
+(``render_pending``). ``test_booking_outbox_event`` covers the event itself.
 """
 
 from __future__ import annotations
@@ -20,8 +22,9 @@ from closerhub.closers.models import AvailabilitySummary
 from closerhub.closers.rules import busy_intervals, rules_for
 from closerhub.closers.summary import compute_summary
 from closerhub.extensions import db
+from closerhub.notifications.events import handle_due_events
 from closerhub.notifications.mailer import Attachment
-from closerhub.notifications.models import OutboxMessage, OutboxStatus
+from closerhub.notifications.models import OutboxEvent, OutboxMessage, OutboxStatus
 from closerhub.notifications.service import render_pending
 from tests.integration.booking_setup import NOW, TUESDAY_9, book, frozen, hours, set_hours, setting
 
@@ -40,6 +43,11 @@ def rows(template: str) -> list[OutboxMessage]:
     )
 
 
+def expand() -> int:
+    """The worker's first step: the outbox events due now, expanded."""
+    return handle_due_events(db.session, NOW)
+
+
 def event_of(message: OutboxMessage) -> Any:
     (data,) = message.attachments
     return Calendar.from_ical(Attachment.from_json(data).content).walk("VEVENT")[0]
@@ -49,6 +57,9 @@ def test_a_booking_stores_one_unrendered_row_per_recipient_and_the_worker_render
     deferred: None, setting: dict[str, Any]
 ) -> None:
     call = book(setting["offer"])
+    assert rows("appointment_booked") == []  # the request stored one event, no email row
+    assert [e.kind for e in db.session.scalars(select(OutboxEvent))] == ["appointment.booked"]
+    assert expand() == 1
     queued = rows("appointment_booked")
     assert {m.to_address for m in queued} == {"paula@example.com", setting["closer"].email, setting["owner"].email}
     assert {(m.status, m.subject, m.text_body, len(m.attachments)) for m in queued} == {
@@ -85,6 +96,7 @@ def test_a_confirmation_rendered_after_a_quick_reschedule_still_shows_the_booked
 
 def test_a_rolled_back_booking_leaves_no_email_intent(deferred: None, setting: dict[str, Any]) -> None:
     call = book(setting["offer"])
+    expand()
     render_pending(db.session, NOW)
     before = len(rows("appointment_cancelled"))
     notify.appointment_cancelled(db.session, call)
@@ -96,6 +108,7 @@ def test_a_row_that_cannot_be_rendered_is_marked_failed_and_the_others_still_ren
     deferred: None, setting: dict[str, Any]
 ) -> None:
     book(setting["offer"])
+    expand()
     broken = OutboxMessage(
         to_address="x@example.com",
         cc=[],
@@ -158,6 +171,7 @@ def test_retrying_a_message_whose_render_failed_renders_it_again_instead_of_send
     from closerhub.notifications.delivery import retry_message
 
     book(setting["offer"])
+    expand()
     (first, *_rest) = rows("appointment_booked")
     first.render_context = {**first.render_context, "renderer": "gone.for.now"}
     db.session.commit()

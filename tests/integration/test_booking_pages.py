@@ -375,9 +375,7 @@ def test_the_prospect_reschedules_from_the_manage_link_with_the_same_closer(clie
     moved = db.session.get(Appointment, appointment.id)
     assert moved.starts_at == TUESDAY_10 and moved.sequence == 1 and moved.closer_id == setting["closer"].id
     assert [(e.kind, e.actor_label, e.reason) for e in moved.events][-1] == ("rescheduled", "prospect", "Clash")
-    assert "Tuesday, June 2, 4:00\u202fAM–5:00\u202fAM (New York)" in text(
-        client.get(f"/appointments/manage/{token}")
-    )
+    assert "Tuesday, June 2, 4:00\u202fAM–5:00\u202fAM (New York)" in text(client.get(f"/appointments/manage/{token}"))
 
 
 def test_policy_errors_are_shown_on_the_manage_page_and_change_nothing(client: FlaskClient, setting: dict) -> None:

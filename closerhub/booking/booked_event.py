@@ -1,0 +1,61 @@
+"""The ``appointment.booked`` outbox event: what a booking leaves for the worker.
+
+The request inserts one row (``queue_booked``) in the booking's transaction: the appointment,
+its closer and a snapshot of the call as booked. The worker expands it
+(``notifications.events``; exactly once, nothing lost while it is down) into:
+
+- the confirmation email intents (``to_render`` rows, ``notify.appointment_booked``) for the
+  prospect, their guests, the closer and every active member of the business, each showing
+  the call as it was booked (a quick reschedule before the worker ran does not change it);
+- the closer's search summary, recomputed in full (``closers.summary.refresh_summary``) after
+  locking the closer as a booking does (``guard.lock_for_booking``), so it reads every call
+  committed before it, and two workers refreshing one closer write in turn.
+
+Between the commit and the worker's run (every 10 s) search may still offer the slot; the
+booking path itself never trusts the summary (a taken slot is a 409 with alternatives).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from closerhub.booking import guard, notify
+from closerhub.booking.models import Appointment
+from closerhub.closers.summary import refresh_summary
+from closerhub.notifications.events import handle_pending_for, queue_event
+
+KIND = "appointment.booked"
+
+
+def queue_booked(session: Session, appointment: Appointment, now: datetime) -> None:
+    """One outbox event for a booking just written (flushed), in its transaction (the caller commits)."""
+    params = {
+        "appointment_id": appointment.id,
+        "closer_id": appointment.closer_id,
+        "as_of": notify.snapshot_of(appointment),
+    }
+    queue_event(session, KIND, params, now, ref=ref_of(appointment.id))
+
+
+def ref_of(appointment_id: int) -> str:
+    return f"appointment:{appointment_id}"
+
+
+def before_change(session: Session, appointment: Appointment, now: datetime) -> None:
+    """Before a change of ``appointment`` queues its notices: its booking's event, if still pending,
+    expanded now (``notifications.events.handle_pending_for``), so the confirmation comes first."""
+    handle_pending_for(session, ref_of(appointment.id), now)
+
+
+def expand_booked(session: Session, params: Mapping[str, Any], now: datetime) -> None:
+    """The worker's side: the confirmations and the closer's summary (in the caller's transaction)."""
+    closer_id = int(params["closer_id"])
+    appointment = session.get(Appointment, params["appointment_id"])
+    if appointment is not None:  # gone (a test's clean-up, a purge): nobody to tell
+        notify.appointment_booked(session, appointment, snapshot=dict(params["as_of"]))
+    guard.lock_for_booking(session, closer_id=closer_id)
+    refresh_summary(session, closer_id, now)
