@@ -176,11 +176,17 @@ def _other_time(start: datetime, zone: str, reference_zone: str) -> str:
     return _time(start, zone)
 
 
+def _same_clock(start: datetime, zone: str, other: str) -> bool:
+    """Whether two zones read the same wall-clock time at ``start`` (then the other's time goes unsaid)."""
+    return to_local(start, zone).utcoffset() == to_local(start, other).utcoffset()
+
+
 def other_times(appointment: Appointment, start: datetime, viewer: Recipient) -> list[str]:
-    """The other parties' local times: "04:00 for the prospect, Lea (America/New_York)"."""
+    """The other parties' local times where their clock differs from the reader's:
+    "04:00 for the prospect, Lea (New York)"."""
     lead, closer = appointment.lead, appointment.closer
     lines = []
-    if viewer.role != PROSPECT:
+    if viewer.role != PROSPECT and not _same_clock(start, appointment.prospect_zone, viewer.timezone):
         lines.append(
             _(
                 "%(time)s for the prospect, %(name)s (%(zone)s)",
@@ -189,7 +195,7 @@ def other_times(appointment: Appointment, start: datetime, viewer: Recipient) ->
                 zone=zone_city(appointment.prospect_zone),  # where the prospect said they are
             )
         )
-    if viewer.role != CLOSER:
+    if viewer.role != CLOSER and not _same_clock(start, closer.timezone, viewer.timezone):
         lines.append(
             _(
                 "%(time)s for the closer, %(name)s (%(zone)s)",

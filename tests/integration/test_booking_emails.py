@@ -120,6 +120,22 @@ def test_a_booking_emails_prospect_closer_and_each_member_in_their_zone_and_lang
         assert event.decoded("DTSTART") == START and str(event["UID"]) == appt.uid
 
 
+def test_the_other_partys_time_is_left_out_where_the_readers_clock_reads_the_same(world: BookingWorld) -> None:
+    # In January Berlin and Paris both read UTC+1: a Berlin member is not told the closer's time again.
+    add_member(world, "Bea Berlin", "bea@acme.example", "Europe/Berlin")
+    lead = make_lead(world, name="Paul Paris", email="paul@prospect.example", timezone="Europe/Paris")
+    appt = make_appointment(world, lead, start=START)
+    with clock.frozen_at(NOW):
+        notify.appointment_booked(db.session, appt)
+        db.session.commit()
+    mails = {address: m.text_body for address, m in booking_rows("appointment_booked").items()}
+    assert "for the closer" not in mails["bea@acme.example"] and "for the prospect" not in mails["bea@acme.example"]
+    assert "for the closer" not in mails["paul@prospect.example"]  # the prospect is in Paris too
+    assert "pour le prospect" not in mails[world.closer.email]
+    london = mails[world.owner.email]  # London's clock differs: both are named, by city
+    assert "16:00 for the prospect, Paul Paris (Paris)" in london and "16:00 for the closer, Claire Closer (Paris)" in london
+
+
 def test_the_prospects_email_carries_a_working_manage_link_and_the_others_a_link_to_the_appointment(
     world: BookingWorld,
 ) -> None:
