@@ -54,5 +54,5 @@ def test_an_admin_suspends_a_closer_their_calls_are_cancelled_and_the_booking_pa
     page.goto(f"/appointments/{call.id}")
     db.session.commit()
     assert db.session.get(Appointment, call.id).status == AppointmentStatus.CANCELLED
-    assert page.get_by_test_id("status").inner_text() == AppointmentStatus.CANCELLED.value
+    assert page.get_by_test_id("status").inner_text() == "Cancelled"
     assert page.js_errors == []
