@@ -114,6 +114,11 @@ def _day_pattern(locale: str) -> str:
     return re.sub(r"[,\s]*y+\s*$", "", Locale.parse(locale).date_formats["full"].pattern)
 
 
+def clock_hours(zone: str) -> int:
+    """12 or 24: how the reader's clock reads (for the zone picker's current times, drawn by the browser)."""
+    return 12 if "h" in reader_locale(zone).time_formats["short"].pattern else 24
+
+
 def first_weekday(zone: str) -> int:
     """The weekday a calendar's weeks start on for the reader in ``zone`` (0 = Monday; Sunday in the US)."""
     return int(reader_locale(zone).first_week_day)

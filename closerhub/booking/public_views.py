@@ -22,6 +22,7 @@ from closerhub.accounts.models import User
 from closerhub.booking import consents, form_token, page_data, service
 from closerhub.booking.display import (
     DaySlots,
+    clock_hours,
     daytime_label,
     daytime_only,
     first_weekday,
@@ -146,6 +147,7 @@ def _slots_page(offer: Offer, *, start_error: str | None = None, status: int = 2
         all_hours=all_hours,
         hidden_night=hidden,
         daytime=daytime_label(zone),
+        clock=clock_hours(zone),
         slot_links=slot_links,  # one url_for for the day's slot links, not one per slot
         query={
             "tz": zone if tz_raw else None,

@@ -133,7 +133,10 @@ def test_the_other_partys_time_is_left_out_where_the_readers_clock_reads_the_sam
     assert "for the closer" not in mails["paul@prospect.example"]  # the prospect is in Paris too
     assert "pour le prospect" not in mails[world.closer.email]
     london = mails[world.owner.email]  # London's clock differs: both are named, by city
-    assert "16:00 for the prospect, Paul Paris (Paris)" in london and "16:00 for the closer, Claire Closer (Paris)" in london
+    assert (
+        "16:00 for the prospect, Paul Paris (Paris)" in london
+        and "16:00 for the closer, Claire Closer (Paris)" in london
+    )
 
 
 def test_the_prospects_email_carries_a_working_manage_link_and_the_others_a_link_to_the_appointment(

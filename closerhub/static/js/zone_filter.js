@@ -1,6 +1,8 @@
 // Booking page: the time-zone list loads on demand (the page carries only the current zone, keeping it
 // light) and a search box above it filters it by city, country or zone name ("new york", "paris", "inde"),
 // accents aside. Options read "(UTC+01:00) Paris, France" in the page's language; values stay IANA names.
+// Each option also shows the zone's current local time, drawn by the browser in the page's language and
+// the reader's 12- or 24-hour clock (data-clock); the server's labels stay cacheable.
 // Without JavaScript the "More time zones" link shows the page with the whole list.
 (function () {
   var select = document.getElementById('tz');
@@ -16,6 +18,19 @@
   select.parentNode.insertBefore(box, select);
   var options = Array.prototype.slice.call(select.options);
   var loading = null;
+  var lang = document.documentElement.lang || undefined;
+  var clock = select.getAttribute('data-clock');
+  var hour12 = clock ? clock === '12' : undefined;  // else the language's usual clock
+
+  function withNow(option) {  // "(UTC-04:00) New York, United States · 9:41 AM"
+    try {
+      var now = new Intl.DateTimeFormat(lang, { timeZone: option.value, hour: 'numeric', minute: '2-digit', hour12: hour12 })
+        .format(new Date());
+      if (!option.getAttribute('data-label')) option.setAttribute('data-label', option.text);
+      option.text = option.getAttribute('data-label') + ' \u00b7 ' + now;
+    } catch (e) { /* a zone this browser does not know: its label alone */ }
+  }
+  options.forEach(withNow);
 
   function load() {
     var url = select.getAttribute('data-zones-url');
@@ -33,6 +48,7 @@
         });
         if (!found) select.add(new Option(currentLabel, current, true, true), 0);
         options = Array.prototype.slice.call(select.options);
+        options.forEach(function (option) { if (option.value !== current || found) withNow(option); });
       })
       .catch(function () { if (more) more.hidden = false; });
     return loading;
