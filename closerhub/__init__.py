@@ -16,11 +16,18 @@ from closerhub.accounts.views import bp as accounts_bp
 from closerhub.admin.views import bp as admin_bp
 from closerhub.analytics.views import bp as analytics_bp
 from closerhub.api import bp as api_bp
+from closerhub.api import views as api_views
 from closerhub.api.auth import token_owner_for_locale
+from closerhub.api.schema_docs import register_vocabularies
 from closerhub.audit.display import audit_value
+from closerhub.booking import api as booking_api
 from closerhub.booking import (
+    attendance_api,
     attendance_views,  # noqa: F401  (registers on three blueprints)
     booked_event,
+    calendar_api,
+    handover_api,
+    leads_api,
 )
 from closerhub.booking.busy import BOOKED_CALLS
 from closerhub.booking.calendar_views import bp as calendar_bp
@@ -28,24 +35,33 @@ from closerhub.booking.lead_views import bp as leads_bp
 from closerhub.booking.public_views import bp as booking_public_bp
 from closerhub.booking.sms_views import bp as sms_bp
 from closerhub.booking.views import bp as appointments_bp
+from closerhub.businesses import api as businesses_api
 from closerhub.businesses import service as businesses_service
 from closerhub.businesses.offer_views import bp as offers_bp
 from closerhub.businesses.views import bp as businesses_bp
+from closerhub.calendars import api as calendars_api
 from closerhub.calendars.busy import CALENDAR_BUSY
 from closerhub.calendars.views import bp as calendars_bp
+from closerhub.closers import api as closers_api
 from closerhub.closers import rules as closer_rules
+from closerhub.closers import schemas as closer_schemas
 from closerhub.closers import service as closers_service
 from closerhub.closers.views import bp as closers_bp
 from closerhub.db_setup import register_database
+from closerhub.engagements import api as engagements_api
 from closerhub.engagements.views import bp as engagements_bp
+from closerhub.matching import api as matching_api
 from closerhub.matching.views import bp as matching_bp
 from closerhub.navigation import nav_for
 from closerhub.notifications.events import register_event_handler
 from closerhub.notifications.views import bp as notifications_bp
+from closerhub.outcomes import api as outcomes_api
 from closerhub.outcomes import events as outcome_events
+from closerhub.outcomes import instalments_api
 from closerhub.outcomes.track_record import closer_stats
 from closerhub.outcomes.views import bp as outcomes_bp
 from closerhub.pages.views import bp as pages_bp
+from closerhub.payments import charges_api, ledger_api, payout_api, payout_details_api
 from closerhub.payments import outcome_events as payments_on_outcomes
 from closerhub.payments.charges_views import bp as charges_bp
 from closerhub.payments.charges_views import desk_bp as money_desk_bp
@@ -54,7 +70,32 @@ from closerhub.payments.views import billing_bp, payouts_bp
 from closerhub.payments.webhook_views import bp as stripe_webhooks_bp
 from closerhub.vetting import service as vetting_service
 from closerhub.vetting.views import bp as vetting_bp
+from closerhub.webhooks import api as webhooks_api
+from closerhub.webhooks import catalog as webhook_catalog
 from closerhub.webhooks.views import bp as integrations_bp
+
+#: Every module whose ``api_route`` views add themselves to the API blueprint (and to the
+#: OpenAPI registry) when imported: the API package names none of them; the factory does.
+API_ROUTE_MODULES = (
+    api_views,
+    businesses_api,
+    booking_api,
+    attendance_api,
+    calendar_api,
+    handover_api,
+    leads_api,
+    calendars_api,
+    closers_api,
+    engagements_api,
+    matching_api,
+    outcomes_api,
+    instalments_api,
+    charges_api,
+    ledger_api,
+    payout_api,
+    payout_details_api,
+    webhooks_api,
+)
 
 
 def create_app(config: dict[str, Any] | str | None = None) -> Flask:
@@ -114,7 +155,7 @@ def create_app(config: dict[str, Any] | str | None = None) -> Flask:
     app.register_blueprint(appointments_bp)
     app.register_blueprint(outcomes_bp)
     app.register_blueprint(analytics_bp)
-    app.register_blueprint(api_bp)
+    _set_up_api(app)
     extensions.csrf.exempt(api_bp)  # the API uses bearer tokens, never the session cookie
     app.register_blueprint(payouts_bp)
     app.register_blueprint(billing_bp)
@@ -130,6 +171,17 @@ def create_app(config: dict[str, Any] | str | None = None) -> Flask:
     cli.init_app(app)
     jobs.init_app(app)
     return app
+
+
+def _set_up_api(app: Flask) -> None:
+    """The API blueprint with every feature's routes, its document's lists, its docs page's catalog."""
+    register_vocabularies(closer_schemas.VOCABULARIES)
+    register_vocabularies(payout_details_api.VOCABULARIES)
+    app.extensions[api_views.DOCS_CONTEXT] = {
+        "webhook_catalog": webhook_catalog.CATALOG,
+        "webhook_verify_snippet": webhook_catalog.VERIFY_SNIPPET,
+    }
+    app.register_blueprint(api_bp)
 
 
 def _subscribe_event_handlers(app: Flask) -> None:

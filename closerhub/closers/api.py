@@ -16,7 +16,11 @@ from closerhub import clock
 from closerhub.accounts.models import User
 from closerhub.api.auth import current_api_user
 from closerhub.api.routing import api_route
-from closerhub.api.schemas_closers import (
+from closerhub.businesses.models import Offer
+from closerhub.businesses.offers import find_offer
+from closerhub.closers import availability_service as availability
+from closerhub.closers import service
+from closerhub.closers.schemas import (
     AvailabilityIn,
     AvailabilityOut,
     CloserOut,
@@ -28,10 +32,6 @@ from closerhub.api.schemas_closers import (
     SlotsQuery,
     StatsOut,
 )
-from closerhub.businesses.models import Offer
-from closerhub.businesses.offers import find_offer
-from closerhub.closers import availability_service as availability
-from closerhub.closers import service
 from closerhub.core.errors import NotFound, ValidationError
 from closerhub.core.i18n import _
 from closerhub.core.tz import to_local

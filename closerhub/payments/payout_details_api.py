@@ -6,6 +6,7 @@ audited, emailed to the closer).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -21,6 +22,7 @@ from closerhub.core.i18n import _
 from closerhub.extensions import db
 from closerhub.payments import payout_details
 from closerhub.payments.gateway import get_gateway
+from closerhub.payments.payout_details import bank_countries
 
 SchemeName = Literal["iban", "us", "uk", "other"]
 
@@ -177,3 +179,15 @@ def put_my_payout_details(body: PayoutDetailsIn) -> PayoutDetailsOut:
     now: datetime = clock.utcnow()
     row = payout_details.save(db.session, current_api_user(), body.model_dump(), now)
     return _out(row)
+
+
+def _bank_countries() -> dict[str, Any]:
+    return {
+        "type": "string",
+        "description": "ISO 3166-1 alpha-2 country code (case-insensitive)",
+        "enum": sorted(bank_countries()),
+    }
+
+
+#: The named list of the ``BankCountry`` marker above.
+VOCABULARIES: dict[str, Callable[[], dict[str, Any]]] = {"BankCountry": _bank_countries}

@@ -79,7 +79,7 @@ def _english_of(code: str) -> str:
 
 
 def test_the_api_gives_the_code_and_ids_of_old_sentences_and_none_for_free_text() -> None:
-    from closerhub.api.schemas_outcomes import LedgerEntryOut
+    from closerhub.payments.ledger_schemas import LedgerEntryOut
 
     base = {"id": 1, "closer_id": 2, "currency": "EUR", "bucket": "pending", "amount": 100, "kind": "adjustment"}
     old = LedgerEntry(**base, memo="Refund of charge #4 (outcome #9)", memo_code=None, memo_params=None)

@@ -13,9 +13,9 @@ from pydantic import Field, StringConstraints, WithJsonSchema
 
 from closerhub.api.schema_docs import NAME_PATTERN, REQUIRED_TEXT_PATTERN, documented_text
 from closerhub.api.schemas import AwareInstant, Email, InModel, OutModel, PageQuery, UTCInstant
-from closerhub.api.schemas_leads import LeadContextOut, LeadIn
 from closerhub.booking.changes import REASON_MAX
 from closerhub.booking.guests import GUESTS_MAX
+from closerhub.booking.lead_schemas import LeadContextOut, LeadIn
 from closerhub.booking.no_shows import NOTE_MAX
 
 Reason = Annotated[str, StringConstraints(max_length=5000)]

@@ -2,7 +2,7 @@
 
 Same service functions as the HTML pages (``businesses.offers``, ``businesses.team``).
 Another business's offer is a 404, exactly like a missing one. The profile itself
-(``GET/PUT /businesses/me``) is in ``api.views``.
+(``GET/PUT /businesses/me``, ``GET /businesses/{id}``) is at the end.
 """
 
 from __future__ import annotations
@@ -16,7 +16,12 @@ from closerhub.api.auth import current_api_user
 from closerhub.api.pagination import paginate
 from closerhub.api.routing import api_route
 from closerhub.api.schemas import Page
-from closerhub.api.schemas_business import (
+from closerhub.businesses import offers, team
+from closerhub.businesses.brand import brand_checks
+from closerhub.businesses.models import Business, BusinessMember, Offer, TeamInvitation
+from closerhub.businesses.schemas import (
+    BusinessIn,
+    BusinessOut,
     InvitationIn,
     InvitationOut,
     MemberOut,
@@ -24,13 +29,13 @@ from closerhub.api.schemas_business import (
     OfferOut,
     OfferQuery,
 )
-from closerhub.businesses import offers, team
-from closerhub.businesses.models import Business, BusinessMember, Offer, TeamInvitation
+from closerhub.businesses.service import update_business
 from closerhub.core.errors import DomainError, NotFound
 from closerhub.core.i18n import _
 from closerhub.core.money import Money
 from closerhub.extensions import db
 from closerhub.notifications.service import public_url
+from closerhub.security import allows_http_origins
 
 # Service field names that the API calls differently.
 _API_FIELD = {"is_active": "active"}
@@ -274,3 +279,58 @@ def revoke_invitation(invitation_id: int) -> InvitationOut:
 def remove_member(member_id: int) -> None:
     """The member's account is suspended and its API tokens revoked; the owner cannot be removed (409)."""
     team.remove_member(db.session, current_api_user(), _my_business(), member_id, now=clock.utcnow())
+
+
+# --- the business ----------------------------------------------------------------------
+
+
+@api_route(
+    "GET", "/businesses/me", summary="Your business", auth=("business",), response=BusinessOut, tags=("businesses",)
+)
+def get_my_business() -> BusinessOut:
+    return BusinessOut.model_validate(_my_business())
+
+
+@api_route(
+    "PUT",
+    "/businesses/me",
+    summary="Update your business (owner)",
+    auth=("business",),
+    body=BusinessIn,
+    response=BusinessOut,
+    tags=("businesses",),
+)
+def update_my_business(body: BusinessIn) -> BusinessOut:
+    """Replaces the profile: a missing `website`, `brand_color`, `logo_url` or `embed_origins` clears it.
+    Only the owner may change it (403)."""
+    business = update_business(
+        db.session,
+        current_api_user(),
+        _my_business(),
+        name=body.name,
+        website=body.website,
+        timezone=body.timezone,
+        currency=body.currency,
+        industry=body.industry,
+        prospect_languages=body.prospect_languages,
+        prospect_timezones=body.prospect_timezones,
+        more=brand_checks(
+            brand_color=body.brand_color,
+            logo_url=body.logo_url,
+            embed_origins=body.embed_origins,
+            allow_http=allows_http_origins(),
+        ),
+    )
+    return BusinessOut.model_validate(business)
+
+
+@api_route(
+    "GET",
+    "/businesses/<int:business_id>",
+    summary="A business you belong to (admins: any)",
+    response=BusinessOut,
+    tags=("businesses",),
+)
+def get_business(business_id: int) -> BusinessOut:
+    """Another tenant's business is a 404, exactly like a missing one."""
+    return BusinessOut.model_validate(find_visible(Business, business_id, current_api_user()))

@@ -15,7 +15,8 @@ from closerhub.api.auth import current_api_user
 from closerhub.api.pagination import paginate
 from closerhub.api.routing import api_route
 from closerhub.api.schemas import Page, dump
-from closerhub.api.schemas_leads import (
+from closerhub.booking import leads
+from closerhub.booking.lead_schemas import (
     ImportReportOut,
     ImportRowErrorOut,
     LeadIn,
@@ -24,7 +25,6 @@ from closerhub.api.schemas_leads import (
     LeadQuery,
     SmsConsentOut,
 )
-from closerhub.booking import leads
 from closerhub.booking.models import Lead
 from closerhub.businesses.models import Business
 from closerhub.core.errors import DomainError, ValidationError

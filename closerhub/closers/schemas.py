@@ -7,8 +7,9 @@ the HTML pages call too, so both answer the same way.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints, WithJsonSchema
 from pydantic.json_schema import JsonDict
@@ -16,8 +17,9 @@ from pydantic.json_schema import JsonDict
 from closerhub.api.schema_docs import documented_text, vocabulary
 from closerhub.api.schemas import InModel, OutModel, QueryModel, TimeZoneName, UTCInstant
 from closerhub.closers.models import RATE_MAX_BPS, RATE_MIN_BPS
-from closerhub.closers.profile_fields import BIO_MAX, HEADLINE_MAX, LANGUAGES_MAX
+from closerhub.closers.profile_fields import BIO_MAX, HEADLINE_MAX, LANGUAGES_MAX, iso_639_1_codes
 from closerhub.closers.rules import DEFAULTS
+from closerhub.closers.taxonomy import INDUSTRIES
 from closerhub.core.availability import (
     HORIZON_DAYS_RANGE,
     MAX_BUFFER_MINUTES,
@@ -219,3 +221,19 @@ class SlotsOut(OutModel):
     start_increment_minutes: int = Field(description="Minutes between the starts offered")
     offer_id: int | None = None
     slots: list[SlotOut]
+
+
+def _industries() -> dict[str, Any]:
+    return {"type": "string", "description": "Industry slug", "enum": sorted(INDUSTRIES)}
+
+
+def _languages() -> dict[str, Any]:
+    return {
+        "type": "string",
+        "description": "ISO 639-1 language code (case-insensitive)",
+        "enum": sorted(iso_639_1_codes()),
+    }
+
+
+#: The named lists of ``vocabulary`` markers (closers', businesses', matching's fields).
+VOCABULARIES: dict[str, Callable[[], dict[str, Any]]] = {"Industry": _industries, "LanguageCode": _languages}
