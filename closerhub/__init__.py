@@ -27,11 +27,9 @@ from closerhub.booking import (
     booked_event,
     calendar_api,
     handover_api,
-    leads_api,
 )
 from closerhub.booking.busy import BOOKED_CALLS
 from closerhub.booking.calendar_views import bp as calendar_bp
-from closerhub.booking.lead_views import bp as leads_bp
 from closerhub.booking.public_views import bp as booking_public_bp
 from closerhub.booking.sms_views import bp as sms_bp
 from closerhub.booking.views import bp as appointments_bp
@@ -50,6 +48,8 @@ from closerhub.closers.views import bp as closers_bp
 from closerhub.db_setup import register_database
 from closerhub.engagements import api as engagements_api
 from closerhub.engagements.views import bp as engagements_bp
+from closerhub.leads import api as leads_api
+from closerhub.leads.views import bp as leads_bp
 from closerhub.matching import api as matching_api
 from closerhub.matching.views import bp as matching_bp
 from closerhub.navigation import nav_for
@@ -61,13 +61,16 @@ from closerhub.outcomes import instalments_api
 from closerhub.outcomes.track_record import closer_stats
 from closerhub.outcomes.views import bp as outcomes_bp
 from closerhub.pages.views import bp as pages_bp
-from closerhub.payments import charges_api, ledger_api, payout_api, payout_details_api
 from closerhub.payments import outcome_events as payments_on_outcomes
-from closerhub.payments.charges_views import bp as charges_bp
-from closerhub.payments.charges_views import desk_bp as money_desk_bp
-from closerhub.payments.payout_views import bp as admin_payouts_bp
+from closerhub.payments.charges import api as charges_api
+from closerhub.payments.charges.views import bp as charges_bp
+from closerhub.payments.charges.views import desk_bp as money_desk_bp
+from closerhub.payments.ledger import api as ledger_api
+from closerhub.payments.payouts import api as payout_api
+from closerhub.payments.payouts import details_api as payout_details_api
+from closerhub.payments.payouts.views import bp as admin_payouts_bp
+from closerhub.payments.stripe.views import bp as stripe_webhooks_bp
 from closerhub.payments.views import billing_bp, payouts_bp
-from closerhub.payments.webhook_views import bp as stripe_webhooks_bp
 from closerhub.vetting import service as vetting_service
 from closerhub.vetting.views import bp as vetting_bp
 from closerhub.webhooks import api as webhooks_api

@@ -22,9 +22,10 @@ from sqlalchemy.orm import Session
 from closerhub import clock
 from closerhub.accounts.models import User
 from closerhub.booking import attendance, consents, no_shows
-from closerhub.booking.models import Appointment, AppointmentStatus, Lead
+from closerhub.booking.models import Appointment, AppointmentStatus
 from closerhub.booking.no_show_models import CloserNoShowReport
 from closerhub.core.money import Money
+from closerhub.leads.models import Lead
 from closerhub.outcomes import instalments
 from closerhub.outcomes.instalments import PlannedInstalment
 from closerhub.outcomes.models import Outcome

@@ -31,10 +31,10 @@ from closerhub.notifications.events import handle_due_events
 from closerhub.notifications.service import public_url, render_pending
 from closerhub.outcomes.instalment_reminders import ask_due_instalments, remind_overdue_instalments
 from closerhub.outcomes.service import auto_confirm_due
-from closerhub.payments.charges import retry_due_charges
-from closerhub.payments.instalment_money import release_instalments
-from closerhub.payments.ledger import release_available
-from closerhub.payments.payouts import run_weekly_if_due
+from closerhub.payments.charges.instalments import release_instalments
+from closerhub.payments.charges.retries import retry_due_charges
+from closerhub.payments.ledger.service import release_available
+from closerhub.payments.payouts.service import run_weekly_if_due
 from closerhub.webhooks import delivery as webhook_delivery
 
 log = logging.getLogger(__name__)

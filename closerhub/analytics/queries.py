@@ -39,8 +39,8 @@ from closerhub.core.errors import PermissionDenied
 from closerhub.core.i18n import _
 from closerhub.core.tz import day_bounds_utc, to_local
 from closerhub.outcomes.models import Outcome, OutcomeResult, OutcomeStatus
-from closerhub.payments.models import Bucket, LedgerEntry
-from closerhub.payments.models_charges import PAID_STATUSES, Charge
+from closerhub.payments.charges.models import PAID_STATUSES, Charge
+from closerhub.payments.ledger.models import Bucket, LedgerEntry
 
 RANGE_CHOICES = (4, 12, 26)  # weeks the page offers
 DEFAULT_WEEKS = 12

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from closerhub.booking.routing_text import routing_text
 from closerhub.i18n import local_time
 from closerhub.labels import label
-from closerhub.payments.memos import parse_legacy, render
+from closerhub.payments.ledger.memos import parse_legacy, render
 
 _INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$")
 

@@ -28,7 +28,7 @@ from closerhub.api.schemas import Page, dump, utc_z
 from closerhub.booking import guard, service
 from closerhub.booking.api_lead import lead_out, said_lead_out, said_out
 from closerhub.booking.attendance import attendance_of
-from closerhub.booking.models import Appointment, BookedVia, Channel, Lead
+from closerhub.booking.models import Appointment, BookedVia, Channel
 from closerhub.booking.public_views import BOOKING_LIMIT, public_booking_limit
 from closerhub.booking.schemas import (
     AppointmentIn,
@@ -45,6 +45,7 @@ from closerhub.core.tz import day_bounds_utc, is_valid_zone, to_local
 from closerhub.db import is_plausible_id
 from closerhub.engagements.models import Engagement
 from closerhub.extensions import db
+from closerhub.leads.models import Lead
 from closerhub.webhooks import payloads as webhook_payloads
 
 BOOKING_KEY_HEADER = "X-Booking-Key"

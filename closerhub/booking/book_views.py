@@ -18,11 +18,11 @@ from werkzeug.wrappers import Response
 from closerhub import clock
 from closerhub.accounts.models import User
 from closerhub.accounts.permissions import business_required, closer_required
-from closerhub.booking import leads, page_data, service
+from closerhub.booking import page_data, service
 from closerhub.booking.display import booking_week, group_by_local_date, iso_z, parse_day, parse_id, parse_start
 from closerhub.booking.forms import BookForLeadForm
 from closerhub.booking.guard import SlotUnavailable
-from closerhub.booking.models import Appointment, BookedVia, Lead
+from closerhub.booking.models import Appointment, BookedVia
 from closerhub.booking.views import bp
 from closerhub.businesses import offers as offers_service
 from closerhub.businesses.models import Offer
@@ -30,6 +30,8 @@ from closerhub.core.errors import DomainError, NotFound
 from closerhub.core.tz import to_local
 from closerhub.extensions import db
 from closerhub.forms_util import show_errors
+from closerhub.leads import service as leads
+from closerhub.leads.models import Lead
 
 # Service error keys → this page's fields.
 _FIELD = {

@@ -15,8 +15,8 @@ from closerhub.api.schema_docs import NAME_PATTERN, REQUIRED_TEXT_PATTERN, docum
 from closerhub.api.schemas import AwareInstant, Email, InModel, OutModel, PageQuery, UTCInstant
 from closerhub.booking.changes import REASON_MAX
 from closerhub.booking.guests import GUESTS_MAX
-from closerhub.booking.lead_schemas import LeadContextOut, LeadIn
 from closerhub.booking.no_shows import NOTE_MAX
+from closerhub.leads.schemas import LeadContextOut, LeadIn
 
 Reason = Annotated[str, StringConstraints(max_length=5000)]
 Status = Literal["booked", "cancelled", "completed", "no_show"]

@@ -24,13 +24,13 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, joinedload
 
 from closerhub.accounts.models import AccountStatus, Role, User
-from closerhub.booking import booked_event, guard, leads, routing
+from closerhub.booking import booked_event, guard, routing
 from closerhub.booking import guests as guest_rules
 from closerhub.booking.changes import audit_change, cancel, reschedule
 from closerhub.booking.guard import SlotUnavailable
 from closerhub.booking.history import record_change
 from closerhub.booking.lookup import appointment_for_token, find_appointment, list_appointments, manage_token
-from closerhub.booking.models import Appointment, AppointmentStatus, BookedVia, Channel, Lead
+from closerhub.booking.models import Appointment, AppointmentStatus, BookedVia, Channel
 from closerhub.booking.slots import (
     OfferSlot,
     bookable_engagements,
@@ -53,6 +53,9 @@ from closerhub.core.tz import require_aware
 from closerhub.db import is_plausible_id
 from closerhub.engagements.models import Engagement
 from closerhub.engagements.service import check_active_engagement
+from closerhub.leads import cleaning as lead_cleaning
+from closerhub.leads import service as leads
+from closerhub.leads.models import Lead
 from closerhub.vetting.models import CloserVetting, VettingStatus
 
 __all__ = [
@@ -218,7 +221,7 @@ def _resolve_lead(
     if not isinstance(lead, Mapping):
         raise _fail("lead", _("Give the prospect's name, email and time zone."))
     try:
-        values = leads.clean_lead_data(lead)
+        values = lead_cleaning.clean_lead_data(lead)
     except ValidationError as exc:  # name the fields as the API nests them
         exc.field_errors = {f"lead.{k}": v for k, v in exc.field_errors.items()}
         raise

@@ -22,10 +22,11 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from closerhub.booking.models import Appointment, Lead
+from closerhub.booking.models import Appointment
 from closerhub.booking.notify import short_when
 from closerhub.booking.reminders import REMINDER_1H, REMINDER_24H, _candidates, _claim_and_notify, _scheduled_at
 from closerhub.core.quiet_hours import sms_send_time
+from closerhub.leads.models import Lead
 from closerhub.notifications.service import supported_language
 from closerhub.notifications.sms import queue_sms
 

@@ -20,8 +20,9 @@ from werkzeug.wrappers import Response
 
 from closerhub import clock
 from closerhub.booking import attendance
-from closerhub.booking.models import Appointment, AppointmentStatus, Lead
+from closerhub.booking.models import Appointment, AppointmentStatus
 from closerhub.extensions import db
+from closerhub.leads.models import Lead
 from closerhub.notifications import sms, sms_gateway
 from closerhub.notifications.service import public_url, supported_language
 

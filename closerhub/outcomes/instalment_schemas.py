@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints
 
 from closerhub.api.schemas import InModel, Money, OutModel
-from closerhub.booking.lead_schemas import ImportRowErrorOut
+from closerhub.leads.schemas import ImportRowErrorOut
 from closerhub.outcomes.schemas import MoneyOut, PaymentPlanIn, PlannedInstalmentIn  # noqa: F401
 
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]

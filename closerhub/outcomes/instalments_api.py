@@ -11,12 +11,12 @@ from flask import request
 from closerhub import clock
 from closerhub.api.auth import current_api_user
 from closerhub.api.routing import api_route
-from closerhub.booking.lead_schemas import ImportRowErrorOut
-from closerhub.booking.leads_api import CSV_MEDIA_TYPES
 from closerhub.core.errors import ValidationError
 from closerhub.core.i18n import _
 from closerhub.core.money import Money
 from closerhub.extensions import db
+from closerhub.leads.api import CSV_MEDIA_TYPES
+from closerhub.leads.schemas import ImportRowErrorOut
 from closerhub.outcomes import collection_import, instalments, service
 from closerhub.outcomes.instalment_schemas import (
     CollectIn,

@@ -29,9 +29,9 @@ from closerhub.outcomes.forms import DisputeForm, OutcomeForm, ResolveForm, Revi
 from closerhub.outcomes.instalment_forms import MissDecisionForm
 from closerhub.outcomes.models import Outcome, OutcomeStatus, outcome_list_loads
 from closerhub.outcomes.settings import setting
-from closerhub.payments import ledger
-from closerhub.payments.memo_view import memo_texts
-from closerhub.payments.models import LedgerEntry
+from closerhub.payments.ledger import service as ledger
+from closerhub.payments.ledger.memo_view import memo_texts
+from closerhub.payments.ledger.models import LedgerEntry
 
 bp = Blueprint("outcomes", __name__)
 

@@ -25,9 +25,9 @@ from closerhub.extensions import db
 from closerhub.outcomes import service
 from closerhub.outcomes.models import Outcome
 from closerhub.outcomes.service import OutcomeData
-from closerhub.payments import billing
-from closerhub.payments.gateway import Gateway, get_gateway
-from closerhub.payments.models_charges import Charge
+from closerhub.payments.charges import billing
+from closerhub.payments.charges.models import Charge
+from closerhub.payments.stripe.gateway import Gateway, get_gateway
 from tests.fakes import POLL
 from tests.integration.outcome_support import AFTER_CALL, Deal, make_call
 

@@ -30,12 +30,12 @@ from closerhub.engagements import service as engagements
 from closerhub.extensions import db
 from closerhub.outcomes import instalments, service
 from closerhub.outcomes.instalment_reminders import ask_due_instalments
-from closerhub.payments import payout_details
-from closerhub.payments.gateway import WebhookEvent
-from closerhub.payments.models_payouts import Payout, PayoutRun, PayoutStatus, RunMode
-from closerhub.payments.models_stripe import ConnectAccount
-from closerhub.payments.payout_emails import tell_cannot_receive, tell_payout_failed
-from closerhub.payments.payout_events import on_bank_payout_failed
+from closerhub.payments.payouts import details as payout_details
+from closerhub.payments.payouts.emails import tell_cannot_receive, tell_payout_failed
+from closerhub.payments.payouts.events import on_bank_payout_failed
+from closerhub.payments.payouts.models import Payout, PayoutRun, PayoutStatus, RunMode
+from closerhub.payments.stripe.models import ConnectAccount
+from closerhub.payments.stripe.results import WebhookEvent
 from closerhub.vetting import service as vetting
 from closerhub.vetting.models import CHECKLIST
 from closerhub.webhooks.alerts import email_owner_disabled

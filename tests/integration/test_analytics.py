@@ -33,8 +33,9 @@ from closerhub.extensions import db
 from closerhub.outcomes import service
 from closerhub.outcomes.models import Outcome
 from closerhub.outcomes.service import OutcomeData
-from closerhub.payments import charges
-from closerhub.payments.models import Bucket, EntryKind, LedgerEntry
+from closerhub.payments.charges import queries as charge_queries
+from closerhub.payments.charges import service as charges
+from closerhub.payments.ledger.models import Bucket, EntryKind, LedgerEntry
 from tests.conftest import _logged_in
 from tests.integration.outcome_support import make_call, make_deal
 
@@ -64,7 +65,7 @@ def eur(amount: int) -> Money:
 
 def pay(outcome: Outcome, admin, when: datetime) -> None:
     """The business paid the outcome's charge (manual mode: an admin records the bank transfer)."""
-    charge = charges.charge_of(db.session, outcome.id)
+    charge = charge_queries.charge_of(db.session, outcome.id)
     assert charge is not None
     charges.mark_manual_paid(db.session, admin, charge.id, "bank transfer", when)
 

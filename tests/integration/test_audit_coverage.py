@@ -19,8 +19,8 @@ from closerhub.core.money import Money
 from closerhub.extensions import db
 from closerhub.outcomes import service
 from closerhub.outcomes.service import OutcomeData
-from closerhub.payments import ledger
-from closerhub.payments.models_stripe import ConnectAccount
+from closerhub.payments.ledger import service as ledger
+from closerhub.payments.stripe.models import ConnectAccount
 from closerhub.platform_settings.service import update_settings
 from tests.fakes.servers import stripe_settings
 from tests.fakes.stripe_connect import FakeStripeConnect

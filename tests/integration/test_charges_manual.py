@@ -14,8 +14,10 @@ from closerhub.clock import frozen_at
 from closerhub.extensions import db
 from closerhub.notifications.models import OutboxMessage
 from closerhub.outcomes.models import Outcome
-from closerhub.payments import charges, ledger
-from closerhub.payments.models_charges import Charge, ChargeStatus
+from closerhub.payments.charges import retries as charge_retries
+from closerhub.payments.charges import service as charges
+from closerhub.payments.charges.models import Charge, ChargeStatus
+from closerhub.payments.ledger import service as ledger
 from tests.conftest import _logged_in
 from tests.integration.charges_support import CONFIRMED_AT, confirm, won_outcome
 from tests.integration.outcome_support import make_deal
@@ -49,7 +51,8 @@ def test_in_manual_mode_a_confirmed_deal_is_due_by_bank_transfer_and_holds_the_c
     mail = db.session.scalar(select(OutboxMessage).where(OutboxMessage.template == "charge_notice"))
     assert mail.to_address == deal.owner.email and "bank transfer" in mail.text_body
     assert f"charge {due.id}" in mail.text_body
-    assert charges.retry_due_charges(db.session, CONFIRMED_AT + timedelta(days=5)) == 0  # the job leaves it alone
+    # The job leaves it alone.
+    assert charge_retries.retry_due_charges(db.session, CONFIRMED_AT + timedelta(days=5)) == 0
 
 
 def test_an_admin_marks_a_manual_charge_paid_after_a_confirmation_page_and_it_is_audited(

@@ -15,7 +15,7 @@ from closerhub.clock import frozen_at
 from closerhub.core.money import Money
 from closerhub.extensions import db
 from closerhub.outcomes import instalments, service
-from closerhub.payments.models_charges import Charge, ChargeStatus
+from closerhub.payments.charges.models import Charge, ChargeStatus
 from tests.fakes.servers import stripe_settings
 from tests.fakes.stripe_connect import FIXTURES, FakeStripeConnect
 from tests.integration.charges_support import CONFIRMED_AT, IdempotentProxy, add_card

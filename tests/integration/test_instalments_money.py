@@ -19,9 +19,11 @@ from closerhub.extensions import db
 from closerhub.outcomes import instalments, service
 from closerhub.outcomes.models import Outcome
 from closerhub.outcomes.models_instalments import InstalmentStatus
-from closerhub.payments import charges, instalment_money, ledger
-from closerhub.payments.models import Bucket
-from closerhub.payments.models_charges import ChargeStatus
+from closerhub.payments.charges import instalments as instalment_money
+from closerhub.payments.charges import service as charges
+from closerhub.payments.charges.models import ChargeStatus
+from closerhub.payments.ledger import service as ledger
+from closerhub.payments.ledger.models import Bucket
 from tests.integration.charges_support import CONFIRMED_AT
 from tests.integration.instalment_support import (
     cash_deal,
@@ -173,8 +175,8 @@ def test_bad_plans_and_bad_markings_are_refused_and_change_nothing(make_user) ->
 
 
 def test_a_manual_refund_of_an_instalment_charge_takes_that_instalments_commission_not_another(make_user) -> None:
-    from closerhub.payments.instalment_money import instalment_position
-    from closerhub.payments.refunds import ReturnKind, record_manual_return
+    from closerhub.payments.charges.instalments import instalment_position
+    from closerhub.payments.charges.refunds import ReturnKind, record_manual_return
 
     deal = cash_deal(make_user)
     outcome = won_with_plan(deal)

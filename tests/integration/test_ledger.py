@@ -14,9 +14,9 @@ from closerhub.core.money import Money
 from closerhub.extensions import db
 from closerhub.outcomes import service
 from closerhub.outcomes.service import OutcomeData
-from closerhub.payments import ledger
-from closerhub.payments.memos import Memo
-from closerhub.payments.models import APPEND_ONLY_MESSAGES, Bucket, LedgerEntry
+from closerhub.payments.ledger import service as ledger
+from closerhub.payments.ledger.memos import Memo
+from closerhub.payments.ledger.models import APPEND_ONLY_MESSAGES, Bucket, LedgerEntry
 from tests.integration.outcome_support import AFTER_CALL, CALL_AT, make_call, make_deal
 
 CONFIRMED_AT = AFTER_CALL + timedelta(days=1)

@@ -29,8 +29,8 @@ from closerhub.extensions import db
 from closerhub.outcomes import service
 from closerhub.outcomes.models import Outcome
 from closerhub.outcomes.service import OutcomeData
-from closerhub.payments import ledger
-from closerhub.payments.models import Bucket, LedgerEntry
+from closerhub.payments.ledger import service as ledger
+from closerhub.payments.ledger.models import Bucket, LedgerEntry
 from tests.integration.outcome_support import CALL_AT, make_call, make_deal
 
 amounts = st.integers(min_value=1, max_value=10_000_000)

@@ -14,7 +14,7 @@ from closerhub.extensions import db
 from closerhub.outcomes import service
 from closerhub.outcomes.models import Outcome, OutcomeStatus
 from closerhub.outcomes.service import OutcomeData
-from closerhub.payments import ledger
+from closerhub.payments.ledger import service as ledger
 from tests.conftest import _logged_in
 from tests.integration.outcome_support import AFTER_CALL, make_call, make_deal
 

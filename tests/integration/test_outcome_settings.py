@@ -15,7 +15,7 @@ from closerhub.extensions import db
 from closerhub.outcomes import service
 from closerhub.outcomes.service import OutcomeData
 from closerhub.outcomes.settings import setting
-from closerhub.payments import ledger
+from closerhub.payments.ledger import service as ledger
 from tests.conftest import _logged_in
 from tests.integration.outcome_support import AFTER_CALL, CALL_AT, make_call, make_deal
 from tests.integration.test_admin_settings import FORM

@@ -17,9 +17,11 @@ from closerhub.notifications.models import OutboxMessage
 from closerhub.outcomes import service
 from closerhub.outcomes.models import Outcome, OutcomeResult, OutcomeRevision, OutcomeStatus
 from closerhub.outcomes.service import OutcomeData
-from closerhub.payments import charges, ledger
-from closerhub.payments.models import LedgerEntry
-from closerhub.payments.models_charges import ChargeStatus
+from closerhub.payments.charges import queries as charge_queries
+from closerhub.payments.charges import service as charges
+from closerhub.payments.charges.models import ChargeStatus
+from closerhub.payments.ledger import service as ledger
+from closerhub.payments.ledger.models import LedgerEntry
 from tests.integration.outcome_support import AFTER_CALL, CALL_AT, make_call, make_deal
 
 WON_4800 = OutcomeData(result="won", deal_value=Money(480000, "EUR"), objections=["price"], technique="summary")
@@ -188,7 +190,7 @@ def test_confirming_in_manual_mode_bills_the_business_and_the_hold_starts_once_i
     with frozen_at(confirmed_at):
         service.confirm(db.session, deal.owner, outcome.id, now=clock.utcnow())
     assert outcome.status == OutcomeStatus.CONFIRMED and outcome.confirmed_by_id == deal.owner.id
-    charge = charges.charge_of(db.session, outcome.id)
+    charge = charge_queries.charge_of(db.session, outcome.id)
     assert charge.status == ChargeStatus.MANUAL_DUE and charge.amount == 72000 + 7200
     assert outcome.charged_at is None  # not paid yet: no clawback hold
     paid_at = confirmed_at + timedelta(days=2)
@@ -243,7 +245,7 @@ def test_silence_past_the_deadline_confirms_once_even_when_the_job_runs_twice(de
     db.session.expire_all()
     due, not_due = db.session.get(Outcome, due.id), db.session.get(Outcome, not_due.id)
     assert due.status == OutcomeStatus.CONFIRMED and due.confirmed_by_id is None
-    assert charges.charge_of(db.session, due.id).status == ChargeStatus.MANUAL_DUE  # billed on confirmation
+    assert charge_queries.charge_of(db.session, due.id).status == ChargeStatus.MANUAL_DUE  # billed on confirmation
     assert not_due.status == OutcomeStatus.RECORDED
 
 
@@ -289,7 +291,7 @@ def test_a_dispute_resolved_to_a_lower_value_reverses_and_earns_anew(deal, call,
     assert entries == [("earned", 72000), ("reversal", -72000), ("adjustment", 45000)]
     [balance] = ledger.balances(db.session, deal.closer.id)
     assert (balance.pending, balance.available, balance.paid) == (45000, 0, 0)
-    assert charges.charge_of(db.session, outcome.id).commission == 45000  # billed at the adjusted value
+    assert charge_queries.charge_of(db.session, outcome.id).commission == 45000  # billed at the adjusted value
     resolved_mail = select(OutboxMessage.to_address).where(OutboxMessage.template == "outcome_resolved")
     assert set(db.session.scalars(resolved_mail)) == {deal.closer.email, deal.owner.email}
 

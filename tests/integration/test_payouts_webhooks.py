@@ -16,12 +16,12 @@ from closerhub.core.money import Money
 from closerhub.extensions import db
 from closerhub.outcomes import service
 from closerhub.outcomes.service import OutcomeData
-from closerhub.payments import ledger
-from closerhub.payments.gateway import sign_webhook_payload
-from closerhub.payments.memos import Memo
-from closerhub.payments.models_payouts import PayoutNotice, PayoutStatus
-from closerhub.payments.payout_events import clawback_paid_commission
-from closerhub.payments.payouts import run_payouts
+from closerhub.payments.ledger import service as ledger
+from closerhub.payments.ledger.memos import Memo
+from closerhub.payments.payouts.events import clawback_paid_commission
+from closerhub.payments.payouts.models import PayoutNotice, PayoutStatus
+from closerhub.payments.payouts.service import run_payouts
+from closerhub.payments.stripe.gateway import sign_webhook_payload
 from tests.fakes.servers import TEST_WEBHOOK_SECRET
 from tests.fakes.stripe_connect import FakeStripeConnect
 from tests.integration.outcome_support import AFTER_CALL, CALL_AT, make_call, make_deal

@@ -16,9 +16,10 @@ from twilio.request_validator import RequestValidator
 
 from closerhub import clock
 from closerhub.booking import sms_reminders
-from closerhub.booking.models import Appointment, Lead
+from closerhub.booking.models import Appointment
 from closerhub.booking.sms_reminders import send_due_sms_reminders
 from closerhub.extensions import db
+from closerhub.leads.models import Lead
 from closerhub.notifications import sms
 from closerhub.notifications.service import public_url
 from closerhub.notifications.sms_models import SmsMessage, SmsOptOut, SmsStatus

@@ -8,11 +8,11 @@ from typing import Any
 from sqlalchemy import select
 
 from closerhub.accounts.models import User
-from closerhub.booking import leads
 from closerhub.businesses.models import Business
 from closerhub.clock import frozen_at, utcnow
 from closerhub.engagements import service as engagements
 from closerhub.extensions import db
+from closerhub.leads import service as leads
 from closerhub.outcomes import service as outcomes
 from closerhub.webhooks.models import WebhookDelivery, WebhookEvent
 from closerhub.webhooks.service import create_endpoint

@@ -21,7 +21,7 @@ NOT_YET_CONVERTED = {
     "closers/rules.py",  # busy time's fail-closed cut-off (calendar sync, merged beside the rule)
     "webhooks/service.py",  # emit, rotation and retry stamps (webhooks, merged beside the rule)
     "notifications/service.py",
-    "payments/payouts.py",
+    "payments/payouts/service.py",
 }
 
 # A thread or loop that starts work on its own, like a job: it reads the clock for that work.
