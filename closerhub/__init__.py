@@ -13,6 +13,7 @@ from closerhub import models as models  # registers every model on the metadata
 from closerhub.accounts.passwords import use_fast_hashing
 from closerhub.accounts.service import AccountOpened
 from closerhub.accounts.views import bp as accounts_bp
+from closerhub.admin import audit_views, settings_views, vetting_views
 from closerhub.admin.views import bp as admin_bp
 from closerhub.analytics.views import bp as analytics_bp
 from closerhub.api import bp as api_bp
@@ -23,10 +24,15 @@ from closerhub.audit.display import audit_value
 from closerhub.booking import api as booking_api
 from closerhub.booking import (
     attendance_api,
-    attendance_views,  # noqa: F401  (registers on three blueprints)
+    attendance_views,
+    book_views,
     booked_event,
     calendar_api,
     handover_api,
+    handover_views,
+    manage_views,
+    prospect,
+    zone_views,
 )
 from closerhub.booking.busy import BOOKED_CALLS
 from closerhub.booking.calendar_views import bp as calendar_bp
@@ -41,6 +47,7 @@ from closerhub.calendars import api as calendars_api
 from closerhub.calendars.busy import CALENDAR_BUSY
 from closerhub.calendars.views import bp as calendars_bp
 from closerhub.closers import api as closers_api
+from closerhub.closers import availability_views
 from closerhub.closers import rules as closer_rules
 from closerhub.closers import schemas as closer_schemas
 from closerhub.closers import service as closers_service
@@ -53,11 +60,12 @@ from closerhub.leads.views import bp as leads_bp
 from closerhub.matching import api as matching_api
 from closerhub.matching.views import bp as matching_bp
 from closerhub.navigation import nav_for
+from closerhub.notifications import sms_outbox_views
 from closerhub.notifications.events import register_event_handler
 from closerhub.notifications.views import bp as notifications_bp
 from closerhub.outcomes import api as outcomes_api
 from closerhub.outcomes import events as outcome_events
-from closerhub.outcomes import instalments_api
+from closerhub.outcomes import instalment_views, instalments_api, review_views
 from closerhub.outcomes.track_record import closer_stats
 from closerhub.outcomes.views import bp as outcomes_bp
 from closerhub.pages.views import bp as pages_bp
@@ -76,6 +84,24 @@ from closerhub.vetting.views import bp as vetting_bp
 from closerhub.webhooks import api as webhooks_api
 from closerhub.webhooks import catalog as webhook_catalog
 from closerhub.webhooks.views import bp as integrations_bp
+
+#: Every module whose pages add themselves to another module's blueprint when imported (a
+#: feature's views split over several modules, one blueprint): named here, nowhere else.
+PAGE_ROUTE_MODULES = (
+    audit_views,
+    settings_views,
+    vetting_views,
+    book_views,
+    handover_views,
+    manage_views,
+    prospect,
+    zone_views,
+    attendance_views,  # on three blueprints: the prospect's pages, the calls, the admin
+    availability_views,
+    instalment_views,
+    review_views,
+    sms_outbox_views,
+)
 
 #: Every module whose ``api_route`` views add themselves to the API blueprint (and to the
 #: OpenAPI registry) when imported: the API package names none of them; the factory does.

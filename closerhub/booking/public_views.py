@@ -392,7 +392,8 @@ def done(key: str, token: str) -> str:
     )
 
 
-# The prospect's manage-by-link pages live in ``manage_views`` (same blueprint).
-from closerhub.booking import manage_views, prospect, zone_views  # noqa: E402, F401
-
 __all__ = ["bp"]
+
+
+# Used by the views above; imported below ``bp`` because ``prospect`` adds its own pages to it.
+from closerhub.booking import prospect  # noqa: E402

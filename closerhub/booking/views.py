@@ -335,6 +335,3 @@ def schedule() -> tuple[str, int]:
         now=now,
         coming_week=requested is None and week.first > today,
     ), 200
-
-
-from closerhub.booking import book_views, handover_views  # noqa: E402, F401  (register more pages on bp)

@@ -128,6 +128,3 @@ def edit_profile() -> Response | tuple[str, int]:
         return _render_profile_form(form, 422)
     flash(_("Profile saved."), "success")
     return redirect(url_for("closers.show", closer_id=user.id))
-
-
-from closerhub.closers import availability_views  # noqa: E402, F401  (registers the availability pages on bp)

@@ -117,6 +117,3 @@ def retry(message_id: int) -> ResponseReturnValue:
     else:
         flash(_("The message is queued again."), "success")
     return redirect(url_for(".message", message_id=message_id))
-
-
-from closerhub.notifications import sms_outbox_views  # noqa: E402, F401  (registers on bp)

@@ -361,9 +361,3 @@ def resolve(outcome_id: int) -> Response | tuple[str, int]:
         return _render_disputes(exc.status, {outcome_id: form})
     flash(_("Dispute resolved; the closer and the business have been told."), "success")
     return redirect(url_for("outcomes.disputes"))
-
-
-from closerhub.outcomes import (  # noqa: E402  (they register their pages on bp)
-    instalment_views,  # noqa: F401
-    review_views,  # noqa: F401
-)
