@@ -22,22 +22,16 @@ from closerhub.api.auth import token_owner_for_locale
 from closerhub.api.schema_docs import register_vocabularies
 from closerhub.audit.display import audit_value
 from closerhub.booking import api as booking_api
-from closerhub.booking import (
-    attendance_api,
-    attendance_views,
-    book_views,
-    booked_event,
-    calendar_api,
-    handover_api,
-    handover_views,
-    manage_views,
-    prospect,
-    zone_views,
-)
+from closerhub.booking import booked_event
+from closerhub.booking.attendance import api as attendance_api
+from closerhub.booking.attendance import views as attendance_views
 from closerhub.booking.busy import BOOKED_CALLS
-from closerhub.booking.calendar_views import bp as calendar_bp
-from closerhub.booking.public_views import bp as booking_public_bp
-from closerhub.booking.sms_views import bp as sms_bp
+from closerhub.booking.calendar_files import api as calendar_api
+from closerhub.booking.calendar_files.views import bp as calendar_bp
+from closerhub.booking.changes import handover_api, handover_views
+from closerhub.booking.pages import book_views, manage_views, prospect, zone_views
+from closerhub.booking.pages.views import bp as booking_public_bp
+from closerhub.booking.reminders.sms_views import bp as sms_bp
 from closerhub.booking.views import bp as appointments_bp
 from closerhub.businesses import api as businesses_api
 from closerhub.businesses import service as businesses_service

@@ -36,8 +36,8 @@ from closerhub.accounts import service as accounts
 from closerhub.accounts.models import User
 from closerhub.accounts.verification import mark_verified
 from closerhub.booking import service as booking
+from closerhub.booking.attendance.models import CloserNoShowReport
 from closerhub.booking.models import Appointment, BookedVia
-from closerhub.booking.no_show_models import CloserNoShowReport
 from closerhub.businesses import offers as offer_service
 from closerhub.businesses.brand import clean_brand_color
 from closerhub.businesses.models import Business, Offer

@@ -17,10 +17,10 @@ from flask import Flask
 
 from closerhub import clock
 from closerhub.analytics.refresh import rebuild, refresh
-from closerhub.booking.attendance_jobs import flag_unconfirmed, offer_rebooking
-from closerhub.booking.reminders import flag_overdue_outcomes as flag_overdue
-from closerhub.booking.reminders import request_outcomes, send_due_reminders
-from closerhub.booking.sms_reminders import send_due_sms_reminders
+from closerhub.booking.reminders.attendance_jobs import flag_unconfirmed, offer_rebooking
+from closerhub.booking.reminders.email import flag_overdue_outcomes as flag_overdue
+from closerhub.booking.reminders.email import request_outcomes, send_due_reminders
+from closerhub.booking.reminders.sms import send_due_sms_reminders
 from closerhub.calendars import writeback
 from closerhub.calendars.sync import sync_due
 from closerhub.closers.summary import refresh_all_summaries

@@ -10,8 +10,8 @@ from closerhub.analytics.models import (  # noqa: F401
 )
 from closerhub.api.models import IdempotencyRecord  # noqa: F401
 from closerhub.audit.models import AuditEntry  # noqa: F401
+from closerhub.booking.attendance.models import CloserNoShowReport  # noqa: F401
 from closerhub.booking.models import Appointment, AppointmentEvent  # noqa: F401
-from closerhub.booking.no_show_models import CloserNoShowReport  # noqa: F401
 from closerhub.businesses.models import Business, BusinessMember, Offer, TeamInvitation  # noqa: F401
 from closerhub.calendars.models import (  # noqa: F401
     CalendarConnection,

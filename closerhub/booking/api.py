@@ -27,9 +27,9 @@ from closerhub.api.routing import PUBLIC, api_route, json_response
 from closerhub.api.schemas import Page, dump, utc_z
 from closerhub.booking import guard, service
 from closerhub.booking.api_lead import lead_out, said_lead_out, said_out
-from closerhub.booking.attendance import attendance_of
+from closerhub.booking.attendance.service import attendance_of
 from closerhub.booking.models import Appointment, BookedVia, Channel
-from closerhub.booking.public_views import BOOKING_LIMIT, public_booking_limit
+from closerhub.booking.pages.views import BOOKING_LIMIT, public_booking_limit
 from closerhub.booking.schemas import (
     AppointmentIn,
     AppointmentOut,

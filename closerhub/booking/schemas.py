@@ -13,9 +13,9 @@ from pydantic import Field, StringConstraints, WithJsonSchema
 
 from closerhub.api.schema_docs import NAME_PATTERN, REQUIRED_TEXT_PATTERN, documented_text
 from closerhub.api.schemas import AwareInstant, Email, InModel, OutModel, PageQuery, UTCInstant
-from closerhub.booking.changes import REASON_MAX
+from closerhub.booking.attendance.no_shows import NOTE_MAX
+from closerhub.booking.changes.service import REASON_MAX
 from closerhub.booking.guests import GUESTS_MAX
-from closerhub.booking.no_shows import NOTE_MAX
 from closerhub.leads.schemas import LeadContextOut, LeadIn
 
 Reason = Annotated[str, StringConstraints(max_length=5000)]

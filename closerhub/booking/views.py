@@ -21,17 +21,12 @@ from werkzeug.wrappers import Response
 from closerhub import clock
 from closerhub.accounts.models import AccountStatus, User
 from closerhub.accounts.permissions import closer_required, login_required
-from closerhub.booking import no_shows, service
-from closerhub.booking.display import (
-    calendar_week,
-    day_label,
-    hhmm,
-    iso_z,
-    parse_day,
-)
+from closerhub.booking import service
+from closerhub.booking.attendance import no_shows
 from closerhub.booking.forms import CloserNoShowForm, HandBackForm, TeamCancelForm, TeamRescheduleForm
-from closerhub.booking.manage import change_page_context, chosen_start, run_change
 from closerhub.booking.models import Appointment, AppointmentStatus
+from closerhub.booking.pages.display import calendar_week, day_label, hhmm, iso_z, parse_day
+from closerhub.booking.pages.manage import change_page_context, chosen_start, run_change
 from closerhub.booking.routing_text import routing_text
 from closerhub.businesses.forms import ActionForm
 from closerhub.core.errors import NotFound

@@ -18,7 +18,7 @@ from closerhub import events
 from closerhub.accounts.models import User
 from closerhub.accounts.permissions import find_visible
 from closerhub.audit.service import record as audit
-from closerhub.booking.history import record_change
+from closerhub.booking.changes.history import record_change
 from closerhub.booking.models import Appointment, AppointmentStatus
 from closerhub.businesses.service import clean_text
 from closerhub.core import commission as commission_core

@@ -15,8 +15,8 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from closerhub.accounts.models import AccountStatus, Role, User
+from closerhub.booking.attendance.models import CloserNoShowReport, ReportStatus
 from closerhub.booking.models import Appointment, AppointmentStatus, BookedVia
-from closerhub.booking.no_show_models import CloserNoShowReport, ReportStatus
 from closerhub.businesses.models import Business, Offer
 from closerhub.calendars.models import CalendarConnection
 from closerhub.closers.models import CloserProfile, WeeklyRule

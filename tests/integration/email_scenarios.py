@@ -18,8 +18,10 @@ from closerhub import clock
 from closerhub.accounts import service as accounts
 from closerhub.accounts import verification
 from closerhub.accounts.models import User
-from closerhub.booking import notify, notify_handover
+from closerhub.booking import notify
+from closerhub.booking.changes import handover_notify as notify_handover
 from closerhub.booking.models import Appointment
+from closerhub.booking.reminders import messages as call_messages
 from closerhub.businesses import team
 from closerhub.businesses.models import Business
 from closerhub.calendars import sync
@@ -190,9 +192,9 @@ def _cancelled(p: People) -> None:
 def _reminders(p: People) -> None:
     call = p.call()
     with frozen_at(BEFORE_CALL):
-        notify.reminder(db.session, call, "24h")
-        notify.reminder(db.session, call, "1h")
-        notify.unconfirmed(db.session, call)
+        call_messages.reminder(db.session, call, "24h")
+        call_messages.reminder(db.session, call, "1h")
+        call_messages.unconfirmed(db.session, call)
     db.session.commit()
 
 
@@ -200,8 +202,8 @@ def _reminders(p: People) -> None:
 def _outcome_asks(p: People) -> None:
     call = p.call()
     with frozen_at(AFTER_CALL + timedelta(days=2)):
-        notify.outcome_requested(db.session, call)
-        notify.outcome_overdue(db.session, call)
+        call_messages.outcome_requested(db.session, call)
+        call_messages.outcome_overdue(db.session, call)
     db.session.commit()
 
 
@@ -209,9 +211,9 @@ def _outcome_asks(p: People) -> None:
 def _missed(p: People) -> None:
     call = p.call()
     with frozen_at(AFTER_CALL):
-        notify.rebook_after_no_show(db.session, call)
-        notify.rebook_after_no_show(db.session, call, follow_up=True)
-        notify.closer_missed_call(db.session, call, others=True)
+        call_messages.rebook_after_no_show(db.session, call)
+        call_messages.rebook_after_no_show(db.session, call, follow_up=True)
+        call_messages.closer_missed_call(db.session, call, others=True)
     db.session.commit()
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from closerhub import clock
 from closerhub.accounts import service as accounts
 from closerhub.accounts.models import Role, User
-from closerhub.booking import no_shows
+from closerhub.booking.attendance import no_shows
 from closerhub.booking.models import Appointment, AppointmentStatus
 from closerhub.businesses.models import Offer
 from closerhub.closers.models import CloserProfile

@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 from jsonschema_rs import Draft202012Validator  # schemathesis' own validator
 
 from closerhub.api.schema_docs import REQUIRED_TEXT_PATTERN, TEXT_PATTERN
-from closerhub.booking.changes import REASON_MAX as CHANGE_REASON_MAX
+from closerhub.booking.changes.service import REASON_MAX as CHANGE_REASON_MAX
 from closerhub.core.money import known_currencies
 from closerhub.core.tz import all_zones
 from closerhub.leads.cleaning import BUDGET_MAX, CONTEXT_TEXT_MAX, NAME_MAX, SOURCE_MAX

@@ -17,7 +17,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "closerhub"
 # list only shrinks; a module converted must leave it (the second test says so).
 NOT_YET_CONVERTED = {
     "audit/service.py",
-    "booking/ics.py",
+    "booking/calendar_files/ics.py",
     "closers/rules.py",  # busy time's fail-closed cut-off (calendar sync, merged beside the rule)
     "webhooks/service.py",  # emit, rotation and retry stamps (webhooks, merged beside the rule)
     "notifications/service.py",

@@ -19,8 +19,13 @@ from flask_babel import gettext as _
 
 from closerhub import clock
 from closerhub.accounts.models import User
-from closerhub.booking import consents, form_token, page_data, service
-from closerhub.booking.display import (
+from closerhub.booking import consents, service
+from closerhub.booking.forms import ANSWER_MAX, ProspectForm
+from closerhub.booking.guard import SlotUnavailable
+from closerhub.booking.guests import guest_rows, guests_from_form
+from closerhub.booking.models import Appointment, BookedVia
+from closerhub.booking.pages import form_token, page_data
+from closerhub.booking.pages.display import (
     DaySlots,
     daytime_label,
     daytime_only,
@@ -34,11 +39,7 @@ from closerhub.booking.display import (
     slot_links,
     when_label,
 )
-from closerhub.booking.forms import ANSWER_MAX, ProspectForm
-from closerhub.booking.guard import SlotUnavailable
-from closerhub.booking.guests import guest_rows, guests_from_form
-from closerhub.booking.models import Appointment, BookedVia
-from closerhub.booking.picker import month_last, month_of, month_picker, picker_labels
+from closerhub.booking.pages.picker import month_last, month_of, month_picker, picker_labels
 from closerhub.businesses.models import Offer
 from closerhub.core.errors import DomainError, NotFound
 from closerhub.core.tz import canonical_zone, to_local
@@ -396,4 +397,4 @@ __all__ = ["bp"]
 
 
 # Used by the views above; imported below ``bp`` because ``prospect`` adds its own pages to it.
-from closerhub.booking import prospect  # noqa: E402
+from closerhub.booking.pages import prospect  # noqa: E402

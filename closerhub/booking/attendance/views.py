@@ -16,13 +16,15 @@ from closerhub import clock
 from closerhub.accounts.permissions import admin_required, business_required
 from closerhub.admin.views import bp as admin_bp
 from closerhub.admin.views import page_number, paginate
-from closerhub.booking import attendance, no_shows, service
-from closerhub.booking.display import when_label
+from closerhub.booking import service
+from closerhub.booking.attendance import no_shows
+from closerhub.booking.attendance import service as attendance
 from closerhub.booking.forms import CloserNoShowForm, NoShowReviewForm
-from closerhub.booking.manage_views import back_to_manage, manage_page, refused_form
 from closerhub.booking.models import Appointment
-from closerhub.booking.public_views import BOOKING_LIMIT, appointment_or_404
-from closerhub.booking.public_views import bp as public_bp
+from closerhub.booking.pages.display import when_label
+from closerhub.booking.pages.manage_views import back_to_manage, manage_page, refused_form
+from closerhub.booking.pages.views import BOOKING_LIMIT, appointment_or_404
+from closerhub.booking.pages.views import bp as public_bp
 from closerhub.booking.views import bp as appointments_bp
 from closerhub.booking.views import render_call_page
 from closerhub.businesses.forms import ActionForm

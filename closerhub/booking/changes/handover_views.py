@@ -8,10 +8,10 @@ from werkzeug.wrappers import Response
 
 from closerhub import clock
 from closerhub.accounts.permissions import closer_required
-from closerhub.booking import handover
+from closerhub.booking.changes import handover
 from closerhub.booking.forms import HandBackForm
-from closerhub.booking.manage import run_change
 from closerhub.booking.models import Appointment
+from closerhub.booking.pages.manage import run_change
 from closerhub.booking.views import _find, _me, _render_show, bp
 from closerhub.extensions import db
 

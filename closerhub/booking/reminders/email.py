@@ -52,8 +52,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, func, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from closerhub.booking import notify
 from closerhub.booking.models import Appointment, AppointmentEvent, AppointmentStatus
+from closerhub.booking.reminders import messages as call_messages
 
 log = logging.getLogger(__name__)
 
@@ -172,7 +172,7 @@ def send_due_reminders(session: Session, now: datetime) -> int:
     sent = 0
     for kind, column in (("24h", Appointment.reminder_24h_sent_at), ("1h", Appointment.reminder_1h_sent_at)):
         ids = due_reminders(session, now, kind)
-        sent += _claim_and_notify(session, ids, column, now, partial(notify.reminder, kind=kind))
+        sent += _claim_and_notify(session, ids, column, now, partial(call_messages.reminder, kind=kind))
     return sent
 
 
@@ -180,11 +180,11 @@ def request_outcomes(session: Session, now: datetime) -> int:
     """Ask the closer, once, to record the outcome of each booked call that ended in the last 48 h."""
     column = Appointment.outcome_requested_at
     rows = _candidates(session, column, Appointment.ends_at <= now, Appointment.ends_at > now - OUTCOME_OVERDUE_AFTER)
-    return _claim_and_notify(session, [r.id for r in rows], column, now, notify.outcome_requested)
+    return _claim_and_notify(session, [r.id for r in rows], column, now, call_messages.outcome_requested)
 
 
 def flag_overdue_outcomes(session: Session, now: datetime) -> int:
     """Mark calls still ``booked`` 48 h after their end as overdue, once, and tell the business."""
     column = Appointment.outcome_overdue_at
     rows = _candidates(session, column, Appointment.ends_at <= now - OUTCOME_OVERDUE_AFTER)
-    return _claim_and_notify(session, [r.id for r in rows], column, now, notify.outcome_overdue)
+    return _claim_and_notify(session, [r.id for r in rows], column, now, call_messages.outcome_overdue)

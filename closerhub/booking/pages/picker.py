@@ -14,7 +14,7 @@ from typing import Any
 
 from flask_babel import format_date
 
-from closerhub.booking.display import DaySlots, long_day_label, month_label
+from closerhub.booking.pages.display import DaySlots, long_day_label, month_label
 
 WEEK_DAYS = 7
 

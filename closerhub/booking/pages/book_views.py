@@ -18,11 +18,12 @@ from werkzeug.wrappers import Response
 from closerhub import clock
 from closerhub.accounts.models import User
 from closerhub.accounts.permissions import business_required, closer_required
-from closerhub.booking import page_data, service
-from closerhub.booking.display import booking_week, group_by_local_date, iso_z, parse_day, parse_id, parse_start
+from closerhub.booking import service
 from closerhub.booking.forms import BookForLeadForm
 from closerhub.booking.guard import SlotUnavailable
 from closerhub.booking.models import Appointment, BookedVia
+from closerhub.booking.pages import page_data
+from closerhub.booking.pages.display import booking_week, group_by_local_date, iso_z, parse_day, parse_id, parse_start
 from closerhub.booking.views import bp
 from closerhub.businesses import offers as offers_service
 from closerhub.businesses.models import Offer

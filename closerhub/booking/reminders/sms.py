@@ -24,7 +24,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from closerhub.booking.models import Appointment
 from closerhub.booking.notify import short_when
-from closerhub.booking.reminders import REMINDER_1H, REMINDER_24H, _candidates, _claim_and_notify, _scheduled_at
+from closerhub.booking.reminders.email import REMINDER_1H, REMINDER_24H, _candidates, _claim_and_notify, _scheduled_at
 from closerhub.core.quiet_hours import sms_send_time
 from closerhub.leads.models import Lead
 from closerhub.notifications.service import supported_language

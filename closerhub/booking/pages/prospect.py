@@ -18,7 +18,7 @@ from typing import Any
 
 from flask import Response, current_app, g, request, send_from_directory, url_for
 
-from closerhub.booking.public_views import _offer_or_404, bp
+from closerhub.booking.pages.views import _offer_or_404, bp
 from closerhub.businesses.brand import frame_ancestors, shown_brand_colors
 from closerhub.businesses.models import Business
 from closerhub.i18n import LANG_ARG, url_language

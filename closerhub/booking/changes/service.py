@@ -18,9 +18,9 @@ from sqlalchemy.orm import Session
 from closerhub.accounts.models import User
 from closerhub.audit.service import record as audit
 from closerhub.booking import booked_event, guard, notify
-from closerhub.booking.change_rules import REASON_MAX, check_actor, check_policy, require_booked
+from closerhub.booking.changes.history import record_change
+from closerhub.booking.changes.rules import REASON_MAX, check_actor, check_policy, require_booked
 from closerhub.booking.guard import SlotUnavailable
-from closerhub.booking.history import record_change
 from closerhub.booking.models import Appointment, AppointmentStatus
 from closerhub.booking.slots import closer_alternatives, free_slot_at, start_refusal
 from closerhub.businesses.service import clean_text

@@ -16,11 +16,12 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_wtf import FlaskForm
 
-from closerhub.booking import page_data, service
-from closerhub.booking.display import booking_week, first_weekday, group_by_local_date, parse_day, parse_start
+from closerhub.booking import service
 from closerhub.booking.forms import CancelForm, RescheduleForm
 from closerhub.booking.models import Appointment, AppointmentStatus
-from closerhub.booking.picker import month_last, month_of, month_picker, picker_labels
+from closerhub.booking.pages import page_data
+from closerhub.booking.pages.display import booking_week, first_weekday, group_by_local_date, parse_day, parse_start
+from closerhub.booking.pages.picker import month_last, month_of, month_picker, picker_labels
 from closerhub.core.errors import DomainError, ValidationError
 from closerhub.core.tz import to_local
 from closerhub.extensions import db

@@ -23,13 +23,14 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from closerhub.accounts.models import User
-from closerhub.booking import guard, notify_handover, routing
-from closerhub.booking.change_rules import check_actor, check_policy, require_booked
-from closerhub.booking.changes import REASON_MAX, audit_change, cancel_now
+from closerhub.booking import guard, routing
+from closerhub.booking.changes import handover_notify as notify_handover
+from closerhub.booking.changes.history import record_change
+from closerhub.booking.changes.rules import check_actor, check_policy, require_booked
+from closerhub.booking.changes.service import REASON_MAX, audit_change, cancel_now
 from closerhub.booking.guard import SlotUnavailable
-from closerhub.booking.history import record_change
+from closerhub.booking.meetings import meeting_link
 from closerhub.booking.models import Appointment, Channel
-from closerhub.booking.service import meeting_link
 from closerhub.booking.slots import bookable_engagements, free_slot_at
 from closerhub.businesses.service import clean_text
 from closerhub.closers.rules import rules_for_many

@@ -10,8 +10,8 @@ from flask import Response
 
 from closerhub.api.auth import current_api_user
 from closerhub.api.routing import api_route
-from closerhub.booking import calendar_feed
-from closerhub.booking.calendar_views import ics_response
+from closerhub.booking.calendar_files import feed as calendar_feed
+from closerhub.booking.calendar_files.views import ics_response
 from closerhub.extensions import db
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from closerhub.accounts.models import User
 from closerhub.booking import service
-from closerhub.booking.display import group_by_local_date
+from closerhub.booking.pages.display import group_by_local_date
 from closerhub.booking.slots import in_recovery_daytime, offer_starts
 from closerhub.businesses.models import Offer
 from closerhub.closers.models import CloserProfile

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from closerhub import clock
-from closerhub.booking import attendance
+from closerhub.booking.attendance import service as attendance
 from closerhub.booking.models import Appointment, AppointmentStatus
 from closerhub.extensions import db
 from closerhub.leads.models import Lead

@@ -21,12 +21,15 @@ from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from closerhub import clock
-from closerhub.booking import form_token, ics, no_shows, service
-from closerhub.booking.display import parse_zone, when_label
+from closerhub.booking import service
+from closerhub.booking.attendance import no_shows
+from closerhub.booking.calendar_files import ics
 from closerhub.booking.forms import CancelForm, CloserNoShowForm, RescheduleForm
-from closerhub.booking.manage import change_page_context, chosen_start, run_change
 from closerhub.booking.models import Appointment, AppointmentStatus
-from closerhub.booking.public_views import BOOKING_LIMIT, appointment_or_404, bp
+from closerhub.booking.pages import form_token
+from closerhub.booking.pages.display import parse_zone, when_label
+from closerhub.booking.pages.manage import change_page_context, chosen_start, run_change
+from closerhub.booking.pages.views import BOOKING_LIMIT, appointment_or_404, bp
 from closerhub.core.tz import to_local
 from closerhub.extensions import csrf, db, limiter
 
@@ -80,7 +83,7 @@ def manage_page(appointment: Appointment, token: str, status: int = 200, **forms
     )
     context = change_page_context(appointment, zone=zone, week_arg=day, now=now, month=True, **forms)
     reported = no_shows.report_for(db.session, appointment.id) is not None
-    from closerhub.booking.prospect import prospect_page  # loaded with public_views, after this module
+    from closerhub.booking.pages.prospect import prospect_page  # loaded with public_views, after this module
 
     prospect_page(appointment.business)
     return render_template(
@@ -119,7 +122,7 @@ def refused_form(token: str) -> tuple[str, int] | None:
 
 def back_to_manage(token: str, changed: str) -> WerkzeugResponse:
     """The manage page again, keeping the embed and the language, saying what ``changed``."""
-    from closerhub.booking.prospect import prospect_query  # loaded with public_views, after this module
+    from closerhub.booking.pages.prospect import prospect_query  # loaded with public_views, after this module
 
     query: dict[str, Any] = prospect_query() | {CHANGED_ARG: changed}
     return redirect(url_for("booking_public.manage", token=token, **query))

@@ -7,7 +7,7 @@ from flask import Response, current_app, jsonify, request
 from flask_babel import force_locale
 
 from closerhub import clock
-from closerhub.booking.public_views import bp
+from closerhub.booking.pages.views import bp
 from closerhub.i18n import current_locale, zone_options
 
 

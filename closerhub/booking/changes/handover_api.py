@@ -5,7 +5,8 @@ from __future__ import annotations
 from closerhub import clock
 from closerhub.api.auth import current_api_user
 from closerhub.api.routing import api_route
-from closerhub.booking import handover, service
+from closerhub.booking import service
+from closerhub.booking.changes import handover
 from closerhub.booking.schemas import HandBackIn, HandBackOut
 from closerhub.extensions import db
 

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from closerhub.accounts.models import AccountStatus, User
 from closerhub.accounts.permissions import find_visible
-from closerhub.booking import ics
+from closerhub.booking.calendar_files import ics
 from closerhub.booking.models import Appointment, AppointmentStatus
 from closerhub.closers.models import CloserProfile
 from closerhub.core.errors import NotFound, PermissionDenied

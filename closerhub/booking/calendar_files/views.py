@@ -15,7 +15,7 @@ from wtforms import HiddenField
 from closerhub import clock
 from closerhub.accounts.models import User
 from closerhub.accounts.permissions import closer_required
-from closerhub.booking import calendar_feed
+from closerhub.booking.calendar_files import feed as calendar_feed
 from closerhub.core.errors import NotFound
 from closerhub.extensions import db, limiter
 from closerhub.notifications.service import public_url

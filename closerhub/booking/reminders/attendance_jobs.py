@@ -16,9 +16,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import Exists, exists, select
 from sqlalchemy.orm import Session, aliased
 
-from closerhub.booking import notify
 from closerhub.booking.models import Appointment, AppointmentStatus
-from closerhub.booking.reminders import _candidates, _claim_and_notify
+from closerhub.booking.reminders import messages as call_messages
+from closerhub.booking.reminders.email import _candidates, _claim_and_notify
 
 UNCONFIRMED_FLAG = timedelta(hours=2)
 REBOOK_WINDOW = timedelta(days=7)  # a no-show older than this gets no offer (a worker that was down)
@@ -38,7 +38,7 @@ def flag_unconfirmed(session: Session, now: datetime) -> int:
     )
 
     def send(s: Session, appointment: Appointment) -> int:
-        return 0 if appointment.prospect_confirmed_at is not None else notify.unconfirmed(s, appointment)
+        return 0 if appointment.prospect_confirmed_at is not None else call_messages.unconfirmed(s, appointment)
 
     return _claim_and_notify(session, [r.id for r in rows], column, now, send)
 
@@ -64,7 +64,7 @@ def _send_offer(session: Session, appointment: Appointment, *, follow_up: bool) 
         return 0
     if follow_up and session.scalar(select(rebooked_since(appointment, appointment.starts_at))):
         return 0
-    return notify.rebook_after_no_show(session, appointment, follow_up=follow_up)
+    return call_messages.rebook_after_no_show(session, appointment, follow_up=follow_up)
 
 
 def offer_rebooking(session: Session, now: datetime) -> int:

@@ -20,9 +20,9 @@ from sqlalchemy.orm import Session, joinedload
 
 from closerhub.accounts.models import User
 from closerhub.audit.service import record
-from closerhub.booking import notify
+from closerhub.booking.attendance.models import CloserNoShowReport, ReportStatus
 from closerhub.booking.models import Appointment, AppointmentEvent, AppointmentStatus
-from closerhub.booking.no_show_models import CloserNoShowReport, ReportStatus
+from closerhub.booking.reminders import messages as call_messages
 from closerhub.booking.slots import bookable_engagements
 from closerhub.core.errors import Conflict, NotFound, ValidationError
 from closerhub.core.i18n import _
@@ -90,7 +90,7 @@ def report(
         )
     )
     others = bool(bookable_engagements(session, appointment.offer, without=appointment.closer_id))
-    notify.closer_missed_call(session, appointment, others)
+    call_messages.closer_missed_call(session, appointment, others)
     session.commit()
     return row
 

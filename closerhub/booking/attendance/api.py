@@ -5,7 +5,8 @@ from __future__ import annotations
 from closerhub import clock
 from closerhub.api.auth import current_api_user
 from closerhub.api.routing import api_route
-from closerhub.booking import no_shows, service
+from closerhub.booking import service
+from closerhub.booking.attendance import no_shows
 from closerhub.booking.schemas import CloserNoShowIn, CloserNoShowOut
 from closerhub.extensions import db
 
