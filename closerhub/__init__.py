@@ -13,16 +13,17 @@ from closerhub import models as models  # registers every model on the metadata
 from closerhub.accounts.passwords import use_fast_hashing
 from closerhub.accounts.service import AccountOpened
 from closerhub.accounts.views import bp as accounts_bp
-from closerhub.admin import audit_views, settings_views, vetting_views
+from closerhub.admin import audit_views, no_show_views, settings_views, vetting_views
+from closerhub.admin.audit_display import audit_value
 from closerhub.admin.views import bp as admin_bp
 from closerhub.analytics.views import bp as analytics_bp
 from closerhub.api import bp as api_bp
 from closerhub.api import views as api_views
 from closerhub.api.auth import token_owner_for_locale
 from closerhub.api.schema_docs import register_vocabularies
-from closerhub.audit.display import audit_value
 from closerhub.booking import api as booking_api
 from closerhub.booking import booked_event
+from closerhub.booking import lookup as booking_lookup
 from closerhub.booking.attendance import api as attendance_api
 from closerhub.booking.attendance import views as attendance_views
 from closerhub.booking.busy import BOOKED_CALLS
@@ -48,8 +49,10 @@ from closerhub.closers import service as closers_service
 from closerhub.closers.views import bp as closers_bp
 from closerhub.db_setup import register_database
 from closerhub.engagements import api as engagements_api
+from closerhub.engagements import slots_api
 from closerhub.engagements.views import bp as engagements_bp
 from closerhub.leads import api as leads_api
+from closerhub.leads import service as leads_service
 from closerhub.leads.views import bp as leads_bp
 from closerhub.matching import api as matching_api
 from closerhub.matching.views import bp as matching_bp
@@ -60,6 +63,7 @@ from closerhub.notifications.views import bp as notifications_bp
 from closerhub.outcomes import api as outcomes_api
 from closerhub.outcomes import events as outcome_events
 from closerhub.outcomes import instalment_views, instalments_api, review_views
+from closerhub.outcomes import reviews as outcome_reviews
 from closerhub.outcomes.track_record import closer_stats
 from closerhub.outcomes.views import bp as outcomes_bp
 from closerhub.pages.views import bp as pages_bp
@@ -83,6 +87,7 @@ from closerhub.webhooks.views import bp as integrations_bp
 #: feature's views split over several modules, one blueprint): named here, nowhere else.
 PAGE_ROUTE_MODULES = (
     audit_views,
+    no_show_views,
     settings_views,
     vetting_views,
     book_views,
@@ -90,7 +95,7 @@ PAGE_ROUTE_MODULES = (
     manage_views,
     prospect,
     zone_views,
-    attendance_views,  # on three blueprints: the prospect's pages, the calls, the admin
+    attendance_views,  # on two blueprints: the prospect's pages and the calls
     availability_views,
     instalment_views,
     review_views,
@@ -110,6 +115,7 @@ API_ROUTE_MODULES = (
     calendars_api,
     closers_api,
     engagements_api,
+    slots_api,
     matching_api,
     outcomes_api,
     instalments_api,
@@ -156,6 +162,8 @@ def create_app(config: dict[str, Any] | str | None = None) -> Flask:
     closer_rules.add_busy_source(app, BOOKED_CALLS)
     closer_rules.add_busy_source(app, CALENDAR_BUSY)
     closers_service.set_track_record(app, closer_stats)  # a closer's card: read from calls and outcomes
+    closers_service.set_reviews(app, outcome_reviews.closer_reviews, outcome_reviews.business_names)
+    leads_service.set_lead_calls(app, booking_lookup.lead_appointments)  # a lead's page lists its calls
     security.init_app(app)
     web_errors.init_app(app)
     app.jinja_env.globals["nav_items"] = _nav_items

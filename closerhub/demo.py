@@ -68,7 +68,7 @@ from closerhub.engagements import service as engagements
 from closerhub.engagements.models import Engagement, EngagementStatus
 from closerhub.leads import service as lead_service
 from closerhub.leads.models import Lead
-from closerhub.outcomes import reviews
+from closerhub.outcomes import reviews, settlement
 from closerhub.outcomes import service as outcomes
 from closerhub.outcomes.models import Outcome, Review
 from closerhub.outcomes.models_instalments import Instalment
@@ -450,7 +450,7 @@ class Timeline:
         elif spec.get("then") == "dispute":
             self.at(
                 now + timedelta(hours=20),
-                lambda t: outcomes.dispute(self.session, owner, outcome.id, spec["dispute"], now=t),
+                lambda t: settlement.dispute(self.session, owner, outcome.id, spec["dispute"], now=t),
             )
         if "review" in spec:
             rating, comment = spec["review"]
@@ -462,7 +462,7 @@ class Timeline:
             self.at(self.now, lambda t: self._book(call, appointment.lead, next_step_at, t, follow_up_of=appointment))
 
     def _confirm(self, now: datetime, owner: User, outcome: Outcome, spec: dict[str, Any]) -> None:
-        outcomes.confirm(self.session, owner, outcome.id, now=now)
+        settlement.confirm(self.session, owner, outcome.id, now=now)
         if spec.get("collect_first"):  # cash collected: the first instalment's money arrives the next day
             self.at(now + timedelta(days=1), lambda t: demo_extras.collect_first(self.session, owner, outcome, t))
         if spec.get("paid"):  # manual mode: the business pays by bank transfer, an admin records it a day later

@@ -30,7 +30,7 @@ from closerhub.notifications.delivery import deliver_pending
 from closerhub.notifications.events import handle_due_events
 from closerhub.notifications.service import public_url, render_pending
 from closerhub.outcomes.instalment_reminders import ask_due_instalments, remind_overdue_instalments
-from closerhub.outcomes.service import auto_confirm_due
+from closerhub.outcomes.settlement import auto_confirm_due
 from closerhub.payments.charges.instalments import release_instalments
 from closerhub.payments.charges.retries import retry_due_charges
 from closerhub.payments.ledger.service import release_available

@@ -28,11 +28,11 @@ from closerhub.booking.models import Appointment, AppointmentStatus
 from closerhub.booking.pages.display import calendar_week, day_label, hhmm, iso_z, parse_day
 from closerhub.booking.pages.manage import change_page_context, chosen_start, run_change
 from closerhub.booking.routing_text import routing_text
-from closerhub.businesses.forms import ActionForm
 from closerhub.core.errors import NotFound
 from closerhub.core.tz import day_bounds_utc, to_local
 from closerhub.core.when import city_name, instant_text
 from closerhub.extensions import db
+from closerhub.forms_util import ActionForm
 from closerhub.i18n import current_locale, reader_locale
 from closerhub.outcomes import reviews
 from closerhub.outcomes.forms import DisputeForm, ReviewForm

@@ -9,11 +9,12 @@ forms, the CSV import, the JSON API and the booking service all go through
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
+from flask import Flask, current_app
 from sqlalchemy import Select, Table, TextualSelect, bindparam, func, or_, select, text
 from sqlalchemy.orm import Session
 
@@ -256,6 +257,21 @@ def list_leads(session: Session, viewer: User, *, q: str | None = None, page: in
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
     items = list(session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)))
     return LeadPage(items=items, page=page, per_page=per_page, total=total)
+
+
+_LEAD_CALLS = "closerhub.leads.calls"
+
+
+def set_lead_calls(app: Flask, read: Callable[[Session, Lead, User], list[Any]]) -> None:
+    """How a lead's page reads its calls (``booking.lookup.lead_appointments``, given by the app
+    factory: booking sits above leads)."""
+    app.extensions[_LEAD_CALLS] = read
+
+
+def lead_calls(session: Session, lead: Lead, viewer: User) -> list[Any]:
+    """The lead's calls that ``viewer`` may see, newest first."""
+    read: Callable[[Session, Lead, User], list[Any]] = current_app.extensions[_LEAD_CALLS]
+    return read(session, lead, viewer)
 
 
 def import_csv(session: Session, business: Business, data: bytes, *, actor: User | None, now: datetime) -> ImportReport:

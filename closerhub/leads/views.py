@@ -19,13 +19,11 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from closerhub import clock
 from closerhub.accounts.models import User
 from closerhub.accounts.permissions import business_required
-from closerhub.booking import lookup as booking_lookup
-from closerhub.businesses.forms import ActionForm
 from closerhub.businesses.models import Business
 from closerhub.core import csv_import, csv_safe
 from closerhub.core.errors import DomainError, NotFound, ValidationError
 from closerhub.extensions import db
-from closerhub.forms_util import show_errors
+from closerhub.forms_util import ActionForm, show_errors
 from closerhub.i18n import zone_options
 from closerhub.leads import cleaning as lead_cleaning
 from closerhub.leads import service as leads
@@ -149,7 +147,7 @@ def show(lead_id: int) -> str:
     return render_template(
         "leads/show.html",
         lead=lead,
-        appointments=booking_lookup.lead_appointments(db.session, lead, _user()),
+        appointments=leads.lead_calls(db.session, lead, _user()),
         can_book="appointments.new" in current_app.view_functions,
         can_edit=leads.can_edit_lead(lead, _user()),
     )

@@ -14,7 +14,7 @@ from closerhub.api.routing import api_route
 from closerhub.api.schemas import dump
 from closerhub.core.money import Money
 from closerhub.extensions import db
-from closerhub.outcomes import service
+from closerhub.outcomes import service, settlement
 from closerhub.outcomes.instalments import PlannedInstalment
 from closerhub.outcomes.models import Outcome, OutcomeStatus
 from closerhub.outcomes.schemas import (
@@ -141,7 +141,7 @@ def get_outcome(outcome_id: int) -> OutcomeOut:
 )
 def confirm_outcome(outcome_id: int) -> OutcomeOut:
     """Only a `recorded` outcome can be confirmed (409 otherwise); it is locked afterwards."""
-    return outcome_out(service.confirm(db.session, current_api_user(), outcome_id, now=clock.utcnow()))
+    return outcome_out(settlement.confirm(db.session, current_api_user(), outcome_id, now=clock.utcnow()))
 
 
 @api_route(
@@ -156,7 +156,7 @@ def confirm_outcome(outcome_id: int) -> OutcomeOut:
 )
 def dispute_outcome(outcome_id: int, body: DisputeIn) -> OutcomeOut:
     """Before the confirmation deadline (409 `confirm_window_closed` after it). An admin decides."""
-    return outcome_out(service.dispute(db.session, current_api_user(), outcome_id, body.reason, now=clock.utcnow()))
+    return outcome_out(settlement.dispute(db.session, current_api_user(), outcome_id, body.reason, now=clock.utcnow()))
 
 
 @api_route(
@@ -171,7 +171,7 @@ def dispute_outcome(outcome_id: int, body: DisputeIn) -> OutcomeOut:
 )
 def resolve_outcome(outcome_id: int, body: ResolveIn) -> OutcomeOut:
     """`note` is required. An adjustment reverses the commission and earns the new one; a void reverses it."""
-    outcome = service.resolve_dispute(
+    outcome = settlement.resolve_dispute(
         db.session,
         current_api_user(),
         outcome_id,

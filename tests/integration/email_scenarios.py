@@ -30,7 +30,7 @@ from closerhub.clock import frozen_at
 from closerhub.core.money import Money
 from closerhub.engagements import service as engagements
 from closerhub.extensions import db
-from closerhub.outcomes import instalments, service
+from closerhub.outcomes import instalments, service, settlement
 from closerhub.outcomes.instalment_reminders import ask_due_instalments
 from closerhub.payments.payouts import details as payout_details
 from closerhub.payments.payouts.emails import tell_cannot_receive, tell_payout_failed
@@ -239,7 +239,7 @@ def _recorded(p: People) -> Any:
 def _confirmed(p: People) -> None:
     outcome = _recorded(p)
     with frozen_at(CONFIRMED_AT):
-        service.confirm(db.session, p.owner, outcome.id, now=clock.utcnow())
+        settlement.confirm(db.session, p.owner, outcome.id, now=clock.utcnow())
 
 
 @sends("outcome_corrected")
@@ -254,10 +254,10 @@ def _corrected(p: People) -> None:
 def _disputed(p: People) -> None:
     outcome = _recorded(p)
     with frozen_at(AFTER_CALL + timedelta(hours=2)):
-        service.dispute(db.session, p.owner, outcome.id, "Le client n’a pas signé.", now=clock.utcnow())
+        settlement.dispute(db.session, p.owner, outcome.id, "Le client n’a pas signé.", now=clock.utcnow())
     with frozen_at(AFTER_CALL + timedelta(days=1)):
         adjusted = Money(400000, "EUR")
-        service.resolve_dispute(
+        settlement.resolve_dispute(
             db.session, p.admin, outcome.id, note="Contrat vérifié.", deal_value=adjusted, now=clock.utcnow()
         )
 
@@ -267,7 +267,7 @@ def _instalments(p: People) -> None:
     deal = cash_deal(p.make_user, owner=p.owner, closer=p.closer)
     outcome = won_with_plan(deal)
     with frozen_at(CONFIRMED_AT):
-        service.confirm(db.session, deal.owner, outcome.id, now=clock.utcnow())
+        settlement.confirm(db.session, deal.owner, outcome.id, now=clock.utcnow())
     first_due = datetime(2026, 12, 15, 9, 0, tzinfo=UTC)
     ask_due_instalments(db.session, first_due)
     with frozen_at(first_due + timedelta(days=1)):

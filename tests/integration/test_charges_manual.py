@@ -13,6 +13,7 @@ from closerhub.audit.models import AuditEntry
 from closerhub.clock import frozen_at
 from closerhub.extensions import db
 from closerhub.notifications.models import OutboxMessage
+from closerhub.outcomes import settlement
 from closerhub.outcomes.models import Outcome
 from closerhub.payments.charges import retries as charge_retries
 from closerhub.payments.charges import service as charges
@@ -169,12 +170,11 @@ def test_the_api_lists_a_businesss_own_charges_and_all_for_an_admin(
 
 
 def test_a_voided_dispute_is_never_charged(deal, admin_user) -> None:
-    from closerhub.outcomes import service
 
     outcome = won_outcome(deal)
     with frozen_at(CONFIRMED_AT):
-        service.dispute(db.session, deal.owner, outcome.id, "No sale.", now=clock.utcnow())
-        service.resolve_dispute(
+        settlement.dispute(db.session, deal.owner, outcome.id, "No sale.", now=clock.utcnow())
+        settlement.resolve_dispute(
             db.session, admin_user, outcome.id, note="Agreed: no sale.", void=True, now=clock.utcnow()
         )
     assert db.session.scalar(select(func.count(Charge.id))) == 0

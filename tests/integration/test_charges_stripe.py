@@ -14,7 +14,7 @@ from closerhub.clock import frozen_at
 from closerhub.core.money import Money
 from closerhub.extensions import db
 from closerhub.notifications.models import OutboxMessage
-from closerhub.outcomes import service
+from closerhub.outcomes import settlement
 from closerhub.outcomes.models import Outcome, OutcomeStatus
 from closerhub.outcomes.service import OutcomeData
 from closerhub.payments.charges import queries as charge_queries
@@ -201,7 +201,7 @@ def test_a_crash_between_the_stripe_call_and_our_commit_is_repaired_without_a_se
     add_card(deal.owner)
     outcome = won_outcome(deal)
     with frozen_at(CONFIRMED_AT):
-        service.confirm(db.session, deal.owner, outcome.id, now=clock.utcnow())
+        settlement.confirm(db.session, deal.owner, outcome.id, now=clock.utcnow())
     charge = charge_of(outcome)
     # Rebuild that state: the committed "processing" row of attempt 1, and Stripe holding its PaymentIntent.
     first_pi = charge.stripe_payment_intent_id
@@ -228,12 +228,12 @@ def test_two_workers_retrying_at_once_send_each_attempt_once(app, deal, proxy) -
 def test_auto_confirmation_and_an_admins_resolution_charge_too(deal, proxy, admin_user) -> None:
     add_card(deal.owner)
     silent = won_outcome(deal)
-    assert service.auto_confirm_due(db.session, silent.confirm_deadline) == 1
+    assert settlement.auto_confirm_due(db.session, silent.confirm_deadline) == 1
     assert charge_of(silent).status == ChargeStatus.SUCCEEDED
     disputed = won_outcome(deal, AFTER_CALL + timedelta(days=2))
     with frozen_at(AFTER_CALL + timedelta(days=3)):
-        service.dispute(db.session, deal.owner, disputed.id, "The client paid 3,000 EUR.", now=clock.utcnow())
-        service.resolve_dispute(
+        settlement.dispute(db.session, deal.owner, disputed.id, "The client paid 3,000 EUR.", now=clock.utcnow())
+        settlement.resolve_dispute(
             db.session,
             admin_user,
             disputed.id,

@@ -16,7 +16,7 @@ from closerhub.clock import frozen_at
 from closerhub.core.errors import Conflict, PermissionDenied, ValidationError
 from closerhub.core.money import Money
 from closerhub.extensions import db
-from closerhub.outcomes import instalments, service
+from closerhub.outcomes import instalments, settlement
 from closerhub.outcomes.models import Outcome
 from closerhub.outcomes.models_instalments import InstalmentStatus
 from closerhub.payments.charges import instalments as instalment_money
@@ -66,7 +66,7 @@ def test_a_three_instalment_plan_collects_misses_and_refunds_matching_the_oracle
     assert outcome.commission_amount == 15_001 and outcome.on_cash_collected
     assert_matches_oracle(outcome.id, 0)
     with frozen_at(CONFIRMED_AT):
-        service.confirm(db.session, deal.owner, outcome.id, now=clock.utcnow())
+        settlement.confirm(db.session, deal.owner, outcome.id, now=clock.utcnow())
     assert charges_of(outcome.id) == []  # confirmation bills nothing on cash collected
 
     collect(deal, first, COLLECT_1)  # €333.35 in: €50.00 + €5.00 fee
@@ -128,7 +128,7 @@ def test_a_contract_value_deal_behaves_as_before_and_its_instalments_only_track_
     assert not outcome.on_cash_collected
     assert ledger_total(outcome.id) == 15_001  # the whole commission, pending at recording
     with frozen_at(CONFIRMED_AT):
-        service.confirm(db.session, deal.owner, outcome.id, now=clock.utcnow())
+        settlement.confirm(db.session, deal.owner, outcome.id, now=clock.utcnow())
     (charge,) = charges_of(outcome.id)
     assert (charge.instalment_id, charge.amount) == (None, 15_001 + 1_500)
     first = plan_of(outcome.id)[0]
@@ -156,7 +156,7 @@ def test_bad_plans_and_bad_markings_are_refused_and_change_nothing(make_user) ->
     with pytest.raises(Conflict):  # not confirmed yet
         collect(deal, first, CONFIRMED_AT)
     with frozen_at(CONFIRMED_AT):
-        service.confirm(db.session, deal.owner, outcome.id, now=clock.utcnow())
+        settlement.confirm(db.session, deal.owner, outcome.id, now=clock.utcnow())
     with pytest.raises(PermissionDenied), frozen_at(COLLECT_1):  # the closer does not record collections
         instalments.collect(db.session, deal.closer, first, date(2026, 12, 10), now=clock.utcnow())
     with pytest.raises(ValidationError):  # in the future
@@ -182,7 +182,7 @@ def test_a_manual_refund_of_an_instalment_charge_takes_that_instalments_commissi
     outcome = won_with_plan(deal)
     first, second, _third = (i.id for i in plan_of(outcome.id))
     with frozen_at(CONFIRMED_AT):
-        service.confirm(db.session, deal.owner, outcome.id, now=clock.utcnow())
+        settlement.confirm(db.session, deal.owner, outcome.id, now=clock.utcnow())
     collect(deal, first, COLLECT_1)
     collect(deal, second, COLLECT_1)
     charge_1, charge_2 = charges_of(outcome.id)

@@ -15,7 +15,7 @@ from closerhub.audit.models import AuditEntry
 from closerhub.clock import frozen_at
 from closerhub.core.money import Money
 from closerhub.extensions import db
-from closerhub.outcomes import instalments, service
+from closerhub.outcomes import instalments, settlement
 from closerhub.payments.charges import instalments as instalment_money
 from closerhub.payments.charges import queries as charge_queries
 from closerhub.payments.charges import retries as charge_retries
@@ -42,7 +42,7 @@ def test_each_collected_instalment_is_charged_once_to_the_saved_card(make_user, 
     add_card(deal.owner)
     outcome = won_with_plan(deal)
     with frozen_at(CONFIRMED_AT):
-        service.confirm(db.session, deal.owner, outcome.id, now=clock.utcnow())
+        settlement.confirm(db.session, deal.owner, outcome.id, now=clock.utcnow())
     assert charges_of(outcome.id) == [] and proxy.state.created() == 0
     first, second, _third = (i.id for i in plan_of(outcome.id))
     paid_at = CONFIRMED_AT + timedelta(days=10)
@@ -70,7 +70,7 @@ def test_a_customer_refund_gives_the_business_its_commission_and_fee_back_on_the
     add_card(deal.owner)
     outcome = won_with_plan(deal)
     with frozen_at(CONFIRMED_AT):
-        service.confirm(db.session, deal.owner, outcome.id, now=clock.utcnow())
+        settlement.confirm(db.session, deal.owner, outcome.id, now=clock.utcnow())
     first = plan_of(outcome.id)[0].id
     at = CONFIRMED_AT + timedelta(days=10)
     with frozen_at(at):
@@ -92,7 +92,7 @@ def test_a_refund_before_the_charge_is_paid_reduces_it_and_the_retry_charges_wha
     add_card(deal.owner, DECLINED_CARD)
     outcome = won_with_plan(deal)
     with frozen_at(CONFIRMED_AT):
-        service.confirm(db.session, deal.owner, outcome.id, now=clock.utcnow())
+        settlement.confirm(db.session, deal.owner, outcome.id, now=clock.utcnow())
     first = plan_of(outcome.id)[0].id
     at = CONFIRMED_AT + timedelta(days=10)
     with frozen_at(at):
@@ -129,7 +129,7 @@ def test_a_full_refund_before_the_charge_is_paid_cancels_it_and_nothing_is_retri
     add_card(deal.owner, DECLINED_CARD)
     outcome = won_with_plan(deal)
     with frozen_at(CONFIRMED_AT):
-        service.confirm(db.session, deal.owner, outcome.id, now=clock.utcnow())
+        settlement.confirm(db.session, deal.owner, outcome.id, now=clock.utcnow())
     first = plan_of(outcome.id)[0].id
     at = CONFIRMED_AT + timedelta(days=10)
     with frozen_at(at):

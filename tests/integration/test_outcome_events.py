@@ -21,7 +21,7 @@ from closerhub.core.money import Money
 from closerhub.extensions import db
 from closerhub.notifications.models import OutboxMessage
 from closerhub.outcomes import events as outcome_events
-from closerhub.outcomes import service
+from closerhub.outcomes import service, settlement
 from closerhub.outcomes.models import Outcome, OutcomeStatus
 from closerhub.outcomes.service import OutcomeData
 from closerhub.payments import outcome_events as payments_on_outcomes
@@ -80,7 +80,7 @@ def test_a_failing_handler_rolls_the_confirmation_back(
 
     _add_handler(app, monkeypatch, outcome_events.CommissionOwed, fail)
     with frozen_at(AFTER_CALL + timedelta(days=1)), pytest.raises(RuntimeError, match="the books are closed"):
-        service.confirm(db.session, deal.owner, outcome_id, now=clock.utcnow())
+        settlement.confirm(db.session, deal.owner, outcome_id, now=clock.utcnow())
     assert _count(Charge) == 0  # publish rolled the session back
     db.session.remove()
     assert db.session.get(Outcome, outcome_id).status == OutcomeStatus.RECORDED  # type: ignore[union-attr]

@@ -14,7 +14,7 @@ from closerhub import clock
 from closerhub.clock import frozen_at
 from closerhub.core.money import Money
 from closerhub.extensions import db
-from closerhub.outcomes import service
+from closerhub.outcomes import service, settlement
 from closerhub.outcomes.service import OutcomeData
 from closerhub.payments.ledger import service as ledger
 from closerhub.payments.ledger.memos import Memo
@@ -135,7 +135,7 @@ def _won_paid_outcome(make_user: Any, fake: FakeStripeConnect) -> Any:
             now=clock.utcnow(),
         )
     with frozen_at(AFTER_CALL + timedelta(days=1)):
-        service.confirm(db.session, deal.owner, outcome.id, now=clock.utcnow())
+        settlement.confirm(db.session, deal.owner, outcome.id, now=clock.utcnow())
     ledger.mark_charged(db.session, outcome, AFTER_CALL + timedelta(days=1))  # the business paid (idempotent)
     db.session.commit()
     ledger.release_available(db.session, RUN_AT - timedelta(hours=1))
@@ -201,7 +201,7 @@ def test_without_stripe_a_paid_commission_refunded_is_carried_into_the_next_payo
             now=clock.utcnow(),
         )
     with frozen_at(AFTER_CALL + timedelta(days=1)):
-        service.confirm(db.session, deal.owner, outcome.id, now=clock.utcnow())
+        settlement.confirm(db.session, deal.owner, outcome.id, now=clock.utcnow())
     ledger.mark_charged(db.session, outcome, AFTER_CALL + timedelta(days=1))  # the business paid (idempotent)
     db.session.commit()
     give_payout_details(deal.closer)

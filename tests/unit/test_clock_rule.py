@@ -104,4 +104,4 @@ def test_the_rule_catches_a_service_reading_the_clock() -> None:
     wall = ast.parse("from datetime import datetime\nx = datetime.now()\n")
     assert reads_the_clock_seam(service) and reads_the_clock_seam(direct)
     assert wall_clock_calls(wall) == ["datetime.now@2"]
-    assert not is_entry_point("booking/service.py") and is_entry_point("booking/manage_views.py")
+    assert not is_entry_point("booking/service.py") and is_entry_point("booking/pages/manage_views.py")

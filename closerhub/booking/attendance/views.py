@@ -1,5 +1,5 @@
-"""Attendance pages: the prospect confirms they will come; "my closer did not come" (prospect and business);
-the admin's queue of closer no-show reports.
+"""Attendance pages: the prospect confirms they will come; "my closer did not come" (prospect and business).
+The admin's queue of those reports is ``admin.no_show_views``.
 
 ``/appointments/attend/<token>`` comes from the 24 h reminder (``attendance.attendance_token``): the GET
 shows the call and a button, the POST confirms (a mail scanner that opens links confirms nothing).
@@ -7,19 +7,17 @@ shows the call and a button, the POST confirms (a mail scanner that opens links 
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from closerhub import clock
-from closerhub.accounts.permissions import admin_required, business_required
-from closerhub.admin.views import bp as admin_bp
-from closerhub.admin.views import page_number, paginate
+from closerhub.accounts.permissions import business_required
 from closerhub.booking import service
 from closerhub.booking.attendance import no_shows
 from closerhub.booking.attendance import service as attendance
-from closerhub.booking.forms import CloserNoShowForm, NoShowReviewForm
+from closerhub.booking.forms import CloserNoShowForm
 from closerhub.booking.models import Appointment
 from closerhub.booking.pages.display import when_label
 from closerhub.booking.pages.manage_views import back_to_manage, manage_page, refused_form
@@ -27,10 +25,9 @@ from closerhub.booking.pages.views import BOOKING_LIMIT, appointment_or_404
 from closerhub.booking.pages.views import bp as public_bp
 from closerhub.booking.views import bp as appointments_bp
 from closerhub.booking.views import render_call_page
-from closerhub.businesses.forms import ActionForm
 from closerhub.core.errors import DomainError, NotFound
 from closerhub.extensions import csrf, db, limiter
-from closerhub.forms_util import show_errors
+from closerhub.forms_util import ActionForm, show_errors
 
 
 def _attendance_or_404(token: str) -> Appointment:
@@ -121,43 +118,3 @@ def business_closer_no_show(appointment_id: int) -> Response | tuple[str, int]:
         return render_call_page(appointment_id, exc.status, no_show_form=form)
     flash(_("Reported. An admin will review it; the prospect was offered another time."), "success")
     return redirect(url_for("appointments.show", appointment_id=appointment_id))
-
-
-@admin_bp.get("/no-shows")
-@admin_required
-def no_show_queue() -> str:
-    """Closer no-show reports waiting for review, oldest first."""
-    page = page_number()
-    rows, total, pages = paginate(no_shows.pending_query(), page)
-    return render_template(
-        "admin/no_shows.html", rows=rows, total=total, page=page, pages=pages, form=NoShowReviewForm(formdata=None)
-    )
-
-
-@admin_bp.post("/no-shows/<int:report_id>")
-@admin_required
-def no_show_review(report_id: int) -> Response | tuple[str, int]:
-    """Confirm or reject one report (the button pressed is ``decision``)."""
-    form = NoShowReviewForm()
-    if not form.validate_on_submit():
-        if form.csrf_token.errors:
-            abort(400)
-        flash(_("Please correct the highlighted fields."), "error")
-        return redirect(url_for("admin.no_show_queue"))
-    try:
-        row = no_shows.review(
-            db.session,
-            current_user,
-            report_id,
-            request.form.get("decision"),
-            note=form.note.data,
-            now=clock.utcnow(),
-        )
-    except DomainError as exc:
-        db.session.rollback()
-        if exc.status == 404:
-            abort(404)
-        flash(exc.message, "error")
-        return redirect(url_for("admin.no_show_queue"))
-    flash(_("Report %(status)s.", status=_(row.status.value)), "success")
-    return redirect(url_for("admin.no_show_queue"))

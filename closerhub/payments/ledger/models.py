@@ -59,7 +59,7 @@ class LedgerEntry(Model):
     # foreign key: adding one would make SQLite rebuild this append-only table.
     instalment_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
     memo: Mapped[str] = mapped_column(Text, default="")  # the English sentence (the API's ``memo``)
-    memo_code: Mapped[str | None] = mapped_column(String(40))  # what it is about (payments/memos.py)
+    memo_code: Mapped[str | None] = mapped_column(String(40))  # what it is about (payments/ledger/memos.py)
     memo_params: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # the ids it names
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 

@@ -18,9 +18,9 @@ from werkzeug.wrappers import Response as BaseResponse
 from closerhub import clock
 from closerhub.accounts.models import User
 from closerhub.accounts.permissions import admin_required
-from closerhub.businesses.forms import ActionForm
 from closerhub.core.errors import DomainError, NotFound
 from closerhub.extensions import db
+from closerhub.forms_util import ActionForm
 from closerhub.payments.ledger import service as ledger
 from closerhub.payments.payouts import bank_files
 from closerhub.payments.payouts import batches as payout_batches
