@@ -13,8 +13,9 @@ from closerhub import models as models  # registers every model on the metadata
 from closerhub.accounts.passwords import use_fast_hashing
 from closerhub.accounts.service import AccountOpened
 from closerhub.accounts.views import bp as accounts_bp
-from closerhub.admin import audit_views, no_show_views, settings_views, vetting_views
+from closerhub.admin import audit_views, no_show_views, settings_views, sms_outbox_views, vetting_views
 from closerhub.admin.audit_display import audit_value
+from closerhub.admin.outbox_views import bp as notifications_bp
 from closerhub.admin.views import bp as admin_bp
 from closerhub.analytics.views import bp as analytics_bp
 from closerhub.api import bp as api_bp
@@ -57,9 +58,7 @@ from closerhub.leads.views import bp as leads_bp
 from closerhub.matching import api as matching_api
 from closerhub.matching.views import bp as matching_bp
 from closerhub.navigation import nav_for
-from closerhub.notifications import sms_outbox_views
 from closerhub.notifications.events import register_event_handler
-from closerhub.notifications.views import bp as notifications_bp
 from closerhub.outcomes import api as outcomes_api
 from closerhub.outcomes import events as outcome_events
 from closerhub.outcomes import instalment_views, instalments_api, review_views

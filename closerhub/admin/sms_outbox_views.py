@@ -6,9 +6,9 @@ from flask import render_template, request
 from sqlalchemy import func, select
 
 from closerhub.accounts.permissions import admin_required
+from closerhub.admin.outbox_views import PAGE_SIZE, bp
 from closerhub.extensions import db
 from closerhub.notifications.sms_models import SmsMessage
-from closerhub.notifications.views import PAGE_SIZE, bp
 
 
 @bp.get("/sms")
