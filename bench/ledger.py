@@ -34,8 +34,8 @@ from sqlalchemy import func, select, text
 from closerhub import create_app
 from closerhub.extensions import db
 from closerhub.outcomes.models import Outcome, OutcomeStatus
-from closerhub.payments import ledger
-from closerhub.payments.models import LedgerEntry
+from closerhub.payments.ledger import service as ledger
+from closerhub.payments.ledger.models import LedgerEntry
 
 SEED_USERS = """
 INSERT INTO users (id, email, name, password_hash, role, status, timezone, language, created_at)

@@ -41,7 +41,7 @@ from sqlalchemy import func, insert, select, text
 
 from closerhub import create_app
 from closerhub.accounts.models import AccountStatus, Role, User
-from closerhub.booking.models import Appointment, AppointmentStatus, BookedVia, Channel, Lead
+from closerhub.booking.models import Appointment, AppointmentStatus, BookedVia, Channel
 from closerhub.businesses.models import Business, BusinessMember, MemberRole, Offer
 from closerhub.calendars.models import CalendarConnection, ConnectionKind, ConnectionStatus, ExternalBusy
 from closerhub.closers.models import (
@@ -57,6 +57,7 @@ from closerhub.closers.summary import refresh_all_summaries
 from closerhub.closers.taxonomy import INDUSTRIES
 from closerhub.engagements.models import Engagement, EngagementStatus
 from closerhub.extensions import db
+from closerhub.leads.models import Lead
 from closerhub.matching import service
 
 try:  # closer vetting (admins approve closers before search shows them) may not be installed yet

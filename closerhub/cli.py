@@ -14,7 +14,7 @@ from closerhub.core.errors import DomainError
 from closerhub.demo import DEMO_PASSWORD, DEMO_USERS, demo_counts, seed_demo
 from closerhub.extensions import db
 from closerhub.notifications.service import public_url
-from closerhub.payments.payout_cli import payouts_group
+from closerhub.payments.payouts.cli import payouts_group
 
 __all__ = ["DEMO_PASSWORD", "DEMO_USERS", "init_app"]
 

@@ -35,10 +35,9 @@ from closerhub import clock, demo_extras
 from closerhub.accounts import service as accounts
 from closerhub.accounts.models import User
 from closerhub.accounts.verification import mark_verified
-from closerhub.booking import leads as lead_service
 from closerhub.booking import service as booking
-from closerhub.booking.models import Appointment, BookedVia, Lead
-from closerhub.booking.no_show_models import CloserNoShowReport
+from closerhub.booking.attendance.models import CloserNoShowReport
+from closerhub.booking.models import Appointment, BookedVia
 from closerhub.businesses import offers as offer_service
 from closerhub.businesses.brand import clean_brand_color
 from closerhub.businesses.models import Business, Offer
@@ -67,16 +66,21 @@ from closerhub.demo_data import (
 )
 from closerhub.engagements import service as engagements
 from closerhub.engagements.models import Engagement, EngagementStatus
-from closerhub.outcomes import reviews
+from closerhub.leads import service as lead_service
+from closerhub.leads.models import Lead
+from closerhub.outcomes import reviews, settlement
 from closerhub.outcomes import service as outcomes
 from closerhub.outcomes.models import Outcome, Review
 from closerhub.outcomes.models_instalments import Instalment
 from closerhub.outcomes.settings import setting
-from closerhub.payments import charges, ledger, payout_details
-from closerhub.payments.models import LedgerEntry
-from closerhub.payments.models_charges import Charge, ChargeStatus
-from closerhub.payments.models_payouts import PayoutRun
-from closerhub.payments.payouts import run_payouts
+from closerhub.payments.charges import queries as charge_queries
+from closerhub.payments.charges import service as charges
+from closerhub.payments.charges.models import Charge, ChargeStatus
+from closerhub.payments.ledger import service as ledger
+from closerhub.payments.ledger.models import LedgerEntry
+from closerhub.payments.payouts import details as payout_details
+from closerhub.payments.payouts.models import PayoutRun
+from closerhub.payments.payouts.service import run_payouts
 from closerhub.vetting.models import CHECKLIST
 from closerhub.vetting.service import decide, is_approved
 
@@ -446,7 +450,7 @@ class Timeline:
         elif spec.get("then") == "dispute":
             self.at(
                 now + timedelta(hours=20),
-                lambda t: outcomes.dispute(self.session, owner, outcome.id, spec["dispute"], now=t),
+                lambda t: settlement.dispute(self.session, owner, outcome.id, spec["dispute"], now=t),
             )
         if "review" in spec:
             rating, comment = spec["review"]
@@ -458,14 +462,14 @@ class Timeline:
             self.at(self.now, lambda t: self._book(call, appointment.lead, next_step_at, t, follow_up_of=appointment))
 
     def _confirm(self, now: datetime, owner: User, outcome: Outcome, spec: dict[str, Any]) -> None:
-        outcomes.confirm(self.session, owner, outcome.id, now=now)
+        settlement.confirm(self.session, owner, outcome.id, now=now)
         if spec.get("collect_first"):  # cash collected: the first instalment's money arrives the next day
             self.at(now + timedelta(days=1), lambda t: demo_extras.collect_first(self.session, owner, outcome, t))
         if spec.get("paid"):  # manual mode: the business pays by bank transfer, an admin records it a day later
             self.at(now + timedelta(days=1), lambda t: self._mark_paid(t, outcome))
 
     def _mark_paid(self, now: datetime, outcome: Outcome) -> None:
-        charge = charges.charge_of(self.session, outcome.id)
+        charge = charge_queries.charge_of(self.session, outcome.id)
         if charge is None or charge.status != ChargeStatus.MANUAL_DUE:
             return
         admin = self.users[ADMIN_EMAIL]

@@ -21,10 +21,13 @@ from sqlalchemy.orm import Session
 
 from closerhub import clock
 from closerhub.accounts.models import User
-from closerhub.booking import attendance, consents, no_shows
-from closerhub.booking.models import Appointment, AppointmentStatus, Lead
-from closerhub.booking.no_show_models import CloserNoShowReport
+from closerhub.booking import consents
+from closerhub.booking.attendance import no_shows
+from closerhub.booking.attendance import service as attendance
+from closerhub.booking.attendance.models import CloserNoShowReport
+from closerhub.booking.models import Appointment, AppointmentStatus
 from closerhub.core.money import Money
+from closerhub.leads.models import Lead
 from closerhub.outcomes import instalments
 from closerhub.outcomes.instalments import PlannedInstalment
 from closerhub.outcomes.models import Outcome

@@ -1,4 +1,4 @@
-"""Glue between WTForms and domain errors: show a service's field errors on the form."""
+"""Glue between WTForms and domain errors: show a service's field errors on the form; the bare action form."""
 
 from __future__ import annotations
 
@@ -19,3 +19,7 @@ def show_errors(form: FlaskForm, exc: DomainError) -> None:
             unplaced.append(message)
     form.form_errors.extend(unplaced)
     flash(exc.message, "error")
+
+
+class ActionForm(FlaskForm):
+    """A button that changes something: only the CSRF token."""

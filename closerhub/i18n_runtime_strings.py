@@ -48,7 +48,7 @@ RUNTIME_STRINGS = (
     N_("approved"),
     N_("asked for changes"),
     N_("rejected"),
-    # outcomes.service.resolve_dispute: the decision named in the outcome_resolved email
+    # outcomes.settlement.resolve_dispute: the decision named in the outcome_resolved email
     N_("adjusted"),
     N_("confirmed"),
     N_("voided"),

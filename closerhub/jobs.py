@@ -17,10 +17,10 @@ from flask import Flask
 
 from closerhub import clock
 from closerhub.analytics.refresh import rebuild, refresh
-from closerhub.booking.attendance_jobs import flag_unconfirmed, offer_rebooking
-from closerhub.booking.reminders import flag_overdue_outcomes as flag_overdue
-from closerhub.booking.reminders import request_outcomes, send_due_reminders
-from closerhub.booking.sms_reminders import send_due_sms_reminders
+from closerhub.booking.reminders.attendance_jobs import flag_unconfirmed, offer_rebooking
+from closerhub.booking.reminders.email import flag_overdue_outcomes as flag_overdue
+from closerhub.booking.reminders.email import request_outcomes, send_due_reminders
+from closerhub.booking.reminders.sms import send_due_sms_reminders
 from closerhub.calendars import writeback
 from closerhub.calendars.sync import sync_due
 from closerhub.closers.summary import refresh_all_summaries
@@ -30,11 +30,11 @@ from closerhub.notifications.delivery import deliver_pending
 from closerhub.notifications.events import handle_due_events
 from closerhub.notifications.service import public_url, render_pending
 from closerhub.outcomes.instalment_reminders import ask_due_instalments, remind_overdue_instalments
-from closerhub.outcomes.service import auto_confirm_due
-from closerhub.payments.charges import retry_due_charges
-from closerhub.payments.instalment_money import release_instalments
-from closerhub.payments.ledger import release_available
-from closerhub.payments.payouts import run_weekly_if_due
+from closerhub.outcomes.settlement import auto_confirm_due
+from closerhub.payments.charges.instalments import release_instalments
+from closerhub.payments.charges.retries import retry_due_charges
+from closerhub.payments.ledger.service import release_available
+from closerhub.payments.payouts.service import run_weekly_if_due
 from closerhub.webhooks import delivery as webhook_delivery
 
 log = logging.getLogger(__name__)

@@ -19,12 +19,13 @@ from typing import Any
 
 from closerhub import clock
 from closerhub.accounts.models import User
-from closerhub.booking.models import Appointment, AppointmentEvent, AppointmentStatus, BookedVia, Channel, Lead
+from closerhub.booking.models import Appointment, AppointmentEvent, AppointmentStatus, BookedVia, Channel
 from closerhub.businesses import offers as offer_service
 from closerhub.businesses.models import Business, Offer
 from closerhub.core.money import Money
 from closerhub.engagements.models import Engagement, EngagementStatus
 from closerhub.extensions import db
+from closerhub.leads.models import Lead
 
 
 @dataclass

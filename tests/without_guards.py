@@ -21,8 +21,8 @@ from sqlalchemy import delete, text
 
 from closerhub.booking.models import OVERLAP_CONSTRAINT_NAME, SQLITE_TRIGGERS, Appointment, install_overlap_guard
 from closerhub.extensions import db
-from closerhub.payments import payouts
-from closerhub.payments.models_payouts import ONE_IN_FLIGHT_INDEX, Payout
+from closerhub.payments.payouts import service as payouts
+from closerhub.payments.payouts.models import ONE_IN_FLIGHT_INDEX, Payout
 from tests.integration import test_reminders
 from tests.integration.booking_seams import remove_booking_guard
 

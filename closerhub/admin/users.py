@@ -19,8 +19,9 @@ from sqlalchemy.orm import Session, joinedload
 
 from closerhub.accounts.models import AccountStatus, Role, User
 from closerhub.audit.service import record
-from closerhub.booking import guard, handover
-from closerhub.booking.handover import Handover
+from closerhub.booking import guard
+from closerhub.booking.changes import handover
+from closerhub.booking.changes.handover import Handover
 from closerhub.booking.models import Appointment, AppointmentStatus
 from closerhub.businesses.service import clean_text
 from closerhub.core.errors import Conflict, NotFound, PermissionDenied, ValidationError

@@ -205,6 +205,3 @@ def suspend(user_id: int) -> Response | tuple[str, int]:
 def reactivate(user_id: int) -> Response | tuple[str, int]:
     """Reactivate a suspended account (confirmation page, mandatory reason)."""
     return _status_change(user_id, "reactivate")
-
-
-from closerhub.admin import audit_views, settings_views, vetting_views  # noqa: E402, F401  (register on bp)

@@ -16,7 +16,7 @@ from babel import Locale
 from babel.dates import format_date
 from babel.numbers import NumberPattern, format_decimal, parse_pattern
 
-from closerhub.analytics.tables import Table
+from closerhub.analytics.table_kinds import Table
 from closerhub.core.csv_safe import csv_text
 from closerhub.core.money import Money, format_money
 from closerhub.core.tz import to_local

@@ -21,7 +21,7 @@ from closerhub.businesses.models import Offer
 from closerhub.engagements.models import CommissionBasis
 from closerhub.outcomes.models import Outcome, OutcomeResult, OutcomeStatus
 from closerhub.outcomes.models_instalments import Instalment, InstalmentStatus
-from closerhub.payments.models_charges import PAID_STATUSES, UNPAID_STATUSES, Charge
+from closerhub.payments.charges.models import PAID_STATUSES, UNPAID_STATUSES, Charge
 
 COLLECTED_STATUSES = (InstalmentStatus.COLLECTED, InstalmentStatus.REFUNDED)
 

@@ -20,7 +20,7 @@ from sqlalchemy import and_, case, func, literal, or_, select
 from closerhub.analytics import aggregates
 from closerhub.analytics.aggregates import ShowCounts
 from closerhub.analytics.queries import _in_range, _int
-from closerhub.analytics.tables import Column, Context, Table
+from closerhub.analytics.table_kinds import Column, Context, Table
 from closerhub.booking.models import Appointment, AppointmentStatus
 from closerhub.notifications.sms_models import SmsMessage, SmsStatus
 

@@ -24,7 +24,8 @@ from closerhub import clock
 from closerhub.accounts.models import User
 from closerhub.accounts.permissions import login_required
 from closerhub.analytics import aggregates, charts, export, queries
-from closerhub.analytics.tables import Context, Table, builders_for
+from closerhub.analytics.table_kinds import Context, Table
+from closerhub.analytics.tables import builders_for
 from closerhub.core.money import Money, format_money
 from closerhub.extensions import db
 from closerhub.i18n import current_locale, zone_city

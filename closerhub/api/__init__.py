@@ -4,8 +4,11 @@ The blueprint is mounted at ``/api`` so that one blueprint holds both the versio
 JSON routes (``/api/v1/...``, declared with ``routing.api_route``) and the HTML guide
 ``/api/docs`` (endpoint ``api.docs``). A future ``/api/v2`` is another prefix here.
 
-To add endpoints from a new module, declare them with ``api_route`` and import the
-module at the bottom of this file.
+The package is the API's infrastructure only (auth, problems, pagination, idempotency,
+validation, OpenAPI, and its own routes: sign-up, tokens, the document, the docs page);
+it names no feature. Each feature's endpoints live in its own ``api`` module (declared with
+``api_route``); the app factory (``closerhub/__init__.py``, ``API_ROUTE_MODULES``) names
+every such module, before it registers this blueprint.
 """
 
 from __future__ import annotations
@@ -17,22 +20,7 @@ from closerhub.core.errors import AuthenticationFailed
 bp = Blueprint("api", __name__, url_prefix="/api")
 API_PREFIX = "/v1"  # relative to the blueprint: routes live under /api/v1
 
-from closerhub.api import (  # noqa: E402, F401  (these modules register routes)
-    auth,
-    business_api,
-    leads_api,
-    views,
-)
-from closerhub.booking import api as booking_api  # noqa: E402, F401
-from closerhub.booking import attendance_api, calendar_api, handover_api  # noqa: E402, F401
-from closerhub.calendars import api as calendars_api  # noqa: E402, F401
-from closerhub.closers import api as closers_api  # noqa: E402, F401
-from closerhub.engagements import api as engagements_api  # noqa: E402, F401
-from closerhub.matching import api as matching_api  # noqa: E402, F401
-from closerhub.outcomes import api as outcomes_api  # noqa: E402, F401
-from closerhub.outcomes import instalments_api  # noqa: E402, F401
-from closerhub.payments import charges_api, payout_api, payout_details_api  # noqa: E402, F401
-from closerhub.webhooks import api as webhooks_api  # noqa: E402, F401
+from closerhub.api import auth  # noqa: E402  (needs bp)
 
 # A 401 needs the WWW-Authenticate challenge; the app-wide DomainError handler does not add it.
 bp.register_error_handler(AuthenticationFailed, auth.unauthorized)

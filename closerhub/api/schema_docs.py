@@ -9,15 +9,13 @@ services' own lengths and character rules, and the long lists a field must be on
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import WithJsonSchema
 
-from closerhub.closers.profile_fields import iso_639_1_codes
-from closerhub.closers.taxonomy import INDUSTRIES
 from closerhub.core.money import known_currencies
 from closerhub.core.tz import all_zones
-from closerhub.payments.payout_details import bank_countries
 
 VOCABULARY_KEY = "x-vocabulary"
 
@@ -70,6 +68,17 @@ EMAIL_SCHEMA: dict[str, Any] = {
 NO_NUL_TEXT = "Text never contains NUL (`\\u0000`): such a request is a 422 `nul_character`."
 
 
+#: The features' named lists (``Industry``, ``LanguageCode``, ``BankCountry``…): name -> a
+#: function giving its schema. The app factory adds them (``register_vocabularies``); the API
+#: package itself names no feature.
+_FEATURE_VOCABULARIES: dict[str, Callable[[], dict[str, Any]]] = {}
+
+
+def register_vocabularies(named: dict[str, Callable[[], dict[str, Any]]]) -> None:
+    """Add a feature's named lists to the document (the app factory calls this; idempotent)."""
+    _FEATURE_VOCABULARIES.update(named)
+
+
 def vocabularies() -> dict[str, dict[str, Any]]:
     """The named lists fields refer to (``vocabulary``): exactly what the app accepts."""
     return {
@@ -83,17 +92,7 @@ def vocabularies() -> dict[str, dict[str, Any]]:
             "description": "ISO 4217 currency code (case-insensitive: `eur` is EUR)",
             "enum": sorted(known_currencies()),
         },
-        "Industry": {"type": "string", "description": "Industry slug", "enum": sorted(INDUSTRIES)},
-        "LanguageCode": {
-            "type": "string",
-            "description": "ISO 639-1 language code (case-insensitive)",
-            "enum": sorted(iso_639_1_codes()),
-        },
-        "BankCountry": {
-            "type": "string",
-            "description": "ISO 3166-1 alpha-2 country code (case-insensitive)",
-            "enum": sorted(bank_countries()),
-        },
+        **{name: schema() for name, schema in sorted(_FEATURE_VOCABULARIES.items())},
     }
 
 

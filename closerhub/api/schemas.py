@@ -29,8 +29,6 @@ from pydantic_core import PydanticCustomError
 from closerhub.accounts import passwords
 from closerhub.accounts.models import Role
 from closerhub.api.schema_docs import EMAIL_SCHEMA, NAME_PATTERN, vocabulary
-from closerhub.businesses.brand import EMBED_ORIGINS_MAX
-from closerhub.businesses.service import PROSPECT_LANGUAGES_MAX, PROSPECT_TIMEZONES_MAX
 from closerhub.core.errors import ValidationError as DomainValidationError
 from closerhub.core.i18n import _
 from closerhub.core.money import MAX_MINOR_UNITS, currency_exponent
@@ -222,101 +220,6 @@ class ApiTokenOut(OutModel):
 
 class ApiTokenCreatedOut(ApiTokenOut):
     token: str = Field(description="The bearer secret; shown once, store it safely")
-
-
-# --- businesses ------------------------------------------------------------------------
-
-
-class BusinessIn(InModel):
-    """The whole profile (PUT replaces it: an omitted optional field is cleared)."""
-
-    name: Name
-    website: (
-        Annotated[
-            str,
-            StringConstraints(strip_whitespace=True, max_length=255),
-            WithJsonSchema({"type": "string", "maxLength": 255, "pattern": r"^(https?://)?[A-Za-z0-9.-]+(/[!-~]*)?$"}),
-        ]
-        | None
-    ) = Field(None, description="An http(s) address; `https://` is added when no scheme is given")
-    timezone: TimeZoneName
-    currency: CurrencyCode
-    industry: Annotated[str, StringConstraints(max_length=40), vocabulary("Industry")] | None = Field(
-        None, description="Slug of an industry, as in closer profiles", examples=["coaching"]
-    )
-    prospect_languages: list[Annotated[str, StringConstraints(max_length=8), vocabulary("LanguageCode")]] = Field(
-        default_factory=list,
-        max_length=50,
-        description="ISO 639-1 codes your prospects speak",
-        json_schema_extra={"maxItems": PROSPECT_LANGUAGES_MAX},
-    )
-    prospect_timezones: list[Annotated[str, StringConstraints(max_length=64), vocabulary("TimeZoneName")]] = Field(
-        default_factory=list,
-        max_length=50,
-        description="IANA zones your prospects live in",
-        json_schema_extra={"maxItems": PROSPECT_TIMEZONES_MAX},
-    )
-    brand_color: (
-        Annotated[
-            str,
-            StringConstraints(max_length=7),
-            WithJsonSchema({"type": "string", "pattern": r"^#([0-9a-fA-F]{3}){1,2}$"}),
-        ]
-        | None
-    ) = Field(
-        None,
-        description="The booking pages' colour, `#rrggbb`, at least 4.5:1 (WCAG AA) with white and with the "
-        "page background `#f6f7fb` (else 422 naming the ratio and the nearest passing shade)",
-        examples=["#1d4ed8"],
-    )
-    logo_url: (
-        Annotated[
-            str,
-            StringConstraints(max_length=500),
-            WithJsonSchema(
-                {
-                    "type": "string",
-                    "maxLength": 500,
-                    "pattern": r"^https://[a-z0-9]+(\.[a-z0-9]+)*(:[1-9][0-9]{0,3})?(/[!#-&(-;=?-\[\]-~]*)?$",
-                }
-            ),
-        ]
-        | None
-    ) = Field(None, description="The logo shown on the booking pages (https; http outside production)")
-    embed_origins: list[
-        Annotated[
-            str,
-            StringConstraints(max_length=255),
-            WithJsonSchema(
-                {
-                    "type": "string",
-                    "maxLength": 80,
-                    "pattern": r"^https://[a-z0-9]{1,20}(\.[a-z0-9]{1,20}){0,3}(:[1-9][0-9]{0,3})?$",
-                }
-            ),
-        ]
-    ] = Field(
-        default_factory=list,
-        max_length=50,
-        description="Exact origins (`https://www.example.com`) whose pages may frame `/book/{key}?embed=1`; "
-        "no wildcards; `http://` and loopback origins accepted outside production",
-        json_schema_extra={"maxItems": EMBED_ORIGINS_MAX},
-    )
-
-
-class BusinessOut(OutModel):
-    id: int
-    name: str
-    website: str | None
-    timezone: str
-    currency: str
-    industry: str | None = None
-    prospect_languages: list[str] = Field(default_factory=list)
-    prospect_timezones: list[str] = Field(default_factory=list)
-    brand_color: str | None = None
-    logo_url: str | None = None
-    embed_origins: list[str] = Field(default_factory=list)
-    created_at: UTCInstant
 
 
 def dump(model: BaseModel) -> dict[str, Any]:

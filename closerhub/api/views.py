@@ -1,4 +1,4 @@
-"""API v1 foundation routes: sign-up, tokens, the current user, the business, the docs.
+"""API v1 foundation routes: sign-up, tokens, the current user, the docs.
 
 Views stay thin: parse (done by ``api_route``), call the same service functions as the
 web pages, shape the answer with a response model. Domain errors become problem
@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import render_template
+from flask import current_app, render_template
 
 from closerhub import clock
 from closerhub.accounts import service as accounts
 from closerhub.accounts import tokens
 from closerhub.accounts.models import ApiToken
-from closerhub.accounts.permissions import find_visible
 from closerhub.api import bp, openapi
 from closerhub.api.auth import current_api_user
 from closerhub.api.pagination import paginate
@@ -24,8 +23,6 @@ from closerhub.api.schemas import (
     ApiTokenCreatedOut,
     ApiTokenIn,
     ApiTokenOut,
-    BusinessIn,
-    BusinessOut,
     Page,
     PageQuery,
     SignupIn,
@@ -33,14 +30,11 @@ from closerhub.api.schemas import (
     TokenOut,
     UserOut,
 )
-from closerhub.businesses.brand import brand_checks
-from closerhub.businesses.models import Business
-from closerhub.businesses.service import update_business
-from closerhub.core.errors import NotFound
-from closerhub.core.i18n import _
 from closerhub.extensions import db
-from closerhub.security import allows_http_origins
-from closerhub.webhooks import catalog as webhook_catalog
+
+#: ``app.extensions`` key of what the app factory adds to the docs page (the webhook catalog):
+#: the API package names no feature.
+DOCS_CONTEXT = "closerhub.api_docs_context"
 
 # --- accounts --------------------------------------------------------------------------
 
@@ -152,68 +146,6 @@ def revoke_token(token_id: int) -> ApiTokenOut:
     return ApiTokenOut.model_validate(token)
 
 
-# --- businesses ------------------------------------------------------------------------
-
-
-def _my_business() -> Business:
-    business_id = current_api_user().business_id
-    if business_id is None:
-        raise NotFound(_("You are not a member of a business."))
-    return find_visible(Business, business_id, current_api_user())
-
-
-@api_route(
-    "GET", "/businesses/me", summary="Your business", auth=("business",), response=BusinessOut, tags=("businesses",)
-)
-def get_my_business() -> BusinessOut:
-    return BusinessOut.model_validate(_my_business())
-
-
-@api_route(
-    "PUT",
-    "/businesses/me",
-    summary="Update your business (owner)",
-    auth=("business",),
-    body=BusinessIn,
-    response=BusinessOut,
-    tags=("businesses",),
-)
-def update_my_business(body: BusinessIn) -> BusinessOut:
-    """Replaces the profile: a missing `website`, `brand_color`, `logo_url` or `embed_origins` clears it.
-    Only the owner may change it (403)."""
-    business = update_business(
-        db.session,
-        current_api_user(),
-        _my_business(),
-        name=body.name,
-        website=body.website,
-        timezone=body.timezone,
-        currency=body.currency,
-        industry=body.industry,
-        prospect_languages=body.prospect_languages,
-        prospect_timezones=body.prospect_timezones,
-        more=brand_checks(
-            brand_color=body.brand_color,
-            logo_url=body.logo_url,
-            embed_origins=body.embed_origins,
-            allow_http=allows_http_origins(),
-        ),
-    )
-    return BusinessOut.model_validate(business)
-
-
-@api_route(
-    "GET",
-    "/businesses/<int:business_id>",
-    summary="A business you belong to (admins: any)",
-    response=BusinessOut,
-    tags=("businesses",),
-)
-def get_business(business_id: int) -> BusinessOut:
-    """Another tenant's business is a 404, exactly like a missing one."""
-    return BusinessOut.model_validate(find_visible(Business, business_id, current_api_user()))
-
-
 # --- documentation ---------------------------------------------------------------------
 
 
@@ -235,6 +167,5 @@ def docs() -> str:
     return render_template(
         "api/docs.html",
         entries=openapi.docs_entries(openapi.build_document()),
-        webhook_catalog=webhook_catalog.CATALOG,
-        webhook_verify_snippet=webhook_catalog.VERIFY_SNIPPET,
+        **current_app.extensions.get(DOCS_CONTEXT, {}),
     )

@@ -25,18 +25,18 @@ from closerhub.api.pagination import paginate
 from closerhub.api.problems import problem_response
 from closerhub.api.routing import PUBLIC, api_route, json_response
 from closerhub.api.schemas import Page, dump, utc_z
-from closerhub.api.schemas_booking import (
+from closerhub.booking import guard, service
+from closerhub.booking.api_lead import lead_out, said_lead_out, said_out
+from closerhub.booking.attendance.service import attendance_of
+from closerhub.booking.models import Appointment, BookedVia, Channel
+from closerhub.booking.pages.views import BOOKING_LIMIT, public_booking_limit
+from closerhub.booking.schemas import (
     AppointmentIn,
     AppointmentOut,
     AppointmentQuery,
     CancelIn,
     RescheduleIn,
 )
-from closerhub.booking import guard, service
-from closerhub.booking.api_lead import lead_out, said_lead_out, said_out
-from closerhub.booking.attendance import attendance_of
-from closerhub.booking.models import Appointment, BookedVia, Channel, Lead
-from closerhub.booking.public_views import BOOKING_LIMIT, public_booking_limit
 from closerhub.businesses import offers as offer_service
 from closerhub.businesses.models import Offer
 from closerhub.core.errors import NotFound, ValidationError
@@ -45,6 +45,7 @@ from closerhub.core.tz import day_bounds_utc, is_valid_zone, to_local
 from closerhub.db import is_plausible_id
 from closerhub.engagements.models import Engagement
 from closerhub.extensions import db
+from closerhub.leads.models import Lead
 from closerhub.webhooks import payloads as webhook_payloads
 
 BOOKING_KEY_HEADER = "X-Booking-Key"

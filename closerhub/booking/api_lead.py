@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from closerhub.booking.leads import CONTEXT_FIELDS
-from closerhub.booking.models import Lead
+from closerhub.leads.cleaning import CONTEXT_FIELDS
+from closerhub.leads.models import Lead
 
 
 def lead_out(lead: Lead) -> dict[str, Any]:

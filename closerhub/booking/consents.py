@@ -18,11 +18,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
-from closerhub.booking.leads import clean_lead_phone
 from closerhub.booking.models import Appointment
 from closerhub.businesses.models import Offer
 from closerhub.core.errors import ValidationError
 from closerhub.core.recording_consent import jurisdiction_of, needs_explicit_consent
+from closerhub.leads.cleaning import clean_lead_phone
 
 SMS_CONSENT_TEXT = _l(
     "Text me reminders about this call at this number (two at most, never between 21:00 and 08:00). "

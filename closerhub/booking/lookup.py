@@ -15,6 +15,7 @@ from closerhub.booking.models import Appointment, AppointmentStatus
 from closerhub.core.errors import NotFound, ValidationError
 from closerhub.core.i18n import _
 from closerhub.core.tz import require_aware
+from closerhub.leads.models import Lead
 
 TOKEN_SALT = "appointment-manage"  # noqa: S105  (an itsdangerous salt, not a secret)
 ATTENDANCE_SALT = "appointment-attendance"  # the 24 h reminder's "I'll be there" link
@@ -93,3 +94,11 @@ def appointment_for_token(
     if appointment.status == AppointmentStatus.CANCELLED and not allow_cancelled:
         raise NotFound(_("This call was cancelled; the link no longer works."))
     return appointment
+
+
+def lead_appointments(session: Session, lead: Lead, viewer: User) -> list[Appointment]:
+    """The lead's appointments the viewer may see, latest first (a closer sees only their own calls)."""
+    stmt = select(Appointment).where(Appointment.lead_id == lead.id)
+    if not viewer.is_admin and viewer.business_id != lead.business_id:
+        stmt = stmt.where(Appointment.closer_id == viewer.id)
+    return list(session.scalars(stmt.order_by(Appointment.starts_at.desc(), Appointment.id.desc())))

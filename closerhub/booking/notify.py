@@ -26,21 +26,31 @@ and the reschedule notice that follows carries the new ones, as if both were ren
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
 from babel.dates import format_date
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.routing import BuildError
 
-from closerhub.accounts.models import AccountStatus, User
-from closerhub.booking import ics
+from closerhub.booking.calendar_files import ics
 from closerhub.booking.models import Appointment, AppointmentEvent, AppointmentStatus, Channel
-from closerhub.businesses.models import BusinessMember
+from closerhub.booking.recipients import (
+    CLOSER,
+    GUEST,
+    ON_PROSPECT_SIDE,
+    PROSPECT,
+    Recipient,
+    _prospect_view,
+    business_members,
+    closer_of,
+    everyone,
+    guests_of,
+    prospect_of,
+)
 from closerhub.core.tz import to_local
 from closerhub.i18n import local_time, reader_locale, reading_in_zone, zone_city
 from closerhub.notifications.mailer import Attachment
@@ -53,99 +63,6 @@ from closerhub.notifications.service import (
 )
 
 log = logging.getLogger(__name__)
-
-PROSPECT, CLOSER, BUSINESS = "prospect", "closer", "business"
-GUEST = "guest"  # invited by the prospect (``booking.guests``): reads what the prospect reads, without the manage link
-ON_PROSPECT_SIDE = (PROSPECT, GUEST)
-
-
-@dataclass(frozen=True)
-class Recipient:
-    """Someone to email about an appointment, and how: their address, language, zone and role on the call."""
-
-    email: str
-    name: str
-    language: str
-    timezone: str
-    role: str  # prospect, closer or business
-    user_id: int | None = None
-
-
-# --- who ----------------------------------------------------------------------------------------
-
-
-def prospect_of(appointment: Appointment) -> Recipient:
-    """The prospect as the call knows them: on a public booking, the name, language and zone they
-    typed (``prospect_said``), never the business's stored ones; the address is the lead's (the same)."""
-    return Recipient(
-        appointment.lead.email,
-        appointment.prospect_name,
-        appointment.prospect_language,
-        appointment.prospect_zone,
-        PROSPECT,
-    )
-
-
-@dataclass(frozen=True)
-class ProspectView:
-    """The lead as the prospect's own emails may show it: nothing but how this call knows them."""
-
-    name: str
-    email: str
-    timezone: str
-    language: str
-
-
-def _prospect_view(appointment: Appointment) -> ProspectView:
-    return ProspectView(
-        appointment.prospect_name, appointment.lead.email, appointment.prospect_zone, appointment.prospect_language
-    )
-
-
-def guests_of(appointment: Appointment) -> list[Recipient]:
-    """The prospect's guests, in the prospect's language and zone."""
-    return [
-        Recipient(g["email"], g["name"], appointment.prospect_language, appointment.prospect_zone, GUEST)
-        for g in appointment.guests or []
-    ]
-
-
-def closer_of(appointment: Appointment) -> Recipient:
-    closer = appointment.closer
-    return Recipient(closer.email, closer.name, closer.language, closer.timezone, CLOSER, closer.id)
-
-
-def business_members(session: Session, appointment: Appointment) -> list[Recipient]:
-    """Every active member of the appointment's business (the owner first).
-
-    Without autoflush: members are not among what a booking has pending, and a flush here
-    would be a second one for the booking's few rows (they go with the commit's).
-    """
-    with session.no_autoflush:
-        members = session.execute(
-            select(User.email, User.name, User.language, User.timezone, User.id)
-            .join(BusinessMember, BusinessMember.user_id == User.id)
-            .where(
-                BusinessMember.business_id == appointment.business_id,
-                User.status == AccountStatus.ACTIVE,
-                User.id != appointment.closer_id,
-            )
-            .order_by(BusinessMember.id)
-        )
-    return [
-        Recipient(email, name, language, zone, BUSINESS, user_id) for email, name, language, zone, user_id in members
-    ]
-
-
-def everyone(session: Session, appointment: Appointment) -> list[Recipient]:
-    """The prospect, their guests, the closer, then the business's members."""
-    return [
-        prospect_of(appointment),
-        *guests_of(appointment),
-        closer_of(appointment),
-        *business_members(session, appointment),
-    ]
-
 
 # --- what each one reads (formatted in the recipient's language) ---------------------------------
 
@@ -487,62 +404,3 @@ def appointment_cancelled(
     _send_by_audience(
         session, appointment, "appointment_cancelled", method="CANCEL", data=data, prospect_data=prospect_data
     )
-
-
-# --- the worker's messages (see ``reminders``) ------------------------------------------------------
-
-
-def attendance_url(appointment: Appointment) -> str | None:
-    """The prospect's signed "I'll be there" page (``booking.attendance``)."""
-    from closerhub.booking.attendance import attendance_token  # late: attendance reads lookup, like the service
-
-    return _url("booking_public.attend", token=attendance_token(appointment))
-
-
-def reminder(session: Session, appointment: Appointment, kind: str) -> int:
-    """Remind the prospect and the closer (``kind`` is ``"24h"`` or ``"1h"``); no invite, they have it.
-
-    The prospect's 24 h reminder asks them to confirm they will come (a signed link), unless they already did.
-    """
-
-    def extra(recipient: Recipient) -> dict[str, Any]:
-        asks = kind == "24h" and recipient.role == PROSPECT and appointment.prospect_confirmed_at is None
-        return {"kind": kind, "confirm_url": attendance_url(appointment) if asks else None}
-
-    recipients = [prospect_of(appointment), closer_of(appointment)]
-    return send(session, appointment, "appointment_reminder", recipients, extra=extra)
-
-
-def unconfirmed(session: Session, appointment: Appointment) -> int:
-    """Tell the closer the prospect has not confirmed a call starting within 2 hours."""
-    return send(session, appointment, "appointment_unconfirmed", [closer_of(appointment)])
-
-
-def outcome_requested(session: Session, appointment: Appointment) -> int:
-    """Ask the closer to record how the call went."""
-    return send(session, appointment, "appointment_outcome_request", [closer_of(appointment)])
-
-
-def outcome_overdue(session: Session, appointment: Appointment) -> int:
-    """Tell the business a call ended 48 h ago with no outcome recorded."""
-    return send(session, appointment, "appointment_outcome_overdue", business_members(session, appointment))
-
-
-def rebook_after_no_show(session: Session, appointment: Appointment, *, follow_up: bool = False) -> int:
-    """Offer the prospect who missed the call a link to book another time (``follow_up``: the next day's)."""
-    url = rebook_url(appointment)
-    if url is None:
-        return 0
-    extra = {"rebook_url": url, "follow_up": follow_up, "url": None}
-    return send(session, appointment, "appointment_rebook", [prospect_of(appointment)], extra=lambda _r: extra)
-
-
-def closer_missed_call(session: Session, appointment: Appointment, others: bool = False) -> int:
-    """Apologise to the prospect whose closer did not come, with a link to book another time: when the
-    offer has ``others`` bookable closers, the booking page without the one who missed the call
-    (``?without=``: the offer's routing rule picks among the rest)."""
-    url = rebook_url(appointment)
-    if url is not None and others:
-        url = _url("booking_public.book", key=appointment.offer.booking_key, without=appointment.closer_id)
-    extra = {"rebook_url": url, "url": None}
-    return send(session, appointment, "appointment_closer_missed", [prospect_of(appointment)], extra=lambda _r: extra)

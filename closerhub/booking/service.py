@@ -10,27 +10,25 @@ signed manage links in ``lookup``, slot search in ``slots``; all are re-exported
 
 from __future__ import annotations
 
-import functools
-import secrets
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import current_app, has_app_context
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
-from closerhub.accounts.models import AccountStatus, Role, User
-from closerhub.booking import booked_event, guard, leads, routing
+from closerhub.accounts.models import Role, User
+from closerhub.booking import booked_event, guard, routing
 from closerhub.booking import guests as guest_rules
-from closerhub.booking.changes import audit_change, cancel, reschedule
+from closerhub.booking.changes.history import record_change
+from closerhub.booking.changes.service import audit_change, cancel, reschedule
+from closerhub.booking.closer_facts import CloserFacts, _engagements
 from closerhub.booking.guard import SlotUnavailable
-from closerhub.booking.history import record_change
 from closerhub.booking.lookup import appointment_for_token, find_appointment, list_appointments, manage_token
-from closerhub.booking.models import Appointment, AppointmentStatus, BookedVia, Channel, Lead
+from closerhub.booking.meetings import _meeting
+from closerhub.booking.models import Appointment, AppointmentStatus, BookedVia, Channel
 from closerhub.booking.slots import (
     OfferSlot,
     bookable_engagements,
@@ -43,17 +41,16 @@ from closerhub.booking.slots import (
 )
 from closerhub.businesses import offers as offer_service
 from closerhub.businesses.models import Offer
-from closerhub.closers.models import AvailabilitySettings, CloserProfile, MeetingMode
 from closerhub.closers.rules import rules_for_many
 from closerhub.core.availability import AvailabilityRules
-from closerhub.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from closerhub.core.errors import NotFound, PermissionDenied, ValidationError
 from closerhub.core.i18n import _
 from closerhub.core.slots import Busy
 from closerhub.core.tz import require_aware
-from closerhub.db import is_plausible_id
 from closerhub.engagements.models import Engagement
-from closerhub.engagements.service import check_active_engagement
-from closerhub.vetting.models import CloserVetting, VettingStatus
+from closerhub.leads import cleaning as lead_cleaning
+from closerhub.leads import service as leads
+from closerhub.leads.models import Lead
 
 __all__ = [
     "OfferSlot",
@@ -72,7 +69,6 @@ __all__ = [
 ]
 
 ANSWER_MAX = 2000
-DEFAULT_VIDEO_ROOM_BASE_URL = "https://meet.closerhub.app"
 _LABEL_OF_VIA = {BookedVia.BOOKING_PAGE: "prospect", BookedVia.BUSINESS: "business", BookedVia.CLOSER: "closer"}
 
 
@@ -124,89 +120,6 @@ def _check_actor(actor: User | None, offer: Offer, closer_id: int | None) -> int
     return closer_id
 
 
-@dataclass(frozen=True)
-class CloserFacts:
-    """What a booking reads of the chosen closer with the locked engagement, instead of four more queries."""
-
-    vetting: VettingStatus | None
-    meeting_mode: MeetingMode | None
-    meeting_url: str | None
-    rules_etag: str | None  # None: availability never saved
-
-
-@functools.cache
-def _engagement_with_facts() -> Select[Any]:
-    """The engagement (with its closer and offer) and the ``CloserFacts`` columns, by ``engagement_id``;
-    built once, as every booking with a chosen engagement runs it."""
-    return (
-        select(
-            Engagement,
-            CloserVetting.status,
-            CloserProfile.meeting_mode,
-            CloserProfile.meeting_url,
-            AvailabilitySettings.rules_etag,
-        )
-        .outerjoin(CloserVetting, CloserVetting.closer_id == Engagement.closer_id)
-        .outerjoin(CloserProfile, CloserProfile.user_id == Engagement.closer_id)
-        .outerjoin(AvailabilitySettings, AvailabilitySettings.closer_id == Engagement.closer_id)
-        .where(Engagement.id == bindparam("engagement_id"))
-        .options(joinedload(Engagement.closer), joinedload(Engagement.offer))
-        .execution_options(populate_existing=True)
-    )
-
-
-def _locked_engagement(
-    session: Session, engagement_id: object, business_id: int, facts: dict[int, CloserFacts]
-) -> Engagement:
-    """``require_active_engagement(..., lock=True)`` plus the closer's vetting, meeting settings and
-    rules etag, read in one statement once the
-    engagement and its closer are locked (``guard.lock_for_booking``; the API's first read
-    takes those locks, other callers pay one more statement here).
-    """
-    row = None
-    if is_plausible_id(engagement_id):
-        # Lock first, then read: a read that waited for the lock would see the other tables
-        # (summary, vetting, ...) as they were before the wait.
-        guard.lock_for_booking(session, engagement_id=engagement_id)  # type: ignore[arg-type]
-        row = session.execute(_engagement_with_facts(), {"engagement_id": engagement_id}).one_or_none()
-    engagement = check_active_engagement(row[0] if row else None, business_id)
-    assert row is not None
-    facts[engagement.closer_id] = CloserFacts(*row[1:])
-    return engagement
-
-
-def _engagements(
-    session: Session,
-    offer: Offer,
-    closer_id: int | None,
-    engagement_id: int | None,
-    facts: dict[int, CloserFacts],
-    without: int | None = None,
-) -> list[Engagement]:
-    """The engagements the call may go to (one when chosen; else every bookable one of the offer).
-
-    A chosen engagement is locked with its closer, then read in one query that also brings
-    what the booking needs of the closer (``facts``).
-    """
-    if engagement_id is not None:
-        engagement = _locked_engagement(session, engagement_id, offer.business_id, facts)
-        if engagement.offer_id != offer.id:
-            raise _fail("engagement_id", _("This engagement is for another offer."))
-        if closer_id is not None and engagement.closer_id != closer_id:
-            raise _fail("engagement_id", _("This engagement is with another closer."))
-        if engagement.closer.status != AccountStatus.ACTIVE:
-            raise _fail("engagement_id", _("This closer's account is suspended; choose another closer."))
-        if facts[engagement.closer_id].vetting != VettingStatus.APPROVED:  # as ``slots.bookable_engagements``
-            raise _fail("engagement_id", _("This closer cannot take bookings at the moment; choose another closer."))
-        return [engagement]
-    found = bookable_engagements(session, offer, closer_id=closer_id, without=without)
-    if not found and closer_id is not None:
-        raise _fail("closer_id", _("This closer is not available for this offer."))
-    if not found:
-        raise Conflict(_("No closer is available for this offer yet."), code="no_closer")
-    return found
-
-
 def _resolve_lead(
     session: Session, offer: Offer, lead: Lead | Mapping[str, Any] | None
 ) -> tuple[Lead | dict[str, Any], dict[str, Any] | None]:
@@ -218,7 +131,7 @@ def _resolve_lead(
     if not isinstance(lead, Mapping):
         raise _fail("lead", _("Give the prospect's name, email and time zone."))
     try:
-        values = leads.clean_lead_data(lead)
+        values = lead_cleaning.clean_lead_data(lead)
     except ValidationError as exc:  # name the fields as the API nests them
         exc.field_errors = {f"lead.{k}": v for k, v in exc.field_errors.items()}
         raise
@@ -229,36 +142,6 @@ def _phone_of(lead: Lead | dict[str, Any], values: dict[str, Any] | None) -> str
     if isinstance(lead, Lead):
         return lead.phone_e164
     return (values or {}).get("phone_e164")
-
-
-def _meeting(session: Session, closer_id: int, facts: dict[int, CloserFacts]) -> str:
-    """The call's video link: the closer's own room, or a new unique one on the platform's video service."""
-    if closer_id in facts:
-        mode, url = facts[closer_id].meeting_mode, facts[closer_id].meeting_url
-    else:
-        mode, url = session.execute(
-            select(CloserProfile.meeting_mode, CloserProfile.meeting_url).where(CloserProfile.user_id == closer_id)
-        ).one_or_none() or (None, None)
-    if mode == MeetingMode.OWN_URL and url:
-        return url
-    base = DEFAULT_VIDEO_ROOM_BASE_URL
-    if has_app_context():
-        base = current_app.config.get("VIDEO_ROOM_BASE_URL") or base
-    return f"{base.rstrip('/')}/{secrets.token_urlsafe(16)}"
-
-
-def meeting_link(session: Session, closer_id: int, *, keep: str | None = None) -> str:
-    """The video link of a call moving to ``closer_id``: their own room if they use one, else ``keep``
-    when it is a room generated on the platform's video service (the prospect already has it),
-    else a new generated room (the previous closer's own room is theirs, not the call's)."""
-    link = _meeting(session, closer_id, {})
-    base = DEFAULT_VIDEO_ROOM_BASE_URL
-    if has_app_context():
-        base = current_app.config.get("VIDEO_ROOM_BASE_URL") or base
-    generated = link.startswith(base.rstrip("/") + "/")
-    if generated and keep and keep.startswith(base.rstrip("/") + "/"):
-        return keep
-    return link
 
 
 def actor_label_for(via: BookedVia, actor: User | None) -> str:

@@ -21,23 +21,18 @@ from werkzeug.wrappers import Response
 from closerhub import clock
 from closerhub.accounts.models import AccountStatus, User
 from closerhub.accounts.permissions import closer_required, login_required
-from closerhub.booking import no_shows, service
-from closerhub.booking.display import (
-    calendar_week,
-    day_label,
-    hhmm,
-    iso_z,
-    parse_day,
-)
+from closerhub.booking import service
+from closerhub.booking.attendance import no_shows
 from closerhub.booking.forms import CloserNoShowForm, HandBackForm, TeamCancelForm, TeamRescheduleForm
-from closerhub.booking.manage import change_page_context, chosen_start, run_change
 from closerhub.booking.models import Appointment, AppointmentStatus
+from closerhub.booking.pages.display import calendar_week, day_label, hhmm, iso_z, parse_day
+from closerhub.booking.pages.manage import change_page_context, chosen_start, run_change
 from closerhub.booking.routing_text import routing_text
-from closerhub.businesses.forms import ActionForm
 from closerhub.core.errors import NotFound
 from closerhub.core.tz import day_bounds_utc, to_local
 from closerhub.core.when import city_name, instant_text
 from closerhub.extensions import db
+from closerhub.forms_util import ActionForm
 from closerhub.i18n import current_locale, reader_locale
 from closerhub.outcomes import reviews
 from closerhub.outcomes.forms import DisputeForm, ReviewForm
@@ -335,6 +330,3 @@ def schedule() -> tuple[str, int]:
         now=now,
         coming_week=requested is None and week.first > today,
     ), 200
-
-
-from closerhub.booking import book_views, handover_views  # noqa: E402, F401  (register more pages on bp)

@@ -14,10 +14,6 @@ from closerhub.closers.taxonomy import INDUSTRIES
 from closerhub.core.availability import START_INCREMENTS
 
 
-class ActionForm(FlaskForm):
-    """A button that changes something: only the CSRF token."""
-
-
 class BusinessProfileForm(FlaskForm):
     name = StringField(_l("Business name"), validators=[DataRequired(), Length(max=120)])
     website = StringField(_l("Website"), validators=[Optional(), Length(max=255)])

@@ -14,12 +14,12 @@ from closerhub import clock
 from closerhub.accounts.models import User
 from closerhub.accounts.permissions import business_required, get_visible_or_404
 from closerhub.businesses import offers, share
-from closerhub.businesses.forms import ActionForm, OfferForm
+from closerhub.businesses.forms import OfferForm
 from closerhub.businesses.models import Business, Offer
 from closerhub.core.errors import DomainError, ValidationError
 from closerhub.core.money import Money, currency_exponent, parse_money
 from closerhub.extensions import db
-from closerhub.forms_util import show_errors
+from closerhub.forms_util import ActionForm, show_errors
 from closerhub.i18n import current_locale
 from closerhub.notifications.service import public_url
 

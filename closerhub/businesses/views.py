@@ -15,13 +15,13 @@ from closerhub import clock
 from closerhub.accounts.permissions import get_visible_or_404, login_required
 from closerhub.businesses import change_policy, service, team
 from closerhub.businesses.brand import brand_checks, brand_suggestion
-from closerhub.businesses.forms import ActionForm, BusinessProfileForm, InviteForm, JoinForm
+from closerhub.businesses.forms import BusinessProfileForm, InviteForm, JoinForm
 from closerhub.businesses.models import Business
 from closerhub.closers.taxonomy import INDUSTRIES
 from closerhub.core.errors import DomainError, ValidationError
 from closerhub.core.money import Money, format_money
 from closerhub.extensions import db, limiter
-from closerhub.forms_util import show_errors
+from closerhub.forms_util import ActionForm, show_errors
 from closerhub.i18n import reader_money_locale, zone_options
 from closerhub.notifications.service import public_url
 from closerhub.security import allows_http_origins

@@ -11,7 +11,9 @@ from datetime import datetime, timedelta
 from closerhub import clock
 from closerhub.api.auth import current_api_user
 from closerhub.api.routing import api_route
-from closerhub.api.schemas_calendars import (
+from closerhub.calendars import service, sync
+from closerhub.calendars.models import CalendarConnection
+from closerhub.calendars.schemas import (
     BusyList,
     BusyOut,
     BusyQuery,
@@ -20,8 +22,6 @@ from closerhub.api.schemas_calendars import (
     CalendarConnectionOut,
     CalendarOut,
 )
-from closerhub.calendars import service, sync
-from closerhub.calendars.models import CalendarConnection
 from closerhub.core.errors import ValidationError
 from closerhub.core.i18n import _
 from closerhub.core.slots import MAX_RANGE_DAYS

@@ -21,7 +21,7 @@ from icalendar import Calendar
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, aliased
 
-from closerhub.booking import ics
+from closerhub.booking.calendar_files import ics
 from closerhub.booking.guard import take_write_lock
 from closerhub.booking.models import Appointment, AppointmentStatus
 from closerhub.calendars import caldav_reader

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from flask import Flask, current_app
 from sqlalchemy import select
@@ -193,6 +194,26 @@ def set_track_record(app: Flask, read: Callable[[Session, int], CloserStats]) ->
     """How ``find_closer`` reads a closer's track record (``outcomes.track_record.closer_stats``,
     given by the app factory: appointments and outcomes sit above closers)."""
     app.extensions[_TRACK_RECORD] = read
+
+
+_REVIEWS = "closerhub.closers.reviews"
+
+
+def set_reviews(
+    app: Flask,
+    latest: Callable[..., list[Any]],
+    business_names: Callable[[Session, list[Any]], dict[int, str]],
+) -> None:
+    """How a closer's profile reads its latest reviews and their businesses' names
+    (``outcomes.reviews``, given by the app factory: outcomes sit above closers)."""
+    app.extensions[_REVIEWS] = (latest, business_names)
+
+
+def profile_reviews(session: Session, closer_id: int, limit: int) -> tuple[list[Any], dict[int, str]]:
+    """A closer's latest ``limit`` reviews, newest first, and the reviewing businesses' names."""
+    latest, business_names = current_app.extensions[_REVIEWS]
+    items = latest(session, closer_id, limit=limit)
+    return items, business_names(session, items)
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,6 @@ from closerhub.core.tz import to_local, utc_offset_label
 from closerhub.extensions import db
 from closerhub.forms_util import show_errors
 from closerhub.i18n import current_locale, zone_options
-from closerhub.outcomes import reviews
 
 bp = Blueprint("closers", __name__, url_prefix="/closers")
 
@@ -38,7 +37,7 @@ def show(closer_id: int) -> str:
     except NotFound:
         abort(404)
     zone = card.user.timezone
-    shown_reviews = reviews.closer_reviews(db.session, card.user.id, limit=PROFILE_REVIEWS)
+    shown_reviews, review_businesses = service.profile_reviews(db.session, card.user.id, PROFILE_REVIEWS)
     return render_template(
         "closers/show.html",
         card=card,
@@ -53,7 +52,7 @@ def show(closer_id: int) -> str:
         language_name=lambda code: service.language_name(code, current_locale()),
         industries=INDUSTRIES,
         reviews=shown_reviews,
-        review_businesses=reviews.business_names(db.session, shown_reviews),
+        review_businesses=review_businesses,
     )
 
 
@@ -128,6 +127,3 @@ def edit_profile() -> Response | tuple[str, int]:
         return _render_profile_form(form, 422)
     flash(_("Profile saved."), "success")
     return redirect(url_for("closers.show", closer_id=user.id))
-
-
-from closerhub.closers import availability_views  # noqa: E402, F401  (registers the availability pages on bp)

@@ -15,7 +15,8 @@ from closerhub.api.auth import current_api_user
 from closerhub.api.pagination import paginate
 from closerhub.api.routing import api_route
 from closerhub.api.schemas import Page, dump
-from closerhub.api.schemas_business import (
+from closerhub.api.validation import parse_json
+from closerhub.businesses.schemas import (
     DeclineIn,
     EndIn,
     EngagementIn,
@@ -23,7 +24,6 @@ from closerhub.api.schemas_business import (
     EngagementQuery,
     RateChangeIn,
 )
-from closerhub.api.validation import parse_json
 from closerhub.engagements import service
 from closerhub.engagements.models import Engagement, EngagementStatus
 from closerhub.extensions import db

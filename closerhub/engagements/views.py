@@ -20,7 +20,6 @@ from closerhub import clock
 from closerhub.accounts.models import AccountStatus, Role, User
 from closerhub.accounts.permissions import business_required, get_visible_or_404, login_required
 from closerhub.businesses import offers as offers_service
-from closerhub.businesses.forms import ActionForm
 from closerhub.closers import service as closer_service
 from closerhub.closers.models import RATE_MIN_BPS, CloserProfile
 from closerhub.core.errors import DomainError, ValidationError
@@ -29,7 +28,7 @@ from closerhub.engagements import queries, service
 from closerhub.engagements.forms import DeclineForm, EndForm, ProposeForm, RateForm, bps_to_percent, percent_to_bps
 from closerhub.engagements.models import OPEN_STATUSES, Engagement, EngagementStatus
 from closerhub.extensions import db
-from closerhub.forms_util import show_errors
+from closerhub.forms_util import ActionForm, show_errors
 
 bp = Blueprint("engagements", __name__, url_prefix="/engagements")
 

@@ -12,8 +12,8 @@ from closerhub.api.pagination import decode_cursor, encode_cursor
 from closerhub.api.routing import api_route
 from closerhub.api.schema_docs import vocabulary
 from closerhub.api.schemas import OutModel, PageQuery, UTCInstant
-from closerhub.api.schemas_closers import StatsOut
 from closerhub.closers.models import RATE_MAX_BPS, RATE_MIN_BPS
+from closerhub.closers.schemas import StatsOut
 from closerhub.extensions import db
 from closerhub.matching import service
 

@@ -10,27 +10,19 @@ from typing import Any
 
 from closerhub import clock
 from closerhub.api.auth import current_api_user
-from closerhub.api.pagination import paginate
 from closerhub.api.routing import api_route
-from closerhub.api.schemas import Page, dump
-from closerhub.api.schemas_outcomes import (
-    BalancesOut,
+from closerhub.api.schemas import dump
+from closerhub.core.money import Money
+from closerhub.extensions import db
+from closerhub.outcomes import service, settlement
+from closerhub.outcomes.instalments import PlannedInstalment
+from closerhub.outcomes.models import Outcome, OutcomeStatus
+from closerhub.outcomes.schemas import (
     DisputeIn,
-    LedgerEntryOut,
-    LedgerQuery,
     OutcomeIn,
     OutcomeOut,
     ResolveIn,
 )
-from closerhub.core.errors import PermissionDenied
-from closerhub.core.i18n import _
-from closerhub.core.money import Money
-from closerhub.extensions import db
-from closerhub.outcomes import service
-from closerhub.outcomes.instalments import PlannedInstalment
-from closerhub.outcomes.models import Outcome, OutcomeStatus
-from closerhub.payments import ledger
-from closerhub.payments.models import LedgerEntry
 from closerhub.webhooks import payloads as webhook_payloads
 
 
@@ -149,7 +141,7 @@ def get_outcome(outcome_id: int) -> OutcomeOut:
 )
 def confirm_outcome(outcome_id: int) -> OutcomeOut:
     """Only a `recorded` outcome can be confirmed (409 otherwise); it is locked afterwards."""
-    return outcome_out(service.confirm(db.session, current_api_user(), outcome_id, now=clock.utcnow()))
+    return outcome_out(settlement.confirm(db.session, current_api_user(), outcome_id, now=clock.utcnow()))
 
 
 @api_route(
@@ -164,7 +156,7 @@ def confirm_outcome(outcome_id: int) -> OutcomeOut:
 )
 def dispute_outcome(outcome_id: int, body: DisputeIn) -> OutcomeOut:
     """Before the confirmation deadline (409 `confirm_window_closed` after it). An admin decides."""
-    return outcome_out(service.dispute(db.session, current_api_user(), outcome_id, body.reason, now=clock.utcnow()))
+    return outcome_out(settlement.dispute(db.session, current_api_user(), outcome_id, body.reason, now=clock.utcnow()))
 
 
 @api_route(
@@ -179,7 +171,7 @@ def dispute_outcome(outcome_id: int, body: DisputeIn) -> OutcomeOut:
 )
 def resolve_outcome(outcome_id: int, body: ResolveIn) -> OutcomeOut:
     """`note` is required. An adjustment reverses the commission and earns the new one; a void reverses it."""
-    outcome = service.resolve_dispute(
+    outcome = settlement.resolve_dispute(
         db.session,
         current_api_user(),
         outcome_id,
@@ -189,51 +181,3 @@ def resolve_outcome(outcome_id: int, body: ResolveIn) -> OutcomeOut:
         now=clock.utcnow(),
     )
     return outcome_out(outcome)
-
-
-@api_route(
-    "GET",
-    "/closers/me/balance",
-    summary="Your balances per currency (closer)",
-    auth=("closer",),
-    response=BalancesOut,
-    tags=("money",),
-)
-def my_balance() -> BalancesOut:
-    """Minor units per currency: `pending` (earned, not yet released), `available` (next payout;
-    may be negative after a reversal of paid money), `paid`."""
-    rows = ledger.balances(db.session, current_api_user().id)
-    return BalancesOut.model_validate(
-        {
-            "balances": [
-                {"currency": b.currency, "pending": b.pending, "available": b.available, "paid": b.paid} for b in rows
-            ]
-        }
-    )
-
-
-@api_route(
-    "GET",
-    "/ledger",
-    summary="Ledger entries (closer: your own; admin: anyone's)",
-    auth=("closer", "admin"),
-    query=LedgerQuery,
-    response=Page[LedgerEntryOut],
-    tags=("money",),
-)
-def list_ledger(query: LedgerQuery) -> dict[str, Any]:
-    """Oldest first. A closer asking for another closer's entries gets a 403."""
-    user = current_api_user()
-    closer_id = query.closer_id
-    if user.is_closer:
-        if closer_id is not None and closer_id != user.id:
-            raise PermissionDenied(_("Closers can only read their own ledger."))
-        closer_id = user.id
-    stmt = ledger.entries_query(closer_id, query.currency.upper() if query.currency else None)
-    return paginate(
-        db.session,
-        stmt,
-        LedgerEntry.id,
-        query,
-        lambda e: LedgerEntryOut.of(e).model_dump(mode="json"),
-    )

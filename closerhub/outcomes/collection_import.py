@@ -24,11 +24,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from closerhub.accounts.models import User
-from closerhub.booking.models import Appointment, Lead
+from closerhub.booking.models import Appointment
 from closerhub.core.csv_import import RowError, file_error, normalise_header, read_records, rejected_csv
 from closerhub.core.errors import DomainError, PermissionDenied
 from closerhub.core.i18n import _
 from closerhub.core.money import parse_money
+from closerhub.leads.models import Lead
 from closerhub.outcomes import instalments
 from closerhub.outcomes.models import SETTLED_STATUSES, Outcome, OutcomeResult
 from closerhub.outcomes.models_instalments import Instalment, InstalmentStatus

@@ -17,11 +17,10 @@ from werkzeug.wrappers import Response
 from closerhub import clock
 from closerhub.accounts.models import User
 from closerhub.accounts.permissions import admin_required, business_required, closer_required, login_required
-from closerhub.businesses.forms import ActionForm
 from closerhub.core.errors import DomainError
 from closerhub.core.money import parse_money
 from closerhub.extensions import db
-from closerhub.forms_util import show_errors
+from closerhub.forms_util import ActionForm, show_errors
 from closerhub.i18n import current_locale
 from closerhub.outcomes import collection_import, instalments, service
 from closerhub.outcomes.instalment_forms import (

@@ -10,9 +10,15 @@ from flask import request
 
 from closerhub import clock
 from closerhub.api.auth import current_api_user
-from closerhub.api.leads_api import CSV_MEDIA_TYPES
 from closerhub.api.routing import api_route
-from closerhub.api.schemas_instalments import (
+from closerhub.core.errors import ValidationError
+from closerhub.core.i18n import _
+from closerhub.core.money import Money
+from closerhub.extensions import db
+from closerhub.leads.api import CSV_MEDIA_TYPES
+from closerhub.leads.schemas import ImportRowErrorOut
+from closerhub.outcomes import collection_import, instalments, service
+from closerhub.outcomes.instalment_schemas import (
     CollectIn,
     CollectionImportOut,
     InstalmentList,
@@ -20,12 +26,6 @@ from closerhub.api.schemas_instalments import (
     MissDisputeIn,
     RefundIn,
 )
-from closerhub.api.schemas_leads import ImportRowErrorOut
-from closerhub.core.errors import ValidationError
-from closerhub.core.i18n import _
-from closerhub.core.money import Money
-from closerhub.extensions import db
-from closerhub.outcomes import collection_import, instalments, service
 from closerhub.outcomes.models_instalments import Instalment
 
 

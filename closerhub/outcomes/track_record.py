@@ -20,8 +20,8 @@ from collections.abc import Iterable
 from sqlalchemy import String, cast, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
+from closerhub.booking.attendance.models import CloserNoShowReport, ReportStatus
 from closerhub.booking.models import Appointment, AppointmentStatus
-from closerhub.booking.no_show_models import CloserNoShowReport, ReportStatus
 from closerhub.closers.stats import CloserStats
 from closerhub.outcomes.models import Outcome, OutcomeResult, OutcomeStatus
 from closerhub.outcomes.ratings import Rating, closer_ratings

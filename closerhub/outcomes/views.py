@@ -18,20 +18,19 @@ from closerhub import clock
 from closerhub.accounts.models import User
 from closerhub.accounts.permissions import admin_required, business_required, closer_required
 from closerhub.booking.views import render_call_page
-from closerhub.businesses.forms import ActionForm
 from closerhub.core.errors import DomainError, ValidationError
 from closerhub.core.money import Money, parse_money
 from closerhub.extensions import db
-from closerhub.forms_util import show_errors
+from closerhub.forms_util import ActionForm, show_errors
 from closerhub.i18n import current_locale
-from closerhub.outcomes import instalment_queries, reviews, service
+from closerhub.outcomes import instalment_queries, reviews, service, settlement
 from closerhub.outcomes.forms import DisputeForm, OutcomeForm, ResolveForm, ReviewForm, lines, money_or_error
 from closerhub.outcomes.instalment_forms import MissDecisionForm
 from closerhub.outcomes.models import Outcome, OutcomeStatus, outcome_list_loads
 from closerhub.outcomes.settings import setting
-from closerhub.payments import ledger
-from closerhub.payments.memo_view import memo_texts
-from closerhub.payments.models import LedgerEntry
+from closerhub.payments.ledger import service as ledger
+from closerhub.payments.ledger.memo_view import memo_texts
+from closerhub.payments.ledger.models import LedgerEntry
 
 bp = Blueprint("outcomes", __name__)
 
@@ -222,7 +221,7 @@ def confirm(outcome_id: int) -> Response | tuple[str, int]:
     if not form.validate_on_submit():
         abort(400)
     try:
-        outcome = service.confirm(db.session, _me(), outcome_id, now=clock.utcnow())
+        outcome = settlement.confirm(db.session, _me(), outcome_id, now=clock.utcnow())
     except DomainError as exc:
         db.session.rollback()
         _abort_hidden(exc)
@@ -242,7 +241,7 @@ def dispute(outcome_id: int) -> Response | tuple[str, int]:
         flash(_("Please correct the highlighted fields."), "error")
         return _refused(outcome_id, 422, "dispute_form", form)
     try:
-        outcome = service.dispute(db.session, _me(), outcome_id, form.reason.data, now=clock.utcnow())
+        outcome = settlement.dispute(db.session, _me(), outcome_id, form.reason.data, now=clock.utcnow())
     except DomainError as exc:
         db.session.rollback()
         _abort_hidden(exc)
@@ -345,7 +344,7 @@ def resolve(outcome_id: int) -> Response | tuple[str, int]:
                 allow_negative=True,
                 field="deal_value",
             )
-        service.resolve_dispute(
+        settlement.resolve_dispute(
             db.session,
             _me(),
             outcome_id,
@@ -361,9 +360,3 @@ def resolve(outcome_id: int) -> Response | tuple[str, int]:
         return _render_disputes(exc.status, {outcome_id: form})
     flash(_("Dispute resolved; the closer and the business have been told."), "success")
     return redirect(url_for("outcomes.disputes"))
-
-
-from closerhub.outcomes import (  # noqa: E402  (they register their pages on bp)
-    instalment_views,  # noqa: F401
-    review_views,  # noqa: F401
-)

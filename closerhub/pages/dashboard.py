@@ -15,17 +15,17 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from closerhub.accounts.models import AccountStatus, Role, User
+from closerhub.booking.attendance.models import CloserNoShowReport, ReportStatus
 from closerhub.booking.models import Appointment, AppointmentStatus, BookedVia
-from closerhub.booking.no_show_models import CloserNoShowReport, ReportStatus
 from closerhub.businesses.models import Business, Offer
 from closerhub.calendars.models import CalendarConnection
 from closerhub.closers.models import CloserProfile, WeeklyRule
 from closerhub.engagements.models import Engagement, EngagementStatus
 from closerhub.outcomes.models import Outcome, OutcomeStatus
-from closerhub.payments.models_charges import Charge, ChargeStatus
-from closerhub.payments.models_payout_details import PayoutDetails
-from closerhub.payments.models_payouts import Payout, PayoutStatus
-from closerhub.payments.models_stripe import ConnectAccount
+from closerhub.payments.charges.models import Charge, ChargeStatus
+from closerhub.payments.payouts.details_models import PayoutDetails
+from closerhub.payments.payouts.models import Payout, PayoutStatus
+from closerhub.payments.stripe.models import ConnectAccount
 from closerhub.vetting.models import CloserVetting, VettingStatus
 
 RECENT_DAYS = 30

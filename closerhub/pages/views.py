@@ -16,7 +16,7 @@ from closerhub.accounts.permissions import login_required
 from closerhub.accounts.views import _safe_next
 from closerhub.extensions import db
 from closerhub.pages import dashboard as board
-from closerhub.payments.ledger import balances  # one grouped query, the closer's own
+from closerhub.payments.ledger.service import balances  # one grouped query, the closer's own
 from closerhub.web_errors import UNAVAILABLE
 
 bp = Blueprint("pages", __name__)

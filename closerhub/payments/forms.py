@@ -11,8 +11,8 @@ from wtforms import HiddenField, RadioField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
-from closerhub.payments.models_payout_details import Scheme
-from closerhub.payments.refunds import REASON_MAX, ReturnKind
+from closerhub.payments.charges.refunds import REASON_MAX, ReturnKind
+from closerhub.payments.payouts.details_models import Scheme
 
 SCHEME_CHOICES = [
     SelectChoice(Scheme.IBAN.value, _l("IBAN (SEPA and other IBAN countries)")),

@@ -17,8 +17,10 @@ from closerhub.outcomes.events import (
     InstalmentCollected,
     InstalmentRefunded,
 )
-from closerhub.payments import charges, instalment_money, ledger
-from closerhub.payments.memos import Memo
+from closerhub.payments.charges import instalments as instalment_money
+from closerhub.payments.charges import service as charges
+from closerhub.payments.ledger import service as ledger
+from closerhub.payments.ledger.memos import Memo
 
 
 def on_commission_earned(session: Session, event: CommissionEarned) -> None:

@@ -19,9 +19,12 @@ from closerhub.core.errors import DomainError, PermissionDenied
 from closerhub.extensions import db
 from closerhub.forms_util import show_errors
 from closerhub.notifications.service import public_url
-from closerhub.payments import billing, connect, payout_details
+from closerhub.payments.charges import billing
+from closerhub.payments.connect import service as connect
 from closerhub.payments.forms import PayoutDetailsForm
-from closerhub.payments.gateway import GatewayError, get_gateway
+from closerhub.payments.payouts import details as payout_details
+from closerhub.payments.stripe.gateway import get_gateway
+from closerhub.payments.stripe.results import GatewayError
 from closerhub.security import CSP
 
 payouts_bp = Blueprint("payouts_setup", __name__, url_prefix="/payouts/setup")

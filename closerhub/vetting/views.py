@@ -10,9 +10,9 @@ from werkzeug.wrappers import Response
 
 from closerhub import clock
 from closerhub.accounts.permissions import closer_required
-from closerhub.businesses.forms import ActionForm
 from closerhub.core.errors import Conflict
 from closerhub.extensions import db
+from closerhub.forms_util import ActionForm
 from closerhub.vetting import service
 from closerhub.vetting.models import CloserVetting, VettingStatus
 

@@ -7,7 +7,12 @@ from flask import Response
 from closerhub import clock
 from closerhub.api.auth import current_api_user
 from closerhub.api.routing import api_route, json_response
-from closerhub.api.schemas_webhooks import (
+from closerhub.core.errors import PermissionDenied
+from closerhub.core.i18n import _
+from closerhub.extensions import db
+from closerhub.webhooks import replay, service
+from closerhub.webhooks.models import WebhookDelivery, WebhookEndpoint
+from closerhub.webhooks.schemas import (
     DeliveryList,
     DeliveryOut,
     ReplayIn,
@@ -18,11 +23,6 @@ from closerhub.api.schemas_webhooks import (
     WebhookList,
     WebhookOut,
 )
-from closerhub.core.errors import PermissionDenied
-from closerhub.core.i18n import _
-from closerhub.extensions import db
-from closerhub.webhooks import replay, service
-from closerhub.webhooks.models import WebhookDelivery, WebhookEndpoint
 
 
 def webhook_out(endpoint: WebhookEndpoint) -> WebhookOut:

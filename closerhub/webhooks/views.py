@@ -14,12 +14,11 @@ from werkzeug.wrappers import Response
 
 from closerhub import clock
 from closerhub.accounts.permissions import business_required
-from closerhub.businesses.forms import ActionForm
 from closerhub.businesses.models import Business
 from closerhub.core.errors import DomainError, ValidationError
 from closerhub.core.tz import local_to_utc
 from closerhub.extensions import db
-from closerhub.forms_util import show_errors
+from closerhub.forms_util import ActionForm, show_errors
 from closerhub.i18n import select_timezone
 from closerhub.webhooks import replay, service
 from closerhub.webhooks.catalog import BY_TYPE

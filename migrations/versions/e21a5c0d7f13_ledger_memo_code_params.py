@@ -15,7 +15,7 @@ import json
 import sqlalchemy as sa
 from alembic import op
 
-from closerhub.payments.memos import parse_legacy
+from closerhub.payments.ledger.memos import parse_legacy
 
 revision = "e21a5c0d7f13"
 down_revision = "d51f3a8c7e22"

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from closerhub import clock
-from closerhub.booking.reminders import send_due_reminders
+from closerhub.booking.reminders.email import send_due_reminders
 from closerhub.extensions import db
 from closerhub.notifications.models import OutboxMessage
 from tests.e2e.test_browser_vetting import log_in

@@ -8,7 +8,7 @@ import pytest
 
 from closerhub.clock import frozen_at
 from closerhub.extensions import db
-from closerhub.payments import charges
+from closerhub.payments.charges import service as charges
 from tests.e2e.test_browser_vetting import log_in
 from tests.integration.charges_support import CONFIRMED_AT, confirm, won_outcome
 from tests.integration.outcome_support import make_deal

@@ -1,6 +1,6 @@
 """A French prospect, in a real Chromium set to French: the page, its refusals, the defaults and the email.
 
-The refusal comes from deep in the booking service (`booking/leads.py` via `core.i18n`), not
+The refusal comes from deep in the booking service (`leads/cleaning.py` via `core.i18n`), not
 from the form layer: it is what a French reader used to get in English.
 """
 

@@ -9,7 +9,7 @@ import pytest
 import time_machine
 
 from closerhub.extensions import db
-from closerhub.outcomes import service
+from closerhub.outcomes import settlement
 from closerhub.outcomes.instalments import instalments_of
 from tests.e2e.test_browser_earnings import log_in
 from tests.integration.charges_support import CONFIRMED_AT
@@ -24,7 +24,7 @@ def test_a_business_marks_an_instalment_collected_and_the_closer_sees_the_accrua
         closer = make_user("closer", email="claire@example.com", name="Claire Martin", timezone="Europe/Paris")
         deal = cash_deal(make_user, owner=owner, closer=closer)
         outcome = won_with_plan(deal)  # 3 × €333.35 at 15 %
-        service.confirm(db.session, deal.owner, outcome.id, now=CONFIRMED_AT)
+        settlement.confirm(db.session, deal.owner, outcome.id, now=CONFIRMED_AT)
         first = instalments_of(db.session, outcome.id)[0]
 
     with time_machine.travel(CONFIRMED_AT + timedelta(days=14), tick=True):

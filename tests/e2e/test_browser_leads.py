@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from closerhub.booking.models import Lead
 from closerhub.extensions import db
+from closerhub.leads.models import Lead
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from closerhub.extensions import db
-from closerhub.payments.models_payouts import PayoutStatus
+from closerhub.payments.payouts.models import PayoutStatus
 from tests.e2e.test_browser_vetting import log_in
 from tests.integration.payouts_support import give_available, give_payout_details, payouts
 

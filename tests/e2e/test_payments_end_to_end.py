@@ -35,14 +35,14 @@ from closerhub.clock import frozen_at
 from closerhub.extensions import db
 from closerhub.outcomes import service
 from closerhub.outcomes.models import Outcome, OutcomeStatus
-from closerhub.payments import ledger
-from closerhub.payments.billing import billing_of
-from closerhub.payments.connect import account_of, can_receive_payouts
-from closerhub.payments.gateway import Gateway, get_gateway, sign_webhook_payload
-from closerhub.payments.models import Bucket, EntryKind, LedgerEntry
-from closerhub.payments.models_charges import Charge, ChargeStatus
-from closerhub.payments.models_payouts import Payout, PayoutStatus
-from closerhub.payments.payouts import run_payouts
+from closerhub.payments.charges.billing import billing_of
+from closerhub.payments.charges.models import Charge, ChargeStatus
+from closerhub.payments.connect.service import account_of, can_receive_payouts
+from closerhub.payments.ledger import service as ledger
+from closerhub.payments.ledger.models import Bucket, EntryKind, LedgerEntry
+from closerhub.payments.payouts.models import Payout, PayoutStatus
+from closerhub.payments.payouts.service import run_payouts
+from closerhub.payments.stripe.gateway import Gateway, get_gateway, sign_webhook_payload
 from tests.fakes.servers import TEST_WEBHOOK_SECRET, stripe_settings
 from tests.fakes.stripe_connect import FakeStripeConnect
 from tests.fakes.stripe_router import StripeRouter

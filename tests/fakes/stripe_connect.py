@@ -1,7 +1,7 @@
 """A small stateful fake of Stripe's Connect endpoints, served over real HTTP on 127.0.0.1.
 
 localstripe covers customers, payment methods and payment intents but answers 404 for
-Connect; this fake covers the rest of what ``closerhub.payments.gateway`` uses:
+Connect; this fake covers the rest of what ``closerhub.payments.stripe.gateway`` uses:
 
     POST /v1/accounts                    GET/POST /v1/accounts/{id}
     POST /v1/account_links               POST/GET /v1/transfers, GET /v1/transfers/{id}
@@ -39,7 +39,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import stripe.params as stripe_params
 
-from closerhub.payments.gateway import sign_webhook_payload
+from closerhub.payments.stripe.gateway import sign_webhook_payload
 from tests.fakes import POLL
 
 # A copy of ../shared/stripe/fixtures3.json (Stripe's published example objects, MIT: see LICENSE beside

@@ -7,13 +7,14 @@ from datetime import datetime, timedelta
 
 from closerhub import clock
 from closerhub.accounts.models import User
-from closerhub.booking.models import Appointment, AppointmentStatus, BookedVia, Channel, Lead
+from closerhub.booking.models import Appointment, AppointmentStatus, BookedVia, Channel
 from closerhub.businesses.models import Offer
 from closerhub.businesses.offers import OfferData, create_offer
 from closerhub.core.money import Money
 from closerhub.engagements import service as engagements
 from closerhub.engagements.models import Engagement
 from closerhub.extensions import db
+from closerhub.leads.models import Lead
 
 
 def make_offer(business: User, name: str = "Mindset Mastery") -> Offer:

@@ -17,12 +17,13 @@ from sqlalchemy import select
 from closerhub import clock
 from closerhub.accounts.models import User
 from closerhub.booking import service
-from closerhub.booking.models import Appointment, AppointmentEvent, BookedVia, Lead
+from closerhub.booking.models import Appointment, AppointmentEvent, BookedVia
 from closerhub.businesses.models import Offer
 from closerhub.closers.availability_service import replace_availability
 from closerhub.engagements import service as engagements
 from closerhub.engagements.models import Engagement
 from closerhub.extensions import db
+from closerhub.leads.models import Lead
 from tests.conftest import UserFactory
 from tests.integration.test_engagements import make_offer
 

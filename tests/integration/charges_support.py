@@ -22,12 +22,12 @@ from closerhub.accounts.models import User
 from closerhub.clock import frozen_at
 from closerhub.core.money import Money
 from closerhub.extensions import db
-from closerhub.outcomes import service
+from closerhub.outcomes import service, settlement
 from closerhub.outcomes.models import Outcome
 from closerhub.outcomes.service import OutcomeData
-from closerhub.payments import billing
-from closerhub.payments.gateway import Gateway, get_gateway
-from closerhub.payments.models_charges import Charge
+from closerhub.payments.charges import billing
+from closerhub.payments.charges.models import Charge
+from closerhub.payments.stripe.gateway import Gateway, get_gateway
 from tests.fakes import POLL
 from tests.integration.outcome_support import AFTER_CALL, Deal, make_call
 
@@ -150,7 +150,7 @@ def won_outcome(deal: Deal, starts_at: datetime | None = None) -> Outcome:
 def confirm(deal: Deal, outcome: Outcome, at: datetime = CONFIRMED_AT) -> Charge:
     """The business confirms; returns the outcome's charge, fresh from the database."""
     with frozen_at(at):
-        service.confirm(db.session, deal.owner, outcome.id, now=clock.utcnow())
+        settlement.confirm(db.session, deal.owner, outcome.id, now=clock.utcnow())
     return charge_of(outcome)
 
 

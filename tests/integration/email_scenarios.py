@@ -18,8 +18,10 @@ from closerhub import clock
 from closerhub.accounts import service as accounts
 from closerhub.accounts import verification
 from closerhub.accounts.models import User
-from closerhub.booking import notify, notify_handover
+from closerhub.booking import notify
+from closerhub.booking.changes import handover_notify as notify_handover
 from closerhub.booking.models import Appointment
+from closerhub.booking.reminders import messages as call_messages
 from closerhub.businesses import team
 from closerhub.businesses.models import Business
 from closerhub.calendars import sync
@@ -28,14 +30,14 @@ from closerhub.clock import frozen_at
 from closerhub.core.money import Money
 from closerhub.engagements import service as engagements
 from closerhub.extensions import db
-from closerhub.outcomes import instalments, service
+from closerhub.outcomes import instalments, service, settlement
 from closerhub.outcomes.instalment_reminders import ask_due_instalments
-from closerhub.payments import payout_details
-from closerhub.payments.gateway import WebhookEvent
-from closerhub.payments.models_payouts import Payout, PayoutRun, PayoutStatus, RunMode
-from closerhub.payments.models_stripe import ConnectAccount
-from closerhub.payments.payout_emails import tell_cannot_receive, tell_payout_failed
-from closerhub.payments.payout_events import on_bank_payout_failed
+from closerhub.payments.payouts import details as payout_details
+from closerhub.payments.payouts.emails import tell_cannot_receive, tell_payout_failed
+from closerhub.payments.payouts.events import on_bank_payout_failed
+from closerhub.payments.payouts.models import Payout, PayoutRun, PayoutStatus, RunMode
+from closerhub.payments.stripe.models import ConnectAccount
+from closerhub.payments.stripe.results import WebhookEvent
 from closerhub.vetting import service as vetting
 from closerhub.vetting.models import CHECKLIST
 from closerhub.webhooks.alerts import email_owner_disabled
@@ -190,9 +192,9 @@ def _cancelled(p: People) -> None:
 def _reminders(p: People) -> None:
     call = p.call()
     with frozen_at(BEFORE_CALL):
-        notify.reminder(db.session, call, "24h")
-        notify.reminder(db.session, call, "1h")
-        notify.unconfirmed(db.session, call)
+        call_messages.reminder(db.session, call, "24h")
+        call_messages.reminder(db.session, call, "1h")
+        call_messages.unconfirmed(db.session, call)
     db.session.commit()
 
 
@@ -200,8 +202,8 @@ def _reminders(p: People) -> None:
 def _outcome_asks(p: People) -> None:
     call = p.call()
     with frozen_at(AFTER_CALL + timedelta(days=2)):
-        notify.outcome_requested(db.session, call)
-        notify.outcome_overdue(db.session, call)
+        call_messages.outcome_requested(db.session, call)
+        call_messages.outcome_overdue(db.session, call)
     db.session.commit()
 
 
@@ -209,9 +211,9 @@ def _outcome_asks(p: People) -> None:
 def _missed(p: People) -> None:
     call = p.call()
     with frozen_at(AFTER_CALL):
-        notify.rebook_after_no_show(db.session, call)
-        notify.rebook_after_no_show(db.session, call, follow_up=True)
-        notify.closer_missed_call(db.session, call, others=True)
+        call_messages.rebook_after_no_show(db.session, call)
+        call_messages.rebook_after_no_show(db.session, call, follow_up=True)
+        call_messages.closer_missed_call(db.session, call, others=True)
     db.session.commit()
 
 
@@ -237,7 +239,7 @@ def _recorded(p: People) -> Any:
 def _confirmed(p: People) -> None:
     outcome = _recorded(p)
     with frozen_at(CONFIRMED_AT):
-        service.confirm(db.session, p.owner, outcome.id, now=clock.utcnow())
+        settlement.confirm(db.session, p.owner, outcome.id, now=clock.utcnow())
 
 
 @sends("outcome_corrected")
@@ -252,10 +254,10 @@ def _corrected(p: People) -> None:
 def _disputed(p: People) -> None:
     outcome = _recorded(p)
     with frozen_at(AFTER_CALL + timedelta(hours=2)):
-        service.dispute(db.session, p.owner, outcome.id, "Le client n’a pas signé.", now=clock.utcnow())
+        settlement.dispute(db.session, p.owner, outcome.id, "Le client n’a pas signé.", now=clock.utcnow())
     with frozen_at(AFTER_CALL + timedelta(days=1)):
         adjusted = Money(400000, "EUR")
-        service.resolve_dispute(
+        settlement.resolve_dispute(
             db.session, p.admin, outcome.id, note="Contrat vérifié.", deal_value=adjusted, now=clock.utcnow()
         )
 
@@ -265,7 +267,7 @@ def _instalments(p: People) -> None:
     deal = cash_deal(p.make_user, owner=p.owner, closer=p.closer)
     outcome = won_with_plan(deal)
     with frozen_at(CONFIRMED_AT):
-        service.confirm(db.session, deal.owner, outcome.id, now=clock.utcnow())
+        settlement.confirm(db.session, deal.owner, outcome.id, now=clock.utcnow())
     first_due = datetime(2026, 12, 15, 9, 0, tzinfo=UTC)
     ask_due_instalments(db.session, first_due)
     with frozen_at(first_due + timedelta(days=1)):

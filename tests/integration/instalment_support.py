@@ -17,8 +17,8 @@ from closerhub.outcomes import service
 from closerhub.outcomes.instalments import PlannedInstalment, instalments_of
 from closerhub.outcomes.models import Outcome
 from closerhub.outcomes.models_instalments import Instalment
-from closerhub.payments.models import Bucket, LedgerEntry
-from closerhub.payments.models_charges import Charge
+from closerhub.payments.charges.models import Charge
+from closerhub.payments.ledger.models import Bucket, LedgerEntry
 from tests.integration.outcome_support import CALL_AT, Deal, make_call, make_deal
 
 # 3 × €333.35 = €1,000.05: per-part rounding at 15 % would lose a cent (3 × 50.0025 → 3 × 50.00).

@@ -12,12 +12,13 @@ from datetime import UTC, datetime, timedelta
 
 from closerhub import clock
 from closerhub.accounts.models import User
-from closerhub.booking.models import Appointment, BookedVia, Channel, Lead
+from closerhub.booking.models import Appointment, BookedVia, Channel
 from closerhub.businesses import offers as offer_service
 from closerhub.businesses.models import Offer
 from closerhub.core.money import Money
 from closerhub.engagements.models import Engagement, EngagementStatus
 from closerhub.extensions import db
+from closerhub.leads.models import Lead
 
 CALL_AT = datetime(2026, 12, 1, 14, 0, tzinfo=UTC)  # a Tuesday, 15:00 in Paris
 AFTER_CALL = CALL_AT + timedelta(minutes=50)

@@ -12,11 +12,12 @@ from sqlalchemy import func, select
 from closerhub.accounts.models import User
 from closerhub.extensions import db
 from closerhub.notifications.models import OutboxMessage
-from closerhub.payments import ledger, payout_details
-from closerhub.payments.connect import account_of, refresh_account, start_onboarding
-from closerhub.payments.gateway import get_gateway
-from closerhub.payments.models import Bucket, EntryKind, LedgerEntry
-from closerhub.payments.models_payouts import Payout
+from closerhub.payments.connect.service import account_of, refresh_account, start_onboarding
+from closerhub.payments.ledger import service as ledger
+from closerhub.payments.ledger.models import Bucket, EntryKind, LedgerEntry
+from closerhub.payments.payouts import details as payout_details
+from closerhub.payments.payouts.models import Payout
+from closerhub.payments.stripe.gateway import get_gateway
 from tests.fakes.servers import stripe_settings
 from tests.fakes.stripe_connect import FakeStripeConnect
 

@@ -79,8 +79,8 @@ def main() -> None:
     args = parser.parse_args()
 
     from closerhub import clock, create_app
-    from closerhub.booking import reminders
-    from closerhub.booking.reminders import send_due_reminders
+    from closerhub.booking.reminders import email as reminders
+    from closerhub.booking.reminders.email import send_due_reminders
     from closerhub.extensions import db
 
     app = create_app({"PROFILE": "testing", "SQLALCHEMY_DATABASE_URI": args.db_url})

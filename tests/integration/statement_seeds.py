@@ -13,14 +13,15 @@ from datetime import UTC, datetime, timedelta
 from flask.testing import FlaskClient
 
 from closerhub.accounts.models import AccountStatus, Role, User
-from closerhub.booking.models import Appointment, AppointmentEvent, BookedVia, Channel, Lead
+from closerhub.booking.models import Appointment, AppointmentEvent, BookedVia, Channel
 from closerhub.businesses.models import Business, Offer
 from closerhub.engagements.models import Engagement, EngagementStatus
 from closerhub.extensions import db
+from closerhub.leads.models import Lead
 from closerhub.outcomes.models import Outcome, OutcomeResult, OutcomeStatus, Review
-from closerhub.payments.models import Bucket, EntryKind, LedgerEntry
-from closerhub.payments.models_charges import Charge, ChargeStatus
-from closerhub.payments.models_payouts import Payout, PayoutRun, PayoutStatus, RunMode, RunStatus
+from closerhub.payments.charges.models import Charge, ChargeStatus
+from closerhub.payments.ledger.models import Bucket, EntryKind, LedgerEntry
+from closerhub.payments.payouts.models import Payout, PayoutRun, PayoutStatus, RunMode, RunStatus
 from tests.factories_booking import BookingWorld
 
 WEEK = datetime(2026, 12, 7, 0, 0, tzinfo=UTC)  # Monday 7 December 2026

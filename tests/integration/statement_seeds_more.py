@@ -182,7 +182,7 @@ def seed_tokens(s: Scene, start: int, n: int) -> None:
 
 def seed_no_show_reports(s: Scene, start: int, n: int) -> None:
     """``n`` pending closer no-show reports, each on a call of another business and closer (the admin's queue)."""
-    from closerhub.booking.no_show_models import CloserNoShowReport, ReportStatus
+    from closerhub.booking.attendance.models import CloserNoShowReport, ReportStatus
     from tests.integration.statement_seeds import seed_calls
 
     for call in seed_calls(s, start, n, spread=True):

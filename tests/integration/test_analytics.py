@@ -30,11 +30,12 @@ from closerhub.booking.models import Appointment, AppointmentStatus
 from closerhub.clock import frozen_at
 from closerhub.core.money import Money
 from closerhub.extensions import db
-from closerhub.outcomes import service
+from closerhub.outcomes import service, settlement
 from closerhub.outcomes.models import Outcome
 from closerhub.outcomes.service import OutcomeData
-from closerhub.payments import charges
-from closerhub.payments.models import Bucket, EntryKind, LedgerEntry
+from closerhub.payments.charges import queries as charge_queries
+from closerhub.payments.charges import service as charges
+from closerhub.payments.ledger.models import Bucket, EntryKind, LedgerEntry
 from tests.conftest import _logged_in
 from tests.integration.outcome_support import make_call, make_deal
 
@@ -64,7 +65,7 @@ def eur(amount: int) -> Money:
 
 def pay(outcome: Outcome, admin, when: datetime) -> None:
     """The business paid the outcome's charge (manual mode: an admin records the bank transfer)."""
-    charge = charges.charge_of(db.session, outcome.id)
+    charge = charge_queries.charge_of(db.session, outcome.id)
     assert charge is not None
     charges.mark_manual_paid(db.session, admin, charge.id, "bank transfer", when)
 
@@ -80,7 +81,7 @@ def world(app, make_user, admin_user):
     a = make_deal(make_user, owner=make_user("business", name="Alice Owner"), closer=make_user("closer", name="Ana A"))
     won1 = report(a, at(2026, 3, 17, 10), "won", deal_value=eur(100000), technique="summary")
     with frozen_at(at(2026, 3, 18, 12)):
-        service.confirm(db.session, a.owner, won1.id, now=clock.utcnow())
+        settlement.confirm(db.session, a.owner, won1.id, now=clock.utcnow())
     pay(won1, admin_user, at(2026, 3, 19, 12))
     report(a, at(2026, 3, 18, 10), "lost", lost_reason="price", technique="direct_ask")
     report(a, at(2026, 3, 22, 23, 30), "no_show")
@@ -106,11 +107,11 @@ def world(app, make_user, admin_user):
     db.session.commit()
     won_b = report(b, at(2026, 3, 24, 15), "won", deal_value=eur(1000000), technique="assumptive")
     with frozen_at(at(2026, 3, 26, 9)):
-        service.confirm(db.session, b.owner, won_b.id, now=clock.utcnow())
+        settlement.confirm(db.session, b.owner, won_b.id, now=clock.utcnow())
     pay(won_b, admin_user, at(2026, 3, 27, 9))
     disputed = report(b, at(2026, 4, 1, 15), "won", deal_value=eur(80000))
     with frozen_at(at(2026, 4, 2, 9)):
-        service.dispute(db.session, b.owner, disputed.id, EVIL_REASON, now=clock.utcnow())
+        settlement.dispute(db.session, b.owner, disputed.id, EVIL_REASON, now=clock.utcnow())
     db.session.commit()
     with frozen_at(NOW):
         jobs.refresh_analytics(app)  # businesses' and admins' call counts are the worker's sums

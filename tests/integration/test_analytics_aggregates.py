@@ -19,7 +19,7 @@ from flask import current_app
 from sqlalchemy import delete, func, select
 
 from closerhub import clock, jobs
-from closerhub.analytics import aggregates, queries, tables
+from closerhub.analytics import aggregates, queries, table_kinds
 from closerhub.analytics.models import AnalyticsDirty, AnalyticsSlot
 from closerhub.analytics.show_up import show_counts
 from closerhub.booking.models import Appointment, AppointmentStatus
@@ -156,7 +156,7 @@ def _assert_scope_equal_to_live(admin: Any, scope: queries.Scope) -> None:
                 for limit in (None, 2):
                     live = queries.performance(s, scope, weeks, by, limit=limit)  # type: ignore[arg-type]
                     assert aggregates.grouped(s, scope, weeks, by, limit=limit) == live, (zone, count, by)  # type: ignore[arg-type]
-            ctx = tables.Context(s, admin, scope, weeks)
+            ctx = table_kinds.Context(s, admin, scope, weeks)
             key = lambda c: (c.confirmation, c.channel)  # noqa: E731
             assert sorted(aggregates.show_counts(s, scope, weeks), key=key) == sorted(show_counts(ctx), key=key)
             checked += sum(p.appointments for p in aggregates.week_counts(s, scope, weeks))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from closerhub.analytics import queries
 from closerhub.analytics import revenue as money
-from closerhub.analytics.tables import PAGE_ROWS, Column, Table
+from closerhub.analytics.table_kinds import PAGE_ROWS, Column, Table
 from closerhub.extensions import db
 from tests.integration.test_analytics import NOW, world  # noqa: F401  (the fixture)
 

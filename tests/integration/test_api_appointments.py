@@ -9,9 +9,10 @@ from flask.testing import FlaskClient
 
 from closerhub import clock
 from closerhub.accounts.models import User
-from closerhub.booking.models import Appointment, Lead
+from closerhub.booking.models import Appointment
 from closerhub.engagements import service as engagements
 from closerhub.extensions import db
+from closerhub.leads.models import Lead
 from tests.conftest import UserFactory
 from tests.integration.booking_setup import (
     TUESDAY_9,

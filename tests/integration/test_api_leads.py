@@ -10,8 +10,8 @@ from flask.testing import FlaskClient
 
 from closerhub import clock
 from closerhub.accounts.models import User
-from closerhub.booking import leads
 from closerhub.extensions import db
+from closerhub.leads import service as leads
 from tests.conftest import UserFactory
 from tests.integration.test_api_accounts import bearer, error_fields
 from tests.integration.test_leads import add_appointment, add_lead, lead_rows

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from closerhub.clock import frozen_at
 from closerhub.extensions import db
 from closerhub.outcomes.models import Outcome
-from closerhub.payments.models import LedgerEntry
+from closerhub.payments.ledger.models import LedgerEntry
 from tests.integration.outcome_support import AFTER_CALL, CALL_AT, make_call, make_deal
 from tests.integration.test_api_accounts import bearer, error_fields
 

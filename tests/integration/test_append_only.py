@@ -18,7 +18,7 @@ from closerhub.accounts.models import User
 from closerhub.audit.models import APPEND_ONLY_MESSAGE
 from closerhub.audit.service import record
 from closerhub.extensions import db
-from closerhub.payments.models import APPEND_ONLY_MESSAGES, Bucket, EntryKind, LedgerEntry
+from closerhub.payments.ledger.models import APPEND_ONLY_MESSAGES, Bucket, EntryKind, LedgerEntry
 
 REFUSALS = (APPEND_ONLY_MESSAGE, *APPEND_ONLY_MESSAGES)
 TABLES = ("audit_entries", "ledger_entries")

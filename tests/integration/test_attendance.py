@@ -14,10 +14,10 @@ from sqlalchemy import select
 
 from closerhub import clock
 from closerhub.audit.models import AuditEntry
-from closerhub.booking.attendance_jobs import flag_unconfirmed, offer_rebooking
+from closerhub.booking.attendance.models import CloserNoShowReport, ReportStatus
 from closerhub.booking.models import Appointment, AppointmentStatus
-from closerhub.booking.no_show_models import CloserNoShowReport, ReportStatus
-from closerhub.booking.reminders import send_due_reminders
+from closerhub.booking.reminders.attendance_jobs import flag_unconfirmed, offer_rebooking
+from closerhub.booking.reminders.email import send_due_reminders
 from closerhub.extensions import db
 from closerhub.notifications.models import OutboxMessage
 from closerhub.outcomes.track_record import closer_stats
@@ -97,7 +97,7 @@ def test_the_24h_reminder_asks_the_prospect_to_confirm_and_the_link_confirms_onc
 
 def test_confirming_after_the_start_is_refused_and_changes_nothing(world: BookingWorld, client: Any) -> None:
     appt = make_appointment(world, make_lead(world), start=START, booked_at=START - timedelta(days=3))
-    from closerhub.booking.attendance import attendance_token
+    from closerhub.booking.attendance.service import attendance_token
 
     with clock.frozen_at(START + M):
         response = client.post(f"/appointments/attend/{attendance_token(appt)}")

@@ -17,10 +17,10 @@ from closerhub.booking import service as booking
 from closerhub.core.errors import ValidationError
 from closerhub.core.money import Money
 from closerhub.extensions import db
-from closerhub.outcomes import service
+from closerhub.outcomes import service, settlement
 from closerhub.outcomes.service import OutcomeData
-from closerhub.payments import ledger
-from closerhub.payments.models_stripe import ConnectAccount
+from closerhub.payments.ledger import service as ledger
+from closerhub.payments.stripe.models import ConnectAccount
 from closerhub.platform_settings.service import update_settings
 from tests.fakes.servers import stripe_settings
 from tests.fakes.stripe_connect import FakeStripeConnect
@@ -91,10 +91,10 @@ def test_each_outcome_event_is_audited(make_user: Any, admin_user: Any) -> None:
             OutcomeData(result="won", deal_value=Money(120000, "EUR")),
             now=clock.utcnow(),
         )
-        service.confirm(db.session, deal.owner, recorded.id, now=clock.utcnow())
+        settlement.confirm(db.session, deal.owner, recorded.id, now=clock.utcnow())
         disputed = service.record_outcome(db.session, deal.closer, second.id, WON, now=clock.utcnow())
-        service.dispute(db.session, deal.owner, disputed.id, "Not signed", now=clock.utcnow())
-        service.resolve_dispute(db.session, admin_user, disputed.id, note="Contract seen.", now=clock.utcnow())
+        settlement.dispute(db.session, deal.owner, disputed.id, "Not signed", now=clock.utcnow())
+        settlement.resolve_dispute(db.session, admin_user, disputed.id, note="Contract seen.", now=clock.utcnow())
         silent = service.record_outcome(db.session, deal.closer, third.id, WON, now=clock.utcnow())
     assert actions("outcome", recorded.id) == ["outcome.recorded", "outcome.corrected", "outcome.confirmed"]
     assert actions("outcome", disputed.id) == ["outcome.recorded", "outcome.disputed", "outcome.resolved"]
@@ -105,8 +105,8 @@ def test_each_outcome_event_is_audited(make_user: Any, admin_user: Any) -> None:
     assert resolved.before["status"] == "disputed" and resolved.after["status"] == "resolved"
 
     with clock.frozen_at(silent.confirm_deadline + timedelta(minutes=1)):
-        assert service.auto_confirm_due(db.session, clock.utcnow()) == 1
-        assert service.auto_confirm_due(db.session, clock.utcnow()) == 0  # a second run audits nothing more
+        assert settlement.auto_confirm_due(db.session, clock.utcnow()) == 1
+        assert settlement.auto_confirm_due(db.session, clock.utcnow()) == 0  # a second run audits nothing more
     auto = rows("outcome", silent.id)
     assert [e.action for e in auto] == ["outcome.recorded", "outcome.auto_confirmed"]
     assert auto[-1].actor_id is None and auto[-1].actor_label == "system"
@@ -118,7 +118,7 @@ def test_releasing_a_held_commission_is_audited_once(make_user: Any) -> None:
     call = make_call(deal)
     with clock.frozen_at(AFTER_CALL):
         outcome = service.record_outcome(db.session, deal.closer, call.id, WON, now=clock.utcnow())
-        service.confirm(db.session, deal.owner, outcome.id, now=clock.utcnow())
+        settlement.confirm(db.session, deal.owner, outcome.id, now=clock.utcnow())
         ledger.mark_charged(db.session, outcome, clock.utcnow())  # the business has paid (if not marked yet)
         db.session.commit()
     later = AFTER_CALL + timedelta(days=400)

@@ -21,9 +21,9 @@ from sqlalchemy import select
 from closerhub.audit.models import AuditEntry
 from closerhub.clock import frozen_at
 from closerhub.extensions import db
-from closerhub.payments import payout_details
-from closerhub.payments.models_payouts import PayoutRun
-from closerhub.payments.payouts import run_payouts
+from closerhub.payments.payouts import details as payout_details
+from closerhub.payments.payouts.models import PayoutRun
+from closerhub.payments.payouts.service import run_payouts
 from tests.integration.payouts_support import RUN_AT, give_available, payouts
 from tests.integration.test_booking_lean_path import counted
 

@@ -9,8 +9,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from closerhub.payments.gateway import Gateway, GatewaySettings
-from closerhub.payments.models_stripe import BusinessBilling
+from closerhub.payments.stripe.gateway import Gateway, GatewaySettings
+from closerhub.payments.stripe.models import BusinessBilling
 from closerhub.security import CSP
 from tests.conftest import _logged_in
 from tests.fakes.servers import TEST_SECRET_KEY, stripe_settings

@@ -10,8 +10,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from closerhub.booking.models import Appointment, Lead
+from closerhub.booking.models import Appointment
 from closerhub.extensions import db
+from closerhub.leads.models import Lead
 from tests.conftest import _logged_in
 from tests.integration.booking_setup import frozen, setting
 from tests.integration.test_api_accounts import bearer

@@ -15,8 +15,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from closerhub import clock
-from closerhub.booking import form_token
 from closerhub.booking.models import Appointment, AppointmentEvent
+from closerhub.booking.pages import form_token
 from closerhub.extensions import db
 from tests.conftest import _logged_in
 from tests.integration.booking_setup import NOW, frozen, setting, snapshot

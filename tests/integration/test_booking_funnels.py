@@ -10,10 +10,11 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from closerhub.accounts.models import User
-from closerhub.booking.models import Appointment, Lead
+from closerhub.booking.models import Appointment
 from closerhub.businesses.models import Business
 from closerhub.closers.models import CloserLanguage, CloserProfile, LanguageLevel
 from closerhub.extensions import db
+from closerhub.leads.models import Lead
 from tests.integration.booking_setup import frozen, setting
 from tests.integration.test_api_accounts import bearer
 from tests.integration.test_booking_pages import key, prospect_form, text

@@ -16,10 +16,12 @@ from sqlalchemy import select
 
 from closerhub import clock
 from closerhub.accounts.models import User
-from closerhub.booking import leads, service
-from closerhub.booking.models import Appointment, AppointmentStatus, BookedVia, Lead
+from closerhub.booking import service
+from closerhub.booking.models import Appointment, AppointmentStatus, BookedVia
 from closerhub.businesses.models import Business
 from closerhub.extensions import db
+from closerhub.leads import service as leads
+from closerhub.leads.models import Lead
 from tests.conftest import UserFactory, _logged_in
 from tests.integration.booking_setup import (
     TUESDAY_9,

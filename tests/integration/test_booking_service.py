@@ -11,12 +11,13 @@ from sqlalchemy import select, update
 from closerhub import clock
 from closerhub.accounts.models import User
 from closerhub.booking import service
-from closerhub.booking.models import Appointment, AppointmentStatus, BookedVia, Lead
+from closerhub.booking.models import Appointment, AppointmentStatus, BookedVia
 from closerhub.businesses.models import Business
 from closerhub.closers.models import AvailabilitySummary, CloserProfile, MeetingMode
 from closerhub.core.errors import Conflict, NotFound, ValidationError
 from closerhub.engagements import service as engagements
 from closerhub.extensions import db
+from closerhub.leads.models import Lead
 from tests.conftest import UserFactory
 from tests.integration.booking_seams import remove_booking_guard
 from tests.integration.booking_setup import (

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from closerhub import clock
 from closerhub.accounts.models import AccountStatus, User
-from closerhub.booking import calendar_feed
+from closerhub.booking.calendar_files import feed as calendar_feed
 from closerhub.booking.models import AppointmentStatus
 from closerhub.closers.models import CloserProfile
 from closerhub.extensions import db

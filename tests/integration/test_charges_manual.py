@@ -13,9 +13,12 @@ from closerhub.audit.models import AuditEntry
 from closerhub.clock import frozen_at
 from closerhub.extensions import db
 from closerhub.notifications.models import OutboxMessage
+from closerhub.outcomes import settlement
 from closerhub.outcomes.models import Outcome
-from closerhub.payments import charges, ledger
-from closerhub.payments.models_charges import Charge, ChargeStatus
+from closerhub.payments.charges import retries as charge_retries
+from closerhub.payments.charges import service as charges
+from closerhub.payments.charges.models import Charge, ChargeStatus
+from closerhub.payments.ledger import service as ledger
 from tests.conftest import _logged_in
 from tests.integration.charges_support import CONFIRMED_AT, confirm, won_outcome
 from tests.integration.outcome_support import make_deal
@@ -49,7 +52,8 @@ def test_in_manual_mode_a_confirmed_deal_is_due_by_bank_transfer_and_holds_the_c
     mail = db.session.scalar(select(OutboxMessage).where(OutboxMessage.template == "charge_notice"))
     assert mail.to_address == deal.owner.email and "bank transfer" in mail.text_body
     assert f"charge {due.id}" in mail.text_body
-    assert charges.retry_due_charges(db.session, CONFIRMED_AT + timedelta(days=5)) == 0  # the job leaves it alone
+    # The job leaves it alone.
+    assert charge_retries.retry_due_charges(db.session, CONFIRMED_AT + timedelta(days=5)) == 0
 
 
 def test_an_admin_marks_a_manual_charge_paid_after_a_confirmation_page_and_it_is_audited(
@@ -166,12 +170,11 @@ def test_the_api_lists_a_businesss_own_charges_and_all_for_an_admin(
 
 
 def test_a_voided_dispute_is_never_charged(deal, admin_user) -> None:
-    from closerhub.outcomes import service
 
     outcome = won_outcome(deal)
     with frozen_at(CONFIRMED_AT):
-        service.dispute(db.session, deal.owner, outcome.id, "No sale.", now=clock.utcnow())
-        service.resolve_dispute(
+        settlement.dispute(db.session, deal.owner, outcome.id, "No sale.", now=clock.utcnow())
+        settlement.resolve_dispute(
             db.session, admin_user, outcome.id, note="Agreed: no sale.", void=True, now=clock.utcnow()
         )
     assert db.session.scalar(select(func.count(Charge.id))) == 0

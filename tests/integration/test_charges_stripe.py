@@ -14,12 +14,15 @@ from closerhub.clock import frozen_at
 from closerhub.core.money import Money
 from closerhub.extensions import db
 from closerhub.notifications.models import OutboxMessage
-from closerhub.outcomes import service
+from closerhub.outcomes import settlement
 from closerhub.outcomes.models import Outcome, OutcomeStatus
 from closerhub.outcomes.service import OutcomeData
-from closerhub.payments import charges, ledger
-from closerhub.payments.gateway import get_gateway
-from closerhub.payments.models_charges import Charge, ChargeStatus
+from closerhub.payments.charges import queries as charge_queries
+from closerhub.payments.charges import retries as charge_retries
+from closerhub.payments.charges import service as charges
+from closerhub.payments.charges.models import Charge, ChargeStatus
+from closerhub.payments.ledger import service as ledger
+from closerhub.payments.stripe.gateway import get_gateway
 from tests.fakes.servers import stripe_settings
 from tests.integration.charges_support import (
     CONFIRMED_AT,
@@ -106,23 +109,24 @@ def test_a_declined_card_fails_the_charge_emails_the_business_and_schedules_retr
     assert "try again automatically" in mail.text_body
 
     # Not due yet: nothing happens. Due: a new attempt with a new key, declined again, next in 6 h.
-    assert charges.retry_due_charges(db.session, CONFIRMED_AT + timedelta(minutes=59)) == 0
-    assert charges.retry_due_charges(db.session, CONFIRMED_AT + timedelta(hours=1)) == 1
+    assert charge_retries.retry_due_charges(db.session, CONFIRMED_AT + timedelta(minutes=59)) == 0
+    assert charge_retries.retry_due_charges(db.session, CONFIRMED_AT + timedelta(hours=1)) == 1
     charge = charge_of(outcome)
     assert charge.status == ChargeStatus.FAILED and charge.attempts == 2
     assert charge.next_attempt_at == CONFIRMED_AT + timedelta(hours=7)
-    assert charges.retry_due_charges(db.session, CONFIRMED_AT + timedelta(hours=2)) == 0  # never twice in a window
+    # Never twice in a window.
+    assert charge_retries.retry_due_charges(db.session, CONFIRMED_AT + timedelta(hours=2)) == 0
 
     # The owner replaces the card; the next scheduled attempt succeeds and starts the hold.
     add_card(deal.owner)
     paid_at = CONFIRMED_AT + timedelta(hours=7)
-    assert charges.retry_due_charges(db.session, paid_at) == 1
+    assert charge_retries.retry_due_charges(db.session, paid_at) == 1
     charge = charge_of(outcome)
     assert charge.status == ChargeStatus.SUCCEEDED and charge.attempts == 3 and charge.paid_at == paid_at
     assert db.session.get(Outcome, outcome.id).charged_at == paid_at
     keys = [f"charge-{charge.id}-attempt-{n}" for n in (1, 2, 3)]
     assert proxy.state.keys() == keys  # each decline → a new attempt, a new key
-    assert charges.retry_due_charges(db.session, paid_at + timedelta(days=10)) == 0
+    assert charge_retries.retry_due_charges(db.session, paid_at + timedelta(days=10)) == 0
 
 
 def test_after_the_last_scheduled_retry_the_charge_stays_failed_and_admins_see_it(deal, proxy) -> None:
@@ -131,14 +135,14 @@ def test_after_the_last_scheduled_retry_the_charge_stays_failed_and_admins_see_i
     at = CONFIRMED_AT
     for delay in (1, 6, 24, 72):
         at += timedelta(hours=delay)
-        assert charges.retry_due_charges(db.session, at) == 1
+        assert charge_retries.retry_due_charges(db.session, at) == 1
     charge = db.session.get(Charge, charge.id)
     db.session.refresh(charge)
     assert charge.attempts == 5 and charge.status == ChargeStatus.FAILED and charge.next_attempt_at is None
-    assert charges.retry_due_charges(db.session, at + timedelta(days=30)) == 0
+    assert charge_retries.retry_due_charges(db.session, at + timedelta(days=30)) == 0
     last = charge_emails(deal.owner.email)[-1]
     assert "will not try again automatically" in last.text_body
-    overdue, _manual = charges.desk_query(at)
+    overdue, _manual = charge_queries.desk_query(at)
     assert [c.id for c in db.session.scalars(overdue)] == [charge.id]
 
 
@@ -158,7 +162,7 @@ def test_a_business_without_a_card_gets_a_failed_charge_with_a_clear_message(dea
     assert "No card is saved" in charge_emails(deal.owner.email)[0].text_body
     # Once a card is saved, the scheduled retry charges it.
     add_card(deal.owner)
-    assert charges.retry_due_charges(db.session, CONFIRMED_AT + timedelta(hours=1)) == 1
+    assert charge_retries.retry_due_charges(db.session, CONFIRMED_AT + timedelta(hours=1)) == 1
     assert db.session.get(Charge, charge.id).status == ChargeStatus.SUCCEEDED
 
 
@@ -183,8 +187,8 @@ def test_a_network_failure_leaves_the_attempt_processing_and_the_job_repairs_it_
     assert charge.stripe_payment_intent_id is None and "gateway_unavailable" in charge.last_error
     assert charge.next_attempt_at == CONFIRMED_AT + timedelta(minutes=10)
     assert proxy.state.created() == 1  # Stripe did charge; we do not know it yet
-    assert charges.retry_due_charges(db.session, CONFIRMED_AT + timedelta(minutes=9)) == 0
-    assert charges.retry_due_charges(db.session, CONFIRMED_AT + timedelta(minutes=10)) == 1
+    assert charge_retries.retry_due_charges(db.session, CONFIRMED_AT + timedelta(minutes=9)) == 0
+    assert charge_retries.retry_due_charges(db.session, CONFIRMED_AT + timedelta(minutes=10)) == 1
     charge = db.session.get(Charge, charge.id)
     db.session.refresh(charge)
     assert charge.status == ChargeStatus.SUCCEEDED and charge.attempts == 1
@@ -197,7 +201,7 @@ def test_a_crash_between_the_stripe_call_and_our_commit_is_repaired_without_a_se
     add_card(deal.owner)
     outcome = won_outcome(deal)
     with frozen_at(CONFIRMED_AT):
-        service.confirm(db.session, deal.owner, outcome.id, now=clock.utcnow())
+        settlement.confirm(db.session, deal.owner, outcome.id, now=clock.utcnow())
     charge = charge_of(outcome)
     # Rebuild that state: the committed "processing" row of attempt 1, and Stripe holding its PaymentIntent.
     first_pi = charge.stripe_payment_intent_id
@@ -205,8 +209,8 @@ def test_a_crash_between_the_stripe_call_and_our_commit_is_repaired_without_a_se
     charge.paid_at, charge.next_attempt_at, charge.updated_at = None, None, CONFIRMED_AT
     db.session.commit()
     # Not stale yet: a request may still be in flight, so the job leaves it alone.
-    assert charges.retry_due_charges(db.session, CONFIRMED_AT + timedelta(minutes=5)) == 0
-    assert charges.retry_due_charges(db.session, CONFIRMED_AT + timedelta(minutes=15)) == 1
+    assert charge_retries.retry_due_charges(db.session, CONFIRMED_AT + timedelta(minutes=5)) == 0
+    assert charge_retries.retry_due_charges(db.session, CONFIRMED_AT + timedelta(minutes=15)) == 1
     charge = charge_of(outcome)
     assert charge.status == ChargeStatus.SUCCEEDED and charge.stripe_payment_intent_id == first_pi
     assert proxy.state.created() == 1 and len(proxy.state.keys()) == 2
@@ -216,20 +220,20 @@ def test_two_workers_retrying_at_once_send_each_attempt_once(app, deal, proxy) -
     add_card(deal.owner, DECLINED_CARD)
     charge = confirm(deal, won_outcome(deal))
     due = CONFIRMED_AT + timedelta(hours=1)
-    assert charges.retry_due_charges(db.session, due) == 1
-    assert charges.retry_due_charges(db.session, due) == 0  # the second run finds it claimed and rescheduled
+    assert charge_retries.retry_due_charges(db.session, due) == 1
+    assert charge_retries.retry_due_charges(db.session, due) == 0  # the second run finds it claimed and rescheduled
     assert proxy.state.keys() == [f"charge-{charge.id}-attempt-1", f"charge-{charge.id}-attempt-2"]
 
 
 def test_auto_confirmation_and_an_admins_resolution_charge_too(deal, proxy, admin_user) -> None:
     add_card(deal.owner)
     silent = won_outcome(deal)
-    assert service.auto_confirm_due(db.session, silent.confirm_deadline) == 1
+    assert settlement.auto_confirm_due(db.session, silent.confirm_deadline) == 1
     assert charge_of(silent).status == ChargeStatus.SUCCEEDED
     disputed = won_outcome(deal, AFTER_CALL + timedelta(days=2))
     with frozen_at(AFTER_CALL + timedelta(days=3)):
-        service.dispute(db.session, deal.owner, disputed.id, "The client paid 3,000 EUR.", now=clock.utcnow())
-        service.resolve_dispute(
+        settlement.dispute(db.session, deal.owner, disputed.id, "The client paid 3,000 EUR.", now=clock.utcnow())
+        settlement.resolve_dispute(
             db.session,
             admin_user,
             disputed.id,

@@ -26,10 +26,11 @@ from sqlalchemy import select
 
 from closerhub.audit.models import AuditEntry
 from closerhub.extensions import db
-from closerhub.payments import charges, ledger
-from closerhub.payments.billing import billing_of
-from closerhub.payments.gateway import get_gateway, sign_webhook_payload
-from closerhub.payments.models_charges import Charge, ChargeStatus
+from closerhub.payments.charges import retries as charge_retries
+from closerhub.payments.charges.billing import billing_of
+from closerhub.payments.charges.models import Charge, ChargeStatus
+from closerhub.payments.ledger import service as ledger
+from closerhub.payments.stripe.gateway import get_gateway, sign_webhook_payload
 from tests.fakes.servers import TEST_SECRET_KEY, TEST_WEBHOOK_SECRET, stripe_settings
 from tests.integration.charges_support import CONFIRMED_AT, IdempotentProxy, add_card, charge_of, confirm, won_outcome
 from tests.integration.outcome_support import make_deal
@@ -85,7 +86,7 @@ def test_a_retry_cancels_the_intent_left_waiting_for_authentication_so_it_can_ne
     first_pi = charge.stripe_payment_intent_id
     add_card(deal.owner)  # the business puts in a card that needs no authentication
 
-    assert charges.retry_due_charges(db.session, RETRY_AT) == 1
+    assert charge_retries.retry_due_charges(db.session, RETRY_AT) == 1
     charge = charge_of(charge.outcome)
     assert charge.status == ChargeStatus.SUCCEEDED and charge.attempts == 2
     assert charge.stripe_payment_intent_id != first_pi
@@ -108,7 +109,7 @@ def test_when_the_business_already_authenticated_the_earlier_intent_the_retry_re
     assert authenticate(localstripe, first_pi).status_code == 200  # paid; its webhook has not reached us
     assert pi_status(first_pi) == "succeeded"
 
-    assert charges.retry_due_charges(db.session, RETRY_AT) == 1
+    assert charge_retries.retry_due_charges(db.session, RETRY_AT) == 1
     charge = charge_of(charge.outcome)
     assert charge.status == ChargeStatus.SUCCEEDED and charge.stripe_payment_intent_id == first_pi
     assert charge.attempts == 1 and charge.paid_at == RETRY_AT
@@ -125,7 +126,7 @@ def test_when_the_cancel_cannot_reach_stripe_no_new_attempt_is_sent_and_the_retr
     app.config["STRIPE_MAX_NETWORK_RETRIES"] = 0
     proxy.state.drop_next = 1  # the cancel reaches Stripe, its answer is lost
 
-    assert charges.retry_due_charges(db.session, RETRY_AT) == 1
+    assert charge_retries.retry_due_charges(db.session, RETRY_AT) == 1
     charge = charge_of(charge.outcome)
     assert charge.status == ChargeStatus.REQUIRES_ACTION and charge.attempts == 1
     assert charge.stripe_payment_intent_id == first_pi and charge.last_error.startswith("cancel_failed")
@@ -135,7 +136,7 @@ def test_when_the_cancel_cannot_reach_stripe_no_new_attempt_is_sent_and_the_retr
     # Ten minutes later the same cancel key is answered from Stripe's record; then attempt 2 goes out.
     app.config["STRIPE_MAX_NETWORK_RETRIES"] = 2
     add_card(deal.owner)
-    assert charges.retry_due_charges(db.session, RETRY_AT + timedelta(minutes=10)) == 1
+    assert charge_retries.retry_due_charges(db.session, RETRY_AT + timedelta(minutes=10)) == 1
     charge = charge_of(charge.outcome)
     assert charge.status == ChargeStatus.SUCCEEDED and charge.attempts == 2
     assert pi_status(first_pi) == "canceled"
@@ -156,13 +157,13 @@ def test_a_crash_before_the_cancel_is_repaired_by_reading_the_open_intent_never_
     )
     db.session.commit()
 
-    assert charges.retry_due_charges(db.session, RETRY_AT + timedelta(minutes=15)) == 1  # stale: repaired
+    assert charge_retries.retry_due_charges(db.session, RETRY_AT + timedelta(minutes=15)) == 1  # stale: repaired
     charge = charge_of(charge.outcome)
     assert charge.status == ChargeStatus.REQUIRES_ACTION and charge.stripe_payment_intent_id == first_pi
     assert proxy.state.keys() == [f"charge-{charge.id}-attempt-1"]  # no attempt 2 sent without the cancel
     # Its next scheduled retry cancels the intent first, as usual.
     add_card(deal.owner)
-    assert charges.retry_due_charges(db.session, charge.next_attempt_at) == 1
+    assert charge_retries.retry_due_charges(db.session, charge.next_attempt_at) == 1
     assert pi_status(first_pi) == "canceled" and charge_of(charge.outcome).status == ChargeStatus.SUCCEEDED
     assert proxy.state.keys()[1:] == [f"charge-{charge.id}-attempt-2-cancel", f"charge-{charge.id}-attempt-3"]
 

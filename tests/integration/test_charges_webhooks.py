@@ -17,8 +17,9 @@ from sqlalchemy import select
 from closerhub.extensions import db
 from closerhub.notifications.models import OutboxMessage
 from closerhub.outcomes.models import Outcome
-from closerhub.payments import charges, ledger
-from closerhub.payments.models_charges import Charge, ChargeStatus
+from closerhub.payments.charges import retries as charge_retries
+from closerhub.payments.charges.models import Charge, ChargeStatus
+from closerhub.payments.ledger import service as ledger
 from tests.fakes.servers import TEST_WEBHOOK_SECRET, stripe_settings
 from tests.fakes.stripe_connect import FIXTURES, FakeStripeConnect
 from tests.integration.charges_support import CONFIRMED_AT, IdempotentProxy, add_card, confirm, won_outcome
@@ -66,7 +67,7 @@ def deliver(client: FlaskClient, signer: FakeStripeConnect, kind: str, obj: dict
 
 
 def redeliver(client: FlaskClient, body: str) -> str:
-    from closerhub.payments.gateway import sign_webhook_payload
+    from closerhub.payments.stripe.gateway import sign_webhook_payload
 
     sig = sign_webhook_payload(body, TEST_WEBHOOK_SECRET)
     return client.post("/stripe/webhook", data=body, headers={"Stripe-Signature": sig}).get_json()["result"]
@@ -138,7 +139,7 @@ def test_payment_intent_succeeded_completes_an_attempt_whose_answer_was_lost_and
     assert redeliver(client, body) == "duplicate"
     assert fresh(charge).updated_at == charge.updated_at
     # The retry job has nothing left to do: the charge is paid.
-    assert charges.retry_due_charges(db.session, CONFIRMED_AT + timedelta(hours=1)) == 0
+    assert charge_retries.retry_due_charges(db.session, CONFIRMED_AT + timedelta(hours=1)) == 0
 
 
 def test_a_late_payment_failed_never_moves_a_succeeded_charge_back(client, signer, paid) -> None:

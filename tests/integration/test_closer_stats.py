@@ -9,10 +9,11 @@ from flask.testing import FlaskClient
 
 from closerhub import clock
 from closerhub.accounts.models import User
-from closerhub.booking.models import Appointment, AppointmentStatus, BookedVia, Channel, Lead
+from closerhub.booking.models import Appointment, AppointmentStatus, BookedVia, Channel
 from closerhub.closers.stats import CloserStats
 from closerhub.engagements import service as engagements
 from closerhub.extensions import db
+from closerhub.leads.models import Lead
 from closerhub.outcomes.track_record import closer_stats, closers_stats
 from tests.conftest import UserFactory
 from tests.integration.test_engagements import make_offer

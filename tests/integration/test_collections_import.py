@@ -9,7 +9,7 @@ from datetime import timedelta
 from closerhub import clock
 from closerhub.clock import frozen_at
 from closerhub.extensions import db
-from closerhub.outcomes import service
+from closerhub.outcomes import settlement
 from closerhub.outcomes.models_instalments import InstalmentStatus
 from tests.conftest import _logged_in
 from tests.integration.charges_support import CONFIRMED_AT
@@ -23,7 +23,7 @@ def confirmed(make_user):
     deal = cash_deal(make_user)
     outcome = won_with_plan(deal)
     with frozen_at(CONFIRMED_AT):
-        service.confirm(db.session, deal.owner, outcome.id, now=clock.utcnow())
+        settlement.confirm(db.session, deal.owner, outcome.id, now=clock.utcnow())
     return deal, outcome
 
 

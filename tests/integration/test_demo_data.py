@@ -10,19 +10,21 @@ from sqlalchemy import func, select
 from closerhub import clock
 from closerhub.accounts import service as accounts
 from closerhub.accounts.models import Role, User
-from closerhub.booking import no_shows
-from closerhub.booking.models import Appointment, AppointmentStatus, Lead
+from closerhub.booking.attendance import no_shows
+from closerhub.booking.models import Appointment, AppointmentStatus
 from closerhub.businesses.models import Offer
 from closerhub.closers.models import CloserProfile
 from closerhub.demo import DEMO_PASSWORD, DEMO_USERS, demo_counts
 from closerhub.engagements.models import Engagement, EngagementStatus
 from closerhub.extensions import db
+from closerhub.leads.models import Lead
 from closerhub.outcomes.models import Outcome, OutcomeResult, OutcomeStatus
 from closerhub.outcomes.models_instalments import Instalment, InstalmentStatus
-from closerhub.payments import ledger, payout_details
-from closerhub.payments.models import LedgerEntry
-from closerhub.payments.models_payouts import Payout, PayoutStatus
-from closerhub.payments.payouts import run_payouts
+from closerhub.payments.ledger import service as ledger
+from closerhub.payments.ledger.models import LedgerEntry
+from closerhub.payments.payouts import details as payout_details
+from closerhub.payments.payouts.models import Payout, PayoutStatus
+from closerhub.payments.payouts.service import run_payouts
 from closerhub.vetting.models import CloserVetting, VettingStatus
 from tests.conftest import AuthActions
 

@@ -15,8 +15,8 @@ from flask.testing import FlaskClient
 
 from closerhub import clock
 from closerhub.accounts.models import User
-from closerhub.booking import leads
 from closerhub.extensions import db
+from closerhub.leads import service as leads
 from tests.integration.booking_setup import frozen, lead_data, setting, snapshot
 from tests.integration.test_engagements import make_offer, state
 

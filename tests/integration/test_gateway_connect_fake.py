@@ -5,11 +5,10 @@ from __future__ import annotations
 import pytest
 import stripe
 
-from closerhub.payments.gateway import (
-    Gateway,
+from closerhub.payments.stripe.gateway import Gateway, GatewaySettings
+from closerhub.payments.stripe.results import (
     GatewayNotConfigured,
     GatewayRejected,
-    GatewaySettings,
     GatewayUnavailable,
     IdempotencyConflict,
 )

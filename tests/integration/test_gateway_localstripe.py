@@ -10,7 +10,8 @@ import uuid
 
 import pytest
 
-from closerhub.payments.gateway import Gateway, GatewayRejected, GatewaySettings
+from closerhub.payments.stripe.gateway import Gateway, GatewaySettings
+from closerhub.payments.stripe.results import GatewayRejected
 from tests.fakes.servers import TEST_SECRET_KEY
 
 DECLINED_CARD = "4000000000000341"  # attaches fine, declines when charged

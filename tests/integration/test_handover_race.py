@@ -21,7 +21,8 @@ from flask import Flask
 from sqlalchemy import select
 
 from closerhub.accounts.models import User
-from closerhub.booking import handover, service
+from closerhub.booking import service
+from closerhub.booking.changes import handover
 from closerhub.booking.models import Appointment, AppointmentStatus, BookedVia
 from closerhub.engagements.models import Engagement
 from closerhub.extensions import db

@@ -9,7 +9,7 @@ import pytest
 from icalendar import Calendar
 
 from closerhub import clock
-from closerhub.booking import ics
+from closerhub.booking.calendar_files import ics
 from closerhub.booking.models import AppointmentStatus, Channel
 from closerhub.extensions import db
 from tests.factories_booking import BookingWorld, make_appointment, make_lead, make_world

@@ -14,8 +14,8 @@ from closerhub import clock
 from closerhub.clock import frozen_at
 from closerhub.core.money import Money
 from closerhub.extensions import db
-from closerhub.outcomes import instalments, service
-from closerhub.payments.models_charges import Charge, ChargeStatus
+from closerhub.outcomes import instalments, settlement
+from closerhub.payments.charges.models import Charge, ChargeStatus
 from tests.fakes.servers import stripe_settings
 from tests.fakes.stripe_connect import FIXTURES, FakeStripeConnect
 from tests.integration.charges_support import CONFIRMED_AT, IdempotentProxy, add_card
@@ -49,7 +49,7 @@ def first_paid(make_user, proxy):
     add_card(deal.owner)
     outcome = won_with_plan(deal)
     with frozen_at(CONFIRMED_AT):
-        service.confirm(db.session, deal.owner, outcome.id, now=clock.utcnow())
+        settlement.confirm(db.session, deal.owner, outcome.id, now=clock.utcnow())
     with frozen_at(AT):
         instalments.collect(db.session, deal.owner, plan_of(outcome.id)[0].id, AT.date(), now=clock.utcnow())
     (charge,) = charges_of(outcome.id)

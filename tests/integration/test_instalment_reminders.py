@@ -11,7 +11,7 @@ from closerhub import clock, jobs
 from closerhub.clock import frozen_at
 from closerhub.extensions import db
 from closerhub.notifications.models import OutboxMessage
-from closerhub.outcomes import instalments, service
+from closerhub.outcomes import instalments, settlement
 from closerhub.outcomes.instalment_reminders import ask_due_instalments, remind_overdue_instalments
 from tests.integration.charges_support import CONFIRMED_AT
 from tests.integration.instalment_support import cash_deal, plan_of, won_with_plan
@@ -32,7 +32,7 @@ def test_each_instalment_is_asked_about_once_when_due_and_once_when_overdue(app,
     outcome = won_with_plan(deal)
     assert ask_due_instalments(db.session, FIRST_DUE) == 0  # not confirmed: the business cannot mark it yet
     with frozen_at(CONFIRMED_AT):
-        service.confirm(db.session, deal.owner, outcome.id, now=clock.utcnow())
+        settlement.confirm(db.session, deal.owner, outcome.id, now=clock.utcnow())
     assert ask_due_instalments(db.session, FIRST_DUE - timedelta(days=1)) == 0  # not due yet
     assert ask_due_instalments(db.session, FIRST_DUE) == 1
     assert ask_due_instalments(db.session, FIRST_DUE + timedelta(hours=1)) == 0  # once

@@ -16,12 +16,14 @@ from closerhub.clock import frozen_at
 from closerhub.core.errors import Conflict, PermissionDenied, ValidationError
 from closerhub.core.money import Money
 from closerhub.extensions import db
-from closerhub.outcomes import instalments, service
+from closerhub.outcomes import instalments, settlement
 from closerhub.outcomes.models import Outcome
 from closerhub.outcomes.models_instalments import InstalmentStatus
-from closerhub.payments import charges, instalment_money, ledger
-from closerhub.payments.models import Bucket
-from closerhub.payments.models_charges import ChargeStatus
+from closerhub.payments.charges import instalments as instalment_money
+from closerhub.payments.charges import service as charges
+from closerhub.payments.charges.models import ChargeStatus
+from closerhub.payments.ledger import service as ledger
+from closerhub.payments.ledger.models import Bucket
 from tests.integration.charges_support import CONFIRMED_AT
 from tests.integration.instalment_support import (
     cash_deal,
@@ -64,7 +66,7 @@ def test_a_three_instalment_plan_collects_misses_and_refunds_matching_the_oracle
     assert outcome.commission_amount == 15_001 and outcome.on_cash_collected
     assert_matches_oracle(outcome.id, 0)
     with frozen_at(CONFIRMED_AT):
-        service.confirm(db.session, deal.owner, outcome.id, now=clock.utcnow())
+        settlement.confirm(db.session, deal.owner, outcome.id, now=clock.utcnow())
     assert charges_of(outcome.id) == []  # confirmation bills nothing on cash collected
 
     collect(deal, first, COLLECT_1)  # €333.35 in: €50.00 + €5.00 fee
@@ -126,7 +128,7 @@ def test_a_contract_value_deal_behaves_as_before_and_its_instalments_only_track_
     assert not outcome.on_cash_collected
     assert ledger_total(outcome.id) == 15_001  # the whole commission, pending at recording
     with frozen_at(CONFIRMED_AT):
-        service.confirm(db.session, deal.owner, outcome.id, now=clock.utcnow())
+        settlement.confirm(db.session, deal.owner, outcome.id, now=clock.utcnow())
     (charge,) = charges_of(outcome.id)
     assert (charge.instalment_id, charge.amount) == (None, 15_001 + 1_500)
     first = plan_of(outcome.id)[0]
@@ -154,7 +156,7 @@ def test_bad_plans_and_bad_markings_are_refused_and_change_nothing(make_user) ->
     with pytest.raises(Conflict):  # not confirmed yet
         collect(deal, first, CONFIRMED_AT)
     with frozen_at(CONFIRMED_AT):
-        service.confirm(db.session, deal.owner, outcome.id, now=clock.utcnow())
+        settlement.confirm(db.session, deal.owner, outcome.id, now=clock.utcnow())
     with pytest.raises(PermissionDenied), frozen_at(COLLECT_1):  # the closer does not record collections
         instalments.collect(db.session, deal.closer, first, date(2026, 12, 10), now=clock.utcnow())
     with pytest.raises(ValidationError):  # in the future
@@ -173,14 +175,14 @@ def test_bad_plans_and_bad_markings_are_refused_and_change_nothing(make_user) ->
 
 
 def test_a_manual_refund_of_an_instalment_charge_takes_that_instalments_commission_not_another(make_user) -> None:
-    from closerhub.payments.instalment_money import instalment_position
-    from closerhub.payments.refunds import ReturnKind, record_manual_return
+    from closerhub.payments.charges.instalments import instalment_position
+    from closerhub.payments.charges.refunds import ReturnKind, record_manual_return
 
     deal = cash_deal(make_user)
     outcome = won_with_plan(deal)
     first, second, _third = (i.id for i in plan_of(outcome.id))
     with frozen_at(CONFIRMED_AT):
-        service.confirm(db.session, deal.owner, outcome.id, now=clock.utcnow())
+        settlement.confirm(db.session, deal.owner, outcome.id, now=clock.utcnow())
     collect(deal, first, COLLECT_1)
     collect(deal, second, COLLECT_1)
     charge_1, charge_2 = charges_of(outcome.id)

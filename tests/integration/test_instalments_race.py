@@ -19,7 +19,7 @@ from closerhub import clock
 from closerhub.accounts.models import User
 from closerhub.clock import frozen_at
 from closerhub.extensions import db
-from closerhub.outcomes import instalments, service
+from closerhub.outcomes import instalments, settlement
 from tests.integration.charges_support import CONFIRMED_AT
 from tests.integration.instalment_support import cash_deal, ledger_total, oracle, plan_of, won_with_plan
 
@@ -54,7 +54,7 @@ def plan(make_user: Any) -> tuple[Any, int, list[int]]:
     deal = cash_deal(make_user)
     outcome = won_with_plan(deal)
     with frozen_at(CONFIRMED_AT):
-        service.confirm(db.session, deal.owner, outcome.id, now=clock.utcnow())
+        settlement.confirm(db.session, deal.owner, outcome.id, now=clock.utcnow())
     return deal, outcome.id, [i.id for i in plan_of(outcome.id)]
 
 

@@ -15,11 +15,13 @@ from closerhub.audit.models import AuditEntry
 from closerhub.clock import frozen_at
 from closerhub.core.money import Money
 from closerhub.extensions import db
-from closerhub.outcomes import instalments, service
-from closerhub.payments import charges, instalment_money
-from closerhub.payments.gateway import get_gateway
-from closerhub.payments.models import Bucket
-from closerhub.payments.models_charges import ChargeStatus
+from closerhub.outcomes import instalments, settlement
+from closerhub.payments.charges import instalments as instalment_money
+from closerhub.payments.charges import queries as charge_queries
+from closerhub.payments.charges import retries as charge_retries
+from closerhub.payments.charges.models import ChargeStatus
+from closerhub.payments.ledger.models import Bucket
+from closerhub.payments.stripe.gateway import get_gateway
 from tests.fakes.servers import stripe_settings
 from tests.integration.charges_support import CONFIRMED_AT, DECLINED_CARD, IdempotentProxy, add_card
 from tests.integration.instalment_support import cash_deal, charges_of, ledger_total, plan_of, won_with_plan
@@ -40,7 +42,7 @@ def test_each_collected_instalment_is_charged_once_to_the_saved_card(make_user, 
     add_card(deal.owner)
     outcome = won_with_plan(deal)
     with frozen_at(CONFIRMED_AT):
-        service.confirm(db.session, deal.owner, outcome.id, now=clock.utcnow())
+        settlement.confirm(db.session, deal.owner, outcome.id, now=clock.utcnow())
     assert charges_of(outcome.id) == [] and proxy.state.created() == 0
     first, second, _third = (i.id for i in plan_of(outcome.id))
     paid_at = CONFIRMED_AT + timedelta(days=10)
@@ -68,7 +70,7 @@ def test_a_customer_refund_gives_the_business_its_commission_and_fee_back_on_the
     add_card(deal.owner)
     outcome = won_with_plan(deal)
     with frozen_at(CONFIRMED_AT):
-        service.confirm(db.session, deal.owner, outcome.id, now=clock.utcnow())
+        settlement.confirm(db.session, deal.owner, outcome.id, now=clock.utcnow())
     first = plan_of(outcome.id)[0].id
     at = CONFIRMED_AT + timedelta(days=10)
     with frozen_at(at):
@@ -90,7 +92,7 @@ def test_a_refund_before_the_charge_is_paid_reduces_it_and_the_retry_charges_wha
     add_card(deal.owner, DECLINED_CARD)
     outcome = won_with_plan(deal)
     with frozen_at(CONFIRMED_AT):
-        service.confirm(db.session, deal.owner, outcome.id, now=clock.utcnow())
+        settlement.confirm(db.session, deal.owner, outcome.id, now=clock.utcnow())
     first = plan_of(outcome.id)[0].id
     at = CONFIRMED_AT + timedelta(days=10)
     with frozen_at(at):
@@ -113,7 +115,7 @@ def test_a_refund_before_the_charge_is_paid_reduces_it_and_the_retry_charges_wha
         select(AuditEntry.id).where(AuditEntry.action == "charge.reduced", AuditEntry.object_id == str(charge.id))
     )
     add_card(deal.owner)
-    assert charges.retry_due_charges(db.session, at + timedelta(hours=1)) == 1
+    assert charge_retries.retry_due_charges(db.session, at + timedelta(hours=1)) == 1
     (charge,) = charges_of(outcome.id)
     assert (charge.status, charge.attempts) == (ChargeStatus.SUCCEEDED, 2)
     assert proxy.state.keys()[-1] == f"charge-{charge.id}-attempt-2-amount-3300"
@@ -127,7 +129,7 @@ def test_a_full_refund_before_the_charge_is_paid_cancels_it_and_nothing_is_retri
     add_card(deal.owner, DECLINED_CARD)
     outcome = won_with_plan(deal)
     with frozen_at(CONFIRMED_AT):
-        service.confirm(db.session, deal.owner, outcome.id, now=clock.utcnow())
+        settlement.confirm(db.session, deal.owner, outcome.id, now=clock.utcnow())
     first = plan_of(outcome.id)[0].id
     at = CONFIRMED_AT + timedelta(days=10)
     with frozen_at(at):
@@ -140,8 +142,8 @@ def test_a_full_refund_before_the_charge_is_paid_cancels_it_and_nothing_is_retri
     )
     add_card(deal.owner)
     sent = len(proxy.state.keys())
-    assert charges.retry_due_charges(db.session, at + timedelta(days=5)) == 0
+    assert charge_retries.retry_due_charges(db.session, at + timedelta(days=5)) == 0
     assert len(proxy.state.keys()) == sent and proxy.state.keys("/v1/refunds") == []
     assert ledger_total(outcome.id) == 0
-    overdue, _manual = charges.desk_query(at + timedelta(days=5))
+    overdue, _manual = charge_queries.desk_query(at + timedelta(days=5))
     assert charge.id not in [c.id for c in db.session.scalars(overdue)]

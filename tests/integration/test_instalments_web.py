@@ -11,7 +11,7 @@ from closerhub import clock
 from closerhub.clock import frozen_at
 from closerhub.extensions import db
 from closerhub.notifications.models import OutboxMessage
-from closerhub.outcomes import instalments, service
+from closerhub.outcomes import instalments, service, settlement
 from closerhub.outcomes.models_instalments import InstalmentStatus
 from closerhub.webhooks.models import WebhookEvent
 from closerhub.webhooks.service import create_endpoint
@@ -27,7 +27,7 @@ def confirmed_plan(make_user):
     deal = cash_deal(make_user)
     outcome = won_with_plan(deal)
     with frozen_at(CONFIRMED_AT):
-        service.confirm(db.session, deal.owner, outcome.id, now=clock.utcnow())
+        settlement.confirm(db.session, deal.owner, outcome.id, now=clock.utcnow())
     return deal, outcome, [i.id for i in plan_of(outcome.id)]
 
 

@@ -12,11 +12,13 @@ from sqlalchemy import select
 
 from closerhub import clock
 from closerhub.accounts.models import User
-from closerhub.booking import leads
-from closerhub.booking.models import Appointment, AppointmentStatus, BookedVia, Channel, Lead
+from closerhub.booking.models import Appointment, AppointmentStatus, BookedVia, Channel
 from closerhub.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from closerhub.engagements import service as engagements
 from closerhub.extensions import db
+from closerhub.leads import cleaning as lead_cleaning
+from closerhub.leads import service as leads
+from closerhub.leads.models import Lead
 from tests.conftest import UserFactory, _logged_in
 from tests.integration.test_engagements import make_offer
 
@@ -91,7 +93,7 @@ def add_appointment(owner: User, closer: User, lead: Lead, start: datetime, **fi
 
 
 def test_clean_lead_data_normalises_email_phone_and_accepts_the_nested_api_context() -> None:
-    values = leads.clean_lead_data(
+    values = lead_cleaning.clean_lead_data(
         {
             "name": "  Paula   Prospect ",
             "email": "Paula@Example.COM",
@@ -127,20 +129,20 @@ def test_clean_lead_data_normalises_email_phone_and_accepts_the_nested_api_conte
 )
 def test_clean_lead_data_names_each_bad_field(overrides: dict[str, Any], field: str, message: str) -> None:
     with pytest.raises(ValidationError) as caught:
-        leads.clean_lead_data(lead_form(**overrides))
+        lead_cleaning.clean_lead_data(lead_form(**overrides))
     assert caught.value.field_errors == {field: message}
 
 
 def test_clean_lead_data_reports_every_bad_field_at_once() -> None:
     with pytest.raises(ValidationError) as caught:
-        leads.clean_lead_data({"context": {"mood": "happy"}})
+        lead_cleaning.clean_lead_data({"context": {"mood": "happy"}})
     assert set(caught.value.field_errors) == {"name", "email", "timezone", "context.mood"}
 
 
 def test_a_partial_clean_checks_only_the_given_fields() -> None:
-    assert leads.clean_lead_data({"notes": " hi "}, partial=True) == {"notes": "hi"}
+    assert lead_cleaning.clean_lead_data({"notes": " hi "}, partial=True) == {"notes": "hi"}
     with pytest.raises(ValidationError) as caught:
-        leads.clean_lead_data({"email": "nope"}, partial=True)
+        lead_cleaning.clean_lead_data({"email": "nope"}, partial=True)
     assert set(caught.value.field_errors) == {"email"}
 
 

@@ -14,11 +14,12 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from closerhub.accounts.models import User
-from closerhub.booking import lead_import, leads
-from closerhub.booking.models import Lead
 from closerhub.businesses.models import Business
 from closerhub.core.errors import ValidationError
 from closerhub.extensions import db
+from closerhub.leads import csv_import as lead_import
+from closerhub.leads import service as leads
+from closerhub.leads.models import Lead
 from tests.conftest import UserFactory
 from tests.integration.test_leads import add_lead
 

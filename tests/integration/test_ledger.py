@@ -12,11 +12,11 @@ from closerhub import clock
 from closerhub.clock import frozen_at
 from closerhub.core.money import Money
 from closerhub.extensions import db
-from closerhub.outcomes import service
+from closerhub.outcomes import service, settlement
 from closerhub.outcomes.service import OutcomeData
-from closerhub.payments import ledger
-from closerhub.payments.memos import Memo
-from closerhub.payments.models import APPEND_ONLY_MESSAGES, Bucket, LedgerEntry
+from closerhub.payments.ledger import service as ledger
+from closerhub.payments.ledger.memos import Memo
+from closerhub.payments.ledger.models import APPEND_ONLY_MESSAGES, Bucket, LedgerEntry
 from tests.integration.outcome_support import AFTER_CALL, CALL_AT, make_call, make_deal
 
 CONFIRMED_AT = AFTER_CALL + timedelta(days=1)
@@ -36,7 +36,7 @@ def won(deal, amount: int = 480000, starts_at=CALL_AT, currency: str = "EUR", co
         outcome = service.record_outcome(db.session, deal.closer, call.id, data, now=clock.utcnow())
     if confirm:
         with frozen_at(CONFIRMED_AT):
-            service.confirm(db.session, deal.owner, outcome.id, now=clock.utcnow())
+            settlement.confirm(db.session, deal.owner, outcome.id, now=clock.utcnow())
         ledger.mark_charged(db.session, outcome, CONFIRMED_AT)  # the business paid at once (the charges' job)
         db.session.commit()
     return outcome
@@ -86,7 +86,7 @@ def test_an_unconfirmed_or_disputed_commission_is_never_released(deal) -> None:
     recorded = won(deal, confirm=False)
     disputed = won(deal, starts_at=CALL_AT + timedelta(days=1), confirm=False)
     with frozen_at(CONFIRMED_AT):
-        service.dispute(db.session, deal.owner, disputed.id, "Never paid", now=clock.utcnow())
+        settlement.dispute(db.session, deal.owner, disputed.id, "Never paid", now=clock.utcnow())
     assert ledger.release_available(db.session, HOLD_OVER + timedelta(days=90)) == 0
     assert ledger.balances(db.session, deal.closer.id)[0].pending == 2 * 72000
     assert recorded.released_at is None

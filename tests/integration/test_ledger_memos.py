@@ -14,8 +14,8 @@ from closerhub.core.money import Money
 from closerhub.extensions import db
 from closerhub.outcomes import service
 from closerhub.outcomes.service import OutcomeData
-from closerhub.payments.memos import Memo, parse_legacy
-from closerhub.payments.models import LedgerEntry
+from closerhub.payments.ledger.memos import Memo, parse_legacy
+from closerhub.payments.ledger.models import LedgerEntry
 from tests.conftest import _logged_in
 from tests.integration.outcome_support import CALL_AT, make_call, make_deal
 
@@ -73,13 +73,13 @@ def test_sentences_written_before_the_codes_are_read_back() -> None:
 
 
 def _english_of(code: str) -> str:
-    from closerhub.payments.memos import _SENTENCES
+    from closerhub.payments.ledger.memos import _SENTENCES
 
     return _SENTENCES[code][0]
 
 
 def test_the_api_gives_the_code_and_ids_of_old_sentences_and_none_for_free_text() -> None:
-    from closerhub.api.schemas_outcomes import LedgerEntryOut
+    from closerhub.payments.ledger.schemas import LedgerEntryOut
 
     base = {"id": 1, "closer_id": 2, "currency": "EUR", "bucket": "pending", "amount": 100, "kind": "adjustment"}
     old = LedgerEntry(**base, memo="Refund of charge #4 (outcome #9)", memo_code=None, memo_params=None)

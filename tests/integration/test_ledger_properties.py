@@ -26,11 +26,11 @@ from closerhub.clock import frozen_at
 from closerhub.core.errors import DomainError
 from closerhub.core.money import Money
 from closerhub.extensions import db
-from closerhub.outcomes import service
+from closerhub.outcomes import service, settlement
 from closerhub.outcomes.models import Outcome
 from closerhub.outcomes.service import OutcomeData
-from closerhub.payments import ledger
-from closerhub.payments.models import Bucket, LedgerEntry
+from closerhub.payments.ledger import service as ledger
+from closerhub.payments.ledger.models import Bucket, LedgerEntry
 from tests.integration.outcome_support import CALL_AT, make_call, make_deal
 
 amounts = st.integers(min_value=1, max_value=10_000_000)
@@ -111,12 +111,12 @@ def test_random_outcome_sequences_keep_the_ledger_consistent(app, make_user, adm
                     )
                     service.correct_outcome(db.session, deal.closer, pick(args[0]), data, now=clock.utcnow())
                 elif action == "confirm" and pick(args[0]):
-                    service.confirm(db.session, deal.owner, pick(args[0]), now=clock.utcnow())
+                    settlement.confirm(db.session, deal.owner, pick(args[0]), now=clock.utcnow())
                 elif action == "dispute" and pick(args[0]):
-                    service.dispute(db.session, deal.owner, pick(args[0]), "We disagree", now=clock.utcnow())
+                    settlement.dispute(db.session, deal.owner, pick(args[0]), "We disagree", now=clock.utcnow())
                 elif action == "resolve" and pick(args[0]):
                     how, amount = args[1], args[2]
-                    service.resolve_dispute(
+                    settlement.resolve_dispute(
                         db.session,
                         admin_user,
                         pick(args[0]),
@@ -128,7 +128,7 @@ def test_random_outcome_sequences_keep_the_ledger_consistent(app, make_user, adm
                 elif action == "wait":
                     now += timedelta(days=args[0])
                 elif action == "auto_confirm":
-                    service.auto_confirm_due(db.session, now)
+                    settlement.auto_confirm_due(db.session, now)
                 elif action == "release":
                     ledger.release_available(db.session, now)
                 elif action == "payout":

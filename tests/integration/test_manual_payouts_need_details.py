@@ -21,9 +21,9 @@ from sqlalchemy import select
 from closerhub.audit.models import AuditEntry
 from closerhub.clock import frozen_at
 from closerhub.extensions import db
-from closerhub.payments import payout_details
-from closerhub.payments.models_payouts import NoticeKind, PayoutNotice, PayoutRun, PayoutStatus, RunMode
-from closerhub.payments.payouts import run_payouts
+from closerhub.payments.payouts import details as payout_details
+from closerhub.payments.payouts.models import NoticeKind, PayoutNotice, PayoutRun, PayoutStatus, RunMode
+from closerhub.payments.payouts.service import run_payouts
 from tests.conftest import _logged_in
 from tests.integration.payouts_support import (
     LATER,

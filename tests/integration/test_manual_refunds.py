@@ -15,9 +15,11 @@ from closerhub.clock import frozen_at
 from closerhub.core.errors import Conflict, ValidationError
 from closerhub.core.money import Money
 from closerhub.extensions import db
-from closerhub.payments import charges, ledger, refunds
-from closerhub.payments.models_charges import Charge, ChargeStatus
-from closerhub.payments.payouts import run_payouts
+from closerhub.payments.charges import refunds
+from closerhub.payments.charges import service as charges
+from closerhub.payments.charges.models import Charge, ChargeStatus
+from closerhub.payments.ledger import service as ledger
+from closerhub.payments.payouts.service import run_payouts
 from tests.conftest import _logged_in
 from tests.integration.charges_support import CONFIRMED_AT, confirm, won_outcome
 from tests.integration.outcome_support import make_deal

@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from closerhub import clock
-from closerhub.booking import no_shows
+from closerhub.booking.attendance import no_shows
 from closerhub.booking.models import Appointment
 from closerhub.extensions import db
 from closerhub.notifications.models import OutboxMessage

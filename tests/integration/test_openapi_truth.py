@@ -13,12 +13,12 @@ from flask.testing import FlaskClient
 from jsonschema_rs import Draft202012Validator  # schemathesis' own validator
 
 from closerhub.api.schema_docs import REQUIRED_TEXT_PATTERN, TEXT_PATTERN
-from closerhub.booking.changes import REASON_MAX as CHANGE_REASON_MAX
-from closerhub.booking.leads import BUDGET_MAX, CONTEXT_TEXT_MAX, NAME_MAX, SOURCE_MAX
+from closerhub.booking.changes.service import REASON_MAX as CHANGE_REASON_MAX
 from closerhub.core.money import known_currencies
 from closerhub.core.tz import all_zones
-from closerhub.payments.payout_details import BANK_NAME_MAX, HOLDER_MAX, bank_countries
-from closerhub.payments.refunds import REASON_MAX as REFUND_REASON_MAX
+from closerhub.leads.cleaning import BUDGET_MAX, CONTEXT_TEXT_MAX, NAME_MAX, SOURCE_MAX
+from closerhub.payments.charges.refunds import REASON_MAX as REFUND_REASON_MAX
+from closerhub.payments.payouts.details import BANK_NAME_MAX, HOLDER_MAX, bank_countries
 from tests.integration.test_api_accounts import bearer
 from tests.integration.test_payout_details import OTHER_FORM, SEPA_FORM, UK_FORM, US_FORM
 

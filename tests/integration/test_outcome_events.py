@@ -21,13 +21,13 @@ from closerhub.core.money import Money
 from closerhub.extensions import db
 from closerhub.notifications.models import OutboxMessage
 from closerhub.outcomes import events as outcome_events
-from closerhub.outcomes import service
+from closerhub.outcomes import service, settlement
 from closerhub.outcomes.models import Outcome, OutcomeStatus
 from closerhub.outcomes.service import OutcomeData
-from closerhub.payments import charges
 from closerhub.payments import outcome_events as payments_on_outcomes
-from closerhub.payments.models import LedgerEntry
-from closerhub.payments.models_charges import Charge
+from closerhub.payments.charges import queries as charge_queries
+from closerhub.payments.charges.models import Charge
+from closerhub.payments.ledger.models import LedgerEntry
 from tests.integration.outcome_support import AFTER_CALL, make_call, make_deal
 
 WON_4800 = OutcomeData(result="won", deal_value=Money(480000, "EUR"), objections=["price"], technique="summary")
@@ -75,12 +75,12 @@ def test_a_failing_handler_rolls_the_confirmation_back(
 
     def fail(session: Session, event: outcome_events.CommissionOwed) -> None:
         session.flush()
-        assert charges.charge_of(session, event.outcome.id) is not None  # payments' handler billed first
+        assert charge_queries.charge_of(session, event.outcome.id) is not None  # payments' handler billed first
         raise RuntimeError("the books are closed")
 
     _add_handler(app, monkeypatch, outcome_events.CommissionOwed, fail)
     with frozen_at(AFTER_CALL + timedelta(days=1)), pytest.raises(RuntimeError, match="the books are closed"):
-        service.confirm(db.session, deal.owner, outcome_id, now=clock.utcnow())
+        settlement.confirm(db.session, deal.owner, outcome_id, now=clock.utcnow())
     assert _count(Charge) == 0  # publish rolled the session back
     db.session.remove()
     assert db.session.get(Outcome, outcome_id).status == OutcomeStatus.RECORDED  # type: ignore[union-attr]

@@ -11,10 +11,10 @@ from closerhub import clock
 from closerhub.clock import frozen_at
 from closerhub.core.money import Money
 from closerhub.extensions import db
-from closerhub.outcomes import service
+from closerhub.outcomes import service, settlement
 from closerhub.outcomes.models import Outcome, OutcomeStatus
 from closerhub.outcomes.service import OutcomeData
-from closerhub.payments import ledger
+from closerhub.payments.ledger import service as ledger
 from tests.conftest import _logged_in
 from tests.integration.outcome_support import AFTER_CALL, make_call, make_deal
 
@@ -117,7 +117,7 @@ def test_the_earnings_page_shows_balances_and_the_ledger_in_the_closers_zone(app
 def test_the_admin_resolves_a_dispute_with_a_mandatory_note(app, deal, call, admin_user) -> None:
     outcome = recorded(deal, call)
     with frozen_at(AFTER_CALL + timedelta(hours=1)):
-        service.dispute(db.session, deal.owner, outcome.id, "Paid 3,000 EUR", now=clock.utcnow())
+        settlement.dispute(db.session, deal.owner, outcome.id, "Paid 3,000 EUR", now=clock.utcnow())
     client = _logged_in(app, admin_user)
     assert f'data-testid="dispute-{outcome.id}"' in client.get("/admin/disputes").get_data(as_text=True)
     no_note = client.post(f"/admin/disputes/{outcome.id}/resolve", data={"action": "adjust", "deal_value": "3,000"})

@@ -12,10 +12,10 @@ from flask.testing import FlaskClient
 from closerhub import clock
 from closerhub.core.money import Money
 from closerhub.extensions import db
-from closerhub.outcomes import service
+from closerhub.outcomes import service, settlement
 from closerhub.outcomes.service import OutcomeData
 from closerhub.outcomes.settings import setting
-from closerhub.payments import ledger
+from closerhub.payments.ledger import service as ledger
 from tests.conftest import _logged_in
 from tests.integration.outcome_support import AFTER_CALL, CALL_AT, make_call, make_deal
 from tests.integration.test_admin_settings import FORM
@@ -44,7 +44,7 @@ def test_the_admin_settings_page_changes_the_fee_the_confirm_window_and_the_claw
     moment = AFTER_CALL + timedelta(days=1)
     with clock.frozen_at(moment):
         new = service.record_outcome(db.session, deal.closer, after.id, WON, now=clock.utcnow())
-        service.confirm(db.session, deal.owner, new.id, now=clock.utcnow())
+        settlement.confirm(db.session, deal.owner, new.id, now=clock.utcnow())
         ledger.mark_charged(db.session, new, moment)
         db.session.commit()
     assert new.fee_bps == 1200 and new.platform_fee_amount == 1800  # 12 % of the 15,000 commission

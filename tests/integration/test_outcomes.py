@@ -14,12 +14,14 @@ from closerhub.core.errors import Conflict, NotFound, PermissionDenied, Validati
 from closerhub.core.money import Money
 from closerhub.extensions import db
 from closerhub.notifications.models import OutboxMessage
-from closerhub.outcomes import service
+from closerhub.outcomes import service, settlement
 from closerhub.outcomes.models import Outcome, OutcomeResult, OutcomeRevision, OutcomeStatus
 from closerhub.outcomes.service import OutcomeData
-from closerhub.payments import charges, ledger
-from closerhub.payments.models import LedgerEntry
-from closerhub.payments.models_charges import ChargeStatus
+from closerhub.payments.charges import queries as charge_queries
+from closerhub.payments.charges import service as charges
+from closerhub.payments.charges.models import ChargeStatus
+from closerhub.payments.ledger import service as ledger
+from closerhub.payments.ledger.models import LedgerEntry
 from tests.integration.outcome_support import AFTER_CALL, CALL_AT, make_call, make_deal
 
 WON_4800 = OutcomeData(result="won", deal_value=Money(480000, "EUR"), objections=["price"], technique="summary")
@@ -170,7 +172,7 @@ def test_a_correction_keeps_the_history_and_restates_the_commission(deal, call) 
 def test_a_confirmed_outcome_is_locked(deal, call) -> None:
     outcome = record(deal, call)
     with frozen_at(AFTER_CALL + timedelta(days=1)):
-        service.confirm(db.session, deal.owner, outcome.id, now=clock.utcnow())
+        settlement.confirm(db.session, deal.owner, outcome.id, now=clock.utcnow())
     with pytest.raises(Conflict) as exc:
         service.correct_outcome(
             db.session, deal.closer, outcome.id, OutcomeData(result="lost", lost_reason="price"), now=clock.utcnow()
@@ -186,9 +188,9 @@ def test_confirming_in_manual_mode_bills_the_business_and_the_hold_starts_once_i
     outcome = record(deal, call)
     confirmed_at = AFTER_CALL + timedelta(days=1)
     with frozen_at(confirmed_at):
-        service.confirm(db.session, deal.owner, outcome.id, now=clock.utcnow())
+        settlement.confirm(db.session, deal.owner, outcome.id, now=clock.utcnow())
     assert outcome.status == OutcomeStatus.CONFIRMED and outcome.confirmed_by_id == deal.owner.id
-    charge = charges.charge_of(db.session, outcome.id)
+    charge = charge_queries.charge_of(db.session, outcome.id)
     assert charge.status == ChargeStatus.MANUAL_DUE and charge.amount == 72000 + 7200
     assert outcome.charged_at is None  # not paid yet: no clawback hold
     paid_at = confirmed_at + timedelta(days=2)
@@ -202,9 +204,9 @@ def test_another_business_cannot_see_or_confirm_the_outcome(deal, call, make_use
     outcome = record(deal, call)
     stranger = make_user("business")
     with pytest.raises(NotFound):
-        service.confirm(db.session, stranger, outcome.id, now=clock.utcnow())
+        settlement.confirm(db.session, stranger, outcome.id, now=clock.utcnow())
     with pytest.raises(NotFound):
-        service.dispute(db.session, stranger, outcome.id, "not ours", now=clock.utcnow())
+        settlement.dispute(db.session, stranger, outcome.id, "not ours", now=clock.utcnow())
     db.session.expire_all()
     assert db.session.get(Outcome, outcome.id).status == OutcomeStatus.RECORDED
 
@@ -212,7 +214,7 @@ def test_another_business_cannot_see_or_confirm_the_outcome(deal, call, make_use
 def test_a_closer_cannot_confirm_their_own_outcome(deal, call) -> None:
     outcome = record(deal, call)
     with pytest.raises(PermissionDenied):
-        service.confirm(db.session, deal.closer, outcome.id, now=clock.utcnow())
+        settlement.confirm(db.session, deal.closer, outcome.id, now=clock.utcnow())
     db.session.expire_all()
     assert db.session.get(Outcome, outcome.id).status == OutcomeStatus.RECORDED
 
@@ -220,16 +222,18 @@ def test_a_closer_cannot_confirm_their_own_outcome(deal, call) -> None:
 def test_a_dispute_needs_a_reason_and_the_window_still_open(deal, call) -> None:
     outcome = record(deal, call)
     with frozen_at(AFTER_CALL + timedelta(days=1)), pytest.raises(ValidationError) as exc:
-        service.dispute(db.session, deal.owner, outcome.id, "   ", now=clock.utcnow())
+        settlement.dispute(db.session, deal.owner, outcome.id, "   ", now=clock.utcnow())
     assert "reason" in exc.value.field_errors
     with frozen_at(AFTER_CALL + timedelta(days=8)), pytest.raises(Conflict) as conflict:
-        service.dispute(db.session, deal.owner, outcome.id, "Too late", now=clock.utcnow())
+        settlement.dispute(db.session, deal.owner, outcome.id, "Too late", now=clock.utcnow())
     assert conflict.value.code == "confirm_window_closed"
     with frozen_at(AFTER_CALL + timedelta(days=1)):
-        service.dispute(db.session, deal.owner, outcome.id, "The client paid 3,000 EUR, not 4,800.", now=clock.utcnow())
+        settlement.dispute(
+            db.session, deal.owner, outcome.id, "The client paid 3,000 EUR, not 4,800.", now=clock.utcnow()
+        )
     assert outcome.status == OutcomeStatus.DISPUTED
     with pytest.raises(Conflict):
-        service.confirm(db.session, deal.owner, outcome.id, now=clock.utcnow())
+        settlement.confirm(db.session, deal.owner, outcome.id, now=clock.utcnow())
 
 
 def test_silence_past_the_deadline_confirms_once_even_when_the_job_runs_twice(deal, call, make_user) -> None:
@@ -237,34 +241,34 @@ def test_silence_past_the_deadline_confirms_once_even_when_the_job_runs_twice(de
     later_call = make_call(deal, CALL_AT + timedelta(days=3))
     not_due = record(deal, later_call, at=CALL_AT + timedelta(days=3, hours=1))
     deadline = due.confirm_deadline
-    assert service.auto_confirm_due(db.session, deadline - timedelta(seconds=1)) == 0
-    assert service.auto_confirm_due(db.session, deadline) == 1
-    assert service.auto_confirm_due(db.session, deadline) == 0
+    assert settlement.auto_confirm_due(db.session, deadline - timedelta(seconds=1)) == 0
+    assert settlement.auto_confirm_due(db.session, deadline) == 1
+    assert settlement.auto_confirm_due(db.session, deadline) == 0
     db.session.expire_all()
     due, not_due = db.session.get(Outcome, due.id), db.session.get(Outcome, not_due.id)
     assert due.status == OutcomeStatus.CONFIRMED and due.confirmed_by_id is None
-    assert charges.charge_of(db.session, due.id).status == ChargeStatus.MANUAL_DUE  # billed on confirmation
+    assert charge_queries.charge_of(db.session, due.id).status == ChargeStatus.MANUAL_DUE  # billed on confirmation
     assert not_due.status == OutcomeStatus.RECORDED
 
 
 def dispute_it(deal, call) -> Outcome:
     outcome = record(deal, call)
     with frozen_at(AFTER_CALL + timedelta(days=1)):
-        service.dispute(db.session, deal.owner, outcome.id, "The client paid 3,000 EUR.", now=clock.utcnow())
+        settlement.dispute(db.session, deal.owner, outcome.id, "The client paid 3,000 EUR.", now=clock.utcnow())
     return outcome
 
 
 def test_only_an_admin_resolves_and_a_note_is_required(deal, call, admin_user) -> None:
     outcome = dispute_it(deal, call)
     with pytest.raises(PermissionDenied):
-        service.resolve_dispute(db.session, deal.owner, outcome.id, note="fine", now=clock.utcnow())
+        settlement.resolve_dispute(db.session, deal.owner, outcome.id, note="fine", now=clock.utcnow())
     with pytest.raises(ValidationError) as exc:
-        service.resolve_dispute(
+        settlement.resolve_dispute(
             db.session, admin_user, outcome.id, note="  ", deal_value=Money(300000, "EUR"), now=clock.utcnow()
         )
     assert "note" in exc.value.field_errors
     with pytest.raises(ValidationError) as exc:
-        service.resolve_dispute(
+        settlement.resolve_dispute(
             db.session, admin_user, outcome.id, note="ok", deal_value=Money(300000, "USD"), now=clock.utcnow()
         )
     assert "deal_value" in exc.value.field_errors
@@ -276,7 +280,7 @@ def test_only_an_admin_resolves_and_a_note_is_required(deal, call, admin_user) -
 def test_a_dispute_resolved_to_a_lower_value_reverses_and_earns_anew(deal, call, admin_user) -> None:
     outcome = dispute_it(deal, call)
     with frozen_at(AFTER_CALL + timedelta(days=2)):
-        service.resolve_dispute(
+        settlement.resolve_dispute(
             db.session,
             admin_user,
             outcome.id,
@@ -289,14 +293,16 @@ def test_a_dispute_resolved_to_a_lower_value_reverses_and_earns_anew(deal, call,
     assert entries == [("earned", 72000), ("reversal", -72000), ("adjustment", 45000)]
     [balance] = ledger.balances(db.session, deal.closer.id)
     assert (balance.pending, balance.available, balance.paid) == (45000, 0, 0)
-    assert charges.charge_of(db.session, outcome.id).commission == 45000  # billed at the adjusted value
+    assert charge_queries.charge_of(db.session, outcome.id).commission == 45000  # billed at the adjusted value
     resolved_mail = select(OutboxMessage.to_address).where(OutboxMessage.template == "outcome_resolved")
     assert set(db.session.scalars(resolved_mail)) == {deal.closer.email, deal.owner.email}
 
 
 def test_a_voided_outcome_reverses_the_commission(deal, call, admin_user) -> None:
     outcome = dispute_it(deal, call)
-    service.resolve_dispute(db.session, admin_user, outcome.id, note="No sale happened.", void=True, now=clock.utcnow())
+    settlement.resolve_dispute(
+        db.session, admin_user, outcome.id, note="No sale happened.", void=True, now=clock.utcnow()
+    )
     assert outcome.status == OutcomeStatus.VOIDED
     [balance] = ledger.balances(db.session, deal.closer.id)
     assert balance.total == 0

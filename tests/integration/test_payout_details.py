@@ -14,8 +14,8 @@ from sqlalchemy import func, select, text
 
 from closerhub.audit.models import AuditEntry
 from closerhub.extensions import db
-from closerhub.payments.models_payout_details import PayoutDetails
-from closerhub.payments.payout_details import aba_checksum_ok
+from closerhub.payments.payouts.details import aba_checksum_ok
+from closerhub.payments.payouts.details_models import PayoutDetails
 from tests.conftest import _logged_in
 from tests.integration.payouts_support import emails
 from tests.integration.test_api_accounts import bearer

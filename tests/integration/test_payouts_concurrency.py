@@ -18,9 +18,9 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from closerhub.extensions import db
-from closerhub.payments import payouts as payouts_module
-from closerhub.payments.models_payouts import ONE_IN_FLIGHT_INDEX, Payout, PayoutRun, PayoutStatus, RunMode
-from closerhub.payments.payouts import RunReport, run_payouts
+from closerhub.payments.payouts import service as payouts_module
+from closerhub.payments.payouts.models import ONE_IN_FLIGHT_INDEX, Payout, PayoutRun, PayoutStatus, RunMode
+from closerhub.payments.payouts.service import RunReport, run_payouts
 from tests.fakes.stripe_connect import FakeStripeConnect
 from tests.integration.payouts_support import RUN_AT, balance, give_available, onboard, payouts, stripe, transfers_made
 

@@ -10,9 +10,9 @@ from flask.testing import FlaskCliRunner
 from closerhub import clock
 from closerhub.clock import frozen_at
 from closerhub.extensions import db
-from closerhub.payments.gateway import get_gateway
-from closerhub.payments.models_payouts import Payout, PayoutRun, PayoutStatus, RunMode
-from closerhub.payments.payouts import run_payouts, run_weekly_if_due
+from closerhub.payments.payouts.models import Payout, PayoutRun, PayoutStatus, RunMode
+from closerhub.payments.payouts.service import run_payouts, run_weekly_if_due
+from closerhub.payments.stripe.gateway import get_gateway
 from closerhub.platform_settings.service import update_settings
 from tests.fakes.stripe_connect import FakeStripeConnect
 from tests.integration.payouts_support import (
@@ -88,8 +88,8 @@ def test_a_closer_who_cannot_receive_payouts_is_skipped_and_told_once(
     never_onboarded, blocked = make_user("closer"), make_user("closer")
     acct = onboard(stripe, blocked)
     stripe.set_account(acct, payouts_enabled=False, currently_due=["external_account"])
-    from closerhub.payments.connect import refresh_account
-    from closerhub.payments.gateway import get_gateway
+    from closerhub.payments.connect.service import refresh_account
+    from closerhub.payments.stripe.gateway import get_gateway
 
     refresh_account(db.session, get_gateway(), blocked, RUN_AT)
     give_available(never_onboarded, 8000)

@@ -10,8 +10,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from closerhub.payments.connect import can_receive_payouts, requirement_words
-from closerhub.payments.models_stripe import ConnectAccount
+from closerhub.payments.connect.service import can_receive_payouts, requirement_words
+from closerhub.payments.stripe.models import ConnectAccount
 from tests.fakes.servers import stripe_settings
 from tests.fakes.stripe_connect import FakeStripeConnect
 

@@ -14,8 +14,8 @@ from sqlalchemy import select
 from closerhub.audit.models import AuditEntry
 from closerhub.clock import frozen_at
 from closerhub.extensions import db
-from closerhub.payments.models_payouts import Payout, PayoutRun, PayoutStatus
-from closerhub.payments.payouts import run_payouts
+from closerhub.payments.payouts.models import Payout, PayoutRun, PayoutStatus
+from closerhub.payments.payouts.service import run_payouts
 from tests.fakes.stripe_connect import FakeStripeConnect
 from tests.integration.payouts_support import (
     RUN_AT,

@@ -14,14 +14,14 @@ from closerhub import clock
 from closerhub.clock import frozen_at
 from closerhub.core.money import Money
 from closerhub.extensions import db
-from closerhub.outcomes import service
+from closerhub.outcomes import service, settlement
 from closerhub.outcomes.service import OutcomeData
-from closerhub.payments import ledger
-from closerhub.payments.gateway import sign_webhook_payload
-from closerhub.payments.memos import Memo
-from closerhub.payments.models_payouts import PayoutNotice, PayoutStatus
-from closerhub.payments.payout_events import clawback_paid_commission
-from closerhub.payments.payouts import run_payouts
+from closerhub.payments.ledger import service as ledger
+from closerhub.payments.ledger.memos import Memo
+from closerhub.payments.payouts.events import clawback_paid_commission
+from closerhub.payments.payouts.models import PayoutNotice, PayoutStatus
+from closerhub.payments.payouts.service import run_payouts
+from closerhub.payments.stripe.gateway import sign_webhook_payload
 from tests.fakes.servers import TEST_WEBHOOK_SECRET
 from tests.fakes.stripe_connect import FakeStripeConnect
 from tests.integration.outcome_support import AFTER_CALL, CALL_AT, make_call, make_deal
@@ -135,7 +135,7 @@ def _won_paid_outcome(make_user: Any, fake: FakeStripeConnect) -> Any:
             now=clock.utcnow(),
         )
     with frozen_at(AFTER_CALL + timedelta(days=1)):
-        service.confirm(db.session, deal.owner, outcome.id, now=clock.utcnow())
+        settlement.confirm(db.session, deal.owner, outcome.id, now=clock.utcnow())
     ledger.mark_charged(db.session, outcome, AFTER_CALL + timedelta(days=1))  # the business paid (idempotent)
     db.session.commit()
     ledger.release_available(db.session, RUN_AT - timedelta(hours=1))
@@ -201,7 +201,7 @@ def test_without_stripe_a_paid_commission_refunded_is_carried_into_the_next_payo
             now=clock.utcnow(),
         )
     with frozen_at(AFTER_CALL + timedelta(days=1)):
-        service.confirm(db.session, deal.owner, outcome.id, now=clock.utcnow())
+        settlement.confirm(db.session, deal.owner, outcome.id, now=clock.utcnow())
     ledger.mark_charged(db.session, outcome, AFTER_CALL + timedelta(days=1))  # the business paid (idempotent)
     db.session.commit()
     give_payout_details(deal.closer)

@@ -13,8 +13,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from closerhub.booking import form_token, service
+from closerhub.booking import service
 from closerhub.booking.models import Appointment, AppointmentStatus
+from closerhub.booking.pages import form_token
 from closerhub.extensions import db
 from tests.conftest import _logged_in
 from tests.integration.booking_setup import NOW, TUESDAY_9, book, frozen, setting, snapshot

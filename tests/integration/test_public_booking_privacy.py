@@ -16,9 +16,10 @@ from sqlalchemy import select
 
 from closerhub import clock
 from closerhub.accounts.models import User
-from closerhub.booking import leads
-from closerhub.booking.models import Appointment, Lead
+from closerhub.booking.models import Appointment
 from closerhub.extensions import db
+from closerhub.leads import service as leads
+from closerhub.leads.models import Lead
 from closerhub.notifications.mailer import Attachment
 from closerhub.notifications.models import OutboxMessage
 from tests.integration.booking_setup import frozen, setting

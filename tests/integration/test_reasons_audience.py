@@ -12,7 +12,8 @@ from sqlalchemy import select
 
 from closerhub.accounts.models import User
 from closerhub.audit.models import AuditEntry
-from closerhub.booking import changes, handover
+from closerhub.booking.changes import handover
+from closerhub.booking.changes import service as changes
 from closerhub.booking.models import Appointment, AppointmentStatus
 from closerhub.core.errors import ValidationError
 from closerhub.extensions import db

@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from closerhub import clock
 from closerhub.booking.models import Appointment, AppointmentEvent, AppointmentStatus
-from closerhub.booking.reminders import flag_overdue_outcomes, request_outcomes, send_due_reminders
+from closerhub.booking.reminders.email import flag_overdue_outcomes, request_outcomes, send_due_reminders
 from closerhub.extensions import db
 from closerhub.notifications.models import OutboxMessage
 from tests.factories_booking import BookingWorld, make_appointment, make_lead, make_world

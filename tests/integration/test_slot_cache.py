@@ -12,9 +12,10 @@ from typing import Any
 import pytest
 from flask import Flask, url_for
 
-from closerhub.booking import page_data, service
-from closerhub.booking.display import slot_links
+from closerhub.booking import service
 from closerhub.booking.models import AppointmentStatus
+from closerhub.booking.pages import page_data
+from closerhub.booking.pages.display import slot_links
 from closerhub.calendars import service as service_calendars
 from closerhub.calendars import sync
 from closerhub.closers import slot_cache

@@ -15,10 +15,11 @@ from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
 from closerhub import clock
-from closerhub.booking import sms_reminders
-from closerhub.booking.models import Appointment, Lead
-from closerhub.booking.sms_reminders import send_due_sms_reminders
+from closerhub.booking.models import Appointment
+from closerhub.booking.reminders import sms as sms_reminders
+from closerhub.booking.reminders.sms import send_due_sms_reminders
 from closerhub.extensions import db
+from closerhub.leads.models import Lead
 from closerhub.notifications import sms
 from closerhub.notifications.service import public_url
 from closerhub.notifications.sms_models import SmsMessage, SmsOptOut, SmsStatus

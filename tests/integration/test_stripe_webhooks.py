@@ -14,9 +14,9 @@ from sqlalchemy import func, select, text
 
 from closerhub import clock
 from closerhub.extensions import db as _db
-from closerhub.payments.gateway import sign_webhook_payload
-from closerhub.payments.models_stripe import ConnectAccount, StripeEvent
-from closerhub.payments.webhooks import handles, retry_failed
+from closerhub.payments.stripe.gateway import sign_webhook_payload
+from closerhub.payments.stripe.models import ConnectAccount, StripeEvent
+from closerhub.payments.stripe.webhooks import handles, retry_failed
 from tests.fakes.servers import TEST_WEBHOOK_SECRET
 from tests.fakes.stripe_connect import FIXTURES, FakeStripeConnect
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from closerhub import clock
 from closerhub.core.money import Money
 from closerhub.extensions import db
-from closerhub.outcomes import reviews, service
+from closerhub.outcomes import reviews, service, settlement
 from closerhub.outcomes.models import Outcome, OutcomeResult
 from closerhub.outcomes.service import OutcomeData
 from closerhub.outcomes.track_record import closer_stats
@@ -92,8 +92,8 @@ def test_a_voided_outcome_leaves_the_close_rate(make_user: Any, admin_user: Any)
         select(Outcome).where(Outcome.closer_id == deal.closer.id, Outcome.result == OutcomeResult.WON)
     )
     with clock.frozen_at(AFTER_CALL + timedelta(days=3)):
-        service.dispute(db.session, deal.owner, won.id, "Never signed.", now=clock.utcnow())
-        service.resolve_dispute(db.session, admin_user, won.id, note="No contract.", void=True, now=clock.utcnow())
+        settlement.dispute(db.session, deal.owner, won.id, "Never signed.", now=clock.utcnow())
+        settlement.resolve_dispute(db.session, admin_user, won.id, note="No contract.", void=True, now=clock.utcnow())
     assert closer_stats(db.session, deal.closer.id).close_rate == 0.0
 
 

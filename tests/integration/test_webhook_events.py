@@ -8,12 +8,13 @@ from typing import Any
 from sqlalchemy import select
 
 from closerhub.accounts.models import User
-from closerhub.booking import leads
 from closerhub.businesses.models import Business
 from closerhub.clock import frozen_at, utcnow
 from closerhub.engagements import service as engagements
 from closerhub.extensions import db
+from closerhub.leads import service as leads
 from closerhub.outcomes import service as outcomes
+from closerhub.outcomes import settlement
 from closerhub.webhooks.models import WebhookDelivery, WebhookEvent
 from closerhub.webhooks.service import create_endpoint
 from tests.integration.outcome_support import AFTER_CALL, make_call, make_deal
@@ -50,11 +51,11 @@ def test_an_outcome_recorded_confirmed_or_disputed_then_resolved_each_sends_its_
     first, second = make_call(deal), make_call(deal, AFTER_CALL + timedelta(hours=2))
     with frozen_at(AFTER_CALL + timedelta(hours=3)):
         kept = outcomes.record_outcome(db.session, deal.closer, first.id, WON_4800, now=utcnow())
-        outcomes.confirm(db.session, deal.owner, kept.id, now=utcnow())
+        settlement.confirm(db.session, deal.owner, kept.id, now=utcnow())
     with frozen_at(AFTER_CALL + timedelta(hours=4)):
         argued = outcomes.record_outcome(db.session, deal.closer, second.id, WON_4800, now=utcnow())
-        outcomes.dispute(db.session, deal.owner, argued.id, "The client never paid.", now=utcnow())
-        outcomes.resolve_dispute(db.session, admin_user, argued.id, note="Paid after all.", now=utcnow())
+        settlement.dispute(db.session, deal.owner, argued.id, "The client never paid.", now=utcnow())
+        settlement.resolve_dispute(db.session, admin_user, argued.id, note="Paid after all.", now=utcnow())
     events = _events()
     assert [t for t, _d in events] == [
         "outcome.recorded",

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 import pytest
 from flask import Flask
 
-from closerhub.booking.display import DAYTIME_HOURS, calendar_week, daytime_only, group_by_local_date, is_night
+from closerhub.booking.pages.display import DAYTIME_HOURS, calendar_week, daytime_only, group_by_local_date, is_night
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 
 from closerhub.analytics.export import to_csv
-from closerhub.analytics.tables import Column, Table
+from closerhub.analytics.table_kinds import Column, Table
 from closerhub.core.csv_safe import csv_text, resafe, safe_cell
 from closerhub.core.money import Money
 

@@ -1,0 +1,1 @@
+"""Who came: the prospect's attendance confirmation, no-shows and their reports."""

@@ -1,0 +1,1 @@
+"""Calls in calendars: .ics files, the closer's calendar feed, its pages and API."""
