@@ -10,6 +10,7 @@ from flask import Flask, current_app
 from closerhub import clock
 from closerhub.accounts import service as accounts
 from closerhub.accounts.verification import queue_verification_email
+from closerhub.analytics.refresh import refresh as refresh_analytics
 from closerhub.core.errors import DomainError
 from closerhub.demo import DEMO_PASSWORD, DEMO_USERS, demo_counts, seed_demo
 from closerhub.extensions import db
@@ -26,6 +27,9 @@ def init_app(app: Flask) -> None:
         # The demo's emails stay readable in the outbox; keep the console to the logins.
         logging.getLogger("closerhub.notifications.service").setLevel(logging.WARNING)
         report = seed_demo(db.session, clock.utcnow())
+        # The analytics pages show the demo at once, not after the worker's first minute.
+        db.session.commit()
+        refresh_analytics(db.engine, clock.utcnow())
         click.echo(f"Demo logins (password for all: {DEMO_PASSWORD})")
         for role, email, state in report.logins:
             click.echo(f"  {role:<9} {email:<32} {state}")

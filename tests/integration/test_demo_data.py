@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from closerhub import clock
 from closerhub.accounts import service as accounts
 from closerhub.accounts.models import Role, User
+from closerhub.analytics.models import AnalyticsDirty, AnalyticsSlot
 from closerhub.booking.attendance import no_shows
 from closerhub.booking.models import Appointment, AppointmentStatus
 from closerhub.businesses.models import Offer
@@ -52,6 +53,10 @@ def test_seeding_twice_changes_no_count_and_prints_the_same_logins(runner: Flask
         assert demo.email in first and demo.email in second
         assert accounts.authenticate(db.session, demo.email, DEMO_PASSWORD, now=clock.utcnow()).email == demo.email
     assert "created" not in second
+    # The analytics pages show the demo at once: the seeding summed its calls (nothing left for the worker).
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(AnalyticsDirty)) == 0
+    assert db.session.scalar(select(func.sum(AnalyticsSlot.appointments))) == counts["appointments"]
     # One public booking link per business, the same on both runs.
     links = [line for line in first.splitlines() if "/book/" in line]
     assert len(links) == 2 and links == [line for line in second.splitlines() if "/book/" in line]
