@@ -91,6 +91,8 @@ def test_an_embed_on_a_listed_origin_books_and_tells_the_host_page(page: Any, si
     page.set_viewport_size({"width": 1200, "height": 900})
     page.goto(f"{sites['listed'].origin}/?name=Nora%20York&email=nora%40example.com&utm_source=webinar")
     frame = page.frame_locator("iframe")
+    # The page reloads once with the browser's zone (booking_tz.js): a click before that reload is lost.
+    expect(frame.get_by_test_id("zone-note")).to_contain_text("your time zone, New York")
     frame.locator('a[data-day="2026-06-02"]').click()
     slot = frame.locator('a[data-slot-start="2026-06-02T13:00:00Z"]')  # 09:00 New York, 15:00 Paris
     slot.click()
@@ -200,6 +202,7 @@ def test_an_embed_on_another_site_books_without_the_session_cookie(page: Any, cr
     page.set_viewport_size({"width": 1200, "height": 900})
     page.goto(f"{cross_site}/?name=Nora%20York&email=nora%40example.com")
     frame = page.frame_locator("iframe")
+    expect(frame.get_by_test_id("zone-note")).to_contain_text("your time zone, New York")  # after the zone reload
     frame.locator('a[data-day="2026-06-02"]').click()
     frame.locator('a[data-slot-start="2026-06-02T13:00:00Z"]').click()
     frame.get_by_label("What is your monthly revenue?").fill("About 20k")
