@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from closerhub.booking.models import Appointment, AppointmentStatus
@@ -26,6 +27,8 @@ def test_in_a_cross_site_iframe_the_prospect_switches_language_books_moves_and_c
     page.set_viewport_size({"width": 1200, "height": 1000})
     page.goto(f"{cross_site}/?name=Nora%20York&email=nora%40example.com")
     frame = page.frame_locator("iframe")
+    # The page reloads once with the browser's zone (booking_tz.js): a click before that reload is lost.
+    expect(frame.get_by_test_id("zone-note")).to_contain_text("your time zone, New York")
     frame.get_by_test_id("lang-fr").click()
     frame.locator('html[lang="fr"]').wait_for()
     assert frame.get_by_test_id("powered-by").inner_text() == "Propulsé par CloserHub"
