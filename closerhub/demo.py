@@ -70,6 +70,7 @@ from closerhub.leads import service as lead_service
 from closerhub.leads.models import Lead
 from closerhub.outcomes import reviews, settlement
 from closerhub.outcomes import service as outcomes
+from closerhub.outcomes.commands import OutcomeData
 from closerhub.outcomes.models import Outcome, Review
 from closerhub.outcomes.models_instalments import Instalment
 from closerhub.outcomes.settings import setting
@@ -79,6 +80,7 @@ from closerhub.payments.charges.models import Charge, ChargeStatus
 from closerhub.payments.ledger import service as ledger
 from closerhub.payments.ledger.models import LedgerEntry
 from closerhub.payments.payouts import details as payout_details
+from closerhub.payments.payouts.commands import BankDetails
 from closerhub.payments.payouts.models import PayoutRun
 from closerhub.payments.payouts.service import run_payouts
 from closerhub.vetting.models import CHECKLIST
@@ -212,7 +214,7 @@ def _closer_setup(
     details = PAYOUT_DETAILS.get(demo.email)
     if details is not None and payout_details.details_of(session, closer.id) is None:
         # Sealed with this instance's ENCRYPTION_KEYS, as the closer's form would: a manual run can pay them.
-        payout_details.save(session, closer, details, at + timedelta(hours=4))
+        payout_details.save(session, closer, BankDetails(**details), at + timedelta(hours=4))
         report.changed = True
 
 
@@ -430,14 +432,14 @@ class Timeline:
             wanted = self._local_today(call) + timedelta(days=spec["follow_up_day"])
             slot = self._slot(call, [wanted + timedelta(days=i) for i in range(SEARCH_DAYS)], self.now)
             next_step_at = slot.start if slot else self.now + timedelta(days=spec["follow_up_day"])
-        data = outcomes.OutcomeData(
+        data = OutcomeData(
             result=spec["result"],
             deal_value=Money(spec["deal"], currency) if "deal" in spec else None,
             lost_reason=spec.get("lost_reason"),
             lost_reason_text=spec.get("lost_reason_text", ""),
-            objections=list(spec.get("objections", [])),
+            objections=tuple(spec.get("objections", ())),
             technique=spec.get("technique"),
-            buying_signals=list(spec.get("buying_signals", [])),
+            buying_signals=tuple(spec.get("buying_signals", ())),
             next_step=spec.get("next_step", ""),
             next_step_at=next_step_at,
             notes=spec.get("notes", ""),

@@ -136,3 +136,18 @@ def test_a_bad_rating_shows_its_message_beside_the_rating_and_saves_no_review(
     assert response.status_code == 422
     assert error_beside(html_of(response), "rating") == ["Give a rating from 1 to 5."]
     assert db.session.scalar(select(func.count(Review.id))) == 0
+
+
+@pytest.mark.parametrize("rating", ["4.5", "five"])
+def test_a_rating_that_is_not_a_whole_number_is_refused_by_the_form_and_saves_no_review(
+    app: Flask, deal: Any, call: Any, rating: str
+) -> None:
+    # The service takes an int (``reviews.add_review``): text that is not one stops at the form.
+    outcome = recorded(deal, call)
+    client = _logged_in(app, deal.owner)
+    with frozen_at(AFTER_CALL + timedelta(hours=1)):
+        assert client.post(f"/outcomes/{outcome.id}/confirm").status_code == 302
+        response = client.post(f"/outcomes/{outcome.id}/review", data={"rating": rating})
+    assert response.status_code == 422
+    assert "Give a rating from 1 to 5." in error_beside(html_of(response), "rating")
+    assert db.session.scalar(select(func.count(Review.id))) == 0
