@@ -223,7 +223,7 @@ def review(outcome_id: int) -> Response | tuple[str, int]:
         return _refused(outcome_id, 422, "review_form", form)
     try:
         added = reviews.add_review(
-            db.session, _me(), outcome_id, form.rating.data, form.comment.data, now=clock.utcnow()
+            db.session, _me(), outcome_id, form.rating.data, form.comment.data or "", now=clock.utcnow()
         )
     except DomainError as exc:
         db.session.rollback()
