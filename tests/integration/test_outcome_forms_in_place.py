@@ -151,3 +151,17 @@ def test_a_rating_that_is_not_a_whole_number_is_refused_by_the_form_and_saves_no
     assert response.status_code == 422
     assert "Give a rating from 1 to 5." in error_beside(html_of(response), "rating")
     assert db.session.scalar(select(func.count(Review.id))) == 0
+
+
+def test_a_follow_up_without_its_date_shows_the_message_beside_the_date_field_and_records_nothing(
+    app: Flask, deal: Any, call: Any
+) -> None:
+    # The service names the command's field (next_step_at); OutcomeData.form_names puts it beside the form's.
+    client = _logged_in(app, deal.closer)
+    with frozen_at(AFTER_CALL):
+        response = client.post(
+            f"/appointments/{call.id}/outcome", data={"result": "follow_up", "next_step": "Send the proposal"}
+        )
+    assert response.status_code == 422
+    assert error_beside(html_of(response), "next_step_date") == ["Give the date of the next step."]
+    assert outcome_count() == 0
