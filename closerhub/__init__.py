@@ -34,6 +34,7 @@ from closerhub.booking.changes import handover_api, handover_views
 from closerhub.booking.pages import book_views, manage_views, prospect, zone_views
 from closerhub.booking.pages.views import bp as booking_public_bp
 from closerhub.booking.reminders.sms_views import bp as sms_bp
+from closerhub.booking.views import add_call_panel
 from closerhub.booking.views import bp as appointments_bp
 from closerhub.businesses import api as businesses_api
 from closerhub.businesses import service as businesses_service
@@ -61,11 +62,12 @@ from closerhub.navigation import nav_for
 from closerhub.notifications.events import register_event_handler
 from closerhub.outcomes import api as outcomes_api
 from closerhub.outcomes import events as outcome_events
-from closerhub.outcomes import instalment_views, instalments_api, review_views
+from closerhub.outcomes import instalment_views, instalments_api, panel_views, review_views
 from closerhub.outcomes import reviews as outcome_reviews
 from closerhub.outcomes.track_record import closer_stats
 from closerhub.outcomes.views import bp as outcomes_bp
 from closerhub.pages.views import bp as pages_bp
+from closerhub.payments import earnings_views
 from closerhub.payments import outcome_events as payments_on_outcomes
 from closerhub.payments.charges import api as charges_api
 from closerhub.payments.charges.views import bp as charges_bp
@@ -98,6 +100,7 @@ PAGE_ROUTE_MODULES = (
     availability_views,
     instalment_views,
     review_views,
+    earnings_views,  # on the outcomes blueprint: the ledger sits above outcomes
     sms_outbox_views,
 )
 
@@ -163,6 +166,7 @@ def create_app(config: dict[str, Any] | str | None = None) -> Flask:
     closers_service.set_track_record(app, closer_stats)  # a closer's card: read from calls and outcomes
     closers_service.set_reviews(app, outcome_reviews.closer_reviews, outcome_reviews.business_names)
     leads_service.set_lead_calls(app, booking_lookup.lead_appointments)  # a lead's page lists its calls
+    add_call_panel(app, panel_views.TEMPLATE, panel_views.outcome_panel)  # a call's page shows its outcome
     security.init_app(app)
     web_errors.init_app(app)
     app.jinja_env.globals["nav_items"] = _nav_items

@@ -29,15 +29,15 @@ from closerhub.booking.models import Appointment, AppointmentStatus
 from closerhub.core.money import Money
 from closerhub.leads.models import Lead
 from closerhub.outcomes import instalments
-from closerhub.outcomes.instalments import PlannedInstalment
+from closerhub.outcomes.commands import PlannedInstalment
 from closerhub.outcomes.models import Outcome
 
 
-def plan_of(spec: dict[str, Any], today: date, currency: str) -> list[PlannedInstalment] | None:
+def plan_of(spec: dict[str, Any], today: date, currency: str) -> tuple[PlannedInstalment, ...] | None:
     """A staged outcome's payment plan: ``(days from today, amount)`` pairs, or None (one instalment)."""
     if "plan" not in spec:
         return None
-    return [PlannedInstalment(today + timedelta(days=d), Money(amount, currency)) for d, amount in spec["plan"]]
+    return tuple(PlannedInstalment(today + timedelta(days=d), Money(amount, currency)) for d, amount in spec["plan"])
 
 
 def collect_first(session: Session, owner: User, outcome: Outcome, now: datetime) -> None:

@@ -8,11 +8,12 @@ Booking for a lead and follow-ups live in ``book_views`` (same blueprint).
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 from babel import Locale
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -25,24 +26,20 @@ from closerhub.booking import service
 from closerhub.booking.attendance import no_shows
 from closerhub.booking.forms import CloserNoShowForm, HandBackForm, TeamCancelForm, TeamRescheduleForm
 from closerhub.booking.models import Appointment, AppointmentStatus
-from closerhub.booking.pages.display import calendar_week, day_label, hhmm, iso_z, parse_day
+from closerhub.booking.pages.display import calendar_week, day_label, hhmm, parse_day
 from closerhub.booking.pages.manage import change_page_context, chosen_start, run_change
 from closerhub.booking.routing_text import routing_text
 from closerhub.core.errors import NotFound
 from closerhub.core.tz import day_bounds_utc, to_local
 from closerhub.core.when import city_name, instant_text
 from closerhub.extensions import db
-from closerhub.forms_util import ActionForm
 from closerhub.i18n import current_locale, reader_locale
-from closerhub.outcomes import reviews
-from closerhub.outcomes.forms import DisputeForm, ReviewForm
-from closerhub.outcomes.models import OutcomeResult, OutcomeStatus
-from closerhub.outcomes.service import outcome_of
 
 bp = Blueprint("appointments", __name__)
 
 LIST_LIMIT = 200
 UPCOMING_LIMIT = 5
+_CHANGE_FORMS = ("reschedule_form", "cancel_form")  # the forms the change picker takes
 STATUS_CHOICES = [("", "all")] + [(s.value, s.value) for s in AppointmentStatus]
 
 
@@ -146,48 +143,27 @@ def _find(appointment_id: int) -> Appointment:
         abort(404)
 
 
-def outcome_context(appointment: Appointment, user: User, now: Any) -> dict[str, Any]:
-    """The outcome part of a call's page: what the viewer may do next about it.
+CallPanel = Callable[[Appointment, User, datetime], dict[str, Any]]
+_CALL_PANELS = "closerhub.booking.call_panels"
 
-    The closer records the outcome once the call has started (then sees its summary, and a
-    follow-up at the next step in one click); the business confirms or disputes a recorded
-    outcome, and rates the closer after a won or lost one.
+
+def add_call_panel(app: Flask, template: str, panel: CallPanel) -> None:
+    """Show ``template`` on every call's page with what ``panel(appointment, viewer, now)`` returns.
+
+    Booking names no package above it: the app factory adds their panels (outcomes: the outcome,
+    its review and their forms, ``outcomes.panel_views``), in the order they show.
     """
-    outcome = outcome_of(db.session, appointment.id)
-    is_closer = user.id == appointment.closer_id
-    is_business = user.business_id is not None and user.business_id == appointment.business_id
-    review = reviews.review_of(db.session, outcome) if outcome is not None else None
-    follow_up_at = None
-    if (
-        is_closer
-        and outcome is not None
-        and outcome.result == OutcomeResult.FOLLOW_UP
-        and outcome.next_step_at is not None
-        and outcome.next_step_at > now
-    ):
-        follow_up_at = outcome.next_step_at
-    return {
-        "outcome": outcome,
-        "review": review,
-        "call_started": now >= appointment.starts_at,
-        "can_record": is_closer
-        and outcome is None
-        and appointment.status != AppointmentStatus.CANCELLED
-        and now >= appointment.starts_at,
-        "can_settle": is_business and outcome is not None and outcome.status == OutcomeStatus.RECORDED,
-        "can_review": is_business
-        and outcome is not None
-        and review is None
-        and outcome.result in reviews.REVIEWABLE
-        and outcome.status != OutcomeStatus.VOIDED,
-        "follow_up_at": follow_up_at,
-        "follow_up_start": iso_z(follow_up_at) if follow_up_at else None,
-        "closer_suspended": appointment.closer.status != AccountStatus.ACTIVE
-        and appointment.status == AppointmentStatus.BOOKED,
-        "action_form": ActionForm(formdata=None),
-        "dispute_form": DisputeForm(formdata=None),
-        "review_form": ReviewForm(formdata=None),
-    }
+    panels: list[tuple[str, CallPanel]] = app.extensions.setdefault(_CALL_PANELS, [])
+    if (template, panel) not in panels:
+        panels.append((template, panel))
+
+
+def _panels_context(appointment: Appointment, user: User, now: datetime) -> dict[str, Any]:
+    panels: list[tuple[str, CallPanel]] = current_app.extensions.get(_CALL_PANELS, [])
+    context: dict[str, Any] = {"call_panels": [template for template, _panel in panels]}
+    for _template, panel in panels:
+        context |= panel(appointment, user, now)
+    return context
 
 
 def _render_show(appointment: Appointment, status: int = 200, **forms: FlaskForm) -> tuple[str, int]:
@@ -199,8 +175,8 @@ def _render_show(appointment: Appointment, status: int = 200, **forms: FlaskForm
     handback_form = forms.pop("handback_form", None) or HandBackForm(formdata=None)
     no_show_form = forms.pop("no_show_form", None) or CloserNoShowForm(formdata=None)
     report = no_shows.report_for(db.session, appointment.id)
-    # A refused dispute or review comes back here with its errors beside its field.
-    outcome_forms = {name: forms.pop(name) for name in ("dispute_form", "review_form") if name in forms}
+    # A refused form of a panel (a dispute, a review) comes back here with its errors beside its field.
+    panel_forms = {name: forms.pop(name) for name in list(forms) if name not in _CHANGE_FORMS}
     context = change_page_context(
         appointment,
         zone=zone,
@@ -229,7 +205,9 @@ def _render_show(appointment: Appointment, status: int = 200, **forms: FlaskForm
         can_report_no_show=user.business_id == appointment.business_id
         and report is None
         and no_shows.can_report(appointment, now),
-        **(outcome_context(appointment, user, now) | outcome_forms),
+        closer_suspended=appointment.closer.status != AccountStatus.ACTIVE
+        and appointment.status == AppointmentStatus.BOOKED,
+        **(_panels_context(appointment, user, now) | panel_forms),
         **context,
     ), status
 

@@ -11,11 +11,13 @@ from typing import Any
 from closerhub import clock
 from closerhub.api.auth import current_api_user
 from closerhub.api.routing import api_route
+from closerhub.api.schemas import Money as MoneyIn
 from closerhub.api.schemas import dump
+from closerhub.commands import errors_for
 from closerhub.core.money import Money
 from closerhub.extensions import db
 from closerhub.outcomes import service, settlement
-from closerhub.outcomes.instalments import PlannedInstalment
+from closerhub.outcomes.commands import OutcomeData, PlannedInstalment
 from closerhub.outcomes.models import Outcome, OutcomeStatus
 from closerhub.outcomes.schemas import (
     DisputeIn,
@@ -78,17 +80,35 @@ def outcome_data(outcome: Outcome) -> dict[str, Any]:
 webhook_payloads.register("outcome", outcome_data)
 
 
-def _money(value: Any) -> Money | None:
+def _money(value: MoneyIn | None) -> Money | None:
     return Money(value.amount, value.currency.upper()) if value is not None else None
 
 
-def _plan(body: OutcomeIn) -> list[PlannedInstalment] | None:
+def _plan(body: OutcomeIn) -> tuple[PlannedInstalment, ...] | None:
     if body.payment_plan is None:
         return None
-    return [
+    return tuple(
         PlannedInstalment(line.due_on, Money(line.amount.amount, line.amount.currency.upper()))
         for line in body.payment_plan.instalments
-    ]
+    )
+
+
+def outcome_command(body: OutcomeIn) -> OutcomeData:
+    """The report the API body states, as the service's command."""
+    return OutcomeData(
+        result=body.result,
+        deal_value=_money(body.deal_value),
+        currency_reason=body.currency_reason,
+        lost_reason=body.lost_reason,
+        lost_reason_text=body.lost_reason_text,
+        objections=tuple(body.objections),
+        technique=body.technique,
+        buying_signals=tuple(body.buying_signals),
+        next_step=body.next_step,
+        next_step_at=body.next_step_at,
+        notes=body.notes,
+        payment_plan=_plan(body),
+    )
 
 
 @api_route(
@@ -107,21 +127,10 @@ def record_outcome(appointment_id: int, body: OutcomeIn) -> OutcomeOut:
     """One outcome per call (409 `outcome_exists`); not before the call starts (409 `call_not_started`)
     nor on a cancelled call (409). A won deal's commission (the engagement's rate) enters your
     pending balance; the business is asked to confirm within `CONFIRM_DAYS`."""
-    data = service.OutcomeData(
-        result=body.result,
-        deal_value=_money(body.deal_value),
-        currency_reason=body.currency_reason,
-        lost_reason=body.lost_reason,
-        lost_reason_text=body.lost_reason_text,
-        objections=list(body.objections),
-        technique=body.technique,
-        buying_signals=list(body.buying_signals),
-        next_step=body.next_step,
-        next_step_at=body.next_step_at,
-        notes=body.notes,
-        payment_plan=_plan(body),
-    )
-    return outcome_out(service.record_outcome(db.session, current_api_user(), appointment_id, data, now=clock.utcnow()))
+    data = outcome_command(body)
+    with errors_for(OutcomeData, "api"):
+        outcome = service.record_outcome(db.session, current_api_user(), appointment_id, data, now=clock.utcnow())
+    return outcome_out(outcome)
 
 
 @api_route("GET", "/outcomes/<int:outcome_id>", summary="One outcome", response=OutcomeOut, tags=("outcomes",))

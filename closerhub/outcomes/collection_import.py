@@ -17,6 +17,7 @@ line and why. A file-level problem (encoding, header, size) raises and collects 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -115,7 +116,14 @@ def import_collections(
     return report
 
 
-def _collect_row(session, actor, cell, report, locale, now) -> dict[str, str]:
+def _collect_row(
+    session: Session,
+    actor: User,
+    cell: Callable[[str], str],
+    report: CollectionReport,
+    locale: str,
+    now: datetime,
+) -> dict[str, str]:
     """Collect the instalment one row names; its errors by column (empty when collected)."""
     try:
         day = date.fromisoformat(cell("collected_on"))
@@ -123,6 +131,7 @@ def _collect_row(session, actor, cell, report, locale, now) -> dict[str, str]:
         return {"collected_on": _("Give the date as YYYY-MM-DD.")}
     if not cell("outcome_id") and not cell("email"):
         return {"outcome_id": _("Give the outcome id or the lead's email.")}
+    assert actor.business_id is not None  # import_collections refuses anyone else
     candidates = _candidates(session, actor.business_id, cell("outcome_id"), cell("email"))
     if not candidates:
         return {"row": _("No confirmed won deal of yours with an instalment still to collect matches this row.")}

@@ -18,7 +18,8 @@ from closerhub.core.errors import ValidationError
 from closerhub.core.i18n import _
 from closerhub.core.money import Money, parse_money
 from closerhub.core.tz import local_to_utc
-from closerhub.outcomes.instalments import PlannedInstalment
+from closerhub.outcomes.commands import OutcomeData, PlannedInstalment
+from closerhub.outcomes.models import Outcome
 
 RESULT_CHOICES = [
     SelectChoice("won", _l("Won: the prospect bought")),
@@ -75,7 +76,50 @@ class OutcomeForm(FlaskForm):
         ),
     )
 
-    def plan(self, currency: str, locale: str) -> list[PlannedInstalment] | None:
+    @classmethod
+    def of(cls, outcome: Outcome | None) -> OutcomeForm:
+        """The form blank, or filled with the outcome's current report (to correct it)."""
+        if outcome is None:
+            return cls()
+        value = outcome.deal_value
+        return cls(
+            data={
+                "result": outcome.result.value,
+                "deal_value": str(value.to_decimal()) if value else "",
+                "currency": value.currency if value else "",
+                "currency_reason": outcome.currency_reason or "",
+                "lost_reason": outcome.lost_reason.value if outcome.lost_reason else "",
+                "lost_reason_text": outcome.lost_reason_text,
+                "next_step": outcome.next_step,
+                "objections": "\n".join(outcome.objections or []),
+                "technique": outcome.technique.value if outcome.technique else "",
+                "buying_signals": "\n".join(outcome.buying_signals or []),
+                "notes": outcome.notes,
+            }
+        )
+
+    def command(
+        self, *, deal_value: Money | None, plan: tuple[PlannedInstalment, ...] | None, zone: str
+    ) -> OutcomeData:
+        """The report as the service's command: the deal value and plan parsed by the view, the next
+        step's date at 09:00 in the closer's ``zone``; a plan only for a won deal."""
+        won = self.result.data == "won"
+        return OutcomeData(
+            result=self.result.data or "",
+            deal_value=deal_value,
+            currency_reason=self.currency_reason.data or "",
+            lost_reason=self.lost_reason.data or None,
+            lost_reason_text=self.lost_reason_text.data or "",
+            objections=tuple(lines(self.objections.data)),
+            technique=self.technique.data or None,
+            buying_signals=tuple(lines(self.buying_signals.data)),
+            next_step=self.next_step.data or "",
+            next_step_at=self.next_step_instant(zone),
+            notes=self.notes.data or "",
+            payment_plan=plan if won else None,
+        )
+
+    def plan(self, currency: str, locale: str) -> tuple[PlannedInstalment, ...] | None:
         """The payment plan typed in the form (None when empty); a ValidationError names the bad line."""
         rows = lines(self.payment_plan.data)
         if not rows:
@@ -93,7 +137,7 @@ class OutcomeForm(FlaskForm):
                 )
                 raise ValidationError(message, field_errors={"payment_plan": message}) from None
             plan.append(PlannedInstalment(day, amount))
-        return plan
+        return tuple(plan)
 
     def money(self, offer_currency: str, locale: str) -> Money | None:
         """The deal value typed in the form, parsed in the viewer's locale (None when empty)."""

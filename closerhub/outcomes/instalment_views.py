@@ -8,6 +8,8 @@ outcome is a 404.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -66,7 +68,9 @@ def instalments_page(outcome_id: int) -> tuple[str, int]:
     return _render(outcome_id)
 
 
-def _act(instalment_id: int, form: FlaskForm, form_key: str, action, done: str) -> Response | tuple[str, int]:
+def _act(
+    instalment_id: int, form: FlaskForm, form_key: str, action: Callable[[], object], done: str
+) -> Response | tuple[str, int]:
     """Run ``action`` for a valid form; on refusal show the outcome's page again with the form's errors."""
     try:
         instalment = instalments.find_instalment(db.session, instalment_id, _me())

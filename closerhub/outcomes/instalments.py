@@ -14,7 +14,7 @@ changes nothing on an error, and commits once (a Stripe charge commits before it
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import date, datetime
 
 from sqlalchemy import delete, select
@@ -31,6 +31,7 @@ from closerhub.core.i18n import N_, _
 from closerhub.core.money import Money
 from closerhub.core.text import clean_text
 from closerhub.notifications.service import public_url, queue_email
+from closerhub.outcomes.commands import PlannedInstalment
 from closerhub.outcomes.events import InstalmentCollected, InstalmentRefunded
 from closerhub.outcomes.models import SETTLED_STATUSES, Outcome, OutcomeResult
 from closerhub.outcomes.models_instalments import Instalment, InstalmentStatus
@@ -38,14 +39,6 @@ from closerhub.webhooks.service import emit
 
 PLAN_MAX = 60  # five years of monthly payments
 REASON_MAX = 2000
-
-
-@dataclass(frozen=True)
-class PlannedInstalment:
-    """One line of a payment plan as given: when it is due and how much."""
-
-    due_on: date
-    amount: Money
 
 
 _CANNOT = {
@@ -62,12 +55,12 @@ def instalments_of(session: Session, outcome_id: int) -> list[Instalment]:
     )
 
 
-def find_instalment(session: Session, instalment_id: object, viewer: User | None) -> Instalment:
+def find_instalment(session: Session, instalment_id: int, viewer: User | None) -> Instalment:
     """An instalment ``viewer`` may see (its outcome's closer, business, admins); NotFound otherwise."""
     return find_visible(Instalment, instalment_id, viewer, session)
 
 
-def set_plan(session: Session, outcome: Outcome, plan: list[PlannedInstalment] | None, now: datetime) -> None:
+def set_plan(session: Session, outcome: Outcome, plan: Sequence[PlannedInstalment] | None, now: datetime) -> None:
     """Replace a won outcome's instalments by ``plan`` (checked against the deal value), or by one instalment.
 
     Only while nothing is collected (the outcome is not settled yet): the caller checks the state.
@@ -81,7 +74,7 @@ def set_plan(session: Session, outcome: Outcome, plan: list[PlannedInstalment] |
     if plan is None:
         if current and sum(i.amount for i in current) == value.amount and current[0].currency == value.currency:
             return
-        plan = [PlannedInstalment(outcome.appointment.starts_at.date(), value)]
+        plan = (PlannedInstalment(outcome.appointment.starts_at.date(), value),)
     if len(plan) > PLAN_MAX:
         raise ValidationError(
             _("A payment plan has at most %(limit)d instalments.", limit=PLAN_MAX),
@@ -107,7 +100,7 @@ def set_plan(session: Session, outcome: Outcome, plan: list[PlannedInstalment] |
         )
 
 
-def check_plan_input(outcome_value: Money | None, plan: list[PlannedInstalment] | None) -> None:
+def check_plan_input(outcome_value: Money | None, plan: Sequence[PlannedInstalment] | None) -> None:
     """Refuse a bad plan before anything is written (the outcome service calls it with the report)."""
     if plan is None or outcome_value is None:
         return
@@ -135,7 +128,7 @@ def lock_plan(session: Session, instalment: Instalment) -> None:
     session.refresh(instalment)
 
 
-def _as_business(session: Session, actor: User, instalment_id: object, action: str) -> Instalment:
+def _as_business(session: Session, actor: User, instalment_id: int, action: str) -> Instalment:
     """The instalment, for a member of its business, with its plan locked against a concurrent marking.
 
     The running total is per outcome: two markings of its instalments at once would both accrue on
@@ -191,13 +184,9 @@ def instalment_data(instalment: Instalment) -> dict[str, object]:
     }
 
 
-def collect(session: Session, actor: User, instalment_id: object, collected_on: object, *, now: datetime) -> Instalment:
+def collect(session: Session, actor: User, instalment_id: int, collected_on: date, *, now: datetime) -> Instalment:
     """The business received this instalment on ``collected_on`` (not in the future)."""
     instalment = _as_business(session, actor, instalment_id, "collect")
-    if not isinstance(collected_on, date) or isinstance(collected_on, datetime):
-        raise ValidationError(
-            _("Give the date the money arrived."), field_errors={"collected_on": _("A date such as 2027-01-15.")}
-        )
     if collected_on > now.date():
         raise ValidationError(
             _("The collection date cannot be in the future."), field_errors={"collected_on": _("Not in the future.")}
@@ -219,7 +208,7 @@ def collect(session: Session, actor: User, instalment_id: object, collected_on: 
     return instalment
 
 
-def miss(session: Session, actor: User, instalment_id: object, *, now: datetime) -> Instalment:
+def miss(session: Session, actor: User, instalment_id: int, *, now: datetime) -> Instalment:
     """The business says this instalment did not come (the closer may dispute it)."""
     instalment = _as_business(session, actor, instalment_id, "miss")
     before = _state(instalment)
@@ -253,12 +242,10 @@ def _tell_closer(session: Session, instalment: Instalment) -> None:
     )
 
 
-def refund(session: Session, actor: User, instalment_id: object, amount: object, *, now: datetime) -> Instalment:
+def refund(session: Session, actor: User, instalment_id: int, amount: Money, *, now: datetime) -> Instalment:
     """The business gave back ``amount`` of a collected instalment; the commission on it is taken back."""
     instalment = _as_business(session, actor, instalment_id, "refund")
     left = instalment.amount - instalment.refunded_amount
-    if not isinstance(amount, Money):
-        raise ValidationError(_("Give the amount refunded."), field_errors={"amount": _("An amount.")})
     if amount.currency != instalment.currency:
         raise ValidationError(
             _("Give the amount in the instalment's currency, %(currency)s.", currency=instalment.currency),
@@ -281,7 +268,7 @@ def refund(session: Session, actor: User, instalment_id: object, amount: object,
     return instalment
 
 
-def dispute_miss(session: Session, actor: User, instalment_id: object, reason: object, *, now: datetime) -> Instalment:
+def dispute_miss(session: Session, actor: User, instalment_id: int, reason: str, *, now: datetime) -> Instalment:
     """The closer contests a "missed" marking, with a reason; it goes to the admins' dispute desk."""
     instalment = find_instalment(session, instalment_id, actor)
     if actor.id != instalment.outcome.closer_id:
@@ -306,7 +293,7 @@ def dispute_miss(session: Session, actor: User, instalment_id: object, reason: o
 
 
 def resolve_miss_dispute(
-    session: Session, actor: User, instalment_id: object, decision: object, *, now: datetime
+    session: Session, actor: User, instalment_id: int, decision: str, *, now: datetime
 ) -> Instalment:
     """An admin settles a disputed "missed" marking: keep it missed, or put it back to due for the business."""
     instalment = find_instalment(session, instalment_id, actor)

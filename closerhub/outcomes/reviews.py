@@ -51,7 +51,7 @@ def reviews_of(session: Session, outcomes: list[Outcome]) -> dict[int, Review | 
 
 
 def add_review(
-    session: Session, actor: User, outcome_id: object, rating: object, comment: object = "", *, now: datetime
+    session: Session, actor: User, outcome_id: int, rating: int, comment: str = "", *, now: datetime
 ) -> Review:
     """A member of the business rates the closer of a won or lost call, once per call."""
     outcome = find_outcome(session, outcome_id, actor)
@@ -62,7 +62,7 @@ def add_review(
     if review_of(session, outcome) is not None:
         raise Conflict(_("This call has already been reviewed."), code="review_exists")
     errors: dict[str, str] = {}
-    if type(rating) is not int or not 1 <= rating <= 5:
+    if not 1 <= rating <= 5:
         errors["rating"] = _("Give a rating from 1 to 5.")
     text = ""
     try:
@@ -91,7 +91,7 @@ def add_review(
     return review
 
 
-def reply(session: Session, actor: User, review_id: object, text: object, *, now: datetime) -> Review:
+def reply(session: Session, actor: User, review_id: int, text: str, *, now: datetime) -> Review:
     """The reviewed closer answers a review, once."""
     review = get_by_id(session, Review, review_id)
     if review is None or not review.can_view(actor):

@@ -24,12 +24,13 @@ from closerhub.core import commission as commission_core
 from closerhub.core.errors import Conflict, PermissionDenied
 from closerhub.core.i18n import N_, _
 from closerhub.core.money import Money
+from closerhub.outcomes.commands import OutcomeData
 from closerhub.outcomes.emails import notify
 from closerhub.outcomes.events import CommissionEarned, CommissionRestated
 from closerhub.outcomes.instalments import check_plan_input, set_plan
 from closerhub.outcomes.models import Outcome, OutcomeResult, OutcomeRevision, OutcomeStatus
 from closerhub.outcomes.settings import setting
-from closerhub.outcomes.validation import CleanOutcome, OutcomeData, clean_outcome
+from closerhub.outcomes.validation import CleanOutcome, clean_outcome
 from closerhub.webhooks.service import emit
 
 __all__ = [
@@ -66,12 +67,12 @@ _ONLY_BUSINESS = {
 }
 
 
-def find_appointment(session: Session, appointment_id: object, viewer: User | None) -> Appointment:
+def find_appointment(session: Session, appointment_id: int, viewer: User | None) -> Appointment:
     """An appointment ``viewer`` may see; NotFound for a missing one and for anyone else's."""
     return find_visible(Appointment, appointment_id, viewer, session)
 
 
-def find_outcome(session: Session, outcome_id: object, viewer: User | None) -> Outcome:
+def find_outcome(session: Session, outcome_id: int, viewer: User | None) -> Outcome:
     """An outcome ``viewer`` may see; NotFound for a missing one and for anyone else's."""
     return find_visible(Outcome, outcome_id, viewer, session)
 
@@ -161,9 +162,7 @@ def _keep_revision(
     outcome.revision += 1
 
 
-def record_outcome(
-    session: Session, actor: User, appointment_id: object, data: OutcomeData, *, now: datetime
-) -> Outcome:
+def record_outcome(session: Session, actor: User, appointment_id: int, data: OutcomeData, *, now: datetime) -> Outcome:
     """The appointment's closer says what happened, once the call has started.
 
     A won deal's commission is computed now (the engagement's rate, the current platform fee)
@@ -209,7 +208,7 @@ def record_outcome(
     return outcome
 
 
-def correct_outcome(session: Session, actor: User, outcome_id: object, data: OutcomeData, *, now: datetime) -> Outcome:
+def correct_outcome(session: Session, actor: User, outcome_id: int, data: OutcomeData, *, now: datetime) -> Outcome:
     """The closer corrects an outcome the business has not confirmed yet; the old version is kept.
 
     A changed commission is reversed and earned anew in the ledger; the business gets a
@@ -237,20 +236,3 @@ def correct_outcome(session: Session, actor: User, outcome_id: object, data: Out
     notify(session, outcome, "outcome_corrected", actor)
     session.commit()
     return outcome
-
-
-def data_from(outcome: Outcome) -> OutcomeData:
-    """The outcome's current report as input (to pre-fill a correction form)."""
-    return OutcomeData(
-        result=outcome.result.value,
-        deal_value=outcome.deal_value,
-        currency_reason=outcome.currency_reason or "",
-        lost_reason=outcome.lost_reason.value if outcome.lost_reason else None,
-        lost_reason_text=outcome.lost_reason_text,
-        objections=list(outcome.objections or []),
-        technique=outcome.technique.value if outcome.technique else None,
-        buying_signals=list(outcome.buying_signals or []),
-        next_step=outcome.next_step,
-        next_step_at=outcome.next_step_at,
-        notes=outcome.notes,
-    )

@@ -33,7 +33,7 @@ from closerhub.outcomes.service import (
 from closerhub.webhooks.service import emit
 
 
-def _as_business(session: Session, actor: User, outcome_id: object, action: str) -> Outcome:
+def _as_business(session: Session, actor: User, outcome_id: int, action: str) -> Outcome:
     outcome = find_outcome(session, outcome_id, actor)
     if actor.business_id is None or actor.business_id != outcome.business_id:
         raise PermissionDenied(_(_ONLY_BUSINESS[action]))
@@ -50,7 +50,7 @@ def _settle(session: Session, outcome: Outcome, now: datetime) -> None:
         events.publish(session, CommissionOwed(outcome, now))
 
 
-def confirm(session: Session, actor: User, outcome_id: object, *, now: datetime) -> Outcome:
+def confirm(session: Session, actor: User, outcome_id: int, *, now: datetime) -> Outcome:
     """A member of the business confirms the outcome (and a won deal's value); it is locked from now on."""
     outcome = _as_business(session, actor, outcome_id, "confirm")
     before = _state(outcome)
@@ -65,7 +65,7 @@ def confirm(session: Session, actor: User, outcome_id: object, *, now: datetime)
     return outcome
 
 
-def dispute(session: Session, actor: User, outcome_id: object, reason: object, *, now: datetime) -> Outcome:
+def dispute(session: Session, actor: User, outcome_id: int, reason: str, *, now: datetime) -> Outcome:
     """A member of the business contests the outcome, with a reason, before the confirmation deadline."""
     outcome = _as_business(session, actor, outcome_id, "dispute")
     if now >= outcome.confirm_deadline:
@@ -125,9 +125,9 @@ def auto_confirm_due(session: Session, now: datetime) -> int:
 def resolve_dispute(
     session: Session,
     actor: User,
-    outcome_id: object,
+    outcome_id: int,
     *,
-    note: object,
+    note: str,
     void: bool = False,
     deal_value: Money | None = None,
     now: datetime,

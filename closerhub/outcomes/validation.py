@@ -1,40 +1,24 @@
-"""Checking what a closer reports about a call: one ValidationError naming every bad field."""
+"""Checking what a closer reports (``commands.OutcomeData``): one ValidationError naming every bad field."""
 
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TypeVar
 
 from closerhub.businesses.service import clean_text
 from closerhub.core.errors import ValidationError
 from closerhub.core.i18n import _
 from closerhub.core.money import Money
+from closerhub.outcomes.commands import OutcomeData
 from closerhub.outcomes.models import LostReason, OutcomeResult, Technique
 
 TEXT_MAX = 5000
 ITEM_MAX = 200
 LIST_MAX = 20
 
-
-@dataclass
-class OutcomeData:
-    """What the closer reports, as plain values (the form and the API both build one)."""
-
-    result: object
-    deal_value: Money | None = None
-    currency_reason: object = ""
-    lost_reason: object = None
-    lost_reason_text: object = ""
-    objections: list[Any] = field(default_factory=list)
-    technique: object = None
-    buying_signals: list[Any] = field(default_factory=list)
-    next_step: object = ""
-    next_step_at: datetime | None = None
-    notes: object = ""
-    # Won: the plan as (due date, amount) lines (``instalments.PlannedInstalment``); None: one instalment.
-    payment_plan: list[Any] | None = None
+E = TypeVar("E", bound=enum.Enum)
 
 
 @dataclass(frozen=True)
@@ -52,8 +36,8 @@ class CleanOutcome:
     notes: str
 
 
-def _choice(cls: type[enum.Enum], raw: object, name: str, errors: dict[str, str], required: bool = False) -> Any:
-    if raw in (None, ""):
+def _choice(cls: type[E], raw: E | str | None, name: str, errors: dict[str, str], required: bool = False) -> E | None:
+    if raw is None or raw == "":
         if required:
             errors[name] = _("Choose one.")
         return None
@@ -64,10 +48,8 @@ def _choice(cls: type[enum.Enum], raw: object, name: str, errors: dict[str, str]
         return None
 
 
-def _items(raw: object, name: str, errors: dict[str, str]) -> list[str]:
-    if raw is None:
-        return []
-    if not isinstance(raw, list) or len(raw) > LIST_MAX:
+def _items(raw: tuple[str, ...], name: str, errors: dict[str, str]) -> list[str]:
+    if len(raw) > LIST_MAX:
         errors[name] = _("Give a list of at most %(limit)d short items.", limit=LIST_MAX)
         return []
     items: list[str] = []
@@ -82,7 +64,7 @@ def _items(raw: object, name: str, errors: dict[str, str]) -> list[str]:
     return items
 
 
-def _text(raw: object, name: str, errors: dict[str, str], max_len: int = TEXT_MAX) -> str:
+def _text(raw: str, name: str, errors: dict[str, str], max_len: int = TEXT_MAX) -> str:
     try:
         return clean_text(raw, name, max_len, multiline=True)
     except ValidationError as exc:

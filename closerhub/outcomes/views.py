@@ -24,18 +24,14 @@ from closerhub.extensions import db
 from closerhub.forms_util import ActionForm, show_errors
 from closerhub.i18n import current_locale
 from closerhub.outcomes import instalment_queries, reviews, service, settlement
-from closerhub.outcomes.forms import DisputeForm, OutcomeForm, ResolveForm, ReviewForm, lines, money_or_error
+from closerhub.outcomes.commands import OutcomeData
+from closerhub.outcomes.forms import DisputeForm, OutcomeForm, ResolveForm, ReviewForm, money_or_error
 from closerhub.outcomes.instalment_forms import MissDecisionForm
 from closerhub.outcomes.models import Outcome, OutcomeStatus, outcome_list_loads
-from closerhub.outcomes.settings import setting
-from closerhub.payments.ledger import service as ledger
-from closerhub.payments.ledger.memo_view import memo_texts
-from closerhub.payments.ledger.models import LedgerEntry
 
 bp = Blueprint("outcomes", __name__)
 
 LIST_LIMIT = 200
-LEDGER_LIMIT = 500  # the page shows the latest entries; the API pages through all of them
 
 
 @bp.app_template_global("money_of")
@@ -56,28 +52,6 @@ def _abort_hidden(exc: DomainError) -> None:
 # --- the closer's report --------------------------------------------------------------
 
 
-def _form_for(outcome: Outcome | None) -> OutcomeForm:
-    if outcome is None:
-        return OutcomeForm()
-    data = service.data_from(outcome)
-    form = OutcomeForm(
-        data={
-            "result": data.result,
-            "deal_value": str(data.deal_value.to_decimal()) if data.deal_value else "",
-            "currency": data.deal_value.currency if data.deal_value else "",
-            "currency_reason": data.currency_reason,
-            "lost_reason": data.lost_reason or "",
-            "lost_reason_text": data.lost_reason_text,
-            "next_step": data.next_step,
-            "objections": "\n".join(data.objections),
-            "technique": data.technique or "",
-            "buying_signals": "\n".join(data.buying_signals),
-            "notes": data.notes,
-        }
-    )
-    return form
-
-
 @bp.route("/appointments/<int:appointment_id>/outcome", methods=["GET", "POST"])
 @closer_required
 def record(appointment_id: int) -> Response | tuple[str, int]:
@@ -90,7 +64,7 @@ def record(appointment_id: int) -> Response | tuple[str, int]:
         abort(403)
     outcome = service.outcome_of(db.session, appointment.id)
     offer_currency = appointment.offer.price_currency
-    form = OutcomeForm() if request.method == "POST" else _form_for(outcome)
+    form = OutcomeForm() if request.method == "POST" else OutcomeForm.of(outcome)
     if request.method == "GET" and outcome is None:
         form.currency.data = offer_currency
     status = 200
@@ -111,20 +85,7 @@ def record(appointment_id: int) -> Response | tuple[str, int]:
                 plan = form.plan(value.currency if value else offer_currency, current_locale())
             except ValidationError as exc:
                 plan_error = exc
-            data = service.OutcomeData(
-                result=form.result.data or None,
-                deal_value=value,
-                currency_reason=form.currency_reason.data,
-                lost_reason=form.lost_reason.data or None,
-                lost_reason_text=form.lost_reason_text.data,
-                objections=lines(form.objections.data),
-                technique=form.technique.data or None,
-                buying_signals=lines(form.buying_signals.data),
-                next_step=form.next_step.data,
-                next_step_at=form.next_step_instant(_me().timezone),
-                notes=form.notes.data,
-                payment_plan=plan if form.result.data == "won" else None,
-            )
+            data = form.command(deal_value=value, plan=plan, zone=_me().timezone)
             try:
                 if parse_error is not None and form.result.data == "won":
                     raise parse_error
@@ -139,7 +100,7 @@ def record(appointment_id: int) -> Response | tuple[str, int]:
             except DomainError as exc:
                 db.session.rollback()
                 _abort_hidden(exc)
-                show_errors(form, exc)
+                show_errors(form, exc, OutcomeData)
                 status = exc.status
                 db.session.expire_all()
                 outcome = service.outcome_of(db.session, appointment.id)
@@ -262,7 +223,7 @@ def review(outcome_id: int) -> Response | tuple[str, int]:
         return _refused(outcome_id, 422, "review_form", form)
     try:
         added = reviews.add_review(
-            db.session, _me(), outcome_id, form.rating.data, form.comment.data, now=clock.utcnow()
+            db.session, _me(), outcome_id, form.rating.data, form.comment.data or "", now=clock.utcnow()
         )
     except DomainError as exc:
         db.session.rollback()
@@ -271,27 +232,6 @@ def review(outcome_id: int) -> Response | tuple[str, int]:
         return _refused(outcome_id, exc.status, "review_form", form)
     flash(_("Thank you: your review is saved."), "success")
     return _back(added.appointment_id)
-
-
-# --- the closer's earnings ----------------------------------------------------------------
-
-
-@bp.get("/earnings")
-@closer_required
-def earnings() -> str:
-    """Balances per currency (pending, available, paid), the ledger, and the closer's recent outcomes."""
-    me = _me()
-    stmt = ledger.entries_query(me.id).order_by(None).order_by(LedgerEntry.id.desc()).limit(LEDGER_LIMIT)
-    entries = list(db.session.scalars(stmt))
-    return render_template(
-        "outcomes/earnings.html",
-        balances=ledger.balances(db.session, me.id),
-        entries=entries,
-        memos=memo_texts(db.session, entries),
-        clawback_days=setting("CLAWBACK_DAYS"),
-        cash_deals=instalment_queries.cash_deals_of(db.session, me.id, LIST_LIMIT),
-        today=clock.utcnow().date(),  # a due instalment before today reads "Overdue"
-    )
 
 
 # --- admin: disputes ------------------------------------------------------------------

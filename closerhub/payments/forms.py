@@ -11,7 +11,10 @@ from wtforms import HiddenField, RadioField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
-from closerhub.payments.charges.refunds import REASON_MAX, ReturnKind
+from closerhub.core.money import parse_money
+from closerhub.payments.charges.commands import ManualReturn, ReturnKind
+from closerhub.payments.charges.refunds import REASON_MAX
+from closerhub.payments.payouts.commands import BankDetails
 from closerhub.payments.payouts.details_models import Scheme
 
 SCHEME_CHOICES = [
@@ -37,9 +40,13 @@ class PayoutDetailsForm(FlaskForm):
     bank_name = StringField(_l("Bank name (other)"), validators=[Optional(), Length(max=200)])
     country = StringField(_l("Country of the account, two letters (other)"), validators=[Optional(), Length(max=10)])
 
-    def values(self) -> dict[str, object]:
-        """The submitted values by name, for the service."""
-        return {name: getattr(self, name).data for name in ("scheme", *FIELD_NAMES)}
+    def command(self) -> BankDetails:
+        """The submitted details as the service's command (an empty field is None)."""
+        return BankDetails(
+            scheme=self.scheme.data or "",
+            holder=self.holder.data or "",
+            **{name: getattr(self, name).data or None for name in FIELD_NAMES if name != "holder"},
+        )
 
 
 FIELD_NAMES = ("holder", "iban", "bic", "routing_number", "sort_code", "account_number", "bank_name", "country")
@@ -60,3 +67,14 @@ class ReturnForm(FlaskForm):
     amount = StringField(_l("Amount returned"), validators=[Length(max=64)])
     reason = StringField(_l("Reason or bank reference"), validators=[Optional(), Length(max=REASON_MAX)])
     expected = HiddenField()  # the returned total shown on the form: a double submit changes nothing
+
+    def command(self, currency: str, locale: str) -> ManualReturn:
+        """The record as the service's command: the amount parsed in the admin's ``locale`` (a ValidationError
+        on ``amount`` when unreadable); an unreadable ``expected`` total never matches (nothing recorded)."""
+        expected = self.expected.data or ""
+        return ManualReturn(
+            kind=self.kind.data or "",
+            amount=parse_money(self.amount.data or "", currency, locale, field="amount"),
+            reason=self.reason.data or "",
+            expected_returned=int(expected) if expected.isdigit() else -1,
+        )

@@ -23,6 +23,7 @@ from closerhub.payments.charges import billing
 from closerhub.payments.connect import service as connect
 from closerhub.payments.forms import PayoutDetailsForm
 from closerhub.payments.payouts import details as payout_details
+from closerhub.payments.payouts.commands import BankDetails
 from closerhub.payments.stripe.gateway import get_gateway
 from closerhub.payments.stripe.results import GatewayError
 from closerhub.security import CSP
@@ -68,10 +69,10 @@ def save_details() -> Response | tuple[str, int]:
             flash(_("The form expired; please send it again."), "error")
         return _render_setup(form, 422)
     try:
-        payout_details.save(db.session, current_user, form.values(), clock.utcnow())
+        payout_details.save(db.session, current_user, form.command(), clock.utcnow())
     except DomainError as exc:
         db.session.rollback()
-        show_errors(form, exc)
+        show_errors(form, exc, BankDetails)
         return _render_setup(form, 422)
     flash(_("Your payout details are saved. We sent you an email about the change."), "success")
     return redirect(url_for("payouts_setup.show"))

@@ -33,6 +33,7 @@ from closerhub.extensions import db
 from closerhub.outcomes import instalments, service, settlement
 from closerhub.outcomes.instalment_reminders import ask_due_instalments
 from closerhub.payments.payouts import details as payout_details
+from closerhub.payments.payouts.commands import BankDetails
 from closerhub.payments.payouts.emails import tell_cannot_receive, tell_payout_failed
 from closerhub.payments.payouts.events import on_bank_payout_failed
 from closerhub.payments.payouts.models import Payout, PayoutRun, PayoutStatus, RunMode
@@ -324,7 +325,7 @@ def _bank_payout_failed(p: People) -> None:
 @sends("payout_details_changed")
 def _payout_details(p: People) -> None:
     form = {"scheme": "iban", "holder": "Claire Dupont", "iban": "DE89 3704 0044 0532 0130 00", "bic": "COBADEFFXXX"}
-    payout_details.save(db.session, p.closer, form, clock.utcnow())
+    payout_details.save(db.session, p.closer, BankDetails(**form), clock.utcnow())
     db.session.commit()
 
 

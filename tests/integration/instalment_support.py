@@ -14,7 +14,8 @@ from closerhub.core.money import Money
 from closerhub.engagements.models import CommissionBasis
 from closerhub.extensions import db
 from closerhub.outcomes import service
-from closerhub.outcomes.instalments import PlannedInstalment, instalments_of
+from closerhub.outcomes.commands import PlannedInstalment
+from closerhub.outcomes.instalments import instalments_of
 from closerhub.outcomes.models import Outcome
 from closerhub.outcomes.models_instalments import Instalment
 from closerhub.payments.charges.models import Charge
@@ -23,8 +24,11 @@ from tests.integration.outcome_support import CALL_AT, Deal, make_call, make_dea
 
 # 3 × €333.35 = €1,000.05: per-part rounding at 15 % would lose a cent (3 × 50.0025 → 3 × 50.00).
 PART = Money(33_335, "EUR")
-PLAN = [PlannedInstalment(date(2026, 12, 15), PART), PlannedInstalment(date(2027, 1, 15), PART)]
-PLAN.append(PlannedInstalment(date(2027, 2, 15), PART))
+PLAN = (
+    PlannedInstalment(date(2026, 12, 15), PART),
+    PlannedInstalment(date(2027, 1, 15), PART),
+    PlannedInstalment(date(2027, 2, 15), PART),
+)
 
 
 def cash_deal(make_user, rate_bps: int = 1500, **parties: User) -> Deal:
@@ -35,7 +39,9 @@ def cash_deal(make_user, rate_bps: int = 1500, **parties: User) -> Deal:
     return deal
 
 
-def won_with_plan(deal: Deal, plan: list[PlannedInstalment] | None = PLAN, starts_at: datetime = CALL_AT) -> Outcome:
+def won_with_plan(
+    deal: Deal, plan: tuple[PlannedInstalment, ...] | None = PLAN, starts_at: datetime = CALL_AT
+) -> Outcome:
     """The closer records a won deal of the plan's total (€1,000.05 by default) with ``plan``."""
     call = make_call(deal, starts_at)
     value = Money(sum(line.amount.amount for line in plan), "EUR") if plan else Money(100_005, "EUR")

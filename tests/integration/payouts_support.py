@@ -16,6 +16,7 @@ from closerhub.payments.connect.service import account_of, refresh_account, star
 from closerhub.payments.ledger import service as ledger
 from closerhub.payments.ledger.models import Bucket, EntryKind, LedgerEntry
 from closerhub.payments.payouts import details as payout_details
+from closerhub.payments.payouts.commands import BankDetails
 from closerhub.payments.payouts.models import Payout
 from closerhub.payments.stripe.gateway import get_gateway
 from tests.fakes.servers import stripe_settings
@@ -54,7 +55,7 @@ def give_payout_details(closer: User) -> None:
     payout_details.save(
         db.session,
         closer,
-        {"scheme": "iban", "holder": "Test Payee", "iban": "DE89370400440532013000", "bic": "COBADEFFXXX"},
+        BankDetails(scheme="iban", holder="Test Payee", iban="DE89370400440532013000", bic="COBADEFFXXX"),
         RUN_AT - timedelta(days=2),
     )
 

@@ -62,6 +62,11 @@ def test_a_closer_records_a_won_deal_and_gets_the_commission(client, deal, call)
         ({"result": "won", "deal_value": {"amount": 12.5, "currency": "EUR"}}, "deal_value.amount"),
         ({"result": "maybe"}, "result"),
         ({"result": "lost"}, "lost_reason"),
+        # wrong JSON types stop at the schema (the service's command is typed)
+        ({"result": 5}, "result"),
+        ({"result": "no_show", "objections": "price"}, "objections"),
+        ({"result": "follow_up", "next_step": 5}, "next_step"),
+        ({"result": "won", "deal_value": {"amount": 5000, "currency": "EUR"}, "payment_plan": []}, "payment_plan"),
     ],
 )
 def test_bad_outcomes_are_422_problems_and_change_nothing(client, deal, call, body, field) -> None:

@@ -22,6 +22,7 @@ from closerhub.audit.models import AuditEntry
 from closerhub.clock import frozen_at
 from closerhub.extensions import db
 from closerhub.payments.payouts import details as payout_details
+from closerhub.payments.payouts.commands import BankDetails
 from closerhub.payments.payouts.models import PayoutRun
 from closerhub.payments.payouts.service import run_payouts
 from tests.integration.payouts_support import RUN_AT, give_available, payouts
@@ -45,13 +46,13 @@ def run(make_user: Any) -> dict[str, Any]:
     payout_details.save(
         db.session,
         alice,
-        {"scheme": "iban", "holder": "Alice Martin", "iban": "DE89370400440532013000", "bic": "COBADEFFXXX"},
+        BankDetails(scheme="iban", holder="Alice Martin", iban="DE89370400440532013000", bic="COBADEFFXXX"),
         RUN_AT,
     )
     payout_details.save(
         db.session,
         carol,
-        {"scheme": "us", "holder": "Carol Jones", "routing_number": "021000021", "account_number": "987654321"},
+        BankDetails(scheme="us", holder="Carol Jones", routing_number="021000021", account_number="987654321"),
         RUN_AT,
     )
     give_available(alice, 123456)
@@ -162,7 +163,7 @@ def _run_with(make_user: Any, n: int, at: Any) -> int:
         payout_details.save(
             db.session,
             closer,
-            {"scheme": "iban", "holder": f"Payee {i}", "iban": "DE89370400440532013000", "bic": "COBADEFFXXX"},
+            BankDetails(scheme="iban", holder=f"Payee {i}", iban="DE89370400440532013000", bic="COBADEFFXXX"),
             at,
         )
         give_available(closer, 10000 + i)
@@ -198,7 +199,7 @@ def test_details_sealed_with_a_removed_key_are_listed_as_blocked_and_the_closer_
     payout_details.save(
         db.session,
         alice,
-        {"scheme": "iban", "holder": "Alice Martin", "iban": "DE89370400440532013000", "bic": "COBADEFFXXX"},
+        BankDetails(scheme="iban", holder="Alice Martin", iban="DE89370400440532013000", bic="COBADEFFXXX"),
         RUN_AT,
     )
     again = admin_client.get(f"/admin/payouts/runs/{run['id']}/batch.csv").get_data(as_text=True)

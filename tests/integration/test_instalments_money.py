@@ -17,6 +17,7 @@ from closerhub.core.errors import Conflict, PermissionDenied, ValidationError
 from closerhub.core.money import Money
 from closerhub.extensions import db
 from closerhub.outcomes import instalments, settlement
+from closerhub.outcomes.commands import PlannedInstalment
 from closerhub.outcomes.models import Outcome
 from closerhub.outcomes.models_instalments import InstalmentStatus
 from closerhub.payments.charges import instalments as instalment_money
@@ -148,7 +149,7 @@ def test_no_plan_means_one_instalment_of_the_deal_value_due_on_the_call_date(mak
 def test_bad_plans_and_bad_markings_are_refused_and_change_nothing(make_user) -> None:
     deal = cash_deal(make_user)
     with pytest.raises(ValidationError):
-        won_with_plan(deal, plan=[instalments.PlannedInstalment(date(2027, 1, 1), Money(-5, "EUR"))])
+        won_with_plan(deal, plan=(PlannedInstalment(date(2027, 1, 1), Money(-5, "EUR")),))
     db.session.rollback()
     assert db.session.scalar(select(func.count(Outcome.id))) == 0
     outcome = won_with_plan(deal, starts_at=CALL_AT + timedelta(days=1))
@@ -175,8 +176,9 @@ def test_bad_plans_and_bad_markings_are_refused_and_change_nothing(make_user) ->
 
 
 def test_a_manual_refund_of_an_instalment_charge_takes_that_instalments_commission_not_another(make_user) -> None:
+    from closerhub.payments.charges.commands import ManualReturn, ReturnKind
     from closerhub.payments.charges.instalments import instalment_position
-    from closerhub.payments.charges.refunds import ReturnKind, record_manual_return
+    from closerhub.payments.charges.refunds import record_manual_return
 
     deal = cash_deal(make_user)
     outcome = won_with_plan(deal)
@@ -194,10 +196,12 @@ def test_a_manual_refund_of_an_instalment_charge_takes_that_instalments_commissi
             db.session,
             admin,
             charge_2.id,
-            kind=ReturnKind.REFUND,
-            amount=Money(charge_2.amount, "EUR"),
-            expected_returned=0,
-            reason="Refunded by bank",
+            ManualReturn(
+                kind=ReturnKind.REFUND,
+                amount=Money(charge_2.amount, "EUR"),
+                reason="Refunded by bank",
+                expected_returned=0,
+            ),
             now=clock.utcnow(),
         )
     assert instalment_position(db.session, second)[Bucket.PENDING] == 0

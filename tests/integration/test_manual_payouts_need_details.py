@@ -22,6 +22,7 @@ from closerhub.audit.models import AuditEntry
 from closerhub.clock import frozen_at
 from closerhub.extensions import db
 from closerhub.payments.payouts import details as payout_details
+from closerhub.payments.payouts.commands import BankDetails
 from closerhub.payments.payouts.models import NoticeKind, PayoutNotice, PayoutRun, PayoutStatus, RunMode
 from closerhub.payments.payouts.service import run_payouts
 from tests.conftest import _logged_in
@@ -36,8 +37,8 @@ from tests.integration.payouts_support import (
     payouts,
 )
 
-IBAN = {"scheme": "iban", "holder": "Alice Martin", "iban": "DE89370400440532013000", "bic": "COBADEFFXXX"}
-US = {"scheme": "us", "holder": "Carol Jones", "routing_number": "021000021", "account_number": "987654321"}
+IBAN = BankDetails(scheme="iban", holder="Alice Martin", iban="DE89370400440532013000", bic="COBADEFFXXX")
+US = BankDetails(scheme="us", holder="Carol Jones", routing_number="021000021", account_number="987654321")
 
 
 def test_a_manual_run_reserves_nothing_for_a_closer_without_details_and_their_balance_stays_available(

@@ -17,6 +17,7 @@ from closerhub.core.money import Money
 from closerhub.extensions import db
 from closerhub.payments.charges import refunds
 from closerhub.payments.charges import service as charges
+from closerhub.payments.charges.commands import ManualReturn
 from closerhub.payments.charges.models import Charge, ChargeStatus
 from closerhub.payments.ledger import service as ledger
 from closerhub.payments.payouts.service import run_payouts
@@ -57,10 +58,12 @@ def returns(charge: Charge, admin: Any, amount: int, *, kind: str = "refund", at
             db.session,
             admin,
             charge.id,
-            kind=kind,
-            amount=Money(amount, "EUR"),
-            expected_returned=charge.refunded_amount,
-            reason="customer asked",
+            ManualReturn(
+                kind=kind,
+                amount=Money(amount, "EUR"),
+                reason="customer asked",
+                expected_returned=charge.refunded_amount,
+            ),
             now=at,
         )
     return fresh(charge.id)

@@ -30,7 +30,7 @@ from closerhub.payments.charges.models import Charge
 from closerhub.payments.ledger.models import LedgerEntry
 from tests.integration.outcome_support import AFTER_CALL, make_call, make_deal
 
-WON_4800 = OutcomeData(result="won", deal_value=Money(480000, "EUR"), objections=["price"], technique="summary")
+WON_4800 = OutcomeData(result="won", deal_value=Money(480000, "EUR"), objections=("price",), technique="summary")
 
 
 def _count(model: Any) -> int:

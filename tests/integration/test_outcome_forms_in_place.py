@@ -136,3 +136,32 @@ def test_a_bad_rating_shows_its_message_beside_the_rating_and_saves_no_review(
     assert response.status_code == 422
     assert error_beside(html_of(response), "rating") == ["Give a rating from 1 to 5."]
     assert db.session.scalar(select(func.count(Review.id))) == 0
+
+
+@pytest.mark.parametrize("rating", ["4.5", "five"])
+def test_a_rating_that_is_not_a_whole_number_is_refused_by_the_form_and_saves_no_review(
+    app: Flask, deal: Any, call: Any, rating: str
+) -> None:
+    # The service takes an int (``reviews.add_review``): text that is not one stops at the form.
+    outcome = recorded(deal, call)
+    client = _logged_in(app, deal.owner)
+    with frozen_at(AFTER_CALL + timedelta(hours=1)):
+        assert client.post(f"/outcomes/{outcome.id}/confirm").status_code == 302
+        response = client.post(f"/outcomes/{outcome.id}/review", data={"rating": rating})
+    assert response.status_code == 422
+    assert "Give a rating from 1 to 5." in error_beside(html_of(response), "rating")
+    assert db.session.scalar(select(func.count(Review.id))) == 0
+
+
+def test_a_follow_up_without_its_date_shows_the_message_beside_the_date_field_and_records_nothing(
+    app: Flask, deal: Any, call: Any
+) -> None:
+    # The service names the command's field (next_step_at); OutcomeData.form_names puts it beside the form's.
+    client = _logged_in(app, deal.closer)
+    with frozen_at(AFTER_CALL):
+        response = client.post(
+            f"/appointments/{call.id}/outcome", data={"result": "follow_up", "next_step": "Send the proposal"}
+        )
+    assert response.status_code == 422
+    assert error_beside(html_of(response), "next_step_date") == ["Give the date of the next step."]
+    assert outcome_count() == 0

@@ -24,7 +24,7 @@ from closerhub.payments.ledger import service as ledger
 from closerhub.payments.ledger.models import LedgerEntry
 from tests.integration.outcome_support import AFTER_CALL, CALL_AT, make_call, make_deal
 
-WON_4800 = OutcomeData(result="won", deal_value=Money(480000, "EUR"), objections=["price"], technique="summary")
+WON_4800 = OutcomeData(result="won", deal_value=Money(480000, "EUR"), objections=("price",), technique="summary")
 
 
 @pytest.fixture

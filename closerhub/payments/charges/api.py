@@ -16,10 +16,12 @@ from closerhub.api.routing import api_route
 from closerhub.api.schema_docs import documented_text
 from closerhub.api.schemas import InModel, OutModel, Page, PageQuery, UTCInstant
 from closerhub.api.schemas import Money as ApiMoney
+from closerhub.commands import errors_for
 from closerhub.core.money import Money
 from closerhub.extensions import db
 from closerhub.payments.charges import queries as charge_queries
 from closerhub.payments.charges import refunds
+from closerhub.payments.charges.commands import ManualReturn
 from closerhub.payments.charges.models import Charge
 
 
@@ -136,14 +138,12 @@ def record_manual_return(charge_id: int, body: ManualReturnIn) -> dict[str, Any]
     """The closer's commission comes back by the same rule as a Stripe refund (the returned share, half-up
     once on the running total; after a payout, a negative balance the next payout deducts). More than what
     remains is a 422; send an `Idempotency-Key` so a retry records nothing twice."""
-    charge = refunds.record_manual_return(
-        db.session,
-        current_api_user(),
-        charge_id,
+    returned = ManualReturn(
         kind=body.kind,
         amount=Money(body.amount.amount, body.amount.currency.upper()),
-        expected_returned=body.expected_refunded,
         reason=body.reason,
-        now=clock.utcnow(),
+        expected_returned=body.expected_refunded,
     )
+    with errors_for(ManualReturn, "api"):
+        charge = refunds.record_manual_return(db.session, current_api_user(), charge_id, returned, now=clock.utcnow())
     return charge_out(charge)

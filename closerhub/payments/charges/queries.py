@@ -33,7 +33,7 @@ def charge_of_instalment(session: Session, instalment_id: int) -> Charge | None:
     return session.scalar(select(Charge).where(Charge.instalment_id == instalment_id))
 
 
-def find_charge(session: Session, charge_id: object, viewer: User | None) -> Charge:
+def find_charge(session: Session, charge_id: int, viewer: User | None) -> Charge:
     """A charge ``viewer`` may see; NotFound for a missing one and for another business's."""
     return find_visible(Charge, charge_id, viewer, session)
 

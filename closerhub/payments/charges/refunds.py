@@ -14,7 +14,6 @@ like a refund (the money left us either way) and marks the charge disputed.
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
 from sqlalchemy import Select, select
@@ -26,6 +25,7 @@ from closerhub.core.errors import Conflict, NotFound, PermissionDenied, Validati
 from closerhub.core.i18n import _, reading_language
 from closerhub.core.money import Money, format_money
 from closerhub.core.text import clean_text
+from closerhub.payments.charges.commands import ManualReturn, ReturnKind
 from closerhub.payments.charges.models import Charge, ChargeStatus
 from closerhub.payments.ledger.clawbacks import clawback, refund_share, unaccrue
 from closerhub.payments.ledger.memos import Memo
@@ -35,11 +35,6 @@ from closerhub.payments.payouts.events import clawback_paid_commission
 REASON_MAX = 500
 # Paid by bank transfer (manual mode), possibly already partly returned.
 MANUAL_RETURNABLE = (ChargeStatus.MANUAL_PAID, ChargeStatus.PARTIALLY_REFUNDED, ChargeStatus.DISPUTED)
-
-
-class ReturnKind(enum.StrEnum):
-    REFUND = "refund"
-    CHARGEBACK = "chargeback"
 
 
 def claw_returned(session: Session, charge: Charge, total: int, memo: Memo, now: datetime) -> int:
@@ -76,17 +71,14 @@ def remaining(charge: Charge) -> Money:
 def record_manual_return(
     session: Session,
     actor: User,
-    charge_id: object,
+    charge_id: int,
+    returned: ManualReturn,
     *,
-    kind: ReturnKind | str,
-    amount: Money,
-    expected_returned: int | None,
-    reason: object,
     now: datetime,
 ) -> Charge:
-    """An admin records a refund or chargeback of ``amount`` on a manual charge. Audited; commits once.
+    """An admin records a refund or chargeback of ``returned.amount`` on a manual charge. Audited; commits once.
 
-    ``expected_returned`` is the returned total the admin saw when opening the form: if it
+    ``returned.expected_returned`` is the returned total the admin saw when opening the form: if it
     changed since (a double submit, another admin), nothing is recorded (Conflict), so the
     same return is never recorded twice (None: no such check; the API relies on its
     ``Idempotency-Key`` instead). An amount above what remains is refused.
@@ -94,16 +86,17 @@ def record_manual_return(
     if not actor.is_admin:
         raise PermissionDenied(_("Only an admin can record a refund or a chargeback."))
     try:
-        kind = ReturnKind(kind)
+        kind = ReturnKind(returned.kind)
     except ValueError as exc:
         raise ValidationError(_("Choose a refund or a chargeback."), field_errors={"kind": _("Choose one.")}) from exc
-    text = clean_text(reason, "reason", REASON_MAX)
+    text = clean_text(returned.reason, "reason", REASON_MAX)
+    amount, expected_returned = returned.amount, returned.expected_returned
     begin_write(session)  # SQLite: the write lock before reading what we check; PostgreSQL: the row lock below
     charge = (
         session.scalar(
             select(Charge).where(Charge.id == charge_id).with_for_update().execution_options(populate_existing=True)
         )
-        if isinstance(charge_id, int) and 0 < charge_id < 2**31
+        if 0 < charge_id < 2**31
         else None
     )
     if charge is None:

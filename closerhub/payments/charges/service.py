@@ -308,7 +308,7 @@ def record_failure(
 # ---------------------------------------------------------------------------
 
 
-def mark_manual_paid(session: Session, actor: User, charge_id: object, reference: object, now: datetime) -> Charge:
+def mark_manual_paid(session: Session, actor: User, charge_id: int, reference: str, now: datetime) -> Charge:
     """An admin records that the business paid a manual charge (bank transfer); audited. Commits."""
     if not actor.is_admin:
         raise PermissionDenied(_("Only an admin can mark a charge paid."))

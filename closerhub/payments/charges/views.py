@@ -20,7 +20,6 @@ from closerhub.accounts.models import User
 from closerhub.accounts.permissions import admin_required, business_required, login_required
 from closerhub.core.errors import DomainError, NotFound
 from closerhub.core.i18n import N_
-from closerhub.core.money import parse_money
 from closerhub.extensions import db
 from closerhub.forms_util import show_errors
 from closerhub.i18n import current_locale
@@ -28,6 +27,7 @@ from closerhub.payments.charges import notices as charge_notices
 from closerhub.payments.charges import queries as charge_queries
 from closerhub.payments.charges import refunds
 from closerhub.payments.charges import service as charges
+from closerhub.payments.charges.commands import ManualReturn
 from closerhub.payments.charges.models import Charge, ChargeStatus
 from closerhub.payments.forms import ReturnForm
 from closerhub.payments.stripe.gateway import stripe_mode
@@ -149,21 +149,11 @@ def record_return(charge_id: int) -> str | Response | tuple[str, int]:
         status = 422
     else:
         try:
-            amount = parse_money(form.amount.data or "", charge.currency, current_locale(), field="amount")
-            expected = int(form.expected.data) if (form.expected.data or "").isdigit() else -1
-            refunds.record_manual_return(
-                db.session,
-                current_user,
-                charge.id,
-                kind=form.kind.data or "",
-                amount=amount,
-                expected_returned=expected,
-                reason=form.reason.data or "",
-                now=clock.utcnow(),
-            )
+            returned = form.command(charge.currency, current_locale())
+            refunds.record_manual_return(db.session, current_user, charge.id, returned, now=clock.utcnow())
         except DomainError as exc:
             db.session.rollback()
-            show_errors(form, exc)
+            show_errors(form, exc, ManualReturn)
             charge = _visible(charge_id)
             status = exc.status if exc.status in (404, 409) else 422
         else:

@@ -133,7 +133,7 @@ def _check_admin(actor: User) -> None:
         raise PermissionDenied(_("Only admins download bank files."))
 
 
-def bank_csv(session: Session, actor: User, run_id: object) -> str:
+def bank_csv(session: Session, actor: User, run_id: int) -> str:
     """The run's manual batch as CSV, one row per payout with the payee's bank details. Audited; commits."""
     _check_admin(actor)
     run = get_run(session, run_id)
@@ -204,7 +204,7 @@ def execution_date(now: datetime) -> date:
     return day
 
 
-def sepa_xml(session: Session, actor: User, run_id: object, now: datetime) -> bytes:
+def sepa_xml(session: Session, actor: User, run_id: int, now: datetime) -> bytes:
     """A pain.001.001.03 credit transfer file of the run's EUR payouts to SEPA IBANs. Audited; commits.
 
     Validated against sepaxml's copy of the ISO 20022 schema before it is returned.

@@ -33,7 +33,7 @@ def payouts_query(viewer: User, *, closer_id: int | None = None, status: str | N
     return stmt
 
 
-def get_run(session: Session, run_id: object) -> PayoutRun:
+def get_run(session: Session, run_id: int) -> PayoutRun:
     """A run by id (admins only reach this), or NotFound."""
     run = session.get(PayoutRun, run_id) if isinstance(run_id, int) and 0 < run_id < 2**31 else None
     if run is None:
@@ -105,7 +105,7 @@ def markable(session: Session, run: PayoutRun) -> list[Payout]:
     return [p for p in pending if p.closer_id in usable]
 
 
-def mark_batch_paid(session: Session, actor: User, run_id: object, now: datetime) -> int:
+def mark_batch_paid(session: Session, actor: User, run_id: int, now: datetime) -> int:
     """An admin paid the run's manual batch by bank: its ``manual_pending`` payouts in the files become ``manual_paid``.
 
     Only payouts that were in the bank files (``markable``) change. Audited; commits once;

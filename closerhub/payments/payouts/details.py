@@ -28,6 +28,7 @@ from closerhub.core.errors import PermissionDenied, ValidationError
 from closerhub.core.i18n import _
 from closerhub.core.text import clean_text
 from closerhub.notifications.service import public_url, queue_email
+from closerhub.payments.payouts.commands import BankDetails
 from closerhub.payments.payouts.details_models import PayoutDetails, Scheme
 from closerhub.secrets_box import SecretUnreadable, mask, seal, unseal
 
@@ -36,9 +37,9 @@ BANK_NAME_MAX = 140
 FIELDS = ("scheme", "holder", "iban", "bic", "routing_number", "account_number", "sort_code", "bank_name", "country")
 
 
-def _compact(value: object) -> str:
+def _compact(value: str | None) -> str:
     """Spaces and dashes people type inside numbers removed, upper-cased."""
-    return re.sub(r"[\s\-.]", "", value).upper() if isinstance(value, str) else ""
+    return re.sub(r"[\s\-.]", "", value).upper() if value else ""
 
 
 def aba_checksum_ok(routing: str) -> bool:
@@ -49,7 +50,7 @@ def aba_checksum_ok(routing: str) -> bool:
     return (3 * (d[0] + d[3] + d[6]) + 7 * (d[1] + d[4] + d[7]) + (d[2] + d[5] + d[8])) % 10 == 0
 
 
-def _bic(raw: object, errors: dict[str, str], *, required: bool) -> str:
+def _bic(raw: str | None, errors: dict[str, str], *, required: bool) -> str:
     text = _compact(raw)
     if not text:
         if required:
@@ -62,8 +63,8 @@ def _bic(raw: object, errors: dict[str, str], *, required: bool) -> str:
         return ""
 
 
-def _iban(data: Mapping[str, object], errors: dict[str, str]) -> dict[str, str]:
-    text = _compact(data.get("iban"))
+def _iban(data: BankDetails, errors: dict[str, str]) -> dict[str, str]:
+    text = _compact(data.iban)
     if not text:
         errors["iban"] = _("Enter your IBAN.")
         return {}
@@ -72,7 +73,7 @@ def _iban(data: Mapping[str, object], errors: dict[str, str]) -> dict[str, str]:
     except SchwiftyException:
         errors["iban"] = _("This is not a valid IBAN: check the country code, the length and every digit.")
         return {}
-    bic = _bic(data.get("bic"), errors, required=False)
+    bic = _bic(data.bic, errors, required=False)
     if not bic and "bic" not in errors:
         known = iban.bic  # schwifty knows the BIC of many banks from the IBAN's bank code
         if known is None:
@@ -81,9 +82,9 @@ def _iban(data: Mapping[str, object], errors: dict[str, str]) -> dict[str, str]:
     return {"iban": iban.compact, "bic": bic, "country": iban.country_code, "sepa": "1" if iban.in_sepa_zone else ""}
 
 
-def _us(data: Mapping[str, object], errors: dict[str, str]) -> dict[str, str]:
-    routing = _compact(data.get("routing_number"))
-    account = _compact(data.get("account_number"))
+def _us(data: BankDetails, errors: dict[str, str]) -> dict[str, str]:
+    routing = _compact(data.routing_number)
+    account = _compact(data.account_number)
     if not aba_checksum_ok(routing):
         errors["routing_number"] = _("This is not a valid ABA routing number (9 digits with a check digit).")
     if not re.fullmatch(r"[0-9]{4,17}", account):
@@ -91,9 +92,9 @@ def _us(data: Mapping[str, object], errors: dict[str, str]) -> dict[str, str]:
     return {"routing_number": routing, "account_number": account, "country": "US"}
 
 
-def _uk(data: Mapping[str, object], errors: dict[str, str]) -> dict[str, str]:
-    sort_code = _compact(data.get("sort_code"))
-    account = _compact(data.get("account_number"))
+def _uk(data: BankDetails, errors: dict[str, str]) -> dict[str, str]:
+    sort_code = _compact(data.sort_code)
+    account = _compact(data.account_number)
     if not re.fullmatch(r"[0-9]{6}", sort_code):
         errors["sort_code"] = _("A sort code has 6 digits, such as 12-34-56.")
     if not re.fullmatch(r"[0-9]{8}", account):
@@ -106,35 +107,35 @@ def bank_countries() -> frozenset[str]:
     return frozenset(code for code in map(str, Locale("en").territories) if re.fullmatch(r"[A-Z]{2}", code))
 
 
-def _other(data: Mapping[str, object], errors: dict[str, str]) -> dict[str, str]:
-    account = _compact(data.get("account_number"))
+def _other(data: BankDetails, errors: dict[str, str]) -> dict[str, str]:
+    account = _compact(data.account_number)
     if not re.fullmatch(r"[0-9A-Z]{1,34}", account):
         errors["account_number"] = _("Enter the account number: up to 34 letters and digits.")
-    country = _compact(data.get("country"))
+    country = _compact(data.country)
     if country not in bank_countries():
         errors["country"] = _("Choose the country of the bank account.")
     try:
-        bank_name = clean_text(data.get("bank_name"), "bank_name", BANK_NAME_MAX, required=True)
+        bank_name = clean_text(data.bank_name or "", "bank_name", BANK_NAME_MAX, required=True)
     except ValidationError as exc:
         errors.update(exc.field_errors or {"bank_name": exc.message})
         bank_name = ""
-    bic = _bic(data.get("bic"), errors, required=True)
+    bic = _bic(data.bic, errors, required=True)
     return {"account_number": account, "bank_name": bank_name, "bic": bic, "country": country}
 
 
 _SCHEMES = {Scheme.IBAN: _iban, Scheme.US: _us, Scheme.UK: _uk, Scheme.OTHER: _other}
 
 
-def validate(data: Mapping[str, object]) -> tuple[Scheme, dict[str, str]]:
+def validate(data: BankDetails) -> tuple[Scheme, dict[str, str]]:
     """The cleaned details of one scheme, or a ValidationError naming every wrong field."""
     errors: dict[str, str] = {}
     try:
-        scheme = Scheme(str(data.get("scheme") or ""))
+        scheme = Scheme(data.scheme)
     except ValueError:
         message = _("Choose how you want to be paid.")
         raise ValidationError(message, field_errors={"scheme": message}) from None
     try:
-        holder = clean_text(data.get("holder"), "holder", HOLDER_MAX, required=True)
+        holder = clean_text(data.holder, "holder", HOLDER_MAX, required=True)
     except ValidationError as exc:
         errors.update(exc.field_errors or {"holder": exc.message})
         holder = ""
@@ -201,7 +202,7 @@ def public_view(row: PayoutDetails) -> dict[str, Any]:
     return {"scheme": row.scheme.value, "country": row.country, **row.display, "updated_at": row.updated_at}
 
 
-def save(session: Session, closer: User, data: Mapping[str, object], now: datetime) -> PayoutDetails:
+def save(session: Session, closer: User, data: BankDetails, now: datetime) -> PayoutDetails:
     """Validate, seal and store the closer's payout details; audit the change and email the closer. Commits.
 
     Saving the same details again changes nothing (no audit row, no email).

@@ -17,11 +17,14 @@ from closerhub.api.auth import current_api_user
 from closerhub.api.routing import api_route
 from closerhub.api.schema_docs import NAME_PATTERN, VOCABULARY_KEY, documented_text
 from closerhub.api.schemas import InModel, OutModel, UTCInstant
+from closerhub.commands import errors_for
 from closerhub.core.errors import Conflict, NotFound
 from closerhub.core.i18n import _
 from closerhub.extensions import db
 from closerhub.payments.payouts import details as payout_details
+from closerhub.payments.payouts.commands import BankDetails
 from closerhub.payments.payouts.details import bank_countries
+from closerhub.payments.payouts.details_models import PayoutDetails
 from closerhub.payments.stripe.gateway import get_gateway
 
 SchemeName = Literal["iban", "us", "uk", "other"]
@@ -137,9 +140,8 @@ class PayoutDetailsOut(OutModel):
     updated_at: UTCInstant
 
 
-def _out(row: object) -> PayoutDetailsOut:
-    view = payout_details.public_view(row)  # type: ignore[arg-type]
-    return PayoutDetailsOut.model_validate(view)
+def _out(row: PayoutDetails) -> PayoutDetailsOut:
+    return PayoutDetailsOut.model_validate(payout_details.public_view(row))
 
 
 @api_route(
@@ -177,7 +179,8 @@ def put_my_payout_details(body: PayoutDetailsIn) -> PayoutDetailsOut:
     if get_gateway().is_configured():
         raise Conflict(_("Payouts go through Stripe here: add your bank account in your Stripe payout setup."))
     now: datetime = clock.utcnow()
-    row = payout_details.save(db.session, current_api_user(), body.model_dump(), now)
+    with errors_for(BankDetails, "api"):
+        row = payout_details.save(db.session, current_api_user(), BankDetails(**body.model_dump()), now)
     return _out(row)
 
 
