@@ -128,6 +128,9 @@ def test_a_taken_slot_of_a_named_engagement_offers_that_closers_times(
         ("bad lead email", {"lead": lead_data(email="nope")}, 422, "lead.email"),
         ("no lead", {"lead": None}, 422, "lead"),
         ("phone without a number", {"channel": "phone", "lead": lead_data(phone=None)}, 422, "lead.phone"),
+        # The lead's context is nested in the body, and so is its error (``BookingRequest.field_name``).
+        ("too long a budget", {"lead": lead_data(context={"budget": "x" * 201})}, 422, "lead.context.budget"),
+        ("guests not a list", {"guests": {"name": "G", "email": "g@example.com"}}, 422, "guests"),
     ],
 )
 def test_bad_bookings_are_refused_clearly_and_change_nothing(
