@@ -31,7 +31,7 @@ from closerhub.booking.busy import BOOKED_CALLS
 from closerhub.booking.calendar_files import api as calendar_api
 from closerhub.booking.calendar_files.views import bp as calendar_bp
 from closerhub.booking.changes import handover_api, handover_views
-from closerhub.booking.pages import book_views, manage_views, prospect, zone_views
+from closerhub.booking.pages import book_views, confirm_views, manage_views, prospect, zone_views
 from closerhub.booking.pages.views import bp as booking_public_bp
 from closerhub.booking.reminders.sms_views import bp as sms_bp
 from closerhub.booking.views import add_call_panel
@@ -92,6 +92,7 @@ PAGE_ROUTE_MODULES = (
     settings_views,
     vetting_views,
     book_views,
+    confirm_views,
     handover_views,
     manage_views,
     prospect,

@@ -57,6 +57,7 @@ from closerhub.demo_timeline import ADMIN_EMAIL, Timeline
 from closerhub.engagements import service as engagements
 from closerhub.engagements.models import Engagement
 from closerhub.leads import service as lead_service
+from closerhub.leads.commands import LeadDetails
 from closerhub.leads.models import Lead
 from closerhub.outcomes.models import Outcome, Review
 from closerhub.outcomes.models_instalments import Instalment
@@ -260,7 +261,7 @@ def _leads(session: Session, owner: User, rows: list[dict[str, Any]], at: dateti
         known = session.scalar(select(Lead.id).where(Lead.business_id == owner.business_id, Lead.email == row["email"]))
         if known is None:
             with clock.frozen_at(at + timedelta(hours=7 * i)):
-                lead_service.create_lead(session, owner, row, now=at + timedelta(hours=7 * i))
+                lead_service.create_lead(session, owner, LeadDetails(**row), now=at + timedelta(hours=7 * i))
             report.changed = True
 
 

@@ -36,6 +36,7 @@ from closerhub.demo_data import (
     Call,
 )
 from closerhub.engagements.models import Engagement, EngagementStatus
+from closerhub.leads.commands import LeadDetails
 from closerhub.leads.models import Lead
 from closerhub.outcomes import reviews, settlement
 from closerhub.outcomes import service as outcomes
@@ -148,26 +149,23 @@ class Timeline:
         offer = self.offers[call.owner][call.offer]
         answers = {q: QUESTION_ANSWERS.get(q, "") for q in offer.booking_questions}
         if call.via == "booking_page" and follow_up_of is None:  # the prospect, on the public page
-            lead_input: Lead | dict[str, Any] = dict(LEADS[call.owner][call.lead])
+            lead_input: Lead | LeadDetails = LeadDetails(**LEADS[call.owner][call.lead])
             actor, via = None, BookedVia.BOOKING_PAGE
         elif follow_up_of is not None:  # the closer books the follow-up they agreed on
             lead_input, actor, via = lead, self._closer(call), BookedVia.CLOSER
         else:
             lead_input, actor, via = lead, self.users[call.owner], BookedVia.BUSINESS
         try:
-            return booking.book(
-                self.session,
-                offer=offer,
-                lead=lead_input,
+            request = booking.BookingRequest(
                 start=start,
                 channel=call.channel,
-                actor=actor,
-                via=via,
-                now=now,
+                lead=lead_input,
                 closer_id=self._closer(call).id,
                 engagement_id=engagement.id if actor is not None and actor.business_id else None,
                 answers=answers,
-                follow_up_of=follow_up_of,
+            )
+            return booking.book(
+                self.session, request, offer=offer, actor=actor, via=via, now=now, follow_up_of=follow_up_of
             )
         except booking.SlotUnavailable as exc:  # taken by the user's own bookings: the nearest free one
             if not exc.alternatives or not retry:

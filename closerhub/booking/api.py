@@ -28,6 +28,7 @@ from closerhub.api.schemas import Page, dump, utc_z
 from closerhub.booking import guard, service
 from closerhub.booking.api_lead import lead_out, said_lead_out, said_out
 from closerhub.booking.attendance.service import attendance_of
+from closerhub.booking.commands import BookingRequest, Guest
 from closerhub.booking.models import Appointment, BookedVia, Channel
 from closerhub.booking.pages.views import BOOKING_LIMIT, public_booking_limit
 from closerhub.booking.schemas import (
@@ -39,12 +40,14 @@ from closerhub.booking.schemas import (
 )
 from closerhub.businesses import offers as offer_service
 from closerhub.businesses.models import Offer
+from closerhub.commands import errors_for
 from closerhub.core.errors import NotFound, ValidationError
 from closerhub.core.i18n import _
 from closerhub.core.tz import day_bounds_utc, is_valid_zone, to_local
 from closerhub.db import is_plausible_id
 from closerhub.engagements.models import Engagement
 from closerhub.extensions import db
+from closerhub.leads.commands import LeadDetails
 from closerhub.leads.models import Lead
 from closerhub.webhooks import payloads as webhook_payloads
 
@@ -177,7 +180,7 @@ def _offer_for(body: AppointmentIn, user: User | None) -> Offer:
     raise ValidationError(message, field_errors={"engagement_id": message})
 
 
-def _lead_for(body: AppointmentIn, user: User | None, offer: Offer) -> Lead | dict[str, Any]:
+def _lead_for(body: AppointmentIn, user: User | None, offer: Offer) -> Lead | LeadDetails:
     if body.lead_id is not None:
         lead = db.session.get(Lead, body.lead_id) if user is not None else None
         if lead is None or lead.business_id != offer.business_id or not lead.can_view(user):
@@ -191,7 +194,7 @@ def _lead_for(body: AppointmentIn, user: User | None, offer: Offer) -> Lead | di
     if body.lead is None:
         message = _("Give the prospect as lead (name, email, timezone) or an existing lead_id.")
         raise ValidationError(message, field_errors={"lead": message})
-    return body.lead.model_dump(exclude_none=True)
+    return body.lead.details(sent_only=False)
 
 
 def _follow_up(body: AppointmentIn, user: User | None) -> Appointment | None:
@@ -212,23 +215,26 @@ def _book(body: AppointmentIn) -> Response:
     now = clock.utcnow()
     offer = _offer_for(body, user)
     lead = _lead_for(body, user, offer)
-    zone = lead.timezone if isinstance(lead, Lead) else str(lead.get("timezone") or "UTC")
+    zone = lead.timezone or "UTC"
+    request = BookingRequest(
+        start=body.start,
+        channel=body.channel,
+        lead=lead,
+        closer_id=body.closer_id,
+        engagement_id=body.engagement_id,
+        answers=body.answers or {},
+        guests=tuple(Guest(name=g.name, email=g.email) for g in body.guests or ()),
+    )
     try:
-        with _kept_after_commit():
+        with _kept_after_commit(), errors_for(BookingRequest, "api"):
             appointment = service.book(
                 db.session,
+                request,
                 offer=offer,
-                lead=lead,
-                start=body.start,
-                channel=body.channel,
                 actor=user,
                 via=BookedVia.API,
                 now=now,
-                closer_id=body.closer_id,
-                engagement_id=body.engagement_id,
-                answers=body.answers,
                 follow_up_of=_follow_up(body, user),
-                guests=[g.model_dump() for g in body.guests] if body.guests is not None else None,
             )
     except service.SlotUnavailable as exc:
         return slot_unavailable_response(exc, zone if is_valid_zone(zone) else "UTC")

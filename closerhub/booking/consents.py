@@ -31,14 +31,14 @@ SMS_CONSENT_TEXT = _l(
 RECORDING_CONSENT_TEXT = _l("I agree that this call is recorded.")
 
 
-def _phone(raw: object) -> str | None:
+def _phone(raw: str | None) -> str | None:
     try:
         return clean_lead_phone(raw)
     except ValidationError:
         return None  # the booking itself reports a bad number
 
 
-def check(offer: Offer, *, phone: object, sms: bool, recording: bool) -> tuple[str | None, dict[str, str]]:
+def check(offer: Offer, *, phone: str | None, sms: bool, recording: bool) -> tuple[str | None, dict[str, str]]:
     """The jurisdiction, and the field errors of the consent boxes (empty: fine)."""
     errors: dict[str, str] = {}
     number = _phone(phone)
@@ -56,7 +56,7 @@ def record(
     session: Session,
     appointment: Appointment,
     *,
-    phone: object,
+    phone: str | None,
     sms: bool,
     recording: bool,
     jurisdiction: str | None,

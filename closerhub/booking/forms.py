@@ -13,6 +13,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from closerhub.accounts.forms import LANGUAGE_CHOICES
+from closerhub.leads.commands import LeadDetails
 
 CHANNEL_CHOICES = [SelectChoice("video", _l("Video call")), SelectChoice("phone", _l("Phone call"))]
 ANSWER_MAX = 1000
@@ -37,6 +38,17 @@ class ProspectForm(FlaskForm):
     # Unticked by default; the words are ``booking.consents`` (stored with the consent).
     sms_consent = BooleanField(default=False)
     recording_consent = BooleanField(default=False)
+
+    def details(self, *, source: str) -> LeadDetails:
+        """The prospect as the booking's ``LeadDetails`` (``source``: where the funnel says they came from)."""
+        return LeadDetails(
+            name=self.name.data or "",
+            email=self.email.data or "",
+            phone=self.phone.data or None,
+            timezone=self.timezone.data or "",
+            language=self.language.data,
+            source=source,
+        )
 
 
 class RescheduleForm(FlaskForm):

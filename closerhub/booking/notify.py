@@ -14,6 +14,8 @@ confirmation and reschedule notices carry ``invite.ics`` with ``METHOD:REQUEST``
 the appointment's SEQUENCE), the cancel notice ``METHOD:CANCEL``; calendar clients update or
 remove the event they already hold.
 
+The words about the call (its times for each reader, how to join) are ``notify_text``'s.
+
 Deferred rendering: the confirmation, reschedule and cancel notices are queued from the
 request as ``to_render`` outbox rows (``queue_email_later``): one small row per recipient
 holding the appointment id, the recipient, and a snapshot of the call as it was at that
@@ -30,16 +32,14 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from babel.dates import format_date
 from flask_babel import force_locale
-from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 from werkzeug.routing import BuildError
 
 from closerhub.booking.calendar_files import ics
 from closerhub.booking.models import Appointment, AppointmentEvent, AppointmentStatus, Channel
+from closerhub.booking.notify_text import join_text, other_times, short_when, when_for
 from closerhub.booking.recipients import (
-    CLOSER,
     GUEST,
     ON_PROSPECT_SIDE,
     PROSPECT,
@@ -51,8 +51,7 @@ from closerhub.booking.recipients import (
     guests_of,
     prospect_of,
 )
-from closerhub.core.tz import to_local
-from closerhub.i18n import local_time, reader_locale, reading_in_zone, zone_city
+from closerhub.i18n import reading_in_zone
 from closerhub.notifications.mailer import Attachment
 from closerhub.notifications.service import (
     public_url,
@@ -63,72 +62,6 @@ from closerhub.notifications.service import (
 )
 
 log = logging.getLogger(__name__)
-
-# --- what each one reads (formatted in the recipient's language) ---------------------------------
-
-
-def _day(instant: datetime, zone: str) -> str:
-    return format_date(to_local(instant, zone).date(), "full", locale=reader_locale(zone))
-
-
-def _time(instant: datetime, zone: str) -> str:
-    return ics.clock_time(instant, zone)
-
-
-def when_for(start: datetime, end: datetime | None, zone: str) -> str:
-    """``Tuesday, January 5, 2027, 10:00 AM–10:45 AM`` in the reader's locale and ``zone`` (theirs)."""
-    times = _time(start, zone) + (f"–{_time(end, zone)}" if end is not None else "")
-    return f"{_day(start, zone)}, {times}"
-
-
-def short_when(start: datetime, zone: str) -> str:
-    """``Tue, Jan 5, 10:00 AM`` for subjects."""
-    return f"{local_time(start, zone, 'day')}, {_time(start, zone)}"
-
-
-def _other_time(start: datetime, zone: str, reference_zone: str) -> str:
-    """The time in ``zone``, with its date when that differs from the date in ``reference_zone``."""
-    if to_local(start, zone).date() != to_local(start, reference_zone).date():
-        return f"{local_time(start, zone, 'day')}, {_time(start, zone)}"
-    return _time(start, zone)
-
-
-def _same_clock(start: datetime, zone: str, other: str) -> bool:
-    """Whether two zones read the same wall-clock time at ``start`` (then the other's time goes unsaid)."""
-    return to_local(start, zone).utcoffset() == to_local(start, other).utcoffset()
-
-
-def other_times(appointment: Appointment, start: datetime, viewer: Recipient) -> list[str]:
-    """The other parties' local times where their clock differs from the reader's:
-    "04:00 for the prospect, Lea (New York)"."""
-    lead, closer = appointment.lead, appointment.closer
-    lines = []
-    if viewer.role != PROSPECT and not _same_clock(start, appointment.prospect_zone, viewer.timezone):
-        lines.append(
-            _(
-                "%(time)s for the prospect, %(name)s (%(zone)s)",
-                time=_other_time(start, appointment.prospect_zone, viewer.timezone),
-                name=lead.name,
-                zone=zone_city(appointment.prospect_zone),  # where the prospect said they are
-            )
-        )
-    if viewer.role != CLOSER and not _same_clock(start, closer.timezone, viewer.timezone):
-        lines.append(
-            _(
-                "%(time)s for the closer, %(name)s (%(zone)s)",
-                time=_other_time(start, closer.timezone, viewer.timezone),
-                name=closer.name,
-                zone=zone_city(closer.timezone),
-            )
-        )
-    return lines
-
-
-def join_text(appointment: Appointment) -> str:
-    """How to join: the video link, or who calls whom at which number."""
-    if appointment.channel == Channel.VIDEO:
-        return _("Video call: %(url)s", url=appointment.meeting_url)
-    return _("Phone call: %(plan)s", plan=ics.dial_plan_text(appointment))
 
 
 def _url(endpoint: str, **values: Any) -> str | None:

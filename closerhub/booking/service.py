@@ -13,7 +13,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -25,6 +24,7 @@ from closerhub.booking import guests as guest_rules
 from closerhub.booking.changes.history import record_change
 from closerhub.booking.changes.service import audit_change, cancel, reschedule
 from closerhub.booking.closer_facts import CloserFacts, _engagements
+from closerhub.booking.commands import BookingRequest, nested_in
 from closerhub.booking.guard import SlotUnavailable
 from closerhub.booking.lookup import appointment_for_token, find_appointment, list_appointments, manage_token
 from closerhub.booking.meetings import _meeting
@@ -50,9 +50,11 @@ from closerhub.core.tz import require_aware
 from closerhub.engagements.models import Engagement
 from closerhub.leads import cleaning as lead_cleaning
 from closerhub.leads import service as leads
+from closerhub.leads.commands import LeadDetails
 from closerhub.leads.models import Lead
 
 __all__ = [
+    "BookingRequest",
     "OfferSlot",
     "SlotUnavailable",
     "appointment_for_token",
@@ -84,7 +86,7 @@ def offer_for_booking_key(session: Session, key: str) -> Offer:
 # --- booking -----------------------------------------------------------------------------
 
 
-def _clean_channel(channel: object) -> Channel:
+def _clean_channel(channel: str) -> Channel:
     try:
         return Channel(str(channel))
     except ValueError:
@@ -121,24 +123,19 @@ def _check_actor(actor: User | None, offer: Offer, closer_id: int | None) -> int
 
 
 def _resolve_lead(
-    session: Session, offer: Offer, lead: Lead | Mapping[str, Any] | None
-) -> tuple[Lead | dict[str, Any], dict[str, Any] | None]:
-    """An existing lead of the offer's business, or the given fields of a new/updated one with their cleaned values."""
+    session: Session, offer: Offer, lead: Lead | LeadDetails
+) -> tuple[Lead | LeadDetails, leads.LeadValues | None]:
+    """An existing lead of the offer's business, or the details of a new/updated one with their cleaned values."""
     if isinstance(lead, Lead):
         if lead.business_id != offer.business_id:
             raise _fail("lead_id", _("There is no lead with this id in this business."))
         return lead, None
-    if not isinstance(lead, Mapping):
-        raise _fail("lead", _("Give the prospect's name, email and time zone."))
-    try:
-        values = lead_cleaning.clean_lead_data(lead)
-    except ValidationError as exc:  # name the fields as the API nests them
-        exc.field_errors = {f"lead.{k}": v for k, v in exc.field_errors.items()}
-        raise
-    return dict(lead), values
+    with nested_in("lead"):  # ``lead.email``: each surface names the path its way (``BookingRequest``)
+        values = lead_cleaning.clean_lead_details(lead.full())
+    return lead, values
 
 
-def _phone_of(lead: Lead | dict[str, Any], values: dict[str, Any] | None) -> str | None:
+def _phone_of(lead: Lead | LeadDetails, values: leads.LeadValues | None) -> str | None:
     if isinstance(lead, Lead):
         return lead.phone_e164
     return (values or {}).get("phone_e164")
@@ -262,32 +259,28 @@ def _slot_taken(
 
 def book(
     session: Session,
+    request: BookingRequest,
     *,
     offer: Offer,
-    lead: Lead | Mapping[str, Any],
-    start: datetime,
-    channel: str,
     actor: User | None,
     via: BookedVia,
     now: datetime,
-    closer_id: int | None = None,
-    engagement_id: int | None = None,
-    answers: Mapping[str, str] | None = None,
     follow_up_of: Appointment | None = None,
-    guests: object = None,
     without: int | None = None,
 ) -> Appointment:
-    """Book a closing call on ``offer`` at ``start`` (aware) and commit once.
+    """Book the ``request``ed closing call on ``offer`` (its start aware) and commit once.
 
     Checks, in order: aware start and channel (422), who may book, the engagement (404 /
-    409 ``engagement_not_active`` / 422), the lead (422; a mapping is upserted through
+    409 ``engagement_not_active`` / 422), the lead (422; ``LeadDetails`` are upserted through
     ``leads.upsert_lead``), the start against the closer's rules (422: past, notice,
     horizon, not a slot), then busy time (``SlotUnavailable``, 409, with alternatives).
     With no closer or engagement given, the call is routed round-robin (``routing``), leaving out
-    ``without`` (the closer who missed the prospect's previous call) when given.
+    ``without`` (the closer who missed the prospect's previous call) when given. Errors name
+    the request's fields (``lead.email`` for the prospect's details).
     """
-    start = require_aware(start, "start")
-    chosen_channel = _clean_channel(channel)
+    lead, closer_id, engagement_id = request.lead, request.closer_id, request.engagement_id
+    start = require_aware(request.start, "start")
+    chosen_channel = _clean_channel(request.channel)
     guard.take_write_lock(session)
     if not offer.is_active:
         raise NotFound(_("Booking page not found."))
@@ -298,16 +291,16 @@ def book(
     phone = _phone_of(lead_or_data, lead_values)
     if chosen_channel == Channel.PHONE and not phone:
         raise _fail("lead.phone", _("A phone call needs the prospect's phone number (international format, +...)."))
-    clean_answers = _clean_answers(offer, answers)
+    clean_answers = _clean_answers(offer, request.answers)
     prospect_email = lead_or_data.email if isinstance(lead_or_data, Lead) else (lead_values or {}).get("email")
-    clean_guests = guest_rules.clean_guests(guests, prospect_email)
+    clean_guests = guest_rules.clean_guests(request.guests, prospect_email)
     if follow_up_of is not None and (
         follow_up_of.business_id != offer.business_id
         or (isinstance(lead_or_data, Lead) and follow_up_of.lead_id != lead_or_data.id)
     ):
         raise _fail("follow_up_of", _("A follow-up is with the same lead and business as the first call."))
     named = closer_id is not None or engagement_id is not None
-    zone = lead_values["timezone"] if lead_values is not None else lead_or_data.timezone  # type: ignore[union-attr]
+    zone = lead_values["timezone"] if lead_values is not None else lead_or_data.timezone
     try:
         candidate, reason, rules = _choose(session, offer, engagements, start, now, named=named, facts=facts)
     except SlotUnavailable as exc:
@@ -319,7 +312,7 @@ def book(
     public = actor is None
     said = (
         leads.given_values(lead_or_data, lead_values)
-        if public and isinstance(lead_or_data, dict) and lead_values is not None
+        if public and isinstance(lead_or_data, LeadDetails) and lead_values is not None
         else None
     )
     lead_row = (

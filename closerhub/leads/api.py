@@ -16,11 +16,13 @@ from closerhub.api.pagination import paginate
 from closerhub.api.routing import api_route
 from closerhub.api.schemas import Page, dump
 from closerhub.businesses.models import Business
-from closerhub.core.errors import DomainError, ValidationError
+from closerhub.commands import errors_for
+from closerhub.core.errors import ValidationError
 from closerhub.core.i18n import _
 from closerhub.extensions import db
 from closerhub.leads import cleaning as lead_cleaning
 from closerhub.leads import service as leads
+from closerhub.leads.commands import LeadDetails
 from closerhub.leads.models import Lead
 from closerhub.leads.schemas import (
     ImportReportOut,
@@ -63,21 +65,6 @@ def lead_data(lead: Lead) -> dict[str, Any]:
 webhook_payloads.register("lead", lead_data)
 
 
-def _renamed(exc: DomainError) -> DomainError:
-    """The service names context fields flat (``needs``); the API nests them (``context.needs``)."""
-    nested = lead_cleaning.CONTEXT_FIELDS
-    exc.field_errors = {(f"context.{k}" if k in nested else k): v for k, v in exc.field_errors.items()}
-    return exc
-
-
-def _raw(body: LeadIn | LeadPatch) -> dict[str, Any]:
-    """The body as the service's mapping: only the fields the client sent (PATCH), context nested."""
-    raw = body.model_dump(exclude_unset=True)
-    if "context" in raw and raw["context"] is None:
-        raw.pop("context")
-    return raw
-
-
 @api_route(
     "POST",
     "/leads",
@@ -93,10 +80,8 @@ def _raw(body: LeadIn | LeadPatch) -> dict[str, Any]:
 def create_lead(body: LeadIn) -> LeadOut:
     """The email is unique within your business: a known one is a 409 `lead_exists` (change it with PATCH).
     The phone must be in international format (`+` and the country code); it is stored as E.164."""
-    try:
-        return lead_out(leads.create_lead(db.session, current_api_user(), _raw(body), now=clock.utcnow()))
-    except DomainError as exc:
-        raise _renamed(exc) from None
+    with errors_for(LeadDetails, "api"):
+        return lead_out(leads.create_lead(db.session, current_api_user(), body.details(), now=clock.utcnow()))
 
 
 @api_route(
@@ -136,10 +121,8 @@ def update_lead(lead_id: int, body: LeadPatch) -> LeadOut:
     """Only the fields sent change. Giving another lead's email is a 409 `lead_exists`."""
     user = current_api_user()
     leads.find_lead(db.session, lead_id, user)  # 404 before any input error
-    try:
-        return lead_out(leads.update_lead(db.session, user, lead_id, _raw(body), partial=True, now=clock.utcnow()))
-    except DomainError as exc:
-        raise _renamed(exc) from None
+    with errors_for(LeadDetails, "api"):
+        return lead_out(leads.update_lead(db.session, user, lead_id, body.details(), now=clock.utcnow()))
 
 
 @api_route(

@@ -8,7 +8,7 @@ about the shape and strict about the content:
 - header names are matched case-insensitively, with common aliases ("Full name",
   "Phone number", "Time zone"); unknown columns are listed and ignored.
 
-Every row goes through ``leads.clean_lead_data`` like a lead typed in a form. A row with an
+Every row is a ``LeadDetails`` checked by ``clean_lead_details`` like a lead typed in a form. A row with an
 error is not imported and is reported with its line number and a message per column; the
 others are. The rejected rows can be downloaded again as CSV, with an ``errors`` column, to
 be fixed and re-imported. Within a file, a later row with the same email updates the lead
@@ -20,7 +20,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -37,9 +36,10 @@ from closerhub.core.csv_import import (
 )
 from closerhub.core.errors import Conflict, ValidationError
 from closerhub.core.i18n import _
-from closerhub.leads.cleaning import clean_lead_data
+from closerhub.leads.cleaning import clean_lead_details
+from closerhub.leads.commands import LeadDetails
 from closerhub.leads.models import Lead
-from closerhub.leads.service import merge_into, new_lead
+from closerhub.leads.service import LeadValues, merge_into, new_lead
 from closerhub.webhooks.service import emit
 
 DEFAULT_SOURCE = "csv"
@@ -127,6 +127,10 @@ class ParsedRow:
     cells: list[str]
     values: dict[str, str]  # lead field → cell
 
+    def details(self) -> LeadDetails:
+        """The row as the service's command (a column the file lacks is left blank)."""
+        return LeadDetails.from_text(self.values)
+
 
 def parse(data: bytes) -> tuple[list[str], dict[int, str], list[str], list[ParsedRow]]:
     """Read and check the whole file before anything is saved: (header, column map, ignored, rows).
@@ -161,7 +165,7 @@ def import_csv(session: Session, business: Business, data: bytes, *, actor: User
     too many rows) raises ValidationError and imports nothing."""
     header, mapping, ignored, rows = parse(data)
     report = ImportReport(header=header, ignored_columns=ignored)
-    cleaned: list[tuple[ParsedRow, dict[str, Any]]] = []
+    cleaned: list[tuple[LeadDetails, LeadValues]] = []
     for row in rows:
         if len(row.cells) > len(header):
             message = _(
@@ -171,23 +175,24 @@ def import_csv(session: Session, business: Business, data: bytes, *, actor: User
             )
             report.errors.append(RowError(row.line, row.cells, {"row": message}))
             continue
+        details = row.details()
         try:
-            cleaned.append((row, clean_lead_data(row.values)))
+            cleaned.append((details, clean_lead_details(details)))
         except ValidationError as exc:
             report.errors.append(RowError(row.line, row.cells, _row_errors(row, header, mapping, exc)))
 
     # One query for the leads the file already names; then rows apply in file order, so a
     # later row with the same email updates what an earlier one created.
-    emails = {values["email"] for _row, values in cleaned}
+    emails = {str(values["email"]) for _details, values in cleaned}
     known: dict[str, Lead] = {}
     created: list[Lead] = []
     for chunk in _chunks(sorted(emails), 500):
         stmt = select(Lead).where(Lead.business_id == business.id, Lead.email.in_(chunk))
         known.update({lead.email: lead for lead in session.scalars(stmt)})
-    for row, values in cleaned:
-        lead = known.get(values["email"])
+    for details, values in cleaned:
+        lead = known.get(str(values["email"]))
         if lead is not None:
-            merge_into(lead, row.values, values, now)
+            merge_into(lead, details, values, now)
             report.updated += 1
             continue
         if not values.get("source"):

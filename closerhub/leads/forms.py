@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -11,7 +9,8 @@ from wtforms import EmailField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from closerhub.accounts.forms import LANGUAGE_CHOICES
-from closerhub.leads.cleaning import BUDGET_MAX, CONTEXT_FIELDS, CONTEXT_TEXT_MAX, EMAIL_MAX, NAME_MAX, SOURCE_MAX
+from closerhub.leads.cleaning import BUDGET_MAX, CONTEXT_TEXT_MAX, EMAIL_MAX, NAME_MAX, SOURCE_MAX
+from closerhub.leads.commands import CONTEXT_FIELDS, LeadDetails
 
 _LONG = [Length(max=CONTEXT_TEXT_MAX)]
 
@@ -46,10 +45,10 @@ class LeadForm(FlaskForm):
         _l("Source"), validators=[Length(max=SOURCE_MAX)], description=_l("Where the lead came from, e.g. webinar")
     )
 
-    def lead_data(self) -> dict[str, Any]:
-        """The service's input (the same flat shape the CSV import and the booking page give)."""
+    def details(self) -> LeadDetails:
+        """The service's command: every field (a blank optional field clears it)."""
         fields = ("name", "email", "phone", "timezone", "language", *CONTEXT_FIELDS, "source")
-        return {name: getattr(self, name).data or "" for name in fields}
+        return LeadDetails.from_text({name: getattr(self, name).data or "" for name in fields})
 
 
 class LeadImportForm(FlaskForm):

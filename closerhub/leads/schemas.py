@@ -7,13 +7,14 @@ same cleaner the HTML form, the CSV import and the booking pages use, so all ans
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import Field, StringConstraints, WithJsonSchema
 
 from closerhub.api.schema_docs import EMAIL_SCHEMA, NAME_PATTERN, documented_text, vocabulary
 from closerhub.api.schemas import InModel, Language, OutModel, PageQuery, UTCInstant
 from closerhub.leads.cleaning import BUDGET_MAX, CONTEXT_TEXT_MAX, EMAIL_MAX, NAME_MAX, PHONE_MAX_INPUT, SOURCE_MAX
+from closerhub.leads.commands import LeadDetails
 
 # Generous shape bounds: the service gives the precise per-field limits and messages; the
 # document states those precise limits (``documented_text``).
@@ -60,6 +61,11 @@ class LeadIn(InModel):
     source: Source | None = Field(None, description="Where the lead came from", examples=["webinar"])
     context: LeadContextIn = Field(default_factory=LeadContextIn)  # type: ignore[arg-type]
 
+    def details(self, *, sent_only: bool = True) -> LeadDetails:
+        """The service's command. ``sent_only``: the fields the client sent (a left-out language is
+        not given); otherwise the defaults too (``language`` ``en``), as a booking has always read them."""
+        return _details(self, sent_only=sent_only)
+
 
 class LeadPatch(InModel):
     """Only the fields given change; `null` clears an optional field (phone, source, context items)."""
@@ -72,6 +78,22 @@ class LeadPatch(InModel):
     language: Annotated[Language | None, WithJsonSchema({"type": "string", "enum": ["en", "fr"]})] = None
     source: Source | None = None
     context: LeadContextIn | None = None
+
+    def details(self) -> LeadDetails:
+        """The service's command: only the fields sent change (``given``); ``null`` clears an optional one."""
+        return _details(self, sent_only=True, partial=True)
+
+
+def _details(body: LeadIn | LeadPatch, *, sent_only: bool, partial: bool = False) -> LeadDetails:
+    """A body as ``LeadDetails``: the context flattened (a ``null`` context changes nothing); the
+    identity fields sent as ``null`` (PATCH) are blank, which the service refuses as missing."""
+    sent = body.model_dump(exclude_unset=sent_only, exclude_none=not sent_only)
+    context = sent.pop("context", None) or {}
+    flat: dict[str, Any] = {**sent, **context}
+    for key in ("name", "email", "timezone"):
+        if key in flat and flat[key] is None:
+            flat[key] = ""
+    return LeadDetails(**flat, given=frozenset(flat) if partial else None)
 
 
 class LeadContextOut(OutModel):

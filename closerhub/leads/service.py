@@ -2,14 +2,14 @@
 
 A lead belongs to one business and is unique per (business, email): adding, importing or
 booking again with a known email updates that lead instead of creating a twin. The HTML
-forms, the CSV import, the JSON API and the booking service all go through
-``clean_lead_data`` so every path accepts and refuses the same input.
+forms, the CSV import, the JSON API and the booking service all give a ``LeadDetails``
+command, cleaned by ``clean_lead_details``, so every path accepts and refuses the same input.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
@@ -22,13 +22,8 @@ from closerhub.accounts.models import User
 from closerhub.accounts.permissions import find_visible
 from closerhub.core.errors import Conflict, PermissionDenied
 from closerhub.core.i18n import _
-from closerhub.leads.cleaning import (
-    CONTEXT_FIELDS,
-    PER_PAGE_MAX,
-    SEARCH_MAX,
-    _flatten,
-    clean_lead_data,
-)
+from closerhub.leads.cleaning import PER_PAGE_MAX, SEARCH_MAX, clean_lead_details
+from closerhub.leads.commands import CONTEXT_FIELDS, LeadDetails
 from closerhub.leads.models import Lead
 from closerhub.webhooks.service import emit
 
@@ -49,32 +44,35 @@ def _lead_by_email(session: Session, business_id: int, email: str) -> Lead | Non
     return session.scalar(select(Lead).where(Lead.business_id == business_id, Lead.email == email))
 
 
-def _apply(lead: Lead, values: Mapping[str, Any], now: datetime) -> None:
+#: A lead's cleaned columns, as ``clean_lead_details`` returns them.
+LeadValues = dict[str, str | None]
+
+
+def _apply(lead: Lead, values: LeadValues, now: datetime) -> None:
     for key, value in values.items():
         setattr(lead, key, value)
     lead.updated_at = now
 
 
-def _merge_values(raw: Mapping[str, Any], values: dict[str, Any]) -> dict[str, Any]:
+def _merge_values(details: LeadDetails, values: LeadValues) -> LeadValues:
     """What an upsert overwrites on a known lead: the identity (name, zone) always, and the
     optional fields only when given, so a prospect re-booking without a phone or context
     does not erase what the setter wrote."""
     keep = {"name", "email", "timezone"}
-    flat, _shape_errors = _flatten(raw)
-    if "language" in flat and flat["language"] not in (None, ""):
+    if details.language_given:
         keep.add("language")
     # language always has a value once cleaned (the default "en"): kept only when given.
     return {k: v for k, v in values.items() if k in keep or (k != "language" and v not in (None, ""))}
 
 
-def given_values(raw: Mapping[str, Any], values: dict[str, Any]) -> dict[str, Any]:
+def given_values(details: LeadDetails, values: LeadValues) -> LeadValues:
     """What a caller actually sent, cleaned: name, email and zone, the optional fields only when
     not blank, the language only when given (its cleaned default is not something they said).
     A public booking keeps this on the appointment as "the prospect said"."""
-    return {k: v for k, v in _merge_values(raw, values).items() if k != "source"}
+    return {k: v for k, v in _merge_values(details, values).items() if k != "source"}
 
 
-def _new_lead_values(business_id: int, values: Mapping[str, Any], actor: User | None, now: datetime) -> dict[str, Any]:
+def _new_lead_values(business_id: int, values: LeadValues, actor: User | None, now: datetime) -> dict[str, object]:
     """Every column of a new lead: the cleaned ``values`` over blank defaults."""
     return {
         "business_id": business_id,
@@ -91,24 +89,24 @@ def _new_lead_values(business_id: int, values: Mapping[str, Any], actor: User | 
     }
 
 
-def new_lead(business_id: int, values: Mapping[str, Any], *, actor: User | None, now: datetime) -> Lead:
+def new_lead(business_id: int, values: LeadValues, *, actor: User | None, now: datetime) -> Lead:
     """A new, unsaved lead from cleaned values (blank defaults for what they leave out)."""
     return Lead(**_new_lead_values(business_id, values, actor, now))
 
 
-def merge_into(lead: Lead, raw: Mapping[str, Any], values: dict[str, Any], now: datetime) -> None:
+def merge_into(lead: Lead, details: LeadDetails, values: LeadValues, now: datetime) -> None:
     """Update a known lead from an upsert's input (see ``_merge_values``: blanks erase nothing)."""
-    _apply(lead, _merge_values(raw, values), now)
+    _apply(lead, _merge_values(details, values), now)
 
 
 def upsert_lead(
     session: Session,
     business_id: int,
-    raw: Mapping[str, Any],
+    details: LeadDetails,
     *,
     actor: User | None,
     now: datetime,
-    values: dict[str, Any] | None = None,
+    values: LeadValues | None = None,
     keep_existing: bool = False,
 ) -> Lead:
     """Create the business's lead with this email, or update the one it has. Never commits.
@@ -120,13 +118,13 @@ def upsert_lead(
     ``INSERT … ON CONFLICT (business_id, email) DO UPDATE … RETURNING`` statement on both
     PostgreSQL and SQLite: a concurrent insert of the same email waits for the other
     transaction and then updates its row, so no read-then-insert race and no savepoint.
-    ``values``: the output of ``clean_lead_data(raw)`` when the caller already has it.
+    ``values``: the output of ``clean_lead_details(details)`` when the caller already has it.
     """
     if values is None:
-        values = clean_lead_data(raw)
+        values = clean_lead_details(details)
     inserted = _new_lead_values(business_id, values, actor, now)
     # ``email = excluded.email`` rewrites the key with itself: the row is locked and returned, unchanged.
-    changed = ("email",) if keep_existing else (*_merge_values(raw, values), "updated_at")
+    changed = ("email",) if keep_existing else (*_merge_values(details, values), "updated_at")
     statement = _upsert_statement(frozenset(changed))
     return session.scalars(
         select(Lead).from_statement(statement).execution_options(populate_existing=True), inserted
@@ -158,20 +156,20 @@ def _upsert_statement(changed: frozenset[str]) -> TextualSelect:
     return text(sql).bindparams(*(bindparam(c.key, type_=c.type) for c in inserted)).columns(*table.columns)
 
 
-def create_lead(session: Session, actor: User, raw: Mapping[str, Any], *, now: datetime) -> Lead:
+def create_lead(session: Session, actor: User, details: LeadDetails, *, now: datetime) -> Lead:
     """Add a lead to the actor's business; a known email is a Conflict naming the email field."""
     business_id = _member_business_id(actor)
-    values = clean_lead_data(raw)
-    if _lead_by_email(session, business_id, values["email"]) is not None:
+    values = clean_lead_details(details.full())
+    if _lead_by_email(session, business_id, str(values["email"])) is not None:
         message = _("A lead with this email already exists in your business.")
         raise Conflict(message, field_errors={"email": message}, code="lead_exists")
-    lead = upsert_lead(session, business_id, raw, actor=actor, now=now)
+    lead = upsert_lead(session, business_id, details, actor=actor, now=now, values=values)
     emit(session, business_id, "lead.created", lead)
     session.commit()
     return lead
 
 
-def find_lead(session: Session, lead_id: object, viewer: User | None) -> Lead:
+def find_lead(session: Session, lead_id: int, viewer: User | None) -> Lead:
     """A lead ``viewer`` may see (its business's team, admins, a closer with a call with it);
     NotFound (404) for a missing one and for another tenant's."""
     return find_visible(Lead, lead_id, viewer, session)
@@ -182,18 +180,16 @@ def can_edit_lead(lead: Lead, user: User | None) -> bool:
     return user is not None and user.business_id is not None and user.business_id == lead.business_id
 
 
-def update_lead(
-    session: Session, actor: User, lead_id: object, raw: Mapping[str, Any], *, now: datetime, partial: bool = False
-) -> Lead:
+def update_lead(session: Session, actor: User, lead_id: int, details: LeadDetails, *, now: datetime) -> Lead:
     """Change a lead's fields (members of its business); all or nothing.
 
-    With ``partial`` (PATCH) only the given fields change; otherwise the form's full set
+    With ``details.given`` (PATCH) only the given fields change; otherwise the form's full set
     replaces them (a blank optional field is cleared).
     """
     lead = find_lead(session, lead_id, actor)
     if not can_edit_lead(lead, actor):
         raise PermissionDenied(_("Only members of the business can change its leads."))
-    values = clean_lead_data(raw, partial=partial)
+    values = clean_lead_details(details)
     email = values.get("email")
     if email is not None and email != lead.email:
         other = _lead_by_email(session, lead.business_id, email)

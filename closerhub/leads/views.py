@@ -27,6 +27,7 @@ from closerhub.forms_util import ActionForm, show_errors
 from closerhub.i18n import zone_options
 from closerhub.leads import cleaning as lead_cleaning
 from closerhub.leads import service as leads
+from closerhub.leads.commands import LeadDetails
 from closerhub.leads.forms import LeadForm, LeadImportForm
 from closerhub.leads.models import Lead
 
@@ -95,7 +96,7 @@ def index() -> str:
     return render_template("leads/index.html", page=page, q=q)
 
 
-def _save_form(form: LeadForm, save: Callable[[dict[str, Any]], Lead]) -> Lead | None:
+def _save_form(form: LeadForm, save: Callable[[LeadDetails], Lead]) -> Lead | None:
     """Validate and save; on error the form carries every message and nothing is saved."""
     shape_ok = form.validate_on_submit()
     csrf = getattr(form, "csrf_token", None)
@@ -104,7 +105,7 @@ def _save_form(form: LeadForm, save: Callable[[dict[str, Any]], Lead]) -> Lead |
     if not shape_ok:
         # WTForms' messages stay; the service's rules speak for the fields WTForms accepted.
         try:
-            lead_cleaning.clean_lead_data(form.lead_data())
+            lead_cleaning.clean_lead_details(form.details())
         except ValidationError as exc:
             for name, message in exc.field_errors.items():
                 field = getattr(form, name, None)
@@ -113,12 +114,12 @@ def _save_form(form: LeadForm, save: Callable[[dict[str, Any]], Lead]) -> Lead |
         flash(_("Please correct the highlighted fields."), "error")
         return None
     try:
-        return save(form.lead_data())
+        return save(form.details())
     except DomainError as exc:
         db.session.rollback()
         if exc.status in (403, 404):
             abort(exc.status)
-        show_errors(form, exc)
+        show_errors(form, exc, LeadDetails)
         return None
 
 

@@ -7,6 +7,7 @@ Everything is made by the real services. The clock is pinned to Monday 1 June 20
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -17,12 +18,14 @@ from sqlalchemy import select
 from closerhub import clock
 from closerhub.accounts.models import User
 from closerhub.booking import service
+from closerhub.booking.commands import BookingRequest
 from closerhub.booking.models import Appointment, AppointmentEvent, BookedVia
 from closerhub.businesses.models import Offer
 from closerhub.closers.availability_service import replace_availability
 from closerhub.engagements import service as engagements
 from closerhub.engagements.models import Engagement
 from closerhub.extensions import db
+from closerhub.leads.commands import LeadDetails
 from closerhub.leads.models import Lead
 from tests.conftest import UserFactory
 from tests.integration.test_engagements import make_offer
@@ -48,6 +51,7 @@ def engage(owner: User, closer: User, offer: Offer) -> Engagement:
 
 
 def lead_data(**overrides: Any) -> dict[str, Any]:
+    """The prospect as the API's JSON gives them (context nested)."""
     data = {
         "name": "Paula Prospect",
         "email": "paula@example.com",
@@ -59,14 +63,28 @@ def lead_data(**overrides: Any) -> dict[str, Any]:
     return data
 
 
+def lead_details(**overrides: Any) -> LeadDetails:
+    """The same prospect as ``lead_data``, as the service's command."""
+    data = lead_data(**overrides)
+    context = data.pop("context", None) or {}
+    return LeadDetails(**data, **context)
+
+
+_REQUEST_FIELDS = frozenset(f.name for f in dataclasses.fields(BookingRequest))
+
+
 def book(offer: Offer, start: datetime = TUESDAY_9, **kwargs: Any) -> Appointment:
-    """Book through the service as the prospect on the booking page, unless told otherwise."""
-    kwargs.setdefault("lead", lead_data())
-    kwargs.setdefault("channel", "video")
+    """Book through the service as the prospect on the booking page, unless told otherwise.
+
+    ``kwargs``: the ``BookingRequest``'s fields (``lead`` defaults to ``lead_details()``, ``channel``
+    to video) and ``book``'s own keywords (actor, via, now, follow_up_of, without)."""
+    wanted = {k: kwargs.pop(k) for k in list(kwargs) if k in _REQUEST_FIELDS}
+    wanted.setdefault("lead", lead_details())
+    wanted.setdefault("channel", "video")
     kwargs.setdefault("actor", None)
     kwargs.setdefault("via", BookedVia.BOOKING_PAGE)
     kwargs.setdefault("now", NOW)
-    return service.book(db.session, offer=offer, start=start, **kwargs)
+    return service.book(db.session, BookingRequest(start=start, **wanted), offer=offer, **kwargs)
 
 
 def snapshot() -> tuple[Any, ...]:

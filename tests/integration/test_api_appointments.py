@@ -21,6 +21,7 @@ from tests.integration.booking_setup import (
     frozen,
     hours,
     lead_data,
+    lead_details,
     set_hours,
     setting,
     snapshot,
@@ -127,6 +128,9 @@ def test_a_taken_slot_of_a_named_engagement_offers_that_closers_times(
         ("bad lead email", {"lead": lead_data(email="nope")}, 422, "lead.email"),
         ("no lead", {"lead": None}, 422, "lead"),
         ("phone without a number", {"channel": "phone", "lead": lead_data(phone=None)}, 422, "lead.phone"),
+        # The lead's context is nested in the body, and so is its error (``BookingRequest.field_name``).
+        ("too long a budget", {"lead": lead_data(context={"budget": "x" * 201})}, 422, "lead.context.budget"),
+        ("guests not a list", {"guests": {"name": "G", "email": "g@example.com"}}, 422, "guests"),
     ],
 )
 def test_bad_bookings_are_refused_clearly_and_change_nothing(
@@ -149,7 +153,7 @@ def test_an_inactive_engagement_and_another_businesss_engagement_or_lead_are_ref
     set_hours(rival_closer)
     rival_offer = make_offer(rival, "Rival offer")
     rival_engagement = engage(rival, rival_closer, rival_offer)
-    rival_lead = book(rival_offer, lead=lead_data(email="their-lead@example.com")).lead
+    rival_lead = book(rival_offer, lead=lead_details(email="their-lead@example.com")).lead
     headers = bearer(setting["owner"])
     before = snapshot()
     theirs = client.post(
@@ -193,7 +197,9 @@ def test_an_idempotency_key_replays_the_booking(client: FlaskClient, setting: di
 def test_the_list_filters_by_status_and_time_and_pages_with_a_cursor(
     client: FlaskClient, setting: dict[str, Any], make_user: UserFactory
 ) -> None:
-    ids = [book(setting["offer"], TUESDAY_9 + hours(n), lead=lead_data(email=f"p{n}@example.com")).id for n in range(3)]
+    ids = [
+        book(setting["offer"], TUESDAY_9 + hours(n), lead=lead_details(email=f"p{n}@example.com")).id for n in range(3)
+    ]
     headers = bearer(setting["owner"])
     page = client.get("/api/v1/appointments?limit=2", headers=headers).get_json()
     assert [a["id"] for a in page["data"]] == ids[:2] and page["next_cursor"]
@@ -222,7 +228,7 @@ def test_reschedule_and_cancel_follow_the_policy(client: FlaskClient, setting: d
     moved = client.post(f"{url}/reschedule", json={"start": "2026-06-02T10:00:00Z", "reason": "Clash"}, headers=headers)
     assert moved.status_code == 200, moved.get_json()
     assert (moved.get_json()["start"], moved.get_json()["sequence"]) == ("2026-06-02T10:00:00Z", 1)
-    other = book(setting["offer"], TUESDAY_9 + hours(5), lead=lead_data(email="o@example.com"))
+    other = book(setting["offer"], TUESDAY_9 + hours(5), lead=lead_details(email="o@example.com"))
     taken = client.post(f"{url}/reschedule", json={"start": "2026-06-02T12:00:00Z", "reason": "again"}, headers=headers)
     assert taken.status_code == 409 and taken.get_json()["code"] == "slot_unavailable"
     assert other.starts_at == TUESDAY_9 + hours(5)

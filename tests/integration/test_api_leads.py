@@ -12,6 +12,7 @@ from closerhub import clock
 from closerhub.accounts.models import User
 from closerhub.extensions import db
 from closerhub.leads import service as leads
+from closerhub.leads.commands import LeadDetails
 from tests.conftest import UserFactory
 from tests.integration.test_api_accounts import bearer, error_fields
 from tests.integration.test_leads import add_appointment, add_lead, lead_rows
@@ -65,6 +66,7 @@ def test_a_business_creates_a_lead_and_reads_it_back(client: FlaskClient, busine
         ({"context": {"mood": "great"}}, "context.mood", "Unknown field."),
         ({"context": "warm"}, "context", ""),
         ({"phone": 33612345678}, "phone", "Expected a string."),
+        ({"source": 42}, "source", "Expected a string."),  # was the service's "Expected text."
         ({"surprise": 1}, "surprise", "Unknown field."),
     ],
 )
@@ -187,7 +189,7 @@ def test_the_list_is_newest_first_with_cursor_pages_and_search(client: FlaskClie
             leads.create_lead(
                 db.session,
                 business_user,
-                {"name": f"Lead {i}", "email": f"lead{i}@example.com", "timezone": "UTC"},
+                LeadDetails(name=f"Lead {i}", email=f"lead{i}@example.com", timezone="UTC"),
                 now=clock.utcnow(),
             )
     headers = bearer(business_user)

@@ -23,11 +23,12 @@ from flask import Flask
 from sqlalchemy import func, select, text
 
 from closerhub.booking import booked_event, guard, service
+from closerhub.booking.commands import BookingRequest
 from closerhub.booking.models import Appointment, AppointmentStatus, BookedVia
 from closerhub.closers.models import AvailabilitySummary
 from closerhub.engagements.models import Engagement
 from closerhub.extensions import db
-from tests.integration.booking_setup import NOW, engage, frozen, lead_data, set_hours, setting
+from tests.integration.booking_setup import NOW, engage, frozen, lead_details, set_hours, setting
 from tests.integration.test_engagements import make_offer
 
 __all__ = ["frozen", "setting"]  # fixtures
@@ -85,17 +86,10 @@ def race(
         with app.app_context():
             try:
                 offer = db.session.get(Engagement, engagement_id).offer
-                service.book(
-                    db.session,
-                    offer=offer,
-                    start=start,
-                    lead=lead_data(email=email),
-                    channel="video",
-                    actor=None,
-                    via=BookedVia.BOOKING_PAGE,
-                    now=NOW,
-                    engagement_id=engagement_id,
+                request = BookingRequest(
+                    start=start, channel="video", lead=lead_details(email=email), engagement_id=engagement_id
                 )
+                service.book(db.session, request, offer=offer, actor=None, via=BookedVia.BOOKING_PAGE, now=NOW)
             except Exception as exc:  # the second booking may be refused: that is what is measured
                 errors.append(type(exc).__name__)
             finally:

@@ -10,6 +10,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from closerhub.booking import service
+from closerhub.booking.commands import Guest
 from closerhub.booking.models import Appointment
 from closerhub.core.errors import ValidationError
 from closerhub.extensions import db
@@ -30,8 +31,13 @@ def rows(template: str) -> dict[str, OutboxMessage]:
     }
 
 
+def guests_of(rows: list[dict[str, str]]) -> tuple[Guest, ...]:
+    """Guest rows (as the API's JSON gives them) as the booking request's guests."""
+    return tuple(Guest(name=row["name"], email=row["email"]) for row in rows)
+
+
 def test_each_guest_receives_the_invite_and_hears_of_a_reschedule_and_a_cancellation(setting: dict[str, Any]) -> None:
-    call = book(setting["offer"], guests=[*GUESTS, {"name": "Gus again", "email": "gus@example.com"}])
+    call = book(setting["offer"], guests=guests_of([*GUESTS, {"name": "Gus again", "email": "gus@example.com"}]))
     assert call.guests == [{"name": "Gus Guest", "email": "gus@example.com"}, GUESTS[1]]  # deduplicated
     booked = rows("appointment_booked")
     assert {"gus@example.com", "gwen@example.com", "paula@example.com"} <= set(booked)
@@ -64,13 +70,14 @@ def test_each_guest_receives_the_invite_and_hears_of_a_reschedule_and_a_cancella
         ([{"name": "Me", "email": "PAULA@example.com"}], "guests[0].email"),
         ([{"name": "", "email": "g@example.com"}], "guests[0].name"),
         ([{"name": "G", "email": "not-an-address"}], "guests[0].email"),
-        ("g@example.com", "guests"),
     ],
 )
-def test_a_bad_guest_list_is_refused_and_books_nothing(setting: dict[str, Any], guests: Any, field: str) -> None:
+def test_a_bad_guest_list_is_refused_and_books_nothing(
+    setting: dict[str, Any], guests: list[dict[str, str]], field: str
+) -> None:
     before = snapshot()
     with pytest.raises(ValidationError) as refused:
-        book(setting["offer"], guests=guests)
+        book(setting["offer"], guests=guests_of(guests))
     assert field in refused.value.field_errors
     assert snapshot() == before
 
@@ -93,6 +100,22 @@ def test_the_api_takes_guests_and_answers_them(client: FlaskClient, setting: dic
     )
     assert refused.status_code == 422 and refused.mimetype == "application/problem+json"
     assert "guests[0].email" in {e["field"] for e in refused.get_json()["errors"]}
+
+
+@pytest.mark.parametrize(
+    "guests",
+    ["g@example.com", [{"name": "G"}], [{"name": "G", "email": "g@example.com", "role": "boss"}], {"email": "g@x.io"}],
+)
+def test_guests_of_the_wrong_shape_are_a_422_from_the_api_and_book_nothing(
+    client: FlaskClient, setting: dict[str, Any], guests: Any
+) -> None:
+    """Not a list of ``{name, email}`` (the service can no longer be handed one: its guests are typed)."""
+    before = snapshot()
+    body = {"start": "2026-06-02T07:00:00Z", "channel": "video", "lead": lead_data(), "guests": guests}
+    refused = client.post("/api/v1/appointments", json=body, headers={"X-Booking-Key": key(setting)})
+    assert refused.status_code == 422 and refused.mimetype == "application/problem+json"
+    assert any(e["field"].startswith("guests") for e in refused.get_json()["errors"]), refused.get_json()
+    assert snapshot() == before
 
 
 def test_the_booking_page_lets_the_prospect_add_guests(client: FlaskClient, setting: dict[str, Any]) -> None:

@@ -29,7 +29,7 @@ from closerhub.extensions import db
 from closerhub.jobs import deliver_outbox
 from closerhub.notifications import events
 from closerhub.notifications.models import EventStatus, OutboxEvent, OutboxMessage, OutboxStatus
-from tests.integration.booking_setup import NOW, TUESDAY_9, book, frozen, hours, lead_data, setting
+from tests.integration.booking_setup import NOW, TUESDAY_9, book, frozen, hours, lead_details, setting
 
 __all__ = ["frozen", "setting"]  # fixtures
 
@@ -116,7 +116,7 @@ def test_the_worker_job_expands_renders_and_stores_the_confirmations(
 def test_a_refused_or_rolled_back_booking_leaves_no_event(worker_side: None, setting: dict[str, Any]) -> None:
     book(setting["offer"])
     with pytest.raises(SlotUnavailable):
-        book(setting["offer"], lead=lead_data(email="other@example.com"))  # the same slot
+        book(setting["offer"], lead=lead_details(email="other@example.com"))  # the same slot
     assert len(all_events()) == 1
 
     call = db.session.get(Appointment, all_events()[0].params["appointment_id"])
@@ -129,7 +129,7 @@ def test_two_workers_at_once_expand_each_event_exactly_once(
     app: Flask, worker_side: None, setting: dict[str, Any]
 ) -> None:
     for n in range(8):
-        book(setting["offer"], TUESDAY_9 + hours(n), lead=lead_data(email=f"p{n}@example.com"))
+        book(setting["offer"], TUESDAY_9 + hours(n), lead=lead_details(email=f"p{n}@example.com"))
     assert len(all_events()) == 8
     db.session.commit()
 

@@ -27,7 +27,7 @@ from tests.integration.booking_setup import (
     TUESDAY_9,
     book,
     frozen,
-    lead_data,
+    lead_details,
     second_closer,
     setting,
     snapshot,
@@ -514,7 +514,7 @@ def test_the_business_moves_a_call_from_its_page_with_a_reason(business_client: 
 def test_the_business_books_a_call_for_an_existing_lead(
     business_client: FlaskClient, setting: dict, business_user: User
 ) -> None:
-    lead = leads.create_lead(db.session, business_user, lead_data(), now=clock.utcnow())
+    lead = leads.create_lead(db.session, business_user, lead_details(), now=clock.utcnow())
     offer = setting["offer"]
     page = text(business_client.get(f"/appointments/new?lead_id={lead.id}"))
     assert "Book a call for Paula Prospect" in page and offer.name in page
@@ -544,10 +544,10 @@ def test_booking_for_a_lead_refuses_unknown_offers_and_other_businesses_leads(
     app: Any, business_client: FlaskClient, setting: dict, make_user: UserFactory
 ) -> None:
     rival = make_user("business", business_name="Rival Inc")
-    rival_lead = leads.create_lead(db.session, rival, lead_data(), now=clock.utcnow())
+    rival_lead = leads.create_lead(db.session, rival, lead_details(), now=clock.utcnow())
     assert business_client.get(f"/appointments/new?lead_id={rival_lead.id}").status_code == 404
     assert business_client.get("/appointments/new?lead_id=abc").status_code == 422  # asks for a lead again
-    own = leads.create_lead(db.session, setting["owner"], lead_data(email="own@example.com"), now=clock.utcnow())
+    own = leads.create_lead(db.session, setting["owner"], lead_details(email="own@example.com"), now=clock.utcnow())
     body = text(business_client.get(f"/appointments/new?lead_id={own.id}&offer_id=424242"))
     assert "Choose one of your active offers." in body
 

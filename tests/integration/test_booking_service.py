@@ -27,7 +27,7 @@ from tests.integration.booking_setup import (
     engage,
     frozen,
     hours,
-    lead_data,
+    lead_details,
     second_closer,
     set_hours,
     setting,
@@ -57,7 +57,7 @@ def test_each_booking_gets_its_own_room_and_a_closer_with_an_own_url_keeps_it(
     setting: dict[str, Any], make_user: UserFactory
 ) -> None:
     first = book(setting["offer"])
-    second = book(setting["offer"], TUESDAY_9 + hours(1), lead=lead_data(email="sam@example.com"))
+    second = book(setting["offer"], TUESDAY_9 + hours(1), lead=lead_details(email="sam@example.com"))
     assert first.meeting_url != second.meeting_url
     db.session.execute(
         update(CloserProfile)
@@ -65,14 +65,14 @@ def test_each_booking_gets_its_own_room_and_a_closer_with_an_own_url_keeps_it(
         .values(meeting_mode=MeetingMode.OWN_URL, meeting_url="https://zoom.example/claire")
     )
     db.session.commit()
-    third = book(setting["offer"], TUESDAY_9 + hours(2), lead=lead_data(email="tom@example.com"))
+    third = book(setting["offer"], TUESDAY_9 + hours(2), lead=lead_details(email="tom@example.com"))
     assert third.meeting_url == "https://zoom.example/claire"
 
 
 def test_a_phone_call_has_a_dial_plan_and_needs_the_prospects_number(setting: dict[str, Any]) -> None:
     before = snapshot()
     with pytest.raises(ValidationError) as refused:
-        book(setting["offer"], channel="phone", lead=lead_data(phone=None))
+        book(setting["offer"], channel="phone", lead=lead_details(phone=None))
     assert "lead.phone" in refused.value.field_errors and snapshot() == before
     call = book(setting["offer"], channel="phone")
     assert (call.dial_from, call.dial_number, call.meeting_url) == ("closer", "+12125550123", None)
@@ -123,7 +123,7 @@ def test_another_businesss_lead_or_engagement_is_refused(setting: dict[str, Any]
     set_hours(rival_closer)
     rival_offer = make_offer(rival, "Rival offer")
     rival_engagement = engage(rival, rival_closer, rival_offer)
-    rival_lead = book(rival_offer, lead=lead_data(email="rival-lead@example.com")).lead
+    rival_lead = book(rival_offer, lead=lead_details(email="rival-lead@example.com")).lead
     before = snapshot()
     with pytest.raises(ValidationError) as lead_refused:
         book(setting["offer"], lead=rival_lead, actor=setting["owner"], via=BookedVia.BUSINESS)
@@ -137,7 +137,7 @@ def test_another_businesss_lead_or_engagement_is_refused(setting: dict[str, Any]
 
 def test_calls_may_be_back_to_back(setting: dict[str, Any]) -> None:
     book(setting["offer"])
-    second = book(setting["offer"], TUESDAY_9 + hours(1), lead=lead_data(email="next@example.com"))
+    second = book(setting["offer"], TUESDAY_9 + hours(1), lead=lead_details(email="next@example.com"))
     assert second.starts_at == TUESDAY_9 + hours(1)
 
 
@@ -146,16 +146,16 @@ def test_the_buffer_keeps_the_next_slot_away_and_the_database_stores_it(setting:
     first = book(setting["offer"])
     assert first.blocked_until == first.ends_at + timedelta(minutes=15)
     with pytest.raises(service.SlotUnavailable) as taken:
-        book(setting["offer"], TUESDAY_9 + hours(1), lead=lead_data(email="next@example.com"))
+        book(setting["offer"], TUESDAY_9 + hours(1), lead=lead_details(email="next@example.com"))
     assert TUESDAY_9 + hours(1) not in [s.start for s in taken.value.alternatives]
-    assert book(setting["offer"], TUESDAY_9 + hours(2), lead=lead_data(email="n2@example.com")).id
+    assert book(setting["offer"], TUESDAY_9 + hours(2), lead=lead_details(email="n2@example.com")).id
 
 
 def test_a_taken_slot_answers_with_the_three_nearest_free_slots(setting: dict[str, Any]) -> None:
     book(setting["offer"])
     before = snapshot()
     with pytest.raises(service.SlotUnavailable) as taken:
-        book(setting["offer"], lead=lead_data(email="late@example.com"))
+        book(setting["offer"], lead=lead_details(email="late@example.com"))
     assert taken.value.status == 409 and taken.value.code == "slot_unavailable"
     # the nearest in the New York prospect's daytime (08:00-20:00 there: 14:00-17:00 Paris) first
     assert [s.start for s in taken.value.alternatives] == [TUESDAY_9 + hours(n) for n in (5, 6, 7)]
@@ -165,7 +165,7 @@ def test_a_taken_slot_answers_with_the_three_nearest_free_slots(setting: dict[st
 def test_a_cancelled_slot_can_be_booked_again(setting: dict[str, Any]) -> None:
     first = book(setting["offer"])
     service.cancel(db.session, first, actor=None, actor_label="prospect", reason="Double-booked myself", now=NOW)
-    again = book(setting["offer"], lead=lead_data(email="other@example.com"))
+    again = book(setting["offer"], lead=lead_details(email="other@example.com"))
     assert again.starts_at == TUESDAY_9 and again.id != first.id
 
 
@@ -174,8 +174,8 @@ def test_a_30_minute_call_inside_a_60_minute_one_is_refused(setting: dict[str, A
     setting["offer"].call_minutes = setting["offer"].start_increment_minutes = 30  # the offer sets the call
     db.session.commit()
     with pytest.raises(service.SlotUnavailable):
-        book(setting["offer"], TUESDAY_9 + timedelta(minutes=30), lead=lead_data(email="half@example.com"))
-    short = book(setting["offer"], TUESDAY_9 + hours(1), lead=lead_data(email="half@example.com"))
+        book(setting["offer"], TUESDAY_9 + timedelta(minutes=30), lead=lead_details(email="half@example.com"))
+    short = book(setting["offer"], TUESDAY_9 + hours(1), lead=lead_details(email="half@example.com"))
     assert short.ends_at - short.starts_at == timedelta(minutes=30)
 
 
@@ -186,7 +186,7 @@ def test_the_database_refuses_a_double_booking_that_slipped_past_the_check(
     remove_booking_guard(monkeypatch)  # skip the locks and the busy check: only the database guard is left
     before = snapshot()
     with pytest.raises(service.SlotUnavailable) as taken:
-        book(setting["offer"], lead=lead_data(email="racer@example.com"))
+        book(setting["offer"], lead=lead_details(email="racer@example.com"))
     assert len(taken.value.alternatives) == 3 and snapshot() == before
 
 
@@ -197,11 +197,11 @@ def test_round_robin_gives_the_call_to_the_least_recently_booked_free_closer(
     first = book(setting["offer"])  # nobody booked yet: the older engagement wins the tie
     assert first.closer_id == claire.id
     assert "2 closers free" in first.routing_reason and "last booked never" in first.routing_reason
-    second = book(setting["offer"], TUESDAY_9 + hours(1), lead=lead_data(email="b@example.com"))
+    second = book(setting["offer"], TUESDAY_9 + hours(1), lead=lead_details(email="b@example.com"))
     assert second.closer_id == second_closer.id and "least recently booked" in second.routing_reason
-    third = book(setting["offer"], TUESDAY_9 + hours(2), lead=lead_data(email="c@example.com"))
+    third = book(setting["offer"], TUESDAY_9 + hours(2), lead=lead_details(email="c@example.com"))
     assert third.closer_id == claire.id
-    same_time = book(setting["offer"], TUESDAY_9 + hours(2), lead=lead_data(email="d@example.com"))
+    same_time = book(setting["offer"], TUESDAY_9 + hours(2), lead=lead_details(email="d@example.com"))
     assert same_time.closer_id == second_closer.id and "only closer free" in same_time.routing_reason
 
 
@@ -255,7 +255,9 @@ def test_rescheduling_keeps_the_closer_and_link_and_counts_the_change(setting: d
         TUESDAY_9 + hours(3),
         "Clash",
     )
-    assert book(setting["offer"], lead=lead_data(email="x@example.com")).starts_at == TUESDAY_9  # the old slot is free
+    assert (
+        book(setting["offer"], lead=lead_details(email="x@example.com")).starts_at == TUESDAY_9
+    )  # the old slot is free
 
 
 def test_rescheduling_to_an_overlapping_time_of_its_own_call_is_fine_but_not_onto_another(
@@ -264,7 +266,7 @@ def test_rescheduling_to_an_overlapping_time_of_its_own_call_is_fine_but_not_ont
     setting["offer"].call_minutes = setting["offer"].start_increment_minutes = 30  # the offer sets the call
     db.session.commit()
     call = book(setting["offer"])
-    other = book(setting["offer"], TUESDAY_9 + hours(1), lead=lead_data(email="o@example.com"))
+    other = book(setting["offer"], TUESDAY_9 + hours(1), lead=lead_details(email="o@example.com"))
     moved = service.reschedule(
         db.session,
         call,

@@ -17,7 +17,7 @@ from closerhub import clock
 from closerhub.accounts.models import User
 from closerhub.extensions import db
 from closerhub.leads import service as leads
-from tests.integration.booking_setup import frozen, lead_data, setting, snapshot
+from tests.integration.booking_setup import frozen, lead_details, setting, snapshot
 from tests.integration.test_engagements import make_offer, state
 
 __all__ = ["frozen", "setting"]  # fixtures
@@ -72,7 +72,7 @@ def test_a_new_engagement_for_a_business_with_no_closer_yet_points_to_the_search
 def test_a_new_appointment_without_a_lead_offers_the_leads_and_offers_and_leads_on_to_the_booking(
     business_client: FlaskClient, business_user: User, setting: dict[str, Any]
 ) -> None:
-    lead = leads.create_lead(db.session, business_user, lead_data(), now=clock.utcnow())
+    lead = leads.create_lead(db.session, business_user, lead_details(), now=clock.utcnow())
     make_offer(business_user, "Retired offer", active=False)
     html = text(business_client.get("/appointments/new"))
     assert 'name="lead_id"' in html and "Paula Prospect" in html
@@ -85,7 +85,7 @@ def test_a_new_appointment_without_a_lead_offers_the_leads_and_offers_and_leads_
 def test_a_new_appointment_with_no_lead_picked_says_so_beside_the_field_and_changes_nothing(
     business_client: FlaskClient, business_user: User, setting: dict[str, Any]
 ) -> None:
-    leads.create_lead(db.session, business_user, lead_data(), now=clock.utcnow())
+    leads.create_lead(db.session, business_user, lead_details(), now=clock.utcnow())
     before = snapshot()
     response = business_client.get(f"/appointments/new?lead_id=&offer_id={setting['offer'].id}")
     assert response.status_code == 422

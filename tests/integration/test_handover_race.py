@@ -23,11 +23,12 @@ from sqlalchemy import select
 from closerhub.accounts.models import User
 from closerhub.booking import service
 from closerhub.booking.changes import handover
+from closerhub.booking.commands import BookingRequest
 from closerhub.booking.models import Appointment, AppointmentStatus, BookedVia
 from closerhub.engagements.models import Engagement
 from closerhub.extensions import db
 from tests.integration.booking_seams import before_each_write, remove_booking_guard
-from tests.integration.booking_setup import NOW, TUESDAY_9, book, frozen, lead_data, second_closer, setting
+from tests.integration.booking_setup import NOW, TUESDAY_9, book, frozen, lead_details, second_closer, setting
 
 __all__ = ["frozen", "second_closer", "setting"]  # fixtures
 
@@ -68,17 +69,13 @@ def test_a_hand_back_and_a_booking_racing_for_one_closer_never_double_book_them(
         with app.app_context():
             try:
                 offer = db.session.get(Engagement, second_engagement).offer
-                service.book(
-                    db.session,
-                    offer=offer,
+                request = BookingRequest(
                     start=TUESDAY_9,
-                    lead=lead_data(email="rival@example.com"),
                     channel="video",
-                    actor=None,
-                    via=BookedVia.BOOKING_PAGE,
-                    now=NOW,
+                    lead=lead_details(email="rival@example.com"),
                     engagement_id=second_engagement,
                 )
+                service.book(db.session, request, offer=offer, actor=None, via=BookedVia.BOOKING_PAGE, now=NOW)
                 outcomes["booking"] = "booked"
             except Exception as exc:
                 outcomes["booking"] = type(exc).__name__

@@ -22,7 +22,7 @@ from tests.integration.booking_setup import (
     book,
     engage,
     frozen,
-    lead_data,
+    lead_details,
     second_closer,
     set_hours,
     setting,
@@ -43,9 +43,9 @@ def test_the_rebooking_link_routes_among_the_other_closers_by_the_offers_rule(
     engage(setting["owner"], third, offer)
     # Booked in this order: the closer who will miss (oldest booking), the third, then the second
     # (the other closer with the oldest engagement, booked most recently).
-    missed = book(offer, closer_id=missed_by.id, lead=lead_data(email="paula@example.com"), now=NOW)
-    book(offer, closer_id=third.id, lead=lead_data(email="t@example.com"), now=NOW + timedelta(minutes=1))
-    book(offer, closer_id=second_closer.id, lead=lead_data(email="s@example.com"), now=NOW + timedelta(minutes=2))
+    missed = book(offer, closer_id=missed_by.id, lead=lead_details(email="paula@example.com"), now=NOW)
+    book(offer, closer_id=third.id, lead=lead_details(email="t@example.com"), now=NOW + timedelta(minutes=1))
+    book(offer, closer_id=second_closer.id, lead=lead_details(email="s@example.com"), now=NOW + timedelta(minutes=2))
 
     at = TUESDAY_9 + timedelta(hours=1)
     no_shows.report(db.session, missed, reporter=setting["owner"], note="", now=at)
@@ -77,7 +77,7 @@ def test_without_the_exclusion_the_same_start_routes_to_the_closer_who_missed(
 ) -> None:
     offer, missed_by = setting["offer"], setting["closer"]
     book(offer, closer_id=missed_by.id, now=NOW)
-    book(offer, closer_id=second_closer.id, lead=lead_data(email="s@example.com"), now=NOW + timedelta(minutes=1))
+    book(offer, closer_id=second_closer.id, lead=lead_details(email="s@example.com"), now=NOW + timedelta(minutes=1))
     with clock.frozen_at(TUESDAY_9 + timedelta(hours=1)):
         plain = client.post(f"/book/{offer.booking_key}/confirm", data=prospect_form(start=WEDNESDAY_9))
     assert plain.status_code == 302

@@ -19,7 +19,7 @@ from closerhub.businesses.models import Offer
 from closerhub.core.tz import to_local
 from closerhub.extensions import db
 from tests.conftest import UserFactory
-from tests.integration.booking_setup import NOW, TUESDAY_9, book, engage, frozen, hours, lead_data, set_hours
+from tests.integration.booking_setup import NOW, TUESDAY_9, book, engage, frozen, hours, lead_details, set_hours
 from tests.integration.test_api_accounts import bearer
 from tests.integration.test_engagements import make_offer
 
@@ -41,7 +41,7 @@ def test_routing_gives_the_offers_length_whichever_closer_takes_the_call(two_clo
     offer: Offer = two_closers["offer"]
     start = TUESDAY_9 + timedelta(minutes=15)  # 09:15 Paris: on the offer's grid, on neither closer's own
     first = book(offer, start)
-    second = book(offer, start, lead=lead_data(email="second@example.com"))
+    second = book(offer, start, lead=lead_details(email="second@example.com"))
     assert {first.closer_id, second.closer_id} == {two_closers["claire"].id, two_closers["bruno"].id}
     assert first.ends_at - first.starts_at == second.ends_at - second.starts_at == timedelta(minutes=45)
 
@@ -98,7 +98,7 @@ def test_a_taken_slot_offers_the_nearest_slots_in_the_prospects_daytime_first(
     taken = TUESDAY_9 + hours(6)  # 15:00 Paris, 09:00 New York
     book(offer, taken)
     with pytest.raises(service.SlotUnavailable) as refused:
-        book(offer, taken, lead=lead_data(email="late@example.com"))  # a New York prospect
+        book(offer, taken, lead=lead_details(email="late@example.com"))  # a New York prospect
     starts = [a.start for a in refused.value.alternatives]
     # 13:00 Paris (07:00 in New York) is nearer than the day before's 16:00, but night for the prospect
     assert TUESDAY_9 + hours(4) not in starts

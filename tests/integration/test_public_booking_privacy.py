@@ -19,6 +19,7 @@ from closerhub.accounts.models import User
 from closerhub.booking.models import Appointment
 from closerhub.extensions import db
 from closerhub.leads import service as leads
+from closerhub.leads.commands import LeadDetails
 from closerhub.leads.models import Lead
 from closerhub.notifications.mailer import Attachment
 from closerhub.notifications.models import OutboxMessage
@@ -38,17 +39,17 @@ def stored_lead(setting: dict[str, Any]) -> Lead:
     return leads.create_lead(
         db.session,
         setting["owner"],
-        {
-            "name": "Stored Sarah",
-            "email": "sarah@example.com",
-            "phone": "+44 20 7946 0958",
-            "timezone": "Europe/London",
-            "language": "fr",
-            "needs": "SECRET NEEDS",
-            "budget": "SECRET BUDGET",
-            "blockers": "SECRET BLOCKERS",
-            "notes": "SECRET NOTES",
-        },
+        LeadDetails(
+            name="Stored Sarah",
+            email="sarah@example.com",
+            phone="+44 20 7946 0958",
+            timezone="Europe/London",
+            language="fr",
+            needs="SECRET NEEDS",
+            budget="SECRET BUDGET",
+            blockers="SECRET BLOCKERS",
+            notes="SECRET NOTES",
+        ),
         now=clock.utcnow(),
     )
 

@@ -13,7 +13,7 @@ from closerhub.audit.models import AuditEntry
 from closerhub.booking.models import Appointment, AppointmentStatus
 from closerhub.extensions import db
 from closerhub.notifications.models import OutboxMessage
-from tests.integration.booking_setup import TUESDAY_9, book, frozen, hours, lead_data, second_closer, setting
+from tests.integration.booking_setup import TUESDAY_9, book, frozen, hours, lead_details, second_closer, setting
 
 __all__ = ["frozen", "second_closer", "setting"]  # fixtures
 
@@ -36,15 +36,18 @@ def test_suspending_a_closer_reassigns_each_call_someone_can_take_and_cancels_th
     admin_client: FlaskClient, setting: dict[str, Any], second_closer: User
 ) -> None:
     closer = setting["closer"]
-    movable = book(setting["offer"], closer_id=closer.id, lead=lead_data(email="mo@example.com", name="Mo Movable"))
+    movable = book(setting["offer"], closer_id=closer.id, lead=lead_details(email="mo@example.com", name="Mo Movable"))
     stuck = book(
         setting["offer"],
         start=TUESDAY_9 + hours(2),
         closer_id=closer.id,
-        lead=lead_data(email="stu@example.com", name="Stu Stuck"),
+        lead=lead_details(email="stu@example.com", name="Stu Stuck"),
     )
     book(
-        setting["offer"], start=TUESDAY_9 + hours(2), closer_id=second_closer.id, lead=lead_data(email="x@example.com")
+        setting["offer"],
+        start=TUESDAY_9 + hours(2),
+        closer_id=second_closer.id,
+        lead=lead_details(email="x@example.com"),
     )
 
     before = admin_client.get(f"/admin/users/{closer.id}/suspend").get_data(as_text=True)

@@ -13,6 +13,7 @@ from closerhub.clock import frozen_at, utcnow
 from closerhub.engagements import service as engagements
 from closerhub.extensions import db
 from closerhub.leads import service as leads
+from closerhub.leads.commands import LeadDetails
 from closerhub.outcomes import service as outcomes
 from closerhub.outcomes import settlement
 from closerhub.webhooks.models import WebhookDelivery, WebhookEvent
@@ -100,7 +101,7 @@ def test_a_lead_created_by_the_business_or_imported_sends_lead_created(business_
     lead = leads.create_lead(
         db.session,
         business_user,
-        {"name": "Ann Lead", "email": "ann@example.com", "timezone": "Europe/Paris"},
+        LeadDetails(name="Ann Lead", email="ann@example.com", timezone="Europe/Paris"),
         now=utcnow(),
     )
     business = db.session.get(Business, business_user.business_id)

@@ -13,7 +13,7 @@ from closerhub.booking.models import Appointment
 from closerhub.extensions import db
 from closerhub.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from closerhub.webhooks.service import create_endpoint, emit, rotate_secret, signing_secrets
-from tests.integration.booking_setup import NOW, TUESDAY_9, book, frozen, hours, lead_data, setting
+from tests.integration.booking_setup import NOW, TUESDAY_9, book, frozen, hours, lead_details, setting
 
 __all__ = ["frozen", "setting"]  # fixtures
 
@@ -92,7 +92,7 @@ def test_a_refused_booking_records_no_event(setting: dict[str, Any]) -> None:
     book(setting["offer"])
     db.session.commit()
     with pytest.raises(service.SlotUnavailable):
-        book(setting["offer"], lead=lead_data(email="late@example.com"))
+        book(setting["offer"], lead=lead_details(email="late@example.com"))
     db.session.rollback()
     assert [t for t, _p in _events()] == ["appointment.booked"]
 

@@ -49,7 +49,7 @@ def report(
     appointment: Appointment,
     *,
     reporter: User | None,
-    note: object,
+    note: str | None,
     now: datetime,
 ) -> CloserNoShowReport:
     """Report that the closer missed ``appointment`` (``reporter`` None: the prospect, by the manage link).
@@ -96,7 +96,7 @@ def report(
 
 
 def review(
-    session: Session, admin: User, report_id: object, decision: object, *, note: object = None, now: datetime
+    session: Session, admin: User, report_id: int, decision: str | None, *, note: str | None = None, now: datetime
 ) -> CloserNoShowReport:
     """An admin confirms (``"confirm"``) or rejects (``"reject"``) a pending report. Commits."""
     row = get_by_id(session, CloserNoShowReport, report_id) if admin.is_admin else None

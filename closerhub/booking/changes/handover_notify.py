@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 
 from closerhub.accounts.models import User
 from closerhub.booking.models import Appointment
-from closerhub.booking.notify import CLOSER, send_later
-from closerhub.booking.recipients import Recipient, business_members, closer_of, prospect_of
+from closerhub.booking.notify import send_later
+from closerhub.booking.recipients import CLOSER, Recipient, business_members, closer_of, prospect_of
 
 
 def reassigned(session: Session, appointment: Appointment, previous: User, *, why: str, reason: str) -> None:

@@ -150,7 +150,7 @@ def _taken(session: Session, appointment: Appointment, start: datetime, now: dat
     return exc
 
 
-def clean_message(raw: object) -> str | None:
+def clean_message(raw: str | None) -> str | None:
     """The optional message for the prospect (plain text, at most ``REASON_MAX`` characters), or None."""
     return clean_text(raw, "message_to_prospect", REASON_MAX, multiline=True) or None
 

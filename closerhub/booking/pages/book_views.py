@@ -19,6 +19,7 @@ from closerhub import clock
 from closerhub.accounts.models import User
 from closerhub.accounts.permissions import business_required, closer_required
 from closerhub.booking import service
+from closerhub.booking.commands import BookingRequest
 from closerhub.booking.forms import BookForLeadForm
 from closerhub.booking.guard import SlotUnavailable
 from closerhub.booking.models import Appointment, BookedVia
@@ -34,23 +35,17 @@ from closerhub.forms_util import show_errors
 from closerhub.leads import service as leads
 from closerhub.leads.models import Lead
 
-# Service error keys → this page's fields.
-_FIELD = {
-    "lead.phone": "form:phone",
-    "lead_id": "form:lead",
-    "closer_id": "form:closer",
-    "engagement_id": "form:closer",
-}
-
 
 def _me() -> User:
     return current_user
 
 
-def _lead_or_404(raw: object) -> Lead:
+def _lead_or_404(lead_id: int | None) -> Lead:
     """A lead of the viewer's own business (closers and other tenants get a 404)."""
+    if lead_id is None:
+        abort(404)
     try:
-        lead = leads.find_lead(db.session, parse_id(raw), _me())
+        lead = leads.find_lead(db.session, lead_id, _me())
     except NotFound:
         abort(404)
     if lead.business_id != _me().business_id:
@@ -58,7 +53,17 @@ def _lead_or_404(raw: object) -> Lead:
     return lead
 
 
-def _book(form: BookForLeadForm, **kwargs: Any) -> tuple[Appointment | None, list[datetime], int]:
+def _book(
+    form: BookForLeadForm,
+    *,
+    offer: Offer,
+    lead: Lead,
+    actor: User,
+    via: BookedVia,
+    closer_id: int | None,
+    engagement_id: int | None = None,
+    follow_up_of: Appointment | None = None,
+) -> tuple[Appointment | None, list[datetime], int]:
     """Validate the form and book; returns the appointment, or the alternatives and the status to show."""
     valid = form.validate_on_submit()
     csrf = getattr(form, "csrf_token", None)
@@ -72,8 +77,13 @@ def _book(form: BookForLeadForm, **kwargs: Any) -> tuple[Appointment | None, lis
         form.start.errors = [_("Choose one of the free times.")]
         flash(_("Choose one of the free times."), "error")
         return None, [], 422
+    booking = BookingRequest(
+        start=start, channel=form.channel.data, lead=lead, closer_id=closer_id, engagement_id=engagement_id
+    )
     try:
-        appointment = service.book(db.session, start=start, channel=form.channel.data, now=clock.utcnow(), **kwargs)
+        appointment = service.book(
+            db.session, booking, offer=offer, actor=actor, via=via, now=clock.utcnow(), follow_up_of=follow_up_of
+        )
     except SlotUnavailable as exc:
         db.session.rollback()
         flash(exc.message, "error")
@@ -82,8 +92,7 @@ def _book(form: BookForLeadForm, **kwargs: Any) -> tuple[Appointment | None, lis
         db.session.rollback()
         if exc.status == 404:
             abort(404)
-        exc.field_errors = {_FIELD.get(k, k): v for k, v in exc.field_errors.items()}
-        show_errors(form, exc)
+        show_errors(form, exc, BookingRequest)
         return None, [], exc.status
     return appointment, [], 200
 
@@ -121,7 +130,7 @@ def new() -> Response | tuple[str, int]:
         if request.method == "POST":
             abort(400)  # the booking form always carries its lead; a bare POST is malformed
         return _pick_lead()
-    lead = _lead_or_404(request.args.get("lead_id"))
+    lead = _lead_or_404(parse_id(request.args.get("lead_id")))
     now = clock.utcnow()
     zone = user.timezone
     offers = offers_service.list_offers(db.session, user, active_only=True)

@@ -50,7 +50,7 @@ def slot_links(key: str, query: dict[str, Any]) -> Callable[[str], str]:
     return lambda start: f"{head}?start={quote(start, safe=':')}{tail}"
 
 
-def parse_start(raw: object) -> datetime | None:
+def parse_start(raw: str | None) -> datetime | None:
     """An aware UTC instant from ``raw`` (ISO 8601 with offset or ``Z``); None if missing, naive, malformed, absurd."""
     if not isinstance(raw, str) or not 0 < len(raw) <= 40:
         return None
@@ -68,7 +68,7 @@ def parse_start(raw: object) -> datetime | None:
     return value if YEAR_RANGE[0] <= value.year <= YEAR_RANGE[1] else None
 
 
-def parse_zone(raw: object, default: str) -> tuple[str, str | None]:
+def parse_zone(raw: str | None, default: str) -> tuple[str, str | None]:
     """The zone asked for (``?tz=``), or ``default`` and a message saying why it was not used."""
     if raw is None or raw == "":
         return default, None
@@ -78,7 +78,7 @@ def parse_zone(raw: object, default: str) -> tuple[str, str | None]:
     return default, _("Unknown time zone “%(zone)s”; times are shown in %(default)s.", zone=zone[:64], default=default)
 
 
-def parse_day(raw: object) -> date | None:
+def parse_day(raw: str | None) -> date | None:
     """A ``YYYY-MM-DD`` date, or None."""
     if not isinstance(raw, str) or len(raw) != 10:
         return None
@@ -88,7 +88,7 @@ def parse_day(raw: object) -> date | None:
         return None
 
 
-def parse_id(raw: object) -> int | None:
+def parse_id(raw: str | None) -> int | None:
     """A positive database id from a query parameter, or None."""
     if isinstance(raw, str) and raw.isdigit() and len(raw) < 19:
         value = int(raw)

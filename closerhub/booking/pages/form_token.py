@@ -35,7 +35,7 @@ def _issue(secret_key: str, salt: str, kind: str, subject: str, now: datetime) -
     return str(_serializer(secret_key, salt).dumps({kind: subject, "at": int(now.timestamp())}))
 
 
-def _is_valid(secret_key: str, salt: str, kind: str, subject: str, token: object, now: datetime) -> bool:
+def _is_valid(secret_key: str, salt: str, kind: str, subject: str, token: str | None, now: datetime) -> bool:
     if not isinstance(token, str) or not 0 < len(token) <= 200:
         return False
     try:
@@ -53,7 +53,7 @@ def issue(secret_key: str, booking_key: str, now: datetime) -> str:
     return _issue(secret_key, SALT, "offer", booking_key, now)
 
 
-def is_valid(secret_key: str, booking_key: str, token: object, now: datetime) -> bool:
+def is_valid(secret_key: str, booking_key: str, token: str | None, now: datetime) -> bool:
     """Whether ``token`` was issued by this app for ``booking_key`` less than ``MAX_AGE`` before ``now``."""
     return _is_valid(secret_key, SALT, "offer", booking_key, token, now)
 
@@ -67,6 +67,6 @@ def issue_manage(secret_key: str, manage_token: str, now: datetime) -> str:
     return _issue(secret_key, MANAGE_SALT, "link", _link(manage_token), now)
 
 
-def is_valid_manage(secret_key: str, manage_token: str, token: object, now: datetime) -> bool:
+def is_valid_manage(secret_key: str, manage_token: str, token: str | None, now: datetime) -> bool:
     """Whether ``token`` was issued for the manage page of ``manage_token`` less than ``MAX_AGE`` before ``now``."""
     return _is_valid(secret_key, MANAGE_SALT, "link", _link(manage_token), token, now)

@@ -127,7 +127,7 @@ def _month_context(
     return {"picker": picker, **picker_labels(picker, zone)}
 
 
-def chosen_start(raw: object) -> datetime:
+def chosen_start(raw: str | None) -> datetime:
     """The new time picked on a reschedule form (a UTC instant); a ValidationError on ``start`` otherwise."""
     start = parse_start(raw)
     if start is None:

@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from closerhub.booking.models import Appointment
-from closerhub.booking.notify import short_when
+from closerhub.booking.notify_text import short_when
 from closerhub.booking.reminders.email import REMINDER_1H, REMINDER_24H, _candidates, _claim_and_notify, _scheduled_at
 from closerhub.core.quiet_hours import sms_send_time
 from closerhub.leads.models import Lead
