@@ -15,6 +15,7 @@ from closerhub.extensions import db
 from closerhub.leads import service as leads
 from closerhub.outcomes import service as outcomes
 from closerhub.outcomes import settlement
+from closerhub.webhooks.commands import NewEndpoint
 from closerhub.webhooks.models import WebhookDelivery, WebhookEvent
 from closerhub.webhooks.service import create_endpoint
 from tests.integration.outcome_support import AFTER_CALL, make_call, make_deal
@@ -34,7 +35,7 @@ EVERY_TYPE = [
 
 
 def _subscribe(business_id: int) -> None:
-    create_endpoint(db.session, business_id, url="https://hooks.example.com/in", events=EVERY_TYPE)
+    create_endpoint(db.session, business_id, NewEndpoint(url="https://hooks.example.com/in", events=tuple(EVERY_TYPE)))
     db.session.commit()
 
 
