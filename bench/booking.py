@@ -120,7 +120,7 @@ def seed(n_closers: int) -> tuple[str, list[int]]:
             description="",
             closing_script="",
             qualification_notes="",
-            booking_questions=[],
+            booking_questions=(),
             is_active=True,
             # The requests book back-to-back SLOT_MINUTES calls: the offer must set that call. (Since
             # offers set the call, 60 min by default, every other request was a cheap 422.)

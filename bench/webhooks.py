@@ -185,6 +185,7 @@ def main() -> None:
     from closerhub import create_app
     from closerhub.businesses.models import Business
     from closerhub.extensions import db
+    from closerhub.webhooks.commands import NewEndpoint
     from closerhub.webhooks.delivery import deliver_due
     from closerhub.webhooks.models import WebhookAttempt, WebhookDelivery
     from closerhub.webhooks.service import create_endpoint, emit
@@ -199,7 +200,7 @@ def main() -> None:
         business = Business(name="Bench", created_at=datetime.now(UTC))
         db.session.add(business)
         db.session.flush()
-        create_endpoint(db.session, business.id, url=hook_url, events=["lead.created"])
+        create_endpoint(db.session, business.id, NewEndpoint(url=hook_url, events=("lead.created",)))
         for i in range(args.events):
             emit(db.session, business.id, "lead.created", {"id": i, "email": f"lead{i}@example.com"})
             if i % 1000 == 999:

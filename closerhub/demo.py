@@ -33,7 +33,7 @@ from closerhub.accounts.verification import mark_verified
 from closerhub.booking.attendance.models import CloserNoShowReport
 from closerhub.booking.models import Appointment
 from closerhub.businesses import offers as offer_service
-from closerhub.businesses.brand import clean_brand_color
+from closerhub.businesses.commands import BusinessSettings
 from closerhub.businesses.models import Business, Offer
 from closerhub.businesses.service import update_business
 from closerhub.closers import availability_service
@@ -204,9 +204,9 @@ def _business_setup(session: Session, owner: User, profile: dict[str, Any], repo
     business = session.get(Business, owner.business_id)
     assert business is not None
     if business.industry is None:  # never set up: a business the demo owner already edited is kept
-        fields = {k: v for k, v in profile.items() if k != "brand_color"}
-        brand = [("brand_color", lambda: clean_brand_color(profile.get("brand_color")))]
-        update_business(session, owner, business, **fields, more=brand)
+        lists = ("prospect_languages", "prospect_timezones")
+        fields: dict[str, Any] = {k: tuple(v) if k in lists else v for k, v in profile.items()}
+        update_business(session, owner, business, BusinessSettings(**fields))
         report.changed = True
 
 
@@ -217,7 +217,9 @@ def _offers(session: Session, owner: User, rows: list[dict[str, Any]], at: datet
     for row in rows:
         offer = session.scalar(select(Offer).where(Offer.business_id == business.id, Offer.name == row["name"]))
         if offer is None:
-            fields = {k: v for k, v in row.items() if k != "price"}
+            fields: dict[str, Any] = {
+                k: tuple(v) if k == "booking_questions" else v for k, v in row.items() if k != "price"
+            }
             with clock.frozen_at(at):
                 offer = offer_service.create_offer(
                     session,

@@ -64,7 +64,7 @@ def make_world(
             description="12-week coaching programme.",
             closing_script="1. Rapport 2. Pain 3. Offer 4. Close",
             qualification_notes="Founders.",
-            booking_questions=[],
+            booking_questions=(),
             is_active=True,
         ),
         now=clock.utcnow(),

@@ -8,6 +8,7 @@ from wtforms import BooleanField, EmailField, PasswordField, RadioField, SelectF
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional
 
+from closerhub.accounts.commands import EmailChange, Preferences, SignupData
 from closerhub.accounts.passwords import MAX_LENGTH, MIN_LENGTH
 
 LANGUAGE_CHOICES = [SelectChoice("en", "English"), SelectChoice("fr", "Français")]
@@ -29,6 +30,17 @@ class SignupForm(FlaskForm):
     timezone = StringField(_l("Time zone"), validators=[DataRequired(), Length(max=64)], default="UTC")
     language = SelectField(_l("Language"), choices=LANGUAGE_CHOICES, default="en")
 
+    def command(self) -> SignupData:
+        return SignupData(
+            email=self.email.data or "",
+            password=self.password.data or "",
+            name=self.name.data or "",
+            role=self.role.data or "",
+            timezone=(self.timezone.data or "").strip(),
+            language=self.language.data or "en",
+            business_name=self.business_name.data,
+        )
+
 
 class LoginForm(FlaskForm):
     email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
@@ -49,6 +61,13 @@ class PreferencesForm(FlaskForm):
     timezone = StringField(_l("Time zone"), validators=[DataRequired(), Length(max=64)])
     language = SelectField(_l("Language"), choices=LANGUAGE_CHOICES)
 
+    def command(self) -> Preferences:
+        return Preferences(
+            name=self.name.data or "",
+            timezone=(self.timezone.data or "").strip(),
+            language=self.language.data or "",
+        )
+
 
 class ChangePasswordForm(FlaskForm):
     current_password = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=MAX_LENGTH)])
@@ -60,6 +79,9 @@ class ChangePasswordForm(FlaskForm):
 class ChangeEmailForm(FlaskForm):
     email = EmailField(_l("New email"), validators=[DataRequired(), Email(), Length(max=254)])
     password = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=MAX_LENGTH)])
+
+    def command(self) -> EmailChange:
+        return EmailChange(email=self.email.data or "", password=self.password.data or "")
 
 
 class NewTokenForm(FlaskForm):

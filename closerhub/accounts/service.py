@@ -20,6 +20,8 @@ from sqlalchemy.orm import Session
 
 from closerhub import events
 from closerhub.accounts import passwords
+from closerhub.accounts.commands import EmailChange, Preferences
+from closerhub.accounts.commands import SignupData as SignupData  # re-exported: callers build it as accounts.SignupData
 from closerhub.accounts.models import AccountStatus, ApiToken, Role, User
 from closerhub.accounts.verification import queue_verification_email, verification_url
 from closerhub.audit.service import record
@@ -42,21 +44,11 @@ class AccountOpened:
     business_name: str | None = None  # the cleaned name, for a business account
 
 
-@dataclass(frozen=True)
-class SignupData:
-    """What a person gives us to open an account."""
-
-    email: str
-    password: str
-    name: str
-    role: str
-    timezone: str
-    language: str = "en"
-    business_name: str | None = None
-
-
 def normalize_email(raw: object, field: str = "email") -> str:
-    """Validate an address (syntax only, no DNS) and return it lower-cased."""
+    """Validate an address (syntax only, no DNS) and return it lower-cased.
+
+    Still takes ``object``: leads' cleaning passes what a CSV row or an older API body held.
+    """
     if not isinstance(raw, str) or not raw.strip():
         raise ValidationError(_("Enter your email address."), field_errors={field: _("Email is required.")})
     try:
@@ -69,7 +61,7 @@ def normalize_email(raw: object, field: str = "email") -> str:
     return info.normalized.lower()
 
 
-def clean_name(raw: object, field: str = "name", max_len: int = NAME_MAX) -> str:
+def clean_name(raw: str | None, field: str = "name", max_len: int = NAME_MAX) -> str:
     """A display name: trimmed, non-empty, bounded, without control characters."""
     if not isinstance(raw, str) or not raw.strip():
         raise ValidationError(_("A name is required."), field_errors={field: _("This field is required.")})
@@ -84,10 +76,16 @@ def clean_name(raw: object, field: str = "name", max_len: int = NAME_MAX) -> str
     return value
 
 
-def clean_language(raw: object) -> str:
-    if raw not in SUPPORTED_LANGUAGES:
+def clean_language(raw: str | None) -> str:
+    if raw is None or raw not in SUPPORTED_LANGUAGES:
         raise ValidationError(_("Choose English or French."), field_errors={"language": _("Choose en or fr.")})
-    return str(raw)
+    return raw
+
+
+def clean_timezone(raw: str, field: str = "timezone") -> str:
+    """An IANA zone name this system knows (as given), or a ValidationError naming ``field``."""
+    require_zone(raw, field)
+    return raw
 
 
 def signup(session: Session, data: SignupData, *, now: datetime) -> User:
@@ -163,7 +161,7 @@ def _email_taken(session: Session, email: str, exclude_id: int | None = None) ->
     return session.scalar(query) is not None
 
 
-def authenticate(session: Session, email: object, password: object, *, now: datetime) -> User:
+def authenticate(session: Session, email: str, password: str, *, now: datetime) -> User:
     """The user for these credentials. The error never says whether the email exists."""
     failure = AuthenticationFailed(_("Email or password is incorrect."))
     try:
@@ -172,7 +170,7 @@ def authenticate(session: Session, email: object, password: object, *, now: date
         passwords.verify_password(None, "x")
         raise failure from None
     user = session.scalar(select(User).where(User.email == address))
-    if not passwords.verify_password(user.password_hash if user else None, str(password or "")):
+    if not passwords.verify_password(user.password_hash if user else None, password):
         raise failure
     assert user is not None
     if user.status != AccountStatus.ACTIVE:
@@ -200,7 +198,7 @@ def make_reset_token(user: User) -> str:
     return _reset_serializer().dumps({"uid": user.id, "fp": _password_fingerprint(user)})
 
 
-def request_password_reset(session: Session, email: object, reset_url_for: Callable[[str], str]) -> None:
+def request_password_reset(session: Session, email: str, reset_url_for: Callable[[str], str]) -> None:
     """Email a reset link if the account exists. Says nothing either way (no enumeration).
 
     ``reset_url_for`` maps a token to an absolute URL (the view builds it).
@@ -269,11 +267,11 @@ def change_password(session: Session, user: User, current: str, new: str) -> Non
     session.commit()
 
 
-def change_email(session: Session, user: User, password: str, new_email: object) -> None:
+def change_email(session: Session, user: User, change: EmailChange) -> None:
     """Change the login email after re-checking the password; the old address is told, the new one verified."""
-    if not passwords.verify_password(user.password_hash, password or ""):
+    if not passwords.verify_password(user.password_hash, change.password):
         raise ValidationError(_("Your password is incorrect."), field_errors={"password": _("Incorrect password.")})
-    address = normalize_email(new_email)
+    address = normalize_email(change.email)
     if address == user.email:
         return
     if _email_taken(session, address, exclude_id=user.id):
@@ -298,14 +296,14 @@ def change_email(session: Session, user: User, password: str, new_email: object)
     session.commit()
 
 
-def update_preferences(session: Session, user: User, *, name: object, timezone: object, language: object) -> None:
+def update_preferences(session: Session, user: User, preferences: Preferences) -> None:
     """Change the display name, time zone and language together (all or nothing)."""
     errors: dict[str, str] = {}
     clean: dict[str, str] = {}
     for key, fn in (
-        ("name", lambda: clean_name(name)),
-        ("timezone", lambda: (require_zone(timezone), str(timezone))[1]),
-        ("language", lambda: clean_language(language)),
+        ("name", lambda: clean_name(preferences.name)),
+        ("timezone", lambda: clean_timezone(preferences.timezone)),
+        ("language", lambda: clean_language(preferences.language)),
     ):
         try:
             clean[key] = fn()

@@ -41,9 +41,9 @@ def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
-def clean_token_name(raw: object) -> str:
+def clean_token_name(raw: str) -> str:
     """A token label: trimmed, 1 to 80 characters."""
-    if not isinstance(raw, str) or not raw.strip():
+    if not raw.strip():
         raise ValidationError(_("Give the token a name."), field_errors={"name": _("This field is required.")})
     value = " ".join(raw.split())
     if len(value) > NAME_MAX:
@@ -107,9 +107,9 @@ def _token_by_hash() -> Select[tuple[ApiToken]]:
     )
 
 
-def find_usable_token(session: Session, secret: object, now: datetime) -> ApiToken:
+def find_usable_token(session: Session, secret: str, now: datetime) -> ApiToken:
     """The token for ``secret`` if it is usable and its owner active; AuthenticationFailed otherwise."""
-    if not isinstance(secret, str) or not secret.startswith(SECRET_PREFIX) or len(secret) > 200:
+    if not secret.startswith(SECRET_PREFIX) or len(secret) > 200:
         raise AuthenticationFailed(_(_INVALID), code="invalid_token")
     token = session.scalar(_token_by_hash(), {"token_hash": hash_secret(secret)})
     if token is None or not token.is_usable(now):
@@ -141,7 +141,7 @@ def touch_token(session: Session, token: ApiToken, now: datetime) -> None:
     session.commit()
 
 
-def authenticate_token(session: Session, secret: object, now: datetime) -> User:
+def authenticate_token(session: Session, secret: str, now: datetime) -> User:
     """The active user owning the usable token ``secret``; AuthenticationFailed otherwise."""
     token = find_usable_token(session, secret, now)
     touch_token(session, token, now)

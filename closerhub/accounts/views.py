@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response
 
 from closerhub import clock
 from closerhub.accounts import forms, service, tokens, verification
+from closerhub.accounts.commands import EmailChange, Preferences, SignupData
 from closerhub.accounts.models import User
 from closerhub.accounts.permissions import login_required
 from closerhub.core.errors import Conflict, DomainError, ValidationError
@@ -61,22 +62,10 @@ def signup() -> str | Response:
         form.language.data = current_locale()  # the language the page is read in (was: always English)
     if form.validate_on_submit():
         try:
-            user = service.signup(
-                db.session,
-                service.SignupData(
-                    email=form.email.data or "",
-                    password=form.password.data or "",
-                    name=form.name.data or "",
-                    role=form.role.data or "",
-                    timezone=(form.timezone.data or "").strip(),
-                    language=form.language.data or "en",
-                    business_name=form.business_name.data,
-                ),
-                now=clock.utcnow(),
-            )
+            user = service.signup(db.session, form.command(), now=clock.utcnow())
         except DomainError as exc:
             db.session.rollback()
-            show_errors(form, exc)
+            show_errors(form, exc, SignupData)
         else:
             login_user(user)
             flash(_("Welcome to CloserHub, %(name)s!", name=user.name), "success")
@@ -95,7 +84,7 @@ def login() -> str | Response:
     form = forms.LoginForm()
     if form.validate_on_submit():
         try:
-            user = service.authenticate(db.session, form.email.data, form.password.data, now=clock.utcnow())
+            user = service.authenticate(db.session, form.email.data or "", form.password.data or "", now=clock.utcnow())
         except DomainError as exc:
             db.session.rollback()
             form.form_errors.append(exc.message)
@@ -121,7 +110,7 @@ def forgot_password() -> str | Response:
         try:
             service.request_password_reset(
                 db.session,
-                form.email.data,
+                form.email.data or "",
                 # Never from the request's Host header (reset-link poisoning): PUBLIC_BASE_URL only.
                 lambda token: public_url("accounts.reset_password", token=token),
             )
@@ -246,16 +235,10 @@ def update_preferences() -> Response | tuple[str, int]:
     form = forms.PreferencesForm()
     if form.validate_on_submit():
         try:
-            service.update_preferences(
-                db.session,
-                current_user,
-                name=form.name.data,
-                timezone=(form.timezone.data or "").strip(),
-                language=form.language.data,
-            )
+            service.update_preferences(db.session, current_user, form.command())
         except DomainError as exc:
             db.session.rollback()
-            show_errors(form, exc)
+            show_errors(form, exc, Preferences)
         else:
             flash(_("Preferences saved."), "success")
             return redirect(url_for("accounts.settings"))
@@ -290,15 +273,10 @@ def change_email() -> Response | tuple[str, int]:
     form = forms.ChangeEmailForm()
     if form.validate_on_submit():
         try:
-            service.change_email(
-                db.session,
-                current_user,
-                form.password.data or "",
-                form.email.data,
-            )
+            service.change_email(db.session, current_user, form.command())
         except DomainError as exc:
             db.session.rollback()
-            show_errors(form, exc)
+            show_errors(form, exc, EmailChange)
         else:
             flash(_("Email changed. We have sent a verification link to the new address."), "success")
             return redirect(url_for("accounts.settings"))

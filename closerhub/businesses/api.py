@@ -17,7 +17,7 @@ from closerhub.api.pagination import paginate
 from closerhub.api.routing import api_route
 from closerhub.api.schemas import Page
 from closerhub.businesses import offers, team
-from closerhub.businesses.brand import brand_checks
+from closerhub.businesses.commands import BusinessSettings, Invitation, OfferData
 from closerhub.businesses.models import Business, BusinessMember, Offer, TeamInvitation
 from closerhub.businesses.schemas import (
     BusinessIn,
@@ -30,15 +30,13 @@ from closerhub.businesses.schemas import (
     OfferQuery,
 )
 from closerhub.businesses.service import update_business
-from closerhub.core.errors import DomainError, NotFound
+from closerhub.commands import errors_for
+from closerhub.core.errors import NotFound
 from closerhub.core.i18n import _
 from closerhub.core.money import Money
 from closerhub.extensions import db
 from closerhub.notifications.service import public_url
 from closerhub.security import allows_http_origins
-
-# Service field names that the API calls differently.
-_API_FIELD = {"is_active": "active"}
 
 
 def offer_out(offer: Offer) -> OfferOut:
@@ -62,22 +60,17 @@ def offer_out(offer: Offer) -> OfferOut:
     )
 
 
-def _renamed(exc: DomainError) -> DomainError:
-    exc.field_errors = {_API_FIELD.get(k, k): v for k, v in exc.field_errors.items()}
-    return exc
-
-
-def _offer_data(user: User, body: OfferIn) -> offers.OfferData:
+def _offer_data(user: User, body: OfferIn) -> OfferData:
     business = db.session.get(Business, user.business_id) if user.business_id else None
     currency = body.price.currency or (business.currency if business else "EUR")
-    return offers.OfferData(
+    return OfferData(
         name=body.name,
         price=Money(body.price.amount, currency),
         description=body.description,
         sales_cycle_days=body.sales_cycle_days,
         closing_script=body.closing_script,
         qualification_notes=body.qualification_notes,
-        booking_questions=body.booking_questions,
+        booking_questions=tuple(body.booking_questions),
         is_active=body.active,
         calls_recorded=body.calls_recorded,
         call_minutes=body.call_minutes,
@@ -103,10 +96,8 @@ def create_offer(body: OfferIn) -> OfferOut:
     """Any member of the business may create offers. `price.amount` is in minor units and above zero;
     `price.currency` defaults to the business's currency. At most 10 booking questions."""
     user = current_api_user()
-    try:
+    with errors_for(OfferData, "api"):
         return offer_out(offers.create_offer(db.session, user, _offer_data(user, body), now=clock.utcnow()))
-    except DomainError as exc:
-        raise _renamed(exc) from None
 
 
 @api_route(
@@ -145,10 +136,8 @@ def update_offer(offer_id: int, body: OfferIn) -> OfferOut:
     """Replaces every field (an omitted optional field is cleared); the booking key is kept."""
     user = current_api_user()
     offers.find_offer(db.session, offer_id, user)  # 404 before any input error
-    try:
+    with errors_for(OfferData, "api"):
         return offer_out(offers.update_offer(db.session, user, offer_id, _offer_data(user, body), now=clock.utcnow()))
-    except DomainError as exc:
-        raise _renamed(exc) from None
 
 
 @api_route(
@@ -230,8 +219,7 @@ def create_invitation(body: InvitationIn) -> InvitationOut:
         db.session,
         current_api_user(),
         _my_business(),
-        email=body.email,
-        language=body.language,
+        Invitation(email=body.email, language=body.language),
         join_url_for=lambda token: public_url("businesses.join", token=token),
         now=clock.utcnow(),
     )
@@ -303,24 +291,22 @@ def get_my_business() -> BusinessOut:
 def update_my_business(body: BusinessIn) -> BusinessOut:
     """Replaces the profile: a missing `website`, `brand_color`, `logo_url` or `embed_origins` clears it.
     Only the owner may change it (403)."""
-    business = update_business(
-        db.session,
-        current_api_user(),
-        _my_business(),
+    settings = BusinessSettings(
         name=body.name,
         website=body.website,
         timezone=body.timezone,
         currency=body.currency,
         industry=body.industry,
-        prospect_languages=body.prospect_languages,
-        prospect_timezones=body.prospect_timezones,
-        more=brand_checks(
-            brand_color=body.brand_color,
-            logo_url=body.logo_url,
-            embed_origins=body.embed_origins,
-            allow_http=allows_http_origins(),
-        ),
+        prospect_languages=tuple(body.prospect_languages),
+        prospect_timezones=tuple(body.prospect_timezones),
+        brand_color=body.brand_color,
+        logo_url=body.logo_url,
+        embed_origins=tuple(body.embed_origins),
     )
+    with errors_for(BusinessSettings, "api"):
+        business = update_business(
+            db.session, current_api_user(), _my_business(), settings, allow_http_origins=allows_http_origins()
+        )
     return BusinessOut.model_validate(business)
 
 

@@ -12,8 +12,9 @@
   frame-ancestors``). No wildcards, paths, queries or credentials; ``https`` only in
   production, ``http`` (a loopback dev server) accepted outside it. At most 20.
 
-``brand_checks`` gives their checks to ``businesses.service.update_business``, which saves them
-with the profile (owner or admin) or names every bad field.
+``brand_checks`` gives the checks of a ``BusinessSettings``' brand fields to
+``businesses.service.update_business``, which saves them with the profile (owner or admin) or
+names every bad field.
 """
 
 from __future__ import annotations
@@ -21,11 +22,12 @@ from __future__ import annotations
 import ipaddress
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from urllib.parse import urlsplit
 
 from babel.numbers import format_decimal
 
+from closerhub.businesses.commands import BusinessSettings
 from closerhub.businesses.models import Business
 from closerhub.core.contrast import AA_NORMAL_TEXT, darker, nearest_passing_shade, parse_hex, to_hex, worst_ratio
 from closerhub.core.errors import ValidationError
@@ -48,11 +50,11 @@ def _fail(field: str, message: str) -> ValidationError:
     return ValidationError(message, field_errors={field: message})
 
 
-def clean_brand_color(raw: object) -> str | None:
+def clean_brand_color(raw: str | None) -> str | None:
     """``#rrggbb`` in lower case, or None when empty."""
-    if raw is None or (isinstance(raw, str) and not raw.strip()):
+    if raw is None or not raw.strip():
         return None
-    if not isinstance(raw, str) or not _HEX.match(raw.strip()):
+    if not _HEX.match(raw.strip()):
         raise _fail("brand_color", _("Give the colour as #rrggbb, e.g. #1d4ed8."))
     value = raw.strip().lower()
     if len(value) == 4:
@@ -74,10 +76,10 @@ def clean_brand_color(raw: object) -> str | None:
     return value
 
 
-def brand_suggestion(raw: object) -> str | None:
+def brand_suggestion(raw: str | None) -> str | None:
     """The nearest passing shade of a well-formed colour that fails the contrast check, else None
     (the form offers it as a one-click choice)."""
-    if not isinstance(raw, str) or not _HEX.match(raw.strip()):
+    if raw is None or not _HEX.match(raw.strip()):
         return None
     value = to_hex(parse_hex(raw))
     shade = nearest_passing_shade(value, BRAND_AGAINST)
@@ -96,16 +98,16 @@ def shown_brand_colors(stored: str | None) -> tuple[str, str] | None:
     return color, darker(color, HOVER_DARKEN)
 
 
-def clean_logo_url(raw: object, *, allow_http: bool) -> str | None:
+def clean_logo_url(raw: str | None, *, allow_http: bool) -> str | None:
     """An https (or, outside production, http) image address, or None when empty."""
-    if raw is None or (isinstance(raw, str) and not raw.strip()):
+    if raw is None or not raw.strip():
         return None
     message = (
         _("Give the logo's address, starting with https:// or http://.")
         if allow_http
         else _("Give the logo's address, starting with https://.")
     )
-    if not isinstance(raw, str) or len(raw.strip()) > LOGO_URL_MAX:
+    if len(raw.strip()) > LOGO_URL_MAX:
         raise _fail("logo_url", _("At most %(limit)d characters.", limit=LOGO_URL_MAX))
     value = raw.strip()
     try:
@@ -130,10 +132,10 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def clean_origin(raw: object, *, allow_http: bool) -> str:
+def clean_origin(raw: str, *, allow_http: bool) -> str:
     """One exact origin, normalised (``scheme://host[:port]``, lower case, default port dropped)."""
     hint = _("Give an exact origin such as https://www.example.com (no path, no wildcard).")
-    if not isinstance(raw, str) or not raw.strip() or len(raw.strip()) > ORIGIN_MAX:
+    if not raw.strip() or len(raw.strip()) > ORIGIN_MAX:
         raise ValueError(hint)
     value = raw.strip().rstrip("/")
     if "*" in value:
@@ -163,21 +165,14 @@ def clean_origin(raw: object, *, allow_http: bool) -> str:
     return f"{parts.scheme}://{netloc}"
 
 
-def clean_embed_origins(raw: object, *, allow_http: bool) -> list[str]:
+def clean_embed_origins(raw: Iterable[str], *, allow_http: bool) -> list[str]:
     """Distinct exact origins, at most 20, in the given order; one message names the first bad one."""
-    if raw is None:
-        return []
-    if isinstance(raw, str):
-        raw = [line for line in re.split(r"[\s,]+", raw) if line]
-    if not isinstance(raw, list | tuple):
-        raise _fail("embed_origins", _("Give a list of origins."))
     out: list[str] = []
     for item in raw:
         try:
             origin = clean_origin(item, allow_http=allow_http)
         except ValueError as exc:
-            shown = item if isinstance(item, str) else repr(item)
-            raise _fail("embed_origins", f"{shown[:80]}: {exc}") from None
+            raise _fail("embed_origins", f"{item[:80]}: {exc}") from None
         if origin not in out:
             out.append(origin)
     if len(out) > EMBED_ORIGINS_MAX:
@@ -185,15 +180,13 @@ def clean_embed_origins(raw: object, *, allow_http: bool) -> list[str]:
     return out
 
 
-def brand_checks(
-    *, brand_color: object, logo_url: object, embed_origins: object, allow_http: bool
-) -> list[tuple[str, Callable[[], object]]]:
-    """The checks of the brand fields, for ``businesses.service.update_business(more=...)``: saved with
+def brand_checks(settings: BusinessSettings, *, allow_http: bool) -> list[tuple[str, Callable[[], object]]]:
+    """The checks of the brand fields, for ``businesses.service.update_business``: saved with
     the profile, every bad field named at once."""
     return [
-        ("brand_color", lambda: clean_brand_color(brand_color)),
-        ("logo_url", lambda: clean_logo_url(logo_url, allow_http=allow_http)),
-        ("embed_origins", lambda: clean_embed_origins(embed_origins, allow_http=allow_http)),
+        ("brand_color", lambda: clean_brand_color(settings.brand_color)),
+        ("logo_url", lambda: clean_logo_url(settings.logo_url, allow_http=allow_http)),
+        ("embed_origins", lambda: clean_embed_origins(settings.embed_origins, allow_http=allow_http)),
     ]
 
 

@@ -1,6 +1,11 @@
-"""Business forms: the profile, the team, offers. Fields check shape; the services enforce the rules."""
+"""Business forms: the profile, the team, offers. Fields check shape; the services enforce the rules.
+
+Each form builds its service's command (``businesses.commands``) from what it read.
+"""
 
 from __future__ import annotations
+
+import re
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -10,8 +15,16 @@ from wtforms.validators import DataRequired, Email, Length, NumberRange, Optiona
 
 from closerhub.accounts.forms import LANGUAGE_CHOICES
 from closerhub.accounts.passwords import MAX_LENGTH, MIN_LENGTH
+from closerhub.businesses.commands import BusinessSettings, ChangePolicy, Invitation, JoinTeam, OfferData
+from closerhub.businesses.models import Business
 from closerhub.closers.taxonomy import INDUSTRIES
 from closerhub.core.availability import START_INCREMENTS
+from closerhub.core.money import Money
+
+
+def _items(text: str | None, separators: str) -> tuple[str, ...]:
+    """The non-empty parts of a text field listing several values (``"en, fr"``, one per line)."""
+    return tuple(part for part in re.split(separators, text or "") if part)
 
 
 class BusinessProfileForm(FlaskForm):
@@ -65,10 +78,37 @@ class BusinessProfileForm(FlaskForm):
         description=_l("From 0 to 10"),
     )
 
+    def command(self, brand_color: str | None) -> BusinessSettings:
+        """The profile as typed; ``brand_color`` is the colour chosen (typed, or the shade offered)."""
+        return BusinessSettings(
+            name=self.name.data or "",
+            website=self.website.data,
+            timezone=(self.timezone.data or "").strip(),
+            currency=self.currency.data or "",
+            industry=self.industry.data or None,
+            prospect_languages=_items(self.prospect_languages.data, r"[\s,;]+"),
+            prospect_timezones=_items(self.prospect_timezones.data, r"[\s,;]+"),
+            brand_color=brand_color,
+            logo_url=self.logo_url.data,
+            embed_origins=_items(self.embed_origins.data, r"[\s,]+"),
+        )
+
+    def policy(self, business: Business) -> ChangePolicy:
+        """The change policy as typed; a number left empty keeps the business's current one."""
+        notice, moves = self.change_notice_minutes.data, self.max_reschedules.data
+        return ChangePolicy(
+            change_notice_minutes=business.change_notice_minutes if notice is None else notice,
+            change_reason_required=bool(self.change_reason_required.data),
+            max_reschedules=business.max_reschedules if moves is None else moves,
+        )
+
 
 class InviteForm(FlaskForm):
     email = EmailField(_l("Colleague's email"), validators=[DataRequired(), Email(), Length(max=254)])
     language = SelectField(_l("Language of the invitation"), choices=LANGUAGE_CHOICES, default="en")
+
+    def command(self) -> Invitation:
+        return Invitation(email=self.email.data or "", language=self.language.data or "")
 
 
 class JoinForm(FlaskForm):
@@ -78,6 +118,14 @@ class JoinForm(FlaskForm):
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=MIN_LENGTH, max=MAX_LENGTH)])
     timezone = StringField(_l("Time zone"), validators=[DataRequired(), Length(max=64)], default="UTC")
     language = SelectField(_l("Language"), choices=LANGUAGE_CHOICES, default="en")
+
+    def command(self) -> JoinTeam:
+        return JoinTeam(
+            name=self.name.data or "",
+            password=self.password.data or "",
+            timezone=(self.timezone.data or "").strip(),
+            language=self.language.data or "",
+        )
 
 
 class OfferForm(FlaskForm):
@@ -125,6 +173,22 @@ class OfferForm(FlaskForm):
         default=False,
     )
 
-    def question_list(self) -> list[str]:
+    def question_list(self) -> tuple[str, ...]:
         """The textarea's non-empty lines, in order."""
-        return [line.strip() for line in (self.booking_questions.data or "").splitlines() if line.strip()]
+        return tuple(line.strip() for line in (self.booking_questions.data or "").splitlines() if line.strip())
+
+    def command(self, price: Money | None) -> OfferData:
+        """The offer as typed; ``price`` is the parsed price (None when it could not be read)."""
+        return OfferData(
+            name=self.name.data or "",
+            price=price,
+            description=self.description.data or "",
+            sales_cycle_days=self.sales_cycle_days.data,
+            closing_script=self.closing_script.data or "",
+            qualification_notes=self.qualification_notes.data or "",
+            booking_questions=self.question_list(),
+            is_active=bool(self.is_active.data),
+            calls_recorded=bool(self.calls_recorded.data),
+            call_minutes=self.call_minutes.data,
+            start_increment_minutes=self.start_increment_minutes.data,
+        )

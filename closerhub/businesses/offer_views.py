@@ -14,8 +14,10 @@ from closerhub import clock
 from closerhub.accounts.models import User
 from closerhub.accounts.permissions import business_required, get_visible_or_404
 from closerhub.businesses import offers, share
+from closerhub.businesses.commands import OfferData
 from closerhub.businesses.forms import OfferForm
 from closerhub.businesses.models import Business, Offer
+from closerhub.commands import rename_errors
 from closerhub.core.errors import DomainError, ValidationError
 from closerhub.core.money import Money, currency_exponent, parse_money
 from closerhub.extensions import db
@@ -58,8 +60,8 @@ def index() -> str:
     )
 
 
-def _form_data(form: OfferForm) -> tuple[offers.OfferData, dict[str, str]]:
-    """The service input from a submitted form, and the price's parse errors (reported with the others)."""
+def _form_data(form: OfferForm) -> tuple[OfferData, dict[str, str]]:
+    """The command from a submitted form, and the price's parse errors (reported with the others)."""
     errors: dict[str, str] = {}
     price: Money | None = None
     try:
@@ -68,23 +70,10 @@ def _form_data(form: OfferForm) -> tuple[offers.OfferData, dict[str, str]]:
         )
     except ValidationError as exc:
         errors.update(exc.field_errors or {"price": exc.message})
-    data = offers.OfferData(
-        name=form.name.data,
-        price=price,
-        description=form.description.data,
-        sales_cycle_days=form.sales_cycle_days.data,
-        closing_script=form.closing_script.data,
-        qualification_notes=form.qualification_notes.data,
-        booking_questions=form.question_list(),
-        is_active=bool(form.is_active.data),
-        calls_recorded=bool(form.calls_recorded.data),
-        call_minutes=form.call_minutes.data,
-        start_increment_minutes=form.start_increment_minutes.data,
-    )
-    return data, errors
+    return form.command(price), errors
 
 
-def _save(form: OfferForm, save: Callable[[offers.OfferData], Offer]) -> Offer | None:
+def _save(form: OfferForm, save: Callable[[OfferData], Offer]) -> Offer | None:
     """Validate and save; on error the form carries every message at once and nothing is saved."""
     shape_ok = form.validate_on_submit()
     csrf = getattr(form, "csrf_token", None)
@@ -96,7 +85,7 @@ def _save(form: OfferForm, save: Callable[[offers.OfferData], Offer]) -> Offer |
         try:
             offers.check_offer(data)
         except ValidationError as exc:
-            price_errors = {**exc.field_errors, **price_errors}
+            price_errors = {**rename_errors(exc, OfferData, "form").field_errors, **price_errors}
         for name, message in price_errors.items():
             field = getattr(form, name, None)
             if field is not None and not field.errors:
@@ -110,7 +99,7 @@ def _save(form: OfferForm, save: Callable[[offers.OfferData], Offer]) -> Offer |
         if exc.status in (403, 404):
             abort(exc.status)
         exc.field_errors.update(price_errors)
-        show_errors(form, exc)
+        show_errors(form, exc, OfferData)
         return None
 
 

@@ -2,13 +2,13 @@
 
 Every member of the business (owner or member) creates and edits its offers; admins
 read them. The HTML form parses the price in the user's locale (``core.money.parse_money``)
-and passes ``Money``; the API passes ``{"amount", "currency"}``. Both land here.
+and passes ``Money``; the API builds ``Money`` from ``{"amount", "currency"}``. Both build an
+``OfferData`` (``businesses.commands``) and land here.
 """
 
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Select, select
@@ -16,6 +16,9 @@ from sqlalchemy.orm import Session
 
 from closerhub.accounts.models import User
 from closerhub.accounts.service import clean_name
+from closerhub.businesses.commands import DEFAULT_CALL_MINUTES as DEFAULT_CALL_MINUTES
+from closerhub.businesses.commands import DEFAULT_START_INCREMENT as DEFAULT_START_INCREMENT
+from closerhub.businesses.commands import OfferData
 from closerhub.businesses.models import BOOKING_QUESTIONS_MAX, Business, Offer
 from closerhub.businesses.service import clean_text, collect
 from closerhub.core.availability import SLOT_MINUTES_RANGE, START_INCREMENTS
@@ -30,37 +33,14 @@ NOTES_MAX = 5000
 QUESTION_MAX = 200
 SALES_CYCLE_MAX_DAYS = 3650
 CALL_MINUTES_RANGE = SLOT_MINUTES_RANGE  # 15–240, as a closer's own slots
-DEFAULT_CALL_MINUTES = 60
-DEFAULT_START_INCREMENT = 60  # the calls follow each other, as a closer's own slots
 
 
 def _fail(field: str, message: str) -> ValidationError:
     return ValidationError(message, field_errors={field: message})
 
 
-@dataclass(frozen=True)
-class OfferData:
-    """What a member edits on an offer (raw values; the service validates them).
-
-    ``price`` is ``Money`` (or None when the form could not parse it: the field error is
-    then reported with the others).
-    """
-
-    name: object = ""
-    price: Money | None = None
-    description: object = ""
-    sales_cycle_days: object = None
-    closing_script: object = ""
-    qualification_notes: object = ""
-    booking_questions: object = ()
-    is_active: object = True
-    calls_recorded: object = False
-    call_minutes: object = DEFAULT_CALL_MINUTES
-    start_increment_minutes: object = DEFAULT_START_INCREMENT
-
-
-def clean_price(price: object) -> Money:
-    if not isinstance(price, Money):
+def clean_price(price: Money | None) -> Money:
+    if price is None:
         raise _fail("price", _("Enter the price."))
     if price.amount <= 0:
         raise _fail("price", _("The price must be above zero."))
@@ -69,10 +49,10 @@ def clean_price(price: object) -> Money:
     return price
 
 
-def clean_sales_cycle(raw: object) -> int | None:
-    if raw is None or raw == "":
+def clean_sales_cycle(raw: int | None) -> int | None:
+    if raw is None:
         return None
-    if type(raw) is not int or not 0 <= raw <= SALES_CYCLE_MAX_DAYS:
+    if not 0 <= raw <= SALES_CYCLE_MAX_DAYS:
         raise _fail(
             "sales_cycle_days",
             _("The sales cycle is a whole number of days from 0 to %(limit)d.", limit=SALES_CYCLE_MAX_DAYS),
@@ -80,28 +60,24 @@ def clean_sales_cycle(raw: object) -> int | None:
     return raw
 
 
-def clean_call_minutes(raw: object) -> int:
-    """The call's length: whole minutes from 15 to 240."""
+def clean_call_minutes(raw: int | None) -> int:
+    """The call's length: whole minutes from 15 to 240 (None: the form could not read a number)."""
     low, high = CALL_MINUTES_RANGE
-    if type(raw) is not int or not low <= raw <= high:
+    if raw is None or not low <= raw <= high:
         raise _fail("call_minutes", _("The call lasts %(low)d to %(high)d minutes.", low=low, high=high))
     return raw
 
 
-def clean_start_increment(raw: object) -> int:
+def clean_start_increment(raw: int | None) -> int:
     """Minutes between the starts offered: one of 5, 10, 15, 20, 30, 60."""
-    if type(raw) is not int or raw not in START_INCREMENTS:
+    if raw is None or raw not in START_INCREMENTS:
         choices = ", ".join(str(m) for m in START_INCREMENTS)
         raise _fail("start_increment_minutes", _("Calls start every %(choices)s minutes; choose one.", choices=choices))
     return raw
 
 
-def clean_booking_questions(raw: object) -> list[str]:
+def clean_booking_questions(raw: tuple[str, ...]) -> list[str]:
     """Up to 10 short, distinct, one-line questions, in the given order."""
-    if raw is None:
-        return []
-    if isinstance(raw, str | bytes) or not isinstance(raw, list | tuple):
-        raise _fail("booking_questions", _("Give a list of questions."))
     out: list[str] = []
     for item in raw:
         question = clean_text(item, "booking_questions", QUESTION_MAX)
@@ -123,16 +99,6 @@ def clean_booking_questions(raw: object) -> list[str]:
 
 
 def _clean(data: OfferData) -> dict[str, object]:
-    def active() -> bool:
-        if not isinstance(data.is_active, bool):
-            raise _fail("is_active", _("Expected true or false."))
-        return data.is_active
-
-    def recorded() -> bool:
-        if not isinstance(data.calls_recorded, bool):
-            raise _fail("calls_recorded", _("Expected true or false."))
-        return data.calls_recorded
-
     return collect(
         (
             ("name", lambda: clean_name(data.name)),
@@ -145,8 +111,8 @@ def _clean(data: OfferData) -> dict[str, object]:
                 lambda: clean_text(data.qualification_notes, "qualification_notes", NOTES_MAX, multiline=True),
             ),
             ("booking_questions", lambda: clean_booking_questions(data.booking_questions)),
-            ("is_active", active),
-            ("calls_recorded", recorded),
+            ("is_active", lambda: data.is_active),
+            ("calls_recorded", lambda: data.calls_recorded),
             ("call_minutes", lambda: clean_call_minutes(data.call_minutes)),
             ("start_increment_minutes", lambda: clean_start_increment(data.start_increment_minutes)),
         )
@@ -191,7 +157,7 @@ def create_offer(session: Session, actor: User, data: OfferData, *, now: datetim
     return offer
 
 
-def find_offer(session: Session, offer_id: object, viewer: User | None) -> Offer:
+def find_offer(session: Session, offer_id: int, viewer: User | None) -> Offer:
     """An offer ``viewer`` may see; NotFound (404) for a missing one and for another tenant's."""
     offer = get_by_id(session, Offer, offer_id)
     if offer is None or not offer.can_view(viewer):
@@ -238,9 +204,9 @@ def list_offers(session: Session, viewer: User, *, active_only: bool = False) ->
     return list(session.scalars(stmt))
 
 
-def offer_for_booking_key(session: Session, key: object) -> Offer:
+def offer_for_booking_key(session: Session, key: str) -> Offer:
     """The active offer of a public booking key (for the booking page); NotFound otherwise."""
-    if not isinstance(key, str) or not 0 < len(key) <= 64:
+    if not 0 < len(key) <= 64:
         raise NotFound(_("Booking page not found."))
     offer = session.scalar(select(Offer).where(Offer.booking_key == key))
     if offer is None or not offer.is_active:

@@ -7,23 +7,24 @@ bad field) and commits once.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 from urllib.parse import urlparse
 
 from sqlalchemy.orm import Session
 
 from closerhub.accounts.models import Role, User
-from closerhub.accounts.service import AccountOpened, clean_name
+from closerhub.accounts.service import AccountOpened, clean_name, clean_timezone
+from closerhub.businesses.brand import brand_checks
+from closerhub.businesses.commands import BusinessSettings
 from closerhub.businesses.models import Business, BusinessMember, MemberRole
 from closerhub.closers.service import iso_639_1_codes
 from closerhub.closers.taxonomy import INDUSTRIES
 from closerhub.core.errors import NotFound, PermissionDenied, ValidationError
-from closerhub.core.i18n import N_, _
+from closerhub.core.i18n import _
 from closerhub.core.money import currency_exponent
 from closerhub.core.text import CONTROL_CHARACTERS
 from closerhub.core.text import clean_text as clean_text  # re-exported: offers and engagements import it here
-from closerhub.core.tz import is_valid_zone, require_zone
+from closerhub.core.tz import is_valid_zone
 
 PROSPECT_LANGUAGES_MAX = 10
 PROSPECT_TIMEZONES_MAX = 10
@@ -51,11 +52,11 @@ def collect(checks: Iterable[tuple[str, Callable[[], object]]]) -> dict[str, obj
     return values
 
 
-def clean_website(raw: object) -> str | None:
+def clean_website(raw: str | None) -> str | None:
     """An http(s) URL or nothing."""
-    if raw is None or (isinstance(raw, str) and not raw.strip()):
+    if raw is None or not raw.strip():
         return None
-    if not isinstance(raw, str) or len(raw) > 255:
+    if len(raw) > 255:
         raise ValidationError(
             _("Enter a web address under 255 characters."), field_errors={"website": _("Invalid web address.")}
         )
@@ -71,8 +72,8 @@ def clean_website(raw: object) -> str | None:
     return value
 
 
-def clean_currency(raw: object, field: str = "currency") -> str:
-    code = str(raw or "").strip().upper()
+def clean_currency(raw: str | None, field: str = "currency") -> str:
+    code = (raw or "").strip().upper()
     try:
         currency_exponent(code)
     except ValidationError:
@@ -80,32 +81,21 @@ def clean_currency(raw: object, field: str = "currency") -> str:
     return code
 
 
-def clean_industry(raw: object) -> str | None:
+def clean_industry(raw: str | None) -> str | None:
     """A slug of ``closers.taxonomy.INDUSTRIES``, or nothing."""
-    if raw is None or raw == "":
+    if not raw:
         return None
-    if not isinstance(raw, str) or raw not in INDUSTRIES:
+    if raw not in INDUSTRIES:
         raise _fail("industry", _("Unknown industry; choose one of: %(choices)s.", choices=", ".join(INDUSTRIES)))
     return raw
 
 
-def _as_list(raw: object, field: str, not_a_list: str) -> list[object]:
-    """``raw`` as a list of items; ``not_a_list`` (marked with ``N_``) is the error when it is not one."""
-    if raw is None:
-        return []
-    if isinstance(raw, str):  # the HTML form: "en, fr" or one per line
-        return [part for part in re.split(r"[\s,;]+", raw) if part]
-    if isinstance(raw, bytes) or not isinstance(raw, Iterable):
-        raise _fail(field, _(not_a_list))
-    return list(raw)
-
-
-def clean_prospect_languages(raw: object) -> list[str]:
-    """ISO 639-1 codes (``["en", "fr"]`` or ``"en, fr"``), lower-cased, duplicates folded, at most 10."""
+def clean_prospect_languages(raw: Iterable[str]) -> list[str]:
+    """ISO 639-1 codes, lower-cased, duplicates folded, at most 10."""
     out: list[str] = []
-    for item in _as_list(raw, "prospect_languages", N_("Give a list of ISO 639-1 language codes.")):
-        code = item.strip().lower() if isinstance(item, str) else item
-        if not isinstance(code, str) or code not in iso_639_1_codes():
+    for item in raw:
+        code = item.strip().lower()
+        if code not in iso_639_1_codes():
             raise _fail(
                 "prospect_languages",
                 _("Unknown language code %(code)s; use ISO 639-1 codes such as en, fr, es.", code=repr(code)),
@@ -117,18 +107,18 @@ def clean_prospect_languages(raw: object) -> list[str]:
     return out
 
 
-def clean_prospect_timezones(raw: object) -> list[str]:
-    """IANA zone names (``["Europe/Paris"]`` or ``"Europe/Paris, America/New_York"``), at most 10."""
+def clean_prospect_timezones(raw: Iterable[str]) -> list[str]:
+    """IANA zone names, duplicates folded, at most 10."""
     out: list[str] = []
-    for item in _as_list(raw, "prospect_timezones", N_("Give a list of IANA time zones.")):
-        zone = item.strip() if isinstance(item, str) else item
+    for item in raw:
+        zone = item.strip()
         if not is_valid_zone(zone):
             raise _fail(
                 "prospect_timezones",
                 _("Unknown time zone %(zone)s; use IANA names such as Europe/Paris.", zone=repr(zone)),
             )
         if zone not in out:
-            out.append(zone)  # type: ignore[arg-type]
+            out.append(zone)
     if len(out) > PROSPECT_TIMEZONES_MAX:
         raise _fail("prospect_timezones", _("List at most %(limit)d time zones.", limit=PROSPECT_TIMEZONES_MAX))
     return out
@@ -138,21 +128,15 @@ def update_business(
     session: Session,
     actor: User,
     business: Business,
+    settings: BusinessSettings,
     *,
-    name: object,
-    website: object,
-    timezone: object,
-    currency: object,
-    industry: object = None,
-    prospect_languages: object = None,
-    prospect_timezones: object = None,
-    more: Iterable[tuple[str, Callable[[], object]]] = (),
+    allow_http_origins: bool = False,
 ) -> Business:
-    """Replace the organisation's profile (owner or admin); all fields checked before any change.
+    """Replace the organisation's profile and brand (owner or admin); all fields checked before any change.
 
-    The profile is replaced as a whole: an omitted ``website``, ``industry`` or prospect
-    list is cleared. ``more``: further ``(field, check)`` pairs saved with the profile (the
-    brand and embed origins of ``businesses.brand.brand_checks``), checked with the others.
+    The profile is replaced as a whole: an omitted ``website``, ``industry``, prospect list,
+    brand colour, logo or embed origin is cleared. ``allow_http_origins``: ``http://`` logos
+    and loopback embed origins are accepted (outside production, ``security.allows_http_origins``).
     """
     if not business.can_view(actor):
         raise NotFound(_("Business not found."))
@@ -160,14 +144,14 @@ def update_business(
         raise PermissionDenied(_("Only the owner of the business can change its profile."))
     values = collect(
         (
-            ("name", lambda: clean_name(name)),
-            ("website", lambda: clean_website(website)),
-            ("timezone", lambda: (require_zone(timezone), str(timezone))[1]),
-            ("currency", lambda: clean_currency(currency)),
-            ("industry", lambda: clean_industry(industry)),
-            ("prospect_languages", lambda: clean_prospect_languages(prospect_languages)),
-            ("prospect_timezones", lambda: clean_prospect_timezones(prospect_timezones)),
-            *more,
+            ("name", lambda: clean_name(settings.name)),
+            ("website", lambda: clean_website(settings.website)),
+            ("timezone", lambda: clean_timezone(settings.timezone)),
+            ("currency", lambda: clean_currency(settings.currency)),
+            ("industry", lambda: clean_industry(settings.industry)),
+            ("prospect_languages", lambda: clean_prospect_languages(settings.prospect_languages)),
+            ("prospect_timezones", lambda: clean_prospect_timezones(settings.prospect_timezones)),
+            *brand_checks(settings, allow_http=allow_http_origins),
         )
     )
     for key, value in values.items():

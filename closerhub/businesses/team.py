@@ -24,13 +24,13 @@ from sqlalchemy.orm import Session, joinedload
 
 from closerhub.accounts import passwords
 from closerhub.accounts.models import AccountStatus, ApiToken, Role, User
-from closerhub.accounts.service import clean_language, clean_name, normalize_email
+from closerhub.accounts.service import clean_language, clean_name, clean_timezone, normalize_email
 from closerhub.audit.service import record
+from closerhub.businesses.commands import Invitation, JoinTeam
 from closerhub.businesses.models import Business, BusinessMember, InvitationStatus, MemberRole, TeamInvitation
 from closerhub.businesses.service import collect
 from closerhub.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from closerhub.core.i18n import N_, _
-from closerhub.core.tz import require_zone
 from closerhub.db import get_by_id
 from closerhub.notifications.service import queue_email
 
@@ -78,19 +78,23 @@ def invite(
     session: Session,
     actor: User,
     business: Business,
+    invitation: Invitation,
     *,
-    email: object,
-    language: object,
     join_url_for: Callable[[str], str],
     now: datetime,
 ) -> TeamInvitation:
-    """Invite ``email`` to join ``business`` as a member (owner only) and email the link.
+    """Invite ``invitation.email`` to join ``business`` as a member (owner only) and email the link.
 
     A new invitation to the same address replaces the pending one (its link stops
     working). ``join_url_for`` maps the secret to the absolute link (the view builds it).
     """
     _require_owner(business, actor, N_("Only the owner of the business can invite colleagues."))
-    values = collect((("email", lambda: normalize_email(email)), ("language", lambda: clean_language(language))))
+    values = collect(
+        (
+            ("email", lambda: normalize_email(invitation.email)),
+            ("language", lambda: clean_language(invitation.language)),
+        )
+    )
     address = str(values["email"])
     existing = _existing_account(session, address)
     if existing is not None and not _is_former_member(existing):
@@ -106,7 +110,7 @@ def invite(
         .values(revoked_at=now)
     )
     token = secrets.token_urlsafe(32)
-    invitation = TeamInvitation(
+    row = TeamInvitation(
         business_id=business.id,
         email=address,
         language=str(values["language"]),
@@ -115,30 +119,30 @@ def invite(
         created_at=now,
         expires_at=now + timedelta(days=invite_days()),
     )
-    session.add(invitation)
+    session.add(row)
     session.flush()
     record(
         session,
         actor=actor,
         action="team.invited",
-        obj=invitation,
+        obj=row,
         after={"email": address, "business_id": business.id},
     )
     queue_email(
         session,
         to=address,
         template="team_invite",
-        language=invitation.language,
+        language=row.language,
         context={
             "business": business,
             "inviter": actor,
-            "invitation": invitation,
+            "invitation": row,
             "join_url": join_url_for(token),
             "days": invite_days(),
         },
     )
     session.commit()
-    return invitation
+    return row
 
 
 def ensure_can_join(session: Session, invitation: TeamInvitation) -> None:
@@ -174,11 +178,8 @@ def invitation_for_token(session: Session, token: str, now: datetime) -> TeamInv
 def accept_invitation(
     session: Session,
     token: str,
+    joining: JoinTeam,
     *,
-    name: object,
-    password: object,
-    timezone: object,
-    language: object,
     now: datetime,
 ) -> User:
     """Open the invitee's account (or give a former member a seat again) and join the business.
@@ -190,10 +191,10 @@ def accept_invitation(
     address = invitation.email
     values = collect(
         (
-            ("name", lambda: clean_name(name)),
-            ("password", lambda: passwords.check_rules(str(password or ""), email=address)),
-            ("timezone", lambda: (require_zone(timezone), str(timezone))[1]),
-            ("language", lambda: clean_language(language)),
+            ("name", lambda: clean_name(joining.name)),
+            ("password", lambda: passwords.check_rules(joining.password, email=address)),
+            ("timezone", lambda: clean_timezone(joining.timezone)),
+            ("language", lambda: clean_language(joining.language)),
         )
     )
     ensure_can_join(session, invitation)
@@ -212,7 +213,7 @@ def accept_invitation(
         raise Conflict(_("This invitation has just been used."), code="used_invitation")
     user = existing or User(email=address, role=Role.BUSINESS, created_at=now)
     user.name = str(values["name"])
-    user.password_hash = passwords.hash_password(str(password))
+    user.password_hash = passwords.hash_password(joining.password)
     user.timezone = str(values["timezone"])
     user.language = str(values["language"])
     user.status = AccountStatus.ACTIVE

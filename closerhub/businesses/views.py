@@ -14,7 +14,8 @@ from werkzeug.wrappers import Response
 from closerhub import clock
 from closerhub.accounts.permissions import get_visible_or_404, login_required
 from closerhub.businesses import change_policy, service, team
-from closerhub.businesses.brand import brand_checks, brand_suggestion
+from closerhub.businesses.brand import brand_suggestion
+from closerhub.businesses.commands import BusinessSettings, Invitation, JoinTeam
 from closerhub.businesses.forms import BusinessProfileForm, InviteForm, JoinForm
 from closerhub.businesses.models import Business
 from closerhub.closers.taxonomy import INDUSTRIES
@@ -52,11 +53,6 @@ def industry_label(slug: str | None) -> str:
 
 
 # --- profile and team -----------------------------------------------------------------
-
-
-def _or(value: int | None, current: int) -> int:
-    """A policy number left empty on the form keeps its current value."""
-    return current if value is None else value
 
 
 def _profile_form(business: Business) -> BusinessProfileForm:
@@ -118,35 +114,17 @@ def show(business_id: int) -> Response | tuple[str, int]:
     if form.validate():
         try:
             # The change policy is set first, uncommitted: the profile save below commits both or neither.
-            change_policy.set_change_policy(
-                db.session,
-                current_user,
-                business,
-                change_notice_minutes=_or(form.change_notice_minutes.data, business.change_notice_minutes),
-                change_reason_required=bool(form.change_reason_required.data),
-                max_reschedules=_or(form.max_reschedules.data, business.max_reschedules),
-            )
+            change_policy.set_change_policy(db.session, current_user, business, form.policy(business))
             service.update_business(
                 db.session,
                 current_user,
                 business,
-                name=form.name.data,
-                website=form.website.data,
-                timezone=(form.timezone.data or "").strip(),
-                currency=form.currency.data,
-                industry=form.industry.data or None,
-                prospect_languages=form.prospect_languages.data or "",
-                prospect_timezones=form.prospect_timezones.data or "",
-                more=brand_checks(
-                    brand_color=_chosen_brand_color(form),
-                    logo_url=form.logo_url.data,
-                    embed_origins=form.embed_origins.data or "",
-                    allow_http=allows_http_origins(),
-                ),
+                form.command(_chosen_brand_color(form)),
+                allow_http_origins=allows_http_origins(),
             )
         except DomainError as exc:
             db.session.rollback()
-            show_errors(form, exc)
+            show_errors(form, exc, BusinessSettings)
         else:
             flash(_("Business profile saved."), "success")
             return redirect(url_for("businesses.show", business_id=business.id))
@@ -181,14 +159,13 @@ def invite(business_id: int) -> Response | tuple[str, int]:
                 db.session,
                 current_user,
                 business,
-                email=form.email.data,
-                language=form.language.data,
+                form.command(),
                 join_url_for=lambda token: public_url("businesses.join", token=token),
                 now=clock.utcnow(),
             )
         except DomainError as exc:
             db.session.rollback()
-            show_errors(form, exc)
+            show_errors(form, exc, Invitation)
             return _render_show(business, invite_form=form, status=exc.status)
         flash(_("Invitation sent to %(email)s.", email=invitation.email), "success")
         return redirect(url_for("businesses.show", business_id=business.id, _anchor="team"))
@@ -262,20 +239,12 @@ def join(token: str) -> Response | tuple[str, int]:
     status = 200
     if form.validate_on_submit():
         try:
-            user = team.accept_invitation(
-                db.session,
-                token,
-                name=form.name.data,
-                password=form.password.data,
-                timezone=(form.timezone.data or "").strip(),
-                language=form.language.data,
-                now=clock.utcnow(),
-            )
+            user = team.accept_invitation(db.session, token, form.command(), now=clock.utcnow())
         except DomainError as exc:
             db.session.rollback()
             if exc.code == "account_exists":
                 return render_template("businesses/join_invalid.html", message=exc.message), 409
-            show_errors(form, exc)
+            show_errors(form, exc, JoinTeam)
             status = exc.status
         else:
             login_user(user)

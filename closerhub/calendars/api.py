@@ -12,6 +12,7 @@ from closerhub import clock
 from closerhub.api.auth import current_api_user
 from closerhub.api.routing import api_route
 from closerhub.calendars import service, sync
+from closerhub.calendars.commands import NewConnection
 from closerhub.calendars.models import CalendarConnection
 from closerhub.calendars.schemas import (
     BusyList,
@@ -22,6 +23,7 @@ from closerhub.calendars.schemas import (
     CalendarConnectionOut,
     CalendarOut,
 )
+from closerhub.commands import errors_for
 from closerhub.core.errors import ValidationError
 from closerhub.core.i18n import _
 from closerhub.core.slots import MAX_RANGE_DAYS
@@ -76,10 +78,12 @@ def add_calendar(body: CalendarConnectionIn) -> CalendarConnectionOut:
     """The connection starts `pending`; the worker reads it within minutes, or call `/sync`.
     A private or loopback address is a 422 in production."""
     now = clock.utcnow()
-    data = service.NewConnection(
+    data = NewConnection(
         kind=body.kind, url=body.url, username=body.username, password=body.password, write_bookings=body.write_bookings
     )
-    return connection_out(service.add_connection(db.session, current_api_user(), data, now=now), now)
+    with errors_for(NewConnection, "api"):
+        connection = service.add_connection(db.session, current_api_user(), data, now=now)
+    return connection_out(connection, now)
 
 
 @api_route(

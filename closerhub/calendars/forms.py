@@ -7,6 +7,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 
+from closerhub.calendars.commands import NewConnection
+
 
 class ConnectionForm(FlaskForm):
     """Connect a calendar: CalDAV (URL, user name, app password) or an ICS subscription (URL)."""
@@ -23,6 +25,15 @@ class ConnectionForm(FlaskForm):
     username = StringField(_l("User name (CalDAV)"))
     password = PasswordField(_l("App password (CalDAV)"))
     write_bookings = BooleanField(_l("Write my booked calls into this calendar"), default=True)
+
+    def command(self) -> NewConnection:
+        return NewConnection(
+            kind=self.kind.data or "",
+            url=self.url.data or "",
+            username=self.username.data or "",
+            password=self.password.data or "",
+            write_bookings=bool(self.write_bookings.data),
+        )
 
 
 class ActionForm(FlaskForm):

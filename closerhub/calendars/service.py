@@ -18,6 +18,8 @@ from sqlalchemy.orm import Session, selectinload
 from closerhub import outbound
 from closerhub.accounts.models import Role, User
 from closerhub.audit.service import record
+from closerhub.calendars.commands import CalendarChoice
+from closerhub.calendars.commands import NewConnection as NewConnection  # re-exported: callers build it here
 from closerhub.calendars.models import (
     CalendarConnection,
     CalendarPreference,
@@ -30,24 +32,13 @@ from closerhub.closers.rules import busy_intervals
 from closerhub.closers.summary import refresh_summary
 from closerhub.core.errors import NotFound, PermissionDenied, ValidationError
 from closerhub.core.i18n import _
-from closerhub.db import is_plausible_id
+from closerhub.db import get_by_id
 from closerhub.secrets_box import seal
 
 MAX_CONNECTIONS = 10
 MAX_URL = 2000
 MAX_USERNAME = 254
 MAX_PASSWORD = 500
-
-
-@dataclass(frozen=True)
-class NewConnection:
-    """What a closer types to connect a calendar (unchecked)."""
-
-    kind: str
-    url: str
-    username: str = ""
-    password: str = ""
-    write_bookings: bool = False
 
 
 def _require_closer(user: User) -> None:
@@ -67,9 +58,9 @@ def list_connections(session: Session, closer: User) -> list[CalendarConnection]
     )
 
 
-def get_connection(session: Session, closer: User, connection_id: object) -> CalendarConnection:
+def get_connection(session: Session, closer: User, connection_id: int) -> CalendarConnection:
     """One of the closer's connections; another closer's, or none, is a 404."""
-    connection = session.get(CalendarConnection, connection_id) if is_plausible_id(connection_id) else None
+    connection = get_by_id(session, CalendarConnection, connection_id)
     if connection is None or connection.closer_id != closer.id:
         raise NotFound(_("No such calendar connection."))
     return connection
@@ -149,7 +140,7 @@ def _audit(connection: CalendarConnection) -> dict[str, Any]:
     }
 
 
-def delete_connection(session: Session, closer: User, connection_id: object, *, now: datetime) -> None:
+def delete_connection(session: Session, closer: User, connection_id: int, *, now: datetime) -> None:
     """Remove a connection with its sealed password, calendars and busy time; commits."""
     connection = get_connection(session, closer, connection_id)
     record(session, actor=closer, action="calendar_connection.deleted", obj=connection, before=_audit(connection))
@@ -160,13 +151,7 @@ def delete_connection(session: Session, closer: User, connection_id: object, *, 
 
 
 def choose_calendars(
-    session: Session,
-    closer: User,
-    connection_id: object,
-    *,
-    busy_ids: set[int],
-    write_id: int | None,
-    now: datetime,
+    session: Session, closer: User, connection_id: int, choice: CalendarChoice, *, now: datetime
 ) -> CalendarConnection:
     """Which of a CalDAV connection's calendars count as busy, and the one bookings are written into; commits.
 
@@ -174,6 +159,7 @@ def choose_calendars(
     """
     connection = get_connection(session, closer, connection_id)
     ids = {c.id for c in connection.calendars}
+    busy_ids, write_id = choice.busy_ids, choice.write_id
     if not busy_ids <= ids or (write_id is not None and write_id not in ids):
         raise ValidationError(
             _("Choose among this connection's calendars."),

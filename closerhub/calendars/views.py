@@ -16,6 +16,7 @@ from closerhub import clock
 from closerhub.accounts.models import User
 from closerhub.accounts.permissions import admin_required, closer_required
 from closerhub.calendars import service, sync
+from closerhub.calendars.commands import CalendarChoice, NewConnection
 from closerhub.calendars.forms import ActionForm, ConnectionForm, KeepOfferingForm
 from closerhub.calendars.models import ConnectionStatus
 from closerhub.core.errors import DomainError
@@ -77,18 +78,11 @@ def add() -> Response | tuple[str, int]:
     if not form.validate_on_submit():
         form.form_errors.append(_("The form expired; please send it again."))
         return _page(form, 400)
-    data = service.NewConnection(
-        kind=form.kind.data or "",
-        url=form.url.data or "",
-        username=form.username.data or "",
-        password=form.password.data or "",
-        write_bookings=bool(form.write_bookings.data),
-    )
     try:
-        connection = service.add_connection(db.session, _me(), data, now=clock.utcnow())
+        connection = service.add_connection(db.session, _me(), form.command(), now=clock.utcnow())
     except DomainError as exc:
         db.session.rollback()
-        show_errors(form, exc)
+        show_errors(form, exc, NewConnection)
         return _page(form, 422)
     synced = sync.sync_connection(db.session, connection.id, clock.utcnow())
     if synced is not None and synced.status == ConnectionStatus.OK:
@@ -133,11 +127,8 @@ def choose(connection_id: int) -> Response:
     if not ActionForm().validate_on_submit():
         flash(_("The form expired; please send it again."), "error")
         return redirect(url_for(".index"))
-    busy = {int(v) for v in request.form.getlist("busy") if v.isdigit()}
-    write_raw = request.form.get("write", "")
-    write = int(write_raw) if write_raw.isdigit() else None
     try:
-        service.choose_calendars(db.session, _me(), connection_id, busy_ids=busy, write_id=write, now=clock.utcnow())
+        service.choose_calendars(db.session, _me(), connection_id, _calendar_choice(), now=clock.utcnow())
     except DomainError as exc:
         db.session.rollback()
         flash(exc.message, "error")
@@ -145,6 +136,15 @@ def choose(connection_id: int) -> Response:
     sync.sync_connection(db.session, connection_id, clock.utcnow())
     flash(_("Your choice of calendars is saved."), "success")
     return redirect(url_for(".index"))
+
+
+def _calendar_choice() -> CalendarChoice:
+    """The checked ``busy`` calendars and the ``write`` one of the posted form (anything not an id is ignored)."""
+    write = request.form.get("write", "")
+    return CalendarChoice(
+        busy_ids=frozenset(int(v) for v in request.form.getlist("busy") if v.isdigit()),
+        write_id=int(write) if write.isdigit() else None,
+    )
 
 
 @bp.post("/keep-offering")

@@ -7,10 +7,12 @@ from flask import Response
 from closerhub import clock
 from closerhub.api.auth import current_api_user
 from closerhub.api.routing import api_route, json_response
+from closerhub.commands import errors_for
 from closerhub.core.errors import PermissionDenied
 from closerhub.core.i18n import _
 from closerhub.extensions import db
 from closerhub.webhooks import replay, service
+from closerhub.webhooks.commands import NewEndpoint
 from closerhub.webhooks.models import WebhookDelivery, WebhookEndpoint
 from closerhub.webhooks.schemas import (
     DeliveryList,
@@ -78,10 +80,9 @@ def list_webhooks() -> WebhookList:
 )
 def create_webhook(body: WebhookIn) -> Response:
     """The response carries the signing `secret`, shown only this once."""
-    url, events, description = service.clean_endpoint_input(body.url, list(body.events), body.description)
-    endpoint, secret = service.create_endpoint(
-        db.session, _business_id(), url=url, events=events, description=description
-    )
+    asked = NewEndpoint(url=body.url, events=tuple(body.events), description=body.description or "")
+    with errors_for(NewEndpoint, "api"):
+        endpoint, secret = service.create_endpoint(db.session, _business_id(), service.clean_endpoint_input(asked))
     db.session.commit()
     created = WebhookCreatedOut(**webhook_out(endpoint).model_dump(), secret=secret)
     return json_response(created.model_dump(mode="json"), 201)

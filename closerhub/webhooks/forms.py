@@ -9,6 +9,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired
 
 from closerhub.closers.forms import MultiCheckboxField
+from closerhub.webhooks.commands import NewEndpoint
 from closerhub.webhooks.models import EVENT_TYPES
 
 
@@ -18,6 +19,13 @@ class EndpointForm(FlaskForm):
         _l("Events to send"), choices=[SelectChoice(t, t) for t in EVENT_TYPES], validate_choice=False
     )
     description = TextAreaField(_l("Description"))
+
+    def command(self) -> NewEndpoint:
+        return NewEndpoint(
+            url=self.url.data or "",
+            events=tuple(str(e) for e in self.events.data or ()),
+            description=self.description.data or "",
+        )
 
 
 class ReplayForm(FlaskForm):

@@ -22,6 +22,7 @@ from closerhub.core.errors import Conflict, NotFound, ValidationError
 from closerhub.core.i18n import _
 from closerhub.db import get_by_id
 from closerhub.secrets_box import seal, unseal
+from closerhub.webhooks.commands import NewEndpoint
 from closerhub.webhooks.models import EVENT_TYPES, DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from closerhub.webhooks.payloads import data_for
 
@@ -114,23 +115,22 @@ def new_secret() -> str:
     return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(24)).decode()
 
 
-def create_endpoint(
-    session: Session, business_id: int, *, url: str, events: list[str], description: str = ""
-) -> tuple[WebhookEndpoint, str]:
-    """Add an endpoint (the caller commits); returns it and its secret, shown once."""
+def create_endpoint(session: Session, business_id: int, endpoint: NewEndpoint) -> tuple[WebhookEndpoint, str]:
+    """Add an endpoint as given (checked first by ``clean_endpoint_input``; the caller commits);
+    returns it and its secret, shown once."""
     secret = new_secret()
-    endpoint = WebhookEndpoint(
+    row = WebhookEndpoint(
         business_id=business_id,
-        url=url,
-        events=sorted(set(events)),
-        description=description,
+        url=endpoint.url,
+        events=sorted(set(endpoint.events)),
+        description=endpoint.description,
         enabled=True,
         secret_sealed=seal(secret),
         created_at=clock.utcnow(),
     )
-    session.add(endpoint)
+    session.add(row)
     forget_endpoints(session)
-    return endpoint, secret
+    return row, secret
 
 
 def rotate_secret(endpoint: WebhookEndpoint) -> str:
@@ -151,10 +151,10 @@ def signing_secrets(endpoint: WebhookEndpoint) -> list[str]:
     return found
 
 
-def clean_endpoint_input(url: object, events: object, description: object) -> tuple[str, list[str], str]:
-    """Check an endpoint's fields; a ValidationError names every bad one (nothing is stored)."""
+def clean_endpoint_input(endpoint: NewEndpoint) -> NewEndpoint:
+    """The endpoint checked and normalised; a ValidationError names every bad field (nothing is stored)."""
     errors: dict[str, str] = {}
-    text = str(url or "").strip()
+    text = endpoint.url.strip()
     if len(text) > URL_MAX:
         errors["url"] = _("Use an address of at most %(n)d characters.", n=URL_MAX)
     else:
@@ -165,18 +165,18 @@ def clean_endpoint_input(url: object, events: object, description: object) -> tu
         # Plain http only where private addresses are allowed too: development and tests.
         if "url" not in errors and not text.startswith("https://") and not outbound.allow_private():
             errors["url"] = _("Use an address that starts with https://.")
-    chosen = [str(e) for e in events] if isinstance(events, list | tuple) else []
+    chosen = endpoint.events
     if not chosen or any(e not in EVENT_TYPES for e in chosen):
         errors["events"] = _("Choose one or more of the event types: %(types)s.", types=", ".join(EVENT_TYPES))
-    note = str(description or "").strip()
+    note = endpoint.description.strip()
     if len(note) > DESCRIPTION_MAX:
         errors["description"] = _("Use at most %(n)d characters.", n=DESCRIPTION_MAX)
     if errors:
         raise ValidationError(_("Please correct the highlighted fields."), field_errors=errors)
-    return text, sorted(set(chosen)), note
+    return NewEndpoint(url=text, events=tuple(sorted(set(chosen))), description=note)
 
 
-def find_endpoint(session: Session, business_id: int | None, endpoint_id: object) -> WebhookEndpoint:
+def find_endpoint(session: Session, business_id: int | None, endpoint_id: int) -> WebhookEndpoint:
     """The business's live endpoint with this id; another business's or a deleted one is a 404."""
     endpoint = get_by_id(session, WebhookEndpoint, endpoint_id)
     if endpoint is None or endpoint.business_id != business_id or endpoint.deleted_at is not None:
@@ -236,7 +236,7 @@ def deliveries_of(session: Session, endpoint: WebhookEndpoint, limit: int = 100)
     )
 
 
-def retry_delivery(session: Session, endpoint: WebhookEndpoint, delivery_id: object) -> WebhookDelivery:
+def retry_delivery(session: Session, endpoint: WebhookEndpoint, delivery_id: int) -> WebhookDelivery:
     """Make one delivery due now (same event, same ``webhook-id``); the worker sends it (the caller commits)."""
     delivery = get_by_id(session, WebhookDelivery, delivery_id)
     if delivery is None or delivery.endpoint_id != endpoint.id:

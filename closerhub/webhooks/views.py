@@ -22,6 +22,7 @@ from closerhub.forms_util import ActionForm, show_errors
 from closerhub.i18n import select_timezone
 from closerhub.webhooks import replay, service
 from closerhub.webhooks.catalog import BY_TYPE
+from closerhub.webhooks.commands import NewEndpoint
 from closerhub.webhooks.forms import EndpointForm, ReplayForm
 from closerhub.webhooks.models import WebhookEndpoint
 
@@ -87,13 +88,12 @@ def create() -> Response | tuple[str, int]:
         if csrf is not None and csrf.errors:
             abort(400)
     try:
-        url, events, description = service.clean_endpoint_input(form.url.data, form.events.data, form.description.data)
         endpoint, secret = service.create_endpoint(
-            db.session, business.id, url=url, events=events, description=description
+            db.session, business.id, service.clean_endpoint_input(form.command())
         )
     except DomainError as exc:
         db.session.rollback()
-        show_errors(form, exc)
+        show_errors(form, exc, NewEndpoint)
         return _render_index(form, 422)
     db.session.commit()
     return _secret_page(endpoint, secret, created=True)

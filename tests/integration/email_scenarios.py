@@ -17,12 +17,14 @@ from typing import Any
 from closerhub import clock
 from closerhub.accounts import service as accounts
 from closerhub.accounts import verification
+from closerhub.accounts.commands import EmailChange
 from closerhub.accounts.models import User
 from closerhub.booking import notify
 from closerhub.booking.changes import handover_notify as notify_handover
 from closerhub.booking.models import Appointment
 from closerhub.booking.reminders import messages as call_messages
 from closerhub.businesses import team
+from closerhub.businesses.commands import Invitation, JoinTeam
 from closerhub.businesses.models import Business
 from closerhub.calendars import sync
 from closerhub.calendars.models import CalendarConnection, ConnectionKind, ConnectionStatus
@@ -42,6 +44,7 @@ from closerhub.payments.stripe.results import WebhookEvent
 from closerhub.vetting import service as vetting
 from closerhub.vetting.models import CHECKLIST
 from closerhub.webhooks.alerts import email_owner_disabled
+from closerhub.webhooks.commands import NewEndpoint
 from closerhub.webhooks.service import create_endpoint
 from tests.conftest import PASSWORD, UserFactory
 from tests.integration.charges_support import CONFIRMED_AT, WON
@@ -104,7 +107,9 @@ def _signup(p: People) -> None:
 def _password(p: People) -> None:
     accounts.request_password_reset(db.session, p.closer.email, lambda token: f"https://x.test/reset/{token}")
     accounts.change_password(db.session, p.closer, PASSWORD, "another-long-password")
-    accounts.change_email(db.session, p.closer, "another-long-password", "claire.new@example.com")
+    accounts.change_email(
+        db.session, p.closer, EmailChange(email="claire.new@example.com", password="another-long-password")
+    )
     db.session.commit()
 
 
@@ -158,11 +163,11 @@ def _team(p: People) -> None:
         return f"https://x.test/join/{token}"
 
     now = clock.utcnow()
-    team.invite(db.session, p.owner, business, email="marc@example.com", language="fr", join_url_for=join_url, now=now)
+    invitation = Invitation(email="marc@example.com", language="fr")
+    team.invite(db.session, p.owner, business, invitation, join_url_for=join_url, now=now)
     db.session.commit()
-    team.accept_invitation(
-        db.session, tokens[0], name="Marc Membre", password=PASSWORD, timezone="Europe/Paris", language="fr", now=now
-    )
+    joining = JoinTeam(name="Marc Membre", password=PASSWORD, timezone="Europe/Paris", language="fr")
+    team.accept_invitation(db.session, tokens[0], joining, now=now)
     db.session.commit()
 
 
@@ -355,7 +360,7 @@ def _webhook(p: People) -> None:
     now = clock.utcnow()
     business_id = p.owner.business_id
     endpoint, _secret = create_endpoint(
-        db.session, business_id, url="https://hooks.example.com/x", events=["lead.created"]
+        db.session, business_id, NewEndpoint(url="https://hooks.example.com/x", events=("lead.created",))
     )
     endpoint.failing_since = now - timedelta(days=3)
     email_owner_disabled(db.session, endpoint, now)

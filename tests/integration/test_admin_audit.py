@@ -17,6 +17,7 @@ from closerhub.accounts.models import User
 from closerhub.audit.models import AuditEntry
 from closerhub.audit.service import record
 from closerhub.businesses import team
+from closerhub.businesses.commands import Invitation, JoinTeam
 from closerhub.engagements import service as engagements
 from closerhub.extensions import db
 from tests.conftest import PASSWORD, UserFactory
@@ -143,8 +144,7 @@ def test_team_invitations_and_member_changes_are_audited(app, business_user: Use
         db.session,
         business_user,
         business,
-        email="new@acme.example",
-        language="en",
+        Invitation(email="new@acme.example", language="en"),
         join_url_for=lambda t: t,
         now=clock.utcnow(),
     )
@@ -153,8 +153,7 @@ def test_team_invitations_and_member_changes_are_audited(app, business_user: Use
         db.session,
         business_user,
         business,
-        email="sam@acme.example",
-        language="en",
+        Invitation(email="sam@acme.example", language="en"),
         join_url_for=lambda t: f"x{t}",
         now=clock.utcnow(),
     )
@@ -166,9 +165,8 @@ def test_team_invitations_and_member_changes_are_audited(app, business_user: Use
 
     body = db.session.scalars(select(OutboxMessage.text_body).order_by(OutboxMessage.id.desc())).first()
     token = next(word for word in body.split() if word.startswith("x"))[1:]
-    member = team.accept_invitation(
-        db.session, token, name="Sam", password=PASSWORD, timezone="UTC", language="en", now=clock.utcnow()
-    )
+    joining = JoinTeam(name="Sam", password=PASSWORD, timezone="UTC", language="en")
+    member = team.accept_invitation(db.session, token, joining, now=clock.utcnow())
     team.remove_member(db.session, business_user, business, member.membership.id, now=clock.utcnow())
     assert "team.joined" in actions("team_invitation")
     removed = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "team.member_removed"))

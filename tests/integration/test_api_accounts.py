@@ -119,6 +119,17 @@ def test_html_and_sql_in_names_are_stored_verbatim_and_returned_json_escaped(cli
 # --- tokens from credentials -----------------------------------------------------------
 
 
+@pytest.mark.parametrize(("field", "value"), [("email", 5), ("password", ["a-strong-password"]), ("name", 7)])
+def test_credentials_of_a_wrong_json_type_are_a_422_naming_the_field(
+    client: FlaskClient, closer: User, field: str, value: Any
+) -> None:
+    """``authenticate`` takes text: a wrong JSON type is refused by the schema, naming the field."""
+    body = {"email": closer.email, "password": PASSWORD, field: value}
+    response = client.post("/api/v1/auth/token", json=body)
+    assert response.status_code == 422 and response.mimetype == "application/problem+json"
+    assert field in error_fields(response)
+
+
 def test_the_right_password_gets_a_token_that_authenticates_me(client: FlaskClient, closer: User) -> None:
     response = client.post("/api/v1/auth/token", json={"email": closer.email, "password": PASSWORD})
     assert response.status_code == 201
@@ -170,6 +181,31 @@ def test_an_invalid_business_update_is_422_and_changes_nothing(
     response = client.put("/api/v1/businesses/me", json=body, headers=bearer(business_user))
     assert response.status_code == 422
     assert {"timezone", "currency"} <= error_fields(response)
+    db.session.expire_all()
+    assert db.session.get(Business, business_user.business_id).name == "Acme Coaching"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("name", 5),
+        ("website", ["acme.example"]),
+        ("industry", 3),
+        ("prospect_languages", "en, fr"),
+        ("prospect_timezones", [1]),
+        ("brand_color", 0x1D4ED8),
+        ("logo_url", True),
+        ("embed_origins", "https://www.example.com"),
+    ],
+)
+def test_a_business_update_with_a_wrong_json_type_is_a_422_naming_the_field(
+    client: FlaskClient, business_user: User, db: Any, field: str, value: Any
+) -> None:
+    """The service takes a typed command: a wrong JSON type is refused by the schema, naming the field."""
+    body = {"name": "Renamed", "timezone": "Europe/Paris", "currency": "EUR", field: value}
+    response = client.put("/api/v1/businesses/me", json=body, headers=bearer(business_user))
+    assert response.status_code == 422 and response.mimetype == "application/problem+json"
+    assert field in {f.split(".")[0].split("[")[0] for f in error_fields(response)}, response.get_json()
     db.session.expire_all()
     assert db.session.get(Business, business_user.business_id).name == "Acme Coaching"
 

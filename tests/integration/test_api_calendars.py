@@ -98,6 +98,10 @@ def test_bad_input_is_a_422_naming_each_field_and_stores_nothing(client: FlaskCl
         ({"kind": "ics", "url": "ftp://example.com/cal.ics"}, "url"),
         ({"kind": "ics", "url": ""}, "url"),
         ({"kind": "ics", "url": "https://user:pw@example.com/cal.ics"}, "url"),
+        # Wrong JSON types never reach the service (it takes a typed command): the schema names them.
+        ({"kind": "ics", "url": 5}, "url"),
+        ({"kind": "caldav", "url": "https://example.com/dav/", "username": 7, "password": "pw"}, "username"),
+        ({"kind": "ics", "url": "https://example.com/cal.ics", "write_bookings": "yes"}, "write_bookings"),
     ]
     for body, field in cases:
         response = client.post("/api/v1/closers/me/calendars", json=body, headers=headers)

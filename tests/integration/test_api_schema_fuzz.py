@@ -37,6 +37,7 @@ from closerhub import clock
 from closerhub.accounts import tokens
 from closerhub.accounts.models import User
 from closerhub.extensions import db, limiter
+from closerhub.webhooks.commands import NewEndpoint
 from closerhub.webhooks.service import create_endpoint
 from tests.conftest import UserFactory, _truncate_all
 from tests.factories_booking import make_appointment, make_lead, make_world
@@ -132,7 +133,7 @@ def seeded_api(_app: Flask) -> Iterator[SeededApi]:
             appointment = make_appointment(world, lead, start=soon + timedelta(days=day))
         admin = make_user("admin", email="fuzz-admin@example.com")
         endpoint, _ = create_endpoint(
-            db.session, world.business.id, url="http://127.0.0.1:9/fuzz", events=["appointment.booked"]
+            db.session, world.business.id, NewEndpoint(url="http://127.0.0.1:9/fuzz", events=("appointment.booked",))
         )
         db.session.commit()
         headers = {"closer": _bearer(world.closer), "business": _bearer(world.owner), "admin": _bearer(admin)}

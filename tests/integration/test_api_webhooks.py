@@ -44,6 +44,10 @@ def test_bad_endpoint_input_is_a_problem_naming_the_field_and_stores_nothing(
         ({"events": ["appointment.teleported"]}, "events"),
         ({"events": []}, "events"),
         ({"description": "x" * 301}, "description"),
+        # Wrong JSON types never reach the service (it takes a typed command): the schema names them.
+        ({"url": 5}, "url"),
+        ({"events": "appointment.booked"}, "events"),
+        ({"description": 3}, "description"),
     ):
         answer = _add(client, business_user, **body)
         assert answer.status_code == 422, (body, answer.json)

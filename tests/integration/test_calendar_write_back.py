@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from closerhub.booking import service as booking
 from closerhub.calendars import service, sync, writeback
+from closerhub.calendars.commands import CalendarChoice
 from closerhub.calendars.models import CalendarConnection, CalendarWrite, ConnectionStatus, ExternalBusy, WriteStatus
 from closerhub.extensions import db
 from closerhub.secrets_box import seal
@@ -123,7 +124,8 @@ def test_the_closer_chooses_which_calendars_block_and_which_one_receives_booking
     connection = db.session.get(CalendarConnection, connection_id)
     assert connection is not None
     by_url = {c.url: c.id for c in connection.calendars}
-    service.choose_calendars(db.session, closer, connection_id, busy_ids={by_url[work]}, write_id=by_url[home], now=NOW)
+    choice = CalendarChoice(busy_ids=frozenset({by_url[work]}), write_id=by_url[home])
+    service.choose_calendars(db.session, closer, connection_id, choice, now=NOW)
     sync.sync_connection(db.session, connection_id, NOW)
     assert TUESDAY_9 in starts(closer, TUESDAY)  # home no longer blocks
     call = book(setting["offer"])

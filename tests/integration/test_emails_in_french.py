@@ -11,6 +11,7 @@ from sqlalchemy import select
 from closerhub import clock
 from closerhub.accounts import service as accounts
 from closerhub.accounts import verification
+from closerhub.accounts.commands import EmailChange
 from closerhub.extensions import db
 from closerhub.notifications.models import OutboxMessage, OutboxStatus
 from closerhub.notifications.service import render_email, render_message
@@ -60,7 +61,9 @@ def test_the_account_emails_read_in_french(app: Flask, make_user: UserFactory) -
         verification.queue_verification_email(db.session, user)
         accounts.request_password_reset(db.session, user.email, lambda token: f"https://x.test/reset/{token}")
         accounts.change_password(db.session, user, PASSWORD, "another-long-password")
-        accounts.change_email(db.session, user, "another-long-password", "zoe.new@example.com")
+        accounts.change_email(
+            db.session, user, EmailChange(email="zoe.new@example.com", password="another-long-password")
+        )
         db.session.commit()
     messages = list(db.session.scalars(select(OutboxMessage).where(OutboxMessage.language == "fr")))
     templates = {m.template for m in messages}

@@ -35,7 +35,7 @@ def make_offer(owner: User, name: str = "High-ticket coaching", *, active: bool 
         description=fields.pop("description", "12-week coaching programme for founders."),
         closing_script=fields.pop("closing_script", "1. Rapport\n2. Pain\n3. Offer\n4. Close"),
         qualification_notes=fields.pop("qualification_notes", "Founders with revenue above 10k/month."),
-        booking_questions=fields.pop("booking_questions", ["What is your monthly revenue?"]),
+        booking_questions=tuple(fields.pop("booking_questions", ["What is your monthly revenue?"])),
         is_active=active,
         **fields,
     )

@@ -13,6 +13,7 @@ from closerhub.extensions import db
 from closerhub.notifications.models import OutboxMessage
 from closerhub.outcomes import instalments, service, settlement
 from closerhub.outcomes.models_instalments import InstalmentStatus
+from closerhub.webhooks.commands import NewEndpoint
 from closerhub.webhooks.models import WebhookEvent
 from closerhub.webhooks.service import create_endpoint
 from tests.conftest import _logged_in
@@ -75,7 +76,9 @@ def test_other_tenants_and_the_closer_cannot_mark_instalments(app, make_user) ->
 def test_the_api_lists_collects_misses_and_refunds_with_problems_for_bad_input(app, make_user) -> None:
     deal, outcome, (first, second, _third) = confirmed_plan(make_user)
     create_endpoint(
-        db.session, deal.offer.business_id, url="https://hooks.example.com/in", events=["instalment.collected"]
+        db.session,
+        deal.offer.business_id,
+        NewEndpoint(url="https://hooks.example.com/in", events=("instalment.collected",)),
     )
     db.session.commit()
     client, headers = app.test_client(), bearer(deal.owner)

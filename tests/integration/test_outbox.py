@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from closerhub import clock
 from closerhub.accounts import service as accounts
+from closerhub.accounts.commands import EmailChange
 from closerhub.extensions import db
 from closerhub.notifications import delivery
 from closerhub.notifications import service as outbox
@@ -255,7 +256,7 @@ def test_the_password_reset_email_says_the_link_lasts_an_hour_and_works_once(mak
 
 def test_the_email_change_notice_goes_to_the_old_address_and_names_both(make_user: UserFactory) -> None:
     user = make_user("closer", email="old@example.com", timezone="America/New_York")
-    accounts.change_email(db.session, user, PASSWORD, "new@example.com")
+    accounts.change_email(db.session, user, EmailChange(email="new@example.com", password=PASSWORD))
     (notice,) = [m for m in messages_to("old@example.com") if m.template == "email_changed"]
     assert "old@example.com" in notice.text_body and "new@example.com" in notice.text_body
     assert re.search(

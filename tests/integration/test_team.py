@@ -14,6 +14,7 @@ from closerhub import clock
 from closerhub.accounts import tokens
 from closerhub.accounts.models import AccountStatus, ApiToken, Role, User
 from closerhub.businesses import team
+from closerhub.businesses.commands import Invitation, JoinTeam
 from closerhub.businesses.models import Business, BusinessMember, MemberRole, TeamInvitation
 from closerhub.extensions import db
 from closerhub.notifications.models import OutboxMessage
@@ -30,8 +31,7 @@ def invite(owner: User, email: str, language: str = "en") -> str:
         db.session,
         owner,
         business,
-        email=email,
-        language=language,
+        Invitation(email=email, language=language),
         join_url_for=lambda token: f"http://localhost/businesses/join/{token}",
         now=clock.utcnow(),
     )
@@ -53,9 +53,8 @@ def last_join_token(email: str) -> str:
 def add_member(owner: User, email: str, name: str) -> User:
     """A colleague who joined ``owner``'s business through a real invitation."""
     token = invite(owner, email)
-    return team.accept_invitation(
-        db.session, token, name=name, password=PASSWORD, timezone="Europe/Paris", language="en", now=clock.utcnow()
-    )
+    joining = JoinTeam(name=name, password=PASSWORD, timezone="Europe/Paris", language="en")
+    return team.accept_invitation(db.session, token, joining, now=clock.utcnow())
 
 
 def join_form(**overrides: str) -> dict[str, str]:
@@ -329,10 +328,7 @@ def test_the_api_lists_the_team_invites_and_removes(client: FlaskClient, busines
     team.accept_invitation(
         db.session,
         last_join_token("mia@acme.example"),
-        name="Mia",
-        password=PASSWORD,
-        timezone="UTC",
-        language="en",
+        JoinTeam(name="Mia", password=PASSWORD, timezone="UTC", language="en"),
         now=clock.utcnow(),
     )
     members = client.get("/api/v1/businesses/me/members", headers=headers).get_json()["data"]

@@ -16,6 +16,7 @@ from closerhub import clock
 from closerhub.booking import service
 from closerhub.extensions import db
 from closerhub.outcomes import service as outcomes
+from closerhub.webhooks.commands import NewEndpoint
 from closerhub.webhooks.delivery import BACKOFF, DISABLE_AFTER, deliver_due, headers_for
 from closerhub.webhooks.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from closerhub.webhooks.service import create_endpoint, emit
@@ -34,7 +35,7 @@ def receiver() -> Iterator[Receiver]:
 
 
 def _subscribe(receiver: Receiver, business_id: int, events: list[str] = TYPES) -> int:
-    endpoint, secret = create_endpoint(db.session, business_id, url=receiver.url, events=events)
+    endpoint, secret = create_endpoint(db.session, business_id, NewEndpoint(url=receiver.url, events=tuple(events)))
     db.session.commit()
     receiver.secret = secret
     return endpoint.id

@@ -15,6 +15,7 @@ from closerhub.accounts.models import User
 from closerhub.extensions import db
 from closerhub.notifications.models import OutboxMessage
 from closerhub.webhooks.catalog import CATALOG, VERIFY_SNIPPET
+from closerhub.webhooks.commands import NewEndpoint
 from closerhub.webhooks.delivery import DISABLE_AFTER, deliver_due
 from closerhub.webhooks.models import EVENT_TYPES, WebhookDelivery, WebhookEndpoint
 from closerhub.webhooks.service import TEST_EVENT, create_endpoint, emit, set_enabled
@@ -42,7 +43,7 @@ def test_an_endpoint_failing_for_days_is_disabled_and_its_owner_emailed_once(
 ) -> None:
     owner = make_user("business", email="omar@acme.example", language=language)
     endpoint, receiver.secret = create_endpoint(
-        db.session, owner.business_id, url=receiver.url, events=["lead.created"]
+        db.session, owner.business_id, NewEndpoint(url=receiver.url, events=("lead.created",))
     )
     db.session.commit()
     receiver.statuses = [503] * 10
@@ -68,7 +69,7 @@ def test_an_endpoint_failing_for_days_is_disabled_and_its_owner_emailed_once(
 
 def test_a_transaction_emitting_several_events_reads_the_endpoints_once(business_user: User) -> None:
     business_id = business_user.business_id
-    create_endpoint(db.session, business_id, url="http://127.0.0.1:9/a", events=["lead.created"])
+    create_endpoint(db.session, business_id, NewEndpoint(url="http://127.0.0.1:9/a", events=("lead.created",)))
     db.session.commit()
     reads: list[str] = []
 

@@ -16,6 +16,7 @@ from closerhub.leads import service as leads
 from closerhub.leads.commands import LeadDetails
 from closerhub.outcomes import service as outcomes
 from closerhub.outcomes import settlement
+from closerhub.webhooks.commands import NewEndpoint
 from closerhub.webhooks.models import WebhookDelivery, WebhookEvent
 from closerhub.webhooks.service import create_endpoint
 from tests.integration.outcome_support import AFTER_CALL, make_call, make_deal
@@ -35,7 +36,7 @@ EVERY_TYPE = [
 
 
 def _subscribe(business_id: int) -> None:
-    create_endpoint(db.session, business_id, url="https://hooks.example.com/in", events=EVERY_TYPE)
+    create_endpoint(db.session, business_id, NewEndpoint(url="https://hooks.example.com/in", events=tuple(EVERY_TYPE)))
     db.session.commit()
 
 

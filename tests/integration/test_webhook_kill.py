@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from closerhub import clock
 from closerhub.extensions import db
+from closerhub.webhooks.commands import NewEndpoint
 from closerhub.webhooks.delivery import deliver_due
 from closerhub.webhooks.models import DeliveryStatus, WebhookDelivery
 from closerhub.webhooks.service import create_endpoint
@@ -38,7 +39,7 @@ def test_a_worker_killed_mid_delivery_leads_to_a_redelivery_with_the_same_webhoo
     app: Flask, setting: dict[str, Any], receiver: Receiver
 ) -> None:
     _endpoint, receiver.secret = create_endpoint(
-        db.session, setting["owner"].business_id, url=receiver.url, events=["appointment.booked"]
+        db.session, setting["owner"].business_id, NewEndpoint(url=receiver.url, events=("appointment.booked",))
     )
     book(setting["offer"])
     db.session.commit()  # nothing of ours holds a lock while the worker runs

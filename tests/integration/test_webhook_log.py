@@ -12,6 +12,7 @@ from sqlalchemy import select
 from closerhub import clock
 from closerhub.accounts.models import User
 from closerhub.extensions import db
+from closerhub.webhooks.commands import NewEndpoint
 from closerhub.webhooks.delivery import deliver_due
 from closerhub.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from closerhub.webhooks.service import create_endpoint, emit
@@ -26,7 +27,7 @@ def receiver() -> Iterator[Receiver]:
 
 
 def _subscribe(receiver: Receiver, business_id: int, events: list[str]) -> WebhookEndpoint:
-    endpoint, secret = create_endpoint(db.session, business_id, url=receiver.url, events=events)
+    endpoint, secret = create_endpoint(db.session, business_id, NewEndpoint(url=receiver.url, events=tuple(events)))
     db.session.commit()
     receiver.secret = secret
     return endpoint
@@ -71,7 +72,7 @@ def test_the_log_shows_each_attempt_and_retry_sends_the_same_webhook_id_again(
 def test_a_test_event_goes_to_that_endpoint_only_signed(app: Flask, business_user: User, receiver: Receiver) -> None:
     endpoint = _subscribe(receiver, business_user.business_id, ["lead.created"])
     _other, _ = create_endpoint(
-        db.session, business_user.business_id, url=receiver.url + "/other", events=["lead.created"]
+        db.session, business_user.business_id, NewEndpoint(url=receiver.url + "/other", events=("lead.created",))
     )
     db.session.commit()
     client = _logged_in(app, business_user)

@@ -11,6 +11,7 @@ from closerhub import clock
 from closerhub.booking import service
 from closerhub.booking.models import Appointment
 from closerhub.extensions import db
+from closerhub.webhooks.commands import NewEndpoint
 from closerhub.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from closerhub.webhooks.service import create_endpoint, emit, rotate_secret, signing_secrets
 from tests.integration.booking_setup import NOW, TUESDAY_9, book, frozen, hours, lead_details, setting
@@ -21,7 +22,7 @@ ALL_APPOINTMENT_EVENTS = ["appointment.booked", "appointment.rescheduled", "appo
 
 
 def _endpoint(business_id: int, events: list[str], url: str = "https://hooks.example.com/in") -> WebhookEndpoint:
-    endpoint, _secret = create_endpoint(db.session, business_id, url=url, events=events)
+    endpoint, _secret = create_endpoint(db.session, business_id, NewEndpoint(url=url, events=tuple(events)))
     db.session.commit()
     return endpoint
 
@@ -105,7 +106,9 @@ def test_an_unknown_event_type_is_refused() -> None:
 def test_the_secret_is_sealed_and_a_rotated_one_signs_alongside_the_old_for_a_day(setting: dict[str, Any]) -> None:
 
     endpoint, secret = create_endpoint(
-        db.session, setting["owner"].business_id, url="https://h.example.com", events=["appointment.booked"]
+        db.session,
+        setting["owner"].business_id,
+        NewEndpoint(url="https://h.example.com", events=("appointment.booked",)),
     )
     db.session.commit()
     assert secret.startswith("whsec_") and secret not in endpoint.secret_sealed
