@@ -39,7 +39,7 @@ from closerhub.businesses.service import update_business
 from closerhub.closers import availability_service
 from closerhub.closers.models import CloserProfile
 from closerhub.closers.rules import load_settings
-from closerhub.closers.service import ProfileData, update_profile
+from closerhub.closers.service import LanguageSkill, ProfileData, update_profile
 from closerhub.closers.summary import refresh_summary
 from closerhub.core.money import Money
 from closerhub.demo_data import (
@@ -55,7 +55,7 @@ from closerhub.demo_data import (
 )
 from closerhub.demo_timeline import ADMIN_EMAIL, Timeline
 from closerhub.engagements import service as engagements
-from closerhub.engagements.models import Engagement
+from closerhub.engagements.models import CommissionBasis, Engagement
 from closerhub.leads import service as lead_service
 from closerhub.leads.commands import LeadDetails
 from closerhub.leads.models import Lead
@@ -67,6 +67,7 @@ from closerhub.payments.payouts import details as payout_details
 from closerhub.payments.payouts.commands import BankDetails
 from closerhub.payments.payouts.models import PayoutRun
 from closerhub.payments.payouts.service import run_payouts
+from closerhub.vetting.commands import VettingDecision
 from closerhub.vetting.models import CHECKLIST
 from closerhub.vetting.service import decide, is_approved
 
@@ -167,6 +168,13 @@ def _create_account(session: Session, demo: DemoUser, now: datetime) -> User:
     )
 
 
+def _profile_data(closer: User, fields: dict[str, Any]) -> ProfileData:
+    """The profile command of a demo closer (``demo_data`` spells languages as ``{code, level}``)."""
+    languages = tuple(LanguageSkill(**lang) for lang in fields["languages"])
+    rest = {k: v for k, v in fields.items() if k not in ("languages", "industries")}
+    return ProfileData(timezone=closer.timezone, languages=languages, industries=tuple(fields["industries"]), **rest)
+
+
 def _closer_setup(
     session: Session, closer: User, demo: DemoUser, admin: User, at: datetime, report: DemoReport
 ) -> None:
@@ -175,7 +183,7 @@ def _closer_setup(
     profile = session.scalar(select(CloserProfile).where(CloserProfile.user_id == closer.id))
     if profile is None or not profile.headline:
         with clock.frozen_at(at):
-            update_profile(session, closer, ProfileData(timezone=closer.timezone, **data["profile"]), now=at)
+            update_profile(session, closer, _profile_data(closer, data["profile"]), now=at)
         report.changed = True
     if load_settings(session, closer.id) is None:
         with clock.frozen_at(at):
@@ -183,15 +191,10 @@ def _closer_setup(
         report.changed = True
     if demo.approved and not is_approved(session, closer.id):
         with clock.frozen_at(at + timedelta(hours=3)):
-            decide(
-                session,
-                admin,
-                closer.id,
-                "approve",
-                notes="Demo account: intro call held, languages checked.",
-                checklist={item: True for item in CHECKLIST},
-                now=at + timedelta(hours=3),
+            approval = VettingDecision(
+                "approve", notes="Demo account: intro call held, languages checked.", ticked=frozenset(CHECKLIST)
             )
+            decide(session, admin, closer.id, approval, now=at + timedelta(hours=3))
         report.changed = True
     details = PAYOUT_DETAILS.get(demo.email)
     if details is not None and payout_details.details_of(session, closer.id) is None:
@@ -243,15 +246,9 @@ def _engagements(
         if known is not None:  # any history (even ended or declined) is the user's, not ours to redo
             continue
         with clock.frozen_at(at):
-            engagement = engagements.propose(
-                session,
-                owner,
-                closer_id=closer.id,
-                offer_id=offer.id,
-                commission_rate_bps=rate,
-                now=at,
-                commission_basis=basis[0] if basis else None,
-            )
+            basis_used = CommissionBasis(basis[0]) if basis else CommissionBasis.CONTRACT_VALUE
+            terms = engagements.Proposal(closer.id, offer.id, rate, basis_used)
+            engagement = engagements.propose(session, owner, terms, now=at)
         if accepted:
             with clock.frozen_at(at + timedelta(hours=5)):
                 engagements.accept(session, closer, engagement.id, now=at + timedelta(hours=5))

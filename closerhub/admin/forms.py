@@ -11,6 +11,8 @@ from wtforms import BooleanField, DecimalField, Field, HiddenField, IntegerField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from closerhub.platform_settings.service import SPECS
+from closerhub.vetting.commands import VettingDecision
+from closerhub.vetting.models import CHECKLIST
 
 
 class ReasonForm(FlaskForm):
@@ -31,6 +33,15 @@ class VettingForm(FlaskForm):
         validators=[Optional(), Length(max=2000)],
     )
     notes = TextAreaField(_l("Internal notes (admins only)"), validators=[Optional(), Length(max=4000)])
+
+    def decision(self, pressed: str) -> VettingDecision:
+        """The command for the button ``pressed`` (its ``decision`` value), with the ticked items."""
+        return VettingDecision(
+            decision=pressed,
+            reason=self.reason.data or "",
+            notes=self.notes.data or "",
+            ticked=frozenset(item for item in CHECKLIST if getattr(self, item).data),
+        )
 
 
 # Settings stored in basis points or minor units are typed as people say them: a percentage, an amount.

@@ -15,6 +15,7 @@ from closerhub.core.errors import DomainError
 from closerhub.extensions import db
 from closerhub.forms_util import show_errors
 from closerhub.platform_settings import service
+from closerhub.platform_settings.commands import SettingsChange
 
 
 @bp.route("/settings", methods=["GET", "POST"])
@@ -28,12 +29,12 @@ def settings() -> Response | tuple[str, int]:
     status = 200
     if request.method == "POST":
         if form.validate_on_submit():
-            values = {key: stored_value(key, getattr(form, key).data) for key in service.SPECS}
+            change = SettingsChange(**{key: stored_value(key, getattr(form, key).data) for key in service.SPECS})
             try:
-                changed = service.update_settings(db.session, current_user, values, now=clock.utcnow())
+                changed = service.update_settings(db.session, current_user, change, now=clock.utcnow())
             except DomainError as exc:
                 db.session.rollback()
-                show_errors(form, exc)
+                show_errors(form, exc, SettingsChange)
                 status = exc.status
             else:
                 if changed:

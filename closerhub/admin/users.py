@@ -23,9 +23,9 @@ from closerhub.booking import guard
 from closerhub.booking.changes import handover
 from closerhub.booking.changes.handover import Handover
 from closerhub.booking.models import Appointment, AppointmentStatus
-from closerhub.businesses.service import clean_text
 from closerhub.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from closerhub.core.i18n import _
+from closerhub.core.text import clean_text
 from closerhub.db import get_by_id
 
 REASON_MAX = 1000
@@ -59,7 +59,7 @@ def users_query(flt: UserFilter) -> Select[tuple[User]]:
     return stmt
 
 
-def find_user(session: Session, user_id: object) -> User:
+def find_user(session: Session, user_id: int) -> User:
     """Any user by id (admins see everyone); NotFound otherwise."""
     user = get_by_id(session, User, user_id)
     if user is None:
@@ -67,7 +67,7 @@ def find_user(session: Session, user_id: object) -> User:
     return user
 
 
-def _reason(raw: object) -> str:
+def _reason(raw: str) -> str:
     text = clean_text(raw, "reason", REASON_MAX, multiline=True)
     if not text:
         raise ValidationError(
@@ -84,7 +84,7 @@ class Suspension:
     calls: list[Handover] = field(default_factory=list)
 
 
-def suspend(session: Session, admin: User, user_id: object, reason: object, *, now: datetime) -> Suspension:
+def suspend(session: Session, admin: User, user_id: int, reason: str, *, now: datetime) -> Suspension:
     """Suspend an account with a reason; a closer's upcoming calls go to other closers or are cancelled.
 
     Idempotent: the status and its audit row are committed first, then each call is handed
@@ -113,7 +113,7 @@ def suspend(session: Session, admin: User, user_id: object, reason: object, *, n
     return Suspension(user, calls)
 
 
-def reactivate(session: Session, admin: User, user_id: object, reason: object) -> User:
+def reactivate(session: Session, admin: User, user_id: int, reason: str) -> User:
     """Lift a suspension, with a reason. The user can log in and use their tokens again."""
     if not admin.is_admin:
         raise PermissionDenied(_("Only admins can reactivate accounts."))

@@ -20,6 +20,7 @@ from closerhub.db import get_by_id
 from closerhub.extensions import db
 from closerhub.forms_util import show_errors
 from closerhub.vetting import service
+from closerhub.vetting.commands import VettingDecision
 from closerhub.vetting.models import CHECKLIST, VettingStatus
 
 DECISION_LABELS = {"approve": N_("approved"), "request_changes": N_("asked for changes"), "reject": N_("rejected")}
@@ -66,19 +67,10 @@ def vetting_review(closer_id: int) -> Response | tuple[str, int]:
         decision = request.form.get("decision", "")
         if form.validate_on_submit():
             try:
-                service.decide(
-                    db.session,
-                    current_user,
-                    closer.id,
-                    decision,
-                    reason=form.reason.data,
-                    notes=form.notes.data,
-                    checklist={item: getattr(form, item).data for item in CHECKLIST},
-                    now=clock.utcnow(),
-                )
+                service.decide(db.session, current_user, closer.id, form.decision(decision), now=clock.utcnow())
             except DomainError as exc:
                 db.session.rollback()
-                show_errors(form, exc)
+                show_errors(form, exc, VettingDecision)
                 status = exc.status
             else:
                 flash(

@@ -163,7 +163,7 @@ def _status_change(user_id: int, action: str) -> Response | tuple[str, int]:
         elif form.validate_on_submit():
             try:
                 if action == "suspend":
-                    done: object = users_service.suspend(
+                    done: users_service.Suspension | User = users_service.suspend(
                         db.session,
                         current_user,
                         user.id,

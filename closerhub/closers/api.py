@@ -16,6 +16,7 @@ from closerhub.api.auth import current_api_user
 from closerhub.api.routing import api_route
 from closerhub.closers import availability_service as availability
 from closerhub.closers import service
+from closerhub.closers.commands import LanguageSkill, ProfileData
 from closerhub.closers.schemas import (
     AvailabilityIn,
     AvailabilityOut,
@@ -25,6 +26,7 @@ from closerhub.closers.schemas import (
     LanguageOut,
     StatsOut,
 )
+from closerhub.commands import errors_for
 from closerhub.core.errors import ValidationError
 from closerhub.core.tz import to_local
 from closerhub.extensions import db
@@ -124,11 +126,14 @@ def update_my_closer_profile(body: CloserProfileIn) -> CloserProfileOut:
     also your account's zone, and your weekly hours follow it (they are wall-clock times).
     """
     user, now = current_api_user(), clock.utcnow()
-    data = service.ProfileData(
+    data = ProfileData(
         headline=body.headline,
         bio=body.bio,
-        languages=[lang if isinstance(lang, str) else lang.model_dump() for lang in body.languages],
-        industries=body.industries,
+        languages=tuple(
+            LanguageSkill(lang) if isinstance(lang, str) else LanguageSkill(lang.code, lang.level)
+            for lang in body.languages
+        ),
+        industries=tuple(body.industries),
         timezone=body.timezone,
         min_rate_bps=body.min_rate_bps,
         phone=body.phone,
@@ -137,7 +142,8 @@ def update_my_closer_profile(body: CloserProfileIn) -> CloserProfileOut:
         meeting_mode=body.meeting_mode,
         photo_url=body.photo_url,
     )
-    service.update_profile(db.session, user, data, now=now)
+    with errors_for(ProfileData, "api"):
+        service.update_profile(db.session, user, data, now=now)
     return _my_profile_out(user, now)
 
 

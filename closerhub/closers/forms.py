@@ -28,6 +28,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from closerhub.closers.commands import LanguageSkill, ProfileData
 from closerhub.closers.profile_fields import language_choices
 from closerhub.closers.taxonomy import INDUSTRIES
 from closerhub.core.availability import WEEKDAY_NAMES
@@ -90,13 +91,29 @@ class ProfileForm(FlaskForm):
             row.form.code.choices = languages
         self.industries.choices = [SelectChoice(slug, _l(label)) for slug, label in INDUSTRIES.items()]
 
-    def language_values(self) -> list[dict[str, str]]:
-        """The filled language rows as ``{"code", "level"}`` (empty rows are ignored)."""
-        return [
-            {"code": (row.form.code.data or "").strip(), "level": row.form.level.data or "fluent"}
+    def language_values(self) -> tuple[LanguageSkill, ...]:
+        """The filled language rows (empty rows are ignored; a row without a level is fluent)."""
+        return tuple(
+            LanguageSkill(code=(row.form.code.data or "").strip(), level=row.form.level.data or "fluent")
             for row in self.languages
             if (row.form.code.data or "").strip()
-        ]
+        )
+
+    def profile(self, min_rate_bps: int | None) -> ProfileData:
+        """The command; ``min_rate_bps`` is the percentage field read (None when it could not be)."""
+        return ProfileData(
+            headline=self.headline.data or "",
+            bio=self.bio.data or "",
+            languages=self.language_values(),
+            industries=tuple(self.industries.data or ()),
+            timezone=(self.timezone.data or "").strip(),
+            min_rate_bps=min_rate_bps,
+            phone=self.phone.data,
+            meeting_url=self.meeting_url.data,
+            years_experience=self.years_experience.data if self.years_experience.data is not None else 0,
+            meeting_mode=self.meeting_mode.data or "",
+            photo_url=self.photo_url.data,
+        )
 
 
 def percent_to_bps(text: str | None) -> int:

@@ -1,13 +1,14 @@
 """Profile fields: the vocabularies (ISO 639-1 languages, industries) and one cleaner per field.
 
-Each cleaner takes raw input (form or JSON) and returns the stored value, or raises a
+Each cleaner takes a field of the command (``commands.ProfileData``, built by the form or
+the API schema) and returns the stored value, or raises a
 ``ValidationError`` naming its field; ``service.update_profile`` runs them all and
 reports every problem at once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Sequence
 from functools import lru_cache
 from urllib.parse import urlsplit
 
@@ -15,6 +16,7 @@ import phonenumbers
 from babel import Locale, UnknownLocaleError
 from babel.core import get_global
 
+from closerhub.closers.commands import LanguageSkill
 from closerhub.closers.models import RATE_MAX_BPS, RATE_MIN_BPS, LanguageLevel, MeetingMode
 from closerhub.closers.taxonomy import INDUSTRIES
 from closerhub.core.errors import ValidationError
@@ -66,20 +68,12 @@ def _fail(field_name: str, message: str) -> ValidationError:
     return ValidationError(message, field_errors={field_name: message})
 
 
-def clean_languages(raw: object) -> list[tuple[str, LanguageLevel]]:
-    """``["en", "fr"]`` or ``[{"code": "fr", "level": "native"}]`` (mixable; level defaults to fluent)."""
-    if raw is None:
-        return []
-    if isinstance(raw, str | bytes) or not isinstance(raw, Iterable):
-        raise _fail("languages", _("Give a list of ISO 639-1 language codes."))
+def clean_languages(skills: Sequence[LanguageSkill]) -> list[tuple[str, LanguageLevel]]:
+    """Codes with their levels (a blank level is fluent); each code once, at most ``LANGUAGES_MAX``."""
     out: dict[str, LanguageLevel] = {}
-    for item in raw:
-        if isinstance(item, Mapping):
-            code, level = item.get("code"), item.get("level") or LanguageLevel.FLUENT.value
-        else:
-            code, level = item, LanguageLevel.FLUENT.value
-        code = code.strip().lower() if isinstance(code, str) else code
-        if not isinstance(code, str) or code not in iso_639_1_codes():
+    for skill in skills:
+        code, level = skill.code.strip().lower(), skill.level or LanguageLevel.FLUENT.value
+        if code not in iso_639_1_codes():
             raise _fail(
                 "languages",
                 _("Unknown language code %(code)s; use ISO 639-1 codes such as en, fr, es.", code=repr(code)),
@@ -95,15 +89,11 @@ def clean_languages(raw: object) -> list[tuple[str, LanguageLevel]]:
     return list(out.items())
 
 
-def clean_industries(raw: object) -> list[str]:
+def clean_industries(slugs: Sequence[str]) -> list[str]:
     """Slugs from ``taxonomy.INDUSTRIES``; duplicates are folded."""
-    if raw is None:
-        return []
-    if isinstance(raw, str | bytes) or not isinstance(raw, Iterable):
-        raise _fail("industries", _("Give a list of industries."))
     out: list[str] = []
-    for item in raw:
-        if not isinstance(item, str) or item not in INDUSTRIES:
+    for item in slugs:
+        if item not in INDUSTRIES:
             raise _fail(
                 "industries",
                 _(
@@ -117,28 +107,26 @@ def clean_industries(raw: object) -> list[str]:
     return out
 
 
-def clean_rate(raw: object) -> int:
-    """A minimum commission in basis points, 1000–2000 (10–20 %)."""
-    if type(raw) is not int or not RATE_MIN_BPS <= raw <= RATE_MAX_BPS:
+def clean_rate(bps: int | None) -> int:
+    """A minimum commission in basis points, 1000–2000 (10–20 %); None (unreadable) is out of range."""
+    if bps is None or not RATE_MIN_BPS <= bps <= RATE_MAX_BPS:
         raise _fail("min_rate_bps", _("The minimum commission must be between 10 % and 20 % (1000–2000 bps)."))
-    return raw
+    return bps
 
 
-def clean_years(raw: object) -> int:
-    if raw is None:
-        return 0
-    if type(raw) is not int or not 0 <= raw <= YEARS_MAX:
+def clean_years(years: int) -> int:
+    if not 0 <= years <= YEARS_MAX:
         raise _fail(
             "years_experience", _("Years of experience must be a whole number from 0 to %(max)d.", max=YEARS_MAX)
         )
-    return raw
+    return years
 
 
-def clean_phone(raw: object, zone: str | None) -> str | None:
+def clean_phone(raw: str | None, zone: str | None) -> str | None:
     """A valid phone number as E.164 (``+33612345678``); national formats use the zone's country."""
-    if raw is None or (isinstance(raw, str) and not raw.strip()):
+    if raw is None or not raw.strip():
         return None
-    if not isinstance(raw, str) or len(raw) > 40:
+    if len(raw) > 40:
         raise _fail("phone", _("Enter a phone number such as +33 6 12 34 56 78."))
     try:
         number = phonenumbers.parse(raw, region_for_zone(zone))
@@ -149,7 +137,7 @@ def clean_phone(raw: object, zone: str | None) -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-def clean_photo_url(raw: object) -> str | None:
+def clean_photo_url(raw: str | None) -> str | None:
     """The closer's photo: an https image address, or nothing."""
     link = clean_text(raw, "photo_url", URL_MAX) or None
     if link is not None:
@@ -159,10 +147,10 @@ def clean_photo_url(raw: object) -> str | None:
     return link
 
 
-def clean_meeting(mode: object, url: object) -> tuple[MeetingMode, str | None]:
+def clean_meeting(mode: str, url: str | None) -> tuple[MeetingMode, str | None]:
     """How the closer meets: a generated room per appointment, or their own https link (then required)."""
     try:
-        meeting_mode = MeetingMode(str(mode or MeetingMode.GENERATED_ROOM.value))
+        meeting_mode = MeetingMode(mode or MeetingMode.GENERATED_ROOM.value)
     except ValueError:
         raise _fail("meeting_mode", _("Choose generated_room or own_url.")) from None
     link = clean_text(url, "meeting_url", URL_MAX) or None

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from closerhub.accounts.models import AccountStatus, Role, User
 from closerhub.accounts.service import AccountOpened
+from closerhub.closers.commands import LanguageSkill, ProfileData
 from closerhub.closers.models import (
     RATE_MIN_BPS,
     AvailabilitySummary,
@@ -54,6 +55,7 @@ from closerhub.vetting.models import CloserVetting, VettingStatus
 __all__ = [
     "CloserCard",
     "CloserStats",
+    "LanguageSkill",
     "ProfileData",
     "find_closer",
     "iso_639_1_codes",
@@ -66,23 +68,6 @@ __all__ = [
 
 
 # --- use cases -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ProfileData:
-    """What a closer edits on their profile (raw values; ``update_profile`` validates them)."""
-
-    headline: object = ""
-    bio: object = ""
-    languages: object = ()
-    industries: object = ()
-    timezone: object = "UTC"
-    min_rate_bps: object = RATE_MIN_BPS
-    phone: object = None
-    meeting_url: object = None
-    years_experience: object = 0
-    meeting_mode: object = MeetingMode.GENERATED_ROOM.value
-    photo_url: object = None
 
 
 def get_or_create_profile(session: Session, closer: User, now: datetime) -> CloserProfile:
@@ -119,7 +104,7 @@ def update_profile(session: Session, closer: User, data: ProfileData, *, now: da
     """
     errors: dict[str, str] = {}
     values: dict[str, object] = {}
-    zone = data.timezone.strip() if isinstance(data.timezone, str) else data.timezone
+    zone = data.timezone.strip()
     checks = (
         ("headline", lambda: clean_text(data.headline, "headline", HEADLINE_MAX)),
         ("bio", lambda: clean_text(data.bio, "bio", BIO_MAX, multiline=True)),
@@ -127,7 +112,7 @@ def update_profile(session: Session, closer: User, data: ProfileData, *, now: da
         ("industries", lambda: clean_industries(data.industries)),
         ("timezone", lambda: (require_zone(zone), zone)[1]),
         ("min_rate_bps", lambda: clean_rate(data.min_rate_bps)),
-        ("phone", lambda: clean_phone(data.phone, zone if isinstance(zone, str) else None)),
+        ("phone", lambda: clean_phone(data.phone, zone)),
         ("meeting", lambda: clean_meeting(data.meeting_mode, data.meeting_url)),
         ("years_experience", lambda: clean_years(data.years_experience)),
         ("photo_url", lambda: clean_photo_url(data.photo_url)),
@@ -240,7 +225,7 @@ def may_see_closer(session: Session, closer: User, viewer: User | None) -> bool:
     return status == VettingStatus.APPROVED
 
 
-def find_closer(session: Session, closer_id: object, viewer: User | None, now: datetime) -> CloserCard:
+def find_closer(session: Session, closer_id: int, viewer: User | None, now: datetime) -> CloserCard:
     """A closer's public card for any logged-in viewer; a missing, suspended or non-closer id is NotFound,
     as is a closer not (or no longer) approved by vetting, except for admins and the closer themself."""
     user = get_by_id(session, User, closer_id)

@@ -12,6 +12,7 @@ from closerhub.accounts.models import User
 from closerhub.accounts.permissions import closer_required, login_required
 from closerhub.closers import availability_service as availability
 from closerhub.closers import service
+from closerhub.closers.commands import ProfileData
 from closerhub.closers.forms import EXTRA_LANGUAGE_ROWS, ProfileForm, bps_to_percent, percent_to_bps
 from closerhub.closers.taxonomy import INDUSTRIES
 from closerhub.core.errors import DomainError, NotFound, ValidationError
@@ -23,8 +24,6 @@ from closerhub.i18n import current_locale, zone_options
 bp = Blueprint("closers", __name__, url_prefix="/closers")
 
 PROFILE_REVIEWS = 10  # the latest reviews on the public profile (the closer's own page lists them all)
-# Service field names that the HTML form calls differently.
-_FORM_FIELD = {"min_rate_bps": "min_rate_percent"}
 
 
 @bp.get("/<int:closer_id>")
@@ -98,32 +97,17 @@ def edit_profile() -> Response | tuple[str, int]:
     if not form.validate_on_submit():
         flash(_("Please correct the highlighted fields."), "error")
         return _render_profile_form(form, 422)
-    rate_error = None
     try:
         rate: int | None = percent_to_bps(form.min_rate_percent.data)
-    except ValidationError as exc:
-        rate, rate_error = None, exc
-    data = service.ProfileData(
-        headline=form.headline.data,
-        bio=form.bio.data,
-        languages=form.language_values(),
-        industries=form.industries.data or [],
-        timezone=(form.timezone.data or "").strip(),
-        min_rate_bps=rate,
-        phone=form.phone.data,
-        meeting_url=form.meeting_url.data,
-        years_experience=form.years_experience.data if form.years_experience.data is not None else 0,
-        meeting_mode=form.meeting_mode.data,
-        photo_url=form.photo_url.data,
-    )
+        unread: dict[str, str] = {}
+    except ValidationError as exc:  # the service still checks every other field; this message replaces its own
+        rate, unread = None, exc.field_errors
     try:
-        service.update_profile(db.session, user, data, now=clock.utcnow())
+        service.update_profile(db.session, user, form.profile(rate), now=clock.utcnow())
     except DomainError as exc:
         db.session.rollback()
-        if rate_error is not None:
-            exc.field_errors.update(rate_error.field_errors)
-        exc.field_errors = {_FORM_FIELD.get(k, k): v for k, v in exc.field_errors.items()}
-        show_errors(form, exc)
+        exc.field_errors.update(unread)
+        show_errors(form, exc, ProfileData)
         return _render_profile_form(form, 422)
     flash(_("Profile saved."), "success")
     return redirect(url_for("closers.show", closer_id=user.id))

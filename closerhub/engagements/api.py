@@ -24,8 +24,10 @@ from closerhub.businesses.schemas import (
     EngagementQuery,
     RateChangeIn,
 )
+from closerhub.commands import errors_for
 from closerhub.engagements import service
-from closerhub.engagements.models import Engagement, EngagementStatus
+from closerhub.engagements.commands import Proposal, RateChange
+from closerhub.engagements.models import CommissionBasis, Engagement, EngagementStatus
 from closerhub.extensions import db
 from closerhub.webhooks import payloads as webhook_payloads
 
@@ -99,15 +101,14 @@ def propose_engagement(body: EngagementIn) -> EngagementOut:
     """Proposes one of your active offers at `commission_rate_bps` (1000–2000, and never below the
     closer's `min_rate_bps`: 422). The closer and your team are emailed. An offer already proposed
     to or active with this closer is a 409 `engagement_exists`: change the rate on that engagement."""
-    engagement = service.propose(
-        db.session,
-        current_api_user(),
+    proposal = Proposal(
         closer_id=body.closer_id,
         offer_id=body.offer_id,
         commission_rate_bps=body.commission_rate_bps,
-        commission_basis=body.commission_basis,
-        now=clock.utcnow(),
+        commission_basis=CommissionBasis(body.commission_basis),
     )
+    with errors_for(Proposal, "api"):
+        engagement = service.propose(db.session, current_api_user(), proposal, now=clock.utcnow())
     return engagement_out(engagement)
 
 
@@ -213,13 +214,8 @@ def change_engagement_rate(engagement_id: int, body: RateChangeIn) -> Engagement
     """The current engagement ends (or, if still proposed, is withdrawn) and a new one is proposed at
     the new rate, with `previous_id` pointing back: history is kept. Booking waits for the closer to
     accept the new rate."""
-    return engagement_out(
-        service.change_rate(
-            db.session,
-            current_api_user(),
-            engagement_id,
-            body.commission_rate_bps,
-            commission_basis=body.commission_basis,
-            now=clock.utcnow(),
-        )
-    )
+    basis = CommissionBasis(body.commission_basis) if body.commission_basis is not None else None
+    change = RateChange(commission_rate_bps=body.commission_rate_bps, commission_basis=basis)
+    with errors_for(RateChange, "api"):
+        engagement = service.change_rate(db.session, current_api_user(), engagement_id, change, now=clock.utcnow())
+    return engagement_out(engagement)

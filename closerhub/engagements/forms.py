@@ -12,9 +12,12 @@ from wtforms.validators import DataRequired, Length
 
 from closerhub.core.errors import ValidationError
 from closerhub.core.i18n import _
+from closerhub.engagements.commands import Proposal, RateChange
+from closerhub.engagements.models import CommissionBasis
+from closerhub.engagements.terms import clean_basis
 
 
-def percent_to_bps(text: str | None, field: str = "rate_percent") -> int:
+def percent_to_bps(text: str | None, field: str = "commission_rate_bps") -> int:
     """``"15"`` → 1500, ``"12.5"`` (or ``"12,5"``, ``"12.5 %"``) → 1250; at most two decimals."""
     raw = (text or "").strip().rstrip("%").strip().replace(",", ".")
     try:
@@ -48,12 +51,26 @@ class ProposeForm(FlaskForm):
     )
     commission_basis = RadioField(_l("Commission paid"), choices=BASIS_CHOICES, default="contract_value")
 
+    def proposal(self, closer_id: int, rate_bps: int | None) -> Proposal:
+        """The command (the choice field has checked the basis; no offer has id 0, for a post without one)."""
+        return Proposal(
+            closer_id=closer_id,
+            offer_id=self.offer_id.data or 0,
+            commission_rate_bps=rate_bps,
+            commission_basis=CommissionBasis(self.commission_basis.data),
+        )
+
 
 class RateForm(FlaskForm):
     rate_percent = StringField(
         _l("New commission (%)"), validators=[DataRequired(), Length(max=10)], description=_l("e.g. 15 or 12.5")
     )
     commission_basis = RadioField(_l("Commission paid"), choices=BASIS_CHOICES, validate_choice=False)
+
+    def rate_change(self, rate_bps: int | None) -> RateChange:
+        """The command; no basis keeps the current one, an unknown one is a ValidationError."""
+        raw = self.commission_basis.data
+        return RateChange(commission_rate_bps=rate_bps, commission_basis=clean_basis(raw) if raw else None)
 
 
 class DeclineForm(FlaskForm):

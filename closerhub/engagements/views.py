@@ -22,9 +22,11 @@ from closerhub.accounts.permissions import business_required, get_visible_or_404
 from closerhub.businesses import offers as offers_service
 from closerhub.closers import service as closer_service
 from closerhub.closers.models import RATE_MIN_BPS, CloserProfile
+from closerhub.commands import Command
 from closerhub.core.errors import DomainError, ValidationError
 from closerhub.db import get_by_id
 from closerhub.engagements import queries, service
+from closerhub.engagements.commands import Proposal, RateChange
 from closerhub.engagements.forms import DeclineForm, EndForm, ProposeForm, RateForm, bps_to_percent, percent_to_bps
 from closerhub.engagements.models import OPEN_STATUSES, Engagement, EngagementStatus
 from closerhub.extensions import db
@@ -32,8 +34,6 @@ from closerhub.forms_util import ActionForm, show_errors
 
 bp = Blueprint("engagements", __name__, url_prefix="/engagements")
 
-# Service field names that the HTML forms call differently.
-_FORM_FIELD = {"commission_rate_bps": "rate_percent"}
 LIST_LIMIT = 200
 TABS = {
     "open": OPEN_STATUSES,
@@ -52,9 +52,16 @@ def _me() -> User:
     return current_user
 
 
-def _form_errors(exc: DomainError) -> DomainError:
-    exc.field_errors = {_FORM_FIELD.get(k, k): v for k, v in exc.field_errors.items()}
-    return exc
+def _read_rate(text: str | None) -> tuple[int | None, dict[str, str]]:
+    """The percentage typed, in basis points; None and the error when it cannot be read.
+
+    The service is still asked (it checks the other fields at once); the reading error then
+    replaces its "out of range" message for the rate.
+    """
+    try:
+        return percent_to_bps(text), {}
+    except ValidationError as exc:
+        return None, exc.field_errors
 
 
 @bp.get("")
@@ -105,28 +112,15 @@ def new() -> Response | tuple[str, int]:
     if request.method == "GET":
         form.rate_percent.data = bps_to_percent(min_rate)
     elif form.validate_on_submit():
-        rate_error: ValidationError | None = None
+        rate, unread = _read_rate(form.rate_percent.data)
         try:
-            rate: int | None = percent_to_bps(form.rate_percent.data)
-        except ValidationError as exc:
-            rate, rate_error = None, exc
-        try:
-            engagement = service.propose(
-                db.session,
-                _me(),
-                closer_id=closer.id,
-                offer_id=form.offer_id.data,
-                commission_rate_bps=rate,
-                commission_basis=form.commission_basis.data,
-                now=clock.utcnow(),
-            )
+            engagement = service.propose(db.session, _me(), form.proposal(closer.id, rate), now=clock.utcnow())
         except DomainError as exc:
             db.session.rollback()
             if exc.status in (403, 404):
                 abort(exc.status)
-            if rate_error is not None:
-                exc.field_errors.update(rate_error.field_errors)
-            show_errors(form, _form_errors(exc))
+            exc.field_errors.update(unread)
+            show_errors(form, exc, Proposal)
             status = exc.status
         else:
             flash(_("Proposal sent to %(name)s.", name=closer.name), "success")
@@ -184,8 +178,12 @@ def _act(
     form_name: str,
     action: Callable[[FlaskForm], Engagement],
     done: Callable[[Engagement], str],
+    command: type[Command] | None = None,
 ) -> Response | tuple[str, int]:
-    """Run one transition from a POSTed form; errors show the detail page again and change nothing."""
+    """Run one transition from a POSTed form; errors show the detail page again and change nothing.
+
+    ``command``: the command the action builds, whose ``form_names`` name its errors on the form.
+    """
     engagement = get_visible_or_404(Engagement, engagement_id)
     csrf = getattr(form, "csrf_token", None)
     if not form.validate_on_submit():
@@ -199,7 +197,7 @@ def _act(
         db.session.rollback()
         if exc.status in (403, 404):
             abort(exc.status)
-        show_errors(form, _form_errors(exc))
+        show_errors(form, exc, command)
         db.session.expire_all()
         return _render_show(get_visible_or_404(Engagement, engagement_id), exc.status, **{form_name: form})
     flash(done(result), "success")
@@ -260,23 +258,12 @@ def change_rate(engagement_id: int) -> Response | tuple[str, int]:
     """The business proposes a new rate: a new engagement replaces this one (history kept)."""
 
     def action(form: FlaskForm) -> Engagement:
-        rate_error: ValidationError | None = None
+        assert isinstance(form, RateForm)
+        rate, unread = _read_rate(form.rate_percent.data)
         try:
-            rate: int | None = percent_to_bps(form.rate_percent.data)
+            return service.change_rate(db.session, _me(), engagement_id, form.rate_change(rate), now=clock.utcnow())
         except ValidationError as exc:
-            rate, rate_error = None, exc
-        try:
-            return service.change_rate(
-                db.session,
-                _me(),
-                engagement_id,
-                rate,
-                commission_basis=form.commission_basis.data,
-                now=clock.utcnow(),
-            )
-        except ValidationError as exc:
-            if rate_error is not None:
-                exc.field_errors.update(rate_error.field_errors)
+            exc.field_errors.update(unread)
             raise
 
     return _act(
@@ -288,4 +275,5 @@ def change_rate(engagement_id: int) -> Response | tuple[str, int]:
             "New rate of %(rate)s %% proposed; the closer has been asked to accept it.",
             rate=bps_to_percent(e.commission_rate_bps),
         ),
+        RateChange,
     )

@@ -14,8 +14,10 @@ from closerhub.api.schema_docs import vocabulary
 from closerhub.api.schemas import OutModel, PageQuery, UTCInstant
 from closerhub.closers.models import RATE_MAX_BPS, RATE_MIN_BPS
 from closerhub.closers.schemas import StatsOut
+from closerhub.commands import errors_for
 from closerhub.extensions import db
 from closerhub.matching import service
+from closerhub.matching.commands import CloserSearch
 
 
 class CloserSearchQuery(PageQuery):
@@ -86,7 +88,7 @@ class CloserSearchPage(OutModel):
 )
 def search_closers(query: CloserSearchQuery) -> dict[str, Any]:
     """Filters narrow the list; the order is `core.matching`'s score (see its docstring)."""
-    criteria = service.clean_query(
+    search = CloserSearch(
         language=query.language,
         industry=query.industry,
         max_rate_bps=query.max_rate_bps,
@@ -95,6 +97,8 @@ def search_closers(query: CloserSearchQuery) -> dict[str, Any]:
         q=query.q,
         min_rating=query.min_rating,
     )
+    with errors_for(CloserSearch, "api"):
+        criteria = service.clean_query(search)
     offset = decode_cursor(query.cursor) if query.cursor else 0
     page = service.search_closers(
         db.session,

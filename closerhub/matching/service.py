@@ -33,6 +33,7 @@ from closerhub.core import matching
 from closerhub.core.errors import ValidationError
 from closerhub.core.i18n import _
 from closerhub.core.tz import require_zone
+from closerhub.matching.commands import CloserSearch
 from closerhub.outcomes.models import OutcomeResult, Review
 from closerhub.outcomes.track_record import closers_stats, decided_counts_query
 from closerhub.vetting.models import CloserVetting, VettingStatus
@@ -84,68 +85,55 @@ class SearchPage:
         return self.offset + self.limit if self.offset + self.limit < self.total else None
 
 
-def clean_query(
-    *,
-    language: object = None,
-    industry: object = None,
-    max_rate_bps: object = None,
-    prospect_timezone: object = None,
-    available_within_days: object = None,
-    q: object = None,
-    min_rating: object = None,
-) -> SearchQuery:
-    """Validate raw filters (form or query string) into a ``SearchQuery``; all errors at once."""
+def whole_number_message(low: int, high: int) -> str:
+    """What a filter that must be a whole number from ``low`` to ``high`` says when it is not."""
+    return _("Give a whole number from %(low)d to %(high)d.", low=low, high=high)
+
+
+def rating_message() -> str:
+    """What the minimum rating says when it is not a number from 1 to 5."""
+    return _("Give a rating from 1 to 5.")
+
+
+def _text(value: str | None) -> str | None:
+    """The filter's text, or None when blank (not filtered)."""
+    return value.strip() if value is not None and value.strip() else None
+
+
+def clean_query(search: CloserSearch) -> SearchQuery:
+    """Check a business's filters (from the form or the API query) into a ``SearchQuery``; all errors at once."""
     errors: dict[str, str] = {}
-
-    def blank(value: object) -> bool:
-        return value is None or (isinstance(value, str) and not value.strip())
-
-    lang = None if blank(language) else str(language).strip().lower()
+    lang = _text(search.language)
+    lang = lang.lower() if lang is not None else None
     if lang is not None and lang not in iso_639_1_codes():
         errors["language"] = _("Unknown language; use an ISO 639-1 code such as fr.")
-    ind = None if blank(industry) else str(industry).strip()
+    ind = _text(search.industry)
     if ind is not None and ind not in INDUSTRIES:
         errors["industry"] = _("Unknown industry.")
-    rate = _int_or_error(max_rate_bps, "max_rate_bps", RATE_MIN_BPS, RATE_MAX_BPS, errors)
-    within = _int_or_error(available_within_days, "available_within_days", 1, MAX_WITHIN_DAYS, errors)
-    zone = None if blank(prospect_timezone) else str(prospect_timezone).strip()
+    rate = _in_range(search.max_rate_bps, "max_rate_bps", RATE_MIN_BPS, RATE_MAX_BPS, errors)
+    within = _in_range(search.available_within_days, "available_within_days", 1, MAX_WITHIN_DAYS, errors)
+    zone = _text(search.prospect_timezone)
     if zone is not None:
         try:
             require_zone(zone, "prospect_timezone")
         except ValidationError as exc:
             errors.update(exc.field_errors)
-    text = None if blank(q) else " ".join(str(q).split())
+    text = _text(search.q)
+    text = " ".join(text.split()) if text is not None else None
     if text is not None and len(text) > Q_MAX:
         errors["q"] = _("At most %(n)d characters.", n=Q_MAX)
-    stars = _rating_or_error(min_rating, errors)
+    stars = search.min_rating
+    if stars is not None and not 1 <= stars <= 5:  # NaN fails both comparisons
+        errors["min_rating"] = rating_message()
+        stars = None
     if errors:
         raise ValidationError(_("Please correct the search filters."), field_errors=errors)
     return SearchQuery(lang, ind, rate, zone, within, text, stars)
 
 
-def _rating_or_error(raw: object, errors: dict[str, str]) -> float | None:
-    """A minimum average rating from 1 to 5 (halves allowed: "4.5" or "4,5")."""
-    if raw is None or (isinstance(raw, str) and not raw.strip()):
-        return None
-    try:
-        value = float(str(raw).strip().replace(",", ".")) if not isinstance(raw, bool) else None
-    except ValueError:
-        value = None
-    if value is None or not 1 <= value <= 5:  # NaN fails both comparisons
-        errors["min_rating"] = _("Give a rating from 1 to 5.")
-        return None
-    return value
-
-
-def _int_or_error(raw: object, name: str, low: int, high: int, errors: dict[str, str]) -> int | None:
-    if raw is None or (isinstance(raw, str) and not raw.strip()):
-        return None
-    try:
-        value = int(str(raw).strip()) if not isinstance(raw, bool) else None
-    except ValueError:
-        value = None
-    if value is None or not low <= value <= high:
-        errors[name] = _("Give a whole number from %(low)d to %(high)d.", low=low, high=high)
+def _in_range(value: int | None, name: str, low: int, high: int, errors: dict[str, str]) -> int | None:
+    if value is not None and not low <= value <= high:
+        errors[name] = whole_number_message(low, high)
         return None
     return value
 

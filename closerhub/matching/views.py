@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Blueprint, render_template, request
 from werkzeug.datastructures import MultiDict
 
 from closerhub import clock
 from closerhub.accounts.permissions import role_required
+from closerhub.closers.models import RATE_MAX_BPS, RATE_MIN_BPS
 from closerhub.closers.service import language_choices
 from closerhub.closers.taxonomy import INDUSTRIES
 from closerhub.core.errors import ValidationError
 from closerhub.extensions import db
 from closerhub.i18n import current_locale, zone_options
 from closerhub.matching import service
+from closerhub.matching.commands import CloserSearch
 
 bp = Blueprint("matching", __name__)
 
@@ -20,14 +24,39 @@ PAGE_SIZE = 20
 FILTERS = ("language", "industry", "max_rate", "prospect_timezone", "available_within_days", "min_rating", "q")
 
 
-def _rate_bps(raw: str | None) -> str | None:
-    """The form takes a percentage ("15" or "12.5"); the service takes basis points."""
-    if not raw or not raw.strip():
-        return None
-    try:
-        return str(round(float(raw.strip().replace(",", ".")) * 100))
-    except ValueError:
-        return "invalid"
+def _search(args: MultiDict[str, str]) -> tuple[CloserSearch, dict[str, str]]:
+    """The search command from the query string (the form's names), and the errors of the numbers that
+    could not be read, keyed by the command's fields (those filters are left out of the command)."""
+    unread: dict[str, str] = {}
+
+    def number(field: str, read: Callable[[str], float], message: str) -> float | None:
+        raw = (args.get(CloserSearch.field_name(field, "form")) or "").strip()
+        if not raw:
+            return None
+        try:
+            return read(raw)
+        except (ValueError, OverflowError):  # OverflowError: "inf" as a percentage
+            unread[field] = message
+            return None
+
+    # The rate is typed as a percentage ("15" or "12.5"); the service takes basis points.
+    rate = number(
+        "max_rate_bps",
+        lambda raw: round(float(raw.replace(",", ".")) * 100),
+        service.whole_number_message(RATE_MIN_BPS, RATE_MAX_BPS),
+    )
+    within = number("available_within_days", int, service.whole_number_message(1, service.MAX_WITHIN_DAYS))
+    rating = number("min_rating", lambda raw: float(raw.replace(",", ".")), service.rating_message())
+    search = CloserSearch(
+        language=args.get("language"),
+        industry=args.get("industry"),
+        max_rate_bps=int(rate) if rate is not None else None,
+        prospect_timezone=args.get("prospect_timezone"),
+        available_within_days=int(within) if within is not None else None,
+        q=args.get("q"),
+        min_rating=rating,
+    )
+    return search, unread
 
 
 @bp.get("/closers")
@@ -36,20 +65,14 @@ def search() -> tuple[str, int]:
     """Filters in the query string, so a search can be bookmarked and shared."""
     args: MultiDict[str, str] = request.args
     page = min(max(1, args.get("page", 1, type=int) or 1), 10_000)
-    errors: dict[str, str] = {}
     result = None
+    filters, errors = _search(args)
     try:
-        query = service.clean_query(
-            language=args.get("language"),
-            industry=args.get("industry"),
-            max_rate_bps=_rate_bps(args.get("max_rate")),
-            prospect_timezone=args.get("prospect_timezone"),
-            available_within_days=args.get("available_within_days"),
-            q=args.get("q"),
-            min_rating=args.get("min_rating"),
-        )
+        query = service.clean_query(filters)  # every filter is checked, even beside one that could not be read
     except ValidationError as exc:
-        errors = {("max_rate" if k == "max_rate_bps" else k): v for k, v in exc.field_errors.items()}
+        errors.update(exc.field_errors)
+    if errors:
+        errors = {CloserSearch.field_name(name, "form"): message for name, message in errors.items()}
     else:
         result = service.search_closers(
             db.session,

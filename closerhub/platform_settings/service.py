@@ -7,7 +7,6 @@ change applies to the next charge, confirmation window or payout run, never to p
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -19,6 +18,7 @@ from closerhub.accounts.models import User
 from closerhub.audit.service import record
 from closerhub.core.errors import PermissionDenied, ValidationError
 from closerhub.core.i18n import N_, _
+from closerhub.platform_settings.commands import SettingsChange
 from closerhub.platform_settings.models import PlatformSetting
 
 
@@ -114,35 +114,25 @@ def overridden(session: Session) -> set[str]:
     return set(session.scalars(select(PlatformSetting.key)))
 
 
-def _clean(spec: SettingSpec, raw: object) -> int:
-    text = str(raw).strip() if raw is not None and not isinstance(raw, bool) else ""
-    try:
-        value = int(text)
-    except ValueError:
-        value = None
-    if value is None or not spec.minimum <= value <= spec.maximum:
+def _clean(spec: SettingSpec, value: int) -> int:
+    if not spec.minimum <= value <= spec.maximum:
         message = _("Give a whole number from %(low)d to %(high)d.", low=spec.minimum, high=spec.maximum)
         raise ValidationError(message, field_errors={spec.key: message})
     return value
 
 
-def update_settings(session: Session, admin: User, values: Mapping[str, object], *, now: datetime) -> dict[str, int]:
+def update_settings(session: Session, admin: User, change: SettingsChange, *, now: datetime) -> dict[str, int]:
     """Set the given settings (all valid, or nothing changes); each change is audited before/after.
 
     Returns the keys that changed with their new values (an unchanged value writes nothing).
     """
     if not admin.is_admin:
         raise PermissionDenied(_("Only admins can change platform settings."))
-    unknown = [key for key in values if key not in SPECS]
-    if unknown:
-        raise ValidationError(
-            _("Unknown setting %(key)s.", key=repr(unknown[0])), field_errors={unknown[0]: _("Unknown setting.")}
-        )
     errors: dict[str, str] = {}
     clean: dict[str, int] = {}
-    for key, raw in values.items():
+    for key, value in change.given().items():
         try:
-            clean[key] = _clean(SPECS[key], raw)
+            clean[key] = _clean(SPECS[key], value)
         except ValidationError as exc:
             errors.update(exc.field_errors)
     if errors:

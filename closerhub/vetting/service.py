@@ -6,7 +6,6 @@ writes an audit row, emails the closer in their language, and commits once.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
 
 from sqlalchemy import Select, select
@@ -20,6 +19,7 @@ from closerhub.core.i18n import N_, _
 from closerhub.core.text import clean_text
 from closerhub.db import get_by_id
 from closerhub.notifications.service import public_url, queue_email
+from closerhub.vetting.commands import VettingDecision
 from closerhub.vetting.models import CHECKLIST, CloserVetting, VettingStatus, new_vetting
 
 REASON_MAX = 2000
@@ -75,7 +75,7 @@ def is_approved(session: Session, closer_id: int) -> bool:
     )
 
 
-def _closer(session: Session, closer_id: object) -> User:
+def _closer(session: Session, closer_id: int) -> User:
     user = get_by_id(session, User, closer_id)
     if user is None or user.role != Role.CLOSER:
         raise NotFound(_("Closer not found."))
@@ -99,17 +99,7 @@ def _snapshot(row: CloserVetting) -> dict[str, object]:
     }
 
 
-def decide(
-    session: Session,
-    admin: User,
-    closer_id: object,
-    decision: object,
-    *,
-    reason: object = None,
-    notes: object = None,
-    checklist: Mapping[str, object] | None = None,
-    now: datetime,
-) -> CloserVetting:
+def decide(session: Session, admin: User, closer_id: int, decision: VettingDecision, *, now: datetime) -> CloserVetting:
     """Record an admin's decision on a closer: ``approve``, ``request_changes`` or ``reject``.
 
     Approving needs a verified email address and the whole checklist ticked; asking for changes and rejecting need a
@@ -119,11 +109,11 @@ def decide(
     if not admin.is_admin:
         raise NotFound(_("Closer not found."))
     closer = _closer(session, closer_id)
-    if decision not in DECISIONS:
+    if decision.decision not in DECISIONS:
         raise ValidationError(
             _("Choose approve, request changes or reject."), field_errors={"decision": _("Unknown decision.")}
         )
-    target = DECISIONS[str(decision)]
+    target = DECISIONS[decision.decision]
     existing = session.get(CloserVetting, closer.id)
     before = _snapshot(existing) if existing is not None else None
     row = _row(session, closer, now)
@@ -140,15 +130,15 @@ def decide(
             ),
             code="email_not_verified",
         )
-    ticks = {item: bool(checklist.get(item)) if checklist else False for item in CHECKLIST}
+    ticks = {item: item in decision.ticked for item in CHECKLIST}
     errors: dict[str, str] = {}
     text = ""
     try:
-        text = clean_text(reason, "reason", REASON_MAX, multiline=True)
+        text = clean_text(decision.reason, "reason", REASON_MAX, multiline=True)
     except ValidationError as exc:
         errors.update(exc.field_errors)
     try:
-        note = clean_text(notes, "notes", NOTES_MAX, multiline=True) or None
+        note = clean_text(decision.notes, "notes", NOTES_MAX, multiline=True) or None
     except ValidationError as exc:
         errors.update(exc.field_errors)
         note = None

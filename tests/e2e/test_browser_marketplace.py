@@ -32,8 +32,8 @@ def closer_with_hours(make_user, name, email, zone, languages, weekly) -> User:
         user,
         closers.ProfileData(
             headline=f"{name} closes coaching offers",
-            languages=languages,
-            industries=["coaching"],
+            languages=tuple(closers.LanguageSkill(**lang) for lang in languages),
+            industries=("coaching",),
             timezone=zone,
             min_rate_bps=1200,
         ),

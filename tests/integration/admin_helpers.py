@@ -29,7 +29,7 @@ def make_offer(business: User, name: str = "Mindset Mastery") -> Offer:
 def active_engagement(business: User, closer: User, offer: Offer | None = None) -> Engagement:
     offer = offer or make_offer(business)
     engagement = engagements.propose(
-        db.session, business, closer_id=closer.id, offer_id=offer.id, commission_rate_bps=1500, now=clock.utcnow()
+        db.session, business, engagements.Proposal(closer.id, offer.id, 1500), now=clock.utcnow()
     )
     return engagements.accept(db.session, closer, engagement.id, now=clock.utcnow())
 

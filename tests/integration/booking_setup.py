@@ -45,7 +45,7 @@ def set_hours(closer: User, **settings: Any) -> None:
 def engage(owner: User, closer: User, offer: Offer) -> Engagement:
     """An active engagement (proposed by ``owner``, accepted by ``closer``)."""
     proposal = engagements.propose(
-        db.session, owner, closer_id=closer.id, offer_id=offer.id, commission_rate_bps=1500, now=clock.utcnow()
+        db.session, owner, engagements.Proposal(closer.id, offer.id, 1500), now=clock.utcnow()
     )
     return engagements.accept(db.session, closer, proposal.id, now=clock.utcnow())
 

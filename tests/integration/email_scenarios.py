@@ -42,6 +42,7 @@ from closerhub.payments.payouts.models import Payout, PayoutRun, PayoutStatus, R
 from closerhub.payments.stripe.models import ConnectAccount
 from closerhub.payments.stripe.results import WebhookEvent
 from closerhub.vetting import service as vetting
+from closerhub.vetting.commands import VettingDecision
 from closerhub.vetting.models import CHECKLIST
 from closerhub.webhooks.alerts import email_owner_disabled
 from closerhub.webhooks.commands import NewEndpoint
@@ -117,9 +118,13 @@ def _password(p: People) -> None:
 def _vetting(p: People) -> None:
     for decision in ("request_changes", "reject", "approve"):
         closer = p.make_user("closer", language="fr", approved=False)
-        ticked = dict.fromkeys(CHECKLIST, True)
+        ticked = frozenset(CHECKLIST)
         vetting.decide(
-            db.session, p.admin, closer.id, decision, reason="Profil incomplet.", checklist=ticked, now=clock.utcnow()
+            db.session,
+            p.admin,
+            closer.id,
+            VettingDecision(decision, reason="Profil incomplet.", ticked=ticked),
+            now=clock.utcnow(),
         )
         db.session.commit()
 
@@ -130,7 +135,7 @@ def _vetting(p: People) -> None:
 def _proposal(p: People, closer: User | None = None) -> Any:
     closer = closer or p.make_user("closer", language="fr", timezone="Europe/Paris")
     return engagements.propose(
-        db.session, p.owner, closer_id=closer.id, offer_id=p.deal.offer.id, commission_rate_bps=1250, now=clock.utcnow()
+        db.session, p.owner, engagements.Proposal(closer.id, p.deal.offer.id, 1250), now=clock.utcnow()
     ), closer
 
 

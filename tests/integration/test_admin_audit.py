@@ -103,16 +103,13 @@ def test_every_engagement_transition_is_audited_with_before_and_after(
 ) -> None:
     offer = make_offer(business_user)
     first = active_engagement(business_user, closer, offer)
-    replacement = engagements.change_rate(db.session, business_user, first.id, 1800, now=clock.utcnow())
+    replacement = engagements.change_rate(
+        db.session, business_user, first.id, engagements.RateChange(1800), now=clock.utcnow()
+    )
     engagements.decline(db.session, closer, replacement.id, "Too busy this month.", now=clock.utcnow())
     other_offer = make_offer(business_user, "Other")
     proposal = engagements.propose(
-        db.session,
-        business_user,
-        closer_id=closer.id,
-        offer_id=other_offer.id,
-        commission_rate_bps=1200,
-        now=clock.utcnow(),
+        db.session, business_user, engagements.Proposal(closer.id, other_offer.id, 1200), now=clock.utcnow()
     )
     engagements.withdraw(db.session, business_user, proposal.id, now=clock.utcnow())
     third = active_engagement(business_user, closer, make_offer(business_user, "Third"))

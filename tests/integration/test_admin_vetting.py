@@ -134,12 +134,7 @@ def test_engagements_can_be_proposed_to_approved_closers_only(
     )
     with pytest.raises(ValidationError) as caught:
         engagements.propose(
-            db.session,
-            business_user,
-            closer_id=newcomer.id,
-            offer_id=offer.id,
-            commission_rate_bps=1500,
-            now=clock.utcnow(),
+            db.session, business_user, engagements.Proposal(newcomer.id, offer.id, 1500), now=clock.utcnow()
         )
     # Answered like an unknown id: the closer in review stays invisible (name included).
     assert caught.value.field_errors["closer_id"] == "There is no closer with this id."

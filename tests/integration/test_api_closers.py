@@ -174,6 +174,10 @@ def test_the_profile_zone_becomes_the_account_zone(
         ({"languages": ["en", "zz"]}, "languages"),
         ({"languages": [{"code": "zz", "level": "native"}]}, "languages"),
         ({"languages": ["en", "EN"]}, "languages"),
+        ({"languages": "en"}, "languages"),  # not a list: the schema refuses it (the service takes a tuple)
+        ({"languages": [5]}, "languages"),
+        ({"industries": "saas"}, "industries"),
+        ({"phone": 33612345678}, "phone"),
         ({"timezone": "Mars/Olympus"}, "timezone"),
         ({"phone": "12345"}, "phone"),
         ({"phone": "+1 555"}, "phone"),

@@ -21,6 +21,7 @@ from closerhub.outcomes import service, settlement
 from closerhub.outcomes.service import OutcomeData
 from closerhub.payments.ledger import service as ledger
 from closerhub.payments.stripe.models import ConnectAccount
+from closerhub.platform_settings.commands import SettingsChange
 from closerhub.platform_settings.service import update_settings
 from tests.fakes.servers import stripe_settings
 from tests.fakes.stripe_connect import FakeStripeConnect
@@ -148,6 +149,6 @@ def test_payout_account_creation_and_state_changes_are_audited(
 
 
 def test_platform_setting_changes_are_audited(admin_user: Any) -> None:
-    update_settings(db.session, admin_user, {"confirm_days": "3"}, now=clock.utcnow())
+    update_settings(db.session, admin_user, SettingsChange(confirm_days=3), now=clock.utcnow())
     (entry,) = rows("platform_setting", "confirm_days")
     assert entry.action == "setting.changed" and entry.before == {"value": 7} and entry.after == {"value": 3}

@@ -17,6 +17,7 @@ from closerhub.booking.models import Appointment, AppointmentStatus
 from closerhub.extensions import db
 from closerhub.notifications.models import OutboxMessage
 from closerhub.vetting import service as vetting
+from closerhub.vetting.commands import VettingDecision
 from tests.conftest import _logged_in
 from tests.integration.booking_setup import TUESDAY_9, appointment_count, book, frozen, lead_data, setting
 
@@ -24,7 +25,8 @@ __all__ = ["frozen", "setting"]  # fixtures
 
 
 def ask_changes(admin: Any, closer: Any) -> None:
-    vetting.decide(db.session, admin, closer.id, "request_changes", reason="Add a real photo.", now=clock.utcnow())
+    changes = VettingDecision("request_changes", reason="Add a real photo.")
+    vetting.decide(db.session, admin, closer.id, changes, now=clock.utcnow())
 
 
 def offer_slot_starts(setting: dict[str, Any]) -> list[Any]:

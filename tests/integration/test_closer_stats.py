@@ -30,7 +30,7 @@ def add_calls(business_user: User, closer: User, statuses: list[AppointmentStatu
     """
     offer = make_offer(business_user)
     proposal = engagements.propose(
-        db.session, business_user, closer_id=closer.id, offer_id=offer.id, commission_rate_bps=1500, now=clock.utcnow()
+        db.session, business_user, engagements.Proposal(closer.id, offer.id, 1500), now=clock.utcnow()
     )
     engagement = engagements.accept(db.session, closer, proposal.id, now=clock.utcnow())
     lead = Lead(

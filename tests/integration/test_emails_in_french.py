@@ -16,6 +16,7 @@ from closerhub.extensions import db
 from closerhub.notifications.models import OutboxMessage, OutboxStatus
 from closerhub.notifications.service import render_email, render_message
 from closerhub.vetting import service as vetting
+from closerhub.vetting.commands import VettingDecision
 from tests.conftest import PASSWORD, UserFactory
 from tests.integration.demo_reading import problems, text_nodes
 
@@ -91,7 +92,8 @@ def test_the_vetting_emails_read_in_french(app: Flask, make_user: UserFactory) -
     closer = make_user("closer", language="fr", approved=False)
     with app.test_request_context():
         for decision in ("request_changes", "reject"):
-            vetting.decide(db.session, admin, closer.id, decision, reason="Profil incomplet.", now=clock.utcnow())
+            refusal = VettingDecision(decision, reason="Profil incomplet.")
+            vetting.decide(db.session, admin, closer.id, refusal, now=clock.utcnow())
             db.session.commit()
             if decision == "request_changes":
                 vetting.resubmit(db.session, closer, now=clock.utcnow())

@@ -70,3 +70,25 @@ def test_the_proposal_page_offers_the_basis_and_the_engagement_page_shows_it(
     assert engagement.commission_basis == CommissionBasis.CASH_COLLECTED
     page = _logged_in(app, closer).get(f"/engagements/{engagement.id}").get_data(as_text=True)
     assert "on cash collected" in page
+
+
+def test_the_new_rate_form_keeps_the_basis_when_none_is_chosen_and_refuses_an_unknown_one(
+    app, business_user: User, closer: User, offer: Offer
+) -> None:
+    business = _logged_in(app, business_user)
+    sent = business.post(
+        f"/engagements/new?closer_id={closer.id}",
+        data={"offer_id": offer.id, "rate_percent": "15", "commission_basis": "cash_collected"},
+    )
+    assert sent.status_code == 302
+    first = db.session.query(Engagement).one()
+    bad = business.post(f"/engagements/{first.id}/rate", data={"rate_percent": "x", "commission_basis": "vibes"})
+    html = bad.get_data(as_text=True)
+    assert bad.status_code == 422 and db.session.query(Engagement).count() == 1
+    assert "The commission basis is contract_value or cash_collected." in html
+    assert "Enter the commission as a percentage between 10 and 20" in html  # the rate's own error beside it
+    kept = business.post(f"/engagements/{first.id}/rate", data={"rate_percent": "16"})
+    assert kept.status_code == 302
+    db.session.expire_all()
+    newest = db.session.query(Engagement).order_by(Engagement.id.desc()).first()
+    assert newest.commission_rate_bps == 1600 and newest.commission_basis == CommissionBasis.CASH_COLLECTED

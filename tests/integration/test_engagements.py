@@ -18,7 +18,7 @@ from closerhub.businesses.models import Offer
 from closerhub.closers.models import CloserProfile
 from closerhub.core.errors import Conflict, NotFound, ValidationError
 from closerhub.core.money import Money
-from closerhub.engagements import service
+from closerhub.engagements import proposals, service
 from closerhub.engagements.models import Engagement, EngagementStatus
 from closerhub.extensions import db
 from closerhub.notifications.models import OutboxMessage
@@ -89,9 +89,7 @@ def offer(business_user: User) -> Offer:
 
 
 def propose(owner: User, closer: User, offer: Offer, bps: int = 1500) -> Engagement:
-    return service.propose(
-        db.session, owner, closer_id=closer.id, offer_id=offer.id, commission_rate_bps=bps, now=clock.utcnow()
-    )
+    return service.propose(db.session, owner, service.Proposal(closer.id, offer.id, bps), now=clock.utcnow())
 
 
 # --- proposing from the HTML page -------------------------------------------------------
@@ -207,12 +205,7 @@ def test_the_service_refuses_a_closer_id_that_is_a_business_user(business_user: 
     before = state()
     with pytest.raises(ValidationError) as caught:
         service.propose(
-            db.session,
-            business_user,
-            closer_id=business_user.id,
-            offer_id=offer.id,
-            commission_rate_bps=1500,
-            now=clock.utcnow(),
+            db.session, business_user, service.Proposal(business_user.id, offer.id, 1500), now=clock.utcnow()
         )
     db.session.rollback()
     assert caught.value.field_errors == {"closer_id": "There is no closer with this id."}
@@ -547,13 +540,13 @@ def test_a_concurrent_duplicate_proposal_is_settled_by_the_index_as_a_conflict(
     """The service's check cannot see a row another transaction is about to commit: the index can."""
     db.session.execute(insert(Engagement.__table__).values(**_raw_engagement(offer, closer, 1500, "proposed")))
     db.session.commit()
-    original = service._open_engagement
-    service._open_engagement = lambda *args: None  # type: ignore[assignment]  (the race: the check saw nothing)
+    original = proposals._open_engagement
+    proposals._open_engagement = lambda *args: None  # type: ignore[assignment]  (the race: the check saw nothing)
     try:
         with pytest.raises(Conflict) as caught:
             propose(business_user, closer, offer, 1600)
     finally:
-        service._open_engagement = original  # type: ignore[assignment]
+        proposals._open_engagement = original  # type: ignore[assignment]
     assert caught.value.code == "engagement_exists"
     assert [r[2] for r in engagement_rows()] == [1500]
 

@@ -15,6 +15,7 @@ from flask_babel import refresh as refresh_babel
 from sqlalchemy import select
 
 from closerhub.accounts.models import ApiToken
+from closerhub.closers.commands import LanguageSkill
 from closerhub.closers.profile_fields import clean_languages
 from closerhub.core.errors import ValidationError
 from closerhub.engagements.service import percent_label
@@ -126,7 +127,7 @@ def test_names_inside_french_messages_are_french_too(app: Any, headers: dict[str
     with app.test_request_context(headers=headers), pytest.raises(ValidationError) as refused:
         refresh_babel()  # the test's app context outlives the request: forget a language chosen before
         try:
-            clean_languages([{"code": "en", "level": "native"}, {"code": "en", "level": "fluent"}])
+            clean_languages([LanguageSkill("en", "native"), LanguageSkill("en", "fluent")])
         finally:
             refresh_babel()
     assert refused.value.field_errors["languages"] == expected

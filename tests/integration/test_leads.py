@@ -71,7 +71,7 @@ def add_appointment(owner: User, closer: User, lead: Lead, start: datetime, **fi
     """A call row (the booking service's rules are tested elsewhere; here only what the lead page shows)."""
     offer = make_offer(owner, name=f"Offer {uuid4().hex[:6]}")
     proposal = engagements.propose(
-        db.session, owner, closer_id=closer.id, offer_id=offer.id, commission_rate_bps=1500, now=clock.utcnow()
+        db.session, owner, engagements.Proposal(closer.id, offer.id, 1500), now=clock.utcnow()
     )
     engagement = engagements.accept(db.session, closer, proposal.id, now=clock.utcnow())
     appointment = Appointment(

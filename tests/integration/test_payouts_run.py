@@ -13,6 +13,7 @@ from closerhub.extensions import db
 from closerhub.payments.payouts.models import Payout, PayoutRun, PayoutStatus, RunMode
 from closerhub.payments.payouts.service import run_payouts, run_weekly_if_due
 from closerhub.payments.stripe.gateway import get_gateway
+from closerhub.platform_settings.commands import SettingsChange
 from closerhub.platform_settings.service import update_settings
 from tests.fakes.stripe_connect import FakeStripeConnect
 from tests.integration.payouts_support import (
@@ -76,7 +77,7 @@ def test_balances_under_the_minimum_wait_for_a_later_run(make_user: Any, stripe:
 
     admin = make_user("admin")
     update_settings(
-        db.session, admin, {"payout_minimum": 4000}, now=clock.utcnow()
+        db.session, admin, SettingsChange(payout_minimum=4000), now=clock.utcnow()
     )  # the admin's setting wins over the config
     assert run_payouts(db.session, LATER, triggered_by="cli").paid == 1
     assert [p.amount for p in payouts()] == [4999]

@@ -44,7 +44,11 @@ def make_closer(
         db.session,
         user,
         closers.ProfileData(
-            headline=headline, languages=languages, industries=industries, timezone=zone, min_rate_bps=rate
+            headline=headline,
+            languages=tuple(closers.LanguageSkill(**lang) for lang in languages),
+            industries=tuple(industries),
+            timezone=zone,
+            min_rate_bps=rate,
         ),
         now=NOW,
     )
@@ -175,6 +179,10 @@ def test_results_are_paginated_with_a_cursor(api, market) -> None:
         ({"max_rate_bps": 2001}, "max_rate_bps"),
         ({"prospect_timezone": "Mars/Olympus"}, "prospect_timezone"),
         ({"available_within_days": 0}, "available_within_days"),
+        ({"available_within_days": "soon"}, "available_within_days"),  # not a number: the query schema's 422
+        ({"max_rate_bps": "15%"}, "max_rate_bps"),
+        ({"min_rating": "high"}, "min_rating"),
+        ({"min_rating": 6}, "min_rating"),
         ({"limit": 500}, "limit"),
         ({"cursor": "forged"}, "cursor"),
     ],
@@ -204,6 +212,17 @@ def test_the_search_page_shows_filter_errors_and_no_results(business_client: Fla
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert "Give a rate from 10 to 20" in html and "Unknown time zone" in html
+    assert "Claire" not in html
+
+
+def test_unreadable_numbers_on_the_search_page_are_shown_with_every_other_filter_error(
+    business_client: FlaskClient, market
+) -> None:
+    response = business_client.get("/closers?max_rate=inf&available_within_days=soon&min_rating=high&language=zz")
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "Give a rate from 10 to 20" in html and "Give a rating from 1 to 5." in html
+    assert "Give a whole number from 1 to 365." in html and "Unknown language" in html
     assert "Claire" not in html
 
 

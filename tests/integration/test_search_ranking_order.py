@@ -7,6 +7,7 @@ import random
 from closerhub.core import matching
 from closerhub.extensions import db
 from closerhub.matching import service
+from closerhub.matching.commands import CloserSearch
 from tests.conftest import UserFactory
 from tests.integration.test_search import NOW, hours, make_closer
 
@@ -41,7 +42,9 @@ def test_search_order_and_scores_match_the_documented_ranking(make_user: UserFac
     criteria = matching.SearchCriteria(language="fr", language_name="French", prospect_timezone="America/New_York")
     expected = matching.rank(candidates, criteria, today=NOW.date())
 
-    query = service.clean_query(language="fr", prospect_timezone="America/New_York", available_within_days=7)
+    query = service.clean_query(
+        CloserSearch(language="fr", prospect_timezone="America/New_York", available_within_days=7)
+    )
     got = [
         r
         for offset in (0, 15, 30)
@@ -56,7 +59,7 @@ def test_search_order_and_scores_match_the_documented_ranking(make_user: UserFac
 def test_the_total_counts_every_match_while_a_page_holds_only_its_share(make_user: UserFactory) -> None:
     for i in range(7):
         make_closer(make_user, f"Closer {i}", languages=[{"code": "es", "level": "fluent"}], industries=["saas"])
-    query = service.clean_query(language="es")
+    query = service.clean_query(CloserSearch(language="es"))
     page = service.search_closers(db.session, query, now=NOW, limit=3, offset=6)
     assert page.total == 7
     assert len(page.results) == 1

@@ -19,10 +19,10 @@ from tests.integration.test_engagements import make_offer
 from tests.integration.test_search import NOW
 
 
-def _profile(closer: User, **fields: object) -> closers.ProfileData:
-    base: dict[str, object] = {"languages": ["en"], "industries": ["coaching"], "timezone": "Europe/Paris"}
-    base.update(fields)
-    return closers.ProfileData(**base)  # type: ignore[arg-type]
+def _profile(closer: User, **fields: str) -> closers.ProfileData:
+    return closers.ProfileData(
+        languages=(closers.LanguageSkill("en"),), industries=("coaching",), timezone="Europe/Paris", **fields
+    )
 
 
 def test_every_feature_uses_the_one_shared_cleaner() -> None:

@@ -81,12 +81,8 @@ def test_an_accepted_and_a_declined_engagement_send_their_events(business_user: 
     _subscribe(business_user.business_id)
     offer = make_offer(business_user)
     yes, no = make_user("closer"), make_user("closer", email="no@example.com")
-    first = engagements.propose(
-        db.session, business_user, closer_id=yes.id, offer_id=offer.id, commission_rate_bps=1500, now=utcnow()
-    )
-    second = engagements.propose(
-        db.session, business_user, closer_id=no.id, offer_id=offer.id, commission_rate_bps=1500, now=utcnow()
-    )
+    first = engagements.propose(db.session, business_user, engagements.Proposal(yes.id, offer.id, 1500), now=utcnow())
+    second = engagements.propose(db.session, business_user, engagements.Proposal(no.id, offer.id, 1500), now=utcnow())
     engagements.accept(db.session, yes, first.id, now=utcnow())
     engagements.decline(db.session, no, second.id, "Fully booked this quarter.", now=utcnow())
     events = _events()
