@@ -107,15 +107,17 @@ def _closer(session: Session, closer_id: object) -> User:
     return user
 
 
-def _audit(session: Session, actor: User, engagement: Engagement, action: str, before: dict[str, object]) -> None:
+def _audit(
+    session: Session, actor: User, engagement: Engagement, action: str, before: dict[str, object], *, now: datetime
+) -> None:
     """One audit row per transition: the status (and rate) before and after."""
     after: dict[str, object] = _state(engagement)
     reason = engagement.decline_reason or engagement.end_reason
     if reason:
         after["reason"] = reason
-    record(session, actor=actor, action=f"engagement.{action}", obj=engagement, before=before, after=after)
+    record(session, actor=actor, action=f"engagement.{action}", obj=engagement, before=before, after=after, now=now)
     if action in ("accepted", "declined"):  # the contract's engagement event types
-        emit(session, engagement.business_id, f"engagement.{action}", engagement)
+        emit(session, engagement.business_id, f"engagement.{action}", engagement, now=now)
 
 
 def _state(engagement: Engagement) -> dict[str, object]:
@@ -265,8 +267,8 @@ def propose(
     )
     basis = clean_basis(commission_basis)
     engagement = _insert_proposal(session, actor, closer, offer, rate, previous=None, now=now, basis=basis)
-    _audit(session, actor, engagement, "proposed", {})
-    _notify(session, engagement, "engagement_proposed", actor)
+    _audit(session, actor, engagement, "proposed", {}, now=now)
+    _notify(session, engagement, "engagement_proposed", actor, now=now)
     session.commit()
     return engagement
 
@@ -298,8 +300,8 @@ def accept(session: Session, actor: User, engagement_id: object, *, now: datetim
     before = _state(engagement)
     engagement.status = EngagementStatus.ACTIVE
     engagement.accepted_at = now
-    _audit(session, actor, engagement, "accepted", before)
-    _notify(session, engagement, "engagement_accepted", actor)
+    _audit(session, actor, engagement, "accepted", before, now=now)
+    _notify(session, engagement, "engagement_accepted", actor, now=now)
     session.commit()
     return engagement
 
@@ -316,8 +318,8 @@ def decline(session: Session, actor: User, engagement_id: object, reason: object
     engagement.status = EngagementStatus.DECLINED
     engagement.declined_at = now
     engagement.decline_reason = text
-    _audit(session, actor, engagement, "declined", before)
-    _notify(session, engagement, "engagement_declined", actor)
+    _audit(session, actor, engagement, "declined", before, now=now)
+    _notify(session, engagement, "engagement_declined", actor, now=now)
     session.commit()
     return engagement
 
@@ -338,8 +340,8 @@ def withdraw(session: Session, actor: User, engagement_id: object, *, now: datet
     engagement.status = EngagementStatus.WITHDRAWN
     engagement.withdrawn_at = now
     engagement.withdrawn_by_id = actor.id
-    _audit(session, actor, engagement, "withdrawn", before)
-    _notify(session, engagement, "engagement_withdrawn", actor)
+    _audit(session, actor, engagement, "withdrawn", before, now=now)
+    _notify(session, engagement, "engagement_withdrawn", actor, now=now)
     session.commit()
     return engagement
 
@@ -358,8 +360,8 @@ def end(session: Session, actor: User, engagement_id: object, reason: object = N
     text = clean_text(reason, "reason", REASON_MAX, multiline=True) or None
     before = _state(engagement)
     _close(engagement, actor, text, now)
-    _audit(session, actor, engagement, "ended", before)
-    _notify(session, engagement, "engagement_ended", actor)
+    _audit(session, actor, engagement, "ended", before, now=now)
+    _notify(session, engagement, "engagement_ended", actor, now=now)
     session.commit()
     return engagement
 
@@ -406,10 +408,12 @@ def change_rate(
         current.withdrawn_at = now
         current.withdrawn_by_id = actor.id
     session.flush()  # free the (closer, offer) slot of the partial unique index first
-    _audit(session, actor, current, "replaced", before)
+    _audit(session, actor, current, "replaced", before, now=now)
     engagement = _insert_proposal(session, actor, closer, offer, rate, previous=current, now=now, basis=basis)
-    _audit(session, actor, engagement, "rate_changed", {**before, "engagement_id": current.id})
-    _notify(session, engagement, "engagement_proposed", actor, previous=current, previous_status=previous_status)
+    _audit(session, actor, engagement, "rate_changed", {**before, "engagement_id": current.id}, now=now)
+    _notify(
+        session, engagement, "engagement_proposed", actor, previous=current, previous_status=previous_status, now=now
+    )
     session.commit()
     return engagement
 

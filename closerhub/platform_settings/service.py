@@ -165,6 +165,7 @@ def update_settings(session: Session, admin: User, values: Mapping[str, object],
             obj=("platform_setting", key),
             before={"value": current[key]},
             after={"value": value},
+            now=now,
         )
         changed[key] = value
     session.commit()

@@ -80,7 +80,7 @@ def create_webhook(body: WebhookIn) -> Response:
     """The response carries the signing `secret`, shown only this once."""
     url, events, description = service.clean_endpoint_input(body.url, list(body.events), body.description)
     endpoint, secret = service.create_endpoint(
-        db.session, _business_id(), url=url, events=events, description=description
+        db.session, _business_id(), url=url, events=events, description=description, now=clock.utcnow()
     )
     db.session.commit()
     created = WebhookCreatedOut(**webhook_out(endpoint).model_dump(), secret=secret)
@@ -97,7 +97,7 @@ def create_webhook(body: WebhookIn) -> Response:
 )
 def delete_webhook(endpoint_id: int) -> WebhookOut:
     endpoint = _endpoint(endpoint_id)
-    service.delete_endpoint(endpoint)
+    service.delete_endpoint(endpoint, now=clock.utcnow())
     db.session.commit()
     return webhook_out(endpoint)
 
@@ -112,7 +112,7 @@ def delete_webhook(endpoint_id: int) -> WebhookOut:
 )
 def rotate_webhook_secret(endpoint_id: int) -> SecretOut:
     endpoint = _endpoint(endpoint_id)
-    secret = service.rotate_secret(endpoint)
+    secret = service.rotate_secret(endpoint, now=clock.utcnow())
     db.session.commit()
     return SecretOut(id=endpoint.id, secret=secret)
 
@@ -140,7 +140,7 @@ def list_deliveries(endpoint_id: int) -> DeliveryList:
 )
 def retry_webhook_delivery(endpoint_id: int, delivery_id: int) -> DeliveryOut:
     """The worker sends it within seconds; its attempt count goes up by one. 409 if the endpoint is disabled."""
-    delivery = service.retry_delivery(db.session, _endpoint(endpoint_id), delivery_id)
+    delivery = service.retry_delivery(db.session, _endpoint(endpoint_id), delivery_id, now=clock.utcnow())
     db.session.commit()
     return delivery_out(delivery)
 

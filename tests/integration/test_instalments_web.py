@@ -75,7 +75,11 @@ def test_other_tenants_and_the_closer_cannot_mark_instalments(app, make_user) ->
 def test_the_api_lists_collects_misses_and_refunds_with_problems_for_bad_input(app, make_user) -> None:
     deal, outcome, (first, second, _third) = confirmed_plan(make_user)
     create_endpoint(
-        db.session, deal.offer.business_id, url="https://hooks.example.com/in", events=["instalment.collected"]
+        db.session,
+        deal.offer.business_id,
+        url="https://hooks.example.com/in",
+        events=["instalment.collected"],
+        now=clock.utcnow(),
     )
     db.session.commit()
     client, headers = app.test_client(), bearer(deal.owner)

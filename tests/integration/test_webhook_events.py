@@ -34,7 +34,7 @@ EVERY_TYPE = [
 
 
 def _subscribe(business_id: int) -> None:
-    create_endpoint(db.session, business_id, url="https://hooks.example.com/in", events=EVERY_TYPE)
+    create_endpoint(db.session, business_id, url="https://hooks.example.com/in", events=EVERY_TYPE, now=utcnow())
     db.session.commit()
 
 

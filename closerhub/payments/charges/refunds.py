@@ -169,6 +169,7 @@ def record_manual_return(
             "commission_clawed_back": taken,
             "reason": text,
         },
+        now=now,
     )
     session.commit()
     return charge
