@@ -73,6 +73,19 @@ def test_record_outside_a_request_has_no_ip_and_names_the_system(app) -> None:
     assert isinstance(entry.after["when"], str)  # instants stored as ISO 8601
 
 
+def test_a_use_case_stamps_its_audit_row_and_its_email_with_the_one_instant_it_was_given(
+    app, make_user: UserFactory
+) -> None:
+    from closerhub.notifications.models import OutboxMessage
+
+    user = make_user("closer")
+    at = datetime(2027, 3, 1, 9, 30, tzinfo=UTC)  # not the clock's time: the service never reads the clock
+    accounts.change_password(db.session, user, PASSWORD, "another-horse-battery-staple", now=at)
+    entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "account.password_changed")).one()
+    email = db.session.scalars(select(OutboxMessage).where(OutboxMessage.template == "password_changed")).one()
+    assert entry.at == at and email.created_at == at
+
+
 def test_account_changes_are_audited_with_the_requests_ip(client: FlaskClient, auth, make_user: UserFactory) -> None:
     user = make_user("business", email="bea@example.com")
     auth.login("bea@example.com")
