@@ -200,9 +200,17 @@ def main() -> None:
         business = Business(name="Bench", created_at=datetime.now(UTC))
         db.session.add(business)
         db.session.flush()
-        create_endpoint(db.session, business.id, NewEndpoint(url=hook_url, events=("lead.created",)))
+        create_endpoint(
+            db.session, business.id, NewEndpoint(url=hook_url, events=("lead.created",)), now=datetime.now(UTC)
+        )
         for i in range(args.events):
-            emit(db.session, business.id, "lead.created", {"id": i, "email": f"lead{i}@example.com"})
+            emit(
+                db.session,
+                business.id,
+                "lead.created",
+                {"id": i, "email": f"lead{i}@example.com"},
+                now=datetime.now(UTC),
+            )
             if i % 1000 == 999:
                 db.session.commit()
         db.session.commit()

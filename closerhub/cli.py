@@ -53,7 +53,7 @@ def init_app(app: Flask) -> None:
         if user.email_verified_at is None:
             # The operator typed the address: the admin proves it reaches them, like everyone else
             # (each run while unverified sends a fresh link).
-            queue_verification_email(db.session, user)
+            queue_verification_email(db.session, user, now=clock.utcnow())
             db.session.commit()
             where = "" if current_app.config.get("MAIL_SERVER") else " (no mail server: see the outbox)"
             click.echo(f"Not verified yet: a link to verify the address was emailed to {user.email}{where}.")

@@ -163,7 +163,7 @@ def weekly_payouts(app: Flask) -> object:
 
     with app.app_context():
         try:
-            report = run_weekly_if_due(db.session, clock.utcnow())
+            report = run_weekly_if_due(db.session, clock.utcnow(), read_clock=clock.utcnow)
             return report.as_dict() if report else None
         finally:
             db.remove_session()

@@ -137,11 +137,13 @@ def signup(session: Session, data: SignupData, *, now: datetime) -> User:
     except IntegrityError:
         session.rollback()
         raise _email_taken_error() from None
-    record(session, actor=user, action="account.created", obj=user, after={"role": user.role, "email": user.email})
+    record(
+        session, actor=user, action="account.created", obj=user, after={"role": user.role, "email": user.email}, now=now
+    )
     # One email: the welcome carries the link that verifies the address (the id exists since
     # the flush: the link binds it). Resends and address changes send the verify_email alone.
     welcome = {"user": user, "verify_url": verification_url(user)}
-    queue_email(session, to=user.email, template="welcome", language=user.language, context=welcome)
+    queue_email(session, to=user.email, template="welcome", language=user.language, context=welcome, now=now)
     session.commit()
     return user
 
@@ -198,7 +200,7 @@ def make_reset_token(user: User) -> str:
     return _reset_serializer().dumps({"uid": user.id, "fp": _password_fingerprint(user)})
 
 
-def request_password_reset(session: Session, email: str, reset_url_for: Callable[[str], str]) -> None:
+def request_password_reset(session: Session, email: str, reset_url_for: Callable[[str], str], *, now: datetime) -> None:
     """Email a reset link if the account exists. Says nothing either way (no enumeration).
 
     ``reset_url_for`` maps a token to an absolute URL (the view builds it).
@@ -214,6 +216,7 @@ def request_password_reset(session: Session, email: str, reset_url_for: Callable
         template="password_reset",
         language=user.language,
         context={"user": user, "reset_url": reset_url_for(token)},
+        now=now,
     )
     session.commit()
 
@@ -246,8 +249,10 @@ def reset_password(session: Session, token: str, new_password: str, *, now: date
     session.execute(
         update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None)).values(revoked_at=now)
     )
-    record(session, actor=user, action="account.password_reset", obj=user, after={"api_tokens": "revoked"})
-    queue_email(session, to=user.email, template="password_changed", language=user.language, context={"user": user})
+    record(session, actor=user, action="account.password_reset", obj=user, after={"api_tokens": "revoked"}, now=now)
+    queue_email(
+        session, to=user.email, template="password_changed", language=user.language, context={"user": user}, now=now
+    )
     session.commit()
     return user
 
@@ -255,19 +260,21 @@ def reset_password(session: Session, token: str, new_password: str, *, now: date
 # --- settings --------------------------------------------------------------------------
 
 
-def change_password(session: Session, user: User, current: str, new: str) -> None:
+def change_password(session: Session, user: User, current: str, new: str, *, now: datetime) -> None:
     if not passwords.verify_password(user.password_hash, current or ""):
         raise ValidationError(
             _("Your current password is incorrect."), field_errors={"current_password": _("Incorrect password.")}
         )
     passwords.check_rules(new, email=user.email, field="new_password")
     user.password_hash = passwords.hash_password(new)
-    record(session, actor=user, action="account.password_changed", obj=user)  # never the hashes
-    queue_email(session, to=user.email, template="password_changed", language=user.language, context={"user": user})
+    record(session, actor=user, action="account.password_changed", obj=user, now=now)  # never the hashes
+    queue_email(
+        session, to=user.email, template="password_changed", language=user.language, context={"user": user}, now=now
+    )
     session.commit()
 
 
-def change_email(session: Session, user: User, change: EmailChange) -> None:
+def change_email(session: Session, user: User, change: EmailChange, *, now: datetime) -> None:
     """Change the login email after re-checking the password; the old address is told, the new one verified."""
     if not passwords.verify_password(user.password_hash, change.password):
         raise ValidationError(_("Your password is incorrect."), field_errors={"password": _("Incorrect password.")})
@@ -287,12 +294,23 @@ def change_email(session: Session, user: User, change: EmailChange) -> None:
             _("Another account already uses this email."), field_errors={"email": _("Already registered.")}
         ) from None
     record(
-        session, actor=user, action="account.email_changed", obj=user, before={"email": old}, after={"email": address}
+        session,
+        actor=user,
+        action="account.email_changed",
+        obj=user,
+        before={"email": old},
+        after={"email": address},
+        now=now,
     )
     queue_email(
-        session, to=old, template="email_changed", language=user.language, context={"user": user, "old_email": old}
+        session,
+        to=old,
+        template="email_changed",
+        language=user.language,
+        context={"user": user, "old_email": old},
+        now=now,
     )
-    queue_verification_email(session, user)  # links sent to the old address die with it (see verification)
+    queue_verification_email(session, user, now=now)  # links sent to the old address die with it (see verification)
     session.commit()
 
 
@@ -335,7 +353,14 @@ def create_admin(session: Session, *, email: str, password: str, name: str, now:
         created_at=now,
     )
     session.add(user)
-    record(session, actor=None, action="account.admin_created", obj=user, after={"role": user.role, "email": address})
+    record(
+        session,
+        actor=None,
+        action="account.admin_created",
+        obj=user,
+        after={"role": user.role, "email": address},
+        now=now,
+    )
     session.commit()
     return user
 

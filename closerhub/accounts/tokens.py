@@ -68,7 +68,14 @@ def create_token(session: Session, user: User, name: str, now: datetime) -> tupl
         expires_at=now + timedelta(days=days),
     )
     session.add(token)
-    record(session, actor=user, action="api_token.created", obj=token, after={"name": label, "prefix": token.prefix})
+    record(
+        session,
+        actor=user,
+        action="api_token.created",
+        obj=token,
+        after={"name": label, "prefix": token.prefix},
+        now=now,
+    )
     session.commit()
     return token, secret
 
@@ -90,7 +97,9 @@ def revoke_token(session: Session, user: User, token_id: int, now: datetime) -> 
         raise NotFound(_("Token not found."))
     if token.revoked_at is None:
         token.revoked_at = now
-        record(session, actor=user, action="api_token.revoked", obj=token, after={"revoked_at": token.revoked_at})
+        record(
+            session, actor=user, action="api_token.revoked", obj=token, after={"revoked_at": token.revoked_at}, now=now
+        )
         session.commit()
     return token
 

@@ -56,7 +56,7 @@ def verification_url(user: User) -> str:
     return public_url("accounts.verify_email", token=make_verify_token(user))
 
 
-def queue_verification_email(session: Session, user: User) -> None:
+def queue_verification_email(session: Session, user: User, *, now: datetime) -> None:
     """Add the verification email for ``user``'s current address to the outbox (the caller commits).
 
     Sent on a change of address and on a resend; the sign-up's welcome email carries the
@@ -68,6 +68,7 @@ def queue_verification_email(session: Session, user: User) -> None:
         template="verify_email",
         language=user.language,
         context={"user": user, "verify_url": verification_url(user)},
+        now=now,
     )
 
 
@@ -115,12 +116,12 @@ def verify_email(session: Session, token: str, *, now: datetime) -> User:
     if is_verified(user):
         raise Conflict(_("Your email address is already verified."), code="already_verified")
     user.email_verified_at = now
-    record(session, actor=user, action="account.email_verified", obj=user, after={"email": user.email})
+    record(session, actor=user, action="account.email_verified", obj=user, after={"email": user.email}, now=now)
     session.commit()
     return user
 
 
-def resend_verification(session: Session, user: User, *, actor: User | None = None) -> None:
+def resend_verification(session: Session, user: User, *, actor: User | None = None, now: datetime) -> None:
     """Send ``user`` a fresh verification link; commits.
 
     ``actor`` is an admin acting from the users desk (audited as ``account.verification_resent``);
@@ -132,9 +133,11 @@ def resend_verification(session: Session, user: User, *, actor: User | None = No
         raise Conflict(_("This email address is already verified."), code="already_verified")
     if user.status != AccountStatus.ACTIVE:
         raise Conflict(_("This account is suspended: reactivate it first."), code="account_suspended")
-    queue_verification_email(session, user)
+    queue_verification_email(session, user, now=now)
     if actor is not None:
-        record(session, actor=actor, action="account.verification_resent", obj=user, after={"email": user.email})
+        record(
+            session, actor=actor, action="account.verification_resent", obj=user, after={"email": user.email}, now=now
+        )
     session.commit()
 
 
@@ -143,4 +146,4 @@ def mark_verified(session: Session, user: User, *, actor: User | str | None = No
     if is_verified(user):
         return
     user.email_verified_at = now
-    record(session, actor=actor, action="account.email_verified", obj=user, after={"email": user.email})
+    record(session, actor=actor, action="account.email_verified", obj=user, after={"email": user.email}, now=now)

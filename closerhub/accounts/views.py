@@ -113,6 +113,7 @@ def forgot_password() -> str | Response:
                 form.email.data or "",
                 # Never from the request's Host header (reset-link poisoning): PUBLIC_BASE_URL only.
                 lambda token: public_url("accounts.reset_password", token=token),
+                now=clock.utcnow(),
             )
         except ValidationError as exc:
             db.session.rollback()
@@ -181,7 +182,7 @@ def _user_key() -> str:
 def resend_verification() -> Response:
     """The banner's "Resend the email" button: a fresh link to the account's current address."""
     try:
-        verification.resend_verification(db.session, current_user)
+        verification.resend_verification(db.session, current_user, now=clock.utcnow())
     except DomainError as exc:
         db.session.rollback()
         flash(exc.message, "info" if exc.code == "already_verified" else "error")
@@ -256,6 +257,7 @@ def change_password() -> Response | tuple[str, int]:
                 current_user,
                 form.current_password.data or "",
                 form.new_password.data or "",
+                now=clock.utcnow(),
             )
         except DomainError as exc:
             db.session.rollback()
@@ -273,7 +275,7 @@ def change_email() -> Response | tuple[str, int]:
     form = forms.ChangeEmailForm()
     if form.validate_on_submit():
         try:
-            service.change_email(db.session, current_user, form.command())
+            service.change_email(db.session, current_user, form.command(), now=clock.utcnow())
         except DomainError as exc:
             db.session.rollback()
             show_errors(form, exc, EmailChange)

@@ -101,7 +101,7 @@ def suspend(session: Session, admin: User, user_id: int, reason: str, *, now: da
         raise Conflict(_("This account is already suspended."), code="already_suspended")
     text = _reason(reason)
     if not already:
-        _set_status(session, admin, user, AccountStatus.SUSPENDED, text, action="account.suspended")
+        _set_status(session, admin, user, AccountStatus.SUSPENDED, text, action="account.suspended", now=now)
     calls = release_calls(session, admin, user, now) if user.is_closer else []
     if calls:  # the result page names each call's lead, business and closer: one statement, not one per call
         ids = [h.appointment.id for h in calls]
@@ -113,7 +113,7 @@ def suspend(session: Session, admin: User, user_id: int, reason: str, *, now: da
     return Suspension(user, calls)
 
 
-def reactivate(session: Session, admin: User, user_id: int, reason: str) -> User:
+def reactivate(session: Session, admin: User, user_id: int, reason: str, *, now: datetime) -> User:
     """Lift a suspension, with a reason. The user can log in and use their tokens again."""
     if not admin.is_admin:
         raise PermissionDenied(_("Only admins can reactivate accounts."))
@@ -125,11 +125,13 @@ def reactivate(session: Session, admin: User, user_id: int, reason: str) -> User
         raise Conflict(
             _("This account lost its seat in its business; the owner can invite it again."), code="no_business_seat"
         )
-    _set_status(session, admin, user, AccountStatus.ACTIVE, _reason(reason), action="account.reactivated")
+    _set_status(session, admin, user, AccountStatus.ACTIVE, _reason(reason), action="account.reactivated", now=now)
     return user
 
 
-def _set_status(session: Session, admin: User, user: User, status: AccountStatus, reason: str, *, action: str) -> None:
+def _set_status(
+    session: Session, admin: User, user: User, status: AccountStatus, reason: str, *, action: str, now: datetime
+) -> None:
     """Change an account's status with the admin's reason in its audit row, and commit."""
     before = user.status
     user.status = status
@@ -140,6 +142,7 @@ def _set_status(session: Session, admin: User, user: User, status: AccountStatus
         obj=user,
         before={"status": before},
         after={"status": status, "reason": reason},
+        now=now,
     )
     session.commit()
 

@@ -142,7 +142,7 @@ def resend_verification(user_id: int) -> Response:
     """Send the user a fresh email verification link (audited); refused when already verified or suspended."""
     user = _user_or_404(user_id)
     try:
-        verification.resend_verification(db.session, user, actor=current_user)
+        verification.resend_verification(db.session, user, actor=current_user, now=clock.utcnow())
     except DomainError as exc:
         db.session.rollback()
         flash(exc.message, "error")
@@ -171,7 +171,9 @@ def _status_change(user_id: int, action: str) -> Response | tuple[str, int]:
                         now=clock.utcnow(),
                     )
                 else:
-                    done = users_service.reactivate(db.session, current_user, user.id, form.reason.data)
+                    done = users_service.reactivate(
+                        db.session, current_user, user.id, form.reason.data, now=clock.utcnow()
+                    )
             except DomainError as exc:
                 db.session.rollback()
                 show_errors(form, exc)

@@ -17,7 +17,6 @@ from flask import has_request_context, request
 from sqlalchemy import Select, inspect, or_, select, text
 from sqlalchemy.orm import Session
 
-from closerhub import clock
 from closerhub.audit.models import AuditEntry
 
 SYSTEM_LABEL = "system"
@@ -93,16 +92,17 @@ def record(
     obj: Any,
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
+    now: datetime,
 ) -> AuditEntry:
     """Add an audit row for ``action`` on ``obj`` to ``session`` (the caller commits).
 
     ``actor`` is the user who acted, a label such as ``"system"``, or None for the system;
     ``obj`` a model instance or an ``(object_type, object_id)`` pair; ``before``/``after``
-    the fields that changed, made JSON-safe here.
+    the fields that changed, made JSON-safe here; ``now`` the operation's instant (the row's ``at``).
     """
     kind, key = object_ref(session, obj)
     entry = AuditEntry(
-        at=clock.utcnow(),
+        at=now,
         actor_id=None if actor is None or isinstance(actor, str) else actor.id,
         actor_label=actor_label(actor),
         action=action,

@@ -56,6 +56,6 @@ def expand_booked(session: Session, params: Mapping[str, Any], now: datetime) ->
     closer_id = int(params["closer_id"])
     appointment = session.get(Appointment, params["appointment_id"])
     if appointment is not None:  # gone (a test's clean-up, a purge): nobody to tell
-        notify.appointment_booked(session, appointment, snapshot=dict(params["as_of"]))
+        notify.appointment_booked(session, appointment, snapshot=dict(params["as_of"]), now=now)
     guard.lock_for_booking(session, closer_id=closer_id)
     refresh_summary(session, closer_id, now)

@@ -114,11 +114,11 @@ def _context(appointment: Appointment, recipient: Recipient, **extra: Any) -> di
     }
 
 
-def _invite(appointment: Appointment, method: str, language: str) -> Attachment:
+def _invite(appointment: Appointment, method: str, language: str, *, now: datetime) -> Attachment:
     return Attachment(
         filename="invite.ics" if method == "REQUEST" else "cancel.ics",
         content_type=f"text/calendar; method={method}; charset=utf-8",
-        content=ics.invite(appointment, method=method, language=language),
+        content=ics.invite(appointment, method=method, language=language, now=now),
     )
 
 
@@ -130,6 +130,7 @@ def send(
     *,
     method: str | None = None,
     extra: Any = None,
+    now: datetime,
 ) -> int:
     """Queue ``template`` for each recipient (one message each, no duplicates); returns how many.
 
@@ -144,7 +145,7 @@ def send(
         language = supported_language(recipient.language)
         with force_locale(language), reading_in_zone(recipient.timezone):
             context = _context(appointment, recipient, **(extra(recipient) if extra else {}))
-            attachments = [_invite(appointment, method, language)] if method else []
+            attachments = [_invite(appointment, method, language, now=now)] if method else []
         queue_email(
             session,
             to=recipient.email,
@@ -152,6 +153,7 @@ def send(
             language=language,
             context=context,
             attachments=attachments,
+            now=now,
         )
     return len(seen)
 
@@ -198,6 +200,7 @@ def send_later(
     method: str | None = None,
     data: dict[str, Any] | None = None,
     snapshot: dict[str, Any] | None = None,
+    now: datetime,
 ) -> int:
     """Queue ``template`` for each recipient as a ``to_render`` row (one each, no duplicates); returns how many.
 
@@ -228,11 +231,14 @@ def send_later(
                 "method": method,
                 "data": data or {},
             },
+            now=now,
         )
     return len(seen)
 
 
-def _render(session: Session, params: Any, language: str) -> tuple[dict[str, Any], list[Attachment]] | None:
+def _render(
+    session: Session, params: Any, language: str, now: datetime
+) -> tuple[dict[str, Any], list[Attachment]] | None:
     """The renderer of ``send_later`` rows (called in the recipient's locale); None when the call is gone."""
     appointment = session.get(Appointment, params["appointment_id"])
     if appointment is None:
@@ -245,7 +251,7 @@ def _render(session: Session, params: Any, language: str) -> tuple[dict[str, Any
             previous = datetime.fromisoformat(extra.pop("previous_start"))
             extra["previous_when"] = when_for(previous, None, recipient.timezone)
         method = params.get("method")
-        attachments = [_invite(view, method, language)] if method else []
+        attachments = [_invite(view, method, language, now=now)] if method else []
         return _context(view, recipient, **extra), attachments
 
 
@@ -255,13 +261,15 @@ register_renderer(RENDERER, _render)
 # --- the contract: called by booking.service inside its transaction ------------------------------
 
 
-def appointment_booked(session: Session, appointment: Appointment, snapshot: dict[str, Any] | None = None) -> None:
+def appointment_booked(
+    session: Session, appointment: Appointment, snapshot: dict[str, Any] | None = None, *, now: datetime
+) -> None:
     """Confirm the call to the prospect, the closer and the business, each with the ICS invite (REQUEST).
 
     Called by the worker when it expands the booking's outbox event (``booking.booked_event``),
     with the call as it was booked (``snapshot``)."""
     recipients = everyone(session, appointment)
-    send_later(session, appointment, "appointment_booked", recipients, method="REQUEST", snapshot=snapshot)
+    send_later(session, appointment, "appointment_booked", recipients, method="REQUEST", snapshot=snapshot, now=now)
 
 
 def snapshot_of(appointment: Appointment) -> dict[str, Any]:
@@ -283,16 +291,24 @@ def _send_by_audience(
     method: str,
     data: dict[str, Any],
     prospect_data: dict[str, Any],
+    now: datetime,
 ) -> None:
     """Queue ``template`` to the prospect with ``prospect_data`` and to the closer and business with ``data``."""
     prospect = prospect_of(appointment)
-    send_later(session, appointment, template, [prospect, *guests_of(appointment)], method=method, data=prospect_data)
+    send_later(
+        session, appointment, template, [prospect, *guests_of(appointment)], method=method, data=prospect_data, now=now
+    )
     others = [r for r in (closer_of(appointment), *business_members(session, appointment)) if r.email != prospect.email]
-    send_later(session, appointment, template, others, method=method, data=data)
+    send_later(session, appointment, template, others, method=method, data=data, now=now)
 
 
 def appointment_rescheduled(
-    session: Session, appointment: Appointment, previous_start: datetime, *, message_to_prospect: str | None = None
+    session: Session,
+    appointment: Appointment,
+    previous_start: datetime,
+    *,
+    message_to_prospect: str | None = None,
+    now: datetime,
 ) -> None:
     """Tell everyone the call moved from ``previous_start``; the invite's SEQUENCE tells calendars to update.
 
@@ -304,7 +320,13 @@ def appointment_rescheduled(
     data = {"previous_start": previous_start.isoformat(), "actor_label": label, "reason": reason}
     prospect_data = {**data, "reason": _prospect_reason(label, reason), "message": message_to_prospect}
     _send_by_audience(
-        session, appointment, "appointment_rescheduled", method="REQUEST", data=data, prospect_data=prospect_data
+        session,
+        appointment,
+        "appointment_rescheduled",
+        method="REQUEST",
+        data=data,
+        prospect_data=prospect_data,
+        now=now,
     )
 
 
@@ -317,7 +339,12 @@ def rebook_url(appointment: Appointment) -> str | None:
 
 
 def appointment_cancelled(
-    session: Session, appointment: Appointment, *, message_to_prospect: str | None = None, rebook: bool = False
+    session: Session,
+    appointment: Appointment,
+    *,
+    message_to_prospect: str | None = None,
+    rebook: bool = False,
+    now: datetime,
 ) -> None:
     """Tell everyone the call is cancelled, with a CANCEL invite that removes it from their calendars.
 
@@ -335,5 +362,5 @@ def appointment_cancelled(
         "rebook_url": rebook_url(appointment) if rebook else None,
     }
     _send_by_audience(
-        session, appointment, "appointment_cancelled", method="CANCEL", data=data, prospect_data=prospect_data
+        session, appointment, "appointment_cancelled", method="CANCEL", data=data, prospect_data=prospect_data, now=now
     )

@@ -372,6 +372,7 @@ def book(
         actor_label_for(via, actor),
         None,
         {"starts_at": appointment.starts_at, "closer_id": appointment.closer_id, "via": via, "routing": reason},
+        now=now,
     )
     # The confirmations (an email per recipient) and the closer's search summary follow the
     # commit: one outbox event row here, expanded by the worker (``booking.booked_event``).

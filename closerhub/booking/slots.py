@@ -201,7 +201,7 @@ def free_slot_at(
         busy = []
     elif busy is None:
         low, high = _busy_window(rules, start, start + timedelta(minutes=rules.slot_minutes))
-        busy = busy_intervals(session, closer.id, low, high, exclude_id=exclude_id)
+        busy = busy_intervals(session, closer.id, low, high, exclude_id=exclude_id, now=now)
     found = free_slots(rules, busy, now=now, range_start=start, range_end=start + _TINY)
     return found[0] if found and found[0].start == start else None
 
@@ -292,7 +292,7 @@ def closer_alternatives(
         rules = rules.for_call(*offer.call)
     low, high = max(now, start - ALTERNATIVE_WINDOW), start + ALTERNATIVE_WINDOW
     busy_low, busy_high = _busy_window(rules, low, high)
-    busy = busy_intervals(session, closer.id, busy_low, busy_high)
+    busy = busy_intervals(session, closer.id, busy_low, busy_high, now=now)
     return nearest(free_slots(rules, busy, now=now, range_start=low, range_end=high), start, zone=zone)
 
 
@@ -305,7 +305,9 @@ def offer_alternatives(
     low, high = max(now, start - ALTERNATIVE_WINDOW), start + ALTERNATIVE_WINDOW
     closers = list({e.closer_id: e.closer for e in engagements}.values())
     rules_by_id = rules_for_many(session, closers)
-    busy_by_id = busy_intervals_many(session, {c.id: _busy_window(rules_by_id[c.id], low, high) for c in closers})
+    busy_by_id = busy_intervals_many(
+        session, {c.id: _busy_window(rules_by_id[c.id], low, high) for c in closers}, now=now
+    )
     for engagement in engagements:
         rules, busy = rules_by_id[engagement.closer_id], busy_by_id[engagement.closer_id]
         rules = rules.for_call(*engagement.offer.call)

@@ -127,6 +127,7 @@ def invite(
         action="team.invited",
         obj=row,
         after={"email": address, "business_id": business.id},
+        now=now,
     )
     queue_email(
         session,
@@ -140,6 +141,7 @@ def invite(
             "join_url": join_url_for(token),
             "days": invite_days(),
         },
+        now=now,
     )
     session.commit()
     return row
@@ -232,9 +234,10 @@ def accept_invitation(
         action="team.joined",
         obj=invitation,
         after={"business_id": invitation.business_id, "user_id": user.id, "role": MemberRole.MEMBER},
+        now=now,
     )
     business = session.get(Business, invitation.business_id)
-    queue_email(session, to=user.email, template="welcome", language=user.language, context={"user": user})
+    queue_email(session, to=user.email, template="welcome", language=user.language, context={"user": user}, now=now)
     inviter = invitation.invited_by
     if inviter is not None and inviter.status == AccountStatus.ACTIVE:
         queue_email(
@@ -243,6 +246,7 @@ def accept_invitation(
             template="team_invite_accepted",
             language=inviter.language,
             context={"recipient": inviter, "member": user, "business": business},
+            now=now,
         )
     session.commit()
     return user
@@ -261,7 +265,12 @@ def revoke_invitation(
     if invitation.revoked_at is None:
         invitation.revoked_at = now
         record(
-            session, actor=actor, action="team.invitation_revoked", obj=invitation, after={"email": invitation.email}
+            session,
+            actor=actor,
+            action="team.invitation_revoked",
+            obj=invitation,
+            after={"email": invitation.email},
+            now=now,
         )
     session.commit()
     return invitation
@@ -287,6 +296,7 @@ def remove_member(session: Session, actor: User, business: Business, member_id: 
         obj=user,
         before={"business_id": business.id, "member_role": member.role, "status": user.status},
         after={"business_id": None, "status": AccountStatus.SUSPENDED, "api_tokens": "revoked"},
+        now=now,
     )
     session.delete(member)
     user.status = AccountStatus.SUSPENDED

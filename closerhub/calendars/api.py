@@ -132,4 +132,6 @@ def my_busy(query: BusyQuery) -> BusyList:
     if end - start > timedelta(days=MAX_RANGE_DAYS):
         message = _("At most %(num)d days at a time.", num=MAX_RANGE_DAYS)
         raise ValidationError(message, field_errors={"to": message})
-    return BusyList(busy=[BusyOut(**b) for b in service.busy_times(db.session, current_api_user(), start, end)])
+    return BusyList(
+        busy=[BusyOut(**b) for b in service.busy_times(db.session, current_api_user(), start, end, now=now)]
+    )

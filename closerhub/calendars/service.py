@@ -126,7 +126,7 @@ def add_connection(session: Session, closer: User, data: NewConnection, *, now: 
         fails_closed_at=now + fail_closed_after(),
     )
     session.add(connection)
-    record(session, actor=closer, action="calendar_connection.added", obj=connection, after=_audit(connection))
+    record(session, actor=closer, action="calendar_connection.added", obj=connection, after=_audit(connection), now=now)
     session.commit()
     return connection
 
@@ -143,7 +143,9 @@ def _audit(connection: CalendarConnection) -> dict[str, Any]:
 def delete_connection(session: Session, closer: User, connection_id: int, *, now: datetime) -> None:
     """Remove a connection with its sealed password, calendars and busy time; commits."""
     connection = get_connection(session, closer, connection_id)
-    record(session, actor=closer, action="calendar_connection.deleted", obj=connection, before=_audit(connection))
+    record(
+        session, actor=closer, action="calendar_connection.deleted", obj=connection, before=_audit(connection), now=now
+    )
     session.delete(connection)
     session.flush()
     refresh_summary(session, closer.id, now)
@@ -178,6 +180,7 @@ def choose_calendars(
         obj=connection,
         before={"calendars": {u: list(v) for u, v in before.items()}},
         after={"calendars": {c.url: [c.busy, c.write] for c in connection.calendars}},
+        now=now,
     )
     session.commit()
     return connection
@@ -205,6 +208,7 @@ def set_keep_offering(session: Session, closer: User, keep: bool, *, now: dateti
         obj=("calendar_preference", closer.id),
         before={"keep_offering_when_unreadable": before},
         after={"keep_offering_when_unreadable": keep},
+        now=now,
     )
     session.flush()
     refresh_summary(session, closer.id, now)
@@ -216,13 +220,15 @@ def fails_closed(connections: list[CalendarConnection], now: datetime) -> list[C
     return [c for c in connections if c.fails_closed_at is not None and c.fails_closed_at <= now]
 
 
-def busy_times(session: Session, closer: User, start: datetime, end: datetime) -> list[dict[str, Any]]:
+def busy_times(
+    session: Session, closer: User, start: datetime, end: datetime, *, now: datetime
+) -> list[dict[str, Any]]:
     """The closer's busy time in ``[start, end)``: ``{"start", "end", "source": "calendar"|"appointment"}``."""
     if end <= start:
         raise ValidationError(_("The end is before the start."), field_errors={"to": _("Before 'from'.")})
     return [
         {"start": max(b.start, start), "end": min(b.end, end), "source": "calendar" if b.external else "appointment"}
-        for b in busy_intervals(session, closer.id, start, end)
+        for b in busy_intervals(session, closer.id, start, end, now=now)
     ]
 
 

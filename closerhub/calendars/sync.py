@@ -227,6 +227,7 @@ def _failed(session: Session, connection: CalendarConnection, error: str, now: d
                 "minutes": int(fail_closed_after().total_seconds() // 60),
                 "url": public_url("calendars.index"),
             },
+            now=now,
         )
 
 

@@ -77,9 +77,9 @@ def queue_changed(session: Session, now: datetime) -> int:
     return len(found)
 
 
-def event_ics(appointment: Appointment, language: str | None) -> bytes:
+def event_ics(appointment: Appointment, language: str | None, *, now: datetime) -> bytes:
     """The call as a calendar object resource: our feed's event, without iTIP parties or feed headers."""
-    calendar = Calendar.from_ical(ics.feed([appointment], name="CloserHub", language=language))
+    calendar = Calendar.from_ical(ics.feed([appointment], name="CloserHub", language=language, now=now))
     stored = Calendar()
     for key in ("PRODID", "VERSION", "CALSCALE"):
         stored.add(key.lower(), calendar[key])
@@ -137,7 +137,7 @@ def deliver_one(session: Session, write_id: int, now: datetime) -> bool:
     if appointment is None or connection is None:
         return False
     booked = appointment.status == AppointmentStatus.BOOKED
-    body = event_ics(appointment, appointment.closer.language) if booked else b""
+    body = event_ics(appointment, appointment.closer.language, now=now) if booked else b""
     target = (
         connection.url,
         connection.username,

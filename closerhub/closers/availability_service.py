@@ -209,7 +209,7 @@ def slots_for_many(
     """``slots_for_dates`` of several closers, by closer id, in a number of statements that does not
     grow with them: their rules in one batch (``rules_for_many``), their busy time in one statement;
     the slots themselves from ``slot_cache`` (the engine runs only for rules or busy time it has not seen)."""
-    low, high, inputs = _slot_inputs(session, closers, viewer_zone, from_date, to_date, call)
+    low, high, inputs = _slot_inputs(session, closers, viewer_zone, from_date, to_date, call, now=now)
     return {
         closer_id: slot_cache.free_slots(rules, etag, busy, now=now, range_start=low, range_end=high)
         for closer_id, (rules, etag, busy) in inputs.items()
@@ -230,7 +230,7 @@ def free_starts_many(
     """Every start at which at least one of ``closers`` is free (``slots_for_many``'s starts, merged):
     what an offer's booking page shows, without building a slot per closer. ``etags``: the saved
     closers' ``rules_etag`` as ``current_etags`` returns them, when the caller read them this request."""
-    low, high, inputs = _slot_inputs(session, closers, viewer_zone, from_date, to_date, call, etags)
+    low, high, inputs = _slot_inputs(session, closers, viewer_zone, from_date, to_date, call, etags, now=now)
     starts: set[datetime] = set()
     for rules, etag, busy in inputs.values():
         for run in slot_cache.free_starts(rules, etag, busy, now=now, range_start=low, range_end=high):
@@ -246,6 +246,8 @@ def _slot_inputs(
     to_date: date,
     call: tuple[int, int] | None,
     etags: dict[int, str] | None = None,
+    *,
+    now: datetime,
 ) -> tuple[datetime, datetime, dict[int, tuple[AvailabilityRules, str | None, list[Busy]]]]:
     """The UTC span of the viewer's dates and, by closer, the rules (cut for ``call``), the cache's etag
     and the busy time read over ``slot_cache.busy_window``: two statements (etags, busy time), plus the
@@ -257,7 +259,7 @@ def _slot_inputs(
     if call is not None:
         rules = {i: r.for_call(*call) for i, r in rules.items()}
     window = slot_cache.busy_window(low, high)
-    busy = busy_intervals_many(session, {c.id: window for c in closers})
+    busy = busy_intervals_many(session, {c.id: window for c in closers}, now=now)
     inputs = {}
     for c in closers:
         etag = etags.get(c.id, slot_cache.DEFAULT_RULES)
@@ -279,5 +281,5 @@ def next_available_at(session: Session, closer: User, now: datetime) -> datetime
 
 def _next_free(session: Session, closer_id: int, rules: AvailabilityRules, now: datetime) -> datetime | None:
     start, end = now - timedelta(days=2), now + timedelta(days=rules.horizon_days + 2)
-    slot = next_free_slot(rules, busy_intervals(session, closer_id, start, end), now=now)
+    slot = next_free_slot(rules, busy_intervals(session, closer_id, start, end, now=now), now=now)
     return slot.start if slot else None

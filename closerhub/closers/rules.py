@@ -15,7 +15,6 @@ from flask import Flask, current_app
 from sqlalchemy import CompoundSelect, Select, literal_column, select, union_all
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from closerhub import clock
 from closerhub.accounts.models import User
 from closerhub.closers.models import AvailabilitySettings, DateOverrideRow
 from closerhub.core.availability import MINUTES_PER_DAY, AvailabilityRules, DateOverride, TimeOff, WeeklyInterval
@@ -41,14 +40,14 @@ CALL_MAX = timedelta(days=1)
 
 
 def busy_intervals(
-    session: Session, closer_id: int, start: datetime, end: datetime, *, exclude_id: int | None = None
+    session: Session, closer_id: int, start: datetime, end: datetime, *, exclude_id: int | None = None, now: datetime
 ) -> list[Busy]:
     """The closer's busy time touching ``[start, end)``, as UTC ``Busy`` ranges (buffers are added by the engine).
 
     Booked calls, and the busy time read from the closer's own calendars
     (``Busy.external``); a calendar that has been unreadable past its threshold
     (``CalendarConnection.fails_closed_at``, unless the closer chose to keep offering) makes
-    the whole window busy: fail closed. One statement.
+    the whole window busy: fail closed (past that threshold at ``now``, the caller's instant). One statement.
 
     Callers pass a window already widened by a day each side (see
     ``slot_cache.busy_window``), so the calls on the closer-local days of the
@@ -63,7 +62,7 @@ def busy_intervals(
         "since": start,
         "until": end,
         "starts_after": start - CALL_MAX,
-        "now": clock.utcnow(),
+        "now": now,
     }
     if exclude_id is not None:
         params["exclude_id"] = exclude_id
@@ -117,7 +116,9 @@ def _union_one(sources: tuple[BusySource, ...], excluding: bool, dialect: str) -
     return union_all(*parts).order_by(literal_column("1"))
 
 
-def busy_intervals_many(session: Session, windows: Mapping[int, tuple[datetime, datetime]]) -> dict[int, list[Busy]]:
+def busy_intervals_many(
+    session: Session, windows: Mapping[int, tuple[datetime, datetime]], *, now: datetime
+) -> dict[int, list[Busy]]:
     """``busy_intervals`` of several closers at once, each over its own ``[start, end)``: one statement.
 
     ``windows``: closer id → window (as ``busy_intervals`` takes it). The booking page and an
@@ -137,7 +138,7 @@ def busy_intervals_many(session: Session, windows: Mapping[int, tuple[datetime, 
         "since": since,
         "until": until,
         "starts_after": since - CALL_MAX,
-        "now": clock.utcnow(),
+        "now": now,
     }
     for closer_id, s, e, x, unreadable in session.execute(_busy_many_statement(_dialect(session)), params):
         low, high = windows[closer_id]

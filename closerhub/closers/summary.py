@@ -80,7 +80,9 @@ def refresh_summary(
         raise ValidationError(_("Only closers have an availability summary."))
     if rules is None:
         rules = rules_for(session, closer)
-    busy = busy_intervals(session, closer_id, now - timedelta(days=2), now + timedelta(days=rules.horizon_days + 2))
+    busy = busy_intervals(
+        session, closer_id, now - timedelta(days=2), now + timedelta(days=rules.horizon_days + 2), now=now
+    )
     _store_summary(session, closer_id, compute_summary(rules, busy, now), session.get(AvailabilitySummary, closer_id))
     session.flush()
     return session.get(AvailabilitySummary, closer_id)  # type: ignore[return-value]
@@ -130,7 +132,7 @@ def note_booking(
         return refresh_summary(session, closer_id, now, rules=rules)
     call = Busy(starts_at, ends_at)
     if busy_before is None:
-        busy = busy_intervals(session, closer_id, *booking_busy_window(rules, starts_at, ends_at, now))
+        busy = busy_intervals(session, closer_id, *booking_busy_window(rules, starts_at, ends_at, now), now=now)
         without = list(busy)
         try:
             without.remove(call)
@@ -193,7 +195,7 @@ def refresh_all_summaries(session: Session, now: datetime, *, batch_size: int = 
         for closer_id in batch:
             rules = rules_from_rows(users[closer_id].timezone, settings.get(closer_id))
             window_end = now + timedelta(days=rules.horizon_days + 2)
-            busy = busy_intervals(session, closer_id, now - timedelta(days=2), window_end)
+            busy = busy_intervals(session, closer_id, now - timedelta(days=2), window_end, now=now)
             _store_summary(session, closer_id, compute_summary(rules, busy, now), rows.get(closer_id))
         session.commit()
     return len(ids)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy.orm import Session
 
 from closerhub.accounts.models import AccountStatus, User
@@ -16,7 +18,9 @@ def _business_recipients(session: Session, business_id: int) -> list[User]:
     return [m.user for m in business.members if m.user.status == AccountStatus.ACTIVE]
 
 
-def notify(session: Session, engagement: Engagement, template: str, actor: User, **extra: object) -> None:
+def notify(
+    session: Session, engagement: Engagement, template: str, actor: User, *, now: datetime, **extra: object
+) -> None:
     """Email the closer and every active member of the business, each in their own language."""
     url = public_url("engagements.show", engagement_id=engagement.id)
     recipients = [engagement.closer, *_business_recipients(session, engagement.business_id)]
@@ -41,4 +45,5 @@ def notify(session: Session, engagement: Engagement, template: str, actor: User,
                 "url": url,
                 **extra,
             },
+            now=now,
         )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy.orm import Session
 
 from closerhub.accounts.models import User
@@ -19,12 +21,14 @@ def state(engagement: Engagement) -> dict[str, object]:
     }
 
 
-def audit(session: Session, actor: User, engagement: Engagement, action: str, before: dict[str, object]) -> None:
+def audit(
+    session: Session, actor: User, engagement: Engagement, action: str, before: dict[str, object], *, now: datetime
+) -> None:
     """One audit row per transition: the status (and rate) before and after."""
     after: dict[str, object] = state(engagement)
     reason = engagement.decline_reason or engagement.end_reason
     if reason:
         after["reason"] = reason
-    record(session, actor=actor, action=f"engagement.{action}", obj=engagement, before=before, after=after)
+    record(session, actor=actor, action=f"engagement.{action}", obj=engagement, before=before, after=after, now=now)
     if action in ("accepted", "declined"):  # the contract's engagement event types
-        emit(session, engagement.business_id, f"engagement.{action}", engagement)
+        emit(session, engagement.business_id, f"engagement.{action}", engagement, now=now)

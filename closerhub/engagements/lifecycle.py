@@ -76,8 +76,8 @@ def accept(session: Session, actor: User, engagement_id: int, *, now: datetime) 
     before = state(engagement)
     engagement.status = EngagementStatus.ACTIVE
     engagement.accepted_at = now
-    audit(session, actor, engagement, "accepted", before)
-    notify(session, engagement, "engagement_accepted", actor)
+    audit(session, actor, engagement, "accepted", before, now=now)
+    notify(session, engagement, "engagement_accepted", actor, now=now)
     session.commit()
     return engagement
 
@@ -94,8 +94,8 @@ def decline(session: Session, actor: User, engagement_id: int, reason: str, *, n
     engagement.status = EngagementStatus.DECLINED
     engagement.declined_at = now
     engagement.decline_reason = text
-    audit(session, actor, engagement, "declined", before)
-    notify(session, engagement, "engagement_declined", actor)
+    audit(session, actor, engagement, "declined", before, now=now)
+    notify(session, engagement, "engagement_declined", actor, now=now)
     session.commit()
     return engagement
 
@@ -107,8 +107,8 @@ def withdraw(session: Session, actor: User, engagement_id: int, *, now: datetime
         raise illegal(engagement, "withdrawn")
     before = state(engagement)
     mark_withdrawn(engagement, actor, now)
-    audit(session, actor, engagement, "withdrawn", before)
-    notify(session, engagement, "engagement_withdrawn", actor)
+    audit(session, actor, engagement, "withdrawn", before, now=now)
+    notify(session, engagement, "engagement_withdrawn", actor, now=now)
     session.commit()
     return engagement
 
@@ -127,8 +127,8 @@ def end(session: Session, actor: User, engagement_id: int, reason: str | None = 
     text = clean_text(reason, "reason", REASON_MAX, multiline=True) or None
     before = state(engagement)
     close(engagement, actor, text, now)
-    audit(session, actor, engagement, "ended", before)
-    notify(session, engagement, "engagement_ended", actor)
+    audit(session, actor, engagement, "ended", before, now=now)
+    notify(session, engagement, "engagement_ended", actor, now=now)
     session.commit()
     return engagement
 

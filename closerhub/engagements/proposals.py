@@ -164,7 +164,7 @@ def propose(session: Session, actor: User, proposal: Proposal, *, now: datetime)
     engagement = insert_proposal(
         session, actor, closer, offer, rate, previous=None, now=now, basis=proposal.commission_basis
     )
-    audit(session, actor, engagement, "proposed", {})
-    notify(session, engagement, "engagement_proposed", actor)
+    audit(session, actor, engagement, "proposed", {}, now=now)
+    notify(session, engagement, "engagement_proposed", actor, now=now)
     session.commit()
     return engagement

@@ -42,9 +42,11 @@ def change_rate(session: Session, actor: User, engagement_id: int, change: RateC
     else:
         mark_withdrawn(current, actor, now)
     session.flush()  # free the (closer, offer) slot of the partial unique index first
-    audit(session, actor, current, "replaced", before)
+    audit(session, actor, current, "replaced", before, now=now)
     engagement = insert_proposal(session, actor, closer, offer, rate, previous=current, now=now, basis=basis)
-    audit(session, actor, engagement, "rate_changed", {**before, "engagement_id": current.id})
-    notify(session, engagement, "engagement_proposed", actor, previous=current, previous_status=previous_status)
+    audit(session, actor, engagement, "rate_changed", {**before, "engagement_id": current.id}, now=now)
+    notify(
+        session, engagement, "engagement_proposed", actor, previous=current, previous_status=previous_status, now=now
+    )
     session.commit()
     return engagement

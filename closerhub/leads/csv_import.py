@@ -206,7 +206,7 @@ def import_csv(session: Session, business: Business, data: bytes, *, actor: User
     if created:
         session.flush()  # the new leads' ids, for their events' data
         for lead in created:
-            emit(session, business.id, "lead.created", lead)
+            emit(session, business.id, "lead.created", lead, now=now)
     try:
         session.commit()
     except IntegrityError:

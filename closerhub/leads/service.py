@@ -164,7 +164,7 @@ def create_lead(session: Session, actor: User, details: LeadDetails, *, now: dat
         message = _("A lead with this email already exists in your business.")
         raise Conflict(message, field_errors={"email": message}, code="lead_exists")
     lead = upsert_lead(session, business_id, details, actor=actor, now=now, values=values)
-    emit(session, business_id, "lead.created", lead)
+    emit(session, business_id, "lead.created", lead, now=now)
     session.commit()
     return lead
 

@@ -28,7 +28,6 @@ from flask_babel import force_locale
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from closerhub import clock
 from closerhub.i18n import reading_in_zone
 from closerhub.notifications.delivery import send_after_commit
 from closerhub.notifications.mailer import (
@@ -80,14 +79,15 @@ def supported_language(language: str) -> str:
     return str(current_app.config.get("BABEL_DEFAULT_LOCALE", "en"))
 
 
-def render_email(template: str, language: str, context: Mapping[str, Any]) -> RenderedEmail:
+def render_email(template: str, language: str, context: Mapping[str, Any], *, now: datetime) -> RenderedEmail:
     """Render ``templates/email/<template>.{subject.txt,txt,html}`` in ``language``.
 
     The ``.html`` body is autoescaped (user names may hold HTML); the text parts are not.
     """
     language = supported_language(language)
-    # ``now`` lets a message say when something happened (in the recipient's zone, via ``local_time``).
-    values = {"public_url": public_url, "language": language, "now": clock.utcnow(), **context}
+    # ``now`` (the rendering's instant, from the request or job that renders) lets a message say when
+    # something happened (in the recipient's zone, via ``local_time``).
+    values = {"public_url": public_url, "language": language, "now": now, **context}
     reader = context.get("recipient") or context.get("user")
     with force_locale(language), reading_in_zone(getattr(reader, "timezone", None)):
         subject = render_template(f"email/{template}.subject.txt", **values)
@@ -105,17 +105,18 @@ def _check_addresses(to: str, cc: Sequence[str]) -> None:
             raise ValueError(f"invalid recipient address {address!r}")
 
 
-def _fill(message: OutboxMessage, context: Mapping[str, Any], attachments: list[Attachment] | None) -> bool:
+def _fill(
+    message: OutboxMessage, context: Mapping[str, Any], attachments: list[Attachment] | None, now: datetime
+) -> bool:
     """Render ``message``'s template into it and set its delivery state; True when it awaits SMTP delivery.
 
     The MIME message is built once here, so a bad header or attachment fails now (in the
     caller, or for a deferred row in the worker, which marks it failed), not at delivery.
     """
     config = current_app.config
-    rendered = render_email(message.template, message.language, context)
+    rendered = render_email(message.template, message.language, context, now=now)
     files = list(attachments or [])
     settings = SmtpSettings.from_config(config)
-    now = clock.utcnow()
     build_message(
         sender=config["MAIL_DEFAULT_SENDER"],
         to=message.to_address,
@@ -141,8 +142,9 @@ def _fill(message: OutboxMessage, context: Mapping[str, Any], attachments: list[
     return settings is not None
 
 
-def _new_message(*, to: str, cc: Sequence[str], template: str, language: str, status: OutboxStatus) -> OutboxMessage:
-    now = clock.utcnow()
+def _new_message(
+    *, to: str, cc: Sequence[str], template: str, language: str, status: OutboxStatus, now: datetime
+) -> OutboxMessage:
     return OutboxMessage(
         to_address=to,
         cc=list(cc),
@@ -170,6 +172,7 @@ def queue_email(
     context: dict[str, Any],
     attachments: list[Attachment] | None = None,
     cc: Sequence[str] = (),
+    now: datetime,
 ) -> OutboxMessage:
     """Render an email for one recipient and add it to the outbox (the caller commits).
 
@@ -177,8 +180,8 @@ def queue_email(
     without, it is ``stored`` (logged, and readable on the admin outbox page).
     """
     _check_addresses(to, cc)
-    message = _new_message(to=to, cc=cc, template=template, language=language, status=OutboxStatus.PENDING)
-    pending = _fill(message, context, attachments)
+    message = _new_message(to=to, cc=cc, template=template, language=language, status=OutboxStatus.PENDING, now=now)
+    pending = _fill(message, context, attachments, now)
     session.add(message)
     if pending:
         send_after_commit(session, message)
@@ -188,8 +191,9 @@ def queue_email(
 # --- deferred rendering ------------------------------------------------------------------------
 
 #: A renderer turns a deferred row's JSON params into the template context and attachments, in
-#: the row's language (the locale is forced around the call); None means "nothing to send any more".
-Renderer = Callable[[Session, Mapping[str, Any], str], "tuple[dict[str, Any], list[Attachment]] | None"]
+#: the row's language (the locale is forced around the call), at the rendering's instant (``now``, for a
+#: calendar invite's DTSTAMP); None means "nothing to send any more".
+Renderer = Callable[[Session, Mapping[str, Any], str, datetime], "tuple[dict[str, Any], list[Attachment]] | None"]
 _RENDERERS: dict[str, Renderer] = {}
 
 #: How many deferred rows one worker run renders (the rest wait for the next run): ~10 ms of CPU
@@ -218,6 +222,7 @@ def queue_email_later(
     renderer: str,
     params: dict[str, Any],
     cc: Sequence[str] = (),
+    now: datetime,
 ) -> OutboxMessage:
     """Add a ``to_render`` email to the outbox: recipient, template and the renderer's JSON ``params`` only.
 
@@ -228,32 +233,33 @@ def queue_email_later(
     _check_addresses(to, cc)
     if renderer not in _RENDERERS:
         raise ValueError(f"unknown email renderer {renderer!r}")
-    message = _new_message(to=to, cc=cc, template=template, language=language, status=OutboxStatus.TO_RENDER)
+    message = _new_message(to=to, cc=cc, template=template, language=language, status=OutboxStatus.TO_RENDER, now=now)
     message.render_context = {"renderer": renderer, "params": params}
     session.add(message)
-    if render_inline() and render_message(session, message):
+    if render_inline() and render_message(session, message, now):
         send_after_commit(session, message)
     return message
 
 
-def render_message(session: Session, message: OutboxMessage) -> bool:
+def render_message(session: Session, message: OutboxMessage, now: datetime) -> bool:
     """Render a ``to_render`` row in place (pending or stored; failed if its renderer says nothing to send).
 
     Returns True when the row now awaits SMTP delivery. Raises what the renderer or the
     templates raise; the caller decides (the request's transaction fails, the worker marks it failed).
+    ``now``: the rendering's instant (the request's, or the worker job's).
     """
     spec = message.render_context or {}
     renderer = _RENDERERS.get(str(spec.get("renderer")))
     if renderer is None:
         raise ValueError(f"unknown email renderer {spec.get('renderer')!r}")
     with force_locale(message.language):
-        made = renderer(session, spec.get("params") or {}, message.language)
+        made = renderer(session, spec.get("params") or {}, message.language, now)
     if made is None:
         message.status, message.next_attempt_at = OutboxStatus.FAILED, None
         message.last_error = "Nothing to send any more (what the email was about is gone)."
         return False
     context, attachments = made
-    return _fill(message, context, attachments)
+    return _fill(message, context, attachments, now)
 
 
 def _rendered_values(message: OutboxMessage) -> dict[str, Any]:
@@ -293,7 +299,7 @@ def render_pending(session: Session, now: datetime, limit: int = RENDER_BATCH) -
             session.rollback()
             continue
         try:
-            render_message(session, message)
+            render_message(session, message, now)
             values = _rendered_values(message)
         except Exception as exc:  # a bug or bad data in one message must not stop the others
             log.exception("Outbox message %s could not be rendered", message_id)

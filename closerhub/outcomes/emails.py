@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -26,7 +28,9 @@ def _recipients(session: Session, outcome: Outcome, *, admins: bool) -> list[Use
     return unique
 
 
-def notify(session: Session, outcome: Outcome, template: str, actor: User | None, **extra: object) -> None:
+def notify(
+    session: Session, outcome: Outcome, template: str, actor: User | None, *, now: datetime, **extra: object
+) -> None:
     """Queue ``email/<template>`` for everyone concerned, each in their own language and time zone."""
     appointment = outcome.appointment
     for recipient in _recipients(session, outcome, admins=template == "outcome_disputed"):
@@ -53,4 +57,5 @@ def notify(session: Session, outcome: Outcome, template: str, actor: User | None
                 "url": url,
                 **extra,
             },
+            now=now,
         )

@@ -61,13 +61,13 @@ def _ask(session: Session, column: InstrumentedAttribute[Any], due_by: Any, kind
             continue
         instalment = session.get(Instalment, instalment_id)
         assert instalment is not None
-        _email_business(session, instalment, kind)
+        _email_business(session, instalment, kind, now=now)
         session.commit()
         sent += 1
     return sent
 
 
-def _email_business(session: Session, instalment: Instalment, kind: str) -> None:
+def _email_business(session: Session, instalment: Instalment, kind: str, *, now: datetime) -> None:
     outcome = instalment.outcome
     business = session.get(Business, outcome.business_id)
     assert business is not None
@@ -90,6 +90,7 @@ def _email_business(session: Session, instalment: Instalment, kind: str) -> None
                 "recipient": user,
                 "url": url,
             },
+            now=now,
         )
 
 

@@ -202,8 +202,16 @@ def collect(session: Session, actor: User, instalment_id: int, collected_on: dat
         session.flush()
         events.publish(session, InstalmentCollected(instalment, now))  # Stripe mode: commits before calling Stripe
         instalment = session.get(Instalment, instalment_pk)  # type: ignore[assignment]
-    audit(session, actor=actor, action="instalment.collected", obj=instalment, before=before, after=_state(instalment))
-    emit(session, business_id, "instalment.collected", instalment_data(instalment))
+    audit(
+        session,
+        actor=actor,
+        action="instalment.collected",
+        obj=instalment,
+        before=before,
+        after=_state(instalment),
+        now=now,
+    )
+    emit(session, business_id, "instalment.collected", instalment_data(instalment), now=now)
     session.commit()
     return instalment
 
@@ -215,13 +223,21 @@ def miss(session: Session, actor: User, instalment_id: int, *, now: datetime) ->
     instalment.status = InstalmentStatus.MISSED
     instalment.missed_at = now
     instalment.updated_at = now
-    audit(session, actor=actor, action="instalment.missed", obj=instalment, before=before, after=_state(instalment))
-    _tell_closer(session, instalment)
+    audit(
+        session,
+        actor=actor,
+        action="instalment.missed",
+        obj=instalment,
+        before=before,
+        after=_state(instalment),
+        now=now,
+    )
+    _tell_closer(session, instalment, now=now)
     session.commit()
     return instalment
 
 
-def _tell_closer(session: Session, instalment: Instalment) -> None:
+def _tell_closer(session: Session, instalment: Instalment, *, now: datetime) -> None:
     """Email the closer that an instalment was marked missed (they may dispute it)."""
     outcome = instalment.outcome
     closer = outcome.closer
@@ -239,6 +255,7 @@ def _tell_closer(session: Session, instalment: Instalment) -> None:
             "recipient": closer,
             "url": public_url("outcomes.instalments_page", outcome_id=outcome.id),
         },
+        now=now,
     )
 
 
@@ -263,7 +280,15 @@ def refund(session: Session, actor: User, instalment_id: int, amount: Money, *, 
     outcome = instalment.outcome
     if outcome.on_cash_collected and outcome.owes_commission:
         events.publish(session, InstalmentRefunded(instalment, now))
-    audit(session, actor=actor, action="instalment.refunded", obj=instalment, before=before, after=_state(instalment))
+    audit(
+        session,
+        actor=actor,
+        action="instalment.refunded",
+        obj=instalment,
+        before=before,
+        after=_state(instalment),
+        now=now,
+    )
     events.commit(session)  # then, in Stripe mode, the card refunds (outside the transaction)
     return instalment
 
@@ -286,7 +311,13 @@ def dispute_miss(session: Session, actor: User, instalment_id: int, reason: str,
     instalment.miss_dispute_resolved_at = None
     instalment.updated_at = now
     audit(
-        session, actor=actor, action="instalment.miss_disputed", obj=instalment, before=before, after=_state(instalment)
+        session,
+        actor=actor,
+        action="instalment.miss_disputed",
+        obj=instalment,
+        before=before,
+        after=_state(instalment),
+        now=now,
     )
     session.commit()
     return instalment
@@ -310,7 +341,15 @@ def resolve_miss_dispute(
         instalment.missed_at = None
     instalment.updated_at = now
     after = {**_state(instalment), "decision": decision}
-    audit(session, actor=actor, action="instalment.miss_dispute_resolved", obj=instalment, before=before, after=after)
+    audit(
+        session,
+        actor=actor,
+        action="instalment.miss_dispute_resolved",
+        obj=instalment,
+        before=before,
+        after=after,
+        now=now,
+    )
     session.commit()
     return instalment
 

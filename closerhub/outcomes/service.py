@@ -135,14 +135,20 @@ def _state(outcome: Outcome) -> dict[str, object]:
 
 
 def _audit(
-    session: Session, actor: User | str | None, outcome: Outcome, action: str, before: dict[str, object] | None
+    session: Session,
+    actor: User | str | None,
+    outcome: Outcome,
+    action: str,
+    before: dict[str, object] | None,
+    *,
+    now: datetime,
 ) -> None:
     """One audit row per outcome event (the ledger entries it writes ride the same transaction)."""
-    audit(session, actor=actor, action=f"outcome.{action}", obj=outcome, before=before, after=_state(outcome))
+    audit(session, actor=actor, action=f"outcome.{action}", obj=outcome, before=before, after=_state(outcome), now=now)
     # A correction has no event type in the contract; an automatic confirmation is a confirmation.
     event = {"recorded": "recorded", "confirmed": "confirmed", "auto_confirmed": "confirmed", "disputed": "disputed"}
     if action in event:
-        emit(session, outcome.business_id, f"outcome.{event[action]}", outcome)
+        emit(session, outcome.business_id, f"outcome.{event[action]}", outcome, now=now)
 
 
 def _keep_revision(
@@ -202,8 +208,8 @@ def record_outcome(session: Session, actor: User, appointment_id: int, data: Out
     set_plan(session, outcome, data.payment_plan, now)
     events.publish(session, CommissionEarned(outcome, now))
     _mark_appointment(session, appointment, outcome.result, actor, now)
-    _audit(session, actor, outcome, "recorded", None)
-    notify(session, outcome, "outcome_recorded", actor)
+    _audit(session, actor, outcome, "recorded", None, now=now)
+    notify(session, outcome, "outcome_recorded", actor, now=now)
     session.commit()
     return outcome
 
@@ -232,7 +238,7 @@ def correct_outcome(session: Session, actor: User, outcome_id: int, data: Outcom
     if (outcome.commission_amount, outcome.deal_currency) != before:
         events.publish(session, CommissionRestated(outcome, now, "corrected"))
     _mark_appointment(session, appointment, outcome.result, actor, now)
-    _audit(session, actor, outcome, "corrected", audit_before)
-    notify(session, outcome, "outcome_corrected", actor)
+    _audit(session, actor, outcome, "corrected", audit_before, now=now)
+    notify(session, outcome, "outcome_corrected", actor, now=now)
     session.commit()
     return outcome

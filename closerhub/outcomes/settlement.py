@@ -59,8 +59,8 @@ def confirm(session: Session, actor: User, outcome_id: int, *, now: datetime) ->
     outcome.confirmed_by_id = actor.id
     outcome.updated_at = now
     _settle(session, outcome, now)
-    _audit(session, actor, outcome, "confirmed", before)
-    notify(session, outcome, "outcome_confirmed", actor)
+    _audit(session, actor, outcome, "confirmed", before, now=now)
+    notify(session, outcome, "outcome_confirmed", actor, now=now)
     session.commit()
     return outcome
 
@@ -83,8 +83,8 @@ def dispute(session: Session, actor: User, outcome_id: int, reason: str, *, now:
     outcome.disputed_by_id = actor.id
     outcome.dispute_reason = text
     outcome.updated_at = now
-    _audit(session, actor, outcome, "disputed", before)
-    notify(session, outcome, "outcome_disputed", actor)
+    _audit(session, actor, outcome, "disputed", before, now=now)
+    notify(session, outcome, "outcome_disputed", actor, now=now)
     session.commit()
     return outcome
 
@@ -115,8 +115,8 @@ def auto_confirm_due(session: Session, now: datetime) -> int:
         session.refresh(outcome)
         before = {**_state(outcome), "status": OutcomeStatus.RECORDED}  # the UPDATE above already moved it
         _settle(session, outcome, now)
-        _audit(session, None, outcome, "auto_confirmed", before)
-        notify(session, outcome, "outcome_confirmed", None, automatic=True)
+        _audit(session, None, outcome, "auto_confirmed", before, now=now)
+        notify(session, outcome, "outcome_confirmed", None, automatic=True, now=now)
         confirmed += 1
     session.commit()
     return confirmed
@@ -197,8 +197,9 @@ def resolve_dispute(
         obj=outcome,
         before=before,
         after={**_state(outcome), "decision": action, "note": text},
+        now=now,
     )
-    emit(session, outcome.business_id, "outcome.resolved", outcome)
-    notify(session, outcome, "outcome_resolved", actor, action=action)
+    emit(session, outcome.business_id, "outcome.resolved", outcome, now=now)
+    notify(session, outcome, "outcome_resolved", actor, action=action, now=now)
     session.commit()
     return outcome

@@ -155,6 +155,7 @@ def update_settings(session: Session, admin: User, change: SettingsChange, *, no
             obj=("platform_setting", key),
             before={"value": current[key]},
             after={"value": value},
+            now=now,
         )
         changed[key] = value
     session.commit()

@@ -156,13 +156,15 @@ def decide(session: Session, admin: User, closer_id: int, decision: VettingDecis
     row.notes = note
     row.reviewer_id = admin.id
     row.reviewed_at = now
-    record(session, actor=admin, action=f"vetting.{target.value}", obj=closer, before=before, after=_snapshot(row))
-    _tell(session, closer, row)
+    record(
+        session, actor=admin, action=f"vetting.{target.value}", obj=closer, before=before, after=_snapshot(row), now=now
+    )
+    _tell(session, closer, row, now=now)
     session.commit()
     return row
 
 
-def _tell(session: Session, closer: User, row: CloserVetting) -> None:
+def _tell(session: Session, closer: User, row: CloserVetting, *, now: datetime) -> None:
     queue_email(
         session,
         to=closer.email,
@@ -174,6 +176,7 @@ def _tell(session: Session, closer: User, row: CloserVetting) -> None:
             "profile_url": public_url("closers.edit_profile"),
             "dashboard_url": public_url("pages.dashboard"),
         },
+        now=now,
     )
 
 
@@ -187,7 +190,9 @@ def resubmit(session: Session, closer: User, *, now: datetime) -> CloserVetting:
     before = _snapshot(row)
     row.status = VettingStatus.IN_REVIEW
     row.submitted_at = now
-    record(session, actor=closer, action="vetting.resubmitted", obj=closer, before=before, after=_snapshot(row))
+    record(
+        session, actor=closer, action="vetting.resubmitted", obj=closer, before=before, after=_snapshot(row), now=now
+    )
     session.commit()
     return row
 
@@ -202,7 +207,7 @@ def mark_approved(session: Session, closer: User, *, actor: User | str | None = 
         setattr(row, item, True)
     row.reviewed_at = now
     row.reviewer_id = actor.id if isinstance(actor, User) else None
-    record(session, actor=actor, action="vetting.approved", obj=closer, before=before, after=_snapshot(row))
+    record(session, actor=actor, action="vetting.approved", obj=closer, before=before, after=_snapshot(row), now=now)
     return row
 
 

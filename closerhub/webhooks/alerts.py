@@ -33,4 +33,5 @@ def email_owner_disabled(session: Session, endpoint: WebhookEndpoint, now: datet
             "days": max(1, (now - failing_since).days),
             "url": public_url("integrations.deliveries", endpoint_id=endpoint.id),
         },
+        now=now,
     )

@@ -82,7 +82,9 @@ def create_webhook(body: WebhookIn) -> Response:
     """The response carries the signing `secret`, shown only this once."""
     asked = NewEndpoint(url=body.url, events=tuple(body.events), description=body.description or "")
     with errors_for(NewEndpoint, "api"):
-        endpoint, secret = service.create_endpoint(db.session, _business_id(), service.clean_endpoint_input(asked))
+        endpoint, secret = service.create_endpoint(
+            db.session, _business_id(), service.clean_endpoint_input(asked), now=clock.utcnow()
+        )
     db.session.commit()
     created = WebhookCreatedOut(**webhook_out(endpoint).model_dump(), secret=secret)
     return json_response(created.model_dump(mode="json"), 201)
@@ -98,7 +100,7 @@ def create_webhook(body: WebhookIn) -> Response:
 )
 def delete_webhook(endpoint_id: int) -> WebhookOut:
     endpoint = _endpoint(endpoint_id)
-    service.delete_endpoint(endpoint)
+    service.delete_endpoint(endpoint, now=clock.utcnow())
     db.session.commit()
     return webhook_out(endpoint)
 
@@ -113,7 +115,7 @@ def delete_webhook(endpoint_id: int) -> WebhookOut:
 )
 def rotate_webhook_secret(endpoint_id: int) -> SecretOut:
     endpoint = _endpoint(endpoint_id)
-    secret = service.rotate_secret(endpoint)
+    secret = service.rotate_secret(endpoint, now=clock.utcnow())
     db.session.commit()
     return SecretOut(id=endpoint.id, secret=secret)
 
@@ -141,7 +143,7 @@ def list_deliveries(endpoint_id: int) -> DeliveryList:
 )
 def retry_webhook_delivery(endpoint_id: int, delivery_id: int) -> DeliveryOut:
     """The worker sends it within seconds; its attempt count goes up by one. 409 if the endpoint is disabled."""
-    delivery = service.retry_delivery(db.session, _endpoint(endpoint_id), delivery_id)
+    delivery = service.retry_delivery(db.session, _endpoint(endpoint_id), delivery_id, now=clock.utcnow())
     db.session.commit()
     return delivery_out(delivery)
 

@@ -157,7 +157,7 @@ def claim(session: Session, delivery_id: int, now: datetime) -> bool:
     return taken.rowcount == 1  # type: ignore[attr-defined]
 
 
-def _jobs(session: Session, ids: list[int]) -> list[Job]:
+def _jobs(session: Session, ids: list[int], *, now: datetime) -> list[Job]:
     jobs = []
     keys: dict[int, tuple[str, ...]] = {}
     rows = session.scalars(
@@ -170,7 +170,7 @@ def _jobs(session: Session, ids: list[int]) -> list[Job]:
         endpoint = delivery.endpoint
         body = json.dumps(delivery.event.payload, separators=(",", ":"), ensure_ascii=False).encode()
         if endpoint.id not in keys:  # unseal once per endpoint and batch, not per delivery
-            keys[endpoint.id] = tuple(signing_secrets(endpoint))
+            keys[endpoint.id] = tuple(signing_secrets(endpoint, now=now))
         jobs.append(Job(delivery.id, endpoint.url, delivery.event.msg_id, body, keys[endpoint.id]))
     return jobs
 
@@ -235,7 +235,7 @@ def deliver_due(session: Session, now: datetime) -> int:
     claimed = claim_many(session, _due_ids(session, now), now)
     if not claimed:
         return 0
-    jobs = _jobs(session, claimed)
+    jobs = _jobs(session, claimed, now=now)
     session.commit()  # no transaction held open across the HTTP requests
     allow_private = outbound.allow_private()
     timeout = float(current_app.config.get("WEBHOOK_TIMEOUT_SECONDS", TIMEOUT_SECONDS))

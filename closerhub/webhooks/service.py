@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session, joinedload, object_session
 
-from closerhub import clock, outbound
+from closerhub import outbound
 from closerhub.core.errors import Conflict, NotFound, ValidationError
 from closerhub.core.i18n import _
 from closerhub.db import get_by_id
@@ -40,7 +40,7 @@ def utc_z(value: datetime) -> str:
     return value.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
-def emit(session: Session, business_id: int, type: str, data: Any) -> WebhookEvent | None:
+def emit(session: Session, business_id: int, type: str, data: Any, *, now: datetime) -> WebhookEvent | None:
     """Add event ``type`` for ``business_id`` and its deliveries to ``session`` (the caller commits).
 
     ``data`` is the resource as a dict, or the model object itself, turned into the API shape
@@ -53,7 +53,6 @@ def emit(session: Session, business_id: int, type: str, data: Any) -> WebhookEve
     endpoint_ids = [endpoint_id for endpoint_id, types in _enabled_endpoints(session, business_id) if type in types]
     if not endpoint_ids:
         return None
-    now = clock.utcnow()
     event = WebhookEvent(
         msg_id=f"msg_{uuid.uuid4().hex}",
         business_id=business_id,
@@ -115,7 +114,9 @@ def new_secret() -> str:
     return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(24)).decode()
 
 
-def create_endpoint(session: Session, business_id: int, endpoint: NewEndpoint) -> tuple[WebhookEndpoint, str]:
+def create_endpoint(
+    session: Session, business_id: int, endpoint: NewEndpoint, *, now: datetime
+) -> tuple[WebhookEndpoint, str]:
     """Add an endpoint as given (checked first by ``clean_endpoint_input``; the caller commits);
     returns it and its secret, shown once."""
     secret = new_secret()
@@ -126,27 +127,27 @@ def create_endpoint(session: Session, business_id: int, endpoint: NewEndpoint) -
         description=endpoint.description,
         enabled=True,
         secret_sealed=seal(secret),
-        created_at=clock.utcnow(),
+        created_at=now,
     )
     session.add(row)
     forget_endpoints(session)
     return row, secret
 
 
-def rotate_secret(endpoint: WebhookEndpoint) -> str:
+def rotate_secret(endpoint: WebhookEndpoint, *, now: datetime) -> str:
     """Give ``endpoint`` a new secret; the old one keeps signing for ``ROTATION_OVERLAP``."""
     secret = new_secret()
     endpoint.previous_secret_sealed = endpoint.secret_sealed
-    endpoint.previous_secret_expires_at = clock.utcnow() + ROTATION_OVERLAP
+    endpoint.previous_secret_expires_at = now + ROTATION_OVERLAP
     endpoint.secret_sealed = seal(secret)
     return secret
 
 
-def signing_secrets(endpoint: WebhookEndpoint) -> list[str]:
+def signing_secrets(endpoint: WebhookEndpoint, *, now: datetime) -> list[str]:
     """The secrets that sign a request now: the current one, and the previous one during the overlap."""
     found = [unseal(endpoint.secret_sealed)]
     expires = endpoint.previous_secret_expires_at
-    if endpoint.previous_secret_sealed and expires is not None and expires > clock.utcnow():
+    if endpoint.previous_secret_sealed and expires is not None and expires > now:
         found.append(unseal(endpoint.previous_secret_sealed))
     return found
 
@@ -195,9 +196,9 @@ def list_endpoints(session: Session, business_id: int | None) -> list[WebhookEnd
     )
 
 
-def delete_endpoint(endpoint: WebhookEndpoint) -> None:
+def delete_endpoint(endpoint: WebhookEndpoint, *, now: datetime) -> None:
     """Stop sending to ``endpoint``; its delivery log is kept (the caller commits)."""
-    endpoint.deleted_at = clock.utcnow()
+    endpoint.deleted_at = now
     endpoint.enabled = False
     forget_endpoints(object_session(endpoint))
 
@@ -236,12 +237,12 @@ def deliveries_of(session: Session, endpoint: WebhookEndpoint, limit: int = 100)
     )
 
 
-def retry_delivery(session: Session, endpoint: WebhookEndpoint, delivery_id: int) -> WebhookDelivery:
+def retry_delivery(session: Session, endpoint: WebhookEndpoint, delivery_id: int, *, now: datetime) -> WebhookDelivery:
     """Make one delivery due now (same event, same ``webhook-id``); the worker sends it (the caller commits)."""
     delivery = get_by_id(session, WebhookDelivery, delivery_id)
     if delivery is None or delivery.endpoint_id != endpoint.id:
         raise NotFound(_("Delivery not found."))
     require_enabled(endpoint)
     delivery.status = DeliveryStatus.PENDING
-    delivery.next_attempt_at = clock.utcnow()
+    delivery.next_attempt_at = now
     return delivery

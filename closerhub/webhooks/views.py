@@ -89,7 +89,7 @@ def create() -> Response | tuple[str, int]:
             abort(400)
     try:
         endpoint, secret = service.create_endpoint(
-            db.session, business.id, service.clean_endpoint_input(form.command())
+            db.session, business.id, service.clean_endpoint_input(form.command()), now=clock.utcnow()
         )
     except DomainError as exc:
         db.session.rollback()
@@ -104,7 +104,7 @@ def create() -> Response | tuple[str, int]:
 def rotate(endpoint_id: int) -> Response:
     endpoint = _endpoint(endpoint_id)
     _action()
-    secret = service.rotate_secret(endpoint)
+    secret = service.rotate_secret(endpoint, now=clock.utcnow())
     db.session.commit()
     return _secret_page(endpoint, secret, created=False)
 
@@ -140,7 +140,7 @@ def delete(endpoint_id: int) -> Response | str:
     if not form.is_submitted():
         return render_template("integrations/delete.html", endpoint=endpoint, action_form=form)
     _action()
-    service.delete_endpoint(endpoint)
+    service.delete_endpoint(endpoint, now=clock.utcnow())
     db.session.commit()
     flash(_("Endpoint %(url)s deleted.", url=endpoint.url), "success")
     return redirect(url_for("integrations.index"))
@@ -171,7 +171,7 @@ def retry(endpoint_id: int, delivery_id: int) -> Response:
     endpoint = _endpoint(endpoint_id)
     _action()
     try:
-        service.retry_delivery(db.session, endpoint, delivery_id)
+        service.retry_delivery(db.session, endpoint, delivery_id, now=clock.utcnow())
     except DomainError as exc:
         db.session.rollback()
         if exc.status == 404:

@@ -100,16 +100,21 @@ def sends(*templates: str) -> Callable[[Scenario], Scenario]:
 @sends("welcome", "verify_email")
 def _signup(p: People) -> None:
     user = p.make_user("closer", language="fr", verified=False)  # signs up: the welcome
-    verification.queue_verification_email(db.session, user)  # a resend
+    verification.queue_verification_email(db.session, user, now=clock.utcnow())  # a resend
     db.session.commit()
 
 
 @sends("password_reset", "password_changed", "email_changed")
 def _password(p: People) -> None:
-    accounts.request_password_reset(db.session, p.closer.email, lambda token: f"https://x.test/reset/{token}")
-    accounts.change_password(db.session, p.closer, PASSWORD, "another-long-password")
+    accounts.request_password_reset(
+        db.session, p.closer.email, lambda token: f"https://x.test/reset/{token}", now=clock.utcnow()
+    )
+    accounts.change_password(db.session, p.closer, PASSWORD, "another-long-password", now=clock.utcnow())
     accounts.change_email(
-        db.session, p.closer, EmailChange(email="claire.new@example.com", password="another-long-password")
+        db.session,
+        p.closer,
+        EmailChange(email="claire.new@example.com", password="another-long-password"),
+        now=clock.utcnow(),
     )
     db.session.commit()
 
@@ -181,13 +186,15 @@ def _team(p: People) -> None:
 
 @sends("appointment_booked")
 def _booked(p: People) -> None:
-    notify.appointment_booked(db.session, p.call())
+    notify.appointment_booked(db.session, p.call(), now=clock.utcnow())
     db.session.commit()
 
 
 @sends("appointment_rescheduled")
 def _rescheduled(p: People) -> None:
-    notify.appointment_rescheduled(db.session, p.call(), CALL_AT - timedelta(hours=2), message_to_prospect="À mardi.")
+    notify.appointment_rescheduled(
+        db.session, p.call(), CALL_AT - timedelta(hours=2), message_to_prospect="À mardi.", now=clock.utcnow()
+    )
     db.session.commit()
 
 
@@ -195,7 +202,7 @@ def _rescheduled(p: People) -> None:
 def _cancelled(p: People) -> None:
     call = p.call()
     call.cancel_reason = "Client malade."
-    notify.appointment_cancelled(db.session, call, message_to_prospect="Désolés.", rebook=True)
+    notify.appointment_cancelled(db.session, call, message_to_prospect="Désolés.", rebook=True, now=clock.utcnow())
     db.session.commit()
 
 
@@ -203,9 +210,9 @@ def _cancelled(p: People) -> None:
 def _reminders(p: People) -> None:
     call = p.call()
     with frozen_at(BEFORE_CALL):
-        call_messages.reminder(db.session, call, "24h")
-        call_messages.reminder(db.session, call, "1h")
-        call_messages.unconfirmed(db.session, call)
+        call_messages.reminder(db.session, call, "24h", now=clock.utcnow())
+        call_messages.reminder(db.session, call, "1h", now=clock.utcnow())
+        call_messages.unconfirmed(db.session, call, now=clock.utcnow())
     db.session.commit()
 
 
@@ -213,8 +220,8 @@ def _reminders(p: People) -> None:
 def _outcome_asks(p: People) -> None:
     call = p.call()
     with frozen_at(AFTER_CALL + timedelta(days=2)):
-        call_messages.outcome_requested(db.session, call)
-        call_messages.outcome_overdue(db.session, call)
+        call_messages.outcome_requested(db.session, call, now=clock.utcnow())
+        call_messages.outcome_overdue(db.session, call, now=clock.utcnow())
     db.session.commit()
 
 
@@ -222,9 +229,9 @@ def _outcome_asks(p: People) -> None:
 def _missed(p: People) -> None:
     call = p.call()
     with frozen_at(AFTER_CALL):
-        call_messages.rebook_after_no_show(db.session, call)
-        call_messages.rebook_after_no_show(db.session, call, follow_up=True)
-        call_messages.closer_missed_call(db.session, call, others=True)
+        call_messages.rebook_after_no_show(db.session, call, now=clock.utcnow())
+        call_messages.rebook_after_no_show(db.session, call, follow_up=True, now=clock.utcnow())
+        call_messages.closer_missed_call(db.session, call, others=True, now=clock.utcnow())
     db.session.commit()
 
 
@@ -233,7 +240,7 @@ def _handover(p: People) -> None:
     call = p.call()
     previous = p.make_user("closer", language="fr", timezone="Europe/Paris", name="Paul Précédent")
     for why in ("handed_back", "suspended"):
-        notify_handover.reassigned(db.session, call, previous, why=why, reason="Agenda plein.")
+        notify_handover.reassigned(db.session, call, previous, why=why, reason="Agenda plein.", now=clock.utcnow())
     db.session.commit()
 
 
@@ -290,8 +297,8 @@ def _instalments(p: People) -> None:
 
 @sends("payout_cannot_receive")
 def _cannot_receive(p: People) -> None:
-    tell_cannot_receive(db.session, p.closer)
-    tell_cannot_receive(db.session, p.closer, manual=True)
+    tell_cannot_receive(db.session, p.closer, now=clock.utcnow())
+    tell_cannot_receive(db.session, p.closer, manual=True, now=clock.utcnow())
     db.session.commit()
 
 
@@ -313,7 +320,7 @@ def _payout_failed(p: People) -> None:
     )
     db.session.add(payout)
     db.session.flush()
-    tell_payout_failed(db.session, payout)
+    tell_payout_failed(db.session, payout, now=now)
     db.session.commit()
 
 
@@ -365,7 +372,7 @@ def _webhook(p: People) -> None:
     now = clock.utcnow()
     business_id = p.owner.business_id
     endpoint, _secret = create_endpoint(
-        db.session, business_id, NewEndpoint(url="https://hooks.example.com/x", events=("lead.created",))
+        db.session, business_id, NewEndpoint(url="https://hooks.example.com/x", events=("lead.created",)), now=now
     )
     endpoint.failing_since = now - timedelta(days=3)
     email_owner_disabled(db.session, endpoint, now)

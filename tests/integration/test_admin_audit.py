@@ -32,7 +32,7 @@ def actions(object_type: str | None = None) -> list[str]:
 
 
 def test_updating_an_audit_row_is_refused_by_the_database(app, admin_user: User) -> None:
-    record(db.session, actor=admin_user, action="test.recorded", obj=admin_user, after={"x": 1})
+    record(db.session, actor=admin_user, action="test.recorded", obj=admin_user, after={"x": 1}, now=clock.utcnow())
     db.session.commit()
     with pytest.raises(DBAPIError) as caught:
         db.session.execute(text("UPDATE audit_entries SET action = 'tampered'"))
@@ -44,7 +44,7 @@ def test_updating_an_audit_row_is_refused_by_the_database(app, admin_user: User)
 
 @pytest.mark.postgres
 def test_deleting_an_audit_row_is_refused_on_postgresql(app, admin_user: User) -> None:
-    record(db.session, actor=admin_user, action="test.recorded", obj=admin_user)
+    record(db.session, actor=admin_user, action="test.recorded", obj=admin_user, now=clock.utcnow())
     db.session.commit()
     with pytest.raises(DBAPIError) as caught:
         db.session.execute(text("DELETE FROM audit_entries"))
@@ -55,16 +55,36 @@ def test_deleting_an_audit_row_is_refused_on_postgresql(app, admin_user: User) -
 
 def test_record_never_commits_so_a_rolled_back_change_leaves_no_trace(app, admin_user: User) -> None:
     before = len(actions())
-    record(db.session, actor=admin_user, action="test.rolled_back", obj=("thing", 1))
+    record(db.session, actor=admin_user, action="test.rolled_back", obj=("thing", 1), now=clock.utcnow())
     db.session.rollback()
     assert len(actions()) == before
 
 
 def test_record_outside_a_request_has_no_ip_and_names_the_system(app) -> None:
-    entry = record(db.session, actor=None, action="test.job", obj=("job", "sweep"), after={"when": clock.utcnow()})
+    entry = record(
+        db.session,
+        actor=None,
+        action="test.job",
+        obj=("job", "sweep"),
+        after={"when": clock.utcnow()},
+        now=clock.utcnow(),
+    )
     db.session.commit()
     assert (entry.ip, entry.actor_label, entry.actor_id) == (None, "system", None)
     assert isinstance(entry.after["when"], str)  # instants stored as ISO 8601
+
+
+def test_a_use_case_stamps_its_audit_row_and_its_email_with_the_one_instant_it_was_given(
+    app, make_user: UserFactory
+) -> None:
+    from closerhub.notifications.models import OutboxMessage
+
+    user = make_user("closer")
+    at = datetime(2027, 3, 1, 9, 30, tzinfo=UTC)  # not the clock's time: the service never reads the clock
+    accounts.change_password(db.session, user, PASSWORD, "another-horse-battery-staple", now=at)
+    entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "account.password_changed")).one()
+    email = db.session.scalars(select(OutboxMessage).where(OutboxMessage.template == "password_changed")).one()
+    assert entry.at == at and email.created_at == at
 
 
 def test_account_changes_are_audited_with_the_requests_ip(client: FlaskClient, auth, make_user: UserFactory) -> None:
@@ -206,7 +226,7 @@ def test_the_audit_page_refuses_a_bad_date_with_a_clear_message(admin_client: Fl
 def test_the_audit_page_is_paginated(admin_client: FlaskClient, admin_user: User) -> None:
     with clock.frozen_at(datetime(2026, 1, 1, tzinfo=UTC)):
         for i in range(55):
-            record(db.session, actor=admin_user, action="test.bulk", obj=("thing", i))
+            record(db.session, actor=admin_user, action="test.bulk", obj=("thing", i), now=clock.utcnow())
         db.session.commit()
     first = admin_client.get("/admin/audit?action=test.bulk").get_data(as_text=True)
     assert "Page 1 of 2" in first and first.count("<code>test.bulk</code>") == 50

@@ -133,7 +133,10 @@ def seeded_api(_app: Flask) -> Iterator[SeededApi]:
             appointment = make_appointment(world, lead, start=soon + timedelta(days=day))
         admin = make_user("admin", email="fuzz-admin@example.com")
         endpoint, _ = create_endpoint(
-            db.session, world.business.id, NewEndpoint(url="http://127.0.0.1:9/fuzz", events=("appointment.booked",))
+            db.session,
+            world.business.id,
+            NewEndpoint(url="http://127.0.0.1:9/fuzz", events=("appointment.booked",)),
+            now=clock.utcnow(),
         )
         db.session.commit()
         headers = {"closer": _bearer(world.closer), "business": _bearer(world.owner), "admin": _bearer(admin)}

@@ -7,6 +7,7 @@ from typing import Any
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from closerhub import clock
 from closerhub.accounts.models import User
 from closerhub.extensions import db
 from closerhub.webhooks.models import WebhookDelivery, WebhookEndpoint
@@ -60,7 +61,7 @@ def test_the_delivery_log_lists_deliveries_and_retry_makes_one_due_again(
     client: FlaskClient, business_user: User, make_user: Any
 ) -> None:
     endpoint_id = _add(client, business_user).json["id"]
-    emit(db.session, business_user.business_id, "appointment.booked", {"id": 7})
+    emit(db.session, business_user.business_id, "appointment.booked", {"id": 7}, now=clock.utcnow())
     db.session.commit()
     delivery = db.session.scalars(select(WebhookDelivery)).one()
     log = client.get(f"/api/v1/webhooks/{endpoint_id}/deliveries", headers=bearer(business_user)).json["data"]

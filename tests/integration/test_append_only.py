@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
+from closerhub import clock
 from closerhub.accounts.models import User
 from closerhub.audit.models import APPEND_ONLY_MESSAGE
 from closerhub.audit.service import record
@@ -27,7 +28,7 @@ TABLES = ("audit_entries", "ledger_entries")
 @pytest.fixture
 def one_row_each(app, closer: User) -> None:
     """One audit row and one ledger entry, committed."""
-    record(db.session, actor=closer, action="test.recorded", obj=closer)
+    record(db.session, actor=closer, action="test.recorded", obj=closer, now=clock.utcnow())
     db.session.add(
         LedgerEntry(
             closer_id=closer.id,

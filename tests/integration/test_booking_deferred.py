@@ -17,6 +17,7 @@ from flask import Flask
 from icalendar import Calendar
 from sqlalchemy import select
 
+from closerhub import clock
 from closerhub.booking import notify, service
 from closerhub.closers.models import AvailabilitySummary
 from closerhub.closers.rules import busy_intervals, rules_for
@@ -99,7 +100,7 @@ def test_a_rolled_back_booking_leaves_no_email_intent(deferred: None, setting: d
     expand()
     render_pending(db.session, NOW)
     before = len(rows("appointment_cancelled"))
-    notify.appointment_cancelled(db.session, call)
+    notify.appointment_cancelled(db.session, call, now=clock.utcnow())
     db.session.rollback()
     assert len(rows("appointment_cancelled")) == before == 0
 
@@ -155,7 +156,9 @@ def test_a_booking_leaves_the_search_summary_a_full_refresh_would_compute(
     db.session.expire_all()
     row = db.session.get(AvailabilitySummary, closer.id)
     rules = rules_for(db.session, closer)
-    busy = busy_intervals(db.session, closer.id, NOW - timedelta(days=2), NOW + timedelta(days=rules.horizon_days + 2))
+    busy = busy_intervals(
+        db.session, closer.id, NOW - timedelta(days=2), NOW + timedelta(days=rules.horizon_days + 2), now=clock.utcnow()
+    )
     full = compute_summary(rules, busy, NOW)
     assert (row.next_available_at, row.free_slots_7d, row.free_slots_14d) == (
         full["next_available_at"],

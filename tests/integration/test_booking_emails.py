@@ -83,7 +83,7 @@ def test_a_booking_emails_prospect_closer_and_each_member_in_their_zone_and_lang
     lead = make_lead(world, name="Lea Lead", email="lea@prospect.example", timezone="America/New_York")
     appt = make_appointment(world, lead, start=START)
     with clock.frozen_at(NOW):
-        notify.appointment_booked(db.session, appt)
+        notify.appointment_booked(db.session, appt, now=clock.utcnow())
         db.session.commit()  # the outbox sends after the commit
 
     received = {m["To"]: m for m in ics_messages(smtp_server, 4)}
@@ -126,7 +126,7 @@ def test_the_other_partys_time_is_left_out_where_the_readers_clock_reads_the_sam
     lead = make_lead(world, name="Paul Paris", email="paul@prospect.example", timezone="Europe/Paris")
     appt = make_appointment(world, lead, start=START)
     with clock.frozen_at(NOW):
-        notify.appointment_booked(db.session, appt)
+        notify.appointment_booked(db.session, appt, now=clock.utcnow())
         db.session.commit()
     mails = {address: m.text_body for address, m in booking_rows("appointment_booked").items()}
     assert "for the closer" not in mails["bea@acme.example"] and "for the prospect" not in mails["bea@acme.example"]
@@ -143,7 +143,7 @@ def test_the_prospects_email_carries_a_working_manage_link_and_the_others_a_link
     world: BookingWorld,
 ) -> None:
     appt = make_appointment(world, make_lead(world, email="lea@prospect.example"), start=START)
-    notify.appointment_booked(db.session, appt)
+    notify.appointment_booked(db.session, appt, now=clock.utcnow())
     db.session.commit()
     rows = booking_rows("appointment_booked")
     prospect = rows["lea@prospect.example"].text_body
@@ -161,7 +161,7 @@ def test_languages_are_recorded_per_recipient_and_suspended_members_get_nothing(
     add_member(world, "Sue Spended", "sue@acme.example", "Europe/Berlin", active=False)
     lead = make_lead(world, email="lea@prospect.example", language="fr", timezone="Europe/Brussels")
     appt = make_appointment(world, lead, start=START)
-    notify.appointment_booked(db.session, appt)
+    notify.appointment_booked(db.session, appt, now=clock.utcnow())
     db.session.commit()
     rows = booking_rows("appointment_booked")
     assert {a: m.language for a, m in rows.items()} == {
@@ -192,7 +192,7 @@ def test_a_reschedule_notice_says_before_and_now_and_its_invite_has_the_same_uid
             reason="Travelling",
         )
     )
-    notify.appointment_rescheduled(db.session, appt, previous)
+    notify.appointment_rescheduled(db.session, appt, previous, now=clock.utcnow())
     db.session.commit()
 
     rows = booking_rows("appointment_rescheduled")
@@ -219,7 +219,7 @@ def test_a_cancel_notice_carries_a_cancel_invite_and_the_reason(world: BookingWo
         1,
     )
     appt.events.append(AppointmentEvent(kind="cancelled", at=NOW, actor_label="business", from_start=START))
-    notify.appointment_cancelled(db.session, appt)
+    notify.appointment_cancelled(db.session, appt, now=clock.utcnow())
     db.session.commit()
 
     rows = booking_rows("appointment_cancelled")
@@ -242,7 +242,7 @@ def test_a_cancel_notice_carries_a_cancel_invite_and_the_reason(world: BookingWo
 def test_notices_are_only_queued_so_a_rollback_sends_nothing(world: BookingWorld) -> None:
     appt = make_appointment(world, make_lead(world), start=START)
     before = db.session.scalar(select(func.count()).select_from(OutboxMessage))
-    notify.appointment_booked(db.session, appt)
+    notify.appointment_booked(db.session, appt, now=clock.utcnow())
     db.session.rollback()
     assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == before
     assert db.session.get(Appointment, appt.id) is not None

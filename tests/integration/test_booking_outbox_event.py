@@ -64,7 +64,9 @@ def summary_columns(closer_id: int) -> tuple[Any, ...]:
 def full_refresh_columns(closer_id: int, now: Any) -> tuple[Any, ...]:
     closer = db.session.get(User, closer_id)
     rules = rules_for(db.session, closer)
-    busy = busy_intervals(db.session, closer_id, now - timedelta(days=2), now + timedelta(days=rules.horizon_days + 2))
+    busy = busy_intervals(
+        db.session, closer_id, now - timedelta(days=2), now + timedelta(days=rules.horizon_days + 2), now=now
+    )
     full = compute_summary(rules, busy, now)
     return (full["next_available_at"], full["free_slots_7d"], full["free_slots_14d"], now)
 

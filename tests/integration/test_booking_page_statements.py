@@ -125,8 +125,8 @@ def test_busy_time_read_for_many_closers_at_once_is_what_each_closer_reads_alone
             third.id: (NOW + timedelta(days=1), NOW + timedelta(days=4)),
         }
         with counted() as seen:
-            together = closer_rules.busy_intervals_many(db.session, windows)
-        alone = {i: closer_rules.busy_intervals(db.session, i, *w) for i, w in windows.items()}
+            together = closer_rules.busy_intervals_many(db.session, windows, now=clock.utcnow())
+        alone = {i: closer_rules.busy_intervals(db.session, i, *w, now=clock.utcnow()) for i, w in windows.items()}
     assert len(seen) == 1
     assert together == alone
     assert len(together[first.id]) == 1 and not together[first.id][0].external  # the booked call

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import text
 
+from closerhub import clock
 from closerhub.closers import rules as closer_rules
 from closerhub.extensions import db
 from tests.factories_booking import make_appointment, make_lead, make_world
@@ -51,5 +52,7 @@ def test_a_call_that_began_before_the_window_and_runs_into_it_is_still_busy(app,
     world = make_world(make_user)
     call = make_appointment(world, make_lead(world), start=SINCE - timedelta(minutes=30), minutes=60)
     make_appointment(world, make_lead(world), start=SINCE - timedelta(hours=3), minutes=60)  # over before
-    busy = closer_rules.busy_intervals(db.session, world.closer.id, SINCE, SINCE + timedelta(hours=2))
+    busy = closer_rules.busy_intervals(
+        db.session, world.closer.id, SINCE, SINCE + timedelta(hours=2), now=clock.utcnow()
+    )
     assert [(b.start, b.end) for b in busy] == [(call.starts_at, call.ends_at)]

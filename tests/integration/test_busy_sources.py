@@ -36,9 +36,11 @@ def test_a_booked_call_is_busy_only_through_bookings_source(
 
     def busy() -> list[tuple[datetime, datetime]]:
         if many:
-            found = closer_rules.busy_intervals_many(db.session, {world.closer.id: (SINCE, until)})[world.closer.id]
+            found = closer_rules.busy_intervals_many(db.session, {world.closer.id: (SINCE, until)}, now=clock.utcnow())[
+                world.closer.id
+            ]
         else:
-            found = closer_rules.busy_intervals(db.session, world.closer.id, SINCE, until)
+            found = closer_rules.busy_intervals(db.session, world.closer.id, SINCE, until, now=clock.utcnow())
         return [(b.start, b.end) for b in found]
 
     assert busy() == [(call.starts_at, call.ends_at)]

@@ -41,7 +41,7 @@ def test_every_email_of_the_demo_reads_in_french(app: Flask, demo: str) -> None:
     for message in db.session.scalars(select(OutboxMessage)):
         if message.status == OutboxStatus.TO_RENDER:  # render it now, for a French reader
             message.language = "fr"
-            if not render_message(db.session, message):
+            if not render_message(db.session, message, now=clock.utcnow()):
                 continue
         if message.language != "fr":
             continue
@@ -59,11 +59,16 @@ def test_the_account_emails_read_in_french(app: Flask, make_user: UserFactory) -
     services for a French user, then read back from the outbox."""
     user = make_user("closer", language="fr", email="zoe@example.com", verified=False)
     with app.test_request_context():
-        verification.queue_verification_email(db.session, user)
-        accounts.request_password_reset(db.session, user.email, lambda token: f"https://x.test/reset/{token}")
-        accounts.change_password(db.session, user, PASSWORD, "another-long-password")
+        verification.queue_verification_email(db.session, user, now=clock.utcnow())
+        accounts.request_password_reset(
+            db.session, user.email, lambda token: f"https://x.test/reset/{token}", now=clock.utcnow()
+        )
+        accounts.change_password(db.session, user, PASSWORD, "another-long-password", now=clock.utcnow())
         accounts.change_email(
-            db.session, user, EmailChange(email="zoe.new@example.com", password="another-long-password")
+            db.session,
+            user,
+            EmailChange(email="zoe.new@example.com", password="another-long-password"),
+            now=clock.utcnow(),
         )
         db.session.commit()
     messages = list(db.session.scalars(select(OutboxMessage).where(OutboxMessage.language == "fr")))
@@ -71,7 +76,7 @@ def test_the_account_emails_read_in_french(app: Flask, make_user: UserFactory) -
     assert {"welcome", "verify_email", "password_reset", "password_changed", "email_changed"} <= templates
     for message in messages:
         if message.status == OutboxStatus.TO_RENDER:
-            assert render_message(db.session, message)
+            assert render_message(db.session, message, now=clock.utcnow())
         assert message.text_body and "CloserHub" in message.text_body
         texts = [message.subject, *message.text_body.splitlines(), *text_nodes(message.html_body or "")]
         assert not french_problems([t for t in texts if t.strip()]), (message.template, message.text_body)
@@ -81,7 +86,7 @@ def test_the_check_finds_english_and_units(app: Flask, make_user: UserFactory) -
     """The same email in English fails the French check: the check can fail."""
     user = make_user("closer", language="en")
     with app.test_request_context():
-        english = render_email("password_changed", "en", {"user": user})
+        english = render_email("password_changed", "en", {"user": user}, now=clock.utcnow())
     assert french_problems(english.text.splitlines())
     assert french_problems(["Taux : 1500 bps"]) and french_problems(["Rendez-vous à 09:00:00"])
 
@@ -102,7 +107,7 @@ def test_the_vetting_emails_read_in_french(app: Flask, make_user: UserFactory) -
     assert {m.template for m in messages} == {"vetting_changes_requested", "vetting_rejected"}
     for message in messages:
         if message.status == OutboxStatus.TO_RENDER:
-            assert render_message(db.session, message)
+            assert render_message(db.session, message, now=clock.utcnow())
         assert message.language == "fr" and "Profil incomplet." in message.text_body
         texts = [message.subject, *message.text_body.splitlines(), *text_nodes(message.html_body or "")]
         assert not french_problems([t for t in texts if t.strip()]), (message.template, message.text_body)

@@ -10,6 +10,7 @@ with seconds, and write dates, times and money the French way. A template withou
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from babel.messages.pofile import read_po
 from flask import Flask
 from sqlalchemy import select
 
+from closerhub import clock
 from closerhub.extensions import db
 from closerhub.notifications import service as notifications
 from closerhub.notifications.models import OutboxMessage
@@ -96,9 +98,9 @@ def rendered(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, dict[str, 
     calls: list[tuple[str, str, dict[str, Any]]] = []
     real = notifications.render_email
 
-    def spy(template: str, language: str, context: Any) -> notifications.RenderedEmail:
+    def spy(template: str, language: str, context: Any, *, now: datetime) -> notifications.RenderedEmail:
         calls.append((template, language, dict(context)))
-        return real(template, language, context)
+        return real(template, language, context, now=now)
 
     monkeypatch.setattr(notifications, "render_email", spy)
     return calls
@@ -118,7 +120,7 @@ def test_the_checks_find_english_in_an_english_email(app: Flask, make_user: User
     """The same checks on an English message fail: they can fail."""
     user = make_user("closer", language="en", timezone="America/New_York")
     with app.test_request_context():
-        english = notifications.render_email("password_changed", "en", {"user": user})
+        english = notifications.render_email("password_changed", "en", {"user": user}, now=clock.utcnow())
     assert english_left(readable(english.subject, english.text, english.html))
     assert convention_faults(["Tue, Dec 1, 3:00 PM", "€4,800.00"]) and not convention_faults(["mar. 1 déc., 15:00"])
     assert not convention_faults(["4 800,00 €", "1 234,56 $US"])
@@ -139,8 +141,8 @@ def test_the_email_reads_in_french(
         for language, context in mine:
             if language != "fr":
                 continue
-            french = notifications.render_email(template, "fr", context)
-            english = notifications.render_email(template, "en", context)
+            french = notifications.render_email(template, "fr", context, now=clock.utcnow())
+            english = notifications.render_email(template, "en", context, now=clock.utcnow())
             assert french.subject != english.subject, french.subject
             assert french.text != english.text and french.html != english.html, french.text
             if bad := faults(french.subject, french.text, french.html):

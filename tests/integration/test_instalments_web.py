@@ -79,6 +79,7 @@ def test_the_api_lists_collects_misses_and_refunds_with_problems_for_bad_input(a
         db.session,
         deal.offer.business_id,
         NewEndpoint(url="https://hooks.example.com/in", events=("instalment.collected",)),
+        now=clock.utcnow(),
     )
     db.session.commit()
     client, headers = app.test_client(), bearer(deal.owner)

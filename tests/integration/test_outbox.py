@@ -144,7 +144,12 @@ def test_signing_up_through_the_web_form_sends_the_welcome_email_after_the_commi
 
 def test_a_rolled_back_transaction_sends_nothing(app: Flask, smtp_server: SmtpServer) -> None:
     outbox.queue_email(
-        db.session, to="nobody@example.com", template="welcome", language="en", context={"user": _StubUser()}
+        db.session,
+        to="nobody@example.com",
+        template="welcome",
+        language="en",
+        context={"user": _StubUser()},
+        now=clock.utcnow(),
     )
     db.session.flush()  # even written to the database, it must not leave before a commit
     db.session.rollback()
@@ -162,10 +167,16 @@ def test_savepoints_send_only_what_the_outer_transaction_commits(app: Flask, smt
             template="welcome",
             language="en",
             context={"user": _StubUser()},
+            now=clock.utcnow(),
         )
     nested = db.session.begin_nested()
     outbox.queue_email(
-        db.session, to="dropped@example.com", template="welcome", language="en", context={"user": _StubUser()}
+        db.session,
+        to="dropped@example.com",
+        template="welcome",
+        language="en",
+        context={"user": _StubUser()},
+        now=clock.utcnow(),
     )
     db.session.flush()
     nested.rollback()
@@ -187,6 +198,7 @@ def test_attachments_and_cc_are_delivered(app: Flask, smtp_server: SmtpServer) -
         language="en",
         context={"user": _StubUser()},
         attachments=[Attachment("invite.ics", "text/calendar; method=REQUEST", ICS)],
+        now=clock.utcnow(),
     )
     db.session.commit()
     (received,) = smtp_server.wait_for(1)
@@ -202,13 +214,13 @@ def test_attachments_and_cc_are_delivered(app: Flask, smtp_server: SmtpServer) -
 
 def test_the_email_is_rendered_in_the_recipients_language(app: Flask, probe_templates: None) -> None:
     french = outbox.queue_email(
-        db.session, to="lea@example.com", template="probe", language="fr", context={"name": "Léa"}
+        db.session, to="lea@example.com", template="probe", language="fr", context={"name": "Léa"}, now=clock.utcnow()
     )
     english = outbox.queue_email(
-        db.session, to="sam@example.com", template="probe", language="en", context={"name": "Sam"}
+        db.session, to="sam@example.com", template="probe", language="en", context={"name": "Sam"}, now=clock.utcnow()
     )
     unknown = outbox.queue_email(
-        db.session, to="kim@example.com", template="probe", language="xx", context={"name": "Kim"}
+        db.session, to="kim@example.com", template="probe", language="xx", context={"name": "Kim"}, now=clock.utcnow()
     )
     db.session.commit()
     assert french.subject.startswith("locale=fr ") and french.language == "fr"
@@ -246,7 +258,9 @@ def test_html_in_a_users_name_is_escaped_in_the_html_email_and_kept_in_the_text(
 
 def test_the_password_reset_email_says_the_link_lasts_an_hour_and_works_once(make_user: UserFactory) -> None:
     user = make_user("closer", email="lea@example.com")
-    accounts.request_password_reset(db.session, user.email, lambda token: f"http://localhost/password/reset/{token}")
+    accounts.request_password_reset(
+        db.session, user.email, lambda token: f"http://localhost/password/reset/{token}", now=clock.utcnow()
+    )
     message = messages_to("lea@example.com")[-1]
     assert message.template == "password_reset" and message.subject == "Reset your CloserHub password"
     assert "http://localhost/password/reset/" in message.text_body
@@ -256,7 +270,7 @@ def test_the_password_reset_email_says_the_link_lasts_an_hour_and_works_once(mak
 
 def test_the_email_change_notice_goes_to_the_old_address_and_names_both(make_user: UserFactory) -> None:
     user = make_user("closer", email="old@example.com", timezone="America/New_York")
-    accounts.change_email(db.session, user, EmailChange(email="new@example.com", password=PASSWORD))
+    accounts.change_email(db.session, user, EmailChange(email="new@example.com", password=PASSWORD), now=clock.utcnow())
     (notice,) = [m for m in messages_to("old@example.com") if m.template == "email_changed"]
     assert "old@example.com" in notice.text_body and "new@example.com" in notice.text_body
     assert re.search(
@@ -275,7 +289,12 @@ def test_a_refusing_server_leaves_the_message_pending_with_backoff_then_failed_a
     start = clock.utcnow()
     with clock.frozen_at(start):
         message = outbox.queue_email(
-            db.session, to="lea@example.com", template="welcome", language="en", context={"user": _StubUser()}
+            db.session,
+            to="lea@example.com",
+            template="welcome",
+            language="en",
+            context={"user": _StubUser()},
+            now=clock.utcnow(),
         )
         db.session.commit()
         settle()  # the prompt attempt after the commit was refused
@@ -315,6 +334,7 @@ def test_two_deliverers_at_once_send_each_message_exactly_once(app: Flask, smtp_
             template="welcome",
             language="en",
             context={"user": _StubUser()},
+            now=clock.utcnow(),
         )
         message.next_attempt_at = later  # not due yet: the prompt after-commit delivery leaves them alone
         db.session.flush()
@@ -352,7 +372,12 @@ def test_two_deliverers_at_once_send_each_message_exactly_once(app: Flask, smtp_
 
 def test_a_claim_abandoned_by_a_dead_worker_is_sent_once_its_lease_lapses(app: Flask, smtp_server: SmtpServer) -> None:
     message = outbox.queue_email(
-        db.session, to="lea@example.com", template="welcome", language="en", context={"user": _StubUser()}
+        db.session,
+        to="lea@example.com",
+        template="welcome",
+        language="en",
+        context={"user": _StubUser()},
+        now=clock.utcnow(),
     )
     db.session.flush()
     # As a worker leaves it when its process dies mid-send.
@@ -372,7 +397,12 @@ def test_a_claim_abandoned_by_a_dead_worker_is_sent_once_its_lease_lapses(app: F
 
 def _failed_message(app: Flask) -> OutboxMessage:
     message = outbox.queue_email(
-        db.session, to="lea@example.com", template="welcome", language="en", context={"user": _StubUser()}
+        db.session,
+        to="lea@example.com",
+        template="welcome",
+        language="en",
+        context={"user": _StubUser()},
+        now=clock.utcnow(),
     )
     db.session.flush()
     db.session.execute(

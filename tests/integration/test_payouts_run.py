@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -234,3 +235,35 @@ def test_flask_payouts_run_reports_what_it_did(runner: FlaskCliRunner, make_user
     assert "(manual): 0 paid, 1 to pay by hand" in result.output
     assert "1 skipped (waiting for payout details)" in result.output  # in manual mode there is no account
     assert count(Payout) == 1
+
+
+def test_a_run_finishes_when_the_clock_handed_in_by_its_entry_point_says_after_the_transfers(
+    make_user: Any, stripe: FakeStripeConnect
+) -> None:
+    closer = make_user("closer")
+    onboard(stripe, closer)
+    give_available(closer, 8000)
+    reads: list[int] = []
+
+    def read_clock() -> datetime:  # the entry point's clock (``clock.utcnow``), read once the transfers were sent
+        reads.append(len(transfers_made(stripe)))
+        return RUN_AT + timedelta(seconds=90)
+
+    report = run_payouts(db.session, RUN_AT, triggered_by="cli", read_clock=read_clock)
+    assert report.paid == 1 and reads == [1]
+    run = db.session.get(PayoutRun, report.run_id)
+    assert run is not None and (run.started_at, run.finished_at) == (RUN_AT, RUN_AT + timedelta(seconds=90))
+
+    give_available(closer, 6000)  # without a clock (a test, the demo) the run is stamped at its ``now``
+    bare = db.session.get(PayoutRun, run_payouts(db.session, LATER, triggered_by="cli").run_id)
+    assert bare is not None and bare.finished_at == LATER
+
+
+def test_the_weekly_job_hands_its_clock_to_the_run(make_user: Any) -> None:
+    closer = make_user("closer")
+    give_payout_details(closer)
+    give_available(closer, 5000)
+    report = run_weekly_if_due(db.session, RUN_AT, read_clock=lambda: RUN_AT + timedelta(minutes=2))
+    assert report is not None and report.manual == 1
+    run = db.session.get(PayoutRun, report.run_id)
+    assert run is not None and run.finished_at == RUN_AT + timedelta(minutes=2)

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from flask import Flask, url_for
 
+from closerhub import clock
 from closerhub.booking import service
 from closerhub.booking.models import AppointmentStatus
 from closerhub.booking.pages import page_data
@@ -60,7 +61,7 @@ def test_a_second_read_is_served_from_the_cache_and_equals_the_engine(setting: d
     assert second == first
     closer = setting["closer"]
     rules = rules_for(db.session, closer).for_call(*setting["offer"].call)
-    busy = busy_intervals(db.session, closer.id, NOW - timedelta(days=3), NOW + timedelta(days=10))
+    busy = busy_intervals(db.session, closer.id, NOW - timedelta(days=3), NOW + timedelta(days=10), now=clock.utcnow())
     engine = free_slots_for_dates(
         rules, busy, now=NOW, viewer_zone="Europe/Paris", from_date=FIRST, to_date=LAST
     )  # the engine alone, no cache

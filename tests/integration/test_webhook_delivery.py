@@ -35,7 +35,9 @@ def receiver() -> Iterator[Receiver]:
 
 
 def _subscribe(receiver: Receiver, business_id: int, events: list[str] = TYPES) -> int:
-    endpoint, secret = create_endpoint(db.session, business_id, NewEndpoint(url=receiver.url, events=tuple(events)))
+    endpoint, secret = create_endpoint(
+        db.session, business_id, NewEndpoint(url=receiver.url, events=tuple(events)), now=clock.utcnow()
+    )
     db.session.commit()
     receiver.secret = secret
     return endpoint.id
@@ -151,7 +153,7 @@ def test_a_receiver_that_keeps_failing_gets_its_delivery_failed_after_a_day_and_
     assert _deliver(at + timedelta(days=1)) == 0
     endpoint = db.session.get(WebhookEndpoint, endpoint_id)
     assert endpoint.enabled and endpoint.failing_since is not None
-    emit(db.session, setting["owner"].business_id, "appointment.booked", {"id": 1})
+    emit(db.session, setting["owner"].business_id, "appointment.booked", {"id": 1}, now=clock.utcnow())
     db.session.commit()
     assert _deliver(endpoint.failing_since + DISABLE_AFTER) == 1
     db.session.expire_all()

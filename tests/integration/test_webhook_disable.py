@@ -43,17 +43,17 @@ def test_an_endpoint_failing_for_days_is_disabled_and_its_owner_emailed_once(
 ) -> None:
     owner = make_user("business", email="omar@acme.example", language=language)
     endpoint, receiver.secret = create_endpoint(
-        db.session, owner.business_id, NewEndpoint(url=receiver.url, events=("lead.created",))
+        db.session, owner.business_id, NewEndpoint(url=receiver.url, events=("lead.created",)), now=clock.utcnow()
     )
     db.session.commit()
     receiver.statuses = [503] * 10
     now = datetime.now(UTC) + timedelta(seconds=1)
-    emit(db.session, owner.business_id, "lead.created", {"id": 1})
+    emit(db.session, owner.business_id, "lead.created", {"id": 1}, now=now)
     db.session.commit()
     assert _deliver(now) == 1
     assert _emails() == []  # failing, not yet for days
     endpoint.failing_since = now - DISABLE_AFTER  # it has failed since then (the backoff would take days)
-    emit(db.session, owner.business_id, "lead.created", {"id": 2})
+    emit(db.session, owner.business_id, "lead.created", {"id": 2}, now=now)
     db.session.commit()
     assert _deliver(now + timedelta(seconds=10)) == 2
     db.session.expire_all()
@@ -69,7 +69,9 @@ def test_an_endpoint_failing_for_days_is_disabled_and_its_owner_emailed_once(
 
 def test_a_transaction_emitting_several_events_reads_the_endpoints_once(business_user: User) -> None:
     business_id = business_user.business_id
-    create_endpoint(db.session, business_id, NewEndpoint(url="http://127.0.0.1:9/a", events=("lead.created",)))
+    create_endpoint(
+        db.session, business_id, NewEndpoint(url="http://127.0.0.1:9/a", events=("lead.created",)), now=clock.utcnow()
+    )
     db.session.commit()
     reads: list[str] = []
 
@@ -81,14 +83,16 @@ def test_a_transaction_emitting_several_events_reads_the_endpoints_once(business
     event.listen(engine, "before_cursor_execute", listener)
     try:
         for n in range(5):
-            emit(db.session, business_id, "lead.created", {"id": n})
+            emit(db.session, business_id, "lead.created", {"id": n}, now=clock.utcnow())
         db.session.commit()
         assert len(reads) == 1
-        emit(db.session, business_id, "lead.created", {"id": 9})  # a new transaction reads them again
+        emit(
+            db.session, business_id, "lead.created", {"id": 9}, now=clock.utcnow()
+        )  # a new transaction reads them again
         assert len(reads) == 2
         endpoint = db.session.scalars(select(WebhookEndpoint)).one()
         set_enabled(endpoint, False)  # a change in this transaction drops the memo
-        assert emit(db.session, business_id, "lead.created", {"id": 10}) is None
+        assert emit(db.session, business_id, "lead.created", {"id": 10}, now=clock.utcnow()) is None
         db.session.commit()
     finally:
         event.remove(engine, "before_cursor_execute", listener)

@@ -36,7 +36,9 @@ EVERY_TYPE = [
 
 
 def _subscribe(business_id: int) -> None:
-    create_endpoint(db.session, business_id, NewEndpoint(url="https://hooks.example.com/in", events=tuple(EVERY_TYPE)))
+    create_endpoint(
+        db.session, business_id, NewEndpoint(url="https://hooks.example.com/in", events=tuple(EVERY_TYPE)), now=utcnow()
+    )
     db.session.commit()
 
 

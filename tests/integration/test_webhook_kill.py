@@ -39,7 +39,10 @@ def test_a_worker_killed_mid_delivery_leads_to_a_redelivery_with_the_same_webhoo
     app: Flask, setting: dict[str, Any], receiver: Receiver
 ) -> None:
     _endpoint, receiver.secret = create_endpoint(
-        db.session, setting["owner"].business_id, NewEndpoint(url=receiver.url, events=("appointment.booked",))
+        db.session,
+        setting["owner"].business_id,
+        NewEndpoint(url=receiver.url, events=("appointment.booked",)),
+        now=clock.utcnow(),
     )
     book(setting["offer"])
     db.session.commit()  # nothing of ours holds a lock while the worker runs

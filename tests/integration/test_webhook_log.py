@@ -27,7 +27,9 @@ def receiver() -> Iterator[Receiver]:
 
 
 def _subscribe(receiver: Receiver, business_id: int, events: list[str]) -> WebhookEndpoint:
-    endpoint, secret = create_endpoint(db.session, business_id, NewEndpoint(url=receiver.url, events=tuple(events)))
+    endpoint, secret = create_endpoint(
+        db.session, business_id, NewEndpoint(url=receiver.url, events=tuple(events)), now=clock.utcnow()
+    )
     db.session.commit()
     receiver.secret = secret
     return endpoint
@@ -42,7 +44,7 @@ def _deliver() -> int:
 
 def _emit_at(at: datetime, business_id: int, type: str, data: dict[str, object]) -> None:
     with clock.frozen_at(at):
-        emit(db.session, business_id, type, data)
+        emit(db.session, business_id, type, data, now=clock.utcnow())
         db.session.commit()
 
 
@@ -50,7 +52,7 @@ def test_the_log_shows_each_attempt_and_retry_sends_the_same_webhook_id_again(
     app: Flask, business_user: User, receiver: Receiver
 ) -> None:
     endpoint = _subscribe(receiver, business_user.business_id, ["lead.created"])
-    emit(db.session, business_user.business_id, "lead.created", {"id": 5})
+    emit(db.session, business_user.business_id, "lead.created", {"id": 5}, now=clock.utcnow())
     db.session.commit()
     receiver.statuses = [500]
     assert _deliver() == 1
@@ -72,7 +74,10 @@ def test_the_log_shows_each_attempt_and_retry_sends_the_same_webhook_id_again(
 def test_a_test_event_goes_to_that_endpoint_only_signed(app: Flask, business_user: User, receiver: Receiver) -> None:
     endpoint = _subscribe(receiver, business_user.business_id, ["lead.created"])
     _other, _ = create_endpoint(
-        db.session, business_user.business_id, NewEndpoint(url=receiver.url + "/other", events=("lead.created",))
+        db.session,
+        business_user.business_id,
+        NewEndpoint(url=receiver.url + "/other", events=("lead.created",)),
+        now=clock.utcnow(),
     )
     db.session.commit()
     client = _logged_in(app, business_user)
@@ -117,7 +122,7 @@ def test_replay_since_sends_past_events_of_the_subscribed_types_again_with_their
 
 def test_bad_replay_input_changes_nothing(app: Flask, business_user: User, receiver: Receiver) -> None:
     endpoint = _subscribe(receiver, business_user.business_id, ["lead.created"])
-    emit(db.session, business_user.business_id, "lead.created", {"id": 1})
+    emit(db.session, business_user.business_id, "lead.created", {"id": 1}, now=clock.utcnow())
     db.session.commit()
     api = app.test_client()
     future = (datetime.now(UTC) + timedelta(days=1)).isoformat()
@@ -147,7 +152,7 @@ def test_a_disabled_endpoint_gets_no_test_event_nor_replay_and_nothing_is_sent_t
     app: Flask, business_user: User, receiver: Receiver
 ) -> None:
     endpoint = _subscribe(receiver, business_user.business_id, ["lead.created"])
-    emit(db.session, business_user.business_id, "lead.created", {"id": 1})
+    emit(db.session, business_user.business_id, "lead.created", {"id": 1}, now=clock.utcnow())
     endpoint.enabled = False
     db.session.commit()
     assert _deliver() == 0 and receiver.received == []  # its waiting delivery waits

@@ -22,7 +22,9 @@ ALL_APPOINTMENT_EVENTS = ["appointment.booked", "appointment.rescheduled", "appo
 
 
 def _endpoint(business_id: int, events: list[str], url: str = "https://hooks.example.com/in") -> WebhookEndpoint:
-    endpoint, _secret = create_endpoint(db.session, business_id, NewEndpoint(url=url, events=tuple(events)))
+    endpoint, _secret = create_endpoint(
+        db.session, business_id, NewEndpoint(url=url, events=tuple(events)), now=clock.utcnow()
+    )
     db.session.commit()
     return endpoint
 
@@ -82,7 +84,7 @@ def test_a_rolled_back_change_records_no_event_and_no_delivery(setting: dict[str
     before = _events()
     # The change and its event in one transaction, then rolled back (as a failed request would be).
     row = db.session.get(Appointment, call.id)
-    emit(db.session, business_id, "appointment.cancelled", {"id": row.id})
+    emit(db.session, business_id, "appointment.cancelled", {"id": row.id}, now=clock.utcnow())
     db.session.flush()
     db.session.rollback()
     assert _events() == before and len(db.session.scalars(select(WebhookDelivery)).all()) == 1
@@ -100,7 +102,7 @@ def test_a_refused_booking_records_no_event(setting: dict[str, Any]) -> None:
 
 def test_an_unknown_event_type_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown webhook event type"):
-        emit(db.session, 1, "appointment.teleported", {})
+        emit(db.session, 1, "appointment.teleported", {}, now=clock.utcnow())
 
 
 def test_the_secret_is_sealed_and_a_rotated_one_signs_alongside_the_old_for_a_day(setting: dict[str, Any]) -> None:
@@ -109,12 +111,13 @@ def test_the_secret_is_sealed_and_a_rotated_one_signs_alongside_the_old_for_a_da
         db.session,
         setting["owner"].business_id,
         NewEndpoint(url="https://h.example.com", events=("appointment.booked",)),
+        now=clock.utcnow(),
     )
     db.session.commit()
     assert secret.startswith("whsec_") and secret not in endpoint.secret_sealed
-    assert signing_secrets(endpoint) == [secret]
-    fresh = rotate_secret(endpoint)
+    assert signing_secrets(endpoint, now=clock.utcnow()) == [secret]
+    fresh = rotate_secret(endpoint, now=clock.utcnow())
     db.session.commit()
-    assert signing_secrets(endpoint) == [fresh, secret]
+    assert signing_secrets(endpoint, now=clock.utcnow()) == [fresh, secret]
     with clock.frozen_at(NOW + hours(25)):
-        assert signing_secrets(endpoint) == [fresh]
+        assert signing_secrets(endpoint, now=clock.utcnow()) == [fresh]

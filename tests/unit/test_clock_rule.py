@@ -13,17 +13,6 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[2] / "closerhub"
 
-# Modules below the entry points that still read the clock: the rule's remaining debt. This
-# list only shrinks; a module converted must leave it (the second test says so).
-NOT_YET_CONVERTED = {
-    "audit/service.py",
-    "booking/calendar_files/ics.py",
-    "closers/rules.py",  # busy time's fail-closed cut-off (calendar sync, merged beside the rule)
-    "webhooks/service.py",  # emit, rotation and retry stamps (webhooks, merged beside the rule)
-    "notifications/service.py",
-    "payments/payouts/service.py",
-}
-
 # A thread or loop that starts work on its own, like a job: it reads the clock for that work.
 OTHER_ENTRY_POINTS = {
     "notifications/delivery.py",  # the prompt-delivery thread started after a commit
@@ -32,7 +21,7 @@ OTHER_ENTRY_POINTS = {
 WALL_CLOCK = {("datetime", "now"), ("datetime", "utcnow"), ("datetime", "today"), ("date", "today"), ("time", "time")}
 
 
-@functools.cache  # parsed once per process: the three tests read the same ~300 modules
+@functools.cache  # parsed once per process: the tests read the same ~300 modules
 def _modules() -> list[tuple[str, ast.Module]]:
     return [
         (path.relative_to(PACKAGE).as_posix(), ast.parse(path.read_text(encoding="utf-8"), filename=str(path)))
@@ -79,18 +68,9 @@ def test_only_the_entry_points_read_the_clock_seam() -> None:
     offenders = [
         name
         for name, tree in _modules()
-        if name != "clock.py"
-        and not is_entry_point(name)
-        and name not in NOT_YET_CONVERTED
-        and reads_the_clock_seam(tree)
+        if name != "clock.py" and not is_entry_point(name) and reads_the_clock_seam(tree)
     ]
     assert offenders == [], "services and core take `now` from their caller (README, 'The clock rule')"
-
-
-def test_the_list_of_modules_not_yet_converted_only_shrinks() -> None:
-    still_reading = {name for name, tree in _modules() if reads_the_clock_seam(tree)}
-    converted = sorted(NOT_YET_CONVERTED - still_reading)
-    assert converted == [], "these follow the rule now: remove them from NOT_YET_CONVERTED"
 
 
 def test_nothing_but_the_clock_seam_asks_the_system_for_the_time() -> None:

@@ -90,7 +90,7 @@ def report(
         )
     )
     others = bool(bookable_engagements(session, appointment.offer, without=appointment.closer_id))
-    call_messages.closer_missed_call(session, appointment, others)
+    call_messages.closer_missed_call(session, appointment, others, now=now)
     session.commit()
     return row
 
@@ -116,6 +116,7 @@ def review(
         obj=row,
         before={"status": ReportStatus.PENDING.value},
         after={"status": row.status.value, "review_note": row.review_note, "closer_id": row.closer_id},
+        now=now,
     )
     if row.status == ReportStatus.CONFIRMED:
         row.appointment.closer_no_show_at = now
@@ -147,6 +148,7 @@ def _flag_if_repeated(session: Session, admin: User, closer_id: int, now: dateti
         obj=vetting.closer,
         before={"status": VettingStatus.APPROVED.value},
         after={"status": VettingStatus.IN_REVIEW.value, "confirmed_no_shows": recent},
+        now=now,
     )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flask import Response
 
+from closerhub import clock
 from closerhub.api.auth import current_api_user
 from closerhub.api.routing import api_route
 from closerhub.booking.calendar_files import feed as calendar_feed
@@ -26,5 +27,5 @@ from closerhub.extensions import db
 def get_appointment_ics(appointment_id: int) -> Response:
     """The closer on the call, the business's team and admins. The UID is stable across reschedules and
     SEQUENCE counts them, so importing a newer copy updates the event instead of duplicating it."""
-    data = calendar_feed.appointment_ics(db.session, appointment_id, current_api_user())
+    data = calendar_feed.appointment_ics(db.session, appointment_id, current_api_user(), now=clock.utcnow())
     return ics_response(data, f"appointment-{appointment_id}.ics")

@@ -105,11 +105,11 @@ def feed_for_key(session: Session, key: str, *, now: datetime) -> bytes:
     """The ICS feed behind ``/calendar/<key>.ics`` (NotFound for an unknown or revoked key)."""
     closer = closer_for_key(session, key)
     appointments = feed_appointments(session, closer, now=now)
-    return ics.feed(appointments, name=f"CloserHub — {closer.name}", language=closer.language)
+    return ics.feed(appointments, name=f"CloserHub — {closer.name}", language=closer.language, now=now)
 
 
-def appointment_ics(session: Session, appointment_id: int, viewer: User) -> bytes:
+def appointment_ics(session: Session, appointment_id: int, viewer: User, *, now: datetime) -> bytes:
     """One appointment as an invite the viewer can import: REQUEST, or CANCEL once cancelled (404 for others)."""
     appointment = find_visible(Appointment, appointment_id, viewer)
     method = "CANCEL" if appointment.status == AppointmentStatus.CANCELLED else "REQUEST"
-    return ics.invite(appointment, method=method, language=viewer.language)
+    return ics.invite(appointment, method=method, language=viewer.language, now=now)

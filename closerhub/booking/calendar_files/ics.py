@@ -13,7 +13,7 @@ the zones of both parties are spelled out in the DESCRIPTION for humans.
   subscribed clients drop or strike them.
 
 Texts (summary, description) follow the current locale; pass ``language`` to choose it,
-as the emails do per recipient. DTSTAMP comes from the clock seam.
+as the emails do per recipient. DTSTAMP is the ``now`` the caller passes.
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from icalendar import Calendar, Event, vCalAddress, vText
 
-from closerhub import clock
 from closerhub.booking.models import Appointment, AppointmentStatus, Channel
 from closerhub.core.tz import to_local
 from closerhub.core.when import NARROW_NBSP
@@ -169,7 +168,7 @@ def _calendar(**props: str) -> Calendar:
     return cal
 
 
-def invite(appointment: Appointment, *, method: str, language: str | None = None) -> bytes:
+def invite(appointment: Appointment, *, method: str, language: str | None = None, now: datetime) -> bytes:
     """The iTIP invite of ``appointment``: ``method`` is ``"REQUEST"`` (booked, rescheduled) or ``"CANCEL"``.
 
     A CANCEL always carries ``STATUS:CANCELLED``, even if the row is not (yet) cancelled.
@@ -179,14 +178,14 @@ def invite(appointment: Appointment, *, method: str, language: str | None = None
         raise ValueError(f"method must be one of {METHODS}, not {method!r}")
     with _locale(language):
         cal = _calendar(method=method)
-        event = _event(appointment, clock.utcnow())
+        event = _event(appointment, now)
         if method == "CANCEL":
             event["status"] = vText("CANCELLED")
         cal.add_component(event)
     return cal.to_ical()
 
 
-def feed(appointments: Iterable[Appointment], *, name: str, language: str | None = None) -> bytes:
+def feed(appointments: Iterable[Appointment], *, name: str, language: str | None = None, now: datetime) -> bytes:
     """A subscribable calendar (``X-WR-CALNAME`` = ``name``) of ``appointments``, as given.
 
     The caller picks the window (see ``calendar_feed``); cancelled calls are kept as
@@ -196,7 +195,6 @@ def feed(appointments: Iterable[Appointment], *, name: str, language: str | None
         cal = _calendar(x_wr_calname=name)
         cal.add("refresh-interval", FEED_REFRESH, parameters={"VALUE": "DURATION"})
         cal.add("x-published-ttl", "PT15M")  # the same, for Outlook
-        stamp = clock.utcnow()
         for appointment in appointments:
-            cal.add_component(_event(appointment, stamp))
+            cal.add_component(_event(appointment, now))
     return cal.to_ical()

@@ -126,6 +126,7 @@ def _move(
         actor_label,
         {"closer_id": previous_id},
         {"closer_id": new_closer.id, "reason": reason or None, "routing": note},
+        now=now,
     )
     refresh_summary(session, previous_id, now)
     refresh_summary(session, new_closer.id, now, rules=rules)
@@ -184,7 +185,7 @@ def reassign_or_cancel(
             excluded.add(pick.engagement.closer_id)
             continue
         savepoint.commit()
-        notify_handover.reassigned(session, appointment, previous, why=why, reason=reason)
+        notify_handover.reassigned(session, appointment, previous, why=why, reason=reason, now=now)
         session.commit()
         return Handover(appointment, previous, pick.engagement.closer)
     if before_cancel is not None:

@@ -43,6 +43,8 @@ def audit_change(
     actor_label: str,
     before: dict[str, object] | None,
     after: dict[str, object],
+    *,
+    now: datetime,
 ) -> None:
     """One audit row per booking event, and its webhook event when the contract has one (same transaction).
 
@@ -50,9 +52,9 @@ def audit_change(
     webhook type in the contract, so it is audited only.
     """
     who: User | str = actor if actor is not None else actor_label
-    audit(session, actor=who, action=f"appointment.{action}", obj=appointment, before=before, after=after)
+    audit(session, actor=who, action=f"appointment.{action}", obj=appointment, before=before, after=after, now=now)
     if action in WEBHOOK_ACTIONS:
-        emit(session, appointment.business_id, f"appointment.{action}", appointment)
+        emit(session, appointment.business_id, f"appointment.{action}", appointment, now=now)
 
 
 def reschedule(
@@ -128,10 +130,11 @@ def reschedule(
         actor_label,
         {"starts_at": previous},
         {"starts_at": appointment.starts_at, "reason": clean_reason or None, **_message_entry(message)},
+        now=now,
     )
     booked_event.before_change(session, appointment, now)  # its confirmation first, if still pending
     refresh_summary(session, appointment.closer_id, now, rules=own_rules)
-    notify.appointment_rescheduled(session, appointment, previous, message_to_prospect=message)
+    notify.appointment_rescheduled(session, appointment, previous, message_to_prospect=message, now=now)
     session.commit()
     return appointment
 
@@ -229,7 +232,8 @@ def cancel_now(
         actor_label,
         {"status": AppointmentStatus.BOOKED},
         {"status": appointment.status, "reason": reason or None, **_message_entry(message)},
+        now=now,
     )
     booked_event.before_change(session, appointment, now)  # its confirmation first, if still pending
     refresh_summary(session, appointment.closer_id, now)
-    notify.appointment_cancelled(session, appointment, message_to_prospect=message, rebook=rebook)
+    notify.appointment_cancelled(session, appointment, message_to_prospect=message, rebook=rebook, now=now)

@@ -39,7 +39,12 @@ def invite_ics(token: str) -> Response:
     """The calendar invite (METHOD:REQUEST, or CANCEL once cancelled) for the prospect's calendar."""
     appointment = appointment_or_404(token, allow_cancelled=True)
     cancelled = appointment.status == AppointmentStatus.CANCELLED
-    body = ics.invite(appointment, method="CANCEL" if cancelled else "REQUEST", language=appointment.prospect_language)
+    body = ics.invite(
+        appointment,
+        method="CANCEL" if cancelled else "REQUEST",
+        language=appointment.prospect_language,
+        now=clock.utcnow(),
+    )
     return Response(
         body,
         mimetype="text/calendar",

@@ -38,7 +38,9 @@ def flag_unconfirmed(session: Session, now: datetime) -> int:
     )
 
     def send(s: Session, appointment: Appointment) -> int:
-        return 0 if appointment.prospect_confirmed_at is not None else call_messages.unconfirmed(s, appointment)
+        return (
+            0 if appointment.prospect_confirmed_at is not None else call_messages.unconfirmed(s, appointment, now=now)
+        )
 
     return _claim_and_notify(session, [r.id for r in rows], column, now, send)
 
@@ -59,12 +61,12 @@ def may_rebook(appointment: Appointment) -> bool:
     return appointment.offer.is_active and appointment.reschedule_count < appointment.business.max_reschedules
 
 
-def _send_offer(session: Session, appointment: Appointment, *, follow_up: bool) -> int:
+def _send_offer(session: Session, appointment: Appointment, *, follow_up: bool, now: datetime) -> int:
     if not may_rebook(appointment):
         return 0
     if follow_up and session.scalar(select(rebooked_since(appointment, appointment.starts_at))):
         return 0
-    return call_messages.rebook_after_no_show(session, appointment, follow_up=follow_up)
+    return call_messages.rebook_after_no_show(session, appointment, follow_up=follow_up, now=now)
 
 
 def offer_rebooking(session: Session, now: datetime) -> int:
@@ -78,7 +80,7 @@ def offer_rebooking(session: Session, now: datetime) -> int:
         [r.id for r in first],
         Appointment.rebook_offered_at,
         now,
-        lambda s, a: _send_offer(s, a, follow_up=False),
+        lambda s, a: _send_offer(s, a, follow_up=False, now=now),
         no_show,
     )
     second = _candidates(
@@ -94,7 +96,7 @@ def offer_rebooking(session: Session, now: datetime) -> int:
         [r.id for r in second],
         Appointment.rebook_followed_up_at,
         now,
-        lambda s, a: _send_offer(s, a, follow_up=True),
+        lambda s, a: _send_offer(s, a, follow_up=True, now=now),
         no_show,
     )
     return claimed

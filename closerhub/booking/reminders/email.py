@@ -172,7 +172,7 @@ def send_due_reminders(session: Session, now: datetime) -> int:
     sent = 0
     for kind, column in (("24h", Appointment.reminder_24h_sent_at), ("1h", Appointment.reminder_1h_sent_at)):
         ids = due_reminders(session, now, kind)
-        sent += _claim_and_notify(session, ids, column, now, partial(call_messages.reminder, kind=kind))
+        sent += _claim_and_notify(session, ids, column, now, partial(call_messages.reminder, kind=kind, now=now))
     return sent
 
 
@@ -180,11 +180,15 @@ def request_outcomes(session: Session, now: datetime) -> int:
     """Ask the closer, once, to record the outcome of each booked call that ended in the last 48 h."""
     column = Appointment.outcome_requested_at
     rows = _candidates(session, column, Appointment.ends_at <= now, Appointment.ends_at > now - OUTCOME_OVERDUE_AFTER)
-    return _claim_and_notify(session, [r.id for r in rows], column, now, call_messages.outcome_requested)
+    return _claim_and_notify(
+        session, [r.id for r in rows], column, now, partial(call_messages.outcome_requested, now=now)
+    )
 
 
 def flag_overdue_outcomes(session: Session, now: datetime) -> int:
     """Mark calls still ``booked`` 48 h after their end as overdue, once, and tell the business."""
     column = Appointment.outcome_overdue_at
     rows = _candidates(session, column, Appointment.ends_at <= now - OUTCOME_OVERDUE_AFTER)
-    return _claim_and_notify(session, [r.id for r in rows], column, now, call_messages.outcome_overdue)
+    return _claim_and_notify(
+        session, [r.id for r in rows], column, now, partial(call_messages.outcome_overdue, now=now)
+    )

@@ -217,6 +217,7 @@ def _reduce_open_charge(session: Session, charge: Charge, part: int, commission_
             "currency": charge.currency,
             "instalment_id": charge.instalment_id,
         },
+        now=now,
     )
 
 
@@ -281,6 +282,7 @@ def release_instalments(session: Session, now: datetime) -> int:
             obj=instalment.outcome,
             before={"pending": pending, "instalment_id": instalment_id},
             after={"available": pending, "currency": instalment.currency, "released_at": now},
+            now=now,
         )
         released += 1
     session.commit()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask_babel import force_locale
 from sqlalchemy.orm import Session
 
@@ -43,7 +45,7 @@ def _in_business_language(session: Session, charge: Charge, text: str) -> str:
         return _(text)
 
 
-def _notify(session: Session, charge: Charge, kind: str) -> None:
+def _notify(session: Session, charge: Charge, kind: str, *, now: datetime) -> None:
     """Email every active member of the business: what happened to the charge and what to do."""
     business = session.get(Business, charge.business_id)
     assert business is not None
@@ -68,4 +70,5 @@ def _notify(session: Session, charge: Charge, kind: str) -> None:
                 "charges_url": public_url("charges.list_charges"),
                 "retries_left": charge.next_attempt_at is not None,
             },
+            now=now,
         )

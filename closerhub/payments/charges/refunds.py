@@ -162,6 +162,7 @@ def record_manual_return(
             "commission_clawed_back": taken,
             "reason": text,
         },
+        now=now,
     )
     session.commit()
     return charge

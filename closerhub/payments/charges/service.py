@@ -139,7 +139,7 @@ def _open(session: Session, charge: Charge, now: datetime) -> Charge:
     gateway = get_gateway()
     if not gateway.is_configured():
         charge.status = ChargeStatus.MANUAL_DUE
-        _notify(session, charge, "manual_due")
+        _notify(session, charge, "manual_due", now=now)
         return charge
     _attempt(session, gateway, charge, now, claimed=False)
     return charge
@@ -300,7 +300,7 @@ def record_failure(
     charge.failure_message = f"{message} ({bank_message})" if bank_message and bank_message not in message else message
     charge.next_attempt_at = RETRIES.next_attempt_at(charge.attempts, now)
     charge.updated_at = now
-    _notify(session, charge, "requires_action" if status == ChargeStatus.REQUIRES_ACTION else "failed")
+    _notify(session, charge, "requires_action" if status == ChargeStatus.REQUIRES_ACTION else "failed", now=now)
 
 
 # ---------------------------------------------------------------------------
@@ -332,6 +332,7 @@ def mark_manual_paid(session: Session, actor: User, charge_id: int, reference: s
         obj=charge,
         before=before,
         after={"status": charge.status.value, "reference": text, "amount": charge.amount, "currency": charge.currency},
+        now=now,
     )
     session.commit()
     return charge

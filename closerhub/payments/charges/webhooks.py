@@ -110,6 +110,7 @@ def _refund_duplicate(session: Session, charge: Charge, pi: dict[str, Any], now:
         obj=charge,
         before={"payment_intent": charge.stripe_payment_intent_id},
         after={"duplicate_payment_intent": pi_id, "amount": amount, "refund": refund_id, "at": now},
+        now=now,
     )
 
 

@@ -50,7 +50,13 @@ def _audited_state(row: ConnectAccount) -> dict[str, object]:
 
 
 def _audit_change(
-    session: Session, row: ConnectAccount, before: dict[str, object], actor: User | str, action: str
+    session: Session,
+    row: ConnectAccount,
+    before: dict[str, object],
+    actor: User | str,
+    action: str,
+    *,
+    now: datetime,
 ) -> None:
     """An audit row when the account's payout state changed (a webhook repeating the same state writes none)."""
     after = _audited_state(row)
@@ -63,6 +69,7 @@ def _audit_change(
             obj=row,
             before={name: before.get(name) for name in changed},
             after={"stripe_account_id": row.stripe_account_id, **{name: after[name] for name in changed}},
+            now=now,
         )
 
 
@@ -104,7 +111,7 @@ def start_onboarding(
         before = _audited_state(row)
         row.stripe_account_id = state.id
         _apply(row, state, now, now)
-        _audit_change(session, row, before, closer, "payout_account.created")
+        _audit_change(session, row, before, closer, "payout_account.created", now=now)
         session.commit()
     link = gateway.create_account_link(row.stripe_account_id, refresh_url=refresh_url, return_url=return_url)
     return link.url
@@ -118,7 +125,7 @@ def refresh_account(session: Session, gateway: Gateway, closer: User, now: datet
     state = gateway.retrieve_account(row.stripe_account_id)
     before = _audited_state(row)
     _apply(row, state, now, now)  # a live read describes the account as of now
-    _audit_change(session, row, before, closer, "payout_account.updated")
+    _audit_change(session, row, before, closer, "payout_account.updated", now=now)
     session.commit()
     return row
 
@@ -135,7 +142,7 @@ def sync_account(session: Session, state: AccountState, as_of: datetime, now: da
         return False  # an out-of-order delivery: a newer state is already applied
     before = _audited_state(row)
     _apply(row, state, as_of, now)
-    _audit_change(session, row, before, "stripe webhook", "payout_account.updated")
+    _audit_change(session, row, before, "stripe webhook", "payout_account.updated", now=now)
     return True
 
 

@@ -198,6 +198,7 @@ def release_available(session: Session, now: datetime) -> int:
             obj=outcome,
             before={"pending": pending},
             after={"available": pending, "currency": outcome.deal_currency, "released_at": now},
+            now=now,
         )
         released += 1
     session.commit()

@@ -96,7 +96,7 @@ def run_payouts_now(**_: Any) -> PayoutRunOut:
     currency (idempotency key `payout-<id>`), or, in manual mode, payouts recorded for the bank batch.
     Safe to call while another run is going on: nobody is paid twice."""
     now = clock.utcnow()
-    report = run_payouts(db.session, now, triggered_by=current_api_user())
+    report = run_payouts(db.session, now, triggered_by=current_api_user(), read_clock=clock.utcnow)
     return PayoutRunOut.model_validate({**report.as_dict(), "started_at": now})
 
 

@@ -109,7 +109,9 @@ def blocked_summary(session: Session, run: PayoutRun) -> list[tuple[Payout, str]
     return [(line.payout, _(line.blocked)) for line in batch_lines(session, run) if line.blocked]
 
 
-def _audit_download(session: Session, actor: User, run: PayoutRun, kind: str, lines: list[BankLine]) -> None:
+def _audit_download(
+    session: Session, actor: User, run: PayoutRun, kind: str, lines: list[BankLine], *, now: datetime
+) -> None:
     totals: dict[str, int] = {}
     for line in lines:
         totals[line.payout.currency] = totals.get(line.payout.currency, 0) + line.payout.amount
@@ -124,6 +126,7 @@ def _audit_download(session: Session, actor: User, run: PayoutRun, kind: str, li
             "blocked_payout_ids": [line.payout.id for line in lines if line.blocked],
             "totals": totals,
         },
+        now=now,
     )
     session.commit()
 
@@ -133,7 +136,7 @@ def _check_admin(actor: User) -> None:
         raise PermissionDenied(_("Only admins download bank files."))
 
 
-def bank_csv(session: Session, actor: User, run_id: int) -> str:
+def bank_csv(session: Session, actor: User, run_id: int, *, now: datetime) -> str:
     """The run's manual batch as CSV, one row per payout with the payee's bank details. Audited; commits."""
     _check_admin(actor)
     run = get_run(session, run_id)
@@ -163,7 +166,7 @@ def bank_csv(session: Session, actor: User, run_id: int) -> str:
             ]
         )
     body = csv_text([CSV_HEADER, *rows])
-    _audit_download(session, actor, run, "csv", lines)
+    _audit_download(session, actor, run, "csv", lines, now=now)
     return body
 
 
@@ -231,5 +234,5 @@ def sepa_xml(session: Session, actor: User, run_id: int, now: datetime) -> bytes
             }
         )
     body: bytes = transfer.export(validate=True)
-    _audit_download(session, actor, run, "sepa", lines)
+    _audit_download(session, actor, run, "sepa", lines, now=now)
     return body

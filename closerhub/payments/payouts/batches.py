@@ -138,6 +138,7 @@ def mark_batch_paid(session: Session, actor: User, run_id: int, now: datetime) -
         obj=run,
         before={"manual_pending": changed},
         after={"manual_paid": changed, "totals": totals, "payout_ids": [p.id for p in pending]},
+        now=now,
     )
     session.commit()
     return int(changed)

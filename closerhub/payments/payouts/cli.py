@@ -17,7 +17,7 @@ payouts_group = AppGroup("payouts", help="Pay closers their available balances."
 def run_command() -> None:
     """Pay every closer whose available balance reaches the minimum (Stripe transfers, or a manual batch)."""
     try:
-        report = run_payouts(db.session, clock.utcnow(), triggered_by="cli")
+        report = run_payouts(db.session, clock.utcnow(), triggered_by="cli", read_clock=clock.utcnow)
     except DomainError as exc:
         raise click.ClickException(exc.message) from exc
     why_skipped = "account not ready" if report.mode.value == "stripe" else "waiting for payout details"

@@ -225,13 +225,14 @@ def save(session: Session, closer: User, data: BankDetails, now: datetime) -> Pa
     row.display = masked(scheme, clean)
     row.updated_at = now
     after = {"scheme": scheme.value, "country": row.country, **row.display}
-    audit(session, actor=closer, action="payout_details.changed", obj=row, before=before, after=after)
+    audit(session, actor=closer, action="payout_details.changed", obj=row, before=before, after=after, now=now)
     queue_email(
         session,
         to=closer.email,
         template="payout_details_changed",
         language=closer.language,
         context={"recipient": closer, "details": after, "at": now, "url": public_url("payouts_setup.show")},
+        now=now,
     )
     session.commit()
     return row

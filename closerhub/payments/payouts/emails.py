@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -13,13 +14,14 @@ from closerhub.notifications.service import public_url, queue_email
 from closerhub.payments.payouts.models import Payout
 
 
-def _send(session: Session, recipient: User, template: str, **context: Any) -> None:
+def _send(session: Session, recipient: User, template: str, *, now: datetime, **context: Any) -> None:
     queue_email(
         session,
         to=recipient.email,
         template=template,
         language=recipient.language,
         context={"recipient": recipient, **context},
+        now=now,
     )
 
 
@@ -31,7 +33,7 @@ def _admins(session: Session) -> list[User]:
     )
 
 
-def tell_cannot_receive(session: Session, closer: User, *, manual: bool = False) -> None:
+def tell_cannot_receive(session: Session, closer: User, *, manual: bool = False, now: datetime) -> None:
     """The closer has money waiting but no payout account (Stripe) or usable payout details (manual) (told once)."""
     _send(
         session,
@@ -40,10 +42,11 @@ def tell_cannot_receive(session: Session, closer: User, *, manual: bool = False)
         manual=manual,
         setup_url=public_url("payouts_setup.show"),
         earnings_url=public_url("outcomes.earnings"),
+        now=now,
     )
 
 
-def tell_payout_failed(session: Session, payout: Payout) -> None:
+def tell_payout_failed(session: Session, payout: Payout, *, now: datetime) -> None:
     """Stripe refused the transfer; the money is back in the closer's available balance."""
     closer = session.get(User, payout.closer_id)
     if closer is not None:
@@ -54,10 +57,11 @@ def tell_payout_failed(session: Session, payout: Payout) -> None:
             payout=payout,
             setup_url=public_url("payouts_setup.show"),
             earnings_url=public_url("outcomes.earnings"),
+            now=now,
         )
 
 
-def tell_bank_payout_failed(session: Session, closer: User, details: dict[str, Any]) -> None:
+def tell_bank_payout_failed(session: Session, closer: User, details: dict[str, Any], *, now: datetime) -> None:
     """Stripe could not pay the closer's bank: the closer must fix their bank details; admins are told too.
 
     The amount is written in each reader's conventions when their email is rendered (``amount``),
@@ -73,6 +77,7 @@ def tell_bank_payout_failed(session: Session, closer: User, details: dict[str, A
         amount=amount,
         for_closer=True,
         url=public_url("payouts_setup.show"),
+        now=now,
     )
     for admin in _admins(session):
         _send(
@@ -84,4 +89,5 @@ def tell_bank_payout_failed(session: Session, closer: User, details: dict[str, A
             amount=amount,
             for_closer=False,
             url=public_url("admin_payouts.index"),
+            now=now,
         )

@@ -119,7 +119,7 @@ def on_bank_payout_failed(session: Session, event: WebhookEvent, now: datetime) 
     )
     closer = session.get(User, account.closer_id)
     if closer is not None:
-        tell_bank_payout_failed(session, closer, details)
+        tell_bank_payout_failed(session, closer, details, now=now)
 
 
 # ---------------------------------------------------------------------------

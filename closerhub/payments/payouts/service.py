@@ -31,6 +31,7 @@ the tests: nothing here knows about tests.
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -40,7 +41,6 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from closerhub import clock
 from closerhub.accounts.models import User
 from closerhub.audit.service import record
 from closerhub.core.errors import Conflict
@@ -228,7 +228,7 @@ def _fail(session: Session, payout_id: int, message: str, now: datetime) -> None
     payout.error = message[:2000]
     payout.failed_at = now
     return_to_available(session, payout, payout.amount, Memo("payout_failed", {"payout_id": payout.id}), now)
-    tell_payout_failed(session, payout)
+    tell_payout_failed(session, payout, now=now)
     session.commit()
 
 
@@ -253,7 +253,7 @@ def _skip_cannot_receive(session: Session, closer_id: int, now: datetime, *, man
         session.add(PayoutNotice(closer_id=closer_id, kind=NoticeKind.CANNOT_RECEIVE, reference="", created_at=now))
         closer = session.get(User, closer_id)
         if closer is not None:
-            tell_cannot_receive(session, closer, manual=manual)
+            tell_cannot_receive(session, closer, manual=manual, now=now)
     try:
         session.commit()
     except IntegrityError:  # an overlapping run told them
@@ -310,13 +310,14 @@ def run_payouts(
     triggered_by: str | User,
     scheduled_for: date | None = None,
     gateway: Gateway | None = None,
+    read_clock: Callable[[], datetime] | None = None,
 ) -> RunReport:
     """Pay every closer × currency whose available balance reaches the minimum. Commits (per payout).
 
     ``triggered_by``: ``"worker"``, ``"cli"`` or the admin who clicked. Closers who cannot be paid
     are skipped (and told once): in Stripe mode their account cannot receive payouts, in manual mode
     they have no usable payout details. Manual payouts are recorded as ``manual_pending``.
-    ``scheduled_for``: the worker's day (a second run that day is a Conflict).
+    ``scheduled_for``: the worker's day (a second run that day is a Conflict). ``read_clock``: see the finish.
     """
     gateway = gateway or get_gateway()
     mode = RunMode.STRIPE if gateway.is_configured() else RunMode.MANUAL
@@ -332,7 +333,7 @@ def run_payouts(
     )
     session.add(run)
     if isinstance(triggered_by, User):
-        record(session, actor=triggered_by, action="payouts.run_started", obj=run, after={"mode": mode.value})
+        record(session, actor=triggered_by, action="payouts.run_started", obj=run, after={"mode": mode.value}, now=now)
     try:
         session.commit()
     except IntegrityError as exc:
@@ -366,17 +367,21 @@ def run_payouts(
         elif result == "retrying":
             report.retrying += 1
 
+    # The run ends after its transfers were sent, which takes real time, so its finish is not ``now``.
+    # The service never reads the clock (README, "The clock rule"): the entry point that started the run
+    # hands over its clock (``clock.utcnow``) as ``read_clock``, read once here; without one it ends at ``now``.
+    finished_at = max(now, read_clock()) if read_clock is not None else now
     begin_write(session)
     session.execute(
-        update(PayoutRun)
-        .where(PayoutRun.id == run.id)
-        .values(status=RunStatus.FINISHED, finished_at=max(now, clock.utcnow()))
+        update(PayoutRun).where(PayoutRun.id == run.id).values(status=RunStatus.FINISHED, finished_at=finished_at)
     )
     session.commit()
     return report
 
 
-def run_weekly_if_due(session: Session, now: datetime) -> RunReport | None:
+def run_weekly_if_due(
+    session: Session, now: datetime, *, read_clock: Callable[[], datetime] | None = None
+) -> RunReport | None:
     """The worker's job: run once on the configured weekday (UTC); any other call does nothing."""
     if now.weekday() != get_setting(session, "payout_weekday"):
         return None
@@ -385,6 +390,6 @@ def run_weekly_if_due(session: Session, now: datetime) -> RunReport | None:
         session.rollback()
         return None
     try:
-        return run_payouts(session, now, triggered_by="worker", scheduled_for=day)
+        return run_payouts(session, now, triggered_by="worker", scheduled_for=day, read_clock=read_clock)
     except Conflict:
         return None  # another worker claimed the day

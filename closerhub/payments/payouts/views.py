@@ -88,7 +88,7 @@ def run() -> ResponseReturnValue:
     form = ActionForm()
     if form.validate_on_submit():
         try:
-            report = run_payouts(db.session, clock.utcnow(), triggered_by=current_user)
+            report = run_payouts(db.session, clock.utcnow(), triggered_by=current_user, read_clock=clock.utcnow)
         except DomainError as exc:
             db.session.rollback()
             flash(exc.message, "error")
@@ -164,7 +164,7 @@ def show_run(run_id: int) -> str:
 def batch_csv(run_id: int) -> Response:
     """The run's manual batch as CSV with each payee's bank details (audited download)."""
     _run_or_404(run_id)
-    body = bank_files.bank_csv(db.session, current_user, run_id)
+    body = bank_files.bank_csv(db.session, current_user, run_id, now=clock.utcnow())
     return Response(
         body,
         mimetype="text/csv",
