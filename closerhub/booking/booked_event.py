@@ -26,9 +26,10 @@ from sqlalchemy.orm import Session
 from closerhub.booking import guard, notify
 from closerhub.booking.models import Appointment
 from closerhub.closers.summary import refresh_summary
-from closerhub.notifications.events import handle_pending_for, queue_event
+from closerhub.notifications.events import handle_pending_for, pending_event_values, queue_event
 
 KIND = "appointment.booked"
+REF_PREFIX = "appointment:"  # an event's ``ref``: this and the call's id
 
 
 def queue_booked(session: Session, appointment: Appointment, now: datetime) -> None:
@@ -41,8 +42,15 @@ def queue_booked(session: Session, appointment: Appointment, now: datetime) -> N
     queue_event(session, KIND, params, now, ref=ref_of(appointment.id))
 
 
+def booked_event_values(appointment: Appointment, now: datetime) -> dict[str, Any]:
+    """``queue_booked``'s row for the worker before the call has its id: ``ref`` and ``params`` lack it
+    (the caller's INSERT adds ``appointment_id`` to the params and writes ``ref`` as ``ref_of`` does)."""
+    params = {"closer_id": appointment.closer_id, "as_of": notify.snapshot_of(appointment)}
+    return pending_event_values(KIND, params, now, ref=None)
+
+
 def ref_of(appointment_id: int) -> str:
-    return f"appointment:{appointment_id}"
+    return f"{REF_PREFIX}{appointment_id}"
 
 
 def before_change(session: Session, appointment: Appointment, now: datetime) -> None:

@@ -65,6 +65,24 @@ def events_inline() -> bool:
     return bool(config.get("OUTBOX_EVENTS_INLINE", render_inline()))
 
 
+def pending_event_values(kind: str, params: dict[str, Any], now: datetime, *, ref: str | None = None) -> dict[str, Any]:
+    """The row ``queue_event`` inserts for the worker (not inline), for a caller that sends its own INSERT
+    (a booking writes it in the statement that writes the call: ``booking.write``)."""
+    if kind not in _HANDLERS:
+        raise ValueError(f"unknown outbox event kind {kind!r}")
+    return {
+        "kind": kind,
+        "ref": ref,
+        "params": params,
+        "status": EventStatus.PENDING,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "last_error": None,
+        "created_at": now,
+        "handled_at": None,
+    }
+
+
 def queue_event(session: Session, kind: str, params: dict[str, Any], now: datetime, *, ref: str | None = None) -> None:
     """Add one ``kind`` event to the outbox in the caller's transaction (the caller commits).
 
