@@ -41,8 +41,9 @@ class CloserFacts:
 
 @functools.cache
 def _engagement_with_facts() -> Select[Any]:
-    """The engagement (with its closer and offer) and the ``CloserFacts`` columns, by ``engagement_id``;
-    built once, as every booking with a chosen engagement runs it."""
+    """The engagement (with its closer and offer), the ``CloserFacts`` columns and whether the business
+    has a webhook endpoint, by ``engagement_id``; built once, as every booking with a chosen engagement
+    runs it."""
     return (
         select(
             Engagement,
@@ -50,6 +51,7 @@ def _engagement_with_facts() -> Select[Any]:
             CloserProfile.meeting_mode,
             CloserProfile.meeting_url,
             AvailabilitySettings.rules_etag,
+            has_enabled_endpoint(Engagement.business_id),
         )
         .outerjoin(CloserVetting, CloserVetting.closer_id == Engagement.closer_id)
         .outerjoin(CloserProfile, CloserProfile.user_id == Engagement.closer_id)
@@ -128,9 +130,11 @@ def _locked_engagement(
         # (summary, vetting, ...) as they were before the wait.
         guard.lock_for_booking(session, engagement_id=engagement_id)  # type: ignore[arg-type]
         row = session.execute(_engagement_with_facts(), {"engagement_id": engagement_id}).one_or_none()
+        if row is not None and not row[5]:
+            note_no_endpoints(session, row[0].business_id)
     engagement = check_active_engagement(row[0] if row else None, business_id)
     assert row is not None
-    facts[engagement.closer_id] = CloserFacts(*row[1:])
+    facts[engagement.closer_id] = CloserFacts(*row[1:5])
     return engagement
 
 
