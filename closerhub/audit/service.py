@@ -8,13 +8,14 @@ the other (a rolled-back change leaves no trace, a committed one always does).
 from __future__ import annotations
 
 import enum
+import functools
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Protocol
 
 from flask import has_request_context, request
-from sqlalchemy import Select, inspect, or_, select, text
+from sqlalchemy import Insert, Select, insert, inspect, or_, select, text
 from sqlalchemy.orm import Session
 
 from closerhub.audit.models import AuditEntry
@@ -114,6 +115,55 @@ def record(
     )
     session.add(entry)
     return entry
+
+
+@functools.cache
+def _insert() -> Insert:
+    """The audit row's INSERT as a Core statement on the table (built once)."""
+    return insert(AuditEntry.__table__)  # type: ignore[arg-type]
+
+
+def entry_values(
+    *,
+    actor: Actor | str | None,
+    action: str,
+    object_type: str,
+    object_id: str,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    now: datetime,
+) -> dict[str, Any]:
+    """An audit row's column values, as ``record`` writes them (for a caller's own Core INSERT)."""
+    return {
+        "at": now,
+        "actor_id": None if actor is None or isinstance(actor, str) else actor.id,
+        "actor_label": actor_label(actor),
+        "action": action,
+        "object_type": object_type,
+        "object_id": object_id,
+        "before": jsonable(before) if before is not None else None,
+        "after": jsonable(after) if after is not None else None,
+        "ip": request_ip(),
+    }
+
+
+def record_now(
+    session: Session,
+    *,
+    actor: Actor | str | None,
+    action: str,
+    obj: Any,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    now: datetime,
+) -> None:
+    """As ``record``, but the row is sent at once as a prepared Core INSERT in the caller's transaction
+    (no ORM object, no unit-of-work flush): for hot paths such as a booking (the caller commits)."""
+    kind, key = object_ref(session, obj)
+    values = entry_values(
+        actor=actor, action=action, object_type=kind, object_id=key, before=before, after=after, now=now
+    )
+    session.execute(_insert(), values)
 
 
 # --- reading -----------------------------------------------------------------------------------

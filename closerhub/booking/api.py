@@ -7,15 +7,13 @@ the 3 nearest free slots, so a client can offer them at once.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any
 
 from flask import Response, g, request
-from sqlalchemy import Select, bindparam, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import selectinload
 
 from closerhub import clock
 from closerhub.accounts.models import User
@@ -25,7 +23,7 @@ from closerhub.api.pagination import paginate
 from closerhub.api.problems import problem_response
 from closerhub.api.routing import PUBLIC, api_route, json_response
 from closerhub.api.schemas import Page, dump, utc_z
-from closerhub.booking import guard, service
+from closerhub.booking import closer_facts, service
 from closerhub.booking.api_lead import lead_out, said_lead_out, said_out
 from closerhub.booking.attendance.service import attendance_of
 from closerhub.booking.commands import BookingRequest, Guest
@@ -45,7 +43,6 @@ from closerhub.core.errors import NotFound, ValidationError
 from closerhub.core.i18n import _
 from closerhub.core.tz import day_bounds_utc, is_valid_zone, to_local
 from closerhub.db import is_plausible_id
-from closerhub.engagements.models import Engagement
 from closerhub.extensions import db
 from closerhub.leads.commands import LeadDetails
 from closerhub.leads.models import Lead
@@ -142,14 +139,6 @@ def slot_unavailable_response(exc: service.SlotUnavailable, zone: str) -> Respon
     )
 
 
-@functools.cache
-def _locked_engagement_with_offer() -> Select[tuple[Engagement]]:
-    """The engagement with its offer, locked as a booking locks it (built once)."""
-    return guard.locking_engagement_and_closer(
-        select(Engagement).where(Engagement.id == bindparam("engagement_id")).options(joinedload(Engagement.offer))
-    )
-
-
 def _offer_for(body: AppointmentIn, user: User | None) -> Offer:
     """The offer booked on: from the booking key (public), or the engagement / offer of the caller's business."""
     key = body.booking_key or request.headers.get(BOOKING_KEY_HEADER)
@@ -164,11 +153,14 @@ def _offer_for(body: AppointmentIn, user: User | None) -> Offer:
     if body.engagement_id is not None:
         engagement = None
         if is_plausible_id(body.engagement_id):
-            # Locked here, as the booking would lock it (engagement and closer), saving it a statement.
-            engagement = db.session.scalar(_locked_engagement_with_offer(), {"engagement_id": body.engagement_id})
+            # Locked here, as the booking would lock it (engagement and closer), with what the booking
+            # reads of the closer: one statement instead of three (``closer_facts.remember``).
+            row = db.session.execute(
+                closer_facts.locked_engagement_with_facts(), {"engagement_id": body.engagement_id}
+            ).one_or_none()
+            engagement = closer_facts.remember(db.session, row) if row is not None else None
         if engagement is None or (scope is not None and engagement.business_id != scope):
             raise NotFound(_("Engagement not found."))
-        guard.mark_locked_for_booking(db.session, engagement_id=engagement.id, closer_id=engagement.closer_id)
         if user.is_closer and engagement.closer_id != user.id:
             raise NotFound(_("Engagement not found."))
         return engagement.offer

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, bindparam, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, contains_eager, joinedload, scoped_session
 
 from closerhub.accounts.models import AccountStatus
 from closerhub.booking import guard
@@ -22,6 +22,7 @@ from closerhub.db import is_plausible_id
 from closerhub.engagements.models import Engagement
 from closerhub.engagements.service import check_active_engagement
 from closerhub.vetting.models import CloserVetting, VettingStatus
+from closerhub.webhooks.service import has_enabled_endpoint, note_no_endpoints
 
 
 def _fail(field: str, message: str) -> ValidationError:
@@ -40,8 +41,9 @@ class CloserFacts:
 
 @functools.cache
 def _engagement_with_facts() -> Select[Any]:
-    """The engagement (with its closer and offer) and the ``CloserFacts`` columns, by ``engagement_id``;
-    built once, as every booking with a chosen engagement runs it."""
+    """The engagement (with its closer and offer), the ``CloserFacts`` columns and whether the business
+    has a webhook endpoint, by ``engagement_id``; built once, as every booking with a chosen engagement
+    runs it."""
     return (
         select(
             Engagement,
@@ -49,6 +51,7 @@ def _engagement_with_facts() -> Select[Any]:
             CloserProfile.meeting_mode,
             CloserProfile.meeting_url,
             AvailabilitySettings.rules_etag,
+            has_enabled_endpoint(Engagement.business_id),
         )
         .outerjoin(CloserVetting, CloserVetting.closer_id == Engagement.closer_id)
         .outerjoin(CloserProfile, CloserProfile.user_id == Engagement.closer_id)
@@ -59,23 +62,79 @@ def _engagement_with_facts() -> Select[Any]:
     )
 
 
+@functools.cache
+def locked_engagement_with_facts() -> Select[Any]:
+    """The API's first read of a booking (one statement for two): the engagement with its closer and
+    offer, the ``CloserFacts`` columns and whether the business has a webhook endpoint, locking the
+    engagement and its closer as ``guard.lock_for_booking`` does. Hand the row to ``remember``.
+
+    The facts are read in the statement that takes the lock, so after a wait they are as they
+    were before it; none of them is written under the booking lock (only calls are, and the busy
+    check reads those after the lock), so a wait makes them no staler than a read just before it.
+    """
+    return guard.locking_engagement_and_closer(
+        select(
+            Engagement,
+            CloserVetting.status,
+            CloserProfile.meeting_mode,
+            CloserProfile.meeting_url,
+            AvailabilitySettings.rules_etag,
+            has_enabled_endpoint(Engagement.business_id),
+        )
+        .outerjoin(CloserVetting, CloserVetting.closer_id == Engagement.closer_id)
+        .outerjoin(CloserProfile, CloserProfile.user_id == Engagement.closer_id)
+        .outerjoin(AvailabilitySettings, AvailabilitySettings.closer_id == Engagement.closer_id)
+        .where(Engagement.id == bindparam("engagement_id"))
+        .options(contains_eager(Engagement.closer), joinedload(Engagement.offer))
+        .execution_options(populate_existing=True)
+    )
+
+
+_REMEMBERED = "booking_engagement_facts"
+
+
+def _remembered(session: Session) -> dict[int, Any]:
+    """Rows of ``locked_engagement_with_facts`` read in the session's current transaction, by engagement id."""
+    real = session() if isinstance(session, scoped_session) else session
+    transaction = real.get_transaction()
+    memo = real.info.get(_REMEMBERED)
+    if memo is None or memo[0] is not transaction:
+        memo = real.info[_REMEMBERED] = (transaction, {})
+    return memo[1]
+
+
+def remember(session: Session, row: Any) -> Engagement:
+    """Keep a ``locked_engagement_with_facts`` row for the booking in this transaction (its locks held,
+    its facts known, no webhook endpoint noted) and return its engagement."""
+    engagement: Engagement = row[0]
+    guard.mark_locked_for_booking(session, engagement_id=engagement.id, closer_id=engagement.closer_id)
+    _remembered(session)[engagement.id] = tuple(row[:5])
+    if not row[5]:
+        note_no_endpoints(session, engagement.business_id)
+    return engagement
+
+
 def _locked_engagement(
     session: Session, engagement_id: object, business_id: int, facts: dict[int, CloserFacts]
 ) -> Engagement:
     """``require_active_engagement(..., lock=True)`` plus the closer's vetting, meeting settings and
     rules etag, read in one statement once the
     engagement and its closer are locked (``guard.lock_for_booking``; the API's first read
-    takes those locks, other callers pay one more statement here).
+    takes those locks and reads all this, ``remember``; other callers pay one more statement here).
     """
     row = None
     if is_plausible_id(engagement_id):
+        row = _remembered(session).get(engagement_id)  # type: ignore[call-overload]
+    if row is None and is_plausible_id(engagement_id):
         # Lock first, then read: a read that waited for the lock would see the other tables
         # (summary, vetting, ...) as they were before the wait.
         guard.lock_for_booking(session, engagement_id=engagement_id)  # type: ignore[arg-type]
         row = session.execute(_engagement_with_facts(), {"engagement_id": engagement_id}).one_or_none()
+        if row is not None and not row[5]:
+            note_no_endpoints(session, row[0].business_id)
     engagement = check_active_engagement(row[0] if row else None, business_id)
     assert row is not None
-    facts[engagement.closer_id] = CloserFacts(*row[1:])
+    facts[engagement.closer_id] = CloserFacts(*row[1:5])
     return engagement
 
 

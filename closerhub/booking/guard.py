@@ -14,7 +14,7 @@ widen or remove exactly these by monkeypatching them, so nothing here knows abou
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -73,13 +73,24 @@ def take_write_lock(session: Session) -> None:
     session.connection(execution_options={"sqlite_immediate": True})
 
 
-def write_booking(session: Session, row: Any | None = None) -> None:
-    """Write a checked booking or change (``row``: a new appointment) to the database, which has the last word.
+@runtime_checkable
+class PreparedWrite(Protocol):
+    """A write that sends its own statements (``booking.write.NewBooking``: Core INSERTs, no flush)."""
 
-    Called right after the busy check; the caller catches the database's refusal
-    (:func:`is_overlap`). The window between the check and this write is the race the
-    guard closes.
+    def write(self, session: Session) -> None: ...
+
+
+def write_booking(session: Session, row: Any | None = None) -> None:
+    """Write a checked booking or change to the database, which has the last word.
+
+    ``row``: a new booking prepared as Core INSERTs (``PreparedWrite``), or a model object to add
+    and flush; None flushes the pending change. Called right after the busy check; the caller
+    catches the database's refusal (:func:`is_overlap`). The window between the check and this
+    write is the race the guard closes.
     """
+    if isinstance(row, PreparedWrite):
+        row.write(session)
+        return
     if row is not None:
         session.add(row)
     session.flush()

@@ -19,10 +19,9 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from closerhub.accounts.models import Role, User
-from closerhub.booking import booked_event, guard, routing
+from closerhub.booking import guard, routing, write
 from closerhub.booking import guests as guest_rules
-from closerhub.booking.changes.history import record_change
-from closerhub.booking.changes.service import audit_change, cancel, reschedule
+from closerhub.booking.changes.service import cancel, reschedule
 from closerhub.booking.closer_facts import CloserFacts, _engagements
 from closerhub.booking.commands import BookingRequest, nested_in
 from closerhub.booking.guard import SlotUnavailable
@@ -356,26 +355,17 @@ def book(
         updated_at=now,
     )
     label = actor_label_for(via, actor)
-    record_change(session, appointment, "booked", at=now, actor=actor, actor_label=label, to_start=slot.start)
-    try:
-        guard.write_booking(session, appointment)
+    audited = {"starts_at": appointment.starts_at, "closer_id": appointment.closer_id, "via": via, "routing": reason}
+    new = write.NewBooking(appointment, at=now, actor=actor, actor_label=label, audit_after=audited)
+    try:  # the call, its history line and audit row as Core INSERTs (``booking.write``)
+        guard.write_booking(session, new)
     except (IntegrityError, OperationalError) as exc:
         if not guard.is_overlap(exc):
             raise
         taken = SlotUnavailable(_("This time was just taken. Please choose another slot."))
         raise _slot_taken(session, taken, engagements, start, now, named=named, zone=zone) from None
-    audit_change(
-        session,
-        appointment,
-        "booked",
-        actor,
-        actor_label_for(via, actor),
-        None,
-        {"starts_at": appointment.starts_at, "closer_id": appointment.closer_id, "via": via, "routing": reason},
-        now=now,
-    )
-    # The confirmations (an email per recipient) and the closer's search summary follow the
-    # commit: one outbox event row here, expanded by the worker (``booking.booked_event``).
-    booked_event.queue_booked(session, appointment, now)
+    # The webhook event; the confirmations (an email per recipient) and the closer's search summary
+    # follow the commit: one outbox event row, expanded by the worker (``booking.booked_event``).
+    write.record_booked(session, new)
     session.commit()
     return appointment

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -53,6 +53,36 @@ def _insert() -> Insert:
     return insert(OutboxEvent.__table__)  # type: ignore[arg-type]
 
 
+#: Work a handler asks for once per worker batch (``once_per_batch``): run with the session and ``now``.
+FollowUp = Callable[[Session, datetime], None]
+_BATCH = "outbox_events.follow_ups"  # session.info while ``handle_due_events`` runs a batch: key -> follow-up
+
+
+def once_per_batch(session: Session, key: Hashable, follow_up: FollowUp, now: datetime) -> None:
+    """Run ``follow_up`` once for the worker's batch, however many of its events ask for the same ``key``
+    (e.g. one closer's search summary for ten bookings of theirs); at once outside a batch (inline,
+    ``handle_pending_for``). In a batch it runs after the batch's events are committed, each in its own
+    transaction; a follow-up must recompute from the database (a crash before it leaves only what the
+    periodic jobs recompute anyway, such as the search summary)."""
+    batch: dict[Hashable, FollowUp] | None = session.info.get(_BATCH)
+    if batch is None:
+        follow_up(session, now)
+    else:
+        batch.setdefault(key, follow_up)
+
+
+def _run_follow_ups(session: Session, follow_ups: dict[Hashable, FollowUp], now: datetime) -> None:
+    for key, follow_up in follow_ups.items():
+        session.rollback()
+        _write_transaction(session)
+        try:
+            follow_up(session, now)
+            session.commit()
+        except Exception:  # one closer's failure must not stop the others; the periodic job catches up
+            log.exception("Outbox follow-up %r failed", key)
+            session.rollback()
+
+
 def register_event_handler(kind: str, handler: Handler) -> Handler:
     """Make ``handler`` expand events of ``kind`` (a feature module does this on import)."""
     _HANDLERS[kind] = handler
@@ -63,6 +93,24 @@ def events_inline() -> bool:
     """``OUTBOX_EVENTS_INLINE``: handle events in the request (default: as ``EMAIL_RENDER_INLINE``)."""
     config = current_app.config
     return bool(config.get("OUTBOX_EVENTS_INLINE", render_inline()))
+
+
+def pending_event_values(kind: str, params: dict[str, Any], now: datetime, *, ref: str | None = None) -> dict[str, Any]:
+    """The row ``queue_event`` inserts for the worker (not inline), for a caller that sends its own INSERT
+    (a booking writes it in the statement that writes the call: ``booking.write``)."""
+    if kind not in _HANDLERS:
+        raise ValueError(f"unknown outbox event kind {kind!r}")
+    return {
+        "kind": kind,
+        "ref": ref,
+        "params": params,
+        "status": EventStatus.PENDING,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "last_error": None,
+        "created_at": now,
+        "handled_at": None,
+    }
 
 
 def queue_event(session: Session, kind: str, params: dict[str, Any], now: datetime, *, ref: str | None = None) -> None:
@@ -206,7 +254,13 @@ def handle_due_events(session: Session, now: datetime, limit: int = EVENT_BATCH)
         )
     )
     session.commit()
-    handled = sum(handle_event(session, event_id, now) for event_id in ids)
+    follow_ups: dict[Hashable, FollowUp] = {}
+    session.info[_BATCH] = follow_ups
+    try:
+        handled = sum(handle_event(session, event_id, now) for event_id in ids)
+    finally:
+        session.info.pop(_BATCH, None)
+    _run_follow_ups(session, follow_ups, now)
     if handled:
         log.info("Handled %s outbox event(s) at %s", handled, now.isoformat())
     return handled

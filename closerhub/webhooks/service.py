@@ -97,6 +97,27 @@ def _enabled_endpoints(session: Session, business_id: int) -> list[tuple[int, fr
     return memo[business_id]
 
 
+def has_enabled_endpoint(business_id: Any) -> Any:
+    """A SQL condition: the business (a column or value) has an enabled endpoint. A caller that reads it
+    with its own query and finds none tells ``note_no_endpoints``, sparing ``emit`` its read."""
+    return (
+        select(WebhookEndpoint.id)
+        .where(
+            WebhookEndpoint.business_id == business_id,
+            WebhookEndpoint.enabled.is_(True),
+            WebhookEndpoint.deleted_at.is_(None),
+        )
+        .exists()
+    )
+
+
+def note_no_endpoints(session: Session, business_id: int) -> None:
+    """Record, for this transaction, that ``business_id`` has no enabled endpoint (read with
+    ``has_enabled_endpoint`` in this transaction): its events then cost no statement."""
+    memo: dict[int, list[tuple[int, frozenset[str]]]] = session.info.setdefault(_ENDPOINTS_KEY, {})
+    memo[business_id] = []
+
+
 def forget_endpoints(session: Session | None) -> None:
     """Drop the memo of enabled endpoints (an endpoint changed, or the transaction ended)."""
     if session is not None:

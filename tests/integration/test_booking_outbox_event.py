@@ -29,9 +29,18 @@ from closerhub.extensions import db
 from closerhub.jobs import deliver_outbox
 from closerhub.notifications import events
 from closerhub.notifications.models import EventStatus, OutboxEvent, OutboxMessage, OutboxStatus
-from tests.integration.booking_setup import NOW, TUESDAY_9, book, frozen, hours, lead_details, setting
+from tests.integration.booking_setup import (
+    NOW,
+    TUESDAY_9,
+    book,
+    frozen,
+    hours,
+    lead_details,
+    second_closer,
+    setting,
+)
 
-__all__ = ["frozen", "setting"]  # fixtures
+__all__ = ["frozen", "second_closer", "setting"]  # fixtures
 
 
 @pytest.fixture
@@ -231,3 +240,34 @@ def test_a_reschedule_does_not_wait_for_an_event_a_worker_is_expanding(
     (event,) = all_events()
     assert event.status == EventStatus.PENDING  # left to the worker, which expands it next
     assert events.handle_due_events(db.session, NOW) == 1
+
+
+def test_the_worker_refreshes_a_closers_summary_once_per_batch(
+    worker_side: None, setting: dict[str, Any], second_closer: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Five bookings of one closer and one of another in a batch: two refreshes, each summary as a full
+    recomputation after all of them; the confirmations are queued per booking as before."""
+    closer_id = setting["closer"].id
+    for n in range(5):
+        book(setting["offer"], TUESDAY_9 + hours(n), lead=lead_details(email=f"p{n}@example.com"), closer_id=closer_id)
+    book(setting["offer"], TUESDAY_9, lead=lead_details(email="q@example.com"), closer_id=second_closer.id)
+    db.session.commit()
+    refreshed: list[int] = []
+    refresh = booked_event.refresh_summary
+
+    def counted(session: Any, closer: int, now: Any, **kwargs: Any) -> Any:
+        refreshed.append(closer)
+        return refresh(session, closer, now, **kwargs)
+
+    monkeypatch.setattr(booked_event, "refresh_summary", counted)
+    later = NOW + timedelta(hours=1)
+    assert events.handle_due_events(db.session, later) == 6
+    assert sorted(refreshed) == sorted([closer_id, second_closer.id])
+    assert summary_columns(closer_id) == full_refresh_columns(closer_id, later)
+    assert summary_columns(second_closer.id) == full_refresh_columns(second_closer.id, later)
+    assert len(confirmations()) == 6 * 3  # each booking's own: prospect, closer, owner
+
+    # Outside a batch (a reschedule expanding a pending event, or inline) it refreshes at once, as before.
+    refreshed.clear()
+    events.once_per_batch(db.session, ("closer_summary", closer_id), lambda s, now: refreshed.append(-1), later)
+    assert refreshed == [-1]
