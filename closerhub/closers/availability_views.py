@@ -1,8 +1,11 @@
 """The closer's availability page: weekly hours, date overrides, time off, and a two-week preview.
 
 Every form posts back the closer's *whole* availability through
-``availability_service.replace_availability`` (the same function as the API's PUT), so
-the rules are checked in one place; the forms only say which field an error belongs to.
+``availability_service.replace_availability`` (the same function as the API's PUT): an
+``AvailabilityChange``, the stored one (``stored_availability``) with the form's part changed,
+so the rules are checked in one place. The errors of the item a form adds go to that form's
+fields by the item's ``form_names`` (``item_errors``); the weekly table puts each error beside
+its row.
 """
 
 from __future__ import annotations
@@ -119,11 +122,11 @@ def _back() -> Response:
     return redirect(url_for("closers.availability_page", viewer_zone=zone or None))
 
 
-def _describe(key: str, message: str, data: dict[str, Any], new_index: int | None = None) -> str:
+def _describe(key: str, message: str, stored: AvailabilityChange) -> str:
     """A readable line for an error about an item the form does not show as a field."""
     match = _KEY.match(key)
-    if match and match.group(1) == "overrides" and int(match.group(2)) < len(data["overrides"]):
-        return _("%(date)s: %(message)s", date=data["overrides"][int(match.group(2))]["date"], message=message)
+    if match and match.group(1) == "overrides" and int(match.group(2)) < len(stored.overrides):
+        return _("%(date)s: %(message)s", date=stored.overrides[int(match.group(2))].date, message=message)
     return message
 
 
@@ -152,12 +155,8 @@ def save_weekly() -> Response | tuple[str, int]:
             if row["start"] or row["end"]:
                 weekly.append(WeeklyWindow(weekday, row["start"], row["end"]))
                 positions.append((weekday, i))
-    data = availability.availability_data(db.session, _me())
-    change = replace(
-        form.command(),
-        weekly=tuple(weekly),
-        overrides=availability.stored_availability(db.session, _me()).overrides,
-    )
+    stored = availability.stored_availability(db.session, _me())
+    change = replace(form.command(), weekly=tuple(weekly), overrides=stored.overrides)
     try:
         availability.replace_availability(db.session, _me(), change, now=clock.utcnow())
     except ValidationError as exc:
@@ -171,7 +170,7 @@ def save_weekly() -> Response | tuple[str, int]:
             elif hasattr(form, key):
                 other[key] = message
             else:
-                other[key] = _describe(key, message, data)
+                other[key] = _describe(key, message, stored)
         show_errors(form, ValidationError(exc.message, field_errors=other))
         return _page(422, settings_form=form, weekly=rows, weekly_errors=weekly_errors)
     flash(_("Availability saved."), "success")
