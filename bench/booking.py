@@ -51,6 +51,7 @@ from closerhub.booking.models import Appointment, AppointmentStatus
 from closerhub.businesses import offers
 from closerhub.calendars.models import CalendarConnection, ConnectionKind, ConnectionStatus, ExternalBusy
 from closerhub.closers.availability_service import replace_availability
+from closerhub.closers.commands import AvailabilityChange, WeeklyWindow
 from closerhub.core.money import Money
 from closerhub.engagements import service as engagements
 from closerhub.engagements.models import Engagement
@@ -60,7 +61,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SERVER_LOG = Path(tempfile.gettempdir()) / "bench-booking-gunicorn.log"
 PASSWORD = "bench-password-123"  # noqa: S105  (throw-away accounts in the bench database)
 SLOT_MINUTES = 30
-AROUND_THE_CLOCK = [{"weekday": d, "start": "00:00", "end": "24:00"} for d in range(7)]
+AROUND_THE_CLOCK = tuple(WeeklyWindow(d, "00:00", "24:00") for d in range(7))
 
 
 def seed_external_busy(engagement_ids: list[int], per_closer: int) -> None:
@@ -147,13 +148,13 @@ def seed(n_closers: int) -> tuple[str, list[int]]:
         replace_availability(
             db.session,
             closer,
-            {
-                "slot_minutes": SLOT_MINUTES,
-                "buffer_minutes": 0,
-                "min_notice_minutes": 0,
-                "horizon_days": 90,
-                "weekly": AROUND_THE_CLOCK,
-            },
+            AvailabilityChange(
+                slot_minutes=SLOT_MINUTES,
+                buffer_minutes=0,
+                min_notice_minutes=0,
+                horizon_days=90,
+                weekly=AROUND_THE_CLOCK,
+            ),
             now=now,
         )
         proposal = engagements.propose(

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
+from closerhub.closers.commands import AvailabilityChange, WeeklyWindow
+
 DEMO_PASSWORD = "demo-password-2026"  # noqa: S105  (public demo accounts, printed by seed-demo)
 
 
@@ -37,13 +39,13 @@ DEMO_USERS: list[DemoUser] = [
 ]
 
 
-def _week(days: range, *intervals: tuple[str, str]) -> list[dict[str, Any]]:
-    return [{"weekday": d, "start": s, "end": e} for d in days for s, e in intervals]
+def _week(days: range, *intervals: tuple[str, str]) -> tuple[WeeklyWindow, ...]:
+    return tuple(WeeklyWindow(d, s, e) for d in days for s, e in intervals)
 
 
 WEEKDAYS = range(0, 5)
 
-# Closer profiles (``closers.service.ProfileData`` fields) and availability (the API shape).
+# Closer profiles (``closers.service.ProfileData`` fields) and availability (the command that saves it).
 CLOSER_PROFILES: dict[str, dict[str, Any]] = {
     "claire@closers.demo": {
         "profile": {
@@ -58,12 +60,12 @@ CLOSER_PROFILES: dict[str, dict[str, Any]] = {
             "years_experience": 7,
             "meeting_mode": "generated_room",
         },
-        "availability": {
-            "slot_minutes": 60,
-            "buffer_minutes": 15,
-            "min_notice_minutes": 240,
-            "weekly": _week(WEEKDAYS, ("09:00", "12:00"), ("14:00", "18:00")),
-        },
+        "availability": AvailabilityChange(
+            slot_minutes=60,
+            buffer_minutes=15,
+            min_notice_minutes=240,
+            weekly=_week(WEEKDAYS, ("09:00", "12:00"), ("14:00", "18:00")),
+        ),
     },
     "diego@closers.demo": {
         "profile": {
@@ -81,12 +83,12 @@ CLOSER_PROFILES: dict[str, dict[str, Any]] = {
             "years_experience": 5,
             "meeting_mode": "generated_room",
         },
-        "availability": {
-            "slot_minutes": 45,
-            "buffer_minutes": 15,
-            "min_notice_minutes": 240,
-            "weekly": _week(WEEKDAYS, ("09:00", "12:00"), ("13:00", "18:00")),
-        },
+        "availability": AvailabilityChange(
+            slot_minutes=45,
+            buffer_minutes=15,
+            min_notice_minutes=240,
+            weekly=_week(WEEKDAYS, ("09:00", "12:00"), ("13:00", "18:00")),
+        ),
     },
     "priya@closers.demo": {
         "profile": {
@@ -104,12 +106,12 @@ CLOSER_PROFILES: dict[str, dict[str, Any]] = {
             "years_experience": 4,
             "meeting_mode": "generated_room",
         },
-        "availability": {
-            "slot_minutes": 45,
-            "buffer_minutes": 15,
-            "min_notice_minutes": 240,
-            "weekly": _week(WEEKDAYS, ("13:00", "17:00"), ("18:00", "22:00")),
-        },
+        "availability": AvailabilityChange(
+            slot_minutes=45,
+            buffer_minutes=15,
+            min_notice_minutes=240,
+            weekly=_week(WEEKDAYS, ("13:00", "17:00"), ("18:00", "22:00")),
+        ),
     },
     "jake@closers.demo": {
         "profile": {
@@ -124,12 +126,12 @@ CLOSER_PROFILES: dict[str, dict[str, Any]] = {
             "meeting_mode": "own_url",
             "meeting_url": "https://zoom.us/j/5550100123",
         },
-        "availability": {
-            "slot_minutes": 60,
-            "buffer_minutes": 15,
-            "min_notice_minutes": 240,
-            "weekly": _week(WEEKDAYS, ("08:00", "12:00"), ("13:00", "17:00")),
-        },
+        "availability": AvailabilityChange(
+            slot_minutes=60,
+            buffer_minutes=15,
+            min_notice_minutes=240,
+            weekly=_week(WEEKDAYS, ("08:00", "12:00"), ("13:00", "17:00")),
+        ),
     },
     "sofia@closers.demo": {
         "profile": {
@@ -146,12 +148,12 @@ CLOSER_PROFILES: dict[str, dict[str, Any]] = {
             "years_experience": 3,
             "meeting_mode": "generated_room",
         },
-        "availability": {
-            "slot_minutes": 60,
-            "buffer_minutes": 15,
-            "min_notice_minutes": 240,
-            "weekly": _week(WEEKDAYS, ("10:00", "13:00"), ("15:00", "19:00")),
-        },
+        "availability": AvailabilityChange(
+            slot_minutes=60,
+            buffer_minutes=15,
+            min_notice_minutes=240,
+            weekly=_week(WEEKDAYS, ("10:00", "13:00"), ("15:00", "19:00")),
+        ),
     },
 }
 

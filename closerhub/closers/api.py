@@ -6,7 +6,6 @@ The search list ``GET /api/v1/closers`` lives with matching and reuses ``closer_
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Any
 
@@ -16,7 +15,14 @@ from closerhub.api.auth import current_api_user
 from closerhub.api.routing import api_route
 from closerhub.closers import availability_service as availability
 from closerhub.closers import service
-from closerhub.closers.commands import LanguageSkill, ProfileData
+from closerhub.closers.commands import (
+    AvailabilityChange,
+    DayOverride,
+    LanguageSkill,
+    ProfileData,
+    TimeOffPeriod,
+    WeeklyWindow,
+)
 from closerhub.closers.schemas import (
     AvailabilityIn,
     AvailabilityOut,
@@ -27,11 +33,8 @@ from closerhub.closers.schemas import (
     StatsOut,
 )
 from closerhub.commands import errors_for
-from closerhub.core.errors import ValidationError
 from closerhub.core.tz import to_local
 from closerhub.extensions import db
-
-_INDEX = re.compile(r"\[(\d+)\]")
 
 
 def _iso_local(instant: datetime, zone: str) -> str:
@@ -69,12 +72,6 @@ def closer_out(
         next_available_at=next_available_at if next_available_at is not None else card.next_available_at,
         score=score,
     )
-
-
-def _dotted(exc: ValidationError) -> ValidationError:
-    """``weekly[2].end`` (the rules' naming) → ``weekly.2.end`` (the API's dotted paths)."""
-    exc.field_errors = {_INDEX.sub(r".\1", key): message for key, message in exc.field_errors.items()}
-    return exc
 
 
 def _my_profile_out(user: User, now: datetime) -> CloserProfileOut:
@@ -177,11 +174,19 @@ def update_my_availability(body: AvailabilityIn) -> dict[str, Any]:
     naming each field (`weekly.2.end`), and nothing changes. `time_off` omitted keeps it.
     """
     user = current_api_user()
-    raw = body.model_dump(exclude={"time_off"})
-    if body.time_off is not None:
-        raw["time_off"] = [item.model_dump() for item in body.time_off]
-    try:
-        availability.replace_availability(db.session, user, raw, now=clock.utcnow())
-    except ValidationError as exc:
-        raise _dotted(exc) from None
+    change = AvailabilityChange(
+        timezone=body.timezone,
+        slot_minutes=body.slot_minutes,
+        buffer_minutes=body.buffer_minutes,
+        min_notice_minutes=body.min_notice_minutes,
+        horizon_days=body.horizon_days,
+        max_per_day=body.max_per_day,
+        weekly=tuple(WeeklyWindow(w.weekday, w.start, w.end) for w in body.weekly),
+        overrides=tuple(DayOverride(o.date, tuple((i.start, i.end) for i in o.intervals)) for o in body.overrides),
+        time_off=(
+            None if body.time_off is None else tuple(TimeOffPeriod(t.start, t.end, t.reason) for t in body.time_off)
+        ),
+    )
+    with errors_for(AvailabilityChange, "api"):
+        availability.replace_availability(db.session, user, change, now=clock.utcnow())
     return get_my_availability()

@@ -9,7 +9,6 @@ profile): changing it keeps "09:00–12:00" at 09:00–12:00 local.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -17,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from closerhub.accounts.models import Role, User
 from closerhub.closers import slot_cache
+from closerhub.closers.commands import AvailabilityChange, DayOverride, TimeOffPeriod, WeeklyWindow
 from closerhub.closers.models import (
     AvailabilitySettings,
     DateOverrideRow,
@@ -56,6 +56,7 @@ __all__ = [
     "rules_for",
     "slots_for_dates",
     "slots_for_many",
+    "stored_availability",
 ]
 
 PREVIEW_DAYS = 14
@@ -89,42 +90,69 @@ def availability_data(session: Session, closer: User) -> dict[str, Any]:
 # --- saving --------------------------------------------------------------------------------
 
 
-def replace_availability(session: Session, closer: User, raw: Mapping[str, Any], *, now: datetime) -> AvailabilityRules:
-    """Replace the closer's whole availability with ``raw`` (the API shape), atomically.
+def stored_availability(session: Session, closer: User) -> AvailabilityChange:
+    """The closer's saved availability as the command that would save it again (what the page's forms change)."""
+    settings = load_settings(session, closer.id)
+    if settings is None:
+        return AvailabilityChange(timezone=closer.timezone, time_off=())
 
-    Keys: ``timezone`` (omitted: keep; given: also the closer's profile zone), the settings
-    of ``DEFAULTS`` (omitted: the default), ``weekly``, ``overrides`` and ``time_off``
-    (omitted or None: keep the current time off; a list replaces it; items may carry a
-    ``reason``). Every problem is reported at once, keyed as ``build_rules`` names them
-    (``weekly[2].end``); on any error nothing changes. Commits once, together with the
-    refreshed search summary.
+    def hhmm(minute: int, *, end: bool = False) -> str:
+        return format_hhmm(minute_to_time(minute), end=end)
+
+    return AvailabilityChange(
+        timezone=closer.timezone,
+        slot_minutes=settings.slot_minutes,
+        buffer_minutes=settings.buffer_minutes,
+        min_notice_minutes=settings.min_notice_minutes,
+        horizon_days=settings.horizon_days,
+        max_per_day=settings.max_per_day,
+        weekly=tuple(
+            WeeklyWindow(w.weekday, hhmm(w.start_minute), hhmm(w.end_minute, end=True)) for w in settings.weekly
+        ),
+        overrides=tuple(
+            DayOverride(
+                o.day.isoformat(),
+                tuple((hhmm(i.start_minute), hhmm(i.end_minute, end=True)) for i in o.intervals),
+            )
+            for o in settings.overrides
+        ),
+        time_off=tuple(TimeOffPeriod(t.starts_at, t.ends_at, t.reason) for t in settings.time_off),
+    )
+
+
+def replace_availability(
+    session: Session, closer: User, change: AvailabilityChange, *, now: datetime
+) -> AvailabilityRules:
+    """Replace the closer's whole availability with ``change``, atomically.
+
+    ``change.timezone`` None keeps the closer's zone (given, it is also their profile zone);
+    ``change.time_off`` None keeps the current time off (a tuple replaces it). Every problem
+    is reported at once, keyed as ``build_rules`` names them (``weekly[2].end``; the API's
+    dotted names come from ``AvailabilityChange.field_name``); on any error nothing changes.
+    Commits once, together with the refreshed search summary.
     """
     if closer.role != Role.CLOSER:
         raise PermissionDenied(_("Only closers have availability."))
     settings = load_settings(session, closer.id)
-    zone = raw.get("timezone") if raw.get("timezone") is not None else closer.timezone
-    if isinstance(zone, str):
-        zone = zone.strip()
-    keep_time_off = raw.get("time_off") is None
-    if keep_time_off:
-        time_off_raw = (
-            [{"start": t.starts_at, "end": t.ends_at, "reason": t.reason} for t in settings.time_off]
-            if settings
-            else []
-        )
+    zone = change.timezone.strip() if change.timezone is not None else closer.timezone
+    if change.time_off is None:
+        time_off = tuple(TimeOffPeriod(t.starts_at, t.ends_at, t.reason) for t in settings.time_off) if settings else ()
     else:
-        time_off_raw = list(raw["time_off"])
+        time_off = change.time_off
 
     errors: dict[str, str] = {}
-    reasons = [_clean_reason(item, f"time_off[{i}].reason", errors) for i, item in enumerate(time_off_raw)]
-    values = {k: raw.get(k, DEFAULTS[k]) for k in SETTING_FIELDS}
+    reasons = [_clean_reason(item.reason, f"time_off[{i}].reason", errors) for i, item in enumerate(time_off)]
     try:
         rules = build_rules(
             timezone=zone,
-            weekly=list(raw.get("weekly") or []),
-            overrides=list(raw.get("overrides") or []),
-            time_off=time_off_raw,
-            **values,
+            slot_minutes=change.slot_minutes,
+            buffer_minutes=change.buffer_minutes,
+            min_notice_minutes=change.min_notice_minutes,
+            horizon_days=change.horizon_days,
+            max_per_day=change.max_per_day,
+            weekly=[{"weekday": w.weekday, "start": w.start, "end": w.end} for w in change.weekly],
+            overrides=[{"date": o.date, "intervals": o.intervals} for o in change.overrides],
+            time_off=[{"start": t.start, "end": t.end} for t in time_off],
         )
     except ValidationError as exc:
         errors.update(exc.field_errors)
@@ -162,11 +190,8 @@ def replace_availability(session: Session, closer: User, raw: Mapping[str, Any],
     return rules
 
 
-def _clean_reason(item: object, path: str, errors: dict[str, str]) -> str:
-    reason = item.get("reason") if isinstance(item, Mapping) else None
-    if reason is None:
-        return ""
-    if not isinstance(reason, str) or len(reason.strip()) > REASON_MAX or "\x00" in reason:
+def _clean_reason(reason: str, path: str, errors: dict[str, str]) -> str:
+    if len(reason.strip()) > REASON_MAX or "\x00" in reason:
         errors.setdefault(path, _("At most %(limit)d characters of plain text.", limit=REASON_MAX))
         return ""
     return " ".join(reason.split())

@@ -1,13 +1,17 @@
 """The closer's availability page: weekly hours, date overrides, time off, and a two-week preview.
 
 Every form posts back the closer's *whole* availability through
-``availability_service.replace_availability`` (the same function as the API's PUT), so
-the rules are checked in one place; the forms only say which field an error belongs to.
+``availability_service.replace_availability`` (the same function as the API's PUT): an
+``AvailabilityChange``, the stored one (``stored_availability``) with the form's part changed,
+so the rules are checked in one place. The errors of the item a form adds go to that form's
+fields by the item's ``form_names`` (``item_errors``); the weekly table puts each error beside
+its row.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -21,6 +25,7 @@ from closerhub import clock
 from closerhub.accounts.models import User
 from closerhub.accounts.permissions import closer_required
 from closerhub.closers import availability_service as availability
+from closerhub.closers.commands import AvailabilityChange, DayOverride, TimeOffPeriod, WeeklyWindow, item_errors
 from closerhub.closers.forms import (
     AvailabilitySettingsForm,
     OverrideForm,
@@ -117,11 +122,11 @@ def _back() -> Response:
     return redirect(url_for("closers.availability_page", viewer_zone=zone or None))
 
 
-def _describe(key: str, message: str, data: dict[str, Any], new_index: int | None = None) -> str:
+def _describe(key: str, message: str, stored: AvailabilityChange) -> str:
     """A readable line for an error about an item the form does not show as a field."""
     match = _KEY.match(key)
-    if match and match.group(1) == "overrides" and int(match.group(2)) < len(data["overrides"]):
-        return _("%(date)s: %(message)s", date=data["overrides"][int(match.group(2))]["date"], message=message)
+    if match and match.group(1) == "overrides" and int(match.group(2)) < len(stored.overrides):
+        return _("%(date)s: %(message)s", date=stored.overrides[int(match.group(2))].date, message=message)
     return message
 
 
@@ -148,21 +153,12 @@ def save_weekly() -> Response | tuple[str, int]:
     for weekday, day_rows in enumerate(rows):
         for i, row in enumerate(day_rows):
             if row["start"] or row["end"]:
-                weekly.append({"weekday": weekday, **row})
+                weekly.append(WeeklyWindow(weekday, row["start"], row["end"]))
                 positions.append((weekday, i))
-    data = availability.availability_data(db.session, _me())
-    raw = {
-        "timezone": (form.timezone.data or "").strip(),
-        "slot_minutes": form.slot_minutes.data,
-        "buffer_minutes": form.buffer_minutes.data or 0,
-        "min_notice_minutes": form.min_notice_minutes.data or 0,
-        "horizon_days": form.horizon_days.data,
-        "max_per_day": form.max_per_day.data,
-        "weekly": weekly,
-        "overrides": data["overrides"],
-    }
+    stored = availability.stored_availability(db.session, _me())
+    change = replace(form.command(), weekly=tuple(weekly), overrides=stored.overrides)
     try:
-        availability.replace_availability(db.session, _me(), raw, now=clock.utcnow())
+        availability.replace_availability(db.session, _me(), change, now=clock.utcnow())
     except ValidationError as exc:
         db.session.rollback()
         weekly_errors: dict[tuple[int, int], list[str]] = {}
@@ -174,15 +170,11 @@ def save_weekly() -> Response | tuple[str, int]:
             elif hasattr(form, key):
                 other[key] = message
             else:
-                other[key] = _describe(key, message, data)
+                other[key] = _describe(key, message, stored)
         show_errors(form, ValidationError(exc.message, field_errors=other))
         return _page(422, settings_form=form, weekly=rows, weekly_errors=weekly_errors)
     flash(_("Availability saved."), "success")
     return _back()
-
-
-_OVERRIDE_FIELDS = {"date": "day", "intervals[0].start": "start", "intervals[0].end": "end"}
-_OVERRIDE_FIELDS |= {"intervals[1].start": "start2", "intervals[1].end": "end2", "intervals": "start"}
 
 
 @bp.post("/me/availability/overrides")
@@ -192,22 +184,13 @@ def add_override() -> Response | tuple[str, int]:
     form = OverrideForm()
     if not form.validate_on_submit():
         return _page(422, override_form=form)
-    data = availability.availability_data(db.session, _me())
+    stored = availability.stored_availability(db.session, _me())
     try:
-        new = {"date": (form.day.data or "").strip(), "intervals": form.intervals()}
-        raw = {**data, "overrides": [*data["overrides"], new], "time_off": None}
-        availability.replace_availability(db.session, _me(), raw, now=clock.utcnow())
+        change = replace(stored, overrides=(*stored.overrides, form.command()), time_off=None)
+        availability.replace_availability(db.session, _me(), change, now=clock.utcnow())
     except ValidationError as exc:
         db.session.rollback()
-        mine = f"overrides[{len(data['overrides'])}]."
-
-        def field_for(key: str) -> str:
-            if key.startswith(mine):
-                return _OVERRIDE_FIELDS.get(key.removeprefix(mine), f"form:{key}")
-            return key if key in form else f"form:{key}"
-
-        fields = {field_for(k): m for k, m in exc.field_errors.items()}
-        show_errors(form, ValidationError(exc.message, field_errors=fields))
+        show_errors(form, item_errors(exc, f"overrides[{len(stored.overrides)}]", DayOverride))
         return _page(422, override_form=form)
     flash(_("Date saved."), "success")
     return _back()
@@ -216,11 +199,11 @@ def add_override() -> Response | tuple[str, int]:
 @bp.post("/me/availability/overrides/<day>/delete")
 @closer_required
 def delete_override(day: str) -> Response:
-    data = availability.availability_data(db.session, _me())
-    kept = [o for o in data["overrides"] if o["date"] != day]
-    if len(kept) == len(data["overrides"]):
+    stored = availability.stored_availability(db.session, _me())
+    kept = tuple(o for o in stored.overrides if o.date != day)
+    if len(kept) == len(stored.overrides):
         abort(404)
-    _replace_or_flash({**data, "overrides": kept, "time_off": None})
+    _replace_or_flash(replace(stored, overrides=kept, time_off=None))
     return _back()
 
 
@@ -232,24 +215,21 @@ def add_time_off() -> Response | tuple[str, int]:
     if not form.validate_on_submit():
         return _page(422, time_off_form=form)
     user = _me()
-    data = availability.availability_data(db.session, user)
+    stored = availability.stored_availability(db.session, user)
+    kept = stored.time_off or ()
     try:
         first, last = _date(form.first_day.data, "first_day"), _date(form.last_day.data, "last_day")
         try:
             off = time_off_for_dates(user.timezone, first, last)
         except ValidationError as exc:
             raise ValidationError(exc.message, field_errors={"last_day": exc.message}) from None
-        items = [{"start": t["start"], "end": t["end"], "reason": t["reason"]} for t in data["time_off"]]
-        items.append({"start": off.start, "end": off.end, "reason": form.reason.data or ""})
-        availability.replace_availability(db.session, user, {**data, "time_off": items}, now=clock.utcnow())
+        added = TimeOffPeriod(off.start, off.end, form.reason.data or "")
+        availability.replace_availability(
+            db.session, user, replace(stored, time_off=(*kept, added)), now=clock.utcnow()
+        )
     except ValidationError as exc:
         db.session.rollback()
-        mine = f"time_off[{len(data['time_off'])}]."
-        names = {"start": "first_day", "end": "last_day", "reason": "reason"}
-        fields = {
-            names.get(k.removeprefix(mine), k) if k.startswith(mine) else k: m for k, m in exc.field_errors.items()
-        }
-        show_errors(form, ValidationError(exc.message, field_errors=fields))
+        show_errors(form, item_errors(exc, f"time_off[{len(kept)}]", TimeOffPeriod))
         return _page(422, time_off_form=form)
     flash(_("Time off saved."), "success")
     return _back()
@@ -259,16 +239,16 @@ def add_time_off() -> Response | tuple[str, int]:
 @closer_required
 def delete_time_off(time_off_id: int) -> Response:
     data = availability.availability_data(db.session, _me())
-    kept = [t for t in data["time_off"] if t["id"] != time_off_id]
+    kept = tuple(TimeOffPeriod(t["start"], t["end"], t["reason"]) for t in data["time_off"] if t["id"] != time_off_id)
     if len(kept) == len(data["time_off"]):
         abort(404)
-    _replace_or_flash({**data, "time_off": [{k: t[k] for k in ("start", "end", "reason")} for t in kept]})
+    _replace_or_flash(replace(availability.stored_availability(db.session, _me()), time_off=kept))
     return _back()
 
 
-def _replace_or_flash(raw: dict[str, Any]) -> None:
+def _replace_or_flash(change: AvailabilityChange) -> None:
     try:
-        availability.replace_availability(db.session, _me(), raw, now=clock.utcnow())
+        availability.replace_availability(db.session, _me(), change, now=clock.utcnow())
     except DomainError as exc:
         db.session.rollback()
         flash(exc.message, "error")

@@ -28,8 +28,9 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from closerhub.closers.commands import LanguageSkill, ProfileData
+from closerhub.closers.commands import AvailabilityChange, DayOverride, LanguageSkill, ProfileData
 from closerhub.closers.profile_fields import language_choices
+from closerhub.closers.rules import DEFAULTS
 from closerhub.closers.taxonomy import INDUSTRIES
 from closerhub.core.availability import WEEKDAY_NAMES
 from closerhub.core.errors import ValidationError
@@ -146,6 +147,23 @@ class AvailabilitySettingsForm(FlaskForm):
     horizon_days = IntegerField(_l("Bookable up to (days ahead)"), description=_l("1 to 365"))
     max_per_day = IntegerField(_l("Maximum calls per day"), validators=[Optional()], description=_l("Empty: no limit"))
 
+    def command(self) -> AvailabilityChange:
+        """The settings as a command (no weekly hours yet: the table adds them); blank buffer and notice are 0."""
+        return AvailabilityChange(
+            timezone=(self.timezone.data or "").strip(),
+            slot_minutes=_or_default(self.slot_minutes.data, "slot_minutes"),
+            buffer_minutes=self.buffer_minutes.data or 0,
+            min_notice_minutes=self.min_notice_minutes.data or 0,
+            horizon_days=_or_default(self.horizon_days.data, "horizon_days"),
+            max_per_day=self.max_per_day.data,
+        )
+
+
+def _or_default(value: int | None, setting: str) -> int:
+    """A required setting's number; the default only when the field was not posted at all (a blank one fails
+    the form's own check)."""
+    return value if value is not None else int(DEFAULTS[setting])
+
 
 def weekly_rows(form: MultiDict[str, str], add_row: int | None = None) -> list[list[dict[str, str]]]:
     """The weekly table as posted: per weekday (0 = Monday), its rows ``{"start", "end"}`` (blank rows kept).
@@ -190,16 +208,16 @@ class OverrideForm(FlaskForm):
     start2 = StringField(_l("And from"))
     end2 = StringField(_l("To"))
 
-    def intervals(self) -> list[dict[str, str]]:
+    def command(self) -> DayOverride:
+        """The date and its hours as a command."""
+        return DayOverride((self.day.data or "").strip(), self.intervals())
+
+    def intervals(self) -> tuple[tuple[str, str], ...]:
         """The hours entered (none for a day off); half-filled pairs are kept so the rules can name them."""
         if self.kind.data != "hours":
-            return []
+            return ()
         pairs = [(self.start.data, self.end.data), (self.start2.data, self.end2.data)]
-        out = [
-            {"start": (s or "").strip(), "end": (e or "").strip()}
-            for s, e in pairs
-            if (s or "").strip() or (e or "").strip()
-        ]
+        out = tuple(((s or "").strip(), (e or "").strip()) for s, e in pairs if (s or "").strip() or (e or "").strip())
         if not out:
             raise ValidationError(
                 _("Give the hours of that day, or choose a day off."), field_errors={"start": _("Required.")}

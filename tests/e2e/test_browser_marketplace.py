@@ -13,6 +13,7 @@ from closerhub.accounts.models import User
 from closerhub.businesses.offers import OfferData, create_offer
 from closerhub.closers import service as closers
 from closerhub.closers.availability_service import replace_availability
+from closerhub.closers.commands import AvailabilityChange, WeeklyWindow
 from closerhub.core.money import Money
 from closerhub.engagements.models import Engagement
 from closerhub.extensions import db
@@ -21,8 +22,8 @@ from tests.conftest import PASSWORD
 pytestmark = pytest.mark.browser
 
 NOW = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)  # Monday 08:00 in Paris
-WEEKDAYS_9_TO_12 = [{"weekday": d, "start": "09:00", "end": "12:00"} for d in range(5)]
-WEEKDAYS_9_TO_17 = [{"weekday": d, "start": "09:00", "end": "17:00"} for d in range(5)]
+WEEKDAYS_9_TO_12 = tuple(WeeklyWindow(d, "09:00", "12:00") for d in range(5))
+WEEKDAYS_9_TO_17 = tuple(WeeklyWindow(d, "09:00", "17:00") for d in range(5))
 
 
 def closer_with_hours(make_user, name, email, zone, languages, weekly) -> User:
@@ -39,7 +40,7 @@ def closer_with_hours(make_user, name, email, zone, languages, weekly) -> User:
         ),
         now=NOW,
     )
-    replace_availability(db.session, user, {"slot_minutes": 60, "weekly": weekly}, now=NOW)
+    replace_availability(db.session, user, AvailabilityChange(slot_minutes=60, weekly=weekly), now=NOW)
     return user
 
 

@@ -43,6 +43,7 @@ from closerhub.accounts import tokens
 from closerhub.accounts.models import User
 from closerhub.booking.models import Appointment, AppointmentStatus
 from closerhub.closers.availability_service import replace_availability
+from closerhub.closers.commands import AvailabilityChange, WeeklyWindow
 from closerhub.extensions import db
 from closerhub.notifications.models import OutboxMessage
 from tests.conftest import UserFactory, skip_or_fail
@@ -51,7 +52,7 @@ from tests.integration.booking_setup import engage
 from tests.integration.test_engagements import make_offer
 
 ROOT = Path(__file__).resolve().parents[2]
-ALL_WEEK = [{"weekday": d, "start": "00:00", "end": "24:00"} for d in range(7)]
+ALL_WEEK = tuple(WeeklyWindow(d, "00:00", "24:00") for d in range(7))
 
 pytestmark = [pytest.mark.postgres]
 
@@ -113,8 +114,10 @@ def _post(url: str, body: dict[str, Any], token: str) -> int:
 
 def _closer(make_user: UserFactory, name: str) -> User:
     closer = make_user("closer", timezone="UTC", name=name)
-    raw = {"weekly": ALL_WEEK, "slot_minutes": 60, "buffer_minutes": 0, "min_notice_minutes": 60, "horizon_days": 14}
-    replace_availability(db.session, closer, raw, now=clock.utcnow())
+    hours = AvailabilityChange(
+        weekly=ALL_WEEK, slot_minutes=60, buffer_minutes=0, min_notice_minutes=60, horizon_days=14
+    )
+    replace_availability(db.session, closer, hours, now=clock.utcnow())
     return closer
 
 

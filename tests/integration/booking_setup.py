@@ -22,6 +22,7 @@ from closerhub.booking.commands import BookingRequest
 from closerhub.booking.models import Appointment, AppointmentEvent, BookedVia
 from closerhub.businesses.models import Offer
 from closerhub.closers.availability_service import replace_availability
+from closerhub.closers.commands import AvailabilityChange, WeeklyWindow
 from closerhub.engagements import service as engagements
 from closerhub.engagements.models import Engagement
 from closerhub.extensions import db
@@ -32,14 +33,15 @@ from tests.integration.test_engagements import make_offer
 
 NOW = datetime(2026, 6, 1, 6, 0, tzinfo=UTC)  # Monday 08:00 in Paris
 TUESDAY_9 = datetime(2026, 6, 2, 7, 0, tzinfo=UTC)  # Tuesday 09:00 in Paris
-WORKWEEK = [{"weekday": d, "start": "09:00", "end": "17:00"} for d in range(5)]
+WORKWEEK = tuple(WeeklyWindow(d, "09:00", "17:00") for d in range(5))
 
 
 def set_hours(closer: User, **settings: Any) -> None:
     """Give ``closer`` Mon–Fri 09:00–17:00 in their zone, with ``settings`` over the defaults."""
-    raw = {"weekly": WORKWEEK, "slot_minutes": 60, "buffer_minutes": 0, "min_notice_minutes": 240, "horizon_days": 30}
-    raw.update(settings)
-    replace_availability(db.session, closer, raw, now=NOW)
+    hours = AvailabilityChange(
+        weekly=WORKWEEK, slot_minutes=60, buffer_minutes=0, min_notice_minutes=240, horizon_days=30
+    )
+    replace_availability(db.session, closer, dataclasses.replace(hours, **settings), now=NOW)
 
 
 def engage(owner: User, closer: User, offer: Offer) -> Engagement:

@@ -362,6 +362,17 @@ WEEK = AVAILABILITY["weekly"]
         ({"time_off": [{"start": "2026-08-01T00:00:00", "end": "2026-08-02T00:00:00+02:00"}]}, "time_off.0.start"),
         ({"slot_minutes": "60"}, "slot_minutes"),
         ({"weekly": "Mon 9-12"}, "weekly"),
+        ({"weekly": [{"weekday": "Monday", "start": "09:00", "end": "12:00"}]}, "weekly.0.weekday"),
+        ({"overrides": [{"date": "2026-12-24", "intervals": "09:00-12:00"}]}, "overrides.0.intervals"),
+        (
+            {"time_off": [{"start": "2026-08-01T00:00:00Z", "end": "2026-08-02T00:00:00Z", "reason": 5}]},
+            "time_off.0.reason",
+        ),
+        (
+            {"time_off": [{"start": "2026-08-01T00:00:00Z", "end": "2026-08-02T00:00:00Z", "reason": "x" * 201}]},
+            "time_off.0.reason",
+        ),
+        ({"time_off": [{"start": "2026-08-01T00:00:00Z", "end": "2026-08-02"}]}, "time_off.0.end"),
     ],
 )
 def test_bad_availability_is_a_422_naming_the_field_and_changes_nothing(

@@ -187,6 +187,19 @@ def test_an_override_with_other_hours_replaces_the_weekly_hours_of_that_date(
     assert monday == ["2026-01-05T14:00:00Z", "2026-01-05T15:00:00Z"]
 
 
+def test_a_longer_slot_that_a_saved_date_cannot_hold_names_that_date_and_changes_nothing(
+    monday_morning: FlaskClient, closer: User
+) -> None:
+    data = {"day": "2026-01-06", "kind": "hours", "start": "15:00", "end": "16:00", "start2": "", "end2": ""}
+    assert monday_morning.post("/closers/me/availability/overrides", data=data).status_code == 302
+    before = rows(closer)
+    form = weekly_form({0: [("09:00", "12:00")], 3: [("14:00", "16:00")]}, slot_minutes="120")
+    response = monday_morning.post("/closers/me/availability", data=form)
+    assert response.status_code == 422
+    assert "2026-01-06: Shorter than one 120-minute slot." in response.get_data(as_text=True)
+    assert rows(closer) == before
+
+
 @pytest.mark.parametrize(
     ("data", "message"),
     [

@@ -20,6 +20,7 @@ from closerhub.booking.pages.display import slot_links
 from closerhub.calendars import service as service_calendars
 from closerhub.calendars import sync
 from closerhub.closers import slot_cache
+from closerhub.closers.commands import WeeklyWindow
 from closerhub.closers.rules import busy_intervals, rules_for
 from closerhub.core.slots import free_slots_for_dates
 from closerhub.extensions import db
@@ -94,7 +95,7 @@ def test_a_reschedule_frees_the_old_slot_and_takes_the_new_one(setting: dict[str
 
 def test_a_rule_change_changes_the_slots_on_the_next_read(setting: dict[str, Any]) -> None:
     assert TUESDAY_9 in offered(setting)
-    set_hours(setting["closer"], weekly=[{"weekday": d, "start": "13:00", "end": "17:00"} for d in range(5)])
+    set_hours(setting["closer"], weekly=tuple(WeeklyWindow(d, "13:00", "17:00") for d in range(5)))
     starts, misses = computed(setting)
     assert misses >= 1
     assert TUESDAY_9 not in starts  # 09:00 Paris is no longer in the closer's hours
