@@ -14,7 +14,7 @@ from __future__ import annotations
 import multiprocessing
 from multiprocessing.context import BaseContext
 
-PRELOAD = ["closerhub", "tests.integration.reminder_worker"]
+PRELOAD = ["closerhub", "tests.integration.reminder_worker", "tests.integration.webhook_worker"]
 
 
 def fresh_processes() -> BaseContext:
