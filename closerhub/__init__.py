@@ -10,7 +10,7 @@ from flask import Flask, request
 import config as config_module
 from closerhub import cli, events, extensions, i18n, jobs, security, web_errors
 from closerhub import models as models  # registers every model on the metadata
-from closerhub.accounts.passwords import use_fast_hashing
+from closerhub.accounts.passwords import prepare_dummy_hash, use_fast_hashing
 from closerhub.accounts.service import AccountOpened
 from closerhub.accounts.views import bp as accounts_bp
 from closerhub.admin import audit_views, no_show_views, settings_views, sms_outbox_views, vetting_views
@@ -148,6 +148,7 @@ def create_app(config: dict[str, Any] | str | None = None) -> Flask:
         raise config_module.ConfigError("SECRET_KEY is not set")
     if app.config.get("TESTING"):
         use_fast_hashing()
+    prepare_dummy_hash()  # the unknown user's hash, with the parameters in use (accounts.passwords)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # Alembic announces each autogenerate plugin at INFO on import; that is noise in `make run`.
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)

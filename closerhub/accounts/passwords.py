@@ -15,8 +15,9 @@ _hasher = PasswordHasher()  # Argon2id with the library's OWASP-aligned defaults
 
 def use_fast_hashing() -> None:
     """Cheap Argon2 parameters for the test-suite only (hashes stay valid Argon2id)."""
-    global _hasher
+    global _hasher, _dummy_hash
     _hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    _dummy_hash = None
 
 
 # A handful of the most common passwords that still meet the length rule.
@@ -36,8 +37,19 @@ _COMMON = {
 }
 
 # A valid hash of a random password, verified when the user is unknown so that a
-# failed login costs the same time whether or not the email exists (no enumeration).
-_DUMMY_HASH = _hasher.hash("not-a-real-password-0xC10SE")
+# failed login costs the same time whether or not the email exists (no enumeration). Made with
+# the hasher in use, so it costs what a real user's hash costs; made by ``prepare_dummy_hash``
+# when the app is created, not at import (an Argon2 hash with the full parameters is ~0.1 s of
+# CPU that every process importing the app, every test process too, paid for nothing).
+_dummy_hash: str | None = None
+
+
+def prepare_dummy_hash() -> str:
+    """The hash verified for an unknown user, made once per hasher."""
+    global _dummy_hash
+    if _dummy_hash is None:
+        _dummy_hash = _hasher.hash("not-a-real-password-0xC10SE")
+    return _dummy_hash
 
 
 def check_rules(password: str, *, email: str = "", field: str = "password") -> None:
@@ -65,6 +77,6 @@ def hash_password(password: str) -> str:
 def verify_password(password_hash: str | None, password: str) -> bool:
     """Constant-effort check; an unknown user (``None``) still costs one verification."""
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return _hasher.verify(password_hash or prepare_dummy_hash(), password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False

@@ -21,7 +21,6 @@ for US numbers the state of the area code from its geocoder); no number, no juri
 from __future__ import annotations
 
 import phonenumbers
-from phonenumbers import geocoder
 
 ALL_PARTY_US_STATES: dict[str, str] = {
     "CA": "California",
@@ -61,6 +60,11 @@ def jurisdiction_of(phone_e164: str | None) -> str | None:
         return None
     if country != "US":
         return country
+    # Imported here, not at the top: the geocoder loads every language's place names for every
+    # prefix (most of a second of CPU per process, in every web, worker and CLI process, and in
+    # every test process that imports the app), and only a US number's state needs it. Not a cycle.
+    from phonenumbers import geocoder
+
     place = geocoder.description_for_number(number, "en")
     if ", " in place:
         return f"US-{place.rsplit(', ', 1)[1]}"

@@ -2,6 +2,9 @@
 
     python -m tests.integration.reminder_worker DB_URL NOW_ISO SYNC_DIR NAME ROUNDS [--unguarded] [--barrier N]
 
+test_reminders.py runs ``run_to_file(argv, path)`` in a process forked from a server that has
+imported the app already (``tests.processes``), the same as the command without its imports.
+
 Writes ``SYNC_DIR/ready-NAME``, waits for ``SYNC_DIR/go`` (so two workers start their runs
 together), then calls ``send_due_reminders`` ROUNDS times with the clock pinned at NOW and
 prints how many reminders it claimed, as JSON.
@@ -23,6 +26,7 @@ import itertools
 import json
 import logging
 import time
+import traceback
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -67,7 +71,7 @@ def install_seams(reminders: Any, sync: Path, name: str, *, barrier: int, unguar
         reminders._claim_condition = lambda column: true()
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser()
     parser.add_argument("db_url")
     parser.add_argument("now")
@@ -76,7 +80,7 @@ def main() -> None:
     parser.add_argument("rounds", type=int)
     parser.add_argument("--unguarded", action="store_true")
     parser.add_argument("--barrier", type=int, default=0)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
 
     from closerhub import clock, create_app
     from closerhub.booking.reminders import email as reminders
@@ -95,8 +99,18 @@ def main() -> None:
             claimed += send_due_reminders(db.session, clock.utcnow())
         db.session.remove()
         db.engine.dispose()
-    print(json.dumps({"name": args.name, "claimed": claimed}))
+    return {"name": args.name, "claimed": claimed}
+
+
+def run_to_file(argv: list[str], report: str) -> None:
+    """``main`` in a child process: its JSON report, or the traceback that ended it, into ``report``."""
+    try:
+        result: dict[str, Any] = main(argv)
+    except BaseException:  # the parent reads the file: every failure, SystemExit too, reaches the test
+        Path(report).write_text(json.dumps({"error": traceback.format_exc()}))
+        raise
+    Path(report).write_text(json.dumps(result))
 
 
 if __name__ == "__main__":
-    main()
+    print(json.dumps(main()))

@@ -14,24 +14,16 @@ about a minute. Rate limits are off for the run (they are tested on their own).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 import pytest
-import schemathesis
 from flask import Flask
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from schemathesis import GenerationMode
-from schemathesis.checks import (
-    content_type_conformance,
-    not_a_server_error,
-    positive_data_acceptance,
-    response_schema_conformance,
-    status_code_conformance,
-)
 
 from closerhub import clock
 from closerhub.accounts import tokens
@@ -46,11 +38,11 @@ from tests.integration.booking_setup import set_hours
 MAX_EXAMPLES = 10  # valid requests per operation and role
 NEGATIVE_EXAMPLES = 4  # invalid requests per operation (as its first role)
 CHECKS = [
-    not_a_server_error,
-    status_code_conformance,
-    content_type_conformance,
-    response_schema_conformance,
-    positive_data_acceptance,
+    "not_a_server_error",
+    "status_code_conformance",
+    "content_type_conformance",
+    "response_schema_conformance",
+    "positive_data_acceptance",
 ]
 
 # Operations whose valid requests depend on data or on other fields, which a JSON Schema cannot
@@ -89,18 +81,6 @@ CONDITIONAL_BODIES = {
     # pattern cannot state; the contrast rule has its own tests (test_brand_contrast.py)
     "PUT /api/v1/businesses/me",
 }
-# ``format: phone`` in the document: a valid international number (there is no JSON Schema format
-# for it); the run draws from real ones.
-schemathesis.openapi.format("phone", st.sampled_from(["+33612345678", "+12125550123", "+447911123456"]))
-# Payout details' ``format: iban`` (valid check digits; these banks' BICs are known from the IBAN, as
-# the document says a BIC may then be left out), ``format: bic`` and ``format: aba-routing-number``
-# (its check digit): checksums a JSON Schema cannot state; the run draws from real ones.
-schemathesis.openapi.format(
-    "iban", st.sampled_from(["DE89370400440532013000", "FR1420041010050500013M02606", "GB29NWBK60161331926819"])
-)
-schemathesis.openapi.format("bic", st.sampled_from(["COBADEFFXXX", "SBININBB", "BNPAFRPP"]))
-schemathesis.openapi.format("aba-routing-number", st.sampled_from(["011000015", "021000021"]))
-
 # The schema run is database-independent and bounded in time: it belongs to the SQLite pass
 # (deselected in the PostgreSQL pass by conftest, like the `postgres` tests are on SQLite).
 pytestmark = pytest.mark.sqlite_only
@@ -159,8 +139,29 @@ def seeded_api(_app: Flask) -> Iterator[SeededApi]:
         limiter.reset()
 
 
+@functools.cache
+def _schemathesis() -> Any:
+    """schemathesis, imported by the test that runs it (not at collection: every test process collects
+    this module, and the import is ~1 s of CPU), with the document's own formats registered once."""
+    import schemathesis
+    import schemathesis.checks
+
+    # ``format: phone`` in the document: a valid international number (there is no JSON Schema format
+    # for it); the run draws from real ones.
+    schemathesis.openapi.format("phone", st.sampled_from(["+33612345678", "+12125550123", "+447911123456"]))
+    # Payout details' ``format: iban`` (valid check digits; these banks' BICs are known from the IBAN, as
+    # the document says a BIC may then be left out), ``format: bic`` and ``format: aba-routing-number``
+    # (its check digit): checksums a JSON Schema cannot state; the run draws from real ones.
+    schemathesis.openapi.format(
+        "iban", st.sampled_from(["DE89370400440532013000", "FR1420041010050500013M02606", "GB29NWBK60161331926819"])
+    )
+    schemathesis.openapi.format("bic", st.sampled_from(["COBADEFFXXX", "SBININBB", "BNPAFRPP"]))
+    schemathesis.openapi.format("aba-routing-number", st.sampled_from(["011000015", "021000021"]))
+    return schemathesis
+
+
 def _operations(app: Flask) -> list[Any]:
-    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
+    schema = _schemathesis().openapi.from_wsgi("/api/v1/openapi.json", app)
     # The app refuses NUL anywhere (the document says so in its description).
     schema.config.generation.update(allow_x00=False, allow_extra_parameters=False)
     return [result.ok() for result in schema.get_all_operations()]
@@ -205,13 +206,16 @@ def _run(
     operation: Any,
     headers: dict[str, str],
     ids: dict[str, int],
-    mode: GenerationMode = GenerationMode.POSITIVE,
+    negative: bool = False,
     examples: int = MAX_EXAMPLES,
 ) -> None:
-    if mode is GenerationMode.POSITIVE:
-        checks = [c for c in CHECKS if not (c is positive_data_acceptance and operation.label in CONDITIONAL_BODIES)]
+    schemathesis = _schemathesis()
+    mode = schemathesis.GenerationMode.NEGATIVE if negative else schemathesis.GenerationMode.POSITIVE
+    if not negative:
+        names = [c for c in CHECKS if not (c == "positive_data_acceptance" and operation.label in CONDITIONAL_BODIES)]
     else:  # an invalid request must get a documented 4xx, never a 5xx (whether it is refused is its own test)
-        checks = [c for c in CHECKS if c is not positive_data_acceptance]
+        names = [c for c in CHECKS if c != "positive_data_acceptance"]
+    checks = [getattr(schemathesis.checks, name) for name in names]
 
     @given(case=operation.as_strategy(mode, headers=headers).map(_realistic(ids)))
     @settings(
@@ -251,7 +255,7 @@ def test_invalid_requests_get_a_documented_answer_and_never_a_server_error(seede
         role = (raw.get("x-roles") or ["anonymous"])[0]
         headers = seeded_api.headers.get(role, {})
         try:
-            _run(operation, headers, seeded_api.ids, GenerationMode.NEGATIVE, NEGATIVE_EXAMPLES)
+            _run(operation, headers, seeded_api.ids, negative=True, examples=NEGATIVE_EXAMPLES)
         except (Exception, BaseExceptionGroup) as exc:
             failures.append(f"{operation.label} as {role}: {exc}")
     assert not failures, "\n\n".join(failures)

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -22,8 +19,9 @@ from closerhub.booking.reminders.email import flag_overdue_outcomes, request_out
 from closerhub.extensions import db
 from closerhub.notifications.models import OutboxMessage
 from tests.factories_booking import BookingWorld, make_appointment, make_lead, make_world
+from tests.integration import reminder_worker
+from tests.processes import fresh_processes
 
-ROOT = Path(__file__).resolve().parents[2]
 START = datetime(2027, 1, 5, 15, 0, tzinfo=UTC)
 H = timedelta(hours=1)
 M = timedelta(minutes=1)
@@ -160,49 +158,46 @@ def _due_world(world: BookingWorld, count: int = 3) -> tuple[datetime, list[Appo
 def _workers(
     app: Flask, tmp_path: Path, now: datetime, names: list[str], *, rounds: int = 3, extra: tuple[str, ...] = ()
 ) -> list[dict[str, Any]]:
-    """Run one worker process per name, started together; their JSON reports."""
+    """Run one worker process per name, started together; their JSON reports.
+
+    Each is a separate process with its own app, engine and session, forked from a server that
+    imported the app once (``tests.processes``) instead of a new ``python`` importing it again."""
     sync = tmp_path / f"sync-{time.monotonic_ns()}"
     sync.mkdir()
     url = app.config["SQLALCHEMY_DATABASE_URI"]
     db.session.commit()  # nothing of ours holds a lock while they run
+    context = fresh_processes()
+    argv = [url, now.isoformat(), str(sync)]
     procs = [
-        subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "tests.integration.reminder_worker",
-                url,
-                now.isoformat(),
-                str(sync),
-                name,
-                str(rounds),
-                *extra,
-            ],
-            cwd=ROOT,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
+        context.Process(
+            target=reminder_worker.run_to_file,
+            args=([*argv, name, str(rounds), *extra], str(sync / f"report-{name}.json")),
         )
         for name in names
     ]
+    for proc in procs:
+        proc.start()
     try:
         deadline = time.monotonic() + 60
         while not all((sync / f"ready-{n}").exists() for n in names):
             assert time.monotonic() < deadline, "workers did not start"
-            assert all(p.poll() is None for p in procs), [p.communicate() for p in procs]
+            assert all(p.is_alive() for p in procs), _reports(sync, names)
             time.sleep(0.02)
         (sync / "go").touch()
-        reports = []
         for proc in procs:
-            out, err = proc.communicate(timeout=120)
-            assert proc.returncode == 0, err[-3000:]
-            reports.append(json.loads(out.strip().splitlines()[-1]))
+            proc.join(timeout=120)
+        reports = _reports(sync, names)
+        assert all(p.exitcode == 0 for p in procs), reports
         return reports
     finally:
         for proc in procs:
-            if proc.poll() is None:
+            if proc.is_alive():
                 proc.kill()
+
+
+def _reports(sync: Path, names: list[str]) -> list[dict[str, Any]]:
+    files = [sync / f"report-{name}.json" for name in names]
+    return [json.loads(f.read_text()) if f.exists() else {"error": "no report"} for f in files]
 
 
 def _expected(appts: list[Appointment], world: BookingWorld, count: int) -> Counter[tuple[str, str]]:

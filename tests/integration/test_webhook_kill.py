@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,12 +18,12 @@ from closerhub.webhooks.commands import NewEndpoint
 from closerhub.webhooks.delivery import deliver_due
 from closerhub.webhooks.models import DeliveryStatus, WebhookDelivery
 from closerhub.webhooks.service import create_endpoint
+from tests.integration import webhook_worker
 from tests.integration.booking_setup import book, frozen, setting
 from tests.integration.webhook_receiver import Receiver, serve
+from tests.processes import fresh_processes
 
 __all__ = ["frozen", "setting"]  # fixtures
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -46,19 +42,15 @@ def test_a_worker_killed_mid_delivery_leads_to_a_redelivery_with_the_same_webhoo
     )
     book(setting["offer"])
     db.session.commit()  # nothing of ours holds a lock while the worker runs
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "tests.integration.webhook_worker", app.config["SQLALCHEMY_DATABASE_URI"]],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
+    # its own process (forked from one that imported the app once: tests.processes), killed for real
+    worker = fresh_processes().Process(target=webhook_worker.main, args=(app.config["SQLALCHEMY_DATABASE_URI"],))
+    worker.start()
     try:
-        assert receiver.got_one.wait(60), worker.communicate(timeout=5)
+        assert receiver.got_one.wait(60), f"the worker never delivered (exit code {worker.exitcode})"
         worker.kill()  # SIGKILL while the receiver holds the request: no answer was recorded
-        worker.wait(10)
+        worker.join(10)
     finally:
-        if worker.poll() is None:
+        if worker.is_alive():
             worker.kill()
     hung = receiver.hang
     receiver.hang = None

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from multiprocessing import get_context
 from pathlib import Path
 
 from closerhub.secrets_box import development_key
+from tests.processes import fresh_processes
 
 
 def _key(folder: str) -> str:
@@ -13,7 +13,8 @@ def _key(folder: str) -> str:
 
 
 def test_processes_starting_together_on_a_fresh_checkout_share_one_key(tmp_path: Path) -> None:
-    with get_context("spawn").Pool(6) as pool:
+    # six separate processes (forked from one that imported the app once, not spawned to import it six times)
+    with fresh_processes().Pool(6) as pool:
         keys = pool.map(_key, [str(tmp_path)] * 12)
     assert len(set(keys)) == 1 and keys[0] == (tmp_path / "encryption.key").read_text().strip()
     assert [p.name for p in tmp_path.iterdir()] == ["encryption.key"]  # no temporary file left
