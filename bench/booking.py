@@ -54,6 +54,7 @@ from closerhub.closers.availability_service import replace_availability
 from closerhub.closers.commands import AvailabilityChange, WeeklyWindow
 from closerhub.core.money import Money
 from closerhub.engagements import service as engagements
+from closerhub.engagements.commands import Proposal
 from closerhub.engagements.models import Engagement
 from closerhub.extensions import db
 
@@ -158,7 +159,7 @@ def seed(n_closers: int) -> tuple[str, list[int]]:
             now=now,
         )
         proposal = engagements.propose(
-            db.session, owner, closer_id=closer.id, offer_id=offer.id, commission_rate_bps=1500, now=now
+            db.session, owner, Proposal(closer_id=closer.id, offer_id=offer.id, commission_rate_bps=1500), now=now
         )
         engagement_ids.append(engagements.accept(db.session, closer, proposal.id, now=now).id)
     db.session.execute(text("ANALYZE"))
