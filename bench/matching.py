@@ -446,9 +446,9 @@ def _searches(searches: int) -> tuple[list[float], list[int], list[float]]:
     rng = random.Random(7)
     timings, sizes, cpu = [], [], []
     for _ in range(searches):
-        query = service.clean_query(CloserSearch(
-            language=rng.choice(LANGS), available_within_days=7, prospect_timezone=rng.choice(ZONES)
-        ))
+        query = service.clean_query(
+            CloserSearch(language=rng.choice(LANGS), available_within_days=7, prospect_timezone=rng.choice(ZONES))
+        )
         elapsed, total, cpu_ms = _timed_search(query)
         timings.append(elapsed)
         sizes.append(total)
@@ -464,7 +464,9 @@ def measure(searches: int) -> None:
     app on every full collection a big search triggers; see bench/README.md).
     """
     for _ in range(3):  # warm the caches (the app's first request compiles and loads too)
-        _timed_search(service.clean_query(CloserSearch(language="fr", available_within_days=7, prospect_timezone="Europe/Paris")))
+        _timed_search(
+            service.clean_query(CloserSearch(language="fr", available_within_days=7, prospect_timezone="Europe/Paris"))
+        )
     timings, sizes, cpu = _searches(searches)
     widest = [_timed_search(service.clean_query(CloserSearch(available_within_days=7)))[:2] for _ in range(5)]
     print(f"searches        {searches} (language + available_within_days=7 + prospect zone)")
