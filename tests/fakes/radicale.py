@@ -96,6 +96,10 @@ def radicale(tmp_path: Path) -> Iterator[RadicaleServer]:
         str(users),
         "--auth-htpasswd-encryption",
         "plain",
+        # No pause after a wrong password (Radicale's default is 1 s, against guessing): the write-back
+        # tests send a revoked password on purpose, and would wait that second on every attempt.
+        "--auth-delay",
+        "0",
         "--rights-type",
         "owner_only",
         "--storage-filesystem-folder",
