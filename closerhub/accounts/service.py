@@ -44,12 +44,9 @@ class AccountOpened:
     business_name: str | None = None  # the cleaned name, for a business account
 
 
-def normalize_email(raw: object, field: str = "email") -> str:
-    """Validate an address (syntax only, no DNS) and return it lower-cased.
-
-    Still takes ``object``: leads' cleaning passes what a CSV row or an older API body held.
-    """
-    if not isinstance(raw, str) or not raw.strip():
+def normalize_email(raw: str | None, field: str = "email") -> str:
+    """Validate an address (syntax only, no DNS) and return it lower-cased (None or blank: required)."""
+    if raw is None or not raw.strip():
         raise ValidationError(_("Enter your email address."), field_errors={field: _("Email is required.")})
     try:
         info = validate_email(raw.strip(), check_deliverability=False)

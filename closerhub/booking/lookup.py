@@ -24,7 +24,7 @@ ATTENDANCE_SALT = "appointment-attendance"  # the 24 h reminder's "I'll be there
 # --- reading -----------------------------------------------------------------------------
 
 
-def find_appointment(session: Session, appointment_id: object, viewer: User | None) -> Appointment:
+def find_appointment(session: Session, appointment_id: int, viewer: User | None) -> Appointment:
     """An appointment ``viewer`` may see (its closer, the business's team, admins); NotFound otherwise."""
     return find_visible(Appointment, appointment_id, viewer, session)
 
