@@ -143,7 +143,7 @@ def _login(app: Flask, email: str) -> Any:
         user = db.session.scalar(select(User).where(User.email == email))
         assert user is not None, email
         session_id = user.get_id()
-        db.session.remove()
+        db.session.remove()  # type: ignore[attr-defined]  # the scoped session
     with client.session_transaction() as s:
         s["_user_id"] = session_id
         s["_fresh"] = True
@@ -206,7 +206,7 @@ def summarise(app: Flask, seeded_now: bool) -> None:
         tables = ("analytics_slots", "analytics_closer_days", "analytics_closer_weeks")
         rows = {t: db.session.scalar(text(f"SELECT count(*) FROM {t}")) for t in tables}
         print(f"aggregates {what} in {took:.1f} s, {rows} (load {os.getloadavg()[0]:.1f})")
-        db.session.remove()
+        db.session.remove()  # type: ignore[attr-defined]  # the scoped session
         # What autovacuum does after the rebuild emptied analytics_dirty (a million rows from the seed's triggers).
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("VACUUM ANALYZE analytics_dirty, " + ", ".join(tables)))
@@ -220,11 +220,11 @@ def measure(app: Flask, requests: int, profile: str | None) -> None:
         for role, email, url in PAGES:
             client = _login(app, email)
             # BEFORE: the live scan; AFTER: the sums (admins' and businesses' call counts).
-            aggregates.serves = lambda scope, weeks: False  # type: ignore[assignment]
+            aggregates.serves = lambda scope, weeks: False
             try:
                 _print(role, url, "BEFORE", time_page(engine, client, url, requests))
             finally:
-                aggregates.serves = serves  # type: ignore[assignment]
+                aggregates.serves = serves
             _print(role, url, "AFTER", time_page(engine, client, url, requests))
         if profile:
             role, email, url = next(p for p in PAGES if f"{p[0]} {p[2]}" == profile)
@@ -260,7 +260,7 @@ def main() -> None:
         fresh = not (args.reuse and seeded())
         if fresh:
             build()
-        db.session.remove()
+        db.session.remove()  # type: ignore[attr-defined]  # the scoped session
     summarise(app, fresh)
     measure(app, args.requests, args.profile)
 

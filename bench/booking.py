@@ -22,6 +22,7 @@ Target (issue 4): booking ≥ 25 % of the healthz throughput, p99 < 250 ms.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import random
 import re
@@ -276,15 +277,18 @@ def measured(server_pid: int, run: Callable[[], dict]) -> dict:
 def overlaps() -> int:
     """Pairs of booked calls of one closer that overlap (the database guard says this is 0)."""
     a, b = Appointment.__table__.alias("a"), Appointment.__table__.alias("b")
-    return db.session.scalar(
-        select(func.count())
-        .select_from(a.join(b, (a.c.closer_id == b.c.closer_id) & (a.c.id < b.c.id)))
-        .where(
-            a.c.status == "booked",
-            b.c.status == "booked",
-            a.c.starts_at < b.c.blocked_until,
-            b.c.starts_at < a.c.blocked_until,
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(a.join(b, (a.c.closer_id == b.c.closer_id) & (a.c.id < b.c.id)))
+            .where(
+                a.c.status == "booked",
+                b.c.status == "booked",
+                a.c.starts_at < b.c.blocked_until,
+                b.c.starts_at < a.c.blocked_until,
+            )
         )
+        or 0
     )
 
 
@@ -351,7 +355,7 @@ def main() -> None:
                 env = {**booking_env, "BENCH_FIRST_SLOT": str(int(first.timestamp()))}
                 figures = measured(
                     server.pid,
-                    lambda url=f"{base}{path}", env=env: wrk(url, script=ROOT / "bench/booking.lua", env=env, **common),
+                    functools.partial(wrk, f"{base}{path}", script=ROOT / "bench/booking.lua", env=env, **common),
                 )
                 runs[label].append(figures)
                 # The next booking run starts after every slot this one could have taken.

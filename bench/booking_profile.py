@@ -73,7 +73,7 @@ def main() -> None:
         cache: list[str] = []
 
         @event.listens_for(db.engine, "before_cursor_execute")
-        def _count(_conn, _cursor, statement, _params, context, _many) -> None:  # type: ignore[no-untyped-def]
+        def _count(_conn, _cursor, statement, _params, context, _many) -> None:
             statements.append(statement)
             stats = context._get_cache_stats() if context is not None and context.compiled else "driver SQL"
             cache.append(f"{stats.split(' ')[0]:9} {' '.join(statement.split())[:120]}")
@@ -103,7 +103,7 @@ def main() -> None:
     gc.collect()
     gc.freeze()
 
-    def measure(label: str, call, n: int) -> None:  # type: ignore[no-untyped-def]
+    def measure(label: str, call, n: int) -> None:
         cpu, wall, counts = [], [], []
         for i in range(n):
             statements.clear()

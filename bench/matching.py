@@ -33,6 +33,7 @@ import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import cast
 from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -233,7 +234,7 @@ def seed(n: int, per_closer: int) -> dict[str, int]:
                 "business_id": b,
                 "offer_id": b,
                 "closer_id": i,
-                "commission_rate_bps": max(1500, profiles[-1]["min_rate_bps"]),
+                "commission_rate_bps": max(1500, cast(int, profiles[-1]["min_rate_bps"])),
                 "status": EngagementStatus.ACTIVE,
                 "proposed_at": NOW - timedelta(days=60),
                 "accepted_at": NOW - timedelta(days=59),
@@ -396,7 +397,10 @@ def seed_external_busy(n: int, per_closer: int) -> int:
         ],
     )
     db.session.commit()
-    ids = dict(db.session.execute(select(CalendarConnection.closer_id, CalendarConnection.id)).all())
+    ids: dict[int, int] = {
+        closer_id: connection_id
+        for closer_id, connection_id in db.session.execute(select(CalendarConnection.closer_id, CalendarConnection.id))
+    }
     rows = []
     for closer_id in range(1, n + 1):
         for _ in range(per_closer):

@@ -121,14 +121,16 @@ def run(database: str | None, sizes: list[int], per_closer: int, requests: int) 
             prepare_schema()
             started = time.perf_counter()
             counts = seed(size, per_closer)
-            db.session.remove()
+            db.session.remove()  # type: ignore[attr-defined]  # the scoped session
             seconds = time.perf_counter() - started
             print(
                 f"{db.engine.dialect.name}: seeded {size} closers, {counts['appointments']:,} appointments "
                 f"in {seconds:.1f} s (load average {os.getloadavg()[0]:.1f})"
             )
             with clock.frozen_at(NOW):
-                pages = {name: (url, {}) for name, url in PAGES.items()} | _per_closer_pages()
+                pages: dict[str, tuple[str, dict[str, str]]] = {
+                    name: (url, {}) for name, url in PAGES.items()
+                } | _per_closer_pages()
                 for name, (page, headers) in pages.items():
                     f = _time_page(app, page, requests, headers)
                     print(
