@@ -103,15 +103,7 @@ def record(
     """
     kind, key = object_ref(session, obj)
     entry = AuditEntry(
-        at=now,
-        actor_id=None if actor is None or isinstance(actor, str) else actor.id,
-        actor_label=actor_label(actor),
-        action=action,
-        object_type=kind,
-        object_id=key,
-        before=jsonable(before) if before is not None else None,
-        after=jsonable(after) if after is not None else None,
-        ip=request_ip(),
+        **entry_values(actor=actor, action=action, object_type=kind, object_id=key, before=before, after=after, now=now)
     )
     session.add(entry)
     return entry
@@ -133,7 +125,7 @@ def entry_values(
     after: dict[str, Any] | None = None,
     now: datetime,
 ) -> dict[str, Any]:
-    """An audit row's column values, as ``record`` writes them (for a caller's own Core INSERT)."""
+    """An audit row's column values: ``record`` builds its row from them, ``record_now`` inserts them."""
     return {
         "at": now,
         "actor_id": None if actor is None or isinstance(actor, str) else actor.id,

@@ -39,11 +39,9 @@ class CloserFacts:
     rules_etag: str | None  # None: availability never saved
 
 
-@functools.cache
-def _engagement_with_facts() -> Select[Any]:
-    """The engagement (with its closer and offer), the ``CloserFacts`` columns and whether the business
-    has a webhook endpoint, by ``engagement_id``; built once, as every booking with a chosen engagement
-    runs it."""
+def _facts_select(closer_loader: Any) -> Select[Any]:
+    """The engagement (its closer loaded by ``closer_loader``, its offer joined), the ``CloserFacts``
+    columns and whether the business has a webhook endpoint, by ``engagement_id``."""
     return (
         select(
             Engagement,
@@ -57,37 +55,28 @@ def _engagement_with_facts() -> Select[Any]:
         .outerjoin(CloserProfile, CloserProfile.user_id == Engagement.closer_id)
         .outerjoin(AvailabilitySettings, AvailabilitySettings.closer_id == Engagement.closer_id)
         .where(Engagement.id == bindparam("engagement_id"))
-        .options(joinedload(Engagement.closer), joinedload(Engagement.offer))
+        .options(closer_loader, joinedload(Engagement.offer))
         .execution_options(populate_existing=True)
     )
 
 
 @functools.cache
+def _engagement_with_facts() -> Select[Any]:
+    """``_facts_select`` without locks; built once, as every booking with a chosen engagement runs it."""
+    return _facts_select(joinedload(Engagement.closer))
+
+
+@functools.cache
 def locked_engagement_with_facts() -> Select[Any]:
-    """The API's first read of a booking (one statement for two): the engagement with its closer and
-    offer, the ``CloserFacts`` columns and whether the business has a webhook endpoint, locking the
-    engagement and its closer as ``guard.lock_for_booking`` does. Hand the row to ``remember``.
+    """The API's first read of a booking (one statement for two): ``_facts_select``, locking the
+    engagement and its closer as ``guard.lock_for_booking`` does (the closer comes from that join).
+    Hand the row to ``remember``.
 
     The facts are read in the statement that takes the lock, so after a wait they are as they
     were before it; none of them is written under the booking lock (only calls are, and the busy
     check reads those after the lock), so a wait makes them no staler than a read just before it.
     """
-    return guard.locking_engagement_and_closer(
-        select(
-            Engagement,
-            CloserVetting.status,
-            CloserProfile.meeting_mode,
-            CloserProfile.meeting_url,
-            AvailabilitySettings.rules_etag,
-            has_enabled_endpoint(Engagement.business_id),
-        )
-        .outerjoin(CloserVetting, CloserVetting.closer_id == Engagement.closer_id)
-        .outerjoin(CloserProfile, CloserProfile.user_id == Engagement.closer_id)
-        .outerjoin(AvailabilitySettings, AvailabilitySettings.closer_id == Engagement.closer_id)
-        .where(Engagement.id == bindparam("engagement_id"))
-        .options(contains_eager(Engagement.closer), joinedload(Engagement.offer))
-        .execution_options(populate_existing=True)
-    )
+    return guard.locking_engagement_and_closer(_facts_select(contains_eager(Engagement.closer)))
 
 
 _REMEMBERED = "booking_engagement_facts"
