@@ -118,7 +118,12 @@ class ApiToken(Model):
 
     def is_usable(self, now: datetime) -> bool:
         """Neither revoked nor expired at ``now``."""
-        return self.revoked_at is None and now < self.expires_at
+        return ApiToken.usable(expires_at=self.expires_at, revoked_at=self.revoked_at, now=now)
+
+    @staticmethod
+    def usable(*, expires_at: datetime, revoked_at: datetime | None, now: datetime) -> bool:
+        """``is_usable`` from the two columns (the API's token check reads them, not the row)."""
+        return revoked_at is None and now < expires_at
 
     def can_view(self, user: User | None) -> bool:
         return user is not None and user.id == self.user_id

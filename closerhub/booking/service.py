@@ -210,9 +210,9 @@ def _choose(
     if not in_rules:
         assert refused is not None
         raise start_refusal(*refused, start, now)  # the message is written only when it is raised
-    # Each check reads the closer's calls and calendar spans over the call's days only (two
-    # days around the start, for the daily cap), through the exclusion constraint's GiST
-    # index on PostgreSQL: its cost does not grow with the closer's history.
+    # Each check reads only the closer's calls and calendar spans that can collide with the slot
+    # (and, with a daily cap, those of its local day), through the exclusion constraint's GiST
+    # index on PostgreSQL: its cost does not grow with the closer's history or their busy week.
     free = free_candidates(session, in_rules, rules_of, start, now, {})
     if not free:
         raise SlotUnavailable(_("This time was just taken. Please choose another slot."))

@@ -22,7 +22,7 @@ from closerhub.core.availability import AvailabilityRules
 from closerhub.core.errors import ValidationError
 from closerhub.core.i18n import _, ngettext
 from closerhub.core.slots import Busy, Slot, free_slots
-from closerhub.core.tz import to_local
+from closerhub.core.tz import day_bounds_utc, to_local
 from closerhub.engagements.models import Engagement, EngagementStatus
 from closerhub.i18n import local_time, zone_city
 from closerhub.vetting.models import CloserVetting, VettingStatus
@@ -180,6 +180,19 @@ def _busy_window(rules: AvailabilityRules, start: datetime, end: datetime) -> tu
     return start - slack, end + slack
 
 
+def _check_window(rules: AvailabilityRules, start: datetime, end: datetime) -> tuple[datetime, datetime]:
+    """What the check of one slot ``[start, end)`` reads of the closer's busy time: what can collide
+    with it (the slot widened by the buffer each side) and, with a daily cap, the slot's whole
+    closer-local day (its calls count against the cap). Nothing more: a booking reads only the calls
+    it can meet, through the exclusion constraint's GiST index on PostgreSQL."""
+    pad = timedelta(minutes=rules.buffer_minutes)
+    low, high = start - pad, end + pad
+    if rules.max_per_day is not None:
+        day_low, day_high = day_bounds_utc(to_local(start, rules.zone).date(), rules.zone)
+        low, high = min(low, day_low - pad), max(high, day_high + pad)
+    return low, high
+
+
 def free_slot_at(
     session: Session,
     closer: User,
@@ -195,12 +208,12 @@ def free_slot_at(
 
     ``with_busy=False`` ignores booked calls (is ``start`` a slot of the rules at all?);
     ``exclude_id`` leaves the appointment being rescheduled out of the busy time; ``busy``:
-    the closer's calls already read over a window containing two days each side of ``start``.
+    the closer's calls already read over a window containing ``_check_window``'s (read here otherwise).
     """
     if not with_busy:
         busy = []
     elif busy is None:
-        low, high = _busy_window(rules, start, start + timedelta(minutes=rules.slot_minutes))
+        low, high = _check_window(rules, start, start + timedelta(minutes=rules.slot_minutes))
         busy = busy_intervals(session, closer.id, low, high, exclude_id=exclude_id, now=now)
     found = free_slots(rules, busy, now=now, range_start=start, range_end=start + _TINY)
     return found[0] if found and found[0].start == start else None

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, cast
 from flask import Flask, current_app
 from sqlalchemy import Select, Table, TextualSelect, bindparam, func, or_, select, text
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.selectable import ExecutableReturnsRows
 
 from closerhub.accounts.models import User
 from closerhub.accounts.permissions import find_visible
@@ -125,13 +126,16 @@ def upsert_lead(
     inserted = _new_lead_values(business_id, values, actor, now)
     # ``email = excluded.email`` rewrites the key with itself: the row is locked and returned, unchanged.
     changed = ("email",) if keep_existing else (*_merge_values(details, values), "updated_at")
-    statement = _upsert_statement(frozenset(changed))
-    return session.scalars(
-        select(Lead).from_statement(statement).execution_options(populate_existing=True), inserted
-    ).one()
+    return session.scalars(_upsert_lead(frozenset(changed)), inserted).one()
 
 
 @functools.lru_cache(maxsize=256)
+def _upsert_lead(changed: frozenset[str]) -> ExecutableReturnsRows:
+    """``_upsert_statement`` loading its row as the ``Lead`` (refreshed if already in the session).
+    Built once per set of updated columns: a new statement object computes its cache key again (≈ 0.3 ms)."""
+    return select(Lead).from_statement(_upsert_statement(changed)).execution_options(populate_existing=True)
+
+
 def _upsert_statement(changed: frozenset[str]) -> TextualSelect:
     """``INSERT INTO leads … ON CONFLICT (business_id, email) DO UPDATE SET <changed> = excluded.<changed>
     RETURNING *`` with every column a typed bound parameter, built once per set of updated columns.
