@@ -52,6 +52,10 @@ def test_in_manual_mode_a_confirmed_deal_is_due_by_bank_transfer_and_holds_the_c
     mail = db.session.scalar(select(OutboxMessage).where(OutboxMessage.template == "charge_notice"))
     assert mail.to_address == deal.owner.email and "bank transfer" in mail.text_body
     assert f"charge {due.id}" in mail.text_body
+    # The business reads which deal it pays for by its client and day, not by an outcome number.
+    client = due.outcome.appointment.lead.name
+    assert f"The deal closed on the call with {client} on " in mail.text_body and "#" not in mail.text_body
+    assert mail.subject.startswith("Commission due: €792.00 for the call with " + client)
     # The job leaves it alone.
     assert charge_retries.retry_due_charges(db.session, CONFIRMED_AT + timedelta(days=5)) == 0
 
