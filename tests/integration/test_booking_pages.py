@@ -27,6 +27,7 @@ from tests.integration.booking_setup import (
     TUESDAY_9,
     book,
     frozen,
+    hours,
     lead_details,
     second_closer,
     setting,
@@ -378,6 +379,39 @@ def test_the_prospect_reschedules_from_the_manage_link_with_the_same_closer(clie
     assert moved.starts_at == TUESDAY_10 and moved.sequence == 1 and moved.closer_id == setting["closer"].id
     assert [(e.kind, e.actor_label, e.reason) for e in moved.events][-1] == ("rescheduled", "prospect", "Clash")
     assert "Tuesday, June 2, 4:00\u202fAM–5:00\u202fAM (New York)" in text(client.get(f"/appointments/manage/{token}"))
+
+
+def test_the_manage_pages_picker_leaves_night_times_out_unless_asked_or_the_call_is_at_night(
+    client: FlaskClient, setting: dict
+) -> None:
+    """As on the booking page: a prospect in New York who booked at 7:00 AM is not offered 3:00 AM first."""
+    daytime_call = book(setting["offer"], TUESDAY_9 + hours(4), lead=lead_details(email="day@example.com"))  # 7:00 AM
+    token = token_of(daytime_call)
+    page = text(client.get(f"/appointments/manage/{token}?day=2026-06-03"))
+    assert 'value="2026-06-03T07:00:00Z"' not in page  # 3:00 AM in New York
+    assert re.search(r'value="2026-06-03T11:00:00Z"> 7:00\u202fAM</label>', page)
+    hidden = page.split('data-testid="night-hidden"')[1].split("</p>")[0]
+    assert re.search(r"\d+ more free times this month are early in the morning or late at night", hidden)
+    assert re.search(
+        r'href="/appointments/manage/[^"]+hours=all[^"]*day=2026-06-03[^"]*#reschedule">Show all times<', hidden
+    )
+    everything = text(client.get(f"/appointments/manage/{token}?day=2026-06-03&hours=all"))
+    assert re.search(
+        r'value="2026-06-03T07:00:00Z"> 3:00\u202fAM <span class="muted small">\(at night\)</span>', everything
+    )
+    # The choice survives the calendar's links and the form, and leads back to the daytime view.
+    assert re.search(r'data-day="2026-06-04"\s+href="[^"]*hours=all[^"]*day=2026-06-04#reschedule"', everything)
+    assert re.search(r'action="/appointments/manage/[^"]+/reschedule\?[^"]*hours=all', everything)
+    assert re.search(r'data-testid="night-shown"><a href="[^"]*hours=day[^"]*">Show only times between', everything)
+    # A call already at night (3:00 AM there) was chosen so: its picker shows the night times at first.
+    night_call = book(setting["offer"], TUESDAY_9, lead=lead_details(email="night@example.com"))
+    night_page = text(client.get(f"/appointments/manage/{token_of(night_call)}?day=2026-06-03"))
+    assert 'value="2026-06-03T07:00:00Z"' in night_page and "night-hidden" not in night_page
+    day_only = text(client.get(f"/appointments/manage/{token_of(night_call)}?day=2026-06-03&hours=day"))
+    assert 'value="2026-06-03T07:00:00Z"' not in day_only and 'data-testid="night-hidden"' in day_only
+    # In a zone where every free time is daytime there is nothing to hide or show.
+    paris = text(client.get(f"/appointments/manage/{token}?day=2026-06-03&tz=Europe/Paris"))
+    assert "night-hidden" not in paris and "night-shown" not in paris and 'value="2026-06-03T07:00:00Z"' in paris
 
 
 def test_policy_errors_are_shown_on_the_manage_page_and_change_nothing(client: FlaskClient, setting: dict) -> None:

@@ -20,7 +20,16 @@ from closerhub.booking import service
 from closerhub.booking.forms import CancelForm, RescheduleForm
 from closerhub.booking.models import Appointment, AppointmentStatus
 from closerhub.booking.pages import page_data
-from closerhub.booking.pages.display import booking_week, first_weekday, group_by_local_date, parse_day, parse_start
+from closerhub.booking.pages.display import (
+    booking_week,
+    daytime_label,
+    daytime_only,
+    first_weekday,
+    group_by_local_date,
+    is_night,
+    parse_day,
+    parse_start,
+)
 from closerhub.booking.pages.picker import month_last, month_of, month_picker, picker_labels
 from closerhub.core.errors import DomainError, ValidationError
 from closerhub.core.tz import to_local
@@ -64,9 +73,14 @@ def change_page_context(
     reschedule_form: FlaskForm | None = None,
     cancel_form: FlaskForm | None = None,
     month: bool = False,
+    hours: str | None = None,
 ) -> dict[str, Any]:
     """The slot picker (a week of the closer's free slots in ``zone``; with ``month``, the booking page's
-    month calendar and the chosen day's times, ``week_arg`` then being that day), the policy and the forms."""
+    month calendar and the chosen day's times, ``week_arg`` then being that day), the policy and the forms.
+
+    The month picker leaves out the times at night in ``zone``, as the booking page does, unless
+    ``hours`` is ``"all"``, or is not ``"day"`` and the call being moved is itself at night there (its
+    prospect chose such a time before)."""
     changeable = appointment.status == AppointmentStatus.BOOKED and appointment.starts_at > now
     context: dict[str, Any] = {
         "changeable": changeable,
@@ -78,7 +92,12 @@ def change_page_context(
         "picker": None,
     }
     if changeable and month:
-        context.update(_month_context(appointment, zone=zone, day_arg=week_arg, now=now, other_zone=other_zone))
+        all_hours = hours == "all" or (hours != "day" and is_night(appointment.starts_at, zone))
+        context.update(
+            _month_context(
+                appointment, zone=zone, day_arg=week_arg, now=now, other_zone=other_zone, all_hours=all_hours
+            )
+        )
     elif changeable:
         closer = appointment.closer
         today = to_local(now, zone).date()
@@ -99,9 +118,16 @@ def change_page_context(
 
 
 def _month_context(
-    appointment: Appointment, *, zone: str, day_arg: str | None, now: datetime, other_zone: str | None
+    appointment: Appointment,
+    *,
+    zone: str,
+    day_arg: str | None,
+    now: datetime,
+    other_zone: str | None,
+    all_hours: bool,
 ) -> dict[str, Any]:
-    """The booking page's picker over the closer's free calls on the appointment's offer."""
+    """The booking page's picker over the closer's free calls on the appointment's offer (night times
+    in ``zone`` left out and counted unless ``all_hours``)."""
     today = to_local(now, zone).date()
     last = page_data.last_bookable_date(db.session, [appointment.closer], now, zone)
     requested = parse_day(day_arg)
@@ -121,10 +147,18 @@ def _month_context(
         else []
     )
     days = group_by_local_date(((s.start, s.end) for s in slots), zone, other_zone=other_zone)
+    days, hidden = (days, 0) if all_hours else daytime_only(days)
     picker = month_picker(
         first, days, requested=requested, today=today, last_bookable=last, first_weekday=first_weekday(zone)
     )
-    return {"picker": picker, **picker_labels(picker, zone)}
+    night_shown = sum(bool(slot["night"]) for day in days for slot in day.slots)  # offer to hide them only if any
+    return {
+        "picker": picker,
+        **picker_labels(picker, zone),
+        "all_hours": all_hours and night_shown > 0,
+        "hidden_night": hidden,
+        "daytime": daytime_label(zone),
+    }
 
 
 def chosen_start(raw: str | None) -> datetime:

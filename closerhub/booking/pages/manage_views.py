@@ -86,7 +86,8 @@ def manage_page(appointment: Appointment, token: str, status: int = 200, **forms
     day = (
         request.args.get("day") or request.args.get("week") or to_local(appointment.starts_at, zone).date().isoformat()
     )
-    context = change_page_context(appointment, zone=zone, week_arg=day, now=now, month=True, **forms)
+    hours = request.args.get("hours") if request.args.get("hours") in ("all", "day") else None
+    context = change_page_context(appointment, zone=zone, week_arg=day, now=now, month=True, hours=hours, **forms)
     reported = no_shows.report_for(db.session, appointment.id) is not None
     from closerhub.booking.pages.prospect import prospect_page  # loaded with public_views, after this module
 
@@ -104,6 +105,7 @@ def manage_page(appointment: Appointment, token: str, status: int = 200, **forms
         no_show_form=no_show_form,
         can_report_no_show=no_shows.can_report(appointment, now) and not reported,
         no_show_reported=reported,
+        hours=hours,  # the prospect's own choice of hours, kept in the page's links
         **context,
     ), status
 
