@@ -19,12 +19,42 @@ from closerhub.businesses.commands import BusinessSettings, ChangePolicy, Invita
 from closerhub.businesses.models import Business
 from closerhub.closers.taxonomy import INDUSTRIES
 from closerhub.core.availability import START_INCREMENTS
+from closerhub.core.errors import ValidationError
+from closerhub.core.i18n import _
 from closerhub.core.money import Money
+from closerhub.core.tz import is_valid_zone
+from closerhub.core.zone_labels import zone_named
+from closerhub.i18n import current_locale
 
 
 def _items(text: str | None, separators: str) -> tuple[str, ...]:
     """The non-empty parts of a text field listing several values (``"en, fr"``, one per line)."""
     return tuple(part for part in re.split(separators, text or "") if part)
+
+
+def prospect_zones(text: str | None) -> tuple[str, ...]:
+    """The prospects' zones as typed: cities (``Paris, New York``, in the reader's language or English) or
+    IANA names, separated by commas, semicolons or lines (IANA names separated by spaces, as saved
+    before cities were understood, too). A place no zone answers to is refused, named."""
+    zones: list[str] = []
+    for item in _items(text, r"\s*[,;\n]\s*"):
+        item = item.strip()
+        parts = item.split()
+        if not item:
+            continue
+        if is_valid_zone(item):
+            zones.append(item)
+        elif len(parts) > 1 and all(is_valid_zone(part) for part in parts):
+            zones.extend(parts)
+        elif (zone := zone_named(item, current_locale())) is not None:
+            zones.append(zone)
+        else:
+            message = _(
+                "No time zone answers to %(place)s: name a city (Paris, New York) or a time zone (Europe/Paris).",
+                place=repr(item),
+            )
+            raise ValidationError(message, field_errors={"prospect_timezones": message})
+    return tuple(zones)
 
 
 class BusinessProfileForm(FlaskForm):
@@ -49,7 +79,7 @@ class BusinessProfileForm(FlaskForm):
     prospect_timezones = StringField(
         _l("Where your prospects live (time zones)"),
         validators=[Length(max=700)],
-        description=_l("IANA names separated by commas, e.g. Europe/Paris, America/New_York"),
+        description=_l("Cities or time zones separated by commas, e.g. Paris, New York, Asia/Tokyo"),
     )
     # The booking pages' brand and who may embed them (``businesses.brand`` checks them).
     brand_color = StringField(
@@ -87,7 +117,7 @@ class BusinessProfileForm(FlaskForm):
             currency=self.currency.data or "",
             industry=self.industry.data or None,
             prospect_languages=_items(self.prospect_languages.data, r"[\s,;]+"),
-            prospect_timezones=_items(self.prospect_timezones.data, r"[\s,;]+"),
+            prospect_timezones=prospect_zones(self.prospect_timezones.data),
             brand_color=brand_color,
             logo_url=self.logo_url.data,
             embed_origins=_items(self.embed_origins.data, r"[\s,]+"),

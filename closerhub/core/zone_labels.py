@@ -78,3 +78,27 @@ def zone_choices(language: str, now: datetime, zones: Iterable[str] | None = Non
     plus ``zones`` (a current value that is an alias, so a form still shows it)."""
     extra = frozenset(zones or ()) - canonical_zones()
     return list(_choices((language or "en").split("_")[0], now.astimezone(UTC).date(), extra))
+
+
+@lru_cache(maxsize=8)
+def _named(language: str) -> dict[str, str | None]:
+    """What people call each canonical zone in ``language`` (its IANA name, its place, its city), folded
+    as ``_sort_key`` folds it → the zone; None for a name two zones share."""
+    names: dict[str, str | None] = {}
+    for zone, place in _places(language).items():
+        for name in {zone, place, place.split(", ")[0]}:
+            key = _sort_key(name)
+            names[key] = zone if names.get(key, zone) == zone else None
+    return names
+
+
+def zone_named(text: str, language: str) -> str | None:
+    """The canonical zone ``text`` names: its IANA name or its city (``Paris``, ``sao paulo``,
+    ``New York, United States``), in ``language`` or in English, accents and case aside; None when no
+    zone, or several, answer to it."""
+    key = _sort_key(" ".join(text.split()))
+    for lang in dict.fromkeys((_locale(language).language, "en")):
+        found = _named(lang).get(key)
+        if found is not None:
+            return found
+    return None

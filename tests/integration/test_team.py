@@ -279,6 +279,44 @@ def test_the_owner_sets_industry_and_prospect_languages_and_zones(
 
 
 @pytest.mark.parametrize(
+    ("typed", "saved"),
+    [
+        ("Paris, new york; Asia/Tokyo", ["Europe/Paris", "America/New_York", "Asia/Tokyo"]),
+        ("São Paulo\nsao paulo, London", ["America/Sao_Paulo", "Europe/London"]),
+        ("Europe/Paris America/Montreal", ["Europe/Paris", "America/Montreal"]),  # as saved before cities
+        (" , ", []),
+    ],
+)
+def test_prospect_zones_are_typed_as_cities_or_time_zones(
+    business_client: FlaskClient, business_user: User, typed: str, saved: list[str]
+) -> None:
+    url = f"/businesses/{business_user.business_id}"
+    data = {"name": "Acme Coaching", "timezone": "Europe/Paris", "currency": "EUR", "prospect_timezones": typed}
+    assert business_client.post(url, data=data).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Business, business_user.business_id).prospect_timezones == saved
+
+
+def test_a_french_owner_names_cities_in_french_and_an_unknown_place_is_named(
+    business_client: FlaskClient, business_user: User
+) -> None:
+    business_user.language = "fr"  # the page, its messages and the city names it understands
+    db.session.commit()
+    url = f"/businesses/{business_user.business_id}"
+    data = {"name": "Acme Coaching", "timezone": "Europe/Paris", "currency": "EUR", "prospect_timezones": "Londres"}
+    assert business_client.post(url, data=data).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Business, business_user.business_id).prospect_timezones == ["Europe/London"]
+    refused = business_client.post(url, data={**data, "prospect_timezones": "Paris, Atlantis", "name": "Renamed"})
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    assert "Aucun fuseau horaire ne correspond à &#39;Atlantis&#39;\u202f: indiquez une ville (Paris, New York)" in page
+    db.session.expire_all()
+    business = db.session.get(Business, business_user.business_id)
+    assert (business.name, business.prospect_timezones) == ("Acme Coaching", ["Europe/London"])
+
+
+@pytest.mark.parametrize(
     ("field", "value"),
     [("industry", "astrology"), ("prospect_languages", "fr, xx"), ("prospect_timezones", "Europe/Atlantis")],
 )
